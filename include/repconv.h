@@ -1,0 +1,254 @@
+/*
+ * repconv — deploy-time convolution runtime for re-parameterizable CNNs.
+ *
+ * The whole public C API. Conventions:
+ *  - Opaque handles. Every call returns a repconv_status; on failure a message
+ *    naming what failed and where (file offset, node name, shapes) is available
+ *    from repconv_last_error() on the calling thread, and for session calls also
+ *    from repconv_session_error().
+ *  - A model is immutable after load/finish and may be shared by any number of
+ *    sessions on any number of threads. A session belongs to one thread at a
+ *    time (it owns the activation arena and the thread pool).
+ *  - Tensors crossing the API are float32, C-order, logical NCHW (as numpy and
+ *    PyTorch hold them). Internally activations are NHWC.
+ *  - Ownership: objects returned through an out-pointer are owned by the caller
+ *    and released with the matching *_destroy call. Pointers passed in are
+ *    copied unless stated otherwise.
+ */
+#ifndef REPCONV_H
+#define REPCONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define REPCONV_VERSION_MAJOR 0
+#define REPCONV_VERSION_MINOR 1
+#define REPCONV_VERSION_PATCH 0
+#define REPCONV_VERSION_STRING "0.1.0"
+
+#if defined(_WIN32)
+#define REPCONV_API
+#else
+#define REPCONV_API __attribute__((visibility("default")))
+#endif
+
+/* Maximum tensor rank anywhere in repconv (activations are at most NCHW). */
+#define REPCONV_MAX_DIMS 4
+
+typedef enum repconv_status {
+  REPCONV_OK = 0,
+  REPCONV_ERROR_INVALID_ARGUMENT, /* a NULL handle, a bad option value, ... */
+  REPCONV_ERROR_IO,               /* a file could not be opened, read or written */
+  REPCONV_ERROR_FORMAT,           /* a model or tensor file is malformed or truncated */
+  REPCONV_ERROR_VERSION,          /* a file from a newer repconv */
+  REPCONV_ERROR_UNSUPPORTED,      /* an op, attribute or dtype repconv does not run */
+  REPCONV_ERROR_SHAPE,            /* inconsistent shapes in a graph or at run time */
+  REPCONV_ERROR_NOT_FOUND,        /* a named input/output/model does not exist */
+  REPCONV_ERROR_OUT_OF_MEMORY,
+  REPCONV_ERROR_INTERNAL
+} repconv_status;
+
+/* Runtime version ("0.1.0"); compare with REPCONV_VERSION_STRING. */
+REPCONV_API const char* repconv_version(void);
+/* A constant English name for a status ("invalid argument", ...). */
+REPCONV_API const char* repconv_status_string(repconv_status status);
+/* The message of the last failing call on this thread ("" if none). Valid
+ * until the next repconv call on this thread. */
+REPCONV_API const char* repconv_last_error(void);
+
+/* ---------------------------------------------------------------- options */
+
+typedef struct repconv_options repconv_options_t;
+
+typedef enum repconv_backend {
+  REPCONV_BACKEND_AUTO = 0, /* the planner picks the fastest kernel per node */
+  REPCONV_BACKEND_REF = 1   /* scalar reference kernels only */
+} repconv_backend;
+
+REPCONV_API repconv_status repconv_options_create(repconv_options_t** out);
+REPCONV_API void repconv_options_destroy(repconv_options_t* options);
+/* Threads used by a session (1 = run on the caller's thread). Default 1. */
+REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
+/* Fold linear regions at load (default on). */
+REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);
+REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend);
+/* Parse a backend name ("auto", "ref"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
+REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
+
+/* ------------------------------------------------------------------ model */
+
+typedef struct repconv_model repconv_model_t;
+
+/* Loads a model file (.rcm) or a built-in model by name ("repvgg-a0").
+ * options may be NULL (defaults). */
+REPCONV_API repconv_status repconv_model_load(const char* path_or_name, const repconv_options_t* options,
+                                              repconv_model_t** out);
+/* Loads an .rcm image from memory; the bytes are copied. */
+REPCONV_API repconv_status repconv_model_load_memory(const void* data, size_t size, const repconv_options_t* options,
+                                                     repconv_model_t** out);
+REPCONV_API repconv_status repconv_model_save(const repconv_model_t* model, const char* path);
+REPCONV_API void repconv_model_destroy(repconv_model_t* model);
+
+/* Names of the built-in models, NULL after the last. */
+REPCONV_API const char* repconv_builtin_name(size_t index);
+
+typedef struct repconv_tensor_info {
+  const char* name; /* owned by the model */
+  int32_t ndim;
+  int64_t dims[REPCONV_MAX_DIMS]; /* logical, NCHW for rank 4 */
+} repconv_tensor_info_t;
+
+REPCONV_API size_t repconv_model_num_inputs(const repconv_model_t* model);
+REPCONV_API size_t repconv_model_num_outputs(const repconv_model_t* model);
+REPCONV_API repconv_status repconv_model_input(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out);
+REPCONV_API repconv_status repconv_model_output(const repconv_model_t* model, size_t index,
+                                                repconv_tensor_info_t* out);
+
+/* One node of the model's graph, in execution order. */
+typedef struct repconv_node_info {
+  const char* name;        /* owned by the model */
+  const char* op;          /* "conv2d", "batchnorm", ... */
+  repconv_tensor_info_t output;
+  int64_t params;          /* constant parameters read by the node */
+  int64_t flops;           /* 2 × multiply-adds for conv/gemm; one per output element otherwise */
+  int32_t kernel_h, kernel_w, stride_h, stride_w, groups; /* convs and pools; 0 elsewhere */
+} repconv_node_info_t;
+
+REPCONV_API size_t repconv_model_num_nodes(const repconv_model_t* model);
+REPCONV_API repconv_status repconv_model_node(const repconv_model_t* model, size_t index, repconv_node_info_t* out);
+
+/* ---------------------------------------------------------------- session */
+
+typedef struct repconv_session repconv_session_t;
+
+/* A named float32 NCHW tensor. For inputs, data is read; for outputs the
+ * caller provides data with room for the dims it states, which must equal the
+ * model's output shape (query with repconv_model_output). */
+typedef struct repconv_tensor {
+  const char* name;
+  int32_t ndim;
+  int64_t dims[REPCONV_MAX_DIMS];
+  float* data;
+} repconv_tensor_t;
+
+/* options may be NULL; threads and backend are read from it. */
+REPCONV_API repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
+                                                  repconv_session_t** out);
+REPCONV_API void repconv_session_destroy(repconv_session_t* session);
+/* Every model input must be given once; any subset of outputs may be asked for. */
+REPCONV_API repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs,
+                                               size_t num_inputs, repconv_tensor_t* outputs, size_t num_outputs);
+/* Bytes of the session's activation arena (one buffer planned by lifetimes). */
+REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session);
+/* The message of the session's last failing call ("" if none). */
+REPCONV_API const char* repconv_session_error(const repconv_session_t* session);
+
+/* ---------------------------------------------------------------- builder */
+
+/* Builds a model in code. Tensors are referred to by the ids the calls return.
+ * Weights follow PyTorch layouts (conv OIHW, gemm [out, in]) and are copied.
+ * Each call checks its arguments and the shapes it sees, and names the node
+ * in its error message. */
+typedef struct repconv_builder repconv_builder_t;
+typedef int32_t repconv_id;
+
+REPCONV_API repconv_status repconv_builder_create(repconv_builder_t** out);
+REPCONV_API void repconv_builder_destroy(repconv_builder_t* builder);
+
+REPCONV_API repconv_status repconv_builder_input(repconv_builder_t* b, const char* name, int32_t ndim,
+                                                 const int64_t* dims, repconv_id* out);
+/* A constant tensor (for binary ops, prelu slopes, pad values). */
+REPCONV_API repconv_status repconv_builder_constant(repconv_builder_t* b, const char* name, int32_t ndim,
+                                                    const int64_t* dims, const float* data, repconv_id* out);
+
+typedef struct repconv_conv2d_desc {
+  int32_t out_channels, kernel_h, kernel_w;
+  int32_t stride_h, stride_w;       /* 0 means 1 */
+  int32_t dilation_h, dilation_w;   /* 0 means 1 */
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t groups;                   /* 0 means 1 */
+} repconv_conv2d_desc_t;
+
+/* weight: out_channels × (in_channels/groups) × kernel_h × kernel_w; bias may be NULL. */
+REPCONV_API repconv_status repconv_builder_conv2d(repconv_builder_t* b, const char* name, repconv_id x,
+                                                  const repconv_conv2d_desc_t* desc, const float* weight,
+                                                  const float* bias, repconv_id* out);
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta, per channel. */
+REPCONV_API repconv_status repconv_builder_batchnorm(repconv_builder_t* b, const char* name, repconv_id x,
+                                                     const float* gamma, const float* beta, const float* mean,
+                                                     const float* var, float eps, repconv_id* out);
+
+typedef enum repconv_binary_op { REPCONV_ADD, REPCONV_SUB, REPCONV_MUL, REPCONV_DIV } repconv_binary_op;
+/* Numpy broadcasting over the logical shapes; either side may be a constant. */
+REPCONV_API repconv_status repconv_builder_binary(repconv_builder_t* b, const char* name, repconv_binary_op op,
+                                                  repconv_id a, repconv_id c, repconv_id* out);
+/* Concatenation along channels (axis 1). */
+REPCONV_API repconv_status repconv_builder_concat(repconv_builder_t* b, const char* name, const repconv_id* xs,
+                                                  size_t count, repconv_id* out);
+/* Constant padding, four-sided; values: one per channel, or NULL for zeros. */
+REPCONV_API repconv_status repconv_builder_pad(repconv_builder_t* b, const char* name, repconv_id x, int32_t top,
+                                               int32_t left, int32_t bottom, int32_t right, const float* values,
+                                               repconv_id* out);
+
+typedef struct repconv_pool_desc {
+  int32_t kernel_h, kernel_w, stride_h, stride_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t ceil_mode;
+  int32_t count_include_pad; /* average pool only */
+} repconv_pool_desc_t;
+
+REPCONV_API repconv_status repconv_builder_avgpool(repconv_builder_t* b, const char* name, repconv_id x,
+                                                   const repconv_pool_desc_t* desc, repconv_id* out);
+REPCONV_API repconv_status repconv_builder_maxpool(repconv_builder_t* b, const char* name, repconv_id x,
+                                                   const repconv_pool_desc_t* desc, repconv_id* out);
+REPCONV_API repconv_status repconv_builder_global_avgpool(repconv_builder_t* b, const char* name, repconv_id x,
+                                                          repconv_id* out);
+/* y = alpha · x · Wᵀ + beta · bias, x: [N, in], weight: [out, in], bias [out] or NULL. */
+REPCONV_API repconv_status repconv_builder_gemm(repconv_builder_t* b, const char* name, repconv_id x,
+                                                int32_t out_features, const float* weight, const float* bias,
+                                                float alpha, float beta, repconv_id* out);
+/* ONNX Flatten: [d0..d(axis-1)] × [d(axis)..]. */
+REPCONV_API repconv_status repconv_builder_flatten(repconv_builder_t* b, const char* name, repconv_id x,
+                                                   int32_t axis, repconv_id* out);
+/* ONNX Reshape semantics (0 copies a dim, -1 is inferred once). */
+REPCONV_API repconv_status repconv_builder_reshape(repconv_builder_t* b, const char* name, repconv_id x,
+                                                   int32_t ndim, const int64_t* dims, repconv_id* out);
+
+typedef enum repconv_activation {
+  REPCONV_RELU,
+  REPCONV_LEAKY_RELU, /* alpha = p0 */
+  REPCONV_CLIP,       /* min = p0, max = p1 */
+  REPCONV_SIGMOID,
+  REPCONV_IDENTITY
+} repconv_activation;
+REPCONV_API repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name,
+                                                      repconv_activation act, repconv_id x, float p0, float p1,
+                                                      repconv_id* out);
+/* slopes: one per channel, or one shared (num_slopes = 1). */
+REPCONV_API repconv_status repconv_builder_prelu(repconv_builder_t* b, const char* name, repconv_id x,
+                                                 const float* slopes, int64_t num_slopes, repconv_id* out);
+
+typedef enum repconv_d2s_mode {
+  REPCONV_D2S_CRD = 0, /* PyTorch PixelShuffle: c·r² + by·r + bx */
+  REPCONV_D2S_DCR = 1  /* TensorFlow / ONNX default: (by·r + bx)·C + c */
+} repconv_d2s_mode;
+REPCONV_API repconv_status repconv_builder_depth_to_space(repconv_builder_t* b, const char* name, repconv_id x,
+                                                          int32_t block, repconv_d2s_mode mode, repconv_id* out);
+REPCONV_API repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char* name, repconv_id x,
+                                                            int32_t scale_h, int32_t scale_w, repconv_id* out);
+
+/* Marks a tensor as a named model output. */
+REPCONV_API repconv_status repconv_builder_output(repconv_builder_t* b, repconv_id x, const char* name);
+/* Validates the graph and turns it into a model; the builder may then be
+ * destroyed. options may be NULL. */
+REPCONV_API repconv_status repconv_builder_finish(repconv_builder_t* b, const repconv_options_t* options,
+                                                  repconv_model_t** out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* REPCONV_H */

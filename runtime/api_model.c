@@ -1,0 +1,368 @@
+/* Public API glue: options, models, sessions. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "exec.h"
+#include "kernels/ref/ref.h"
+#include "model.h"
+#include "models.h"
+#include "rcm.h"
+
+#define RC_MAX_THREADS 256
+
+/* ---------------------------------------------------------------- options */
+
+repconv_status repconv_options_create(repconv_options_t** out) {
+  if (!out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL out pointer");
+  repconv_options_t* o = malloc(sizeof(*o));
+  if (!o) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "options: out of memory");
+  *o = rc_options_or_default(NULL);
+  *out = o;
+  return REPCONV_OK;
+}
+
+void repconv_options_destroy(repconv_options_t* options) { free(options); }
+
+struct repconv_options rc_options_or_default(const struct repconv_options* options) {
+  if (options) return *options;
+  struct repconv_options d = {.threads = 1, .fold = 1, .backend = REPCONV_BACKEND_AUTO};
+  return d;
+}
+
+repconv_status repconv_options_set_threads(repconv_options_t* options, int threads) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  if (threads < 1 || threads > RC_MAX_THREADS) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "threads: %d (must be 1 to %d)", threads, RC_MAX_THREADS);
+  }
+  options->threads = threads;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  options->fold = enabled != 0;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  if (backend != REPCONV_BACKEND_AUTO && backend != REPCONV_BACKEND_REF) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend: %d is not a backend", (int)backend);
+  }
+  options->backend = backend;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_backend_from_name(const char* name, repconv_backend* out) {
+  if (!name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend: NULL argument");
+  if (strcmp(name, "auto") == 0) {
+    *out = REPCONV_BACKEND_AUTO;
+  } else if (strcmp(name, "ref") == 0) {
+    *out = REPCONV_BACKEND_REF;
+  } else {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref)", name);
+  }
+  return REPCONV_OK;
+}
+
+/* ------------------------------------------------------------------ model */
+
+/* Constants feed every output; a NaN weight would silently poison them, so it
+ * is refused at load, naming the tensor and the element. Infinities are
+ * legitimate (pad values for max pooling). */
+static rc_status check_constants(const rc_graph* g) {
+  for (int32_t t = 0; t < g->n_tensors; t++) {
+    const rc_tensor* tt = &g->tensors[t];
+    if (tt->kind != RC_TENSOR_CONST) continue;
+    size_t n = (size_t)rc_shape_numel(&tt->shape);
+    for (size_t i = 0; i < n; i++) {
+      if (isnan(tt->data[i])) {
+        return rc_error(REPCONV_ERROR_FORMAT, "constant '%s' holds NaN at element %zu", tt->name, i);
+      }
+    }
+  }
+  return REPCONV_OK;
+}
+
+rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options, struct repconv_model** out) {
+  struct repconv_options o = rc_options_or_default(options);
+  struct repconv_model* m = calloc(1, sizeof(*m));
+  if (!m) {
+    rc_graph_free(g);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "model: out of memory");
+  }
+  m->g = *g;
+  rc_graph_init(g);
+  rc_status s = rc_graph_infer_shapes(&m->g);
+  if (s == REPCONV_OK) s = check_constants(&m->g);
+  if (s == REPCONV_OK) s = rc_plan_create(&m->g, (int)o.backend, &m->plan);
+  if (s != REPCONV_OK) {
+    rc_graph_free(&m->g);
+    free(m);
+    return s;
+  }
+  *out = m;
+  return REPCONV_OK;
+}
+
+static int is_file(const char* path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+repconv_status repconv_model_load(const char* path_or_name, const repconv_options_t* options,
+                                  repconv_model_t** out) {
+  if (!path_or_name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_load: NULL argument");
+  *out = NULL;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_status s;
+  if (is_file(path_or_name)) {
+    s = rc_rcm_load_file(path_or_name, &g);
+  } else if (rc_builtin_exists(path_or_name)) {
+    s = rc_builtin_build(path_or_name, &g);
+  } else {
+    char names[256] = "";
+    for (size_t i = 0; rc_builtin_name(i); i++) {
+      if (i) strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+      strncat(names, rc_builtin_name(i), sizeof(names) - strlen(names) - 1);
+    }
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "'%s': no such file, and no built-in model of that name (built-ins: %s)",
+                    path_or_name, names);
+  }
+  if (s != REPCONV_OK) {
+    rc_graph_free(&g);
+    return s;
+  }
+  s = rc_model_from_graph(&g, options, out);
+  if (s != REPCONV_OK) return rc_error_context(s, "%s", path_or_name);
+  return REPCONV_OK;
+}
+
+repconv_status repconv_model_load_memory(const void* data, size_t size, const repconv_options_t* options,
+                                         repconv_model_t** out) {
+  if (!data || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_load_memory: NULL argument");
+  *out = NULL;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_status s = rc_rcm_load_memory(data, size, &g);
+  if (s != REPCONV_OK) {
+    rc_graph_free(&g);
+    return s;
+  }
+  return rc_model_from_graph(&g, options, out);
+}
+
+repconv_status repconv_model_save(const repconv_model_t* model, const char* path) {
+  if (!model || !path) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_save: NULL argument");
+  return rc_rcm_save_file(&model->g, path);
+}
+
+void repconv_model_destroy(repconv_model_t* model) {
+  if (!model) return;
+  rc_plan_free(&model->plan);
+  rc_graph_free(&model->g);
+  free(model);
+}
+
+const char* repconv_builtin_name(size_t index) { return rc_builtin_name(index); }
+
+static void tensor_info(const rc_tensor* t, repconv_tensor_info_t* out) {
+  memset(out, 0, sizeof(*out));
+  out->name = t->name;
+  out->ndim = t->shape.ndim;
+  for (int i = 0; i < t->shape.ndim; i++) out->dims[i] = t->shape.d[i];
+}
+
+size_t repconv_model_num_inputs(const repconv_model_t* model) { return model ? (size_t)model->g.n_inputs : 0; }
+size_t repconv_model_num_outputs(const repconv_model_t* model) { return model ? (size_t)model->g.n_outputs : 0; }
+size_t repconv_model_num_nodes(const repconv_model_t* model) { return model ? (size_t)model->plan.n_order : 0; }
+
+repconv_status repconv_model_input(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out) {
+  if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_input: NULL argument");
+  if (index >= (size_t)model->g.n_inputs) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d inputs, asked for %zu", model->g.n_inputs, index);
+  }
+  tensor_info(&model->g.tensors[model->g.inputs[index]], out);
+  return REPCONV_OK;
+}
+
+repconv_status repconv_model_output(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out) {
+  if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_output: NULL argument");
+  if (index >= (size_t)model->g.n_outputs) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d outputs, asked for %zu", model->g.n_outputs, index);
+  }
+  tensor_info(&model->g.tensors[model->g.outputs[index]], out);
+  return REPCONV_OK;
+}
+
+repconv_status repconv_model_node(const repconv_model_t* model, size_t index, repconv_node_info_t* out) {
+  if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_node: NULL argument");
+  if (index >= (size_t)model->plan.n_order) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d nodes, asked for %zu", model->plan.n_order, index);
+  }
+  const rc_graph* g = &model->g;
+  const rc_node* n = &g->nodes[model->plan.order[index]];
+  memset(out, 0, sizeof(*out));
+  out->name = n->name;
+  out->op = rc_op_name(n->op);
+  tensor_info(&g->tensors[n->output], &out->output);
+  out->params = rc_node_params(g, n);
+  out->flops = rc_node_flops(g, n);
+  if (n->op == RC_OP_CONV2D || n->op == RC_OP_AVGPOOL || n->op == RC_OP_MAXPOOL) {
+    out->kernel_h = n->a.kernel[0];
+    out->kernel_w = n->a.kernel[1];
+    out->stride_h = n->a.stride[0];
+    out->stride_w = n->a.stride[1];
+    out->groups = n->op == RC_OP_CONV2D ? n->a.groups : 0;
+  }
+  return REPCONV_OK;
+}
+
+/* ---------------------------------------------------------------- session */
+
+struct repconv_session {
+  const repconv_model_t* model;
+  float* arena;
+  pthreadpool_t pool; /* NULL: run on the caller's thread */
+  char error[1024];
+};
+
+static repconv_status session_fail(repconv_session_t* s, repconv_status code) {
+  snprintf(s->error, sizeof(s->error), "%s", rc_error_message());
+  return code;
+}
+
+repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
+                                      repconv_session_t** out) {
+  if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_create: NULL argument");
+  *out = NULL;
+  struct repconv_options o = rc_options_or_default(options);
+  repconv_session_t* s = calloc(1, sizeof(*s));
+  if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
+  s->model = model;
+  size_t bytes = (model->plan.arena_floats ? model->plan.arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float);
+  s->arena = aligned_alloc(64, bytes);
+  if (!s->arena) {
+    free(s);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte activation arena", bytes);
+  }
+  if (o.threads > 1) {
+    s->pool = pthreadpool_create((size_t)o.threads);
+    if (!s->pool) {
+      free(s->arena);
+      free(s);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot create a pool of %d threads", o.threads);
+    }
+  }
+  *out = s;
+  return REPCONV_OK;
+}
+
+void repconv_session_destroy(repconv_session_t* session) {
+  if (!session) return;
+  if (session->pool) pthreadpool_destroy(session->pool);
+  free(session->arena);
+  free(session);
+}
+
+size_t repconv_session_arena_bytes(const repconv_session_t* session) {
+  return session ? session->model->plan.arena_floats * sizeof(float) : 0;
+}
+
+const char* repconv_session_error(const repconv_session_t* session) { return session ? session->error : ""; }
+
+static const char* dims_str(int32_t ndim, const int64_t* dims, char* buf, size_t size) {
+  rc_shape s;
+  memset(&s, 0, sizeof(s));
+  s.ndim = ndim < 0 ? 0 : (ndim > RC_MAX_DIMS ? RC_MAX_DIMS : ndim);
+  for (int i = 0; i < s.ndim; i++) s.d[i] = dims[i];
+  return rc_shape_str(&s, buf, size);
+}
+
+/* Index into ids[] of the graph tensor with that name, or -1. */
+static int32_t find_io(const rc_graph* g, const int32_t* ids, int32_t n, const char* name) {
+  for (int32_t i = 0; i < n; i++) {
+    if (name && strcmp(g->tensors[ids[i]].name, name) == 0) return i;
+  }
+  return -1;
+}
+
+static rc_status check_dims(const char* what, const repconv_tensor_t* t, const rc_tensor* want) {
+  char b1[96], b2[96];
+  int ok = t->ndim == want->shape.ndim;
+  for (int i = 0; ok && i < t->ndim; i++) ok = t->dims[i] == want->shape.d[i];
+  if (!ok) {
+    return rc_error(REPCONV_ERROR_SHAPE, "%s '%s': shape %s given, the model's is %s", what, want->name,
+                    dims_str(t->ndim, t->dims, b1, sizeof(b1)), rc_shape_str(&want->shape, b2, sizeof(b2)));
+  }
+  if (!t->data) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "%s '%s': NULL data", what, want->name);
+  return REPCONV_OK;
+}
+
+repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
+                                   repconv_tensor_t* outputs, size_t num_outputs) {
+  if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL session");
+  session->error[0] = '\0';
+  const repconv_model_t* m = session->model;
+  const rc_graph* g = &m->g;
+  if ((num_inputs && !inputs) || (num_outputs && !outputs)) {
+    rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL tensor array");
+    return session_fail(session, REPCONV_ERROR_INVALID_ARGUMENT);
+  }
+  if (num_inputs != (size_t)g->n_inputs) {
+    rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: %zu inputs given, the model has %d", num_inputs,
+             g->n_inputs);
+    return session_fail(session, REPCONV_ERROR_INVALID_ARGUMENT);
+  }
+  /* Validate everything before computing anything. */
+  uint8_t* seen = calloc((size_t)g->n_inputs, 1);
+  if (!seen) {
+    rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_run: out of memory");
+    return session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
+  }
+  rc_status s = REPCONV_OK;
+  for (size_t i = 0; i < num_inputs && s == REPCONV_OK; i++) {
+    int32_t k = find_io(g, g->inputs, g->n_inputs, inputs[i].name);
+    if (k < 0) {
+      s = rc_error(REPCONV_ERROR_NOT_FOUND, "session_run: the model has no input named '%s'",
+                   inputs[i].name ? inputs[i].name : "(null)");
+    } else if (seen[k]) {
+      s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: input '%s' given twice", inputs[i].name);
+    } else {
+      seen[k] = 1;
+      s = check_dims("input", &inputs[i], &g->tensors[g->inputs[k]]);
+    }
+  }
+  free(seen);
+  if (s != REPCONV_OK) return session_fail(session, s);
+  for (size_t i = 0; i < num_outputs; i++) {
+    int32_t k = find_io(g, g->outputs, g->n_outputs, outputs[i].name);
+    if (k < 0) {
+      rc_error(REPCONV_ERROR_NOT_FOUND, "session_run: the model has no output named '%s'",
+               outputs[i].name ? outputs[i].name : "(null)");
+      return session_fail(session, REPCONV_ERROR_NOT_FOUND);
+    }
+    s = check_dims("output", &outputs[i], &g->tensors[g->outputs[k]]);
+    if (s != REPCONV_OK) return session_fail(session, s);
+  }
+  /* NCHW (caller) → channels-last (arena). */
+  for (size_t i = 0; i < num_inputs; i++) {
+    int32_t t = g->inputs[find_io(g, g->inputs, g->n_inputs, inputs[i].name)];
+    int64_t d[4];
+    rc_shape_dims4(&g->tensors[t].shape, d);
+    rc_ref_reshape(d, 0, inputs[i].data, d, 1, session->arena + m->plan.offset[t]);
+  }
+  s = rc_exec_run(g, &m->plan, session->arena, session->pool);
+  if (s != REPCONV_OK) return session_fail(session, s);
+  for (size_t i = 0; i < num_outputs; i++) {
+    int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
+    int64_t d[4];
+    rc_shape_dims4(&g->tensors[t].shape, d);
+    rc_ref_reshape(d, 1, session->arena + m->plan.offset[t], d, 0, outputs[i].data);
+  }
+  return REPCONV_OK;
+}

@@ -1,0 +1,25 @@
+/* The objects behind the public handles. */
+#ifndef RC_MODEL_H
+#define RC_MODEL_H
+
+#include "graph.h"
+#include "plan.h"
+
+struct repconv_options {
+  int threads;
+  int fold;
+  repconv_backend backend;
+};
+
+/* Immutable after rc_model_finish: sessions only read it. */
+struct repconv_model {
+  rc_graph g;
+  rc_plan plan;
+};
+
+/* Takes ownership of *g (moved into the model, *g is reset): infers shapes,
+ * plans. On failure the graph is freed. */
+rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options, struct repconv_model** out);
+struct repconv_options rc_options_or_default(const struct repconv_options* options);
+
+#endif

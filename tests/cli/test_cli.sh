@@ -1,0 +1,289 @@
+#!/bin/sh
+# Drives the repconv command-line program as a user would.
+#
+#   sh tests/cli/test_cli.sh PATH/TO/repconv SCRATCH_DIR
+#
+# Checks the documented commands and, for hostile input (missing, truncated,
+# garbage or wrongly shaped files, bad options), that the program exits
+# non-zero by itself (not by a signal) with exactly one line on stderr that
+# starts with "repconv: ". The full RepVGG-A0 runs three times; every other
+# check reuses the files those runs produce.
+set -u
+
+if [ $# -ne 2 ]; then
+  echo "usage: sh $0 REPCONV_BINARY SCRATCH_DIR" >&2
+  exit 2
+fi
+BIN=$1
+DIR=$2
+case "$BIN" in /*) ;; *) BIN="$(pwd)/$BIN" ;; esac
+rm -rf "$DIR"
+mkdir -p "$DIR" || exit 1
+cd "$DIR" || exit 1
+
+failures=0
+checks=0
+
+bad() {
+  echo "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+show() {
+  echo "  --- stdout:"
+  sed -n '1,20p' out | sed 's/^/  | /'
+  echo "  --- stderr:"
+  sed -n '1,20p' err | sed 's/^/  | /'
+}
+
+# run ARGS...: runs the binary, stdout -> out, stderr -> err, exit status -> rc.
+run() {
+  "$BIN" "$@" >out 2>err
+  rc=$?
+}
+
+# expect_ok DESC ARGS...: exit 0 and nothing on stderr.
+expect_ok() {
+  desc=$1
+  shift
+  checks=$((checks + 1))
+  run "$@"
+  if [ "$rc" -ne 0 ]; then
+    bad "$desc: exit status $rc, expected 0"
+    show
+    return 1
+  fi
+  if [ -s err ]; then
+    bad "$desc: unexpected output on stderr"
+    show
+    return 1
+  fi
+  return 0
+}
+
+# one_error_line DESC: err holds exactly one line starting "repconv: ".
+one_error_line() {
+  lines=$(wc -l <err | tr -d ' ')
+  chars=$(wc -c <err | tr -d ' ')
+  if [ "$lines" -ne 1 ] || [ "$chars" -le 10 ]; then
+    bad "$1: expected exactly one line on stderr, got $lines line(s)"
+    show
+    return 1
+  fi
+  case "$(head -n 1 err)" in
+    "repconv: "*) ;;
+    *)
+      bad "$1: stderr line does not start with 'repconv: '"
+      show
+      return 1
+      ;;
+  esac
+  return 0
+}
+
+# expect_fail DESC WANT ARGS...: exits non-zero without a signal (WANT: 1, 2
+# or "any"), one error line on stderr.
+expect_fail() {
+  desc=$1
+  want=$2
+  shift 2
+  checks=$((checks + 1))
+  run "$@"
+  if [ "$rc" -eq 0 ]; then
+    bad "$desc: exit status 0, expected failure"
+    show
+    return 1
+  fi
+  if [ "$rc" -ge 128 ]; then
+    bad "$desc: killed by a signal (exit status $rc)"
+    show
+    return 1
+  fi
+  if [ "$want" != any ] && [ "$rc" -ne "$want" ]; then
+    bad "$desc: exit status $rc, expected $want"
+    show
+    return 1
+  fi
+  one_error_line "$desc"
+}
+
+# expect_no_crash DESC ARGS...: success (quiet stderr) or a clean failure.
+expect_no_crash() {
+  desc=$1
+  shift
+  checks=$((checks + 1))
+  run "$@"
+  if [ "$rc" -ge 128 ]; then
+    bad "$desc: killed by a signal (exit status $rc)"
+    show
+    return 1
+  fi
+  if [ "$rc" -eq 0 ]; then
+    if [ -s err ]; then
+      bad "$desc: exit 0 but output on stderr"
+      show
+      return 1
+    fi
+    return 0
+  fi
+  one_error_line "$desc"
+}
+
+# expect_grep DESC PATTERN FILE: an extended regular expression matches a line.
+expect_grep() {
+  checks=$((checks + 1))
+  if ! grep -Eq "$2" "$3"; then
+    bad "$1: no line matching /$2/ in $3"
+    sed -n '1,40p' "$3" | sed 's/^/  | /'
+  fi
+}
+
+expect_same() {
+  checks=$((checks + 1))
+  if ! cmp -s "$2" "$3"; then
+    bad "$1: $2 and $3 differ"
+  fi
+}
+
+file_size() {
+  wc -c <"$1" | tr -d ' '
+}
+
+# ---------------------------------------------------------------- help, version
+expect_ok "--help" --help && expect_grep "--help" '^usage: repconv' out
+expect_grep "--help lists the built-in models" 'repvgg-a0' out
+expect_ok "-h" -h
+expect_ok "run --help" run --help
+expect_ok "--version" --version && expect_grep "--version" '^repconv 0\.1\.0' out
+
+# ---------------------------------------------------------------- info
+if expect_ok "info repvgg-a0" info repvgg-a0; then
+  cp out info.txt
+  # RepVGG-A0 train-time: 22 blocks, each 3x3 conv+BN and 1x1 conv+BN, plus an
+  # identity BN in the 17 blocks with in == out channels and stride 1.
+  expect_grep "info: 44 conv2d" '^ +conv2d +44$' info.txt
+  expect_grep "info: 61 batchnorm" '^ +batchnorm +61$' info.txt
+  expect_grep "info: input shape" '1x3x224x224' info.txt
+  expect_grep "info: output shape" '1x1000' info.txt
+  expect_grep "info: parameters" '^parameters: [0-9]' info.txt
+  expect_grep "info: FLOPs" '^FLOPs: [0-9.]+ GFLOPs' info.txt
+  expect_grep "info: node list has a 3x3 stride-2 conv" 'conv2d .* 3x3 +2x2 ' info.txt
+fi
+
+# ---------------------------------------------------------------- gen-input
+expect_ok "gen-input" gen-input repvgg-a0 -o x.npy --seed 1
+expect_ok "gen-input again" gen-input repvgg-a0 -o x_again.npy --seed 1
+expect_ok "gen-input other seed" gen-input repvgg-a0 --output=x_seed2.npy --seed=2
+if [ -f x.npy ] && [ -f x_again.npy ] && [ -f x_seed2.npy ]; then
+  expect_same "gen-input is deterministic" x.npy x_again.npy
+  checks=$((checks + 1))
+  if cmp -s x.npy x_seed2.npy; then bad "gen-input: seeds 1 and 2 give the same tensor"; fi
+  checks=$((checks + 1))
+  # 1x3x224x224 float32 plus a header of at most a few hundred bytes
+  size=$(file_size x.npy)
+  if [ "$size" -lt 602112 ] || [ "$size" -gt 603136 ]; then bad "gen-input: x.npy has $size bytes"; fi
+else
+  bad "gen-input: no .npy written"
+fi
+
+# ---------------------------------------------------------------- run, save
+# The three full runs: built-in, saved .rcm, saved .rcm on two threads.
+if expect_ok "run repvgg-a0" run repvgg-a0 --input x.npy --output y.npy; then
+  expect_grep "run: output summary" '1x1000 +min .* max .* mean ' out
+  expect_grep "run: time" '^time [0-9.]+ ms' out
+  cat out
+fi
+checks=$((checks + 1))
+[ -s y.npy ] || bad "run: y.npy not written"
+
+expect_ok "save repvgg-a0" save repvgg-a0 -o a0.rcm
+expect_ok "save --no-fold" save repvgg-a0 --no-fold -o a0-train.rcm
+if expect_ok "info of the saved train-time model" info a0-train.rcm; then
+  expect_grep "info a0-train.rcm: 44 conv2d" '^ +conv2d +44$' out
+fi
+
+expect_ok "run a0.rcm" run a0.rcm --input x.npy --output y_rcm.npy && expect_same "built-in vs .rcm output" y.npy y_rcm.npy
+expect_ok "run a0.rcm --threads 2" run a0.rcm -i x.npy -o y_t2.npy --threads 2 &&
+  expect_same "1 vs 2 threads output" y.npy y_t2.npy
+
+# ---------------------------------------------------------------- usage errors
+expect_fail "no command" 2
+expect_fail "unknown command" 2 frobnicate
+expect_fail "unknown global option" 2 --frobnicate
+expect_fail "unknown option" 2 run a0.rcm --input x.npy --frobnicate
+expect_fail "unknown short option" 2 run a0.rcm -x x.npy
+expect_fail "option of another command" 2 info a0.rcm --seed 3
+expect_fail "run without a model" 2 run
+expect_fail "run without --input" 2 run a0.rcm
+expect_fail "--input without a value" 2 run a0.rcm --input
+expect_fail "two models" 2 info a0.rcm a0.rcm
+expect_fail "save without -o" 2 save a0.rcm
+expect_fail "gen-input without -o" 2 gen-input a0.rcm
+expect_fail "--no-fold with a value" 2 run a0.rcm --no-fold=1 --input x.npy
+for t in 0 -1 abc 257 1.5 "" 99999999999999999999 " 2"; do
+  expect_fail "--threads '$t'" 2 run a0.rcm --input x.npy --threads "$t"
+done
+expect_fail "--threads=0" 2 run a0.rcm --input x.npy --threads=0
+expect_fail "--backend bogus" 2 run a0.rcm --input x.npy --backend bogus
+expect_fail "--seed -1" 2 gen-input a0.rcm -o z.npy --seed -1
+# --no-fold and --backend ref are accepted (the run then stops at the bad input, not at the options).
+expect_fail "--no-fold --backend ref parse" 1 run a0.rcm --no-fold --backend ref --input "$DIR/does-not-exist.npy"
+expect_fail "--backend=auto -t 1 parse" 1 run a0.rcm --backend=auto -t 1 --input "$DIR/does-not-exist.npy"
+
+# ---------------------------------------------------------------- hostile models
+expect_fail "nonexistent model file" 1 info "$DIR/does-not-exist.rcm"
+expect_fail "unknown model name" 1 run no-such-model --input x.npy --output z.npy
+expect_fail "a directory as model" 1 info "$DIR"
+: >empty.rcm
+expect_fail "empty .rcm" 1 info empty.rcm
+# Garbage: bytes of the program itself, and text.
+head -c 65536 "$BIN" >garbage.rcm
+expect_fail "garbage .rcm" 1 info garbage.rcm
+echo "this is not a model" >text.rcm
+expect_fail "text file as .rcm" 1 run text.rcm --input x.npy --output z.npy
+if [ -s a0.rcm ]; then
+  size=$(file_size a0.rcm)
+  for n in 1 4 8 12 16 24 32 48 64 100 128 256 512 1000 4096 65536 $((size / 2)) $((size - 64)) $((size - 1)); do
+    [ "$n" -lt "$size" ] || continue
+    head -c "$n" a0.rcm >trunc.rcm
+    expect_fail "a0.rcm truncated to $n bytes" 1 info trunc.rcm
+  done
+  # Corrupted (not truncated): one byte overwritten at several offsets of
+  # the header and node table. The file may still be valid; it must not crash.
+  for off in 0 4 8 12 16 24 32 48 64 96 128 256 512 1024; do
+    [ "$off" -lt "$size" ] || continue
+    cp a0.rcm corrupt.rcm
+    printf '\377' | dd of=corrupt.rcm bs=1 seek="$off" conv=notrunc 2>/dev/null
+    expect_no_crash "a0.rcm with byte $off = 0xff" info corrupt.rcm
+    printf '\177' | dd of=corrupt.rcm bs=1 seek="$off" conv=notrunc 2>/dev/null
+    expect_no_crash "a0.rcm with byte $off = 0x7f" info corrupt.rcm
+  done
+fi
+
+# ---------------------------------------------------------------- hostile tensors
+expect_fail "nonexistent input" 1 run a0.rcm --input "$DIR/does-not-exist.npy" --output z.npy
+if [ -s y.npy ]; then
+  expect_fail "input of the wrong shape" 1 run a0.rcm --input y.npy --output z.npy
+fi
+expect_fail "garbage .npy" 1 run a0.rcm --input garbage.rcm --output z.npy
+expect_fail "a directory as .npy" 1 run a0.rcm --input "$DIR" --output z.npy
+if [ -s x.npy ]; then
+  size=$(file_size x.npy)
+  for n in 0 1 6 8 9 10 11 64 127 128 129 1000 $((size / 2)) $((size - 4)) $((size - 1)); do
+    head -c "$n" x.npy >trunc.npy
+    expect_fail "x.npy truncated to $n bytes" 1 run a0.rcm --input trunc.npy --output z.npy
+  done
+  # A corrupted preamble: magic, version or header length overwritten.
+  for off in 0 1 5 6 7 8 9; do
+    cp x.npy corrupt.npy
+    printf '\377' | dd of=corrupt.npy bs=1 seek="$off" conv=notrunc 2>/dev/null
+    expect_fail "x.npy with byte $off = 0xff" 1 run a0.rcm --input corrupt.npy --output z.npy
+  done
+fi
+expect_fail "save into a missing directory" 1 save a0.rcm -o "$DIR/no/such/dir/out.rcm"
+expect_fail "gen-input into a missing directory" 1 gen-input a0.rcm -o "$DIR/no/such/dir/x.npy"
+checks=$((checks + 1))
+[ ! -e z.npy ] || bad "a failed run wrote z.npy"
+
+echo "test_cli: $checks checks, $failures failed"
+[ "$failures" -eq 0 ]

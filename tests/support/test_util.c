@@ -1,0 +1,63 @@
+#include "test_util.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+void rc_test_rng_seed(rc_test_rng* r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 1; }
+
+uint32_t rc_test_rng_u32(rc_test_rng* r) {
+  /* splitmix64: tiny, good enough for test data. */
+  uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+float rc_test_rng_uniform(rc_test_rng* r, float lo, float hi) {
+  return lo + (hi - lo) * (float)((rc_test_rng_u32(r) >> 8) * (1.0 / 16777216.0));
+}
+
+int rc_test_rng_int(rc_test_rng* r, int lo, int hi) {
+  return lo + (int)(rc_test_rng_u32(r) % (uint32_t)(hi - lo + 1));
+}
+
+void rc_test_fill_uniform(rc_test_rng* r, float* x, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) x[i] = rc_test_rng_uniform(r, lo, hi);
+}
+
+static void check(const char* what, size_t i, double got, double want, double atol, double rtol) {
+  if (isnan(want) || isnan(got)) {
+    if (isnan(want) && isnan(got)) return;
+    fail_msg("%s[%zu]: got %.9g, want %.9g", what, i, got, want);
+  }
+  if (isinf(want) || isinf(got)) {
+    if (got == want) return;
+    fail_msg("%s[%zu]: got %.9g, want %.9g", what, i, got, want);
+  }
+  double err = fabs(got - want);
+  if (err > atol + rtol * fabs(want)) {
+    fail_msg("%s[%zu]: got %.9g, want %.9g (|err| %.3g > %.3g + %.3g·|want|)", what, i, got, want, err, atol,
+             rtol);
+  }
+}
+
+void rc_test_expect_close(const char* what, const float* got, const double* want, size_t n, double atol,
+                          double rtol) {
+  for (size_t i = 0; i < n; i++) check(what, i, got[i], want[i], atol, rtol);
+}
+
+void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol,
+                            double rtol) {
+  for (size_t i = 0; i < n; i++) check(what, i, got[i], want[i], atol, rtol);
+}
+
+const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
+  const char* dir = getenv("REPCONV_TEST_TMP");
+  snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "/tmp", file);
+  return buf;
+}

@@ -1,0 +1,32 @@
+/* Helpers shared by the cmocka tests: a fixed-seed generator, tolerance
+ * checks that report the first offending index, temp file paths. */
+#ifndef RC_TEST_UTIL_H
+#define RC_TEST_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rc_test_rng {
+  uint64_t s;
+} rc_test_rng;
+
+void rc_test_rng_seed(rc_test_rng* r, uint64_t seed);
+uint32_t rc_test_rng_u32(rc_test_rng* r);
+/* Uniform in [lo, hi). */
+float rc_test_rng_uniform(rc_test_rng* r, float lo, float hi);
+/* Integer in [lo, hi]. */
+int rc_test_rng_int(rc_test_rng* r, int lo, int hi);
+void rc_test_fill_uniform(rc_test_rng* r, float* x, size_t n, float lo, float hi);
+
+/* Fails the cmocka test unless |got[i] − want[i]| ≤ atol + rtol·|want[i]| for
+ * every i; the message names what, the index and both values. NaN must match
+ * NaN. */
+void rc_test_expect_close(const char* what, const float* got, const double* want, size_t n, double atol,
+                          double rtol);
+void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol,
+                            double rtol);
+
+/* A path under the test temp directory ($REPCONV_TEST_TMP, else /tmp). */
+const char* rc_test_tmp_path(const char* file, char* buf, size_t size);
+
+#endif

@@ -1,0 +1,250 @@
+/* Sessions: one model shared by sessions on several threads gives the same
+ * bits as one session alone; the pool's thread count does not change the
+ * bits; run-time errors name the tensor and the shapes; .rcm save/load
+ * through the API keeps the outputs. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "repconv.h"
+#include "test_util.h"
+
+#define assert_contains(haystack, needle)                                                                \
+  do {                                                                                                   \
+    if (!strstr((haystack), (needle))) fail_msg("'%s' does not contain '%s'", (haystack), (needle)); \
+  } while (0)
+
+enum { N = 2, C = 8, H = 19, W = 23, OUTC = 12 };
+
+/* A small branchy network: two RepVGG-like blocks, a pool and a head. */
+static repconv_model_t* small_model(void) {
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 7);
+  static float w3[OUTC * OUTC * 9], w1[OUTC * OUTC], bias[OUTC], g[OUTC], be[OUTC], mu[OUTC], var[OUTC];
+  rc_test_fill_uniform(&r, w3, sizeof(w3) / 4, -0.3f, 0.3f);
+  rc_test_fill_uniform(&r, w1, sizeof(w1) / 4, -0.3f, 0.3f);
+  rc_test_fill_uniform(&r, bias, OUTC, -0.1f, 0.1f);
+  rc_test_fill_uniform(&r, g, OUTC, 0.5f, 1.5f);
+  rc_test_fill_uniform(&r, be, OUTC, -0.2f, 0.2f);
+  rc_test_fill_uniform(&r, mu, OUTC, -0.2f, 0.2f);
+  rc_test_fill_uniform(&r, var, OUTC, 0.5f, 2.0f);
+  repconv_builder_t* b;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  int64_t d[4] = {N, C, H, W};
+  repconv_id x, a, c, s, y;
+  assert_int_equal(repconv_builder_input(b, "image", 4, d, &x), REPCONV_OK);
+  int cin = C;
+  char nm[64];
+  for (int i = 0; i < 2; i++) {
+    repconv_conv2d_desc_t d3 = {.out_channels = OUTC, .kernel_h = 3, .kernel_w = 3, .stride_h = 1 + (i == 0),
+                                .stride_w = 1 + (i == 0), .pad_top = 1, .pad_left = 1, .pad_bottom = 1,
+                                .pad_right = 1};
+    repconv_conv2d_desc_t d1 = {.out_channels = OUTC, .kernel_h = 1, .kernel_w = 1, .stride_h = 1 + (i == 0),
+                                .stride_w = 1 + (i == 0)};
+    (void)cin;
+    snprintf(nm, sizeof(nm), "b%d.dense", i);
+    assert_int_equal(repconv_builder_conv2d(b, nm, x, &d3, w3, bias, &a), REPCONV_OK);
+    snprintf(nm, sizeof(nm), "b%d.bn", i);
+    assert_int_equal(repconv_builder_batchnorm(b, nm, a, g, be, mu, var, 1e-5f, &a), REPCONV_OK);
+    snprintf(nm, sizeof(nm), "b%d.1x1", i);
+    assert_int_equal(repconv_builder_conv2d(b, nm, x, &d1, w1, NULL, &c), REPCONV_OK);
+    snprintf(nm, sizeof(nm), "b%d.add", i);
+    assert_int_equal(repconv_builder_binary(b, nm, REPCONV_ADD, a, c, &s), REPCONV_OK);
+    snprintf(nm, sizeof(nm), "b%d.relu", i);
+    assert_int_equal(repconv_builder_activation(b, nm, REPCONV_RELU, s, 0, 0, &x), REPCONV_OK);
+    cin = OUTC;
+  }
+  assert_int_equal(repconv_builder_global_avgpool(b, "gap", x, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_flatten(b, "flat", y, 1, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_gemm(b, "fc", y, 5, w1, bias, 1.0f, 1.0f, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_output(b, y, "logits"), REPCONV_OK);
+  assert_int_equal(repconv_builder_output(b, x, "features"), REPCONV_OK);
+  repconv_model_t* m;
+  assert_int_equal(repconv_builder_finish(b, NULL, &m), REPCONV_OK);
+  repconv_builder_destroy(b);
+  return m;
+}
+
+static float g_input[N * C * H * W];
+enum { FEAT = N * OUTC * 10 * 12, LOGITS = N * 5 };
+
+static void run_once(repconv_session_t* s, float* feat, float* logits) {
+  repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+  repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, feat}, {"logits", 2, {N, 5}, logits}};
+  if (repconv_session_run(s, &in, 1, out, 2) != REPCONV_OK) fail_msg("run: %s", repconv_session_error(s));
+}
+
+typedef struct worker {
+  const repconv_model_t* m;
+  float feat[FEAT], logits[LOGITS];
+  int ok;
+} worker;
+
+static void* work(void* arg) {
+  worker* w = arg;
+  repconv_session_t* s;
+  if (repconv_session_create(w->m, NULL, &s) != REPCONV_OK) return NULL;
+  w->ok = 1;
+  for (int i = 0; i < 3 && w->ok; i++) {
+    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, w->feat}, {"logits", 2, {N, 5}, w->logits}};
+    w->ok = repconv_session_run(s, &in, 1, out, 2) == REPCONV_OK;
+  }
+  repconv_session_destroy(s);
+  return NULL;
+}
+
+static void test_sessions_on_threads(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 11);
+  rc_test_fill_uniform(&r, g_input, sizeof(g_input) / 4, -1.0f, 1.0f);
+  repconv_model_t* m = small_model();
+  static float feat[FEAT], logits[LOGITS];
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  run_once(s, feat, logits);
+  repconv_session_destroy(s);
+
+  /* The same model in four sessions on four threads at once. */
+  enum { T = 4 };
+  static worker ws[T];
+  pthread_t th[T];
+  for (int i = 0; i < T; i++) {
+    ws[i].m = m;
+    ws[i].ok = 0;
+    assert_int_equal(pthread_create(&th[i], NULL, work, &ws[i]), 0);
+  }
+  for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < T; i++) {
+    assert_true(ws[i].ok);
+    assert_memory_equal(ws[i].feat, feat, sizeof(feat));
+    assert_memory_equal(ws[i].logits, logits, sizeof(logits));
+  }
+
+  /* A session with a pool of 3 threads: the same bits. */
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_threads(o, 3), REPCONV_OK);
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  static float feat3[FEAT], logits3[LOGITS];
+  run_once(s, feat3, logits3);
+  assert_memory_equal(feat3, feat, sizeof(feat));
+  assert_memory_equal(logits3, logits, sizeof(logits));
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+
+  /* Save, load from file and from memory: same outputs. */
+  char path[512];
+  rc_test_tmp_path("session_small.rcm", path, sizeof(path));
+  assert_int_equal(repconv_model_save(m, path), REPCONV_OK);
+  repconv_model_t* m2;
+  assert_int_equal(repconv_model_load(path, NULL, &m2), REPCONV_OK);
+  assert_int_equal(repconv_session_create(m2, NULL, &s), REPCONV_OK);
+  run_once(s, feat3, logits3);
+  assert_memory_equal(feat3, feat, sizeof(feat));
+  assert_memory_equal(logits3, logits, sizeof(logits));
+  repconv_session_destroy(s);
+  repconv_model_destroy(m2);
+
+  FILE* f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  void* bytes = malloc((size_t)size);
+  assert_non_null(bytes);
+  assert_int_equal(fread(bytes, 1, (size_t)size, f), (size_t)size);
+  fclose(f);
+  assert_int_equal(repconv_model_load_memory(bytes, (size_t)size, NULL, &m2), REPCONV_OK);
+  free(bytes);
+  assert_int_equal(repconv_session_create(m2, NULL, &s), REPCONV_OK);
+  run_once(s, feat3, logits3);
+  assert_memory_equal(logits3, logits, sizeof(logits));
+  repconv_session_destroy(s);
+  repconv_model_destroy(m2);
+  repconv_model_destroy(m);
+}
+
+static void test_run_errors(void** state) {
+  (void)state;
+  repconv_model_t* m = small_model();
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  static float feat[FEAT], logits[LOGITS];
+  repconv_tensor_t in = {"image", 4, {N, C, H + 1, W}, g_input};
+  repconv_tensor_t out = {"logits", 2, {N, 5}, logits};
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_session_error(s), "'image'");
+  assert_contains(repconv_session_error(s), "2x8x20x23");
+  assert_contains(repconv_session_error(s), "2x8x19x23");
+  assert_contains(repconv_last_error(), "2x8x20x23");
+
+  in.dims[2] = H;
+  in.name = "img";
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_ERROR_NOT_FOUND);
+  assert_contains(repconv_session_error(s), "no input named 'img'");
+  in.name = "image";
+  out.name = "nope";
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_ERROR_NOT_FOUND);
+  assert_contains(repconv_session_error(s), "no output named 'nope'");
+  out.name = "features";
+  out.ndim = 4;
+  out.dims[0] = N;
+  out.dims[1] = OUTC;
+  out.dims[2] = 10;
+  out.dims[3] = 11;
+  out.data = feat;
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_session_error(s), "2x12x10x12");
+  assert_int_equal(repconv_session_run(s, &in, 0, &out, 1), REPCONV_ERROR_INVALID_ARGUMENT);
+  in.data = NULL;
+  out.dims[3] = 12;
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_ERROR_INVALID_ARGUMENT);
+  in.data = g_input;
+  /* Asking for no output is allowed; a good run clears the error. */
+  assert_int_equal(repconv_session_run(s, &in, 1, NULL, 0), REPCONV_OK);
+  assert_string_equal(repconv_session_error(s), "");
+  assert_int_equal(repconv_session_run(NULL, &in, 1, NULL, 0), REPCONV_ERROR_INVALID_ARGUMENT);
+  repconv_session_destroy(s);
+  repconv_model_destroy(m);
+
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_threads(o, 0), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(repconv_options_set_threads(o, 100000), REPCONV_ERROR_INVALID_ARGUMENT);
+  repconv_backend be;
+  assert_int_equal(repconv_backend_from_name("ref", &be), REPCONV_OK);
+  assert_int_equal(be, REPCONV_BACKEND_REF);
+  assert_int_equal(repconv_backend_from_name("cuda", &be), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_contains(repconv_last_error(), "cuda");
+  repconv_options_destroy(o);
+
+  repconv_model_t* none = (repconv_model_t*)1;
+  assert_int_equal(repconv_model_load("no-such-model", NULL, &none), REPCONV_ERROR_NOT_FOUND);
+  assert_null(none);
+  assert_contains(repconv_last_error(), "repvgg-a0");
+}
+
+static void test_version(void** state) {
+  (void)state;
+  assert_string_equal(repconv_version(), REPCONV_VERSION_STRING);
+  assert_string_equal(repconv_status_string(REPCONV_ERROR_SHAPE), "shape error");
+  assert_non_null(repconv_builtin_name(0));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sessions_on_threads),
+      cmocka_unit_test(test_run_errors),
+      cmocka_unit_test(test_version),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

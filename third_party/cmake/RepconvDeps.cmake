@@ -1,0 +1,66 @@
+# How repconv finds its dependencies (Debian 12 packages). Each missing one
+# stops the configure step with the package to install; third_party/install-deps.sh
+# installs them all.
+find_package(PkgConfig QUIET)
+
+function(repconv_missing what package)
+  message(FATAL_ERROR "repconv: ${what} not found. Install the Debian package '${package}' "
+                      "(or run third_party/install-deps.sh).")
+endfunction()
+
+# pthreadpool: no pkg-config file in Debian; header + library.
+find_path(PTHREADPOOL_INCLUDE_DIR pthreadpool.h)
+find_library(PTHREADPOOL_LIBRARY pthreadpool)
+if(NOT PTHREADPOOL_INCLUDE_DIR OR NOT PTHREADPOOL_LIBRARY)
+  repconv_missing("pthreadpool" "libpthreadpool-dev")
+endif()
+add_library(repconv::pthreadpool INTERFACE IMPORTED)
+set_target_properties(repconv::pthreadpool PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${PTHREADPOOL_INCLUDE_DIR}"
+  INTERFACE_LINK_LIBRARIES "${PTHREADPOOL_LIBRARY}")
+
+# cpuinfo: pkg-config module libcpuinfo.
+set(_cpuinfo_found FALSE)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(CPUINFO QUIET IMPORTED_TARGET libcpuinfo)
+  if(CPUINFO_FOUND)
+    set(_cpuinfo_found TRUE)
+    add_library(repconv::cpuinfo INTERFACE IMPORTED)
+    set_target_properties(repconv::cpuinfo PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::CPUINFO)
+  endif()
+endif()
+if(NOT _cpuinfo_found)
+  find_path(CPUINFO_INCLUDE_DIR cpuinfo.h)
+  find_library(CPUINFO_LIBRARY cpuinfo)
+  if(NOT CPUINFO_INCLUDE_DIR OR NOT CPUINFO_LIBRARY)
+    repconv_missing("cpuinfo" "libcpuinfo-dev")
+  endif()
+  add_library(repconv::cpuinfo INTERFACE IMPORTED)
+  set_target_properties(repconv::cpuinfo PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${CPUINFO_INCLUDE_DIR}"
+    INTERFACE_LINK_LIBRARIES "${CPUINFO_LIBRARY}")
+endif()
+
+# cmocka (tests only).
+if(REPCONV_BUILD_TESTS)
+  set(_cmocka_found FALSE)
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET cmocka)
+    if(CMOCKA_FOUND)
+      set(_cmocka_found TRUE)
+      add_library(repconv::cmocka INTERFACE IMPORTED)
+      set_target_properties(repconv::cmocka PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::CMOCKA)
+    endif()
+  endif()
+  if(NOT _cmocka_found)
+    find_path(CMOCKA_INCLUDE_DIR cmocka.h)
+    find_library(CMOCKA_LIBRARY cmocka)
+    if(NOT CMOCKA_INCLUDE_DIR OR NOT CMOCKA_LIBRARY)
+      repconv_missing("cmocka (for the tests; -DREPCONV_BUILD_TESTS=OFF skips them)" "libcmocka-dev")
+    endif()
+    add_library(repconv::cmocka INTERFACE IMPORTED)
+    set_target_properties(repconv::cmocka PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${CMOCKA_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES "${CMOCKA_LIBRARY}")
+  endif()
+endif()
