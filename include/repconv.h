@@ -54,6 +54,9 @@ typedef enum repconv_status {
 
 /* Runtime version ("0.1.0"); compare with REPCONV_VERSION_STRING. */
 REPCONV_API const char* repconv_version(void);
+/* What repconv detected about this CPU (ISA extensions used for kernel
+ * dispatch, cache sizes), e.g. "AVX2 FMA3; L1d 32 KiB, L2 512 KiB; 2 cores". */
+REPCONV_API const char* repconv_cpu_summary(void);
 /* A constant English name for a status ("invalid argument", ...). */
 REPCONV_API const char* repconv_status_string(repconv_status status);
 /* The message of the last failing call on this thread ("" if none). Valid

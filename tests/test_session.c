@@ -238,6 +238,7 @@ static void test_version(void** state) {
   assert_string_equal(repconv_version(), REPCONV_VERSION_STRING);
   assert_string_equal(repconv_status_string(REPCONV_ERROR_SHAPE), "shape error");
   assert_non_null(repconv_builtin_name(0));
+  assert_true(strlen(repconv_cpu_summary()) > 0);
 }
 
 int main(void) {

@@ -903,8 +903,8 @@ static int cmd_gen_input(int argc, char** argv) {
     goto done;
   }
   char shape[96];
-  printf("wrote %s: input %s  %s  uniform [-1, 1)  seed %" PRIu64 "\n", a.outputs[0], info.name ? info.name : "?",
-         shape_str(info.ndim, info.dims, shape, sizeof shape), a.seed);
+  printf("wrote %s: %s for input '%s', uniform [-1, 1), seed %" PRIu64 "\n", a.outputs[0],
+         shape_str(info.ndim, info.dims, shape, sizeof shape), info.name ? info.name : "?", a.seed);
   rc = EXIT_OK;
 
 done:

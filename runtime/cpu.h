@@ -1,0 +1,19 @@
+/* CPU facts from cpuinfo, read once: ISA extensions for kernel dispatch and
+ * cache sizes for blocking. The only process-wide state repconv keeps. */
+#ifndef RC_CPU_H
+#define RC_CPU_H
+
+#include <stddef.h>
+
+typedef struct rc_cpu {
+  int initialized; /* 0 if cpuinfo could not read this machine: scalar kernels only */
+  int avx2, fma3, avx512f, neon;
+  size_t l1d_bytes, l2_bytes, l3_bytes; /* per core / per cluster as cpuinfo reports; 0 unknown */
+  unsigned cores;  /* logical processors */
+  char summary[160]; /* "AVX2 FMA3; caches: L1d 32 KiB L2 512 KiB; 2 logical processors" */
+} rc_cpu;
+
+/* Thread-safe; the first call initializes. */
+const rc_cpu* rc_cpu_get(void);
+
+#endif
