@@ -102,6 +102,8 @@ static void print_usage(FILE* f) {
           "  -t, --threads N            threads of the session, 1 to %d (default 1)\n"
           "      --no-fold              keep the graph as loaded (no linear-region folding)\n"
           "      --fold                 info: show the folded graph\n"
+          "                             (this version has no fold pass yet: both are accepted\n"
+          "                             and every graph runs as loaded)\n"
           "      --backend ref|auto     kernels: scalar reference or the planner's choice (default auto)\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
@@ -486,7 +488,7 @@ static int cmd_info(int argc, char** argv) {
 
   char b1[64], b2[64];
   printf("model: %s%s%s\n", a.model, is_builtin(a.model) ? " (built-in)" : "",
-         a.fold ? ", folded" : "");
+         a.fold ? ", fold requested (no fold pass yet)" : "");
   rc = print_tensor_list(model, 1);
   if (rc == EXIT_OK) rc = print_tensor_list(model, 0);
   if (rc != EXIT_OK) goto done;
@@ -774,7 +776,7 @@ static int cmd_run(int argc, char** argv) {
            out_path[j] ? "  -> " : "", out_path[j] ? out_path[j] : "");
   }
   printf("time %.3f ms  (%d thread%s, backend %s, fold %s)\n", t1 - t0, a.threads, a.threads == 1 ? "" : "s",
-         a.backend_name, a.fold ? "on" : "off");
+         a.backend_name, a.fold ? "requested, no fold pass yet" : "off");
   rc = EXIT_OK;
 
 done:
@@ -822,7 +824,7 @@ static int cmd_save(int argc, char** argv) {
   if (st != REPCONV_OK) {
     rc = fail_lib(EXIT_ERROR, "saving the model", a.outputs[0], lib_error(st));
   } else {
-    printf("wrote %s (%zu nodes, fold %s)\n", a.outputs[0], repconv_model_num_nodes(model), a.fold ? "on" : "off");
+    printf("wrote %s (%zu nodes, fold %s)\n", a.outputs[0], repconv_model_num_nodes(model), a.fold ? "requested, no fold pass yet" : "off");
   }
   repconv_model_destroy(model);
   repconv_options_destroy(opts);
@@ -924,7 +926,7 @@ int main(int argc, char** argv) {
     return EXIT_OK;
   }
   if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-    printf("repconv %s\n", repconv_version());
+    printf("repconv %s\ncpu: %s\n", repconv_version(), repconv_cpu_summary());
     return EXIT_OK;
   }
   int rc;
