@@ -79,6 +79,12 @@ REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* option
 /* Fold linear regions at load (default on). */
 REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);
 REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend);
+/* A static shape for a model input: for ONNX inputs with symbolic dims
+ * (batch, height, width) and to run any model at another size. name NULL
+ * means the first input. Up to 16 inputs; a later call for the same name
+ * replaces the earlier one. */
+REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name,
+                                                           int32_t ndim, const int64_t* dims);
 /* Parse a backend name ("auto", "ref"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
 REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
 
@@ -86,11 +92,11 @@ REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_b
 
 typedef struct repconv_model repconv_model_t;
 
-/* Loads a model file (.rcm) or a built-in model by name ("repvgg-a0").
- * options may be NULL (defaults). */
+/* Loads a model file (.rcm, or .onnx as exported by PyTorch) or a built-in
+ * model by name ("repvgg-a0"). options may be NULL (defaults). */
 REPCONV_API repconv_status repconv_model_load(const char* path_or_name, const repconv_options_t* options,
                                               repconv_model_t** out);
-/* Loads an .rcm image from memory; the bytes are copied. */
+/* Loads an .rcm or .onnx image from memory; the bytes are copied. */
 REPCONV_API repconv_status repconv_model_load_memory(const void* data, size_t size, const repconv_options_t* options,
                                                      repconv_model_t** out);
 REPCONV_API repconv_status repconv_model_save(const repconv_model_t* model, const char* path);

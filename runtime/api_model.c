@@ -10,6 +10,9 @@
 #include "model.h"
 #include "models.h"
 #include "rcm.h"
+#ifdef REPCONV_HAVE_ONNX
+#include "onnx_import.h"
+#endif
 
 #define RC_MAX_THREADS 256
 
@@ -56,6 +59,35 @@ repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_b
   return REPCONV_OK;
 }
 
+repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name, int32_t ndim,
+                                               const int64_t* dims) {
+  if (!options || (ndim > 0 && !dims)) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input shape: NULL argument");
+  const char* key = name ? name : "";
+  if (strlen(key) >= RC_MAX_NAME) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input shape: name too long");
+  if (ndim < 1 || ndim > RC_MAX_DIMS) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input shape for '%s': rank %d (1 to %d)", key, ndim, RC_MAX_DIMS);
+  }
+  rc_shape s;
+  memset(&s, 0, sizeof(s));
+  s.ndim = ndim;
+  for (int i = 0; i < ndim; i++) {
+    if (dims[i] < 1 || dims[i] > RC_MAX_DIM_VALUE) {
+      return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input shape for '%s': dim %d is %lld", key, i,
+                      (long long)dims[i]);
+    }
+    s.d[i] = dims[i];
+  }
+  size_t k = 0;
+  while (k < options->n_shapes && strcmp(options->shape_names[k], key) != 0) k++;
+  if (k == RC_MAX_INPUT_SHAPES) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input shape: at most %d inputs", RC_MAX_INPUT_SHAPES);
+  }
+  snprintf(options->shape_names[k], RC_MAX_NAME, "%s", key);
+  options->shapes[k] = s;
+  if (k == options->n_shapes) options->n_shapes++;
+  return REPCONV_OK;
+}
+
 repconv_status repconv_backend_from_name(const char* name, repconv_backend* out) {
   if (!name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend: NULL argument");
   if (strcmp(name, "auto") == 0) {
@@ -87,6 +119,25 @@ static rc_status check_constants(const rc_graph* g) {
   return REPCONV_OK;
 }
 
+/* Replaces graph input shapes with the ones the options give. */
+static rc_status apply_input_shapes(rc_graph* g, const struct repconv_options* o) {
+  for (size_t k = 0; k < o->n_shapes; k++) {
+    int32_t t = o->shape_names[k][0] ? rc_graph_find_tensor(g, o->shape_names[k]) : (g->n_inputs ? g->inputs[0] : -1);
+    if (t < 0 || g->tensors[t].kind != RC_TENSOR_INPUT) {
+      return rc_error(REPCONV_ERROR_NOT_FOUND, "a shape was given for input '%s', which the model does not have",
+                      o->shape_names[k]);
+    }
+    rc_tensor* in = &g->tensors[t];
+    if (in->shape.ndim != o->shapes[k].ndim) {
+      char b1[96], b2[96];
+      return rc_error(REPCONV_ERROR_SHAPE, "input '%s' is %s; the given shape %s has another rank", in->name,
+                      rc_shape_str(&in->shape, b1, sizeof(b1)), rc_shape_str(&o->shapes[k], b2, sizeof(b2)));
+    }
+    in->shape = o->shapes[k];
+  }
+  return REPCONV_OK;
+}
+
 rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options, struct repconv_model** out) {
   struct repconv_options o = rc_options_or_default(options);
   struct repconv_model* m = calloc(1, sizeof(*m));
@@ -96,7 +147,8 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   }
   m->g = *g;
   rc_graph_init(g);
-  rc_status s = rc_graph_infer_shapes(&m->g);
+  rc_status s = apply_input_shapes(&m->g, &o);
+  if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = check_constants(&m->g);
   if (s == REPCONV_OK) s = rc_plan_create(&m->g, (int)o.backend, &m->plan);
   if (s != REPCONV_OK) {
@@ -106,6 +158,40 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   }
   *out = m;
   return REPCONV_OK;
+}
+
+#ifdef REPCONV_HAVE_ONNX
+static void onnx_shapes(const struct repconv_options* o, rc_input_shape* out) {
+  for (size_t k = 0; k < o->n_shapes; k++) {
+    out[k].name = o->shape_names[k][0] ? o->shape_names[k] : NULL;
+    out[k].shape = o->shapes[k];
+  }
+}
+#endif
+
+/* .rcm by its magic; anything else is taken for ONNX (protobuf has none). */
+static rc_status load_file(const char* path, const repconv_options_t* options, rc_graph* g) {
+  unsigned char head[8] = {0};
+  size_t got = 0;
+  FILE* f = fopen(path, "rb");
+  if (f) {
+    got = fread(head, 1, sizeof(head), f);
+    fclose(f);
+  }
+  if (rc_rcm_has_magic(head, got)) return rc_rcm_load_file(path, g);
+#ifdef REPCONV_HAVE_ONNX
+  struct repconv_options o = rc_options_or_default(options);
+  rc_input_shape shapes[RC_MAX_INPUT_SHAPES];
+  onnx_shapes(&o, shapes);
+  return rc_onnx_load_file(path, shapes, o.n_shapes, g);
+#else
+  (void)options;
+  if (strstr(path, ".onnx")) {
+    return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: this repconv was built without ONNX import (-DREPCONV_ONNX=OFF)",
+                    path);
+  }
+  return rc_rcm_load_file(path, g);
+#endif
 }
 
 static int is_file(const char* path) {
@@ -121,7 +207,7 @@ repconv_status repconv_model_load(const char* path_or_name, const repconv_option
   rc_graph_init(&g);
   rc_status s;
   if (is_file(path_or_name)) {
-    s = rc_rcm_load_file(path_or_name, &g);
+    s = load_file(path_or_name, options, &g);
   } else if (rc_builtin_exists(path_or_name)) {
     s = rc_builtin_build(path_or_name, &g);
   } else {
@@ -148,7 +234,19 @@ repconv_status repconv_model_load_memory(const void* data, size_t size, const re
   *out = NULL;
   rc_graph g;
   rc_graph_init(&g);
-  rc_status s = rc_rcm_load_memory(data, size, &g);
+  rc_status s;
+  if (rc_rcm_has_magic(data, size)) {
+    s = rc_rcm_load_memory(data, size, &g);
+  } else {
+#ifdef REPCONV_HAVE_ONNX
+    struct repconv_options o = rc_options_or_default(options);
+    rc_input_shape shapes[RC_MAX_INPUT_SHAPES];
+    onnx_shapes(&o, shapes);
+    s = rc_onnx_load_memory(data, size, "model image", shapes, o.n_shapes, &g);
+#else
+    s = rc_error(REPCONV_ERROR_FORMAT, "model image: not an .rcm image (this build has no ONNX import)");
+#endif
+  }
   if (s != REPCONV_OK) {
     rc_graph_free(&g);
     return s;

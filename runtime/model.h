@@ -5,10 +5,16 @@
 #include "graph.h"
 #include "plan.h"
 
+#define RC_MAX_INPUT_SHAPES 16
+
 struct repconv_options {
   int threads;
   int fold;
   repconv_backend backend;
+  /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
+  size_t n_shapes;
+  char shape_names[RC_MAX_INPUT_SHAPES][RC_MAX_NAME]; /* "" = the first input */
+  rc_shape shapes[RC_MAX_INPUT_SHAPES];
 };
 
 /* Immutable after rc_model_finish: sessions only read it. */

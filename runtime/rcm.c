@@ -80,6 +80,8 @@ enum {
 
 static const unsigned char k_magic[4] = {'R', 'C', 'M', '\0'};
 
+int rc_rcm_has_magic(const void* data, size_t size) { return data && size >= 4 && memcmp(data, k_magic, 4) == 0; }
+
 /* ---------------------------------------------------- little-endian I/O */
 
 static uint16_t get_u16(const uint8_t* p) { return (uint16_t)(p[0] | (p[1] << 8)); }

@@ -40,6 +40,9 @@
 #define RC_RCM_MAX_NODES ((int64_t)1 << 24)
 #define RC_RCM_MAX_NODE_INPUTS 4096 /* inputs of one node */
 
+/* 1 if the bytes start with the .rcm magic ("RCM\0"). */
+int rc_rcm_has_magic(const void* data, size_t size);
+
 /* g must be freshly rc_graph_init'ed. The file is mapped read-only; the
  * mapping becomes g->blob (blob_mapped = 1) and constants point into it. */
 rc_status rc_rcm_load_file(const char* path, rc_graph* g);

@@ -83,16 +83,17 @@ static void print_usage(FILE* f) {
           "repconv %s: deploy-time runtime for re-parameterizable CNNs.\n"
           "\n"
           "commands:\n"
-          "  info MODEL [--fold]\n"
+          "  info MODEL [--fold] [--shape [NAME=]NxCxHxW]\n"
           "      inputs, outputs, node counts by op, parameters, FLOPs and the node list;\n"
           "      shows the graph as stored (train-time), or after folding with --fold\n"
           "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--backend ref|auto]\n"
+          "            [--shape [NAME=]NxCxHxW]\n"
           "      runs the model on X.npy (float32; float64 is converted), writes the first\n"
           "      output to Y.npy and prints min/max/mean per output and the run time;\n"
           "      several inputs/outputs: repeat --input NAME=PATH / --output NAME=PATH\n"
-          "  save MODEL -o OUT.rcm [--no-fold]\n"
+          "  save MODEL -o OUT.rcm [--no-fold] [--shape [NAME=]NxCxHxW]\n"
           "      writes the model (folded unless --no-fold) as a .rcm file\n"
-          "  gen-input MODEL -o X.npy [--seed S] [--name INPUT]\n"
+          "  gen-input MODEL -o X.npy [--seed S] [--name INPUT] [--shape [NAME=]NxCxHxW]\n"
           "      writes a deterministic uniform [-1, 1) float32 input of the model's input\n"
           "      shape (the first input unless --name)\n"
           "\n"
@@ -107,10 +108,13 @@ static void print_usage(FILE* f) {
           "      --backend ref|auto     kernels: scalar reference or the planner's choice (default auto)\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
+          "      --shape [NAME=]NxCxHxW static shape of an input (the first unless NAME=): for\n"
+          "                             ONNX inputs with dynamic dims (static ONNX dims must\n"
+          "                             match), or built-in/.rcm models at another size\n"
           "  -h, --help                 this text\n"
           "      --version              the version\n"
           "\n"
-          "MODEL is a .rcm file or the name of a built-in model:",
+          "MODEL is a .rcm or .onnx file, or the name of a built-in model:",
           repconv_version(), CLI_MAX_THREADS);
   for (size_t i = 0;; ++i) {
     const char* name = repconv_builtin_name(i);
@@ -207,8 +211,11 @@ enum {
   OPT_FOLD = 1 << 4,
   OPT_BACKEND = 1 << 5,
   OPT_SEED = 1 << 6,
-  OPT_NAME = 1 << 7
+  OPT_NAME = 1 << 7,
+  OPT_SHAPE = 1 << 8
 };
+
+#define CLI_MAX_SHAPES 16
 
 typedef struct cli_args {
   const char* command_name;
@@ -224,6 +231,10 @@ typedef struct cli_args {
   uint64_t seed;
   const char* name;
   int help;
+  char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
+  int32_t shape_ndim[CLI_MAX_SHAPES];
+  int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
+  size_t num_shapes;
 } cli_args;
 
 typedef struct cli_option {
@@ -236,7 +247,7 @@ typedef struct cli_option {
 static const cli_option kOptions[] = {
     {"input", 'i', OPT_INPUT, 1},   {"output", 'o', OPT_OUTPUT, 1}, {"threads", 't', OPT_THREADS, 1},
     {"no-fold", 0, OPT_NO_FOLD, 0}, {"fold", 0, OPT_FOLD, 0},       {"backend", 0, OPT_BACKEND, 1},
-    {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},
+    {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -279,6 +290,42 @@ static int parse_seed(const char* cmd, const char* s, uint64_t* out) {
   return EXIT_OK;
 }
 
+/* "[NAME=]NxCxHxW": dims are integers ≥ 1 separated by 'x'. */
+static int parse_shape(cli_args* a, const char* value) {
+  const char* cmd = a->command_name;
+  if (a->num_shapes == CLI_MAX_SHAPES) return usage_error(cmd, "more than %d --shape options", CLI_MAX_SHAPES);
+  size_t k = a->num_shapes;
+  const char* dims = value;
+  const char* eq = strrchr(value, '=');
+  a->shape_names[k][0] = '\0';
+  if (eq) {
+    size_t len = (size_t)(eq - value);
+    if (len == 0 || len >= sizeof(a->shape_names[k])) return usage_error(cmd, "bad --shape input name in '%s'", value);
+    memcpy(a->shape_names[k], value, len);
+    a->shape_names[k][len] = '\0';
+    dims = eq + 1;
+  }
+  int32_t nd = 0;
+  const char* p = dims;
+  while (1) {
+    if (*p < '0' || *p > '9' || nd == REPCONV_MAX_DIMS) break;
+    char* end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (errno || v < 1 || v > (1u << 24)) break;
+    a->shape_dims[k][nd++] = (int64_t)v;
+    if (*end == '\0') {
+      a->shape_ndim[k] = nd;
+      a->num_shapes++;
+      return EXIT_OK;
+    }
+    if (*end != 'x') break;
+    p = end + 1;
+  }
+  return usage_error(cmd, "bad --shape value '%s' (expected [NAME=]NxCxHxW, 1 to %d dims from 1 to 16777216)",
+                     value, REPCONV_MAX_DIMS);
+}
+
 static int apply_option(cli_args* a, int allowed, const cli_option* opt, const char* shown, const char* value) {
   const char* cmd = a->command_name;
   if (!(allowed & opt->id)) return usage_error(cmd, "option '%s' does not apply to this command", shown);
@@ -313,6 +360,8 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       if (value[0] == '\0') return usage_error(cmd, "empty --name value");
       a->name = value;
       return EXIT_OK;
+    case OPT_SHAPE:
+      return parse_shape(a, value);
     default:
       return usage_error(cmd, "internal: unhandled option '%s'", shown);
   }
@@ -394,6 +443,10 @@ static int load_model(const cli_args* a, int fold, int threads, repconv_backend 
   st = repconv_options_set_fold(opts, fold);
   if (st == REPCONV_OK) st = repconv_options_set_threads(opts, threads);
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
+  for (size_t k = 0; k < a->num_shapes && st == REPCONV_OK; k++) {
+    st = repconv_options_set_input_shape(opts, a->shape_names[k][0] ? a->shape_names[k] : NULL, a->shape_ndim[k],
+                                         a->shape_dims[k]);
+  }
   if (st != REPCONV_OK) {
     int rc = fail(EXIT_ERROR, "setting options: %s", lib_error(st));
     repconv_options_destroy(opts);
@@ -445,7 +498,7 @@ static int cmd_info(int argc, char** argv) {
   a.command_name = "info";
   a.fold = 0; /* info shows the graph as stored unless --fold */
   a.threads = 1;
-  int rc = parse_args(argc, argv, 2, OPT_FOLD | OPT_NO_FOLD, &a);
+  int rc = parse_args(argc, argv, 2, OPT_FOLD | OPT_NO_FOLD | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -578,7 +631,7 @@ static int cmd_run(int argc, char** argv) {
   a.threads = 1;
   a.backend = REPCONV_BACKEND_AUTO;
   a.backend_name = "auto";
-  int rc = parse_args(argc, argv, 2, OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_BACKEND, &a);
+  int rc = parse_args(argc, argv, 2, OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_BACKEND | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -808,7 +861,7 @@ static int cmd_save(int argc, char** argv) {
   memset(&a, 0, sizeof a);
   a.command_name = "save";
   a.fold = 1;
-  int rc = parse_args(argc, argv, 2, OPT_OUTPUT | OPT_NO_FOLD, &a);
+  int rc = parse_args(argc, argv, 2, OPT_OUTPUT | OPT_NO_FOLD | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -845,7 +898,7 @@ static int cmd_gen_input(int argc, char** argv) {
   cli_args a;
   memset(&a, 0, sizeof a);
   a.command_name = "gen-input";
-  int rc = parse_args(argc, argv, 2, OPT_OUTPUT | OPT_SEED | OPT_NAME, &a);
+  int rc = parse_args(argc, argv, 2, OPT_OUTPUT | OPT_SEED | OPT_NAME | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);

@@ -285,5 +285,38 @@ expect_fail "gen-input into a missing directory" 1 gen-input a0.rcm -o "$DIR/no/
 checks=$((checks + 1))
 [ ! -e z.npy ] || bad "a failed run wrote z.npy"
 
+# ---------------------------------------------------------------- ONNX
+# PyTorch exports from tests/fixtures (numbers are checked by test_onnx; here
+# the command line: loading, --shape, errors).
+FIX=${REPCONV_FIXTURES:-}
+if [ -n "$FIX" ] && [ -f "$FIX/onnx/ecbsr_x2.onnx" ]; then
+  O=$FIX/onnx
+  expect_ok "info .onnx" info "$O/plain_vgg.onnx" && expect_grep "info .onnx lists the convs" '^ +conv2d +6$' out
+  expect_grep "info .onnx: constant subgraphs are gone" '^ +pad ' out
+  if grep -Eq '^ +(cast|slice|transpose|constant)' out; then bad "info .onnx shows constant-subgraph ops"; fi
+  expect_fail "dynamic .onnx without --shape" 1 run "$O/ecbsr_x2_dyn.onnx" --input "$O/ecbsr_x2_dyn.in.npy" -o d.npy
+  expect_grep "the error asks for --shape" 'shape' err
+  expect_ok "dynamic .onnx with --shape" run "$O/ecbsr_x2_dyn.onnx" --shape 1x1x23x31 --input "$O/ecbsr_x2_dyn.in.npy" --output d.npy
+  expect_ok "static .onnx" run "$O/ecbsr_x2.onnx" --no-fold --input "$O/ecbsr_x2.in.npy" --output s.npy
+  expect_same "dynamic and static exports give the same bits" d.npy s.npy
+  expect_ok "save .onnx as .rcm" save "$O/ecbsr_x2.onnx" -o sr.rcm
+  expect_ok "run the saved .rcm" run sr.rcm --input "$O/ecbsr_x2.in.npy" --output r.npy
+  expect_same ".onnx and its .rcm give the same bits" s.npy r.npy
+  expect_ok "batch 2 via --shape NAME=" run "$O/repvgg_classifier_dyn.onnx" --shape input=2x3x33x33 \
+    --input "$O/repvgg_classifier_dyn.in.npy" --output b.npy
+  expect_fail "--shape contradicting a static dim" 1 run "$O/ecbsr_x2.onnx" --shape 1x1x24x31 --input "$O/ecbsr_x2.in.npy"
+  expect_fail "--shape with a zero dim" 2 run "$O/ecbsr_x2.onnx" --shape 1x0x23x31 --input "$O/ecbsr_x2.in.npy"
+  expect_fail "--shape garbage" 2 info "$O/ecbsr_x2.onnx" --shape 1x1xfoo
+  expect_fail "--shape for a missing input" 1 info "$O/ecbsr_x2.onnx" --shape nope=1x1x23x31
+  for f in "$FIX"/onnx_bad/*.onnx; do
+    expect_fail "bad ONNX $(basename "$f")" 1 info "$f"
+  done
+  size=$(file_size "$O/plain_vgg.onnx")
+  for len in 1 7 100 1000 5000 $((size / 2)) $((size - 1)); do
+    head -c "$len" "$O/plain_vgg.onnx" >trunc.onnx
+    expect_fail "ONNX truncated to $len bytes" 1 info trunc.onnx
+  done
+fi
+
 echo "test_cli: $checks checks, $failures failed"
 [ "$failures" -eq 0 ]

@@ -1,0 +1,110 @@
+/* Shared by the ONNX importer's files: the value table (every ONNX value
+ * name is a constant, an initializer not yet decoded, or an IR tensor) and
+ * the constant evaluator. */
+#ifndef RC_ONNX_INTERNAL_H
+#define RC_ONNX_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <onnx/onnx.pb-c.h>
+
+#include "graph.h"
+#include "onnx_import.h"
+
+#define OX_MAX_RANK 8
+/* Constants made while importing (ConstantOfShape, Expand, ...) are bounded
+ * so a hostile file cannot ask for terabytes. */
+#define OX_MAX_CONST_ELEMENTS ((int64_t)1 << 28)
+
+/* ONNX TensorProto.DataType codes. */
+enum {
+  OX_FLOAT = 1,
+  OX_UINT8 = 2,
+  OX_INT8 = 3,
+  OX_UINT16 = 4,
+  OX_INT16 = 5,
+  OX_INT32 = 6,
+  OX_INT64 = 7,
+  OX_STRING = 8,
+  OX_BOOL = 9,
+  OX_FLOAT16 = 10,
+  OX_DOUBLE = 11,
+  OX_UINT32 = 12,
+  OX_UINT64 = 13
+};
+
+/* A constant: floating types held as double (exact for float and double),
+ * integer and bool types as int64. dtype keeps the ONNX type. */
+typedef struct ox_const {
+  int32_t dtype;
+  int32_t ndim;
+  int64_t dims[OX_MAX_RANK];
+  int64_t numel;
+  double* d; /* floating dtypes */
+  int64_t* i; /* integer and bool dtypes */
+} ox_const;
+
+int ox_dtype_is_float(int32_t dtype);
+int ox_dtype_is_int(int32_t dtype);
+const char* ox_dtype_name(int32_t dtype);
+/* Allocates storage for a constant of that dtype and shape (numel checked). */
+rc_status ox_const_alloc(ox_const* c, int32_t dtype, int32_t ndim, const int64_t* dims);
+void ox_const_free(ox_const* c);
+/* Element k as double / int64 whatever the storage. */
+double ox_const_get_d(const ox_const* c, int64_t k);
+int64_t ox_const_get_i(const ox_const* c, int64_t k);
+
+typedef enum ox_kind { OX_UNDEF = 0, OX_INIT, OX_CONST, OX_TENSOR } ox_kind;
+
+typedef struct ox_value {
+  const char* name;                /* owned by the protobuf message */
+  ox_kind kind;
+  const Onnx__TensorProto* init;   /* OX_INIT: decoded on first use */
+  ox_const c;                      /* OX_CONST */
+  int32_t tensor;                  /* OX_TENSOR: IR tensor; OX_CONST: IR copy in ir_graph, or -1 */
+  const rc_graph* ir_graph;        /* the graph `tensor` belongs to */
+} ox_value;
+
+typedef struct ox {
+  const char* what;                /* file name for messages */
+  rc_graph* g;
+  int64_t opset;
+  ox_value* v;
+  size_t nv, cap;
+  int32_t* slots;                  /* open-addressing hash: value index + 1, 0 empty */
+  size_t nslots;
+  const rc_input_shape* shapes;
+  size_t n_shapes;
+  const Onnx__NodeProto* node;     /* the node being imported, for messages */
+  char node_name[RC_MAX_NAME];
+  size_t node_index;
+} ox;
+
+/* "file: node 'name' (Op): message" */
+rc_status ox_node_error(ox* x, rc_status code, const char* fmt, ...) RC_PRINTF(3, 4);
+
+/* Value table. */
+ox_value* ox_find(ox* x, const char* name);
+rc_status ox_define(ox* x, const char* name, ox_value** out);
+/* Decodes an initializer on first use (OX_INIT → OX_CONST). */
+rc_status ox_materialize(ox* x, ox_value* v);
+
+/* Attributes of the current node. */
+const Onnx__AttributeProto* ox_attr(const Onnx__NodeProto* n, const char* name);
+int64_t ox_attr_int(const Onnx__NodeProto* n, const char* name, int64_t def);
+float ox_attr_float(const Onnx__NodeProto* n, const char* name, float def);
+/* The string attribute into buf (def when absent). */
+const char* ox_attr_string(const Onnx__NodeProto* n, const char* name, const char* def, char* buf, size_t size);
+/* ints attribute: count in *n (0 when absent). */
+const int64_t* ox_attr_ints(const Onnx__NodeProto* n, const char* name, size_t* count);
+
+/* Decodes a TensorProto (raw or typed fields; external data refused). */
+rc_status ox_tensor_decode(ox* x, const Onnx__TensorProto* t, const char* what, ox_const* out);
+
+/* Evaluates a node whose inputs are all constants, if the op is one the
+ * constant evaluator knows; *handled = 0 otherwise. Outputs are defined in
+ * the value table. */
+rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int* handled);
+
+#endif

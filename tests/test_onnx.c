@@ -1,0 +1,265 @@
+/* ONNX import against PyTorch: every model in tests/fixtures/onnx/manifest.txt
+ * (exported by tests/fixtures/gen.py with PyTorch 1.13's defaults) is loaded
+ * through the public API, run unfolded on its input, and compared with
+ * PyTorch's output. Then every file in tests/fixtures/onnx_bad/ must fail
+ * with a message holding the manifest's words, and truncated or corrupted
+ * copies of a real export must fail cleanly.
+ *
+ * Tolerance, relative to the output's magnitude: max |repconv − torch| ≤
+ * 5e-6 · max(1, max |torch|). PyTorch sums in float32 (a few ulp per layer,
+ * growing with depth and fan-in), repconv's reference kernels in double with
+ * one rounding per op; on these ≤ 12-layer fixtures the measured gap is at
+ * most 3.6e-7 relative (printed per model), so 5e-6 leaves >10× headroom for
+ * other compilers and libms while any real mistake (a wrong tap, channel or
+ * border value) moves the output by ≥ 1e-3 relative. The SR models run on
+ * 0–255 inputs, hence the relative form. */
+#define _GNU_SOURCE /* strcasestr, strtok_r */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cmocka.h>
+
+#include "npy.h"
+#include "repconv.h"
+#include "test_util.h"
+
+#define REL_TOL 5e-6
+
+static const char* fixtures(void) {
+  const char* d = getenv("REPCONV_FIXTURES");
+  return d ? d : "tests/fixtures";
+}
+
+static rc_npy load_npy(const char* name, const char* suffix) {
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/%s.%s.npy", fixtures(), name, suffix);
+  rc_npy a;
+  if (rc_npy_read_file(path, &a) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  return a;
+}
+
+/* Runs one fixture at its input's shape (models exported with dynamic axes
+ * need it given); returns max |diff| / max(1, max |want|). */
+static double run_fixture(const char* name, repconv_options_t* opts) {
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
+  rc_npy x = load_npy(name, "in"), y = load_npy(name, "out");
+  assert_int_equal(repconv_options_set_input_shape(opts, NULL, x.ndim, x.dims), REPCONV_OK);
+  repconv_model_t* m;
+  if (repconv_model_load(path, opts, &m) != REPCONV_OK) fail_msg("%s: %s", name, repconv_last_error());
+  repconv_tensor_info_t ii, oi;
+  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
+  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
+  size_t n = 1;
+  for (int i = 0; i < y.ndim; i++) n *= (size_t)y.dims[i];
+  float* got = malloc(n * sizeof(float));
+  assert_non_null(got);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, opts, &s), REPCONV_OK);
+  repconv_tensor_t in = {ii.name, x.ndim, {0}, x.data};
+  repconv_tensor_t out = {oi.name, y.ndim, {0}, got};
+  memcpy(in.dims, x.dims, sizeof(in.dims));
+  memcpy(out.dims, y.dims, sizeof(out.dims));
+  if (repconv_session_run(s, &in, 1, &out, 1) != REPCONV_OK) fail_msg("%s: %s", name, repconv_session_error(s));
+  double mag = 1, err = 0;
+  for (size_t i = 0; i < n; i++) mag = fmax(mag, fabs(y.data[i]));
+  for (size_t i = 0; i < n; i++) {
+    double e = fabs((double)got[i] - y.data[i]);
+    if (!(e <= err)) err = e; /* NaN counts as an error */
+  }
+  free(got);
+  repconv_session_destroy(s);
+  repconv_model_destroy(m);
+  rc_npy_free(&x);
+  rc_npy_free(&y);
+  return err / mag;
+}
+
+static void test_fixtures_match_pytorch(void** state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
+  FILE* f = fopen(path, "r");
+  assert_non_null(f);
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
+  char line[512];
+  int count = 0;
+  while (fgets(line, sizeof(line), f)) {
+    char name[256];
+    if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
+    double rel = run_fixture(name, o);
+    printf("  %-24s max rel err %.2e\n", name, rel);
+    if (!(rel <= REL_TOL)) fail_msg("%s: max error %.3g relative to the output's magnitude > %g", name, rel, REL_TOL);
+    count++;
+  }
+  fclose(f);
+  repconv_options_destroy(o);
+  assert_true(count >= 20);
+}
+
+static void test_bad_files(void** state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx_bad/manifest.txt", fixtures());
+  FILE* f = fopen(path, "r");
+  assert_non_null(f);
+  char line[512];
+  int count = 0;
+  while (fgets(line, sizeof(line), f)) {
+    if (line[0] == '#' || line[0] == '\n') continue;
+    char* save = NULL;
+    char* file = strtok_r(line, " \t\n", &save);
+    if (!file) continue;
+    snprintf(path, sizeof(path), "%s/onnx_bad/%s", fixtures(), file);
+    repconv_model_t* m = NULL;
+    repconv_status st = repconv_model_load(path, NULL, &m);
+    if (st == REPCONV_OK) fail_msg("%s loaded", file);
+    assert_null(m);
+    const char* msg = repconv_last_error();
+    for (char* w = strtok_r(NULL, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+      if (!strcasestr(msg, w)) fail_msg("%s: message '%s' lacks '%s'", file, msg, w);
+    }
+    printf("  %-28s %s\n", file, msg);
+    count++;
+  }
+  fclose(f);
+  assert_true(count >= 10);
+}
+
+static void* read_all(const char* path, size_t* size) {
+  FILE* f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  void* b = malloc((size_t)n);
+  assert_non_null(b);
+  assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+  fclose(f);
+  *size = (size_t)n;
+  return b;
+}
+
+/* Truncation at every length and random byte corruption of a real export
+ * (with a constant subgraph): an error or a valid model, never a crash. */
+static void test_truncated_and_corrupted(void** state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/ecbsr_x2.onnx", fixtures());
+  size_t size;
+  unsigned char* img = read_all(path, &size);
+  repconv_model_t* m = NULL;
+  assert_int_equal(repconv_model_load_memory(img, size, NULL, &m), REPCONV_OK);
+  repconv_model_destroy(m);
+  int failed = 0;
+  for (size_t len = 0; len < size; len += (len < 4096 ? 1 : 97)) {
+    m = NULL;
+    repconv_status st = repconv_model_load_memory(img, len, NULL, &m);
+    if (st == REPCONV_OK) {
+      repconv_model_destroy(m);
+    } else {
+      assert_null(m);
+      assert_true(strlen(repconv_last_error()) > 0);
+      failed++;
+    }
+  }
+  assert_true(failed > 100);
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 99);
+  unsigned char* mut = malloc(size);
+  assert_non_null(mut);
+  for (int it = 0; it < 600; it++) {
+    memcpy(mut, img, size);
+    int flips = rc_test_rng_int(&r, 1, 8);
+    for (int k = 0; k < flips; k++) mut[rc_test_rng_u32(&r) % size] = (unsigned char)rc_test_rng_u32(&r);
+    m = NULL;
+    if (repconv_model_load_memory(mut, size, NULL, &m) == REPCONV_OK) repconv_model_destroy(m);
+  }
+  free(mut);
+  free(img);
+  /* Not protobuf at all. */
+  m = NULL;
+  assert_int_not_equal(repconv_model_load_memory("hello, world", 12, NULL, &m), REPCONV_OK);
+  assert_non_null(strstr(repconv_last_error(), "ONNX"));
+}
+
+/* The static shape of a symbolic input comes from the options. */
+static void test_dynamic_dim_with_shape(void** state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx_bad/dynamic_dim.onnx", fixtures());
+  repconv_model_t* m = NULL;
+  assert_int_not_equal(repconv_model_load(path, NULL, &m), REPCONV_OK);
+  repconv_tensor_info_t info;
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  /* Read the stored rank from the error-free path: try rank 4 with the
+   * fixture's other dims. */
+  int64_t d[4] = {1, 2, 7, 5};
+  assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, d), REPCONV_OK);
+  repconv_status st = repconv_model_load(path, o, &m);
+  if (st != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  assert_int_equal(repconv_model_input(m, 0, &info), REPCONV_OK);
+  assert_int_equal(info.dims[2], 7);
+  repconv_model_destroy(m);
+  /* A shape that contradicts a static dim is refused. */
+  int64_t bad[4] = {1, 9, 7, 5};
+  assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, bad), REPCONV_OK);
+  assert_int_equal(repconv_model_load(path, o, &m), REPCONV_ERROR_SHAPE);
+  repconv_options_destroy(o);
+}
+
+/* Batch > 1 through the input shape on a model exported with a dynamic batch
+ * (and dynamic height and width). */
+static void test_batch_override(void** state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/ecbsr_x2_dyn.onnx", fixtures());
+  rc_npy x = load_npy("ecbsr_x2_dyn", "in"), y = load_npy("ecbsr_x2_dyn", "out");
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  repconv_model_t* m;
+  assert_int_equal(repconv_model_load(path, NULL, &m), REPCONV_ERROR_SHAPE);
+  if (!strstr(repconv_last_error(), "batch")) fail_msg("%s", repconv_last_error());
+  int64_t d[4] = {3, x.dims[1], x.dims[2], x.dims[3]};
+  assert_int_equal(repconv_options_set_input_shape(o, "input", 4, d), REPCONV_OK);
+  if (repconv_model_load(path, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  size_t per = (size_t)(x.dims[1] * x.dims[2] * x.dims[3]), per_out = (size_t)(y.dims[1] * y.dims[2] * y.dims[3]);
+  float* xin = malloc(3 * per * sizeof(float));
+  float* got = malloc(3 * per_out * sizeof(float));
+  assert_non_null(xin);
+  assert_non_null(got);
+  for (int b = 0; b < 3; b++) memcpy(xin + b * per, x.data, per * sizeof(float));
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  repconv_tensor_t in = {"input", 4, {3, x.dims[1], x.dims[2], x.dims[3]}, xin};
+  repconv_tensor_t out = {"output", 4, {3, y.dims[1], y.dims[2], y.dims[3]}, got};
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_OK);
+  /* Outputs are in 0..255: the same relative bound as the fixtures. */
+  for (int b = 0; b < 3; b++) rc_test_expect_close_f("batch", got + b * per_out, y.data, per_out, 255 * REL_TOL, 0);
+  free(xin);
+  free(got);
+  repconv_session_destroy(s);
+  repconv_model_destroy(m);
+  repconv_options_destroy(o);
+  rc_npy_free(&x);
+  rc_npy_free(&y);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_truncated_and_corrupted), cmocka_unit_test(test_dynamic_dim_with_shape),
+      cmocka_unit_test(test_batch_override),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
