@@ -78,6 +78,8 @@ REPCONV_API void repconv_options_destroy(repconv_options_t* options);
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
 /* Fold linear regions at load (default on). */
 REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);
+/* Regions whose folded kernel would be larger than k × k stay cut (default 7). */
+REPCONV_API repconv_status repconv_options_set_fold_max_kernel(repconv_options_t* options, int k);
 REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend);
 /* A static shape for a model input: for ONNX inputs with symbolic dims
  * (batch, height, width) and to run any model at another size. name NULL
@@ -129,6 +131,33 @@ typedef struct repconv_node_info {
 
 REPCONV_API size_t repconv_model_num_nodes(const repconv_model_t* model);
 REPCONV_API repconv_status repconv_model_node(const repconv_model_t* model, size_t index, repconv_node_info_t* out);
+
+/* ------------------------------------------------------------------ fold */
+
+/* What folding did to a model loaded with folding on (all zero otherwise). */
+typedef struct repconv_fold_summary {
+  int32_t folded;                    /* 1 if the fold pass ran */
+  int32_t nodes_before, nodes_after; /* graph nodes */
+  int32_t convs_before, convs_after; /* conv2d nodes */
+  int64_t flops_before, flops_after;
+  int64_t params_before, params_after;
+  int32_t regions;                   /* linear regions, see repconv_model_fold_region */
+} repconv_fold_summary_t;
+
+/* One linear region folded into one conv (or into a pad or nothing when it
+ * was only a copy). */
+typedef struct repconv_fold_region {
+  const char* output;                /* the tensor it computes; owned by the model */
+  int32_t nodes_before, nodes_after;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, groups; /* 0 if no conv */
+  int64_t flops_before, flops_after, params_before, params_after;
+  int32_t exact;                     /* 1: folded whole; 0: cut, note says where and why */
+  const char* note;                  /* owned by the model; "" when exact */
+} repconv_fold_region_t;
+
+REPCONV_API repconv_status repconv_model_fold_summary(const repconv_model_t* model, repconv_fold_summary_t* out);
+REPCONV_API repconv_status repconv_model_fold_region(const repconv_model_t* model, size_t index,
+                                                     repconv_fold_region_t* out);
 
 /* ---------------------------------------------------------------- session */
 

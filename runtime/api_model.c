@@ -31,7 +31,8 @@ void repconv_options_destroy(repconv_options_t* options) { free(options); }
 
 struct repconv_options rc_options_or_default(const struct repconv_options* options) {
   if (options) return *options;
-  struct repconv_options d = {.threads = 1, .fold = 1, .backend = REPCONV_BACKEND_AUTO};
+  struct repconv_options d = {
+      .threads = 1, .fold = 1, .fold_max_kernel = RC_FOLD_DEFAULT_MAX_KERNEL, .backend = REPCONV_BACKEND_AUTO};
   return d;
 }
 
@@ -47,6 +48,13 @@ repconv_status repconv_options_set_threads(repconv_options_t* options, int threa
 repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled) {
   if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
   options->fold = enabled != 0;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_options_set_fold_max_kernel(repconv_options_t* options, int k) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  if (k < 1 || k > 4096) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "fold max kernel: %d (1 to 4096)", k);
+  options->fold_max_kernel = k;
   return REPCONV_OK;
 }
 
@@ -138,6 +146,26 @@ static rc_status apply_input_shapes(rc_graph* g, const struct repconv_options* o
   return REPCONV_OK;
 }
 
+/* Replaces the model's graph by its folded form and keeps the report. */
+static rc_status fold_model(struct repconv_model* m, const struct repconv_options* o) {
+  rc_fold_options fo = {.max_kernel = o->fold_max_kernel};
+  rc_graph folded;
+  RC_CHECK(rc_fold_graph(&m->g, &fo, &folded, &m->fold));
+  rc_status s = rc_graph_infer_shapes(&folded);
+  if (s != REPCONV_OK) {
+    rc_graph_free(&folded);
+    return rc_error_context(REPCONV_ERROR_INTERNAL, "folded graph");
+  }
+  rc_graph_free(&m->g);
+  m->g = folded;
+  m->folded = 1;
+  for (int32_t i = 0; i < m->g.n_nodes; i++) {
+    m->fold.flops_after += rc_node_flops(&m->g, &m->g.nodes[i]);
+    m->fold.params_after += rc_node_params(&m->g, &m->g.nodes[i]);
+  }
+  return REPCONV_OK;
+}
+
 rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options, struct repconv_model** out) {
   struct repconv_options o = rc_options_or_default(options);
   struct repconv_model* m = calloc(1, sizeof(*m));
@@ -150,8 +178,10 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   rc_status s = apply_input_shapes(&m->g, &o);
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = check_constants(&m->g);
+  if (s == REPCONV_OK && o.fold) s = fold_model(m, &o);
   if (s == REPCONV_OK) s = rc_plan_create(&m->g, (int)o.backend, &m->plan);
   if (s != REPCONV_OK) {
+    rc_fold_report_free(&m->fold);
     rc_graph_free(&m->g);
     free(m);
     return s;
@@ -261,6 +291,7 @@ repconv_status repconv_model_save(const repconv_model_t* model, const char* path
 
 void repconv_model_destroy(repconv_model_t* model) {
   if (!model) return;
+  rc_fold_report_free(&model->fold);
   rc_plan_free(&model->plan);
   rc_graph_free(&model->g);
   free(model);
@@ -317,6 +348,50 @@ repconv_status repconv_model_node(const repconv_model_t* model, size_t index, re
     out->stride_w = n->a.stride[1];
     out->groups = n->op == RC_OP_CONV2D ? n->a.groups : 0;
   }
+  return REPCONV_OK;
+}
+
+repconv_status repconv_model_fold_summary(const repconv_model_t* model, repconv_fold_summary_t* out) {
+  if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_fold_summary: NULL argument");
+  memset(out, 0, sizeof(*out));
+  if (!model->folded) return REPCONV_OK;
+  const rc_fold_report* r = &model->fold;
+  out->folded = 1;
+  out->nodes_before = r->nodes_before;
+  out->nodes_after = r->nodes_after;
+  out->convs_before = r->convs_before;
+  out->convs_after = r->convs_after;
+  out->flops_before = r->flops_before;
+  out->flops_after = r->flops_after;
+  out->params_before = r->params_before;
+  out->params_after = r->params_after;
+  out->regions = r->n_regions;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_model_fold_region(const repconv_model_t* model, size_t index, repconv_fold_region_t* out) {
+  if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_fold_region: NULL argument");
+  if (index >= (size_t)model->fold.n_regions) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d fold regions, asked for %zu", model->fold.n_regions, index);
+  }
+  const rc_fold_region* g = &model->fold.regions[index];
+  memset(out, 0, sizeof(*out));
+  out->output = g->output;
+  out->nodes_before = g->nodes_before;
+  out->nodes_after = g->nodes_after;
+  out->kernel_h = g->kh;
+  out->kernel_w = g->kw;
+  out->stride_h = g->sh;
+  out->stride_w = g->sw;
+  out->dilation_h = g->dh;
+  out->dilation_w = g->dw;
+  out->groups = g->groups;
+  out->flops_before = g->flops_before;
+  out->flops_after = g->flops_after;
+  out->params_before = g->params_before;
+  out->params_after = g->params_after;
+  out->exact = g->exact;
+  out->note = g->note;
   return REPCONV_OK;
 }
 

@@ -2,6 +2,7 @@
 #ifndef RC_MODEL_H
 #define RC_MODEL_H
 
+#include "fold/fold.h"
 #include "graph.h"
 #include "plan.h"
 
@@ -10,6 +11,7 @@
 struct repconv_options {
   int threads;
   int fold;
+  int fold_max_kernel;
   repconv_backend backend;
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;
@@ -21,6 +23,8 @@ struct repconv_options {
 struct repconv_model {
   rc_graph g;
   rc_plan plan;
+  int folded;
+  rc_fold_report fold;
 };
 
 /* Takes ownership of *g (moved into the model, *g is reset): infers shapes,

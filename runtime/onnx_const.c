@@ -664,20 +664,25 @@ static rc_status eval_transpose(ox* x, const ox_const* a, const int64_t* perm_at
   return REPCONV_OK;
 }
 
-static rc_status eval_slice(ox* x, const ox_const* a, const int64_t* starts, const int64_t* ends,
-                            const int64_t* axes_in, const int64_t* steps_in, size_t count, ox_const* out) {
-  int r = a->ndim;
-  int64_t st[OX_MAX_RANK], step[OX_MAX_RANK], dims[OX_MAX_RANK];
+/* Start, step and size per dim of a Slice of a tensor of rank r and dims
+ * in_dims (ONNX clamping rules, negative steps included). */
+static rc_status slice_geom(ox* x, int r, const int64_t* in_dims, const int64_t* starts, const int64_t* ends,
+                            const int64_t* axes_in, const int64_t* steps_in, size_t count, int64_t* st,
+                            int64_t* step, int64_t* dims) {
+  if (count > (size_t)r) return ox_node_error(x, REPCONV_ERROR_SHAPE, "%zu sliced axes for rank %d", count, r);
+  int seen[OX_MAX_RANK] = {0};
   for (int i = 0; i < r; i++) {
     st[i] = 0;
     step[i] = 1;
-    dims[i] = a->dims[i];
+    dims[i] = in_dims[i];
   }
   for (size_t k = 0; k < count; k++) {
     int ax;
-    if (!norm_axis(axes_in ? axes_in[k] : (int64_t)k, r, &ax)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad axis");
-    int64_t n = a->dims[ax], sp = steps_in ? steps_in[k] : 1;
-    if (sp == 0) return ox_node_error(x, REPCONV_ERROR_SHAPE, "step 0");
+    if (!norm_axis(axes_in ? axes_in[k] : (int64_t)k, r, &ax) || seen[ax]++) {
+      return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad axis");
+    }
+    int64_t n = in_dims[ax], sp = steps_in ? steps_in[k] : 1;
+    if (sp == 0 || sp == INT64_MIN) return ox_node_error(x, REPCONV_ERROR_SHAPE, "step %lld", (long long)sp);
     int64_t s0 = starts[k], e0 = ends[k];
     if (s0 < 0) s0 += n;
     if (e0 < 0) e0 += n;
@@ -693,6 +698,70 @@ static rc_status eval_slice(ox* x, const ox_const* a, const int64_t* starts, con
     st[ax] = s0;
     step[ax] = sp;
   }
+  return REPCONV_OK;
+}
+
+/* Reads a Slice node's starts/ends/axes/steps (inputs from opset 10,
+ * attributes before); the list inputs must be constants. */
+typedef struct slice_args {
+  int64_t starts[OX_MAX_RANK], ends[OX_MAX_RANK], axes[OX_MAX_RANK], steps[OX_MAX_RANK];
+  size_t count;
+  int has_axes, has_steps;
+} slice_args;
+
+static rc_status slice_read(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, slice_args* sa) {
+  memset(sa, 0, sizeof(*sa));
+  size_t cnt = 0, cnt2 = 0, cnt3 = 0, cnt4 = 0;
+  if (x->opset >= 10) {
+    if (n_in < 3 || !in[1] || !in[2]) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs starts and ends");
+    static const char* const what[] = {"starts", "ends", "axes", "steps"};
+    for (size_t k = 1; k < n_in && k < 5; k++) {
+      if (in[k] && in[k]->kind != OX_CONST) {
+        return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' are computed at run time", what[k - 1], in[k]->name);
+      }
+    }
+    RC_CHECK(int_list(x, in[1], "starts", sa->starts, OX_MAX_RANK, &cnt));
+    RC_CHECK(int_list(x, in[2], "ends", sa->ends, OX_MAX_RANK, &cnt2));
+    if (n_in > 3 && in[3]) {
+      RC_CHECK(int_list(x, in[3], "axes", sa->axes, OX_MAX_RANK, &cnt3));
+      sa->has_axes = 1;
+    }
+    if (n_in > 4 && in[4]) {
+      RC_CHECK(int_list(x, in[4], "steps", sa->steps, OX_MAX_RANK, &cnt4));
+      sa->has_steps = 1;
+    }
+  } else {
+    static const char* const names[] = {"starts", "ends", "axes"};
+    size_t* cnts[] = {&cnt, &cnt2, &cnt3};
+    int64_t* dst[] = {sa->starts, sa->ends, sa->axes};
+    for (int k = 0; k < 3; k++) {
+      const int64_t* v = ox_attr_ints(n, names[k], cnts[k]);
+      if (*cnts[k] > OX_MAX_RANK) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%zu %s", *cnts[k], names[k]);
+      for (size_t i = 0; i < *cnts[k]; i++) dst[k][i] = v[i];
+    }
+    sa->has_axes = cnt3 > 0;
+  }
+  if (cnt != cnt2 || (sa->has_axes && cnt3 != cnt) || (sa->has_steps && cnt4 != cnt)) {
+    return ox_node_error(x, REPCONV_ERROR_SHAPE, "starts/ends/axes/steps lengths differ");
+  }
+  sa->count = cnt;
+  return REPCONV_OK;
+}
+
+rc_status ox_slice_shape(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int32_t r,
+                         const int64_t* in_dims, int64_t* out_dims) {
+  slice_args sa;
+  int64_t st[OX_MAX_RANK], step[OX_MAX_RANK];
+  RC_CHECK(slice_read(x, n, in, n_in, &sa));
+  return slice_geom(x, r, in_dims, sa.starts, sa.ends, sa.has_axes ? sa.axes : NULL, sa.has_steps ? sa.steps : NULL,
+                    sa.count, st, step, out_dims);
+}
+
+static rc_status eval_slice(ox* x, const ox_const* a, const slice_args* sa, ox_const* out) {
+  int r = a->ndim;
+  int64_t st[OX_MAX_RANK], step[OX_MAX_RANK], dims[OX_MAX_RANK];
+  RC_CHECK(slice_geom(x, r, a->dims, sa->starts, sa->ends, sa->has_axes ? sa->axes : NULL,
+                      sa->has_steps ? sa->steps : NULL, sa->count, st, step, dims));
   rc_status s = ox_const_alloc(out, a->dtype, r, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
@@ -705,6 +774,77 @@ static rc_status eval_slice(ox* x, const ox_const* a, const int64_t* starts, con
     }
     if (out->d) out->d[k] = a->d[src];
     else out->i[k] = a->i[src];
+  }
+  return REPCONV_OK;
+}
+
+int ox_scatternd_check(ox* x, int32_t data_ndim, const int64_t* data_dims, const ox_const* idx, const ox_const* upd,
+                       rc_status* st) {
+  *st = REPCONV_OK;
+  if (idx->ndim < 1 || !ox_dtype_is_int(idx->dtype) || idx->dtype == OX_BOOL) {
+    *st = ox_node_error(x, REPCONV_ERROR_FORMAT, "indices must be an integer tensor of rank >= 1");
+    return 0;
+  }
+  int64_t k = idx->dims[idx->ndim - 1];
+  if (k < 1 || k > data_ndim) {
+    *st = ox_node_error(x, REPCONV_ERROR_FORMAT, "index tuples of %lld for data of rank %d", (long long)k, data_ndim);
+    return 0;
+  }
+  int32_t want = idx->ndim - 1 + data_ndim - (int32_t)k;
+  int ok = upd->ndim == want;
+  for (int i = 0; ok && i < idx->ndim - 1; i++) ok = upd->dims[i] == idx->dims[i];
+  for (int i = 0; ok && i < data_ndim - k; i++) ok = upd->dims[idx->ndim - 1 + i] == data_dims[k + i];
+  if (!ok) {
+    *st = ox_node_error(x, REPCONV_ERROR_SHAPE, "updates shape does not match indices.shape[:-1] + data.shape[%lld:]",
+                        (long long)k);
+    return 0;
+  }
+  return 1;
+}
+
+int64_t ox_scatternd_offset(ox* x, int32_t data_ndim, const int64_t* data_dims, const ox_const* idx, int64_t t,
+                            int64_t* coords, rc_status* st) {
+  int64_t k = idx->dims[idx->ndim - 1], off = 0;
+  for (int i = 0; i < data_ndim; i++) {
+    int64_t c = 0;
+    if (i < k) {
+      int64_t raw = ox_const_get_i(idx, t * k + i);
+      c = raw < 0 ? raw + data_dims[i] : raw;
+      if (c < 0 || c >= data_dims[i]) {
+        *st = ox_node_error(x, REPCONV_ERROR_FORMAT, "index %lld out of range for dim %d of %lld", (long long)raw, i,
+                            (long long)data_dims[i]);
+        return -1;
+      }
+    }
+    coords[i] = c;
+    off = off * data_dims[i] + c;
+  }
+  *st = REPCONV_OK;
+  return off;
+}
+
+/* ScatterND of constants: out = data with out[idx[t]] = upd[t] in order. */
+static rc_status eval_scatternd(ox* x, const ox_const* data, const ox_const* idx, const ox_const* upd, ox_const* out) {
+  rc_status st;
+  if (!ox_scatternd_check(x, data->ndim, data->dims, idx, upd, &st)) return st;
+  if (ox_dtype_is_float(data->dtype) != ox_dtype_is_float(upd->dtype)) {
+    return ox_node_error(x, REPCONV_ERROR_FORMAT, "data is %s, updates are %s", ox_dtype_name(data->dtype),
+                         ox_dtype_name(upd->dtype));
+  }
+  RC_CHECK(copy_const(data, out));
+  int64_t k = idx->dims[idx->ndim - 1], slab = 1, tuples = k ? idx->numel / k : 0;
+  for (int i = (int)k; i < data->ndim; i++) slab *= data->dims[i];
+  int64_t coords[OX_MAX_RANK];
+  for (int64_t t = 0; t < tuples; t++) {
+    int64_t off = ox_scatternd_offset(x, data->ndim, data->dims, idx, t, coords, &st);
+    if (off < 0) {
+      ox_const_free(out);
+      return st;
+    }
+    for (int64_t e = 0; e < slab; e++) {
+      if (out->d) out->d[off + e] = round_to(out->dtype, upd->d[t * slab + e]);
+      else out->i[off + e] = upd->i[t * slab + e];
+    }
   }
   return REPCONV_OK;
 }
@@ -901,8 +1041,8 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
   *handled = 1;
   const ox_const* a = in_c(in, n_in, 0);
   const ox_const* b = in_c(in, n_in, 1);
-  int64_t list[OX_MAX_RANK * 2], list2[OX_MAX_RANK * 2], list3[OX_MAX_RANK * 2], list4[OX_MAX_RANK * 2];
-  size_t cnt = 0, cnt2 = 0, cnt3 = 0, cnt4 = 0;
+  int64_t list[OX_MAX_RANK * 2];
+  size_t cnt = 0;
   static const struct {
     const char* name;
     bin_op op;
@@ -1028,31 +1168,16 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     const int64_t* perm = ox_attr_ints(n, "perm", &cnt);
     RC_CHECK(eval_transpose(x, a, perm, cnt, &r));
   } else if (strcmp(op, "Slice") == 0) {
-    const int64_t *starts, *ends, *axes = NULL, *steps = NULL;
-    if (x->opset >= 10) {
-      if (!b || n_in < 3 || !in[2]) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs starts and ends");
-      RC_CHECK(int_list(x, in[1], "starts", list, OX_MAX_RANK, &cnt));
-      RC_CHECK(int_list(x, in[2], "ends", list2, OX_MAX_RANK, &cnt2));
-      if (n_in > 3 && in[3]) {
-        RC_CHECK(int_list(x, in[3], "axes", list3, OX_MAX_RANK, &cnt3));
-        axes = list3;
-      }
-      if (n_in > 4 && in[4]) {
-        RC_CHECK(int_list(x, in[4], "steps", list4, OX_MAX_RANK, &cnt4));
-        steps = list4;
-      }
-      starts = list;
-      ends = list2;
-    } else {
-      starts = ox_attr_ints(n, "starts", &cnt);
-      ends = ox_attr_ints(n, "ends", &cnt2);
-      axes = ox_attr_ints(n, "axes", &cnt3);
-      if (!cnt3) axes = NULL;
-    }
-    if (cnt != cnt2 || (axes && cnt3 != cnt) || (steps && cnt4 != cnt) || cnt > (size_t)a->ndim) {
-      return ox_node_error(x, REPCONV_ERROR_SHAPE, "starts/ends/axes/steps lengths differ");
-    }
-    RC_CHECK(eval_slice(x, a, starts, ends, axes, steps, cnt, &r));
+    slice_args sa;
+    RC_CHECK(slice_read(x, n, in, n_in, &sa));
+    RC_CHECK(eval_slice(x, a, &sa, &r));
+  } else if (strcmp(op, "ScatterND") == 0) {
+    char red[16];
+    ox_attr_string(n, "reduction", "none", red, sizeof(red));
+    if (strcmp(red, "none") != 0) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "reduction '%s' (only 'none')", red);
+    const ox_const* c = in_c(in, n_in, 2);
+    if (!b || !c) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs data, indices and updates");
+    RC_CHECK(eval_scatternd(x, a, b, c, &r));
   } else if (strcmp(op, "ConstantOfShape") == 0) {
     RC_CHECK(int_list(x, in[0], "shape", list, OX_MAX_RANK, &cnt));
     const Onnx__AttributeProto* at = ox_attr(n, "value");

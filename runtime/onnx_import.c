@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -159,6 +160,409 @@ static rc_status auto_pad(ox* x, const rc_shape* in, rc_attrs* a) {
   return REPCONV_OK;
 }
 
+/* ------------------------------------------------- pad + ScatterND (ring)
+ *
+ * The official DBB (BNAndPadLayer) and ECBSR (SeqConv3x3) code pad with a
+ * per-channel value v by zero padding and then overwriting the border in
+ * place:
+ *     y = F.pad(y, [p] * 4); v = v.view(1, -1, 1, 1)
+ *     y[:, :, 0:p, :] = v; y[:, :, -p:, :] = v; y[:, :, :, 0:p] = v; y[:, :, :, -p:] = v
+ * torch.onnx.export turns that into a Pad followed by four ScatterND whose
+ * indices (every element of the slab) come from Shape/Gather/Range/Reshape/
+ * Add/Expand/Unsqueeze/Concat chains and whose updates are v expanded over
+ * the slab. Shapes are static here, so indices and updates are constants.
+ *
+ * Scheme. A Pad (and a Concat that pads, concat_as_pad) adds no IR node at
+ * once: its output is an OX_PENDING value holding an ox_ring: the unpadded
+ * IR tensor x, the pads, and the value of every element of the padding ring
+ * (per channel while nothing was scattered, then per (n, c, ring pixel)).
+ * ScatterND(data = such a value, constant indices, constant updates) makes a
+ * new pending value with a copy of the ring in which every written element
+ * holds its update; a write into the interior (the elements that hold x) is
+ * refused at that node. Shape reads the shape; Slice of a computed tensor
+ * gives an OX_SHAPE_ONLY value (PyTorch slices the padded tensor only to
+ * take the Shape of the slab). Any other reader, or a graph output,
+ * materializes the pending value: the IR gets one pad node pad(x, pads,
+ * v[c]) when, for each channel c, every ring element of every batch item
+ * holds the same value v[c]; otherwise the load fails naming the last
+ * ScatterND. The value keeps its ring, so a later ScatterND on it (or a
+ * second reader) still sees the exact contents.
+ *
+ * Why it is exact: the pending value is, element for element, the tensor
+ * ONNX defines — the interior is x (never written, or refused), each ring
+ * element holds the pad value or the last update written to it, in node
+ * order (ScatterND's own order within one node: later tuples win, as in
+ * the reference implementation). The IR pad reproduces every element: the
+ * interior copies x and every ring element of channel c is v[c], which is
+ * exactly the tracked value (all float32 values, compared bit for bit). So
+ * four ScatterNDs covering top rows, bottom rows, left and right columns
+ * (the later ones overwriting the corners) become one pad exactly when
+ * together they leave one value per channel on the whole ring; a partial
+ * ring, different values per side, position or batch item, a write into
+ * the interior, or computed indices or updates are refused with the
+ * ScatterND's name, never approximated. */
+typedef struct ox_ring {
+  const rc_graph* g;  /* the graph x belongs to */
+  int32_t x;          /* IR tensor: the unpadded input, NCHW */
+  int32_t pad[4];     /* top, left, bottom, right */
+  int64_t n, c, h, w; /* x's dims */
+  int64_t npix;       /* ring pixels per (n, c) plane */
+  double* chan;       /* [c]: the ring value while nothing was scattered (v NULL) */
+  double* v;          /* [n][c][npix] once scattered, else NULL */
+  size_t origin;      /* ONNX node index of the Pad / Concat */
+  size_t last;        /* ONNX node index of the last ScatterND (origin if none) */
+  int scattered;
+} ox_ring;
+
+static void ring_free(ox_ring* r) {
+  if (!r) return;
+  free(r->chan);
+  free(r->v);
+  free(r);
+}
+
+/* The display name of ONNX node i (its name, or "<op>_<index>"). */
+static const char* node_name_at(const ox* x, size_t i, char* buf, size_t size) {
+  const Onnx__NodeProto* n = x->gp->node[i];
+  if (n->name && n->name[0]) snprintf(buf, size, "%.*s", RC_MAX_NAME - 1, n->name);
+  else snprintf(buf, size, "%.64s_%zu", n->op_type ? n->op_type : "node", i);
+  return buf;
+}
+
+/* An error about ONNX node i (not the node being imported), with the node
+ * being imported, if any, named as where it surfaced. */
+static rc_status node_error_at(ox* x, size_t i, rc_status code, const char* fmt, ...) RC_PRINTF(4, 5);
+static rc_status node_error_at(ox* x, size_t i, rc_status code, const char* fmt, ...) {
+  char msg[640];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  const Onnx__NodeProto* saved = x->node;
+  char saved_name[RC_MAX_NAME];
+  memcpy(saved_name, x->node_name, sizeof(saved_name));
+  char reader[RC_MAX_NAME + 64] = "";
+  if (saved) snprintf(reader, sizeof(reader), " (read by node '%.200s')", saved_name);
+  x->node = x->gp->node[i];
+  node_name_at(x, i, x->node_name, sizeof(x->node_name));
+  rc_status s = ox_node_error(x, code, "%s%s", msg, reader);
+  x->node = saved;
+  memcpy(x->node_name, saved_name, sizeof(saved_name));
+  return s;
+}
+
+/* Ring pixel of padded coordinates (i, j), or -1 in the interior. */
+static int64_t ring_index(const ox_ring* r, int64_t i, int64_t j) {
+  int64_t t = r->pad[0], l = r->pad[1], wp = r->w + l + r->pad[3], side = l + r->pad[3];
+  if (i < t) return i * wp + j;
+  if (i >= t + r->h) return (i - r->h) * wp + j;
+  int64_t base = (t + r->pad[2]) * wp + (i - t) * side;
+  if (j < l) return base + j;
+  if (j >= l + r->w) return base + j - r->w;
+  return -1;
+}
+
+static ox_value* define_pending(ox* x, const char* name, ox_ring* r, rc_status* st) {
+  ox_value* v;
+  *st = ox_define(x, name, &v);
+  if (*st != REPCONV_OK) {
+    ring_free(r);
+    return NULL;
+  }
+  v->kind = OX_PENDING;
+  v->ring = r;
+  v->producer = x->node_index;
+  memset(&v->shape, 0, sizeof(v->shape));
+  v->shape.ndim = 4;
+  v->shape.d[0] = r->n;
+  v->shape.d[1] = r->c;
+  v->shape.d[2] = r->h + r->pad[0] + r->pad[2];
+  v->shape.d[3] = r->w + r->pad[1] + r->pad[3];
+  return v;
+}
+
+/* A ring for pad(xi, pad, chan[c]) (chan NULL: zeros), made by the
+ * current node. */
+static rc_status ring_new(ox* x, int32_t xi, const int32_t* pad, const double* chan, ox_ring** out) {
+  const rc_shape* xs = shape_of(x, xi);
+  if (xs->ndim != 4) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "padding a rank-%d tensor (NCHW only)", xs->ndim);
+  ox_ring* r = calloc(1, sizeof(*r));
+  if (r) r->chan = calloc((size_t)(xs->d[1] ? xs->d[1] : 1), sizeof(double));
+  if (!r || !r->chan) {
+    ring_free(r);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+  }
+  r->g = x->g;
+  r->x = xi;
+  memcpy(r->pad, pad, sizeof(r->pad));
+  r->n = xs->d[0];
+  r->c = xs->d[1];
+  r->h = xs->d[2];
+  r->w = xs->d[3];
+  r->npix = (pad[0] + pad[2]) * (r->w + pad[1] + pad[3]) + r->h * (pad[1] + pad[3]);
+  for (int64_t c = 0; chan && c < r->c; c++) r->chan[c] = (double)(float)chan[c];
+  r->origin = r->last = x->node_index;
+  *out = r;
+  return REPCONV_OK;
+}
+
+/* The current node's output is pad(xi, pad, chan[c]), pending. */
+static rc_status pad_pending(ox* x, int32_t xi, const int32_t* pad, const double* chan) {
+  ox_ring* r;
+  RC_CHECK(ring_new(x, xi, pad, chan, &r));
+  rc_status st;
+  define_pending(x, x->node->output[0], r, &st);
+  return st;
+}
+
+/* The ring of an IR tensor made by an IR pad node (an alias of a pad, ...),
+ * or of any other rank-4 tensor as a pad of 0 (all interior). */
+static rc_status ring_of_tensor(ox* x, int32_t id, ox_ring** out) {
+  const rc_tensor* t = &x->g->tensors[id];
+  const rc_node* pn = t->producer >= 0 ? &x->g->nodes[t->producer] : NULL;
+  static const int32_t zero[4] = {0, 0, 0, 0};
+  if (!pn || pn->op != RC_OP_PAD) return ring_new(x, id, zero, NULL, out);
+  const rc_shape* xs = shape_of(x, pn->inputs[0]);
+  if (xs->ndim != 4 || pn->n_inputs < 2 || pn->inputs[1] < 0) return ring_new(x, pn->inputs[0], pn->a.pad, NULL, out);
+  const rc_tensor* vt = &x->g->tensors[pn->inputs[1]];
+  double* chan = malloc((size_t)(xs->d[1] ? xs->d[1] : 1) * sizeof(double));
+  if (!chan) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+  int64_t nv = rc_shape_numel(&vt->shape);
+  for (int64_t c = 0; c < xs->d[1]; c++) chan[c] = vt->data && nv > 0 ? vt->data[nv == 1 ? 0 : c % nv] : 0;
+  rc_status s = ring_new(x, pn->inputs[0], pn->a.pad, chan, out);
+  free(chan);
+  return s;
+}
+
+/* A copy of r with per-element ring storage. */
+static rc_status ring_expand_copy(ox* x, const ox_ring* r, ox_ring** out) {
+  int64_t total;
+  if (rc_mul_i64(r->n, r->c, &total) || rc_mul_i64(total, r->npix, &total) || total > OX_MAX_CONST_ELEMENTS) {
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "the padding ring has too many elements to track");
+  }
+  ox_ring* c = calloc(1, sizeof(*c));
+  if (!c) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+  *c = *r;
+  c->chan = malloc((size_t)(r->c ? r->c : 1) * sizeof(double));
+  c->v = malloc((size_t)(total ? total : 1) * sizeof(double));
+  if (!c->chan || !c->v) {
+    ring_free(c);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory for the padding ring", x->what);
+  }
+  memcpy(c->chan, r->chan, (size_t)r->c * sizeof(double));
+  if (r->v) {
+    memcpy(c->v, r->v, (size_t)total * sizeof(double));
+  } else {
+    for (int64_t nc = 0; nc < r->n * r->c; nc++) {
+      for (int64_t k = 0; k < r->npix; k++) c->v[nc * r->npix + k] = r->chan[nc % r->c];
+    }
+  }
+  *out = c;
+  return REPCONV_OK;
+}
+
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof(a)) == 0; }
+
+/* Turns a pending value into an IR pad node (see the comment above). */
+static rc_status ring_emit(ox* x, ox_value* v) {
+  ox_ring* r = v->ring;
+  if (r->g != x->g) return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
+  double* vals = r->chan;
+  if (r->v) {
+    /* One value per channel on the whole ring, every batch item. */
+    for (int64_t c = 0; c < r->c; c++) {
+      int64_t first = c * r->npix;
+      for (int64_t n = 0; n < r->n; n++) {
+        const double* p = r->v + (n * r->c + c) * r->npix;
+        for (int64_t k = 0; k < r->npix; k++) {
+          if (same_bits(p[k], r->v[first])) continue;
+          /* Locate both elements for the message. */
+          int64_t pos[2] = {0, k}, at[2][2] = {{-1, -1}, {-1, -1}};
+          int64_t hp = r->h + r->pad[0] + r->pad[2], wp = r->w + r->pad[1] + r->pad[3];
+          for (int64_t i = 0; i < hp; i++) {
+            for (int64_t j = 0; j < wp; j++) {
+              int64_t ri = ring_index(r, i, j);
+              for (int q = 0; q < 2; q++) {
+                if (ri == pos[q] && at[q][0] < 0) {
+                  at[q][0] = i;
+                  at[q][1] = j;
+                }
+              }
+            }
+          }
+          char pname[RC_MAX_NAME];
+          return node_error_at(x, r->last, REPCONV_ERROR_UNSUPPORTED,
+                               "after %d ScatterND on the pad of node '%s', its padding ring is not one value per "
+                               "channel: channel %lld holds %.9g at (batch 0, row %lld, col %lld) but %.9g at "
+                               "(batch %lld, row %lld, col %lld); repconv maps ScatterND only onto a pad whose whole "
+                               "ring (every side) is overwritten with one value per channel (BN-and-pad)",
+                               r->scattered, node_name_at(x, r->origin, pname, sizeof(pname)), (long long)c,
+                               r->v[first], (long long)at[0][0], (long long)at[0][1], p[k], (long long)n,
+                               (long long)at[1][0], (long long)at[1][1]);
+        }
+      }
+    }
+    vals = malloc((size_t)(r->c ? r->c : 1) * sizeof(double));
+    if (!vals) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+    for (int64_t c = 0; c < r->c; c++) vals[c] = r->npix ? r->v[c * r->npix] : 0;
+  }
+  char node_name[RC_MAX_NAME], cname[RC_MAX_NAME + 32];
+  node_name_at(x, r->last, node_name, sizeof(node_name));
+  int any = 0;
+  for (int64_t c = 0; c < r->c; c++) any |= !same_bits(vals[c], 0.0);
+  rc_attrs a = rc_attrs_default();
+  memcpy(a.pad, r->pad, sizeof(a.pad));
+  int32_t ins[2] = {r->x, -1};
+  rc_status s = REPCONV_OK;
+  if (any) {
+    float* f = malloc((size_t)r->c * sizeof(float));
+    if (!f) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+    for (int64_t c = 0; f && c < r->c; c++) f[c] = (float)vals[c];
+    rc_shape vs = {1, {r->c}};
+    if (s == REPCONV_OK) {
+      s = rc_graph_add_const(x->g, unique_name(x, node_name, ".pad_value", cname, sizeof(cname)), &vs, f, &ins[1]);
+      if (s != REPCONV_OK) s = rc_error_context(s, "%s", x->what);
+    }
+    free(f);
+  }
+  if (vals != r->chan) free(vals);
+  RC_CHECK(s);
+  int32_t id;
+  s = rc_graph_add_node(x->g, RC_OP_PAD, node_name, ins, any ? 2 : 1, &a, v->name, &id);
+  if (s == REPCONV_OK) s = rc_graph_infer_node(x->g, x->g->n_nodes - 1);
+  if (s != REPCONV_OK) return rc_error_context(s, "%s", x->what);
+  v->kind = OX_TENSOR;
+  v->tensor = id;
+  v->ir_graph = x->g;
+  return REPCONV_OK;
+}
+
+/* ScatterND on a computed tensor (see the comment above). */
+static rc_status h_scatternd(ox* x, ox_value** in, size_t n_in) {
+  if (n_in != 3 || !in[0] || !in[1] || !in[2]) {
+    return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs data, indices and updates");
+  }
+  char red[16];
+  ox_attr_string(x->node, "reduction", "none", red, sizeof(red));
+  if (strcmp(red, "none") != 0) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "reduction '%s' (only 'none')", red);
+  static const char* const role[] = {"data", "indices", "updates"};
+  for (int k = 1; k < 3; k++) {
+    RC_CHECK(ox_materialize(x, in[k]));
+    if (in[k]->kind != OX_CONST) {
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                           "%s '%s' are computed at run time (repconv maps ScatterND with constant indices and "
+                           "updates onto the padding ring of a Pad only)",
+                           role[k], in[k]->name);
+    }
+  }
+  const ox_const* idx = &in[1]->c;
+  const ox_const* upd = &in[2]->c;
+  if (upd->dtype != OX_FLOAT) {
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "updates of dtype %s (float32 expected)", ox_dtype_name(upd->dtype));
+  }
+  ox_value* d = in[0];
+  ox_ring* base = d->ring;
+  ox_ring* owned = NULL;
+  if (!base) {
+    if (d->kind != OX_TENSOR) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "data '%s' is not a tensor", d->name);
+    RC_CHECK(ring_of_tensor(x, d->tensor, &owned));
+    base = owned;
+  }
+  if (base->g != x->g) {
+    ring_free(owned);
+    return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
+  }
+  int64_t hp = base->h + base->pad[0] + base->pad[2], wp = base->w + base->pad[1] + base->pad[3];
+  int64_t dims[4] = {base->n, base->c, hp, wp};
+  rc_status st;
+  if (!ox_scatternd_check(x, 4, dims, idx, upd, &st)) {
+    ring_free(owned);
+    return st;
+  }
+  ox_ring* r = NULL;
+  st = ring_expand_copy(x, base, &r);
+  ring_free(owned);
+  RC_CHECK(st);
+  int64_t k = idx->dims[idx->ndim - 1], slab = 1, tuples = idx->numel / k;
+  for (int i = (int)k; i < 4; i++) slab *= dims[i];
+  int64_t co[OX_MAX_RANK];
+  for (int64_t t = 0; t < tuples && st == REPCONV_OK; t++) {
+    if (ox_scatternd_offset(x, 4, dims, idx, t, co, &st) < 0) break;
+    for (int64_t e = 0; e < slab; e++) {
+      /* Coordinates of slab element e: the dims past the tuple, C order. */
+      int64_t c4[4] = {co[0], co[1], co[2], co[3]}, rem = e;
+      for (int i = 3; i >= (int)k; i--) {
+        c4[i] = rem % dims[i];
+        rem /= dims[i];
+      }
+      int64_t ri = ring_index(r, c4[2], c4[3]);
+      if (ri < 0) {
+        st = ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                           "writes element (batch %lld, channel %lld, row %lld, col %lld) of '%s', which lies inside "
+                           "the computed region (rows %d..%lld, cols %d..%lld); repconv maps ScatterND only onto the "
+                           "padding ring of a Pad (BN-and-pad)",
+                           (long long)c4[0], (long long)c4[1], (long long)c4[2], (long long)c4[3], d->name, r->pad[0],
+                           (long long)(r->pad[0] + r->h - 1), r->pad[1], (long long)(r->pad[1] + r->w - 1));
+        break;
+      }
+      r->v[(c4[0] * r->c + c4[1]) * r->npix + ri] = (double)(float)upd->d[t * slab + e];
+    }
+  }
+  if (st != REPCONV_OK) {
+    ring_free(r);
+    return st;
+  }
+  r->last = x->node_index;
+  r->scattered++;
+  define_pending(x, x->node->output[0], r, &st);
+  return st;
+}
+
+/* Makes pending value v an IR tensor (no-op for other kinds). */
+static rc_status settle(ox* x, ox_value* v) {
+  if (v->kind == OX_PENDING) return ring_emit(x, v);
+  if (v->kind == OX_SHAPE_ONLY) {
+    char sname[RC_MAX_NAME];
+    node_name_at(x, v->producer, sname, sizeof(sname));
+    if (!x->node) {
+      return rc_error(REPCONV_ERROR_UNSUPPORTED,
+                      "%s: graph output '%s' is a Slice of a computed tensor (node '%s'); repconv supports such a "
+                      "Slice only as the input of Shape",
+                      x->what, v->name, sname);
+    }
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                         "input '%s' is a Slice of a computed tensor (node '%s'); repconv supports such a Slice only "
+                         "as the input of Shape",
+                         v->name, sname);
+  }
+  return REPCONV_OK;
+}
+
+/* A computed value's shape (OX_TENSOR, OX_PENDING, OX_SHAPE_ONLY), or NULL. */
+static const rc_shape* computed_shape(ox* x, const ox_value* v) {
+  if (!v) return NULL;
+  if (v->kind == OX_TENSOR) return &v->ir_graph->tensors[v->tensor].shape;
+  if (v->kind == OX_PENDING || v->kind == OX_SHAPE_ONLY) return &v->shape;
+  (void)x;
+  return NULL;
+}
+
+/* Slice of a computed tensor: only its shape is known (OX_SHAPE_ONLY). */
+static rc_status slice_shape_only(ox* x, ox_value** in, size_t n_in) {
+  const rc_shape* s = computed_shape(x, in[0]);
+  if (!s) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "starts/ends/axes/steps are computed at run time");
+  rc_shape out;
+  memset(&out, 0, sizeof(out));
+  out.ndim = s->ndim;
+  RC_CHECK(ox_slice_shape(x, x->node, in, n_in, s->ndim, s->d, out.d));
+  ox_value* v;
+  RC_CHECK(ox_define(x, x->node->output[0], &v));
+  v->kind = OX_SHAPE_ONLY;
+  v->shape = out;
+  v->producer = x->node_index;
+  return REPCONV_OK;
+}
+
 /* ------------------------------------------------------------- handlers */
 
 typedef rc_status (*handler)(ox* x, ox_value** in, size_t n_in);
@@ -275,20 +679,9 @@ static rc_status concat_as_pad(ox* x, ox_value** in, size_t n_in, int axis) {
   int side = axis == 2 ? 0 : 1; /* pad[] is top, left, bottom, right */
   rc_status s = to_i32(x, "pad", before, 0, 4096, &a.pad[side]);
   if (s == REPCONV_OK) s = to_i32(x, "pad", after, 0, 4096, &a.pad[side + 2]);
-  int32_t ins[2] = {xi, -1};
-  int any = 0;
-  for (int64_t ch = 0; vals && ch < c; ch++) any |= vals[ch] != 0;
-  if (s == REPCONV_OK && any) {
-    float* f = malloc((size_t)c * sizeof(float));
-    if (!f) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
-    for (int64_t ch = 0; f && ch < c; ch++) f[ch] = (float)vals[ch];
-    rc_shape vs = {1, {c}};
-    if (s == REPCONV_OK) s = ir_const_data(x, ".pad_value", &vs, f, &ins[1]);
-    free(f);
-  }
+  if (s == REPCONV_OK) s = pad_pending(x, xi, a.pad, vals);
   free(vals);
-  RC_CHECK(s);
-  return add_ir(x, RC_OP_PAD, ins, any ? 2 : 1, &a, NULL, NULL);
+  return s;
 }
 
 static rc_status h_concat(ox* x, ox_value** in, size_t n_in) {
@@ -359,18 +752,13 @@ static rc_status h_pad(ox* x, ox_value** in, size_t n_in) {
     if (pads[order[k]] < 0) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "negative pads (cropping)");
     RC_CHECK(to_i32(x, "pads", pads[order[k]], 0, 4096, &a.pad[k]));
   }
-  int32_t ins[2] = {xi, -1};
-  if (value != 0) {
-    int64_t c = xs->d[1];
-    float* vals = malloc((size_t)c * sizeof(float));
-    if (!vals) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
-    for (int64_t k = 0; k < c; k++) vals[k] = (float)value;
-    rc_shape vs = {1, {c}};
-    rc_status s = ir_const_data(x, ".pad_value", &vs, vals, &ins[1]);
-    free(vals);
-    RC_CHECK(s);
-  }
-  return add_ir(x, RC_OP_PAD, ins, value != 0 ? 2 : 1, &a, NULL, NULL);
+  int64_t c = xs->d[1];
+  double* vals = malloc((size_t)(c ? c : 1) * sizeof(double));
+  if (!vals) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+  for (int64_t k = 0; k < c; k++) vals[k] = value;
+  rc_status s = pad_pending(x, xi, a.pad, vals);
+  free(vals);
+  return s;
 }
 
 static rc_status h_pool(ox* x, ox_value** in, size_t n_in) {
@@ -714,7 +1102,8 @@ static const op_entry k_ops[] = {
     {"PRelu", h_prelu},         {"LeakyRelu", h_unary},              {"Clip", h_unary},
     {"Sigmoid", h_unary},       {"DepthToSpace", h_unary},           {"Identity", h_alias},
     {"Dropout", h_alias},       {"Resize", h_resize},                {"Upsample", h_resize},
-    {"Tile", h_tile},           {"Expand", h_tile},
+    {"Tile", h_tile},           {"Expand", h_tile},                  {"ScatterND", h_scatternd},
+    {"Slice", slice_shape_only},
 };
 
 static handler find_handler(const char* op) {
@@ -756,17 +1145,22 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     v0->ir_graph = &tmp;
     s = fn(x, in, n_in);
   }
+  if (s == REPCONV_OK) {
+    ov = ox_find(x, x->node->output[0]);
+    if (ov) s = settle(x, ov); /* a pad is pending until read: make it now, in tmp */
+  }
   *v0 = saved_v0;
   x->g = saved;
   if (s == REPCONV_OK) {
-    ov = ox_find(x, x->node->output[0]);
     if (!ov || ov->kind != OX_TENSOR) s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
   if (s == REPCONV_OK) s = rc_graph_add_output(&tmp, ov->tensor);
   rc_shape out_shape;
   if (s == REPCONV_OK) {
     out_shape = tmp.tensors[ov->tensor].shape;
-    s = rc_model_from_graph(&tmp, NULL, &m);
+    struct repconv_options o = rc_options_or_default(NULL);
+    o.fold = 0; /* a one-node graph: nothing to fold */
+    s = rc_model_from_graph(&tmp, &o, &m);
   }
   if (s == REPCONV_OK) s = repconv_session_create(m, NULL, &sess);
   if (s == REPCONV_OK) {
@@ -786,6 +1180,8 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     ov->kind = OX_CONST;
     ov->tensor = -1;
     ov->ir_graph = NULL;
+    ring_free(ov->ring); /* it referred to tmp */
+    ov->ring = NULL;
     s = ox_const_alloc(&ov->c, OX_FLOAT, out_shape.ndim, out_shape.d);
     if (s == REPCONV_OK) {
       for (int64_t k = 0; k < ov->c.numel; k++) ov->c.d[k] = yout[k];
@@ -831,14 +1227,21 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
       break;
     }
     any = 1;
-    if (in[k]->kind == OX_TENSOR) all_const = 0;
+    if (computed_shape(x, in[k])) all_const = 0;
     else s = ox_materialize(x, in[k]);
   }
   handler fn = find_handler(op);
+  int is_shape = strcmp(op, "Shape") == 0 && n->n_input >= 1 && computed_shape(x, in[0]);
+  /* Pending pads and shape-only slices become IR tensors, or are refused,
+   * unless read by Shape, or as the data of ScatterND or Slice. */
+  int keep0 = is_shape || strcmp(op, "ScatterND") == 0 || strcmp(op, "Slice") == 0;
+  for (size_t k = 0; k < n->n_input && s == REPCONV_OK && !all_const; k++) {
+    if (in[k] && !(k == 0 && keep0)) s = settle(x, in[k]);
+  }
   if (s == REPCONV_OK) {
-    if (strcmp(op, "Shape") == 0 && n->n_input >= 1 && in[0] && in[0]->kind == OX_TENSOR) {
+    if (is_shape) {
       /* Shapes are static: Shape of a computed tensor is a constant. */
-      const rc_shape* sh = shape_of(x, in[0]->tensor);
+      const rc_shape* sh = computed_shape(x, in[0]);
       ox_const c;
       int64_t d = sh->ndim;
       s = ox_const_alloc(&c, OX_INT64, 1, &d);
@@ -982,6 +1385,7 @@ static rc_status import_outputs(ox* x, const Onnx__GraphProto* gp) {
     if (!vi || !vi->name || !vi->name[0]) return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph output %zu has no name", i);
     ox_value* v = ox_find(x, vi->name);
     if (!v) return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph output '%s' is not computed by any node", vi->name);
+    RC_CHECK(settle(x, v));
     if (v->kind != OX_TENSOR) {
       return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "graph output '%s' is a constant", vi->name);
     }
@@ -1023,6 +1427,7 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
     if (o && (!o->domain || !o->domain[0] || strcmp(o->domain, "ai.onnx") == 0) && o->has_version) x.opset = o->version;
   }
   const Onnx__GraphProto* gp = m->graph;
+  x.gp = gp;
   if (!gp) {
     s = rc_error(REPCONV_ERROR_FORMAT, "%s: the model has no graph", what);
   } else if (x.opset < OX_MIN_OPSET || x.opset > OX_MAX_OPSET) {
@@ -1054,7 +1459,10 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
     s = import_node(&x, gp->node[i], i);
   }
   if (s == REPCONV_OK) s = import_outputs(&x, gp);
-  for (size_t i = 0; i < x.nv; i++) ox_const_free(&x.v[i].c);
+  for (size_t i = 0; i < x.nv; i++) {
+    ox_const_free(&x.v[i].c);
+    ring_free(x.v[i].ring);
+  }
   free(x.v);
   free(x.slots);
   onnx__model_proto__free_unpacked(m, NULL);

@@ -55,7 +55,15 @@ void ox_const_free(ox_const* c);
 double ox_const_get_d(const ox_const* c, int64_t k);
 int64_t ox_const_get_i(const ox_const* c, int64_t k);
 
-typedef enum ox_kind { OX_UNDEF = 0, OX_INIT, OX_CONST, OX_TENSOR } ox_kind;
+/* OX_PENDING: a computed tensor that is a constant pad of an IR tensor whose
+ * padding ring may since have been overwritten by ScatterND; it becomes an IR
+ * pad node (OX_TENSOR) when something other than ScatterND, Shape or Slice
+ * reads it (see "pad + ScatterND" in onnx_import.c).
+ * OX_SHAPE_ONLY: a Slice of a computed tensor; only its shape may be read
+ * (PyTorch slices the padded tensor just to take the Shape of the slab). */
+typedef enum ox_kind { OX_UNDEF = 0, OX_INIT, OX_CONST, OX_TENSOR, OX_PENDING, OX_SHAPE_ONLY } ox_kind;
+
+struct ox_ring; /* onnx_import.c */
 
 typedef struct ox_value {
   const char* name;                /* owned by the protobuf message */
@@ -64,6 +72,9 @@ typedef struct ox_value {
   ox_const c;                      /* OX_CONST */
   int32_t tensor;                  /* OX_TENSOR: IR tensor; OX_CONST: IR copy in ir_graph, or -1 */
   const rc_graph* ir_graph;        /* the graph `tensor` belongs to */
+  rc_shape shape;                  /* OX_PENDING, OX_SHAPE_ONLY */
+  size_t producer;                 /* OX_PENDING, OX_SHAPE_ONLY: index of the ONNX node that made it */
+  struct ox_ring* ring;            /* OX_PENDING (kept once it is an OX_TENSOR); owned */
 } ox_value;
 
 typedef struct ox {
@@ -74,6 +85,7 @@ typedef struct ox {
   size_t nv, cap;
   int32_t* slots;                  /* open-addressing hash: value index + 1, 0 empty */
   size_t nslots;
+  const Onnx__GraphProto* gp;      /* the graph being imported */
   const rc_input_shape* shapes;
   size_t n_shapes;
   const Onnx__NodeProto* node;     /* the node being imported, for messages */
@@ -106,5 +118,17 @@ rc_status ox_tensor_decode(ox* x, const Onnx__TensorProto* t, const char* what, 
  * constant evaluator knows; *handled = 0 otherwise. Outputs are defined in
  * the value table. */
 rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int* handled);
+
+/* Output dims of Slice node n applied to a tensor of rank r and dims in_dims
+ * (its starts/ends/axes/steps must be constants). */
+rc_status ox_slice_shape(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int32_t r,
+                         const int64_t* in_dims, int64_t* out_dims);
+/* ScatterND: 1 if indices/updates fit data of that shape, else 0 and *st set. */
+int ox_scatternd_check(ox* x, int32_t data_ndim, const int64_t* data_dims, const ox_const* idx, const ox_const* upd,
+                       rc_status* st);
+/* Offset into data (C order) of index tuple t, with its coordinates (0 past
+ * the tuple's length) in coords; -1 and *st set when out of range. */
+int64_t ox_scatternd_offset(ox* x, int32_t data_ndim, const int64_t* data_dims, const ox_const* idx, int64_t t,
+                            int64_t* coords, rc_status* st);
 
 #endif

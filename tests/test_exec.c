@@ -32,7 +32,11 @@ static repconv_builder_t* builder(void) {
 
 static repconv_model_t* finish(repconv_builder_t* b) {
   repconv_model_t* m;
-  if (repconv_builder_finish(b, NULL, &m) != REPCONV_OK) fail_msg("finish: %s", repconv_last_error());
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK); /* the executor on the graph as built */
+  if (repconv_builder_finish(b, o, &m) != REPCONV_OK) fail_msg("finish: %s", repconv_last_error());
+  repconv_options_destroy(o);
   repconv_builder_destroy(b);
   return m;
 }

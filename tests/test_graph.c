@@ -40,7 +40,11 @@ static void test_builder_valid(void** state) {
   assert_int_equal(repconv_builder_global_avgpool(b, "gap", z, &o), REPCONV_OK);
   assert_int_equal(repconv_builder_output(b, o, "out"), REPCONV_OK);
   repconv_model_t* m;
-  assert_int_equal(repconv_builder_finish(b, NULL, &m), REPCONV_OK);
+  repconv_options_t* opt;
+  assert_int_equal(repconv_options_create(&opt), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(opt, 0), REPCONV_OK); /* the graph as built */
+  assert_int_equal(repconv_builder_finish(b, opt, &m), REPCONV_OK);
+  repconv_options_destroy(opt);
   repconv_builder_destroy(b);
   repconv_tensor_info_t info;
   assert_int_equal(repconv_model_output(m, 0, &info), REPCONV_OK);

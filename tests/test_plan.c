@@ -50,7 +50,11 @@ static void test_chain_arena_two_activations(void** state) {
 static void test_no_overlap_while_alive(void** state) {
   (void)state;
   repconv_model_t* m;
-  assert_int_equal(repconv_model_load("repvgg-a0", NULL, &m), REPCONV_OK);
+  repconv_options_t* opt;
+  assert_int_equal(repconv_options_create(&opt), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(opt, 0), REPCONV_OK); /* the branchy train-time graph */
+  assert_int_equal(repconv_model_load("repvgg-a0", opt, &m), REPCONV_OK);
+  repconv_options_destroy(opt);
   const rc_graph* g = &m->g;
   const rc_plan* p = &m->plan;
   int32_t nt = g->n_tensors;
