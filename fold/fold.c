@@ -133,6 +133,23 @@ static int32_t replicate_count(const rc_affine* a) {
   return a->cout / a->cin;
 }
 
+/* A per-channel scale and shift (1x1, diagonal, stride 1, no padding): a
+ * region of BNs and constant arithmetic with no conv. 1 and scale/shift. */
+static int diagonal(const rc_affine* a, float* scale, float* shift) {
+  if (a->identity || a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl ||
+      a->in_h != a->out_h || a->in_w != a->out_w || a->cout != a->cin) {
+    return 0;
+  }
+  for (int32_t o = 0; o < a->cout; o++) {
+    for (int32_t i = 0; i < a->cin; i++) {
+      if (i != o && a->w[(size_t)o * a->cin + i] != 0.0) return 0;
+    }
+    scale[o] = (float)a->w[(size_t)o * a->cin + o];
+    shift[o] = (float)a->b[o];
+  }
+  return 1;
+}
+
 static rc_status get_opaque(ctx* c, int32_t t, int32_t* id);
 
 /* Emits the node(s) computing a map: nothing for a plain copy, a pad for a
@@ -146,7 +163,32 @@ static rc_status materialize(ctx* c, int32_t t) {
   int32_t out_id = -1;
   rc_status st = REPCONV_OK;
   int32_t pb = 0, pr = 0, copies = replicate_count(a);
-  if (copies > 1 && copies <= 4096) {
+  float* scale = NULL;
+  if (!a->identity && a->cout == a->cin) {
+    scale = malloc((size_t)a->cout * 4 * sizeof(float));
+    if (!scale) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
+  }
+  if (scale && diagonal(a, scale, scale + a->cout)) {
+    /* Emitted as a BN with mean 0, var 1, eps 0: y = x·scale + shift exactly. */
+    float* zero = scale + 2 * a->cout;
+    float* one = scale + 3 * a->cout;
+    for (int32_t o = 0; o < a->cout; o++) {
+      zero[o] = 0.0f;
+      one[o] = 1.0f;
+    }
+    int32_t in[5] = {src, -1, -1, -1, -1};
+    const float* data[4] = {scale, scale + a->cout, zero, one};
+    static const char* const suffix[4] = {".folded_scale", ".folded_shift", ".folded_mean", ".folded_var"};
+    rc_shape cs = {1, {a->cout}};
+    char nm[RC_MAX_NAME + 40];
+    for (int k = 0; k < 4 && st == REPCONV_OK; k++) {
+      st = rc_graph_add_const(c->out, unique(c, tt->name, suffix[k], nm, sizeof(nm)), &cs, data[k], &in[1 + k]);
+    }
+    rc_attrs at = rc_attrs_default();
+    at.eps = 0.0f;
+    if (st == REPCONV_OK) st = rc_graph_add_node(c->out, RC_OP_BATCHNORM, node_name, in, 5, &at, tt->name, &out_id);
+    if (st == REPCONV_OK) st = add_region(c, s, tt->name, 1, NULL, 2 * rc_shape_numel(&tt->shape), 4 * a->cout);
+  } else if (copies > 1 && copies <= 4096) {
     int32_t* ins = malloc((size_t)copies * sizeof(int32_t));
     if (!ins) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
     for (int32_t k = 0; k < copies; k++) ins[k] = src;
@@ -199,6 +241,7 @@ static rc_status materialize(ctx* c, int32_t t) {
     free(d.weight);
     free(d.bias);
   }
+  free(scale);
   if (st != REPCONV_OK) return st;
   free_state(s);
   s->kind = ST_OPAQUE;

@@ -859,7 +859,19 @@ static rc_status eval_expand(ox* x, const ox_const* a, const int64_t* shape, siz
   const ox_const* cs[2] = {a, &target};
   int32_t ndim;
   int64_t dims[OX_MAX_RANK];
-  if (!broadcast(cs, 2, &ndim, dims)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "shape does not broadcast");
+  if (!broadcast(cs, 2, &ndim, dims)) {
+    char from[160] = "", to[160] = "";
+    for (int i = 0; i < a->ndim; i++) {
+      snprintf(from + strlen(from), sizeof(from) - strlen(from), "%s%lld", i ? "x" : "", (long long)a->dims[i]);
+    }
+    for (size_t i = 0; i < r; i++) {
+      snprintf(to + strlen(to), sizeof(to) - strlen(to), "%s%lld", i ? "x" : "", (long long)shape[i]);
+    }
+    return ox_node_error(x, REPCONV_ERROR_SHAPE,
+                         "cannot expand a constant of shape [%s] to [%s] (the shapes do not broadcast; an export "
+                         "that baked a traced shape into a constant runs only at that shape)",
+                         from, to);
+  }
   rc_status s = ox_const_alloc(out, a->dtype, ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {

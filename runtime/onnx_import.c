@@ -498,9 +498,9 @@ static rc_status h_scatternd(ox* x, ox_value** in, size_t n_in) {
       int64_t ri = ring_index(r, c4[2], c4[3]);
       if (ri < 0) {
         st = ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
-                           "writes element (batch %lld, channel %lld, row %lld, col %lld) of '%s', which lies inside "
-                           "the computed region (rows %d..%lld, cols %d..%lld); repconv maps ScatterND only onto the "
-                           "padding ring of a Pad (BN-and-pad)",
+                           "writes element (batch %lld, channel %lld, row %lld, col %lld) of '%s', which lies in its "
+                           "interior (the computed region, rows %d..%lld, cols %d..%lld); repconv maps ScatterND only "
+                           "onto the padding ring of a Pad (BN-and-pad)",
                            (long long)c4[0], (long long)c4[1], (long long)c4[2], (long long)c4[3], d->name, r->pad[0],
                            (long long)(r->pad[0] + r->h - 1), r->pad[1], (long long)(r->pad[1] + r->w - 1));
         break;

@@ -77,8 +77,7 @@ typedef struct count {
   int expect;
 } count;
 
-static void expect_counts(const char* model, const count* c, size_t nc, size_t total) {
-  repconv_model_t* m = load(model, 0, NULL);
+static void expect_counts(const repconv_model_t* m, const char* model, const count* c, size_t nc, size_t total) {
   size_t n = repconv_model_num_nodes(m);
   for (size_t k = 0; k < nc; k++) {
     int got = 0;
@@ -96,51 +95,13 @@ static void expect_counts(const char* model, const count* c, size_t nc, size_t t
     }
   }
   if (n != total) fail_msg("%s: %zu nodes, expected %zu", model, n, total);
-  repconv_model_destroy(m);
 }
 
-#define COUNT(model, total, ...)                                   \
-  do {                                                             \
-    static const count c_[] = {__VA_ARGS__};                       \
-    expect_counts(model, c_, sizeof(c_) / sizeof(c_[0]), (total)); \
+#define COUNT(m, model, total, ...)                                   \
+  do {                                                                \
+    static const count c_[] = {__VA_ARGS__};                          \
+    expect_counts(m, model, c_, sizeof(c_) / sizeof(c_[0]), (total)); \
   } while (0)
-
-static void test_counts_repvgg(void** state) {
-  (void)state;
-  /* A0: depths 1, 2, 4, 14, 1 (22 blocks); an identity BN in every block
-   * but a stage's first (cin == cout, stride 1): 0+1+3+13+0 = 17. */
-  COUNT("repvgg-a0", 169, {"conv2d", 3, 0, 22}, {"conv2d", 1, 0, 22}, {"batchnorm", 0, -1, 22 * 2 + 17},
-        {"add", 0, -1, 22 + 17}, {"relu", 0, -1, 22}, {"gemm", 0, -1, 1});
-  /* B0: depths 1, 4, 6, 16, 1; identity BNs 0+3+5+15+0 = 23. */
-  COUNT("repvgg-b0", 217, {"conv2d", 3, 0, 28}, {"conv2d", 1, 0, 28}, {"conv2d", 0, 1, 0},
-        {"batchnorm", 0, -1, 28 * 2 + 23}, {"add", 0, -1, 28 + 23}, {"relu", 0, -1, 28}, {"gemm", 0, -1, 1},
-        {"global_avgpool", 0, -1, 1}, {"flatten", 0, -1, 1});
-}
-
-static void test_counts_dbb_resnet18(void** state) {
-  (void)state;
-  /* 17 DBBs (stem 7×7 + 16 3×3). Each: K×K origin, 1×1, avg-branch 1×1,
-   * idconv1 1×1 and the K×K after it: 2 K×K + 3 1×1 convs; 6 BNs (two of
-   * them BN-and-pad), 2 pads, 1 avg pool, 3 adds. Plus 3 downsample
-   * 1×1+BN shortcuts, 8 residual adds, 1 + 16 ReLUs, the max pool and the
-   * head (gap, flatten, gemm). */
-  COUNT("dbb-resnet18", 17 * 17 + 3 * 2 + 8 + 17 + 1 + 3, {"conv2d", 7, 0, 2}, {"conv2d", 3, 0, 16 * 2},
-        {"conv2d", 1, 0, 17 * 3 + 3}, {"conv2d", 0, -1, 17 * 5 + 3}, {"batchnorm", 0, -1, 17 * 6 + 3},
-        {"pad", 0, -1, 17 * 2}, {"avgpool", 0, -1, 17}, {"add", 0, -1, 17 * 3 + 8}, {"relu", 0, -1, 17},
-        {"maxpool", 0, -1, 1}, {"gemm", 0, -1, 1});
-}
-
-static void test_counts_ecbsr(void** state) {
-  (void)state;
-  /* 6 ECBs × 5 branches: conv3x3; 1×1 → pad → 3×3; 3 × (1×1 → pad →
-   * depthwise 3×3). Per ECB 9 convs (2 dense 3×3, 3 depthwise, 4 1×1),
-   * 4 pads, 4 adds; 5 PReLUs; the residual add and the pixel shuffle. */
-  COUNT("ecbsr-m4c16-x2", 6 * 17 + 5 + 2, {"conv2d", 3, 0, 6 * 2}, {"conv2d", 3, 1, 6 * 3},
-        {"conv2d", 1, 0, 6 * 4}, {"pad", 0, -1, 6 * 4}, {"add", 0, -1, 6 * 4 + 1}, {"prelu", 0, -1, 5},
-        {"depth_to_space", 0, -1, 1});
-}
-
-/* ------------------------------------------------------------- shapes */
 
 static void expect_dims(const repconv_tensor_info_t* t, int ndim, const int64_t* d) {
   assert_int_equal(t->ndim, ndim);
@@ -150,43 +111,29 @@ static void expect_dims(const repconv_tensor_info_t* t, int ndim, const int64_t*
   }
 }
 
-static void test_default_shapes(void** state) {
-  (void)state;
-  static const struct {
-    const char* name;
-    int64_t in[4];
-    int out_ndim;
-    int64_t out[4];
-  } k[] = {{"repvgg-a0", {1, 3, 224, 224}, 2, {1, 1000}},
-           {"repvgg-b0", {1, 3, 224, 224}, 2, {1, 1000}},
-           {"dbb-resnet18", {1, 3, 224, 224}, 2, {1, 1000}},
-           {"ecbsr-m4c16-x2", {1, 1, 540, 960}, 4, {1, 1, 1080, 1920}}};
-  size_t listed = 0;
-  while (repconv_builtin_name(listed)) listed++;
-  assert_true(listed >= sizeof(k) / sizeof(k[0]));
-  for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-    int found = 0;
-    for (size_t j = 0; j < listed; j++) found |= strcmp(repconv_builtin_name(j), k[i].name) == 0;
-    if (!found) fail_msg("%s is not listed by repconv_builtin_name", k[i].name);
-    repconv_model_t* m = load(k[i].name, 0, NULL);
-    repconv_tensor_info_t t;
-    assert_int_equal(repconv_model_num_inputs(m), 1);
-    assert_int_equal(repconv_model_num_outputs(m), 1);
-    assert_int_equal(repconv_model_input(m, 0, &t), REPCONV_OK);
-    expect_dims(&t, 4, k[i].in);
-    assert_int_equal(repconv_model_output(m, 0, &t), REPCONV_OK);
-    expect_dims(&t, k[i].out_ndim, k[i].out);
-    repconv_model_destroy(m);
-  }
+/* Loads `name` at its default shape: it is listed, has one input of in[4]
+ * and one output of out[]. The caller counts its nodes, then destroys it. */
+static repconv_model_t* load_default(const char* name, const int64_t in[4], int out_ndim, const int64_t* out) {
+  int listed = 0;
+  for (size_t j = 0; repconv_builtin_name(j); j++) listed |= strcmp(repconv_builtin_name(j), name) == 0;
+  if (!listed) fail_msg("%s is not listed by repconv_builtin_name", name);
+  repconv_model_t* m = load(name, 0, NULL);
+  repconv_tensor_info_t t;
+  assert_int_equal(repconv_model_num_inputs(m), 1);
+  assert_int_equal(repconv_model_num_outputs(m), 1);
+  assert_int_equal(repconv_model_input(m, 0, &t), REPCONV_OK);
+  expect_dims(&t, 4, in);
+  assert_int_equal(repconv_model_output(m, 0, &t), REPCONV_OK);
+  expect_dims(&t, out_ndim, out);
+  return m;
 }
 
-/* ------------------------------------------------- small runs, determinism */
-
-/* Loads `name` at in[4] twice, runs both on the same input (uniform in
- * [lo, hi)), checks the output shape, finiteness, spread and that the two
- * loads give the same bits. Returns the output (malloc'd) for more checks. */
-static float* run_small(const char* name, const int64_t in[4], int out_ndim, const int64_t* out_dims, float lo,
-                        float hi, const float* x_given, size_t* n_out) {
+/* Loads `name` at in[4] twice, runs both on the same input (x, or uniform in
+ * [-1, 1) when x is NULL), checks the output shape, finiteness, spread and
+ * that the two loads give the same bits. Returns the output (malloc'd) and
+ * the first model (for more checks; the caller destroys it). */
+static float* run_small(const char* name, const int64_t in[4], int out_ndim, const int64_t* out_dims,
+                        const float* x_given, size_t* n_out, repconv_model_t** keep) {
   repconv_model_t* m1 = load(name, 4, in);
   repconv_model_t* m2 = load(name, 4, in);
   repconv_tensor_info_t oi;
@@ -200,7 +147,7 @@ static float* run_small(const char* name, const int64_t in[4], int out_ndim, con
   } else {
     rc_test_rng r;
     rc_test_rng_seed(&r, 42);
-    rc_test_fill_uniform(&r, x, nx, lo, hi);
+    rc_test_fill_uniform(&r, x, nx, -1.0f, 1.0f);
   }
   size_t n1, n2;
   float* y1 = run(m1, x, &n1);
@@ -216,32 +163,87 @@ static float* run_small(const char* name, const int64_t in[4], int out_ndim, con
   if (memcmp(y1, y2, n1 * sizeof(float)) != 0) fail_msg("%s: two loads give different outputs", name);
   free(y2);
   free(x);
-  repconv_model_destroy(m1);
   repconv_model_destroy(m2);
+  if (keep) *keep = m1;
+  else repconv_model_destroy(m1);
   *n_out = n1;
   return y1;
 }
 
-static void test_run_classifiers(void** state) {
-  (void)state;
-  static const char* const names[] = {"repvgg-a0", "repvgg-b0", "dbb-resnet18"};
-  const int64_t in[4] = {1, 3, 32, 32}, out[2] = {1, 1000};
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    size_t n;
-    float* y = run_small(names[i], in, 2, out, -1.0f, 1.0f, NULL, &n);
-    /* Logits of a randomly initialised net: order one, not blown up. */
-    for (size_t j = 0; j < n; j++) {
-      if (fabsf(y[j]) > 100.0f) fail_msg("%s: logit %zu is %g", names[i], j, (double)y[j]);
-    }
-    free(y);
+/* Logits of a randomly initialised classifier: order one, not blown up. */
+static void expect_sane_logits(const char* name, const float* y, size_t n) {
+  for (size_t j = 0; j < n; j++) {
+    if (fabsf(y[j]) > 100.0f) fail_msg("%s: logit %zu is %g", name, j, (double)y[j]);
   }
+}
+
+/* Classifiers run at 16×16: every stage still sees ≥ 1 pixel, and the test
+ * stays fast with tens of millions of weights (loads dominate). */
+static const int64_t k_class_in[4] = {1, 3, 224, 224}, k_class_small[4] = {1, 3, 16, 16}, k_logits[2] = {1, 1000};
+
+static void check_pads(const repconv_model_t* m, const char* name, rc_op want, int expect_pads);
+
+/* RepVGG-A0 (run by test_plan and test_session too): shapes and counts. */
+static void test_repvgg_a0(void** state) {
+  (void)state;
+  repconv_model_t* m = load_default("repvgg-a0", k_class_in, 2, k_logits);
+  /* Depths 1, 2, 4, 14, 1 (22 blocks); an identity BN in every block but a
+   * stage's first (cin == cout, stride 1): 0+1+3+13+0 = 17. */
+  COUNT(m, "repvgg-a0", 169, {"conv2d", 3, 0, 22}, {"conv2d", 1, 0, 22}, {"batchnorm", 0, -1, 22 * 2 + 17},
+        {"add", 0, -1, 22 + 17}, {"relu", 0, -1, 22}, {"gemm", 0, -1, 1});
+  repconv_model_destroy(m);
+}
+
+static void test_repvgg_b0(void** state) {
+  (void)state;
+  repconv_model_t* m = load_default("repvgg-b0", k_class_in, 2, k_logits);
+  /* Depths 1, 4, 6, 16, 1 (28 blocks); identity BNs 0+3+5+15+0 = 23. */
+  COUNT(m, "repvgg-b0", 217, {"conv2d", 3, 0, 28}, {"conv2d", 1, 0, 28}, {"conv2d", 0, 1, 0},
+        {"batchnorm", 0, -1, 28 * 2 + 23}, {"add", 0, -1, 28 + 23}, {"relu", 0, -1, 28}, {"gemm", 0, -1, 1},
+        {"global_avgpool", 0, -1, 1}, {"flatten", 0, -1, 1});
+  repconv_model_destroy(m);
+  size_t n;
+  float* y = run_small("repvgg-b0", k_class_small, 2, k_logits, NULL, &n, NULL);
+  expect_sane_logits("repvgg-b0", y, n);
+  free(y);
+}
+
+static void test_dbb_resnet18(void** state) {
+  (void)state;
+  repconv_model_t* m = load_default("dbb-resnet18", k_class_in, 2, k_logits);
+  /* 17 DBBs (stem 7×7 + 16 3×3). Each: K×K origin, 1×1, avg-branch 1×1,
+   * idconv1 1×1 and the K×K after it: 2 K×K + 3 1×1 convs; 6 BNs (two of
+   * them BN-and-pad), 2 pads, 1 avg pool, 3 adds: 17 nodes. Plus 3
+   * downsample 1×1+BN shortcuts, 8 residual adds, 1 + 16 ReLUs, the max pool
+   * and the head (gap, flatten, gemm). */
+  COUNT(m, "dbb-resnet18", 17 * 17 + 3 * 2 + 8 + 17 + 1 + 3, {"conv2d", 7, 0, 2}, {"conv2d", 3, 0, 16 * 2},
+        {"conv2d", 1, 0, 17 * 3 + 3}, {"conv2d", 0, -1, 17 * 5 + 3}, {"batchnorm", 0, -1, 17 * 6 + 3},
+        {"pad", 0, -1, 17 * 2}, {"avgpool", 0, -1, 17}, {"add", 0, -1, 17 * 3 + 8}, {"relu", 0, -1, 17},
+        {"maxpool", 0, -1, 1}, {"gemm", 0, -1, 1});
+  repconv_model_destroy(m);
+  size_t n;
+  float* y = run_small("dbb-resnet18", k_class_small, 2, k_logits, NULL, &n, &m);
+  expect_sane_logits("dbb-resnet18", y, n);
+  free(y);
+  check_pads(m, "dbb-resnet18", RC_OP_BATCHNORM, 34);
+  repconv_model_destroy(m);
 }
 
 /* ECBSR at 19×23 (odd, so every border case of the pads is hit) on a Y image
  * in 0..255: the output is 38×46, and stays a modest correction of the
  * nearest-upsampled input (the built-in's tail is scaled for that). */
-static void test_run_ecbsr(void** state) {
+static void test_ecbsr(void** state) {
   (void)state;
+  const int64_t def_in[4] = {1, 1, 540, 960}, def_out[4] = {1, 1, 1080, 1920};
+  repconv_model_t* m = load_default("ecbsr-m4c16-x2", def_in, 4, def_out);
+  /* 6 ECBs × 5 branches: conv3x3; 1×1 → pad → 3×3; 3 × (1×1 → pad →
+   * depthwise 3×3). Per ECB 9 convs (2 dense 3×3, 3 depthwise, 4 1×1),
+   * 4 pads, 4 adds; 5 PReLUs; the residual add and the pixel shuffle. */
+  COUNT(m, "ecbsr-m4c16-x2", 6 * 17 + 5 + 2, {"conv2d", 3, 0, 6 * 2}, {"conv2d", 3, 1, 6 * 3},
+        {"conv2d", 1, 0, 6 * 4}, {"pad", 0, -1, 6 * 4}, {"add", 0, -1, 6 * 4 + 1}, {"prelu", 0, -1, 5},
+        {"depth_to_space", 0, -1, 1});
+  repconv_model_destroy(m);
+
   enum { H = 19, W = 23 };
   const int64_t in[4] = {1, 1, H, W}, out[4] = {1, 1, 2 * H, 2 * W};
   static float x[H * W];
@@ -255,7 +257,7 @@ static void test_run_ecbsr(void** state) {
     }
   }
   size_t n;
-  float* y = run_small("ecbsr-m4c16-x2", in, 4, out, 0, 0, x, &n);
+  float* y = run_small("ecbsr-m4c16-x2", in, 4, out, x, &n, &m);
   assert_int_equal(n, (size_t)(4 * H * W));
   double max_dev = 0.0;
   for (int i = 0; i < 2 * H; i++) {
@@ -267,6 +269,8 @@ static void test_run_ecbsr(void** state) {
   /* Nonzero (the network does something) and bounded (outputs near 0..255). */
   if (!(max_dev > 0.5 && max_dev < 64.0)) fail_msg("ecbsr: max |y − upsampled x| = %g", max_dev);
   free(y);
+  check_pads(m, "ecbsr-m4c16-x2", RC_OP_CONV2D, 24);
+  repconv_model_destroy(m);
 }
 
 /* ---------------------------------------------------- pad values, exactly */
@@ -359,8 +363,7 @@ static int check_one_pad(const rc_graph* g, const rc_node* p, const rc_node* q) 
 /* Every pad node of the model: its producer is `want` (a BN for DBB, a 1×1
  * conv for ECB), it feeds a window op reading no padding of its own, and its
  * ring is exact. */
-static void check_pads(const char* name, const int64_t in[4], rc_op want, int expect_pads) {
-  repconv_model_t* m = load(name, 4, in);
+static void check_pads(const repconv_model_t* m, const char* name, rc_op want, int expect_pads) {
   const rc_graph* g = &m->g;
   int pads = 0, differs = 0;
   for (int32_t i = 0; i < g->n_nodes; i++) {
@@ -386,31 +389,14 @@ static void check_pads(const char* name, const int64_t in[4], rc_op want, int ex
   assert_int_equal(pads, expect_pads);
   /* β − μγ/σ is not β: some channels must show it. */
   assert_true(differs > 0);
-  repconv_model_destroy(m);
-}
-
-static void test_dbb_bn_and_pad_exact(void** state) {
-  (void)state;
-  const int64_t in[4] = {1, 3, 32, 32};
-  check_pads("dbb-resnet18", in, RC_OP_BATCHNORM, 34);
-}
-
-static void test_ecb_bias_pad_exact(void** state) {
-  (void)state;
-  const int64_t in[4] = {1, 1, 19, 23};
-  check_pads("ecbsr-m4c16-x2", in, RC_OP_CONV2D, 24);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_counts_repvgg),
-      cmocka_unit_test(test_counts_dbb_resnet18),
-      cmocka_unit_test(test_counts_ecbsr),
-      cmocka_unit_test(test_default_shapes),
-      cmocka_unit_test(test_run_classifiers),
-      cmocka_unit_test(test_run_ecbsr),
-      cmocka_unit_test(test_dbb_bn_and_pad_exact),
-      cmocka_unit_test(test_ecb_bias_pad_exact),
+      cmocka_unit_test(test_repvgg_a0),
+      cmocka_unit_test(test_repvgg_b0),
+      cmocka_unit_test(test_dbb_resnet18),
+      cmocka_unit_test(test_ecbsr),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

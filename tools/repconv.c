@@ -3,7 +3,9 @@
  *   repconv info MODEL                 what a model is: inputs, outputs, ops, params, FLOPs, nodes
  *   repconv run MODEL --input X.npy    run it on .npy tensors, print a summary and the time
  *   repconv save MODEL -o OUT.rcm      write a model (built-in or loaded) as .rcm
+ *   repconv fold MODEL -o OUT.rcm      fold it, print the fold report, write the folded model
  *   repconv gen-input MODEL -o X.npy   a deterministic random input of the model's input shape
+ *   repconv list                       the names of the built-in models, one a line
  *
  * Models go through the public API only (include/repconv.h); .npy files
  * through runtime/npy.h. Every error ends the program with exactly one line
@@ -12,8 +14,10 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +32,18 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 #define CLI_MAX_IO 64
 #define CLI_MAX_THREADS 256
+/* Folded kernels larger than K x K stay cut: the range the library accepts,
+ * and its default (repconv_options_set_fold_max_kernel). */
+#define CLI_MAX_KERNEL_LIMIT 4096
+#define CLI_DEFAULT_MAX_KERNEL 7
+/* fold --verify: folded vs unfolded outputs may differ by float rounding
+ * only; a larger relative difference fails the command. */
+#define CLI_VERIFY_MAX_REL 1e-4
+/* The input of fold --verify: model input k is gen-input's tensor for seed
+ * CLI_VERIFY_SEED + k. */
+#define CLI_VERIFY_SEED 1
+
+#define ARROW "\u2192"
 
 /* ------------------------------------------------------------ messages */
 
@@ -83,28 +99,42 @@ static void print_usage(FILE* f) {
           "repconv %s: deploy-time runtime for re-parameterizable CNNs.\n"
           "\n"
           "commands:\n"
-          "  info MODEL [--fold] [--shape [NAME=]NxCxHxW]\n"
+          "  info MODEL [--fold] [--max-kernel K] [--shape [NAME=]NxCxHxW]\n"
           "      inputs, outputs, node counts by op, parameters, FLOPs and the node list;\n"
-          "      shows the graph as stored (train-time), or after folding with --fold\n"
-          "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--backend ref|auto]\n"
-          "            [--shape [NAME=]NxCxHxW]\n"
-          "      runs the model on X.npy (float32; float64 is converted), writes the first\n"
-          "      output to Y.npy and prints min/max/mean per output and the run time;\n"
+          "      shows the graph as stored (train-time), or folded with --fold (plus a\n"
+          "      one-line fold summary)\n"
+          "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--max-kernel K]\n"
+          "            [--backend ref|auto] [--shape [NAME=]NxCxHxW]\n"
+          "      folds the model (unless --no-fold), runs it on X.npy (float32; float64 is\n"
+          "      converted), writes the first output to Y.npy and prints min/max/mean per\n"
+          "      output, the run time and the fold status;\n"
           "      several inputs/outputs: repeat --input NAME=PATH / --output NAME=PATH\n"
-          "  save MODEL -o OUT.rcm [--no-fold] [--shape [NAME=]NxCxHxW]\n"
+          "  save MODEL -o OUT.rcm [--no-fold] [--max-kernel K] [--shape [NAME=]NxCxHxW]\n"
           "      writes the model (folded unless --no-fold) as a .rcm file\n"
+          "  fold MODEL -o OUT.rcm [--verify] [--json REPORT.json] [--max-kernel K]\n"
+          "            [--shape [NAME=]NxCxHxW] [--threads N] [--backend ref|auto]\n"
+          "      folds every linear region into one conv, prints the fold report (one row\n"
+          "      per region, then totals) and writes the folded model to OUT.rcm;\n"
+          "      --json also writes the report as JSON; --verify also runs the model\n"
+          "      folded and unfolded on the same random input and prints the max absolute\n"
+          "      and relative difference per output (exit status 1 if the relative\n"
+          "      difference exceeds 1e-4)\n"
           "  gen-input MODEL -o X.npy [--seed S] [--name INPUT] [--shape [NAME=]NxCxHxW]\n"
           "      writes a deterministic uniform [-1, 1) float32 input of the model's input\n"
           "      shape (the first input unless --name)\n"
+          "  list\n"
+          "      the names of the built-in models, one a line\n"
           "\n"
           "options:\n"
           "  -i, --input [NAME=]PATH    input tensor (.npy)\n"
-          "  -o, --output [NAME=]PATH   output file (.npy for run, .rcm for save)\n"
+          "  -o, --output [NAME=]PATH   output file (.npy for run, .rcm for save and fold)\n"
           "  -t, --threads N            threads of the session, 1 to %d (default 1)\n"
           "      --no-fold              keep the graph as loaded (no linear-region folding)\n"
           "      --fold                 info: show the folded graph\n"
-          "                             (this version has no fold pass yet: both are accepted\n"
-          "                             and every graph runs as loaded)\n"
+          "      --max-kernel K         regions whose folded kernel would exceed K x K stay\n"
+          "                             cut; 1 to %d (default %d)\n"
+          "      --verify               fold: check the folded model against the unfolded one\n"
+          "      --json REPORT.json     fold: write the fold report as JSON\n"
           "      --backend ref|auto     kernels: scalar reference or the planner's choice (default auto)\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
@@ -115,7 +145,7 @@ static void print_usage(FILE* f) {
           "      --version              the version\n"
           "\n"
           "MODEL is a .rcm or .onnx file, or the name of a built-in model:",
-          repconv_version(), CLI_MAX_THREADS);
+          repconv_version(), CLI_MAX_THREADS, CLI_MAX_KERNEL_LIMIT, CLI_DEFAULT_MAX_KERNEL);
   for (size_t i = 0;; ++i) {
     const char* name = repconv_builtin_name(i);
     if (!name) break;
@@ -199,9 +229,18 @@ static int is_builtin(const char* name) {
   }
 }
 
-/* ------------------------------------------------------------ arguments */
+/* "fold on: 44 → 22 convs" when the model was folded at load, else "fold off". */
+static const char* fold_status(const repconv_model_t* model, char* buf, size_t size) {
+  repconv_fold_summary_t sum;
+  if (repconv_model_fold_summary(model, &sum) != REPCONV_OK || !sum.folded) {
+    snprintf(buf, size, "fold off");
+  } else {
+    snprintf(buf, size, "fold on: %d " ARROW " %d convs", (int)sum.convs_before, (int)sum.convs_after);
+  }
+  return buf;
+}
 
-typedef enum cli_command { CMD_INFO, CMD_RUN, CMD_SAVE, CMD_GEN_INPUT } cli_command;
+/* ------------------------------------------------------------ arguments */
 
 enum {
   OPT_INPUT = 1 << 0,
@@ -212,7 +251,10 @@ enum {
   OPT_BACKEND = 1 << 5,
   OPT_SEED = 1 << 6,
   OPT_NAME = 1 << 7,
-  OPT_SHAPE = 1 << 8
+  OPT_SHAPE = 1 << 8,
+  OPT_MAX_KERNEL = 1 << 9,
+  OPT_VERIFY = 1 << 10,
+  OPT_JSON = 1 << 11
 };
 
 #define CLI_MAX_SHAPES 16
@@ -231,6 +273,9 @@ typedef struct cli_args {
   uint64_t seed;
   const char* name;
   int help;
+  int max_kernel; /* 0: the library's default */
+  int verify;
+  const char* json;
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -248,6 +293,7 @@ static const cli_option kOptions[] = {
     {"input", 'i', OPT_INPUT, 1},   {"output", 'o', OPT_OUTPUT, 1}, {"threads", 't', OPT_THREADS, 1},
     {"no-fold", 0, OPT_NO_FOLD, 0}, {"fold", 0, OPT_FOLD, 0},       {"backend", 0, OPT_BACKEND, 1},
     {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
+    {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -273,6 +319,23 @@ static int parse_threads(const char* cmd, const char* s, int* out) {
   }
   if (!ok) {
     return usage_error(cmd, "bad --threads value '%s' (expected an integer from 1 to %d)", s, CLI_MAX_THREADS);
+  }
+  *out = (int)v;
+  return EXIT_OK;
+}
+
+static int parse_max_kernel(const char* cmd, const char* s, int* out) {
+  int ok = s[0] >= '0' && s[0] <= '9';
+  long v = 0;
+  if (ok) {
+    char* end = NULL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    ok = *end == '\0' && errno == 0 && v >= 1 && v <= CLI_MAX_KERNEL_LIMIT;
+  }
+  if (!ok) {
+    return usage_error(cmd, "bad --max-kernel value '%s' (expected an integer from 1 to %d)", s,
+                       CLI_MAX_KERNEL_LIMIT);
   }
   *out = (int)v;
   return EXIT_OK;
@@ -362,6 +425,16 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_SHAPE:
       return parse_shape(a, value);
+    case OPT_MAX_KERNEL:
+      return parse_max_kernel(cmd, value, &a->max_kernel);
+    case OPT_VERIFY:
+      a->verify = 1;
+      return EXIT_OK;
+    case OPT_JSON:
+      if (value[0] == '\0') return usage_error(cmd, "empty --json value");
+      if (a->json) return usage_error(cmd, "--json given more than once");
+      a->json = value;
+      return EXIT_OK;
     default:
       return usage_error(cmd, "internal: unhandled option '%s'", shown);
   }
@@ -441,6 +514,7 @@ static int load_model(const cli_args* a, int fold, int threads, repconv_backend 
   repconv_status st = repconv_options_create(&opts);
   if (st != REPCONV_OK) return fail(EXIT_ERROR, "creating options: %s", lib_error(st));
   st = repconv_options_set_fold(opts, fold);
+  if (st == REPCONV_OK && a->max_kernel > 0) st = repconv_options_set_fold_max_kernel(opts, a->max_kernel);
   if (st == REPCONV_OK) st = repconv_options_set_threads(opts, threads);
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
   for (size_t k = 0; k < a->num_shapes && st == REPCONV_OK; k++) {
@@ -498,7 +572,7 @@ static int cmd_info(int argc, char** argv) {
   a.command_name = "info";
   a.fold = 0; /* info shows the graph as stored unless --fold */
   a.threads = 1;
-  int rc = parse_args(argc, argv, 2, OPT_FOLD | OPT_NO_FOLD | OPT_SHAPE, &a);
+  int rc = parse_args(argc, argv, 2, OPT_FOLD | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -541,7 +615,24 @@ static int cmd_info(int argc, char** argv) {
 
   char b1[64], b2[64];
   printf("model: %s%s%s\n", a.model, is_builtin(a.model) ? " (built-in)" : "",
-         a.fold ? ", fold requested (no fold pass yet)" : "");
+         a.fold ? ", folded" : ", as stored (not folded)");
+  if (a.fold) {
+    repconv_fold_summary_t sum;
+    repconv_status st = repconv_model_fold_summary(model, &sum);
+    if (st != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "reading the fold summary of '%s': %s", a.model, lib_error(st));
+      goto done;
+    }
+    int cut = 0;
+    for (int32_t r = 0; r < sum.regions; ++r) {
+      repconv_fold_region_t reg;
+      if (repconv_model_fold_region(model, (size_t)r, &reg) == REPCONV_OK && !reg.exact) ++cut;
+    }
+    printf("fold: nodes %d " ARROW " %d, convs %d " ARROW " %d, %d region%s (%d exact, %d cut), max kernel %d\n",
+           (int)sum.nodes_before, (int)sum.nodes_after, (int)sum.convs_before, (int)sum.convs_after,
+           (int)sum.regions, sum.regions == 1 ? "" : "s", (int)sum.regions - cut, cut,
+           a.max_kernel > 0 ? a.max_kernel : CLI_DEFAULT_MAX_KERNEL);
+  }
   rc = print_tensor_list(model, 1);
   if (rc == EXIT_OK) rc = print_tensor_list(model, 0);
   if (rc != EXIT_OK) goto done;
@@ -631,7 +722,8 @@ static int cmd_run(int argc, char** argv) {
   a.threads = 1;
   a.backend = REPCONV_BACKEND_AUTO;
   a.backend_name = "auto";
-  int rc = parse_args(argc, argv, 2, OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_BACKEND | OPT_SHAPE, &a);
+  int rc = parse_args(argc, argv, 2,
+                      OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_BACKEND | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -828,8 +920,9 @@ static int cmd_run(int argc, char** argv) {
            shape_str(out_tensors[j].ndim, out_tensors[j].dims, shape, sizeof shape), mn, mx, mean, nan_note,
            out_path[j] ? "  -> " : "", out_path[j] ? out_path[j] : "");
   }
-  printf("time %.3f ms  (%d thread%s, backend %s, fold %s)\n", t1 - t0, a.threads, a.threads == 1 ? "" : "s",
-         a.backend_name, a.fold ? "requested, no fold pass yet" : "off");
+  char fold_buf[96];
+  printf("time %.3f ms  (%d thread%s, backend %s, %s)\n", t1 - t0, a.threads, a.threads == 1 ? "" : "s",
+         a.backend_name, fold_status(model, fold_buf, sizeof fold_buf));
   rc = EXIT_OK;
 
 done:
@@ -861,7 +954,7 @@ static int cmd_save(int argc, char** argv) {
   memset(&a, 0, sizeof a);
   a.command_name = "save";
   a.fold = 1;
-  int rc = parse_args(argc, argv, 2, OPT_OUTPUT | OPT_NO_FOLD | OPT_SHAPE, &a);
+  int rc = parse_args(argc, argv, 2, OPT_OUTPUT | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -877,7 +970,9 @@ static int cmd_save(int argc, char** argv) {
   if (st != REPCONV_OK) {
     rc = fail_lib(EXIT_ERROR, "saving the model", a.outputs[0], lib_error(st));
   } else {
-    printf("wrote %s (%zu nodes, fold %s)\n", a.outputs[0], repconv_model_num_nodes(model), a.fold ? "requested, no fold pass yet" : "off");
+    char fold_buf[96];
+    printf("wrote %s (%zu nodes, %s)\n", a.outputs[0], repconv_model_num_nodes(model),
+           fold_status(model, fold_buf, sizeof fold_buf));
   }
   repconv_model_destroy(model);
   repconv_options_destroy(opts);
@@ -892,6 +987,16 @@ static uint64_t splitmix64(uint64_t* s) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+/* n floats, uniform over [-1, 1), from the seed: the tensor gen-input writes. */
+static void fill_uniform(float* data, int64_t n, uint64_t seed) {
+  uint64_t state = seed;
+  for (int64_t i = 0; i < n; ++i) {
+    /* 24 random bits -> k / 2^23 - 1: exact floats, uniform over [-1, 1). */
+    uint32_t bits = (uint32_t)(splitmix64(&state) >> 40);
+    data[i] = (float)bits * (1.0f / 8388608.0f) - 1.0f;
+  }
 }
 
 static int cmd_gen_input(int argc, char** argv) {
@@ -947,12 +1052,7 @@ static int cmd_gen_input(int argc, char** argv) {
     rc = fail(EXIT_ERROR, "gen-input: out of memory for %" PRId64 " floats", n);
     goto done;
   }
-  uint64_t state = a.seed;
-  for (int64_t i = 0; i < n; ++i) {
-    /* 24 random bits -> k / 2^23 - 1: exact floats, uniform over [-1, 1). */
-    uint32_t bits = (uint32_t)(splitmix64(&state) >> 40);
-    data[i] = (float)bits * (1.0f / 8388608.0f) - 1.0f;
-  }
+  fill_uniform(data, n, a.seed);
   if (rc_npy_write_file(a.outputs[0], info.ndim, info.dims, data) != REPCONV_OK) {
     rc = fail_lib(EXIT_ERROR, "writing the input", a.outputs[0], lib_error(REPCONV_ERROR_IO));
     goto done;
@@ -967,6 +1067,616 @@ done:
   repconv_model_destroy(model);
   repconv_options_destroy(opts);
   return rc;
+}
+
+/* ------------------------------------------------------------ fold */
+
+/* Terminal columns of a UTF-8 string (bytes that do not continue a sequence). */
+static size_t display_width(const char* s) {
+  size_t w = 0;
+  for (; *s; ++s) {
+    if (((unsigned char)*s & 0xC0) != 0x80) ++w;
+  }
+  return w;
+}
+
+/* Prints s padded to `width` columns (right-aligned if right). */
+static void print_cell(const char* s, size_t width, int right) {
+  size_t w = display_width(s);
+  size_t pad = w < width ? width - w : 0;
+  if (right) printf("%*s", (int)pad, "");
+  fputs(s, stdout);
+  if (!right) printf("%*s", (int)pad, "");
+}
+
+/* A name from a model file for the table: control characters become '?'. */
+static void copy_printable(char* dst, size_t size, const char* src) {
+  size_t j = 0;
+  for (const char* p = src ? src : ""; *p && j + 1 < size; ++p) {
+    unsigned char c = (unsigned char)*p;
+    dst[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+  }
+  dst[j] = '\0';
+}
+
+/* 1234 -> "1.23K", 231211008 -> "231.2M": 3 to 4 significant digits. */
+static const char* compact(int64_t v, char* buf, size_t size) {
+  double d = (double)v;
+  double a = d < 0 ? -d : d;
+  if (a < 1e3) {
+    snprintf(buf, size, "%" PRId64, v);
+  } else if (a < 1e6) {
+    snprintf(buf, size, a < 1e4 ? "%.2fK" : a < 1e5 ? "%.1fK" : "%.0fK", d / 1e3);
+  } else if (a < 1e9) {
+    snprintf(buf, size, a < 1e7 ? "%.2fM" : a < 1e8 ? "%.1fM" : "%.0fM", d / 1e6);
+  } else {
+    snprintf(buf, size, a < 1e10 ? "%.2fG" : a < 1e11 ? "%.1fG" : "%.0fG", d / 1e9);
+  }
+  return buf;
+}
+
+/* "3x3 s2 d2 g48": stride, dilation and groups only when not 1; "-" when
+ * the region became no conv (a copy or a pad). */
+static const char* kernel_str(const repconv_fold_region_t* r, char* buf, size_t size) {
+  if (r->kernel_h <= 0 || r->kernel_w <= 0) {
+    snprintf(buf, size, "-");
+    return buf;
+  }
+  size_t used = 0;
+  int n = snprintf(buf, size, "%dx%d", (int)r->kernel_h, (int)r->kernel_w);
+  used = n > 0 ? (size_t)n : 0;
+  if ((r->stride_h > 1 || r->stride_w > 1) && used < size) {
+    n = r->stride_h == r->stride_w ? snprintf(buf + used, size - used, " s%d", (int)r->stride_h)
+                                   : snprintf(buf + used, size - used, " s%dx%d", (int)r->stride_h, (int)r->stride_w);
+    used += n > 0 ? (size_t)n : 0;
+  }
+  if ((r->dilation_h > 1 || r->dilation_w > 1) && used < size) {
+    n = r->dilation_h == r->dilation_w
+            ? snprintf(buf + used, size - used, " d%d", (int)r->dilation_h)
+            : snprintf(buf + used, size - used, " d%dx%d", (int)r->dilation_h, (int)r->dilation_w);
+    used += n > 0 ? (size_t)n : 0;
+  }
+  if (r->groups > 1 && used < size) snprintf(buf + used, size - used, " g%d", (int)r->groups);
+  return buf;
+}
+
+/* ---- JSON output */
+
+/* A JSON string: quotes, backslashes and control characters escaped;
+ * bytes that are not valid UTF-8 become U+FFFD. */
+static void json_string(FILE* f, const char* s) {
+  fputc('"', f);
+  const unsigned char* p = (const unsigned char*)(s ? s : "");
+  while (*p) {
+    unsigned char c = *p;
+    if (c == '"' || c == '\\') {
+      fputc('\\', f);
+      fputc((int)c, f);
+      ++p;
+    } else if (c < 0x20) {
+      switch (c) {
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default: fprintf(f, "\\u%04x", (unsigned)c); break;
+      }
+      ++p;
+    } else if (c < 0x80) {
+      fputc((int)c, f);
+      ++p;
+    } else {
+      /* The length of a well-formed UTF-8 sequence starting here, or 0. */
+      size_t len = 0;
+      uint32_t cp = 0;
+      if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+      }
+      for (size_t k = 1; k < len; ++k) {
+        if ((p[k] & 0xC0) != 0x80) {
+          len = 0;
+          break;
+        }
+        cp = (cp << 6) | (p[k] & 0x3F);
+      }
+      /* Overlong forms, surrogates and code points past U+10FFFF are invalid. */
+      if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) len = 0;
+      if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) len = 0;
+      if (len == 0) {
+        fputs("\\ufffd", f);
+        ++p;
+      } else {
+        fwrite(p, 1, len, f);
+        p += len;
+      }
+    }
+  }
+  fputc('"', f);
+}
+
+/* A JSON number; NaN and infinities (not JSON) are written as null. */
+static void json_double(FILE* f, double v) {
+  if (v != v || v > DBL_MAX || v < -DBL_MAX) {
+    fputs("null", f);
+  } else {
+    fprintf(f, "%.9g", v);
+  }
+}
+
+typedef struct verify_result {
+  int done;
+  size_t num_outputs;
+  const char** names;  /* owned by the model */
+  double* max_abs;     /* per output */
+  double* max_ref;     /* max |unfolded| per output */
+  double* max_rel;
+  int64_t* nan_mismatch;
+  double max_abs_all, max_rel_all;
+  size_t worst;        /* the output with the largest max_rel */
+  double ms_unfolded, ms_folded;
+  int ok;
+} verify_result;
+
+static void verify_result_free(verify_result* v) {
+  free(v->names);
+  free(v->max_abs);
+  free(v->max_ref);
+  free(v->max_rel);
+  free(v->nan_mismatch);
+  memset(v, 0, sizeof *v);
+}
+
+static int write_fold_json(const char* path, const cli_args* a, const repconv_model_t* model,
+                           const repconv_fold_summary_t* sum, const verify_result* v) {
+  FILE* f = fopen(path, "wb");
+  if (!f) return fail(EXIT_ERROR, "writing the JSON report '%s': %s", path, strerror(errno));
+  fputs("{\n  \"model\": ", f);
+  json_string(f, a->model);
+  fprintf(f, ",\n  \"max_kernel\": %d", a->max_kernel > 0 ? a->max_kernel : CLI_DEFAULT_MAX_KERNEL);
+  fputs(",\n  \"inputs\": [", f);
+  size_t num_in = repconv_model_num_inputs(model);
+  for (size_t i = 0; i < num_in; ++i) {
+    repconv_tensor_info_t t;
+    memset(&t, 0, sizeof t);
+    if (repconv_model_input(model, i, &t) != REPCONV_OK) continue;
+    fputs(i ? ", {\"name\": " : "{\"name\": ", f);
+    json_string(f, t.name);
+    fputs(", \"shape\": [", f);
+    for (int32_t d = 0; d < t.ndim; ++d) fprintf(f, "%s%" PRId64, d ? ", " : "", t.dims[d]);
+    fputs("]}", f);
+  }
+  fprintf(f,
+          "],\n  \"nodes_before\": %d,\n  \"nodes_after\": %d,\n  \"convs_before\": %d,\n  \"convs_after\": %d,\n"
+          "  \"flops_before\": %" PRId64 ",\n  \"flops_after\": %" PRId64 ",\n  \"params_before\": %" PRId64
+          ",\n  \"params_after\": %" PRId64 ",\n  \"regions\": [",
+          (int)sum->nodes_before, (int)sum->nodes_after, (int)sum->convs_before, (int)sum->convs_after,
+          sum->flops_before, sum->flops_after, sum->params_before, sum->params_after);
+  for (int32_t i = 0; i < sum->regions; ++i) {
+    repconv_fold_region_t r;
+    memset(&r, 0, sizeof r);
+    if (repconv_model_fold_region(model, (size_t)i, &r) != REPCONV_OK) continue;
+    fputs(i ? ",\n    {\"output\": " : "\n    {\"output\": ", f);
+    json_string(f, r.output);
+    fprintf(f,
+            ", \"nodes_before\": %d, \"nodes_after\": %d, \"kernel\": [%d, %d], \"stride\": [%d, %d], "
+            "\"dilation\": [%d, %d], \"groups\": %d, \"exact\": %s, \"note\": ",
+            (int)r.nodes_before, (int)r.nodes_after, (int)r.kernel_h, (int)r.kernel_w, (int)r.stride_h,
+            (int)r.stride_w, (int)r.dilation_h, (int)r.dilation_w, (int)r.groups, r.exact ? "true" : "false");
+    json_string(f, r.note);
+    fprintf(f,
+            ", \"flops_before\": %" PRId64 ", \"flops_after\": %" PRId64 ", \"params_before\": %" PRId64
+            ", \"params_after\": %" PRId64 "}",
+            r.flops_before, r.flops_after, r.params_before, r.params_after);
+  }
+  fputs(sum->regions > 0 ? "\n  ]" : "]", f);
+  if (v && v->done) {
+    fputs(",\n  \"verify\": {\"max_abs\": ", f);
+    json_double(f, v->max_abs_all);
+    fputs(", \"max_rel\": ", f);
+    json_double(f, v->max_rel_all);
+    fprintf(f, ", \"tolerance\": %g, \"ok\": %s, \"seed\": %d, \"outputs\": [", CLI_VERIFY_MAX_REL,
+            v->ok ? "true" : "false", CLI_VERIFY_SEED);
+    for (size_t j = 0; j < v->num_outputs; ++j) {
+      fputs(j ? ", {\"name\": " : "{\"name\": ", f);
+      json_string(f, v->names[j]);
+      fputs(", \"max_abs\": ", f);
+      json_double(f, v->max_abs[j]);
+      fputs(", \"max_unfolded\": ", f);
+      json_double(f, v->max_ref[j]);
+      fputs(", \"max_rel\": ", f);
+      json_double(f, v->max_rel[j]);
+      fprintf(f, ", \"nan_mismatch\": %" PRId64 "}", v->nan_mismatch[j]);
+    }
+    fputs("]}", f);
+  }
+  fputs("\n}\n", f);
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  if (bad) return fail(EXIT_ERROR, "writing the JSON report '%s': %s", path, strerror(errno ? errno : EIO));
+  return EXIT_OK;
+}
+
+/* ---- the table */
+
+typedef struct fold_row {
+  char index[16], output[256], nodes[48], kernel[64], status[8], flops[64], params[64], note[400];
+} fold_row;
+
+static int print_fold_report(const cli_args* a, const repconv_model_t* model, const repconv_fold_summary_t* sum) {
+  size_t n = sum->regions > 0 ? (size_t)sum->regions : 0;
+  fold_row* rows = calloc(n + 1, sizeof *rows);
+  if (!rows) return fail(EXIT_ERROR, "fold: out of memory for %zu report rows", n);
+  /* Row 0 is the header. */
+  fold_row* h = &rows[0];
+  snprintf(h->index, sizeof h->index, "#");
+  snprintf(h->output, sizeof h->output, "output");
+  snprintf(h->nodes, sizeof h->nodes, "nodes");
+  snprintf(h->kernel, sizeof h->kernel, "kernel");
+  snprintf(h->status, sizeof h->status, "fold");
+  snprintf(h->flops, sizeof h->flops, "FLOPs");
+  snprintf(h->params, sizeof h->params, "params");
+  snprintf(h->note, sizeof h->note, "note");
+  int cut = 0;
+  for (size_t i = 0; i < n; ++i) {
+    repconv_fold_region_t r;
+    memset(&r, 0, sizeof r);
+    repconv_status st = repconv_model_fold_region(model, i, &r);
+    if (st != REPCONV_OK) {
+      free(rows);
+      return fail(EXIT_ERROR, "reading fold region %zu of '%s': %s", i, a->model, lib_error(st));
+    }
+    fold_row* w = &rows[i + 1];
+    char b1[32], b2[32];
+    snprintf(w->index, sizeof w->index, "%zu", i);
+    copy_printable(w->output, sizeof w->output, r.output);
+    snprintf(w->nodes, sizeof w->nodes, "%d " ARROW " %d", (int)r.nodes_before, (int)r.nodes_after);
+    kernel_str(&r, w->kernel, sizeof w->kernel);
+    snprintf(w->status, sizeof w->status, "%s", r.exact ? "exact" : "cut");
+    snprintf(w->flops, sizeof w->flops, "%s " ARROW " %s", compact(r.flops_before, b1, sizeof b1),
+             compact(r.flops_after, b2, sizeof b2));
+    snprintf(w->params, sizeof w->params, "%s " ARROW " %s", compact(r.params_before, b1, sizeof b1),
+             compact(r.params_after, b2, sizeof b2));
+    copy_printable(w->note, sizeof w->note, r.note);
+    if (!r.exact) ++cut;
+  }
+  size_t wi = 0, wo = 0, wn = 0, wk = 0, ws = 0, wf = 0, wp = 0;
+  for (size_t i = 0; i <= n; ++i) {
+    const fold_row* w = &rows[i];
+    size_t x;
+    if ((x = display_width(w->index)) > wi) wi = x;
+    if ((x = display_width(w->output)) > wo) wo = x < 48 ? x : 48;
+    if ((x = display_width(w->nodes)) > wn) wn = x;
+    if ((x = display_width(w->kernel)) > wk) wk = x;
+    if ((x = display_width(w->status)) > ws) ws = x;
+    if ((x = display_width(w->flops)) > wf) wf = x;
+    if ((x = display_width(w->params)) > wp) wp = x;
+  }
+  printf("fold report: %s%s, max kernel %d: %zu region%s, %zu exact, %d cut\n", a->model,
+         is_builtin(a->model) ? " (built-in)" : "", a->max_kernel > 0 ? a->max_kernel : CLI_DEFAULT_MAX_KERNEL, n,
+         n == 1 ? "" : "s", n - (size_t)cut, cut);
+  for (size_t i = 0; i <= n; ++i) {
+    const fold_row* w = &rows[i];
+    printf("  ");
+    print_cell(w->index, wi, 1);
+    printf("  ");
+    print_cell(w->output, wo, 0);
+    printf("  ");
+    print_cell(w->nodes, wn, 1);
+    printf("  ");
+    print_cell(w->kernel, wk, 0);
+    printf("  ");
+    print_cell(w->status, ws, 0);
+    printf("  ");
+    print_cell(w->flops, wf, 1);
+    printf("  ");
+    print_cell(w->params, wp, 1);
+    if (w->note[0]) printf("  %s", w->note);
+    printf("\n");
+  }
+  free(rows);
+
+  char b1[32], b2[32], c1[32], c2[32];
+  double flops_pct = sum->flops_before ? 100.0 * (double)(sum->flops_after - sum->flops_before) / (double)sum->flops_before : 0.0;
+  double params_pct =
+      sum->params_before ? 100.0 * (double)(sum->params_after - sum->params_before) / (double)sum->params_before : 0.0;
+  printf("totals:\n");
+  printf("  nodes   %d " ARROW " %d\n", (int)sum->nodes_before, (int)sum->nodes_after);
+  printf("  convs   %d " ARROW " %d\n", (int)sum->convs_before, (int)sum->convs_after);
+  printf("  FLOPs   %s " ARROW " %s  (%+.1f%%; %s " ARROW " %s)\n", compact(sum->flops_before, c1, sizeof c1),
+         compact(sum->flops_after, c2, sizeof c2), flops_pct, group_digits(sum->flops_before, b1, sizeof b1),
+         group_digits(sum->flops_after, b2, sizeof b2));
+  printf("  params  %s " ARROW " %s  (%+.1f%%; %s " ARROW " %s)\n", compact(sum->params_before, c1, sizeof c1),
+         compact(sum->params_after, c2, sizeof c2), params_pct, group_digits(sum->params_before, b1, sizeof b1),
+         group_digits(sum->params_after, b2, sizeof b2));
+  return EXIT_OK;
+}
+
+/* ---- --verify */
+
+/* Runs `model` on `inputs`, writing every output into outs (allocated here). */
+static int run_all_outputs(const cli_args* a, const repconv_model_t* model, const repconv_options_t* opts,
+                           const char* which, const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs,
+                           int64_t* numel, size_t num_out, double* ms) {
+  for (size_t j = 0; j < num_out; ++j) {
+    repconv_tensor_info_t info;
+    memset(&info, 0, sizeof info);
+    repconv_status st = repconv_model_output(model, j, &info);
+    if (st != REPCONV_OK) return fail(EXIT_ERROR, "reading output %zu of '%s': %s", j, a->model, lib_error(st));
+    int64_t n = numel_checked(info.ndim, info.dims);
+    if (n < 0) {
+      char s[96];
+      return fail(EXIT_ERROR, "output '%s' has an invalid shape %s", info.name ? info.name : "?",
+                  shape_str(info.ndim, info.dims, s, sizeof s));
+    }
+    outs[j].name = info.name;
+    outs[j].ndim = info.ndim;
+    memcpy(outs[j].dims, info.dims, sizeof outs[j].dims);
+    outs[j].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
+    numel[j] = n;
+    if (!outs[j].data) return fail(EXIT_ERROR, "fold: out of memory for output '%s'", info.name ? info.name : "?");
+  }
+  repconv_session_t* session = NULL;
+  repconv_status st = repconv_session_create(model, opts, &session);
+  if (st != REPCONV_OK) return fail(EXIT_ERROR, "creating a session for '%s' (%s): %s", a->model, which, lib_error(st));
+  double t0 = now_ms();
+  st = repconv_session_run(session, inputs, num_in, outs, num_out);
+  *ms = now_ms() - t0;
+  int rc = EXIT_OK;
+  if (st != REPCONV_OK) rc = fail(EXIT_ERROR, "running '%s' (%s): %s", a->model, which, session_error(session, st));
+  repconv_session_destroy(session);
+  return rc;
+}
+
+/* Loads the model again with folding off, runs both on the same random
+ * inputs and compares every output. */
+static int verify_fold(const cli_args* a, const repconv_model_t* folded, const repconv_options_t* folded_opts,
+                       verify_result* v) {
+  repconv_options_t* opts = NULL;
+  repconv_model_t* unfolded = NULL;
+  int rc = load_model(a, 0, a->threads, a->backend, &opts, &unfolded);
+  if (rc != EXIT_OK) return rc;
+
+  size_t num_in = repconv_model_num_inputs(folded);
+  size_t num_out = repconv_model_num_outputs(folded);
+  repconv_tensor_t* inputs = calloc(num_in ? num_in : 1, sizeof *inputs);
+  repconv_tensor_t* out_f = calloc(num_out ? num_out : 1, sizeof *out_f);
+  repconv_tensor_t* out_u = calloc(num_out ? num_out : 1, sizeof *out_u);
+  int64_t* numel_f = calloc(num_out ? num_out : 1, sizeof *numel_f);
+  int64_t* numel_u = calloc(num_out ? num_out : 1, sizeof *numel_u);
+  v->num_outputs = num_out;
+  v->names = calloc(num_out ? num_out : 1, sizeof *v->names);
+  v->max_abs = calloc(num_out ? num_out : 1, sizeof *v->max_abs);
+  v->max_ref = calloc(num_out ? num_out : 1, sizeof *v->max_ref);
+  v->max_rel = calloc(num_out ? num_out : 1, sizeof *v->max_rel);
+  v->nan_mismatch = calloc(num_out ? num_out : 1, sizeof *v->nan_mismatch);
+  if (!inputs || !out_f || !out_u || !numel_f || !numel_u || !v->names || !v->max_abs || !v->max_ref || !v->max_rel ||
+      !v->nan_mismatch) {
+    rc = fail(EXIT_ERROR, "fold: out of memory");
+    goto done;
+  }
+  if (repconv_model_num_inputs(unfolded) != num_in || repconv_model_num_outputs(unfolded) != num_out) {
+    rc = fail(EXIT_ERROR, "fold --verify: '%s' has %zu inputs and %zu outputs folded but %zu and %zu unfolded",
+              a->model, num_in, num_out, repconv_model_num_inputs(unfolded), repconv_model_num_outputs(unfolded));
+    goto done;
+  }
+  for (size_t i = 0; i < num_in; ++i) {
+    repconv_tensor_info_t info, info_u;
+    memset(&info, 0, sizeof info);
+    memset(&info_u, 0, sizeof info_u);
+    repconv_status st = repconv_model_input(folded, i, &info);
+    if (st == REPCONV_OK) st = repconv_model_input(unfolded, i, &info_u);
+    if (st != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "reading input %zu of '%s': %s", i, a->model, lib_error(st));
+      goto done;
+    }
+    if (!shapes_equal(info.ndim, info.dims, info_u.ndim, info_u.dims)) {
+      rc = fail(EXIT_ERROR, "fold --verify: input '%s' of '%s' differs in shape folded and unfolded",
+                info.name ? info.name : "?", a->model);
+      goto done;
+    }
+    int64_t n = numel_checked(info.ndim, info.dims);
+    if (n < 0) {
+      char s[96];
+      rc = fail(EXIT_ERROR, "input '%s' has an invalid shape %s", info.name ? info.name : "?",
+                shape_str(info.ndim, info.dims, s, sizeof s));
+      goto done;
+    }
+    inputs[i].name = info.name;
+    inputs[i].ndim = info.ndim;
+    memcpy(inputs[i].dims, info.dims, sizeof inputs[i].dims);
+    inputs[i].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
+    if (!inputs[i].data) {
+      rc = fail(EXIT_ERROR, "fold: out of memory for input '%s' (%" PRId64 " floats)", info.name ? info.name : "?", n);
+      goto done;
+    }
+    fill_uniform(inputs[i].data, n, (uint64_t)CLI_VERIFY_SEED + i);
+  }
+
+  rc = run_all_outputs(a, unfolded, opts, "unfolded", inputs, num_in, out_u, numel_u, num_out, &v->ms_unfolded);
+  if (rc != EXIT_OK) goto done;
+  rc = run_all_outputs(a, folded, folded_opts, "folded", inputs, num_in, out_f, numel_f, num_out, &v->ms_folded);
+  if (rc != EXIT_OK) goto done;
+
+  v->ok = 1;
+  for (size_t j = 0; j < num_out; ++j) {
+    v->names[j] = out_f[j].name;
+    if (!shapes_equal(out_f[j].ndim, out_f[j].dims, out_u[j].ndim, out_u[j].dims)) {
+      char s1[96], s2[96];
+      rc = fail(EXIT_ERROR, "fold --verify: output '%s' of '%s' is %s folded but %s unfolded",
+                out_f[j].name ? out_f[j].name : "?", a->model,
+                shape_str(out_f[j].ndim, out_f[j].dims, s1, sizeof s1),
+                shape_str(out_u[j].ndim, out_u[j].dims, s2, sizeof s2));
+      goto done;
+    }
+    double max_abs = 0, max_ref = 0;
+    int64_t nan_mismatch = 0;
+    for (int64_t k = 0; k < numel_f[j]; ++k) {
+      double f = out_f[j].data[k], u = out_u[j].data[k];
+      int fn = f != f, un = u != u;
+      if (fn || un) {
+        if (fn != un) ++nan_mismatch;
+        continue;
+      }
+      double d = f > u ? f - u : u - f;
+      if (d > max_abs) max_abs = d;
+      double m = u < 0 ? -u : u;
+      if (m > max_ref) max_ref = m;
+    }
+    /* Relative to the output's scale; FLT_MIN keeps an all-zero output finite. */
+    double rel = max_abs / (max_ref > FLT_MIN ? max_ref : FLT_MIN);
+    if (nan_mismatch) rel = HUGE_VAL;
+    v->max_abs[j] = max_abs;
+    v->max_ref[j] = max_ref;
+    v->max_rel[j] = rel;
+    v->nan_mismatch[j] = nan_mismatch;
+    if (max_abs > v->max_abs_all) v->max_abs_all = max_abs;
+    if (j == 0 || rel > v->max_rel_all) {
+      v->max_rel_all = rel;
+      v->worst = j;
+    }
+    if (!(rel <= CLI_VERIFY_MAX_REL)) v->ok = 0;
+  }
+  v->done = 1;
+
+  printf("verify: folded vs unfolded on the same uniform [-1, 1) input%s (gen-input --seed %d), backend %s, "
+         "%d thread%s\n",
+         num_in == 1 ? "" : "s", CLI_VERIFY_SEED, a->backend_name, a->threads, a->threads == 1 ? "" : "s");
+  size_t wname = 6;
+  for (size_t j = 0; j < num_out; ++j) {
+    size_t w = display_width(v->names[j] ? v->names[j] : "?");
+    if (w > wname) wname = w < 48 ? w : 48;
+  }
+  printf("  ");
+  print_cell("output", wname, 0);
+  printf("  %-16s %12s %14s %12s\n", "shape", "max |diff|", "max |unfolded|", "max rel");
+  for (size_t j = 0; j < num_out; ++j) {
+    char name[256], shape[96];
+    copy_printable(name, sizeof name, v->names[j] ? v->names[j] : "?");
+    printf("  ");
+    print_cell(name, wname, 0);
+    printf("  %-16s %12.3e %14.6g %12.3e", shape_str(out_f[j].ndim, out_f[j].dims, shape, sizeof shape),
+           v->max_abs[j], v->max_ref[j], v->max_rel[j]);
+    if (v->nan_mismatch[j]) printf("  (%" PRId64 " NaN in one only)", v->nan_mismatch[j]);
+    printf("\n");
+  }
+  printf("  time: unfolded %.1f ms, folded %.1f ms\n", v->ms_unfolded, v->ms_folded);
+  printf("verify: max abs %.3e, max rel %.3e %s %.0e: %s\n", v->max_abs_all, v->max_rel_all,
+         v->ok ? "<=" : ">", CLI_VERIFY_MAX_REL, v->ok ? "ok (float rounding)" : "FAILED");
+  rc = EXIT_OK;
+
+done:
+  if (inputs) {
+    for (size_t i = 0; i < num_in; ++i) free(inputs[i].data);
+  }
+  if (out_f) {
+    for (size_t j = 0; j < num_out; ++j) free(out_f[j].data);
+  }
+  if (out_u) {
+    for (size_t j = 0; j < num_out; ++j) free(out_u[j].data);
+  }
+  free(inputs);
+  free(out_f);
+  free(out_u);
+  free(numel_f);
+  free(numel_u);
+  repconv_model_destroy(unfolded);
+  repconv_options_destroy(opts);
+  return rc;
+}
+
+static int cmd_fold(int argc, char** argv) {
+  cli_args a;
+  memset(&a, 0, sizeof a);
+  a.command_name = "fold";
+  a.fold = 1;
+  a.threads = 1;
+  a.backend = REPCONV_BACKEND_AUTO;
+  a.backend_name = "auto";
+  int rc = parse_args(argc, argv, 2,
+                      OPT_OUTPUT | OPT_VERIFY | OPT_JSON | OPT_MAX_KERNEL | OPT_SHAPE | OPT_THREADS | OPT_BACKEND, &a);
+  if (rc != EXIT_OK) return rc;
+  if (a.help) {
+    print_usage(stdout);
+    return EXIT_OK;
+  }
+  if (a.num_outputs == 0) return usage_error("fold", "missing -o OUT.rcm");
+  if (a.num_outputs > 1) return usage_error("fold", "-o given more than once");
+
+  repconv_options_t* opts = NULL;
+  repconv_model_t* model = NULL;
+  verify_result v;
+  memset(&v, 0, sizeof v);
+  rc = load_model(&a, 1, a.threads, a.backend, &opts, &model);
+  if (rc != EXIT_OK) return rc;
+
+  repconv_fold_summary_t sum;
+  repconv_status st = repconv_model_fold_summary(model, &sum);
+  if (st != REPCONV_OK) {
+    rc = fail(EXIT_ERROR, "reading the fold summary of '%s': %s", a.model, lib_error(st));
+    goto done;
+  }
+  if (!sum.folded) {
+    rc = fail(EXIT_ERROR, "fold: '%s' was loaded but not folded", a.model);
+    goto done;
+  }
+  rc = print_fold_report(&a, model, &sum);
+  if (rc != EXIT_OK) goto done;
+
+  if (a.verify) {
+    fflush(stdout);
+    rc = verify_fold(&a, model, opts, &v);
+    if (rc != EXIT_OK) goto done;
+  }
+  if (a.json) {
+    rc = write_fold_json(a.json, &a, model, &sum, &v);
+    if (rc != EXIT_OK) goto done;
+  }
+  if (a.verify && !v.ok) {
+    const char* worst = v.names && v.names[v.worst] ? v.names[v.worst] : "?";
+    rc = fail(EXIT_ERROR,
+              "fold --verify: max relative difference %.3g on output '%s' exceeds %.0e: a fold that changes the "
+              "output beyond float rounding is a bug; %s not written",
+              v.max_rel_all, worst, CLI_VERIFY_MAX_REL, a.outputs[0]);
+    goto done;
+  }
+  st = repconv_model_save(model, a.outputs[0]);
+  if (st != REPCONV_OK) {
+    rc = fail_lib(EXIT_ERROR, "saving the folded model", a.outputs[0], lib_error(st));
+    goto done;
+  }
+  printf("wrote %s (%zu nodes)%s%s\n", a.outputs[0], repconv_model_num_nodes(model), a.json ? ", report " : "",
+         a.json ? a.json : "");
+  rc = EXIT_OK;
+
+done:
+  verify_result_free(&v);
+  repconv_model_destroy(model);
+  repconv_options_destroy(opts);
+  return rc;
+}
+
+static int cmd_list(int argc, char** argv) {
+  if (argc > 2) {
+    if (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0) {
+      print_usage(stdout);
+      return EXIT_OK;
+    }
+    return usage_error("list", "unexpected argument '%.200s'", argv[2]);
+  }
+  for (size_t i = 0;; ++i) {
+    const char* name = repconv_builtin_name(i);
+    if (!name) break;
+    printf("%s\n", name);
+  }
+  return EXIT_OK;
 }
 
 /* ------------------------------------------------------------ main */
@@ -991,6 +1701,10 @@ int main(int argc, char** argv) {
     rc = cmd_save(argc, argv);
   } else if (strcmp(cmd, "gen-input") == 0) {
     rc = cmd_gen_input(argc, argv);
+  } else if (strcmp(cmd, "fold") == 0) {
+    rc = cmd_fold(argc, argv);
+  } else if (strcmp(cmd, "list") == 0) {
+    rc = cmd_list(argc, argv);
   } else if (cmd[0] == '-') {
     rc = usage_error(NULL, "unknown option '%.64s' (options follow the command)", cmd);
   } else {

@@ -1,0 +1,795 @@
+/* The fold pass against the unfolded graph. Every family is built with the
+ * public builder, loaded folded and unfolded, run by the reference kernels on
+ * random inputs of odd sizes (so every border is hit), and compared; the
+ * folded graph's conv count is checked (one conv per block where the fold is
+ * exact); non-exact patterns must stay cut and still give the same output;
+ * an impulse probe of the unfolded graph recovers each folded kernel
+ * independently of the algebra; random compositions of linear ops make a
+ * property test; and the PyTorch fixtures run folded still match PyTorch.
+ *
+ * Tolerances. Folded and unfolded both run in float32 with double
+ * accumulation per op; the folded weights are float64 sums rounded once.
+ * Their difference is float rounding of the intermediate tensors the fold
+ * removes: a few ulp of the magnitudes involved. Measured: ≤ 3e-7 relative to
+ * the output's largest value on these graphs; the bound used is
+ * max |folded − unfolded| ≤ 2e-6 · max(1e-3, max |unfolded|), which any real
+ * fold mistake (a wrong tap, a border value, a channel) exceeds by orders of
+ * magnitude. Kernels recovered by impulses are compared at 1e-5 relative to
+ * the kernel's largest weight (the probe's own float rounding). */
+#define _GNU_SOURCE
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model.h"
+#include "npy.h"
+#include "repconv.h"
+#include "test_util.h"
+
+#define FOLD_RTOL 2e-6
+
+static rc_test_rng g_rng;
+
+/* ----------------------------------------------------------- building */
+
+typedef struct net {
+  repconv_builder_t* b;
+  int64_t n, c, h, w;
+  repconv_id x;
+  int k; /* name counter */
+} net;
+
+static net net_new(int64_t n, int64_t c, int64_t h, int64_t w) {
+  net t;
+  memset(&t, 0, sizeof(t));
+  t.n = n;
+  t.c = c;
+  t.h = h;
+  t.w = w;
+  assert_int_equal(repconv_builder_create(&t.b), REPCONV_OK);
+  int64_t d[4] = {n, c, h, w};
+  assert_int_equal(repconv_builder_input(t.b, "x", 4, d, &t.x), REPCONV_OK);
+  return t;
+}
+
+static const char* nm(net* t, const char* what, char* buf) {
+  sprintf(buf, "%s%d", what, t->k++);
+  return buf;
+}
+
+static float* rnd(size_t n, float lo, float hi) {
+  float* p = malloc(n * sizeof(float));
+  assert_non_null(p);
+  rc_test_fill_uniform(&g_rng, p, n, lo, hi);
+  return p;
+}
+
+static int64_t channels(net* t, repconv_id x) {
+  (void)t;
+  (void)x;
+  return 0;
+}
+
+typedef struct conv_spec {
+  int kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, groups, bias;
+} conv_spec;
+
+static repconv_id conv(net* t, repconv_id x, int64_t cin, int64_t cout, conv_spec s) {
+  char buf[64];
+  int g = s.groups ? s.groups : 1;
+  size_t nw = (size_t)(cout * (cin / g) * s.kh * s.kw);
+  float a = 1.0f / sqrtf((float)((cin / g) * s.kh * s.kw));
+  float* w = rnd(nw, -a, a);
+  float* b = s.bias ? rnd((size_t)cout, -0.3f, 0.3f) : NULL;
+  repconv_conv2d_desc_t d = {(int32_t)cout, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, s.pb, s.pr, g};
+  repconv_id y;
+  if (repconv_builder_conv2d(t->b, nm(t, "conv", buf), x, &d, w, b, &y) != REPCONV_OK) {
+    fail_msg("%s", repconv_last_error());
+  }
+  free(w);
+  free(b);
+  return y;
+}
+
+static conv_spec k_same(int k, int stride, int groups) {
+  conv_spec s = {k, k, stride, stride, 1, 1, k / 2, k / 2, k / 2, k / 2, groups, 0};
+  return s;
+}
+
+static repconv_id bn(net* t, repconv_id x, int64_t c) {
+  char buf[64];
+  float* g = rnd((size_t)c, 0.5f, 1.5f);
+  float* be = rnd((size_t)c, -0.3f, 0.3f);
+  float* mu = rnd((size_t)c, -0.3f, 0.3f);
+  float* var = rnd((size_t)c, 0.5f, 2.0f);
+  repconv_id y;
+  assert_int_equal(repconv_builder_batchnorm(t->b, nm(t, "bn", buf), x, g, be, mu, var, 1e-5f, &y), REPCONV_OK);
+  free(g);
+  free(be);
+  free(mu);
+  free(var);
+  return y;
+}
+
+/* BN's bias value β − μγ/√(var+eps), as the BN-and-pad layers compute it. */
+static repconv_id bn_and_pad(net* t, repconv_id x, int64_t c, int p) {
+  char buf[64];
+  float* g = rnd((size_t)c, 0.5f, 1.5f);
+  float* be = rnd((size_t)c, -0.3f, 0.3f);
+  float* mu = rnd((size_t)c, -0.3f, 0.3f);
+  float* var = rnd((size_t)c, 0.5f, 2.0f);
+  float* pv = malloc((size_t)c * sizeof(float));
+  assert_non_null(pv);
+  for (int64_t i = 0; i < c; i++) pv[i] = (float)((double)be[i] - (double)mu[i] * g[i] / sqrt((double)var[i] + 1e-5));
+  repconv_id y;
+  assert_int_equal(repconv_builder_batchnorm(t->b, nm(t, "bn", buf), x, g, be, mu, var, 1e-5f, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_pad(t->b, nm(t, "bnpad", buf), y, p, p, p, p, pv, &y), REPCONV_OK);
+  free(g);
+  free(be);
+  free(mu);
+  free(var);
+  free(pv);
+  return y;
+}
+
+static repconv_id add(net* t, repconv_id a, repconv_id b) {
+  char buf[64];
+  repconv_id y;
+  assert_int_equal(repconv_builder_binary(t->b, nm(t, "add", buf), REPCONV_ADD, a, b, &y), REPCONV_OK);
+  return y;
+}
+
+static repconv_id relu(net* t, repconv_id a) {
+  char buf[64];
+  repconv_id y;
+  assert_int_equal(repconv_builder_activation(t->b, nm(t, "relu", buf), REPCONV_RELU, a, 0, 0, &y), REPCONV_OK);
+  return y;
+}
+
+/* ---------------------------------------------------------- checking */
+
+typedef struct fold_result {
+  int convs_before, convs_after, cut_regions;
+  double rel;
+  repconv_model_t* folded;
+} fold_result;
+
+static repconv_model_t* finish_copy(net* t, int fold, repconv_id y) {
+  (void)y;
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
+  /* Save and reload so the same graph can be finished twice. */
+  void* img = NULL;
+  (void)img;
+  repconv_model_t* m = NULL;
+  char path[512];
+  rc_test_tmp_path("fold_net.rcm", path, sizeof(path));
+  if (fold == 0) {
+    if (repconv_builder_finish(t->b, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+    assert_int_equal(repconv_model_save(m, path), REPCONV_OK);
+  } else {
+    if (repconv_model_load(path, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  }
+  repconv_options_destroy(o);
+  return m;
+}
+
+static float* run(repconv_model_t* m, const float* x, size_t* n_out) {
+  repconv_tensor_info_t ii, oi;
+  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
+  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
+  size_t n = 1;
+  for (int i = 0; i < oi.ndim; i++) n *= (size_t)oi.dims[i];
+  float* y = malloc(n * sizeof(float));
+  assert_non_null(y);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  repconv_tensor_t in = {ii.name, ii.ndim, {0}, (float*)x};
+  repconv_tensor_t out = {oi.name, oi.ndim, {0}, y};
+  memcpy(in.dims, ii.dims, sizeof(in.dims));
+  memcpy(out.dims, oi.dims, sizeof(out.dims));
+  if (repconv_session_run(s, &in, 1, &out, 1) != REPCONV_OK) fail_msg("%s", repconv_session_error(s));
+  repconv_session_destroy(s);
+  *n_out = n;
+  return y;
+}
+
+static double max_rel(const float* a, const float* b, size_t n) {
+  double mag = 1e-3, err = 0;
+  for (size_t i = 0; i < n; i++) mag = fmax(mag, fabs(b[i]));
+  for (size_t i = 0; i < n; i++) {
+    double e = fabs((double)a[i] - b[i]);
+    if (!(e <= err)) err = e;
+  }
+  return err / mag;
+}
+
+/* Finishes the net as output y, folds, compares on a random input. */
+static fold_result check(net* t, repconv_id y, const char* what) {
+  assert_int_equal(repconv_builder_output(t->b, y, "y"), REPCONV_OK);
+  repconv_model_t* plain = finish_copy(t, 0, y);
+  repconv_model_t* folded = finish_copy(t, 1, y);
+  repconv_builder_destroy(t->b);
+  size_t nx = (size_t)(t->n * t->c * t->h * t->w), n1, n2;
+  float* x = rnd(nx, -1, 1);
+  float* y1 = run(plain, x, &n1);
+  float* y2 = run(folded, x, &n2);
+  assert_int_equal(n1, n2);
+  fold_result r;
+  memset(&r, 0, sizeof(r));
+  r.rel = max_rel(y2, y1, n1);
+  repconv_fold_summary_t fs;
+  assert_int_equal(repconv_model_fold_summary(folded, &fs), REPCONV_OK);
+  assert_int_equal(fs.folded, 1);
+  r.convs_before = fs.convs_before;
+  r.convs_after = fs.convs_after;
+  for (int32_t i = 0; i < fs.regions; i++) {
+    repconv_fold_region_t g;
+    assert_int_equal(repconv_model_fold_region(folded, (size_t)i, &g), REPCONV_OK);
+    r.cut_regions += !g.exact;
+  }
+  printf("  %-34s convs %d -> %d, cut regions %d, max rel diff %.2e\n", what, r.convs_before, r.convs_after,
+         r.cut_regions, r.rel);
+  if (!(r.rel <= FOLD_RTOL)) fail_msg("%s: folded differs from unfolded by %.3g relative", what, r.rel);
+  free(x);
+  free(y1);
+  free(y2);
+  repconv_model_destroy(plain);
+  r.folded = folded;
+  return r;
+}
+
+static void expect_convs(fold_result r, int after, int cuts) {
+  if (r.convs_after != after) fail_msg("%d convs after folding, expected %d", r.convs_after, after);
+  if (r.cut_regions != cuts) fail_msg("%d cut regions, expected %d", r.cut_regions, cuts);
+  repconv_model_destroy(r.folded);
+}
+
+/* The only conv of a folded model: its attributes. */
+static const rc_node* only_conv(const repconv_model_t* m) {
+  const rc_node* found = NULL;
+  for (int32_t i = 0; i < m->g.n_nodes; i++) {
+    if (m->g.nodes[i].op == RC_OP_CONV2D) {
+      assert_null(found);
+      found = &m->g.nodes[i];
+    }
+  }
+  assert_non_null(found);
+  return found;
+}
+
+/* -------------------------------------------------------------- families */
+
+static void test_repvgg(void** state) {
+  (void)state;
+  for (int v = 0; v < 4; v++) {
+    int stride = v == 1 || v == 3 ? 2 : 1, groups = v >= 2 ? 2 : 1;
+    int64_t cin = 8, cout = stride == 1 ? 8 : 12;
+    net t = net_new(2, cin, 13, 11);
+    repconv_id d = bn(&t, conv(&t, t.x, cin, cout, k_same(3, stride, groups)), cout);
+    repconv_id o = bn(&t, conv(&t, t.x, cin, cout, k_same(1, stride, groups)), cout);
+    repconv_id y = add(&t, d, o);
+    if (cin == cout && stride == 1) y = add(&t, y, bn(&t, t.x, cin));
+    y = relu(&t, y);
+    char what[64];
+    sprintf(what, "RepVGG s%d g%d", stride, groups);
+    fold_result r = check(&t, y, what);
+    const rc_node* c = only_conv(r.folded);
+    assert_int_equal(c->a.kernel[0], 3);
+    assert_int_equal(c->a.stride[0], stride);
+    assert_int_equal(c->a.groups, groups);
+    expect_convs(r, 1, 0);
+  }
+}
+
+static void test_acnet(void** state) {
+  (void)state;
+  for (int stride = 1; stride <= 2; stride++) {
+    net t = net_new(1, 6, 15, 12);
+    conv_spec kk = k_same(3, stride, 1);
+    conv_spec h = {1, 3, stride, stride, 1, 1, 0, 1, 0, 1, 1, 0}; /* 1x3, pad (0, 1) */
+    conv_spec v = {3, 1, stride, stride, 1, 1, 1, 0, 1, 0, 1, 0}; /* 3x1, pad (1, 0) */
+    repconv_id y = add(&t, bn(&t, conv(&t, t.x, 6, 8, kk), 8), bn(&t, conv(&t, t.x, 6, 8, h), 8));
+    y = add(&t, y, bn(&t, conv(&t, t.x, 6, 8, v), 8));
+    fold_result r = check(&t, y, stride == 1 ? "ACNet" : "ACNet s2");
+    expect_convs(r, 1, 0);
+  }
+}
+
+static void test_dbb(void** state) {
+  (void)state;
+  for (int k = 3; k <= 5; k += 2) {
+    const int p = k / 2;
+    const int64_t c = 6;
+    net t = net_new(1, c, 13, 15);
+    repconv_id kxk = bn(&t, conv(&t, t.x, c, c, k_same(k, 1, 1)), c);
+    repconv_id one = bn(&t, conv(&t, t.x, c, c, k_same(1, 1, 1)), c);
+    /* 1x1 → BN-and-pad → avg pool (K, pad 0) → BN */
+    repconv_id a = bn_and_pad(&t, conv(&t, t.x, c, c, k_same(1, 1, 1)), c, p);
+    char buf[64];
+    repconv_pool_desc_t pd = {k, k, 1, 1, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(repconv_builder_avgpool(t.b, nm(&t, "avg", buf), a, &pd, &a), REPCONV_OK);
+    a = bn(&t, a, c);
+    /* 1x1 → BN-and-pad → KxK pad 0 → BN */
+    repconv_id e = bn_and_pad(&t, conv(&t, t.x, c, c, k_same(1, 1, 1)), c, p);
+    conv_spec valid = {k, k, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0};
+    e = bn(&t, conv(&t, e, c, c, valid), c);
+    repconv_id y = add(&t, add(&t, kxk, one), add(&t, a, e));
+    fold_result r = check(&t, y, k == 3 ? "DBB K=3" : "DBB K=5");
+    assert_int_equal(only_conv(r.folded)->a.kernel[0], k);
+    expect_convs(r, 1, 0);
+  }
+}
+
+/* ECB: conv3x3; 1x1 → pad with its bias → 3x3 valid; 1x1 → pad with its
+ * bias → depthwise fixed mask (Sobel-x, Sobel-y, Laplacian) scaled. */
+static void test_ecb(void** state) {
+  (void)state;
+  const int64_t c = 4, co = 4, mid = 8;
+  net t = net_new(1, c, 11, 13);
+  char buf[64];
+  conv_spec valid = {3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+  repconv_id y = conv(&t, t.x, c, co, (conv_spec){3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+  /* Expand-squeeze: the pad value is the 1x1's bias. */
+  {
+    float* w = rnd((size_t)(mid * c), -0.5f, 0.5f);
+    float* b = rnd((size_t)mid, -0.5f, 0.5f);
+    repconv_conv2d_desc_t d = {(int32_t)mid, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1};
+    repconv_id e;
+    assert_int_equal(repconv_builder_conv2d(t.b, nm(&t, "exp", buf), t.x, &d, w, b, &e), REPCONV_OK);
+    assert_int_equal(repconv_builder_pad(t.b, nm(&t, "pad", buf), e, 1, 1, 1, 1, b, &e), REPCONV_OK);
+    y = add(&t, y, conv(&t, e, mid, co, valid));
+    free(w);
+    free(b);
+  }
+  static const float masks[3][9] = {{1, 0, -1, 2, 0, -2, 1, 0, -1}, {1, 2, 1, 0, 0, 0, -1, -2, -1},
+                                    {0, 1, 0, 1, -4, 1, 0, 1, 0}};
+  for (int m = 0; m < 3; m++) {
+    float* w = rnd((size_t)(co * c), -0.5f, 0.5f);
+    float* b = rnd((size_t)co, -0.5f, 0.5f);
+    float* sc = rnd((size_t)co, -1, 1);
+    float* bb = rnd((size_t)co, -0.2f, 0.2f);
+    float dw[4 * 9];
+    for (int o = 0; o < co; o++)
+      for (int i = 0; i < 9; i++) dw[o * 9 + i] = sc[o] * masks[m][i];
+    repconv_conv2d_desc_t d = {(int32_t)co, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1};
+    repconv_conv2d_desc_t dd = {(int32_t)co, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, (int32_t)co};
+    repconv_id e;
+    assert_int_equal(repconv_builder_conv2d(t.b, nm(&t, "sq", buf), t.x, &d, w, b, &e), REPCONV_OK);
+    assert_int_equal(repconv_builder_pad(t.b, nm(&t, "pad", buf), e, 1, 1, 1, 1, b, &e), REPCONV_OK);
+    assert_int_equal(repconv_builder_conv2d(t.b, nm(&t, "mask", buf), e, &dd, dw, bb, &e), REPCONV_OK);
+    y = add(&t, y, e);
+    free(w);
+    free(b);
+    free(sc);
+    free(bb);
+  }
+  float slope[4] = {0.1f, 0.2f, 0.3f, 0.25f};
+  repconv_id z;
+  assert_int_equal(repconv_builder_prelu(t.b, nm(&t, "prelu", buf), y, slope, 4, &z), REPCONV_OK);
+  fold_result r = check(&t, z, "ECB + PReLU");
+  expect_convs(r, 1, 0);
+}
+
+static void test_expandnets(void** state) {
+  (void)state;
+  /* 1-3-1: 1x1 (padding 1!) → 3x3 valid → 1x1, with biases. */
+  net t = net_new(1, 5, 12, 9);
+  conv_spec p1 = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  conv_spec v3 = {3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+  conv_spec one = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+  repconv_id y = conv(&t, conv(&t, conv(&t, t.x, 5, 20, p1), 20, 20, v3), 20, 6, one);
+  fold_result r = check(&t, y, "ExpandNet 1-3-1");
+  assert_int_equal(only_conv(r.folded)->a.kernel[0], 3);
+  expect_convs(r, 1, 0);
+  /* k-k: 3x3 pad 2 → 3x3 valid grows to 5x5 pad 2. */
+  t = net_new(1, 4, 10, 13);
+  conv_spec p2 = {3, 3, 1, 1, 1, 1, 2, 2, 2, 2, 1, 1};
+  y = conv(&t, conv(&t, t.x, 4, 8, p2), 8, 4, v3);
+  r = check(&t, y, "ExpandNet k-k");
+  assert_int_equal(only_conv(r.folded)->a.kernel[0], 5);
+  expect_convs(r, 1, 0);
+}
+
+/* Parallel dilated 3x3 branches (d = 1, 2, 3, padding d) fold to a 7x7. */
+static void test_dilated_branches(void** state) {
+  (void)state;
+  net t = net_new(1, 4, 17, 15);
+  repconv_id y = 0;
+  for (int d = 1; d <= 3; d++) {
+    conv_spec s = {3, 3, 1, 1, d, d, d, d, d, d, 1, 1};
+    repconv_id b = conv(&t, t.x, 4, 4, s);
+    y = d == 1 ? b : add(&t, y, b);
+  }
+  fold_result r = check(&t, y, "dilations 1,2,3");
+  assert_int_equal(only_conv(r.folded)->a.kernel[0], 7);
+  expect_convs(r, 1, 0);
+  /* A lone dilated conv stays a dilated 3x3, not a 5x5 of zeros. */
+  t = net_new(1, 4, 17, 15);
+  conv_spec s = {3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1};
+  r = check(&t, bn(&t, conv(&t, t.x, 4, 4, s), 4), "dilated conv + BN");
+  assert_int_equal(only_conv(r.folded)->a.kernel[0], 3);
+  assert_int_equal(only_conv(r.folded)->a.dilation[0], 2);
+  expect_convs(r, 1, 0);
+}
+
+static void test_concat_and_residual(void** state) {
+  (void)state;
+  char buf[64];
+  /* Fire: concat(1x1, 3x3) of the same input. */
+  net t = net_new(1, 6, 9, 11);
+  repconv_id parts[2] = {conv(&t, t.x, 6, 4, k_same(1, 1, 1)), conv(&t, t.x, 6, 4, k_same(3, 1, 1))};
+  repconv_id y;
+  assert_int_equal(repconv_builder_concat(t.b, nm(&t, "cat", buf), parts, 2, &y), REPCONV_OK);
+  expect_convs(check(&t, y, "Fire concat"), 1, 0);
+  /* Dense: concat(x, conv(x)). */
+  t = net_new(1, 6, 9, 11);
+  repconv_id dense[2] = {t.x, bn(&t, conv(&t, t.x, 6, 6, k_same(3, 1, 1)), 6)};
+  assert_int_equal(repconv_builder_concat(t.b, nm(&t, "cat", buf), dense, 2, &y), REPCONV_OK);
+  expect_convs(check(&t, y, "Dense concat"), 1, 0);
+  /* Residual x + conv(x). */
+  t = net_new(2, 6, 9, 11);
+  y = add(&t, t.x, bn(&t, conv(&t, t.x, 6, 6, k_same(3, 1, 1)), 6));
+  expect_convs(check(&t, relu(&t, y), "residual"), 1, 0);
+}
+
+/* MobileOne: depthwise 3x3+BN branches, a 1x1 depthwise scale+BN and a BN
+ * identity: the fold stays depthwise. */
+static void test_mobileone_depthwise(void** state) {
+  (void)state;
+  const int64_t c = 8;
+  net t = net_new(1, c, 13, 9);
+  repconv_id y = bn(&t, t.x, c);
+  for (int k = 0; k < 3; k++) y = add(&t, y, bn(&t, conv(&t, t.x, c, c, k_same(3, 1, (int)c)), c));
+  y = add(&t, y, bn(&t, conv(&t, t.x, c, c, k_same(1, 1, (int)c)), c));
+  fold_result r = check(&t, relu(&t, y), "MobileOne depthwise");
+  assert_int_equal(only_conv(r.folded)->a.groups, c);
+  expect_convs(r, 1, 0);
+}
+
+/* DO-Conv: the kernel is a product of two trained tensors, computed once;
+ * built here as the product, then BN folded in. */
+static void test_doconv(void** state) {
+  (void)state;
+  net t = net_new(1, 4, 11, 10);
+  const int cin = 4, cout = 6, mn = 9, dmul = 9;
+  float* D = rnd((size_t)cin * mn * dmul, -0.2f, 0.2f);
+  float* Wd = rnd((size_t)cout * cin * dmul, -0.3f, 0.3f);
+  float* k = calloc((size_t)cout * cin * mn, sizeof(float));
+  assert_non_null(k);
+  for (int o = 0; o < cout; o++)
+    for (int i = 0; i < cin; i++)
+      for (int m = 0; m < mn; m++) {
+        double acc = 0;
+        for (int s = 0; s < dmul; s++) acc += ((double)D[(i * mn + m) * dmul + s] + (m == s)) * Wd[(o * cin + i) * dmul + s];
+        k[(o * cin + i) * mn + m] = (float)acc;
+      }
+  repconv_conv2d_desc_t d = {cout, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  char buf[64];
+  repconv_id y;
+  assert_int_equal(repconv_builder_conv2d(t.b, nm(&t, "doconv", buf), t.x, &d, k, NULL, &y), REPCONV_OK);
+  expect_convs(check(&t, bn(&t, y, cout), "DO-Conv + BN"), 1, 0);
+  free(D);
+  free(Wd);
+  free(k);
+}
+
+/* --------------------------------------------------- non-exact patterns */
+
+static void test_not_exact_patterns_stay_correct(void** state) {
+  (void)state;
+  char buf[64];
+  /* 3x3 pad 1 then 3x3 pad 1: the second reads a zero border the first's
+   * map does not produce. */
+  net t = net_new(1, 4, 9, 10);
+  repconv_id y = conv(&t, conv(&t, t.x, 4, 4, k_same(3, 1, 1)), 4, 4, k_same(3, 1, 1));
+  expect_convs(check(&t, y, "3x3 p1 -> 3x3 p1"), 2, 1);
+  /* BN before a padded conv: the border would hold BN's shift, not 0. */
+  t = net_new(1, 4, 9, 10);
+  y = conv(&t, bn(&t, t.x, 4), 4, 4, k_same(3, 1, 1));
+  fold_result r = check(&t, y, "BN -> 3x3 p1");
+  expect_convs(r, 1, 1); /* the BN stays a (per-channel) BN */
+  /* Average pool with count_include_pad = 0 and padding. */
+  t = net_new(1, 4, 9, 10);
+  repconv_pool_desc_t pd = {3, 3, 1, 1, 1, 1, 1, 1, 0, 0};
+  assert_int_equal(repconv_builder_avgpool(t.b, nm(&t, "avg", buf), conv(&t, t.x, 4, 4, k_same(1, 1, 1)), &pd, &y),
+                   REPCONV_OK);
+  y = conv(&t, y, 4, 4, k_same(1, 1, 1));
+  expect_convs(check(&t, y, "avgpool cip=0"), 2, 1);
+  /* A nonlinearity inside a branch. */
+  t = net_new(1, 4, 9, 10);
+  y = add(&t, relu(&t, conv(&t, t.x, 4, 4, k_same(3, 1, 1))), conv(&t, t.x, 4, 4, k_same(1, 1, 1)));
+  expect_convs(check(&t, y, "ReLU in a branch"), 2, 0);
+  /* The kernel cap: 3x3 pad 2 → 3x3 valid → 3x3 valid would grow to 7x7;
+   * with the default cap (7) it folds, the 9x9 of four does not. */
+  t = net_new(1, 2, 21, 20);
+  conv_spec p3 = {3, 3, 1, 1, 1, 1, 3, 3, 3, 3, 1, 1};
+  conv_spec v3 = {3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+  y = conv(&t, conv(&t, conv(&t, conv(&t, t.x, 2, 2, p3), 2, 2, v3), 2, 2, v3), 2, 2, v3);
+  r = check(&t, y, "9x9 past the cap");
+  assert_true(r.convs_after == 2 && r.cut_regions == 1);
+  expect_convs(r, 2, 1);
+}
+
+/* ------------------------------------------------------ impulse probe */
+
+/* Recovers the folded kernel of a stride-1 one-input net by feeding unit
+ * impulses through the UNFOLDED graph, and compares it with the weights the
+ * fold produced. */
+static void test_impulse_probe(void** state) {
+  (void)state;
+  const int64_t c = 3, co = 5, S = 15, ctr = 7;
+  net t = net_new(1, c, S, S);
+  repconv_id y = add(&t, bn(&t, conv(&t, t.x, c, co, k_same(3, 1, 1)), co), bn(&t, conv(&t, t.x, c, co, k_same(1, 1, 1)), co));
+  char buf[64];
+  conv_spec h = {1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0};
+  y = add(&t, y, bn(&t, conv(&t, t.x, c, co, h), co));
+  repconv_id e = bn_and_pad(&t, conv(&t, t.x, c, co, k_same(1, 1, 1)), co, 1);
+  conv_spec v3 = {3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 0};
+  y = add(&t, y, conv(&t, e, co, co, v3));
+  (void)buf;
+  assert_int_equal(repconv_builder_output(t.b, y, "y"), REPCONV_OK);
+  repconv_model_t* plain = finish_copy(&t, 0, y);
+  repconv_model_t* folded = finish_copy(&t, 1, y);
+  repconv_builder_destroy(t.b);
+  const rc_node* cv = only_conv(folded);
+  assert_int_equal(cv->a.kernel[0], 3);
+  const float* W = folded->g.tensors[cv->inputs[1]].data;
+  const float* B = cv->n_inputs > 2 && cv->inputs[2] >= 0 ? folded->g.tensors[cv->inputs[2]].data : NULL;
+  size_t n = (size_t)(c * S * S), ny;
+  float* x = calloc(n, sizeof(float));
+  assert_non_null(x);
+  float* y0 = run(plain, x, &ny);
+  double wmax = 0;
+  for (size_t i = 0; i < (size_t)(co * c * 9); i++) wmax = fmax(wmax, fabs(W[i]));
+  for (int64_t o = 0; o < co; o++) {
+    /* Bias: the response to zero, everywhere, border included. */
+    for (int64_t p = 0; p < S * S; p++) {
+      double want = B ? B[o] : 0;
+      if (fabs(y0[o * S * S + p] - want) > 1e-5 * fmax(1, fabs(want))) {
+        fail_msg("bias of channel %lld at pixel %lld: %g vs %g", (long long)o, (long long)p, y0[o * S * S + p], want);
+      }
+    }
+  }
+  for (int64_t ci = 0; ci < c; ci++) {
+    memset(x, 0, n * sizeof(float));
+    x[ci * S * S + ctr * S + ctr] = 1.0f;
+    size_t nn;
+    float* yi = run(plain, x, &nn);
+    for (int64_t o = 0; o < co; o++) {
+      for (int i = 0; i < 3; i++) {
+        for (int j = 0; j < 3; j++) {
+          /* y(ctr − i + 1, ctr − j + 1) sees the impulse through tap (i, j). */
+          int64_t p = (ctr - i + 1) * S + (ctr - j + 1);
+          double probed = (double)yi[o * S * S + p] - y0[o * S * S + p];
+          double fold = W[((o * c + ci) * 3 + i) * 3 + j];
+          if (fabs(probed - fold) > 1e-5 * wmax) {
+            fail_msg("kernel[%lld][%lld][%d][%d]: probed %.8g, folded %.8g", (long long)o, (long long)ci, i, j, probed,
+                     fold);
+          }
+        }
+      }
+    }
+    free(yi);
+  }
+  free(x);
+  free(y0);
+  repconv_model_destroy(plain);
+  repconv_model_destroy(folded);
+}
+
+/* ------------------------------------------------------ property test */
+
+/* Random DAGs of linear ops (convs of random geometry, BN, add, concat,
+ * constant pads, average pools) on one input, sometimes with a ReLU in the
+ * middle: folded must equal unfolded. */
+static void test_random_compositions(void** state) {
+  (void)state;
+  char buf[64];
+  for (int it = 0; it < 60; it++) {
+    int64_t c0 = rc_test_rng_int(&g_rng, 1, 6);
+    net t = net_new(1, c0, rc_test_rng_int(&g_rng, 9, 17), rc_test_rng_int(&g_rng, 9, 17));
+    repconv_id ids[12];
+    int64_t ch[12], hh[12], ww[12];
+    int n = 1;
+    ids[0] = t.x;
+    ch[0] = c0;
+    hh[0] = t.h;
+    ww[0] = t.w;
+    int steps = rc_test_rng_int(&g_rng, 2, 6);
+    for (int s = 0; s < steps; s++) {
+      int a = rc_test_rng_int(&g_rng, 0, n - 1);
+      int op = rc_test_rng_int(&g_rng, 0, 6);
+      repconv_id y;
+      int64_t cy = ch[a], hy = hh[a], wy = ww[a];
+      if (op <= 2) {
+        int k = rc_test_rng_int(&g_rng, 0, 2) * 2 + 1, st = rc_test_rng_int(&g_rng, 1, 2), d = rc_test_rng_int(&g_rng, 1, 2);
+        int p = rc_test_rng_int(&g_rng, 0, k / 2 * d);
+        if ((k - 1) * d + 1 > hh[a] + 2 * p || (k - 1) * d + 1 > ww[a] + 2 * p) continue;
+        cy = rc_test_rng_int(&g_rng, 1, 6);
+        int g = (ch[a] % 2 == 0 && cy % 2 == 0 && rc_test_rng_int(&g_rng, 0, 1)) ? 2 : 1;
+        conv_spec sp = {k, k, st, st, d, d, p, p, p, p, g, rc_test_rng_int(&g_rng, 0, 1)};
+        y = conv(&t, ids[a], ch[a], cy, sp);
+        hy = (hh[a] + 2 * p - (k - 1) * d - 1) / st + 1;
+        wy = (ww[a] + 2 * p - (k - 1) * d - 1) / st + 1;
+      } else if (op == 3) {
+        y = bn(&t, ids[a], ch[a]);
+      } else if (op == 4) {
+        /* add or concat with another tensor of the same shape, if any */
+        int b = -1;
+        for (int j = 0; j < n; j++) {
+          if (j != a && hh[j] == hh[a] && ww[j] == ww[a] && (ch[j] == ch[a] || rc_test_rng_int(&g_rng, 0, 1))) b = j;
+        }
+        if (b < 0) continue;
+        if (ch[b] == ch[a] && rc_test_rng_int(&g_rng, 0, 1)) {
+          y = add(&t, ids[a], ids[b]);
+        } else {
+          repconv_id two[2] = {ids[a], ids[b]};
+          assert_int_equal(repconv_builder_concat(t.b, nm(&t, "cat", buf), two, 2, &y), REPCONV_OK);
+          cy = ch[a] + ch[b];
+        }
+      } else if (op == 5) {
+        int p = rc_test_rng_int(&g_rng, 1, 2);
+        float* v = rnd((size_t)ch[a], -0.5f, 0.5f);
+        int zero = rc_test_rng_int(&g_rng, 0, 1);
+        assert_int_equal(repconv_builder_pad(t.b, nm(&t, "pad", buf), ids[a], p, 0, p, 1, zero ? NULL : v, &y), REPCONV_OK);
+        free(v);
+        hy += 2 * p;
+        wy += 1;
+      } else {
+        if (rc_test_rng_int(&g_rng, 0, 3) == 0) {
+          y = relu(&t, ids[a]);
+        } else {
+          if (hh[a] < 3 || ww[a] < 3) continue;
+          int cip = rc_test_rng_int(&g_rng, 0, 1), p = rc_test_rng_int(&g_rng, 0, 1);
+          repconv_pool_desc_t pd = {3, 3, 1, 1, p, p, p, p, 0, cip};
+          assert_int_equal(repconv_builder_avgpool(t.b, nm(&t, "avg", buf), ids[a], &pd, &y), REPCONV_OK);
+          hy = hh[a] + 2 * p - 2;
+          wy = ww[a] + 2 * p - 2;
+        }
+      }
+      if (n == 12) break;
+      ids[n] = y;
+      ch[n] = cy;
+      hh[n] = hy;
+      ww[n] = wy;
+      n++;
+    }
+    if (n == 1) {
+      repconv_builder_destroy(t.b);
+      continue;
+    }
+    char what[48];
+    sprintf(what, "random composition %d", it);
+    fold_result r = check(&t, ids[n - 1], what);
+    /* Folding replaces regions by single nodes: never more nodes (one
+     * identity may name an output that folded into a copy). */
+    repconv_fold_summary_t fs;
+    assert_int_equal(repconv_model_fold_summary(r.folded, &fs), REPCONV_OK);
+    if (fs.nodes_after > fs.nodes_before + 1) fail_msg("%s: %d nodes became %d", what, fs.nodes_before, fs.nodes_after);
+    repconv_model_destroy(r.folded);
+  }
+}
+
+/* --------------------------------------------------- PyTorch fixtures */
+
+/* The ONNX fixtures loaded folded still match PyTorch, and the exactly
+ * foldable ones fold to the manifest's conv count. Same tolerance as
+ * test_onnx (5e-6 relative to the output's magnitude): folding only moves
+ * float rounding. */
+static void test_fixtures_folded(void** state) {
+  (void)state;
+  const char* dir = getenv("REPCONV_FIXTURES");
+  if (!dir) dir = "tests/fixtures";
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", dir);
+  FILE* f = fopen(path, "r");
+  if (!f) {
+    skip();
+    return;
+  }
+  char line[512];
+  int count = 0;
+  while (fgets(line, sizeof(line), f)) {
+    char name[256];
+    int blocks;
+    if (line[0] == '#' || sscanf(line, "%255s %d", name, &blocks) != 2) continue;
+    char p[1100];
+    snprintf(p, sizeof(p), "%s/onnx/%s.in.npy", dir, name);
+    rc_npy x, y;
+    if (rc_npy_read_file(p, &x) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+    snprintf(p, sizeof(p), "%s/onnx/%s.out.npy", dir, name);
+    if (rc_npy_read_file(p, &y) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+    repconv_options_t* o;
+    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+    assert_int_equal(repconv_options_set_input_shape(o, NULL, x.ndim, x.dims), REPCONV_OK);
+    snprintf(p, sizeof(p), "%s/onnx/%s.onnx", dir, name);
+    repconv_model_t* m;
+    if (repconv_model_load(p, o, &m) != REPCONV_OK) fail_msg("%s: %s", name, repconv_last_error());
+    repconv_options_destroy(o);
+    size_t n;
+    float* got = run(m, x.data, &n);
+    double mag = 1, err = 0;
+    for (size_t i = 0; i < n; i++) mag = fmax(mag, fabs(y.data[i]));
+    for (size_t i = 0; i < n; i++) err = fmax(err, fabs((double)got[i] - y.data[i]));
+    repconv_fold_summary_t fs;
+    assert_int_equal(repconv_model_fold_summary(m, &fs), REPCONV_OK);
+    printf("  %-26s folded: convs %d -> %d (manifest %d), max rel err %.2e\n", name, fs.convs_before, fs.convs_after,
+           blocks, err / mag);
+    if (!(err / mag <= 5e-6)) fail_msg("%s folded: %.3g relative to PyTorch", name, err / mag);
+    if (blocks >= 0 && fs.convs_after != blocks) fail_msg("%s: %d convs after folding, expected %d", name, fs.convs_after, blocks);
+    free(got);
+    repconv_model_destroy(m);
+    rc_npy_free(&x);
+    rc_npy_free(&y);
+    count++;
+  }
+  fclose(f);
+  assert_true(count >= 20);
+}
+
+/* The built-in RepVGG-A0 folds to its 22 convs, within float rounding. */
+static void test_builtin_repvgg_a0(void** state) {
+  (void)state;
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  int64_t d[4] = {1, 3, 64, 64};
+  assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, d), REPCONV_OK);
+  repconv_model_t* folded;
+  assert_int_equal(repconv_model_load("repvgg-a0", o, &folded), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
+  repconv_model_t* plain;
+  assert_int_equal(repconv_model_load("repvgg-a0", o, &plain), REPCONV_OK);
+  repconv_options_destroy(o);
+  repconv_fold_summary_t fs;
+  assert_int_equal(repconv_model_fold_summary(folded, &fs), REPCONV_OK);
+  assert_int_equal(fs.convs_before, 44);
+  assert_int_equal(fs.convs_after, 22);
+  float* x = rnd(3 * 64 * 64, -1, 1);
+  size_t n1, n2;
+  float* y1 = run(plain, x, &n1);
+  float* y2 = run(folded, x, &n2);
+  double rel = max_rel(y2, y1, n1);
+  printf("  repvgg-a0 folded vs unfolded: max rel diff %.2e\n", rel);
+  assert_true(rel <= FOLD_RTOL);
+  free(x);
+  free(y1);
+  free(y2);
+  repconv_model_destroy(plain);
+  repconv_model_destroy(folded);
+}
+
+static int setup(void** state) {
+  (void)state;
+  rc_test_rng_seed(&g_rng, 4242);
+  (void)channels;
+  return 0;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_repvgg),
+      cmocka_unit_test(test_acnet),
+      cmocka_unit_test(test_dbb),
+      cmocka_unit_test(test_ecb),
+      cmocka_unit_test(test_expandnets),
+      cmocka_unit_test(test_dilated_branches),
+      cmocka_unit_test(test_concat_and_residual),
+      cmocka_unit_test(test_mobileone_depthwise),
+      cmocka_unit_test(test_doconv),
+      cmocka_unit_test(test_not_exact_patterns_stay_correct),
+      cmocka_unit_test(test_impulse_probe),
+      cmocka_unit_test(test_random_compositions),
+      cmocka_unit_test(test_fixtures_folded),
+      cmocka_unit_test(test_builtin_repvgg_a0),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}
