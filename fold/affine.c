@@ -161,32 +161,94 @@ rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double
     rc_affine_free(out);
     return oom("conv");
   }
+  /* Bias: b2 + Σ_t Σ_taps W2 · b_a[t] (the padded border holds b_a too,
+   * which the caller checked). */
   for (int32_t o = 0; o < co; o++) {
     const int32_t t0 = (o / og) * tg;
     double bias = b2 ? b2[o] : 0.0;
     for (int32_t tt = 0; tt < tg; tt++) {
-      const int32_t t = t0 + tt;
-      for (int32_t j = 0; j < k2h; j++) {
-        for (int32_t l = 0; l < k2w; l++) {
-          const double v = w2[(((size_t)o * tg + tt) * k2h + j) * k2w + l] * w2_scale;
-          if (v == 0.0) continue;
-          bias += v * a->b[t];
-          if (a->identity) {
-            W(out, o, t, j * step_h, l * step_w) += v;
-            continue;
+      for (int32_t k = 0; k < k2h * k2w; k++) bias += w2[((size_t)o * tg + tt) * k2h * k2w + k] * w2_scale * a->b[t0 + tt];
+    }
+    out->b[o] = bias;
+  }
+  if (a->identity) {
+    /* Composing with the identity places the (dilated) taps. */
+    for (int32_t o = 0; o < co; o++) {
+      const int32_t t0 = (o / og) * tg;
+      for (int32_t tt = 0; tt < tg; tt++) {
+        for (int32_t j = 0; j < k2h; j++) {
+          for (int32_t l = 0; l < k2w; l++) {
+            W(out, o, t0 + tt, j * step_h, l * step_w) += w2[(((size_t)o * tg + tt) * k2h + j) * k2w + l] * w2_scale;
           }
-          for (int32_t c = 0; c < a->cin; c++) {
-            for (int32_t m = 0; m < a->kh; m++) {
-              const double* src = &W(a, t, c, m, 0);
-              double* dst = &W(out, o, c, j * step_h + m, l * step_w);
-              for (int32_t n = 0; n < a->kw; n++) dst[n] += v * src[n];
+        }
+      }
+    }
+    return REPCONV_OK;
+  }
+  /* For each pair of taps (conv tap j,l; map tap m,n) the weights combine as
+   * a matrix product over the intermediate channels t:
+   *   out[o][c][j·step+m][l·step+n] += Σ_t W2[o][t][j][l] · a.w[t][c][m][n].
+   * a.w is first laid out [m][n][t][c] so each product streams rows. */
+  const size_t cin = (size_t)a->cin, plane = (size_t)ct * cin;
+  double* at = malloc((size_t)a->kh * a->kw * plane * sizeof(double));
+  double* acc = malloc((size_t)og * cin * sizeof(double));
+  double* m1 = malloc((size_t)og * tg * sizeof(double));
+  if (!at || !acc || !m1) {
+    free(at);
+    free(acc);
+    free(m1);
+    rc_affine_free(out);
+    return oom("conv");
+  }
+  for (int32_t t = 0; t < ct; t++) {
+    for (size_t c = 0; c < cin; c++) {
+      for (int32_t m = 0; m < a->kh; m++) {
+        for (int32_t n = 0; n < a->kw; n++) at[((size_t)m * a->kw + n) * plane + (size_t)t * cin + c] = W(a, t, c, m, n);
+      }
+    }
+  }
+  enum { TB = 64 }; /* rows of a.w per block: 64 × cin doubles stay in L2 */
+  for (int32_t g = 0; g < groups; g++) {
+    for (int32_t j = 0; j < k2h; j++) {
+      for (int32_t l = 0; l < k2w; l++) {
+        int any = 0;
+        for (int32_t o = 0; o < og; o++) {
+          for (int32_t tt = 0; tt < tg; tt++) {
+            double v = w2[(((size_t)(g * og + o) * tg + tt) * k2h + j) * k2w + l] * w2_scale;
+            m1[(size_t)o * tg + tt] = v;
+            any |= v != 0.0;
+          }
+        }
+        if (!any) continue;
+        for (int32_t m = 0; m < a->kh; m++) {
+          for (int32_t n = 0; n < a->kw; n++) {
+            const double* rows = at + ((size_t)m * a->kw + n) * plane + (size_t)g * tg * cin;
+            memset(acc, 0, (size_t)og * cin * sizeof(double));
+            for (int32_t tb = 0; tb < tg; tb += TB) {
+              const int32_t te = tb + TB < tg ? tb + TB : tg;
+              for (int32_t o = 0; o < og; o++) {
+                double* dst = acc + (size_t)o * cin;
+                for (int32_t tt = tb; tt < te; tt++) {
+                  const double v = m1[(size_t)o * tg + tt];
+                  if (v == 0.0) continue;
+                  const double* src = rows + (size_t)tt * cin;
+                  for (size_t c = 0; c < cin; c++) dst[c] += v * src[c];
+                }
+              }
+            }
+            for (int32_t o = 0; o < og; o++) {
+              for (size_t c = 0; c < cin; c++) {
+                W(out, g * og + o, (int32_t)c, j * step_h + m, l * step_w + n) += acc[(size_t)o * cin + c];
+              }
             }
           }
         }
       }
     }
-    out->b[o] = bias;
   }
+  free(at);
+  free(acc);
+  free(m1);
   return REPCONV_OK;
 }
 

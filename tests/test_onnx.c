@@ -149,12 +149,11 @@ static void* read_all(const char* path, size_t* size) {
   return b;
 }
 
-/* Truncation at every length and random byte corruption of a real export
- * (with a constant subgraph): an error or a valid model, never a crash. */
-static void test_truncated_and_corrupted(void** state) {
-  (void)state;
+/* Truncation at every length and random byte corruption of real exports
+ * (with constant subgraphs): an error or a valid model, never a crash. */
+static void truncated_and_corrupted(const char* name) {
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/ecbsr_x2.onnx", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
   size_t size;
   unsigned char* img = read_all(path, &size);
   repconv_model_t* m = NULL;
@@ -186,6 +185,14 @@ static void test_truncated_and_corrupted(void** state) {
   }
   free(mut);
   free(img);
+}
+
+static void test_truncated_and_corrupted(void** state) {
+  (void)state;
+  truncated_and_corrupted("ecbsr_x2");
+  /* Pad + ScatterND chains with their index arithmetic (official BN-and-pad). */
+  truncated_and_corrupted("dbb_block_k3_official");
+  repconv_model_t* m = NULL;
   /* Not protobuf at all. */
   m = NULL;
   assert_int_not_equal(repconv_model_load_memory("hello, world", 12, NULL, &m), REPCONV_OK);

@@ -1378,7 +1378,7 @@ static int print_fold_report(const cli_args* a, const repconv_model_t* model, co
     print_cell(w->flops, wf, 1);
     printf("  ");
     print_cell(w->params, wp, 1);
-    if (w->note[0]) printf("  %s", w->note);
+    if (w->note[0] && (i > 0 || cut > 0)) printf("  %s", w->note);
     printf("\n");
   }
   free(rows);

@@ -6,8 +6,9 @@
 # Checks the documented commands and, for hostile input (missing, truncated,
 # garbage or wrongly shaped files, bad options), that the program exits
 # non-zero by itself (not by a signal) with exactly one line on stderr that
-# starts with "repconv: ". The full RepVGG-A0 runs three times; every other
-# check reuses the files those runs produce.
+# starts with "repconv: ". The full-size (1x3x224x224) RepVGG-A0 runs folded
+# four times and unfolded once (fold --verify); repeated runs elsewhere use
+# --shape 1x3x64x64 (the ASan build runs this script too).
 set -u
 
 if [ $# -ne 2 ]; then
@@ -155,6 +156,12 @@ expect_grep "--help lists the built-in models" 'repvgg-a0' out
 expect_ok "-h" -h
 expect_ok "run --help" run --help
 expect_ok "--version" --version && expect_grep "--version" '^repconv 0\.1\.0' out
+if expect_ok "list" list; then
+  expect_grep "list names repvgg-a0" '^repvgg-a0$' out
+fi
+expect_fail "list with an argument" 2 list repvgg-a0
+checks=$((checks + 1))
+if "$BIN" --help | grep -Eiq 'no fold pass|fold requested'; then bad "--help still says there is no fold pass"; fi
 
 # ---------------------------------------------------------------- info
 if expect_ok "info repvgg-a0" info repvgg-a0; then
@@ -168,6 +175,18 @@ if expect_ok "info repvgg-a0" info repvgg-a0; then
   expect_grep "info: parameters" '^parameters: [0-9]' info.txt
   expect_grep "info: FLOPs" '^FLOPs: [0-9.]+ GFLOPs' info.txt
   expect_grep "info: node list has a 3x3 stride-2 conv" 'conv2d .* 3x3 +2x2 ' info.txt
+  checks=$((checks + 1))
+  if grep -q '^fold:' info.txt; then bad "info without --fold prints a fold summary"; fi
+fi
+# --fold: the folded graph (one 3x3 conv per block) and a one-line summary.
+if expect_ok "info --fold" info repvgg-a0 --fold; then
+  expect_grep "info --fold: 22 conv2d" '^ +conv2d +22$' out
+  expect_grep "info --fold: summary line" '^fold: nodes [0-9]+ → [0-9]+, convs 44 → 22, 22 regions \(22 exact, 0 cut\)' out
+  checks=$((checks + 1))
+  if grep -Eq '^ +batchnorm ' out; then bad "info --fold: batchnorm nodes left after folding"; fi
+fi
+if expect_ok "info --fold --max-kernel 1" info repvgg-a0 --fold --max-kernel 1; then
+  expect_grep "info --fold --max-kernel 1: the 3x3 convs stay" '^ +conv2d +44$' out
 fi
 
 # ---------------------------------------------------------------- gen-input
@@ -191,20 +210,152 @@ fi
 if expect_ok "run repvgg-a0" run repvgg-a0 --input x.npy --output y.npy; then
   expect_grep "run: output summary" '1x1000 +min .* max .* mean ' out
   expect_grep "run: time" '^time [0-9.]+ ms' out
+  expect_grep "run: fold status" '^time .*fold on: 44 → 22 convs\)$' out
   cat out
 fi
 checks=$((checks + 1))
 [ -s y.npy ] || bad "run: y.npy not written"
 
-expect_ok "save repvgg-a0" save repvgg-a0 -o a0.rcm
+expect_ok "save repvgg-a0" save repvgg-a0 -o a0.rcm && expect_grep "save: fold status" 'fold on: 44 → 22 convs' out
 expect_ok "save --no-fold" save repvgg-a0 --no-fold -o a0-train.rcm
 if expect_ok "info of the saved train-time model" info a0-train.rcm; then
   expect_grep "info a0-train.rcm: 44 conv2d" '^ +conv2d +44$' out
 fi
 
-expect_ok "run a0.rcm" run a0.rcm --input x.npy --output y_rcm.npy && expect_same "built-in vs .rcm output" y.npy y_rcm.npy
 expect_ok "run a0.rcm --threads 2" run a0.rcm -i x.npy -o y_t2.npy --threads 2 &&
   expect_same "1 vs 2 threads output" y.npy y_t2.npy
+
+# ---------------------------------------------------------------- fold
+# json_int KEY FILE: the integer value of a top-level "KEY": N in the report.
+json_int() {
+  sed -n "s/^  \"$1\": \([0-9-]*\),*\$/\1/p" "$2" | head -n 1
+}
+
+if expect_ok "fold repvgg-a0 --verify --json" fold repvgg-a0 -o a0f.rcm --verify --json a0f.json; then
+  cp out fold.txt
+  cat fold.txt
+  # The table: 22 regions (one per block), each folded exactly into one 3x3 conv.
+  expect_grep "fold: report header" '^fold report: repvgg-a0 .*22 regions, 22 exact, 0 cut' fold.txt
+  expect_grep "fold: table header" '^ +# +output +nodes +kernel +fold +FLOPs +params' fold.txt
+  expect_grep "fold: a stride-2 block" '^ +0 +stage0\.0\.[^ ]+ +5 → 1 +3x3 s2 +exact ' fold.txt
+  expect_grep "fold: an identity block" ' 7 → 1 +3x3 +exact ' fold.txt
+  checks=$((checks + 1))
+  rows=$(grep -Ec '^ +[0-9]+ +[^ ]+ +[0-9]+ → [0-9]+ +3x3( s2)? +exact ' fold.txt)
+  [ "$rows" -eq 22 ] || bad "fold: $rows exact 3x3 rows in the table, expected 22"
+  expect_grep "fold: totals convs 44 → 22" '^ +convs +44 → 22$' fold.txt
+  expect_grep "fold: totals nodes" '^ +nodes +[0-9]+ → [0-9]+$' fold.txt
+  expect_grep "fold: totals FLOPs" '^ +FLOPs +.* → ' fold.txt
+  expect_grep "fold: totals params" '^ +params +.* → ' fold.txt
+  # --verify: the max relative difference is printed and at float rounding.
+  expect_grep "fold --verify: per-output line" '^ +output +1x1000 +[0-9.e+-]+ +[0-9.e+-]+ +[0-9.e+-]+$' fold.txt
+  expect_grep "fold --verify: verdict" '^verify: max abs [0-9.e+-]+, max rel [0-9.e+-]+ <= 1e-04: ok' fold.txt
+  checks=$((checks + 1))
+  rel=$(sed -n 's/^verify: max abs [^,]*, max rel \([0-9.e+-]*\) .*/\1/p' fold.txt)
+  if [ -z "$rel" ] || ! awk -v r="$rel" 'BEGIN { exit !(r + 0 < 1e-5) }'; then
+    bad "fold --verify: max rel '$rel' is not below 1e-5"
+  fi
+  expect_grep "fold: wrote the model" '^wrote a0f\.rcm ' fold.txt
+fi
+if [ -s a0f.json ]; then
+  for key in model nodes_before nodes_after convs_before convs_after flops_before flops_after params_before \
+    params_after regions verify; do
+    expect_grep "fold --json: top-level key $key" "^  \"$key\": " a0f.json
+  done
+  for key in output nodes_before nodes_after kernel stride dilation groups exact note flops_before flops_after \
+    params_before params_after; do
+    expect_grep "fold --json: region key $key" "^    \\{.*\"$key\": " a0f.json
+  done
+  expect_grep "fold --json: verify figures" '"verify": \{"max_abs": [0-9.e+-]+, "max_rel": [0-9.e+-]+' a0f.json
+  expect_grep "fold --json: a region" '"kernel": \[3, 3\], "stride": \[2, 2\], "dilation": \[1, 1\], "groups": 1, "exact": true' a0f.json
+  checks=$((checks + 1))
+  [ "$(json_int convs_before a0f.json)" = 44 ] || bad "fold --json: convs_before is not 44"
+  checks=$((checks + 1))
+  [ "$(json_int convs_after a0f.json)" = 22 ] || bad "fold --json: convs_after is not 22"
+  checks=$((checks + 1))
+  [ "$(grep -c '^    {"output": ' a0f.json)" -eq 22 ] || bad "fold --json: not 22 regions"
+  if command -v python3 >/dev/null 2>&1; then
+    checks=$((checks + 1))
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["convs_after"] == 22 and len(d["regions"]) == 22 and d["verify"]["max_rel"] < 1e-5' a0f.json ||
+      bad "fold --json: a0f.json is not valid JSON or has the wrong figures"
+  fi
+else
+  bad "fold --json: a0f.json not written"
+fi
+# The folded file: the same bytes as save writes, and the same output bits as
+# running repvgg-a0 folded directly.
+if [ -s a0f.rcm ]; then
+  expect_same "fold -o and save write the same .rcm" a0.rcm a0f.rcm
+  expect_ok "run the folded .rcm" run a0f.rcm --input x.npy --output y_fold.npy &&
+    expect_same "folded .rcm vs built-in folded output" y.npy y_fold.npy
+  if expect_ok "info of the folded .rcm" info a0f.rcm; then
+    expect_grep "info a0f.rcm: 22 conv2d" '^ +conv2d +22$' out
+  fi
+fi
+
+# Small input from here on.
+S=1x3x64x64
+expect_ok "gen-input --shape $S" gen-input repvgg-a0 --shape $S -o xs.npy --seed 3
+if expect_ok "run --no-fold" run repvgg-a0 --shape $S --no-fold --input xs.npy --output ys_train.npy; then
+  expect_grep "run --no-fold: fold status" '^time .*fold off\)$' out
+fi
+if expect_ok "run --max-kernel 1" run repvgg-a0 --shape $S --max-kernel 1 --input xs.npy --output ys_k1.npy; then
+  expect_grep "run --max-kernel 1: fold status" '^time .*fold on: 44 → 44 convs\)$' out
+fi
+expect_ok "save --max-kernel 1" save repvgg-a0 --max-kernel=1 -o k1s.rcm && expect_grep "save --max-kernel 1" 'fold on: 44 → 44 convs' out
+
+# --max-kernel 1: the 3x3 convs cannot take the 1x1 and identity branches,
+# so more convs remain; the output is still the unfolded one.
+if expect_ok "fold --max-kernel 1" fold repvgg-a0 --max-kernel 1 --shape $S -o k1.rcm --json k1.json --verify; then
+  expect_grep "fold --max-kernel 1: header" '^fold report: repvgg-a0 .*max kernel 1:' out
+  expect_grep "fold --max-kernel 1: verify ok" '^verify: .* <= 1e-04: ok' out
+  checks=$((checks + 1))
+  after=$(json_int convs_after k1.json)
+  if [ -z "$after" ] || [ "$after" -le 22 ]; then bad "fold --max-kernel 1: convs_after '$after', expected more than 22"; fi
+  checks=$((checks + 1))
+  if grep -Eq '"kernel": \[3, 3\]' k1.json; then bad "fold --max-kernel 1: a region folded to 3x3"; fi
+fi
+# --max-kernel 3 is enough for RepVGG: the same as the default.
+if expect_ok "fold --max-kernel 3" fold repvgg-a0 --max-kernel 3 --shape $S -o k3.rcm --json k3.json; then
+  checks=$((checks + 1))
+  [ "$(json_int convs_after k3.json)" = 22 ] || bad "fold --max-kernel 3: convs_after is not 22"
+fi
+
+# Names from a file reach the table and the JSON: a name with a quote, a
+# backslash and a tab (a same-length byte edit of the unfolded .rcm).
+if [ -s a0-train.rcm ] && command -v python3 >/dev/null 2>&1; then
+  LC_ALL=C sed 's/stage1\.1\.add_identity/stage1"1\\add\tidentity/g' a0-train.rcm >weird.rcm
+  if expect_ok "fold a model with odd names" fold weird.rcm --shape $S -o weird-f.rcm --json weird.json; then
+    expect_grep "fold: control characters shown as ?" 'stage1"1\\add\?identity' out
+    checks=$((checks + 1))
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert "stage1\"1\\add\tidentity" in [r["output"] for r in d["regions"]]' weird.json ||
+      bad "fold --json: a name with a quote, a backslash and a tab is not escaped right"
+  fi
+fi
+
+# Usage errors and failures of fold.
+for k in 0 -1 abc 4097 1.5 "" " 3"; do
+  expect_fail "fold --max-kernel '$k'" 2 fold repvgg-a0 -o z.rcm --max-kernel "$k"
+done
+expect_fail "run --max-kernel 0" 2 run repvgg-a0 --input xs.npy --max-kernel 0
+expect_fail "info --max-kernel abc" 2 info repvgg-a0 --max-kernel abc
+expect_fail "save --max-kernel -1" 2 save repvgg-a0 -o z.rcm --max-kernel -1
+expect_fail "fold without -o" 2 fold repvgg-a0 --verify
+expect_fail "fold without a model" 2 fold -o z.rcm
+expect_fail "fold -o twice" 2 fold repvgg-a0 -o z.rcm -o z2.rcm
+expect_fail "fold --json without a value" 2 fold repvgg-a0 -o z.rcm --json
+expect_fail "fold --json ''" 2 fold repvgg-a0 -o z.rcm --json ""
+expect_fail "fold --verify with a value" 2 fold repvgg-a0 -o z.rcm --verify=1
+expect_fail "fold --no-fold" 2 fold repvgg-a0 -o z.rcm --no-fold
+expect_fail "fold --input" 2 fold repvgg-a0 -o z.rcm --input xs.npy
+expect_fail "run --verify" 2 run repvgg-a0 --input xs.npy --verify
+expect_fail "fold a missing file" 1 fold "$DIR/does-not-exist.rcm" -o z.rcm
+expect_fail "fold an unknown model" 1 fold no-such-model -o z.rcm
+echo "this is not a model either" >notamodel.rcm
+expect_fail "fold a text file" 1 fold notamodel.rcm -o z.rcm --verify --json z.json
+expect_fail "fold into a missing directory" 1 fold repvgg-a0 --shape $S -o "$DIR/no/such/dir/z.rcm"
+expect_fail "fold --json into a missing directory" 1 fold repvgg-a0 --shape $S -o z.rcm --json "$DIR/no/such/dir/r.json"
+checks=$((checks + 1))
+[ ! -e z.rcm ] && [ ! -e z.json ] || bad "a failed fold wrote z.rcm or z.json"
 
 # ---------------------------------------------------------------- usage errors
 expect_fail "no command" 2
