@@ -1,12 +1,13 @@
 /* Built-in models in train-time form: each loads, has the nodes its paper's
  * block layout gives (counted by op, kernel and groups), has the documented
  * input/output shapes, runs at a small size given through the input-shape
- * option (the graphs fix no spatial size), gives finite and varied outputs,
- * and gives the same bits on two loads. The padded intermediates of DBB
- * (BN-and-pad) and ECB (pad with the 1×1's bias) are checked independently:
- * the producer of each pad, rebuilt alone and run by the reference kernels
- * on a zero input, must give a tensor whose every pixel of a channel,
- * pad ring included, holds the same bits.
+ * option (the graphs fix no spatial size), gives finite and varied outputs
+ * and the same bits on two runs, and two loads build the same graph bit for
+ * bit. The padded intermediates of DBB (BN-and-pad) and ECB (pad with the
+ * 1×1's bias) are checked independently: the producer of each pad, rebuilt
+ * alone and run by the reference kernels on a zero input, must give a
+ * tensor whose every pixel of a channel, pad ring included, holds the same
+ * bits.
  *
  * Models load with folding off: the counts are of the train-time graph. */
 #include <math.h>
@@ -128,16 +129,50 @@ static repconv_model_t* load_default(const char* name, const int64_t in[4], int 
   return m;
 }
 
-/* Loads `name` at in[4] twice, runs both on the same input (x, or uniform in
- * [-1, 1) when x is NULL), checks the output shape, finiteness, spread and
- * that the two loads give the same bits. Returns the output (malloc'd) and
- * the first model (for more checks; the caller destroys it). */
+/* Two loads build the same graph bit for bit: the same nodes (op, name,
+ * inputs) and the same constants (name, shape, data). The input shape may
+ * differ: constants never depend on it. Together with two runs of one model
+ * giving the same bits (run_small), two loads give the same output; the
+ * constants are compared directly because that is exact where comparing
+ * outputs could miss a difference, and it spares a third load of models with
+ * tens of millions of weights (the test stays fast under ASan). */
+static void expect_same_build(const repconv_model_t* a, const repconv_model_t* b, const char* name) {
+  const rc_graph* ga = &a->g;
+  const rc_graph* gb = &b->g;
+  assert_int_equal(ga->n_tensors, gb->n_tensors);
+  assert_int_equal(ga->n_nodes, gb->n_nodes);
+  for (int32_t i = 0; i < ga->n_nodes; i++) {
+    const rc_node* na = &ga->nodes[i];
+    const rc_node* nb = &gb->nodes[i];
+    if (na->op != nb->op || strcmp(na->name, nb->name) != 0 || na->n_inputs != nb->n_inputs ||
+        memcmp(na->inputs, nb->inputs, (size_t)na->n_inputs * sizeof(int32_t)) != 0) {
+      fail_msg("%s: node %d differs between two loads ('%s' / '%s')", name, i, na->name, nb->name);
+    }
+  }
+  int consts = 0;
+  for (int32_t i = 0; i < ga->n_tensors; i++) {
+    const rc_tensor* ta = &ga->tensors[i];
+    const rc_tensor* tb = &gb->tensors[i];
+    assert_int_equal(ta->kind, tb->kind);
+    if (ta->kind != RC_TENSOR_CONST) continue;
+    consts++;
+    if (strcmp(ta->name, tb->name) != 0 || !rc_shape_equal(&ta->shape, &tb->shape) ||
+        memcmp(ta->data, tb->data, (size_t)rc_shape_numel(&ta->shape) * sizeof(float)) != 0) {
+      fail_msg("%s: constant '%s' differs between two loads", name, ta->name);
+    }
+  }
+  assert_true(consts > 0);
+}
+
+/* Loads `name` at in[4], runs it twice (two sessions) on the same input (x,
+ * or uniform in [-1, 1) when x is NULL), checks the output shape,
+ * finiteness, spread and that both runs give the same bits. Returns the
+ * output (malloc'd) and the model (the caller destroys it). */
 static float* run_small(const char* name, const int64_t in[4], int out_ndim, const int64_t* out_dims,
-                        const float* x_given, size_t* n_out, repconv_model_t** keep) {
-  repconv_model_t* m1 = load(name, 4, in);
-  repconv_model_t* m2 = load(name, 4, in);
+                        const float* x_given, size_t* n_out, repconv_model_t** model) {
+  repconv_model_t* m = load(name, 4, in);
   repconv_tensor_info_t oi;
-  assert_int_equal(repconv_model_output(m1, 0, &oi), REPCONV_OK);
+  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
   expect_dims(&oi, out_ndim, out_dims);
   size_t nx = (size_t)(in[0] * in[1] * in[2] * in[3]);
   float* x = malloc(nx * sizeof(float));
@@ -150,8 +185,8 @@ static float* run_small(const char* name, const int64_t in[4], int out_ndim, con
     rc_test_fill_uniform(&r, x, nx, -1.0f, 1.0f);
   }
   size_t n1, n2;
-  float* y1 = run(m1, x, &n1);
-  float* y2 = run(m2, x, &n2);
+  float* y1 = run(m, x, &n1);
+  float* y2 = run(m, x, &n2);
   assert_int_equal(n1, n2);
   float mn = INFINITY, mx = -INFINITY;
   for (size_t i = 0; i < n1; i++) {
@@ -160,12 +195,10 @@ static float* run_small(const char* name, const int64_t in[4], int out_ndim, con
     mx = fmaxf(mx, y1[i]);
   }
   if (!(mx > mn)) fail_msg("%s: every output is %g", name, (double)mn);
-  if (memcmp(y1, y2, n1 * sizeof(float)) != 0) fail_msg("%s: two loads give different outputs", name);
+  if (memcmp(y1, y2, n1 * sizeof(float)) != 0) fail_msg("%s: two runs give different outputs", name);
   free(y2);
   free(x);
-  repconv_model_destroy(m2);
-  if (keep) *keep = m1;
-  else repconv_model_destroy(m1);
+  *model = m;
   *n_out = n1;
   return y1;
 }
@@ -201,11 +234,14 @@ static void test_repvgg_b0(void** state) {
   COUNT(m, "repvgg-b0", 217, {"conv2d", 3, 0, 28}, {"conv2d", 1, 0, 28}, {"conv2d", 0, 1, 0},
         {"batchnorm", 0, -1, 28 * 2 + 23}, {"add", 0, -1, 28 + 23}, {"relu", 0, -1, 28}, {"gemm", 0, -1, 1},
         {"global_avgpool", 0, -1, 1}, {"flatten", 0, -1, 1});
-  repconv_model_destroy(m);
   size_t n;
-  float* y = run_small("repvgg-b0", k_class_small, 2, k_logits, NULL, &n, NULL);
+  repconv_model_t* small;
+  float* y = run_small("repvgg-b0", k_class_small, 2, k_logits, NULL, &n, &small);
   expect_sane_logits("repvgg-b0", y, n);
+  expect_same_build(m, small, "repvgg-b0");
   free(y);
+  repconv_model_destroy(small);
+  repconv_model_destroy(m);
 }
 
 static void test_dbb_resnet18(void** state) {
@@ -220,12 +256,14 @@ static void test_dbb_resnet18(void** state) {
         {"conv2d", 1, 0, 17 * 3 + 3}, {"conv2d", 0, -1, 17 * 5 + 3}, {"batchnorm", 0, -1, 17 * 6 + 3},
         {"pad", 0, -1, 17 * 2}, {"avgpool", 0, -1, 17}, {"add", 0, -1, 17 * 3 + 8}, {"relu", 0, -1, 17},
         {"maxpool", 0, -1, 1}, {"gemm", 0, -1, 1});
-  repconv_model_destroy(m);
   size_t n;
-  float* y = run_small("dbb-resnet18", k_class_small, 2, k_logits, NULL, &n, &m);
+  repconv_model_t* small;
+  float* y = run_small("dbb-resnet18", k_class_small, 2, k_logits, NULL, &n, &small);
   expect_sane_logits("dbb-resnet18", y, n);
+  expect_same_build(m, small, "dbb-resnet18");
   free(y);
-  check_pads(m, "dbb-resnet18", RC_OP_BATCHNORM, 34);
+  check_pads(small, "dbb-resnet18", RC_OP_BATCHNORM, 34);
+  repconv_model_destroy(small);
   repconv_model_destroy(m);
 }
 
@@ -242,7 +280,6 @@ static void test_ecbsr(void** state) {
   COUNT(m, "ecbsr-m4c16-x2", 6 * 17 + 5 + 2, {"conv2d", 3, 0, 6 * 2}, {"conv2d", 3, 1, 6 * 3},
         {"conv2d", 1, 0, 6 * 4}, {"pad", 0, -1, 6 * 4}, {"add", 0, -1, 6 * 4 + 1}, {"prelu", 0, -1, 5},
         {"depth_to_space", 0, -1, 1});
-  repconv_model_destroy(m);
 
   enum { H = 19, W = 23 };
   const int64_t in[4] = {1, 1, H, W}, out[4] = {1, 1, 2 * H, 2 * W};
@@ -257,8 +294,10 @@ static void test_ecbsr(void** state) {
     }
   }
   size_t n;
-  float* y = run_small("ecbsr-m4c16-x2", in, 4, out, x, &n, &m);
+  repconv_model_t* small;
+  float* y = run_small("ecbsr-m4c16-x2", in, 4, out, x, &n, &small);
   assert_int_equal(n, (size_t)(4 * H * W));
+  expect_same_build(m, small, "ecbsr-m4c16-x2");
   double max_dev = 0.0;
   for (int i = 0; i < 2 * H; i++) {
     for (int j = 0; j < 2 * W; j++) {
@@ -269,7 +308,8 @@ static void test_ecbsr(void** state) {
   /* Nonzero (the network does something) and bounded (outputs near 0..255). */
   if (!(max_dev > 0.5 && max_dev < 64.0)) fail_msg("ecbsr: max |y − upsampled x| = %g", max_dev);
   free(y);
-  check_pads(m, "ecbsr-m4c16-x2", RC_OP_CONV2D, 24);
+  check_pads(small, "ecbsr-m4c16-x2", RC_OP_CONV2D, 24);
+  repconv_model_destroy(small);
   repconv_model_destroy(m);
 }
 
