@@ -6,15 +6,19 @@
 #include <string.h>
 
 #include "affine.h"
+#include "matmap.h"
 
-typedef enum st_kind { ST_NONE = 0, ST_OPAQUE, ST_MAP } st_kind;
+/* ST_MAP: a spatial affine map (affine.h); ST_MAT: a dense matrix map of a
+ * whole small tensor (matmap.h), once a reshape has left the spatial form. */
+typedef enum st_kind { ST_NONE = 0, ST_OPAQUE, ST_MAP, ST_MAT } st_kind;
 
 /* What is known of one tensor of the input graph. */
 typedef struct tstate {
   st_kind kind;
   int32_t id;        /* ST_OPAQUE: tensor in the output graph */
-  int32_t src;       /* ST_MAP: the opaque input-graph tensor the map reads */
+  int32_t src;       /* ST_MAP/ST_MAT: the opaque input-graph tensor the map reads */
   rc_affine map;
+  rc_matmap mat;
   int32_t* nodes;    /* input-graph nodes folded into the map */
   int32_t n_nodes;
   int64_t flops, params;
@@ -58,6 +62,7 @@ static rc_status const_of(ctx* c, int32_t t, int32_t* id) {
 
 static void free_state(tstate* s) {
   rc_affine_free(&s->map);
+  rc_matmap_free(&s->mat);
   free(s->nodes);
   s->nodes = NULL;
   s->n_nodes = 0;
@@ -68,7 +73,9 @@ static void free_state(tstate* s) {
 static rc_status add_region(ctx* c, const tstate* s, const char* output, int32_t nodes_after,
                             const rc_affine_conv_desc* d, int64_t flops_after, int64_t params_after) {
   rc_fold_report* r = c->rep;
-  if (!r) return REPCONV_OK;
+  /* Only regions that folded something or were cut are worth a line; a
+   * node re-emitted as it was (a lone conv, a flatten+FC head) is not. */
+  if (!r || (s->exact && nodes_after >= s->n_nodes)) return REPCONV_OK;
   if (r->n_regions == r->cap_regions) {
     int32_t cap = r->cap_regions ? r->cap_regions * 2 : 32;
     rc_fold_region* n = realloc(r->regions, (size_t)cap * sizeof(*n));
@@ -249,8 +256,11 @@ static rc_status materialize(ctx* c, int32_t t) {
   return REPCONV_OK;
 }
 
+static rc_status materialize_mat(ctx* c, int32_t t);
+
 static rc_status get_opaque(ctx* c, int32_t t, int32_t* id) {
   if (c->st[t].kind == ST_MAP) RC_CHECK(materialize(c, t));
+  if (c->st[t].kind == ST_MAT) RC_CHECK(materialize_mat(c, t));
   if (c->st[t].kind != ST_OPAQUE) {
     return rc_error(REPCONV_ERROR_INTERNAL, "fold: tensor '%s' is read before it is computed", c->in->tensors[t].name);
   }
@@ -544,7 +554,7 @@ done:
 /* --------------------------------------------------------------- pass */
 
 static rc_status keep_node(ctx* c, const rc_node* n) {
-  int32_t small[8];
+  int32_t small[8] = {0};
   int32_t* ins = n->n_inputs <= 8 ? small : malloc((size_t)n->n_inputs * sizeof(int32_t));
   if (!ins) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
   rc_status s = REPCONV_OK;
@@ -596,8 +606,283 @@ static rc_status take_map(ctx* c, int32_t ni, in_map* m, int n_m, rc_affine* map
   return REPCONV_OK;
 }
 
+/* -------------------------------------------------------- matrix maps */
+
+/* A reshape of an out-of-place tensor into `shape` under the name `name`
+ * (or the tensor itself when the shapes agree). */
+static rc_status reshape_to(ctx* c, const char* node, int32_t x, const rc_shape* to, const char* name, int32_t* out) {
+  if (rc_shape_equal(&c->out->tensors[x].shape, to)) {
+    *out = x;
+    return REPCONV_OK;
+  }
+  rc_attrs at = rc_attrs_default();
+  at.reshape_ndim = to->ndim;
+  for (int i = 0; i < to->ndim; i++) at.reshape[i] = to->d[i];
+  RC_CHECK(rc_graph_add_node(c->out, RC_OP_RESHAPE, node, &x, 1, &at, name, out));
+  c->out->tensors[*out].shape = *to;
+  return REPCONV_OK;
+}
+
+/* Emits a matrix map: a reshape when it is a copy, else the source
+ * flattened, one FC (a grouped 1x1 conv when the matrix is block-diagonal,
+ * as RepMLP deploys its FC), and a reshape back. */
+static rc_status materialize_mat(ctx* c, int32_t t) {
+  tstate* s = &c->st[t];
+  const rc_tensor* tt = &c->in->tensors[t];
+  const rc_matmap* a = &s->mat;
+  int32_t src = c->st[s->src].id, out_id = -1, mid = -1, y = -1;
+  const int64_t n = tt->shape.d[0];
+  const char* node = s->n_nodes ? c->in->nodes[s->nodes[s->n_nodes - 1]].name : tt->name;
+  char nm[RC_MAX_NAME + 40], nm2[RC_MAX_NAME + 40];
+  c->out->tensors[src].shape = c->in->tensors[s->src].shape;
+  rc_status st = REPCONV_OK;
+  int32_t emitted = 0;
+  int64_t flops = 0, params = 0;
+  if (rc_matmap_is_identity(a)) {
+    st = reshape_to(c, node, src, &tt->shape, tt->name, &out_id);
+    emitted = out_id != src;
+  } else {
+    const int32_t g = rc_matmap_groups(a);
+    const int64_t cg = a->cols / g;
+    float* w = malloc((size_t)(a->rows * cg) * sizeof(float));
+    float* b = malloc((size_t)a->rows * sizeof(float));
+    if (!w || !b) st = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
+    int any_bias = 0;
+    for (int64_t r = 0; st == REPCONV_OK && r < a->rows; r++) {
+      const int64_t q0 = (r / (a->rows / g)) * cg;
+      for (int64_t q = 0; q < cg; q++) w[r * cg + q] = (float)a->m[r * a->cols + q0 + q];
+      b[r] = (float)a->b[r];
+      any_bias |= b[r] != 0.0f;
+    }
+    rc_shape in_s = {2, {n, a->cols}}, out_s = {2, {n, a->rows}};
+    if (g > 1) {
+      in_s = (rc_shape){4, {n, a->cols, 1, 1}};
+      out_s = (rc_shape){4, {n, a->rows, 1, 1}};
+    }
+    if (st == REPCONV_OK) st = reshape_to(c, node, src, &in_s, unique(c, tt->name, ".fc_in", nm, sizeof(nm)), &mid);
+    emitted += st == REPCONV_OK && mid != src;
+    int32_t ins[3] = {mid, -1, -1};
+    rc_shape ws = {g > 1 ? 4 : 2, {a->rows, cg, 1, 1}}, bs = {1, {a->rows}};
+    if (st == REPCONV_OK) st = rc_graph_add_const(c->out, unique(c, tt->name, ".folded_weight", nm, sizeof(nm)), &ws, w, &ins[1]);
+    if (st == REPCONV_OK && any_bias) st = rc_graph_add_const(c->out, unique(c, tt->name, ".folded_bias", nm, sizeof(nm)), &bs, b, &ins[2]);
+    const int direct = rc_shape_equal(&out_s, &tt->shape);
+    const char* yname = direct ? tt->name : unique(c, tt->name, ".fc_out", nm2, sizeof(nm2));
+    rc_attrs at = rc_attrs_default();
+    if (g > 1) {
+      at.kernel[0] = at.kernel[1] = 1;
+      at.groups = g;
+    }
+    if (st == REPCONV_OK) st = rc_graph_add_node(c->out, g > 1 ? RC_OP_CONV2D : RC_OP_GEMM, node, ins, any_bias ? 3 : 2, &at, yname, &y);
+    if (st == REPCONV_OK) {
+      c->out->tensors[y].shape = out_s;
+      emitted++;
+      flops = 2 * n * a->rows * cg;
+      params = a->rows * cg + (any_bias ? a->rows : 0);
+    }
+    if (st == REPCONV_OK) {
+      st = reshape_to(c, node, y, &tt->shape, tt->name, &out_id);
+      emitted += out_id != y;
+    }
+    free(w);
+    free(b);
+  }
+  if (st == REPCONV_OK) st = add_region(c, s, tt->name, emitted, NULL, flops, params);
+  if (st != REPCONV_OK) return st;
+  free_state(s);
+  s->kind = ST_OPAQUE;
+  s->id = out_id;
+  return REPCONV_OK;
+}
+
+static int64_t per_item(const rc_shape* s) { return s->d[0] ? rc_shape_numel(s) / s->d[0] : 0; }
+
+/* The matrix map of input t (its own, a spatial map expanded, or the
+ * identity of the computed tensor); 0 when t is too large for one. */
+typedef struct in_mat {
+  int32_t src;
+  const rc_matmap* mat;
+  rc_matmap own;
+  tstate* from;
+} in_mat;
+
+/* A spatial map is expanded into a matrix only where it joins one (RepMLP's
+ * conv branches added to its FC): expanding a conv on its own would turn it
+ * into a much larger FC. */
+static int input_mat(ctx* c, int32_t t, int use_maps, int expand_maps, in_mat* m, rc_status* err) {
+  memset(m, 0, sizeof(*m));
+  *err = REPCONV_OK;
+  tstate* s = &c->st[t];
+  const rc_shape* sh = shape(c, t);
+  if (per_item(sh) > RC_MATMAP_MAX_SIDE) return 0;
+  if (use_maps && c->consumers[t] == 1 && s->kind == ST_MAT) {
+    m->src = s->src;
+    m->mat = &s->mat;
+    m->from = s;
+    return 1;
+  }
+  if (expand_maps && use_maps && c->consumers[t] == 1 && s->kind == ST_MAP) {
+    if (s->map.cin * s->map.in_h * s->map.in_w > RC_MATMAP_MAX_SIDE) return 0;
+    *err = rc_matmap_from_affine(&s->map, &m->own);
+    if (*err != REPCONV_OK) return 0;
+    m->src = s->src;
+    m->mat = &m->own;
+    m->from = s;
+    return 1;
+  }
+  int32_t id;
+  *err = get_opaque(c, t, &id);
+  if (*err == REPCONV_OK) *err = rc_matmap_identity(&m->own, per_item(sh));
+  if (*err != REPCONV_OK) return 0;
+  m->src = t;
+  m->mat = &m->own;
+  return 1;
+}
+
+/* Bookkeeping of a new map state from the states it absorbs. */
+static rc_status record(ctx* c, int32_t ni, tstate** from, int n_from, int32_t src) {
+  const rc_node* n = &c->in->nodes[ni];
+  tstate* s = &c->st[n->output];
+  int32_t total = 1;
+  for (int k = 0; k < n_from; k++) total += from[k] ? from[k]->n_nodes : 0;
+  s->nodes = malloc((size_t)total * sizeof(int32_t));
+  if (!s->nodes) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
+  s->src = src;
+  s->exact = 1;
+  s->flops = rc_node_flops(c->in, n);
+  s->params = rc_node_params(c->in, n);
+  s->note[0] = '\0';
+  for (int k = 0; k < n_from; k++) {
+    tstate* f = from[k];
+    if (!f) continue;
+    memcpy(s->nodes + s->n_nodes, f->nodes, (size_t)f->n_nodes * sizeof(int32_t));
+    s->n_nodes += f->n_nodes;
+    s->flops += f->flops;
+    s->params += f->params;
+    s->exact &= f->exact;
+    if (!s->note[0] && f->note[0]) snprintf(s->note, sizeof(s->note), "%s", f->note);
+    free_state(f);
+    f->kind = ST_NONE;
+  }
+  s->nodes[s->n_nodes++] = ni;
+  return REPCONV_OK;
+}
+
+/* Linear ops once a reshape has left the spatial form (flatten/reshape, FC,
+ * and conv/BN/add/per-channel arithmetic on such a tensor). TRY_OK: the
+ * output state is set. */
+static try_result try_mat(ctx* c, int32_t ni, rc_status* err) {
+  const rc_node* n = &c->in->nodes[ni];
+  const rc_graph* g = c->in;
+  *err = REPCONV_OK;
+  int mat_in = 0;
+  for (int32_t k = 0; k < n->n_inputs; k++) mat_in |= n->inputs[k] >= 0 && c->st[n->inputs[k]].kind == ST_MAT;
+  const int entry = n->op == RC_OP_FLATTEN || n->op == RC_OP_RESHAPE || n->op == RC_OP_GEMM;
+  if (!entry && !mat_in) return TRY_NOT_LINEAR;
+  const rc_shape* ys = shape(c, n->output);
+  if (per_item(ys) > RC_MATMAP_MAX_SIDE) return TRY_NOT_LINEAR;
+  in_mat m[2];
+  memset(m, 0, sizeof(m));
+  int n_m = 0;
+  rc_matmap out;
+  memset(&out, 0, sizeof(out));
+  try_result r = TRY_NOT_LINEAR;
+  double* vec = NULL;
+  const rc_shape* xs = shape(c, n->inputs[0]);
+  const int64_t C = ys->ndim >= 2 ? ys->d[1] : 1;
+  switch (n->op) {
+    case RC_OP_FLATTEN:
+    case RC_OP_RESHAPE:
+    case RC_OP_IDENTITY:
+      if (ys->d[0] != xs->d[0]) break; /* the batch dim must stay first */
+      if (!input_mat(c, n->inputs[0], 1, 0, &m[n_m++], err)) break;
+      *err = rc_matmap_add(m[0].mat, m[0].mat, 0.0, &out);
+      r = *err == REPCONV_OK ? TRY_OK : TRY_NOT_LINEAR;
+      break;
+    case RC_OP_GEMM: {
+      if (!input_mat(c, n->inputs[0], 1, 0, &m[n_m++], err)) break;
+      const float* bias = n->n_inputs > 2 && n->inputs[2] >= 0 ? g->tensors[n->inputs[2]].data : NULL;
+      *err = rc_matmap_gemm(m[0].mat, g->tensors[n->inputs[1]].data, ys->d[1], bias, n->a.alpha, n->a.beta, &out);
+      r = *err == REPCONV_OK ? TRY_OK : TRY_NOT_LINEAR;
+      break;
+    }
+    case RC_OP_CONV2D: {
+      /* Only the FC form (1x1 on a [N, F, 1, 1] tensor): a spatial conv
+       * continues as a spatial map. */
+      if (xs->d[2] != 1 || xs->d[3] != 1) break;
+      if (!input_mat(c, n->inputs[0], 1, 0, &m[n_m++], err)) break;
+      const float* bias = n->n_inputs > 2 && n->inputs[2] >= 0 ? g->tensors[n->inputs[2]].data : NULL;
+      *err = rc_matmap_conv(m[0].mat, xs->d[1], xs->d[2], xs->d[3], ys->d[1], g->tensors[n->inputs[1]].data, bias,
+                            n->a.kernel[0], n->a.kernel[1], n->a.stride, n->a.dilation, n->a.pad, n->a.groups,
+                            ys->d[2], ys->d[3], &out);
+      r = *err == REPCONV_OK ? TRY_OK : TRY_NOT_LINEAR;
+      break;
+    }
+    case RC_OP_BATCHNORM: {
+      if (!input_mat(c, n->inputs[0], 1, 0, &m[n_m++], err)) break;
+      vec = malloc((size_t)C * 2 * sizeof(double));
+      if (!vec) {
+        *err = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
+        break;
+      }
+      const float* gm = g->tensors[n->inputs[1]].data;
+      const float* bt = g->tensors[n->inputs[2]].data;
+      const float* mu = g->tensors[n->inputs[3]].data;
+      const float* vr = g->tensors[n->inputs[4]].data;
+      for (int64_t ch = 0; ch < C; ch++) {
+        vec[ch] = (double)gm[ch] / sqrt((double)vr[ch] + (double)n->a.eps);
+        vec[C + ch] = (double)bt[ch] - (double)mu[ch] * vec[ch];
+      }
+      *err = rc_matmap_add(m[0].mat, m[0].mat, 0.0, &out);
+      if (*err == REPCONV_OK) {
+        rc_matmap_scale_shift(&out, per_item(ys) / C, vec, vec + C);
+        r = TRY_OK;
+      }
+      break;
+    }
+    case RC_OP_ADD:
+    case RC_OP_SUB: {
+      const rc_tensor* a = &g->tensors[n->inputs[0]];
+      const rc_tensor* b = &g->tensors[n->inputs[1]];
+      if (a->kind == RC_TENSOR_CONST || b->kind == RC_TENSOR_CONST || !rc_shape_equal(&a->shape, &b->shape)) break;
+      if (!input_mat(c, n->inputs[0], 1, 1, &m[n_m++], err)) break;
+      if (!input_mat(c, n->inputs[1], 1, 1, &m[n_m++], err)) break;
+      if (m[0].src != m[1].src) {
+        r = TRY_BOUNDARY;
+        break;
+      }
+      *err = rc_matmap_add(m[0].mat, m[1].mat, n->op == RC_OP_SUB ? -1.0 : 1.0, &out);
+      r = *err == REPCONV_OK ? TRY_OK : TRY_NOT_LINEAR;
+      break;
+    }
+    default:
+      break;
+  }
+  free(vec);
+  if (r == TRY_OK) {
+    tstate* from[2] = {m[0].from, n_m > 1 ? m[1].from : NULL};
+    int32_t src = m[0].src;
+    for (int k = 0; k < n_m; k++) rc_matmap_free(&m[k].own);
+    *err = record(c, ni, from, n_m, src);
+    if (*err != REPCONV_OK) {
+      rc_matmap_free(&out);
+      return TRY_NOT_LINEAR;
+    }
+    c->st[n->output].kind = ST_MAT;
+    c->st[n->output].mat = out;
+    return TRY_OK;
+  }
+  for (int k = 0; k < n_m; k++) rc_matmap_free(&m[k].own);
+  rc_matmap_free(&out);
+  return r;
+}
+
 static rc_status fold_node(ctx* c, int32_t ni) {
   const rc_node* n = &c->in->nodes[ni];
+  rc_status merr;
+  try_result mr = try_mat(c, ni, &merr);
+  RC_CHECK(merr);
+  if (mr == TRY_OK) return REPCONV_OK;
+  if (mr == TRY_BOUNDARY) return keep_node(c, n);
   in_map m[64];
   int n_m = 0;
   rc_affine map;
@@ -622,6 +907,17 @@ static rc_status fold_node(ctx* c, int32_t ni) {
     if (r == TRY_CUT) {
       r = try_node(c, n, 0, m, &n_m, &map, &src, why, sizeof(why), &err);
       RC_CHECK(err);
+      if (r == TRY_CUT) {
+        /* Not even alone (its kernel is past the cap): kept, and said so. */
+        tstate kept;
+        memset(&kept, 0, sizeof(kept));
+        kept.n_nodes = 1;
+        kept.flops = rc_node_flops(c->in, n);
+        kept.params = rc_node_params(c->in, n);
+        snprintf(kept.note, sizeof(kept.note), "'%s' (%s) kept as it is: %s", n->name, rc_op_name(n->op), why);
+        RC_CHECK(keep_node(c, n));
+        return add_region(c, &kept, c->in->tensors[n->output].name, 1, NULL, kept.flops, kept.params);
+      }
     }
   }
   if (r != TRY_OK) return keep_node(c, n);

@@ -455,6 +455,30 @@ static void test_mobileone_depthwise(void** state) {
   expect_convs(r, 1, 0);
 }
 
+/* RepMLP: on a partition tensor [N, C, h, w], the FC (a grouped 1x1 conv on
+ * the C·h·w features, BN) plus conv branches (3x3 and 1x1 with the FC's
+ * groups, BN) fold into the FC alone, still grouped. */
+static void test_repmlp(void** state) {
+  (void)state;
+  const int64_t C = 8, H = 5, Wd = 6, F = C * H * Wd, S = 2;
+  net t = net_new(2, C, H, Wd);
+  char buf[64];
+  int64_t flat[4] = {2, F, 1, 1}, back[4] = {2, C, H, Wd};
+  repconv_id fc;
+  assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "part", buf), t.x, 4, flat, &fc), REPCONV_OK);
+  conv_spec fc3 = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, (int)S, 0};
+  fc = bn(&t, conv(&t, fc, F, F, fc3), F);
+  assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "unpart", buf), fc, 4, back, &fc), REPCONV_OK);
+  repconv_id l3 = bn(&t, conv(&t, t.x, C, C, k_same(3, 1, (int)S)), C);
+  repconv_id l1 = bn(&t, conv(&t, t.x, C, C, k_same(1, 1, (int)S)), C);
+  repconv_id y = add(&t, fc, add(&t, l3, l1));
+  fold_result r = check(&t, y, "RepMLP conv branches into FC");
+  const rc_node* cv = only_conv(r.folded);
+  assert_int_equal(cv->a.groups, S);
+  assert_int_equal(cv->a.kernel[0], 1);
+  expect_convs(r, 1, 0);
+}
+
 /* DO-Conv: the kernel is a product of two trained tensors, computed once;
  * built here as the product, then BN folded in. */
 static void test_doconv(void** state) {
@@ -785,6 +809,7 @@ int main(void) {
       cmocka_unit_test(test_concat_and_residual),
       cmocka_unit_test(test_mobileone_depthwise),
       cmocka_unit_test(test_doconv),
+      cmocka_unit_test(test_repmlp),
       cmocka_unit_test(test_not_exact_patterns_stay_correct),
       cmocka_unit_test(test_impulse_probe),
       cmocka_unit_test(test_random_compositions),
