@@ -876,8 +876,32 @@ static try_result try_mat(ctx* c, int32_t ni, rc_status* err) {
   return r;
 }
 
+/* BN-only folding: a conv starts a map from its (computed) input, and only
+ * per-channel affine ops (BN, constant scale and shift) extend it. */
+static int bn_only_allows(const ctx* c, const rc_node* n) {
+  switch (n->op) {
+    case RC_OP_CONV2D:
+      return c->st[n->inputs[0]].kind == ST_OPAQUE;
+    case RC_OP_BATCHNORM:
+    case RC_OP_ADD:
+    case RC_OP_SUB:
+    case RC_OP_MUL:
+    case RC_OP_DIV:
+      for (int32_t k = 0; k < n->n_inputs; k++) {
+        const int32_t t = n->inputs[k];
+        if (c->in->tensors[t].kind == RC_TENSOR_CONST) continue;
+        if (c->st[t].kind != ST_MAP || c->consumers[t] != 1) return 0;
+      }
+      return n->op == RC_OP_BATCHNORM || c->in->tensors[n->inputs[0]].kind == RC_TENSOR_CONST ||
+             c->in->tensors[n->inputs[1]].kind == RC_TENSOR_CONST;
+    default:
+      return 0;
+  }
+}
+
 static rc_status fold_node(ctx* c, int32_t ni) {
   const rc_node* n = &c->in->nodes[ni];
+  if (c->opt.bn_only && !bn_only_allows(c, n)) return keep_node(c, n);
   rc_status merr;
   try_result mr = try_mat(c, ni, &merr);
   RC_CHECK(merr);
@@ -940,6 +964,7 @@ rc_status rc_fold_graph(const rc_graph* in, const rc_fold_options* options, rc_g
   c.out = out;
   c.rep = report;
   c.opt.max_kernel = options && options->max_kernel > 0 ? options->max_kernel : RC_FOLD_DEFAULT_MAX_KERNEL;
+  c.opt.bn_only = options && options->bn_only;
   if (report) memset(report, 0, sizeof(*report));
   rc_graph_init(out);
   size_t nt = (size_t)in->n_tensors + 1;

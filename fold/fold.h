@@ -18,6 +18,7 @@
 
 typedef struct rc_fold_options {
   int32_t max_kernel; /* regions whose folded kernel would exceed this stay cut */
+  int bn_only;        /* fold only per-channel affine ops into the conv before them */
 } rc_fold_options;
 
 #define RC_FOLD_DEFAULT_MAX_KERNEL 7

@@ -68,8 +68,10 @@ REPCONV_API const char* repconv_last_error(void);
 typedef struct repconv_options repconv_options_t;
 
 typedef enum repconv_backend {
-  REPCONV_BACKEND_AUTO = 0, /* the planner picks the fastest kernel per node */
-  REPCONV_BACKEND_REF = 1   /* scalar reference kernels only */
+  REPCONV_BACKEND_AUTO = 0,   /* the planner picks the fastest kernel per node */
+  REPCONV_BACKEND_REF = 1,    /* scalar reference kernels only */
+  REPCONV_BACKEND_XNNPACK = 2 /* XNNPACK for every node it computes exactly; reference kernels for the rest
+                                 (the plan dump says which and why) */
 } repconv_backend;
 
 REPCONV_API repconv_status repconv_options_create(repconv_options_t** out);
@@ -78,6 +80,12 @@ REPCONV_API void repconv_options_destroy(repconv_options_t* options);
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
 /* Fold linear regions at load (default on). */
 REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);
+/* How much to fold: OFF (the graph as trained), BN (only conv+BN pairs and
+ * other per-channel affine ops after a conv, branches kept: what ONNX
+ * Runtime and ncnn do with a train-time export), FULL (every linear region
+ * into one conv; the default). */
+typedef enum repconv_fold_level { REPCONV_FOLD_OFF = 0, REPCONV_FOLD_FULL = 1, REPCONV_FOLD_BN = 2 } repconv_fold_level;
+REPCONV_API repconv_status repconv_options_set_fold_level(repconv_options_t* options, repconv_fold_level level);
 /* Regions whose folded kernel would be larger than k × k stay cut (default 7). */
 REPCONV_API repconv_status repconv_options_set_fold_max_kernel(repconv_options_t* options, int k);
 REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend);
@@ -87,7 +95,7 @@ REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* option
  * replaces the earlier one. */
 REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name,
                                                            int32_t ndim, const int64_t* dims);
-/* Parse a backend name ("auto", "ref"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
+/* Parse a backend name ("auto", "ref", "xnnpack"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
 REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
 
 /* ------------------------------------------------------------------ model */
@@ -173,7 +181,10 @@ typedef struct repconv_tensor {
   float* data;
 } repconv_tensor_t;
 
-/* options may be NULL; threads and backend are read from it. */
+/* threads and backend are read from options; options NULL means defaults with
+ * the backend of the options the model was loaded with. The session plans its
+ * kernels for that backend and creates its own XNNPACK operators (weights
+ * packed once per session; a session's operators are bound to its arena). */
 REPCONV_API repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
                                                   repconv_session_t** out);
 REPCONV_API void repconv_session_destroy(repconv_session_t* session);
@@ -182,6 +193,21 @@ REPCONV_API repconv_status repconv_session_run(repconv_session_t* session, const
                                                size_t num_inputs, repconv_tensor_t* outputs, size_t num_outputs);
 /* Bytes of the session's activation arena (one buffer planned by lifetimes). */
 REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session);
+/* The session's plan, one entry per graph node in execution order. */
+typedef struct repconv_plan_entry {
+  const char* node;    /* node name; owned by the model */
+  const char* op;      /* "conv2d", "relu", ... */
+  const char* backend; /* "xnnpack", "ref", or "fused" (computed by the entry before it) */
+  const char* kernel;  /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", "fused"; owned by the session */
+  const char* note;    /* why a reference kernel runs under an XNNPACK-capable backend, what was fused or
+                          permuted; "" when nothing; owned by the session */
+} repconv_plan_entry_t;
+
+REPCONV_API size_t repconv_session_num_plan_entries(const repconv_session_t* session);
+REPCONV_API repconv_status repconv_session_plan(const repconv_session_t* session, size_t index,
+                                                repconv_plan_entry_t* out);
+/* The backend the session runs with (from its options, or the model's). */
+REPCONV_API repconv_backend repconv_session_backend(const repconv_session_t* session);
 /* The message of the session's last failing call ("" if none). */
 REPCONV_API const char* repconv_session_error(const repconv_session_t* session);
 

@@ -45,6 +45,15 @@ repconv_status repconv_options_set_threads(repconv_options_t* options, int threa
   return REPCONV_OK;
 }
 
+repconv_status repconv_options_set_fold_level(repconv_options_t* options, repconv_fold_level level) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  if (level != REPCONV_FOLD_OFF && level != REPCONV_FOLD_FULL && level != REPCONV_FOLD_BN) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "fold level: %d", (int)level);
+  }
+  options->fold = (int)level;
+  return REPCONV_OK;
+}
+
 repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled) {
   if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
   options->fold = enabled != 0;
@@ -60,7 +69,7 @@ repconv_status repconv_options_set_fold_max_kernel(repconv_options_t* options, i
 
 repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend) {
   if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
-  if (backend != REPCONV_BACKEND_AUTO && backend != REPCONV_BACKEND_REF) {
+  if (backend != REPCONV_BACKEND_AUTO && backend != REPCONV_BACKEND_REF && backend != REPCONV_BACKEND_XNNPACK) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend: %d is not a backend", (int)backend);
   }
   options->backend = backend;
@@ -102,8 +111,10 @@ repconv_status repconv_backend_from_name(const char* name, repconv_backend* out)
     *out = REPCONV_BACKEND_AUTO;
   } else if (strcmp(name, "ref") == 0) {
     *out = REPCONV_BACKEND_REF;
+  } else if (strcmp(name, "xnnpack") == 0) {
+    *out = REPCONV_BACKEND_XNNPACK;
   } else {
-    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref)", name);
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref, xnnpack)", name);
   }
   return REPCONV_OK;
 }
@@ -148,7 +159,7 @@ static rc_status apply_input_shapes(rc_graph* g, const struct repconv_options* o
 
 /* Replaces the model's graph by its folded form and keeps the report. */
 static rc_status fold_model(struct repconv_model* m, const struct repconv_options* o) {
-  rc_fold_options fo = {.max_kernel = o->fold_max_kernel};
+  rc_fold_options fo = {.max_kernel = o->fold_max_kernel, .bn_only = o->fold == REPCONV_FOLD_BN};
   rc_graph folded;
   RC_CHECK(rc_fold_graph(&m->g, &fo, &folded, &m->fold));
   rc_status s = rc_graph_infer_shapes(&folded);
@@ -399,6 +410,9 @@ repconv_status repconv_model_fold_region(const repconv_model_t* model, size_t in
 
 struct repconv_session {
   const repconv_model_t* model;
+  const rc_plan* plan; /* the model's, or own_plan for another backend */
+  rc_plan own_plan;
+  rc_exec_state xnn;   /* this session's XNNPACK operators */
   float* arena;
   pthreadpool_t pool; /* NULL: run on the caller's thread */
   char error[1024];
@@ -414,22 +428,38 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_create: NULL argument");
   *out = NULL;
   struct repconv_options o = rc_options_or_default(options);
+  if (!options) o.backend = (repconv_backend)model->plan.backend;
   repconv_session_t* s = calloc(1, sizeof(*s));
   if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   s->model = model;
-  size_t bytes = (model->plan.arena_floats ? model->plan.arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float);
+  s->plan = &model->plan;
+  if ((int)o.backend != model->plan.backend) {
+    rc_status st = rc_plan_create(&model->g, (int)o.backend, &s->own_plan);
+    if (st != REPCONV_OK) {
+      free(s);
+      return rc_error_context(st, "session");
+    }
+    s->plan = &s->own_plan;
+  }
+  /* XNNPACK may read XNN_EXTRA_BYTES past the end of a tensor. */
+  size_t bytes = (s->plan->arena_floats ? s->plan->arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float) + 64;
   s->arena = aligned_alloc(64, bytes);
   if (!s->arena) {
-    free(s);
+    repconv_session_destroy(s);
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte activation arena", bytes);
   }
+  memset(s->arena, 0, bytes);
   if (o.threads > 1) {
     s->pool = pthreadpool_create((size_t)o.threads);
     if (!s->pool) {
-      free(s->arena);
-      free(s);
+      repconv_session_destroy(s);
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot create a pool of %d threads", o.threads);
     }
+  }
+  rc_status st = rc_exec_prepare(&model->g, s->plan, s->arena, s->pool, &s->xnn);
+  if (st != REPCONV_OK) {
+    repconv_session_destroy(s);
+    return rc_error_context(st, "session");
   }
   *out = s;
   return REPCONV_OK;
@@ -437,13 +467,41 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
 
 void repconv_session_destroy(repconv_session_t* session) {
   if (!session) return;
+  rc_exec_release(&session->xnn);
   if (session->pool) pthreadpool_destroy(session->pool);
   free(session->arena);
+  if (session->plan == &session->own_plan) rc_plan_free(&session->own_plan);
   free(session);
 }
 
 size_t repconv_session_arena_bytes(const repconv_session_t* session) {
-  return session ? session->model->plan.arena_floats * sizeof(float) : 0;
+  return session ? session->plan->arena_floats * sizeof(float) : 0;
+}
+
+repconv_backend repconv_session_backend(const repconv_session_t* session) {
+  return session ? (repconv_backend)session->plan->backend : REPCONV_BACKEND_AUTO;
+}
+
+size_t repconv_session_num_plan_entries(const repconv_session_t* session) {
+  return session ? (size_t)session->plan->n_order : 0;
+}
+
+repconv_status repconv_session_plan(const repconv_session_t* session, size_t index, repconv_plan_entry_t* out) {
+  if (!session || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_plan: NULL argument");
+  const rc_plan* p = session->plan;
+  if (index >= (size_t)p->n_order) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", p->n_order, index);
+  }
+  const rc_step* st = &p->steps[index];
+  const rc_node* n = &session->model->g.nodes[st->node];
+  static const char* backends[] = {"ref", "xnnpack", "fused"};
+  memset(out, 0, sizeof(*out));
+  out->node = n->name;
+  out->op = rc_op_name(n->op);
+  out->backend = backends[st->kind];
+  out->kernel = st->kernel;
+  out->note = st->note;
+  return REPCONV_OK;
 }
 
 const char* repconv_session_error(const repconv_session_t* session) { return session ? session->error : ""; }
@@ -527,15 +585,15 @@ repconv_status repconv_session_run(repconv_session_t* session, const repconv_ten
     int32_t t = g->inputs[find_io(g, g->inputs, g->n_inputs, inputs[i].name)];
     int64_t d[4];
     rc_shape_dims4(&g->tensors[t].shape, d);
-    rc_ref_reshape(d, 0, inputs[i].data, d, 1, session->arena + m->plan.offset[t]);
+    rc_ref_reshape(d, 0, inputs[i].data, d, 1, session->arena + session->plan->offset[t]);
   }
-  s = rc_exec_run(g, &m->plan, session->arena, session->pool);
+  s = rc_exec_run(g, session->plan, &session->xnn, session->arena, session->pool);
   if (s != REPCONV_OK) return session_fail(session, s);
   for (size_t i = 0; i < num_outputs; i++) {
     int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
     int64_t d[4];
     rc_shape_dims4(&g->tensors[t].shape, d);
-    rc_ref_reshape(d, 1, session->arena + m->plan.offset[t], d, 0, outputs[i].data);
+    rc_ref_reshape(d, 1, session->arena + session->plan->offset[t], d, 0, outputs[i].data);
   }
   return REPCONV_OK;
 }

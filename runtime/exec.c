@@ -1,9 +1,11 @@
 #include "exec.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/ref/ref.h"
+#include "kernels/xnnpack/xnn.h"
 
 static float* act(const rc_graph* g, const rc_plan* p, float* arena, int32_t t) {
   (void)g;
@@ -18,6 +20,10 @@ static const float* input(const rc_graph* g, const rc_plan* p, float* arena, con
 }
 
 static const rc_shape* shape(const rc_graph* g, const rc_node* n, int k) { return &g->tensors[n->inputs[k]].shape; }
+
+static int is_const_input(const rc_graph* g, const rc_node* n, int k) {
+  return k < n->n_inputs && n->inputs[k] >= 0 && g->tensors[n->inputs[k]].kind == RC_TENSOR_CONST;
+}
 
 static int64_t channels_of(const rc_shape* s) { return s->ndim >= 2 ? s->d[1] : 1; }
 
@@ -67,6 +73,32 @@ static rc_pool_params pool_params(const rc_shape* x, const rc_shape* y, const rc
   return pp;
 }
 
+static rc_conv2d_params conv_params(const rc_graph* g, const rc_node* n) {
+  const rc_shape* xs = shape(g, n, 0);
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const rc_shape* ws = shape(g, n, 1);
+  const rc_attrs* a = &n->a;
+  rc_conv2d_params cp = {
+      .batch = (int32_t)xs->d[0],
+      .in_h = (int32_t)xs->d[2],
+      .in_w = (int32_t)xs->d[3],
+      .in_c = (int32_t)xs->d[1],
+      .out_h = (int32_t)ys->d[2],
+      .out_w = (int32_t)ys->d[3],
+      .out_c = (int32_t)ws->d[0],
+      .kernel_h = a->kernel[0],
+      .kernel_w = a->kernel[1],
+      .stride_h = a->stride[0],
+      .stride_w = a->stride[1],
+      .dilation_h = a->dilation[0],
+      .dilation_w = a->dilation[1],
+      .pad_top = a->pad[0],
+      .pad_left = a->pad[1],
+      .groups = a->groups,
+  };
+  return cp;
+}
+
 static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, pthreadpool_t pool) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   float* y = act(g, p, arena, n->output);
@@ -76,25 +108,7 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
   size_t numel = (size_t)rc_shape_numel(ys);
   switch (n->op) {
     case RC_OP_CONV2D: {
-      const rc_shape* ws = shape(g, n, 1);
-      rc_conv2d_params cp = {
-          .batch = (int32_t)xs->d[0],
-          .in_h = (int32_t)xs->d[2],
-          .in_w = (int32_t)xs->d[3],
-          .in_c = (int32_t)xs->d[1],
-          .out_h = (int32_t)ys->d[2],
-          .out_w = (int32_t)ys->d[3],
-          .out_c = (int32_t)ws->d[0],
-          .kernel_h = a->kernel[0],
-          .kernel_w = a->kernel[1],
-          .stride_h = a->stride[0],
-          .stride_w = a->stride[1],
-          .dilation_h = a->dilation[0],
-          .dilation_w = a->dilation[1],
-          .pad_top = a->pad[0],
-          .pad_left = a->pad[1],
-          .groups = a->groups,
-      };
+      rc_conv2d_params cp = conv_params(g, n);
       rc_ref_conv2d_nhwc(&cp, x, input(g, p, arena, n, 1), input(g, p, arena, n, 2), y, pool);
       return REPCONV_OK;
     }
@@ -200,9 +214,134 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
   return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
 }
 
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool) {
+/* A copy of constant data with XNNPACK's over-read margin after it. */
+static const float* padded_const(rc_exec_state* st, const float* data, size_t n) {
+  float* b = malloc(n * sizeof(float) + RC_XNN_EXTRA_BYTES);
+  if (!b) return NULL;
+  memcpy(b, data, n * sizeof(float));
+  memset((char*)b + n * sizeof(float), 0, RC_XNN_EXTRA_BYTES);
+  st->bufs[st->n_bufs++] = b;
+  return b;
+}
+
+static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* sp, float* arena, pthreadpool_t pool,
+                           rc_exec_state* st, xnn_operator_t* op) {
+  const rc_node* n = &g->nodes[sp->node];
+  const rc_shape* xs = shape(g, n, 0);
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const float* x = input(g, p, arena, n, 0);
+  float* y = arena + p->offset[sp->out];
+  const rc_attrs* a = &n->a;
+  const size_t numel = (size_t)rc_shape_numel(ys);
+  switch (n->op) {
+    case RC_OP_CONV2D: {
+      rc_conv2d_params cp = conv_params(g, n);
+      return rc_xnn_conv2d_create(&cp, a->pad[2], a->pad[3], input(g, p, arena, n, 1), input(g, p, arena, n, 2),
+                                  sp->crd_block, sp->out_min, sp->out_max, x, y, pool, op);
+    }
+    case RC_OP_GEMM:
+      return rc_xnn_fully_connected_create((size_t)xs->d[0], (size_t)xs->d[1], (size_t)ys->d[1],
+                                           input(g, p, arena, n, 1), input(g, p, arena, n, 2), sp->out_min,
+                                           sp->out_max, x, y, pool, op);
+    case RC_OP_AVGPOOL:
+    case RC_OP_MAXPOOL: {
+      rc_pool_params pp = pool_params(xs, ys, a);
+      pp.pad_bottom = sp->pool_pad_bottom;
+      pp.pad_right = sp->pool_pad_right;
+      return n->op == RC_OP_AVGPOOL ? rc_xnn_avgpool_create(&pp, sp->out_min, sp->out_max, x, y, pool, op)
+                                    : rc_xnn_maxpool_create(&pp, sp->out_min, sp->out_max, x, y, pool, op);
+    }
+    case RC_OP_GLOBAL_AVGPOOL:
+      return rc_xnn_global_avgpool_create((size_t)xs->d[0], (size_t)(xs->d[2] * xs->d[3]), (size_t)xs->d[1], x, y,
+                                          pool, op);
+    case RC_OP_PRELU: {
+      size_t c = (size_t)xs->d[1];
+      return rc_xnn_prelu_create(numel / c, c, input(g, p, arena, n, 1),
+                                 (size_t)rc_shape_numel(shape(g, n, 1)), x, y, pool, op);
+    }
+    case RC_OP_ADD:
+    case RC_OP_SUB:
+    case RC_OP_MUL:
+    case RC_OP_DIV: {
+      size_t sa[4], sb[4];
+      if (!rc_binary_physical_shape(g, n, 0, sa) || !rc_binary_physical_shape(g, n, 1, sb)) break;
+      const float* ops[2];
+      for (int k = 0; k < 2; k++) {
+        ops[k] = input(g, p, arena, n, k);
+        if (is_const_input(g, n, k)) {
+          ops[k] = padded_const(st, ops[k], (size_t)rc_shape_numel(shape(g, n, k)));
+          if (!ops[k]) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "out of memory");
+        }
+      }
+      static const rc_binary_kind kinds[] = {RC_BINARY_ADD, RC_BINARY_SUB, RC_BINARY_MUL, RC_BINARY_DIV};
+      return rc_xnn_binary_create(kinds[n->op - RC_OP_ADD], 4, sa, 4, sb, ops[0], ops[1], y, sp->out_min,
+                                  sp->out_max, pool, op);
+    }
+    case RC_OP_RELU:
+      return rc_xnn_clamp_create(1, numel, 0.0f, INFINITY, x, y, pool, op);
+    case RC_OP_CLIP:
+      return rc_xnn_clamp_create(1, numel, a->min, a->max, x, y, pool, op);
+    case RC_OP_DEPTH_TO_SPACE:
+      return rc_xnn_depth_to_space_dcr_create((size_t)xs->d[0], (size_t)xs->d[2], (size_t)xs->d[3],
+                                              (size_t)xs->d[1], (uint32_t)a->block, x, y, pool, op);
+    default:
+      break;
+  }
+  return rc_error(REPCONV_ERROR_INTERNAL, "no XNNPACK kernel for op %s", rc_op_name(n->op));
+}
+
+rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
+                          rc_exec_state* st) {
+  memset(st, 0, sizeof(*st));
+  int32_t n_xnn = 0;
+  for (int32_t i = 0; i < p->n_order; i++) n_xnn += p->steps[i].kind == RC_KERNEL_XNNPACK;
+  if (n_xnn == 0) return REPCONV_OK;
+  RC_CHECK(rc_xnn_init());
+  st->ops = calloc((size_t)p->n_order, sizeof(void*));
+  st->bufs = calloc((size_t)p->n_order * 2, sizeof(float*));
+  st->n_steps = p->n_order;
+  if (!st->ops || !st->bufs) {
+    rc_exec_release(st);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory for XNNPACK operators");
+  }
   for (int32_t i = 0; i < p->n_order; i++) {
-    RC_CHECK(run_node(g, p, arena, &g->nodes[p->order[i]], pool));
+    const rc_step* sp = &p->steps[i];
+    if (sp->kind != RC_KERNEL_XNNPACK) continue;
+    xnn_operator_t op = NULL;
+    rc_status s = create_op(g, p, sp, arena, pool, st, &op);
+    if (s != REPCONV_OK) {
+      rc_exec_release(st);
+      return rc_error_context(s, "node '%s' (%s)", g->nodes[sp->node].name, sp->kernel);
+    }
+    st->ops[i] = op;
+  }
+  return REPCONV_OK;
+}
+
+void rc_exec_release(rc_exec_state* st) {
+  if (!st) return;
+  for (int32_t i = 0; st->ops && i < st->n_steps; i++) rc_xnn_delete((xnn_operator_t)st->ops[i]);
+  for (int32_t i = 0; i < st->n_bufs; i++) free(st->bufs[i]);
+  free(st->ops);
+  free(st->bufs);
+  memset(st, 0, sizeof(*st));
+}
+
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
+                      pthreadpool_t pool) {
+  for (int32_t i = 0; i < p->n_order; i++) {
+    const rc_step* sp = &p->steps[i];
+    const rc_node* n = &g->nodes[sp->node];
+    if (sp->kind == RC_KERNEL_FUSED) continue;
+    if (sp->kind == RC_KERNEL_XNNPACK) {
+      if (!st || !st->ops || !st->ops[i]) {
+        return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': XNNPACK operator not created", n->name);
+      }
+      rc_status s = rc_xnn_run((xnn_operator_t)st->ops[i], pool);
+      if (s != REPCONV_OK) return rc_error_context(s, "node '%s'", n->name);
+      continue;
+    }
+    RC_CHECK(run_node(g, p, arena, n, pool));
   }
   return REPCONV_OK;
 }

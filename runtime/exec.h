@@ -1,4 +1,5 @@
-/* The executor: runs a planned graph node by node on the session's arena. */
+/* The executor: runs a planned graph step by step on the session's arena,
+ * dispatching each step to the kernel the plan chose. */
 #ifndef RC_EXEC_H
 #define RC_EXEC_H
 
@@ -7,7 +8,24 @@
 #include "graph.h"
 #include "plan.h"
 
-/* Inputs must already be in the arena (channels-last). */
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool);
+/* Per-session kernel state: one XNNPACK operator per XNNPACK step (created
+ * with its weights packed and set up once against the session's arena), and
+ * padded copies of constants XNNPACK reads directly. Owned by the session. */
+typedef struct rc_exec_state {
+  void** ops;        /* xnn_operator_t per step, NULL for ref/fused steps */
+  float** bufs;      /* owned scratch */
+  int32_t n_steps, n_bufs;
+} rc_exec_state;
+
+/* Creates the plan's XNNPACK operators bound to arena (stable for the
+ * session's life) and pool. On failure nothing is left allocated. */
+rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
+                          rc_exec_state* st);
+void rc_exec_release(rc_exec_state* st);
+
+/* Inputs must already be in the arena (channels-last). st may be NULL when
+ * the plan has no XNNPACK step. */
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
+                      pthreadpool_t pool);
 
 #endif

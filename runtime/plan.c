@@ -1,9 +1,12 @@
 #include "plan.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checked.h"
+#include "repconv.h"
 
 void rc_shape_dims4(const rc_shape* s, int64_t dims[4]) {
   for (int i = 0; i < 4; i++) dims[i] = i < s->ndim ? s->d[i] : 1;
@@ -26,6 +29,279 @@ void rc_storage_strides(const rc_shape* s, int channels_last, int64_t st[RC_MAX_
     for (int i = s->ndim; i < 4; i++) st[i] = 0;
   }
 }
+
+int rc_binary_physical_shape(const rc_graph* g, const rc_node* n, int k, size_t shape[4]) {
+  const rc_shape* out = &g->tensors[n->output].shape;
+  const rc_tensor* t = &g->tensors[n->inputs[k]];
+  int64_t ld[4] = {1, 1, 1, 1};
+  int shift = out->ndim - t->shape.ndim;
+  if (shift < 0) return 0;
+  /* An activation is stored channels-last in its own rank. */
+  if (t->kind != RC_TENSOR_CONST && shift != 0) return 0;
+  for (int i = 0; i < t->shape.ndim; i++) ld[i + shift] = t->shape.d[i];
+  /* A constant is stored in C order: the same bytes as channels-last iff it
+   * does not have both channels and spatial extent. */
+  if (t->kind == RC_TENSOR_CONST && !(ld[1] == 1 || (ld[2] == 1 && ld[3] == 1))) return 0;
+  shape[0] = (size_t)ld[0];
+  shape[1] = (size_t)ld[2];
+  shape[2] = (size_t)ld[3];
+  shape[3] = (size_t)ld[1];
+  return 1;
+}
+
+/* ------------------------------------------------------------ kernel choice */
+
+static int is_const(const rc_graph* g, const rc_node* n, int k) {
+  return k < n->n_inputs && n->inputs[k] >= 0 && g->tensors[n->inputs[k]].kind == RC_TENSOR_CONST;
+}
+static int absent(const rc_node* n, int k) { return k >= n->n_inputs || n->inputs[k] < 0; }
+
+/* XNNPACK's pools have no ceil_mode: the extra output row/column of a
+ * ceil_mode window is obtained with extra bottom/right padding. Returns 0 if
+ * no padding gives exactly our output extent. */
+static int pool_extra_pad(int64_t in, int32_t p0, int32_t p1, int32_t k, int32_t s, int64_t out, int32_t* p1_out) {
+  int64_t need = (out - 1) * s + k - (in + p0 + p1);
+  int64_t pad1 = p1 + (need > 0 ? need : 0);
+  if (pad1 > INT32_MAX) return 0;
+  if ((in + p0 + pad1 - k) / s + 1 != out) return 0;
+  *p1_out = (int32_t)pad1;
+  return 1;
+}
+
+#define WHY(...) (snprintf(why, why_size, __VA_ARGS__), 0)
+
+/* 1 if XNNPACK computes node n with exactly our semantics (then kernel names
+ * the XNNPACK operator and st's pool padding is set); 0 with the reason in why. */
+static int xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char* why, size_t why_size) {
+  const rc_shape* xs = n->n_inputs > 0 && n->inputs[0] >= 0 ? &g->tensors[n->inputs[0]].shape : NULL;
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const rc_attrs* a = &n->a;
+  const char* k = NULL;
+  switch (n->op) {
+    case RC_OP_CONV2D:
+      if (xs->ndim != 4) return WHY("input of rank %d", xs->ndim);
+      if (!is_const(g, n, 1)) return WHY("weights are not constant");
+      if (!absent(n, 2) && !is_const(g, n, 2)) return WHY("bias is not constant");
+      k = "convolution2d_nhwc_f32";
+      break;
+    case RC_OP_GEMM:
+      if (xs->ndim != 2) return WHY("input of rank %d", xs->ndim);
+      if (!is_const(g, n, 1)) return WHY("weights are not constant");
+      if (!absent(n, 2) && !is_const(g, n, 2)) return WHY("bias is not constant");
+      if (a->alpha != 1.0f) return WHY("alpha %g (XNNPACK's fully connected has no scale)", (double)a->alpha);
+      if (!absent(n, 2) && a->beta != 1.0f) return WHY("beta %g (XNNPACK's fully connected has no bias scale)",
+                                                     (double)a->beta);
+      k = "fully_connected_nc_f32";
+      break;
+    case RC_OP_AVGPOOL:
+    case RC_OP_MAXPOOL: {
+      const int avg = n->op == RC_OP_AVGPOOL;
+      if (xs->ndim != 4) return WHY("input of rank %d", xs->ndim);
+      if (a->kernel[0] * a->kernel[1] == 1) return WHY("1x1 pooling (XNNPACK refuses it)");
+      if (a->pad[0] >= a->kernel[0] || a->pad[2] >= a->kernel[0] || a->pad[1] >= a->kernel[1] ||
+          a->pad[3] >= a->kernel[1]) {
+        return WHY("padding not smaller than the window (windows without input taps)");
+      }
+      int32_t pb, pr;
+      if (!pool_extra_pad(xs->d[2], a->pad[0], a->pad[2], a->kernel[0], a->stride[0], ys->d[2], &pb) ||
+          !pool_extra_pad(xs->d[3], a->pad[1], a->pad[3], a->kernel[1], a->stride[1], ys->d[3], &pr)) {
+        return WHY("no XNNPACK padding gives the ceil_mode output extent");
+      }
+      const int any_pad = a->pad[0] | a->pad[1] | pb | pr;
+      if (avg && a->count_include_pad && any_pad) {
+        return WHY("count_include_pad with padding%s (XNNPACK divides by the input taps only)",
+                   (pb != a->pad[2] || pr != a->pad[3]) ? " or ceil_mode" : "");
+      }
+      st->pool_pad_bottom = pb;
+      st->pool_pad_right = pr;
+      k = avg ? "average_pooling2d_nhwc_f32" : "max_pooling2d_nhwc_f32";
+      break;
+    }
+    case RC_OP_GLOBAL_AVGPOOL:
+      if (xs->ndim != 4) return WHY("input of rank %d", xs->ndim);
+      k = "global_average_pooling_nwc_f32";
+      break;
+    case RC_OP_PRELU: {
+      if (xs->ndim < 2) return WHY("input of rank %d", xs->ndim);
+      if (!is_const(g, n, 1)) return WHY("slopes are not constant");
+      int64_t ns = rc_shape_numel(&g->tensors[n->inputs[1]].shape);
+      if (ns != 1 && ns != xs->d[1]) return WHY("%lld slopes for %lld channels", (long long)ns, (long long)xs->d[1]);
+      k = "prelu_nc_f32";
+      break;
+    }
+    case RC_OP_ADD:
+    case RC_OP_SUB:
+    case RC_OP_MUL:
+    case RC_OP_DIV: {
+      size_t sa[4], sb[4];
+      if (!rc_binary_physical_shape(g, n, 0, sa) || !rc_binary_physical_shape(g, n, 1, sb)) {
+        return WHY("broadcast across NHWC/NCHW storage (an operand is not channels-last in the output's layout)");
+      }
+      static const char* names[] = {"add_nd_f32", "subtract_nd_f32", "multiply_nd_f32", "divide_nd_f32"};
+      k = names[n->op - RC_OP_ADD];
+      break;
+    }
+    case RC_OP_RELU:
+      k = "clamp_nc_f32";
+      break;
+    case RC_OP_CLIP:
+      if (isnan(a->min) || isnan(a->max) || !(a->min < a->max)) return WHY("clip range [%g, %g] is empty",
+                                                                         (double)a->min, (double)a->max);
+      k = "clamp_nc_f32";
+      break;
+    case RC_OP_DEPTH_TO_SPACE:
+      if (a->block < 2) return WHY("block %d", a->block);
+      if (a->mode != 1) return WHY("CRD order (PyTorch PixelShuffle); XNNPACK has DCR only");
+      k = "depth_to_space_nhwc_x32";
+      break;
+    case RC_OP_BATCHNORM:
+      return WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
+    case RC_OP_SIGMOID:
+      return WHY("XNNPACK's sigmoid is a polynomial approximation, not exact");
+    default:
+      return WHY("no XNNPACK kernel for %s", rc_op_name(n->op));
+  }
+  snprintf(st->kernel, sizeof(st->kernel), "xnnpack:%s", k);
+  return 1;
+}
+
+static int fusable_producer(rc_op op) {
+  return op == RC_OP_CONV2D || op == RC_OP_GEMM || (op >= RC_OP_ADD && op <= RC_OP_DIV);
+}
+
+/* Kernel choice per step (fills p->steps, reorders p->order) and marks the
+ * tensors no kernel materialises in elided[]. */
+static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) {
+  const int32_t nn = p->n_order;
+  int32_t* readers = calloc((size_t)g->n_tensors + 1, sizeof(int32_t));
+  int32_t* step_of = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
+  rc_step* steps = calloc((size_t)nn + 1, sizeof(rc_step));
+  if (!readers || !step_of || !steps) {
+    free(readers);
+    free(step_of);
+    free(steps);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  }
+  for (int32_t i = 0; i < g->n_nodes; i++) {
+    const rc_node* n = &g->nodes[i];
+    for (int32_t k = 0; k < n->n_inputs; k++) {
+      if (n->inputs[k] >= 0) readers[n->inputs[k]]++;
+    }
+  }
+  for (int32_t i = 0; i < g->n_outputs; i++) readers[g->outputs[i]] += 1 << 20; /* never single-reader */
+  const int use_xnn = p->backend != REPCONV_BACKEND_REF;
+
+  for (int32_t i = 0; i < nn; i++) {
+    rc_step* st = &steps[i];
+    const rc_node* n = &g->nodes[p->order[i]];
+    step_of[p->order[i]] = i;
+    st->node = p->order[i];
+    st->kind = RC_KERNEL_REF;
+    st->out = n->output;
+    st->fused = -1;
+    st->out_min = -INFINITY;
+    st->out_max = INFINITY;
+    char why[160] = "";
+    if (use_xnn && xnn_supports(g, n, st, why, sizeof(why))) {
+      st->kind = RC_KERNEL_XNNPACK;
+    } else {
+      snprintf(st->kernel, sizeof(st->kernel), "ref:%s", rc_op_name(n->op));
+      if (use_xnn) snprintf(st->note, sizeof(st->note), "XNNPACK cannot: %s", why);
+    }
+  }
+
+  /* Fuse a ReLU/clip into the XNNPACK step producing its input. */
+  for (int32_t i = 0; i < nn && use_xnn; i++) {
+    const rc_node* n = &g->nodes[steps[i].node];
+    if (n->op != RC_OP_RELU && n->op != RC_OP_CLIP) continue;
+    if (n->op == RC_OP_CLIP && (isnan(n->a.min) || isnan(n->a.max) || !(n->a.min < n->a.max))) continue;
+    const int32_t t = n->inputs[0];
+    const int32_t prod = g->tensors[t].producer;
+    if (prod < 0 || readers[t] != 1) continue;
+    rc_step* ps = &steps[step_of[prod]];
+    if (ps->kind != RC_KERNEL_XNNPACK || ps->fused >= 0 || !fusable_producer(g->nodes[prod].op)) continue;
+    ps->fused = steps[i].node;
+    ps->out = n->output;
+    ps->out_min = n->op == RC_OP_RELU ? 0.0f : n->a.min;
+    ps->out_max = n->op == RC_OP_RELU ? INFINITY : n->a.max;
+    size_t kl = strlen(ps->kernel);
+    snprintf(ps->kernel + kl, sizeof(ps->kernel) - kl, "+%s (fused)", rc_op_name(n->op));
+    steps[i].kind = RC_KERNEL_FUSED;
+    snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
+    snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' as its output clamp [%g, %g]",
+             g->nodes[prod].name, (double)ps->out_min, (double)ps->out_max);
+    elided[t] = 1;
+  }
+
+  /* CRD depth-to-space: permute the producing conv's output channels to DCR. */
+  for (int32_t i = 0; i < nn && use_xnn; i++) {
+    const rc_node* n = &g->nodes[steps[i].node];
+    if (n->op != RC_OP_DEPTH_TO_SPACE || n->a.mode != 0 || n->a.block < 2) continue;
+    const int32_t t = n->inputs[0];
+    int32_t prod = g->tensors[t].producer;
+    char* note = steps[i].note;
+    const size_t ns = sizeof(steps[i].note);
+    if (prod < 0) {
+      snprintf(note, ns, "XNNPACK cannot: CRD order (PyTorch PixelShuffle) of a graph input; only a conv "
+               "producer can be permuted to XNNPACK's DCR");
+      continue;
+    }
+    if (readers[t] != 1) {
+      snprintf(note, ns, "XNNPACK cannot: CRD order and its input '%s' has other readers or is a graph output, "
+               "so its producer's channels cannot be permuted to DCR", g->tensors[t].name);
+      continue;
+    }
+    rc_step* ws = &steps[step_of[prod]];
+    if (ws->kind == RC_KERNEL_FUSED) { /* conv → relu → d2s: the conv writes t */
+      const rc_node* act = &g->nodes[prod];
+      prod = g->tensors[act->inputs[0]].producer;
+      ws = &steps[step_of[prod]];
+    }
+    const rc_node* pn = &g->nodes[prod];
+    if (ws->kind != RC_KERNEL_XNNPACK || pn->op != RC_OP_CONV2D || ws->out != t || ws->crd_block) {
+      snprintf(note, ns, "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK conv whose "
+               "output channels could be permuted to DCR", pn->name, ws->kernel);
+      continue;
+    }
+    if (pn->a.groups != 1) {
+      snprintf(note, ns, "XNNPACK cannot: CRD order and the producing conv '%s' is grouped (a channel "
+               "permutation would cross groups)", pn->name);
+      continue;
+    }
+    ws->crd_block = n->a.block;
+    size_t kl = strlen(ws->kernel);
+    snprintf(ws->kernel + kl, sizeof(ws->kernel) - kl, " [out channels CRD->DCR r=%d]", n->a.block);
+    rc_step* ds = &steps[i];
+    ds->kind = RC_KERNEL_XNNPACK;
+    ds->d2s_as_dcr = 1;
+    snprintf(ds->kernel, sizeof(ds->kernel), "xnnpack:depth_to_space_nhwc_x32");
+    snprintf(ds->note, sizeof(ds->note), "CRD run as DCR: '%s' writes its output channels in DCR order", pn->name);
+  }
+
+  /* Order: each fused activation right after its producer (its only input
+   * is that producer's output, so this stays topological). */
+  int32_t w = 0;
+  rc_step* sorted = malloc(((size_t)nn + 1) * sizeof(rc_step));
+  if (!sorted) {
+    free(readers);
+    free(step_of);
+    free(steps);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  }
+  for (int32_t i = 0; i < nn; i++) {
+    if (steps[i].kind == RC_KERNEL_FUSED) continue;
+    sorted[w++] = steps[i];
+    if (steps[i].fused >= 0) sorted[w++] = steps[step_of[steps[i].fused]];
+  }
+  for (int32_t i = 0; i < nn; i++) p->order[i] = sorted[i].node;
+  free(steps);
+  p->steps = sorted;
+  free(readers);
+  free(step_of);
+  return REPCONV_OK;
+}
+
+/* ------------------------------------------------------------------- arena */
 
 typedef struct lifetime {
   int32_t tensor;
@@ -51,15 +327,18 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
   p->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   p->offset = malloc(((size_t)g->n_tensors + 1) * sizeof(size_t));
   lifetime* lt = calloc((size_t)g->n_tensors + 1, sizeof(lifetime));
+  uint8_t* elided = calloc((size_t)g->n_tensors + 1, 1);
   int32_t* pos = malloc(((size_t)g->n_tensors + 1) * sizeof(int32_t));
   size_t* busy = malloc(((size_t)g->n_tensors + 1) * 2 * sizeof(size_t));
   rc_status s = REPCONV_OK;
-  if (!p->order || !p->offset || !lt || !pos || !busy) {
+  if (!p->order || !p->offset || !lt || !pos || !busy || !elided) {
     s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
     goto done;
   }
   p->n_order = g->n_nodes;
   s = rc_graph_topo_order(g, p->order);
+  if (s != REPCONV_OK) goto done;
+  s = choose_kernels(g, p, elided);
   if (s != REPCONV_OK) goto done;
 
   /* Lifetimes. pos[t] = index into lt, or -1 for constants. */
@@ -68,7 +347,7 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
     p->offset[t] = RC_NO_OFFSET;
     pos[t] = -1;
     const rc_tensor* tt = &g->tensors[t];
-    if (tt->kind == RC_TENSOR_CONST) continue;
+    if (tt->kind == RC_TENSOR_CONST || elided[t]) continue;
     size_t floats;
     if (rc_align_size((size_t)rc_shape_numel(&tt->shape), RC_ARENA_ALIGN_FLOATS, &floats)) {
       s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: tensor '%s' too large", tt->name);
@@ -78,8 +357,10 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
     pos[t] = n_lt++;
   }
   for (int32_t i = 0; i < g->n_nodes; i++) {
-    const rc_node* n = &g->nodes[p->order[i]];
-    lifetime* o = &lt[pos[n->output]];
+    const rc_step* st = &p->steps[i];
+    if (st->kind == RC_KERNEL_FUSED) continue; /* its input is elided, its output written by the step before */
+    const rc_node* n = &g->nodes[st->node];
+    lifetime* o = &lt[pos[st->out]];
     if (i < o->first) o->first = i;
     if (i > o->last) o->last = i;
     for (int32_t k = 0; k < n->n_inputs; k++) {
@@ -121,6 +402,7 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
 
 done:
   free(lt);
+  free(elided);
   free(pos);
   free(busy);
   if (s != REPCONV_OK) rc_plan_free(p);
@@ -129,6 +411,7 @@ done:
 
 void rc_plan_free(rc_plan* p) {
   free(p->order);
+  free(p->steps);
   free(p->offset);
   memset(p, 0, sizeof(*p));
 }

@@ -791,6 +791,44 @@ static void test_builtin_repvgg_a0(void** state) {
   repconv_model_destroy(folded);
 }
 
+/* The BN-only level (what other runtimes do with a train-time export):
+ * conv+BN pairs fuse, the branches and the identity BN stay. */
+static void test_bn_only_level(void** state) {
+  (void)state;
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  int64_t d[4] = {1, 3, 32, 32};
+  assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, d), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold_level(o, REPCONV_FOLD_BN), REPCONV_OK);
+  repconv_model_t* bnf;
+  assert_int_equal(repconv_model_load("repvgg-a0", o, &bnf), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold_level(o, REPCONV_FOLD_OFF), REPCONV_OK);
+  repconv_model_t* plain;
+  assert_int_equal(repconv_model_load("repvgg-a0", o, &plain), REPCONV_OK);
+  repconv_options_destroy(o);
+  int convs = 0, bns = 0, adds = 0;
+  for (size_t i = 0; i < repconv_model_num_nodes(bnf); i++) {
+    repconv_node_info_t ni;
+    assert_int_equal(repconv_model_node(bnf, i, &ni), REPCONV_OK);
+    convs += strcmp(ni.op, "conv2d") == 0;
+    bns += strcmp(ni.op, "batchnorm") == 0;
+    adds += strcmp(ni.op, "add") == 0;
+  }
+  assert_int_equal(convs, 44); /* every branch conv kept */
+  assert_int_equal(bns, 17);   /* only the identity BNs */
+  assert_int_equal(adds, 39);
+  float* x = rnd(3 * 32 * 32, -1, 1);
+  size_t n1, n2;
+  float* y1 = run(plain, x, &n1);
+  float* y2 = run(bnf, x, &n2);
+  assert_true(max_rel(y2, y1, n1) <= FOLD_RTOL);
+  free(x);
+  free(y1);
+  free(y2);
+  repconv_model_destroy(plain);
+  repconv_model_destroy(bnf);
+}
+
 static int setup(void** state) {
   (void)state;
   rc_test_rng_seed(&g_rng, 4242);
@@ -815,6 +853,7 @@ int main(void) {
       cmocka_unit_test(test_random_compositions),
       cmocka_unit_test(test_fixtures_folded),
       cmocka_unit_test(test_builtin_repvgg_a0),
+      cmocka_unit_test(test_bn_only_level),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -91,6 +91,7 @@ static void test_fixtures_match_pytorch(void** state) {
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_REF), REPCONV_OK); /* auto would pick XNNPACK */
   char line[512];
   int count = 0;
   while (fgets(line, sizeof(line), f)) {
@@ -103,6 +104,47 @@ static void test_fixtures_match_pytorch(void** state) {
   }
   fclose(f);
   repconv_options_destroy(o);
+  assert_true(count >= 20);
+}
+
+/* Second pass: every fixture folded and run with the XNNPACK backend.
+ * XNNPACK sums in float32 in its own order (as PyTorch does, in another
+ * order), and the folded weights are rounded once more to float32, so the
+ * error is no longer the ~1e-7 of the double-accumulating reference: a
+ * K-term float32 dot product has a worst-case relative error of K·2⁻²⁴
+ * (K = 9·64 = 576 → 3.4e-5), typically √K·2⁻²⁴ (1.4e-6), per layer, on both
+ * sides. XNN_REL_TOL = 1e-4 of the output's magnitude covers the worst case of
+ * the largest fan-in here with room for a few layers; the measured gap is
+ * printed per model (worst 6.7e-7 on these fixtures), and a real mistake (a wrong tap,
+ * a channel order, a border) moves outputs by ≥ 1e-3 relative. */
+#define XNN_REL_TOL 1e-4
+static void test_fixtures_xnnpack_folded(void** state) {
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
+  FILE* f = fopen(path, "r");
+  assert_non_null(f);
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 1), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_XNNPACK), REPCONV_OK);
+  char line[512];
+  int count = 0;
+  double worst = 0;
+  while (fgets(line, sizeof(line), f)) {
+    char name[256];
+    if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
+    double rel = run_fixture(name, o);
+    printf("  %-24s xnnpack, folded: max rel err %.2e\n", name, rel);
+    if (!(rel <= XNN_REL_TOL)) {
+      fail_msg("%s (xnnpack, folded): max error %.3g relative to the output's magnitude > %g", name, rel, XNN_REL_TOL);
+    }
+    if (rel > worst) worst = rel;
+    count++;
+  }
+  fclose(f);
+  repconv_options_destroy(o);
+  printf("  worst %.2e over %d fixtures\n", worst, count);
   assert_true(count >= 20);
 }
 
@@ -336,7 +378,8 @@ static void test_official_bn_and_pad(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_fixtures_xnnpack_folded),
+      cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_truncated_and_corrupted), cmocka_unit_test(test_dynamic_dim_with_shape),
       cmocka_unit_test(test_batch_override), cmocka_unit_test(test_official_bn_and_pad),
   };

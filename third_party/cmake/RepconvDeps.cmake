@@ -19,6 +19,29 @@ set_target_properties(repconv::pthreadpool PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${PTHREADPOOL_INCLUDE_DIR}"
   INTERFACE_LINK_LIBRARIES "${PTHREADPOOL_LIBRARY}")
 
+# XNNPACK: no pkg-config file in Debian; header xnnpack.h + library XNNPACK
+# (libxnnpack-dev, the 2022-02 snapshot ae108ef: create/setup/run API without
+# weights caches). It links pthreadpool and cpuinfo itself.
+find_path(XNNPACK_INCLUDE_DIR xnnpack.h)
+find_library(XNNPACK_LIBRARY XNNPACK)
+if(NOT XNNPACK_INCLUDE_DIR OR NOT XNNPACK_LIBRARY)
+  repconv_missing("XNNPACK (xnnpack.h and libXNNPACK)" "libxnnpack-dev")
+endif()
+include(CheckSymbolExists)
+set(CMAKE_REQUIRED_INCLUDES ${XNNPACK_INCLUDE_DIR} ${PTHREADPOOL_INCLUDE_DIR})
+set(CMAKE_REQUIRED_LIBRARIES ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY})
+check_symbol_exists(xnn_create_depth_to_space_nhwc_x32 xnnpack.h REPCONV_XNNPACK_HAS_D2S)
+unset(CMAKE_REQUIRED_INCLUDES)
+unset(CMAKE_REQUIRED_LIBRARIES)
+if(NOT REPCONV_XNNPACK_HAS_D2S)
+  message(FATAL_ERROR "repconv: ${XNNPACK_INCLUDE_DIR}/xnnpack.h is not the XNNPACK API repconv uses "
+                      "(Debian 12's libxnnpack-dev, 2022-02).")
+endif()
+add_library(repconv::xnnpack INTERFACE IMPORTED)
+set_target_properties(repconv::xnnpack PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${XNNPACK_INCLUDE_DIR}"
+  INTERFACE_LINK_LIBRARIES "${XNNPACK_LIBRARY}")
+
 # cpuinfo: pkg-config module libcpuinfo.
 set(_cpuinfo_found FALSE)
 if(PKG_CONFIG_FOUND)
