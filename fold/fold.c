@@ -316,6 +316,19 @@ static int per_channel(const rc_tensor* k, int64_t channels, double* out) {
   return 1;
 }
 
+/* BN as a per-channel scale and shift, in double as the reference kernel
+ * computes it: scale = γ/√(var+eps), shift = β − μ·scale. vec holds 2·C. */
+static void bn_affine(const rc_graph* g, const rc_node* n, int64_t C, double* vec) {
+  const float* gm = g->tensors[n->inputs[1]].data;
+  const float* bt = g->tensors[n->inputs[2]].data;
+  const float* mu = g->tensors[n->inputs[3]].data;
+  const float* vr = g->tensors[n->inputs[4]].data;
+  for (int64_t ch = 0; ch < C; ch++) {
+    vec[ch] = (double)gm[ch] / sqrt((double)vr[ch] + (double)n->a.eps);
+    vec[C + ch] = (double)bt[ch] - (double)mu[ch] * vec[ch];
+  }
+}
+
 /* ------------------------------------------------------------ linear ops */
 
 /* The map of node n's output from its inputs' maps. TRY_NOT_LINEAR: the op
@@ -402,16 +415,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
         *err = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
         goto done;
       }
-      const float* gm = g->tensors[n->inputs[1]].data;
-      const float* bt = g->tensors[n->inputs[2]].data;
-      const float* mu = g->tensors[n->inputs[3]].data;
-      const float* vr = g->tensors[n->inputs[4]].data;
-      for (int64_t ch = 0; ch < C; ch++) {
-        /* As the reference kernel computes it, in double. */
-        double sc = (double)gm[ch] / sqrt((double)vr[ch] + (double)at->eps);
-        vec[ch] = sc;
-        vec[C + ch] = (double)bt[ch] - (double)mu[ch] * sc;
-      }
+      bn_affine(g, n, C, vec);
       *err = rc_affine_copy(m[0].map, out);
       if (*err == REPCONV_OK) *err = rc_affine_scale_shift(out, vec, vec + C);
       if (*err != REPCONV_OK) goto done;
@@ -576,22 +580,21 @@ static rc_status keep_node(ctx* c, const rc_node* n) {
 }
 
 /* Records the new map of node ni's output, folding in the inputs' states. */
-static rc_status take_map(ctx* c, int32_t ni, in_map* m, int n_m, rc_affine* map, int32_t src) {
+/* Bookkeeping of a new map state from the states it absorbs. */
+static rc_status record(ctx* c, int32_t ni, tstate** from, int n_from, int32_t src) {
   const rc_node* n = &c->in->nodes[ni];
   tstate* s = &c->st[n->output];
   int32_t total = 1;
-  for (int k = 0; k < n_m; k++) total += m[k].from ? m[k].from->n_nodes : 0;
+  for (int k = 0; k < n_from; k++) total += from[k] ? from[k]->n_nodes : 0;
   s->nodes = malloc((size_t)total * sizeof(int32_t));
   if (!s->nodes) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
-  s->kind = ST_MAP;
-  s->map = *map;
   s->src = src;
   s->exact = 1;
   s->flops = rc_node_flops(c->in, n);
   s->params = rc_node_params(c->in, n);
   s->note[0] = '\0';
-  for (int k = 0; k < n_m; k++) {
-    tstate* f = m[k].from;
+  for (int k = 0; k < n_from; k++) {
+    tstate* f = from[k];
     if (!f) continue;
     memcpy(s->nodes + s->n_nodes, f->nodes, (size_t)f->n_nodes * sizeof(int32_t));
     s->n_nodes += f->n_nodes;
@@ -603,6 +606,16 @@ static rc_status take_map(ctx* c, int32_t ni, in_map* m, int n_m, rc_affine* map
     f->kind = ST_NONE;
   }
   s->nodes[s->n_nodes++] = ni;
+  return REPCONV_OK;
+}
+
+static rc_status take_map(ctx* c, int32_t ni, in_map* m, int n_m, rc_affine* map, int32_t src) {
+  tstate* from[64];
+  for (int k = 0; k < n_m; k++) from[k] = m[k].from;
+  RC_CHECK(record(c, ni, from, n_m, src));
+  tstate* s = &c->st[c->in->nodes[ni].output];
+  s->kind = ST_MAP;
+  s->map = *map;
   return REPCONV_OK;
 }
 
@@ -738,35 +751,6 @@ static int input_mat(ctx* c, int32_t t, int use_maps, int expand_maps, in_mat* m
   return 1;
 }
 
-/* Bookkeeping of a new map state from the states it absorbs. */
-static rc_status record(ctx* c, int32_t ni, tstate** from, int n_from, int32_t src) {
-  const rc_node* n = &c->in->nodes[ni];
-  tstate* s = &c->st[n->output];
-  int32_t total = 1;
-  for (int k = 0; k < n_from; k++) total += from[k] ? from[k]->n_nodes : 0;
-  s->nodes = malloc((size_t)total * sizeof(int32_t));
-  if (!s->nodes) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
-  s->src = src;
-  s->exact = 1;
-  s->flops = rc_node_flops(c->in, n);
-  s->params = rc_node_params(c->in, n);
-  s->note[0] = '\0';
-  for (int k = 0; k < n_from; k++) {
-    tstate* f = from[k];
-    if (!f) continue;
-    memcpy(s->nodes + s->n_nodes, f->nodes, (size_t)f->n_nodes * sizeof(int32_t));
-    s->n_nodes += f->n_nodes;
-    s->flops += f->flops;
-    s->params += f->params;
-    s->exact &= f->exact;
-    if (!s->note[0] && f->note[0]) snprintf(s->note, sizeof(s->note), "%s", f->note);
-    free_state(f);
-    f->kind = ST_NONE;
-  }
-  s->nodes[s->n_nodes++] = ni;
-  return REPCONV_OK;
-}
-
 /* Linear ops once a reshape has left the spatial form (flatten/reshape, FC,
  * and conv/BN/add/per-channel arithmetic on such a tensor). TRY_OK: the
  * output state is set. */
@@ -824,14 +808,7 @@ static try_result try_mat(ctx* c, int32_t ni, rc_status* err) {
         *err = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
         break;
       }
-      const float* gm = g->tensors[n->inputs[1]].data;
-      const float* bt = g->tensors[n->inputs[2]].data;
-      const float* mu = g->tensors[n->inputs[3]].data;
-      const float* vr = g->tensors[n->inputs[4]].data;
-      for (int64_t ch = 0; ch < C; ch++) {
-        vec[ch] = (double)gm[ch] / sqrt((double)vr[ch] + (double)n->a.eps);
-        vec[C + ch] = (double)bt[ch] - (double)mu[ch] * vec[ch];
-      }
+      bn_affine(g, n, C, vec);
       *err = rc_matmap_add(m[0].mat, m[0].mat, 0.0, &out);
       if (*err == REPCONV_OK) {
         rc_matmap_scale_shift(&out, per_item(ys) / C, vec, vec + C);
