@@ -1,0 +1,171 @@
+/* Dev tool (not part of the library, not a test): single-thread speed of the
+ * Winograd kernels on a few 3x3 layers, in effective GFLOP/s
+ * (2·H·W·Cin·Cout·9 / time, the direct-conv FLOP count), next to the
+ * machine's 256-bit FMA peak measured with 12 independent FMA chains.
+ * Not globbed into the library (the kernels/winograd glob is not recursive).
+ *
+ *   cmake --build build-wino
+ *   cc -O2 -std=c11 -I. -Iruntime kernels/winograd/dev/wino_time.c build-wino/librepconv.a \
+ *      -lXNNPACK -lpthreadpool -lcpuinfo -lprotobuf-c -lpthread -lm -o /tmp/wino_time
+ *   /tmp/wino_time [reps]
+ * Environment: WINO_ISA=scalar|avx2|none, WINO_LAYER=0..2, WINO_VARIANT=0..2,
+ * WINO_THREADS=N, WINO_L2=bytes (blocking target).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <immintrin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <pthreadpool.h>
+
+#include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_ukernels.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int cmp_d(const void* a, const void* b) {
+  const double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+/* 12 independent FMA chains (acc = acc·m + c): 12 × 8 lanes × 2 FLOP per iteration. */
+__attribute__((target("avx2,fma"), noinline)) static double fma_peak_gflops(void) {
+  double best = 0;
+  for (int rep = 0; rep < 5; rep++) {
+    /* distinct starting values, or the compiler merges identical chains */
+    __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f),
+           a3 = _mm256_set1_ps(0.3f), a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f),
+           a6 = _mm256_set1_ps(0.6f), a7 = _mm256_set1_ps(0.7f), a8 = _mm256_set1_ps(0.8f),
+           a9 = _mm256_set1_ps(0.9f), a10 = _mm256_set1_ps(1.0f), a11 = _mm256_set1_ps(1.1f);
+    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    const long iters = 20000000;
+    const double t0 = now();
+    for (long i = 0; i < iters; i++) {
+      a0 = _mm256_fmadd_ps(a0, m, c); a1 = _mm256_fmadd_ps(a1, m, c); a2 = _mm256_fmadd_ps(a2, m, c);
+      a3 = _mm256_fmadd_ps(a3, m, c); a4 = _mm256_fmadd_ps(a4, m, c); a5 = _mm256_fmadd_ps(a5, m, c);
+      a6 = _mm256_fmadd_ps(a6, m, c); a7 = _mm256_fmadd_ps(a7, m, c); a8 = _mm256_fmadd_ps(a8, m, c);
+      a9 = _mm256_fmadd_ps(a9, m, c); a10 = _mm256_fmadd_ps(a10, m, c); a11 = _mm256_fmadd_ps(a11, m, c);
+    }
+    const double t = now() - t0;
+    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    volatile float sink = _mm256_cvtss_f32(s);
+    (void)sink;
+    const double g = iters * 12.0 * 16.0 / t * 1e-9;
+    if (g > best) best = g;
+  }
+  return best;
+}
+
+/* The AVX2 GEMM micro-kernel alone, operands in L1: `tiles` rows of A
+ * (kc floats each) against one packed 16-wide panel, as the driver calls it. */
+static void time_gemm(size_t kc, size_t tiles, double peak) {
+#if RC_WINO_HAVE_X86
+  if (!rc_wino_isa_available(RC_WINO_ISA_AVX2)) return;
+  float* a = calloc(tiles * kc, sizeof(float));
+  float* wp = calloc(kc * 16, sizeof(float));
+  float* c = calloc(tiles * 16, sizeof(float));
+  const long reps = (long)(4e9 / (2.0 * tiles * kc * 16));
+  double best = 1e30;
+  for (int r = 0; r < 5; r++) {
+    const double t0 = now();
+    for (long i = 0; i < reps; i++)
+      for (size_t t = 0; t < tiles; t += 6)
+        rc_wino_gemm_6x16__fma3(tiles - t < 6 ? tiles - t : 6, kc, a + t * kc, kc, wp, c + t * 16, 16);
+    const double dt = now() - t0;
+    if (dt < best) best = dt;
+  }
+  const double gf = 2.0 * tiles * kc * 16 * reps / best * 1e-9;
+  printf("  gemm 6x16 fma3, kc=%zu, %zu tiles (L1): %.1f GFLOP/s = %.2f of peak\n", kc, tiles, gf, gf / peak);
+  free(a);
+  free(wp);
+  free(c);
+#endif
+}
+
+static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_wino_isa isa, int reps,
+                       pthreadpool_t pool, double peak) {
+  const size_t nx = (size_t)h * w * c_in, ny = (size_t)h * w * c_out;
+  float* x = malloc(nx * sizeof(float));
+  float* y = malloc(ny * sizeof(float));
+  float* wt = malloc((size_t)c_out * c_in * 9 * sizeof(float));
+  for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+  for (size_t i = 0; i < (size_t)c_out * c_in * 9; i++) wt[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
+  float* u = malloc(rc_wino_filter_size(v, c_out, c_in) * sizeof(float));
+  rc_wino_filter_transform(v, c_out, c_in, wt, u);
+  rc_wino_conv_params p;
+  memset(&p, 0, sizeof p);
+  p.variant = v;
+  p.isa = isa;
+  p.batch = 1;
+  p.in_h = h;
+  p.in_w = w;
+  p.in_c = c_in;
+  p.out_h = h;
+  p.out_w = w;
+  p.out_c = c_out;
+  p.pad_top = 1;
+  p.pad_left = 1;
+  p.activation = RC_WINO_ACT_RELU;
+  const char* l2env = getenv("WINO_L2");
+  p.l2_bytes = l2env ? (size_t)atol(l2env) : 0;
+  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, w, p.l2_bytes);
+  void* ws = malloc(ws_size);
+  double* t = malloc(reps * sizeof(double));
+  rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool); /* warm-up */
+  for (int r = 0; r < reps; r++) {
+    const double t0 = now();
+    rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool);
+    t[r] = now() - t0;
+  }
+  qsort(t, reps, sizeof(double), cmp_d);
+  const double med = t[reps / 2];
+  const double gf = 2.0 * h * w * c_in * c_out * 9 / med * 1e-9;
+  printf("  C%d->%d %dx%d  %-7s %-6s  %8.3f ms  %7.1f GFLOP/s eff  (%.2fx peak)  block %zu tiles, ws %zu KiB\n", c_in,
+         c_out, h, w, rc_wino_variant_name(v), rc_wino_isa_name(isa), med * 1e3, gf, gf / peak,
+         rc_wino_block_tiles(v, c_in, c_out, w, p.l2_bytes), ws_size >> 10);
+  free(t);
+  free(ws);
+  free(u);
+  free(wt);
+  free(x);
+  free(y);
+}
+
+int main(int argc, char** argv) {
+  const int reps = argc > 1 ? atoi(argv[1]) : 21;
+  const char* th = getenv("WINO_THREADS");
+  pthreadpool_t pool = th && atoi(th) > 1 ? pthreadpool_create(atoi(th)) : NULL;
+  const char* only = getenv("WINO_ISA"); /* "scalar" or "avx2" */
+  const double peak = fma_peak_gflops();
+  printf("FMA peak (AVX2, 12 chains, 1 thread): %.1f GFLOP/s; L2 for blocking %zu KiB\n", peak,
+         rc_wino_default_l2_bytes() >> 10);
+  if (!getenv("WINO_LAYER")) time_gemm(64, 6, peak);
+  if (!getenv("WINO_LAYER")) time_gemm(64, 30, peak);
+  if (!getenv("WINO_LAYER")) time_gemm(128, 6, peak);
+  if (!getenv("WINO_LAYER")) time_gemm(16, 30, peak);
+  static const int layers[][3] = {{64, 56, 56}, {128, 28, 28}, {16, 540, 960}};
+  const char* lay = getenv("WINO_LAYER"); /* 0, 1, 2: one layer only */
+  const char* var = getenv("WINO_VARIANT"); /* 0, 1, 2: one variant only */
+  for (int l = 0; l < 3; l++) {
+    if (lay && atoi(lay) != l) continue;
+    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+      for (int i = RC_WINO_ISA_SCALAR; i < RC_WINO_ISA_COUNT; i++) {
+        if (!rc_wino_isa_available((rc_wino_isa)i)) continue;
+        if (var && atoi(var) != v) continue;
+        if (only && strcmp(only, rc_wino_isa_name((rc_wino_isa)i))) continue;
+        const int r = i == RC_WINO_ISA_SCALAR ? (reps + 4) / 5 : reps;
+        time_layer(layers[l][0], layers[l][0], layers[l][1], layers[l][2], (rc_wino_variant)v, (rc_wino_isa)i,
+                   r, pool, peak);
+      }
+  }
+  if (pool) pthreadpool_destroy(pool);
+  return 0;
+}

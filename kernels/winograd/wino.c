@@ -1,0 +1,263 @@
+/* Winograd driver: variant facts, dispatch, filter transform, blocking and
+ * the per-run loop (input transform → α² tile GEMMs → output transform, one
+ * block of tiles at a time). See wino.h for the algorithm and layouts. */
+#include "kernels/winograd/wino.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/winograd/wino_matrices.h"
+#include "kernels/winograd/wino_ukernels.h"
+#include "runtime/cpu.h"
+
+#define DEFAULT_L2_BYTES ((size_t)512 * 1024)
+#define WORKSPACE_ALIGN 64
+
+/* ------------------------------------------------------------ dispatch */
+
+typedef struct rc_wino_ukernels {
+  rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
+  rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
+  rc_wino_gemm_fn gemm; /* RC_WINO_GEMM_MR × RC_WINO_GEMM_NR */
+} rc_wino_ukernels;
+
+static const rc_wino_ukernels k_scalar = {
+    {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
+    {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
+    rc_wino_gemm_6x16__scalar,
+};
+
+#if RC_WINO_HAVE_X86
+static const rc_wino_ukernels k_avx2 = {
+    {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
+    {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
+    rc_wino_gemm_6x16__fma3,
+};
+#endif
+
+/* The dispatch table: per ISA, the kernels or NULL when this CPU (or this
+ * build) cannot run them. Filled once. */
+static const rc_wino_ukernels* g_table[RC_WINO_ISA_COUNT];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void init_table(void) {
+  g_table[RC_WINO_ISA_SCALAR] = &k_scalar;
+  g_table[RC_WINO_ISA_AUTO] = &k_scalar;
+#if RC_WINO_HAVE_X86
+  const rc_cpu* cpu = rc_cpu_get();
+  if (cpu->initialized && cpu->avx2 && cpu->fma3) {
+    g_table[RC_WINO_ISA_AVX2] = &k_avx2;
+    g_table[RC_WINO_ISA_AUTO] = &k_avx2;
+  }
+#endif
+}
+
+int rc_wino_isa_available(rc_wino_isa isa) {
+  if ((unsigned)isa >= RC_WINO_ISA_COUNT) return 0;
+  pthread_once(&g_once, init_table);
+  return g_table[isa] != NULL;
+}
+
+rc_wino_isa rc_wino_isa_resolve(rc_wino_isa isa) {
+  pthread_once(&g_once, init_table);
+  if ((unsigned)isa >= RC_WINO_ISA_COUNT || !g_table[isa]) return RC_WINO_ISA_SCALAR;
+  if (isa == RC_WINO_ISA_AUTO) return g_table[RC_WINO_ISA_AVX2] ? RC_WINO_ISA_AVX2 : RC_WINO_ISA_SCALAR;
+  return isa;
+}
+
+const char* rc_wino_isa_name(rc_wino_isa isa) {
+  switch (isa) {
+    case RC_WINO_ISA_AUTO: return "auto";
+    case RC_WINO_ISA_SCALAR: return "scalar";
+    case RC_WINO_ISA_AVX2: return "avx2";
+    default: return "?";
+  }
+}
+
+/* ------------------------------------------------------------ variant facts */
+
+int rc_wino_tile_m(rc_wino_variant v) {
+  switch (v) {
+    case RC_WINO_F23: return RC_WINO23_M;
+    case RC_WINO_F43: return RC_WINO43_M;
+    case RC_WINO_F63: return RC_WINO63_M;
+    default: return 0;
+  }
+}
+
+int rc_wino_tile_alpha(rc_wino_variant v) { return rc_wino_tile_m(v) + 2; }
+
+const char* rc_wino_variant_name(rc_wino_variant v) {
+  switch (v) {
+    case RC_WINO_F23: return "F(2,3)";
+    case RC_WINO_F43: return "F(4,3)";
+    case RC_WINO_F63: return "F(6,3)";
+    default: return "?";
+  }
+}
+
+size_t rc_wino_default_l2_bytes(void) {
+  const size_t l2 = rc_cpu_get()->l2_bytes;
+  return l2 ? l2 : DEFAULT_L2_BYTES;
+}
+
+static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
+
+/* ------------------------------------------------------------ filter */
+
+size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
+  const size_t a = (size_t)rc_wino_tile_alpha(v);
+  return a * a * round_up(out_c, RC_WINO_GEMM_NR) * in_c;
+}
+
+static const double g23[4][3] = RC_WINO23_G_INIT;
+static const double g43[6][3] = RC_WINO43_G_INIT;
+static const double g63[8][3] = RC_WINO63_G_INIT;
+
+void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u) {
+  const int alpha = rc_wino_tile_alpha(v);
+  const double* g = v == RC_WINO_F23 ? &g23[0][0] : v == RC_WINO_F43 ? &g43[0][0] : &g63[0][0];
+  const size_t nr = RC_WINO_GEMM_NR, blocks = round_up(out_c, nr) / nr;
+  memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
+  for (size_t co = 0; co < out_c; co++) {
+    for (size_t ci = 0; ci < in_c; ci++) {
+      const float* k = w_oihw + (co * in_c + ci) * 9;
+      double gk[8][3]; /* G g */
+      for (int i = 0; i < alpha; i++)
+        for (int c = 0; c < 3; c++)
+          gk[i][c] = g[i * 3 + 0] * k[0 * 3 + c] + g[i * 3 + 1] * k[1 * 3 + c] + g[i * 3 + 2] * k[2 * 3 + c];
+      for (int i = 0; i < alpha; i++)
+        for (int j = 0; j < alpha; j++) {
+          const double uij = gk[i][0] * g[j * 3 + 0] + gk[i][1] * g[j * 3 + 1] + gk[i][2] * g[j * 3 + 2];
+          const size_t xi = (size_t)(i * alpha + j);
+          u[((xi * blocks + co / nr) * in_c + ci) * nr + co % nr] = (float)uij;
+        }
+    }
+  }
+}
+
+/* ------------------------------------------------------------ blocking */
+
+static size_t bytes_per_tile(rc_wino_variant v, size_t in_c, size_t out_c) {
+  const size_t a = (size_t)rc_wino_tile_alpha(v);
+  return a * a * (round_up(in_c, RC_WINO_V_CPAD) + round_up(out_c, RC_WINO_M_CPAD)) * sizeof(float);
+}
+
+size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
+  const size_t l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
+  const size_t m = (size_t)rc_wino_tile_m(v);
+  const size_t tiles_w = out_w ? (out_w + m - 1) / m : 1;
+  /* A block's V and M take at most half of L2; the rest is for the U panel,
+   * the input rows being read and the output rows being written. */
+  const size_t max_tiles = l2 / 2 / bytes_per_tile(v, in_c, out_c);
+  const size_t mr = RC_WINO_GEMM_MR;
+  /* Whole tile rows (a band) when that loses at most a quarter of the
+   * budget; otherwise a multiple of the GEMM tile (blocks then start
+   * mid-row, which the driver handles). Never below one GEMM tile. */
+  const size_t rows = max_tiles / tiles_w;
+  if (rows > 0 && rows * tiles_w * 4 >= max_tiles * 3) return rows * tiles_w;
+  return max_tiles < mr ? mr : max_tiles / mr * mr;
+}
+
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
+  const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes);
+  return WORKSPACE_ALIGN + t * bytes_per_tile(v, in_c, out_c);
+}
+
+/* ------------------------------------------------------------ run */
+
+typedef struct run_ctx {
+  const rc_wino_ukernels* k;
+  rc_wino_variant variant;
+  const float* x;
+  const float* u;
+  float* y;
+  float* v;       /* V[ξ][block_tiles][cin_pad] */
+  float* m;       /* M[ξ][block_tiles][cout_pad] */
+  rc_wino_epilogue ep;
+  int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
+  size_t cin, cout, cin_pad, cout_pad, cout_blocks;
+  size_t tile_m, tiles_w, tiles_per_image;
+  size_t block_tiles; /* allocated tiles per block (the ξ stride of V and M) */
+  size_t first, count; /* the current block: tiles [first, first + count) */
+} run_ctx;
+
+static void input_task(void* arg, size_t t) {
+  const run_ctx* c = arg;
+  const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
+  const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
+  const float* x = c->x + n * (size_t)c->in_h * (size_t)c->in_w * c->cin;
+  c->k->input[c->variant](x, c->in_h, c->in_w, c->cin, (int32_t)(ty * c->tile_m) - c->pad_top,
+                          (int32_t)(tx * c->tile_m) - c->pad_left, c->v + t * c->cin_pad,
+                          c->block_tiles * c->cin_pad);
+}
+
+static void gemm_task(void* arg, size_t xi, size_t nb) {
+  const run_ctx* c = arg;
+  const size_t mr = RC_WINO_GEMM_MR, nr = RC_WINO_GEMM_NR;
+  const float* a = c->v + xi * c->block_tiles * c->cin_pad;
+  const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
+  float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
+  for (size_t t = 0; t < c->count; t += mr) {
+    const size_t rows = c->count - t < mr ? c->count - t : mr;
+    c->k->gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad);
+  }
+}
+
+static void output_task(void* arg, size_t t) {
+  const run_ctx* c = arg;
+  const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
+  const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
+  const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w;
+  const size_t rows = oh - oy < c->tile_m ? oh - oy : c->tile_m;
+  const size_t cols = ow - ox < c->tile_m ? ow - ox : c->tile_m;
+  float* y = c->y + ((n * oh + oy) * ow + ox) * c->cout;
+  c->k->output[c->variant](c->m + t * c->cout_pad, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, ow * c->cout,
+                           rows, cols);
+}
+
+void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
+                         void* workspace, pthreadpool_t pool) {
+  if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0) return;
+  pthread_once(&g_once, init_table);
+  run_ctx c;
+  memset(&c, 0, sizeof c);
+  c.k = g_table[rc_wino_isa_resolve(p->isa)];
+  c.variant = p->variant;
+  c.x = x;
+  c.u = u;
+  c.y = y;
+  c.ep.bias = bias;
+  c.ep.activation = p->activation;
+  c.ep.min = p->act_min;
+  c.ep.max = p->act_max;
+  c.ep.slopes = p->prelu_slopes;
+  c.in_h = p->in_h;
+  c.in_w = p->in_w;
+  c.out_h = p->out_h;
+  c.out_w = p->out_w;
+  c.pad_top = p->pad_top;
+  c.pad_left = p->pad_left;
+  c.cin = (size_t)p->in_c;
+  c.cout = (size_t)p->out_c;
+  c.cin_pad = round_up(c.cin, RC_WINO_V_CPAD);
+  c.cout_pad = round_up(c.cout, RC_WINO_M_CPAD);
+  c.cout_blocks = c.cout_pad / RC_WINO_GEMM_NR;
+  c.tile_m = (size_t)rc_wino_tile_m(p->variant);
+  c.tiles_w = ((size_t)p->out_w + c.tile_m - 1) / c.tile_m;
+  c.tiles_per_image = ((size_t)p->out_h + c.tile_m - 1) / c.tile_m * c.tiles_w;
+  c.block_tiles = rc_wino_block_tiles(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes);
+  const size_t alpha = (size_t)rc_wino_tile_alpha(p->variant), a2 = alpha * alpha;
+  float* ws = (float*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));
+  c.v = ws;
+  c.m = ws + a2 * c.block_tiles * c.cin_pad;
+
+  const size_t total = (size_t)p->batch * c.tiles_per_image;
+  for (c.first = 0; c.first < total; c.first += c.block_tiles) {
+    c.count = total - c.first < c.block_tiles ? total - c.first : c.block_tiles;
+    pthreadpool_parallelize_1d(pool, input_task, &c, c.count, 0);
+    pthreadpool_parallelize_2d(pool, gemm_task, &c, a2, c.cout_blocks, 0);
+    pthreadpool_parallelize_1d(pool, output_task, &c, c.count, 0);
+  }
+}

@@ -1,0 +1,130 @@
+/* Winograd F(m×m, 3×3) convolution kernels: F(2,3), F(4,3), F(6,3) for
+ * stride-1, dilation-1, ungrouped 3×3 convs with any padding and any channel
+ * counts. Compute only: the planner chooses the variant and ISA, transforms
+ * the weights once (rc_wino_filter_transform), sizes the workspace
+ * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run.
+ *
+ * Algorithm. Output tiles of m×m pixels (m = 2, 4, 6; α = m + 2) cover the
+ * output; tile (ty, tx) reads the α×α input window whose top-left pixel is
+ * (ty·m − pad_top, tx·m − pad_left), reading 0 outside the input. Per tile
+ *     V = Bᵀ d B (input transform, α² values per input channel),
+ *     M[ξ] = U[ξ] · V[ξ] for each of the α² positions ξ (α² GEMMs over
+ *            channels: cout × cin by cin × tiles),
+ *     y = Aᵀ M A + bias, then the activation (output transform), stored
+ * NHWC, clipped at the right/bottom edge (partial tiles). The matrices come
+ * from wino_matrices.h (generated and checked by tools/gen_winograd.py); the
+ * F(4,3) points are {0, ±√2, ±√2/2, ∞}, F(6,3) {0, ±1, ±2, ±½, ∞}.
+ *
+ * Tile blocks ("row bands"). Tiles are numbered in raster order over
+ * batch × tile rows × tile columns and processed in blocks of T consecutive
+ * tiles: transform a block's input, run its α² GEMMs, transform its output,
+ * next block. T is chosen (rc_wino_block_tiles) so that the block's V and M
+ * fit in half the L2 cache: whole tile rows (a band) when that uses at least
+ * ¾ of the budget, else a multiple of the 6-tile GEMM block (blocks may then
+ * start mid-row and span rows or images). The workspace holds one block, so
+ * transient memory depends on channels, width and L2 size, never on image
+ * height or batch.
+ *
+ * Layouts (floats):
+ *   x      NHWC [batch][in_h][in_w][in_c]
+ *   y      NHWC [batch][out_h][out_w][out_c]
+ *   w      OIHW [out_c][in_c][3][3] (PyTorch)
+ *   u      transformed filter, U[ξ][cout/16][in_c][16]: for each of the α²
+ *          positions ξ and each block of 16 output channels, in_c rows of 16
+ *          output-channel lanes (the GEMM micro-kernel's B panel, read
+ *          sequentially); out_c is zero-padded to a multiple of 16.
+ *          rc_wino_filter_size() floats, ISA-independent.
+ *   V (workspace) V[ξ][T][round_up(in_c, 8)]   one block's transformed input
+ *   M (workspace) M[ξ][T][round_up(out_c, 16)] one block's GEMM output
+ *
+ * Threads. pool may be NULL (run on the caller's thread). Per block, the
+ * input transform is split over tiles, the GEMMs over (ξ, 16-channel output
+ * block), the output transform over tiles. Every output element is computed
+ * by the same operations in the same order whatever the thread count, so
+ * results do not depend on it.
+ *
+ * Numerical error (fp32, measured in tests/test_winograd.c against a float64
+ * direct conv): F(2,3) is about as accurate as a direct fp32 conv, F(4,3)
+ * a few times less, F(6,3) 4–10× less (published figures agree). */
+#ifndef RC_KERNELS_WINO_H
+#define RC_KERNELS_WINO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pthreadpool.h>
+
+typedef enum rc_wino_variant {
+  RC_WINO_F23 = 0, /* F(2×2, 3×3), α = 4 */
+  RC_WINO_F43 = 1, /* F(4×4, 3×3), α = 6 */
+  RC_WINO_F63 = 2, /* F(6×6, 3×3), α = 8 */
+  RC_WINO_VARIANT_COUNT
+} rc_wino_variant;
+
+typedef enum rc_wino_isa {
+  RC_WINO_ISA_AUTO = 0,   /* the best available: AVX2 when the CPU has AVX2 and FMA3, else scalar */
+  RC_WINO_ISA_SCALAR = 1, /* portable C; the reference for the others */
+  RC_WINO_ISA_AVX2 = 2,   /* AVX2 + FMA3 (x86-64) */
+  RC_WINO_ISA_COUNT
+} rc_wino_isa;
+
+typedef enum rc_wino_activation {
+  RC_WINO_ACT_NONE = 0,
+  RC_WINO_ACT_RELU,  /* y < 0 ? 0 : y (NaN passes) */
+  RC_WINO_ACT_CLIP,  /* y < min ? min : (y > max ? max : y) (NaN passes) */
+  RC_WINO_ACT_PRELU, /* y < 0 ? slope[c]·y : y, one slope per output channel */
+} rc_wino_activation;
+
+typedef struct rc_wino_conv_params {
+  rc_wino_variant variant;
+  rc_wino_isa isa;
+  int32_t batch;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c; /* out = in + pads − 2; bottom/right padding is implied */
+  int32_t pad_top, pad_left;   /* ≥ 0 */
+  rc_wino_activation activation;
+  float act_min, act_max;     /* RC_WINO_ACT_CLIP */
+  const float* prelu_slopes;  /* RC_WINO_ACT_PRELU: out_c values */
+  size_t l2_bytes;            /* blocking target; 0: rc_wino_default_l2_bytes() */
+} rc_wino_conv_params;
+
+/* m (output tile side) and α = m + 2 of a variant; its name ("F(6,3)"). */
+int rc_wino_tile_m(rc_wino_variant v);
+int rc_wino_tile_alpha(rc_wino_variant v);
+const char* rc_wino_variant_name(rc_wino_variant v);
+
+/* 1 if the ISA can run on this CPU (AUTO and SCALAR always can). */
+int rc_wino_isa_available(rc_wino_isa isa);
+/* AUTO resolved to a concrete ISA; an unavailable ISA resolves to SCALAR. */
+rc_wino_isa rc_wino_isa_resolve(rc_wino_isa isa);
+const char* rc_wino_isa_name(rc_wino_isa isa);
+
+/* L2 size used for blocking when the caller passes 0: cpuinfo's L2 size,
+ * or 512 KiB when cpuinfo reports none. */
+size_t rc_wino_default_l2_bytes(void);
+
+/* Floats of the transformed filter: α² · round_up(out_c, 16) · in_c. */
+size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c);
+
+/* U = G g Gᵀ for every (out, in) channel pair, computed in double and rounded
+ * once, written in the U layout above (padding lanes are 0). w is OIHW. Plan
+ * time; single-threaded; the result serves every ISA. */
+void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u);
+
+/* Tiles per block for this layer shape and L2 size (l2_bytes 0: default). */
+size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
+
+/* Workspace bytes rc_wino_conv2d_nhwc needs for these channels, output width
+ * and L2 size (l2_bytes as in the params; any alignment, the kernel aligns
+ * it). Independent of height and batch. */
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
+
+/* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w). bias
+ * may be NULL. workspace: at least rc_wino_workspace_size(p->variant,
+ * p->in_c, p->out_c, p->out_w, p->l2_bytes) bytes, not shared with a
+ * concurrent call. x and y must not overlap. Callers validate the
+ * parameters (shapes consistent, channels ≥ 1); the kernel does not fail. */
+void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
+                         void* workspace, pthreadpool_t pool);
+
+#endif

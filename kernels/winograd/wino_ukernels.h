@@ -1,0 +1,74 @@
+/* Winograd micro-kernels (internal to kernels/winograd/): one tile's input
+ * and output transforms per variant, and the tile GEMM, per ISA. Names
+ * follow op_variant__isa. The driver (wino.c) calls them through a dispatch
+ * table filled once from cpuinfo. Pure functions: no allocation, no threads. */
+#ifndef RC_KERNELS_WINO_UKERNELS_H
+#define RC_KERNELS_WINO_UKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/winograd/wino.h"
+
+/* GEMM register tile: MR tiles × NR output channels. */
+#define RC_WINO_GEMM_MR 6
+#define RC_WINO_GEMM_NR 16
+/* Channel padding of V rows (input-transform vector width) and M rows. */
+#define RC_WINO_V_CPAD 8
+#define RC_WINO_M_CPAD RC_WINO_GEMM_NR
+
+/* The output epilogue: bias (may be NULL) then the activation. */
+typedef struct rc_wino_epilogue {
+  const float* bias;
+  rc_wino_activation activation;
+  float min, max;
+  const float* slopes;
+} rc_wino_epilogue;
+
+/* Input transform of one tile. x is one NHWC image [in_h][in_w][cin]; the
+ * tile's α×α window starts at input pixel (iy0, ix0), which may lie partly
+ * or wholly outside the image (those pixels read 0). Writes
+ * v[ξ·v_stride + c] = (Bᵀ d B)[ξ] for ξ < α², c < round_up(cin, 8); the
+ * padding channels get 0. */
+typedef void (*rc_wino_input_fn)(const float* x, int32_t in_h, int32_t in_w, size_t cin, int32_t iy0, int32_t ix0,
+                                 float* v, size_t v_stride);
+
+/* Output transform of one tile: reads m[ξ·m_stride + c] for ξ < α²,
+ * c < round_up(cout, 8), and writes the top-left rows × cols (≤ m × m)
+ * pixels of act(Aᵀ M A + bias) to y, which points at the tile's first output
+ * pixel of an NHWC image whose rows are y_row_stride floats apart. */
+typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y,
+                                  size_t y_row_stride, size_t rows, size_t cols);
+
+/* c[i][0..16) = Σ_k a[i][k] · w[k][0..16) for i < mr ≤ 6, k < kc: a rows are
+ * a_stride floats apart, c rows c_stride apart, w is a packed [kc][16] panel.
+ * Rows i ≥ mr are neither read nor written. */
+typedef void (*rc_wino_gemm_fn)(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+                                size_t c_stride);
+
+void rc_wino23_input_transform__scalar(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__scalar(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__scalar(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino23_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                        size_t);
+void rc_wino43_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                        size_t);
+void rc_wino63_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                        size_t);
+void rc_wino_gemm_6x16__scalar(size_t, size_t, const float*, size_t, const float*, float*, size_t);
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define RC_WINO_HAVE_X86 1
+void rc_wino23_input_transform__avx2(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__avx2(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__avx2(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino23_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                      size_t);
+void rc_wino43_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                      size_t);
+void rc_wino63_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                      size_t);
+void rc_wino_gemm_6x16__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
+#endif
+
+#endif

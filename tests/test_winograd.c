@@ -1,0 +1,464 @@
+/* Tests of the Winograd kernels (kernels/winograd/): every variant × ISA
+ * against a float64 direct convolution written here, over a sweep of
+ * channels, shapes, paddings, batch, bias and activations; bands forced
+ * small with a tiny L2 parameter; results independent of block size and
+ * thread count; AVX2 close to scalar; workspace independent of height.
+ *
+ * Error measure. For each output element the oracle gives the sum S with
+ * double accumulation and mag = |bias| + Σ|x·w|, the sum of the absolute
+ * values of its terms (what floating-point summation bounds scale with; a
+ * bound relative to |S| would break on outputs near zero). A Winograd tile
+ * mixes its whole α×α input window into each of its m×m outputs, so its
+ * rounding noise scales with the tile, not the pixel: a border pixel whose
+ * taps all fall in the padding (exact 0) still gets its neighbours' noise.
+ * So each element's error is divided by the largest mag over the real
+ * output pixels of its tile (same image and channel): err / tile-mag. The
+ * activation is applied to S in double; all activations used are
+ * 1-Lipschitz (PReLU slopes in [−1, 1]) so they do not grow the error.
+ *
+ * Tolerances (max err / tile-mag over all elements of all cases). As a
+ * yardstick the test also measures a plain fp32 direct conv (float sums of
+ * ≤ 9·256 terms in order) on the same cases, and the relative RMS error
+ * ‖err‖₂/‖S‖₂ on the cases with ≥ 64 input channels, the measure of the
+ * published figures (see /work/shared/reference/winograd.md §5). Measured
+ * here (printed by test_summary; the same on scalar and AVX2):
+ *              max err/tile-mag   RMS, C ≥ 64 (× direct fp32)
+ *   direct     2.5e-7             7.1e-7
+ *   F(2,3)     1.6e-7             4.2e-7 (0.6×)   coefficients 0, ±1, ±½:
+ *                                 each output sums C·16 products, fewer than
+ *                                 direct's 9C, through exact ±1 transforms.
+ *   F(4,3)     1.0e-6             1.3e-6 (1.8×)   √2 points: transform
+ *                                 entries up to 5/2 and 2√2 amplify rounding
+ *                                 (published ≈ 1.7× at C = 256).
+ *   F(6,3)     5.8e-6             5.2e-6 (7.4×)   Aᵀ entries up to 32, Bᵀ to
+ *                                 21/4 (published 4–10× direct).
+ * The max ratio to direct is larger than the RMS ratio (up to 22× for
+ * F(6,3)) because the small-channel cases, where direct fp32 is nearly exact,
+ * dominate the max. Bounds: F(2,3) 1e-6, F(4,3) 4e-6, F(6,3) 2e-5, i.e.
+ * 3.4–6× above the measured maxima, and 4–5 orders of magnitude below what
+ * a wrong tile, a wrong pad or a wrong channel gives (errors ~ 1·mag). The
+ * AVX2 − scalar difference (FMA contraction, same order otherwise) is held
+ * to the same bounds. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthreadpool.h>
+
+#include "kernels/winograd/wino.h"
+#include "test_util.h"
+
+/* Bounds on max err/mag; see the header comment. */
+static const double k_tol[RC_WINO_VARIANT_COUNT] = {
+    1e-6, /* F(2,3): measured max 1.6e-7 */
+    4e-6, /* F(4,3): measured max 1.0e-6 */
+    2e-5, /* F(6,3): measured max 5.8e-6 */
+};
+/* |avx2 − scalar| / mag: both are within k_tol of the oracle; they differ by
+ * FMA contraction and summation order inside the GEMM only. */
+static const double k_tol_isa[RC_WINO_VARIANT_COUNT] = {1e-6, 4e-6, 2e-5};
+
+static const rc_wino_isa k_isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2};
+#define NUM_ISAS 2
+
+/* Worst err/mag seen per variant × ISA, and for the fp32 direct yardstick. */
+static double g_max_err[RC_WINO_VARIANT_COUNT][NUM_ISAS];
+static double g_max_isa_diff[RC_WINO_VARIANT_COUNT];
+static double g_max_direct;
+static size_t g_cases;
+/* Relative RMS error ‖err‖₂/‖want‖₂ over the cases with in_c ≥ 64 (the
+ * measure of the published figures): sums of squares. */
+static double g_wide_err2[RC_WINO_VARIANT_COUNT][NUM_ISAS], g_wide_direct2, g_wide_want2;
+
+static void* xmalloc(size_t n) {
+  void* p = malloc(n ? n : 1);
+  assert_non_null(p);
+  return p;
+}
+
+typedef struct conv_case {
+  int batch, h, w, cin, cout;
+  int pt, pl, pb, pr;
+  int bias;
+  rc_wino_activation act;
+  size_t l2; /* 0: default */
+} conv_case;
+
+static int out_h(const conv_case* c) { return c->h + c->pt + c->pb - 2; }
+static int out_w(const conv_case* c) { return c->w + c->pl + c->pr - 2; }
+
+typedef struct case_data {
+  float *x, *w, *b, *slopes;
+  double *want, *mag;
+  float* direct; /* fp32 direct conv, the yardstick */
+  size_t ny;
+  float clip_min, clip_max;
+} case_data;
+
+static double act_d(const conv_case* c, const case_data* d, int co, double v) {
+  switch (c->act) {
+    case RC_WINO_ACT_NONE: return v;
+    case RC_WINO_ACT_RELU: return v < 0 ? 0 : v;
+    case RC_WINO_ACT_CLIP: return v < d->clip_min ? d->clip_min : (v > d->clip_max ? d->clip_max : v);
+    case RC_WINO_ACT_PRELU: return v < 0 ? d->slopes[co] * v : v;
+  }
+  return v;
+}
+
+/* Inputs from a fixed seed; the float64 direct conv (NHWC x, OIHW w) with
+ * the magnitude of its terms, and a float32 direct conv. */
+static void make_case(const conv_case* c, uint64_t seed, case_data* d) {
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, seed);
+  const int oh = out_h(c), ow = out_w(c);
+  const size_t nx = (size_t)c->batch * c->h * c->w * c->cin, nw = (size_t)c->cout * c->cin * 9;
+  d->ny = (size_t)c->batch * oh * ow * c->cout;
+  d->x = xmalloc(nx * sizeof(float));
+  d->w = xmalloc(nw * sizeof(float));
+  d->b = xmalloc((size_t)c->cout * sizeof(float));
+  d->slopes = xmalloc((size_t)c->cout * sizeof(float));
+  d->want = xmalloc(d->ny * sizeof(double));
+  d->mag = xmalloc(d->ny * sizeof(double));
+  d->direct = xmalloc(d->ny * sizeof(float));
+  rc_test_fill_uniform(&rng, d->x, nx, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, d->w, nw, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, d->b, (size_t)c->cout, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, d->slopes, (size_t)c->cout, -1.0f, 1.0f);
+  d->clip_min = -0.25f * sqrtf((float)(9 * c->cin));
+  d->clip_max = 0.3f * sqrtf((float)(9 * c->cin));
+  for (int n = 0; n < c->batch; n++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        for (int co = 0; co < c->cout; co++) {
+          double s = c->bias ? d->b[co] : 0.0, m = fabs(s);
+          float sf = c->bias ? d->b[co] : 0.0f;
+          for (int ky = 0; ky < 3; ky++) {
+            const int iy = oy + ky - c->pt;
+            if (iy < 0 || iy >= c->h) continue;
+            for (int kx = 0; kx < 3; kx++) {
+              const int ix = ox + kx - c->pl;
+              if (ix < 0 || ix >= c->w) continue;
+              for (int ci = 0; ci < c->cin; ci++) {
+                const float xv = d->x[(((size_t)n * c->h + iy) * c->w + ix) * c->cin + ci];
+                const float wv = d->w[(((size_t)co * c->cin + ci) * 3 + ky) * 3 + kx];
+                const double t = (double)xv * wv;
+                s += t;
+                m += fabs(t);
+                sf += xv * wv;
+              }
+            }
+          }
+          const size_t i = (((size_t)n * oh + oy) * ow + ox) * c->cout + co;
+          d->want[i] = act_d(c, d, co, s);
+          d->mag[i] = m > 0 ? m : 1e-30;
+          d->direct[i] = (float)act_d(c, d, co, sf);
+        }
+}
+
+static void free_case(case_data* d) {
+  free(d->x);
+  free(d->w);
+  free(d->b);
+  free(d->slopes);
+  free(d->want);
+  free(d->mag);
+  free(d->direct);
+}
+
+/* Runs the kernel; the workspace is allocated at exactly the size the API
+ * asks for, so ASan catches any overrun. */
+static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
+                     pthreadpool_t pool, float* y) {
+  float* u = xmalloc(rc_wino_filter_size(v, (size_t)c->cout, (size_t)c->cin) * sizeof(float));
+  rc_wino_filter_transform(v, (size_t)c->cout, (size_t)c->cin, d->w, u);
+  rc_wino_conv_params p;
+  memset(&p, 0, sizeof p);
+  p.variant = v;
+  p.isa = isa;
+  p.batch = c->batch;
+  p.in_h = c->h;
+  p.in_w = c->w;
+  p.in_c = c->cin;
+  p.out_h = out_h(c);
+  p.out_w = out_w(c);
+  p.out_c = c->cout;
+  p.pad_top = c->pt;
+  p.pad_left = c->pl;
+  p.activation = c->act;
+  p.act_min = d->clip_min;
+  p.act_max = d->clip_max;
+  p.prelu_slopes = d->slopes;
+  p.l2_bytes = l2;
+  const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2);
+  void* ws = xmalloc(ws_size);
+  for (size_t i = 0; i < d->ny; i++) y[i] = NAN; /* every output must be written */
+  rc_wino_conv2d_nhwc(&p, d->x, u, c->bias ? d->b : NULL, y, ws, pool);
+  free(ws);
+  free(u);
+}
+
+/* The error scale of each output element for tiles of m×m: the largest mag
+ * over the real output pixels of its tile (same image, same channel). A
+ * Winograd tile mixes its whole α×α input window into every one of its
+ * outputs, so rounding errors scale with the tile's magnitude, not with one
+ * pixel's: a border pixel whose own taps all fall in the padding (mag 0,
+ * exact result 0) still gets the rounding noise of its tile neighbours. */
+static void tile_scale(const conv_case* c, const double* mag, int m, double* scale) {
+  const int oh = out_h(c), ow = out_w(c), co_n = c->cout;
+  for (int n = 0; n < c->batch; n++)
+    for (int ty = 0; ty < oh; ty += m)
+      for (int tx = 0; tx < ow; tx += m)
+        for (int co = 0; co < co_n; co++) {
+          double mx = 0.0;
+          for (int y = ty; y < ty + m && y < oh; y++)
+            for (int x = tx; x < tx + m && x < ow; x++) {
+              const double v = mag[(((size_t)n * oh + y) * ow + x) * co_n + co];
+              if (v > mx) mx = v;
+            }
+          for (int y = ty; y < ty + m && y < oh; y++)
+            for (int x = tx; x < tx + m && x < ow; x++)
+              scale[(((size_t)n * oh + y) * ow + x) * co_n + co] = mx > 0 ? mx : 1e-30;
+        }
+}
+
+static double max_err_ratio(const char* what, const float* got, const double* want, const double* scale, size_t n,
+                            double tol) {
+  double worst = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(got[i])) fail_msg("%s[%zu]: NaN (not written?), want %.9g", what, i, want[i]);
+    const double r = fabs((double)got[i] - want[i]) / scale[i];
+    if (r > tol) fail_msg("%s[%zu]: got %.9g, want %.9g: err/mag %.3g > tol %.3g", what, i, got[i], want[i], r, tol);
+    if (r > worst) worst = r;
+  }
+  return worst;
+}
+
+static void describe(const conv_case* c, char* buf, size_t size) {
+  snprintf(buf, size, "N%d %dx%d C%d->%d pad(t%d l%d b%d r%d)%s act%d l2=%zu", c->batch, c->h, c->w, c->cin,
+           c->cout, c->pt, c->pl, c->pb, c->pr, c->bias ? " bias" : "", (int)c->act, c->l2);
+}
+
+/* All variants × available ISAs on one case. */
+static void check_case(const conv_case* c, uint64_t seed) {
+  case_data d;
+  make_case(c, seed, &d);
+  float* y = xmalloc(d.ny * sizeof(float));
+  float* ys = xmalloc(d.ny * sizeof(float));
+  char name[200], what[260];
+  describe(c, name, sizeof name);
+  const int wide = c->cin >= 64;
+  for (size_t i = 0; i < d.ny; i++) {
+    const double r = fabs((double)d.direct[i] - d.want[i]) / d.mag[i];
+    if (r > g_max_direct) g_max_direct = r;
+    if (wide) {
+      g_wide_direct2 += ((double)d.direct[i] - d.want[i]) * ((double)d.direct[i] - d.want[i]);
+      g_wide_want2 += d.want[i] * d.want[i];
+    }
+  }
+  double* scale = xmalloc(d.ny * sizeof(double));
+  for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
+    tile_scale(c, d.mag, rc_wino_tile_m((rc_wino_variant)v), scale);
+    for (int k = 0; k < NUM_ISAS; k++) {
+      if (!rc_wino_isa_available(k_isas[k])) continue;
+      float* out = k == 0 ? ys : y;
+      run_wino(c, &d, (rc_wino_variant)v, k_isas[k], c->l2, NULL, out);
+      snprintf(what, sizeof what, "%s %s %s", rc_wino_variant_name((rc_wino_variant)v), rc_wino_isa_name(k_isas[k]),
+               name);
+      const double e = max_err_ratio(what, out, d.want, scale, d.ny, k_tol[v]);
+      if (e > g_max_err[v][k]) g_max_err[v][k] = e;
+      if (wide)
+        for (size_t i = 0; i < d.ny; i++) g_wide_err2[v][k] += ((double)out[i] - d.want[i]) * ((double)out[i] - d.want[i]);
+      if (k > 0) { /* SIMD vs scalar */
+        for (size_t i = 0; i < d.ny; i++) {
+          const double r = fabs((double)y[i] - ys[i]) / scale[i];
+          if (r > k_tol_isa[v]) fail_msg("%s vs scalar [%zu]: %.9g vs %.9g", what, i, y[i], ys[i]);
+          if (r > g_max_isa_diff[v]) g_max_isa_diff[v] = r;
+        }
+      }
+    }
+  }
+  g_cases++;
+  free(scale);
+  free(y);
+  free(ys);
+  free_case(&d);
+}
+
+static const int k_channels[] = {1, 3, 4, 8, 15, 16, 17, 64};
+#define NUM_CHANNELS (sizeof k_channels / sizeof k_channels[0])
+
+/* Every (cin, cout) pair of the channel set, odd 7×9 image, pad 1, bias. */
+static void test_channels_sweep(void** state) {
+  (void)state;
+  uint64_t seed = 1;
+  for (size_t i = 0; i < NUM_CHANNELS; i++)
+    for (size_t o = 0; o < NUM_CHANNELS; o++) {
+      const conv_case c = {1, 7, 9, k_channels[i], k_channels[o], 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 0};
+      check_case(&c, seed++);
+    }
+}
+
+/* Shapes: odd and even, smaller than a tile, one tile, partial last tiles;
+ * paddings 0, 1 and asymmetric; batch 1 and 2; each activation, with and
+ * without bias. */
+static void test_shapes_sweep(void** state) {
+  (void)state;
+  static const int hw[][2] = {{3, 3}, {4, 4}, {5, 8}, {8, 5}, {10, 10}, {13, 17}, {16, 16}, {31, 6}};
+  static const int pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {2, 0, 1, 3}, {0, 1, 2, 0}};
+  static const int chans[][2] = {{3, 17}, {17, 4}, {16, 16}, {1, 8}};
+  uint64_t seed = 1000;
+  int k = 0;
+  for (size_t s = 0; s < sizeof hw / sizeof hw[0]; s++)
+    for (size_t p = 0; p < sizeof pads / sizeof pads[0]; p++, k++) {
+      conv_case c = {1 + k % 2, hw[s][0], hw[s][1], chans[k % 4][0], chans[k % 4][1], pads[p][0], pads[p][1],
+                     pads[p][2], pads[p][3], k % 3 != 0, (rc_wino_activation)(k % 4), 0};
+      if (out_h(&c) < 1 || out_w(&c) < 1) continue;
+      check_case(&c, seed++);
+    }
+}
+
+/* Each activation with and without bias on a shape with partial tiles. */
+static void test_activations(void** state) {
+  (void)state;
+  uint64_t seed = 2000;
+  for (int a = 0; a < 4; a++)
+    for (int b = 0; b < 2; b++) {
+      const conv_case c = {2, 11, 14, 15, 17, 1, 1, 1, 1, b, (rc_wino_activation)a, 0};
+      check_case(&c, seed++);
+    }
+}
+
+/* Wide channels (256) and a larger image. */
+static void test_wide(void** state) {
+  (void)state;
+  const conv_case c1 = {1, 13, 12, 256, 256, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0};
+  check_case(&c1, 3000);
+  const conv_case c2 = {1, 9, 20, 64, 256, 1, 0, 1, 2, 1, RC_WINO_ACT_NONE, 0};
+  check_case(&c2, 3001);
+  const conv_case c3 = {1, 20, 9, 256, 17, 0, 1, 1, 1, 0, RC_WINO_ACT_PRELU, 0};
+  check_case(&c3, 3002);
+}
+
+/* Images larger than one block: tiny L2 budgets force blocks of a few tiles
+ * (partial rows) or a few tile rows (bands), blocks crossing the batch. */
+static void test_bands(void** state) {
+  (void)state;
+  const size_t l2s[] = {1, 16 << 10, 96 << 10};
+  uint64_t seed = 4000;
+  for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++) {
+    const conv_case c = {2, 37, 50, 15, 16, 1, 1, 1, 1, 1, RC_WINO_ACT_CLIP, l2s[i]};
+    check_case(&c, seed++);
+    const conv_case c2 = {1, 40, 23, 8, 3, 0, 2, 1, 0, 0, RC_WINO_ACT_RELU, l2s[i]};
+    check_case(&c2, seed++);
+  }
+}
+
+/* Block size and thread count do not change a single bit of the output. */
+static void test_deterministic(void** state) {
+  (void)state;
+  const conv_case c = {2, 29, 33, 17, 20, 1, 1, 1, 1, 1, RC_WINO_ACT_PRELU, 0};
+  case_data d;
+  make_case(&c, 5000, &d);
+  float* ref = xmalloc(d.ny * sizeof(float));
+  float* y = xmalloc(d.ny * sizeof(float));
+  pthreadpool_t pool = pthreadpool_create(2);
+  assert_non_null(pool);
+  for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+    for (int k = 0; k < NUM_ISAS; k++) {
+      if (!rc_wino_isa_available(k_isas[k])) continue;
+      run_wino(&c, &d, (rc_wino_variant)v, k_isas[k], 0, NULL, ref);
+      const size_t l2s[] = {1, 8 << 10, 100 << 10, 8 << 20};
+      for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++)
+        for (int threaded = 0; threaded < 2; threaded++) {
+          run_wino(&c, &d, (rc_wino_variant)v, k_isas[k], l2s[i], threaded ? pool : NULL, y);
+          if (memcmp(ref, y, d.ny * sizeof(float)) != 0)
+            fail_msg("%s %s: output changed with l2=%zu threads=%d", rc_wino_variant_name((rc_wino_variant)v),
+                     rc_wino_isa_name(k_isas[k]), l2s[i], threaded ? 2 : 1);
+        }
+    }
+  pthreadpool_destroy(pool);
+  free(ref);
+  free(y);
+  free_case(&d);
+}
+
+/* The workspace depends on channels, width and L2 only, a block of V and M
+ * fits in half the L2 budget whenever one GEMM tile row does, and a very
+ * tall image runs in it (ASan checks the bounds). */
+static void test_workspace(void** state) {
+  (void)state;
+  const size_t l2 = 512 << 10;
+  for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
+    const size_t a = (size_t)rc_wino_tile_alpha((rc_wino_variant)v);
+    const size_t chans[] = {1, 16, 64, 128};
+    for (size_t i = 0; i < 4; i++) {
+      const size_t cin = chans[i], cout = chans[i];
+      const size_t per_tile = a * a * (((cin + 7) / 8 * 8) + (cout + 15) / 16 * 16) * sizeof(float);
+      const size_t ws = rc_wino_workspace_size((rc_wino_variant)v, cin, cout, 960, l2);
+      if (per_tile * 6 <= l2 / 2) assert_true(ws <= l2 / 2 + 64);
+      assert_true(ws >= rc_wino_block_tiles((rc_wino_variant)v, cin, cout, 960, l2) * per_tile);
+    }
+  }
+  /* tall: 600 rows, 8 wide; the same workspace as for 6 rows */
+  const conv_case tall = {1, 600, 8, 16, 16, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 64 << 10};
+  const conv_case flat = {1, 6, 8, 16, 16, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 64 << 10};
+  for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+    assert_int_equal(rc_wino_workspace_size((rc_wino_variant)v, 16, 16, (size_t)out_w(&tall), tall.l2),
+                     rc_wino_workspace_size((rc_wino_variant)v, 16, 16, (size_t)out_w(&flat), flat.l2));
+  check_case(&tall, 6000);
+}
+
+static void test_isa_resolve(void** state) {
+  (void)state;
+  assert_true(rc_wino_isa_available(RC_WINO_ISA_SCALAR));
+  assert_true(rc_wino_isa_available(RC_WINO_ISA_AUTO));
+  const rc_wino_isa r = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
+  assert_true(r == RC_WINO_ISA_SCALAR || r == RC_WINO_ISA_AVX2);
+  if (!rc_wino_isa_available(RC_WINO_ISA_AVX2)) {
+    assert_int_equal(rc_wino_isa_resolve(RC_WINO_ISA_AVX2), RC_WINO_ISA_SCALAR);
+    print_message("note: AVX2+FMA not available here: only the scalar variant was tested\n");
+  }
+  assert_int_equal(rc_wino_tile_m(RC_WINO_F23), 2);
+  assert_int_equal(rc_wino_tile_m(RC_WINO_F43), 4);
+  assert_int_equal(rc_wino_tile_m(RC_WINO_F63), 6);
+}
+
+/* Prints the measured maxima (runs last). */
+static void test_summary(void** state) {
+  (void)state;
+  print_message("Winograd max err/tile-mag over %zu cases (mag = |bias| + sum|x*w|, max over the tile):\n", g_cases);
+  print_message("  fp32 direct conv (yardstick): %.3g\n", g_max_direct);
+  for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
+    print_message("  %s: scalar %.3g  avx2 %.3g  (tol %.1g; %.1fx direct)  |avx2-scalar| %.3g (tol %.1g)\n",
+                  rc_wino_variant_name((rc_wino_variant)v), g_max_err[v][0], g_max_err[v][1], k_tol[v],
+                  (g_max_err[v][0] > g_max_err[v][1] ? g_max_err[v][0] : g_max_err[v][1]) / g_max_direct,
+                  g_max_isa_diff[v], k_tol_isa[v]);
+  }
+  if (g_wide_want2 > 0) {
+    const double direct = sqrt(g_wide_direct2 / g_wide_want2);
+    print_message("relative RMS error on the cases with in_c >= 64: fp32 direct %.3g\n", direct);
+    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
+      const double s = sqrt(g_wide_err2[v][0] / g_wide_want2), a = sqrt(g_wide_err2[v][1] / g_wide_want2);
+      print_message("  %s: scalar %.3g  avx2 %.3g  (%.1fx direct)\n", rc_wino_variant_name((rc_wino_variant)v), s,
+                    a, (s > a ? s : a) / direct);
+    }
+  }
+  assert_true(g_cases > 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_isa_resolve),   cmocka_unit_test(test_channels_sweep),
+      cmocka_unit_test(test_shapes_sweep),  cmocka_unit_test(test_activations),
+      cmocka_unit_test(test_wide),          cmocka_unit_test(test_bands),
+      cmocka_unit_test(test_deterministic), cmocka_unit_test(test_workspace),
+      cmocka_unit_test(test_summary),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,268 @@
+#!/usr/bin/env python3
+"""Derive, check and print the Winograd matrices of repconv's 3x3 kernels.
+
+    python3 tools/gen_winograd.py > kernels/winograd/wino_matrices.h
+    python3 tools/gen_winograd.py --check      # checks only, prints a summary
+
+Standard library only. Arithmetic is exact, in Q(sqrt 2): every number is a
+pair of fractions.Fraction (a, b) meaning a + b*sqrt(2), so the F(4,3) points
+{0, +-sqrt2, +-sqrt2/2, inf} are handled as exactly as the rational ones.
+
+Construction (Toom-Cook, transposed; Lavin & Gray 2015, wincnn). For F(m, r)
+with alpha = m + r - 1, finite points p_0..p_{alpha-2} and infinity:
+  - the product h = g*e of a degree r-1 filter polynomial and a degree m-1
+    polynomial is evaluated at the points, multiplied pointwise and
+    interpolated:  h = C [(G g) (.) (A e)],
+      A[j][i] = p_j^i              (A[inf][i] = [i == m-1])
+      G[j][k] = p_j^k / f_j,  f_j = prod_{l != j} (p_j - p_l)   (G[inf] = [0..0 1])
+      C[n][j] = coefficient of x^n in prod_{l != j} (x - p_l)  (C[.][inf]: of
+                prod_l (x - p_l))
+  - transposing the bilinear form sum_n d_n h_n gives the valid correlation
+    y_i = sum_k d_{i+k} g_k = A^T [(G g) (.) (B^T d)] with B^T = C^T.
+The script then checks exactly, for every basis d = e_n, g = e_k, that
+A^T[(G e_k) (.) (B^T e_n)] = e_{n-k} restricted to 0 <= n-k < m (which is the
+trilinear identity sum_j AT[i][j] G[j][k] BT[j][n] = [n == i + k], i.e. the
+identity on generic symbolic d and g), and the 2-D form
+Y = A^T [(G g G^T) (.) (B^T d B)] A on a random integer d, g against a direct
+2-D correlation, also exactly.
+"""
+import random
+import sys
+from decimal import Decimal, getcontext
+from fractions import Fraction
+
+getcontext().prec = 60
+
+
+class Q2:
+    """a + b*sqrt(2), a and b Fractions. Exact field arithmetic."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b=0):
+        self.a = Fraction(a)
+        self.b = Fraction(b)
+
+    @staticmethod
+    def of(x):
+        return x if isinstance(x, Q2) else Q2(x)
+
+    def __add__(self, o):
+        o = Q2.of(o)
+        return Q2(self.a + o.a, self.b + o.b)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return Q2(-self.a, -self.b)
+
+    def __sub__(self, o):
+        return self + (-Q2.of(o))
+
+    def __rsub__(self, o):
+        return Q2.of(o) - self
+
+    def __mul__(self, o):
+        o = Q2.of(o)
+        return Q2(self.a * o.a + 2 * self.b * o.b, self.a * o.b + self.b * o.a)
+
+    __rmul__ = __mul__
+
+    def inv(self):
+        n = self.a * self.a - 2 * self.b * self.b  # nonzero for a+b*sqrt2 != 0 (sqrt2 irrational)
+        if n == 0:
+            raise ZeroDivisionError("Q2 zero")
+        return Q2(self.a / n, -self.b / n)
+
+    def __truediv__(self, o):
+        return self * Q2.of(o).inv()
+
+    def __eq__(self, o):
+        o = Q2.of(o)
+        return self.a == o.a and self.b == o.b
+
+    def __hash__(self):
+        return hash((self.a, self.b))
+
+    def is_zero(self):
+        return self.a == 0 and self.b == 0
+
+    def to_decimal(self):
+        s2 = Decimal(2).sqrt()
+        return Decimal(self.a.numerator) / Decimal(self.a.denominator) + \
+            Decimal(self.b.numerator) / Decimal(self.b.denominator) * s2
+
+    def c_double(self):
+        """Correctly rounded double (from a 60-digit decimal), as a C literal."""
+        v = float(self.to_decimal())
+        if v == 0.0:
+            return "0.0"
+        r = repr(v)
+        if "e" not in r and "." not in r and "inf" not in r:
+            r += ".0"
+        return r
+
+    def __str__(self):
+        def frac(f):
+            return str(f.numerator) if f.denominator == 1 else "%d/%d" % (f.numerator, f.denominator)
+
+        if self.b == 0:
+            return frac(self.a)
+        bs = "sqrt2" if self.b == 1 else ("-sqrt2" if self.b == -1 else frac(self.b) + "*sqrt2")
+        if self.a == 0:
+            return bs
+        return "%s%s%s" % (frac(self.a), "" if bs.startswith("-") else "+", bs)
+
+
+SQRT2 = Q2(0, 1)
+
+
+def poly_from_roots(roots):
+    """Coefficients (lowest degree first) of prod (x - r)."""
+    c = [Q2(1)]
+    for r in roots:
+        n = [Q2(0)] * (len(c) + 1)
+        for i, ci in enumerate(c):
+            n[i + 1] = n[i + 1] + ci
+            n[i] = n[i] - ci * r
+        c = n
+    return c
+
+
+def power(x, k):
+    p = Q2(1)
+    for _ in range(k):
+        p = p * x
+    return p
+
+
+def derive(m, r, points):
+    """points: the alpha-1 finite points (Q2); infinity is implied (last)."""
+    alpha = m + r - 1
+    assert len(points) == alpha - 1 and len(set(points)) == len(points)
+    AT = [[Q2(0)] * alpha for _ in range(m)]
+    G = [[Q2(0)] * r for _ in range(alpha)]
+    BT = [[Q2(0)] * alpha for _ in range(alpha)]
+    for j, p in enumerate(points):
+        others = [q for l, q in enumerate(points) if l != j]
+        f = Q2(1)
+        for q in others:
+            f = f * (p - q)
+        for i in range(m):
+            AT[i][j] = power(p, i)
+        for k in range(r):
+            G[j][k] = power(p, k) / f
+        BT[j] = poly_from_roots(others) + [Q2(0)]
+        # Cosmetic: move the sign so B^T row j starts positive (G row j absorbs it).
+        lead = next(v for v in BT[j] if not v.is_zero())
+        if lead.to_decimal() < 0:
+            BT[j] = [-v for v in BT[j]]
+            G[j] = [-v for v in G[j]]
+    AT[m - 1][alpha - 1] = Q2(1)
+    G[alpha - 1][r - 1] = Q2(1)
+    BT[alpha - 1] = poly_from_roots(points)
+    return AT, G, BT
+
+
+def check_1d(m, r, AT, G, BT):
+    alpha = m + r - 1
+    for i in range(m):
+        for k in range(r):
+            for n in range(alpha):
+                s = Q2(0)
+                for j in range(alpha):
+                    s = s + AT[i][j] * G[j][k] * BT[j][n]
+                want = Q2(1 if n == i + k else 0)
+                if not s == want:
+                    raise AssertionError("1-D identity fails at i=%d k=%d n=%d: %s" % (i, k, n, s))
+
+
+def matmul(X, Y):
+    return [[sum((X[i][k] * Y[k][j] for k in range(len(Y))), Q2(0)) for j in range(len(Y[0]))]
+            for i in range(len(X))]
+
+
+def transpose(X):
+    return [list(col) for col in zip(*X)]
+
+
+def check_2d(m, r, AT, G, BT, rng):
+    alpha = m + r - 1
+    for _ in range(3):
+        d = [[Q2(rng.randint(-9, 9)) for _ in range(alpha)] for _ in range(alpha)]
+        g = [[Q2(rng.randint(-9, 9)) for _ in range(r)] for _ in range(r)]
+        U = matmul(matmul(G, g), transpose(G))
+        V = matmul(matmul(BT, d), transpose(BT))
+        Mh = [[U[i][j] * V[i][j] for j in range(alpha)] for i in range(alpha)]
+        Y = matmul(matmul(AT, Mh), transpose(AT))
+        for y in range(m):
+            for x in range(m):
+                want = sum((d[y + a][x + b] * g[a][b] for a in range(r) for b in range(r)), Q2(0))
+                if not Y[y][x] == want:
+                    raise AssertionError("2-D check fails at (%d,%d): %s != %s" % (y, x, Y[y][x], want))
+
+
+VARIANTS = [
+    # name, m, points (finite), description
+    ("23", 2, [Q2(0), Q2(1), Q2(-1)], "points 0, 1, -1, inf"),
+    ("43", 4, [Q2(0), SQRT2, -SQRT2, SQRT2 / 2, -SQRT2 / 2], "points 0, sqrt2, -sqrt2, sqrt2/2, -sqrt2/2, inf"),
+    ("63", 6, [Q2(0), Q2(1), Q2(-1), Q2(2), Q2(-2), Q2(Fraction(1, 2)), Q2(Fraction(-1, 2))],
+     "points 0, 1, -1, 2, -2, 1/2, -1/2, inf"),
+]
+
+
+def c_matrix(name, M, comment):
+    rows = len(M)
+    cols = len(M[0])
+    out = ["/* %s (%dx%d). Exact values:" % (comment, rows, cols)]
+    for row in M:
+        out.append(" *   [ " + ", ".join(str(v) for v in row) + " ]")
+    out.append(" */")
+    out.append("#define %s_ROWS %d" % (name, rows))
+    out.append("#define %s_COLS %d" % (name, cols))
+    out.append("#define %s_INIT \\" % name)
+    out.append("  { \\")
+    for i, row in enumerate(M):
+        out.append("    { " + ", ".join(v.c_double() for v in row) + " }" + ("," if i + 1 < rows else "") + " \\")
+    out.append("  }")
+    return "\n".join(out)
+
+
+def main(argv):
+    rng = random.Random(20240603)
+    blocks = []
+    for name, m, points, desc in VARIANTS:
+        r = 3
+        AT, G, BT = derive(m, r, points)
+        check_1d(m, r, AT, G, BT)
+        check_2d(m, r, AT, G, BT, rng)
+        if "--check" in argv:
+            print("F(%d,3) %s: 1-D identity and 2-D check exact: OK" % (m, desc))
+            continue
+        pre = "RC_WINO%s" % name
+        blocks.append("/* ---- F(%dx%d, 3x3): alpha = %d, %s ---- */\n#define %s_M %d\n#define %s_ALPHA %d\n"
+                      % (m, m, m + 2, desc, pre, m, pre, m + 2) + "\n"
+                      + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
+                      + c_matrix(pre + "_G", G, "G, filter transform") + "\n\n"
+                      + c_matrix(pre + "_BT", BT, "B^T, input transform"))
+    if "--check" in argv:
+        return 0
+    sys.stdout.write(
+        "/* GENERATED by tools/gen_winograd.py -- do not edit.\n"
+        " * Regenerate: python3 tools/gen_winograd.py > kernels/winograd/wino_matrices.h\n"
+        " *\n"
+        " * Winograd F(m x m, 3x3) matrices for the valid 2-D correlation of an\n"
+        " * alpha x alpha tile d with a 3x3 filter g (alpha = m + 2):\n"
+        " *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A\n"
+        " * derived in exact Q(sqrt2) arithmetic and checked exactly by the script\n"
+        " * (1-D trilinear identity on all basis vectors, 2-D form on random integer\n"
+        " * tiles). Each *_INIT macro is a C initialiser of double literals (the\n"
+        " * correctly rounded value of the exact entry shown in the comment), so a\n"
+        " * kernel can declare `static const float x[R][C] = RC_WINO63_BT_INIT;`. */\n"
+        "#ifndef RC_WINO_MATRICES_H\n#define RC_WINO_MATRICES_H\n\n"
+        + "\n\n".join(blocks) + "\n\n#endif\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
