@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian 12 machine: install missing packages,
-# configure and build (Release) into build/, then fold every built-in model
-# with --verify (printing its fold report and the folded-vs-unfolded
-# difference) into build/data/MODEL.rcm, and run the folded RepVGG-A0 on a
-# 1x3x224x224 input, printing the output summary and the run time.
+# configure and build (Release) into build/, then
+#  1. fold every built-in model with --verify into build/data/MODEL.rcm,
+#     printing a brief report per model (header, totals, verdict; the full
+#     per-region report lands in build/data/MODEL.fold.txt);
+#  2. benchmark every built-in model unfolded vs bn-fused vs folded with
+#     `repconv bench` (interleaved in one process, backend auto) on 1 thread
+#     and on all cores, printing the tables; JSON in build/data/bench-*.json
+#     and, when gnuplot is installed, the chart build/data/bench.png;
+#  3. run the folded repvgg-a0 on a random 1x3x224x224 input.
+# About 3 minutes on 2 cores, build included (see README.md).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -13,35 +19,54 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 
 mkdir -p build/data
+start=$SECONDS
 
-# --verify runs the model twice (folded and unfolded). Models whose
-# train-time graph costs more than this at their default input size are
-# folded and verified at a smaller input: H and W halved until it fits
-# (ecbsr-m4c16-x2: 1x1x540x960, 42.8 GFLOPs -> 1x1x135x240, 2.7 GFLOPs).
-# The folded .rcm then has that input size; `--shape` runs it at any other.
-max_flops=10000000000
-
+echo
+echo "== 1. fold every built-in model (--verify: folded vs unfolded on one random input)"
+echo "   full reports: build/data/MODEL.fold.txt and .fold.json"
 for model in $(build/repconv list); do
-  shape_opt=""
-  info="$(build/repconv info "$model")"
-  # "FLOPs: 42.780 GFLOPs (42,780,441,600)" and the first input's shape.
-  flops="$(printf '%s\n' "$info" | sed -n 's/^FLOPs: .*(\([0-9,]*\))$/\1/p' | tr -d ',')"
-  shape="$(printf '%s\n' "$info" | sed -n '/^inputs/{n;p;q}' | awk '{print $2}')"
-  if [ -n "$flops" ] && [ "$flops" -gt "$max_flops" ] && [[ "$shape" =~ ^([0-9]+)x([0-9]+)x([0-9]+)x([0-9]+)$ ]]; then
-    n=${BASH_REMATCH[1]} c=${BASH_REMATCH[2]} h=${BASH_REMATCH[3]} w=${BASH_REMATCH[4]}
-    while [ "$flops" -gt "$max_flops" ] && [ "$h" -ge 16 ] && [ "$w" -ge 16 ]; do
-      h=$((h / 2)) w=$((w / 2)) flops=$((flops / 4))
-    done
-    shape_opt="--shape ${n}x${c}x${h}x${w}"
-    echo "== $model: $shape is large for two reference runs; folding and verifying at ${n}x${c}x${h}x${w}"
-  else
-    echo "== $model"
-  fi
-  # shellcheck disable=SC2086 # shape_opt is empty or two words
-  build/repconv fold "$model" -o "build/data/$model.rcm" --verify --threads "$jobs" $shape_opt
   echo
+  if ! build/repconv fold "$model" -o "build/data/$model.rcm" --verify --threads "$jobs" \
+    --json "build/data/$model.fold.json" >"build/data/$model.fold.txt"; then
+    cat "build/data/$model.fold.txt"
+    exit 1
+  fi
+  sed -n -e '/^fold report:/p' -e '/^totals:/,/^  params/p' -e '/^verify: max/p' -e '/^wrote /p' \
+    "build/data/$model.fold.txt"
 done
 
-echo "== the folded repvgg-a0 (build/data/repvgg-a0.rcm) on a random 1x3x224x224 input"
+# --runs 5: five interleaved rounds per form after the warm-up (the median
+# is the third of five): enough to separate the forms, whose medians differ
+# by 1.3x to 15x, and it keeps the job at about 3 minutes on 2 cores. Every
+# model runs at its default input size; ecbsr-m4c16-x2 at 1x1x540x960 is the
+# longest part (about 2.3 s per round on 1 thread, most of it the unfolded
+# and bn-fused forms).
+runs=5
+echo
+echo "== 2. benchmark: unfolded vs bn-fused vs folded, interleaved in one process (--runs $runs, backend auto)"
+results=()
+for model in $(build/repconv list); do
+  thread_counts="1"
+  [ "$jobs" -gt 1 ] && thread_counts="1 $jobs"
+  for t in $thread_counts; do
+    json="build/data/bench-$model-t$t.json"
+    echo
+    build/repconv bench "$model" --threads "$t" --runs "$runs" --json "$json"
+    results+=("$json")
+  done
+done
+if command -v gnuplot >/dev/null 2>&1; then
+  echo
+  bench/chart.sh build/data/bench.png "${results[@]}"
+else
+  echo
+  echo "(no chart: gnuplot is not installed; 'apt-get install gnuplot-nox', then"
+  echo " bench/chart.sh build/data/bench.png build/data/bench-*.json)"
+fi
+
+echo
+echo "== 3. the folded repvgg-a0 (build/data/repvgg-a0.rcm) on a random 1x3x224x224 input"
 build/repconv gen-input repvgg-a0 -o build/data/input.npy --seed 1
 build/repconv run build/data/repvgg-a0.rcm --input build/data/input.npy --output build/data/output.npy
+echo
+echo "main: fold, benchmarks and run took $((SECONDS - start)) s after the build"

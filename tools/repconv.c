@@ -5,6 +5,7 @@
  *   repconv save MODEL -o OUT.rcm      write a model (built-in or loaded) as .rcm
  *   repconv fold MODEL -o OUT.rcm      fold it, print the fold report, write the folded model
  *   repconv gen-input MODEL -o X.npy   a deterministic random input of the model's input shape
+ *   repconv bench MODEL                unfolded vs bn-fused vs folded, timed side by side in one process
  *   repconv list                       the names of the built-in models, one a line
  *
  * Models go through the public API only (include/repconv.h); .npy files
@@ -24,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bench/peak.h"
 #include "repconv.h"
 #include "runtime/npy.h"
 
@@ -42,10 +45,31 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 /* The input of fold --verify: model input k is gen-input's tensor for seed
  * CLI_VERIFY_SEED + k. */
 #define CLI_VERIFY_SEED 1
+/* bench: --runs is 1 to CLI_MAX_RUNS. Without --runs: CLI_BENCH_RUNS rounds,
+ * fewer (not below CLI_BENCH_MIN_RUNS) when they would take longer than
+ * CLI_BENCH_BUDGET_MS; warm-up: at least one round, more while the warm-up
+ * has taken less than CLI_BENCH_WARMUP_MS (at most CLI_BENCH_MAX_WARMUP). */
+#define CLI_MAX_RUNS 100000
+#define CLI_BENCH_RUNS 20
+#define CLI_BENCH_MIN_RUNS 5
+#define CLI_BENCH_BUDGET_MS 15000.0
+#define CLI_BENCH_WARMUP_MS 200.0
+#define CLI_BENCH_MAX_WARMUP 10
+/* bench with --threads > 1: the pause before each timed run. A thread pool's
+ * workers spin for up to ~20 ms after their last task before they sleep
+ * (pthreadpool); without the pause the pool of the form that ran before
+ * takes a core from the next one (measured: dbb-resnet18 folded on 2
+ * threads 29 ms without, 15.5 ms with a 20-50 ms pause, as when it runs
+ * alone). */
+#define CLI_BENCH_SETTLE_MS 30
 
 #define ARROW "\u2192"
 
 /* ------------------------------------------------------------ messages */
+
+/* 1 while bench's progress line (on a terminal) is on screen: an error
+ * message first clears it. */
+static int g_progress_shown = 0;
 
 /* Prints "repconv: <message>" as exactly one line on stderr. */
 static int fail(int code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -67,6 +91,8 @@ static int fail(int code, const char* fmt, ...) {
   size_t n = strlen(buf);
   while (n > 0 && buf[n - 1] == ' ') buf[--n] = '\0';
   fflush(stdout);
+  if (g_progress_shown) fprintf(stderr, "\r%78s\r", ""); /* bench's progress line (a terminal only) */
+  g_progress_shown = 0;
   fprintf(stderr, "repconv: %s\n", buf);
   return code;
 }
@@ -104,7 +130,7 @@ static void print_usage(FILE* f) {
           "      shows the graph as stored (train-time), or folded with --fold (plus a\n"
           "      one-line fold summary)\n"
           "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--max-kernel K]\n"
-          "            [--backend ref|auto] [--shape [NAME=]NxCxHxW]\n"
+          "            [--backend auto|xnnpack|ref] [--shape [NAME=]NxCxHxW]\n"
           "      folds the model (unless --no-fold), runs it on X.npy (float32; float64 is\n"
           "      converted), writes the first output to Y.npy and prints min/max/mean per\n"
           "      output, the run time and the fold status;\n"
@@ -112,7 +138,7 @@ static void print_usage(FILE* f) {
           "  save MODEL -o OUT.rcm [--no-fold] [--max-kernel K] [--shape [NAME=]NxCxHxW]\n"
           "      writes the model (folded unless --no-fold) as a .rcm file\n"
           "  fold MODEL -o OUT.rcm [--verify] [--json REPORT.json] [--max-kernel K]\n"
-          "            [--shape [NAME=]NxCxHxW] [--threads N] [--backend ref|auto]\n"
+          "            [--shape [NAME=]NxCxHxW] [--threads N] [--backend auto|xnnpack|ref]\n"
           "      folds every linear region into one conv, prints the fold report (one row\n"
           "      per region, then totals) and writes the folded model to OUT.rcm;\n"
           "      --json also writes the report as JSON; --verify also runs the model\n"
@@ -122,6 +148,14 @@ static void print_usage(FILE* f) {
           "  gen-input MODEL -o X.npy [--seed S] [--name INPUT] [--shape [NAME=]NxCxHxW]\n"
           "      writes a deterministic uniform [-1, 1) float32 input of the model's input\n"
           "      shape (the first input unless --name)\n"
+          "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N]\n"
+          "              [--backend auto|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
+          "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
+          "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
+          "      same random input and prints per form the median and min-max time, the\n"
+          "      effective GFLOP/s (FLOPs of the folded graph / time, for every form), the\n"
+          "      fraction of the measured FMA peak and the time over the folded one;\n"
+          "      --json also writes the figures as JSON\n"
           "  list\n"
           "      the names of the built-in models, one a line\n"
           "\n"
@@ -134,8 +168,11 @@ static void print_usage(FILE* f) {
           "      --max-kernel K         regions whose folded kernel would exceed K x K stay\n"
           "                             cut; 1 to %d (default %d)\n"
           "      --verify               fold: check the folded model against the unfolded one\n"
-          "      --json REPORT.json     fold: write the fold report as JSON\n"
-          "      --backend ref|auto     kernels: scalar reference or the planner's choice (default auto)\n"
+          "      --json FILE            fold: write the fold report as JSON; bench: the timings\n"
+          "      --backend B            kernels: auto (the planner's choice, default), xnnpack\n"
+          "                             (XNNPACK wherever it is exact) or ref (scalar reference)\n"
+          "      --runs N               bench: timed rounds, 1 to %d (default %d, fewer - not\n"
+          "                             below %d - when they would take over %.0f s)\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
           "      --shape [NAME=]NxCxHxW static shape of an input (the first unless NAME=): for\n"
@@ -145,7 +182,8 @@ static void print_usage(FILE* f) {
           "      --version              the version\n"
           "\n"
           "MODEL is a .rcm or .onnx file, or the name of a built-in model:",
-          repconv_version(), CLI_MAX_THREADS, CLI_MAX_KERNEL_LIMIT, CLI_DEFAULT_MAX_KERNEL);
+          repconv_version(), CLI_MAX_THREADS, CLI_MAX_KERNEL_LIMIT, CLI_DEFAULT_MAX_KERNEL, CLI_MAX_RUNS,
+          CLI_BENCH_RUNS, CLI_BENCH_MIN_RUNS, CLI_BENCH_BUDGET_MS / 1000.0);
   for (size_t i = 0;; ++i) {
     const char* name = repconv_builtin_name(i);
     if (!name) break;
@@ -254,7 +292,8 @@ enum {
   OPT_SHAPE = 1 << 8,
   OPT_MAX_KERNEL = 1 << 9,
   OPT_VERIFY = 1 << 10,
-  OPT_JSON = 1 << 11
+  OPT_JSON = 1 << 11,
+  OPT_RUNS = 1 << 12
 };
 
 #define CLI_MAX_SHAPES 16
@@ -276,6 +315,7 @@ typedef struct cli_args {
   int max_kernel; /* 0: the library's default */
   int verify;
   const char* json;
+  int runs; /* bench: 0 = automatic */
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -294,6 +334,7 @@ static const cli_option kOptions[] = {
     {"no-fold", 0, OPT_NO_FOLD, 0}, {"fold", 0, OPT_FOLD, 0},       {"backend", 0, OPT_BACKEND, 1},
     {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
     {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
+    {"runs", 0, OPT_RUNS, 1},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -337,6 +378,20 @@ static int parse_max_kernel(const char* cmd, const char* s, int* out) {
     return usage_error(cmd, "bad --max-kernel value '%s' (expected an integer from 1 to %d)", s,
                        CLI_MAX_KERNEL_LIMIT);
   }
+  *out = (int)v;
+  return EXIT_OK;
+}
+
+static int parse_runs(const char* cmd, const char* s, int* out) {
+  int ok = s[0] >= '0' && s[0] <= '9';
+  long v = 0;
+  if (ok) {
+    char* end = NULL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    ok = *end == '\0' && errno == 0 && v >= 1 && v <= CLI_MAX_RUNS;
+  }
+  if (!ok) return usage_error(cmd, "bad --runs value '%s' (expected an integer from 1 to %d)", s, CLI_MAX_RUNS);
   *out = (int)v;
   return EXIT_OK;
 }
@@ -413,12 +468,14 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_BACKEND:
       if (repconv_backend_from_name(value, &a->backend) != REPCONV_OK) {
-        return usage_error(cmd, "unknown backend '%s' (expected ref or auto)", value);
+        return usage_error(cmd, "unknown backend '%s' (expected auto, xnnpack or ref)", value);
       }
       a->backend_name = value;
       return EXIT_OK;
     case OPT_SEED:
       return parse_seed(cmd, value, &a->seed);
+    case OPT_RUNS:
+      return parse_runs(cmd, value, &a->runs);
     case OPT_NAME:
       if (value[0] == '\0') return usage_error(cmd, "empty --name value");
       a->name = value;
@@ -508,12 +565,14 @@ static int parse_args(int argc, char** argv, int first, int allowed, cli_args* a
 
 /* ------------------------------------------------------------ model loading */
 
-static int load_model(const cli_args* a, int fold, int threads, repconv_backend backend, repconv_options_t** opts_out,
-                      repconv_model_t** model_out) {
+/* Loads a->model folded to `level` (the library's default fold level when
+ * level < 0 and fold is on). */
+static int load_model_level(const cli_args* a, int fold, int level, int threads, repconv_backend backend,
+                            repconv_options_t** opts_out, repconv_model_t** model_out) {
   repconv_options_t* opts = NULL;
   repconv_status st = repconv_options_create(&opts);
   if (st != REPCONV_OK) return fail(EXIT_ERROR, "creating options: %s", lib_error(st));
-  st = repconv_options_set_fold(opts, fold);
+  st = level >= 0 ? repconv_options_set_fold_level(opts, (repconv_fold_level)level) : repconv_options_set_fold(opts, fold);
   if (st == REPCONV_OK && a->max_kernel > 0) st = repconv_options_set_fold_max_kernel(opts, a->max_kernel);
   if (st == REPCONV_OK) st = repconv_options_set_threads(opts, threads);
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
@@ -536,6 +595,11 @@ static int load_model(const cli_args* a, int fold, int threads, repconv_backend 
   *opts_out = opts;
   *model_out = model;
   return EXIT_OK;
+}
+
+static int load_model(const cli_args* a, int fold, int threads, repconv_backend backend, repconv_options_t** opts_out,
+                      repconv_model_t** model_out) {
+  return load_model_level(a, fold, -1, threads, backend, opts_out, model_out);
 }
 
 /* ------------------------------------------------------------ info */
@@ -1663,6 +1727,460 @@ done:
   return rc;
 }
 
+/* ------------------------------------------------------------ bench */
+
+/* The three forms, in the order they run in every round. */
+typedef struct bench_form {
+  const char* name;
+  repconv_fold_level level;
+  repconv_options_t* opts;
+  repconv_model_t* model;
+  repconv_session_t* session;
+  repconv_tensor_t* outs; /* one buffer per model output */
+  int64_t flops;          /* the work this form does per run */
+  double* ms;             /* one time per timed round */
+  double median, min, max;
+  char kernels[160];      /* "xnnpack 47" or "xnnpack 45, ref 2": plan entries per backend */
+  char kernels_json[256]; /* {"xnnpack": 45, "ref": 2} */
+} bench_form;
+
+#define BENCH_FORMS 3
+
+/* Waits CLI_BENCH_SETTLE_MS so that idle thread-pool workers go to sleep. */
+static void settle(void) {
+  struct timespec ts = {0, CLI_BENCH_SETTLE_MS * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static int compare_double(const void* pa, const void* pb) {
+  double a = *(const double*)pa, b = *(const double*)pb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* Sum of the nodes' FLOPs: the work one run of the model does. */
+static int64_t model_flops(const repconv_model_t* model) {
+  int64_t total = 0;
+  size_t n = repconv_model_num_nodes(model);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_node_info_t info;
+    memset(&info, 0, sizeof info);
+    if (repconv_model_node(model, i, &info) == REPCONV_OK && info.flops > 0) total += info.flops;
+  }
+  return total;
+}
+
+/* What the session's plan runs: plan entries per backend ("fused" entries,
+ * computed by the entry before them, are not counted). */
+static void describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
+                             size_t json_size) {
+  const char* names[8];
+  size_t counts[8], distinct = 0, other = 0;
+  size_t n = repconv_session_num_plan_entries(session);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(session, i, &e) != REPCONV_OK || !e.backend || strcmp(e.backend, "fused") == 0) continue;
+    size_t k = 0;
+    while (k < distinct && strcmp(names[k], e.backend) != 0) ++k;
+    if (k == distinct) {
+      if (distinct == sizeof names / sizeof names[0]) {
+        ++other;
+        continue;
+      }
+      names[distinct] = e.backend;
+      counts[distinct++] = 0;
+    }
+    counts[k]++;
+  }
+  size_t tu = 0, ju = 0;
+  text[0] = '\0';
+  ju = (size_t)snprintf(json, json_size, "{");
+  for (size_t k = 0; k < distinct; ++k) {
+    char name[32];
+    copy_printable(name, sizeof name, names[k]);
+    if (tu < text_size) tu += (size_t)snprintf(text + tu, text_size - tu, "%s%s %zu", k ? ", " : "", name, counts[k]);
+    if (ju < json_size) ju += (size_t)snprintf(json + ju, json_size - ju, "%s\"%s\": %zu", k ? ", " : "", name, counts[k]);
+  }
+  if (other && tu < text_size) snprintf(text + tu, text_size - tu, "%sother %zu", distinct ? ", " : "", other);
+  if (!distinct && !other) snprintf(text, text_size, "-");
+  if (ju < json_size) snprintf(json + ju, json_size - ju, "}");
+}
+
+/* The progress line on stderr: only on a terminal, so that scripts get an
+ * empty stderr. */
+static void bench_progress(int on, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bench_progress(int on, const char* fmt, ...) {
+  static double last_ms = -1e9;
+  if (!on) return;
+  double t = now_ms();
+  if (t - last_ms < 100.0) return; /* at most 10 updates a second */
+  last_ms = t;
+  g_progress_shown = 1;
+  char buf[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\r%-78.78s", buf);
+  fflush(stderr);
+}
+
+static void bench_progress_clear(int on) {
+  if (!on || !g_progress_shown) return;
+  fprintf(stderr, "\r%78s\r", "");
+  fflush(stderr);
+  g_progress_shown = 0;
+}
+
+/* Max |a - b| / max |b| over every output (b: the unfolded form); HUGE_VAL
+ * when NaNs differ. */
+static double outputs_rel_diff(const bench_form* x, const bench_form* ref, size_t num_out, const int64_t* numel) {
+  double worst = 0;
+  for (size_t j = 0; j < num_out; ++j) {
+    double max_abs = 0, max_ref = 0;
+    for (int64_t k = 0; k < numel[j]; ++k) {
+      double a = x->outs[j].data[k], b = ref->outs[j].data[k];
+      if (a != a || b != b) {
+        if ((a != a) != (b != b)) return HUGE_VAL;
+        continue;
+      }
+      double d = a > b ? a - b : b - a;
+      if (d > max_abs) max_abs = d;
+      if ((b < 0 ? -b : b) > max_ref) max_ref = b < 0 ? -b : b;
+    }
+    double rel = max_abs / (max_ref > FLT_MIN ? max_ref : FLT_MIN);
+    if (rel > worst) worst = rel;
+  }
+  return worst;
+}
+
+static int write_bench_json(const char* path, const cli_args* a, const repconv_tensor_info_t* in0, int have_input,
+                            const bench_form* forms, int runs, int64_t flops, double peak, const char* peak_isa,
+                            double peak_1t, double speedup) {
+  FILE* f = fopen(path, "wb");
+  if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno));
+  fputs("{\n  \"model\": ", f);
+  json_string(f, a->model);
+  fprintf(f, ",\n  \"threads\": %d,\n  \"backend\": ", a->threads);
+  json_string(f, a->backend_name);
+  fputs(",\n  \"shape\": [", f);
+  if (have_input) {
+    for (int32_t d = 0; d < in0->ndim; ++d) fprintf(f, "%s%" PRId64, d ? ", " : "", in0->dims[d]);
+  }
+  fprintf(f, "],\n  \"runs\": %d,\n  \"flops\": %" PRId64 ",\n  \"results\": [", runs, flops);
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    const bench_form* b = &forms[k];
+    fputs(k ? ",\n    {\"form\": " : "\n    {\"form\": ", f);
+    json_string(f, b->name);
+    fputs(", \"backend\": ", f);
+    json_string(f, a->backend_name);
+    fprintf(f, ", \"kernels\": %s, \"threads\": %d, \"median_ms\": ", b->kernels_json, a->threads);
+    json_double(f, b->median);
+    fputs(", \"min_ms\": ", f);
+    json_double(f, b->min);
+    fputs(", \"max_ms\": ", f);
+    json_double(f, b->max);
+    fputs(", \"gflops\": ", f);
+    json_double(f, b->median > 0 ? (double)flops / (b->median * 1e6) : HUGE_VAL);
+    fputs(", \"peak_fraction\": ", f);
+    json_double(f, b->median > 0 && peak > 0 ? (double)flops / (b->median * 1e6) / peak : HUGE_VAL);
+    fprintf(f, ", \"flops\": %" PRId64 ", \"runs\": %d}", b->flops, runs);
+  }
+  fputs("\n  ],\n  \"speedup\": ", f);
+  json_double(f, speedup);
+  fputs(",\n  \"peak_gflops\": ", f);
+  json_double(f, peak > 0 ? peak : HUGE_VAL);
+  fputs(",\n  \"peak_gflops_1thread\": ", f);
+  json_double(f, peak_1t > 0 ? peak_1t : HUGE_VAL);
+  fputs(",\n  \"peak_isa\": ", f);
+  json_string(f, peak_isa);
+  fputs("\n}\n", f);
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  if (bad) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno ? errno : EIO));
+  return EXIT_OK;
+}
+
+static int cmd_bench(int argc, char** argv) {
+  cli_args a;
+  memset(&a, 0, sizeof a);
+  a.command_name = "bench";
+  a.threads = 1;
+  a.backend = REPCONV_BACKEND_AUTO;
+  a.backend_name = "auto";
+  int rc = parse_args(argc, argv, 2, OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL, &a);
+  if (rc != EXIT_OK) return rc;
+  if (a.help) {
+    print_usage(stdout);
+    return EXIT_OK;
+  }
+  const int tty = isatty(STDERR_FILENO);
+
+  bench_form forms[BENCH_FORMS] = {
+      {.name = "unfolded", .level = REPCONV_FOLD_OFF},
+      {.name = "bn-fused", .level = REPCONV_FOLD_BN},
+      {.name = "folded", .level = REPCONV_FOLD_FULL},
+  };
+  bench_form* const unfolded = &forms[0];
+  bench_form* const folded = &forms[BENCH_FORMS - 1];
+  size_t num_in = 0, num_out = 0;
+  repconv_tensor_t* inputs = NULL;
+  int64_t* out_numel = NULL;
+  repconv_tensor_info_t in0;
+  memset(&in0, 0, sizeof in0);
+  int runs = a.runs;
+  int warmup_rounds = 0;
+
+  rc_peak_isa isa = rc_peak_best_isa();
+  double peak = 0, peak_1t = 0, peak_fma3 = 0;
+
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_progress(tty, "bench %s: loading %s", a.model, forms[k].name);
+    rc = load_model_level(&a, 1, (int)forms[k].level, a.threads, a.backend, &forms[k].opts, &forms[k].model);
+    if (rc != EXIT_OK) goto done;
+    forms[k].flops = model_flops(forms[k].model);
+  }
+  num_in = repconv_model_num_inputs(folded->model);
+  num_out = repconv_model_num_outputs(folded->model);
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    if (repconv_model_num_inputs(forms[k].model) != num_in || repconv_model_num_outputs(forms[k].model) != num_out) {
+      rc = fail(EXIT_ERROR, "bench: '%s' has a different number of inputs or outputs %s than folded", a.model,
+                forms[k].name);
+      goto done;
+    }
+  }
+  if (num_out == 0) {
+    rc = fail(EXIT_ERROR, "model '%s' has no outputs", a.model);
+    goto done;
+  }
+
+  /* The same uniform [-1, 1) input for every form (input k: gen-input --seed k+1). */
+  inputs = calloc(num_in ? num_in : 1, sizeof *inputs);
+  out_numel = calloc(num_out, sizeof *out_numel);
+  if (!inputs || !out_numel) {
+    rc = fail(EXIT_ERROR, "bench: out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < num_in; ++i) {
+    repconv_tensor_info_t info;
+    memset(&info, 0, sizeof info);
+    repconv_status st = repconv_model_input(folded->model, i, &info);
+    for (int k = 0; k < BENCH_FORMS - 1 && st == REPCONV_OK; ++k) {
+      repconv_tensor_info_t other;
+      memset(&other, 0, sizeof other);
+      st = repconv_model_input(forms[k].model, i, &other);
+      if (st == REPCONV_OK && !shapes_equal(info.ndim, info.dims, other.ndim, other.dims)) {
+        rc = fail(EXIT_ERROR, "bench: input '%s' of '%s' differs in shape %s and folded", info.name ? info.name : "?",
+                  a.model, forms[k].name);
+        goto done;
+      }
+    }
+    if (st != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "reading input %zu of '%s': %s", i, a.model, lib_error(st));
+      goto done;
+    }
+    if (i == 0) in0 = info;
+    int64_t n = numel_checked(info.ndim, info.dims);
+    if (n < 0) {
+      char s[96];
+      rc = fail(EXIT_ERROR, "input '%s' has an invalid shape %s", info.name ? info.name : "?",
+                shape_str(info.ndim, info.dims, s, sizeof s));
+      goto done;
+    }
+    inputs[i].name = info.name;
+    inputs[i].ndim = info.ndim;
+    memcpy(inputs[i].dims, info.dims, sizeof inputs[i].dims);
+    inputs[i].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
+    if (!inputs[i].data) {
+      rc = fail(EXIT_ERROR, "bench: out of memory for input '%s' (%" PRId64 " floats)", info.name ? info.name : "?", n);
+      goto done;
+    }
+    fill_uniform(inputs[i].data, n, (uint64_t)CLI_VERIFY_SEED + i);
+  }
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    b->outs = calloc(num_out, sizeof *b->outs);
+    if (!b->outs) {
+      rc = fail(EXIT_ERROR, "bench: out of memory");
+      goto done;
+    }
+    for (size_t j = 0; j < num_out; ++j) {
+      repconv_tensor_info_t info;
+      memset(&info, 0, sizeof info);
+      repconv_status st = repconv_model_output(b->model, j, &info);
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "reading output %zu of '%s': %s", j, a.model, lib_error(st));
+        goto done;
+      }
+      int64_t n = numel_checked(info.ndim, info.dims);
+      if (n < 0 || (k > 0 && n != out_numel[j])) {
+        char s[96];
+        rc = fail(EXIT_ERROR, "bench: output '%s' of '%s' has the shape %s %s", info.name ? info.name : "?", a.model,
+                  shape_str(info.ndim, info.dims, s, sizeof s), n < 0 ? "(invalid)" : "(not the same in every form)");
+        goto done;
+      }
+      out_numel[j] = n;
+      b->outs[j].name = info.name;
+      b->outs[j].ndim = info.ndim;
+      memcpy(b->outs[j].dims, info.dims, sizeof b->outs[j].dims);
+      b->outs[j].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
+      if (!b->outs[j].data) {
+        rc = fail(EXIT_ERROR, "bench: out of memory for output '%s' (%" PRId64 " floats)", info.name ? info.name : "?",
+                  n);
+        goto done;
+      }
+    }
+  }
+
+  /* The yardstick, while no session's thread pool exists. */
+  bench_progress(tty, "bench %s: measuring the FMA peak", a.model);
+  peak = rc_peak_gflops(isa, a.threads, 5, 40.0);
+  peak_1t = a.threads == 1 ? peak : rc_peak_gflops(isa, 1, 5, 40.0);
+  if (isa == RC_PEAK_AVX512F) peak_fma3 = rc_peak_gflops(RC_PEAK_FMA3, a.threads, 5, 40.0);
+
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    bench_progress(tty, "bench %s: planning %s", a.model, b->name);
+    repconv_status st = repconv_session_create(b->model, b->opts, &b->session);
+    if (st != REPCONV_OK) {
+      b->session = NULL;
+      rc = fail(EXIT_ERROR, "creating a session for '%s' (%s): %s", a.model, b->name, lib_error(st));
+      goto done;
+    }
+    describe_kernels(b->session, b->kernels, sizeof b->kernels, b->kernels_json, sizeof b->kernels_json);
+  }
+
+  /* Warm-up: at least one round; more while it has taken less than
+   * CLI_BENCH_WARMUP_MS. The last round's time sizes the default --runs. */
+  double warm_start = now_ms(), round_ms = 0;
+  do {
+    bench_progress(tty, "bench %s: warm-up round %d", a.model, warmup_rounds + 1);
+    double r0 = now_ms();
+    for (int k = 0; k < BENCH_FORMS; ++k) {
+      repconv_status st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "running '%s' (%s): %s", a.model, forms[k].name, session_error(forms[k].session, st));
+        goto done;
+      }
+    }
+    round_ms = now_ms() - r0;
+    ++warmup_rounds;
+  } while (now_ms() - warm_start < CLI_BENCH_WARMUP_MS && warmup_rounds < CLI_BENCH_MAX_WARMUP);
+
+  if (runs <= 0) {
+    runs = CLI_BENCH_RUNS;
+    if (round_ms > 0 && round_ms * runs > CLI_BENCH_BUDGET_MS) {
+      runs = (int)(CLI_BENCH_BUDGET_MS / round_ms);
+      if (runs < CLI_BENCH_MIN_RUNS) runs = CLI_BENCH_MIN_RUNS;
+    }
+  }
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    forms[k].ms = calloc((size_t)runs, sizeof *forms[k].ms);
+    if (!forms[k].ms) {
+      rc = fail(EXIT_ERROR, "bench: out of memory for %d runs", runs);
+      goto done;
+    }
+  }
+
+  /* Interleaved: unfolded, bn-fused, folded, unfolded, ... so that a slow
+   * phase of a shared machine hits every form alike. */
+  for (int r = 0; r < runs; ++r) {
+    bench_progress(tty, "bench %s: round %d/%d", a.model, r + 1, runs);
+    for (int k = 0; k < BENCH_FORMS; ++k) {
+      if (a.threads > 1) settle();
+      double t0 = now_ms();
+      repconv_status st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
+      double t1 = now_ms();
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "running '%s' (%s): %s", a.model, forms[k].name, session_error(forms[k].session, st));
+        goto done;
+      }
+      forms[k].ms[r] = t1 - t0;
+    }
+  }
+  bench_progress_clear(tty);
+
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    qsort(b->ms, (size_t)runs, sizeof *b->ms, compare_double);
+    b->min = b->ms[0];
+    b->max = b->ms[runs - 1];
+    b->median = runs % 2 ? b->ms[runs / 2] : 0.5 * (b->ms[runs / 2 - 1] + b->ms[runs / 2]);
+  }
+  const int64_t flops = folded->flops;
+  const double speedup = folded->median > 0 ? unfolded->median / folded->median : HUGE_VAL;
+
+  /* The table. */
+  char shape[96] = "-", c1[32], c2[32], c3[32];
+  if (num_in > 0) shape_str(in0.ndim, in0.dims, shape, sizeof shape);
+  printf("bench: %s%s, input %s, %d thread%s, backend %s; %d round%s interleaved (unfolded, bn-fused, folded) "
+         "after %d warm-up round%s",
+         a.model, is_builtin(a.model) ? " (built-in)" : "", shape, a.threads, a.threads == 1 ? "" : "s",
+         a.backend_name, runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
+  if (a.threads > 1) printf("; %d ms pause before each timed run (idle pool threads spin)", CLI_BENCH_SETTLE_MS);
+  printf("\n");
+  printf("FLOPs per run: unfolded %s, bn-fused %s, folded %s; GFLOP/s counts the folded graph's FLOPs for every form\n",
+         compact(forms[0].flops, c1, sizeof c1), compact(forms[1].flops, c2, sizeof c2),
+         compact(forms[2].flops, c3, sizeof c3));
+  printf("FMA peak (measured): %.1f GFLOP/s on %d thread%s (%s", peak, a.threads, a.threads == 1 ? "" : "s",
+         rc_peak_isa_name(isa));
+  if (a.threads > 1) printf("; 1 thread %.1f", peak_1t);
+  if (peak_fma3 > 0) printf("; fma3 ymm %.1f", peak_fma3);
+  printf(")\n");
+
+  size_t wk = strlen("kernels");
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    size_t w = display_width(forms[k].kernels);
+    if (w > wk) wk = w;
+  }
+  printf("  %-8s  %-7s  ", "form", "backend");
+  print_cell("kernels", wk, 0);
+  printf("  %7s  %10s  %19s  %8s  %6s  %8s\n", "threads", "median ms", "min-max ms", "GFLOP/s", "% peak", "/ folded");
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    const bench_form* b = &forms[k];
+    char range[48];
+    double gflops = b->median > 0 ? (double)flops / (b->median * 1e6) : 0;
+    snprintf(range, sizeof range, "%.3f-%.3f", b->min, b->max);
+    printf("  %-8s  %-7s  ", b->name, a.backend_name);
+    print_cell(b->kernels, wk, 0);
+    printf("  %7d  %10.3f  %19s  %8.1f  %6.1f  %8.2f\n", a.threads, b->median, range, gflops,
+           peak > 0 ? 100.0 * gflops / peak : 0.0, folded->median > 0 ? b->median / folded->median : 0.0);
+  }
+  printf("speedup of folding: %.2fx (unfolded median / folded median); bn-fused / folded: %.2fx\n", speedup,
+         folded->median > 0 ? forms[1].median / folded->median : 0.0);
+  double d_bn = outputs_rel_diff(&forms[1], unfolded, num_out, out_numel);
+  double d_f = outputs_rel_diff(folded, unfolded, num_out, out_numel);
+  printf("outputs vs unfolded: bn-fused max rel %.1e, folded max rel %.1e%s\n", d_bn, d_f,
+         d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL ? "" : "  (beyond float rounding: check with fold --verify)");
+
+  if (a.json) {
+    rc = write_bench_json(a.json, &a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
+                          speedup);
+    if (rc != EXIT_OK) goto done;
+  }
+  rc = EXIT_OK;
+
+done:
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    repconv_session_destroy(b->session);
+    if (b->outs) {
+      for (size_t j = 0; j < num_out; ++j) free(b->outs[j].data);
+    }
+    free(b->outs);
+    free(b->ms);
+    repconv_model_destroy(b->model);
+    repconv_options_destroy(b->opts);
+  }
+  if (inputs) {
+    for (size_t i = 0; i < num_in; ++i) free(inputs[i].data);
+  }
+  free(inputs);
+  free(out_numel);
+  return rc;
+}
+
 static int cmd_list(int argc, char** argv) {
   if (argc > 2) {
     if (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0) {
@@ -1703,6 +2221,8 @@ int main(int argc, char** argv) {
     rc = cmd_gen_input(argc, argv);
   } else if (strcmp(cmd, "fold") == 0) {
     rc = cmd_fold(argc, argv);
+  } else if (strcmp(cmd, "bench") == 0) {
+    rc = cmd_bench(argc, argv);
   } else if (strcmp(cmd, "list") == 0) {
     rc = cmd_list(argc, argv);
   } else if (cmd[0] == '-') {

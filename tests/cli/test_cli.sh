@@ -8,7 +8,8 @@
 # non-zero by itself (not by a signal) with exactly one line on stderr that
 # starts with "repconv: ". The full-size (1x3x224x224) RepVGG-A0 runs folded
 # four times and unfolded once (fold --verify); repeated runs elsewhere use
-# --shape 1x3x64x64 (the ASan build runs this script too).
+# --shape 1x3x64x64, and bench runs at 1x3x32x32 or smaller (the ASan build
+# runs this script too).
 set -u
 
 if [ $# -ne 2 ]; then
@@ -356,6 +357,52 @@ expect_fail "fold into a missing directory" 1 fold repvgg-a0 --shape $S -o "$DIR
 expect_fail "fold --json into a missing directory" 1 fold repvgg-a0 --shape $S -o z.rcm --json "$DIR/no/such/dir/r.json"
 checks=$((checks + 1))
 [ ! -e z.rcm ] && [ ! -e z.json ] || bad "a failed fold wrote z.rcm or z.json"
+
+# ---------------------------------------------------------------- bench
+# Unfolded, bn-fused and folded timed side by side. Only the shape of the
+# output is checked: benchmarks are not tests, no time is asserted.
+if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json bench.json; then
+  expect_grep "bench: header" '^bench: repvgg-a0 \(built-in\), input 1x3x32x32, 1 thread, backend auto; 2 rounds interleaved' out
+  expect_grep "bench: FMA peak" '^FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
+  for form in unfolded bn-fused folded; do
+    expect_grep "bench: row $form" "^  $form +auto +.* +1 +[0-9.]+ +[0-9.]+-[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$" out
+  done
+  expect_grep "bench: the folded row is the unit" '^  folded .* 1\.00$' out
+  expect_grep "bench: speedup" '^speedup of folding: [0-9.]+x \(unfolded median / folded median\)' out
+  expect_grep "bench: outputs agree" '^outputs vs unfolded: bn-fused max rel [0-9.e+-]+, folded max rel [0-9.e+-]+$' out
+fi
+if [ -s bench.json ]; then
+  for key in model threads backend shape runs flops results speedup peak_gflops peak_isa; do
+    expect_grep "bench --json: top-level key $key" "^  \"$key\": " bench.json
+  done
+  for form in unfolded bn-fused folded; do
+    expect_grep "bench --json: $form result" "^    \\{\"form\": \"$form\", \"backend\": \"auto\", .*\"median_ms\": [0-9.e+-]+, \"min_ms\": [0-9.e+-]+, \"max_ms\": [0-9.e+-]+, \"gflops\": [0-9.e+-]+, .*\"runs\": 2\\}" bench.json
+  done
+  expect_grep "bench --json: shape" '^  "shape": \[1, 3, 32, 32\],$' bench.json
+  if command -v python3 >/dev/null 2>&1; then
+    checks=$((checks + 1))
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert [x["form"] for x in r] == ["unfolded", "bn-fused", "folded"] and all(x["median_ms"] > 0 and x["runs"] == 2 for x in r) and d["speedup"] > 0 and d["threads"] == 1' bench.json ||
+      bad "bench --json: bench.json is not valid JSON or lacks the results"
+  fi
+else
+  bad "bench --json: bench.json not written"
+fi
+if expect_ok "bench --threads 2 --backend xnnpack" bench repvgg-a0 --shape 1x3x16x16 --runs 1 --threads 2 --backend=xnnpack; then
+  expect_grep "bench --threads 2: rows" '^  folded +xnnpack +.* +2 +[0-9.]+ ' out
+fi
+expect_ok "bench --backend ref" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --backend ref
+for r in 0 -1 abc "" 1.5 " 2" 100001 99999999999999999999; do
+  expect_fail "bench --runs '$r'" 2 bench repvgg-a0 --runs "$r"
+done
+expect_fail "bench --runs without a value" 2 bench repvgg-a0 --runs
+expect_fail "bench without a model" 2 bench --runs 2
+expect_fail "bench --threads 0" 2 bench repvgg-a0 --threads 0
+expect_fail "bench --backend bogus" 2 bench repvgg-a0 --backend bogus
+expect_fail "bench --input" 2 bench repvgg-a0 --input x.npy
+expect_fail "bench --json ''" 2 bench repvgg-a0 --json ""
+expect_fail "run --runs" 2 run repvgg-a0 --input x.npy --runs 2
+expect_fail "bench a missing file" 1 bench "$DIR/does-not-exist.rcm" --runs 1
+expect_fail "bench --json into a missing directory" 1 bench repvgg-a0 --shape 1x3x8x8 --runs 1 --json "$DIR/no/such/dir/b.json"
 
 # ---------------------------------------------------------------- usage errors
 expect_fail "no command" 2

@@ -1,0 +1,41 @@
+/* What the C benchmark cases share: the measured FMA peak, deterministic
+ * random data, and the timing loop of one model in one session. */
+#ifndef REPCONV_BENCH_UTIL_H
+#define REPCONV_BENCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "repconv.h"
+#include "shim.h"
+
+#define RCB_MAX_THREADS 8
+
+/* The FMA peak (GFLOP/s) measured for `threads` threads by bench_main.c;
+ * 0 when not measured. */
+double rcb_peak(int threads);
+void rcb_set_peak(int threads, double gflops);
+
+/* n floats uniform in [-scale, scale), from the seed (splitmix64). */
+void rcb_fill_uniform(float* data, size_t n, uint64_t seed, float scale);
+
+/* Sum of the node FLOPs of a model (2 × multiply-adds for convs). */
+int64_t rcb_model_flops(const repconv_model_t* model);
+
+/* The body of a case: creates a session of `model` with (threads, backend),
+ * fills every input from a fixed seed, runs once untimed (warm-up), then
+ * times session runs in the benchmark loop. Counters: GFLOPS = flops / time
+ * per run (flops: the effective work, e.g. the folded graph's), peak% = that
+ * over rcb_peak(threads). A failure marks the case with its message. */
+void rcb_time_model(rcb_state* state, const repconv_model_t* model, int threads, repconv_backend backend,
+                    int64_t flops);
+
+const char* rcb_backend_name(repconv_backend backend);
+
+/* Case registration, one function per case file; *_free at exit. */
+void rcb_register_layer_cases(void);
+void rcb_free_layer_cases(void);
+void rcb_register_net_cases(void);
+void rcb_free_net_cases(void);
+
+#endif
