@@ -401,6 +401,10 @@ rc_status rc_affine_to_conv(const rc_affine* a0, rc_affine_conv_desc* out) {
                     (long long)a.out_h, (long long)a.out_w);
   }
   int32_t dh = detect_dilation(&a, top, kh, 1), dw = detect_dilation(&a, left, kw, 0);
+  /* Only a square dilation is worth it (a dilated region, PSConv): a kernel
+   * that merely has a zero middle column, like Sobel-x, stays a plain 3x3,
+   * which every backend runs faster than a 3x2 with dilation 1x2. */
+  if (dh != dw) dh = dw = 1;
   int32_t kh2 = (kh - 1) / dh + 1, kw2 = (kw - 1) / dw + 1;
   /* Groups: the largest g whose off-block weights are all exactly zero. */
   int32_t g = 1;
