@@ -70,9 +70,24 @@ typedef struct repconv_options repconv_options_t;
 typedef enum repconv_backend {
   REPCONV_BACKEND_AUTO = 0,   /* the planner picks the fastest kernel per node */
   REPCONV_BACKEND_REF = 1,    /* scalar reference kernels only */
-  REPCONV_BACKEND_XNNPACK = 2 /* XNNPACK for every node it computes exactly; reference kernels for the rest
-                                 (the plan dump says which and why) */
+  REPCONV_BACKEND_XNNPACK = 2, /* XNNPACK for every node it computes exactly; reference kernels for the rest
+                                  (the plan dump says which and why) */
+  REPCONV_BACKEND_WINOGRAD = 3 /* Winograd for every stride-1, dilation-1, ungrouped 3x3 conv (even where auto
+                                  would leave it to XNNPACK); XNNPACK/reference kernels for the rest */
 } repconv_backend;
+
+/* Winograd for 3x3 convs (backends auto and winograd; ignored by ref and
+ * xnnpack). AUTO: the planner's rule picks F(2,3), F(4,3) or F(6,3) per layer
+ * (or XNNPACK, under backend auto), from channels, image size and the memory
+ * of the transformed weights; the plan entry's note says which and why.
+ * F23/F43/F63: that variant wherever Winograd applies. OFF: no Winograd (auto
+ * then plans as xnnpack). Accuracy: F(2,3) ≈ a direct fp32 conv, F(4,3) about
+ * 2× its error, F(6,3) about 7× (relative RMS, measured). */
+#define REPCONV_WINOGRAD_AUTO 0
+#define REPCONV_WINOGRAD_OFF (-1)
+#define REPCONV_WINOGRAD_F23 2
+#define REPCONV_WINOGRAD_F43 4
+#define REPCONV_WINOGRAD_F63 6
 
 REPCONV_API repconv_status repconv_options_create(repconv_options_t** out);
 REPCONV_API void repconv_options_destroy(repconv_options_t* options);
@@ -95,8 +110,12 @@ REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* option
  * replaces the earlier one. */
 REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name,
                                                            int32_t ndim, const int64_t* dims);
-/* Parse a backend name ("auto", "ref", "xnnpack"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
+/* Parse a backend name ("auto", "ref", "xnnpack", "winograd"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
 REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
+/* The Winograd option: REPCONV_WINOGRAD_AUTO (default), _OFF, _F23, _F43 or _F63 (the output tile side). */
+REPCONV_API repconv_status repconv_options_set_winograd(repconv_options_t* options, int tile);
+/* Parse "auto", "off", "2"/"4"/"6", "f2"/"f4"/"f6" or "F(2,3)"/"F(4,3)"/"F(6,3)" into a Winograd option. */
+REPCONV_API repconv_status repconv_winograd_from_name(const char* name, int* out);
 
 /* ------------------------------------------------------------------ model */
 
@@ -181,8 +200,12 @@ typedef struct repconv_tensor {
   float* data;
 } repconv_tensor_t;
 
-/* threads and backend are read from options; options NULL means defaults with
- * the backend of the options the model was loaded with. The session plans its
+/* threads, backend and the Winograd option are read from options; options
+ * NULL means defaults with the backend and Winograd option of the options the
+ * model was loaded with. Winograd filters are transformed once per plan: the
+ * model's plan (made at load for its options) is shared read-only by every
+ * session with the same backend and Winograd option; a session asking for
+ * others plans (and transforms) its own. The session plans its
  * kernels for that backend and creates its own XNNPACK operators (weights
  * packed once per session; a session's operators are bound to its arena). */
 REPCONV_API repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
@@ -197,10 +220,12 @@ REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session)
 typedef struct repconv_plan_entry {
   const char* node;    /* node name; owned by the model */
   const char* op;      /* "conv2d", "relu", ... */
-  const char* backend; /* "xnnpack", "ref", or "fused" (computed by the entry before it) */
-  const char* kernel;  /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", "fused"; owned by the session */
-  const char* note;    /* why a reference kernel runs under an XNNPACK-capable backend, what was fused or
-                          permuted; "" when nothing; owned by the session */
+  const char* backend; /* "winograd", "xnnpack", "ref", or "fused" (computed by the entry before it) */
+  const char* kernel;  /* "winograd:wino63__avx2+relu (fused)", "xnnpack:convolution2d_nhwc_f32+relu (fused)",
+                          "ref:conv2d", "fused"; owned by the session */
+  const char* note;    /* why a reference kernel runs under an XNNPACK-capable backend; for a conv under auto or
+                          winograd, the Winograd variant and why ("wino63: C 64→64, 56x56 (100 tiles of 6x6);
+                          ...") or why not; what was fused or permuted; "" when nothing; owned by the session */
 } repconv_plan_entry_t;
 
 REPCONV_API size_t repconv_session_num_plan_entries(const repconv_session_t* session);

@@ -69,11 +69,39 @@ repconv_status repconv_options_set_fold_max_kernel(repconv_options_t* options, i
 
 repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend) {
   if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
-  if (backend != REPCONV_BACKEND_AUTO && backend != REPCONV_BACKEND_REF && backend != REPCONV_BACKEND_XNNPACK) {
+  if (backend != REPCONV_BACKEND_AUTO && backend != REPCONV_BACKEND_REF && backend != REPCONV_BACKEND_XNNPACK &&
+      backend != REPCONV_BACKEND_WINOGRAD) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend: %d is not a backend", (int)backend);
   }
   options->backend = backend;
   return REPCONV_OK;
+}
+
+repconv_status repconv_options_set_winograd(repconv_options_t* options, int tile) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  if (tile != REPCONV_WINOGRAD_AUTO && tile != REPCONV_WINOGRAD_OFF && tile != REPCONV_WINOGRAD_F23 &&
+      tile != REPCONV_WINOGRAD_F43 && tile != REPCONV_WINOGRAD_F63) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "winograd: %d (0 auto, -1 off, or the tile 2, 4, 6)", tile);
+  }
+  options->winograd = tile;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_winograd_from_name(const char* name, int* out) {
+  if (!name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "winograd: NULL argument");
+  static const struct {
+    const char* name;
+    int tile;
+  } names[] = {{"auto", REPCONV_WINOGRAD_AUTO}, {"off", REPCONV_WINOGRAD_OFF}, {"2", 2},        {"4", 4},
+               {"6", 6},  {"f2", 2}, {"f4", 4}, {"f6", 6}, {"F2", 2}, {"F4", 4}, {"F6", 6}, {"F(2,3)", 2},
+               {"F(4,3)", 4}, {"F(6,3)", 6}};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    if (strcmp(name, names[i].name) == 0) {
+      *out = names[i].tile;
+      return REPCONV_OK;
+    }
+  }
+  return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "winograd '%s' is unknown (auto, off, 2, 4, 6)", name);
 }
 
 repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name, int32_t ndim,
@@ -113,8 +141,10 @@ repconv_status repconv_backend_from_name(const char* name, repconv_backend* out)
     *out = REPCONV_BACKEND_REF;
   } else if (strcmp(name, "xnnpack") == 0) {
     *out = REPCONV_BACKEND_XNNPACK;
+  } else if (strcmp(name, "winograd") == 0) {
+    *out = REPCONV_BACKEND_WINOGRAD;
   } else {
-    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref, xnnpack)", name);
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref, xnnpack, winograd)", name);
   }
   return REPCONV_OK;
 }
@@ -190,7 +220,8 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = check_constants(&m->g);
   if (s == REPCONV_OK && o.fold) s = fold_model(m, &o);
-  if (s == REPCONV_OK) s = rc_plan_create(&m->g, (int)o.backend, &m->plan);
+  rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd};
+  if (s == REPCONV_OK) s = rc_plan_create_ex(&m->g, &po, &m->plan);
   if (s != REPCONV_OK) {
     rc_fold_report_free(&m->fold);
     rc_graph_free(&m->g);
@@ -412,7 +443,7 @@ struct repconv_session {
   const repconv_model_t* model;
   const rc_plan* plan; /* the model's, or own_plan for another backend */
   rc_plan own_plan;
-  rc_exec_state xnn;   /* this session's XNNPACK operators */
+  rc_exec_state xnn;   /* this session's XNNPACK operators and Winograd workspace */
   float* arena;
   pthreadpool_t pool; /* NULL: run on the caller's thread */
   char error[1024];
@@ -428,13 +459,17 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_create: NULL argument");
   *out = NULL;
   struct repconv_options o = rc_options_or_default(options);
-  if (!options) o.backend = (repconv_backend)model->plan.backend;
+  if (!options) {
+    o.backend = (repconv_backend)model->plan.backend;
+    o.winograd = model->plan.winograd;
+  }
   repconv_session_t* s = calloc(1, sizeof(*s));
   if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   s->model = model;
   s->plan = &model->plan;
-  if ((int)o.backend != model->plan.backend) {
-    rc_status st = rc_plan_create(&model->g, (int)o.backend, &s->own_plan);
+  if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd) {
+    rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd};
+    rc_status st = rc_plan_create_ex(&model->g, &po, &s->own_plan);
     if (st != REPCONV_OK) {
       free(s);
       return rc_error_context(st, "session");
@@ -494,7 +529,7 @@ repconv_status repconv_session_plan(const repconv_session_t* session, size_t ind
   }
   const rc_step* st = &p->steps[index];
   const rc_node* n = &session->model->g.nodes[st->node];
-  static const char* backends[] = {"ref", "xnnpack", "fused"};
+  static const char* backends[] = {"ref", "xnnpack", "fused", "winograd"};
   memset(out, 0, sizeof(*out));
   out->node = n->name;
   out->op = rc_op_name(n->op);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/ref/ref.h"
+#include "kernels/winograd/wino.h"
 #include "kernels/xnnpack/xnn.h"
 
 static float* act(const rc_graph* g, const rc_plan* p, float* arena, int32_t t) {
@@ -214,6 +215,33 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
   return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
 }
 
+static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
+                         pthreadpool_t pool) {
+  const rc_node* n = &g->nodes[sp->node];
+  const rc_shape* xs = shape(g, n, 0);
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  rc_wino_conv_params wp = {
+      .variant = (rc_wino_variant)sp->wino_variant,
+      .isa = RC_WINO_ISA_AUTO,
+      .batch = (int32_t)xs->d[0],
+      .in_h = (int32_t)xs->d[2],
+      .in_w = (int32_t)xs->d[3],
+      .in_c = (int32_t)xs->d[1],
+      .out_h = (int32_t)ys->d[2],
+      .out_w = (int32_t)ys->d[3],
+      .out_c = (int32_t)ys->d[1],
+      .pad_top = n->a.pad[0],
+      .pad_left = n->a.pad[1],
+      .activation = (rc_wino_activation)sp->wino_act,
+      .act_min = sp->out_min,
+      .act_max = sp->out_max,
+      .prelu_slopes = sp->wino_slopes,
+      .l2_bytes = 0,
+  };
+  rc_wino_conv2d_nhwc(&wp, input(g, p, arena, n, 0), sp->wino_u, sp->wino_bias, arena + p->offset[sp->out], ws,
+                      sp->wino_threads ? pool : NULL);
+}
+
 /* A copy of constant data with XNNPACK's over-read margin after it. */
 static const float* padded_const(rc_exec_state* st, const float* data, size_t n) {
   float* b = malloc(n * sizeof(float) + RC_XNN_EXTRA_BYTES);
@@ -293,10 +321,21 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
 rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
                           rc_exec_state* st) {
   memset(st, 0, sizeof(*st));
+  if (p->wino_workspace_bytes) {
+    st->wino_ws = malloc(p->wino_workspace_bytes);
+    if (!st->wino_ws) {
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte Winograd workspace",
+                      p->wino_workspace_bytes);
+    }
+  }
   int32_t n_xnn = 0;
   for (int32_t i = 0; i < p->n_order; i++) n_xnn += p->steps[i].kind == RC_KERNEL_XNNPACK;
   if (n_xnn == 0) return REPCONV_OK;
-  RC_CHECK(rc_xnn_init());
+  rc_status si = rc_xnn_init();
+  if (si != REPCONV_OK) {
+    rc_exec_release(st);
+    return si;
+  }
   st->ops = calloc((size_t)p->n_order, sizeof(void*));
   st->bufs = calloc((size_t)p->n_order * 2, sizeof(float*));
   st->n_steps = p->n_order;
@@ -324,6 +363,7 @@ void rc_exec_release(rc_exec_state* st) {
   for (int32_t i = 0; i < st->n_bufs; i++) free(st->bufs[i]);
   free(st->ops);
   free(st->bufs);
+  free(st->wino_ws);
   memset(st, 0, sizeof(*st));
 }
 
@@ -333,6 +373,11 @@ rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* 
     const rc_step* sp = &p->steps[i];
     const rc_node* n = &g->nodes[sp->node];
     if (sp->kind == RC_KERNEL_FUSED) continue;
+    if (sp->kind == RC_KERNEL_WINOGRAD) {
+      if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
+      run_winograd(g, p, sp, st->wino_ws, arena, pool);
+      continue;
+    }
     if (sp->kind == RC_KERNEL_XNNPACK) {
       if (!st || !st->ops || !st->ops[i]) {
         return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': XNNPACK operator not created", n->name);

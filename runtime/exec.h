@@ -15,16 +15,18 @@ typedef struct rc_exec_state {
   void** ops;        /* xnn_operator_t per step, NULL for ref/fused steps */
   float** bufs;      /* owned scratch */
   int32_t n_steps, n_bufs;
+  void* wino_ws;     /* the Winograd workspace (plan->wino_workspace_bytes), one per session */
 } rc_exec_state;
 
-/* Creates the plan's XNNPACK operators bound to arena (stable for the
+/* Allocates the Winograd workspace and creates the plan's XNNPACK operators bound to arena (stable for the
  * session's life) and pool. On failure nothing is left allocated. */
 rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
                           rc_exec_state* st);
 void rc_exec_release(rc_exec_state* st);
 
 /* Inputs must already be in the arena (channels-last). st may be NULL when
- * the plan has no XNNPACK step. */
+ * the plan has no XNNPACK or Winograd step. Winograd steps run on pool unless
+ * the plan marked them single-threaded. */
 rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
                       pthreadpool_t pool);
 

@@ -13,6 +13,7 @@ struct repconv_options {
   int fold;
   int fold_max_kernel;
   repconv_backend backend;
+  int winograd; /* REPCONV_WINOGRAD_* */
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;
   char shape_names[RC_MAX_INPUT_SHAPES][RC_MAX_NAME]; /* "" = the first input */

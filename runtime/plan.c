@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "kernels/winograd/wino.h"
 #include "repconv.h"
 
 void rc_shape_dims4(const rc_shape* s, int64_t dims[4]) {
@@ -165,6 +166,110 @@ static int xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char* 
   return 1;
 }
 
+/* ------------------------------------------------------------ winograd */
+
+/* Layers whose tile GEMMs need fewer multiply-adds than this run on the
+ * caller's thread: each block of tiles has three parallel phases (input
+ * transform, GEMMs, output transform), and on small layers the hand-offs
+ * cost more than the second thread gains (measured on repvgg-a0 at 32x32 and
+ * small builder layers; see the plan note). */
+#define RC_WINO_MIN_PARALLEL_MACS ((int64_t)4 << 20)
+/* (measured: C 16→16 at 16x16, 0.15 M MACs, 9 µs on 1 thread, 11 µs on 2;
+ * C 64→64 at 8x8, 0.6 M MACs, 23 vs 27 µs; larger layers gain) */
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* 1 if kernels/winograd computes conv node n; 0 with the reason in why. */
+static int wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t why_size) {
+  if (n->op != RC_OP_CONV2D) return WHY("not a conv");
+  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
+  const rc_attrs* a = &n->a;
+  if (xs->ndim != 4) return WHY("input of rank %d", xs->ndim);
+  if (a->kernel[0] != 3 || a->kernel[1] != 3) return WHY("kernel %dx%d", a->kernel[0], a->kernel[1]);
+  if (a->stride[0] != 1 || a->stride[1] != 1) return WHY("stride %dx%d", a->stride[0], a->stride[1]);
+  if (a->dilation[0] != 1 || a->dilation[1] != 1) return WHY("dilation %dx%d", a->dilation[0], a->dilation[1]);
+  if (a->groups != 1) return WHY("%d groups", a->groups);
+  if (!is_const(g, n, 1)) return WHY("weights are not constant");
+  if (!absent(n, 2) && !is_const(g, n, 2)) return WHY("bias is not constant");
+  for (int i = 0; i < 4; i++) {
+    if (a->pad[i] < 0) return WHY("negative padding");
+  }
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  if (ys->d[2] < 1 || ys->d[3] < 1 || xs->d[1] < 1 || ys->d[1] < 1) return WHY("empty tensor");
+  return 1;
+}
+
+static const rc_wino_variant k_variants[] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63};
+
+/* The variant for a conv the Winograd kernels apply to, by the rule in plan.h
+ * (forced: the option's tile), or -1 for XNNPACK; fills kernel and note. */
+static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, rc_step* st) {
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
+  const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
+  size_t work[3], ubytes[3], tiles[3];
+  for (int i = 0; i < 3; i++) {
+    const size_t m = (size_t)rc_wino_tile_m(k_variants[i]), al = m + 2;
+    tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
+    work[i] = tiles[i] * al * al;
+    ubytes[i] = rc_wino_filter_size(k_variants[i], cout, cin) * sizeof(float);
+  }
+  int v = -1;
+  char why[160];
+  if (forced == 2 || forced == 4 || forced == 6) {
+    v = forced / 2 - 1;
+    snprintf(why, sizeof(why), "forced by the option");
+  } else {
+    const int wide = cin >= 32 && cout >= 32;
+    int capped = 0;
+    for (int i = 0; i < 3; i++) {
+      if (i == 2 && !wide) continue;
+      if (ubytes[i] > RC_WINO_WEIGHT_CAP) {
+        capped = 1;
+        continue;
+      }
+      if (v < 0 || work[i] < work[v]) v = i;
+    }
+    if (backend == REPCONV_BACKEND_AUTO && cin < 4) {
+      snprintf(st->note, sizeof(st->note), "Winograd not chosen: C %zu→%zu, under 4 input channels the tile GEMMs "
+               "are too short to pay for the transforms", cin, cout);
+      return -1;
+    }
+    if (v < 0) {
+      if (backend == REPCONV_BACKEND_AUTO) {
+        snprintf(st->note, sizeof(st->note), "Winograd not chosen: even F(2,3)'s transformed weights "
+                 "(%.1f MiB) exceed the %zu MiB cap", (double)ubytes[0] / (1 << 20), RC_WINO_WEIGHT_CAP >> 20);
+        return -1;
+      }
+      v = 0;
+      snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
+    } else {
+      if (wide) {
+        snprintf(why, sizeof(why), "least α²·tiles (F2 %zu, F4 %zu, F6 %zu)", work[0], work[1], work[2]);
+      } else {
+        snprintf(why, sizeof(why), "least α²·tiles (F2 %zu, F4 %zu; F6 only for C ≥ 32)", work[0], work[1]);
+      }
+      if (capped) {
+        const size_t l = strlen(why);
+        snprintf(why + l, sizeof(why) - l, " with larger tiles over the %zu MiB weight cap", RC_WINO_WEIGHT_CAP >> 20);
+      }
+    }
+  }
+  const size_t m = (size_t)rc_wino_tile_m(k_variants[v]);
+  const int64_t macs = (int64_t)(work[v] * (size_t)ys->d[0]) * (int64_t)cin * (int64_t)cout;
+  st->wino_variant = (int32_t)k_variants[v];
+  st->wino_threads = macs >= RC_WINO_MIN_PARALLEL_MACS;
+  snprintf(st->kernel, sizeof(st->kernel), "winograd:wino%zu3__%s", m,
+           rc_wino_isa_name(rc_wino_isa_resolve(RC_WINO_ISA_AUTO)));
+  /* (the return value is used: a long note is cut, by design) */
+  if (snprintf(st->note, sizeof(st->note), "wino%zu3: C %zu→%zu, %zux%zu (%zu tiles of %zux%zu); %s; U %.2f MiB%s", m,
+               cin, cout, oh, ow, tiles[v], m, m, why, (double)ubytes[v] / (1 << 20),
+               st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
+    st->note[0] = '\0';
+  }
+  return v;
+}
+
 static int fusable_producer(rc_op op) {
   return op == RC_OP_CONV2D || op == RC_OP_GEMM || (op >= RC_OP_ADD && op <= RC_OP_DIV);
 }
@@ -172,6 +277,8 @@ static int fusable_producer(rc_op op) {
 /* Kernel choice per step (fills p->steps, reorders p->order) and marks the
  * tensors no kernel materialises in elided[]. */
 static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) {
+  const int use_wino = (p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_WINOGRAD) &&
+                       p->winograd != RC_WINO_OPT_OFF;
   const int32_t nn = p->n_order;
   int32_t* readers = calloc((size_t)g->n_tensors + 1, sizeof(int32_t));
   int32_t* step_of = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
@@ -202,7 +309,11 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     st->out_min = -INFINITY;
     st->out_max = INFINITY;
     char why[160] = "";
-    if (use_xnn && xnn_supports(g, n, st, why, sizeof(why))) {
+    int wino_ok = use_wino && n->op == RC_OP_CONV2D && wino_applies(g, n, why, sizeof(why));
+    if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
+    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, st) >= 0) {
+      st->kind = RC_KERNEL_WINOGRAD;
+    } else if (use_xnn && xnn_supports(g, n, st, why, sizeof(why))) {
       st->kind = RC_KERNEL_XNNPACK;
     } else {
       snprintf(st->kernel, sizeof(st->kernel), "ref:%s", rc_op_name(n->op));
@@ -219,17 +330,43 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     const int32_t prod = g->tensors[t].producer;
     if (prod < 0 || readers[t] != 1) continue;
     rc_step* ps = &steps[step_of[prod]];
-    if (ps->kind != RC_KERNEL_XNNPACK || ps->fused >= 0 || !fusable_producer(g->nodes[prod].op)) continue;
+    const int wino = ps->kind == RC_KERNEL_WINOGRAD;
+    if ((ps->kind != RC_KERNEL_XNNPACK && !wino) || ps->fused >= 0 || !fusable_producer(g->nodes[prod].op)) continue;
     ps->fused = steps[i].node;
     ps->out = n->output;
     ps->out_min = n->op == RC_OP_RELU ? 0.0f : n->a.min;
     ps->out_max = n->op == RC_OP_RELU ? INFINITY : n->a.max;
+    if (wino) ps->wino_act = n->op == RC_OP_RELU ? RC_WINO_ACT_RELU : RC_WINO_ACT_CLIP;
     size_t kl = strlen(ps->kernel);
     snprintf(ps->kernel + kl, sizeof(ps->kernel) - kl, "+%s (fused)", rc_op_name(n->op));
     steps[i].kind = RC_KERNEL_FUSED;
     snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
     snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' as its output clamp [%g, %g]",
              g->nodes[prod].name, (double)ps->out_min, (double)ps->out_max);
+    elided[t] = 1;
+  }
+
+  /* Fuse a PReLU (constant slopes, one per channel or one shared) into the
+   * Winograd conv producing its input. */
+  for (int32_t i = 0; i < nn && use_wino; i++) {
+    const rc_node* n = &g->nodes[steps[i].node];
+    if (n->op != RC_OP_PRELU || !is_const(g, n, 1)) continue;
+    const int32_t t = n->inputs[0];
+    const int32_t prod = g->tensors[t].producer;
+    if (prod < 0 || readers[t] != 1) continue;
+    rc_step* ps = &steps[step_of[prod]];
+    if (ps->kind != RC_KERNEL_WINOGRAD || ps->fused >= 0) continue;
+    const int64_t ns = rc_shape_numel(&g->tensors[n->inputs[1]].shape);
+    if (ns != 1 && ns != g->tensors[t].shape.d[1]) continue;
+    ps->fused = steps[i].node;
+    ps->out = n->output;
+    ps->wino_act = RC_WINO_ACT_PRELU;
+    size_t kl = strlen(ps->kernel);
+    snprintf(ps->kernel + kl, sizeof(ps->kernel) - kl, "+prelu (fused)");
+    steps[i].kind = RC_KERNEL_FUSED;
+    snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
+    snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' in its Winograd output transform (%lld slope%s)",
+             g->nodes[prod].name, (long long)ns, ns == 1 ? "" : "s");
     elided[t] = 1;
   }
 
@@ -258,9 +395,10 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
       ws = &steps[step_of[prod]];
     }
     const rc_node* pn = &g->nodes[prod];
-    if (ws->kind != RC_KERNEL_XNNPACK || pn->op != RC_OP_CONV2D || ws->out != t || ws->crd_block) {
-      snprintf(note, ns, "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK conv whose "
-               "output channels could be permuted to DCR", pn->name, ws->kernel);
+    if ((ws->kind != RC_KERNEL_XNNPACK && ws->kind != RC_KERNEL_WINOGRAD) || pn->op != RC_OP_CONV2D ||
+        ws->out != t || ws->crd_block) {
+      snprintf(note, ns, "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK or Winograd conv "
+               "whose output channels could be permuted to DCR", pn->name, ws->kernel);
       continue;
     }
     if (pn->a.groups != 1) {
@@ -321,9 +459,90 @@ static int by_offset(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
+static float* plan_alloc(rc_plan* p, size_t floats) {
+  float* b = malloc((floats ? floats : 1) * sizeof(float));
+  if (b) p->owned[p->n_owned++] = b;
+  return b;
+}
+
+/* Transforms the filters of the Winograd steps (permuting output channels
+ * CRD→DCR first where a pixel shuffle follows), copies permuted biases and
+ * expanded PReLU slopes, and sizes the workspace. */
+static rc_status prepare_winograd(const rc_graph* g, rc_plan* p) {
+  int32_t nw = 0;
+  for (int32_t i = 0; i < p->n_order; i++) nw += p->steps[i].kind == RC_KERNEL_WINOGRAD;
+  if (nw == 0) return REPCONV_OK;
+  p->owned = calloc((size_t)nw * 4, sizeof(float*));
+  if (!p->owned) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  for (int32_t i = 0; i < p->n_order; i++) {
+    rc_step* st = &p->steps[i];
+    if (st->kind != RC_KERNEL_WINOGRAD) continue;
+    const rc_node* n = &g->nodes[st->node];
+    const rc_wino_variant v = (rc_wino_variant)st->wino_variant;
+    const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1];
+    const size_t cout = (size_t)g->tensors[n->inputs[1]].shape.d[0];
+    const size_t ow = (size_t)g->tensors[n->output].shape.d[3];
+    const float* w = g->tensors[n->inputs[1]].data;
+    const float* bias = absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
+    const float* slopes = NULL;
+    int64_t n_slopes = 0;
+    if (st->wino_act == RC_WINO_ACT_PRELU) {
+      const rc_node* a = &g->nodes[st->fused];
+      slopes = g->tensors[a->inputs[1]].data;
+      n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+    }
+    /* perm[j]: the original channel output channel j computes. */
+    size_t* perm = malloc(cout * sizeof(size_t));
+    float* wp = st->crd_block ? malloc(cout * cin * 9 * sizeof(float)) : NULL;
+    if (!perm || (st->crd_block && !wp)) {
+      free(perm);
+      free(wp);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+    }
+    const size_t r2 = st->crd_block ? (size_t)st->crd_block * (size_t)st->crd_block : 1, c = cout / r2;
+    for (size_t j = 0; j < cout; j++) perm[j] = st->crd_block ? (j % c) * r2 + j / c : j;
+    if (wp) {
+      for (size_t j = 0; j < cout; j++) memcpy(wp + j * cin * 9, w + perm[j] * cin * 9, cin * 9 * sizeof(float));
+      w = wp;
+    }
+    const size_t uf = rc_wino_filter_size(v, cout, cin);
+    float* u = plan_alloc(p, uf);
+    float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
+    float* sl = slopes ? plan_alloc(p, cout) : NULL;
+    if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
+      free(perm);
+      free(wp);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'",
+                      n->name);
+    }
+    rc_wino_filter_transform(v, cout, cin, w, u);
+    if (b) {
+      for (size_t j = 0; j < cout; j++) b[j] = bias[perm[j]];
+    }
+    if (sl) {
+      for (size_t j = 0; j < cout; j++) sl[j] = n_slopes == 1 ? slopes[0] : slopes[perm[j]];
+    }
+    free(perm);
+    free(wp);
+    st->wino_u = u;
+    st->wino_bias = b ? b : bias;
+    st->wino_slopes = sl;
+    p->wino_weight_bytes += uf * sizeof(float);
+    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0);
+    if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
+  }
+  return REPCONV_OK;
+}
+
 rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
+  rc_plan_options o = {.backend = backend, .winograd = RC_WINO_OPT_AUTO};
+  return rc_plan_create_ex(g, &o, p);
+}
+
+rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_plan* p) {
   memset(p, 0, sizeof(*p));
-  p->backend = backend;
+  p->backend = opts->backend;
+  p->winograd = opts->winograd;
   p->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   p->offset = malloc(((size_t)g->n_tensors + 1) * sizeof(size_t));
   lifetime* lt = calloc((size_t)g->n_tensors + 1, sizeof(lifetime));
@@ -339,6 +558,8 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
   s = rc_graph_topo_order(g, p->order);
   if (s != REPCONV_OK) goto done;
   s = choose_kernels(g, p, elided);
+  if (s != REPCONV_OK) goto done;
+  s = prepare_winograd(g, p);
   if (s != REPCONV_OK) goto done;
 
   /* Lifetimes. pos[t] = index into lt, or -1 for constants. */
@@ -410,6 +631,8 @@ done:
 }
 
 void rc_plan_free(rc_plan* p) {
+  for (int32_t i = 0; i < p->n_owned; i++) free(p->owned[i]);
+  free(p->owned);
   free(p->order);
   free(p->steps);
   free(p->offset);

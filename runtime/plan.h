@@ -17,8 +17,18 @@
 typedef enum rc_kernel_kind {
   RC_KERNEL_REF = 0, /* kernels/ref */
   RC_KERNEL_XNNPACK, /* kernels/xnnpack */
-  RC_KERNEL_FUSED    /* an activation computed by the step before it (out_min/out_max) */
+  RC_KERNEL_FUSED,   /* an activation computed by the step before it (out_min/out_max, or PReLU slopes) */
+  RC_KERNEL_WINOGRAD /* kernels/winograd: F(2,3)/F(4,3)/F(6,3) for stride-1 3x3 convs */
 } rc_kernel_kind;
+
+/* Winograd option (repconv_options_set_winograd): the planner's rule, off, or
+ * one variant forced wherever Winograd applies. */
+#define RC_WINO_OPT_AUTO 0
+#define RC_WINO_OPT_OFF (-1)
+
+/* Transformed weights above this many bytes per layer are not planned by the
+ * auto rule (a variant whose U would exceed it is skipped). */
+#define RC_WINO_WEIGHT_CAP ((size_t)64 << 20)
 
 /* One node of the execution order and the kernel that runs it. */
 typedef struct rc_step {
@@ -30,8 +40,15 @@ typedef struct rc_step {
   int32_t crd_block;            /* conv: output channels permuted CRD→DCR for this pixel-shuffle block; 0 none */
   int32_t d2s_as_dcr;           /* depth-to-space CRD run as DCR (its producer permuted its channels) */
   int32_t pool_pad_bottom, pool_pad_right; /* pools on XNNPACK: padding incl. ceil_mode extra */
-  char kernel[80];              /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
-  char note[200];               /* why ref was used, what was fused or permuted; "" when nothing */
+  /* RC_KERNEL_WINOGRAD: variant, fused activation and plan-owned constants. */
+  int32_t wino_variant;         /* rc_wino_variant */
+  int32_t wino_act;             /* rc_wino_activation (ReLU/clip from out_min/out_max, or PReLU) */
+  int32_t wino_threads;         /* 1: the session's pool; 0: the caller's thread (a small layer) */
+  const float* wino_u;          /* transformed filter (channels permuted when crd_block) */
+  const float* wino_bias;       /* the conv's bias (a permuted copy when crd_block) or NULL */
+  const float* wino_slopes;     /* fused PReLU: out_c slopes (expanded/permuted copy) */
+  char kernel[96];              /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
+  char note[240];               /* why ref was used, why this Winograd variant, what was fused or permuted */
 } rc_step;
 
 typedef struct rc_plan {
@@ -42,7 +59,17 @@ typedef struct rc_plan {
                            tensors no kernel materialises (a conv output whose activation is fused) */
   size_t arena_floats;  /* arena size in floats */
   int backend;          /* repconv_backend */
+  int winograd;         /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, or 2/4/6: the forced variant's tile */
+  size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
+  size_t wino_weight_bytes;    /* transformed filters held by the plan */
+  float** owned;        /* plan-owned buffers (transformed filters, permuted biases, slopes) */
+  int32_t n_owned;
 } rc_plan;
+
+typedef struct rc_plan_options {
+  int backend;  /* repconv_backend */
+  int winograd; /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, 2, 4 or 6 */
+} rc_plan_options;
 
 /* Shapes must be inferred. backend is a repconv_backend: REF runs every node
  * on kernels/ref; AUTO and XNNPACK run on XNNPACK every node it computes with
@@ -54,6 +81,28 @@ typedef struct rc_plan {
  * first node, outputs live to the end); tensors whose lifetimes overlap never
  * share memory. Placement is greedy by size, lowest fitting offset first. */
 rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
+/* The same with the Winograd option. Backends AUTO and WINOGRAD run stride-1,
+ * dilation-1, ungrouped 3x3 convs with constant weights on kernels/winograd:
+ *  - variant (AUTO, winograd option 0): the one with the least tile-GEMM work
+ *    α²·tiles (tiles = ⌈H/m⌉·⌈W/m⌉, counting the partial tiles the border
+ *    wastes), F(6,3) only when Cin and Cout ≥ 32 (below, the transforms
+ *    dominate and F(6,3)'s cost most per output and carry 7× the error of
+ *    F(2,3)); ties go to the smaller tile (less error); a variant whose
+ *    transformed weights (1.8×/4×/7.1× the 3x3 weights) would exceed
+ *    RC_WINO_WEIGHT_CAP is skipped, and if F(2,3)'s would too, XNNPACK runs
+ *    the layer (backend AUTO; WINOGRAD still takes F(2,3)).
+ *  - AUTO also leaves to XNNPACK the convs with Cin < 4 (e.g. the 1→16 first
+ *    layer of a super-resolution net, 26 ms on XNNPACK vs 28 on F(4,3) at
+ *    540x960): GEMMs with K = Cin that short do not pay for the transforms.
+ *  - option 2/4/6 forces that variant wherever Winograd applies.
+ * The filter transform happens here, once per plan (so once per model for the
+ * sessions sharing the model's plan); the plan owns the result. Fused
+ * activations (ReLU, clip, per-channel or shared PReLU) go into the output
+ * transform; a CRD pixel shuffle after a Winograd conv runs as XNNPACK's DCR
+ * by permuting the conv's output channels (weights, bias, slopes) before the
+ * transform. Layers with little work run on the caller's thread
+ * (wino_threads 0, said in the note): see RC_WINO_MIN_PARALLEL_MACS in plan.c. */
+rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* o, rc_plan* p);
 void rc_plan_free(rc_plan* p);
 
 /* Storage strides of a tensor in its own logical dims: channels-last for

@@ -148,6 +148,56 @@ static void test_fixtures_xnnpack_folded(void** state) {
   assert_true(count >= 20);
 }
 
+/* Third pass: every fixture folded, backend winograd (the planner's variant
+ * per layer, then F(6,3) forced on every 3x3 conv, the least accurate
+ * variant). tests/test_winograd.c measures the kernels' error per output
+ * relative to Σ|terms|: F(2,3) 1.6e-7, F(4,3) 1.0e-6, F(6,3) 5.8e-6 at most
+ * (direct fp32: 2.5e-7): F(6,3) carries 7.4× the RMS error of a direct
+ * fp32 conv at C ≥ 64 (published: 4–10×), from transform entries up to 32.
+ * XNN_REL_TOL (1e-4) covers a direct fp32 conv's worst case K·2⁻²⁴ with
+ * headroom; scaled by that ratio and rounded up, WINO_REL_TOL = 1e-3 for
+ * F(6,3), which also covers F(2,3) and F(4,3). Measured (printed per model):
+ * worst 6.9e-7 with the planner's variants, 4.3e-6 with F(6,3) forced; a
+ * real mistake (a wrong tap, tile, pad, channel order or fused slope) moves
+ * outputs by ≥ 1e-2 relative, 10× above the bound. */
+#define WINO_REL_TOL 1e-3
+static void fixtures_winograd(int tile) {
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
+  FILE* f = fopen(path, "r");
+  assert_non_null(f);
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 1), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_WINOGRAD), REPCONV_OK);
+  assert_int_equal(repconv_options_set_winograd(o, tile), REPCONV_OK);
+  char line[512];
+  int count = 0;
+  double worst = 0;
+  while (fgets(line, sizeof(line), f)) {
+    char name[256];
+    if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
+    double rel = run_fixture(name, o);
+    printf("  %-24s winograd %s, folded: max rel err %.2e\n", name, tile ? (tile == 6 ? "F(6,3)" : "?") : "auto", rel);
+    if (!(rel <= WINO_REL_TOL)) {
+      fail_msg("%s (winograd %d, folded): max error %.3g relative to the output's magnitude > %g", name, tile, rel,
+               WINO_REL_TOL);
+    }
+    if (rel > worst) worst = rel;
+    count++;
+  }
+  fclose(f);
+  repconv_options_destroy(o);
+  printf("  worst %.2e over %d fixtures (winograd %s)\n", worst, count, tile ? "F(6,3)" : "auto");
+  assert_true(count >= 20);
+}
+
+static void test_fixtures_winograd_folded(void** state) {
+  (void)state;
+  fixtures_winograd(REPCONV_WINOGRAD_AUTO);
+  fixtures_winograd(REPCONV_WINOGRAD_F63);
+}
+
 static void test_bad_files(void** state) {
   (void)state;
   char path[1024];
@@ -379,6 +429,7 @@ static void test_official_bn_and_pad(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_fixtures_xnnpack_folded),
+      cmocka_unit_test(test_fixtures_winograd_folded),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_truncated_and_corrupted), cmocka_unit_test(test_dynamic_dim_with_shape),
       cmocka_unit_test(test_batch_override), cmocka_unit_test(test_official_bn_and_pad),

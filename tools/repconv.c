@@ -126,9 +126,11 @@ static void print_usage(FILE* f) {
           "\n"
           "commands:\n"
           "  info MODEL [--fold] [--max-kernel K] [--shape [NAME=]NxCxHxW]\n"
+          "       [--plan [--no-fold] [--backend B] [--threads N]]\n"
           "      inputs, outputs, node counts by op, parameters, FLOPs and the node list;\n"
           "      shows the graph as stored (train-time), or folded with --fold (plus a\n"
-          "      one-line fold summary)\n"
+          "      one-line fold summary); --plan adds the kernel the planner chose for each\n"
+          "      node and why, and the activation arena size (folded unless --no-fold)\n"
           "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--max-kernel K]\n"
           "            [--backend auto|xnnpack|ref] [--shape [NAME=]NxCxHxW]\n"
           "      folds the model (unless --no-fold), runs it on X.npy (float32; float64 is\n"
@@ -293,7 +295,8 @@ enum {
   OPT_MAX_KERNEL = 1 << 9,
   OPT_VERIFY = 1 << 10,
   OPT_JSON = 1 << 11,
-  OPT_RUNS = 1 << 12
+  OPT_RUNS = 1 << 12,
+  OPT_PLAN = 1 << 13
 };
 
 #define CLI_MAX_SHAPES 16
@@ -312,6 +315,7 @@ typedef struct cli_args {
   uint64_t seed;
   const char* name;
   int help;
+  int plan;
   int max_kernel; /* 0: the library's default */
   int verify;
   const char* json;
@@ -334,7 +338,7 @@ static const cli_option kOptions[] = {
     {"no-fold", 0, OPT_NO_FOLD, 0}, {"fold", 0, OPT_FOLD, 0},       {"backend", 0, OPT_BACKEND, 1},
     {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
     {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
-    {"runs", 0, OPT_RUNS, 1},
+    {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -468,7 +472,7 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_BACKEND:
       if (repconv_backend_from_name(value, &a->backend) != REPCONV_OK) {
-        return usage_error(cmd, "unknown backend '%s' (expected auto, xnnpack or ref)", value);
+        return usage_error(cmd, "unknown backend '%s' (expected auto, winograd, xnnpack or ref)", value);
       }
       a->backend_name = value;
       return EXIT_OK;
@@ -476,6 +480,9 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return parse_seed(cmd, value, &a->seed);
     case OPT_RUNS:
       return parse_runs(cmd, value, &a->runs);
+    case OPT_PLAN:
+      a->plan = 1;
+      return EXIT_OK;
     case OPT_NAME:
       if (value[0] == '\0') return usage_error(cmd, "empty --name value");
       a->name = value;
@@ -630,21 +637,53 @@ static int print_tensor_list(const repconv_model_t* model, int inputs) {
   return EXIT_OK;
 }
 
+/* The planner's choice per node, as a session with these options makes it. */
+static int print_plan(const cli_args* a, const repconv_model_t* model, const repconv_options_t* opts) {
+  repconv_session_t* s = NULL;
+  repconv_status st = repconv_session_create(model, opts, &s);
+  if (st != REPCONV_OK) return fail_lib(EXIT_ERROR, "planning", a->model, lib_error(st));
+  size_t n = repconv_session_num_plan_entries(s);
+  int node_w = 4, kern_w = 6;
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    if (repconv_session_plan(s, i, &e) != REPCONV_OK) continue;
+    size_t a1 = strlen(e.node ? e.node : ""), a2 = strlen(e.kernel ? e.kernel : "");
+    if ((int)(a1 < 40 ? a1 : 40) > node_w) node_w = (int)(a1 < 40 ? a1 : 40);
+    if ((int)(a2 < 56 ? a2 : 56) > kern_w) kern_w = (int)(a2 < 56 ? a2 : 56);
+  }
+  char b[64];
+  printf("\nplan (backend %s, %d thread%s): arena %s bytes\n", a->backend_name, a->threads, a->threads == 1 ? "" : "s",
+         group_digits((int64_t)repconv_session_arena_bytes(s), b, sizeof b));
+  printf("  %5s  %-*s  %-14s  %-*s  %s\n", "#", node_w, "node", "op", kern_w, "kernel", "why");
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    if (repconv_session_plan(s, i, &e) != REPCONV_OK) continue;
+    printf("  %5zu  %-*s  %-14s  %-*s  %s\n", i, node_w, e.node ? e.node : "", e.op ? e.op : "", kern_w,
+           e.kernel ? e.kernel : "", e.note ? e.note : "");
+  }
+  repconv_session_destroy(s);
+  return EXIT_OK;
+}
+
 static int cmd_info(int argc, char** argv) {
   cli_args a;
   memset(&a, 0, sizeof a);
   a.command_name = "info";
-  a.fold = 0; /* info shows the graph as stored unless --fold */
+  a.fold = -1; /* the graph as stored, unless --fold (or --plan: the graph as it runs) */
   a.threads = 1;
-  int rc = parse_args(argc, argv, 2, OPT_FOLD | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_SHAPE, &a);
+  a.backend = REPCONV_BACKEND_AUTO;
+  a.backend_name = "auto";
+  int rc = parse_args(argc, argv, 2,
+                      OPT_FOLD | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_SHAPE | OPT_PLAN | OPT_BACKEND | OPT_THREADS, &a);
   if (rc != EXIT_OK) return rc;
+  if (a.fold < 0) a.fold = a.plan;
   if (a.help) {
     print_usage(stdout);
     return EXIT_OK;
   }
   repconv_options_t* opts = NULL;
   repconv_model_t* model = NULL;
-  rc = load_model(&a, a.fold, 1, REPCONV_BACKEND_AUTO, &opts, &model);
+  rc = load_model(&a, a.fold, a.threads, a.backend, &opts, &model);
   if (rc != EXIT_OK) return rc;
 
   size_t num_nodes = repconv_model_num_nodes(model);
@@ -728,7 +767,7 @@ static int cmd_info(int argc, char** argv) {
            shape_str(n->output.ndim, n->output.dims, shape, sizeof shape), kernel, stride, groups,
            group_digits(n->params, b1, sizeof b1), group_digits(n->flops, b2, sizeof b2));
   }
-  rc = EXIT_OK;
+  rc = a.plan ? print_plan(&a, model, opts) : EXIT_OK;
 
 done:
   free(counts);

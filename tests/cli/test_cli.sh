@@ -483,6 +483,15 @@ expect_fail "gen-input into a missing directory" 1 gen-input a0.rcm -o "$DIR/no/
 checks=$((checks + 1))
 [ ! -e z.npy ] || bad "a failed run wrote z.npy"
 
+# ---------------------------------------------------------------- plan dump
+expect_ok "info --plan" info repvgg-a0 --plan --shape 1x3x32x32
+expect_grep "info --plan: header with the arena" '^plan \(backend auto, 1 thread\): arena [0-9,]+ bytes' out
+expect_grep "info --plan: a conv and its kernel" '^ +[0-9]+ +stage0\.0\.[a-z_]+ +conv2d +[a-z]+:' out
+expect_grep "info --plan: the fused ReLU" '^ +[0-9]+ +stage0\.0\.relu +relu +fused' out
+expect_ok "info --plan --backend ref" info repvgg-a0 --plan --backend ref --shape 1x3x32x32
+expect_grep "info --plan --backend ref: reference kernels" '^ +[0-9]+ +stage0\.0\.[a-z_]+ +conv2d +ref:' out
+expect_fail "info --plan --backend bogus" 2 info repvgg-a0 --plan --backend bogus
+
 # ---------------------------------------------------------------- ONNX
 # PyTorch exports from tests/fixtures (numbers are checked by test_onnx; here
 # the command line: loading, --shape, errors).

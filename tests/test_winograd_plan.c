@@ -1,0 +1,488 @@
+/* The planner's Winograd path (runtime/plan.c, runtime/exec.c): models built
+ * with the builder run with backend winograd, each variant forced, against
+ * the reference backend; plan entries name the variant and the reason;
+ * sessions on several threads and pool sizes 1 and 2 give the same bits.
+ *
+ * Tolerance (model level): max |winograd − ref| ≤ tol · max |ref| over the
+ * whole output. tests/test_winograd.c bounds the kernel's error per element
+ * by k · tile-mag, where tile-mag is Σ|terms| (bias + Σ|x·w|) of the largest
+ * output of the tile, with k = 1e-6 / 4e-6 / 2e-5 for F(2,3) / F(4,3) /
+ * F(6,3) (measured maxima 1.6e-7 / 1.0e-6 / 5.8e-6). Here the scale is
+ * max |ref| instead of Σ|terms|: with the weights below (uniform, scaled by
+ * 1/√(9·Cin) so activations keep their size from layer to layer) Σ|terms| is
+ * at most about √(9·Cin) ≤ 24 (Cin ≤ 64) times a typical |output| and about
+ * 5× max |ref|, and the error of one layer passes through the next (gain
+ * about 1 by the scaling, activations 1-Lipschitz), adding over the 3 convs.
+ * So tol = k · 5 · 3 ≈ 15·k, rounded up to F(2,3) 2e-5, F(4,3) 6e-5, F(6,3)
+ * 3e-4; the measured worst case is printed (a wrong tap, pad, channel
+ * permutation or fused slope moves outputs by ≥ 1e-2 of max |ref|). */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "repconv.h"
+#include "test_util.h"
+
+static const double k_tol[3] = {2e-5, 6e-5, 3e-4}; /* F(2,3), F(4,3), F(6,3); see above */
+static const int k_tiles[3] = {2, 4, 6};
+static double g_worst[3];
+
+typedef enum { ACT_NONE, ACT_RELU, ACT_CLIP, ACT_PRELU, ACT_PRELU1 } act_kind;
+
+typedef struct layer {
+  int cout;
+  int pad[4]; /* top, left, bottom, right */
+  act_kind act;
+} layer;
+
+typedef struct net {
+  int batch, cin, h, w;
+  int n_layers;
+  layer layers[4];
+  int shuffle; /* CRD pixel shuffle block after the last layer (0: none) */
+  uint64_t seed;
+} net;
+
+static void* xmalloc(size_t n) {
+  void* p = malloc(n ? n : 1);
+  assert_non_null(p);
+  return p;
+}
+
+static void add_act(repconv_builder_t* b, const char* name, act_kind a, int c, rc_test_rng* r, repconv_id* x) {
+  float slopes[256];
+  switch (a) {
+    case ACT_NONE: return;
+    case ACT_RELU: assert_int_equal(repconv_builder_activation(b, name, REPCONV_RELU, *x, 0, 0, x), REPCONV_OK); return;
+    case ACT_CLIP:
+      assert_int_equal(repconv_builder_activation(b, name, REPCONV_CLIP, *x, -0.25f, 0.5f, x), REPCONV_OK);
+      return;
+    case ACT_PRELU:
+    case ACT_PRELU1:
+      rc_test_fill_uniform(r, slopes, (size_t)c, -0.5f, 0.5f);
+      assert_int_equal(repconv_builder_prelu(b, name, *x, slopes, a == ACT_PRELU ? c : 1, x), REPCONV_OK);
+      return;
+  }
+}
+
+static repconv_options_t* opts(repconv_backend be, int wino, int threads);
+
+static repconv_model_t* build(const net* n, const repconv_options_t* o) {
+  rc_test_rng r;
+  rc_test_rng_seed(&r, n->seed);
+  repconv_builder_t* b;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  int64_t d[4] = {n->batch, n->cin, n->h, n->w};
+  repconv_id x;
+  assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+  int c = n->cin;
+  for (int l = 0; l < n->n_layers; l++) {
+    const layer* ly = &n->layers[l];
+    repconv_conv2d_desc_t cd = {.out_channels = ly->cout, .kernel_h = 3, .kernel_w = 3, .pad_top = ly->pad[0],
+                                .pad_left = ly->pad[1], .pad_bottom = ly->pad[2], .pad_right = ly->pad[3]};
+    size_t nw = (size_t)ly->cout * (size_t)c * 9;
+    float* w = xmalloc(nw * sizeof(float));
+    float* bias = xmalloc((size_t)ly->cout * sizeof(float));
+    const float s = 1.7f / sqrtf(9.0f * (float)c);
+    rc_test_fill_uniform(&r, w, nw, -s, s);
+    rc_test_fill_uniform(&r, bias, (size_t)ly->cout, -0.1f, 0.1f);
+    char name[32];
+    snprintf(name, sizeof(name), "conv%d", l);
+    assert_int_equal(repconv_builder_conv2d(b, name, x, &cd, w, bias, &x), REPCONV_OK);
+    free(w);
+    free(bias);
+    snprintf(name, sizeof(name), "act%d", l);
+    add_act(b, name, ly->act, ly->cout, &r, &x);
+    c = ly->cout;
+  }
+  if (n->shuffle) assert_int_equal(repconv_builder_depth_to_space(b, "shuffle", x, n->shuffle, REPCONV_D2S_CRD, &x),
+                                   REPCONV_OK);
+  assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
+  repconv_model_t* m;
+  repconv_options_t* dflt = o ? NULL : opts(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
+  if (repconv_builder_finish(b, o ? o : dflt, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  repconv_options_destroy(dflt);
+  repconv_builder_destroy(b);
+  return m;
+}
+
+static repconv_options_t* opts(repconv_backend be, int wino, int threads) {
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, be), REPCONV_OK);
+  assert_int_equal(repconv_options_set_winograd(o, wino), REPCONV_OK);
+  assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK); /* the convs as built */
+  return o;
+}
+
+static size_t out_numel(const repconv_model_t* m) {
+  repconv_tensor_info_t oi;
+  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
+  size_t n = 1;
+  for (int i = 0; i < oi.ndim; i++) n *= (size_t)oi.dims[i];
+  return n;
+}
+
+/* Runs session s on x; returns the output (malloc'ed). */
+static float* run(const repconv_model_t* m, repconv_session_t* s, const float* x) {
+  repconv_tensor_info_t ii, oi;
+  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
+  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
+  float* y = xmalloc(out_numel(m) * sizeof(float));
+  repconv_tensor_t in = {ii.name, ii.ndim, {0}, (float*)x};
+  repconv_tensor_t out = {oi.name, oi.ndim, {0}, y};
+  memcpy(in.dims, ii.dims, sizeof(in.dims));
+  memcpy(out.dims, oi.dims, sizeof(out.dims));
+  if (repconv_session_run(s, &in, 1, &out, 1) != REPCONV_OK) fail_msg("%s", repconv_session_error(s));
+  return y;
+}
+
+static float* run_with(const repconv_model_t* m, repconv_backend be, int wino, int threads, const float* x) {
+  repconv_options_t* o = opts(be, wino, threads);
+  repconv_session_t* s;
+  if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  float* y = run(m, s, x);
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  return y;
+}
+
+static float* make_input(const net* n) {
+  size_t nx = (size_t)n->batch * (size_t)n->cin * (size_t)n->h * (size_t)n->w;
+  float* x = xmalloc(nx * sizeof(float));
+  rc_test_rng r;
+  rc_test_rng_seed(&r, n->seed + 1000);
+  rc_test_fill_uniform(&r, x, nx, -1.0f, 1.0f);
+  return x;
+}
+
+/* Every Winograd-capable conv of the plan runs that variant. */
+static void expect_variant(const repconv_model_t* m, repconv_backend be, int wino, int want_convs) {
+  repconv_options_t* o = opts(be, wino, 1);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  char want[16];
+  snprintf(want, sizeof(want), "wino%d3", wino);
+  int convs = 0;
+  for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
+    repconv_plan_entry_t e;
+    assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
+    if (strcmp(e.op, "conv2d") != 0) continue;
+    if (strcmp(e.backend, "winograd") != 0 || !strstr(e.kernel, want) || !strstr(e.note, want) ||
+        !strstr(e.note, "forced by the option")) {
+      fail_msg("%s: backend %s kernel '%s' note '%s', wanted %s forced", e.node, e.backend, e.kernel, e.note, want);
+    }
+    convs++;
+  }
+  assert_int_equal(convs, want_convs);
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+}
+
+static void check_net(const net* n, const char* what) {
+  repconv_model_t* m = build(n, NULL);
+  float* x = make_input(n);
+  float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);
+  const size_t ny = out_numel(m);
+  double mag = 0;
+  for (size_t i = 0; i < ny; i++) mag = fmax(mag, fabs(want[i]));
+  assert_true(mag > 0.05);
+  for (int v = 0; v < 3; v++) {
+    expect_variant(m, REPCONV_BACKEND_WINOGRAD, k_tiles[v], n->n_layers);
+    float* got = run_with(m, REPCONV_BACKEND_WINOGRAD, k_tiles[v], 1, x);
+    double err = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < ny; i++) {
+      double e = fabs((double)got[i] - want[i]);
+      if (!(e <= err)) err = e, at = i; /* NaN counts */
+    }
+    const double rel = err / mag;
+    if (rel > g_worst[v]) g_worst[v] = rel;
+    if (!(rel <= k_tol[v])) {
+      fail_msg("%s F(%d,3): [%zu] %.9g vs ref %.9g: max|diff|/max|ref| %.3g > %.3g", what, k_tiles[v], at, got[at],
+               want[at], rel, k_tol[v]);
+    }
+    free(got);
+  }
+  /* auto (the rule) must agree with ref as well, within the loosest bound. */
+  float* got = run_with(m, REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1, x);
+  for (size_t i = 0; i < ny; i++) {
+    if (!(fabs((double)got[i] - want[i]) <= k_tol[2] * mag)) fail_msg("%s auto: [%zu] %g vs %g", what, i, got[i], want[i]);
+  }
+  free(got);
+  free(want);
+  free(x);
+  repconv_model_destroy(m);
+}
+
+static void test_variants_vs_ref(void** state) {
+  (void)state;
+  /* Channels with tails (not multiples of 8/16), odd and even sizes, padding
+   * 0, 1 and asymmetric, every fused activation, batch 2, a CRD shuffle. */
+  const net nets[] = {
+      {2, 3, 17, 13, 3, {{8, {1, 1, 1, 1}, ACT_RELU}, {16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_NONE}}, 2, 1},
+      {2, 5, 20, 23, 3, {{17, {0, 0, 0, 0}, ACT_CLIP}, {17, {2, 1, 0, 1}, ACT_PRELU1}, {36, {1, 0, 2, 1}, ACT_RELU}}, 3, 2},
+      {2, 16, 12, 30, 3, {{16, {1, 1, 1, 1}, ACT_PRELU}, {33, {0, 1, 1, 0}, ACT_CLIP}, {4, {1, 1, 1, 1}, ACT_PRELU}}, 2, 3},
+      {2, 64, 15, 14, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {40, {1, 1, 1, 1}, ACT_NONE}, {64, {1, 1, 1, 1}, ACT_CLIP}}, 2, 4},
+      {2, 1, 5, 4, 3, {{4, {1, 1, 1, 1}, ACT_PRELU}, {4, {0, 0, 0, 0}, ACT_RELU}, {4, {2, 2, 2, 2}, ACT_NONE}}, 2, 5},
+      /* no shuffle: the conv output is the graph output */
+      {2, 7, 9, 11, 2, {{9, {1, 1, 1, 1}, ACT_PRELU}, {5, {1, 2, 0, 1}, ACT_NONE}}, 0, 6},
+  };
+  for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+    char what[64];
+    snprintf(what, sizeof(what), "net %zu", i);
+    check_net(&nets[i], what);
+  }
+  printf("  worst max|winograd-ref|/max|ref|: F(2,3) %.3g (tol %.0e)  F(4,3) %.3g (tol %.0e)  F(6,3) %.3g (tol %.0e)\n",
+         g_worst[0], k_tol[0], g_worst[1], k_tol[1], g_worst[2], k_tol[2]);
+}
+
+/* ------------------------------------------------------------ the rule */
+
+static void plan_entry(repconv_session_t* s, const char* node, repconv_plan_entry_t* out) {
+  for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
+    assert_int_equal(repconv_session_plan(s, i, out), REPCONV_OK);
+    if (strcmp(out->node, node) == 0) return;
+  }
+  fail_msg("no plan entry for '%s'", node);
+}
+
+/* One conv (optionally strided/grouped) + ReLU on a 1×cin×h×w input. */
+static repconv_model_t* one_conv(int cin, int cout, int h, int w, int k, int stride, int groups, int dil,
+                                 repconv_backend be) {
+  repconv_builder_t* b;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  int64_t d[4] = {1, cin, h, w};
+  repconv_id x;
+  assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+  repconv_conv2d_desc_t cd = {.out_channels = cout, .kernel_h = k, .kernel_w = k, .stride_h = stride,
+                              .stride_w = stride, .dilation_h = dil, .dilation_w = dil, .groups = groups,
+                              .pad_top = k / 2, .pad_left = k / 2, .pad_bottom = k / 2, .pad_right = k / 2};
+  size_t nw = (size_t)cout * (size_t)(cin / groups) * (size_t)(k * k);
+  float* wt = calloc(nw, sizeof(float));
+  assert_non_null(wt);
+  assert_int_equal(repconv_builder_conv2d(b, "conv", x, &cd, wt, NULL, &x), REPCONV_OK);
+  free(wt);
+  assert_int_equal(repconv_builder_activation(b, "relu", REPCONV_RELU, x, 0, 0, &x), REPCONV_OK);
+  assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
+  repconv_options_t* o = opts(be, REPCONV_WINOGRAD_AUTO, 1);
+  repconv_model_t* m;
+  if (repconv_builder_finish(b, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  repconv_options_destroy(o);
+  repconv_builder_destroy(b);
+  return m;
+}
+
+static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int groups, int dil, repconv_backend be,
+                        const char* backend, const char* kernel, const char* note) {
+  repconv_model_t* m = one_conv(cin, cout, h, w, k, stride, groups, dil, be);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  repconv_plan_entry_t e;
+  plan_entry(s, "conv", &e);
+  printf("  C %d→%d %dx%d k%d s%d g%d d%d: %s %s | %s\n", cin, cout, h, w, k, stride, groups, dil, e.backend, e.kernel,
+         e.note);
+  if (strcmp(e.backend, backend) != 0 || !strstr(e.kernel, kernel) || !strstr(e.note, note)) {
+    fail_msg("C %d→%d %dx%d: got %s '%s' '%s'; wanted %s '%s' '%s'", cin, cout, h, w, e.backend, e.kernel, e.note,
+             backend, kernel, note);
+  }
+  plan_entry(s, "relu", &e);
+  assert_string_equal(e.backend, "fused");
+  repconv_session_destroy(s);
+  repconv_model_destroy(m);
+}
+
+static void test_rule_and_reasons(void** state) {
+  (void)state;
+  const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
+  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", "wino63", "wino63: C 64→64, 56x56 (100 tiles of 6x6)");
+  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino63", "wino63: C 96→96, 28x28 (25 tiles of 6x6)");
+  /* 14x14: F(4,3) and F(6,3) tie at 576 α²·tiles; the smaller tile wins. */
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 192→192, 14x14 (16 tiles of 4x4)");
+  /* Small channel counts: no F(6,3). */
+  expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 only for C ≥ 32");
+  /* A tiny image: F(2,3). */
+  expect_rule(64, 64, 2, 2, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 64→64, 2x2 (1 tiles of 2x2)");
+  /* Under 4 input channels auto leaves it to XNNPACK, backend winograd does not. */
+  expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, "xnnpack", "xnnpack:convolution2d", "Winograd not chosen");
+  expect_rule(3, 16, 32, 32, 3, 1, 1, 1, W, "winograd", "wino43", "wino43: C 3→16");
+  /* Where Winograd does not apply: XNNPACK, and the note says why. */
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, "xnnpack", "xnnpack:", "Winograd n/a: stride 2x2");
+  expect_rule(32, 32, 16, 16, 1, 1, 1, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: kernel 1x1");
+  expect_rule(32, 32, 16, 16, 3, 1, 32, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: 32 groups");
+  expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, "xnnpack", "xnnpack:", "Winograd n/a: dilation 2x2");
+  /* Weight cap: at C 1024 F(6,3)'s and F(4,3)'s transformed weights (256 and
+   * 144 MiB) exceed 64 MiB, F(2,3)'s (64 MiB) do not; F(4,3) would otherwise
+   * win at 8x8 (144 vs 256 α²·tiles). */
+  expect_rule(1024, 1024, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "U 64.00 MiB");
+  /* Small layers run on one thread, and say so. */
+  expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino43", "1 thread (small layer)");
+}
+
+/* Fused PReLU and the CRD shuffle's channel permutation show in the plan. */
+static void test_fusion_entries(void** state) {
+  (void)state;
+  const net n = {1, 8, 10, 10, 2, {{16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_CLIP}}, 2, 7};
+  repconv_model_t* m = build(&n, NULL);
+  repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_F43, 2);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  assert_int_equal(repconv_session_backend(s), REPCONV_BACKEND_WINOGRAD);
+  repconv_plan_entry_t e;
+  plan_entry(s, "conv0", &e);
+  assert_non_null(strstr(e.kernel, "winograd:wino43__"));
+  assert_non_null(strstr(e.kernel, "+prelu (fused)"));
+  plan_entry(s, "act0", &e);
+  assert_string_equal(e.backend, "fused");
+  plan_entry(s, "conv1", &e);
+  assert_non_null(strstr(e.kernel, "+clip (fused) [out channels CRD->DCR r=2]"));
+  plan_entry(s, "shuffle", &e);
+  assert_string_equal(e.kernel, "xnnpack:depth_to_space_nhwc_x32");
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  /* Winograd off: auto plans as xnnpack. */
+  o = opts(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_OFF, 1);
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
+    assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
+    assert_string_not_equal(e.backend, "winograd");
+  }
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  repconv_model_destroy(m);
+}
+
+static void test_options_api(void** state) {
+  (void)state;
+  repconv_backend be;
+  assert_int_equal(repconv_backend_from_name("winograd", &be), REPCONV_OK);
+  assert_int_equal(be, REPCONV_BACKEND_WINOGRAD);
+  int t = 99;
+  assert_int_equal(repconv_winograd_from_name("off", &t), REPCONV_OK);
+  assert_int_equal(t, REPCONV_WINOGRAD_OFF);
+  assert_int_equal(repconv_winograd_from_name("F(6,3)", &t), REPCONV_OK);
+  assert_int_equal(t, 6);
+  assert_int_equal(repconv_winograd_from_name("4", &t), REPCONV_OK);
+  assert_int_equal(t, 4);
+  assert_int_equal(repconv_winograd_from_name("8", &t), REPCONV_ERROR_INVALID_ARGUMENT);
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_winograd(o, 3), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(repconv_options_set_winograd(o, 8), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(repconv_options_set_winograd(NULL, 2), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(repconv_options_set_backend(o, (repconv_backend)4), REPCONV_ERROR_INVALID_ARGUMENT);
+  repconv_options_destroy(o);
+}
+
+/* ------------------------------------------------------------ threads */
+
+/* Big enough that the large layers run on the pool (≥ 4 M multiply-adds). */
+static const net k_thread_net = {
+    2, 16, 36, 40, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {64, {1, 1, 1, 1}, ACT_PRELU}, {16, {1, 1, 1, 1}, ACT_CLIP}}, 2, 11};
+
+static void test_threads_same_bits(void** state) {
+  (void)state;
+  float* x = make_input(&k_thread_net);
+  for (int v = 0; v < 4; v++) {
+    const int wino = v < 3 ? k_tiles[v] : REPCONV_WINOGRAD_AUTO;
+    repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, wino, 1);
+    repconv_model_t* m = build(&k_thread_net, o);
+    repconv_options_destroy(o);
+    const size_t ny = out_numel(m);
+    float* y1 = run_with(m, REPCONV_BACKEND_WINOGRAD, wino, 1, x);
+    float* y2 = run_with(m, REPCONV_BACKEND_WINOGRAD, wino, 2, x);
+    float* y3 = run_with(m, REPCONV_BACKEND_WINOGRAD, wino, 3, x);
+    if (memcmp(y1, y2, ny * sizeof(float)) != 0 || memcmp(y1, y3, ny * sizeof(float)) != 0) {
+      fail_msg("winograd %d: 1, 2 and 3 threads differ", wino);
+    }
+    free(y1);
+    free(y2);
+    free(y3);
+    repconv_model_destroy(m);
+  }
+  free(x);
+}
+
+typedef struct worker {
+  const repconv_model_t* m;
+  const float* x;
+  const float* want;
+  size_t ny;
+  int threads;
+  int ok;
+} worker;
+
+static void* work(void* arg) {
+  worker* w = arg;
+  repconv_options_t* o = NULL;
+  repconv_session_t* s = NULL;
+  w->ok = 0;
+  /* Options NULL: the model's plan, its transformed filters shared read-only. */
+  if (w->threads > 1) {
+    if (repconv_options_create(&o) != REPCONV_OK) return NULL;
+    repconv_options_set_backend(o, REPCONV_BACKEND_WINOGRAD);
+    repconv_options_set_threads(o, w->threads);
+  }
+  if (repconv_session_create(w->m, o, &s) != REPCONV_OK) {
+    repconv_options_destroy(o);
+    return NULL;
+  }
+  repconv_tensor_info_t ii, oi;
+  repconv_model_input(w->m, 0, &ii);
+  repconv_model_output(w->m, 0, &oi);
+  float* y = malloc(w->ny * sizeof(float));
+  int ok = y != NULL;
+  for (int it = 0; it < 3 && ok; it++) {
+    repconv_tensor_t in = {ii.name, ii.ndim, {0}, (float*)w->x};
+    repconv_tensor_t out = {oi.name, oi.ndim, {0}, y};
+    memcpy(in.dims, ii.dims, sizeof(in.dims));
+    memcpy(out.dims, oi.dims, sizeof(out.dims));
+    ok = repconv_session_run(s, &in, 1, &out, 1) == REPCONV_OK && memcmp(y, w->want, w->ny * sizeof(float)) == 0;
+  }
+  free(y);
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  w->ok = ok;
+  return NULL;
+}
+
+static void test_sessions_on_threads(void** state) {
+  (void)state;
+  repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, 1);
+  repconv_model_t* m = build(&k_thread_net, o);
+  repconv_options_destroy(o);
+  float* x = make_input(&k_thread_net);
+  float* want = run_with(m, REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, 1, x);
+  enum { N = 4 };
+  pthread_t th[N];
+  worker w[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (worker){m, x, want, out_numel(m), i % 2 ? 2 : 1, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+  }
+  for (int i = 0; i < N; i++) {
+    pthread_join(th[i], NULL);
+    if (!w[i].ok) fail_msg("session on thread %d (%d pool threads) differs or failed", i, w[i].threads);
+  }
+  free(want);
+  free(x);
+  repconv_model_destroy(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_variants_vs_ref),   cmocka_unit_test(test_rule_and_reasons),
+      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_options_api),
+      cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_sessions_on_threads),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
