@@ -750,6 +750,8 @@ static void test_fixtures_folded(void** state) {
            blocks, err / mag);
     if (!(err / mag <= 5e-6)) fail_msg("%s folded: %.3g relative to PyTorch", name, err / mag);
     if (blocks >= 0 && fs.convs_after != blocks) fail_msg("%s: %d convs after folding, expected %d", name, fs.convs_after, blocks);
+    /* A depthwise region must stay depthwise after folding. */
+    if (strcmp(name, "mobileone_dw") == 0) assert_int_equal(only_conv(m)->a.groups, 16);
     free(got);
     repconv_model_destroy(m);
     rc_npy_free(&x);
