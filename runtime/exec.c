@@ -322,10 +322,12 @@ rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pth
                           rc_exec_state* st) {
   memset(st, 0, sizeof(*st));
   if (p->wino_workspace_bytes) {
-    st->wino_ws = malloc(p->wino_workspace_bytes);
+    /* One slice per pool thread (kernels/winograd/wino.h). */
+    const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+    const size_t bytes = p->wino_workspace_bytes * (threads ? threads : 1);
+    st->wino_ws = malloc(bytes);
     if (!st->wino_ws) {
-      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte Winograd workspace",
-                      p->wino_workspace_bytes);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte Winograd workspace", bytes);
     }
   }
   int32_t n_xnn = 0;

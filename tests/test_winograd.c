@@ -195,7 +195,9 @@ static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, 
   p.act_max = d->clip_max;
   p.prelu_slopes = d->slopes;
   p.l2_bytes = l2;
-  const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2);
+  /* One workspace slice per pool thread (wino.h). */
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2) * threads;
   void* ws = xmalloc(ws_size);
   for (size_t i = 0; i < d->ny; i++) y[i] = NAN; /* every output must be written */
   rc_wino_conv2d_nhwc(&p, d->x, u, c->bias ? d->b : NULL, y, ws, pool);

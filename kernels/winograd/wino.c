@@ -162,7 +162,8 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
 
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
   const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes);
-  return WORKSPACE_ALIGN + t * bytes_per_tile(v, in_c, out_c);
+  /* A multiple of the alignment, so per-thread slices stay aligned. */
+  return round_up(WORKSPACE_ALIGN + t * bytes_per_tile(v, in_c, out_c), WORKSPACE_ALIGN);
 }
 
 /* ------------------------------------------------------------ run */
@@ -183,8 +184,7 @@ typedef struct run_ctx {
   size_t first, count; /* the current block: tiles [first, first + count) */
 } run_ctx;
 
-static void input_task(void* arg, size_t t) {
-  const run_ctx* c = arg;
+static void input_tile(const run_ctx* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
   const float* x = c->x + n * (size_t)c->in_h * (size_t)c->in_w * c->cin;
@@ -193,8 +193,7 @@ static void input_task(void* arg, size_t t) {
                           c->block_tiles * c->cin_pad);
 }
 
-static void gemm_task(void* arg, size_t xi, size_t nb) {
-  const run_ctx* c = arg;
+static void gemm_panel(const run_ctx* c, size_t xi, size_t nb) {
   const size_t mr = RC_WINO_GEMM_MR, nr = RC_WINO_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
@@ -205,8 +204,7 @@ static void gemm_task(void* arg, size_t xi, size_t nb) {
   }
 }
 
-static void output_task(void* arg, size_t t) {
-  const run_ctx* c = arg;
+static void output_tile(const run_ctx* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w;
@@ -215,6 +213,33 @@ static void output_task(void* arg, size_t t) {
   float* y = c->y + ((n * oh + oy) * ow + ox) * c->cout;
   c->k->output[c->variant](c->m + t * c->cout_pad, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, ow * c->cout,
                            rows, cols);
+}
+
+/* Tiles [begin, end) block by block in the workspace slice c->v/c->m. Every
+ * tile goes through the same transforms and the same GEMM rows whatever the
+ * blocking, so the result does not depend on how the tiles are split. */
+static void run_range(run_ctx* c, size_t begin, size_t end, size_t a2) {
+  for (c->first = begin; c->first < end; c->first += c->block_tiles) {
+    c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
+    for (size_t t = 0; t < c->count; t++) input_tile(c, t);
+    for (size_t xi = 0; xi < a2; xi++) {
+      for (size_t nb = 0; nb < c->cout_blocks; nb++) gemm_panel(c, xi, nb);
+    }
+    for (size_t t = 0; t < c->count; t++) output_tile(c, t);
+  }
+}
+
+typedef struct range_ctx {
+  const run_ctx* base;
+  size_t total, parts, a2, slice_floats;
+} range_ctx;
+
+static void range_task(void* arg, size_t i) {
+  const range_ctx* r = arg;
+  run_ctx c = *r->base;
+  c.v += i * r->slice_floats;
+  c.m += i * r->slice_floats;
+  run_range(&c, r->total * i / r->parts, r->total * (i + 1) / r->parts, r->a2);
 }
 
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
@@ -254,10 +279,13 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   c.m = ws + a2 * c.block_tiles * c.cin_pad;
 
   const size_t total = (size_t)p->batch * c.tiles_per_image;
-  for (c.first = 0; c.first < total; c.first += c.block_tiles) {
-    c.count = total - c.first < c.block_tiles ? total - c.first : c.block_tiles;
-    pthreadpool_parallelize_1d(pool, input_task, &c, c.count, 0);
-    pthreadpool_parallelize_2d(pool, gemm_task, &c, a2, c.cout_blocks, 0);
-    pthreadpool_parallelize_1d(pool, output_task, &c, c.count, 0);
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  if (threads <= 1 || total < 2 * RC_WINO_GEMM_MR) {
+    run_range(&c, 0, total, a2);
+    return;
   }
+  /* One contiguous range of tiles per thread, each in its own slice. */
+  range_ctx r = {&c, total, threads < total ? threads : total, a2,
+                 rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes) / sizeof(float)};
+  pthreadpool_parallelize_1d(pool, range_task, &r, r.parts, 0);
 }

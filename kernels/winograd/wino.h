@@ -21,9 +21,12 @@
  * next block. T is chosen (rc_wino_block_tiles) so that the block's V and M
  * fit in half the L2 cache: whole tile rows (a band) when that uses at least
  * ¾ of the budget, else a multiple of the 6-tile GEMM block (blocks may then
- * start mid-row and span rows or images). The workspace holds one block, so
- * transient memory depends on channels, width and L2 size, never on image
- * height or batch.
+ * start mid-row and span rows or images). The workspace holds one block per
+ * thread, so transient memory depends on channels, width, L2 size and the
+ * thread count, never on image height or batch. With a pool of n threads
+ * the tiles are split into n contiguous ranges, one per task, each walked
+ * block by block in its own slice of the workspace: one dispatch per conv
+ * (a dispatch per block and phase cost more than it saved on small blocks).
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
@@ -114,15 +117,17 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
 /* Tiles per block for this layer shape and L2 size (l2_bytes 0: default). */
 size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
-/* Workspace bytes rc_wino_conv2d_nhwc needs for these channels, output width
- * and L2 size (l2_bytes as in the params; any alignment, the kernel aligns
- * it). Independent of height and batch. */
+/* Workspace bytes of ONE thread's slice for these channels, output width and
+ * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it).
+ * Independent of height and batch. A call with a pool of n threads needs n
+ * slices (rc_wino_workspace_size × n bytes). */
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
 /* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w). bias
  * may be NULL. workspace: at least rc_wino_workspace_size(p->variant,
- * p->in_c, p->out_c, p->out_w, p->l2_bytes) bytes, not shared with a
- * concurrent call. x and y must not overlap. Callers validate the
+ * p->in_c, p->out_c, p->out_w, p->l2_bytes) × threads bytes (threads =
+ * pthreadpool_get_threads_count(pool), 1 when pool is NULL), not shared with
+ * a concurrent call. Results do not depend on the thread count. x and y must not overlap. Callers validate the
  * parameters (shapes consistent, channels ≥ 1); the kernel does not fail. */
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
                          void* workspace, pthreadpool_t pool);
