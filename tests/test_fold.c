@@ -737,8 +737,17 @@ static void test_fixtures_folded(void** state) {
     assert_int_equal(repconv_options_set_input_shape(o, NULL, x.ndim, x.dims), REPCONV_OK);
     snprintf(p, sizeof(p), "%s/onnx/%s.onnx", dir, name);
     repconv_model_t* m;
-    if (repconv_model_load(p, o, &m) != REPCONV_OK) fail_msg("%s: %s", name, repconv_last_error());
+    repconv_status ls = repconv_model_load(p, o, &m);
     repconv_options_destroy(o);
+    if (ls == REPCONV_ERROR_UNSUPPORTED && strstr(repconv_last_error(), "without ONNX")) {
+      /* A build with -DREPCONV_ONNX=OFF: nothing to check here. */
+      rc_npy_free(&x);
+      rc_npy_free(&y);
+      fclose(f);
+      skip();
+      return;
+    }
+    if (ls != REPCONV_OK) fail_msg("%s: %s", name, repconv_last_error());
     size_t n;
     float* got = run(m, x.data, &n);
     double mag = 1, err = 0;
