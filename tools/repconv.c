@@ -1104,6 +1104,28 @@ static void fill_uniform(float* data, int64_t n, uint64_t seed) {
   }
 }
 
+/* A deterministic uniform [-1, 1) tensor for input i of the given info
+ * (what: the command, for messages). */
+static int make_random_input(const char* what, const repconv_tensor_info_t* info, size_t i, repconv_tensor_t* t) {
+  int64_t n = numel_checked(info->ndim, info->dims);
+  if (n < 0) {
+    char s[96];
+    return fail(EXIT_ERROR, "input '%s' has an invalid shape %s", info->name ? info->name : "?",
+                shape_str(info->ndim, info->dims, s, sizeof s));
+  }
+  t->name = info->name;
+  t->ndim = info->ndim;
+  memcpy(t->dims, info->dims, sizeof t->dims);
+  t->data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
+  if (!t->data) {
+    return fail(EXIT_ERROR, "%s: out of memory for input '%s' (%" PRId64 " floats)", what,
+                info->name ? info->name : "?", n);
+  }
+  fill_uniform(t->data, n, (uint64_t)CLI_VERIFY_SEED + i);
+  return EXIT_OK;
+}
+
+
 static int cmd_gen_input(int argc, char** argv) {
   cli_args a;
   memset(&a, 0, sizeof a);
@@ -1587,22 +1609,8 @@ static int verify_fold(const cli_args* a, const repconv_model_t* folded, const r
                 info.name ? info.name : "?", a->model);
       goto done;
     }
-    int64_t n = numel_checked(info.ndim, info.dims);
-    if (n < 0) {
-      char s[96];
-      rc = fail(EXIT_ERROR, "input '%s' has an invalid shape %s", info.name ? info.name : "?",
-                shape_str(info.ndim, info.dims, s, sizeof s));
-      goto done;
-    }
-    inputs[i].name = info.name;
-    inputs[i].ndim = info.ndim;
-    memcpy(inputs[i].dims, info.dims, sizeof inputs[i].dims);
-    inputs[i].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
-    if (!inputs[i].data) {
-      rc = fail(EXIT_ERROR, "fold: out of memory for input '%s' (%" PRId64 " floats)", info.name ? info.name : "?", n);
-      goto done;
-    }
-    fill_uniform(inputs[i].data, n, (uint64_t)CLI_VERIFY_SEED + i);
+    rc = make_random_input("fold", &info, i, &inputs[i]);
+    if (rc != EXIT_OK) goto done;
   }
 
   rc = run_all_outputs(a, unfolded, opts, "unfolded", inputs, num_in, out_u, numel_u, num_out, &v->ms_unfolded);
@@ -2022,22 +2030,8 @@ static int cmd_bench(int argc, char** argv) {
       goto done;
     }
     if (i == 0) in0 = info;
-    int64_t n = numel_checked(info.ndim, info.dims);
-    if (n < 0) {
-      char s[96];
-      rc = fail(EXIT_ERROR, "input '%s' has an invalid shape %s", info.name ? info.name : "?",
-                shape_str(info.ndim, info.dims, s, sizeof s));
-      goto done;
-    }
-    inputs[i].name = info.name;
-    inputs[i].ndim = info.ndim;
-    memcpy(inputs[i].dims, info.dims, sizeof inputs[i].dims);
-    inputs[i].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
-    if (!inputs[i].data) {
-      rc = fail(EXIT_ERROR, "bench: out of memory for input '%s' (%" PRId64 " floats)", info.name ? info.name : "?", n);
-      goto done;
-    }
-    fill_uniform(inputs[i].data, n, (uint64_t)CLI_VERIFY_SEED + i);
+    rc = make_random_input("bench", &info, i, &inputs[i]);
+    if (rc != EXIT_OK) goto done;
   }
   for (int k = 0; k < BENCH_FORMS; ++k) {
     bench_form* b = &forms[k];
