@@ -82,29 +82,45 @@ static double run_fixture(const char* name, repconv_options_t* opts) {
   return err / mag;
 }
 
-static void test_fixtures_match_pytorch(void** state) {
-  (void)state;
+/* Runs every fixture of the manifest with these options and checks each
+ * against PyTorch at tol (relative to the output's magnitude). */
+static void check_manifest(repconv_options_t* o, const char* label, double tol) {
   char path[1024];
   snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
   FILE* f = fopen(path, "r");
   assert_non_null(f);
-  repconv_options_t* o;
-  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
-  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_REF), REPCONV_OK); /* auto would pick XNNPACK */
   char line[512];
   int count = 0;
+  double worst = 0;
   while (fgets(line, sizeof(line), f)) {
     char name[256];
     if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
     double rel = run_fixture(name, o);
-    printf("  %-24s max rel err %.2e\n", name, rel);
-    if (!(rel <= REL_TOL)) fail_msg("%s: max error %.3g relative to the output's magnitude > %g", name, rel, REL_TOL);
+    printf("  %-24s %s: max rel err %.2e\n", name, label, rel);
+    if (!(rel <= tol)) {
+      fail_msg("%s (%s): max error %.3g relative to the output's magnitude > %g", name, label, rel, tol);
+    }
+    if (rel > worst) worst = rel;
     count++;
   }
   fclose(f);
-  repconv_options_destroy(o);
+  printf("  worst %.2e over %d fixtures (%s)\n", worst, count, label);
   assert_true(count >= 20);
+}
+
+static repconv_options_t* options(int fold, repconv_backend backend) {
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, backend), REPCONV_OK);
+  return o;
+}
+
+static void test_fixtures_match_pytorch(void** state) {
+  (void)state;
+  repconv_options_t* o = options(0, REPCONV_BACKEND_REF); /* auto would pick XNNPACK */
+  check_manifest(o, "ref, unfolded", REL_TOL);
+  repconv_options_destroy(o);
 }
 
 /* Second pass: every fixture folded and run with the XNNPACK backend.
@@ -120,32 +136,9 @@ static void test_fixtures_match_pytorch(void** state) {
 #define XNN_REL_TOL 1e-4
 static void test_fixtures_xnnpack_folded(void** state) {
   (void)state;
-  char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
-  FILE* f = fopen(path, "r");
-  assert_non_null(f);
-  repconv_options_t* o;
-  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-  assert_int_equal(repconv_options_set_fold(o, 1), REPCONV_OK);
-  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_XNNPACK), REPCONV_OK);
-  char line[512];
-  int count = 0;
-  double worst = 0;
-  while (fgets(line, sizeof(line), f)) {
-    char name[256];
-    if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
-    double rel = run_fixture(name, o);
-    printf("  %-24s xnnpack, folded: max rel err %.2e\n", name, rel);
-    if (!(rel <= XNN_REL_TOL)) {
-      fail_msg("%s (xnnpack, folded): max error %.3g relative to the output's magnitude > %g", name, rel, XNN_REL_TOL);
-    }
-    if (rel > worst) worst = rel;
-    count++;
-  }
-  fclose(f);
+  repconv_options_t* o = options(1, REPCONV_BACKEND_XNNPACK);
+  check_manifest(o, "xnnpack, folded", XNN_REL_TOL);
   repconv_options_destroy(o);
-  printf("  worst %.2e over %d fixtures\n", worst, count);
-  assert_true(count >= 20);
 }
 
 /* Third pass: every fixture folded, backend winograd (the planner's variant
@@ -162,34 +155,10 @@ static void test_fixtures_xnnpack_folded(void** state) {
  * outputs by ≥ 1e-2 relative, 10× above the bound. */
 #define WINO_REL_TOL 1e-3
 static void fixtures_winograd(int tile) {
-  char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
-  FILE* f = fopen(path, "r");
-  assert_non_null(f);
-  repconv_options_t* o;
-  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-  assert_int_equal(repconv_options_set_fold(o, 1), REPCONV_OK);
-  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_WINOGRAD), REPCONV_OK);
+  repconv_options_t* o = options(1, REPCONV_BACKEND_WINOGRAD);
   assert_int_equal(repconv_options_set_winograd(o, tile), REPCONV_OK);
-  char line[512];
-  int count = 0;
-  double worst = 0;
-  while (fgets(line, sizeof(line), f)) {
-    char name[256];
-    if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
-    double rel = run_fixture(name, o);
-    printf("  %-24s winograd %s, folded: max rel err %.2e\n", name, tile ? (tile == 6 ? "F(6,3)" : "?") : "auto", rel);
-    if (!(rel <= WINO_REL_TOL)) {
-      fail_msg("%s (winograd %d, folded): max error %.3g relative to the output's magnitude > %g", name, tile, rel,
-               WINO_REL_TOL);
-    }
-    if (rel > worst) worst = rel;
-    count++;
-  }
-  fclose(f);
+  check_manifest(o, tile ? "winograd F(6,3), folded" : "winograd auto, folded", WINO_REL_TOL);
   repconv_options_destroy(o);
-  printf("  worst %.2e over %d fixtures (winograd %s)\n", worst, count, tile ? "F(6,3)" : "auto");
-  assert_true(count >= 20);
 }
 
 static void test_fixtures_winograd_folded(void** state) {
