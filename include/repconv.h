@@ -231,6 +231,12 @@ typedef struct repconv_plan_entry {
 REPCONV_API size_t repconv_session_num_plan_entries(const repconv_session_t* session);
 REPCONV_API repconv_status repconv_session_plan(const repconv_session_t* session, size_t index,
                                                 repconv_plan_entry_t* out);
+/* Per-entry timing (off by default): when on, every run records the wall time
+ * of each plan entry; repconv_session_step_time returns the last run's, in
+ * milliseconds (0 for "fused" entries, whose work their producer's time
+ * includes, and while profiling is off). Costs two clock reads per entry. */
+REPCONV_API repconv_status repconv_session_set_profiling(repconv_session_t* session, int on);
+REPCONV_API repconv_status repconv_session_step_time(const repconv_session_t* session, size_t index, double* ms);
 /* The backend the session runs with (from its options, or the model's). */
 REPCONV_API repconv_backend repconv_session_backend(const repconv_session_t* session);
 /* The message of the session's last failing call ("" if none). */

@@ -446,6 +446,7 @@ struct repconv_session {
   rc_exec_state xnn;   /* this session's XNNPACK operators and Winograd workspace */
   float* arena;
   pthreadpool_t pool; /* NULL: run on the caller's thread */
+  double* step_ms;    /* profiling on: the last run's time per plan entry */
   char error[1024];
 };
 
@@ -505,6 +506,7 @@ void repconv_session_destroy(repconv_session_t* session) {
   rc_exec_release(&session->xnn);
   if (session->pool) pthreadpool_destroy(session->pool);
   free(session->arena);
+  free(session->step_ms);
   if (session->plan == &session->own_plan) rc_plan_free(&session->own_plan);
   free(session);
 }
@@ -536,6 +538,31 @@ repconv_status repconv_session_plan(const repconv_session_t* session, size_t ind
   out->backend = backends[st->kind];
   out->kernel = st->kernel;
   out->note = st->note;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_session_set_profiling(repconv_session_t* session, int on) {
+  if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_set_profiling: NULL session");
+  if (!on) {
+    free(session->step_ms);
+    session->step_ms = NULL;
+    return REPCONV_OK;
+  }
+  if (session->step_ms) return REPCONV_OK;
+  session->step_ms = calloc((size_t)session->plan->n_order + 1, sizeof(double));
+  if (!session->step_ms) {
+    rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_set_profiling: out of memory");
+    return session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
+  }
+  return REPCONV_OK;
+}
+
+repconv_status repconv_session_step_time(const repconv_session_t* session, size_t index, double* ms) {
+  if (!session || !ms) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_step_time: NULL argument");
+  if (index >= (size_t)session->plan->n_order) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", session->plan->n_order, index);
+  }
+  *ms = session->step_ms ? session->step_ms[index] : 0.0;
   return REPCONV_OK;
 }
 
@@ -622,7 +649,7 @@ repconv_status repconv_session_run(repconv_session_t* session, const repconv_ten
     rc_shape_dims4(&g->tensors[t].shape, d);
     rc_ref_reshape(d, 0, inputs[i].data, d, 1, session->arena + session->plan->offset[t]);
   }
-  s = rc_exec_run(g, session->plan, &session->xnn, session->arena, session->pool);
+  s = rc_exec_run(g, session->plan, &session->xnn, session->arena, session->pool, session->step_ms);
   if (s != REPCONV_OK) return session_fail(session, s);
   for (size_t i = 0; i < num_outputs; i++) {
     int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];

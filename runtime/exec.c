@@ -1,8 +1,10 @@
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "exec.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/ref/ref.h"
 #include "kernels/winograd/wino.h"
@@ -237,7 +239,13 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
       .act_max = sp->out_max,
       .prelu_slopes = sp->wino_slopes,
       .l2_bytes = 0,
+      .shuffle = sp->wino_shuffle,
+      .shuffle_crd = sp->wino_shuffle_crd,
   };
+  if (sp->wino_residual >= 0) {
+    wp.residual = act(g, p, arena, sp->wino_residual);
+    wp.residual_c = (int32_t)g->tensors[sp->wino_residual].shape.d[1];
+  }
   rc_wino_conv2d_nhwc(&wp, input(g, p, arena, n, 0), sp->wino_u, sp->wino_bias, arena + p->offset[sp->out], ws,
                       sp->wino_threads ? pool : NULL);
 }
@@ -369,26 +377,41 @@ void rc_exec_release(rc_exec_state* st) {
   memset(st, 0, sizeof(*st));
 }
 
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                      pthreadpool_t pool) {
-  for (int32_t i = 0; i < p->n_order; i++) {
-    const rc_step* sp = &p->steps[i];
-    const rc_node* n = &g->nodes[sp->node];
-    if (sp->kind == RC_KERNEL_FUSED) continue;
-    if (sp->kind == RC_KERNEL_WINOGRAD) {
+static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
+                          pthreadpool_t pool, int32_t i) {
+  const rc_step* sp = &p->steps[i];
+  const rc_node* n = &g->nodes[sp->node];
+  switch (sp->kind) {
+    case RC_KERNEL_FUSED:
+      return REPCONV_OK;
+    case RC_KERNEL_WINOGRAD:
       if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
       run_winograd(g, p, sp, st->wino_ws, arena, pool);
-      continue;
-    }
-    if (sp->kind == RC_KERNEL_XNNPACK) {
+      return REPCONV_OK;
+    case RC_KERNEL_XNNPACK: {
       if (!st || !st->ops || !st->ops[i]) {
         return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': XNNPACK operator not created", n->name);
       }
       rc_status s = rc_xnn_run((xnn_operator_t)st->ops[i], pool);
-      if (s != REPCONV_OK) return rc_error_context(s, "node '%s'", n->name);
-      continue;
+      return s == REPCONV_OK ? s : rc_error_context(s, "node '%s'", n->name);
     }
-    RC_CHECK(run_node(g, p, arena, n, pool));
+    default:
+      return run_node(g, p, arena, n, pool);
+  }
+}
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
+                      pthreadpool_t pool, double* step_ms) {
+  for (int32_t i = 0; i < p->n_order; i++) {
+    double t0 = step_ms ? now_ms() : 0.0;
+    RC_CHECK(run_step(g, p, st, arena, pool, i));
+    if (step_ms) step_ms[i] = now_ms() - t0;
   }
   return REPCONV_OK;
 }

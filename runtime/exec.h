@@ -26,8 +26,9 @@ void rc_exec_release(rc_exec_state* st);
 
 /* Inputs must already be in the arena (channels-last). st may be NULL when
  * the plan has no XNNPACK or Winograd step. Winograd steps run on pool unless
- * the plan marked them single-threaded. */
+ * the plan marked them single-threaded. step_ms: NULL, or p->n_order entries
+ * that receive each step's wall time (0 for fused steps' own entries). */
 rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                      pthreadpool_t pool);
+                      pthreadpool_t pool, double* step_ms);
 
 #endif

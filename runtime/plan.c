@@ -274,6 +274,95 @@ static int fusable_producer(rc_op op) {
   return op == RC_OP_CONV2D || op == RC_OP_GEMM || (op >= RC_OP_ADD && op <= RC_OP_DIV);
 }
 
+/* "kernel" → "kernel+what (fused)"; "kernel+relu (fused)" → "kernel+relu+what (fused)". */
+static void append_fused(rc_step* st, const char* what) {
+  static const char tag[] = " (fused)";
+  size_t kl = strlen(st->kernel);
+  if (kl >= sizeof(tag) - 1 && strcmp(st->kernel + kl - (sizeof(tag) - 1), tag) == 0) kl -= sizeof(tag) - 1;
+  snprintf(st->kernel + kl, sizeof(st->kernel) - kl, "+%s%s", what, tag);
+}
+
+/* The step that computes tensor t (its producer's, or the step that producer
+ * was fused into), or NULL for inputs and constants. */
+static rc_step* computing_step(const rc_graph* g, rc_step* steps, const int32_t* step_of, int32_t t) {
+  const int32_t prod = g->tensors[t].producer;
+  if (prod < 0) return NULL;
+  rc_step* s = &steps[step_of[prod]];
+  return s->kind == RC_KERNEL_FUSED ? &steps[s->fused_into] : s;
+}
+
+static void mark_fused(rc_step* steps, int32_t nn, int32_t i, int32_t into, const char* note) {
+  steps[i].kind = RC_KERNEL_FUSED;
+  steps[i].fused_into = into;
+  for (int32_t j = 0; j < nn; j++) { /* what was fused into step i now belongs to its new owner */
+    if (steps[j].kind == RC_KERNEL_FUSED && steps[j].fused_into == i) steps[j].fused_into = into;
+  }
+  snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
+  snprintf(steps[i].note, sizeof(steps[i].note), "%s", note);
+}
+
+/* Fuse into a Winograd conv (whose output has no other reader) the residual
+ * add that follows it (with the ReLU/clip fused into that add), then a
+ * depth-to-space after that: a super-resolution tail (conv, + input, pixel
+ * shuffle) becomes one step writing the final image, instead of three passes
+ * over it. The residual must be computed before the conv and be the conv's
+ * shape with out_c channels or 1; an activation already fused into the conv
+ * would come before the add, so such a conv keeps its add separate. */
+static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, const int32_t* readers,
+                               const int32_t* step_of, uint8_t* elided) {
+  char note[240];
+  for (int32_t i = 0; i < nn; i++) {
+    const rc_node* n = &g->nodes[steps[i].node];
+    if (steps[i].kind == RC_KERNEL_FUSED || n->op != RC_OP_ADD || n->n_inputs != 2) continue;
+    for (int k = 0; k < 2; k++) {
+      const int32_t t = n->inputs[k], o = n->inputs[1 - k];
+      if (t < 0 || o < 0 || t == o || readers[t] != 1) continue;
+      const int32_t prod = g->tensors[t].producer;
+      if (prod < 0) continue;
+      const int32_t pi = step_of[prod];
+      rc_step* ps = &steps[pi];
+      if (ps->kind != RC_KERNEL_WINOGRAD || ps->out != t || ps->fused >= 0 || ps->wino_residual >= 0) continue;
+      const rc_shape* ts = &g->tensors[t].shape;
+      const rc_shape* os = &g->tensors[o].shape;
+      if (g->tensors[o].kind == RC_TENSOR_CONST || os->ndim != 4 || !rc_shape_equal(&g->tensors[n->output].shape, ts) ||
+          os->d[0] != ts->d[0] || os->d[2] != ts->d[2] || os->d[3] != ts->d[3] || (os->d[1] != ts->d[1] && os->d[1] != 1))
+        continue;
+      const int32_t op = g->tensors[o].producer;
+      if (op >= 0 && step_of[op] >= pi) continue; /* the residual is computed after the conv */
+      rc_step* as = &steps[i];
+      ps->wino_residual = o;
+      ps->out = as->out;
+      if (as->fused >= 0) { /* the add's ReLU/clip, now after the residual in the conv's epilogue */
+        ps->fused = as->fused;
+        ps->out_min = as->out_min;
+        ps->out_max = as->out_max;
+        ps->wino_act = g->nodes[as->fused].op == RC_OP_RELU ? RC_WINO_ACT_RELU : RC_WINO_ACT_CLIP;
+      }
+      append_fused(ps, as->fused < 0 ? "add" : g->nodes[as->fused].op == RC_OP_RELU ? "add+relu" : "add+clip");
+      snprintf(note, sizeof note, "computed by '%s': the residual '%s' (%lld channel%s) added in its Winograd output "
+               "transform", g->nodes[prod].name, g->tensors[o].name, (long long)os->d[1], os->d[1] == 1 ? "" : "s");
+      mark_fused(steps, nn, i, pi, note);
+      elided[t] = 1;
+      break;
+    }
+  }
+  for (int32_t i = 0; i < nn; i++) {
+    const rc_node* n = &g->nodes[steps[i].node];
+    if (steps[i].kind == RC_KERNEL_FUSED || n->op != RC_OP_DEPTH_TO_SPACE || n->a.block < 2) continue;
+    const int32_t t = n->inputs[0];
+    rc_step* ps = computing_step(g, steps, step_of, t);
+    if (!ps || ps->kind != RC_KERNEL_WINOGRAD || ps->out != t || readers[t] != 1 || ps->wino_shuffle) continue;
+    ps->wino_shuffle = n->a.block;
+    ps->wino_shuffle_crd = n->a.mode == 0;
+    ps->out = n->output;
+    append_fused(ps, "depth_to_space");
+    snprintf(note, sizeof note, "computed by '%s': its Winograd output transform stores the %s pixel shuffle r=%d",
+             g->nodes[ps->node].name, n->a.mode == 0 ? "CRD" : "DCR", n->a.block);
+    mark_fused(steps, nn, i, (int32_t)(ps - steps), note);
+    elided[t] = 1;
+  }
+}
+
 /* Kernel choice per step (fills p->steps, reorders p->order) and marks the
  * tensors no kernel materialises in elided[]. */
 static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) {
@@ -308,6 +397,8 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     st->fused = -1;
     st->out_min = -INFINITY;
     st->out_max = INFINITY;
+    st->wino_residual = -1;
+    st->fused_into = -1;
     char why[160] = "";
     int wino_ok = use_wino && n->op == RC_OP_CONV2D && wino_applies(g, n, why, sizeof(why));
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
@@ -337,9 +428,9 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     ps->out_min = n->op == RC_OP_RELU ? 0.0f : n->a.min;
     ps->out_max = n->op == RC_OP_RELU ? INFINITY : n->a.max;
     if (wino) ps->wino_act = n->op == RC_OP_RELU ? RC_WINO_ACT_RELU : RC_WINO_ACT_CLIP;
-    size_t kl = strlen(ps->kernel);
-    snprintf(ps->kernel + kl, sizeof(ps->kernel) - kl, "+%s (fused)", rc_op_name(n->op));
+    append_fused(ps, rc_op_name(n->op));
     steps[i].kind = RC_KERNEL_FUSED;
+    steps[i].fused_into = step_of[prod];
     snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
     snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' as its output clamp [%g, %g]",
              g->nodes[prod].name, (double)ps->out_min, (double)ps->out_max);
@@ -361,18 +452,21 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     ps->fused = steps[i].node;
     ps->out = n->output;
     ps->wino_act = RC_WINO_ACT_PRELU;
-    size_t kl = strlen(ps->kernel);
-    snprintf(ps->kernel + kl, sizeof(ps->kernel) - kl, "+prelu (fused)");
+    append_fused(ps, "prelu");
     steps[i].kind = RC_KERNEL_FUSED;
+    steps[i].fused_into = step_of[prod];
     snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
     snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' in its Winograd output transform (%lld slope%s)",
              g->nodes[prod].name, (long long)ns, ns == 1 ? "" : "s");
     elided[t] = 1;
   }
 
+  if (use_wino) fuse_into_winograd(g, steps, nn, readers, step_of, elided);
+
   /* CRD depth-to-space: permute the producing conv's output channels to DCR. */
   for (int32_t i = 0; i < nn && use_xnn; i++) {
     const rc_node* n = &g->nodes[steps[i].node];
+    if (steps[i].kind == RC_KERNEL_FUSED) continue;
     if (n->op != RC_OP_DEPTH_TO_SPACE || n->a.mode != 0 || n->a.block < 2) continue;
     const int32_t t = n->inputs[0];
     int32_t prod = g->tensors[t].producer;
@@ -416,8 +510,8 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     snprintf(ds->note, sizeof(ds->note), "CRD run as DCR: '%s' writes its output channels in DCR order", pn->name);
   }
 
-  /* Order: each fused activation right after its producer (its only input
-   * is that producer's output, so this stays topological). */
+  /* Order: the steps fused into a step right after it (each reads only what
+   * that step computes, or a residual computed before it: still topological). */
   int32_t w = 0;
   rc_step* sorted = malloc(((size_t)nn + 1) * sizeof(rc_step));
   if (!sorted) {
@@ -429,7 +523,9 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
   for (int32_t i = 0; i < nn; i++) {
     if (steps[i].kind == RC_KERNEL_FUSED) continue;
     sorted[w++] = steps[i];
-    if (steps[i].fused >= 0) sorted[w++] = steps[step_of[steps[i].fused]];
+    for (int32_t j = i + 1; j < nn; j++) {
+      if (steps[j].kind == RC_KERNEL_FUSED && steps[j].fused_into == i) sorted[w++] = steps[j];
+    }
   }
   for (int32_t i = 0; i < nn; i++) p->order[i] = sorted[i].node;
   free(steps);
@@ -587,6 +683,10 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_p
     for (int32_t k = 0; k < n->n_inputs; k++) {
       int32_t t = n->inputs[k];
       if (t >= 0 && pos[t] >= 0 && lt[pos[t]].last < i) lt[pos[t]].last = i;
+    }
+    if (st->kind == RC_KERNEL_WINOGRAD && st->wino_residual >= 0) { /* the fused add's other input */
+      const int32_t t = st->wino_residual;
+      if (pos[t] >= 0 && lt[pos[t]].last < i) lt[pos[t]].last = i;
     }
   }
   for (int32_t i = 0; i < g->n_outputs; i++) lt[pos[g->outputs[i]]].last = g->n_nodes;

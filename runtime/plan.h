@@ -47,6 +47,10 @@ typedef struct rc_step {
   const float* wino_u;          /* transformed filter (channels permuted when crd_block) */
   const float* wino_bias;       /* the conv's bias (a permuted copy when crd_block) or NULL */
   const float* wino_slopes;     /* fused PReLU: out_c slopes (expanded/permuted copy) */
+  int32_t wino_residual;        /* fused add: the tensor added before the activation, or -1 */
+  int32_t wino_shuffle;         /* fused depth-to-space: its block (0: none) */
+  int32_t wino_shuffle_crd;     /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
+  int32_t fused_into;           /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
   char kernel[96];              /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
   char note[240];               /* why ref was used, why this Winograd variant, what was fused or permuted */
 } rc_step;

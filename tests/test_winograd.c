@@ -173,8 +173,14 @@ static void free_case(case_data* d) {
 
 /* Runs the kernel; the workspace is allocated at exactly the size the API
  * asks for, so ASan catches any overrun. */
-static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
-                     pthreadpool_t pool, float* y) {
+/* The fused residual/shuffle options of a run (test_post_store). */
+typedef struct post_opts {
+  const float* residual;
+  int residual_c, shuffle, crd;
+} post_opts;
+
+static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
+                        pthreadpool_t pool, const post_opts* po, float* y) {
   float* u = xmalloc(rc_wino_filter_size(v, (size_t)c->cout, (size_t)c->cin) * sizeof(float));
   rc_wino_filter_transform(v, (size_t)c->cout, (size_t)c->cin, d->w, u);
   rc_wino_conv_params p;
@@ -195,6 +201,12 @@ static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, 
   p.act_max = d->clip_max;
   p.prelu_slopes = d->slopes;
   p.l2_bytes = l2;
+  if (po) {
+    p.residual = po->residual;
+    p.residual_c = po->residual_c;
+    p.shuffle = po->shuffle;
+    p.shuffle_crd = po->crd;
+  }
   /* One workspace slice per pool thread (wino.h). */
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
   const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2) * threads;
@@ -203,6 +215,11 @@ static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, 
   rc_wino_conv2d_nhwc(&p, d->x, u, c->bias ? d->b : NULL, y, ws, pool);
   free(ws);
   free(u);
+}
+
+static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
+                     pthreadpool_t pool, float* y) {
+  run_wino_ex(c, d, v, isa, l2, pool, NULL, y);
 }
 
 /* The error scale of each output element for tiles of m×m: the largest mag
@@ -431,6 +448,79 @@ static void test_isa_resolve(void** state) {
   assert_int_equal(rc_wino_tile_m(RC_WINO_F63), 6);
 }
 
+/* The fused residual + activation + depth-to-space store must give exactly
+ * (bitwise) what the plain conv followed by those ops in float gives: the
+ * same transform output, one float add, the same activation. Every variant
+ * and ISA; residual none / per pixel / per channel; DCR and CRD with r = 2
+ * and 3; partial tiles (odd sizes); batch 2; 1 and 2 threads. */
+static void test_post_store(void** state) {
+  (void)state;
+  const int couts[] = {4, 12, 18};
+  const rc_wino_activation acts[] = {RC_WINO_ACT_NONE, RC_WINO_ACT_RELU, RC_WINO_ACT_CLIP, RC_WINO_ACT_PRELU};
+  pthreadpool_t pool = pthreadpool_create(2);
+  assert_non_null(pool);
+  size_t checked = 0;
+  for (size_t ci = 0; ci < 3; ci++)
+    for (size_t ai = 0; ai < 4; ai++) {
+      conv_case c = {2, 13, 11, 16, couts[ci], 1, 1, 1, 1, 1, acts[ai], 0};
+      case_data d;
+      make_case(&c, 7000 + ci * 10 + ai, &d);
+      const int oh = out_h(&c), ow = out_w(&c), co = c.cout;
+      float* plain = xmalloc(d.ny * sizeof(float));
+      float* got = xmalloc(d.ny * sizeof(float));
+      float* want = xmalloc(d.ny * sizeof(float));
+      float* res = xmalloc(d.ny * sizeof(float));
+      rc_test_rng rng;
+      rc_test_rng_seed(&rng, 99 + ci);
+      rc_test_fill_uniform(&rng, res, d.ny, -2.0f, 2.0f);
+      for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+        for (int k = 0; k < NUM_ISAS; k++) {
+          if (!rc_wino_isa_available(k_isas[k])) continue;
+          conv_case pc = c;
+          pc.act = RC_WINO_ACT_NONE;
+          run_wino(&pc, &d, (rc_wino_variant)v, k_isas[k], 0, NULL, plain);
+          for (int rmode = 0; rmode < 3; rmode++)
+            for (int sh = 0; sh < 4; sh++) {
+              const int r = sh == 0 ? 1 : (sh == 3 ? 3 : 2), crd = sh >= 2;
+              if (co % (r * r) != 0) continue;
+              const int rc = rmode == 2 ? co : 1, cs = co / (r * r);
+              /* want: plain + residual, activation, then the shuffle */
+              for (int n = 0; n < c.batch; n++)
+                for (int y = 0; y < oh; y++)
+                  for (int x = 0; x < ow; x++)
+                    for (int q = 0; q < co; q++) {
+                      const size_t pix = ((size_t)n * oh + y) * ow + x;
+                      float val = plain[pix * co + q];
+                      if (rmode) val = val + res[pix * rc + (rc == 1 ? 0 : q)];
+                      val = (float)act_d(&c, &d, q, val);
+                      const int g = crd ? q % (r * r) : q / cs, cc = crd ? q / (r * r) : q % cs;
+                      const int dy = g / r, dx = g % r;
+                      want[(((size_t)n * oh * r + y * r + dy) * ow * r + x * r + dx) * cs + cc] = val;
+                    }
+              const post_opts po = {rmode ? res : NULL, rc, sh ? r : 0, crd};
+              for (int threaded = 0; threaded < 2; threaded++) {
+                run_wino_ex(&c, &d, (rc_wino_variant)v, k_isas[k], threaded ? 8 << 10 : 0, threaded ? pool : NULL,
+                            &po, got);
+                for (size_t i = 0; i < d.ny; i++) {
+                  if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
+                    fail_msg("%s %s C->%d act%d residual_c %d shuffle %d %s threads %d: [%zu] %.9g, want %.9g",
+                             rc_wino_variant_name((rc_wino_variant)v), rc_wino_isa_name(k_isas[k]), co, (int)c.act,
+                             rmode ? rc : 0, r, crd ? "CRD" : "DCR", threaded + 1, i, got[i], want[i]);
+                }
+                checked++;
+              }
+            }
+        }
+      free(plain);
+      free(got);
+      free(want);
+      free(res);
+      free_case(&d);
+    }
+  pthreadpool_destroy(pool);
+  assert_true(checked > 0);
+}
+
 /* Prints the measured maxima (runs last). */
 static void test_summary(void** state) {
   (void)state;
@@ -460,7 +550,7 @@ int main(void) {
       cmocka_unit_test(test_shapes_sweep),  cmocka_unit_test(test_activations),
       cmocka_unit_test(test_wide),          cmocka_unit_test(test_bands),
       cmocka_unit_test(test_deterministic), cmocka_unit_test(test_workspace),
-      cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_post_store),    cmocka_unit_test(test_summary),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,10 @@ typedef struct net {
   layer layers[4];
   int shuffle; /* CRD pixel shuffle block after the last layer (0: none) */
   uint64_t seed;
+  int residual; /* 1: last conv + input x, 2: x + last conv, before its activation (0: none) */
 } net;
+
+static void plan_entry(repconv_session_t* s, const char* node, repconv_plan_entry_t* out);
 
 static void* xmalloc(size_t n) {
   void* p = malloc(n ? n : 1);
@@ -81,8 +84,9 @@ static repconv_model_t* build(const net* n, const repconv_options_t* o) {
   repconv_builder_t* b;
   assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
   int64_t d[4] = {n->batch, n->cin, n->h, n->w};
-  repconv_id x;
+  repconv_id x, in;
   assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+  in = x;
   int c = n->cin;
   for (int l = 0; l < n->n_layers; l++) {
     const layer* ly = &n->layers[l];
@@ -99,6 +103,10 @@ static repconv_model_t* build(const net* n, const repconv_options_t* o) {
     assert_int_equal(repconv_builder_conv2d(b, name, x, &cd, w, bias, &x), REPCONV_OK);
     free(w);
     free(bias);
+    if (n->residual && l == n->n_layers - 1) {
+      const repconv_id a = n->residual == 1 ? x : in, c2 = n->residual == 1 ? in : x;
+      assert_int_equal(repconv_builder_binary(b, "res", REPCONV_ADD, a, c2, &x), REPCONV_OK);
+    }
     snprintf(name, sizeof(name), "act%d", l);
     add_act(b, name, ly->act, ly->cout, &r, &x);
     c = ly->cout;
@@ -213,6 +221,22 @@ static void check_net(const net* n, const char* what) {
     }
     free(got);
   }
+  if (n->residual || n->shuffle) { /* the add and the shuffle run in the last conv's output transform */
+    repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, 1);
+    repconv_session_t* s;
+    assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+    repconv_plan_entry_t e;
+    if (n->residual) {
+      plan_entry(s, "res", &e);
+      if (strcmp(e.backend, "fused") != 0) fail_msg("%s: the residual add runs as %s", what, e.kernel);
+    }
+    if (n->shuffle) {
+      plan_entry(s, "shuffle", &e);
+      if (strcmp(e.backend, "fused") != 0) fail_msg("%s: the shuffle runs as %s", what, e.kernel);
+    }
+    repconv_session_destroy(s);
+    repconv_options_destroy(o);
+  }
   /* auto (the rule) must agree with ref as well, within the loosest bound. */
   float* got = run_with(m, REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1, x);
   for (size_t i = 0; i < ny; i++) {
@@ -229,13 +253,19 @@ static void test_variants_vs_ref(void** state) {
   /* Channels with tails (not multiples of 8/16), odd and even sizes, padding
    * 0, 1 and asymmetric, every fused activation, batch 2, a CRD shuffle. */
   const net nets[] = {
-      {2, 3, 17, 13, 3, {{8, {1, 1, 1, 1}, ACT_RELU}, {16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_NONE}}, 2, 1},
-      {2, 5, 20, 23, 3, {{17, {0, 0, 0, 0}, ACT_CLIP}, {17, {2, 1, 0, 1}, ACT_PRELU1}, {36, {1, 0, 2, 1}, ACT_RELU}}, 3, 2},
-      {2, 16, 12, 30, 3, {{16, {1, 1, 1, 1}, ACT_PRELU}, {33, {0, 1, 1, 0}, ACT_CLIP}, {4, {1, 1, 1, 1}, ACT_PRELU}}, 2, 3},
-      {2, 64, 15, 14, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {40, {1, 1, 1, 1}, ACT_NONE}, {64, {1, 1, 1, 1}, ACT_CLIP}}, 2, 4},
-      {2, 1, 5, 4, 3, {{4, {1, 1, 1, 1}, ACT_PRELU}, {4, {0, 0, 0, 0}, ACT_RELU}, {4, {2, 2, 2, 2}, ACT_NONE}}, 2, 5},
+      {2, 3, 17, 13, 3, {{8, {1, 1, 1, 1}, ACT_RELU}, {16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_NONE}}, 2, 1, 0},
+      {2, 5, 20, 23, 3, {{17, {0, 0, 0, 0}, ACT_CLIP}, {17, {2, 1, 0, 1}, ACT_PRELU1}, {36, {1, 0, 2, 1}, ACT_RELU}}, 3, 2, 0},
+      {2, 16, 12, 30, 3, {{16, {1, 1, 1, 1}, ACT_PRELU}, {33, {0, 1, 1, 0}, ACT_CLIP}, {4, {1, 1, 1, 1}, ACT_PRELU}}, 2, 3, 0},
+      {2, 64, 15, 14, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {40, {1, 1, 1, 1}, ACT_NONE}, {64, {1, 1, 1, 1}, ACT_CLIP}}, 2, 4, 0},
+      {2, 1, 5, 4, 3, {{4, {1, 1, 1, 1}, ACT_PRELU}, {4, {0, 0, 0, 0}, ACT_RELU}, {4, {2, 2, 2, 2}, ACT_NONE}}, 2, 5, 0},
       /* no shuffle: the conv output is the graph output */
-      {2, 7, 9, 11, 2, {{9, {1, 1, 1, 1}, ACT_PRELU}, {5, {1, 2, 0, 1}, ACT_NONE}}, 0, 6},
+      {2, 7, 9, 11, 2, {{9, {1, 1, 1, 1}, ACT_PRELU}, {5, {1, 2, 0, 1}, ACT_NONE}}, 0, 6, 0},
+      /* fused residual adds: a super-resolution tail (one input channel added
+       * to every output channel, then the shuffle), a ResNet-style
+       * relu(conv + x), and clip(x + conv) then the shuffle */
+      {2, 1, 13, 11, 2, {{16, {1, 1, 1, 1}, ACT_PRELU}, {4, {1, 1, 1, 1}, ACT_NONE}}, 2, 8, 1},
+      {2, 16, 9, 14, 2, {{16, {1, 1, 1, 1}, ACT_RELU}, {16, {1, 1, 1, 1}, ACT_RELU}}, 0, 9, 2},
+      {1, 4, 10, 7, 1, {{4, {1, 1, 1, 1}, ACT_CLIP}}, 2, 10, 1},
   };
   for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
     char what[64];
@@ -328,10 +358,11 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino43", "1 thread (small layer)");
 }
 
-/* Fused PReLU and the CRD shuffle's channel permutation show in the plan. */
+/* Fused PReLU, clip and pixel shuffle show in the plan; with Winograd off
+ * the CRD shuffle runs on XNNPACK by permuting the conv's channels to DCR. */
 static void test_fusion_entries(void** state) {
   (void)state;
-  const net n = {1, 8, 10, 10, 2, {{16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_CLIP}}, 2, 7};
+  const net n = {1, 8, 10, 10, 2, {{16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_CLIP}}, 2, 7, 0};
   repconv_model_t* m = build(&n, NULL);
   repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_F43, 2);
   repconv_session_t* s;
@@ -344,9 +375,10 @@ static void test_fusion_entries(void** state) {
   plan_entry(s, "act0", &e);
   assert_string_equal(e.backend, "fused");
   plan_entry(s, "conv1", &e);
-  assert_non_null(strstr(e.kernel, "+clip (fused) [out channels CRD->DCR r=2]"));
+  assert_non_null(strstr(e.kernel, "+clip+depth_to_space (fused)"));
   plan_entry(s, "shuffle", &e);
-  assert_string_equal(e.kernel, "xnnpack:depth_to_space_nhwc_x32");
+  assert_string_equal(e.backend, "fused");
+  assert_non_null(strstr(e.note, "CRD pixel shuffle r=2"));
   repconv_session_destroy(s);
   repconv_options_destroy(o);
   /* Winograd off: auto plans as xnnpack. */
@@ -356,6 +388,10 @@ static void test_fusion_entries(void** state) {
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
     assert_string_not_equal(e.backend, "winograd");
   }
+  plan_entry(s, "conv1", &e);
+  assert_non_null(strstr(e.kernel, "+clip (fused) [out channels CRD->DCR r=2]"));
+  plan_entry(s, "shuffle", &e);
+  assert_string_equal(e.kernel, "xnnpack:depth_to_space_nhwc_x32");
   repconv_session_destroy(s);
   repconv_options_destroy(o);
   repconv_model_destroy(m);
@@ -387,7 +423,7 @@ static void test_options_api(void** state) {
 
 /* Big enough that the large layers run on the pool (≥ 4 M multiply-adds). */
 static const net k_thread_net = {
-    2, 16, 36, 40, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {64, {1, 1, 1, 1}, ACT_PRELU}, {16, {1, 1, 1, 1}, ACT_CLIP}}, 2, 11};
+    2, 16, 36, 40, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {64, {1, 1, 1, 1}, ACT_PRELU}, {16, {1, 1, 1, 1}, ACT_CLIP}}, 2, 11, 0};
 
 static void test_threads_same_bits(void** state) {
   (void)state;

@@ -151,13 +151,14 @@ static void print_usage(FILE* f) {
           "      writes a deterministic uniform [-1, 1) float32 input of the model's input\n"
           "      shape (the first input unless --name)\n"
           "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N]\n"
-          "              [--backend auto|winograd|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
+          "              [--backend auto|winograd|xnnpack|ref] [--json FILE] [--max-kernel K] [--profile]\n"
           "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
           "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
           "      same random input and prints per form the median and min-max time, the\n"
           "      effective GFLOP/s (FLOPs of the folded graph / time, for every form), the\n"
           "      fraction of the measured FMA peak and the time over the folded one;\n"
-          "      --json also writes the figures as JSON\n"
+          "      --json also writes the figures as JSON; --profile then times the folded\n"
+          "      form's plan entries one by one (median per entry, share, GFLOP/s)\n"
           "  list\n"
           "      the names of the built-in models, one a line\n"
           "\n"
@@ -177,6 +178,7 @@ static void print_usage(FILE* f) {
           "                             wherever it is exact) or ref (scalar reference)\n"
           "      --runs N               bench: timed rounds, 1 to %d (default %d, fewer - not\n"
           "                             below %d - when they would take over %.0f s)\n"
+          "      --profile              bench: per-entry times of the folded form\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
           "      --shape [NAME=]NxCxHxW static shape of an input (the first unless NAME=): for\n"
@@ -298,7 +300,8 @@ enum {
   OPT_VERIFY = 1 << 10,
   OPT_JSON = 1 << 11,
   OPT_RUNS = 1 << 12,
-  OPT_PLAN = 1 << 13
+  OPT_PLAN = 1 << 13,
+  OPT_PROFILE = 1 << 14
 };
 
 #define CLI_MAX_SHAPES 16
@@ -322,6 +325,7 @@ typedef struct cli_args {
   int verify;
   const char* json;
   int runs; /* bench: 0 = automatic */
+  int profile;
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -340,7 +344,7 @@ static const cli_option kOptions[] = {
     {"no-fold", 0, OPT_NO_FOLD, 0}, {"fold", 0, OPT_FOLD, 0},       {"backend", 0, OPT_BACKEND, 1},
     {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
     {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
-    {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},
+    {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},       {"profile", 0, OPT_PROFILE, 0},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -495,6 +499,9 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return parse_max_kernel(cmd, value, &a->max_kernel);
     case OPT_VERIFY:
       a->verify = 1;
+      return EXIT_OK;
+    case OPT_PROFILE:
+      a->profile = 1;
       return EXIT_OK;
     case OPT_JSON:
       if (value[0] == '\0') return usage_error(cmd, "empty --json value");
@@ -1951,6 +1958,70 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   return EXIT_OK;
 }
 
+/* bench --profile: the folded form's time per plan entry, median over its
+ * own rounds (after the timed ones, so the clock reads do not touch them). */
+static int profile_steps(const cli_args* a, bench_form* f, const repconv_tensor_t* inputs, size_t num_in,
+                         size_t num_out, int runs, double peak) {
+  size_t n = repconv_session_num_plan_entries(f->session);
+  double* t = calloc(n * (size_t)runs + 1, sizeof *t);
+  int rc = EXIT_OK;
+  if (!t || repconv_session_set_profiling(f->session, 1) != REPCONV_OK) {
+    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
+    goto out;
+  }
+  for (int r = 0; r < runs; ++r) {
+    if (a->threads > 1) settle();
+    repconv_status st = repconv_session_run(f->session, inputs, num_in, f->outs, num_out);
+    if (st != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "running '%s' (folded, profiling): %s", a->model, session_error(f->session, st));
+      goto out;
+    }
+    for (size_t i = 0; i < n; ++i) repconv_session_step_time(f->session, i, &t[i * (size_t)runs + (size_t)r]);
+  }
+  double total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    qsort(&t[i * (size_t)runs], (size_t)runs, sizeof *t, compare_double);
+    double* m = &t[i * (size_t)runs];
+    m[0] = runs % 2 ? m[runs / 2] : 0.5 * (m[runs / 2 - 1] + m[runs / 2]); /* the row's median, in its first slot */
+    total += m[0];
+  }
+  printf("\nprofile of the folded form: median per plan entry over %d round%s (sum %.3f ms)\n", runs,
+         runs == 1 ? "" : "s", total);
+  printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
+         "GFLOP/s", "% peak");
+  size_t nodes = repconv_model_num_nodes(f->model);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(f->session, i, &e) != REPCONV_OK) continue;
+    int64_t fl = 0;
+    for (size_t j = 0; j < nodes; ++j) {
+      repconv_node_info_t ni;
+      memset(&ni, 0, sizeof ni);
+      if (repconv_model_node(f->model, j, &ni) == REPCONV_OK && ni.name && e.node && strcmp(ni.name, e.node) == 0) {
+        fl = ni.flops;
+        break;
+      }
+    }
+    double ms = t[i * (size_t)runs];
+    double gf = ms > 0 ? (double)fl / (ms * 1e6) : 0;
+    char node[29], kernel[49];
+    copy_printable(node, sizeof node, e.node ? e.node : "?");
+    copy_printable(kernel, sizeof kernel, e.kernel ? e.kernel : "?");
+    if (e.backend && strcmp(e.backend, "fused") == 0) { /* its time is its producer's */
+      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", i, node, e.op ? e.op : "?", kernel, "-", "-", "-",
+             "-");
+      continue;
+    }
+    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, e.op ? e.op : "?", kernel, ms,
+           total > 0 ? 100.0 * ms / total : 0.0, gf, peak > 0 ? 100.0 * gf / peak : 0.0);
+  }
+out:
+  if (f->session) repconv_session_set_profiling(f->session, 0);
+  free(t);
+  return rc;
+}
+
 static int cmd_bench(int argc, char** argv) {
   cli_args a;
   memset(&a, 0, sizeof a);
@@ -1958,7 +2029,8 @@ static int cmd_bench(int argc, char** argv) {
   a.threads = 1;
   a.backend = REPCONV_BACKEND_AUTO;
   a.backend_name = "auto";
-  int rc = parse_args(argc, argv, 2, OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL, &a);
+  int rc = parse_args(argc, argv, 2,
+                      OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -2189,6 +2261,10 @@ static int cmd_bench(int argc, char** argv) {
   printf("outputs vs unfolded: bn-fused max rel %.1e, folded max rel %.1e%s\n", d_bn, d_f,
          d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL ? "" : "  (beyond float rounding: check with fold --verify)");
 
+  if (a.profile) {
+    rc = profile_steps(&a, folded, inputs, num_in, num_out, runs, peak);
+    if (rc != EXIT_OK) goto done;
+  }
   if (a.json) {
     rc = write_bench_json(a.json, &a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
                           speedup);

@@ -160,10 +160,17 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
   return max_tiles < mr ? mr : max_tiles / mr * mr;
 }
 
+/* Floats of the post-store scratch: one output tile, channels padded like M. */
+static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
+  const size_t m = (size_t)rc_wino_tile_m(v);
+  return m * m * round_up(out_c, RC_WINO_M_CPAD);
+}
+
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
   const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes);
   /* A multiple of the alignment, so per-thread slices stay aligned. */
-  return round_up(WORKSPACE_ALIGN + t * bytes_per_tile(v, in_c, out_c), WORKSPACE_ALIGN);
+  return round_up(WORKSPACE_ALIGN + t * bytes_per_tile(v, in_c, out_c) + scratch_floats(v, out_c) * sizeof(float),
+                  WORKSPACE_ALIGN);
 }
 
 /* ------------------------------------------------------------ run */
@@ -176,7 +183,13 @@ typedef struct run_ctx {
   float* y;
   float* v;       /* V[ξ][block_tiles][cin_pad] */
   float* m;       /* M[ξ][block_tiles][cout_pad] */
+  float* scratch; /* one output tile [tile_m][tile_m][cout] when post-storing */
   rc_wino_epilogue ep;
+  rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
+  int post;                 /* residual or shuffle: transform to scratch, then post_store */
+  const float* residual;
+  size_t residual_c, shuffle;
+  int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
   size_t tile_m, tiles_w, tiles_per_image;
@@ -204,15 +217,88 @@ static void gemm_panel(const run_ctx* c, size_t xi, size_t nb) {
   }
 }
 
+/* In place over n pixels of cout channels: the activation of the epilogue. */
+static void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n, size_t cout) {
+  const size_t len = n * cout;
+  switch (ep->activation) {
+    case RC_WINO_ACT_RELU:
+      for (size_t e = 0; e < len; e++) v[e] = v[e] < 0.0f ? 0.0f : v[e];
+      return;
+    case RC_WINO_ACT_CLIP:
+      for (size_t e = 0; e < len; e++) v[e] = v[e] < ep->min ? ep->min : (v[e] > ep->max ? ep->max : v[e]);
+      return;
+    case RC_WINO_ACT_PRELU:
+      for (size_t j = 0; j < n; j++, v += cout)
+        for (size_t k = 0; k < cout; k++) v[k] = v[k] < 0.0f ? ep->slopes[k] * v[k] : v[k];
+      return;
+    default:
+      return;
+  }
+}
+
+/* The tile in scratch ([rows][cols] pixels of cout channels, rows tile_m
+ * pixels apart) plus the residual, through the activation, to its place in
+ * y: NHWC, or the depth-to-space image when shuffling. Output pixel (oy, ox)
+ * of image n is the tile's top-left. Each tile row is finished in scratch
+ * (add, activation: contiguous loops), then moved; the moves of a
+ * one-channel shuffle (a super-resolution tail's Y image) are plain stores. */
+static void post_store(const run_ctx* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
+  const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
+  const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2; /* channels after the shuffle */
+  const size_t yw = ow * r * cs;                                                  /* floats per output row */
+  float* y = c->y + n * oh * r * yw;
+  for (size_t i = 0; i < rows; i++) {
+    float* s = c->scratch + i * c->tile_m * cout;
+    if (c->residual) {
+      const float* res = c->residual + ((n * oh + oy + i) * ow + ox) * rc;
+      if (rc == 1) {
+        for (size_t j = 0; j < cols; j++)
+          for (size_t k = 0; k < cout; k++) s[j * cout + k] = s[j * cout + k] + res[j];
+      } else {
+        for (size_t e = 0; e < cols * cout; e++) s[e] = s[e] + res[e];
+      }
+    }
+    activate_pixels(&c->ep, s, cols, cout);
+    if (r == 1) {
+      memcpy(y + (oy + i) * yw + ox * cout, s, cols * cout * sizeof(float));
+      continue;
+    }
+    for (size_t dy = 0; dy < r; dy++) {
+      float* row = y + ((oy + i) * r + dy) * yw + ox * r * cs;
+      if (cs == 1) { /* CRD and DCR agree: channel dy·r + dx */
+        for (size_t j = 0; j < cols; j++)
+          for (size_t dx = 0; dx < r; dx++) row[j * r + dx] = s[j * cout + dy * r + dx];
+        continue;
+      }
+      for (size_t j = 0; j < cols; j++)
+        for (size_t dx = 0; dx < r; dx++) {
+          float* dst = row + (j * r + dx) * cs;
+          const float* src = s + j * cout;
+          if (c->shuffle_crd) {
+            for (size_t q = 0; q < cs; q++) dst[q] = src[q * r2 + dy * r + dx];
+          } else {
+            memcpy(dst, src + (dy * r + dx) * cs, cs * sizeof(float));
+          }
+        }
+    }
+  }
+}
+
 static void output_tile(const run_ctx* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w;
   const size_t rows = oh - oy < c->tile_m ? oh - oy : c->tile_m;
   const size_t cols = ow - ox < c->tile_m ? ow - ox : c->tile_m;
+  const float* m = c->m + t * c->cout_pad;
+  if (c->post) {
+    c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep_bias, c->scratch, c->tile_m * c->cout,
+                             rows, cols);
+    post_store(c, n, oy, ox, rows, cols);
+    return;
+  }
   float* y = c->y + ((n * oh + oy) * ow + ox) * c->cout;
-  c->k->output[c->variant](c->m + t * c->cout_pad, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, ow * c->cout,
-                           rows, cols);
+  c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, ow * c->cout, rows, cols);
 }
 
 /* Tiles [begin, end) block by block in the workspace slice c->v/c->m. Every
@@ -239,6 +325,7 @@ static void range_task(void* arg, size_t i) {
   run_ctx c = *r->base;
   c.v += i * r->slice_floats;
   c.m += i * r->slice_floats;
+  c.scratch += i * r->slice_floats;
   run_range(&c, r->total * i / r->parts, r->total * (i + 1) / r->parts, r->a2);
 }
 
@@ -258,6 +345,13 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   c.ep.min = p->act_min;
   c.ep.max = p->act_max;
   c.ep.slopes = p->prelu_slopes;
+  c.ep_bias.bias = bias;
+  c.ep_bias.activation = RC_WINO_ACT_NONE;
+  c.residual = p->residual;
+  c.residual_c = p->residual && p->residual_c > 1 ? (size_t)p->out_c : 1;
+  c.shuffle = p->shuffle > 1 ? (size_t)p->shuffle : 1;
+  c.shuffle_crd = p->shuffle_crd != 0;
+  c.post = p->residual != NULL || c.shuffle > 1;
   c.in_h = p->in_h;
   c.in_w = p->in_w;
   c.out_h = p->out_h;
@@ -277,6 +371,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   float* ws = (float*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));
   c.v = ws;
   c.m = ws + a2 * c.block_tiles * c.cin_pad;
+  c.scratch = c.m + a2 * c.block_tiles * c.cout_pad;
 
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;

@@ -11,7 +11,10 @@
  *     M[ξ] = U[ξ] · V[ξ] for each of the α² positions ξ (α² GEMMs over
  *            channels: cout × cin by cin × tiles),
  *     y = Aᵀ M A + bias, then the activation (output transform), stored
- * NHWC, clipped at the right/bottom edge (partial tiles). The matrices come
+ * NHWC, clipped at the right/bottom edge (partial tiles); optionally with a
+ * residual added before the activation and a depth-to-space (pixel shuffle)
+ * store, so a super-resolution tail writes its final image in one pass (the
+ * tile goes through a small per-thread scratch then). The matrices come
  * from wino_matrices.h (generated and checked by tools/gen_winograd.py); the
  * F(4,3) points are {0, ±√2, ±√2/2, ∞}, F(6,3) {0, ±1, ±2, ±½, ∞}.
  *
@@ -89,6 +92,19 @@ typedef struct rc_wino_conv_params {
   float act_min, act_max;     /* RC_WINO_ACT_CLIP */
   const float* prelu_slopes;  /* RC_WINO_ACT_PRELU: out_c values */
   size_t l2_bytes;            /* blocking target; 0: rc_wino_default_l2_bytes() */
+  /* Optional fused residual: NHWC [batch][out_h][out_w][residual_c] with
+   * residual_c = out_c, or 1 (one value per pixel for every channel), added
+   * after the bias and before the activation. NULL: none. */
+  const float* residual;
+  int32_t residual_c;
+  /* Optional fused depth-to-space store with block r = shuffle ≥ 2 (out_c a
+   * multiple of r²): y is then NHWC [batch][out_h·r][out_w·r][out_c/r²] and
+   * conv channel k goes to pixel (oy·r + dy, ox·r + dx), channel c' where
+   * k = (dy·r + dx)·(out_c/r²) + c' (DCR, shuffle_crd 0) or
+   * k = c'·r² + dy·r + dx (CRD: PyTorch's PixelShuffle, shuffle_crd 1).
+   * 0 or 1: plain NHWC store. */
+  int32_t shuffle;
+  int32_t shuffle_crd;
 } rc_wino_conv_params;
 
 /* m (output tile side) and α = m + 2 of a variant; its name ("F(6,3)"). */

@@ -391,6 +391,14 @@ if expect_ok "bench --threads 2 --backend xnnpack" bench repvgg-a0 --shape 1x3x1
   expect_grep "bench --threads 2: rows" '^  folded +xnnpack +.* +2 +[0-9.]+ ' out
 fi
 expect_ok "bench --backend ref" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --backend ref
+# --profile: one row per plan entry of the folded form (the ECBSR tail's add
+# and shuffle run inside its last conv, so their rows say fused).
+if expect_ok "bench --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --runs 3 --profile; then
+  expect_grep "bench --profile: header" '^profile of the folded form: median per plan entry over 3 rounds \(sum [0-9.]+ ms\)$' out
+  expect_grep "bench --profile: a Winograd row" '^ +[0-9]+  backbone\.1\.add_lpl +conv2d +winograd:wino[246]3__[a-z0-9]+\+prelu \(fused\) +[0-9.]+ +[0-9.]+% ' out
+  expect_grep "bench --profile: the fused shuffle" '^ +12  upsampler +depth_to_space +fused +- +- +- +-$' out
+  [ "$(grep -cE '^ +[0-9]+  ' out)" = 13 ] || bad "bench --profile: not 13 plan entries"
+fi
 for r in 0 -1 abc "" 1.5 " 2" 100001 99999999999999999999; do
   expect_fail "bench --runs '$r'" 2 bench repvgg-a0 --runs "$r"
 done
