@@ -27,7 +27,9 @@
 static const char* dims_str(const int64_t* d, int n, char* buf, size_t size) {
   size_t at = 0;
   buf[0] = '\0';
-  for (int i = 0; i < n && at < size; i++) at += (size_t)snprintf(buf + at, size - at, i ? "x%lld" : "%lld", (long long)d[i]);
+  for (int i = 0; i < n && at < size; i++) {
+    at += (size_t)snprintf(buf + at, size - at, i ? "x%lld" : "%lld", (long long)d[i]);
+  }
   return buf;
 }
 
@@ -146,7 +148,9 @@ static rc_status patch_transpose(ox* x, ox_value* v) {
   if (!part && !merge) {
     char p[128] = "", b[128];
     size_t at = 0;
-    for (size_t i = 0; i < np && at < sizeof(p); i++) at += (size_t)snprintf(p + at, sizeof(p) - at, i ? ",%lld" : "%lld", (long long)perm[i]);
+    for (size_t i = 0; i < np && at < sizeof(p); i++) {
+      at += (size_t)snprintf(p + at, sizeof(p) - at, i ? ",%lld" : "%lld", (long long)perm[i]);
+    }
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
                          "perm (%s) of the rank-%d tensor '%s' (%s) is neither RepMLP's patch partition "
                          "(0,2,4,1,3,5) nor its merge (0,3,1,4,2,5); repconv's tensors have rank at most 4",
@@ -198,8 +202,9 @@ static rc_status wide_binary(ox* x, ox_value** in, size_t n_in) {
   int same = a->wide_ndim == b->wide_ndim;
   for (int i = 0; same && i < a->wide_ndim; i++) same = a->wide_dims[i] == b->wide_dims[i];
   if (!same) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "rank > 4 operands of shapes %s and %s (broadcasting at rank > 4 "
-                         "is not supported)", dims_str(a->wide_dims, a->wide_ndim, b1, sizeof(b1)),
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                         "rank > 4 operands of shapes %s and %s (broadcasting at rank > 4 is not supported)",
+                         dims_str(a->wide_dims, a->wide_ndim, b1, sizeof(b1)),
                          dims_str(b->wide_dims, b->wide_ndim, b2, sizeof(b2)));
   }
   int64_t d[OX_MAX_RANK];

@@ -385,15 +385,16 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       const int64_t* d = x->shape.d;
       if (n->op == RC_OP_PATCH_PARTITION) {
         if (d[2] % gh != 0 || d[3] % gw != 0) {
-          return node_error(c, REPCONV_ERROR_SHAPE, "input %s: H = %lld and W = %lld must be multiples of the %lldx%lld "
-                            "patch grid", sh(x, b1), (long long)d[2], (long long)d[3], (long long)gh, (long long)gw);
+          return node_error(c, REPCONV_ERROR_SHAPE,
+                            "input %s: H = %lld and W = %lld must be multiples of the %lldx%lld patch grid", sh(x, b1),
+                            (long long)d[2], (long long)d[3], (long long)gh, (long long)gw);
         }
         *out = (rc_shape){4, {d[0] * gh * gw, d[1], d[2] / gh, d[3] / gw}};
       } else {
         if (d[0] % (gh * gw) != 0) {
-          return node_error(c, REPCONV_ERROR_SHAPE, "input %s: batch %lld is not a multiple of the %lldx%lld patch grid "
-                            "(%lld patches per image)", sh(x, b1), (long long)d[0], (long long)gh, (long long)gw,
-                            (long long)(gh * gw));
+          return node_error(c, REPCONV_ERROR_SHAPE,
+                            "input %s: batch %lld is not a multiple of the %lldx%lld patch grid (%lld per image)",
+                            sh(x, b1), (long long)d[0], (long long)gh, (long long)gw, (long long)(gh * gw));
         }
         *out = (rc_shape){4, {d[0] / (gh * gw), d[1], d[2] * gh, d[3] * gw}};
       }
