@@ -253,6 +253,8 @@ static void test_truncated_and_corrupted(void** state) {
   truncated_and_corrupted("ecbsr_x2");
   /* Pad + ScatterND chains with their index arithmetic (official BN-and-pad). */
   truncated_and_corrupted("dbb_block_k3_official");
+  /* Rank-6 Reshape/Transpose/Add of RepMLP's partition and merge. */
+  truncated_and_corrupted("repmlp_block");
   repconv_model_t* m = NULL;
   /* Not protobuf at all. */
   m = NULL;
