@@ -116,12 +116,13 @@ static rc_status define_wide(ox* x, int32_t id, const int64_t* d, int n) {
 
 /* Reshape of a wide value to rank ≤ 4. A new batch dim that splits the IR
  * tensor's channels (RepMLP's shared sets) goes through the value's one
- * [batch, C·N/batch, h, w] tensor (see the top of the file). */
+ * [batch, C·N/batch, h, w] tensor (see the top of the file), whatever the
+ * target's rank: [-1, S·h·w] for a Linear FC as well as [-1, S, h, w]. */
 static rc_status reshape_down(ox* x, ox_value* v, const int64_t* t, int nt) {
   int32_t base = v->tensor;
   const rc_shape* bs = &x->g->tensors[base].shape;
   const char* name = x->node->output[0];
-  if (nt == 4 && bs->ndim == 4 && t[0] != bs->d[0] && t[0] % bs->d[0] == 0 && bs->d[1] % (t[0] / bs->d[0]) == 0) {
+  if (bs->ndim == 4 && t[0] != bs->d[0] && t[0] % bs->d[0] == 0 && bs->d[1] % (t[0] / bs->d[0]) == 0) {
     if (v->split_tensor < 0 || v->split_batch != t[0]) {
       const int64_t sd[4] = {t[0], bs->d[1] / (t[0] / bs->d[0]), bs->d[2], bs->d[3]};
       int32_t id;
