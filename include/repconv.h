@@ -335,6 +335,15 @@ REPCONV_API repconv_status repconv_builder_depth_to_space(repconv_builder_t* b, 
                                                           int32_t block, repconv_d2s_mode mode, repconv_id* out);
 REPCONV_API repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char* name, repconv_id x,
                                                             int32_t scale_h, int32_t scale_w, repconv_id* out);
+/* RepMLP's partition into a grid_h × grid_w grid of patches, as PyTorch
+ * writes it: x.reshape(N, C, gh, H/gh, gw, W/gw).permute(0, 2, 4, 1, 3, 5),
+ * taken as [N·gh·gw, C, H/gh, W/gw] (patch (i, j) of image n is batch item
+ * (n·gh + i)·gw + j). H and W must be multiples of the grid. */
+REPCONV_API repconv_status repconv_builder_patch_partition(repconv_builder_t* b, const char* name, repconv_id x,
+                                                           int32_t grid_h, int32_t grid_w, repconv_id* out);
+/* The inverse: [N·gh·gw, C, h, w] → [N, C, gh·h, gw·w]. */
+REPCONV_API repconv_status repconv_builder_patch_merge(repconv_builder_t* b, const char* name, repconv_id x,
+                                                       int32_t grid_h, int32_t grid_w, repconv_id* out);
 
 /* Marks a tensor as a named model output. */
 REPCONV_API repconv_status repconv_builder_output(repconv_builder_t* b, repconv_id x, const char* name);

@@ -293,6 +293,25 @@ repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char
   return finish_node(b, mark_t, mark_n, s, RC_OP_UPSAMPLE_NEAREST, name, &x, 1, &a, out);
 }
 
+static repconv_status patch_op(repconv_builder_t* b, rc_op op, const char* name, repconv_id x, int32_t grid_h,
+                               int32_t grid_w, repconv_id* out) {
+  BEGIN(b, name, x);
+  rc_attrs a = rc_attrs_default();
+  a.scale[0] = grid_h;
+  a.scale[1] = grid_w;
+  return finish_node(b, mark_t, mark_n, s, op, name, &x, 1, &a, out);
+}
+
+repconv_status repconv_builder_patch_partition(repconv_builder_t* b, const char* name, repconv_id x, int32_t grid_h,
+                                               int32_t grid_w, repconv_id* out) {
+  return patch_op(b, RC_OP_PATCH_PARTITION, name, x, grid_h, grid_w, out);
+}
+
+repconv_status repconv_builder_patch_merge(repconv_builder_t* b, const char* name, repconv_id x, int32_t grid_h,
+                                           int32_t grid_w, repconv_id* out) {
+  return patch_op(b, RC_OP_PATCH_MERGE, name, x, grid_h, grid_w, out);
+}
+
 repconv_status repconv_builder_output(repconv_builder_t* b, repconv_id x, const char* name) {
   if (!b || !name) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "builder_output: NULL argument");
   RC_CHECK(check_id(b, name, x));

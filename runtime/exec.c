@@ -211,6 +211,14 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
     case RC_OP_IDENTITY:
       memcpy(y, x, numel * sizeof(float));
       return REPCONV_OK;
+    case RC_OP_PATCH_PARTITION:
+      rc_ref_patch_partition_nhwc((int32_t)xs->d[0], (int32_t)ys->d[2], (int32_t)ys->d[3], (int32_t)xs->d[1],
+                                  a->scale[0], a->scale[1], x, y);
+      return REPCONV_OK;
+    case RC_OP_PATCH_MERGE:
+      rc_ref_patch_merge_nhwc((int32_t)ys->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1], a->scale[0],
+                              a->scale[1], x, y);
+      return REPCONV_OK;
     case RC_OP_COUNT:
       break;
   }

@@ -30,6 +30,8 @@ static const char* const k_op_names[RC_OP_COUNT] = {
     [RC_OP_DEPTH_TO_SPACE] = "depth_to_space",
     [RC_OP_UPSAMPLE_NEAREST] = "upsample_nearest",
     [RC_OP_IDENTITY] = "identity",
+    [RC_OP_PATCH_PARTITION] = "patch_partition",
+    [RC_OP_PATCH_MERGE] = "patch_merge",
 };
 
 const char* rc_op_name(rc_op op) {

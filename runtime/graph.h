@@ -46,6 +46,12 @@ typedef enum rc_op {
   RC_OP_DEPTH_TO_SPACE,    /* block, mode (0 CRD, 1 DCR) */
   RC_OP_UPSAMPLE_NEAREST,  /* scale[2] (integer factors) */
   RC_OP_IDENTITY,
+  /* RepMLP's partition x.reshape(N, C, gh, H/gh, gw, W/gw).permute(0, 2, 4, 1, 3, 5)
+   * and its inverse, as rank-4 ops. scale[2] = the patch grid (gh, gw):
+   * partition [N, C, H, W] → [N·gh·gw, C, H/gh, W/gw], batch item (n, i, j)
+   * holding patch (i, j) of item n; merge [N·gh·gw, C, h, w] → [N, C, gh·h, gw·w]. */
+  RC_OP_PATCH_PARTITION,
+  RC_OP_PATCH_MERGE,
   RC_OP_COUNT
 } rc_op;
 

@@ -113,6 +113,13 @@ static rc_status add_ir(ox* x, rc_op op, const int32_t* ins, int32_t n, const rc
   return REPCONV_OK;
 }
 
+rc_status ox_add_ir(ox* x, rc_op op, const int32_t* ins, int32_t n, const rc_attrs* a, const char* out_suffix,
+                    int32_t* out) {
+  return add_ir(x, op, ins, n, a, out_suffix, out);
+}
+
+rc_status ox_define_tensor(ox* x, const char* name, int32_t id) { return define_tensor(x, name, id); }
+
 static rc_status to_i32(ox* x, const char* what, int64_t v, int32_t lo, int32_t hi, int32_t* out) {
   if (v < lo || v > hi) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s = %lld is out of range [%d, %d]", what, (long long)v, lo, hi);
@@ -1227,7 +1234,7 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
       break;
     }
     any = 1;
-    if (computed_shape(x, in[k])) all_const = 0;
+    if (computed_shape(x, in[k]) || in[k]->kind == OX_WIDE) all_const = 0;
     else s = ox_materialize(x, in[k]);
   }
   handler fn = find_handler(op);
@@ -1238,7 +1245,9 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
   for (size_t k = 0; k < n->n_input && s == REPCONV_OK && !all_const; k++) {
     if (in[k] && !(k == 0 && keep0)) s = settle(x, in[k]);
   }
-  if (s == REPCONV_OK) {
+  int wide = 0;
+  if (s == REPCONV_OK && !all_const) s = ox_wide_node(x, in, n->n_input, &wide);
+  if (s == REPCONV_OK && !wide) {
     if (is_shape) {
       /* Shapes are static: Shape of a computed tensor is a constant. */
       const rc_shape* sh = computed_shape(x, in[0]);
@@ -1386,6 +1395,10 @@ static rc_status import_outputs(ox* x, const Onnx__GraphProto* gp) {
     ox_value* v = ox_find(x, vi->name);
     if (!v) return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph output '%s' is not computed by any node", vi->name);
     RC_CHECK(settle(x, v));
+    if (v->kind == OX_WIDE) {
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "graph output '%s' has rank %d (outputs have rank 1 to 4)",
+                           vi->name, v->wide_ndim);
+    }
     if (v->kind != OX_TENSOR) {
       return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "graph output '%s' is a constant", vi->name);
     }

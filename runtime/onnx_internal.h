@@ -61,7 +61,10 @@ int64_t ox_const_get_i(const ox_const* c, int64_t k);
  * reads it (see "pad + ScatterND" in onnx_import.c).
  * OX_SHAPE_ONLY: a Slice of a computed tensor; only its shape may be read
  * (PyTorch slices the padded tensor just to take the Shape of the slab). */
-typedef enum ox_kind { OX_UNDEF = 0, OX_INIT, OX_CONST, OX_TENSOR, OX_PENDING, OX_SHAPE_ONLY } ox_kind;
+/* OX_WIDE: a computed tensor of rank 5 to 8 (RepMLP's partition and merge
+ * go through rank 6); IR tensor `tensor` holds its elements in C order, and
+ * wide_dims its ONNX shape (see onnx_patch.c). */
+typedef enum ox_kind { OX_UNDEF = 0, OX_INIT, OX_CONST, OX_TENSOR, OX_PENDING, OX_SHAPE_ONLY, OX_WIDE } ox_kind;
 
 struct ox_ring; /* onnx_import.c */
 
@@ -75,6 +78,10 @@ typedef struct ox_value {
   rc_shape shape;                  /* OX_PENDING, OX_SHAPE_ONLY */
   size_t producer;                 /* OX_PENDING, OX_SHAPE_ONLY: index of the ONNX node that made it */
   struct ox_ring* ring;            /* OX_PENDING (kept once it is an OX_TENSOR); owned */
+  int32_t wide_ndim;               /* OX_WIDE */
+  int64_t wide_dims[OX_MAX_RANK];
+  int32_t split_tensor;            /* OX_WIDE: its elements as [split_batch, .., h, w], made once, or -1 */
+  int64_t split_batch;
 } ox_value;
 
 typedef struct ox {
@@ -130,5 +137,21 @@ int ox_scatternd_check(ox* x, int32_t data_ndim, const int64_t* data_dims, const
  * the tuple's length) in coords; -1 and *st set when out of range. */
 int64_t ox_scatternd_offset(ox* x, int32_t data_ndim, const int64_t* data_dims, const ox_const* idx, int64_t t,
                             int64_t* coords, rc_status* st);
+
+/* onnx_import.c: adds an IR node for the current ONNX node and infers its
+ * shape; out_suffix NULL names the result after the node's first output and
+ * defines that value, else the result gets a fresh name from the suffix and
+ * is not defined. Defining a value may move x->v: value pointers taken
+ * before are stale. */
+rc_status ox_add_ir(ox* x, rc_op op, const int32_t* ins, int32_t n, const rc_attrs* a, const char* out_suffix,
+                    int32_t* out);
+/* Defines name as an alias of IR tensor id. */
+rc_status ox_define_tensor(ox* x, const char* name, int32_t id);
+
+/* onnx_patch.c: the current node when it makes or reads a rank > 4 tensor
+ * (Reshape to rank 5+, RepMLP's partition/merge Transpose, Reshape back,
+ * elementwise ops and Shape of such tensors); *handled = 0 for other nodes.
+ * Any other reader of a rank > 4 tensor is an error naming the node. */
+rc_status ox_wide_node(ox* x, ox_value** in, size_t n_in, int* handled);
 
 #endif

@@ -155,6 +155,9 @@ static int xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char* 
       if (a->mode != 1) return WHY("CRD order (PyTorch PixelShuffle); XNNPACK has DCR only");
       k = "depth_to_space_nhwc_x32";
       break;
+    case RC_OP_PATCH_PARTITION:
+    case RC_OP_PATCH_MERGE:
+      return WHY("row copies only; the reference kernel is the kernel");
     case RC_OP_BATCHNORM:
       return WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
     case RC_OP_SIGMOID:

@@ -372,6 +372,34 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
                             x->shape.d[3] * a->scale[1]}};
       return REPCONV_OK;
     }
+    case RC_OP_PATCH_PARTITION:
+    case RC_OP_PATCH_MERGE: {
+      RC_CHECK(expect_inputs(c, 1, 1, 1));
+      const rc_tensor* x = in(c, 0);
+      RC_CHECK(expect_rank(c, x, 4));
+      const int64_t gh = a->scale[0], gw = a->scale[1];
+      if (bad_window(a->scale[0], 1) || bad_window(a->scale[1], 1)) {
+        return node_error(c, REPCONV_ERROR_SHAPE, "patch grid %dx%d out of range (input %s)", a->scale[0],
+                          a->scale[1], sh(x, b1));
+      }
+      const int64_t* d = x->shape.d;
+      if (n->op == RC_OP_PATCH_PARTITION) {
+        if (d[2] % gh != 0 || d[3] % gw != 0) {
+          return node_error(c, REPCONV_ERROR_SHAPE,
+                            "input %s: H = %lld and W = %lld must be multiples of the %lldx%lld patch grid", sh(x, b1),
+                            (long long)d[2], (long long)d[3], (long long)gh, (long long)gw);
+        }
+        *out = (rc_shape){4, {d[0] * gh * gw, d[1], d[2] / gh, d[3] / gw}};
+      } else {
+        if (d[0] % (gh * gw) != 0) {
+          return node_error(c, REPCONV_ERROR_SHAPE,
+                            "input %s: batch %lld is not a multiple of the %lldx%lld patch grid (%lld per image)",
+                            sh(x, b1), (long long)d[0], (long long)gh, (long long)gw, (long long)(gh * gw));
+        }
+        *out = (rc_shape){4, {d[0] / (gh * gw), d[1], d[2] * gh, d[3] * gw}};
+      }
+      return REPCONV_OK;
+    }
     case RC_OP_COUNT:
       break;
   }
@@ -441,6 +469,8 @@ int64_t rc_node_flops(const rc_graph* g, const rc_node* n) {
     case RC_OP_PAD:
     case RC_OP_DEPTH_TO_SPACE:
     case RC_OP_UPSAMPLE_NEAREST:
+    case RC_OP_PATCH_PARTITION:
+    case RC_OP_PATCH_MERGE:
       return 0;
     default:
       return out;

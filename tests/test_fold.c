@@ -479,6 +479,50 @@ static void test_repmlp(void** state) {
   expect_convs(r, 1, 0);
 }
 
+/* RepMLP as PyTorch runs it (RepMLPNet): the image is cut into a 2x3 grid of
+ * 5x3 patches (batch 2, so patch order across images matters), the 8
+ * channels form 4 groups of S = 2 shared sets ([48, 2, 5, 3]), the FC is a
+ * 1x1 conv with S groups on the S·h·w features plus BN(S), the local
+ * branches are depthwise 3x3 and 1x1 conv+BN zero-padded at the patch
+ * borders, and the sum is merged back. Everything between partition and
+ * merge folds into the grouped FC; partition and merge stay. */
+static void test_repmlp_partitioned(void** state) {
+  (void)state;
+  const int64_t C = 8, S = 2, gh = 2, gw = 3, ph = 5, pw = 3, F = S * ph * pw, B = 2 * gh * gw * (C / S);
+  net t = net_new(2, C, gh * ph, gw * pw);
+  char buf[64];
+  repconv_id p, sets, fc, y;
+  assert_int_equal(repconv_builder_patch_partition(t.b, nm(&t, "part", buf), t.x, (int32_t)gh, (int32_t)gw, &p),
+                   REPCONV_OK);
+  int64_t sd[4] = {B, S, ph, pw}, fd[4] = {B, F, 1, 1}, pd[4] = {2 * gh * gw, C, ph, pw};
+  assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "sets", buf), p, 4, sd, &sets), REPCONV_OK);
+  assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "fc_in", buf), sets, 4, fd, &fc), REPCONV_OK);
+  conv_spec fc3 = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, (int)S, 0};
+  fc = conv(&t, fc, F, F, fc3);
+  assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "fc_out", buf), fc, 4, sd, &fc), REPCONV_OK);
+  fc = bn(&t, fc, S);
+  repconv_id l3 = bn(&t, conv(&t, sets, S, S, k_same(3, 1, (int)S)), S);
+  repconv_id l1 = bn(&t, conv(&t, sets, S, S, k_same(1, 1, (int)S)), S);
+  y = add(&t, fc, add(&t, l3, l1));
+  assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "unsets", buf), y, 4, pd, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_patch_merge(t.b, nm(&t, "merge", buf), y, (int32_t)gh, (int32_t)gw, &y),
+                   REPCONV_OK);
+  fold_result r = check(&t, y, "RepMLP partition -> FC+branches");
+  const rc_node* cv = only_conv(r.folded);
+  assert_int_equal(cv->a.groups, S);
+  assert_int_equal(cv->a.kernel[0], 1);
+  expect_convs(r, 1, 0);
+
+  /* A 3x3 before the partition and one after the merge: each stays a conv
+   * of its own (the patch ops end a region), and nothing is folded across. */
+  t = net_new(1, 4, 6, 6);
+  y = conv(&t, t.x, 4, 4, k_same(3, 1, 1));
+  assert_int_equal(repconv_builder_patch_partition(t.b, nm(&t, "part", buf), y, 2, 2, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_patch_merge(t.b, nm(&t, "merge", buf), y, 2, 2, &y), REPCONV_OK);
+  y = bn(&t, conv(&t, y, 4, 4, k_same(3, 1, 1)), 4);
+  expect_convs(check(&t, y, "conv | partition, merge | conv"), 2, 0);
+}
+
 /* DO-Conv: the kernel is a product of two trained tensors, computed once;
  * built here as the product, then BN folded in. */
 static void test_doconv(void** state) {
@@ -859,6 +903,7 @@ int main(void) {
       cmocka_unit_test(test_mobileone_depthwise),
       cmocka_unit_test(test_doconv),
       cmocka_unit_test(test_repmlp),
+      cmocka_unit_test(test_repmlp_partitioned),
       cmocka_unit_test(test_not_exact_patterns_stay_correct),
       cmocka_unit_test(test_impulse_probe),
       cmocka_unit_test(test_random_compositions),

@@ -246,11 +246,57 @@ static void test_constant_input_rejected(void** state) {
   rc_graph_free(&g);
 }
 
+/* patch_partition / patch_merge: shapes through the builder, and every bad
+ * case names the node, the op and the input shape. */
+static void test_patch_shapes(void** state) {
+  (void)state;
+  repconv_builder_t* b;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  int64_t d[4] = {2, 6, 10, 9};
+  repconv_id x, p, m, y;
+  assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+  assert_int_equal(repconv_builder_patch_partition(b, "part", x, 2, 3, &p), REPCONV_OK);
+  assert_int_equal(repconv_builder_patch_merge(b, "merge", p, 2, 3, &m), REPCONV_OK);
+  /* 10 rows in 3 patch rows, 9 columns in 2: neither divides. */
+  assert_int_equal(repconv_builder_patch_partition(b, "part_h", x, 3, 3, &y), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_last_error(), "node 'part_h' (patch_partition)");
+  assert_contains(repconv_last_error(), "2x6x10x9");
+  assert_contains(repconv_last_error(), "H = 10");
+  assert_int_equal(repconv_builder_patch_partition(b, "part_w", x, 2, 2, &y), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_last_error(), "W = 9");
+  /* 12 patches (2 images of 2x3) do not make whole 5x1 grids. */
+  assert_int_equal(repconv_builder_patch_merge(b, "merge_b", p, 5, 1, &y), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_last_error(), "node 'merge_b' (patch_merge)");
+  assert_contains(repconv_last_error(), "12x6x5x3");
+  assert_int_equal(repconv_builder_patch_merge(b, "merge_0", p, 0, 1, &y), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_last_error(), "grid 0x1");
+  assert_int_equal(repconv_builder_patch_partition(b, "part_big", x, 1, 1 << 20, &y), REPCONV_ERROR_SHAPE);
+  int64_t flat[2] = {2, -1};
+  repconv_id f;
+  assert_int_equal(repconv_builder_reshape(b, "flat", x, 2, flat, &f), REPCONV_OK);
+  assert_int_equal(repconv_builder_patch_partition(b, "part_rank", f, 1, 1, &y), REPCONV_ERROR_SHAPE);
+  assert_contains(repconv_last_error(), "expected rank 4");
+  assert_int_equal(repconv_builder_output(b, m, "y"), REPCONV_OK);
+  repconv_model_t* model;
+  assert_int_equal(repconv_builder_finish(b, NULL, &model), REPCONV_OK);
+  const int64_t want[2][4] = {{12, 6, 5, 3}, {2, 6, 10, 9}};
+  for (size_t i = 0; i < 2; i++) {
+    repconv_node_info_t ni;
+    assert_int_equal(repconv_model_node(model, i, &ni), REPCONV_OK);
+    assert_string_equal(ni.op, i ? "patch_merge" : "patch_partition");
+    assert_int_equal(ni.output.ndim, 4);
+    for (int k = 0; k < 4; k++) assert_int_equal(ni.output.dims[k], want[i][k]);
+  }
+  repconv_model_destroy(model);
+  repconv_builder_destroy(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_builder_valid),          cmocka_unit_test(test_builder_errors),
       cmocka_unit_test(test_finish_errors),          cmocka_unit_test(test_topo_order_and_cycles),
       cmocka_unit_test(test_shape_attr_ranges),      cmocka_unit_test(test_constant_input_rejected),
+      cmocka_unit_test(test_patch_shapes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -253,6 +253,8 @@ static void test_truncated_and_corrupted(void** state) {
   truncated_and_corrupted("ecbsr_x2");
   /* Pad + ScatterND chains with their index arithmetic (official BN-and-pad). */
   truncated_and_corrupted("dbb_block_k3_official");
+  /* Rank-6 Reshape/Transpose/Add of RepMLP's partition and merge. */
+  truncated_and_corrupted("repmlp_block");
   repconv_model_t* m = NULL;
   /* Not protobuf at all. */
   m = NULL;
@@ -395,6 +397,65 @@ static void test_official_bn_and_pad(void** state) {
   expect_ops("scatternd_ring_handmade", NULL, 2, 1, ecb);
 }
 
+/* RepMLP's rank-6 partition/merge imports as one patch_partition and one
+ * patch_merge (plus rank-4 reshapes), and the dynamic export follows the
+ * input shape: at 1x8x15x6 the grid is 3x2, and the folded model matches
+ * the unfolded one there (no PyTorch output at that shape; the tolerance is
+ * test_fold's, float rounding of the intermediates the fold removes). */
+static void test_repmlp_import(void** state) {
+  (void)state;
+  static const char* const ops[] = {"conv2d", "batchnorm", "add", "reshape", "patch_partition", "patch_merge",
+                                    "global_avgpool", "relu", "sigmoid", "mul", NULL};
+  /* 5 convs (FC, two branches with PyTorch's Conv+BN fused at export, two
+   * in the global perceptron), BN(S), 3 adds, 5 reshapes, the two patch
+   * ops, pool, ReLU, sigmoid, mul. */
+  expect_ops("repmlp_block", NULL, 20, 0, ops);
+  static const int64_t other[4] = {1, 8, 15, 6};
+  expect_ops("repmlp_block_dyn", other, 20, 0, ops);
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/onnx/repmlp_block_dyn.onnx", fixtures());
+  repconv_model_t* m[2];
+  for (int fold = 0; fold < 2; fold++) {
+    repconv_options_t* o;
+    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+    assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
+    assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, other), REPCONV_OK);
+    if (repconv_model_load(path, o, &m[fold]) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+    repconv_options_destroy(o);
+  }
+  int found = 0;
+  for (size_t i = 0; i < repconv_model_num_nodes(m[1]); i++) {
+    repconv_node_info_t info;
+    assert_int_equal(repconv_model_node(m[1], i, &info), REPCONV_OK);
+    if (strcmp(info.op, "patch_partition") == 0) {
+      found = 1;
+      assert_int_equal(info.output.dims[0], 6); /* 3x2 patches of 5x3 */
+      assert_int_equal(info.output.dims[2], 5);
+      assert_int_equal(info.output.dims[3], 3);
+    }
+  }
+  assert_true(found);
+  const size_t n = 8 * 15 * 6;
+  float x[8 * 15 * 6], y[2][8 * 15 * 6];
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 5);
+  rc_test_fill_uniform(&rng, x, n, -1.0f, 1.0f);
+  for (int k = 0; k < 2; k++) {
+    repconv_session_t* s;
+    assert_int_equal(repconv_session_create(m[k], NULL, &s), REPCONV_OK);
+    repconv_tensor_t ti = {"input", 4, {1, 8, 15, 6}, x};
+    repconv_tensor_t to = {"output", 4, {1, 8, 15, 6}, y[k]};
+    if (repconv_session_run(s, &ti, 1, &to, 1) != REPCONV_OK) fail_msg("%s", repconv_session_error(s));
+    repconv_session_destroy(s);
+    repconv_model_destroy(m[k]);
+  }
+  double mag = 1.0, err = 0.0;
+  for (size_t i = 0; i < n; i++) mag = fmax(mag, fabs(y[0][i]));
+  for (size_t i = 0; i < n; i++) err = fmax(err, fabs((double)y[1][i] - y[0][i]));
+  printf("  repmlp_block_dyn at 1x8x15x6: folded vs unfolded max rel %.2e\n", err / mag);
+  assert_true(err / mag <= 2e-6);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_fixtures_xnnpack_folded),
@@ -402,6 +463,7 @@ int main(void) {
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_truncated_and_corrupted), cmocka_unit_test(test_dynamic_dim_with_shape),
       cmocka_unit_test(test_batch_override), cmocka_unit_test(test_official_bn_and_pad),
+      cmocka_unit_test(test_repmlp_import),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

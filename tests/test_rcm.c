@@ -667,6 +667,66 @@ static void test_bad_tensors(void** state) {
   free(img);
 }
 
+/* patch_partition / patch_merge: op codes and grids survive a save/load, and
+ * a hostile grid in the file is refused when the graph's shapes are
+ * inferred (the loader checks ids and offsets, shape inference every
+ * attribute), with an error naming the node and the input shape. */
+static void test_patch_ops(void** state) {
+  (void)state;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_shape xs = shape4(2, 3, 6, 4);
+  int32_t x;
+  assert_int_equal(rc_graph_add_input(&g, "x", &xs, &x), REPCONV_OK);
+  rc_attrs a = rc_attrs_default();
+  a.scale[0] = 3;
+  a.scale[1] = 2;
+  int32_t p = add_node(&g, RC_OP_PATCH_PARTITION, "part", &x, 1, &a, "patches");
+  int32_t r = add_node(&g, RC_OP_RELU, "relu", &p, 1, NULL, "act");
+  int32_t m = add_node(&g, RC_OP_PATCH_MERGE, "merge", &r, 1, &a, "merged");
+  assert_int_equal(rc_graph_add_output(&g, m), REPCONV_OK);
+  void* img = NULL;
+  size_t size = 0;
+  assert_int_equal(rc_rcm_save_memory(&g, &img, &size), REPCONV_OK);
+  assert_int_equal(rd32((uint8_t*)img + node_rec(img, 0)), 22); /* codes are part of the format */
+  assert_int_equal(rd32((uint8_t*)img + node_rec(img, 2)), 23);
+  rc_graph h;
+  rc_graph_init(&h);
+  if (rc_rcm_load_memory(img, size, &h) != REPCONV_OK) fail_msg("load: %s", rc_error_message());
+  expect_same_graph(&g, &h);
+  assert_int_equal(rc_graph_infer_shapes(&h), REPCONV_OK);
+  const rc_shape* ps = &h.tensors[h.nodes[0].output].shape;
+  assert_int_equal(ps->d[0], 12);
+  assert_int_equal(ps->d[2], 2);
+  assert_int_equal(ps->d[3], 2);
+  assert_true(rc_shape_equal(&h.tensors[h.nodes[2].output].shape, &xs));
+  rc_graph_free(&h);
+
+  uint8_t* bad = malloc(size);
+  assert_non_null(bad);
+  /* grid values: zero, negative, past the bound, not dividing H = 6 */
+  static const int32_t grids[] = {0, -1, 1 << 30, 4};
+  for (size_t k = 0; k < sizeof(grids) / sizeof(grids[0]); k++) {
+    memcpy(bad, img, size);
+    wr32(bad + node_rec(bad, 0) + 84, (uint32_t)grids[k]);
+    rc_graph_init(&h);
+    assert_int_equal(rc_rcm_load_memory(bad, size, &h), REPCONV_OK);
+    rc_status s = rc_graph_infer_shapes(&h);
+    if (s != REPCONV_ERROR_SHAPE) fail_msg("grid %d: status %d", grids[k], s);
+    const char* msg = rc_error_message();
+    if (!strstr(msg, "node 'part' (patch_partition)") || !strstr(msg, "2x3x6x4")) fail_msg("grid %d: %s", grids[k], msg);
+    rc_graph_free(&h);
+  }
+  /* an op code past the last one */
+  memcpy(bad, img, size);
+  wr32(bad + node_rec(bad, 2), 24);
+  const char* words[] = {"op code 24", "merge", NULL};
+  expect_error(bad, size, REPCONV_ERROR_FORMAT, words);
+  free(bad);
+  free(img);
+  rc_graph_free(&g);
+}
+
 static void test_api_misuse(void** state) {
   (void)state;
   size_t size;
@@ -704,7 +764,7 @@ int main(void) {
       cmocka_unit_test(test_mutations),         cmocka_unit_test(test_newer_version),
       cmocka_unit_test(test_bad_magic),         cmocka_unit_test(test_misaligned_data),
       cmocka_unit_test(test_bad_ids),           cmocka_unit_test(test_bad_tensors),
-      cmocka_unit_test(test_api_misuse),
+      cmocka_unit_test(test_api_misuse),        cmocka_unit_test(test_patch_ops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,9 @@
  * the activations. Hand-worked cases first, then random shapes against
  * oracles written here in NCHW.
  *
+ * Patch partition/merge are checked against a hand-worked grid and an
+ * index map, and merge∘partition against the identity.
+ *
  * Tolerances: copies are exact (compared bit for bit, tolerance 0). A binary
  * op on two floats is exactly the float rounding of the double result (the
  * double result of +,−,×,÷ of floats rounds to float without double-rounding
@@ -425,6 +428,63 @@ static void test_sigmoid(void** state) {
   rc_test_expect_close("sigmoid random", yr, want, 257, 0, 1.2e-7);
 }
 
+/* ------------------------------------------------ patch partition / merge */
+
+/* Hand-computed: one image [1, 1, 4, 6] holding its NCHW index 0..23, a 2x3
+ * grid of 2x2 patches. Patch (i, j) is batch item i·3 + j and holds rows
+ * 2i, 2i+1 and columns 2j, 2j+1: item 0 = {0, 1, 6, 7}, item 1 = {2, 3, 8,
+ * 9}, item 3 = {12, 13, 18, 19}, item 5 = {16, 17, 22, 23}. */
+static void test_patch_hand(void** state) {
+  (void)state;
+  float x[24], y[24], back[24];
+  for (int e = 0; e < 24; e++) x[e] = (float)e; /* one channel: NHWC = NCHW */
+  rc_ref_patch_partition_nhwc(1, 2, 2, 1, 2, 3, x, y);
+  const float want[24] = {0, 1, 6, 7, 2, 3, 8, 9, 4, 5, 10, 11, 12, 13, 18, 19, 14, 15, 20, 21, 16, 17, 22, 23};
+  rc_test_expect_close_f("partition 2x3 of 2x2", y, want, 24, 0, 0);
+  rc_ref_patch_merge_nhwc(1, 2, 2, 1, 2, 3, y, back);
+  rc_test_expect_close_f("merge 2x3 of 2x2", back, x, 24, 0, 0);
+}
+
+/* Random shapes (batch > 1, several channels, non-square patches and
+ * grids) against the index map written from PyTorch's definition:
+ * x.reshape(N, C, gh, ph, gw, pw).permute(0, 2, 4, 1, 3, 5) puts x[n][c][i·ph
+ * + y][j·pw + x] at [n][i][j][c][y][x], i.e. item (n·gh + i)·gw + j, channel
+ * c, pixel (y, x). Then merge(partition(x)) must give x back bit for bit. */
+static void test_patch_sweep(void** state) {
+  (void)state;
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 77);
+  for (int t = 0; t < 40; t++) {
+    const int N = rc_test_rng_int(&rng, 1, 3), C = rc_test_rng_int(&rng, 1, 5);
+    const int gh = rc_test_rng_int(&rng, 1, 4), gw = rc_test_rng_int(&rng, 1, 4);
+    const int ph = rc_test_rng_int(&rng, 1, 5), pw = rc_test_rng_int(&rng, 1, 5);
+    const int H = gh * ph, W = gw * pw;
+    const size_t total = (size_t)N * C * H * W;
+    float* x = xmalloc(total * sizeof(float));
+    float* y = xmalloc(total * sizeof(float));
+    float* back = xmalloc(total * sizeof(float));
+    rc_test_fill_uniform(&rng, x, total, -1.0f, 1.0f);
+    rc_ref_patch_partition_nhwc(N, ph, pw, C, gh, gw, x, y);
+    for (int n = 0; n < N; n++)
+      for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++)
+          for (int w = 0; w < W; w++) {
+            const int item = (n * gh + h / ph) * gw + w / pw;
+            const float got = y[nhwc_at(C, ph, pw, item, c, h % ph, w % pw)];
+            const float want = x[nhwc_at(C, H, W, n, c, h, w)];
+            if (memcmp(&got, &want, sizeof got) != 0) {
+              fail_msg("partition N%d C%d grid %dx%d patch %dx%d: (%d,%d,%d,%d) misplaced", N, C, gh, gw, ph, pw, n,
+                       c, h, w);
+            }
+          }
+    rc_ref_patch_merge_nhwc(N, ph, pw, C, gh, gw, y, back);
+    if (memcmp(back, x, total * sizeof(float)) != 0) fail_msg("merge(partition(x)) != x at case %d", t);
+    free(x);
+    free(y);
+    free(back);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_binary_hand),         cmocka_unit_test(test_binary_sweep),
@@ -432,7 +492,8 @@ int main(void) {
       cmocka_unit_test(test_reshape_hand),        cmocka_unit_test(test_reshape_sweep),
       cmocka_unit_test(test_depth_to_space_hand), cmocka_unit_test(test_depth_to_space_sweep),
       cmocka_unit_test(test_upsample),            cmocka_unit_test(test_relu_clip_leaky_prelu),
-      cmocka_unit_test(test_sigmoid),
+      cmocka_unit_test(test_sigmoid),             cmocka_unit_test(test_patch_hand),
+      cmocka_unit_test(test_patch_sweep),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

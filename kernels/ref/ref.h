@@ -105,4 +105,12 @@ void rc_ref_depth_to_space_nhwc(int32_t batch, int32_t h, int32_t w, int32_t c_i
 void rc_ref_upsample_nearest_nhwc(int32_t batch, int32_t h, int32_t w, int32_t c, int32_t scale_h, int32_t scale_w,
                                   const float* x, float* y);
 
+/* RepMLP patch partition: x [batch][grid_h·ph][grid_w·pw][c] →
+ * y [batch·grid_h·grid_w][ph][pw][c], item (n·grid_h + i)·grid_w + j holding
+ * patch (i, j) of image n; merge is the exact inverse (batch counts images). */
+void rc_ref_patch_partition_nhwc(int32_t batch, int32_t ph, int32_t pw, int32_t c, int32_t grid_h, int32_t grid_w,
+                                 const float* x, float* y);
+void rc_ref_patch_merge_nhwc(int32_t batch, int32_t ph, int32_t pw, int32_t c, int32_t grid_h, int32_t grid_w,
+                             const float* x, float* y);
+
 #endif
