@@ -87,6 +87,12 @@ repconv_status repconv_options_set_winograd(repconv_options_t* options, int tile
   return REPCONV_OK;
 }
 
+repconv_status repconv_options_set_autotune(repconv_options_t* options, int on) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  options->autotune = on != 0;
+  return REPCONV_OK;
+}
+
 repconv_status repconv_winograd_from_name(const char* name, int* out) {
   if (!name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "winograd: NULL argument");
   static const struct {
@@ -220,7 +226,7 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = check_constants(&m->g);
   if (s == REPCONV_OK && o.fold) s = fold_model(m, &o);
-  rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd};
+  rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune};
   if (s == REPCONV_OK) s = rc_plan_create_ex(&m->g, &po, &m->plan);
   if (s != REPCONV_OK) {
     rc_fold_report_free(&m->fold);
@@ -463,13 +469,15 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   if (!options) {
     o.backend = (repconv_backend)model->plan.backend;
     o.winograd = model->plan.winograd;
+    o.autotune = model->plan.autotune;
   }
   repconv_session_t* s = calloc(1, sizeof(*s));
   if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   s->model = model;
   s->plan = &model->plan;
-  if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd) {
-    rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd};
+  if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd ||
+      o.autotune != model->plan.autotune) {
+    rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune};
     rc_status st = rc_plan_create_ex(&model->g, &po, &s->own_plan);
     if (st != REPCONV_OK) {
       free(s);

@@ -14,6 +14,7 @@ struct repconv_options {
   int fold_max_kernel;
   repconv_backend backend;
   int winograd; /* REPCONV_WINOGRAD_* */
+  int autotune; /* time the kernel candidates of each layer at load */
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;
   char shape_names[RC_MAX_INPUT_SHAPES][RC_MAX_NAME]; /* "" = the first input */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "autotune.h"
 #include "kernels/winograd/wino.h"
 #include "repconv.h"
 
@@ -206,7 +207,7 @@ static const rc_wino_variant k_variants[] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F
 
 /* The variant for a conv the Winograd kernels apply to, by the rule in plan.h
  * (forced: the option's tile), or -1 for XNNPACK; fills kernel and note. */
-static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, rc_step* st) {
+static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int autotune, rc_step* st) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
@@ -246,6 +247,22 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
       }
       v = 0;
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
+    } else if (autotune) {
+      /* Time every variant the rule would consider; the fastest wins. */
+      double ms[3] = {-1, -1, -1};
+      int best = -1;
+      for (int i = 0; i < 3; i++) {
+        if ((i == 2 && !wide) || ubytes[i] > RC_WINO_WEIGHT_CAP) continue;
+        ms[i] = rc_autotune_wino_ms(g, n, (int)k_variants[i], 2);
+        if (ms[i] >= 0 && (best < 0 || ms[i] < ms[best])) best = i;
+      }
+      if (best >= 0) v = best;
+      snprintf(why, sizeof(why), "autotuned, 1 thread: F2 %.3f ms, F4 %.3f ms, F6 %s", ms[0], ms[1],
+               ms[2] >= 0 ? "" : (wide ? "over the weight cap" : "not for C < 32"));
+      if (ms[2] >= 0) {
+        const size_t l = strlen(why);
+        snprintf(why + l, sizeof(why) - l, "%.3f ms", ms[2]);
+      }
     } else {
       if (wide) {
         snprintf(why, sizeof(why), "least α²·tiles (F2 %zu, F4 %zu, F6 %zu)", work[0], work[1], work[2]);
@@ -405,7 +422,7 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     char why[160] = "";
     int wino_ok = use_wino && n->op == RC_OP_CONV2D && wino_applies(g, n, why, sizeof(why));
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
-    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, st) >= 0) {
+    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, p->autotune, st) >= 0) {
       st->kind = RC_KERNEL_WINOGRAD;
     } else if (use_xnn && xnn_supports(g, n, st, why, sizeof(why))) {
       st->kind = RC_KERNEL_XNNPACK;
@@ -642,6 +659,7 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_p
   memset(p, 0, sizeof(*p));
   p->backend = opts->backend;
   p->winograd = opts->winograd;
+  p->autotune = opts->autotune && opts->winograd == RC_WINO_OPT_AUTO;
   p->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   p->offset = malloc(((size_t)g->n_tensors + 1) * sizeof(size_t));
   lifetime* lt = calloc((size_t)g->n_tensors + 1, sizeof(lifetime));

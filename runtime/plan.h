@@ -64,6 +64,7 @@ typedef struct rc_plan {
   size_t arena_floats;  /* arena size in floats */
   int backend;          /* repconv_backend */
   int winograd;         /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, or 2/4/6: the forced variant's tile */
+  int autotune;         /* the Winograd variants were timed, not chosen by rule */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
   float** owned;        /* plan-owned buffers (transformed filters, permuted biases, slopes) */
@@ -73,6 +74,7 @@ typedef struct rc_plan {
 typedef struct rc_plan_options {
   int backend;  /* repconv_backend */
   int winograd; /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, 2, 4 or 6 */
+  int autotune; /* with winograd AUTO: time each candidate variant on the layer's shape, keep the fastest */
 } rc_plan_options;
 
 /* Shapes must be inferred. backend is a repconv_backend: REF runs every node
@@ -99,12 +101,19 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
  *    layer of a super-resolution net, 26 ms on XNNPACK vs 28 on F(4,3) at
  *    540x960): GEMMs with K = Cin that short do not pay for the transforms.
  *  - option 2/4/6 forces that variant wherever Winograd applies.
+ *  - autotune (winograd option AUTO): the variants the rule would consider
+ *    (same weight cap, F(6,3) only for C ≥ 32) are each timed once on the
+ *    layer's real shape (runtime/autotune.c) and the fastest runs; the note
+ *    gives the times. Planning then costs a few runs of each such layer.
  * The filter transform happens here, once per plan (so once per model for the
  * sessions sharing the model's plan); the plan owns the result. Fused
  * activations (ReLU, clip, per-channel or shared PReLU) go into the output
- * transform; a CRD pixel shuffle after a Winograd conv runs as XNNPACK's DCR
- * by permuting the conv's output channels (weights, bias, slopes) before the
- * transform. Layers with little work run on the caller's thread
+ * transform, and so do a residual add after the conv (the other operand
+ * computed earlier, of the conv's shape with Cout channels or 1; with the
+ * ReLU/clip after the add) and a depth-to-space after that (CRD or DCR,
+ * stored shuffled). Under backend XNNPACK a CRD pixel shuffle after a conv
+ * runs as XNNPACK's DCR by permuting the conv's output channels (weights,
+ * bias, slopes) before the transform. Layers with little work run on the caller's thread
  * (wino_threads 0, said in the note): see RC_WINO_MIN_PARALLEL_MACS in plan.c. */
 rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* o, rc_plan* p);
 void rc_plan_free(rc_plan* p);

@@ -397,6 +397,49 @@ static void test_fusion_entries(void** state) {
   repconv_model_destroy(m);
 }
 
+/* Autotune: every Winograd conv's variant is the fastest timed one (the
+ * note lists the times), the model still matches ref, and a session with
+ * autotune off plans by the rule again. */
+static void test_autotune(void** state) {
+  (void)state;
+  const net n = {1, 8, 30, 26, 3, {{32, {1, 1, 1, 1}, ACT_RELU}, {32, {1, 1, 1, 1}, ACT_PRELU}, {8, {1, 1, 1, 1}, ACT_NONE}}, 0, 12, 0};
+  repconv_model_t* m = build(&n, NULL);
+  float* x = make_input(&n);
+  float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);
+  repconv_options_t* o = opts(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
+  assert_int_equal(repconv_options_set_autotune(o, 1), REPCONV_OK);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  int tuned = 0;
+  for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
+    repconv_plan_entry_t e;
+    assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
+    if (strcmp(e.backend, "winograd") != 0) continue;
+    if (!strstr(e.note, "autotuned, 1 thread: F2 ")) fail_msg("%s: note '%s'", e.node, e.note);
+    tuned++;
+  }
+  assert_int_equal(tuned, 3);
+  float* got = run(m, s, x);
+  double mag = 0, err = 0;
+  for (size_t i = 0; i < out_numel(m); i++) {
+    mag = fmax(mag, fabs(want[i]));
+    err = fmax(err, fabs((double)got[i] - want[i]));
+  }
+  if (!(err <= k_tol[2] * mag)) fail_msg("autotuned: max|diff| %g vs max|ref| %g", err, mag);
+  repconv_session_destroy(s);
+  assert_int_equal(repconv_options_set_autotune(o, 0), REPCONV_OK);
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  repconv_plan_entry_t e;
+  plan_entry(s, "conv0", &e);
+  assert_null(strstr(e.note, "autotuned"));
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  free(got);
+  free(want);
+  free(x);
+  repconv_model_destroy(m);
+}
+
 static void test_options_api(void** state) {
   (void)state;
   repconv_backend be;
@@ -517,7 +560,7 @@ static void test_sessions_on_threads(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_variants_vs_ref),   cmocka_unit_test(test_rule_and_reasons),
-      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_options_api),
+      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_autotune), cmocka_unit_test(test_options_api),
       cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_sessions_on_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -179,6 +179,10 @@ static void print_usage(FILE* f) {
           "      --runs N               bench: timed rounds, 1 to %d (default %d, fewer - not\n"
           "                             below %d - when they would take over %.0f s)\n"
           "      --profile              bench: per-entry times of the folded form\n"
+          "      --winograd V           with --backend auto or winograd: auto (the planner's rule,\n"
+          "                             default), off, or 2, 4, 6 to force F(2,3), F(4,3), F(6,3)\n"
+          "      --autotune             with --backend: time each layer's Winograd variants once at\n"
+          "                             load and run the fastest (slower loading)\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
           "      --shape [NAME=]NxCxHxW static shape of an input (the first unless NAME=): for\n"
@@ -301,7 +305,9 @@ enum {
   OPT_JSON = 1 << 11,
   OPT_RUNS = 1 << 12,
   OPT_PLAN = 1 << 13,
-  OPT_PROFILE = 1 << 14
+  OPT_PROFILE = 1 << 14,
+  OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
+  OPT_AUTOTUNE = 1 << 16  /* accepted wherever --backend is */
 };
 
 #define CLI_MAX_SHAPES 16
@@ -326,6 +332,8 @@ typedef struct cli_args {
   const char* json;
   int runs; /* bench: 0 = automatic */
   int profile;
+  int winograd; /* REPCONV_WINOGRAD_AUTO (0) unless --winograd */
+  int autotune;
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -345,6 +353,7 @@ static const cli_option kOptions[] = {
     {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
     {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
     {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},       {"profile", 0, OPT_PROFILE, 0},
+    {"winograd", 0, OPT_WINOGRAD, 1}, {"autotune", 0, OPT_AUTOTUNE, 0},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -456,6 +465,7 @@ static int parse_shape(cli_args* a, const char* value) {
 
 static int apply_option(cli_args* a, int allowed, const cli_option* opt, const char* shown, const char* value) {
   const char* cmd = a->command_name;
+  if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE;
   if (!(allowed & opt->id)) return usage_error(cmd, "option '%s' does not apply to this command", shown);
   switch (opt->id) {
     case OPT_INPUT:
@@ -502,6 +512,14 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_PROFILE:
       a->profile = 1;
+      return EXIT_OK;
+    case OPT_WINOGRAD:
+      if (repconv_winograd_from_name(value, &a->winograd) != REPCONV_OK) {
+        return usage_error(cmd, "unknown --winograd value '%s' (expected auto, off, 2, 4 or 6)", value);
+      }
+      return EXIT_OK;
+    case OPT_AUTOTUNE:
+      a->autotune = 1;
       return EXIT_OK;
     case OPT_JSON:
       if (value[0] == '\0') return usage_error(cmd, "empty --json value");
@@ -592,6 +610,8 @@ static int load_model_level(const cli_args* a, int fold, int level, int threads,
   if (st == REPCONV_OK && a->max_kernel > 0) st = repconv_options_set_fold_max_kernel(opts, a->max_kernel);
   if (st == REPCONV_OK) st = repconv_options_set_threads(opts, threads);
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
+  if (st == REPCONV_OK) st = repconv_options_set_winograd(opts, a->winograd);
+  if (st == REPCONV_OK) st = repconv_options_set_autotune(opts, a->autotune);
   for (size_t k = 0; k < a->num_shapes && st == REPCONV_OK; k++) {
     st = repconv_options_set_input_shape(opts, a->shape_names[k][0] ? a->shape_names[k] : NULL, a->shape_ndim[k],
                                          a->shape_dims[k]);
