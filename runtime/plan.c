@@ -349,8 +349,8 @@ static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step
   const int64_t macs = pixels * k * cp.out_c;
   const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
   const rc_cpu* cpu = rc_cpu_get();
-  /* Debian's XNNPACK picks 512-bit kernels on AVX-512 CPUs; ours are 256-bit. */
-  const int xnn_wider = cpu->avx512f && uk == RC_GEMM_UK_FMA3;
+  /* Debian's XNNPACK picks 512-bit kernels on AVX-512 CPUs. */
+  const int xnn_wider = cpu->avx512f && uk != RC_GEMM_UK_AVX512F;
   char shape[96];
   if (n->op == RC_OP_GEMM) {
     snprintf(shape, sizeof shape, "FC %lld row%s, K %lld → %lld", (long long)cp.batch, cp.batch == 1 ? "" : "s",
@@ -364,14 +364,21 @@ static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step
     snprintf(why, sizeof why, "backend gemm");
   } else {
     const char* no = NULL;
+    const int64_t width = uk == RC_GEMM_UK_AVX512F ? 32 : 16, lanes = (ocg + width - 1) / width * width;
     if (k < 16 || ocg < 8) {
       no = "depthwise-like (K < 16 or < 8 output channels per group): XNNPACK";
+    } else if (n->op == RC_OP_CONV2D && cp.in_c / cp.groups < 4) {
+      no = "under 4 input channels per group, the im2col copies cost more than the GEMM: XNNPACK";
+    } else if (ocg * 8 < lanes * 7) {
+      snprintf(why, sizeof why, "%lld output channels per group fill %lld%% of the %lld-lane tiles: XNNPACK",
+               (long long)ocg, (long long)(ocg * 100 / lanes), (long long)width);
+      no = why;
     } else if (macs < RC_GEMM_MIN_MACS) {
       no = "tiny layer: XNNPACK";
     } else if (uk == RC_GEMM_UK_SCALAR) {
       no = "no SIMD GEMM kernel for this CPU: XNNPACK";
     } else if (xnn_wider && !(n->op == RC_OP_GEMM && cp.batch <= RC_GEMM_FC_MAX_ROWS)) {
-      no = "AVX-512 CPU, where XNNPACK's 512-bit GEMM is faster than the 256-bit one: XNNPACK";
+      no = "AVX-512 CPU without repconv's 512-bit GEMM, where XNNPACK's is faster: XNNPACK";
     }
     if (no) {
       const size_t l = strlen(st->note);
@@ -379,7 +386,7 @@ static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step
       return 0;
     }
     snprintf(why, sizeof why, "%s", xnn_wider ? "few rows (a GEMV bound by the weights): faster than XNNPACK"
-                                              : "XNNPACK's GEMM is no wider on this CPU");
+                                              : "as wide as XNNPACK's GEMM on this CPU, and faster");
   }
   st->gemm_threads = macs >= RC_GEMM_MIN_PARALLEL_MACS;
   snprintf(st->kernel, sizeof(st->kernel), "gemm:%s", rc_gemm_ukernel_name(uk));

@@ -119,7 +119,11 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* o, rc_plan
  *  - AUTO: the nodes Winograd does not take, when the GEMM is the faster
  *    option (measured, bench/case_layers.c): not depthwise-like (K =
  *    kh·kw·Cin/groups ≥ 16 and Cout/groups ≥ 8, so the 6×16 tile's lanes and
- *    loads pay), at least RC_GEMM_MIN_MACS multiply-adds, a SIMD micro-kernel
+ *    loads pay), Cin/groups ≥ 4 (below, the im2col copies cost more than the
+ *    GEMM: RepVGG-A0's 3→48 stem), output channels per group filling ≥ 7/8
+ *    of the tile's column lanes (16, or 32 for the AVX-512 kernel: 48
+ *    channels use 75% of 2×32 and lose to XNNPACK's 16-wide tiles), at least
+ *    RC_GEMM_MIN_MACS multiply-adds, a SIMD micro-kernel
  *    for this CPU (the scalar one never beats XNNPACK), and the GEMM's
  *    vector width at least XNNPACK's on this CPU: Debian's XNNPACK runs
  *    512-bit kernels on an AVX-512 CPU, where repconv's 256-bit GEMM only

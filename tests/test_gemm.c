@@ -4,7 +4,7 @@
  * (none, 1, asymmetric), groups, channel tails, odd image sizes, batch, bias
  * and each activation, and fully connected layers; with the default cache
  * sizes and with tiny ones (many K blocks, 6-pixel blocks); 1, 2 and 3
- * threads bitwise equal.
+ * threads bitwise equal; the AVX-512 kernel bitwise equal to the FMA3 one.
  *
  * Tolerance. Each output is an fp32 sum of K = kh·kw·Cin/groups products
  * (one rounding per product and per add, or one per FMA), partial sums
@@ -154,6 +154,7 @@ static void check_case(const conv_case* c) {
   const double K = (double)rc_gemm_k(&p0), unit = ldexp(1.0, -24);
 
   static const size_t caches[][2] = {{0, 0}, {2048, 4096}};
+  float* y_fma3[2] = {NULL, NULL};
   for (int uk = RC_GEMM_UK_SCALAR; uk < RC_GEMM_UK_COUNT; uk++) {
     if (!rc_gemm_ukernel_available((rc_gemm_ukernel)uk)) continue;
     for (size_t ci = 0; ci < 2; ci++) {
@@ -188,9 +189,18 @@ static void check_case(const conv_case* c) {
           free(y3);
         }
       }
+      /* The AVX-512 kernel does per lane what the FMA3 one does. */
+      if (uk == RC_GEMM_UK_FMA3) {
+        y_fma3[ci] = y1;
+        y1 = NULL;
+      } else if (uk == RC_GEMM_UK_AVX512F && y_fma3[ci]) {
+        assert_memory_equal(y1, y_fma3[ci], ny * sizeof(float));
+      }
       free(y1);
     }
   }
+  free(y_fma3[0]);
+  free(y_fma3[1]);
   g_cases++;
   free(x);
   free(w);

@@ -21,18 +21,26 @@
 /* Per micro-kernel, the function or NULL when this CPU (or build) cannot run
  * it. A NEON entry is one line here plus a gemm_6x16__neon.c that wraps
  * rc_wino_gemm_6x16__neon in rc_gemm_tile_epilogue. Filled once. */
-static rc_gemm_ukernel_fn g_table[RC_GEMM_UK_COUNT];
+typedef struct ukernel {
+  rc_gemm_ukernel_fn narrow;    /* 16 columns per call */
+  rc_gemm_wide_ukernel_fn wide; /* or 32 columns per call */
+} ukernel;
+static ukernel g_table[RC_GEMM_UK_COUNT];
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void init_table(void) {
-  g_table[RC_GEMM_UK_SCALAR] = rc_gemm_6x16__scalar;
-  g_table[RC_GEMM_UK_AUTO] = rc_gemm_6x16__scalar;
+  g_table[RC_GEMM_UK_SCALAR].narrow = rc_gemm_6x16__scalar;
+  g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_SCALAR];
 #if RC_GEMM_HAVE_X86
   const rc_cpu* cpu = rc_cpu_get();
   if (cpu->initialized && cpu->avx2 && cpu->fma3) {
-    g_table[RC_GEMM_UK_FMA3] = rc_gemm_6x16__fma3;
-    g_table[RC_GEMM_UK_FMA3_WINO] = rc_gemm_6x16_wino__fma3;
-    g_table[RC_GEMM_UK_AUTO] = rc_gemm_6x16__fma3;
+    g_table[RC_GEMM_UK_FMA3].narrow = rc_gemm_6x16__fma3;
+    g_table[RC_GEMM_UK_FMA3_WINO].narrow = rc_gemm_6x16_wino__fma3;
+    g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_FMA3];
+  }
+  if (cpu->initialized && cpu->avx512f) {
+    g_table[RC_GEMM_UK_AVX512F].wide = rc_gemm_6x32__avx512f;
+    g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_AVX512F];
   }
 #endif
 }
@@ -40,13 +48,17 @@ static void init_table(void) {
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk) {
   if ((unsigned)uk >= RC_GEMM_UK_COUNT) return 0;
   pthread_once(&g_once, init_table);
-  return g_table[uk] != NULL;
+  return g_table[uk].narrow || g_table[uk].wide;
 }
 
 rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk) {
   pthread_once(&g_once, init_table);
-  if ((unsigned)uk >= RC_GEMM_UK_COUNT || !g_table[uk]) return RC_GEMM_UK_SCALAR;
-  if (uk == RC_GEMM_UK_AUTO) return g_table[RC_GEMM_UK_FMA3] ? RC_GEMM_UK_FMA3 : RC_GEMM_UK_SCALAR;
+  if ((unsigned)uk >= RC_GEMM_UK_COUNT || !rc_gemm_ukernel_available(uk)) return RC_GEMM_UK_SCALAR;
+  if (uk == RC_GEMM_UK_AUTO) {
+    return g_table[RC_GEMM_UK_AVX512F].wide ? RC_GEMM_UK_AVX512F
+           : g_table[RC_GEMM_UK_FMA3].narrow ? RC_GEMM_UK_FMA3
+                                              : RC_GEMM_UK_SCALAR;
+  }
   return uk;
 }
 
@@ -56,6 +68,7 @@ const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk) {
     case RC_GEMM_UK_SCALAR: return "conv_6x16__scalar";
     case RC_GEMM_UK_FMA3: return "conv_6x16__fma3";
     case RC_GEMM_UK_FMA3_WINO: return "conv_6x16_wino__fma3";
+    case RC_GEMM_UK_AVX512F: return "conv_6x32__avx512f";
     default: return "?";
   }
 }
@@ -145,7 +158,7 @@ size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p) {
 
 typedef struct run_ctx {
   const rc_gemm_conv_params* p;
-  rc_gemm_ukernel_fn uk;
+  ukernel uk;
   blocking b;
   const float* x;
   const float* w;
@@ -210,8 +223,12 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
       a_stride = K;
     }
     const size_t nb0 = c->nbg * cg / c->ncg, nb1 = c->nbg * (cg + 1) / c->ncg;
-    for (size_t nb = nb0; nb < nb1; nb++) {
-      const size_t col = nb * RC_GEMM_NR, nc = c->ocg - col < RC_GEMM_NR ? c->ocg - col : RC_GEMM_NR;
+    /* A wide kernel takes two column blocks per call (one at the end of an
+     * odd range); per lane it computes what the narrow one would. */
+    const size_t step = c->uk.wide ? 2 : 1;
+    for (size_t nb = nb0; nb < nb1; nb += step) {
+      const size_t width = (nb + step <= nb1 ? step : 1) * RC_GEMM_NR;
+      const size_t col = nb * RC_GEMM_NR, nc = c->ocg - col < width ? c->ocg - col : width;
       const float* panel = c->w + (g * c->nbg + nb) * K * RC_GEMM_NR;
       ep.bias = c->bias ? c->bias + g * c->ocg_pad + col : NULL;
       ep.slopes = c->slopes ? c->slopes + g * c->ocg_pad + col : NULL;
@@ -221,8 +238,13 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
         const uint32_t flags = (kb > 0 ? RC_GEMM_ACCUMULATE : 0u) | (kb + 1 == c->b.nk ? RC_GEMM_FINAL : 0u);
         for (size_t t = 0; t < rows; t += RC_GEMM_MR) {
           const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
-          c->uk(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c, out_c, flags,
-                &ep);
+          if (c->uk.wide) {
+            c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
+                       yb + t * out_c, out_c, flags, &ep);
+          } else {
+            c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c,
+                         out_c, flags, &ep);
+          }
         }
       }
     }

@@ -47,10 +47,11 @@
 
 /* The micro-kernel (dispatch table in gemm.c). */
 typedef enum rc_gemm_ukernel {
-  RC_GEMM_UK_AUTO = 0,      /* the best available: fma3 when the CPU has AVX2 and FMA3, else scalar */
+  RC_GEMM_UK_AUTO = 0,      /* the best available: avx512f, else fma3 (AVX2 + FMA3), else scalar */
   RC_GEMM_UK_SCALAR = 1,    /* gemm_6x16__scalar: portable C, the reference for the others */
   RC_GEMM_UK_FMA3 = 2,      /* gemm_6x16__fma3: AVX2+FMA3, epilogue in registers */
   RC_GEMM_UK_FMA3_WINO = 3, /* gemm_6x16_wino__fma3: the Winograd FMA3 tile kernel + the C epilogue */
+  RC_GEMM_UK_AVX512F = 4,   /* gemm_6x32__avx512f: two column blocks per call in zmm (bitwise equal to fma3) */
   RC_GEMM_UK_COUNT
 } rc_gemm_ukernel;
 

@@ -44,6 +44,13 @@ typedef struct rc_gemm_epilogue {
 typedef void (*rc_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                                    float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
 
+/* The same over up to 32 columns: nc ≤ 32, columns 16..31 from the panel at
+ * w + w_stride (read only when nc > 16); bias and slopes then point at 32
+ * lanes. */
+typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
+                                        const float* w, size_t w_stride, float* c, size_t c_stride, uint32_t flags,
+                                        const rc_gemm_epilogue* ep);
+
 /* The epilogue in C around a Winograd tile kernel (see above). */
 void rc_gemm_tile_epilogue(rc_wino_gemm_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                            const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
@@ -58,6 +65,9 @@ void rc_gemm_6x16__fma3(size_t, size_t, size_t, const float*, size_t, const floa
                         const rc_gemm_epilogue*);
 void rc_gemm_6x16_wino__fma3(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
                              const rc_gemm_epilogue*);
+/* 512-bit, two column blocks per call (bitwise equal to the FMA3 kernel). */
+void rc_gemm_6x32__avx512f(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t,
+                           uint32_t, const rc_gemm_epilogue*);
 #endif
 
 #endif

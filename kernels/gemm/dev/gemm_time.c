@@ -8,7 +8,8 @@
  *   cc -O2 -std=c11 -I. -Iinclude -Iruntime -Ibench kernels/gemm/dev/gemm_time.c build/librepconv.a \
  *      build/bench/librepconv_peak.a -lXNNPACK -lpthreadpool -lcpuinfo -lprotobuf-c -lpthread -lm \
  *      -o /tmp/gemm_time
- *   /tmp/gemm_time [reps]      environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..3
+ *   /tmp/gemm_time [reps]      environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..4 (rc_gemm_ukernel)
+ * %peak is of the measured peak of the kernel's vector width (ymm or zmm).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -62,19 +63,20 @@ int main(int argc, char** argv) {
   pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
   if (threads == 1) g_clock = CLOCK_THREAD_CPUTIME_ID;
   double peak = 0;
+  const int zmm = rc_gemm_ukernel_resolve((rc_gemm_ukernel)uk) == RC_GEMM_UK_AVX512F;
   if (threads == 1) { /* best of 10 runs of the fma3 probe loop, CPU time */
     for (int r = 0; r < 10; r++) {
       const long iters = 2000000;
       double t0 = now();
-      volatile float sink = rc_peak_loop__fma3(iters);
+      volatile float sink = zmm ? rc_peak_loop__avx512f(iters) : rc_peak_loop__fma3(iters);
       (void)sink;
-      double g = iters * rc_peak_flops_per_iter__fma3 / (now() - t0) * 1e-9;
+      double g = iters * (zmm ? rc_peak_flops_per_iter__avx512f : rc_peak_flops_per_iter__fma3) / (now() - t0) * 1e-9;
       if (g > peak) peak = g;
     }
   } else {
-    peak = rc_peak_gflops(RC_PEAK_FMA3, threads, 5, 50.0);
+    peak = rc_peak_gflops(zmm ? RC_PEAK_AVX512F : RC_PEAK_FMA3, threads, 5, 50.0);
   }
-  printf("ymm FMA peak %.1f GFLOP/s (%d thread%s); kernel %s\n", peak, threads, threads > 1 ? "s" : "",
+  printf("%s FMA peak %.1f GFLOP/s (%d thread%s); kernel %s\n", zmm ? "zmm" : "ymm", peak, threads, threads > 1 ? "s" : "",
          rc_gemm_ukernel_name(rc_gemm_ukernel_resolve((rc_gemm_ukernel)uk)));
   printf("%-34s %9s %8s %6s | %9s %8s | %s\n", "layer", "gemm ms", "GFLOP/s", "%peak", "xnn ms", "GFLOP/s",
          "xnn/gemm");
