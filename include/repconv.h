@@ -84,7 +84,7 @@ typedef enum repconv_backend {
  * (or XNNPACK, under backend auto), from channels, image size and the memory
  * of the transformed weights; the plan entry's note says which and why.
  * F23/F43/F63: that variant wherever Winograd applies. OFF: no Winograd (auto
- * then plans as xnnpack). Accuracy: F(2,3) ≈ a direct fp32 conv, F(4,3) about
+ * then plans those convs like the others: repconv's GEMM or XNNPACK). Accuracy: F(2,3) ≈ a direct fp32 conv, F(4,3) about
  * 2× its error, F(6,3) about 7× (relative RMS, measured). */
 #define REPCONV_WINOGRAD_AUTO 0
 #define REPCONV_WINOGRAD_OFF (-1)
