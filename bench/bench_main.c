@@ -32,9 +32,11 @@ int main(int argc, char** argv) {
   rcb_add_context("repconv_cpu", repconv_cpu_summary());
 
   rcb_register_layer_cases();
+  rcb_register_gemm_cases();
   rcb_register_net_cases();
   rcb_run_all();
   rcb_free_layer_cases();
+  rcb_free_gemm_cases();
   rcb_free_net_cases();
   return 0;
 }

@@ -48,6 +48,10 @@ const char* rcb_backend_name(repconv_backend backend) {
       return "ref";
     case REPCONV_BACKEND_XNNPACK:
       return "xnnpack";
+    case REPCONV_BACKEND_WINOGRAD:
+      return "winograd";
+    case REPCONV_BACKEND_GEMM:
+      return "gemm";
     default:
       return "auto";
   }

@@ -35,6 +35,8 @@ const char* rcb_backend_name(repconv_backend backend);
 /* Case registration, one function per case file; *_free at exit. */
 void rcb_register_layer_cases(void);
 void rcb_free_layer_cases(void);
+void rcb_register_gemm_cases(void); /* case_layers.c: repconv's GEMM vs XNNPACK per layer */
+void rcb_free_gemm_cases(void);
 void rcb_register_net_cases(void);
 void rcb_free_net_cases(void);
 

@@ -122,3 +122,120 @@ void rcb_free_layer_cases(void) {
     g_conv[i] = g_relu[i] = NULL;
   }
 }
+
+/* ------------------------------------------------------------ gemm layers */
+
+/* The layers Winograd does not take, for repconv's GEMM (backend gemm) next
+ * to XNNPACK (backend xnnpack) on the same model: RepVGG-A0's stride-2 convs
+ * and FC, a 1x1 and a folded 5x5. Each is one conv (+ ReLU, fused by both)
+ * or one FC on a [1, K] input. GFLOPS = 2·pixels·K·Cout / time. */
+typedef struct gemm_shape {
+  const char* name;
+  int cin, cout, h, w, k, stride, pad; /* k 0: a fully connected layer, cin → cout */
+} gemm_shape;
+
+static const gemm_shape kGemmShapes[] = {
+    {"a0.stage0/3x3s2/3-48/224", 3, 48, 224, 224, 3, 2, 1},
+    {"a0.stage1/3x3s2/48-48/112", 48, 48, 112, 112, 3, 2, 1},
+    {"a0.stage2/3x3s2/48-96/56", 48, 96, 56, 56, 3, 2, 1},
+    {"a0.stage3/3x3s2/96-192/28", 96, 192, 28, 28, 3, 2, 1},
+    {"a0.stage4/3x3s2/192-1280/14", 192, 1280, 14, 14, 3, 2, 1},
+    {"a0.fc/1280-1000", 1280, 1000, 1, 1, 0, 1, 0},
+    {"1x1/256-256/56", 256, 256, 56, 56, 1, 1, 0},
+    {"5x5/64-64/56", 64, 64, 56, 56, 5, 1, 2},
+};
+#define NUM_GEMM_SHAPES (sizeof kGemmShapes / sizeof kGemmShapes[0])
+static const repconv_backend kGemmBackends[] = {REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_GEMM};
+#define NUM_GEMM_BACKENDS (sizeof kGemmBackends / sizeof kGemmBackends[0])
+
+typedef struct gemm_case {
+  size_t shape;
+  repconv_backend backend;
+  int threads;
+} gemm_case;
+
+static gemm_case g_gemm_cases[NUM_GEMM_SHAPES * NUM_GEMM_BACKENDS * NUM_THREADS];
+static repconv_model_t* g_gemm_models[NUM_GEMM_SHAPES];
+
+static int gemm_out(int in, const gemm_shape* s) { return (in + 2 * s->pad - s->k) / s->stride + 1; }
+
+static int64_t gemm_flops(const gemm_shape* s) {
+  if (s->k == 0) return 2LL * s->cin * s->cout;
+  const int64_t oh = gemm_out(s->h, s), ow = gemm_out(s->w, s);
+  return 2LL * oh * ow * s->cin * s->cout * s->k * s->k;
+}
+
+static repconv_status build_gemm_layer(const gemm_shape* s, repconv_model_t** out) {
+  repconv_builder_t* b = NULL;
+  repconv_options_t* opts = NULL;
+  const int k2 = s->k ? s->k * s->k : 1;
+  const size_t nw = (size_t)s->cin * (size_t)s->cout * (size_t)k2;
+  float* w = malloc(nw * sizeof *w);
+  float* bias = malloc((size_t)s->cout * sizeof *bias);
+  repconv_status st = w && bias ? repconv_builder_create(&b) : REPCONV_ERROR_OUT_OF_MEMORY;
+  repconv_id x = 0, y = 0;
+  if (st == REPCONV_OK) {
+    rcb_fill_uniform(w, nw, 17, sqrtf(3.0f / (float)(k2 * s->cin)));
+    rcb_fill_uniform(bias, (size_t)s->cout, 18, 0.1f);
+    if (s->k == 0) {
+      const int64_t dims[2] = {1, s->cin};
+      st = repconv_builder_input(b, "input", 2, dims, &x);
+      if (st == REPCONV_OK) st = repconv_builder_gemm(b, "fc", x, s->cout, w, bias, 1.0f, 1.0f, &y);
+    } else {
+      const int64_t dims[4] = {1, s->cin, s->h, s->w};
+      repconv_conv2d_desc_t d = {.out_channels = s->cout, .kernel_h = s->k, .kernel_w = s->k,
+                                 .stride_h = s->stride, .stride_w = s->stride, .pad_top = s->pad,
+                                 .pad_left = s->pad, .pad_bottom = s->pad, .pad_right = s->pad};
+      st = repconv_builder_input(b, "input", 4, dims, &x);
+      if (st == REPCONV_OK) st = repconv_builder_conv2d(b, "conv", x, &d, w, bias, &y);
+      if (st == REPCONV_OK) st = repconv_builder_activation(b, "relu", REPCONV_RELU, y, 0, 0, &y);
+    }
+  }
+  if (st == REPCONV_OK) st = repconv_builder_output(b, y, "output");
+  if (st == REPCONV_OK) st = repconv_options_create(&opts);
+  if (st == REPCONV_OK) st = repconv_options_set_fold_level(opts, REPCONV_FOLD_OFF);
+  if (st == REPCONV_OK) st = repconv_builder_finish(b, opts, out);
+  repconv_options_destroy(opts);
+  repconv_builder_destroy(b);
+  free(w);
+  free(bias);
+  return st;
+}
+
+static void run_gemm_layer(rcb_state* state, const void* arg) {
+  const gemm_case* c = (const gemm_case*)arg;
+  const gemm_shape* s = &kGemmShapes[c->shape];
+  if (!g_gemm_models[c->shape]) {
+    repconv_status st = build_gemm_layer(s, &g_gemm_models[c->shape]);
+    if (st != REPCONV_OK) {
+      rcb_skip_with_error(state, repconv_last_error());
+      return;
+    }
+  }
+  rcb_time_model(state, g_gemm_models[c->shape], c->threads, c->backend, gemm_flops(s));
+}
+
+void rcb_register_gemm_cases(void) {
+  size_t n = 0;
+  char name[128];
+  for (size_t i = 0; i < NUM_GEMM_SHAPES; ++i) {
+    for (size_t t = 0; t < NUM_THREADS; ++t) {
+      for (size_t b = 0; b < NUM_GEMM_BACKENDS; ++b) { /* xnnpack then gemm: side by side in the output */
+        gemm_case* c = &g_gemm_cases[n++];
+        c->shape = i;
+        c->backend = kGemmBackends[b];
+        c->threads = kThreads[t];
+        snprintf(name, sizeof name, "gemm/%s/%s/threads:%d", kGemmShapes[i].name, rcb_backend_name(c->backend),
+                 c->threads);
+        rcb_register(name, run_gemm_layer, c);
+      }
+    }
+  }
+}
+
+void rcb_free_gemm_cases(void) {
+  for (size_t i = 0; i < NUM_GEMM_SHAPES; ++i) {
+    repconv_model_destroy(g_gemm_models[i]);
+    g_gemm_models[i] = NULL;
+  }
+}

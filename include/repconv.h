@@ -72,8 +72,11 @@ typedef enum repconv_backend {
   REPCONV_BACKEND_REF = 1,    /* scalar reference kernels only */
   REPCONV_BACKEND_XNNPACK = 2, /* XNNPACK for every node it computes exactly; reference kernels for the rest
                                   (the plan dump says which and why) */
-  REPCONV_BACKEND_WINOGRAD = 3 /* Winograd for every stride-1, dilation-1, ungrouped 3x3 conv (even where auto
+  REPCONV_BACKEND_WINOGRAD = 3, /* Winograd for every stride-1, dilation-1, ungrouped 3x3 conv (even where auto
                                   would leave it to XNNPACK); XNNPACK/reference kernels for the rest */
+  REPCONV_BACKEND_GEMM = 4     /* repconv's GEMM kernels for every conv and fully connected layer they compute
+                                  (any kernel, stride, dilation, padding, groups; even where auto would pick
+                                  Winograd or XNNPACK); XNNPACK/reference kernels for the rest */
 } repconv_backend;
 
 /* Winograd for 3x3 convs (backends auto and winograd; ignored by ref and
@@ -81,7 +84,7 @@ typedef enum repconv_backend {
  * (or XNNPACK, under backend auto), from channels, image size and the memory
  * of the transformed weights; the plan entry's note says which and why.
  * F23/F43/F63: that variant wherever Winograd applies. OFF: no Winograd (auto
- * then plans as xnnpack). Accuracy: F(2,3) ≈ a direct fp32 conv, F(4,3) about
+ * then plans those convs like the others: repconv's GEMM or XNNPACK). Accuracy: F(2,3) ≈ a direct fp32 conv, F(4,3) about
  * 2× its error, F(6,3) about 7× (relative RMS, measured). */
 #define REPCONV_WINOGRAD_AUTO 0
 #define REPCONV_WINOGRAD_OFF (-1)
@@ -110,7 +113,7 @@ REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* option
  * replaces the earlier one. */
 REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name,
                                                            int32_t ndim, const int64_t* dims);
-/* Parse a backend name ("auto", "ref", "xnnpack", "winograd"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
+/* Parse a backend name ("auto", "ref", "xnnpack", "winograd", "gemm"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
 REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
 /* The Winograd option: REPCONV_WINOGRAD_AUTO (default), _OFF, _F23, _F43 or _F63 (the output tile side). */
 REPCONV_API repconv_status repconv_options_set_winograd(repconv_options_t* options, int tile);
@@ -225,7 +228,7 @@ REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session)
 typedef struct repconv_plan_entry {
   const char* node;    /* node name; owned by the model */
   const char* op;      /* "conv2d", "relu", ... */
-  const char* backend; /* "winograd", "xnnpack", "ref", or "fused" (computed by the entry before it) */
+  const char* backend; /* "winograd", "gemm", "xnnpack", "ref", or "fused" (computed by the entry before it) */
   const char* kernel;  /* "winograd:wino63__avx2+relu (fused)", "xnnpack:convolution2d_nhwc_f32+relu (fused)",
                           "ref:conv2d", "fused"; owned by the session */
   const char* note;    /* why a reference kernel runs under an XNNPACK-capable backend; for a conv under auto or

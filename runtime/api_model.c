@@ -70,7 +70,7 @@ repconv_status repconv_options_set_fold_max_kernel(repconv_options_t* options, i
 repconv_status repconv_options_set_backend(repconv_options_t* options, repconv_backend backend) {
   if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
   if (backend != REPCONV_BACKEND_AUTO && backend != REPCONV_BACKEND_REF && backend != REPCONV_BACKEND_XNNPACK &&
-      backend != REPCONV_BACKEND_WINOGRAD) {
+      backend != REPCONV_BACKEND_WINOGRAD && backend != REPCONV_BACKEND_GEMM) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend: %d is not a backend", (int)backend);
   }
   options->backend = backend;
@@ -149,8 +149,11 @@ repconv_status repconv_backend_from_name(const char* name, repconv_backend* out)
     *out = REPCONV_BACKEND_XNNPACK;
   } else if (strcmp(name, "winograd") == 0) {
     *out = REPCONV_BACKEND_WINOGRAD;
+  } else if (strcmp(name, "gemm") == 0) {
+    *out = REPCONV_BACKEND_GEMM;
   } else {
-    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref, xnnpack, winograd)", name);
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "backend '%s' is unknown (auto, ref, xnnpack, winograd, gemm)",
+                    name);
   }
   return REPCONV_OK;
 }
@@ -539,7 +542,7 @@ repconv_status repconv_session_plan(const repconv_session_t* session, size_t ind
   }
   const rc_step* st = &p->steps[index];
   const rc_node* n = &session->model->g.nodes[st->node];
-  static const char* backends[] = {"ref", "xnnpack", "fused", "winograd"};
+  static const char* backends[] = {"ref", "xnnpack", "fused", "winograd", "gemm"};
   memset(out, 0, sizeof(*out));
   out->node = n->name;
   out->op = rc_op_name(n->op);

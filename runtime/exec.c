@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/gemm/gemm.h"
 #include "kernels/ref/ref.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/xnnpack/xnn.h"
@@ -258,6 +259,43 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
                       sp->wino_threads ? pool : NULL);
 }
 
+/* A conv or FC on kernels/gemm with the plan's packed constants. */
+static void run_gemm(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
+                     pthreadpool_t pool) {
+  const rc_node* n = &g->nodes[sp->node];
+  const rc_shape* xs = shape(g, n, 0);
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  rc_gemm_conv_params gp;
+  memset(&gp, 0, sizeof gp);
+  gp.ukernel = RC_GEMM_UK_AUTO;
+  gp.batch = (int32_t)xs->d[0];
+  gp.in_c = (int32_t)xs->d[1];
+  gp.out_c = (int32_t)ys->d[1];
+  gp.in_h = gp.in_w = gp.out_h = gp.out_w = 1;
+  gp.kernel_h = gp.kernel_w = gp.stride_h = gp.stride_w = gp.dilation_h = gp.dilation_w = gp.groups = 1;
+  if (n->op == RC_OP_CONV2D) {
+    const rc_conv2d_params cp = conv_params(g, n);
+    gp.in_h = cp.in_h;
+    gp.in_w = cp.in_w;
+    gp.out_h = cp.out_h;
+    gp.out_w = cp.out_w;
+    gp.kernel_h = cp.kernel_h;
+    gp.kernel_w = cp.kernel_w;
+    gp.stride_h = cp.stride_h;
+    gp.stride_w = cp.stride_w;
+    gp.dilation_h = cp.dilation_h;
+    gp.dilation_w = cp.dilation_w;
+    gp.pad_top = cp.pad_top;
+    gp.pad_left = cp.pad_left;
+    gp.groups = cp.groups;
+  }
+  gp.activation = (rc_gemm_activation)sp->gemm_act;
+  gp.act_min = sp->out_min;
+  gp.act_max = sp->out_max;
+  rc_gemm_conv2d_nhwc(&gp, input(g, p, arena, n, 0), sp->gemm_w, sp->gemm_bias, sp->gemm_slopes,
+                      arena + p->offset[sp->out], ws, sp->gemm_threads ? pool : NULL);
+}
+
 /* A copy of constant data with XNNPACK's over-read margin after it. */
 static const float* padded_const(rc_exec_state* st, const float* data, size_t n) {
   float* b = malloc(n * sizeof(float) + RC_XNN_EXTRA_BYTES);
@@ -346,6 +384,16 @@ rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pth
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte Winograd workspace", bytes);
     }
   }
+  if (p->gemm_workspace_bytes) {
+    /* One slice per pool thread (kernels/gemm/gemm.h). */
+    const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+    const size_t bytes = p->gemm_workspace_bytes * (threads ? threads : 1);
+    st->gemm_ws = malloc(bytes);
+    if (!st->gemm_ws) {
+      rc_exec_release(st);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte GEMM workspace", bytes);
+    }
+  }
   int32_t n_xnn = 0;
   for (int32_t i = 0; i < p->n_order; i++) n_xnn += p->steps[i].kind == RC_KERNEL_XNNPACK;
   if (n_xnn == 0) return REPCONV_OK;
@@ -382,6 +430,7 @@ void rc_exec_release(rc_exec_state* st) {
   free(st->ops);
   free(st->bufs);
   free(st->wino_ws);
+  free(st->gemm_ws);
   memset(st, 0, sizeof(*st));
 }
 
@@ -395,6 +444,12 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
     case RC_KERNEL_WINOGRAD:
       if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
       run_winograd(g, p, sp, st->wino_ws, arena, pool);
+      return REPCONV_OK;
+    case RC_KERNEL_GEMM:
+      if (p->gemm_workspace_bytes && (!st || !st->gemm_ws)) {
+        return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no GEMM workspace", n->name);
+      }
+      run_gemm(g, p, sp, st ? st->gemm_ws : NULL, arena, pool);
       return REPCONV_OK;
     case RC_KERNEL_XNNPACK: {
       if (!st || !st->ops || !st->ops[i]) {

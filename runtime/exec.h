@@ -16,9 +16,10 @@ typedef struct rc_exec_state {
   float** bufs;      /* owned scratch */
   int32_t n_steps, n_bufs;
   void* wino_ws;     /* the Winograd workspace (plan->wino_workspace_bytes), one per session */
+  void* gemm_ws;     /* the GEMM workspace (plan->gemm_workspace_bytes per pool thread), one per session */
 } rc_exec_state;
 
-/* Allocates the Winograd workspace and creates the plan's XNNPACK operators bound to arena (stable for the
+/* Allocates the Winograd and GEMM workspaces and creates the plan's XNNPACK operators bound to arena (stable for the
  * session's life) and pool. On failure nothing is left allocated. */
 rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
                           rc_exec_state* st);

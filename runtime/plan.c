@@ -7,6 +7,8 @@
 
 #include "checked.h"
 #include "autotune.h"
+#include "cpu.h"
+#include "kernels/gemm/gemm.h"
 #include "kernels/winograd/wino.h"
 #include "repconv.h"
 
@@ -290,6 +292,135 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
   return v;
 }
 
+/* ------------------------------------------------------------ gemm */
+
+/* Below this many multiply-adds a layer stays on XNNPACK under auto (the
+ * call, packing and tail overheads are not worth a kernel switch), and below
+ * RC_GEMM_MIN_PARALLEL_MACS it runs on the caller's thread. */
+#define RC_GEMM_MIN_MACS ((int64_t)1 << 16)
+#define RC_GEMM_MIN_PARALLEL_MACS ((int64_t)1 << 20)
+/* On an AVX-512 CPU, fully connected layers of at most this many rows. */
+#define RC_GEMM_FC_MAX_ROWS 4
+
+/* The conv parameters of the GEMM kernels for conv or gemm node n. */
+static rc_gemm_conv_params gemm_params(const rc_graph* g, const rc_node* n) {
+  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  rc_gemm_conv_params cp;
+  memset(&cp, 0, sizeof cp);
+  cp.ukernel = RC_GEMM_UK_AUTO;
+  cp.batch = (int32_t)xs->d[0];
+  cp.in_c = (int32_t)xs->d[1];
+  cp.out_c = (int32_t)ys->d[1];
+  cp.dilation_h = cp.dilation_w = cp.stride_h = cp.stride_w = cp.kernel_h = cp.kernel_w = 1;
+  cp.groups = 1;
+  cp.in_h = cp.in_w = cp.out_h = cp.out_w = 1;
+  if (n->op == RC_OP_CONV2D) {
+    const rc_attrs* a = &n->a;
+    cp.in_h = (int32_t)xs->d[2];
+    cp.in_w = (int32_t)xs->d[3];
+    cp.out_h = (int32_t)ys->d[2];
+    cp.out_w = (int32_t)ys->d[3];
+    cp.kernel_h = a->kernel[0];
+    cp.kernel_w = a->kernel[1];
+    cp.stride_h = a->stride[0];
+    cp.stride_w = a->stride[1];
+    cp.dilation_h = a->dilation[0];
+    cp.dilation_w = a->dilation[1];
+    cp.pad_top = a->pad[0];
+    cp.pad_left = a->pad[1];
+    cp.groups = a->groups;
+  }
+  return cp;
+}
+
+/* 1 if kernels/gemm computes node n (a conv or an FC); 0 with the reason in why. */
+static int gemm_applies(const rc_graph* g, const rc_node* n, char* why, size_t why_size) {
+  if (n->op != RC_OP_CONV2D && n->op != RC_OP_GEMM) return WHY("not a conv or gemm");
+  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  if (!is_const(g, n, 1)) return WHY("weights are not constant");
+  if (!absent(n, 2) && !is_const(g, n, 2)) return WHY("bias is not constant");
+  if (n->op == RC_OP_GEMM) {
+    if (xs->ndim != 2) return WHY("input of rank %d", xs->ndim);
+    if (n->a.alpha != 1.0f) return WHY("alpha %g", (double)n->a.alpha);
+    if (!absent(n, 2) && n->a.beta != 1.0f) return WHY("beta %g", (double)n->a.beta);
+    if (rc_shape_numel(&g->tensors[n->inputs[1]].shape) != xs->d[1] * ys->d[1]) return WHY("weight shape");
+  } else {
+    if (xs->ndim != 4) return WHY("input of rank %d", xs->ndim);
+    for (int i = 0; i < 4; i++) {
+      if (n->a.pad[i] < 0) return WHY("negative padding");
+    }
+    if (ys->d[2] < 1 || ys->d[3] < 1) return WHY("empty tensor");
+  }
+  if (xs->d[0] < 1 || xs->d[1] < 1 || ys->d[1] < 1) return WHY("empty tensor");
+  return 1;
+}
+
+/* 1 if GEMM runs node n (it applies) under backend (the auto rule in plan.h,
+ * or backend GEMM); fills kind-specific step fields, kernel and note. On 0,
+ * the note says why under auto when the reason is worth showing. */
+static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step* st) {
+  char why[160];
+  if (!gemm_applies(g, n, why, sizeof why)) return 0;
+  const rc_gemm_conv_params cp = gemm_params(g, n);
+  const int64_t k = (int64_t)rc_gemm_k(&cp), ocg = cp.out_c / cp.groups;
+  const int64_t pixels = (int64_t)cp.batch * cp.out_h * cp.out_w;
+  const int64_t macs = pixels * k * cp.out_c;
+  const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
+  const rc_cpu* cpu = rc_cpu_get();
+  /* Debian's XNNPACK picks 512-bit kernels on AVX-512 CPUs. */
+  const int xnn_wider = cpu->avx512f && uk != RC_GEMM_UK_AVX512F;
+  char shape[96];
+  if (n->op == RC_OP_GEMM) {
+    snprintf(shape, sizeof shape, "FC %lld row%s, K %lld → %lld", (long long)cp.batch, cp.batch == 1 ? "" : "s",
+             (long long)k, (long long)cp.out_c);
+  } else {
+    snprintf(shape, sizeof shape, "%dx%d s%d%s, C %d→%d%s, %dx%d, K %lld", cp.kernel_h, cp.kernel_w, cp.stride_h,
+             cp.dilation_h > 1 ? " dilated" : "", cp.in_c, cp.out_c, cp.groups > 1 ? " grouped" : "", cp.out_h,
+             cp.out_w, (long long)k);
+  }
+  if (backend == REPCONV_BACKEND_GEMM) {
+    snprintf(why, sizeof why, "backend gemm");
+  } else {
+    const char* no = NULL;
+    const int64_t width = uk == RC_GEMM_UK_AVX512F ? 32 : 16, lanes = (ocg + width - 1) / width * width;
+    if (k < 16 || ocg < 8) {
+      no = "depthwise-like (K < 16 or < 8 output channels per group): XNNPACK";
+    } else if (n->op == RC_OP_CONV2D && cp.in_c / cp.groups < 4) {
+      no = "under 4 input channels per group, the im2col copies cost more than the GEMM: XNNPACK";
+    } else if (ocg * 8 < lanes * 7) {
+      snprintf(why, sizeof why, "%lld output channels per group fill %lld%% of the %lld-lane tiles: XNNPACK",
+               (long long)ocg, (long long)(ocg * 100 / lanes), (long long)width);
+      no = why;
+    } else if (macs < RC_GEMM_MIN_MACS) {
+      no = "tiny layer: XNNPACK";
+    } else if (uk == RC_GEMM_UK_SCALAR) {
+      no = "no SIMD GEMM kernel for this CPU: XNNPACK";
+    } else if (xnn_wider && !(n->op == RC_OP_GEMM && cp.batch <= RC_GEMM_FC_MAX_ROWS)) {
+      no = "AVX-512 CPU without repconv's 512-bit GEMM, where XNNPACK's is faster: XNNPACK";
+    }
+    if (no) {
+      const size_t l = strlen(st->note);
+      snprintf(st->note + l, sizeof(st->note) - l, "%sGEMM not chosen: %s, %s", l ? "; " : "", shape, no);
+      return 0;
+    }
+    snprintf(why, sizeof why, "%s", xnn_wider ? "few rows (a GEMV bound by the weights): faster than XNNPACK"
+                                              : "as wide as XNNPACK's GEMM on this CPU, and faster");
+  }
+  st->gemm_threads = macs >= RC_GEMM_MIN_PARALLEL_MACS;
+  snprintf(st->kernel, sizeof(st->kernel), "gemm:%s", rc_gemm_ukernel_name(uk));
+  char before[sizeof(st->note)]; /* why not Winograd, kept in front */
+  snprintf(before, sizeof before, "%s", st->note);
+  if (snprintf(st->note, sizeof(st->note), "%s%sgemm: %s; %s; packed W %.2f MiB%s", before, before[0] ? "; " : "",
+               shape, why,
+               (double)rc_gemm_packed_size(&cp) * sizeof(float) / (1 << 20),
+               st->gemm_threads ? "" : "; 1 thread (small layer)") < 0) {
+    st->note[0] = '\0';
+  }
+  return 1;
+}
+
 static int fusable_producer(rc_op op) {
   return op == RC_OP_CONV2D || op == RC_OP_GEMM || (op >= RC_OP_ADD && op <= RC_OP_DIV);
 }
@@ -388,6 +519,7 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
 static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) {
   const int use_wino = (p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_WINOGRAD) &&
                        p->winograd != RC_WINO_OPT_OFF;
+  const int any_gemm = p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_GEMM;
   const int32_t nn = p->n_order;
   int32_t* readers = calloc((size_t)g->n_tensors + 1, sizeof(int32_t));
   int32_t* step_of = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
@@ -424,6 +556,8 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
     if (wino_ok && wino_choose(g, n, p->backend, p->winograd, p->autotune, st) >= 0) {
       st->kind = RC_KERNEL_WINOGRAD;
+    } else if (any_gemm && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) && gemm_choose(g, n, p->backend, st)) {
+      st->kind = RC_KERNEL_GEMM;
     } else if (use_xnn && xnn_supports(g, n, st, why, sizeof(why))) {
       st->kind = RC_KERNEL_XNNPACK;
     } else {
@@ -441,13 +575,16 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     const int32_t prod = g->tensors[t].producer;
     if (prod < 0 || readers[t] != 1) continue;
     rc_step* ps = &steps[step_of[prod]];
-    const int wino = ps->kind == RC_KERNEL_WINOGRAD;
-    if ((ps->kind != RC_KERNEL_XNNPACK && !wino) || ps->fused >= 0 || !fusable_producer(g->nodes[prod].op)) continue;
+    const int wino = ps->kind == RC_KERNEL_WINOGRAD, gemm = ps->kind == RC_KERNEL_GEMM;
+    if ((ps->kind != RC_KERNEL_XNNPACK && !wino && !gemm) || ps->fused >= 0 || !fusable_producer(g->nodes[prod].op)) {
+      continue;
+    }
     ps->fused = steps[i].node;
     ps->out = n->output;
     ps->out_min = n->op == RC_OP_RELU ? 0.0f : n->a.min;
     ps->out_max = n->op == RC_OP_RELU ? INFINITY : n->a.max;
     if (wino) ps->wino_act = n->op == RC_OP_RELU ? RC_WINO_ACT_RELU : RC_WINO_ACT_CLIP;
+    if (gemm) ps->gemm_act = RC_GEMM_ACT_CLAMP;
     append_fused(ps, rc_op_name(n->op));
     steps[i].kind = RC_KERNEL_FUSED;
     steps[i].fused_into = step_of[prod];
@@ -458,26 +595,31 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
   }
 
   /* Fuse a PReLU (constant slopes, one per channel or one shared) into the
-   * Winograd conv producing its input. */
-  for (int32_t i = 0; i < nn && use_wino; i++) {
+   * Winograd conv or GEMM producing its input. */
+  for (int32_t i = 0; i < nn && (use_wino || any_gemm); i++) {
     const rc_node* n = &g->nodes[steps[i].node];
     if (n->op != RC_OP_PRELU || !is_const(g, n, 1)) continue;
     const int32_t t = n->inputs[0];
     const int32_t prod = g->tensors[t].producer;
     if (prod < 0 || readers[t] != 1) continue;
     rc_step* ps = &steps[step_of[prod]];
-    if (ps->kind != RC_KERNEL_WINOGRAD || ps->fused >= 0) continue;
+    if ((ps->kind != RC_KERNEL_WINOGRAD && ps->kind != RC_KERNEL_GEMM) || ps->fused >= 0) continue;
     const int64_t ns = rc_shape_numel(&g->tensors[n->inputs[1]].shape);
     if (ns != 1 && ns != g->tensors[t].shape.d[1]) continue;
     ps->fused = steps[i].node;
     ps->out = n->output;
-    ps->wino_act = RC_WINO_ACT_PRELU;
+    if (ps->kind == RC_KERNEL_GEMM) {
+      ps->gemm_act = RC_GEMM_ACT_PRELU;
+    } else {
+      ps->wino_act = RC_WINO_ACT_PRELU;
+    }
     append_fused(ps, "prelu");
     steps[i].kind = RC_KERNEL_FUSED;
     steps[i].fused_into = step_of[prod];
     snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
-    snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' in its Winograd output transform (%lld slope%s)",
-             g->nodes[prod].name, (long long)ns, ns == 1 ? "" : "s");
+    snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' in its %s (%lld slope%s)", g->nodes[prod].name,
+             ps->kind == RC_KERNEL_GEMM ? "GEMM store" : "Winograd output transform", (long long)ns,
+             ns == 1 ? "" : "s");
     elided[t] = 1;
   }
 
@@ -509,9 +651,10 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
       ws = &steps[step_of[prod]];
     }
     const rc_node* pn = &g->nodes[prod];
-    if ((ws->kind != RC_KERNEL_XNNPACK && ws->kind != RC_KERNEL_WINOGRAD) || pn->op != RC_OP_CONV2D ||
+    if ((ws->kind != RC_KERNEL_XNNPACK && ws->kind != RC_KERNEL_WINOGRAD && ws->kind != RC_KERNEL_GEMM) ||
+        pn->op != RC_OP_CONV2D ||
         ws->out != t || ws->crd_block) {
-      snprintf(note, ns, "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK or Winograd conv "
+      snprintf(note, ns, "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK, Winograd or GEMM conv "
                "whose output channels could be permuted to DCR", pn->name, ws->kernel);
       continue;
     }
@@ -575,7 +718,18 @@ static int by_offset(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
+/* Room for extra more plan-owned buffers. */
+static int reserve_owned(rc_plan* p, int32_t extra) {
+  if (p->n_owned + extra <= p->cap_owned) return 1;
+  float** o = realloc(p->owned, (size_t)(p->n_owned + extra) * sizeof(float*));
+  if (!o) return 0;
+  p->owned = o;
+  p->cap_owned = p->n_owned + extra;
+  return 1;
+}
+
 static float* plan_alloc(rc_plan* p, size_t floats) {
+  if (p->n_owned >= p->cap_owned) return NULL;
   float* b = malloc((floats ? floats : 1) * sizeof(float));
   if (b) p->owned[p->n_owned++] = b;
   return b;
@@ -588,8 +742,7 @@ static rc_status prepare_winograd(const rc_graph* g, rc_plan* p) {
   int32_t nw = 0;
   for (int32_t i = 0; i < p->n_order; i++) nw += p->steps[i].kind == RC_KERNEL_WINOGRAD;
   if (nw == 0) return REPCONV_OK;
-  p->owned = calloc((size_t)nw * 4, sizeof(float*));
-  if (!p->owned) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  if (!reserve_owned(p, nw * 4)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
   for (int32_t i = 0; i < p->n_order; i++) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_WINOGRAD) continue;
@@ -650,6 +803,57 @@ static rc_status prepare_winograd(const rc_graph* g, rc_plan* p) {
   return REPCONV_OK;
 }
 
+/* Packs the weights (output channels permuted CRD→DCR where a pixel
+ * shuffle follows), bias and PReLU slopes of the GEMM steps, and sizes the
+ * workspace. */
+static rc_status prepare_gemm(const rc_graph* g, rc_plan* p) {
+  int32_t ng = 0;
+  for (int32_t i = 0; i < p->n_order; i++) ng += p->steps[i].kind == RC_KERNEL_GEMM;
+  if (ng == 0) return REPCONV_OK;
+  if (!reserve_owned(p, ng * 3)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  for (int32_t i = 0; i < p->n_order; i++) {
+    rc_step* st = &p->steps[i];
+    if (st->kind != RC_KERNEL_GEMM) continue;
+    const rc_node* n = &g->nodes[st->node];
+    const rc_gemm_conv_params cp = gemm_params(g, n);
+    const float* bias = absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
+    const float* slopes = NULL;
+    int64_t n_slopes = 0;
+    if (st->gemm_act == RC_GEMM_ACT_PRELU) {
+      const rc_node* a = &g->nodes[st->fused];
+      slopes = g->tensors[a->inputs[1]].data;
+      n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+    }
+    const size_t cout = (size_t)cp.out_c;
+    size_t* perm = NULL;
+    if (st->crd_block) { /* groups == 1 (the planner checked) */
+      perm = malloc(cout * sizeof(size_t));
+      if (!perm) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for node '%s'", n->name);
+      const size_t r2 = (size_t)st->crd_block * (size_t)st->crd_block, c = cout / r2;
+      for (size_t j = 0; j < cout; j++) perm[j] = (j % c) * r2 + j / c;
+    }
+    const size_t wf = rc_gemm_packed_size(&cp), cf = rc_gemm_channels_size(&cp);
+    float* w = plan_alloc(p, wf);
+    float* b = bias && w ? plan_alloc(p, cf) : NULL;
+    float* sl = slopes && w && (b || !bias) ? plan_alloc(p, cf) : NULL;
+    if (!w || (bias && !b) || (slopes && !sl)) {
+      free(perm);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
+    }
+    rc_gemm_pack_weights(&cp, g->tensors[n->inputs[1]].data, perm, w);
+    if (b) rc_gemm_pack_channels(&cp, bias, 0, perm, b);
+    if (sl) rc_gemm_pack_channels(&cp, slopes, n_slopes == 1, perm, sl);
+    free(perm);
+    st->gemm_w = w;
+    st->gemm_bias = b;
+    st->gemm_slopes = sl;
+    p->gemm_weight_bytes += wf * sizeof(float);
+    const size_t ws = rc_gemm_workspace_size(&cp);
+    if (ws > p->gemm_workspace_bytes) p->gemm_workspace_bytes = ws;
+  }
+  return REPCONV_OK;
+}
+
 rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p) {
   rc_plan_options o = {.backend = backend, .winograd = RC_WINO_OPT_AUTO};
   return rc_plan_create_ex(g, &o, p);
@@ -677,6 +881,8 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_p
   s = choose_kernels(g, p, elided);
   if (s != REPCONV_OK) goto done;
   s = prepare_winograd(g, p);
+  if (s != REPCONV_OK) goto done;
+  s = prepare_gemm(g, p);
   if (s != REPCONV_OK) goto done;
 
   /* Lifetimes. pos[t] = index into lt, or -1 for constants. */

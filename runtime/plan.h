@@ -18,7 +18,8 @@ typedef enum rc_kernel_kind {
   RC_KERNEL_REF = 0, /* kernels/ref */
   RC_KERNEL_XNNPACK, /* kernels/xnnpack */
   RC_KERNEL_FUSED,   /* an activation computed by the step before it (out_min/out_max, or PReLU slopes) */
-  RC_KERNEL_WINOGRAD /* kernels/winograd: F(2,3)/F(4,3)/F(6,3) for stride-1 3x3 convs */
+  RC_KERNEL_WINOGRAD, /* kernels/winograd: F(2,3)/F(4,3)/F(6,3) for stride-1 3x3 convs */
+  RC_KERNEL_GEMM      /* kernels/gemm: im2col GEMM for other convs and fully connected layers */
 } rc_kernel_kind;
 
 /* Winograd option (repconv_options_set_winograd): the planner's rule, off, or
@@ -51,6 +52,12 @@ typedef struct rc_step {
   int32_t wino_shuffle;         /* fused depth-to-space: its block (0: none) */
   int32_t wino_shuffle_crd;     /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
   int32_t fused_into;           /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
+  /* RC_KERNEL_GEMM: fused activation and plan-owned packed constants. */
+  int32_t gemm_act;             /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
+  int32_t gemm_threads;         /* 1: the session's pool; 0: the caller's thread (a small layer) */
+  const float* gemm_w;          /* packed weights [groups][ocg/16][K][16] (channels permuted when crd_block) */
+  const float* gemm_bias;       /* packed bias (rc_gemm_pack_channels) or NULL */
+  const float* gemm_slopes;     /* fused PReLU: packed slopes */
   char kernel[96];              /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
   char note[240];               /* why ref was used, why this Winograd variant, what was fused or permuted */
 } rc_step;
@@ -67,8 +74,10 @@ typedef struct rc_plan {
   int autotune;         /* the Winograd variants were timed, not chosen by rule */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
+  size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
+  size_t gemm_weight_bytes;    /* packed GEMM weights held by the plan */
   float** owned;        /* plan-owned buffers (transformed filters, permuted biases, slopes) */
-  int32_t n_owned;
+  int32_t n_owned, cap_owned;
 } rc_plan;
 
 typedef struct rc_plan_options {
@@ -116,6 +125,27 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
  * bias, slopes) before the transform. Layers with little work run on the caller's thread
  * (wino_threads 0, said in the note): see RC_WINO_MIN_PARALLEL_MACS in plan.c. */
 rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* o, rc_plan* p);
+/* The GEMM kernels (kernels/gemm), under backends AUTO and GEMM, for convs
+ * and fully connected layers with constant weights and bias (FC: alpha 1,
+ * beta 1 or no bias):
+ *  - GEMM: every such node, Winograd off (to compare and to test them).
+ *  - AUTO: the nodes Winograd does not take, when the GEMM is the faster
+ *    option (measured, bench/case_layers.c): not depthwise-like (K =
+ *    kh·kw·Cin/groups ≥ 16 and Cout/groups ≥ 8, so the 6×16 tile's lanes and
+ *    loads pay), Cin/groups ≥ 4 (below, the im2col copies cost more than the
+ *    GEMM: RepVGG-A0's 3→48 stem), output channels per group filling ≥ 7/8
+ *    of the tile's column lanes (16, or 32 for the AVX-512 kernel: 48
+ *    channels use 75% of 2×32 and lose to XNNPACK's 16-wide tiles), at least
+ *    RC_GEMM_MIN_MACS multiply-adds, a SIMD micro-kernel
+ *    for this CPU (the scalar one never beats XNNPACK), and the GEMM's
+ *    vector width at least XNNPACK's on this CPU: Debian's XNNPACK runs
+ *    512-bit kernels on an AVX-512 CPU, where repconv's 256-bit GEMM only
+ *    wins on fully connected layers of ≤ RC_GEMM_FC_MAX_ROWS rows (a GEMV
+ *    bound by the weight stream, which XNNPACK's 1-row path reads slower).
+ * Weights are packed here, once per plan (rc_gemm_pack_weights, output
+ * channels permuted CRD→DCR when a pixel shuffle follows); ReLU/clip and
+ * PReLU after the node are fused into the GEMM's store. Layers under
+ * RC_GEMM_MIN_PARALLEL_MACS run on the caller's thread (gemm_threads 0). */
 void rc_plan_free(rc_plan* p);
 
 /* Storage strides of a tensor in its own logical dims: channels-last for

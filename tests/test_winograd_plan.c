@@ -29,6 +29,8 @@
 #include <cmocka.h>
 
 #include "repconv.h"
+#include "cpu.h"
+#include "kernels/gemm/gemm.h"
 #include "test_util.h"
 
 static const double k_tol[3] = {2e-5, 6e-5, 3e-4}; /* F(2,3), F(4,3), F(6,3); see above */
@@ -346,10 +348,15 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, "xnnpack", "xnnpack:convolution2d", "Winograd not chosen");
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, W, "winograd", "wino43", "wino43: C 3→16");
   /* Where Winograd does not apply: XNNPACK, and the note says why. */
-  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, "xnnpack", "xnnpack:", "Winograd n/a: stride 2x2");
+  /* (stride 2 goes to repconv's GEMM or XNNPACK by the GEMM rule: test_gemm_plan.c) */
+  const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
+  const int gemm = uk != RC_GEMM_UK_SCALAR && !(rc_cpu_get()->avx512f && uk != RC_GEMM_UK_AVX512F);
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
+              "Winograd n/a: stride 2x2");
   expect_rule(32, 32, 16, 16, 1, 1, 1, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: kernel 1x1");
   expect_rule(32, 32, 16, 16, 3, 1, 32, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: 32 groups");
-  expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, "xnnpack", "xnnpack:", "Winograd n/a: dilation 2x2");
+  expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
+              "Winograd n/a: dilation 2x2");
   /* Weight cap: at C 1024 F(6,3)'s and F(4,3)'s transformed weights (256 and
    * 144 MiB) exceed 64 MiB, F(2,3)'s (64 MiB) do not; F(4,3) would otherwise
    * win at 8x8 (144 vs 256 α²·tiles). */
@@ -458,7 +465,7 @@ static void test_options_api(void** state) {
   assert_int_equal(repconv_options_set_winograd(o, 3), REPCONV_ERROR_INVALID_ARGUMENT);
   assert_int_equal(repconv_options_set_winograd(o, 8), REPCONV_ERROR_INVALID_ARGUMENT);
   assert_int_equal(repconv_options_set_winograd(NULL, 2), REPCONV_ERROR_INVALID_ARGUMENT);
-  assert_int_equal(repconv_options_set_backend(o, (repconv_backend)4), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(repconv_options_set_backend(o, (repconv_backend)5), REPCONV_ERROR_INVALID_ARGUMENT);
   repconv_options_destroy(o);
 }
 

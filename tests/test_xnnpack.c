@@ -710,8 +710,8 @@ static void test_plan_api(void** state) {
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
     assert_non_null(e.node);
     assert_non_null(e.note);
-    /* auto runs the stride-1 3x3 convs on Winograd, the rest on XNNPACK */
-    xnn += strcmp(e.backend, "xnnpack") == 0 || strcmp(e.backend, "winograd") == 0;
+    /* auto runs the stride-1 3x3 convs on Winograd, the rest on repconv's GEMM or XNNPACK */
+    xnn += strcmp(e.backend, "xnnpack") == 0 || strcmp(e.backend, "winograd") == 0 || strcmp(e.backend, "gemm") == 0;
     fused += strcmp(e.backend, "fused") == 0;
     if (strcmp(e.backend, "fused") == 0) {
       /* The entry before computes it. */
@@ -721,7 +721,7 @@ static void test_plan_api(void** state) {
       assert_non_null(strstr(prev.kernel, "(fused)"));
     }
   }
-  assert_true(xnn >= 22);   /* 22 folded convs (Winograd or XNNPACK), the FC, the pool */
+  assert_true(xnn >= 22);   /* 22 folded convs (Winograd, GEMM or XNNPACK), the FC, the pool */
   assert_true(fused >= 21); /* every ReLU after a conv */
   repconv_plan_entry_t e;
   assert_int_equal(repconv_session_plan(s, n, &e), REPCONV_ERROR_NOT_FOUND);

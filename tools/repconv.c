@@ -132,7 +132,7 @@ static void print_usage(FILE* f) {
           "      one-line fold summary); --plan adds the kernel the planner chose for each\n"
           "      node and why, and the activation arena size (folded unless --no-fold)\n"
           "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--max-kernel K]\n"
-          "            [--backend auto|winograd|xnnpack|ref] [--shape [NAME=]NxCxHxW]\n"
+          "            [--backend auto|winograd|gemm|xnnpack|ref] [--shape [NAME=]NxCxHxW]\n"
           "      folds the model (unless --no-fold), runs it on X.npy (float32; float64 is\n"
           "      converted), writes the first output to Y.npy and prints min/max/mean per\n"
           "      output, the run time and the fold status;\n"
@@ -140,7 +140,7 @@ static void print_usage(FILE* f) {
           "  save MODEL -o OUT.rcm [--no-fold] [--max-kernel K] [--shape [NAME=]NxCxHxW]\n"
           "      writes the model (folded unless --no-fold) as a .rcm file\n"
           "  fold MODEL -o OUT.rcm [--verify] [--json REPORT.json] [--max-kernel K]\n"
-          "            [--shape [NAME=]NxCxHxW] [--threads N] [--backend auto|winograd|xnnpack|ref]\n"
+          "            [--shape [NAME=]NxCxHxW] [--threads N] [--backend auto|winograd|gemm|xnnpack|ref]\n"
           "      folds every linear region into one conv, prints the fold report (one row\n"
           "      per region, then totals) and writes the folded model to OUT.rcm;\n"
           "      --json also writes the report as JSON; --verify also runs the model\n"
@@ -151,7 +151,8 @@ static void print_usage(FILE* f) {
           "      writes a deterministic uniform [-1, 1) float32 input of the model's input\n"
           "      shape (the first input unless --name)\n"
           "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N]\n"
-          "              [--backend auto|winograd|xnnpack|ref] [--json FILE] [--max-kernel K] [--profile]\n"
+          "              [--backend auto|winograd|gemm|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
+          "              [--profile]\n"
           "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
           "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
           "      same random input and prints per form the median and min-max time, the\n"
@@ -173,9 +174,10 @@ static void print_usage(FILE* f) {
           "      --verify               fold: check the folded model against the unfolded one\n"
           "      --json FILE            fold: write the fold report as JSON; bench: the timings\n"
           "      --backend B            kernels: auto (the planner's choice, default: Winograd\n"
-          "                             for stride-1 3x3 convs, XNNPACK for the rest), winograd\n"
-          "                             (Winograd wherever it applies), xnnpack (XNNPACK\n"
-          "                             wherever it is exact) or ref (scalar reference)\n"
+          "                             for stride-1 3x3 convs, repconv's GEMM or XNNPACK for\n"
+          "                             the rest), winograd (Winograd wherever it applies),\n"
+          "                             gemm (repconv's GEMM for every conv and FC), xnnpack\n"
+          "                             (XNNPACK wherever it is exact) or ref (scalar reference)\n"
           "      --runs N               bench: timed rounds, 1 to %d (default %d, fewer - not\n"
           "                             below %d - when they would take over %.0f s)\n"
           "      --profile              bench: per-entry times of the folded form\n"
@@ -488,7 +490,7 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_BACKEND:
       if (repconv_backend_from_name(value, &a->backend) != REPCONV_OK) {
-        return usage_error(cmd, "unknown backend '%s' (expected auto, winograd, xnnpack or ref)", value);
+        return usage_error(cmd, "unknown backend '%s' (expected auto, winograd, gemm, xnnpack or ref)", value);
       }
       a->backend_name = value;
       return EXIT_OK;

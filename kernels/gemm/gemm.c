@@ -1,0 +1,301 @@
+/* GEMM conv driver: dispatch, weight packing, blocking and the per-run loop
+ * (pack a block of im2col rows → per column block and K block, the 6×16
+ * micro-kernel over the block's rows). See gemm.h for the algorithm. */
+#include "kernels/gemm/gemm.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include "kernels/gemm/gemm_ukernels.h"
+#include "runtime/cpu.h"
+
+#define DEFAULT_L1_BYTES ((size_t)32 * 1024)
+#define DEFAULT_L2_BYTES ((size_t)512 * 1024)
+#define WORKSPACE_ALIGN 64
+/* At most this many pixels per block: the block's partial sums for one
+ * column block (MB rows of 64 bytes) stay in L1 beside the weight panel. */
+#define MAX_BLOCK_PIXELS 144
+
+/* ------------------------------------------------------------ dispatch */
+
+/* Per micro-kernel, the function or NULL when this CPU (or build) cannot run
+ * it. A NEON entry is one line here plus a gemm_6x16__neon.c that wraps
+ * rc_wino_gemm_6x16__neon in rc_gemm_tile_epilogue. Filled once. */
+typedef struct ukernel {
+  rc_gemm_ukernel_fn narrow;    /* 16 columns per call */
+  rc_gemm_wide_ukernel_fn wide; /* or 32 columns per call */
+} ukernel;
+static ukernel g_table[RC_GEMM_UK_COUNT];
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void init_table(void) {
+  g_table[RC_GEMM_UK_SCALAR].narrow = rc_gemm_6x16__scalar;
+  g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_SCALAR];
+#if RC_GEMM_HAVE_X86
+  const rc_cpu* cpu = rc_cpu_get();
+  if (cpu->initialized && cpu->avx2 && cpu->fma3) {
+    g_table[RC_GEMM_UK_FMA3].narrow = rc_gemm_6x16__fma3;
+    g_table[RC_GEMM_UK_FMA3_WINO].narrow = rc_gemm_6x16_wino__fma3;
+    g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_FMA3];
+  }
+  if (cpu->initialized && cpu->avx512f) {
+    g_table[RC_GEMM_UK_AVX512F].wide = rc_gemm_6x32__avx512f;
+    g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_AVX512F];
+  }
+#endif
+}
+
+int rc_gemm_ukernel_available(rc_gemm_ukernel uk) {
+  if ((unsigned)uk >= RC_GEMM_UK_COUNT) return 0;
+  pthread_once(&g_once, init_table);
+  return g_table[uk].narrow || g_table[uk].wide;
+}
+
+rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk) {
+  pthread_once(&g_once, init_table);
+  if ((unsigned)uk >= RC_GEMM_UK_COUNT || !rc_gemm_ukernel_available(uk)) return RC_GEMM_UK_SCALAR;
+  if (uk == RC_GEMM_UK_AUTO) {
+    return g_table[RC_GEMM_UK_AVX512F].wide ? RC_GEMM_UK_AVX512F
+           : g_table[RC_GEMM_UK_FMA3].narrow ? RC_GEMM_UK_FMA3
+                                              : RC_GEMM_UK_SCALAR;
+  }
+  return uk;
+}
+
+const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk) {
+  switch (uk) {
+    case RC_GEMM_UK_AUTO: return "auto";
+    case RC_GEMM_UK_SCALAR: return "conv_6x16__scalar";
+    case RC_GEMM_UK_FMA3: return "conv_6x16__fma3";
+    case RC_GEMM_UK_FMA3_WINO: return "conv_6x16_wino__fma3";
+    case RC_GEMM_UK_AVX512F: return "conv_6x32__avx512f";
+    default: return "?";
+  }
+}
+
+/* ------------------------------------------------------------ shapes */
+
+static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+size_t rc_gemm_k(const rc_gemm_conv_params* p) {
+  return (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)(p->in_c / p->groups);
+}
+
+static size_t ocg_pad(const rc_gemm_conv_params* p) { return round_up((size_t)(p->out_c / p->groups), RC_GEMM_NR); }
+
+size_t rc_gemm_packed_size(const rc_gemm_conv_params* p) { return (size_t)p->groups * ocg_pad(p) * rc_gemm_k(p); }
+size_t rc_gemm_channels_size(const rc_gemm_conv_params* p) { return (size_t)p->groups * ocg_pad(p); }
+
+void rc_gemm_pack_weights(const rc_gemm_conv_params* p, const float* w, const size_t* perm, float* packed) {
+  const size_t groups = (size_t)p->groups, ocg = (size_t)(p->out_c / p->groups), icg = (size_t)(p->in_c / p->groups);
+  const size_t kh = (size_t)p->kernel_h, kw = (size_t)p->kernel_w, taps = kh * kw, K = taps * icg;
+  const size_t nbg = ocg_pad(p) / RC_GEMM_NR;
+  memset(packed, 0, rc_gemm_packed_size(p) * sizeof(float));
+  for (size_t g = 0; g < groups; g++) {
+    for (size_t o = 0; o < ocg; o++) {
+      const size_t j = g * ocg + o, src = perm ? perm[j] : j;
+      float* panel = packed + (g * nbg + o / RC_GEMM_NR) * K * RC_GEMM_NR + o % RC_GEMM_NR;
+      for (size_t ic = 0; ic < icg; ic++)
+        for (size_t t = 0; t < taps; t++) panel[(t * icg + ic) * RC_GEMM_NR] = w[(src * icg + ic) * taps + t];
+    }
+  }
+}
+
+void rc_gemm_pack_channels(const rc_gemm_conv_params* p, const float* v, int shared, const size_t* perm, float* out) {
+  const size_t groups = (size_t)p->groups, ocg = (size_t)(p->out_c / p->groups), pad = ocg_pad(p);
+  memset(out, 0, rc_gemm_channels_size(p) * sizeof(float));
+  for (size_t g = 0; g < groups; g++)
+    for (size_t o = 0; o < ocg; o++) {
+      const size_t j = g * ocg + o;
+      out[g * pad + o] = shared ? v[0] : v[perm ? perm[j] : j];
+    }
+}
+
+/* x read in place as the A matrix: a 1×1, stride-1, unpadded conv (or an FC). */
+static int direct(const rc_gemm_conv_params* p) {
+  return p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+         p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
+}
+
+typedef struct blocking {
+  size_t K, kc, nk; /* K blocks of kc (the last one shorter) */
+  size_t mb;        /* pixels per block, a multiple of 6 */
+} blocking;
+
+static blocking blocking_of(const rc_gemm_conv_params* p) {
+  const rc_cpu* cpu = rc_cpu_get();
+  size_t l1 = p->l1_bytes ? p->l1_bytes : cpu->l1d_bytes ? cpu->l1d_bytes : DEFAULT_L1_BYTES;
+  size_t l2 = p->l2_bytes ? p->l2_bytes : cpu->l2_bytes ? cpu->l2_bytes : DEFAULT_L2_BYTES;
+  blocking b;
+  b.K = rc_gemm_k(p);
+  /* The 16-lane weight panel of a K block takes at most half of L1. */
+  size_t kc_max = l1 / 2 / (RC_GEMM_NR * sizeof(float));
+  if (kc_max < 16) kc_max = 16;
+  b.nk = ceil_div(b.K, kc_max);
+  b.kc = ceil_div(b.K, b.nk);
+  /* The block's packed rows take at most half of L2. */
+  size_t mb = l2 / 2 / (b.K * sizeof(float)) / RC_GEMM_MR * RC_GEMM_MR;
+  if (mb > MAX_BLOCK_PIXELS) mb = MAX_BLOCK_PIXELS;
+  if (mb < RC_GEMM_MR) mb = RC_GEMM_MR;
+  const size_t pixels = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w;
+  if (mb > round_up(pixels, RC_GEMM_MR)) mb = round_up(pixels, RC_GEMM_MR);
+  b.mb = mb;
+  return b;
+}
+
+static size_t slice_bytes(const rc_gemm_conv_params* p, const blocking* b) {
+  if (direct(p)) return 0;
+  return round_up(WORKSPACE_ALIGN + b->mb * b->K * sizeof(float), WORKSPACE_ALIGN);
+}
+
+size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p) {
+  const blocking b = blocking_of(p);
+  return slice_bytes(p, &b);
+}
+
+/* ------------------------------------------------------------ run */
+
+typedef struct run_ctx {
+  const rc_gemm_conv_params* p;
+  ukernel uk;
+  blocking b;
+  const float* x;
+  const float* w;
+  const float* bias;
+  const float* slopes;
+  float* y;
+  char* ws;
+  size_t slice;
+  float lo, hi;
+  size_t pixels, icg, ocg, ocg_pad, nbg;
+  size_t ncg;   /* column ranges per group */
+  size_t units; /* pixel blocks × groups × ncg */
+  size_t parts;
+  int direct;
+} run_ctx;
+
+/* The im2col rows of pixels [p0, p0 + rows) for group g: A[r][(ky·kw + kx)·icg + ic]. */
+static void pack_rows(const run_ctx* c, size_t p0, size_t rows, size_t g, float* a) {
+  const rc_gemm_conv_params* p = c->p;
+  const size_t hw = (size_t)p->out_h * (size_t)p->out_w, ow = (size_t)p->out_w, icg = c->icg;
+  const size_t in_c = (size_t)p->in_c, bytes = icg * sizeof(float);
+  for (size_t r = 0; r < rows; r++) {
+    const size_t px = p0 + r, n = px / hw, oy = px % hw / ow, ox = px % ow;
+    const float* xn = c->x + n * (size_t)p->in_h * (size_t)p->in_w * in_c + g * icg;
+    float* dst = a + r * c->b.K;
+    const int64_t iy0 = (int64_t)oy * p->stride_h - p->pad_top, ix0 = (int64_t)ox * p->stride_w - p->pad_left;
+    for (int32_t ky = 0; ky < p->kernel_h; ky++) {
+      const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
+      for (int32_t kx = 0; kx < p->kernel_w; kx++, dst += icg) {
+        const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
+        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+          memset(dst, 0, bytes);
+        } else {
+          memcpy(dst, xn + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * in_c, bytes);
+        }
+      }
+    }
+  }
+}
+
+/* Units [begin, end) in the workspace slice a (NULL when direct). */
+static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
+  const rc_gemm_conv_params* p = c->p;
+  const size_t K = c->b.K, out_c = (size_t)p->out_c;
+  size_t packed_block = SIZE_MAX, packed_group = SIZE_MAX;
+  rc_gemm_epilogue ep = {NULL, NULL, c->lo, c->hi};
+  for (size_t u = begin; u < end; u++) {
+    const size_t cg = u % c->ncg, g = u / c->ncg % (size_t)p->groups, pb = u / c->ncg / (size_t)p->groups;
+    const size_t p0 = pb * c->b.mb, rows = c->pixels - p0 < c->b.mb ? c->pixels - p0 : c->b.mb;
+    const float* ab;
+    size_t a_stride;
+    if (c->direct) {
+      ab = c->x + p0 * (size_t)p->in_c + g * c->icg;
+      a_stride = (size_t)p->in_c;
+    } else {
+      if (pb != packed_block || g != packed_group) {
+        pack_rows(c, p0, rows, g, a);
+        packed_block = pb;
+        packed_group = g;
+      }
+      ab = a;
+      a_stride = K;
+    }
+    const size_t nb0 = c->nbg * cg / c->ncg, nb1 = c->nbg * (cg + 1) / c->ncg;
+    /* A wide kernel takes two column blocks per call (one at the end of an
+     * odd range); per lane it computes what the narrow one would. */
+    const size_t step = c->uk.wide ? 2 : 1;
+    for (size_t nb = nb0; nb < nb1; nb += step) {
+      const size_t width = (nb + step <= nb1 ? step : 1) * RC_GEMM_NR;
+      const size_t col = nb * RC_GEMM_NR, nc = c->ocg - col < width ? c->ocg - col : width;
+      const float* panel = c->w + (g * c->nbg + nb) * K * RC_GEMM_NR;
+      ep.bias = c->bias ? c->bias + g * c->ocg_pad + col : NULL;
+      ep.slopes = c->slopes ? c->slopes + g * c->ocg_pad + col : NULL;
+      float* yb = c->y + p0 * out_c + g * c->ocg + col;
+      for (size_t kb = 0; kb < c->b.nk; kb++) {
+        const size_t k0 = kb * c->b.kc, kc = K - k0 < c->b.kc ? K - k0 : c->b.kc;
+        const uint32_t flags = (kb > 0 ? RC_GEMM_ACCUMULATE : 0u) | (kb + 1 == c->b.nk ? RC_GEMM_FINAL : 0u);
+        for (size_t t = 0; t < rows; t += RC_GEMM_MR) {
+          const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
+          if (c->uk.wide) {
+            c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
+                       yb + t * out_c, out_c, flags, &ep);
+          } else {
+            c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c,
+                         out_c, flags, &ep);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void part_task(void* arg, size_t i) {
+  const run_ctx* c = arg;
+  float* a = c->direct ? NULL : (float*)(c->ws + i * c->slice);
+  run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a);
+}
+
+void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const float* packed, const float* bias,
+                         const float* slopes, float* y, void* workspace, pthreadpool_t pool) {
+  if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0 || p->groups <= 0) return;
+  pthread_once(&g_once, init_table);
+  run_ctx c;
+  memset(&c, 0, sizeof c);
+  c.p = p;
+  c.uk = g_table[rc_gemm_ukernel_resolve(p->ukernel)];
+  c.b = blocking_of(p);
+  c.x = x;
+  c.w = packed;
+  c.bias = bias;
+  c.slopes = p->activation == RC_GEMM_ACT_PRELU ? slopes : NULL;
+  c.y = y;
+  c.lo = p->activation == RC_GEMM_ACT_CLAMP ? p->act_min : -__builtin_inff();
+  c.hi = p->activation == RC_GEMM_ACT_CLAMP ? p->act_max : __builtin_inff();
+  c.pixels = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w;
+  c.icg = (size_t)(p->in_c / p->groups);
+  c.ocg = (size_t)(p->out_c / p->groups);
+  c.ocg_pad = ocg_pad(p);
+  c.nbg = c.ocg_pad / RC_GEMM_NR;
+  c.direct = direct(p);
+  c.slice = slice_bytes(p, &c.b);
+  c.ws = workspace ? (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1)) : NULL;
+  const size_t blocks = ceil_div(c.pixels, c.b.mb), groups = (size_t)p->groups;
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  /* Column ranges only when pixel blocks × groups cannot keep every thread
+   * busy (an FC on one sample): they change who computes, not how. */
+  c.ncg = 1;
+  if (threads > 1 && blocks * groups < 2 * threads) {
+    c.ncg = ceil_div(2 * threads, blocks * groups);
+    if (c.ncg > c.nbg) c.ncg = c.nbg;
+  }
+  c.units = blocks * groups * c.ncg;
+  c.parts = threads < c.units ? threads : c.units;
+  if (c.parts <= 1) {
+    c.parts = 1;
+    part_task(&c, 0);
+    return;
+  }
+  pthreadpool_parallelize_1d(pool, part_task, &c, c.parts, 0);
+}

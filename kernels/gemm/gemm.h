@@ -1,0 +1,111 @@
+/* GEMM convolution: conv2d NHWC of any kernel size, stride, dilation,
+ * 4-sided padding and groups, and fully connected layers (a 1×1 conv on a
+ * 1×1 image, batch = rows), as an im2col GEMM on repconv's 6×16 register
+ * tile (the Winograd tile GEMM's loop, kernels/winograd/wino_ukernels.h),
+ * with bias and ReLU/clip/PReLU fused into the store. Compute only: the
+ * planner packs the weights once (rc_gemm_pack_weights), sizes the workspace
+ * (rc_gemm_workspace_size) and calls rc_gemm_conv2d_nhwc per run.
+ *
+ * Algorithm. Per group g the conv is the GEMM
+ *     Y[p][o] = Σ_k A[p][k] · W[k][o],   p < batch·out_h·out_w, o < out_c/groups,
+ *     k = (ky·kernel_w + kx)·icg + ic < K = kernel_h·kernel_w·icg,
+ * A[p] the im2col row of output pixel p (taps outside the input read 0).
+ * Pixels are cut into blocks of MB (a multiple of 6) whose A rows fit in
+ * half the L2 cache; a block's rows are packed once (or, for a 1×1 stride-1
+ * unpadded conv or an FC, read in place from x). Then per 16-channel column
+ * block, per K block of KC (the 16-lane weight panel of KC rows fits in half
+ * of L1 and stays there while the 6-row tiles of the pixel block stream by),
+ * the micro-kernel adds its product into y: partial sums live in y between
+ * K blocks, the last K block adds the bias and applies the activation.
+ * MB and KC depend on the shape and the cache sizes only.
+ *
+ * Layouts (floats):
+ *   x      NHWC [batch][in_h][in_w][in_c]
+ *   y      NHWC [batch][out_h][out_w][out_c]
+ *   w      OIHW [out_c][in_c/groups][kh][kw] (PyTorch; an FC's [out][in])
+ *   packed [groups][⌈ocg/16⌉][K][16]: per group and 16-channel block, K rows
+ *          of 16 output-channel lanes (zero past ocg). ISA-independent.
+ *   bias, slopes: [groups][round_up(ocg, 16)] (rc_gemm_pack_channels), so
+ *          every column block reads 16 lanes.
+ *
+ * Threads. pool may be NULL (the planner passes NULL for small layers). The work units (pixel block × group × range of
+ * column blocks) are split into one contiguous range per thread, each with
+ * its own workspace slice. Every output element is computed by the same
+ * calls in the same order whatever the split, so results do not depend on
+ * the thread count.
+ *
+ * Error: each output is an fp32 sum of K products (FMA3: fused), partial
+ * sums rounded to fp32 between K blocks, then + bias: at most about
+ * (K + 2)·2⁻²⁴·Σ|terms| from the exact value (tests/test_gemm.c). */
+#ifndef RC_KERNELS_GEMM_H
+#define RC_KERNELS_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pthreadpool.h>
+
+/* The micro-kernel (dispatch table in gemm.c). */
+typedef enum rc_gemm_ukernel {
+  RC_GEMM_UK_AUTO = 0,      /* the best available: avx512f, else fma3 (AVX2 + FMA3), else scalar */
+  RC_GEMM_UK_SCALAR = 1,    /* gemm_6x16__scalar: portable C, the reference for the others */
+  RC_GEMM_UK_FMA3 = 2,      /* gemm_6x16__fma3: AVX2+FMA3, epilogue in registers */
+  RC_GEMM_UK_FMA3_WINO = 3, /* gemm_6x16_wino__fma3: the Winograd FMA3 tile kernel + the C epilogue */
+  RC_GEMM_UK_AVX512F = 4,   /* gemm_6x32__avx512f: two column blocks per call in zmm (bitwise equal to fma3) */
+  RC_GEMM_UK_COUNT
+} rc_gemm_ukernel;
+
+typedef enum rc_gemm_activation {
+  RC_GEMM_ACT_NONE = 0,
+  RC_GEMM_ACT_CLAMP, /* y < min ? min : (y > max ? max : y), NaN passes; ReLU is [0, +inf] */
+  RC_GEMM_ACT_PRELU, /* y < 0 ? slope[c]·y : y */
+} rc_gemm_activation;
+
+typedef struct rc_gemm_conv_params {
+  rc_gemm_ukernel ukernel;
+  int32_t batch;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c; /* bottom/right padding is implied by out_h/out_w */
+  int32_t kernel_h, kernel_w;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t pad_top, pad_left; /* ≥ 0 */
+  int32_t groups;            /* in_c and out_c are multiples of it */
+  rc_gemm_activation activation;
+  float act_min, act_max;    /* RC_GEMM_ACT_CLAMP */
+  size_t l1_bytes, l2_bytes; /* blocking targets; 0: cpuinfo's (32 KiB / 512 KiB if unknown) */
+} rc_gemm_conv_params;
+
+/* 1 if the micro-kernel can run on this CPU (AUTO and SCALAR always can). */
+int rc_gemm_ukernel_available(rc_gemm_ukernel uk);
+/* AUTO resolved; an unavailable kernel resolves to SCALAR. */
+rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk);
+/* "conv_6x16__fma3", ... */
+const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk);
+
+/* K = kernel_h·kernel_w·in_c/groups. */
+size_t rc_gemm_k(const rc_gemm_conv_params* p);
+/* Floats of the packed weights: groups · round_up(out_c/groups, 16) · K. */
+size_t rc_gemm_packed_size(const rc_gemm_conv_params* p);
+/* Packs OIHW weights; perm (NULL: identity) gives, for each packed output
+ * channel j, the original channel it computes (a CRD→DCR pixel-shuffle
+ * permutation; groups must be 1 then). Plan time, single-threaded. */
+void rc_gemm_pack_weights(const rc_gemm_conv_params* p, const float* w_oihw, const size_t* perm, float* packed);
+/* Floats of a packed per-channel vector: groups · round_up(out_c/groups, 16). */
+size_t rc_gemm_channels_size(const rc_gemm_conv_params* p);
+/* v[perm[j]] (v[0] for every j when shared) into the padded layout, 0 in the padding. */
+void rc_gemm_pack_channels(const rc_gemm_conv_params* p, const float* v, int shared, const size_t* perm, float* out);
+
+/* Workspace bytes of ONE thread's slice (any alignment; a call with a pool
+ * of n threads needs n slices). 0 when x is read in place. */
+size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p);
+
+/* y = act(conv(x, w) + bias). packed from rc_gemm_pack_weights; bias and
+ * slopes (ACT_PRELU) from rc_gemm_pack_channels, bias may be NULL.
+ * workspace: rc_gemm_workspace_size × threads bytes (may be NULL when that
+ * is 0), not shared with a concurrent call. x and y must not overlap.
+ * Callers validate the parameters; the kernel does not fail. */
+void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const float* packed, const float* bias,
+                         const float* slopes, float* y, void* workspace, pthreadpool_t pool);
+
+#endif

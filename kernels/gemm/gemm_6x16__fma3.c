@@ -1,0 +1,172 @@
+/* AVX2+FMA gemm micro-kernel, 6 rows × 16 columns: 12 ymm accumulators; per k
+ * two loads of the packed [kc][16] weight panel, six broadcasts of A (one per
+ * row), 12 FMAs (the Winograd tile kernel's loop). Rows beyond mr alias row 0
+ * in the loop (valid loads, no branches); only rows < mr are finished and
+ * stored. The partial sum of an earlier K block, bias and activation are
+ * applied in registers, in the order of rc_gemm_tile_epilogue.
+ *
+ * mr == 1 (a fully connected layer on one sample) has its own loop: the
+ * aliased 6-row loop would spend 6× the FMAs, and one row's two accumulator
+ * chains would wait on the FMA latency, so it keeps 4 k-interleaved pairs
+ * and sums them at the end. Compiled with -mavx2 -mfma. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/gemm/gemm_ukernels.h"
+
+typedef struct finish_ctx {
+  uint32_t flags;
+  size_t nc;
+  __m256 b0, b1, s0, s1, lo, hi;
+  int prelu;
+} finish_ctx;
+
+static inline void finish_row(const finish_ctx* f, __m256 v0, __m256 v1, float* c) {
+  float t[RC_GEMM_NR];
+  const int full = f->nc == RC_GEMM_NR;
+  if (f->flags & RC_GEMM_ACCUMULATE) {
+    if (full) {
+      v0 = _mm256_add_ps(_mm256_loadu_ps(c), v0);
+      v1 = _mm256_add_ps(_mm256_loadu_ps(c + 8), v1);
+    } else {
+      memcpy(t, c, f->nc * sizeof(float));
+      v0 = _mm256_add_ps(_mm256_loadu_ps(t), v0);
+      v1 = _mm256_add_ps(_mm256_loadu_ps(t + 8), v1);
+    }
+  }
+  if (f->flags & RC_GEMM_FINAL) {
+    v0 = _mm256_add_ps(v0, f->b0);
+    v1 = _mm256_add_ps(v1, f->b1);
+    if (f->prelu) {
+      const __m256 z = _mm256_setzero_ps();
+      v0 = _mm256_blendv_ps(v0, _mm256_mul_ps(v0, f->s0), _mm256_cmp_ps(v0, z, _CMP_LT_OQ));
+      v1 = _mm256_blendv_ps(v1, _mm256_mul_ps(v1, f->s1), _mm256_cmp_ps(v1, z, _CMP_LT_OQ));
+    } else {
+      /* max(min, v) and min(max, v) return v when v is NaN */
+      v0 = _mm256_min_ps(f->hi, _mm256_max_ps(f->lo, v0));
+      v1 = _mm256_min_ps(f->hi, _mm256_max_ps(f->lo, v1));
+    }
+  }
+  if (full) {
+    _mm256_storeu_ps(c, v0);
+    _mm256_storeu_ps(c + 8, v1);
+  } else {
+    _mm256_storeu_ps(t, v0);
+    _mm256_storeu_ps(t + 8, v1);
+    memcpy(c, t, f->nc * sizeof(float));
+  }
+}
+
+static void init_finish(finish_ctx* f, size_t nc, uint32_t flags, const rc_gemm_epilogue* ep) {
+  f->flags = flags;
+  f->nc = nc;
+  f->b0 = f->b1 = f->s0 = f->s1 = _mm256_setzero_ps();
+  f->lo = _mm256_set1_ps(-__builtin_inff());
+  f->hi = _mm256_set1_ps(__builtin_inff());
+  f->prelu = 0;
+  if (!(flags & RC_GEMM_FINAL)) return;
+  if (ep->bias) {
+    f->b0 = _mm256_loadu_ps(ep->bias);
+    f->b1 = _mm256_loadu_ps(ep->bias + 8);
+  }
+  if (ep->slopes) {
+    f->prelu = 1;
+    f->s0 = _mm256_loadu_ps(ep->slopes);
+    f->s1 = _mm256_loadu_ps(ep->slopes + 8);
+  } else {
+    f->lo = _mm256_set1_ps(ep->min);
+    f->hi = _mm256_set1_ps(ep->max);
+  }
+}
+
+static void one_row(size_t nc, size_t kc, const float* a, const float* w, float* c, uint32_t flags,
+                    const rc_gemm_epilogue* ep) {
+  __m256 p0 = _mm256_setzero_ps(), p1 = _mm256_setzero_ps();
+  __m256 q0 = _mm256_setzero_ps(), q1 = _mm256_setzero_ps();
+  __m256 r0 = _mm256_setzero_ps(), r1 = _mm256_setzero_ps();
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  size_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    __m256 va = _mm256_broadcast_ss(a + k);
+    p0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w), p0);
+    p1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 8), p1);
+    va = _mm256_broadcast_ss(a + k + 1);
+    q0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 16), q0);
+    q1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 24), q1);
+    va = _mm256_broadcast_ss(a + k + 2);
+    r0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 32), r0);
+    r1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 40), r1);
+    va = _mm256_broadcast_ss(a + k + 3);
+    s0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 48), s0);
+    s1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 56), s1);
+    w += 64;
+  }
+  for (; k < kc; k++) {
+    const __m256 va = _mm256_broadcast_ss(a + k);
+    p0 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w), p0);
+    p1 = _mm256_fmadd_ps(va, _mm256_loadu_ps(w + 8), p1);
+    w += 16;
+  }
+  p0 = _mm256_add_ps(_mm256_add_ps(p0, q0), _mm256_add_ps(r0, s0));
+  p1 = _mm256_add_ps(_mm256_add_ps(p1, q1), _mm256_add_ps(r1, s1));
+  finish_ctx f;
+  init_finish(&f, nc, flags, ep);
+  finish_row(&f, p0, p1, c);
+}
+
+void rc_gemm_6x16__fma3(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+                        size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+  if (mr == 1) {
+    one_row(nc, kc, a, w, c, flags, ep);
+    return;
+  }
+  const float* a0 = a;
+  const float* a1 = a0 + a_stride;
+  if (mr < 2) a1 = a0;
+  const float* a2 = a1 + a_stride;
+  if (mr <= 2) a2 = a1;
+  const float* a3 = a2 + a_stride;
+  if (mr < 4) a3 = a2;
+  const float* a4 = a3 + a_stride;
+  if (mr <= 4) a4 = a3;
+  const float* a5 = a4 + a_stride;
+  if (mr != 6) a5 = a4;
+
+  __m256 acc00 = _mm256_setzero_ps(), acc01 = _mm256_setzero_ps();
+  __m256 acc10 = _mm256_setzero_ps(), acc11 = _mm256_setzero_ps();
+  __m256 acc20 = _mm256_setzero_ps(), acc21 = _mm256_setzero_ps();
+  __m256 acc30 = _mm256_setzero_ps(), acc31 = _mm256_setzero_ps();
+  __m256 acc40 = _mm256_setzero_ps(), acc41 = _mm256_setzero_ps();
+  __m256 acc50 = _mm256_setzero_ps(), acc51 = _mm256_setzero_ps();
+  for (size_t k = 0; k < kc; k++) {
+    const __m256 b0 = _mm256_loadu_ps(w);
+    const __m256 b1 = _mm256_loadu_ps(w + 8);
+    w += 16;
+    __m256 va = _mm256_broadcast_ss(a0 + k);
+    acc00 = _mm256_fmadd_ps(va, b0, acc00);
+    acc01 = _mm256_fmadd_ps(va, b1, acc01);
+    va = _mm256_broadcast_ss(a1 + k);
+    acc10 = _mm256_fmadd_ps(va, b0, acc10);
+    acc11 = _mm256_fmadd_ps(va, b1, acc11);
+    va = _mm256_broadcast_ss(a2 + k);
+    acc20 = _mm256_fmadd_ps(va, b0, acc20);
+    acc21 = _mm256_fmadd_ps(va, b1, acc21);
+    va = _mm256_broadcast_ss(a3 + k);
+    acc30 = _mm256_fmadd_ps(va, b0, acc30);
+    acc31 = _mm256_fmadd_ps(va, b1, acc31);
+    va = _mm256_broadcast_ss(a4 + k);
+    acc40 = _mm256_fmadd_ps(va, b0, acc40);
+    acc41 = _mm256_fmadd_ps(va, b1, acc41);
+    va = _mm256_broadcast_ss(a5 + k);
+    acc50 = _mm256_fmadd_ps(va, b0, acc50);
+    acc51 = _mm256_fmadd_ps(va, b1, acc51);
+  }
+  finish_ctx f;
+  init_finish(&f, nc, flags, ep);
+  finish_row(&f, acc00, acc01, c);
+  if (mr > 1) finish_row(&f, acc10, acc11, c + c_stride);
+  if (mr > 2) finish_row(&f, acc20, acc21, c + 2 * c_stride);
+  if (mr > 3) finish_row(&f, acc30, acc31, c + 3 * c_stride);
+  if (mr > 4) finish_row(&f, acc40, acc41, c + 4 * c_stride);
+  if (mr > 5) finish_row(&f, acc50, acc51, c + 5 * c_stride);
+}

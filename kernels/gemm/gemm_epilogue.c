@@ -1,0 +1,29 @@
+/* rc_gemm_tile_epilogue: a Winograd tile kernel (c = a·w, full 16-lane rows)
+ * made into a gemm micro-kernel by finishing its 6×16 tile in C: the same
+ * order of operations as the FMA3 kernel (partial sum, + previous, + bias,
+ * activation), so the ISAs differ only in how each product is rounded. */
+#include "kernels/gemm/gemm_ukernels.h"
+
+void rc_gemm_tile_epilogue(rc_wino_gemm_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
+                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+  float t[RC_GEMM_MR][RC_GEMM_NR];
+  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR);
+  for (size_t i = 0; i < mr; i++) {
+    float* ci = c + i * c_stride;
+    for (size_t j = 0; j < nc; j++) {
+      float s = t[i][j];
+      if (flags & RC_GEMM_ACCUMULATE) s = ci[j] + s;
+      if (flags & RC_GEMM_FINAL) {
+        if (ep->bias) s = s + ep->bias[j];
+        if (ep->slopes) {
+          if (s < 0.0f) s = ep->slopes[j] * s;
+        } else {
+          /* NaN passes, as in the SIMD max/min with the operands this way round */
+          if (s < ep->min) s = ep->min;
+          if (s > ep->max) s = ep->max;
+        }
+      }
+      ci[j] = s;
+    }
+  }
+}

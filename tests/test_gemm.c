@@ -1,0 +1,334 @@
+/* Tests of the GEMM conv kernels (kernels/gemm/): every available
+ * micro-kernel against the float64 reference conv of kernels/ref over a
+ * sweep of kernel sizes (1, 3, 5, 7), strides, dilations, paddings
+ * (none, 1, asymmetric), groups, channel tails, odd image sizes, batch, bias
+ * and each activation, and fully connected layers; with the default cache
+ * sizes and with tiny ones (many K blocks, 6-pixel blocks); 1, 2 and 3
+ * threads bitwise equal; the AVX-512 kernel bitwise equal to the FMA3 one.
+ *
+ * Tolerance. Each output is an fp32 sum of K = kh·kw·Cin/groups products
+ * (one rounding per product and per add, or one per FMA), partial sums
+ * stored as fp32 between K blocks, then + bias: the classic bound for a
+ * recursive sum of n terms is γ_n·Σ|terms| ≈ n·2⁻²⁴·Σ|terms|. So per element
+ *     |got − ref| ≤ (K + 4)·2⁻²⁴·mag,   mag = |bias| + Σ|x·w|
+ * (K products, K adds incl. the bias is within K+1 roundings; +1 for the
+ * rounding of the float64 reference to fp32, +1 for a PReLU multiply, +1
+ * spare). mag is the reference conv of |x|, |w|, |bias|. The bound is
+ * rigorous to first order, so it never fails on correct code; a wrong tap,
+ * pad, group or channel gives errors of the order of mag, 10³–10⁶ × larger.
+ * The activations are 1-Lipschitz (PReLU slopes in [−1, 1]), applied to the
+ * reference in float. The largest err/(K·2⁻²⁴·mag) seen is printed. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthreadpool.h>
+
+#include "kernels/gemm/gemm.h"
+#include "kernels/ref/ref.h"
+#include "test_util.h"
+
+static double g_worst; /* max err / (K·2⁻²⁴·mag) */
+static size_t g_cases;
+
+static void* xmalloc(size_t n) {
+  void* p = malloc(n ? n : 1);
+  assert_non_null(p);
+  return p;
+}
+
+typedef struct conv_case {
+  int batch, in_h, in_w, in_c, out_c, k, stride, dil, groups;
+  int pt, pl, pb, pr;
+  int act; /* rc_gemm_activation; CLAMP alternates ReLU and [-0.5, 0.5] */
+  int bias;
+  int three_threads; /* also compare a 3-thread run */
+} conv_case;
+
+static int out_extent(int in, int p0, int p1, int k, int s, int d) { return (in + p0 + p1 - d * (k - 1) - 1) / s + 1; }
+
+static rc_gemm_conv_params params_of(const conv_case* c, size_t l1, size_t l2) {
+  rc_gemm_conv_params p;
+  memset(&p, 0, sizeof p);
+  p.batch = c->batch;
+  p.in_h = c->in_h;
+  p.in_w = c->in_w;
+  p.in_c = c->in_c;
+  p.out_c = c->out_c;
+  p.out_h = out_extent(c->in_h, c->pt, c->pb, c->k, c->stride, c->dil);
+  p.out_w = out_extent(c->in_w, c->pl, c->pr, c->k, c->stride, c->dil);
+  p.kernel_h = p.kernel_w = c->k;
+  p.stride_h = p.stride_w = c->stride;
+  p.dilation_h = p.dilation_w = c->dil;
+  p.pad_top = c->pt;
+  p.pad_left = c->pl;
+  p.groups = c->groups;
+  p.activation = (rc_gemm_activation)c->act;
+  p.act_min = 0.0f;
+  p.act_max = INFINITY;
+  if (c->act == RC_GEMM_ACT_CLAMP && (c->in_c + c->out_c) % 2) {
+    p.act_min = -0.5f;
+    p.act_max = 0.5f;
+  }
+  p.l1_bytes = l1;
+  p.l2_bytes = l2;
+  return p;
+}
+
+static rc_conv2d_params ref_params(const rc_gemm_conv_params* p) {
+  rc_conv2d_params r = {p->batch,    p->in_h,       p->in_w,       p->in_c,    p->out_h,    p->out_w,
+                        p->out_c,    p->kernel_h,   p->kernel_w,   p->stride_h, p->stride_w, p->dilation_h,
+                        p->dilation_w, p->pad_top, p->pad_left,   p->groups};
+  return r;
+}
+
+static float activate(const rc_gemm_conv_params* p, const float* slopes, size_t c, float v) {
+  switch (p->activation) {
+    case RC_GEMM_ACT_CLAMP: return v < p->act_min ? p->act_min : v > p->act_max ? p->act_max : v;
+    case RC_GEMM_ACT_PRELU: return v < 0.0f ? slopes[c] * v : v;
+    default: return v;
+  }
+}
+
+/* Runs p with micro-kernel uk on pool; returns y (caller frees). */
+static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, const float* bias,
+                  const float* slopes, pthreadpool_t pool) {
+  const size_t ny = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+  float* packed = xmalloc(rc_gemm_packed_size(p) * sizeof(float));
+  float* pb = bias ? xmalloc(rc_gemm_channels_size(p) * sizeof(float)) : NULL;
+  float* ps = xmalloc(rc_gemm_channels_size(p) * sizeof(float));
+  rc_gemm_pack_weights(p, w, NULL, packed);
+  if (bias) rc_gemm_pack_channels(p, bias, 0, NULL, pb);
+  rc_gemm_pack_channels(p, slopes, 0, NULL, ps);
+  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t ws = rc_gemm_workspace_size(p) * threads;
+  void* work = ws ? xmalloc(ws) : NULL;
+  float* y = xmalloc(ny * sizeof(float));
+  for (size_t i = 0; i < ny; i++) y[i] = NAN; /* every element must be written */
+  rc_gemm_conv2d_nhwc(p, x, packed, pb, ps, y, work, pool);
+  free(packed);
+  free(pb);
+  free(ps);
+  free(work);
+  return y;
+}
+
+static pthreadpool_t g_pool2, g_pool3;
+
+static void check_case(const conv_case* c) {
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 1000u + g_cases);
+  const rc_gemm_conv_params p0 = params_of(c, 0, 0);
+  const rc_conv2d_params rp = ref_params(&p0);
+  const size_t icg = (size_t)(c->in_c / c->groups);
+  const size_t nx = (size_t)c->batch * (size_t)c->in_h * (size_t)c->in_w * (size_t)c->in_c;
+  const size_t nw = (size_t)c->out_c * icg * (size_t)c->k * (size_t)c->k;
+  const size_t ny = (size_t)p0.batch * (size_t)p0.out_h * (size_t)p0.out_w * (size_t)p0.out_c;
+  float* x = xmalloc(nx * sizeof(float));
+  float* w = xmalloc(nw * sizeof(float));
+  float* b = xmalloc((size_t)c->out_c * sizeof(float));
+  float* sl = xmalloc((size_t)c->out_c * sizeof(float));
+  rc_test_fill_uniform(&rng, x, nx, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, w, nw, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, b, (size_t)c->out_c, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, sl, (size_t)c->out_c, -1.0f, 1.0f);
+  const float* bias = c->bias ? b : NULL;
+  /* Reference and magnitude (the same conv on absolute values). */
+  float* want = xmalloc(ny * sizeof(float));
+  float* mag = xmalloc(ny * sizeof(float));
+  rc_ref_conv2d_nhwc(&rp, x, w, bias, want, NULL);
+  for (size_t i = 0; i < ny; i++) want[i] = activate(&p0, sl, i % (size_t)c->out_c, want[i]);
+  float* ax = xmalloc(nx * sizeof(float));
+  float* aw = xmalloc(nw * sizeof(float));
+  float* ab = xmalloc((size_t)c->out_c * sizeof(float));
+  for (size_t i = 0; i < nx; i++) ax[i] = fabsf(x[i]);
+  for (size_t i = 0; i < nw; i++) aw[i] = fabsf(w[i]);
+  for (size_t i = 0; i < (size_t)c->out_c; i++) ab[i] = fabsf(b[i]);
+  rc_ref_conv2d_nhwc(&rp, ax, aw, bias ? ab : NULL, mag, NULL);
+  const double K = (double)rc_gemm_k(&p0), unit = ldexp(1.0, -24);
+
+  static const size_t caches[][2] = {{0, 0}, {2048, 4096}};
+  float* y_fma3[2] = {NULL, NULL};
+  for (int uk = RC_GEMM_UK_SCALAR; uk < RC_GEMM_UK_COUNT; uk++) {
+    if (!rc_gemm_ukernel_available((rc_gemm_ukernel)uk)) continue;
+    for (size_t ci = 0; ci < 2; ci++) {
+      rc_gemm_conv_params p = params_of(c, caches[ci][0], caches[ci][1]);
+      p.ukernel = (rc_gemm_ukernel)uk;
+      float* y1 = run(&p, x, w, bias, sl, NULL);
+      for (size_t i = 0; i < ny; i++) {
+        const double err = fabs((double)y1[i] - (double)want[i]);
+        const double tol = (K + 4) * unit * (double)mag[i];
+        if (!(err <= tol)) {
+          fail_msg("%s %dx%d s%d d%d g%d pad %d,%d,%d,%d act %d, batch %d, %dx%d, C %d→%d, caches %zu/%zu: y[%zu] "
+                   "= %.9g, want %.9g (err %.3g > tol %.3g)",
+                   rc_gemm_ukernel_name((rc_gemm_ukernel)uk), c->k, c->k, c->stride, c->dil, c->groups, c->pt,
+                   c->pl, c->pb, c->pr, c->act, c->batch, c->in_h, c->in_w, c->in_c, c->out_c, caches[ci][0],
+                   caches[ci][1], i, (double)y1[i], (double)want[i], err, tol);
+        }
+        if (mag[i] > 0) {
+          const double r = err / (K * unit * (double)mag[i]);
+          if (r > g_worst) g_worst = r;
+        }
+      }
+      /* Threads change who computes, never how (the split is
+       * ISA-independent: checked on the default kernel). 3 threads only on
+       * the larger cases: idle pool threads spin, and this machine has 2 cores. */
+      if (uk == (int)rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO)) {
+        float* y2 = run(&p, x, w, bias, sl, g_pool2);
+        assert_memory_equal(y1, y2, ny * sizeof(float));
+        free(y2);
+        if (c->three_threads) {
+          float* y3 = run(&p, x, w, bias, sl, g_pool3);
+          assert_memory_equal(y1, y3, ny * sizeof(float));
+          free(y3);
+        }
+      }
+      /* The AVX-512 kernel does per lane what the FMA3 one does. */
+      if (uk == RC_GEMM_UK_FMA3) {
+        y_fma3[ci] = y1;
+        y1 = NULL;
+      } else if (uk == RC_GEMM_UK_AVX512F && y_fma3[ci]) {
+        assert_memory_equal(y1, y_fma3[ci], ny * sizeof(float));
+      }
+      free(y1);
+    }
+  }
+  free(y_fma3[0]);
+  free(y_fma3[1]);
+  g_cases++;
+  free(x);
+  free(w);
+  free(b);
+  free(sl);
+  free(want);
+  free(mag);
+  free(ax);
+  free(aw);
+  free(ab);
+}
+
+static const int k_tails[] = {1, 3, 15, 16, 17, 33};
+#define NUM_TAILS 6
+
+/* Kernel 1/3/5/7 × stride 1/2 × dilation 1/2 × padding none/1/asymmetric;
+ * channels, groups, activation, bias and image size vary along the sweep. */
+static void test_conv_sweep(void** state) {
+  (void)state;
+  static const int ks[] = {1, 3, 5, 7};
+  int i = 0;
+  for (int ki = 0; ki < 4; ki++)
+    for (int s = 1; s <= 2; s++)
+      for (int d = 1; d <= 2; d++)
+        for (int pm = 0; pm < 3; pm++, i++) {
+          conv_case c;
+          memset(&c, 0, sizeof c);
+          c.k = ks[ki];
+          c.stride = s;
+          c.dil = d;
+          c.groups = 1 + i % 2;
+          c.in_c = k_tails[i % NUM_TAILS] * c.groups;
+          c.out_c = k_tails[(i * 5 + 2) % NUM_TAILS] * c.groups;
+          c.batch = 1 + (i % 5 == 0);
+          const int span = d * (c.k - 1) + 1;
+          c.in_h = span + 2 + (i % 3) * 2; /* odd and even extents, ≥ the window */
+          c.in_w = span + 5 + (i % 4);
+          if (pm == 1) c.pt = c.pl = c.pb = c.pr = 1;
+          if (pm == 2) {
+            c.pt = 2;
+            c.pl = 0;
+            c.pb = 1;
+            c.pr = 3;
+          }
+          c.act = i % 3;
+          c.bias = i % 4 != 3;
+          check_case(&c);
+        }
+}
+
+/* Every (Cin, Cout) pair of the tail list on a 3x3 stride-2 conv, ungrouped
+ * and in 2 groups; and the 1×1 stride-1 convs read in place. */
+static void test_channel_tails(void** state) {
+  (void)state;
+  for (int a = 0; a < NUM_TAILS; a++)
+    for (int b = 0; b < NUM_TAILS; b++)
+      for (int g = 1; g <= 2; g++) {
+        conv_case c = {.batch = 1, .in_h = 9, .in_w = 11, .k = 3, .stride = 2, .dil = 1, .groups = g,
+                       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = (a + b) % 3, .bias = 1};
+        c.in_c = k_tails[a] * g;
+        c.out_c = k_tails[b] * g;
+        check_case(&c);
+        conv_case d = {.batch = 2, .in_h = 5, .in_w = 7, .k = 1, .stride = 1, .dil = 1, .groups = g,
+                       .act = (a + b + 1) % 3, .bias = (a + b) % 2};
+        d.in_c = k_tails[a] * g;
+        d.out_c = k_tails[b] * g;
+        check_case(&d);
+      }
+}
+
+/* Fully connected: a 1×1 conv on 1×1 images, batch = rows. */
+static void test_fc(void** state) {
+  (void)state;
+  static const int ms[] = {1, 5, 7, 13}, kk[] = {1, 17, 300, 1280}, ns[] = {1, 15, 33, 1000};
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) {
+      conv_case c = {.batch = ms[i], .in_h = 1, .in_w = 1, .k = 1, .stride = 1, .dil = 1, .groups = 1,
+                     .act = (i + j) % 3, .bias = (i + j) % 2 == 0,
+                     .three_threads = 1};
+      c.in_c = kk[j];
+      c.out_c = ns[(i + j) % 4];
+      check_case(&c);
+    }
+}
+
+/* Layers of RepVGG-A0 (its stride-2 convs, small), large enough to split
+ * over threads, with many pixel blocks and K blocks. */
+static void test_layers(void** state) {
+  (void)state;
+  const conv_case cs[] = {
+      {.batch = 1, .in_h = 24, .in_w = 24, .in_c = 48, .out_c = 48, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
+      {.batch = 1, .in_h = 14, .in_w = 14, .in_c = 96, .out_c = 192, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_PRELU, .bias = 1},
+      {.batch = 1, .in_h = 31, .in_w = 29, .in_c = 3, .out_c = 48, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
+  };
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    conv_case c = cs[i];
+    c.three_threads = 1;
+    check_case(&c);
+  }
+}
+
+static void test_summary(void** state) {
+  (void)state;
+  printf("[ gemm ] %zu cases; worst err / (K·2^-24·mag) = %.3f (bound (K+4)/K)\n", g_cases, g_worst);
+  assert_true(g_cases > 100);
+}
+
+static void test_ukernel_names(void** state) {
+  (void)state;
+  assert_true(rc_gemm_ukernel_available(RC_GEMM_UK_SCALAR));
+  assert_true(rc_gemm_ukernel_available(RC_GEMM_UK_AUTO));
+  assert_int_equal(rc_gemm_ukernel_resolve(RC_GEMM_UK_COUNT), RC_GEMM_UK_SCALAR);
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_SCALAR), "conv_6x16__scalar");
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_FMA3), "conv_6x16__fma3");
+}
+
+int main(void) {
+  g_pool2 = pthreadpool_create(2);
+  g_pool3 = pthreadpool_create(3);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep), cmocka_unit_test(test_channel_tails),
+      cmocka_unit_test(test_fc),            cmocka_unit_test(test_layers),     cmocka_unit_test(test_summary),
+  };
+  int r = cmocka_run_group_tests(tests, NULL, NULL);
+  pthreadpool_destroy(g_pool2);
+  pthreadpool_destroy(g_pool3);
+  return r;
+}
