@@ -71,6 +71,11 @@ static int64_t numel(const repconv_tensor_info_t* t) {
 
 void rcb_time_model(rcb_state* state, const repconv_model_t* model, int threads, repconv_backend backend,
                     int64_t flops) {
+  rcb_time_model_wino(state, model, threads, backend, REPCONV_WINOGRAD_AUTO, flops);
+}
+
+void rcb_time_model_wino(rcb_state* state, const repconv_model_t* model, int threads, repconv_backend backend,
+                         int winograd, int64_t flops) {
   char msg[512];
   repconv_options_t* opts = NULL;
   repconv_session_t* session = NULL;
@@ -106,6 +111,7 @@ void rcb_time_model(rcb_state* state, const repconv_model_t* model, int threads,
   repconv_status st = repconv_options_create(&opts);
   if (st == REPCONV_OK) st = repconv_options_set_threads(opts, threads);
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
+  if (st == REPCONV_OK) st = repconv_options_set_winograd(opts, winograd);
   if (st == REPCONV_OK) st = repconv_session_create(model, opts, &session);
   if (st == REPCONV_OK) st = repconv_session_run(session, ins, num_in, outs, num_out); /* warm-up */
   if (st != REPCONV_OK) {

@@ -29,6 +29,9 @@ int64_t rcb_model_flops(const repconv_model_t* model);
  * over rcb_peak(threads). A failure marks the case with its message. */
 void rcb_time_model(rcb_state* state, const repconv_model_t* model, int threads, repconv_backend backend,
                     int64_t flops);
+/* The same with a Winograd option (REPCONV_WINOGRAD_*: 2/4/6 forces a variant). */
+void rcb_time_model_wino(rcb_state* state, const repconv_model_t* model, int threads, repconv_backend backend,
+                         int winograd, int64_t flops);
 
 const char* rcb_backend_name(repconv_backend backend);
 

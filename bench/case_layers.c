@@ -3,7 +3,8 @@
  * thread count. GFLOPS = 2·H·W·C²·9 / time. Time is one session run, so it
  * includes the NCHW → NHWC copy of the input and the copy back of the
  * output at the API boundary; the io/ cases (the same tensors through one
- * ReLU) show what those cost. */
+ * ReLU) show what those cost. Backends: xnnpack, auto (the planner's rule),
+ * and each Winograd variant forced (winograd-f2/f4/f6). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,19 @@ static const layer_shape kShapes[] = {
 };
 #define NUM_SHAPES (sizeof kShapes / sizeof kShapes[0])
 
-static const repconv_backend kBackends[] = {REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_AUTO};
+typedef struct layer_backend {
+  repconv_backend backend;
+  int winograd; /* REPCONV_WINOGRAD_AUTO, or the forced tile */
+  const char* name;
+} layer_backend;
+
+static const layer_backend kBackends[] = {
+    {REPCONV_BACKEND_XNNPACK, REPCONV_WINOGRAD_AUTO, "xnnpack"},
+    {REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, "auto"},
+    {REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_F23, "winograd-f2"},
+    {REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_F43, "winograd-f4"},
+    {REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_F63, "winograd-f6"},
+};
 static const int kThreads[] = {1, 2};
 #define NUM_BACKENDS (sizeof kBackends / sizeof kBackends[0])
 #define NUM_THREADS (sizeof kThreads / sizeof kThreads[0])
@@ -28,6 +41,7 @@ typedef struct layer_case {
   size_t shape;
   int relu_only; /* the io/ case */
   repconv_backend backend;
+  int winograd;
   int threads;
 } layer_case;
 
@@ -85,7 +99,7 @@ static void run_layer(rcb_state* state, const void* arg) {
     }
   }
   int64_t flops = c->relu_only ? 0 : 2LL * s->h * s->w * s->c * s->c * 9;
-  rcb_time_model(state, *slot, c->threads, c->backend, flops);
+  rcb_time_model_wino(state, *slot, c->threads, c->backend, c->winograd, flops);
 }
 
 void rcb_register_layer_cases(void) {
@@ -96,10 +110,11 @@ void rcb_register_layer_cases(void) {
       for (size_t t = 0; t < NUM_THREADS; ++t) {
         layer_case* c = &g_cases[n++];
         c->shape = i;
-        c->backend = kBackends[b];
+        c->backend = kBackends[b].backend;
+        c->winograd = kBackends[b].winograd;
         c->threads = kThreads[t];
         snprintf(name, sizeof name, "conv3x3/%dx%dx%d/%s/threads:%d", kShapes[i].c, kShapes[i].h, kShapes[i].w,
-                 rcb_backend_name(c->backend), c->threads);
+                 kBackends[b].name, c->threads);
         rcb_register(name, run_layer, c);
       }
     }
