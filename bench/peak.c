@@ -55,11 +55,13 @@ static float peak_loop_baseline(long iters) {
 
 typedef float (*peak_loop_fn)(long iters);
 
+#if RC_PEAK_X86 /* only the x86 loops need cpuinfo */
 static int cpu_ready(void) {
   static int state = 0; /* 0 unknown, 1 ok, -1 failed; a benign race fills it once */
   if (state == 0) state = cpuinfo_initialize() ? 1 : -1;
   return state > 0;
 }
+#endif
 
 int rc_peak_isa_available(rc_peak_isa isa) {
   switch (isa) {
