@@ -1,8 +1,9 @@
 /* AArch64 NEON (FMA) tile GEMM, 6 tiles × 16 output channels: 24 q
- * accumulators, per k four loads of the packed U panel (16 channels) and six
- * broadcast loads of V (ld1r, one per tile), 24 FMAs. That is 24 + 4 + 1
- * live q registers of the 32. Loading four k of a row at once and using
- * vfmaq_laneq_f32 would keep 6 A vectors live as well (34 > 32) and spill.
+ * accumulators, per k four loads of the packed U panel (16 channels) and the
+ * six V values of that k gathered into two registers by lane loads, 24 FMAs
+ * by element: 24 + 4 + 2 live vector registers of the 32. Loading four k of
+ * each row at once (vfmaq_laneq_f32 over k) would keep 6 A vectors live
+ * (34 > 32) and spill.
  * Rows beyond mr alias the last real row and are stored first, so the real
  * row's store wins (the XNNPACK way of handling the mr tail without branches
  * in the loop), as in the FMA3 kernel. Built only for AArch64. */
@@ -43,36 +44,42 @@ void rc_wino_gemm_6x16__neon(size_t mr, size_t kc, const float* a, size_t a_stri
     const float32x4_t b2 = vld1q_f32(w + 8);
     const float32x4_t b3 = vld1q_f32(w + 12);
     w += 16;
-    float32x4_t va = vld1q_dup_f32(a0 + k);
-    acc00 = vfmaq_f32(acc00, va, b0);
-    acc01 = vfmaq_f32(acc01, va, b1);
-    acc02 = vfmaq_f32(acc02, va, b2);
-    acc03 = vfmaq_f32(acc03, va, b3);
-    va = vld1q_dup_f32(a1 + k);
-    acc10 = vfmaq_f32(acc10, va, b0);
-    acc11 = vfmaq_f32(acc11, va, b1);
-    acc12 = vfmaq_f32(acc12, va, b2);
-    acc13 = vfmaq_f32(acc13, va, b3);
-    va = vld1q_dup_f32(a2 + k);
-    acc20 = vfmaq_f32(acc20, va, b0);
-    acc21 = vfmaq_f32(acc21, va, b1);
-    acc22 = vfmaq_f32(acc22, va, b2);
-    acc23 = vfmaq_f32(acc23, va, b3);
-    va = vld1q_dup_f32(a3 + k);
-    acc30 = vfmaq_f32(acc30, va, b0);
-    acc31 = vfmaq_f32(acc31, va, b1);
-    acc32 = vfmaq_f32(acc32, va, b2);
-    acc33 = vfmaq_f32(acc33, va, b3);
-    va = vld1q_dup_f32(a4 + k);
-    acc40 = vfmaq_f32(acc40, va, b0);
-    acc41 = vfmaq_f32(acc41, va, b1);
-    acc42 = vfmaq_f32(acc42, va, b2);
-    acc43 = vfmaq_f32(acc43, va, b3);
-    va = vld1q_dup_f32(a5 + k);
-    acc50 = vfmaq_f32(acc50, va, b0);
-    acc51 = vfmaq_f32(acc51, va, b1);
-    acc52 = vfmaq_f32(acc52, va, b2);
-    acc53 = vfmaq_f32(acc53, va, b3);
+    /* The six A values of this k in two registers, rows 0-3 and 4-5: with
+     * one broadcast per row GCC 12 hoists all six loads into six registers
+     * (fmla by element from s registers) and spills three accumulators. */
+    float32x4_t va0123 = vld1q_dup_f32(a0 + k);
+    va0123 = vld1q_lane_f32(a1 + k, va0123, 1);
+    va0123 = vld1q_lane_f32(a2 + k, va0123, 2);
+    va0123 = vld1q_lane_f32(a3 + k, va0123, 3);
+    float32x2_t va45 = vld1_dup_f32(a4 + k);
+    va45 = vld1_lane_f32(a5 + k, va45, 1);
+    /* An empty asm that takes the two as vector registers: otherwise GCC
+     * turns the lane loads back into six scalar loads (the spill above). */
+    __asm__("" : "+w"(va0123), "+w"(va45));
+    acc00 = vfmaq_laneq_f32(acc00, b0, va0123, 0);
+    acc01 = vfmaq_laneq_f32(acc01, b1, va0123, 0);
+    acc02 = vfmaq_laneq_f32(acc02, b2, va0123, 0);
+    acc03 = vfmaq_laneq_f32(acc03, b3, va0123, 0);
+    acc10 = vfmaq_laneq_f32(acc10, b0, va0123, 1);
+    acc11 = vfmaq_laneq_f32(acc11, b1, va0123, 1);
+    acc12 = vfmaq_laneq_f32(acc12, b2, va0123, 1);
+    acc13 = vfmaq_laneq_f32(acc13, b3, va0123, 1);
+    acc20 = vfmaq_laneq_f32(acc20, b0, va0123, 2);
+    acc21 = vfmaq_laneq_f32(acc21, b1, va0123, 2);
+    acc22 = vfmaq_laneq_f32(acc22, b2, va0123, 2);
+    acc23 = vfmaq_laneq_f32(acc23, b3, va0123, 2);
+    acc30 = vfmaq_laneq_f32(acc30, b0, va0123, 3);
+    acc31 = vfmaq_laneq_f32(acc31, b1, va0123, 3);
+    acc32 = vfmaq_laneq_f32(acc32, b2, va0123, 3);
+    acc33 = vfmaq_laneq_f32(acc33, b3, va0123, 3);
+    acc40 = vfmaq_lane_f32(acc40, b0, va45, 0);
+    acc41 = vfmaq_lane_f32(acc41, b1, va45, 0);
+    acc42 = vfmaq_lane_f32(acc42, b2, va45, 0);
+    acc43 = vfmaq_lane_f32(acc43, b3, va45, 0);
+    acc50 = vfmaq_lane_f32(acc50, b0, va45, 1);
+    acc51 = vfmaq_lane_f32(acc51, b1, va45, 1);
+    acc52 = vfmaq_lane_f32(acc52, b2, va45, 1);
+    acc53 = vfmaq_lane_f32(acc53, b3, va45, 1);
   }
   vst1q_f32(c5, acc50);
   vst1q_f32(c5 + 4, acc51);
