@@ -15,6 +15,11 @@
 #else
 #define RC_PEAK_X86 0
 #endif
+#if defined(__aarch64__)
+#define RC_PEAK_ARM64 1
+#else
+#define RC_PEAK_ARM64 0
+#endif
 
 /* ---- the baseline loop: SSE2 mul + add (no FMA), or scalar */
 
@@ -55,11 +60,13 @@ static float peak_loop_baseline(long iters) {
 
 typedef float (*peak_loop_fn)(long iters);
 
+#if RC_PEAK_X86 /* only the x86 loops need cpuinfo */
 static int cpu_ready(void) {
   static int state = 0; /* 0 unknown, 1 ok, -1 failed; a benign race fills it once */
   if (state == 0) state = cpuinfo_initialize() ? 1 : -1;
   return state > 0;
 }
+#endif
 
 int rc_peak_isa_available(rc_peak_isa isa) {
   switch (isa) {
@@ -71,6 +78,10 @@ int rc_peak_isa_available(rc_peak_isa isa) {
     case RC_PEAK_AVX512F:
       return cpu_ready() && cpuinfo_has_x86_avx512f();
 #endif
+#if RC_PEAK_ARM64
+    case RC_PEAK_NEON:
+      return 1;
+#endif
     default:
       return 0;
   }
@@ -79,6 +90,7 @@ int rc_peak_isa_available(rc_peak_isa isa) {
 rc_peak_isa rc_peak_best_isa(void) {
   if (rc_peak_isa_available(RC_PEAK_AVX512F)) return RC_PEAK_AVX512F;
   if (rc_peak_isa_available(RC_PEAK_FMA3)) return RC_PEAK_FMA3;
+  if (rc_peak_isa_available(RC_PEAK_NEON)) return RC_PEAK_NEON;
   return RC_PEAK_BASELINE;
 }
 
@@ -88,6 +100,8 @@ const char* rc_peak_isa_name(rc_peak_isa isa) {
       return "fma3";
     case RC_PEAK_AVX512F:
       return "avx512f";
+    case RC_PEAK_NEON:
+      return "neon";
     default:
       return RC_PEAK_X86 ? "sse2" : "scalar";
   }
@@ -104,6 +118,12 @@ static int loop_for(rc_peak_isa isa, peak_loop_fn* fn, double* flops_per_iter) {
     case RC_PEAK_AVX512F:
       *fn = rc_peak_loop__avx512f;
       *flops_per_iter = rc_peak_flops_per_iter__avx512f;
+      return 1;
+#endif
+#if RC_PEAK_ARM64
+    case RC_PEAK_NEON:
+      *fn = rc_peak_loop__neon;
+      *flops_per_iter = rc_peak_flops_per_iter__neon;
       return 1;
 #endif
     default:

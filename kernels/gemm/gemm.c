@@ -19,8 +19,7 @@
 /* ------------------------------------------------------------ dispatch */
 
 /* Per micro-kernel, the function or NULL when this CPU (or build) cannot run
- * it. A NEON entry is one line here plus a gemm_6x16__neon.c that wraps
- * rc_wino_gemm_6x16__neon in rc_gemm_tile_epilogue. Filled once. */
+ * it. Filled once. */
 typedef struct ukernel {
   rc_gemm_ukernel_fn narrow;    /* 16 columns per call */
   rc_gemm_wide_ukernel_fn wide; /* or 32 columns per call */
@@ -43,6 +42,10 @@ static void init_table(void) {
     g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_AVX512F];
   }
 #endif
+#if RC_GEMM_HAVE_ARM64
+  g_table[RC_GEMM_UK_NEON].narrow = rc_gemm_6x16__neon; /* Advanced SIMD is baseline on AArch64 */
+  g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_NEON];
+#endif
 }
 
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk) {
@@ -55,8 +58,9 @@ rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk) {
   pthread_once(&g_once, init_table);
   if ((unsigned)uk >= RC_GEMM_UK_COUNT || !rc_gemm_ukernel_available(uk)) return RC_GEMM_UK_SCALAR;
   if (uk == RC_GEMM_UK_AUTO) {
-    return g_table[RC_GEMM_UK_AVX512F].wide ? RC_GEMM_UK_AVX512F
+    return g_table[RC_GEMM_UK_AVX512F].wide  ? RC_GEMM_UK_AVX512F
            : g_table[RC_GEMM_UK_FMA3].narrow ? RC_GEMM_UK_FMA3
+           : g_table[RC_GEMM_UK_NEON].narrow ? RC_GEMM_UK_NEON
                                               : RC_GEMM_UK_SCALAR;
   }
   return uk;
@@ -69,6 +73,7 @@ const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk) {
     case RC_GEMM_UK_FMA3: return "conv_6x16__fma3";
     case RC_GEMM_UK_FMA3_WINO: return "conv_6x16_wino__fma3";
     case RC_GEMM_UK_AVX512F: return "conv_6x32__avx512f";
+    case RC_GEMM_UK_NEON: return "conv_6x16__neon";
     default: return "?";
   }
 }

@@ -52,6 +52,7 @@ typedef enum rc_gemm_ukernel {
   RC_GEMM_UK_FMA3 = 2,      /* gemm_6x16__fma3: AVX2+FMA3, epilogue in registers */
   RC_GEMM_UK_FMA3_WINO = 3, /* gemm_6x16_wino__fma3: the Winograd FMA3 tile kernel + the C epilogue */
   RC_GEMM_UK_AVX512F = 4,   /* gemm_6x32__avx512f: two column blocks per call in zmm (bitwise equal to fma3) */
+  RC_GEMM_UK_NEON = 5,      /* gemm_6x16__neon: the Winograd NEON tile kernel + the C epilogue (AArch64) */
   RC_GEMM_UK_COUNT
 } rc_gemm_ukernel;
 

@@ -70,4 +70,10 @@ void rc_gemm_6x32__avx512f(size_t, size_t, size_t, const float*, size_t, const f
                            uint32_t, const rc_gemm_epilogue*);
 #endif
 
+#if defined(__aarch64__)
+#define RC_GEMM_HAVE_ARM64 1
+void rc_gemm_6x16__neon(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
+                        const rc_gemm_epilogue*);
+#endif
+
 #endif

@@ -36,6 +36,14 @@ static const rc_wino_ukernels k_avx2 = {
 };
 #endif
 
+#if RC_WINO_HAVE_ARM64
+static const rc_wino_ukernels k_neon = {
+    {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
+    {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
+    rc_wino_gemm_6x16__neon,
+};
+#endif
+
 /* The dispatch table: per ISA, the kernels or NULL when this CPU (or this
  * build) cannot run them. Filled once. */
 static const rc_wino_ukernels* g_table[RC_WINO_ISA_COUNT];
@@ -51,6 +59,12 @@ static void init_table(void) {
     g_table[RC_WINO_ISA_AUTO] = &k_avx2;
   }
 #endif
+#if RC_WINO_HAVE_ARM64
+  /* Advanced SIMD with FMA is mandatory in AArch64 (and in its Linux ABI):
+   * no cpuinfo test, so it runs even where cpuinfo cannot read the CPU. */
+  g_table[RC_WINO_ISA_NEON] = &k_neon;
+  g_table[RC_WINO_ISA_AUTO] = &k_neon;
+#endif
 }
 
 int rc_wino_isa_available(rc_wino_isa isa) {
@@ -62,7 +76,11 @@ int rc_wino_isa_available(rc_wino_isa isa) {
 rc_wino_isa rc_wino_isa_resolve(rc_wino_isa isa) {
   pthread_once(&g_once, init_table);
   if ((unsigned)isa >= RC_WINO_ISA_COUNT || !g_table[isa]) return RC_WINO_ISA_SCALAR;
-  if (isa == RC_WINO_ISA_AUTO) return g_table[RC_WINO_ISA_AVX2] ? RC_WINO_ISA_AVX2 : RC_WINO_ISA_SCALAR;
+  if (isa == RC_WINO_ISA_AUTO) {
+    if (g_table[RC_WINO_ISA_AVX2]) return RC_WINO_ISA_AVX2;
+    if (g_table[RC_WINO_ISA_NEON]) return RC_WINO_ISA_NEON;
+    return RC_WINO_ISA_SCALAR;
+  }
   return isa;
 }
 
@@ -71,6 +89,7 @@ const char* rc_wino_isa_name(rc_wino_isa isa) {
     case RC_WINO_ISA_AUTO: return "auto";
     case RC_WINO_ISA_SCALAR: return "scalar";
     case RC_WINO_ISA_AVX2: return "avx2";
+    case RC_WINO_ISA_NEON: return "neon";
     default: return "?";
   }
 }

@@ -71,4 +71,18 @@ void rc_wino63_output_transform__avx2(const float*, size_t, size_t, const rc_win
 void rc_wino_gemm_6x16__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
 #endif
 
+#if defined(__aarch64__)
+#define RC_WINO_HAVE_ARM64 1
+void rc_wino23_input_transform__neon(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__neon(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__neon(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino23_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                      size_t);
+void rc_wino43_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                      size_t);
+void rc_wino63_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                      size_t);
+void rc_wino_gemm_6x16__neon(size_t, size_t, const float*, size_t, const float*, float*, size_t);
+#endif
+
 #endif

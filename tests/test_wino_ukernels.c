@@ -1,0 +1,303 @@
+/* Unit tests of the Winograd micro-kernels (kernels/winograd/wino_ukernels.h)
+ * of every SIMD ISA this build and CPU run (AVX2/FMA3 on x86-64, NEON on
+ * AArch64), one call at a time against the scalar kernels and a float64
+ * reference: what test_winograd's end-to-end sweep can hide (a row the
+ * driver never passes, a lane written past the contract, a padding channel
+ * left stale) shows up here.
+ *
+ *   GEMM       every mr 1..6, kc tails 1..17 and longer, vs float64 within
+ *              the fp32 summation bound γ_kc·Σ|a·w|; rows ≥ mr and columns
+ *              ≥ 16 are neither read (NaN there) nor written (sentinels).
+ *   input      channel counts around the 4- and 8-wide vectors, tiles inside
+ *              the image, across each border and wholly outside; vs scalar;
+ *              padding channels exactly 0, nothing written past them.
+ *   output     channel tails, partial tiles (rows × cols < m × m), each
+ *              activation with and without bias, vs scalar; nothing written
+ *              outside the rows × cols × cout box; a NaN in M comes out NaN
+ *              in the same places as the scalar's for every activation. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_ukernels.h"
+#include "test_util.h"
+
+#define SENTINEL 12345.0f
+
+typedef struct isa_kernels {
+  const char* name;
+  rc_wino_isa isa;
+  rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
+  rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
+  rc_wino_gemm_fn gemm;
+} isa_kernels;
+
+static const isa_kernels k_scalar = {
+    "scalar",
+    RC_WINO_ISA_SCALAR,
+    {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
+    {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
+    rc_wino_gemm_6x16__scalar,
+};
+
+/* The SIMD kernels compiled into this build (available or not on this CPU). */
+static const isa_kernels k_simd[] = {
+#if RC_WINO_HAVE_X86
+    {"avx2",
+     RC_WINO_ISA_AVX2,
+     {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
+     {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
+     rc_wino_gemm_6x16__fma3},
+#endif
+#if RC_WINO_HAVE_ARM64
+    {"neon",
+     RC_WINO_ISA_NEON,
+     {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
+     {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
+     rc_wino_gemm_6x16__neon},
+#endif
+    {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL}, /* end (keeps the array non-empty) */
+};
+
+/* The kernel sets to test: scalar first, then each SIMD set this CPU runs. */
+static size_t kernel_sets(const isa_kernels** out) {
+  size_t n = 0;
+  out[n++] = &k_scalar;
+  for (size_t i = 0; k_simd[i].name; i++)
+    if (rc_wino_isa_available(k_simd[i].isa)) out[n++] = &k_simd[i];
+  return n;
+}
+#define MAX_SETS 4
+
+static void* xmalloc(size_t n) {
+  void* p = malloc(n ? n : 1);
+  assert_non_null(p);
+  return p;
+}
+
+static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
+
+/* ------------------------------------------------------------ GEMM */
+
+static void test_gemm(void** state) {
+  (void)state;
+  const isa_kernels* sets[MAX_SETS];
+  const size_t nsets = kernel_sets(sets);
+  static const size_t kcs[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 64, 100};
+  const size_t MR = RC_WINO_GEMM_MR, NR = RC_WINO_GEMM_NR;
+  const size_t kmax = 100, a_stride = kmax + 3, c_stride = NR + 5;
+  float* a = xmalloc(MR * a_stride * sizeof(float));
+  float* w = xmalloc(kmax * NR * sizeof(float));
+  float* c = xmalloc(MR * c_stride * sizeof(float));
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 7);
+  for (size_t s = 0; s < nsets; s++) {
+    double worst = 0.0;
+    for (size_t mr = 1; mr <= MR; mr++)
+      for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++) {
+        const size_t kc = kcs[ki];
+        /* Rows ≥ mr and columns ≥ kc of A are NaN: reading them would show. */
+        for (size_t i = 0; i < MR * a_stride; i++) a[i] = NAN;
+        for (size_t i = 0; i < mr; i++) rc_test_fill_uniform(&rng, a + i * a_stride, kc, -1.0f, 1.0f);
+        rc_test_fill_uniform(&rng, w, kc * NR, -1.0f, 1.0f);
+        for (size_t i = 0; i < MR * c_stride; i++) c[i] = SENTINEL;
+        sets[s]->gemm(mr, kc, a, a_stride, w, c, c_stride);
+        for (size_t i = 0; i < MR; i++)
+          for (size_t j = 0; j < c_stride; j++) {
+            const float got = c[i * c_stride + j];
+            if (i >= mr || j >= NR) {
+              if (got != SENTINEL)
+                fail_msg("gemm %s mr=%zu kc=%zu: wrote c[%zu][%zu] outside the tile", sets[s]->name, mr, kc, i, j);
+              continue;
+            }
+            double want = 0.0, mag = 0.0;
+            for (size_t k = 0; k < kc; k++) {
+              const double t = (double)a[i * a_stride + k] * w[k * NR + j];
+              want += t;
+              mag += fabs(t);
+            }
+            /* Any order of fp32 sums of kc products: |err| ≤ γ_kc·Σ|a·w|,
+             * γ_n = n·u/(1 − n·u), u = 2⁻²⁴; FMA only tightens it. */
+            const double u = ldexp(1.0, -24), gamma = (double)(kc + 1) * u / (1.0 - (double)(kc + 1) * u);
+            const double err = fabs((double)got - want);
+            if (!(err <= gamma * mag))
+              fail_msg("gemm %s mr=%zu kc=%zu c[%zu][%zu]: got %.9g want %.9g (err %.3g > bound %.3g)",
+                       sets[s]->name, mr, kc, i, j, got, want, err, gamma * mag);
+            if (mag > 0 && err / mag > worst) worst = err / mag;
+          }
+      }
+    print_message("gemm %s: mr 1..%zu x %zu kc, max err/sum|a*w| %.3g\n", sets[s]->name, MR,
+                  sizeof kcs / sizeof kcs[0], worst);
+  }
+  free(a);
+  free(w);
+  free(c);
+}
+
+/* ------------------------------------------------------------ transforms */
+
+/* |a − b| ≤ tol·scale, with NaN only where the other is NaN. */
+static int close_enough(float a, float b, double scale, double tol) {
+  if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+  return fabs((double)a - b) <= tol * scale;
+}
+
+/* Transform entries are at most 21/4 (F(6,3) Bᵀ) and 32 (Aᵀ); two passes
+ * of ≤ 8-term sums. The SIMD kernels differ from the scalar ones by FMA
+ * contraction only: a few ulps of the largest intermediate. */
+#define TRANSFORM_TOL 1e-5
+
+static void test_input_transform(void** state) {
+  (void)state;
+  const isa_kernels* sets[MAX_SETS];
+  const size_t nsets = kernel_sets(sets);
+  static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 33};
+  const int32_t in_h = 11, in_w = 13;
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 11);
+  size_t calls = 0;
+  for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++) {
+    const size_t cin = chans[ci], cpad = round_up(cin, RC_WINO_V_CPAD), v_stride = cpad + 5;
+    float* x = xmalloc((size_t)in_h * in_w * cin * sizeof(float));
+    rc_test_fill_uniform(&rng, x, (size_t)in_h * in_w * cin, -1.0f, 1.0f);
+    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
+      const int A = rc_wino_tile_alpha((rc_wino_variant)v);
+      const size_t nv = (size_t)A * A * v_stride;
+      float* ref = xmalloc(nv * sizeof(float));
+      float* got = xmalloc(nv * sizeof(float));
+      /* Window origins: inside; across the top/left, bottom/right and both;
+       * wholly outside. */
+      const int32_t origins[][2] = {{1, 2},          {0, 0},          {-1, -1},      {-2, 3},
+                                    {in_h - A + 1, 1}, {2, in_w - A + 2}, {in_h - 2, in_w - 1}, {-A, 0},
+                                    {in_h, in_w},    {-1, in_w - A}};
+      for (size_t o = 0; o < sizeof origins / sizeof origins[0]; o++) {
+        const int32_t iy0 = origins[o][0], ix0 = origins[o][1];
+        for (size_t i = 0; i < nv; i++) ref[i] = SENTINEL;
+        sets[0]->input[v](x, in_h, in_w, cin, iy0, ix0, ref, v_stride);
+        double scale = 1.0;
+        for (int xi = 0; xi < A * A; xi++)
+          for (size_t c = 0; c < cin; c++) scale = fmax(scale, fabs(ref[(size_t)xi * v_stride + c]));
+        for (size_t s = 0; s < nsets; s++) {
+          for (size_t i = 0; i < nv; i++) got[i] = SENTINEL;
+          sets[s]->input[v](x, in_h, in_w, cin, iy0, ix0, got, v_stride);
+          calls++;
+          for (int xi = 0; xi < A * A; xi++)
+            for (size_t c = 0; c < v_stride; c++) {
+              const size_t i = (size_t)xi * v_stride + c;
+              const char* what = NULL;
+              if (c >= cpad) {
+                if (got[i] != SENTINEL) what = "wrote past the padded row";
+              } else if (c >= cin) {
+                if (got[i] != 0.0f) what = "padding channel not 0";
+              } else if (!close_enough(got[i], ref[i], scale, TRANSFORM_TOL)) {
+                what = "differs from scalar";
+              }
+              if (what)
+                fail_msg("%s input %s cin=%zu origin (%d,%d) xi=%d c=%zu: %s (got %.9g, scalar %.9g)", sets[s]->name,
+                         rc_wino_variant_name((rc_wino_variant)v), cin, iy0, ix0, xi, c, what, got[i], ref[i]);
+            }
+        }
+      }
+      free(ref);
+      free(got);
+    }
+    free(x);
+  }
+  print_message("input transforms: %zu calls over %zu ISAs\n", calls, nsets);
+}
+
+static void test_output_transform(void** state) {
+  (void)state;
+  const isa_kernels* sets[MAX_SETS];
+  const size_t nsets = kernel_sets(sets);
+  static const size_t chans[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 33};
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 13);
+  size_t calls = 0, nan_checks = 0;
+  for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++) {
+    const size_t cout = chans[ci], m_stride = round_up(cout, RC_WINO_M_CPAD) + 16;
+    float* bias = xmalloc(cout * sizeof(float));
+    float* slopes = xmalloc(cout * sizeof(float));
+    rc_test_fill_uniform(&rng, bias, cout, -1.0f, 1.0f);
+    rc_test_fill_uniform(&rng, slopes, cout, -1.0f, 1.0f);
+    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
+      const int A = rc_wino_tile_alpha((rc_wino_variant)v);
+      const size_t m = (size_t)rc_wino_tile_m((rc_wino_variant)v);
+      float* mm = xmalloc((size_t)A * A * m_stride * sizeof(float));
+      rc_test_fill_uniform(&rng, mm, (size_t)A * A * m_stride, -1.0f, 1.0f);
+      /* The output image: the tile's box at row 1, column 1 of a frame one
+       * pixel and a few channels wider, so writes outside it show. */
+      const size_t cstride = cout, img_w = m + 2, y_row_stride = img_w * cstride, ny = (m + 2) * y_row_stride;
+      float* ref = xmalloc(ny * sizeof(float));
+      float* got = xmalloc(ny * sizeof(float));
+      const size_t sizes[][2] = {{m, m}, {1, 1}, {m, 1}, {1, m}, {m - 1 ? m - 1 : 1, m}};
+      for (size_t sz = 0; sz < sizeof sizes / sizeof sizes[0]; sz++)
+        for (int act = 0; act < 4; act++)
+          for (int with_bias = 0; with_bias < 2; with_bias++)
+            for (int with_nan = 0; with_nan < 2; with_nan++) {
+              const size_t rows = sizes[sz][0], cols = sizes[sz][1];
+              rc_wino_epilogue ep = {with_bias ? bias : NULL, (rc_wino_activation)act, -0.7f, 0.9f, slopes};
+              /* A NaN in one transformed value of one channel. */
+              const size_t nan_at = (size_t)(A + 1) * m_stride + cout / 2;
+              const float saved = mm[nan_at];
+              if (with_nan) mm[nan_at] = NAN;
+              float* y_ref = ref + y_row_stride + cstride;
+              for (size_t i = 0; i < ny; i++) ref[i] = SENTINEL;
+              sets[0]->output[v](mm, m_stride, cout, &ep, y_ref, y_row_stride, rows, cols);
+              double scale = 1.0;
+              for (size_t i = 0; i < ny; i++)
+                if (ref[i] != SENTINEL && !isnan(ref[i])) scale = fmax(scale, fabs(ref[i]));
+              for (size_t s = 0; s < nsets; s++) {
+                for (size_t i = 0; i < ny; i++) got[i] = SENTINEL;
+                sets[s]->output[v](mm, m_stride, cout, &ep, got + y_row_stride + cstride, y_row_stride, rows, cols);
+                calls++;
+                for (size_t yy = 0; yy < m + 2; yy++)
+                  for (size_t xx = 0; xx < img_w; xx++)
+                    for (size_t c = 0; c < cout; c++) {
+                      const size_t i = yy * y_row_stride + xx * cstride + c;
+                      const int inside = yy >= 1 && yy < 1 + rows && xx >= 1 && xx < 1 + cols;
+                      const char* what = NULL;
+                      if (!inside) {
+                        if (got[i] != SENTINEL) what = "wrote outside rows x cols";
+                      } else if (got[i] == SENTINEL) {
+                        what = "not written";
+                      } else if (!close_enough(got[i], ref[i], scale, TRANSFORM_TOL)) {
+                        what = isnan(ref[i]) || isnan(got[i]) ? "NaN differs from scalar" : "differs from scalar";
+                      }
+                      if (inside && isnan(ref[i])) nan_checks++;
+                      if (what)
+                        fail_msg("%s output %s cout=%zu rows=%zu cols=%zu act=%d bias=%d nan=%d y[%zu][%zu][%zu]: %s "
+                                 "(got %.9g, scalar %.9g)",
+                                 sets[s]->name, rc_wino_variant_name((rc_wino_variant)v), cout, rows, cols, act,
+                                 with_bias, with_nan, yy, xx, c, what, got[i], ref[i]);
+                    }
+              }
+              mm[nan_at] = saved;
+            }
+      free(mm);
+      free(ref);
+      free(got);
+    }
+    free(bias);
+    free(slopes);
+  }
+  assert_true(nan_checks > 0);
+  print_message("output transforms: %zu calls over %zu ISAs, %zu NaN outputs checked\n", calls, nsets, nan_checks);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gemm),
+      cmocka_unit_test(test_input_transform),
+      cmocka_unit_test(test_output_transform),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
