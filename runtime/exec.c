@@ -263,32 +263,7 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
 static void run_gemm(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
                      pthreadpool_t pool) {
   const rc_node* n = &g->nodes[sp->node];
-  const rc_shape* xs = shape(g, n, 0);
-  const rc_shape* ys = &g->tensors[n->output].shape;
-  rc_gemm_conv_params gp;
-  memset(&gp, 0, sizeof gp);
-  gp.ukernel = RC_GEMM_UK_AUTO;
-  gp.batch = (int32_t)xs->d[0];
-  gp.in_c = (int32_t)xs->d[1];
-  gp.out_c = (int32_t)ys->d[1];
-  gp.in_h = gp.in_w = gp.out_h = gp.out_w = 1;
-  gp.kernel_h = gp.kernel_w = gp.stride_h = gp.stride_w = gp.dilation_h = gp.dilation_w = gp.groups = 1;
-  if (n->op == RC_OP_CONV2D) {
-    const rc_conv2d_params cp = conv_params(g, n);
-    gp.in_h = cp.in_h;
-    gp.in_w = cp.in_w;
-    gp.out_h = cp.out_h;
-    gp.out_w = cp.out_w;
-    gp.kernel_h = cp.kernel_h;
-    gp.kernel_w = cp.kernel_w;
-    gp.stride_h = cp.stride_h;
-    gp.stride_w = cp.stride_w;
-    gp.dilation_h = cp.dilation_h;
-    gp.dilation_w = cp.dilation_w;
-    gp.pad_top = cp.pad_top;
-    gp.pad_left = cp.pad_left;
-    gp.groups = cp.groups;
-  }
+  rc_gemm_conv_params gp = rc_plan_gemm_params(g, n);
   gp.activation = (rc_gemm_activation)sp->gemm_act;
   gp.act_min = sp->out_min;
   gp.act_max = sp->out_max;

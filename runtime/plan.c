@@ -302,8 +302,7 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
 /* On an AVX-512 CPU, fully connected layers of at most this many rows. */
 #define RC_GEMM_FC_MAX_ROWS 4
 
-/* The conv parameters of the GEMM kernels for conv or gemm node n. */
-static rc_gemm_conv_params gemm_params(const rc_graph* g, const rc_node* n) {
+rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n) {
   const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
   const rc_shape* ys = &g->tensors[n->output].shape;
   rc_gemm_conv_params cp;
@@ -363,7 +362,7 @@ static int gemm_applies(const rc_graph* g, const rc_node* n, char* why, size_t w
 static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step* st) {
   char why[160];
   if (!gemm_applies(g, n, why, sizeof why)) return 0;
-  const rc_gemm_conv_params cp = gemm_params(g, n);
+  const rc_gemm_conv_params cp = rc_plan_gemm_params(g, n);
   const int64_t k = (int64_t)rc_gemm_k(&cp), ocg = cp.out_c / cp.groups;
   const int64_t pixels = (int64_t)cp.batch * cp.out_h * cp.out_w;
   const int64_t macs = pixels * k * cp.out_c;
@@ -815,7 +814,7 @@ static rc_status prepare_gemm(const rc_graph* g, rc_plan* p) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_GEMM) continue;
     const rc_node* n = &g->nodes[st->node];
-    const rc_gemm_conv_params cp = gemm_params(g, n);
+    const rc_gemm_conv_params cp = rc_plan_gemm_params(g, n);
     const float* bias = absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
     const float* slopes = NULL;
     int64_t n_slopes = 0;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "kernels/gemm/gemm.h"
 
 #define RC_ARENA_ALIGN_FLOATS 16 /* 64 bytes: cache line and widest vector */
 #define RC_NO_OFFSET SIZE_MAX
@@ -147,6 +148,10 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* o, rc_plan
  * PReLU after the node are fused into the GEMM's store. Layers under
  * RC_GEMM_MIN_PARALLEL_MACS run on the caller's thread (gemm_threads 0). */
 void rc_plan_free(rc_plan* p);
+/* The kernels/gemm parameters of conv or gemm node n (shapes, kernel, stride,
+ * dilation, padding, groups; an FC is a 1x1 conv on 1x1 pixels); the
+ * activation is the step's. */
+rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n);
 
 /* Storage strides of a tensor in its own logical dims: channels-last for
  * activations, C order for constants (see graph.h). */
