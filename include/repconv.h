@@ -117,10 +117,12 @@ REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* op
 REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
 /* The Winograd option: REPCONV_WINOGRAD_AUTO (default), _OFF, _F23, _F43 or _F63 (the output tile side). */
 REPCONV_API repconv_status repconv_options_set_winograd(repconv_options_t* options, int tile);
-/* Autotune (off by default): with the Winograd option AUTO, each Winograd
- * layer's candidate variants are timed once on the layer's real shape when
- * the model is planned, and the fastest runs (the plan entry's note gives
- * the times). Loading costs a few runs of each such layer. */
+/* Autotune (off by default): with backend AUTO and the Winograd option AUTO,
+ * each conv and FC is timed on its real shape (1 thread) with every kernel
+ * that can compute it (the Winograd variants the rule would consider,
+ * repconv's GEMM, XNNPACK) when the model is planned, and the fastest runs
+ * (the plan entry's note gives the times). Planning costs a few runs of
+ * each layer per candidate. */
 REPCONV_API repconv_status repconv_options_set_autotune(repconv_options_t* options, int on);
 /* Parse "auto", "off", "2"/"4"/"6", "f2"/"f4"/"f6" or "F(2,3)"/"F(4,3)"/"F(6,3)" into a Winograd option. */
 REPCONV_API repconv_status repconv_winograd_from_name(const char* name, int* out);

@@ -77,32 +77,6 @@ static rc_pool_params pool_params(const rc_shape* x, const rc_shape* y, const rc
   return pp;
 }
 
-static rc_conv2d_params conv_params(const rc_graph* g, const rc_node* n) {
-  const rc_shape* xs = shape(g, n, 0);
-  const rc_shape* ys = &g->tensors[n->output].shape;
-  const rc_shape* ws = shape(g, n, 1);
-  const rc_attrs* a = &n->a;
-  rc_conv2d_params cp = {
-      .batch = (int32_t)xs->d[0],
-      .in_h = (int32_t)xs->d[2],
-      .in_w = (int32_t)xs->d[3],
-      .in_c = (int32_t)xs->d[1],
-      .out_h = (int32_t)ys->d[2],
-      .out_w = (int32_t)ys->d[3],
-      .out_c = (int32_t)ws->d[0],
-      .kernel_h = a->kernel[0],
-      .kernel_w = a->kernel[1],
-      .stride_h = a->stride[0],
-      .stride_w = a->stride[1],
-      .dilation_h = a->dilation[0],
-      .dilation_w = a->dilation[1],
-      .pad_top = a->pad[0],
-      .pad_left = a->pad[1],
-      .groups = a->groups,
-  };
-  return cp;
-}
-
 static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, pthreadpool_t pool) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   float* y = act(g, p, arena, n->output);
@@ -112,7 +86,7 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
   size_t numel = (size_t)rc_shape_numel(ys);
   switch (n->op) {
     case RC_OP_CONV2D: {
-      rc_conv2d_params cp = conv_params(g, n);
+      rc_conv2d_params cp = rc_plan_conv_params(g, n);
       rc_ref_conv2d_nhwc(&cp, x, input(g, p, arena, n, 1), input(g, p, arena, n, 2), y, pool);
       return REPCONV_OK;
     }
@@ -292,7 +266,7 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
   const size_t numel = (size_t)rc_shape_numel(ys);
   switch (n->op) {
     case RC_OP_CONV2D: {
-      rc_conv2d_params cp = conv_params(g, n);
+      rc_conv2d_params cp = rc_plan_conv_params(g, n);
       return rc_xnn_conv2d_create(&cp, a->pad[2], a->pad[3], input(g, p, arena, n, 1), input(g, p, arena, n, 2),
                                   sp->crd_block, sp->out_min, sp->out_max, x, y, pool, op);
     }

@@ -209,7 +209,7 @@ static const rc_wino_variant k_variants[] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F
 
 /* The variant for a conv the Winograd kernels apply to, by the rule in plan.h
  * (forced: the option's tile), or -1 for XNNPACK; fills kernel and note. */
-static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int autotune, rc_step* st) {
+static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, rc_step* st) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
@@ -249,22 +249,6 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
       }
       v = 0;
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
-    } else if (autotune) {
-      /* Time every variant the rule would consider; the fastest wins. */
-      double ms[3] = {-1, -1, -1};
-      int best = -1;
-      for (int i = 0; i < 3; i++) {
-        if ((i == 2 && !wide) || ubytes[i] > RC_WINO_WEIGHT_CAP) continue;
-        ms[i] = rc_autotune_wino_ms(g, n, (int)k_variants[i], 2);
-        if (ms[i] >= 0 && (best < 0 || ms[i] < ms[best])) best = i;
-      }
-      if (best >= 0) v = best;
-      snprintf(why, sizeof(why), "autotuned, 1 thread: F2 %.3f ms, F4 %.3f ms, F6 %s", ms[0], ms[1],
-               ms[2] >= 0 ? "" : (wide ? "over the weight cap" : "not for C < 32"));
-      if (ms[2] >= 0) {
-        const size_t l = strlen(why);
-        snprintf(why + l, sizeof(why) - l, "%.3f ms", ms[2]);
-      }
     } else {
       if (wide) {
         snprintf(why, sizeof(why), "least α²·tiles (F2 %zu, F4 %zu, F6 %zu)", work[0], work[1], work[2]);
@@ -301,6 +285,31 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
 #define RC_GEMM_MIN_PARALLEL_MACS ((int64_t)1 << 20)
 /* On an AVX-512 CPU, fully connected layers of at most this many rows. */
 #define RC_GEMM_FC_MAX_ROWS 4
+
+rc_conv2d_params rc_plan_conv_params(const rc_graph* g, const rc_node* n) {
+  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const rc_attrs* a = &n->a;
+  rc_conv2d_params cp = {
+      .batch = (int32_t)xs->d[0],
+      .in_h = (int32_t)xs->d[2],
+      .in_w = (int32_t)xs->d[3],
+      .in_c = (int32_t)xs->d[1],
+      .out_h = (int32_t)ys->d[2],
+      .out_w = (int32_t)ys->d[3],
+      .out_c = (int32_t)g->tensors[n->inputs[1]].shape.d[0],
+      .kernel_h = a->kernel[0],
+      .kernel_w = a->kernel[1],
+      .stride_h = a->stride[0],
+      .stride_w = a->stride[1],
+      .dilation_h = a->dilation[0],
+      .dilation_w = a->dilation[1],
+      .pad_top = a->pad[0],
+      .pad_left = a->pad[1],
+      .groups = a->groups,
+  };
+  return cp;
+}
 
 rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n) {
   const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
@@ -422,6 +431,69 @@ static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step
 
 static int fusable_producer(rc_op op) {
   return op == RC_OP_CONV2D || op == RC_OP_GEMM || (op >= RC_OP_ADD && op <= RC_OP_DIV);
+}
+
+/* Autotune (backend AUTO): times every kernel that can compute conv/FC node n
+ * on its real shape (the Winograd variants the rule would consider, the GEMM
+ * when a SIMD micro-kernel exists, XNNPACK) and plans the fastest, with the
+ * times in the note. 0 when nothing could be timed (the rule decides then). */
+static int autotune_choose(const rc_graph* g, const rc_node* n, int wino_ok, rc_step* st) {
+  enum { K_WINO, K_GEMM, K_XNN };
+  char times[200] = "", why[160];
+  size_t tl = 0;
+  double best = -1.0;
+  int kind = -1, variant = -1;
+#define RC_TUNED(label, ms_expr, k, var)                                                            \
+  do {                                                                                             \
+    const double ms_ = (ms_expr);                                                                  \
+    if (ms_ < 0) break;                                                                            \
+    if (tl < sizeof(times))                                                                        \
+      tl += (size_t)snprintf(times + tl, sizeof(times) - tl, "%s%s %.3f ms", tl ? ", " : "", label, ms_); \
+    if (best < 0 || ms_ < best) best = ms_, kind = (k), variant = (var);                           \
+  } while (0)
+  if (wino_ok) {
+    const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)g->tensors[n->output].shape.d[1];
+    static const char* labels[] = {"F2", "F4", "F6"};
+    for (int i = 0; i < 3; i++) {
+      if (i == 2 && (cin < 32 || cout < 32)) continue; /* as the rule: F(6,3)'s error for little gain */
+      if (rc_wino_filter_size(k_variants[i], cout, cin) * sizeof(float) > RC_WINO_WEIGHT_CAP) continue;
+      RC_TUNED(labels[i], rc_autotune_wino_ms(g, n, (int)k_variants[i], 2), K_WINO, i);
+    }
+  }
+  if (gemm_applies(g, n, why, sizeof why) && rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO) != RC_GEMM_UK_SCALAR) {
+    RC_TUNED("gemm", rc_autotune_gemm_ms(g, n, 2), K_GEMM, 0);
+  }
+  /* A PReLU reading only n's output: Winograd and the GEMM fuse it, XNNPACK
+   * runs it as a pass of its own, so its time counts for XNNPACK. */
+  const rc_node* prelu = NULL;
+  int readers = 0;
+  for (int32_t j = 0; j < g->n_nodes; j++) {
+    const rc_node* r = &g->nodes[j];
+    for (int32_t k = 0; k < r->n_inputs; k++) {
+      if (r->inputs[k] != n->output) continue;
+      readers++;
+      if (r->op == RC_OP_PRELU && k == 0 && is_const(g, r, 1)) prelu = r;
+    }
+  }
+  if (readers != 1) prelu = NULL;
+  rc_step probe = *st;
+  if (xnn_supports(g, n, &probe, why, sizeof why)) {
+    RC_TUNED(prelu ? "xnnpack+prelu" : "xnnpack", rc_autotune_xnn_ms(g, n, prelu, 2), K_XNN, 0);
+  }
+#undef RC_TUNED
+  if (kind < 0) return 0;
+  if (kind == K_WINO) {
+    wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, rc_wino_tile_m(k_variants[variant]), st);
+    st->kind = RC_KERNEL_WINOGRAD;
+  } else if (kind == K_GEMM) {
+    gemm_choose(g, n, REPCONV_BACKEND_GEMM, st);
+    st->kind = RC_KERNEL_GEMM;
+  } else {
+    xnn_supports(g, n, st, why, sizeof why);
+    st->kind = RC_KERNEL_XNNPACK;
+  }
+  snprintf(st->note, sizeof(st->note), "autotuned, 1 thread: %s", times);
+  return 1;
 }
 
 /* "kernel" → "kernel+what (fused)"; "kernel+relu (fused)" → "kernel+relu+what (fused)". */
@@ -553,7 +625,11 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     char why[160] = "";
     int wino_ok = use_wino && n->op == RC_OP_CONV2D && wino_applies(g, n, why, sizeof(why));
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
-    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, p->autotune, st) >= 0) {
+    if (p->autotune && p->backend == REPCONV_BACKEND_AUTO && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) &&
+        autotune_choose(g, n, wino_ok, st)) {
+      continue;
+    }
+    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, st) >= 0) {
       st->kind = RC_KERNEL_WINOGRAD;
     } else if (any_gemm && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) && gemm_choose(g, n, p->backend, st)) {
       st->kind = RC_KERNEL_GEMM;

@@ -11,6 +11,7 @@
 
 #include "graph.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/ref/ref.h"
 
 #define RC_ARENA_ALIGN_FLOATS 16 /* 64 bytes: cache line and widest vector */
 #define RC_NO_OFFSET SIZE_MAX
@@ -72,7 +73,7 @@ typedef struct rc_plan {
   size_t arena_floats;  /* arena size in floats */
   int backend;          /* repconv_backend */
   int winograd;         /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, or 2/4/6: the forced variant's tile */
-  int autotune;         /* the Winograd variants were timed, not chosen by rule */
+  int autotune;         /* convs and FCs got the kernel timed fastest, not the rule's */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
@@ -84,7 +85,7 @@ typedef struct rc_plan {
 typedef struct rc_plan_options {
   int backend;  /* repconv_backend */
   int winograd; /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, 2, 4 or 6 */
-  int autotune; /* with winograd AUTO: time each candidate variant on the layer's shape, keep the fastest */
+  int autotune; /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
 } rc_plan_options;
 
 /* Shapes must be inferred. backend is a repconv_backend: REF runs every node
@@ -111,10 +112,12 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
  *    layer of a super-resolution net, 26 ms on XNNPACK vs 28 on F(4,3) at
  *    540x960): GEMMs with K = Cin that short do not pay for the transforms.
  *  - option 2/4/6 forces that variant wherever Winograd applies.
- *  - autotune (winograd option AUTO): the variants the rule would consider
- *    (same weight cap, F(6,3) only for C ≥ 32) are each timed once on the
- *    layer's real shape (runtime/autotune.c) and the fastest runs; the note
- *    gives the times. Planning then costs a few runs of each such layer.
+ *  - autotune (backend AUTO, winograd option AUTO): every conv and FC is
+ *    timed on its real shape, on 1 thread (runtime/autotune.c), with each
+ *    kernel that can compute it: the Winograd variants the rule would
+ *    consider (same weight cap, F(6,3) only for C ≥ 32), the GEMM when a
+ *    SIMD micro-kernel exists, XNNPACK; the fastest runs and the note gives
+ *    the times. Planning then costs a few runs of each layer per candidate.
  * The filter transform happens here, once per plan (so once per model for the
  * sessions sharing the model's plan); the plan owns the result. Fused
  * activations (ReLU, clip, per-channel or shared PReLU) go into the output
@@ -152,6 +155,9 @@ void rc_plan_free(rc_plan* p);
  * dilation, padding, groups; an FC is a 1x1 conv on 1x1 pixels); the
  * activation is the step's. */
 rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n);
+/* The kernels/ref (and XNNPACK) conv parameters of conv node n; bottom/right
+ * padding is implied by the shapes. */
+rc_conv2d_params rc_plan_conv_params(const rc_graph* g, const rc_node* n);
 
 /* Storage strides of a tensor in its own logical dims: channels-last for
  * activations, C order for constants (see graph.h). */

@@ -404,9 +404,9 @@ static void test_fusion_entries(void** state) {
   repconv_model_destroy(m);
 }
 
-/* Autotune: every Winograd conv's variant is the fastest timed one (the
- * note lists the times), the model still matches ref, and a session with
- * autotune off plans by the rule again. */
+/* Autotune: every conv's kernel is the fastest timed one (the note lists
+ * the times of the Winograd variants, the GEMM and XNNPACK), the model still
+ * matches ref, and a session with autotune off plans by the rule again. */
 static void test_autotune(void** state) {
   (void)state;
   const net n = {1, 8, 30, 26, 3, {{32, {1, 1, 1, 1}, ACT_RELU}, {32, {1, 1, 1, 1}, ACT_PRELU}, {8, {1, 1, 1, 1}, ACT_NONE}}, 0, 12, 0};
@@ -421,8 +421,11 @@ static void test_autotune(void** state) {
   for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
     repconv_plan_entry_t e;
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
-    if (strcmp(e.backend, "winograd") != 0) continue;
-    if (!strstr(e.note, "autotuned, 1 thread: F2 ")) fail_msg("%s: note '%s'", e.node, e.note);
+    if (strcmp(e.op, "conv2d") != 0) continue;
+    printf("  %s: %s | %s\n", e.node, e.kernel, e.note);
+    if (!strstr(e.note, "autotuned, 1 thread: F2 ") || !strstr(e.note, " ms, xnnpack")) {
+      fail_msg("%s: note '%s'", e.node, e.note);
+    }
     tuned++;
   }
   assert_int_equal(tuned, 3);
