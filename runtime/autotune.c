@@ -83,17 +83,7 @@ double rc_autotune_wino_ms(const rc_graph* g, const rc_node* n, int variant, int
   double ms = -1.0;
   if (io_alloc(g, n, &b) && u && ws) {
     rc_wino_filter_transform(v, cout, cin, g->tensors[n->inputs[1]].data, u);
-    c.p.variant = v;
-    c.p.isa = RC_WINO_ISA_AUTO;
-    c.p.batch = (int32_t)xs->d[0];
-    c.p.in_h = (int32_t)xs->d[2];
-    c.p.in_w = (int32_t)xs->d[3];
-    c.p.in_c = (int32_t)cin;
-    c.p.out_h = (int32_t)ys->d[2];
-    c.p.out_w = (int32_t)ys->d[3];
-    c.p.out_c = (int32_t)cout;
-    c.p.pad_top = n->a.pad[0];
-    c.p.pad_left = n->a.pad[1];
+    c.p = rc_plan_wino_params(g, n, variant);
     c.x = b.x;
     c.u = u;
     c.y = b.y;

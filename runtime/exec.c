@@ -203,28 +203,13 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
 static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
                          pthreadpool_t pool) {
   const rc_node* n = &g->nodes[sp->node];
-  const rc_shape* xs = shape(g, n, 0);
-  const rc_shape* ys = &g->tensors[n->output].shape;
-  rc_wino_conv_params wp = {
-      .variant = (rc_wino_variant)sp->wino_variant,
-      .isa = RC_WINO_ISA_AUTO,
-      .batch = (int32_t)xs->d[0],
-      .in_h = (int32_t)xs->d[2],
-      .in_w = (int32_t)xs->d[3],
-      .in_c = (int32_t)xs->d[1],
-      .out_h = (int32_t)ys->d[2],
-      .out_w = (int32_t)ys->d[3],
-      .out_c = (int32_t)ys->d[1],
-      .pad_top = n->a.pad[0],
-      .pad_left = n->a.pad[1],
-      .activation = (rc_wino_activation)sp->wino_act,
-      .act_min = sp->out_min,
-      .act_max = sp->out_max,
-      .prelu_slopes = sp->wino_slopes,
-      .l2_bytes = 0,
-      .shuffle = sp->wino_shuffle,
-      .shuffle_crd = sp->wino_shuffle_crd,
-  };
+  rc_wino_conv_params wp = rc_plan_wino_params(g, n, sp->wino_variant);
+  wp.activation = (rc_wino_activation)sp->wino_act;
+  wp.act_min = sp->out_min;
+  wp.act_max = sp->out_max;
+  wp.prelu_slopes = sp->wino_slopes;
+  wp.shuffle = sp->wino_shuffle;
+  wp.shuffle_crd = sp->wino_shuffle_crd;
   if (sp->wino_residual >= 0) {
     wp.residual = act(g, p, arena, sp->wino_residual);
     wp.residual_c = (int32_t)g->tensors[sp->wino_residual].shape.d[1];

@@ -311,6 +311,25 @@ rc_conv2d_params rc_plan_conv_params(const rc_graph* g, const rc_node* n) {
   return cp;
 }
 
+rc_wino_conv_params rc_plan_wino_params(const rc_graph* g, const rc_node* n, int variant) {
+  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  rc_wino_conv_params wp;
+  memset(&wp, 0, sizeof wp);
+  wp.variant = (rc_wino_variant)variant;
+  wp.isa = RC_WINO_ISA_AUTO;
+  wp.batch = (int32_t)xs->d[0];
+  wp.in_h = (int32_t)xs->d[2];
+  wp.in_w = (int32_t)xs->d[3];
+  wp.in_c = (int32_t)xs->d[1];
+  wp.out_h = (int32_t)ys->d[2];
+  wp.out_w = (int32_t)ys->d[3];
+  wp.out_c = (int32_t)ys->d[1];
+  wp.pad_top = n->a.pad[0];
+  wp.pad_left = n->a.pad[1];
+  return wp;
+}
+
 rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n) {
   const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
   const rc_shape* ys = &g->tensors[n->output].shape;

@@ -12,6 +12,7 @@
 #include "graph.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/ref/ref.h"
+#include "kernels/winograd/wino.h"
 
 #define RC_ARENA_ALIGN_FLOATS 16 /* 64 bytes: cache line and widest vector */
 #define RC_NO_OFFSET SIZE_MAX
@@ -158,6 +159,9 @@ rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n);
 /* The kernels/ref (and XNNPACK) conv parameters of conv node n; bottom/right
  * padding is implied by the shapes. */
 rc_conv2d_params rc_plan_conv_params(const rc_graph* g, const rc_node* n);
+/* The kernels/winograd parameters (shapes, padding) of 3x3 conv node n for
+ * variant v; no activation, residual or shuffle (the step adds those). */
+rc_wino_conv_params rc_plan_wino_params(const rc_graph* g, const rc_node* n, int variant);
 
 /* Storage strides of a tensor in its own logical dims: channels-last for
  * activations, C order for constants (see graph.h). */

@@ -35,16 +35,6 @@ static repconv_model_t* load_builtin(const char* name, const int64_t* shape) {
   return m;
 }
 
-static repconv_session_t* make_session(const repconv_model_t* m, repconv_backend be, int threads) {
-  repconv_options_t* o;
-  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-  assert_int_equal(repconv_options_set_backend(o, be), REPCONV_OK);
-  assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
-  repconv_session_t* s = NULL;
-  if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("session: %s", repconv_last_error());
-  repconv_options_destroy(o);
-  return s;
-}
 
 static size_t numel(int32_t ndim, const int64_t* d) {
   size_t n = 1;
@@ -53,7 +43,7 @@ static size_t numel(int32_t ndim, const int64_t* d) {
 }
 
 static float* run_model(const repconv_model_t* m, repconv_backend be, int threads, const float* x, size_t* n_out) {
-  repconv_session_t* s = make_session(m, be, threads);
+  repconv_session_t* s = rc_test_session(m, be, threads);
   repconv_tensor_info_t ii, oi;
   assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
   assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
@@ -104,9 +94,9 @@ static void test_repvgg_a0_plan(void** state) {
   (void)state;
   const int64_t shape[4] = {1, 3, 224, 224};
   repconv_model_t* m = load_builtin("repvgg-a0", shape);
-  repconv_session_t* sg = make_session(m, REPCONV_BACKEND_GEMM, 1);
-  repconv_session_t* sa = make_session(m, REPCONV_BACKEND_AUTO, 1);
-  repconv_session_t* sx = make_session(m, REPCONV_BACKEND_XNNPACK, 1);
+  repconv_session_t* sg = rc_test_session(m, REPCONV_BACKEND_GEMM, 1);
+  repconv_session_t* sa = rc_test_session(m, REPCONV_BACKEND_AUTO, 1);
+  repconv_session_t* sx = rc_test_session(m, REPCONV_BACKEND_XNNPACK, 1);
   repconv_plan_entry_t e;
   for (size_t i = 0; i < 5; i++) {
     entry(sg, k_stride2[i], "conv2d", &e);
@@ -220,7 +210,7 @@ static void test_builder_net(void** state) {
   repconv_options_destroy(o);
   repconv_builder_destroy(b);
 
-  repconv_session_t* s = make_session(m, REPCONV_BACKEND_GEMM, 1);
+  repconv_session_t* s = rc_test_session(m, REPCONV_BACKEND_GEMM, 1);
   repconv_plan_entry_t e;
   const char* convs[] = {"conv0", "conv1", "conv2"};
   const char* acts[] = {"+prelu (fused)", "+clip (fused)", "CRD->DCR"};

@@ -73,16 +73,6 @@ static repconv_model_t* build_model(const int64_t* in_dims, int32_t in_ndim, bui
   return m;
 }
 
-static repconv_session_t* make_session(const repconv_model_t* m, repconv_backend be, int threads) {
-  repconv_options_t* o;
-  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-  assert_int_equal(repconv_options_set_backend(o, be), REPCONV_OK);
-  assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
-  repconv_session_t* s = NULL;
-  if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("session: %s", repconv_last_error());
-  repconv_options_destroy(o);
-  return s;
-}
 
 /* Runs the model's single input → single output; returns malloc'd output. */
 static float* run_session(repconv_session_t* s, const repconv_model_t* m, const float* x, size_t* n_out) {
@@ -102,7 +92,7 @@ static float* run_session(repconv_session_t* s, const repconv_model_t* m, const 
 }
 
 static float* run_model(const repconv_model_t* m, repconv_backend be, int threads, const float* x, size_t* n) {
-  repconv_session_t* s = make_session(m, be, threads);
+  repconv_session_t* s = rc_test_session(m, be, threads);
   float* y = run_session(s, m, x, n);
   repconv_session_destroy(s);
   return y;
@@ -110,7 +100,7 @@ static float* run_model(const repconv_model_t* m, repconv_backend be, int thread
 
 /* The kernel of the plan entry for node `name` (session backend be). */
 static void expect_kernel(const repconv_model_t* m, repconv_backend be, const char* name, const char* want_sub) {
-  repconv_session_t* s = make_session(m, be, 1);
+  repconv_session_t* s = rc_test_session(m, be, 1);
   size_t n = repconv_session_num_plan_entries(s);
   assert_int_equal(n, repconv_model_num_nodes(m));
   for (size_t i = 0; i < n; i++) {
@@ -727,7 +717,7 @@ static void test_plan_api(void** state) {
   assert_int_equal(repconv_session_plan(s, n, &e), REPCONV_ERROR_NOT_FOUND);
   size_t arena_auto = repconv_session_arena_bytes(s);
   repconv_session_destroy(s);
-  s = make_session(m, REPCONV_BACKEND_REF, 1);
+  s = rc_test_session(m, REPCONV_BACKEND_REF, 1);
   for (size_t i = 0; i < n; i++) {
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
     assert_string_equal(e.backend, "ref");

@@ -61,3 +61,14 @@ const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
   snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "/tmp", file);
   return buf;
 }
+
+repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be, int threads) {
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, be), REPCONV_OK);
+  assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
+  repconv_session_t* s = NULL;
+  if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("session: %s", repconv_last_error());
+  repconv_options_destroy(o);
+  return s;
+}

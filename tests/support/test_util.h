@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "repconv.h"
+
 typedef struct rc_test_rng {
   uint64_t s;
 } rc_test_rng;
@@ -25,6 +27,10 @@ void rc_test_expect_close(const char* what, const float* got, const double* want
                           double rtol);
 void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol,
                             double rtol);
+
+/* A session of m with that backend and thread count; fails the test with
+ * the library's message if it cannot be made. */
+repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be, int threads);
 
 /* A path under the test temp directory ($REPCONV_TEST_TMP, else /tmp). */
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size);
