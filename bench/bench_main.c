@@ -33,10 +33,12 @@ int main(int argc, char** argv) {
 
   rcb_register_layer_cases();
   rcb_register_gemm_cases();
+  rcb_register_chain_cases();
   rcb_register_net_cases();
   rcb_run_all();
   rcb_free_layer_cases();
   rcb_free_gemm_cases();
+  rcb_free_chain_cases();
   rcb_free_net_cases();
   return 0;
 }

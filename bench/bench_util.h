@@ -40,6 +40,8 @@ void rcb_register_layer_cases(void);
 void rcb_free_layer_cases(void);
 void rcb_register_gemm_cases(void); /* case_layers.c: repconv's GEMM vs XNNPACK per layer */
 void rcb_free_gemm_cases(void);
+void rcb_register_chain_cases(void); /* case_chain.c: Winograd chains vs layer by layer, kernel level */
+void rcb_free_chain_cases(void);
 void rcb_register_net_cases(void);
 void rcb_free_net_cases(void);
 

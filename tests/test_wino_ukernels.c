@@ -10,7 +10,9 @@
  *              ≥ 16 are neither read (NaN there) nor written (sentinels).
  *   input      channel counts around the 4- and 8-wide vectors, tiles inside
  *              the image, across each border and wholly outside; vs scalar;
- *              padding channels exactly 0, nothing written past them.
+ *              padding channels exactly 0, nothing written past them; rows
+ *              given in any memory order (a chain's ring) give bitwise the
+ *              same result as rows of a tensor.
  *   output     channel tails, partial tiles (rows × cols < m × m), each
  *              activation with and without bias, vs scalar; nothing written
  *              outside the rows × cols × cout box; a NaN in M comes out NaN
@@ -155,6 +157,16 @@ static int close_enough(float a, float b, double scale, double tol) {
  * contraction only: a few ulps of the largest intermediate. */
 #define TRANSFORM_TOL 1e-5
 
+/* The row pointers of the window starting at input row iy0 of x, an image
+ * whose row r is stored at slot r (reversed 0) or in_h − 1 − r (reversed 1). */
+static void window_rows(const float* x, int32_t in_h, size_t row_floats, int32_t iy0, int A, int reversed,
+                        const float** rows) {
+  for (int i = 0; i < A; i++) {
+    const int32_t iy = iy0 + i;
+    rows[i] = iy < 0 || iy >= in_h ? NULL : x + (size_t)(reversed ? in_h - 1 - iy : iy) * row_floats;
+  }
+}
+
 static void test_input_transform(void** state) {
   (void)state;
   const isa_kernels* sets[MAX_SETS];
@@ -166,13 +178,17 @@ static void test_input_transform(void** state) {
   size_t calls = 0;
   for (size_t ci = 0; ci < sizeof chans / sizeof chans[0]; ci++) {
     const size_t cin = chans[ci], cpad = round_up(cin, RC_WINO_V_CPAD), v_stride = cpad + 5;
-    float* x = xmalloc((size_t)in_h * in_w * cin * sizeof(float));
-    rc_test_fill_uniform(&rng, x, (size_t)in_h * in_w * cin, -1.0f, 1.0f);
+    const size_t rf = (size_t)in_w * cin;
+    float* x = xmalloc((size_t)in_h * rf * sizeof(float));
+    float* xr = xmalloc((size_t)in_h * rf * sizeof(float)); /* rows in reverse order */
+    rc_test_fill_uniform(&rng, x, (size_t)in_h * rf, -1.0f, 1.0f);
+    for (int32_t r = 0; r < in_h; r++) memcpy(xr + (size_t)(in_h - 1 - r) * rf, x + (size_t)r * rf, rf * sizeof(float));
     for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
       const int A = rc_wino_tile_alpha((rc_wino_variant)v);
       const size_t nv = (size_t)A * A * v_stride;
       float* ref = xmalloc(nv * sizeof(float));
       float* got = xmalloc(nv * sizeof(float));
+      float* got_r = xmalloc(nv * sizeof(float));
       /* Window origins: inside; across the top/left, bottom/right and both;
        * wholly outside. */
       const int32_t origins[][2] = {{1, 2},          {0, 0},          {-1, -1},      {-2, 3},
@@ -180,15 +196,22 @@ static void test_input_transform(void** state) {
                                     {in_h, in_w},    {-1, in_w - A}};
       for (size_t o = 0; o < sizeof origins / sizeof origins[0]; o++) {
         const int32_t iy0 = origins[o][0], ix0 = origins[o][1];
+        const float *rows[8], *rows_r[8];
+        window_rows(x, in_h, rf, iy0, A, 0, rows);
+        window_rows(xr, in_h, rf, iy0, A, 1, rows_r);
         for (size_t i = 0; i < nv; i++) ref[i] = SENTINEL;
-        sets[0]->input[v](x, in_h, in_w, cin, iy0, ix0, ref, v_stride);
+        sets[0]->input[v](rows, in_w, cin, ix0, ref, v_stride);
         double scale = 1.0;
         for (int xi = 0; xi < A * A; xi++)
           for (size_t c = 0; c < cin; c++) scale = fmax(scale, fabs(ref[(size_t)xi * v_stride + c]));
         for (size_t s = 0; s < nsets; s++) {
-          for (size_t i = 0; i < nv; i++) got[i] = SENTINEL;
-          sets[s]->input[v](x, in_h, in_w, cin, iy0, ix0, got, v_stride);
-          calls++;
+          for (size_t i = 0; i < nv; i++) got[i] = got_r[i] = SENTINEL;
+          sets[s]->input[v](rows, in_w, cin, ix0, got, v_stride);
+          sets[s]->input[v](rows_r, in_w, cin, ix0, got_r, v_stride);
+          calls += 2;
+          if (memcmp(got, got_r, nv * sizeof(float)) != 0)
+            fail_msg("%s input %s cin=%zu origin (%d,%d): rows in reverse memory order give another result",
+                     sets[s]->name, rc_wino_variant_name((rc_wino_variant)v), cin, iy0, ix0);
           for (int xi = 0; xi < A * A; xi++)
             for (size_t c = 0; c < v_stride; c++) {
               const size_t i = (size_t)xi * v_stride + c;
@@ -208,8 +231,10 @@ static void test_input_transform(void** state) {
       }
       free(ref);
       free(got);
+      free(got_r);
     }
     free(x);
+    free(xr);
   }
   print_message("input transforms: %zu calls over %zu ISAs\n", calls, nsets);
 }

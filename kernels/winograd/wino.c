@@ -8,19 +8,13 @@
 #include <string.h>
 
 #include "kernels/winograd/wino_matrices.h"
+#include "kernels/winograd/wino_run.h"
 #include "kernels/winograd/wino_ukernels.h"
 #include "runtime/cpu.h"
 
 #define DEFAULT_L2_BYTES ((size_t)512 * 1024)
-#define WORKSPACE_ALIGN 64
 
 /* ------------------------------------------------------------ dispatch */
-
-typedef struct rc_wino_ukernels {
-  rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
-  rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
-  rc_wino_gemm_fn gemm; /* RC_WINO_GEMM_MR × RC_WINO_GEMM_NR */
-} rc_wino_ukernels;
 
 static const rc_wino_ukernels k_scalar = {
     {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
@@ -188,44 +182,38 @@ static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
   const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes);
   /* A multiple of the alignment, so per-thread slices stay aligned. */
-  return round_up(WORKSPACE_ALIGN + t * bytes_per_tile(v, in_c, out_c) + scratch_floats(v, out_c) * sizeof(float),
-                  WORKSPACE_ALIGN);
+  return round_up(RC_WINO_WS_ALIGN + t * bytes_per_tile(v, in_c, out_c) + scratch_floats(v, out_c) * sizeof(float),
+                  RC_WINO_WS_ALIGN);
 }
 
 /* ------------------------------------------------------------ run */
 
-typedef struct run_ctx {
-  const rc_wino_ukernels* k;
-  rc_wino_variant variant;
-  const float* x;
-  const float* u;
-  float* y;
-  float* v;       /* V[ξ][block_tiles][cin_pad] */
-  float* m;       /* M[ξ][block_tiles][cout_pad] */
-  float* scratch; /* one output tile [tile_m][tile_m][cout] when post-storing */
-  rc_wino_epilogue ep;
-  rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
-  int post;                 /* residual or shuffle: transform to scratch, then post_store */
-  const float* residual;
-  size_t residual_c, shuffle;
-  int shuffle_crd;
-  int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
-  size_t cin, cout, cin_pad, cout_pad, cout_blocks;
-  size_t tile_m, tiles_w, tiles_per_image;
-  size_t block_tiles; /* allocated tiles per block (the ξ stride of V and M) */
-  size_t first, count; /* the current block: tiles [first, first + count) */
-} run_ctx;
+/* The input rows of tile row ty of image n, for the input transform. */
+static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
+  const size_t alpha = c->tile_m + 2, rf = (size_t)c->in_w * c->cin;
+  const int64_t iy0 = (int64_t)(ty * c->tile_m) - c->pad_top;
+  for (size_t i = 0; i < alpha; i++) {
+    const int64_t iy = iy0 + (int64_t)i;
+    if (iy < 0 || iy >= c->in_h) {
+      c->rows[i] = NULL;
+    } else if (c->x_ring) {
+      c->rows[i] = c->x + (size_t)iy % c->x_ring * rf;
+    } else {
+      c->rows[i] = c->x + (n * (size_t)c->in_h + (size_t)iy) * rf;
+    }
+  }
+  c->rows_key = 1 + n * c->tiles_h + ty;
+}
 
-static void input_tile(const run_ctx* c, size_t t) {
+static void input_tile(rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
-  const float* x = c->x + n * (size_t)c->in_h * (size_t)c->in_w * c->cin;
-  c->k->input[c->variant](x, c->in_h, c->in_w, c->cin, (int32_t)(ty * c->tile_m) - c->pad_top,
-                          (int32_t)(tx * c->tile_m) - c->pad_left, c->v + t * c->cin_pad,
+  if (c->rows_key != 1 + n * c->tiles_h + ty) fill_rows(c, n, ty);
+  c->k->input[c->variant](c->rows, c->in_w, c->cin, (int32_t)(tx * c->tile_m) - c->pad_left, c->v + t * c->cin_pad,
                           c->block_tiles * c->cin_pad);
 }
 
-static void gemm_panel(const run_ctx* c, size_t xi, size_t nb) {
+static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
   const size_t mr = RC_WINO_GEMM_MR, nr = RC_WINO_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
@@ -261,7 +249,7 @@ static void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n, size
  * of image n is the tile's top-left. Each tile row is finished in scratch
  * (add, activation: contiguous loops), then moved; the moves of a
  * one-channel shuffle (a super-resolution tail's Y image) are plain stores. */
-static void post_store(const run_ctx* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
+static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2; /* channels after the shuffle */
   const size_t yw = ow * r * cs;                                                  /* floats per output row */
@@ -303,7 +291,7 @@ static void post_store(const run_ctx* c, size_t n, size_t oy, size_t ox, size_t 
   }
 }
 
-static void output_tile(const run_ctx* c, size_t t) {
+static void output_tile(const rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w;
@@ -316,18 +304,20 @@ static void output_tile(const run_ctx* c, size_t t) {
     post_store(c, n, oy, ox, rows, cols);
     return;
   }
-  float* y = c->y + ((n * oh + oy) * ow + ox) * c->cout;
+  /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
+  const size_t row = c->y_ring ? oy % c->y_ring : n * oh + oy;
+  float* y = c->y + (row * ow + ox) * c->cout;
   c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, ow * c->cout, rows, cols);
 }
 
 /* Tiles [begin, end) block by block in the workspace slice c->v/c->m. Every
  * tile goes through the same transforms and the same GEMM rows whatever the
  * blocking, so the result does not depend on how the tiles are split. */
-static void run_range(run_ctx* c, size_t begin, size_t end, size_t a2) {
+void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
   for (c->first = begin; c->first < end; c->first += c->block_tiles) {
     c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
     for (size_t t = 0; t < c->count; t++) input_tile(c, t);
-    for (size_t xi = 0; xi < a2; xi++) {
+    for (size_t xi = 0; xi < c->a2; xi++) {
       for (size_t nb = 0; nb < c->cout_blocks; nb++) gemm_panel(c, xi, nb);
     }
     for (size_t t = 0; t < c->count; t++) output_tile(c, t);
@@ -335,71 +325,80 @@ static void run_range(run_ctx* c, size_t begin, size_t end, size_t a2) {
 }
 
 typedef struct range_ctx {
-  const run_ctx* base;
-  size_t total, parts, a2, slice_floats;
+  const rc_wino_run* base;
+  size_t total, parts, slice_floats;
 } range_ctx;
 
 static void range_task(void* arg, size_t i) {
   const range_ctx* r = arg;
-  run_ctx c = *r->base;
+  rc_wino_run c = *r->base;
   c.v += i * r->slice_floats;
   c.m += i * r->slice_floats;
   c.scratch += i * r->slice_floats;
-  run_range(&c, r->total * i / r->parts, r->total * (i + 1) / r->parts, r->a2);
+  rc_wino_run_range(&c, r->total * i / r->parts, r->total * (i + 1) / r->parts);
+}
+
+float* rc_wino_align_ws(void* workspace) {
+  return (float*)(((uintptr_t)workspace + RC_WINO_WS_ALIGN - 1) & ~(uintptr_t)(RC_WINO_WS_ALIGN - 1));
+}
+
+void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* x, const float* u, const float* bias,
+                     float* y, float* ws) {
+  pthread_once(&g_once, init_table);
+  memset(c, 0, sizeof(*c));
+  c->k = g_table[rc_wino_isa_resolve(p->isa)];
+  c->variant = p->variant;
+  c->x = x;
+  c->u = u;
+  c->y = y;
+  c->ep.bias = bias;
+  c->ep.activation = p->activation;
+  c->ep.min = p->act_min;
+  c->ep.max = p->act_max;
+  c->ep.slopes = p->prelu_slopes;
+  c->ep_bias.bias = bias;
+  c->ep_bias.activation = RC_WINO_ACT_NONE;
+  c->residual = p->residual;
+  c->residual_c = p->residual && p->residual_c > 1 ? (size_t)p->out_c : 1;
+  c->shuffle = p->shuffle > 1 ? (size_t)p->shuffle : 1;
+  c->shuffle_crd = p->shuffle_crd != 0;
+  c->post = p->residual != NULL || c->shuffle > 1;
+  c->in_h = p->in_h;
+  c->in_w = p->in_w;
+  c->out_h = p->out_h;
+  c->out_w = p->out_w;
+  c->pad_top = p->pad_top;
+  c->pad_left = p->pad_left;
+  c->cin = (size_t)p->in_c;
+  c->cout = (size_t)p->out_c;
+  c->cin_pad = round_up(c->cin, RC_WINO_V_CPAD);
+  c->cout_pad = round_up(c->cout, RC_WINO_M_CPAD);
+  c->cout_blocks = c->cout_pad / RC_WINO_GEMM_NR;
+  c->tile_m = (size_t)rc_wino_tile_m(p->variant);
+  c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
+  c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;
+  c->tiles_per_image = c->tiles_h * c->tiles_w;
+  c->block_tiles = rc_wino_block_tiles(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes);
+  const size_t alpha = (size_t)rc_wino_tile_alpha(p->variant);
+  c->a2 = alpha * alpha;
+  c->v = ws;
+  c->m = ws + c->a2 * c->block_tiles * c->cin_pad;
+  c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
 }
 
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
                          void* workspace, pthreadpool_t pool) {
   if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0) return;
-  pthread_once(&g_once, init_table);
-  run_ctx c;
-  memset(&c, 0, sizeof c);
-  c.k = g_table[rc_wino_isa_resolve(p->isa)];
-  c.variant = p->variant;
-  c.x = x;
-  c.u = u;
-  c.y = y;
-  c.ep.bias = bias;
-  c.ep.activation = p->activation;
-  c.ep.min = p->act_min;
-  c.ep.max = p->act_max;
-  c.ep.slopes = p->prelu_slopes;
-  c.ep_bias.bias = bias;
-  c.ep_bias.activation = RC_WINO_ACT_NONE;
-  c.residual = p->residual;
-  c.residual_c = p->residual && p->residual_c > 1 ? (size_t)p->out_c : 1;
-  c.shuffle = p->shuffle > 1 ? (size_t)p->shuffle : 1;
-  c.shuffle_crd = p->shuffle_crd != 0;
-  c.post = p->residual != NULL || c.shuffle > 1;
-  c.in_h = p->in_h;
-  c.in_w = p->in_w;
-  c.out_h = p->out_h;
-  c.out_w = p->out_w;
-  c.pad_top = p->pad_top;
-  c.pad_left = p->pad_left;
-  c.cin = (size_t)p->in_c;
-  c.cout = (size_t)p->out_c;
-  c.cin_pad = round_up(c.cin, RC_WINO_V_CPAD);
-  c.cout_pad = round_up(c.cout, RC_WINO_M_CPAD);
-  c.cout_blocks = c.cout_pad / RC_WINO_GEMM_NR;
-  c.tile_m = (size_t)rc_wino_tile_m(p->variant);
-  c.tiles_w = ((size_t)p->out_w + c.tile_m - 1) / c.tile_m;
-  c.tiles_per_image = ((size_t)p->out_h + c.tile_m - 1) / c.tile_m * c.tiles_w;
-  c.block_tiles = rc_wino_block_tiles(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes);
-  const size_t alpha = (size_t)rc_wino_tile_alpha(p->variant), a2 = alpha * alpha;
-  float* ws = (float*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));
-  c.v = ws;
-  c.m = ws + a2 * c.block_tiles * c.cin_pad;
-  c.scratch = c.m + a2 * c.block_tiles * c.cout_pad;
-
+  rc_wino_run c;
+  rc_wino_run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace));
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
   if (threads <= 1 || total < 2 * RC_WINO_GEMM_MR) {
-    run_range(&c, 0, total, a2);
+    rc_wino_run_range(&c, 0, total);
     return;
   }
   /* One contiguous range of tiles per thread, each in its own slice. */
-  range_ctx r = {&c, total, threads < total ? threads : total, a2,
+  range_ctx r = {&c, total, threads < total ? threads : total,
                  rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes) / sizeof(float)};
   pthreadpool_parallelize_1d(pool, range_task, &r, r.parts, 0);
 }

@@ -150,4 +150,39 @@ size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
                          void* workspace, pthreadpool_t pool);
 
+/* ------------------------------------------------------------ chains
+ *
+ * A chain runs n ≥ 1 Winograd convs, each reading the one before, without
+ * materialising the activations between them (kernels/winograd/wino_chain.c).
+ * Each intermediate lives in a ring of a few rows per thread; the layers
+ * advance down the image together, band by band, so a row one layer writes is
+ * read by the next while it is still in cache: a stack of 3x3 layers on a
+ * large image (a super-resolution body) no longer streams every activation
+ * through DRAM twice. With a pool of T threads the last layer's tile rows are
+ * split into T horizontal strips; each thread runs the whole chain on its
+ * strip, recomputing the few rows where strips meet. Every tile is computed
+ * exactly as rc_wino_conv2d_nhwc computes it, so the output is bitwise that
+ * of the layers run one by one, whatever the thread count.
+ *
+ * Layer k + 1's in_h/in_w/in_c are layer k's out_h/out_w/out_c; all share
+ * the batch; only the last layer may have a residual or a shuffle. */
+#define RC_WINO_CHAIN_MAX 32
+
+typedef struct rc_wino_chain_layer {
+  rc_wino_conv_params p;
+  const float* u;    /* rc_wino_filter_transform of the layer's weights */
+  const float* bias; /* or NULL */
+} rc_wino_chain_layer;
+
+/* Bytes of ONE thread's workspace slice (rings and the block buffers); a call
+ * with a pool of T threads needs T slices. 0 when the layers do not form a
+ * chain (n outside [1, RC_WINO_CHAIN_MAX], shapes that do not connect). */
+size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* layers, size_t n);
+
+/* y = the last layer's output of the chain applied to x (NHWC tensors of
+ * whole images). Returns 0, or −1 if the layers do not form a chain (the
+ * planner checks first; nothing is written then). */
+int rc_wino_chain_nhwc(const rc_wino_chain_layer* layers, size_t n, const float* x, float* y, void* workspace,
+                       pthreadpool_t pool);
+
 #endif

@@ -58,16 +58,16 @@ INLINE __m256 load8(const float* p, const int masked, __m256i mask) {
   return masked ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
 }
 
-/* One 8-channel chunk of one input tile. base: element offset of input
- * pixel (iy0, ix0), channel c, from x (may be negative: only offsets of
- * pixels inside [ilo,ihi)×[jlo,jhi) are dereferenced). */
-INLINE void input_chunk(const int A, const float* bt, const float* x, ptrdiff_t base, ptrdiff_t row_stride,
-                        ptrdiff_t cin, const int interior, int ilo, int ihi, int jlo, int jhi, const int masked,
-                        __m256i mask, float* v, size_t v_stride) {
+/* One 8-channel chunk of one input tile. col: element offset of the
+ * window's first column, channel c, within a row (may be negative: only
+ * columns in [jlo, jhi) are read, and only rows that are not NULL). */
+INLINE void input_chunk(const int A, const float* bt, const float* const* rows, ptrdiff_t col, ptrdiff_t cin,
+                        const int interior, int jlo, int jhi, const int masked, __m256i mask, float* v,
+                        size_t v_stride) {
   __m256 t[MAX_ALPHA * MAX_ALPHA];
 #pragma GCC unroll 8
   for (int i = 0; i < A; i++) {
-    if (!interior && (i < ilo || i >= ihi)) {
+    if (!interior && !rows[i]) {
 #pragma GCC unroll 8
       for (int k = 0; k < A; k++) t[i * A + k] = _mm256_setzero_ps();
       continue;
@@ -76,7 +76,7 @@ INLINE void input_chunk(const int A, const float* bt, const float* x, ptrdiff_t 
 #pragma GCC unroll 8
     for (int j = 0; j < A; j++) {
       if (interior || (j >= jlo && j < jhi))
-        d[j] = load8(x + base + i * row_stride + j * cin, masked, mask);
+        d[j] = load8(rows[i] + (col + j * cin), masked, mask);
       else
         d[j] = _mm256_setzero_ps();
     }
@@ -92,27 +92,25 @@ INLINE void input_chunk(const int A, const float* bt, const float* x, ptrdiff_t 
   }
 }
 
-INLINE void input_tile(const int A, const float* bt, const float* x, int32_t in_h, int32_t in_w, size_t cin,
-                       int32_t iy0, int32_t ix0, float* v, size_t v_stride) {
-  const int ilo = iy0 < 0 ? -iy0 : 0, jlo = ix0 < 0 ? -ix0 : 0;
-  int ihi = in_h - iy0, jhi = in_w - ix0;
-  ihi = ihi > A ? A : ihi;
+INLINE void input_tile(const int A, const float* bt, const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,
+                       float* v, size_t v_stride) {
+  const int jlo = ix0 < 0 ? -ix0 : 0;
+  int jhi = in_w - ix0;
   jhi = jhi > A ? A : jhi;
-  const int interior = ilo == 0 && jlo == 0 && ihi == A && jhi == A;
-  const ptrdiff_t cs = (ptrdiff_t)cin, rs = (ptrdiff_t)in_w * cs;
-  const ptrdiff_t base = ((ptrdiff_t)iy0 * in_w + ix0) * cs;
+  int interior = jlo == 0 && jhi == A;
+  for (int i = 0; i < A; i++) interior &= rows[i] != NULL;
+  const ptrdiff_t cs = (ptrdiff_t)cin, col = (ptrdiff_t)ix0 * cs;
   const __m256i none = _mm256_setzero_si256();
   size_t c = 0;
   if (interior) {
-    for (; c + 8 <= cin; c += 8) input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 1, 0, A, 0, A, 0, none, v + c, v_stride);
+    for (; c + 8 <= cin; c += 8) input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 0, none, v + c, v_stride);
     if (c < cin)
-      input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 1, 0, A, 0, A, 1, tail_mask(cin - c), v + c, v_stride);
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 1, tail_mask(cin - c), v + c, v_stride);
   } else {
     for (; c + 8 <= cin; c += 8)
-      input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 0, ilo, ihi, jlo, jhi, 0, none, v + c, v_stride);
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 0, none, v + c, v_stride);
     if (c < cin)
-      input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 0, ilo, ihi, jlo, jhi, 1, tail_mask(cin - c), v + c,
-                  v_stride);
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 1, tail_mask(cin - c), v + c, v_stride);
   }
 }
 
@@ -178,9 +176,9 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
 }
 
 #define DEFINE_VARIANT(name, A, M, bt, at)                                                                         \
-  void rc_##name##_input_transform__avx2(const float* x, int32_t in_h, int32_t in_w, size_t cin, int32_t iy0,     \
-                                         int32_t ix0, float* v, size_t v_stride) {                                \
-    input_tile(A, &bt[0][0], x, in_h, in_w, cin, iy0, ix0, v, v_stride);                                          \
+  void rc_##name##_input_transform__avx2(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,       \
+                                         float* v, size_t v_stride) {                                             \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
   }                                                                                                               \
   void rc_##name##_output_transform__avx2(const float* m, size_t m_stride, size_t cout,                           \
                                           const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, \

@@ -64,17 +64,16 @@ INLINE void store_tail(float* p, float32x4_t v, size_t n) {
 /* n == 4: a whole vector; else a tail. */
 INLINE float32x4_t load4(const float* p, const size_t n) { return n == 4 ? vld1q_f32(p) : load_tail(p, n); }
 
-/* One 4-channel chunk (n ≤ 4 real channels) of one input tile. base:
- * element offset of input pixel (iy0, ix0), channel c, from x (may be
- * negative: only offsets of pixels inside [ilo,ihi)×[jlo,jhi) are
- * dereferenced). */
-INLINE void input_chunk(const int A, const float* bt, const float* x, ptrdiff_t base, ptrdiff_t row_stride,
-                        ptrdiff_t cin, const int interior, int ilo, int ihi, int jlo, int jhi, const size_t n,
-                        float* v, size_t v_stride) {
+/* One 4-channel chunk (n ≤ 4 real channels) of one input tile. col:
+ * element offset of the window's first column, channel c, within a row (may
+ * be negative: only columns in [jlo, jhi) are read, and only rows that are
+ * not NULL). */
+INLINE void input_chunk(const int A, const float* bt, const float* const* rows, ptrdiff_t col, ptrdiff_t cin,
+                        const int interior, int jlo, int jhi, const size_t n, float* v, size_t v_stride) {
   float32x4_t t[MAX_ALPHA * MAX_ALPHA];
 #pragma GCC unroll 8
   for (int i = 0; i < A; i++) {
-    if (!interior && (i < ilo || i >= ihi)) {
+    if (!interior && !rows[i]) {
 #pragma GCC unroll 8
       for (int k = 0; k < A; k++) t[i * A + k] = vdupq_n_f32(0.0f);
       continue;
@@ -83,7 +82,7 @@ INLINE void input_chunk(const int A, const float* bt, const float* x, ptrdiff_t 
 #pragma GCC unroll 8
     for (int j = 0; j < A; j++) {
       if (interior || (j >= jlo && j < jhi))
-        d[j] = load4(x + base + i * row_stride + j * cin, n);
+        d[j] = load4(rows[i] + (col + j * cin), n);
       else
         d[j] = vdupq_n_f32(0.0f);
     }
@@ -99,25 +98,23 @@ INLINE void input_chunk(const int A, const float* bt, const float* x, ptrdiff_t 
   }
 }
 
-INLINE void input_tile(const int A, const float* bt, const float* x, int32_t in_h, int32_t in_w, size_t cin,
-                       int32_t iy0, int32_t ix0, float* v, size_t v_stride) {
-  const int ilo = iy0 < 0 ? -iy0 : 0, jlo = ix0 < 0 ? -ix0 : 0;
-  int ihi = in_h - iy0, jhi = in_w - ix0;
-  ihi = ihi > A ? A : ihi;
+INLINE void input_tile(const int A, const float* bt, const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,
+                       float* v, size_t v_stride) {
+  const int jlo = ix0 < 0 ? -ix0 : 0;
+  int jhi = in_w - ix0;
   jhi = jhi > A ? A : jhi;
-  const int interior = ilo == 0 && jlo == 0 && ihi == A && jhi == A;
-  const ptrdiff_t cs = (ptrdiff_t)cin, rs = (ptrdiff_t)in_w * cs;
-  const ptrdiff_t base = ((ptrdiff_t)iy0 * in_w + ix0) * cs;
+  int interior = jlo == 0 && jhi == A;
+  for (int i = 0; i < A; i++) interior &= rows[i] != NULL;
+  const ptrdiff_t cs = (ptrdiff_t)cin, col = (ptrdiff_t)ix0 * cs;
   size_t c = 0;
   /* The interior/border split is a template argument: interior tiles (most
    * of them) get straight-line loads with no bounds tests. */
   if (interior) {
-    for (; c + 4 <= cin; c += 4) input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 1, 0, A, 0, A, 4, v + c, v_stride);
-    if (c < cin) input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 1, 0, A, 0, A, cin - c, v + c, v_stride);
+    for (; c + 4 <= cin; c += 4) input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 4, v + c, v_stride);
+    if (c < cin) input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, cin - c, v + c, v_stride);
   } else {
-    for (; c + 4 <= cin; c += 4)
-      input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 0, ilo, ihi, jlo, jhi, 4, v + c, v_stride);
-    if (c < cin) input_chunk(A, bt, x, base + (ptrdiff_t)c, rs, cs, 0, ilo, ihi, jlo, jhi, cin - c, v + c, v_stride);
+    for (; c + 4 <= cin; c += 4) input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 4, v + c, v_stride);
+    if (c < cin) input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, cin - c, v + c, v_stride);
   }
   /* Channels [round_up(cin, 4), round_up(cin, 8)) get 0, as the contract
    * says (the scalar and AVX2 transforms write the whole padded row). */
@@ -192,9 +189,9 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
 }
 
 #define DEFINE_VARIANT(name, A, M, bt, at)                                                                         \
-  void rc_##name##_input_transform__neon(const float* x, int32_t in_h, int32_t in_w, size_t cin, int32_t iy0,     \
-                                         int32_t ix0, float* v, size_t v_stride) {                                \
-    input_tile(A, &bt[0][0], x, in_h, in_w, cin, iy0, ix0, v, v_stride);                                          \
+  void rc_##name##_input_transform__neon(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,       \
+                                         float* v, size_t v_stride) {                                             \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
   }                                                                                                               \
   void rc_##name##_output_transform__neon(const float* m, size_t m_stride, size_t cout,                           \
                                           const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, \

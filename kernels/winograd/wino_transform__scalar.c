@@ -30,8 +30,8 @@ static inline float lincomb(const float* coef, const float* x, int n, int stride
   return acc;
 }
 
-static inline void input_tile(int alpha, const float* bt, const float* x, int32_t in_h, int32_t in_w, size_t cin,
-                              int32_t iy0, int32_t ix0, float* v, size_t v_stride) {
+static inline void input_tile(int alpha, const float* bt, const float* const* rows, int32_t in_w, size_t cin,
+                              int32_t ix0, float* v, size_t v_stride) {
   const size_t cpad = (cin + RC_WINO_V_CPAD - 1) / RC_WINO_V_CPAD * RC_WINO_V_CPAD;
   float d[MAX_ALPHA * MAX_ALPHA], t[MAX_ALPHA * MAX_ALPHA];
   for (size_t c = 0; c < cpad; c++) {
@@ -40,11 +40,9 @@ static inline void input_tile(int alpha, const float* bt, const float* x, int32_
       continue;
     }
     for (int i = 0; i < alpha; i++) {
-      const int32_t iy = iy0 + i;
       for (int j = 0; j < alpha; j++) {
         const int32_t ix = ix0 + j;
-        d[i * alpha + j] =
-            (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) ? x[((size_t)iy * (size_t)in_w + (size_t)ix) * cin + c] : 0.0f;
+        d[i * alpha + j] = (rows[i] && ix >= 0 && ix < in_w) ? rows[i][(size_t)ix * cin + c] : 0.0f;
       }
     }
     /* t = d B: t[i][k] = Σ_j d[i][j]·Bᵀ[k][j] */
@@ -86,9 +84,9 @@ static inline void output_tile(int alpha, int m, const float* at, const float* m
 }
 
 #define DEFINE_VARIANT(name, A, M, bt, at)                                                                         \
-  void rc_##name##_input_transform__scalar(const float* x, int32_t in_h, int32_t in_w, size_t cin, int32_t iy0,   \
-                                           int32_t ix0, float* v, size_t v_stride) {                              \
-    input_tile(A, &bt[0][0], x, in_h, in_w, cin, iy0, ix0, v, v_stride);                                          \
+  void rc_##name##_input_transform__scalar(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,     \
+                                           float* v, size_t v_stride) {                                           \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
   }                                                                                                               \
   void rc_##name##_output_transform__scalar(const float* m, size_t m_stride, size_t cout,                         \
                                             const rc_wino_epilogue* ep, float* y, size_t y_row_stride,            \

@@ -25,13 +25,15 @@ typedef struct rc_wino_epilogue {
   const float* slopes;
 } rc_wino_epilogue;
 
-/* Input transform of one tile. x is one NHWC image [in_h][in_w][cin]; the
- * tile's α×α window starts at input pixel (iy0, ix0), which may lie partly
- * or wholly outside the image (those pixels read 0). Writes
- * v[ξ·v_stride + c] = (Bᵀ d B)[ξ] for ξ < α², c < round_up(cin, 8); the
- * padding channels get 0. */
-typedef void (*rc_wino_input_fn)(const float* x, int32_t in_h, int32_t in_w, size_t cin, int32_t iy0, int32_t ix0,
-                                 float* v, size_t v_stride);
+/* Input transform of one tile. rows[i], i < α, points at the NHWC row
+ * (in_w pixels of cin channels) of the window's i-th input row, or is NULL
+ * where that row lies outside the image (it reads 0): rows need not be
+ * evenly spaced, so a ring of rows serves as well as a tensor. The window's
+ * columns start at ix0 and may lie partly or wholly outside [0, in_w) (those
+ * pixels read 0). Writes v[ξ·v_stride + c] = (Bᵀ d B)[ξ] for ξ < α²,
+ * c < round_up(cin, 8); the padding channels get 0. */
+typedef void (*rc_wino_input_fn)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,
+                                 size_t v_stride);
 
 /* Output transform of one tile: reads m[ξ·m_stride + c] for ξ < α²,
  * c < round_up(cout, 8), and writes the top-left rows × cols (≤ m × m)
@@ -46,9 +48,9 @@ typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, 
 typedef void (*rc_wino_gemm_fn)(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                                 size_t c_stride);
 
-void rc_wino23_input_transform__scalar(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__scalar(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__scalar(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino23_input_transform__scalar(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__scalar(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__scalar(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino23_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
                                         size_t);
 void rc_wino43_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
@@ -59,9 +61,9 @@ void rc_wino_gemm_6x16__scalar(size_t, size_t, const float*, size_t, const float
 
 #if defined(__x86_64__) || defined(_M_X64)
 #define RC_WINO_HAVE_X86 1
-void rc_wino23_input_transform__avx2(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__avx2(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__avx2(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino23_input_transform__avx2(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__avx2(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__avx2(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino23_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
                                       size_t);
 void rc_wino43_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
@@ -73,9 +75,9 @@ void rc_wino_gemm_6x16__fma3(size_t, size_t, const float*, size_t, const float*,
 
 #if defined(__aarch64__)
 #define RC_WINO_HAVE_ARM64 1
-void rc_wino23_input_transform__neon(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__neon(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__neon(const float*, int32_t, int32_t, size_t, int32_t, int32_t, float*, size_t);
+void rc_wino23_input_transform__neon(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__neon(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__neon(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino23_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
                                       size_t);
 void rc_wino43_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,

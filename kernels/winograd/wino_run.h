@@ -1,0 +1,59 @@
+/* The Winograd driver's per-run state, shared by the one-conv driver
+ * (wino.c) and the chain (wino_chain.c). Internal to kernels/winograd/. */
+#ifndef RC_KERNELS_WINO_RUN_H
+#define RC_KERNELS_WINO_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_ukernels.h"
+
+/* Workspace alignment (bytes): a cache line, the widest vector. */
+#define RC_WINO_WS_ALIGN 64
+
+typedef struct rc_wino_ukernels {
+  rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
+  rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
+  rc_wino_gemm_fn gemm; /* RC_WINO_GEMM_MR × RC_WINO_GEMM_NR */
+} rc_wino_ukernels;
+
+typedef struct rc_wino_run {
+  const rc_wino_ukernels* k;
+  rc_wino_variant variant;
+  /* x and y are tensors of whole NHWC images, or (x_ring, y_ring > 0, in a
+   * chain) rings of that many row slots holding one image's rows, row r in
+   * slot r mod ring. */
+  const float* x;
+  const float* u;
+  float* y;
+  size_t x_ring, y_ring;
+  float* v;       /* V[ξ][block_tiles][cin_pad] */
+  float* m;       /* M[ξ][block_tiles][cout_pad] */
+  float* scratch; /* one output tile [tile_m][tile_m][cout] when post-storing */
+  rc_wino_epilogue ep;
+  rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
+  int post;                 /* residual or shuffle: transform to scratch, then post_store */
+  const float* residual;
+  size_t residual_c, shuffle;
+  int shuffle_crd;
+  int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
+  size_t cin, cout, cin_pad, cout_pad, cout_blocks;
+  size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
+  size_t block_tiles; /* allocated tiles per block (the ξ stride of V and M) */
+  size_t first, count; /* the current block: tiles [first, first + count) */
+  size_t rows_key;     /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
+  const float* rows[8]; /* the α input rows of that tile row (NULL outside the image) */
+} rc_wino_run;
+
+/* The run state of one conv over x and y (tensors; a chain then sets the
+ * rings), its block buffers at the start of the aligned workspace slice ws. */
+void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* x, const float* u, const float* bias,
+                      float* y, float* ws);
+/* Tiles [begin, end) (raster order over batch × tile rows × tile columns),
+ * block by block, on the caller's thread. */
+void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end);
+/* The workspace pointer rounded up to the kernels' alignment. */
+float* rc_wino_align_ws(void* workspace);
+
+#endif

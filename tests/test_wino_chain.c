@@ -1,0 +1,322 @@
+/* Tests of Winograd chains (rc_wino_chain_nhwc, kernels/winograd/
+ * wino_chain.c): a chain must give bitwise the output of its layers run one
+ * by one with rc_wino_conv2d_nhwc over whole tensors (whose accuracy
+ * test_winograd checks against float64), whatever the thread count, ISA,
+ * block size, image size and padding. A random sweep of chains of 1–5 layers
+ * mixes the three variants (bands of 2, 4, 6 and 12 rows), channel counts
+ * around the vector widths, zero and asymmetric padding (layers that shrink
+ * the image), images thinner than a tile and taller than many bands, batch 2,
+ * every activation, and a last layer with a residual and a pixel shuffle.
+ * Workspaces are allocated at exactly the size asked for, so ASan sees an
+ * overrun of a ring or a block buffer. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pthreadpool.h>
+
+#include "kernels/winograd/wino.h"
+#include "test_util.h"
+
+static void* xmalloc(size_t n) {
+  void* p = malloc(n ? n : 1);
+  assert_non_null(p);
+  return p;
+}
+
+typedef struct layer_data {
+  rc_wino_chain_layer l;
+  float *w, *b, *slopes, *u;
+  int pb, pr; /* bottom/right padding (implied by the shapes) */
+} layer_data;
+
+typedef struct chain_case {
+  int n, batch, h, w;
+  layer_data layer[5];
+  float* residual;
+  float* x;
+  size_t nx, ny; /* floats of x and of the final output */
+} chain_case;
+
+static int rnd(rc_test_rng* r, int n) { return rc_test_rng_int(r, 0, n - 1); }
+
+/* A random chain; returns 0 if some layer's output would be empty. */
+static int make_chain(chain_case* c, rc_test_rng* r, rc_wino_isa isa) {
+  static const int chans[] = {1, 3, 8, 16, 17, 24};
+  static const int heights[] = {1, 3, 5, 13, 40, 97};
+  static const int widths[] = {1, 4, 7, 30};
+  memset(c, 0, sizeof *c);
+  c->n = 1 + rnd(r, 5);
+  c->batch = 1 + rnd(r, 2);
+  c->h = heights[rnd(r, 6)];
+  c->w = widths[rnd(r, 4)];
+  int h = c->h, w = c->w, cin = chans[rnd(r, 6)];
+  c->nx = (size_t)c->batch * h * w * cin;
+  for (int k = 0; k < c->n; k++) {
+    layer_data* L = &c->layer[k];
+    rc_wino_conv_params* p = &L->l.p;
+    const int last = k == c->n - 1;
+    int cout = chans[rnd(r, 6)];
+    const int shuffle = last && rnd(r, 3) == 0 ? 2 : 0;
+    if (shuffle) cout = 4 * (1 + rnd(r, 3));
+    const int pads[][4] = {{1, 1, 1, 1}, {0, 0, 0, 0}, {2, 1, 0, 1}, {1, 0, 2, 2}};
+    const int* pd = pads[rnd(r, 4) == 0 ? 1 + rnd(r, 3) : 0];
+    p->variant = (rc_wino_variant)rnd(r, RC_WINO_VARIANT_COUNT);
+    p->isa = isa;
+    p->batch = c->batch;
+    p->in_h = h;
+    p->in_w = w;
+    p->in_c = cin;
+    p->pad_top = pd[0];
+    p->pad_left = pd[1];
+    L->pb = pd[2];
+    L->pr = pd[3];
+    p->out_h = h + pd[0] + pd[2] - 2;
+    p->out_w = w + pd[1] + pd[3] - 2;
+    p->out_c = cout;
+    if (p->out_h < 1 || p->out_w < 1) return 0;
+    p->activation = (rc_wino_activation)rnd(r, 4);
+    p->act_min = -0.5f;
+    p->act_max = 0.75f;
+    p->l2_bytes = rnd(r, 2) ? 8 << 10 : 0; /* tiny blocks: mid-row block starts */
+    const size_t nw = (size_t)cout * cin * 9;
+    L->w = xmalloc(nw * sizeof(float));
+    L->b = xmalloc((size_t)cout * sizeof(float));
+    L->slopes = xmalloc((size_t)cout * sizeof(float));
+    /* Weights scaled so activations stay O(1) through the layers. */
+    const float s = 1.0f / sqrtf((float)(9 * cin));
+    rc_test_fill_uniform(r, L->w, nw, -s, s);
+    rc_test_fill_uniform(r, L->b, (size_t)cout, -0.2f, 0.2f);
+    rc_test_fill_uniform(r, L->slopes, (size_t)cout, -0.5f, 0.5f);
+    p->prelu_slopes = L->slopes;
+    L->u = xmalloc(rc_wino_filter_size(p->variant, (size_t)cout, (size_t)cin) * sizeof(float));
+    rc_wino_filter_transform(p->variant, (size_t)cout, (size_t)cin, L->w, L->u);
+    L->l.u = L->u;
+    L->l.bias = rnd(r, 4) ? L->b : NULL;
+    if (last) {
+      const size_t pix = (size_t)c->batch * p->out_h * p->out_w;
+      if (rnd(r, 2)) {
+        p->residual_c = rnd(r, 2) ? 1 : cout;
+        c->residual = xmalloc(pix * (size_t)p->residual_c * sizeof(float));
+        rc_test_fill_uniform(r, c->residual, pix * (size_t)p->residual_c, -1.0f, 1.0f);
+        p->residual = c->residual;
+      }
+      p->shuffle = shuffle;
+      p->shuffle_crd = rnd(r, 2);
+      c->ny = pix * (size_t)cout;
+    }
+    h = p->out_h;
+    w = p->out_w;
+    cin = cout;
+  }
+  c->x = xmalloc(c->nx * sizeof(float));
+  rc_test_fill_uniform(r, c->x, c->nx, -1.0f, 1.0f);
+  return 1;
+}
+
+static void free_chain(chain_case* c) {
+  for (int k = 0; k < 5; k++) {
+    free(c->layer[k].w);
+    free(c->layer[k].b);
+    free(c->layer[k].slopes);
+    free(c->layer[k].u);
+  }
+  free(c->residual);
+  free(c->x);
+}
+
+/* The layers one by one over whole tensors, on the caller's thread. */
+static float* run_layers(const chain_case* c) {
+  const float* x = c->x;
+  float* y = NULL;
+  for (int k = 0; k < c->n; k++) {
+    const rc_wino_conv_params* p = &c->layer[k].l.p;
+    const size_t ny = (size_t)p->batch * p->out_h * p->out_w * p->out_c;
+    y = xmalloc(ny * sizeof(float));
+    void* ws = xmalloc(rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w,
+                                              p->l2_bytes));
+    rc_wino_conv2d_nhwc(p, x, c->layer[k].l.u, c->layer[k].l.bias, y, ws, NULL);
+    free(ws);
+    if (k > 0) free((void*)x);
+    x = y;
+  }
+  return y;
+}
+
+static rc_wino_chain_layer* chain_layers(const chain_case* c, rc_wino_chain_layer* out) {
+  for (int k = 0; k < c->n; k++) out[k] = c->layer[k].l;
+  return out;
+}
+
+static void test_chain_sweep(void** state) {
+  (void)state;
+  static const rc_wino_isa isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON};
+  pthreadpool_t pools[3] = {NULL, pthreadpool_create(2), pthreadpool_create(3)};
+  assert_non_null(pools[1]);
+  assert_non_null(pools[2]);
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 2026);
+  size_t runs = 0, layers = 0, multi = 0;
+  for (int i = 0; i < 300; i++) {
+    const rc_wino_isa isa = isas[i % 3];
+    if (!rc_wino_isa_available(isa)) continue;
+    chain_case c;
+    if (!make_chain(&c, &r, isa)) {
+      free_chain(&c);
+      continue;
+    }
+    float* want = run_layers(&c);
+    rc_wino_chain_layer l[5];
+    chain_layers(&c, l);
+    const size_t slice = rc_wino_chain_workspace_size(l, (size_t)c.n);
+    assert_true(slice > 0);
+    float* got = xmalloc(c.ny * sizeof(float));
+    for (int t = 0; t < 3; t++) {
+      const size_t threads = pools[t] ? pthreadpool_get_threads_count(pools[t]) : 1;
+      void* ws = xmalloc(slice * threads);
+      for (size_t e = 0; e < c.ny; e++) got[e] = NAN; /* every output must be written */
+      assert_int_equal(rc_wino_chain_nhwc(l, (size_t)c.n, c.x, got, ws, pools[t]), 0);
+      free(ws);
+      for (size_t e = 0; e < c.ny; e++) {
+        if (memcmp(&got[e], &want[e], sizeof(float)) != 0) {
+          char desc[512];
+          int len = snprintf(desc, sizeof desc, "%s batch %d %dx%d:", rc_wino_isa_name(isa), c.batch, c.h, c.w);
+          for (int k = 0; k < c.n && len > 0 && (size_t)len < sizeof desc; k++) {
+            const rc_wino_conv_params* p = &l[k].p;
+            len += snprintf(desc + len, sizeof desc - (size_t)len, " [%s C%d->%d pad %d,%d act %d%s%s]",
+                            rc_wino_variant_name(p->variant), p->in_c, p->out_c, p->pad_top, p->pad_left,
+                            (int)p->activation, p->residual ? " res" : "", p->shuffle ? " shuffle" : "");
+          }
+          fail_msg("chain %s, %zu threads: output [%zu] = %.9g, layer by layer %.9g", desc, threads, e, got[e],
+                   want[e]);
+        }
+      }
+      runs++;
+    }
+    layers += (size_t)c.n;
+    multi += c.n > 1;
+    free(got);
+    free(want);
+    free_chain(&c);
+  }
+  pthreadpool_destroy(pools[1]);
+  pthreadpool_destroy(pools[2]);
+  print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers\n", runs, layers, multi);
+  assert_true(multi > 20);
+}
+
+/* A tall image split between threads: the strips meet mid-image, after many
+ * bands; the output still matches layer by layer. */
+static void test_chain_tall(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 7);
+  chain_case c;
+  memset(&c, 0, sizeof c);
+  /* A fixed SR-like body: 1→8 PReLU, 3×(8→8 PReLU), 8→4 + x, shuffle 2. */
+  const int H = 203, W = 37, C[] = {1, 8, 8, 8, 8, 4};
+  c.n = 5;
+  c.batch = 1;
+  c.h = H;
+  c.w = W;
+  c.nx = (size_t)H * W;
+  c.x = xmalloc(c.nx * sizeof(float));
+  rc_test_fill_uniform(&r, c.x, c.nx, 0.0f, 1.0f);
+  c.residual = xmalloc(c.nx * sizeof(float));
+  memcpy(c.residual, c.x, c.nx * sizeof(float));
+  for (int k = 0; k < 5; k++) {
+    layer_data* L = &c.layer[k];
+    rc_wino_conv_params* p = &L->l.p;
+    p->variant = k == 2 ? RC_WINO_F63 : k == 3 ? RC_WINO_F23 : RC_WINO_F43;
+    p->isa = RC_WINO_ISA_AUTO;
+    p->batch = 1;
+    p->in_h = p->out_h = H;
+    p->in_w = p->out_w = W;
+    p->in_c = C[k];
+    p->out_c = C[k + 1];
+    p->pad_top = p->pad_left = 1;
+    const size_t nw = (size_t)C[k + 1] * C[k] * 9;
+    L->w = xmalloc(nw * sizeof(float));
+    L->slopes = xmalloc((size_t)C[k + 1] * sizeof(float));
+    L->b = xmalloc((size_t)C[k + 1] * sizeof(float));
+    rc_test_fill_uniform(&r, L->w, nw, -0.3f, 0.3f);
+    rc_test_fill_uniform(&r, L->slopes, (size_t)C[k + 1], 0.0f, 0.3f);
+    rc_test_fill_uniform(&r, L->b, (size_t)C[k + 1], -0.1f, 0.1f);
+    p->activation = k < 4 ? RC_WINO_ACT_PRELU : RC_WINO_ACT_NONE;
+    p->prelu_slopes = L->slopes;
+    L->u = xmalloc(rc_wino_filter_size(p->variant, (size_t)C[k + 1], (size_t)C[k]) * sizeof(float));
+    rc_wino_filter_transform(p->variant, (size_t)C[k + 1], (size_t)C[k], L->w, L->u);
+    L->l.u = L->u;
+    L->l.bias = L->b;
+  }
+  c.layer[4].l.p.residual = c.residual;
+  c.layer[4].l.p.residual_c = 1;
+  c.layer[4].l.p.shuffle = 2;
+  c.layer[4].l.p.shuffle_crd = 1;
+  c.ny = (size_t)H * W * 4;
+  float* want = run_layers(&c);
+  rc_wino_chain_layer l[5];
+  chain_layers(&c, l);
+  const size_t slice = rc_wino_chain_workspace_size(l, 5);
+  pthreadpool_t pool = pthreadpool_create(2);
+  void* ws = xmalloc(slice * 2);
+  float* got = xmalloc(c.ny * sizeof(float));
+  assert_int_equal(rc_wino_chain_nhwc(l, 5, c.x, got, ws, pool), 0);
+  assert_memory_equal(got, want, c.ny * sizeof(float));
+  /* Transient memory: rings of a few rows, so a taller image needs no more. */
+  l[0].p.in_h = l[0].p.out_h = 4 * H;
+  for (int k = 1; k < 5; k++) l[k].p.in_h = l[k].p.out_h = 4 * H;
+  assert_int_equal(rc_wino_chain_workspace_size(l, 5), slice);
+  free(got);
+  free(ws);
+  free(want);
+  pthreadpool_destroy(pool);
+  free_chain(&c);
+}
+
+/* Layers that do not connect are refused, and nothing is written. */
+static void test_chain_refused(void** state) {
+  (void)state;
+  rc_wino_chain_layer l[2];
+  memset(l, 0, sizeof l);
+  for (int k = 0; k < 2; k++) {
+    rc_wino_conv_params* p = &l[k].p;
+    p->variant = RC_WINO_F43;
+    p->batch = 1;
+    p->in_h = p->in_w = p->out_h = p->out_w = 8;
+    p->in_c = p->out_c = 4;
+    p->pad_top = p->pad_left = 1;
+  }
+  float x[8 * 8 * 4] = {0}, y[8 * 8 * 4];
+  char ws[1];
+  l[1].p.in_c = 5; /* layer 0 makes 4 channels */
+  assert_int_equal(rc_wino_chain_workspace_size(l, 2), 0);
+  y[0] = 42.0f;
+  assert_int_equal(rc_wino_chain_nhwc(l, 2, x, y, ws, NULL), -1);
+  assert_true(y[0] == 42.0f);
+  l[1].p.in_c = 4;
+  l[0].p.shuffle = 2; /* only the last layer may shuffle */
+  assert_int_equal(rc_wino_chain_workspace_size(l, 2), 0);
+  l[0].p.shuffle = 0;
+  l[1].p.in_h = 9;
+  assert_int_equal(rc_wino_chain_workspace_size(l, 2), 0);
+  l[1].p.in_h = 8;
+  assert_true(rc_wino_chain_workspace_size(l, 2) > 0);
+  assert_int_equal(rc_wino_chain_workspace_size(l, 0), 0);
+  assert_int_equal(rc_wino_chain_workspace_size(l, RC_WINO_CHAIN_MAX + 1), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_chain_sweep),
+      cmocka_unit_test(test_chain_tall),
+      cmocka_unit_test(test_chain_refused),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
