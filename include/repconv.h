@@ -124,6 +124,14 @@ REPCONV_API repconv_status repconv_options_set_winograd(repconv_options_t* optio
  * (the plan entry's note gives the times). Planning costs a few runs of
  * each layer per candidate. */
 REPCONV_API repconv_status repconv_options_set_autotune(repconv_options_t* options, int on);
+/* Winograd chains (on by default; backends auto and winograd): consecutive
+ * Winograd 3x3 convs, each the only reader of the one before, over images
+ * whose activations do not fit in cache (a super-resolution body) run as one
+ * step, band by band, with the activations between them in rings of a few
+ * rows per thread instead of whole tensors in memory: less memory traffic and
+ * a smaller arena, bitwise the same output. Off: layer by layer (to measure
+ * what chaining buys). */
+REPCONV_API repconv_status repconv_options_set_chains(repconv_options_t* options, int on);
 /* Parse "auto", "off", "2"/"4"/"6", "f2"/"f4"/"f6" or "F(2,3)"/"F(4,3)"/"F(6,3)" into a Winograd option. */
 REPCONV_API repconv_status repconv_winograd_from_name(const char* name, int* out);
 
@@ -230,7 +238,8 @@ REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session)
 typedef struct repconv_plan_entry {
   const char* node;    /* node name; owned by the model */
   const char* op;      /* "conv2d", "relu", ... */
-  const char* backend; /* "winograd", "gemm", "xnnpack", "ref", or "fused" (computed by the entry before it) */
+  const char* backend; /* "winograd", "gemm", "xnnpack", "ref", or "fused" (computed by an entry before it: the
+                          one right before, or the head of its Winograd chain; the note says which) */
   const char* kernel;  /* "winograd:wino63__avx2+relu (fused)", "xnnpack:convolution2d_nhwc_f32+relu (fused)",
                           "ref:conv2d", "fused"; owned by the session */
   const char* note;    /* why a reference kernel runs under an XNNPACK-capable backend; for a conv under auto or

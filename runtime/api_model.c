@@ -93,6 +93,12 @@ repconv_status repconv_options_set_autotune(repconv_options_t* options, int on) 
   return REPCONV_OK;
 }
 
+repconv_status repconv_options_set_chains(repconv_options_t* options, int on) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  options->no_chains = !on;
+  return REPCONV_OK;
+}
+
 repconv_status repconv_winograd_from_name(const char* name, int* out) {
   if (!name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "winograd: NULL argument");
   static const struct {
@@ -229,7 +235,8 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = check_constants(&m->g);
   if (s == REPCONV_OK && o.fold) s = fold_model(m, &o);
-  rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune};
+  rc_plan_options po = {
+      .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .no_chains = o.no_chains};
   if (s == REPCONV_OK) s = rc_plan_create_ex(&m->g, &po, &m->plan);
   if (s != REPCONV_OK) {
     rc_fold_report_free(&m->fold);
@@ -473,14 +480,16 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     o.backend = (repconv_backend)model->plan.backend;
     o.winograd = model->plan.winograd;
     o.autotune = model->plan.autotune;
+    o.no_chains = model->plan.no_chains;
   }
   repconv_session_t* s = calloc(1, sizeof(*s));
   if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   s->model = model;
   s->plan = &model->plan;
   if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd ||
-      o.autotune != model->plan.autotune) {
-    rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune};
+      o.autotune != model->plan.autotune || o.no_chains != model->plan.no_chains) {
+    rc_plan_options po = {
+        .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .no_chains = o.no_chains};
     rc_status st = rc_plan_create_ex(&model->g, &po, &s->own_plan);
     if (st != REPCONV_OK) {
       free(s);
@@ -546,7 +555,8 @@ repconv_status repconv_session_plan(const repconv_session_t* session, size_t ind
   memset(out, 0, sizeof(*out));
   out->node = n->name;
   out->op = rc_op_name(n->op);
-  out->backend = backends[st->kind];
+  /* A chain member is computed by its chain's head, like a fused activation. */
+  out->backend = st->chain_head >= 0 && st->chain_head != (int32_t)index ? "fused" : backends[st->kind];
   out->kernel = st->kernel;
   out->note = st->note;
   return REPCONV_OK;

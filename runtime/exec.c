@@ -203,19 +203,26 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
 static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
                          pthreadpool_t pool) {
   const rc_node* n = &g->nodes[sp->node];
-  rc_wino_conv_params wp = rc_plan_wino_params(g, n, sp->wino_variant);
-  wp.activation = (rc_wino_activation)sp->wino_act;
-  wp.act_min = sp->out_min;
-  wp.act_max = sp->out_max;
-  wp.prelu_slopes = sp->wino_slopes;
-  wp.shuffle = sp->wino_shuffle;
-  wp.shuffle_crd = sp->wino_shuffle_crd;
-  if (sp->wino_residual >= 0) {
-    wp.residual = act(g, p, arena, sp->wino_residual);
-    wp.residual_c = (int32_t)g->tensors[sp->wino_residual].shape.d[1];
-  }
+  rc_wino_conv_params wp = rc_plan_wino_step_params(g, sp);
+  if (sp->wino_residual >= 0) wp.residual = act(g, p, arena, sp->wino_residual);
   rc_wino_conv2d_nhwc(&wp, input(g, p, arena, n, 0), sp->wino_u, sp->wino_bias, arena + p->offset[sp->out], ws,
                       sp->wino_threads ? pool : NULL);
+}
+
+/* The chain headed by step i: every member, from the head's input to the
+ * last member's output (and residual). */
+static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, void* ws, float* arena,
+                                pthreadpool_t pool) {
+  rc_wino_chain_layer layers[RC_WINO_CHAIN_MAX];
+  const size_t n = rc_plan_wino_chain(g, p, i, layers);
+  const rc_step* ls = &p->steps[i];
+  while (ls->chain_next >= 0) ls = &p->steps[ls->chain_next];
+  if (ls->wino_residual >= 0) layers[n - 1].p.residual = act(g, p, arena, ls->wino_residual);
+  const rc_node* head = &g->nodes[p->steps[i].node];
+  if (rc_wino_chain_nhwc(layers, n, input(g, p, arena, head, 0), arena + p->offset[ls->out], ws, pool) != 0) {
+    return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': the Winograd chain of %zu layers did not run", head->name, n);
+  }
+  return REPCONV_OK;
 }
 
 /* A conv or FC on kernels/gemm with the plan's packed constants. */
@@ -377,6 +384,9 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
       return REPCONV_OK;
     case RC_KERNEL_WINOGRAD:
       if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
+      if (sp->chain_head >= 0) { /* the head runs the whole chain */
+        return sp->chain_head == i ? run_wino_chain(g, p, i, st->wino_ws, arena, pool) : REPCONV_OK;
+      }
       run_winograd(g, p, sp, st->wino_ws, arena, pool);
       return REPCONV_OK;
     case RC_KERNEL_GEMM:

@@ -15,6 +15,7 @@ struct repconv_options {
   repconv_backend backend;
   int winograd; /* REPCONV_WINOGRAD_* */
   int autotune; /* time the kernel candidates of each layer at load */
+  int no_chains; /* repconv_options_set_chains(0): Winograd layers one by one */
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;
   char shape_names[RC_MAX_INPUT_SHAPES][RC_MAX_NAME]; /* "" = the first input */

@@ -207,9 +207,44 @@ static int wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t w
 
 static const rc_wino_variant k_variants[] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63};
 
+/* Activations of fewer bytes stay layer by layer (chains pay off when the
+ * tensors between layers leave the cache; measured, see plan.h). */
+#define RC_WINO_CHAIN_MIN_BYTES ((size_t)4 << 20)
+
+/* The single node reading tensor t, or NULL (several, none, or an output). */
+static const rc_node* only_reader(const rc_graph* g, const int32_t* readers, int32_t t) {
+  if (readers[t] != 1) return NULL;
+  for (int32_t i = 0; i < g->n_nodes; i++) {
+    const rc_node* r = &g->nodes[i];
+    for (int32_t k = 0; k < r->n_inputs; k++) {
+      if (r->inputs[k] == t) return r;
+    }
+  }
+  return NULL;
+}
+
+/* Conv n, which Winograd applies to, would head a chain: chains are on, its
+ * output is large, and its only reader (after at most one ReLU, clip or
+ * PReLU, fused into it) is a conv Winograd applies to. Then even a conv with
+ * Cin < 4 (a super-resolution net's first layer) goes to Winograd: in a chain
+ * its 16-channel output never goes to memory, which outweighs the short
+ * GEMMs. */
+static int can_head_chain(const rc_graph* g, const rc_plan* p, const rc_node* n, const int32_t* readers) {
+  if (p->no_chains || p->winograd != RC_WINO_OPT_AUTO) return 0;
+  int32_t t = n->output;
+  if ((size_t)rc_shape_numel(&g->tensors[t].shape) * sizeof(float) < RC_WINO_CHAIN_MIN_BYTES) return 0;
+  const rc_node* r = only_reader(g, readers, t);
+  if (r && (r->op == RC_OP_RELU || r->op == RC_OP_CLIP || r->op == RC_OP_PRELU) && r->inputs[0] == t) {
+    t = r->output;
+    r = only_reader(g, readers, t);
+  }
+  char why[8];
+  return r && r->op == RC_OP_CONV2D && r->inputs[0] == t && wino_applies(g, r, why, sizeof why);
+}
+
 /* The variant for a conv the Winograd kernels apply to, by the rule in plan.h
  * (forced: the option's tile), or -1 for XNNPACK; fills kernel and note. */
-static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, rc_step* st) {
+static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, rc_step* st) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
@@ -236,7 +271,7 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
       }
       if (v < 0 || work[i] < work[v]) v = i;
     }
-    if (backend == REPCONV_BACKEND_AUTO && cin < 4) {
+    if (backend == REPCONV_BACKEND_AUTO && cin < 4 && !chain_head) {
       snprintf(st->note, sizeof(st->note), "Winograd not chosen: C %zu→%zu, under 4 input channels the tile GEMMs "
                "are too short to pay for the transforms", cin, cout);
       return -1;
@@ -328,6 +363,30 @@ rc_wino_conv_params rc_plan_wino_params(const rc_graph* g, const rc_node* n, int
   wp.pad_top = n->a.pad[0];
   wp.pad_left = n->a.pad[1];
   return wp;
+}
+
+rc_wino_conv_params rc_plan_wino_step_params(const rc_graph* g, const rc_step* sp) {
+  const rc_node* n = &g->nodes[sp->node];
+  rc_wino_conv_params wp = rc_plan_wino_params(g, n, sp->wino_variant);
+  wp.activation = (rc_wino_activation)sp->wino_act;
+  wp.act_min = sp->out_min;
+  wp.act_max = sp->out_max;
+  wp.prelu_slopes = sp->wino_slopes;
+  wp.shuffle = sp->wino_shuffle;
+  wp.shuffle_crd = sp->wino_shuffle_crd;
+  if (sp->wino_residual >= 0) wp.residual_c = (int32_t)g->tensors[sp->wino_residual].shape.d[1];
+  return wp;
+}
+
+size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_wino_chain_layer* layers) {
+  size_t n = 0;
+  for (int32_t i = head; i >= 0 && n < RC_WINO_CHAIN_MAX; i = p->steps[i].chain_next, n++) {
+    const rc_step* sp = &p->steps[i];
+    layers[n].p = rc_plan_wino_step_params(g, sp);
+    layers[n].u = sp->wino_u;
+    layers[n].bias = sp->wino_bias;
+  }
+  return n;
 }
 
 rc_gemm_conv_params rc_plan_gemm_params(const rc_graph* g, const rc_node* n) {
@@ -502,7 +561,7 @@ static int autotune_choose(const rc_graph* g, const rc_node* n, int wino_ok, rc_
 #undef RC_TUNED
   if (kind < 0) return 0;
   if (kind == K_WINO) {
-    wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, rc_wino_tile_m(k_variants[variant]), st);
+    wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, rc_wino_tile_m(k_variants[variant]), 0, st);
     st->kind = RC_KERNEL_WINOGRAD;
   } else if (kind == K_GEMM) {
     gemm_choose(g, n, REPCONV_BACKEND_GEMM, st);
@@ -604,6 +663,65 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
   }
 }
 
+
+/* Step prev (a Winograd step) can hand its output to step i in a chain: i is
+ * the next step to run and the only reader of prev's output, which is large,
+ * and prev stores plainly (no residual, shuffle or permuted channels: those
+ * only on the chain's last layer). */
+static int chain_link(const rc_graph* g, const rc_plan* p, const int32_t* readers, int32_t prev, int32_t i) {
+  const rc_step* ps = &p->steps[prev];
+  const rc_step* st = &p->steps[i];
+  const int32_t t = ps->out;
+  return st->kind == RC_KERNEL_WINOGRAD && g->nodes[st->node].inputs[0] == t && readers[t] == 1 &&
+         ps->wino_residual < 0 && ps->wino_shuffle == 0 && ps->crd_block == 0 && st->crd_block == 0 &&
+         (size_t)rc_shape_numel(&g->tensors[t].shape) * sizeof(float) >= RC_WINO_CHAIN_MIN_BYTES;
+}
+
+/* Links runs of consecutive Winograd steps (in the sorted order, fused steps
+ * aside) into chains run by their first step; the tensors between members
+ * are not materialised. A member's residual (the last one's only) was
+ * computed before the head: every step between head and member is a member
+ * or fused into one, and their outputs have a single reader. */
+static void form_chains(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided) {
+  int32_t head = -1, prev = -1, len = 0;
+  for (int32_t i = 0; i <= p->n_order; i++) {
+    const int end = i == p->n_order;
+    if (!end && p->steps[i].kind == RC_KERNEL_FUSED) continue;
+    if (!end && prev >= 0 && len < RC_WINO_CHAIN_MAX && chain_link(g, p, readers, prev, i)) {
+      p->steps[prev].chain_next = i;
+      p->steps[i].chain_head = head;
+      elided[p->steps[prev].out] = 1;
+      prev = i;
+      len++;
+      continue;
+    }
+    if (len >= 2) { /* close the chain head..prev */
+      rc_step* hs = &p->steps[head];
+      hs->chain_len = len;
+      hs->chain_head = head;
+      const rc_step* ls = &p->steps[prev];
+      size_t kl = strlen(hs->kernel);
+      snprintf(hs->kernel + kl, sizeof(hs->kernel) - kl, " [chain of %d]", len);
+      kl = strlen(hs->note);
+      snprintf(hs->note + kl, sizeof(hs->note) - kl, "; runs a chain of %d layers to '%s', band by band, the "
+               "activations between them in per-thread rings", len, g->nodes[ls->node].name);
+      for (int32_t j = hs->chain_next; j >= 0; j = p->steps[j].chain_next) {
+        rc_step* ms = &p->steps[j];
+        kl = strlen(ms->kernel);
+        snprintf(ms->kernel + kl, sizeof(ms->kernel) - kl, " [in chain]");
+        kl = strlen(ms->note);
+        snprintf(ms->note + kl, sizeof(ms->note) - kl, "; run by '%s' in its chain", g->nodes[hs->node].name);
+      }
+    }
+    head = prev = -1;
+    len = 0;
+    if (!end && p->steps[i].kind == RC_KERNEL_WINOGRAD) {
+      head = prev = i;
+      len = 1;
+    }
+  }
+}
+
 /* Kernel choice per step (fills p->steps, reorders p->order) and marks the
  * tensors no kernel materialises in elided[]. */
 static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) {
@@ -641,6 +759,8 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     st->out_max = INFINITY;
     st->wino_residual = -1;
     st->fused_into = -1;
+    st->chain_head = -1;
+    st->chain_next = -1;
     char why[160] = "";
     int wino_ok = use_wino && n->op == RC_OP_CONV2D && wino_applies(g, n, why, sizeof(why));
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
@@ -648,7 +768,7 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
         autotune_choose(g, n, wino_ok, st)) {
       continue;
     }
-    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, st) >= 0) {
+    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, can_head_chain(g, p, n, readers), st) >= 0) {
       st->kind = RC_KERNEL_WINOGRAD;
     } else if (any_gemm && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) && gemm_choose(g, n, p->backend, st)) {
       st->kind = RC_KERNEL_GEMM;
@@ -787,6 +907,7 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
   for (int32_t i = 0; i < nn; i++) p->order[i] = sorted[i].node;
   free(steps);
   p->steps = sorted;
+  if (use_wino && !p->no_chains) form_chains(g, p, readers, elided);
   free(readers);
   free(step_of);
   return REPCONV_OK;
@@ -894,6 +1015,17 @@ static rc_status prepare_winograd(const rc_graph* g, rc_plan* p) {
     const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0);
     if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
   }
+  for (int32_t i = 0; i < p->n_order; i++) {
+    if (p->steps[i].chain_len < 2) continue;
+    rc_wino_chain_layer layers[RC_WINO_CHAIN_MAX];
+    const size_t n = rc_plan_wino_chain(g, p, i, layers);
+    const size_t ws = rc_wino_chain_workspace_size(layers, n);
+    if (ws == 0) {
+      return rc_error(REPCONV_ERROR_INTERNAL, "plan: the Winograd chain at '%s' does not connect",
+                      g->nodes[p->steps[i].node].name);
+    }
+    if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
+  }
   return REPCONV_OK;
 }
 
@@ -958,6 +1090,7 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_p
   p->backend = opts->backend;
   p->winograd = opts->winograd;
   p->autotune = opts->autotune && opts->winograd == RC_WINO_OPT_AUTO;
+  p->no_chains = opts->no_chains != 0;
   p->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   p->offset = malloc(((size_t)g->n_tensors + 1) * sizeof(size_t));
   lifetime* lt = calloc((size_t)g->n_tensors + 1, sizeof(lifetime));
@@ -997,16 +1130,20 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_p
   for (int32_t i = 0; i < g->n_nodes; i++) {
     const rc_step* st = &p->steps[i];
     if (st->kind == RC_KERNEL_FUSED) continue; /* its input is elided, its output written by the step before */
+    if (st->chain_head >= 0 && st->chain_head != i) continue; /* run by its chain's head */
     const rc_node* n = &g->nodes[st->node];
-    lifetime* o = &lt[pos[st->out]];
+    /* A chain's head writes the last member's output and reads its residual. */
+    const rc_step* ls = st;
+    while (ls->chain_next >= 0) ls = &p->steps[ls->chain_next];
+    lifetime* o = &lt[pos[ls->out]];
     if (i < o->first) o->first = i;
     if (i > o->last) o->last = i;
     for (int32_t k = 0; k < n->n_inputs; k++) {
       int32_t t = n->inputs[k];
       if (t >= 0 && pos[t] >= 0 && lt[pos[t]].last < i) lt[pos[t]].last = i;
     }
-    if (st->kind == RC_KERNEL_WINOGRAD && st->wino_residual >= 0) { /* the fused add's other input */
-      const int32_t t = st->wino_residual;
+    if (ls->kind == RC_KERNEL_WINOGRAD && ls->wino_residual >= 0) { /* the fused add's other input */
+      const int32_t t = ls->wino_residual;
       if (pos[t] >= 0 && lt[pos[t]].last < i) lt[pos[t]].last = i;
     }
   }

@@ -55,6 +55,10 @@ typedef struct rc_step {
   int32_t wino_shuffle;         /* fused depth-to-space: its block (0: none) */
   int32_t wino_shuffle_crd;     /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
   int32_t fused_into;           /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
+  /* Winograd chains (rc_wino_chain_nhwc): the head step runs every member. */
+  int32_t chain_head;           /* -1: not chained; else the index of the chain's first step (itself for the head) */
+  int32_t chain_next;           /* the next member's step index, -1 for the last */
+  int32_t chain_len;            /* on the head: the number of layers (≥ 2) */
   /* RC_KERNEL_GEMM: fused activation and plan-owned packed constants. */
   int32_t gemm_act;             /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
   int32_t gemm_threads;         /* 1: the session's pool; 0: the caller's thread (a small layer) */
@@ -75,6 +79,7 @@ typedef struct rc_plan {
   int backend;          /* repconv_backend */
   int winograd;         /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, or 2/4/6: the forced variant's tile */
   int autotune;         /* convs and FCs got the kernel timed fastest, not the rule's */
+  int no_chains;        /* Winograd chains not formed (rc_plan_options) */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
@@ -87,6 +92,7 @@ typedef struct rc_plan_options {
   int backend;  /* repconv_backend */
   int winograd; /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, 2, 4 or 6 */
   int autotune; /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
+  int no_chains; /* 1: no Winograd chains (each layer through whole tensors) */
 } rc_plan_options;
 
 /* Shapes must be inferred. backend is a repconv_backend: REF runs every node
@@ -112,6 +118,17 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
  *  - AUTO also leaves to XNNPACK the convs with Cin < 4 (e.g. the 1→16 first
  *    layer of a super-resolution net, 26 ms on XNNPACK vs 28 on F(4,3) at
  *    540x960): GEMMs with K = Cin that short do not pay for the transforms.
+ *    Unless the conv would head a chain (below): then its output never goes
+ *    to memory, which pays for them.
+ *  - chains (option no_chains 0, the default): after the kernels are chosen,
+ *    runs of consecutive Winograd steps (fused steps aside), each reading the
+ *    one before as its only reader, with activations of at least
+ *    RC_WINO_CHAIN_MIN_BYTES (4 MiB: below, they stay in cache between
+ *    layers anyway) and residual/shuffle only on the last, become one chain
+ *    (rc_wino_chain_nhwc) run by the first step; the others' entries are
+ *    "fused" and the tensors between them get no arena. Measured on ECBSR
+ *    at 540x960 (`repconv bench --chains on|off`, 1 thread): 64–70 ms vs
+ *    79–80 ms layer by layer.
  *  - option 2/4/6 forces that variant wherever Winograd applies.
  *  - autotune (backend AUTO, winograd option AUTO): every conv and FC is
  *    timed on its real shape, on 1 thread (runtime/autotune.c), with each
@@ -162,6 +179,12 @@ rc_conv2d_params rc_plan_conv_params(const rc_graph* g, const rc_node* n);
 /* The kernels/winograd parameters (shapes, padding) of 3x3 conv node n for
  * variant v; no activation, residual or shuffle (the step adds those). */
 rc_wino_conv_params rc_plan_wino_params(const rc_graph* g, const rc_node* n, int variant);
+/* The same for Winograd step sp with its fused epilogue (activation, slopes,
+ * shuffle, residual_c); the residual pointer is the caller's (NULL here). */
+rc_wino_conv_params rc_plan_wino_step_params(const rc_graph* g, const rc_step* sp);
+/* The chain of head step i as kernel layers (residual pointers NULL); returns
+ * the number of layers (≤ RC_WINO_CHAIN_MAX). */
+size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_wino_chain_layer* layers);
 
 /* Storage strides of a tensor in its own logical dims: channels-last for
  * activations, C order for constants (see graph.h). */

@@ -365,6 +365,79 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino43", "1 thread (small layer)");
 }
 
+/* A super-resolution-like net over an image whose activations (8 channels,
+ * 4.3 MB) exceed the chain threshold: auto chains all four convs (the 1→8
+ * head too, which alone would go to XNNPACK), runs the chain in the first
+ * conv's entry (the others show as fused), gives on 1 and 2 threads bitwise
+ * the output of the same Winograd layers run one by one (backend winograd,
+ * chains off: the head on Winograd too), agrees with ref, and needs a smaller
+ * arena than auto without chains (the activations between the convs are not
+ * materialised). */
+static void test_chains(void** state) {
+  (void)state;
+  const net n = {1, 1, 260, 520, 4,
+                 {{8, {1, 1, 1, 1}, ACT_PRELU}, {8, {1, 1, 1, 1}, ACT_RELU}, {8, {1, 1, 1, 1}, ACT_CLIP},
+                  {4, {1, 1, 1, 1}, ACT_NONE}},
+                 2, 31, 1};
+  repconv_model_t* m = build(&n, NULL);
+  float* x = make_input(&n);
+  const size_t ny = out_numel(m);
+  float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);
+  float* ys[2][2];     /* [chains][threads − 1] */
+  size_t arena[2][2];
+  for (int chains = 0; chains < 2; chains++)
+    for (int t = 1; t <= 2; t++) {
+      repconv_options_t* o = opts(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, t);
+      assert_int_equal(repconv_options_set_chains(o, chains), REPCONV_OK);
+      repconv_session_t* s;
+      assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+      repconv_plan_entry_t e;
+      for (int l = 0; l < 4; l++) {
+        char name[16];
+        snprintf(name, sizeof name, "conv%d", l);
+        plan_entry(s, name, &e);
+        /* Alone, the 1→8 head is XNNPACK's (Cin < 4); heading a chain, Winograd's. */
+        const char* want_backend = chains && l > 0 ? "fused" : !chains && l == 0 ? "xnnpack" : "winograd";
+        const char* want_tag = !chains ? (l == 0 ? "xnnpack:" : "winograd:") : l == 0 ? "[chain of 4]" : "[in chain]";
+        if (strcmp(e.backend, want_backend) != 0 || !strstr(e.kernel, want_tag) || (!chains && strstr(e.kernel, "chain")))
+          fail_msg("chains %d: %s runs as %s '%s' (%s)", chains, name, e.backend, e.kernel, e.note);
+        if (chains && l == 0 && !strstr(e.note, "chain of 4 layers to 'conv3'")) fail_msg("head note: %s", e.note);
+      }
+      ys[chains][t - 1] = run(m, s, x);
+      arena[chains][t - 1] = repconv_session_arena_bytes(s);
+      repconv_session_destroy(s);
+      repconv_options_destroy(o);
+    }
+  repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, 1);
+  assert_int_equal(repconv_options_set_chains(o, 0), REPCONV_OK);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  float* layers = run(m, s, x);
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  for (int t = 0; t < 2; t++) {
+    if (memcmp(ys[1][t], layers, ny * sizeof(float)) != 0)
+      fail_msg("chain on %d threads: output differs from the layers run one by one", t + 1);
+  }
+  free(layers);
+  double mag = 0, err = 0;
+  for (size_t i = 0; i < ny; i++) mag = fmax(mag, fabs(want[i]));
+  for (size_t i = 0; i < ny; i++) {
+    const double e = fabs((double)ys[1][0][i] - want[i]);
+    if (!(e <= err)) err = e;
+  }
+  print_message("chain vs ref: max|diff|/max|ref| %.3g; arena %zu bytes with chains, %zu without\n", err / mag,
+                arena[1][0], arena[0][0]);
+  assert_true(mag > 0.05);
+  assert_true(err <= k_tol[1] * mag);
+  assert_true(arena[1][0] < arena[0][0]);
+  for (int chains = 0; chains < 2; chains++)
+    for (int t = 0; t < 2; t++) free(ys[chains][t]);
+  free(want);
+  free(x);
+  repconv_model_destroy(m);
+}
+
 /* Fused PReLU, clip and pixel shuffle show in the plan; with Winograd off
  * the CRD shuffle runs on XNNPACK by permuting the conv's channels to DCR. */
 static void test_fusion_entries(void** state) {
@@ -570,7 +643,7 @@ static void test_sessions_on_threads(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_variants_vs_ref),   cmocka_unit_test(test_rule_and_reasons),
-      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_autotune), cmocka_unit_test(test_options_api),
+      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_chains),    cmocka_unit_test(test_autotune), cmocka_unit_test(test_options_api),
       cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_sessions_on_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,6 +186,9 @@ static void print_usage(FILE* f) {
           "      --autotune             with --backend auto: time every conv/FC at load with each\n"
           "                             kernel that can run it (Winograd variants, GEMM, XNNPACK)\n"
           "                             and run the fastest (slower loading)\n"
+          "      --chains on|off        with --backend auto or winograd: run consecutive Winograd\n"
+          "                             layers over large images as one chain, band by band,\n"
+          "                             activations kept in cache (on, default), or layer by layer\n"
           "      --seed S               gen-input: random seed, an unsigned integer (default 0)\n"
           "      --name INPUT           gen-input: which model input\n"
           "      --shape [NAME=]NxCxHxW static shape of an input (the first unless NAME=): for\n"
@@ -310,7 +313,8 @@ enum {
   OPT_PLAN = 1 << 13,
   OPT_PROFILE = 1 << 14,
   OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
-  OPT_AUTOTUNE = 1 << 16  /* accepted wherever --backend is */
+  OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
+  OPT_CHAINS = 1 << 17    /* accepted wherever --backend is */
 };
 
 #define CLI_MAX_SHAPES 16
@@ -337,6 +341,7 @@ typedef struct cli_args {
   int profile;
   int winograd; /* REPCONV_WINOGRAD_AUTO (0) unless --winograd */
   int autotune;
+  int no_chains; /* --chains off */
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -356,7 +361,7 @@ static const cli_option kOptions[] = {
     {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
     {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
     {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},       {"profile", 0, OPT_PROFILE, 0},
-    {"winograd", 0, OPT_WINOGRAD, 1}, {"autotune", 0, OPT_AUTOTUNE, 0},
+    {"winograd", 0, OPT_WINOGRAD, 1}, {"autotune", 0, OPT_AUTOTUNE, 0}, {"chains", 0, OPT_CHAINS, 1},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -468,7 +473,7 @@ static int parse_shape(cli_args* a, const char* value) {
 
 static int apply_option(cli_args* a, int allowed, const cli_option* opt, const char* shown, const char* value) {
   const char* cmd = a->command_name;
-  if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE;
+  if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE | OPT_CHAINS;
   if (!(allowed & opt->id)) return usage_error(cmd, "option '%s' does not apply to this command", shown);
   switch (opt->id) {
     case OPT_INPUT:
@@ -523,6 +528,12 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_AUTOTUNE:
       a->autotune = 1;
+      return EXIT_OK;
+    case OPT_CHAINS:
+      if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+        return usage_error(cmd, "unknown --chains value '%s' (expected on or off)", value);
+      }
+      a->no_chains = strcmp(value, "off") == 0;
       return EXIT_OK;
     case OPT_JSON:
       if (value[0] == '\0') return usage_error(cmd, "empty --json value");
@@ -615,6 +626,7 @@ static int load_model_level(const cli_args* a, int fold, int level, int threads,
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
   if (st == REPCONV_OK) st = repconv_options_set_winograd(opts, a->winograd);
   if (st == REPCONV_OK) st = repconv_options_set_autotune(opts, a->autotune);
+  if (st == REPCONV_OK) st = repconv_options_set_chains(opts, !a->no_chains);
   for (size_t k = 0; k < a->num_shapes && st == REPCONV_OK; k++) {
     st = repconv_options_set_input_shape(opts, a->shape_names[k][0] ? a->shape_names[k] : NULL, a->shape_ndim[k],
                                          a->shape_dims[k]);
@@ -2012,22 +2024,35 @@ static int profile_steps(const cli_args* a, bench_form* f, const repconv_tensor_
          runs == 1 ? "" : "s", total);
   printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
          "GFLOP/s", "% peak");
+  /* FLOPs per entry; a fused entry's (an activation, a chain member) count
+   * with the entry that computes it, the last one before it that is not fused. */
   size_t nodes = repconv_model_num_nodes(f->model);
-  for (size_t i = 0; i < n; ++i) {
+  int64_t* flops = calloc(n + 1, sizeof *flops);
+  if (!flops) {
+    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
+    goto out;
+  }
+  for (size_t i = 0, owner = 0; i < n; ++i) {
     repconv_plan_entry_t e;
     memset(&e, 0, sizeof e);
     if (repconv_session_plan(f->session, i, &e) != REPCONV_OK) continue;
-    int64_t fl = 0;
+    const int fused = e.backend && strcmp(e.backend, "fused") == 0;
+    if (!fused) owner = i;
     for (size_t j = 0; j < nodes; ++j) {
       repconv_node_info_t ni;
       memset(&ni, 0, sizeof ni);
       if (repconv_model_node(f->model, j, &ni) == REPCONV_OK && ni.name && e.node && strcmp(ni.name, e.node) == 0) {
-        fl = ni.flops;
+        flops[owner] += ni.flops;
         break;
       }
     }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(f->session, i, &e) != REPCONV_OK) continue;
     double ms = t[i * (size_t)runs];
-    double gf = ms > 0 ? (double)fl / (ms * 1e6) : 0;
+    double gf = ms > 0 ? (double)flops[i] / (ms * 1e6) : 0;
     char node[29], kernel[49];
     copy_printable(node, sizeof node, e.node ? e.node : "?");
     copy_printable(kernel, sizeof kernel, e.kernel ? e.kernel : "?");
@@ -2039,6 +2064,7 @@ static int profile_steps(const cli_args* a, bench_form* f, const repconv_tensor_
     printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, e.op ? e.op : "?", kernel, ms,
            total > 0 ? 100.0 * ms / total : 0.0, gf, peak > 0 ? 100.0 * gf / peak : 0.0);
   }
+  free(flops);
 out:
   if (f->session) repconv_session_set_profiling(f->session, 0);
   free(t);

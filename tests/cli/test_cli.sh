@@ -502,6 +502,14 @@ expect_grep "info --plan --winograd 2: forced" '^ +[0-9]+ +stage1\.1\.[a-z_]+ +c
 expect_ok "info --plan --autotune" info repvgg-a0 --plan --autotune --shape 1x3x32x32
 expect_grep "info --plan --autotune: times in the note" '^ +[0-9]+ +stage1\.1\.[a-z_]+ +conv2d +[a-z]+:.* autotuned, 1 thread: F2 [0-9.]+ ms, F4 [0-9.]+ ms, F6 [0-9.]+ ms, gemm [0-9.]+ ms, xnnpack [0-9.]+ ms$' out
 expect_fail "--winograd 5" 2 info repvgg-a0 --plan --winograd 5
+# --chains: at 540x960 the ECBSR convs run as one Winograd chain headed by the
+# first conv; off, layer by layer.
+expect_ok "info --plan: chain" info ecbsr-m4c16-x2 --plan
+expect_grep "info --plan: chain head" '^ +0 +backbone\.0\.add_lpl +conv2d +winograd:wino[246]3__[a-z0-9]+\+prelu \(fused\) \[chain of 6\] .*runs a chain of 6 layers to .backbone\.5\.add_lpl.' out
+expect_grep "info --plan: chain member" '^ +10 +backbone\.5\.add_lpl +conv2d +winograd:wino[246]3__[a-z0-9]+\+add\+depth_to_space \(fused\) \[in chain\] .*run by .backbone\.0\.add_lpl. in its chain' out
+expect_ok "info --plan --chains off" info ecbsr-m4c16-x2 --plan --chains off
+if grep -q 'chain' out; then bad "info --plan --chains off: a chain in the plan"; fi
+expect_fail "--chains maybe" 2 info ecbsr-m4c16-x2 --plan --chains maybe
 expect_fail "--winograd on a command without --backend" 2 save repvgg-a0 -o x.rcm --winograd 2
 expect_ok "info --plan --backend ref" info repvgg-a0 --plan --backend ref --shape 1x3x32x32
 expect_grep "info --plan --backend ref: reference kernels" '^ +[0-9]+ +stage0\.0\.[a-z_]+ +conv2d +ref:' out
