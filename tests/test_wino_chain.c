@@ -156,15 +156,16 @@ static rc_wino_chain_layer* chain_layers(const chain_case* c, rc_wino_chain_laye
 
 static void test_chain_sweep(void** state) {
   (void)state;
-  static const rc_wino_isa isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON};
+  static const rc_wino_isa isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON,
+                                      RC_WINO_ISA_AVX512F};
   pthreadpool_t pools[3] = {NULL, pthreadpool_create(2), pthreadpool_create(3)};
   assert_non_null(pools[1]);
   assert_non_null(pools[2]);
   rc_test_rng r;
   rc_test_rng_seed(&r, 2026);
   size_t runs = 0, layers = 0, multi = 0;
-  for (int i = 0; i < 300; i++) {
-    const rc_wino_isa isa = isas[i % 3];
+  for (int i = 0; i < 400; i++) {
+    const rc_wino_isa isa = isas[i % 4];
     if (!rc_wino_isa_available(isa)) continue;
     chain_case c;
     if (!make_chain(&c, &r, isa)) {

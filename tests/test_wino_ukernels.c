@@ -40,6 +40,7 @@ typedef struct isa_kernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
   rc_wino_gemm_fn gemm;
+  size_t mr; /* the GEMM's row tile */
 } isa_kernels;
 
 static const isa_kernels k_scalar = {
@@ -48,6 +49,7 @@ static const isa_kernels k_scalar = {
     {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
     {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
     rc_wino_gemm_6x16__scalar,
+    6,
 };
 
 /* The SIMD kernels compiled into this build (available or not on this CPU). */
@@ -57,16 +59,21 @@ static const isa_kernels k_simd[] = {
      RC_WINO_ISA_AVX2,
      {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
      {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
-     rc_wino_gemm_6x16__fma3},
+     rc_wino_gemm_6x16__fma3, 6},
+    {"avx512f",
+     RC_WINO_ISA_AVX512F,
+     {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
+     {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
+     rc_wino_gemm_12x16__avx512f, 12},
 #endif
 #if RC_WINO_HAVE_ARM64
     {"neon",
      RC_WINO_ISA_NEON,
      {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
      {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
-     rc_wino_gemm_6x16__neon},
+     rc_wino_gemm_6x16__neon, 6},
 #endif
-    {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL}, /* end (keeps the array non-empty) */
+    {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL, 0}, /* end (keeps the array non-empty) */
 };
 
 /* The kernel sets to test: scalar first, then each SIMD set this CPU runs. */
@@ -77,7 +84,7 @@ static size_t kernel_sets(const isa_kernels** out) {
     if (rc_wino_isa_available(k_simd[i].isa)) out[n++] = &k_simd[i];
   return n;
 }
-#define MAX_SETS 4
+#define MAX_SETS 5
 
 static void* xmalloc(size_t n) {
   void* p = malloc(n ? n : 1);
@@ -94,7 +101,7 @@ static void test_gemm(void** state) {
   const isa_kernels* sets[MAX_SETS];
   const size_t nsets = kernel_sets(sets);
   static const size_t kcs[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 64, 100};
-  const size_t MR = RC_WINO_GEMM_MR, NR = RC_WINO_GEMM_NR;
+  const size_t MR = RC_WINO_GEMM_MR_MAX, NR = RC_WINO_GEMM_NR;
   const size_t kmax = 100, a_stride = kmax + 3, c_stride = NR + 5;
   float* a = xmalloc(MR * a_stride * sizeof(float));
   float* w = xmalloc(kmax * NR * sizeof(float));
@@ -103,7 +110,7 @@ static void test_gemm(void** state) {
   rc_test_rng_seed(&rng, 7);
   for (size_t s = 0; s < nsets; s++) {
     double worst = 0.0;
-    for (size_t mr = 1; mr <= MR; mr++)
+    for (size_t mr = 1; mr <= sets[s]->mr; mr++)
       for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++) {
         const size_t kc = kcs[ki];
         /* Rows ≥ mr and columns ≥ kc of A are NaN: reading them would show. */
@@ -136,7 +143,7 @@ static void test_gemm(void** state) {
             if (mag > 0 && err / mag > worst) worst = err / mag;
           }
       }
-    print_message("gemm %s: mr 1..%zu x %zu kc, max err/sum|a*w| %.3g\n", sets[s]->name, MR,
+    print_message("gemm %s: mr 1..%zu x %zu kc, max err/sum|a*w| %.3g\n", sets[s]->name, sets[s]->mr,
                   sizeof kcs / sizeof kcs[0], worst);
   }
   free(a);

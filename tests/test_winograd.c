@@ -58,6 +58,7 @@
 #include <pthreadpool.h>
 
 #include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_ukernels.h" /* RC_WINO_GEMM_MR_MAX */
 #include "test_util.h"
 
 /* Bounds on max err/mag; see the header comment. */
@@ -72,8 +73,9 @@ static const double k_tol_isa[RC_WINO_VARIANT_COUNT] = {1e-6, 4e-6, 2e-5};
 
 /* Every ISA the library knows; those this CPU (or build) lacks are skipped.
  * Index 0 is the scalar reference the others are compared with. */
-static const rc_wino_isa k_isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON};
-#define NUM_ISAS 3
+static const rc_wino_isa k_isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON,
+                                      RC_WINO_ISA_AVX512F};
+#define NUM_ISAS 4
 
 /* Worst err/mag seen per variant × ISA, and for the fp32 direct yardstick. */
 static double g_max_err[RC_WINO_VARIANT_COUNT][NUM_ISAS];
@@ -416,7 +418,7 @@ static void test_deterministic(void** state) {
 }
 
 /* The workspace depends on channels, width and L2 only, a block of V and M
- * fits in half the L2 budget whenever one GEMM tile row does, and a very
+ * fits in half the L2 budget whenever the largest GEMM row tile does, and a very
  * tall image runs in it (ASan checks the bounds). */
 static void test_workspace(void** state) {
   (void)state;
@@ -428,7 +430,7 @@ static void test_workspace(void** state) {
       const size_t cin = chans[i], cout = chans[i];
       const size_t per_tile = a * a * (((cin + 7) / 8 * 8) + (cout + 15) / 16 * 16) * sizeof(float);
       const size_t ws = rc_wino_workspace_size((rc_wino_variant)v, cin, cout, 960, l2);
-      if (per_tile * 6 <= l2 / 2) assert_true(ws <= l2 / 2 + 64);
+      if (per_tile * RC_WINO_GEMM_MR_MAX <= l2 / 2) assert_true(ws <= l2 / 2 + 64);
       assert_true(ws >= rc_wino_block_tiles((rc_wino_variant)v, cin, cout, 960, l2) * per_tile);
     }
   }
@@ -446,13 +448,14 @@ static void test_isa_resolve(void** state) {
   assert_true(rc_wino_isa_available(RC_WINO_ISA_SCALAR));
   assert_true(rc_wino_isa_available(RC_WINO_ISA_AUTO));
   const rc_wino_isa r = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
-  assert_true(r == RC_WINO_ISA_SCALAR || r == RC_WINO_ISA_AVX2 || r == RC_WINO_ISA_NEON);
+  assert_true(r == RC_WINO_ISA_SCALAR || r == RC_WINO_ISA_AVX2 || r == RC_WINO_ISA_NEON || r == RC_WINO_ISA_AVX512F);
   assert_true(rc_wino_isa_available(r));
 #if defined(__aarch64__)
   /* NEON is baseline on AArch64: always there, and what AUTO picks. */
   assert_true(rc_wino_isa_available(RC_WINO_ISA_NEON));
   assert_int_equal(r, RC_WINO_ISA_NEON);
   assert_false(rc_wino_isa_available(RC_WINO_ISA_AVX2));
+  assert_false(rc_wino_isa_available(RC_WINO_ISA_AVX512F));
 #else
   assert_false(rc_wino_isa_available(RC_WINO_ISA_NEON));
   assert_int_equal(rc_wino_isa_resolve(RC_WINO_ISA_NEON), RC_WINO_ISA_SCALAR);

@@ -20,6 +20,7 @@ static const rc_wino_ukernels k_scalar = {
     {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
     {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
     rc_wino_gemm_6x16__scalar,
+    6,
 };
 
 #if RC_WINO_HAVE_X86
@@ -27,6 +28,13 @@ static const rc_wino_ukernels k_avx2 = {
     {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
     {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
     rc_wino_gemm_6x16__fma3,
+    6,
+};
+static const rc_wino_ukernels k_avx512f = {
+    {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
+    {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
+    rc_wino_gemm_12x16__avx512f,
+    12,
 };
 #endif
 
@@ -35,6 +43,7 @@ static const rc_wino_ukernels k_neon = {
     {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
     {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
     rc_wino_gemm_6x16__neon,
+    6,
 };
 #endif
 
@@ -51,6 +60,10 @@ static void init_table(void) {
   if (cpu->initialized && cpu->avx2 && cpu->fma3) {
     g_table[RC_WINO_ISA_AVX2] = &k_avx2;
     g_table[RC_WINO_ISA_AUTO] = &k_avx2;
+  }
+  if (cpu->initialized && cpu->avx512f) {
+    g_table[RC_WINO_ISA_AVX512F] = &k_avx512f;
+    g_table[RC_WINO_ISA_AUTO] = &k_avx512f;
   }
 #endif
 #if RC_WINO_HAVE_ARM64
@@ -71,6 +84,7 @@ rc_wino_isa rc_wino_isa_resolve(rc_wino_isa isa) {
   pthread_once(&g_once, init_table);
   if ((unsigned)isa >= RC_WINO_ISA_COUNT || !g_table[isa]) return RC_WINO_ISA_SCALAR;
   if (isa == RC_WINO_ISA_AUTO) {
+    if (g_table[RC_WINO_ISA_AVX512F]) return RC_WINO_ISA_AVX512F;
     if (g_table[RC_WINO_ISA_AVX2]) return RC_WINO_ISA_AVX2;
     if (g_table[RC_WINO_ISA_NEON]) return RC_WINO_ISA_NEON;
     return RC_WINO_ISA_SCALAR;
@@ -84,6 +98,7 @@ const char* rc_wino_isa_name(rc_wino_isa isa) {
     case RC_WINO_ISA_SCALAR: return "scalar";
     case RC_WINO_ISA_AVX2: return "avx2";
     case RC_WINO_ISA_NEON: return "neon";
+    case RC_WINO_ISA_AVX512F: return "avx512f";
     default: return "?";
   }
 }
@@ -164,7 +179,7 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
   /* A block's V and M take at most half of L2; the rest is for the U panel,
    * the input rows being read and the output rows being written. */
   const size_t max_tiles = l2 / 2 / bytes_per_tile(v, in_c, out_c);
-  const size_t mr = RC_WINO_GEMM_MR;
+  const size_t mr = RC_WINO_GEMM_MR_MAX; /* a multiple of every ISA's mr */
   /* Whole tile rows (a band) when that loses at most a quarter of the
    * budget; otherwise a multiple of the GEMM tile (blocks then start
    * mid-row, which the driver handles). Never below one GEMM tile. */
@@ -214,7 +229,7 @@ static void input_tile(rc_wino_run* c, size_t t) {
 }
 
 static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
-  const size_t mr = RC_WINO_GEMM_MR, nr = RC_WINO_GEMM_NR;
+  const size_t mr = c->k->gemm_mr, nr = RC_WINO_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
   float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
@@ -393,7 +408,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   rc_wino_run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace));
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  if (threads <= 1 || total < 2 * RC_WINO_GEMM_MR) {
+  if (threads <= 1 || total < 2 * c.k->gemm_mr) {
     rc_wino_run_range(&c, 0, total);
     return;
   }

@@ -5,7 +5,7 @@
 
 void rc_wino_gemm_6x16__scalar(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                                size_t c_stride) {
-  float acc[RC_WINO_GEMM_MR][RC_WINO_GEMM_NR] = {{0.0f}};
+  float acc[6][RC_WINO_GEMM_NR] = {{0.0f}};
   for (size_t k = 0; k < kc; k++) {
     const float* wk = w + k * RC_WINO_GEMM_NR;
     for (size_t i = 0; i < mr; i++) {

@@ -15,7 +15,8 @@
 typedef struct rc_wino_ukernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
-  rc_wino_gemm_fn gemm; /* RC_WINO_GEMM_MR × RC_WINO_GEMM_NR */
+  rc_wino_gemm_fn gemm; /* gemm_mr × RC_WINO_GEMM_NR */
+  size_t gemm_mr;
 } rc_wino_ukernels;
 
 typedef struct rc_wino_run {

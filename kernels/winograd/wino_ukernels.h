@@ -10,8 +10,9 @@
 
 #include "kernels/winograd/wino.h"
 
-/* GEMM register tile: MR tiles × NR output channels. */
-#define RC_WINO_GEMM_MR 6
+/* GEMM register tile: up to MR_MAX tiles (the ISA's mr: 6, or 12 for
+ * AVX-512F) × NR output channels. */
+#define RC_WINO_GEMM_MR_MAX 12
 #define RC_WINO_GEMM_NR 16
 /* Channel padding of V rows (input-transform vector width) and M rows. */
 #define RC_WINO_V_CPAD 8
@@ -36,13 +37,13 @@ typedef void (*rc_wino_input_fn)(const float* const* rows, int32_t in_w, size_t 
                                  size_t v_stride);
 
 /* Output transform of one tile: reads m[ξ·m_stride + c] for ξ < α²,
- * c < round_up(cout, 8), and writes the top-left rows × cols (≤ m × m)
+ * c < round_up(cout, 16) (M's rows are padded to RC_WINO_M_CPAD), and writes the top-left rows × cols (≤ m × m)
  * pixels of act(Aᵀ M A + bias) to y, which points at the tile's first output
  * pixel of an NHWC image whose rows are y_row_stride floats apart. */
 typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y,
                                   size_t y_row_stride, size_t rows, size_t cols);
 
-/* c[i][0..16) = Σ_k a[i][k] · w[k][0..16) for i < mr ≤ 6, k < kc: a rows are
+/* c[i][0..16) = Σ_k a[i][k] · w[k][0..16) for i < mr ≤ the kernel's MR, k < kc: a rows are
  * a_stride floats apart, c rows c_stride apart, w is a packed [kc][16] panel.
  * Rows i ≥ mr are neither read nor written. */
 typedef void (*rc_wino_gemm_fn)(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
@@ -71,6 +72,16 @@ void rc_wino43_output_transform__avx2(const float*, size_t, size_t, const rc_win
 void rc_wino63_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
                                       size_t);
 void rc_wino_gemm_6x16__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
+void rc_wino23_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino43_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino63_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
+void rc_wino23_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t,
+                                         size_t, size_t);
+void rc_wino43_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t,
+                                         size_t, size_t);
+void rc_wino63_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t,
+                                         size_t, size_t);
+void rc_wino_gemm_12x16__avx512f(size_t, size_t, const float*, size_t, const float*, float*, size_t);
 #endif
 
 #if defined(__aarch64__)
