@@ -207,6 +207,18 @@ static int wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t w
 
 static const rc_wino_variant k_variants[] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63};
 
+/* The rule's price of a layer's transformed weights, in tiles: each run
+ * streams U (α²·Cin·Cout floats, 1.8/4/7.1× the 3x3 weights) once, from
+ * memory in a network whose weights exceed the cache, and on this machine a
+ * U byte from DRAM costs about what a dozen tile-GEMM multiply-adds do, so U
+ * costs as much as ≈ 48 more tiles of GEMM work (4 bytes × 12). Measured on
+ * RepVGG-A0 (repconv bench, medians): with 0 its 14x14 stage picks F(4,3)
+ * (16 tiles, 5.06 MiB of U per layer) and runs 12.3–12.6 ms on 1 thread,
+ * 9.7–9.8 on 2; with 48 it picks F(2,3) (49 tiles, 2.25 MiB) and runs
+ * 11.7–11.8 and 8.2–8.5 ms; 96 and 192 change nothing more measurable. On
+ * large images (ECBSR: 32400 tiles) it changes nothing. */
+#define RC_WINO_WEIGHT_TILES 48
+
 /* Activations of fewer bytes stay layer by layer (chains pay off when the
  * tensors between layers leave the cache; measured, see plan.h). */
 #define RC_WINO_CHAIN_MIN_BYTES ((size_t)4 << 20)
@@ -252,7 +264,7 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(k_variants[i]), al = m + 2;
     tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
-    work[i] = tiles[i] * al * al;
+    work[i] = (tiles[i] * (size_t)ys->d[0] + RC_WINO_WEIGHT_TILES) * al * al;
     ubytes[i] = rc_wino_filter_size(k_variants[i], cout, cin) * sizeof(float);
   }
   int v = -1;
@@ -286,9 +298,9 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
       if (wide) {
-        snprintf(why, sizeof(why), "least α²·tiles (F2 %zu, F4 %zu, F6 %zu)", work[0], work[1], work[2]);
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", RC_WINO_WEIGHT_TILES, work[0], work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least α²·tiles (F2 %zu, F4 %zu; F6 only for C ≥ 32)", work[0], work[1]);
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 only for C ≥ 32)", RC_WINO_WEIGHT_TILES, work[0], work[1]);
       }
       if (capped) {
         const size_t l = strlen(why);

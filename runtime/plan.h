@@ -108,8 +108,9 @@ rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
 /* The same with the Winograd option. Backends AUTO and WINOGRAD run stride-1,
  * dilation-1, ungrouped 3x3 convs with constant weights on kernels/winograd:
  *  - variant (AUTO, winograd option 0): the one with the least tile-GEMM work
- *    α²·tiles (tiles = ⌈H/m⌉·⌈W/m⌉, counting the partial tiles the border
- *    wastes), F(6,3) only when Cin and Cout ≥ 32 (below, the transforms
+ *    plus weight traffic, α²·(tiles + 48) (tiles = N·⌈H/m⌉·⌈W/m⌉, counting
+ *    the partial tiles the border wastes; 48 tiles' worth of GEMM for
+ *    streaming U once: RC_WINO_WEIGHT_TILES in plan.c), F(6,3) only when Cin and Cout ≥ 32 (below, the transforms
  *    dominate and F(6,3)'s cost most per output and carry 7× the error of
  *    F(2,3)); ties go to the smaller tile (less error); a variant whose
  *    transformed weights (1.8×/4×/7.1× the 3x3 weights) would exceed

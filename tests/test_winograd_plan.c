@@ -336,10 +336,13 @@ static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int 
 static void test_rule_and_reasons(void** state) {
   (void)state;
   const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
-  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", "wino63", "wino63: C 64→64, 56x56 (100 tiles of 6x6)");
-  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino63", "wino63: C 96→96, 28x28 (25 tiles of 6x6)");
-  /* 14x14: F(4,3) and F(6,3) tie at 576 α²·tiles; the smaller tile wins. */
-  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 192→192, 14x14 (16 tiles of 4x4)");
+  /* α²·(tiles + 48): F(4,3) 36·(196 + 48) = 8784 < F(6,3) 64·(100 + 48). */
+  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", "wino43",
+              "wino43: C 64→64, 56x56 (196 tiles of 4x4); least α²·(tiles + 48) (F2 13312, F4 8784, F6 9472)");
+  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
+  /* 14x14: by tiles alone F(4,3) and F(6,3) tie (576); streaming their
+   * weights makes F(2,3) the cheapest: 16·(49 + 48) = 1552. */
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
   /* Small channel counts: no F(6,3). */
   expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 only for C ≥ 32");
   /* A tiny image: F(2,3). */
@@ -362,7 +365,7 @@ static void test_rule_and_reasons(void** state) {
    * win at 8x8 (144 vs 256 α²·tiles). */
   expect_rule(1024, 1024, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "U 64.00 MiB");
   /* Small layers run on one thread, and say so. */
-  expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino43", "1 thread (small layer)");
+  expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "1 thread (small layer)");
 }
 
 /* A super-resolution-like net over an image whose activations (8 channels,

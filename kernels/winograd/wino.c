@@ -188,6 +188,24 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
   return max_tiles < mr ? mr : max_tiles / mr * mr;
 }
 
+/* V and M of this many tiles take as much memory as U (rounded to the GEMM
+ * tile). A conv whose tiles all fit in that runs as one block: with few
+ * tiles and large weights (RepVGG's 14x14 stages: 16 tiles, 5.3 MiB of U)
+ * streaming U once per L2-sized block would cost more than V and M leaving
+ * L2. Depends on the channels only, so the workspace stays independent of
+ * the image height. */
+static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
+  const size_t u = rc_wino_filter_size(v, out_c, in_c) * sizeof(float);
+  return round_up(u / bytes_per_tile(v, in_c, out_c), RC_WINO_GEMM_MR_MAX);
+}
+
+/* The block of a run over `total` tiles (see u_tiles). */
+static size_t run_block_tiles(const rc_wino_conv_params* p, size_t total) {
+  const size_t t = rc_wino_block_tiles(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes);
+  const size_t tu = u_tiles(p->variant, (size_t)p->in_c, (size_t)p->out_c);
+  return total > t && total <= tu ? round_up(total, RC_WINO_GEMM_MR_MAX) : t;
+}
+
 /* Floats of the post-store scratch: one output tile, channels padded like M. */
 static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
   const size_t m = (size_t)rc_wino_tile_m(v);
@@ -195,7 +213,8 @@ static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
 }
 
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
-  const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes);
+  const size_t tl = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
+  const size_t t = tl > tu ? tl : tu;
   /* A multiple of the alignment, so per-thread slices stay aligned. */
   return round_up(RC_WINO_WS_ALIGN + t * bytes_per_tile(v, in_c, out_c) + scratch_floats(v, out_c) * sizeof(float),
                   RC_WINO_WS_ALIGN);
@@ -393,12 +412,41 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
   c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;
   c->tiles_per_image = c->tiles_h * c->tiles_w;
-  c->block_tiles = rc_wino_block_tiles(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes);
+  c->block_tiles = run_block_tiles(p, (size_t)p->batch * c->tiles_per_image);
   const size_t alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = alpha * alpha;
   c->v = ws;
   c->m = ws + c->a2 * c->block_tiles * c->cin_pad;
   c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
+}
+
+/* One block shared by the threads, in three phases (one dispatch each):
+ * input transform split over tiles, GEMMs over output-channel blocks (each
+ * thread streams its own part of U, nb-major), output transform over tiles.
+ * For convs whose tiles all fit in one block (few tiles): splitting tiles
+ * between threads there would leave threads idle or have every thread
+ * stream all of U. Task i posts its tiles through slice i's scratch. */
+typedef struct phase_ctx {
+  const rc_wino_run* base;
+  size_t parts, slice_floats;
+  int phase; /* 0 input, 1 GEMM, 2 output */
+} phase_ctx;
+
+static void phase_task(void* arg, size_t i) {
+  const phase_ctx* ph = arg;
+  rc_wino_run c = *ph->base;
+  c.scratch += i * ph->slice_floats;
+  const size_t n = ph->phase == 1 ? c.cout_blocks * c.a2 : c.count;
+  const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
+  for (size_t j = begin; j < end; j++) {
+    if (ph->phase == 0) {
+      input_tile(&c, j);
+    } else if (ph->phase == 1) {
+      gemm_panel(&c, j % c.a2, j / c.a2);
+    } else {
+      output_tile(&c, j);
+    }
+  }
 }
 
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
@@ -408,12 +456,19 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   rc_wino_run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace));
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  if (threads <= 1 || total < 2 * c.k->gemm_mr) {
+  const size_t slice = rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes) / sizeof(float);
+  if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);
     return;
   }
+  if (total <= c.block_tiles) {
+    c.first = 0;
+    c.count = total;
+    phase_ctx ph = {&c, threads, slice, 0};
+    for (ph.phase = 0; ph.phase < 3; ph.phase++) pthreadpool_parallelize_1d(pool, phase_task, &ph, threads, 0);
+    return;
+  }
   /* One contiguous range of tiles per thread, each in its own slice. */
-  range_ctx r = {&c, total, threads < total ? threads : total,
-                 rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes) / sizeof(float)};
+  range_ctx r = {&c, total, threads, slice};
   pthreadpool_parallelize_1d(pool, range_task, &r, r.parts, 0);
 }
