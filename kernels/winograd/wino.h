@@ -23,13 +23,20 @@
  * tiles: transform a block's input, run its α² GEMMs, transform its output,
  * next block. T is chosen (rc_wino_block_tiles) so that the block's V and M
  * fit in half the L2 cache: whole tile rows (a band) when that uses at least
- * ¾ of the budget, else a multiple of the 6-tile GEMM block (blocks may then
- * start mid-row and span rows or images). The workspace holds one block per
- * thread, so transient memory depends on channels, width, L2 size and the
- * thread count, never on image height or batch. With a pool of n threads
- * the tiles are split into n contiguous ranges, one per task, each walked
- * block by block in its own slice of the workspace: one dispatch per conv
- * (a dispatch per block and phase cost more than it saved on small blocks).
+ * ¾ of the budget, else a multiple of the largest GEMM row tile (blocks may
+ * then start mid-row and span rows or images). Except: when all the tiles
+ * fit in V and M as large as U (few tiles, large weights: a 14x14 stage)
+ * they run as one block, so U is streamed once, not once per block. The
+ * workspace holds one block per thread, so transient memory depends on
+ * channels, width, L2 size and the thread count, never on image height or
+ * batch. With a pool of n threads the tiles are split into n contiguous
+ * ranges, one per task, each walked block by block in its own slice of the
+ * workspace: one dispatch per conv (a dispatch per block and phase cost more
+ * than it saved on small blocks). A conv that is one block runs in three
+ * dispatches instead (input transform split over tiles, GEMMs over 16-channel
+ * output blocks so each thread streams its part of U, output transform over
+ * tiles): splitting few tiles would idle threads or have each stream all of
+ * U.
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
@@ -43,11 +50,13 @@
  *   V (workspace) V[ξ][T][round_up(in_c, 8)]   one block's transformed input
  *   M (workspace) M[ξ][T][round_up(out_c, 16)] one block's GEMM output
  *
- * Threads. pool may be NULL (run on the caller's thread). Per block, the
- * input transform is split over tiles, the GEMMs over (ξ, 16-channel output
- * block), the output transform over tiles. Every output element is computed
- * by the same operations in the same order whatever the thread count, so
- * results do not depend on it.
+ * ISAs: scalar C (the reference), AVX2+FMA3 (8 channels per vector, 6x16
+ * tile GEMM), AVX-512F (16 channels per vector, 12x16 tile GEMM in zmm) and
+ * NEON (AArch64); AUTO takes the widest this CPU runs (cpuinfo, once).
+ *
+ * Threads. pool may be NULL (run on the caller's thread). Every output
+ * element is computed by the same operations in the same order whatever the
+ * thread count and split, so results do not depend on it.
  *
  * Numerical error (fp32, measured in tests/test_winograd.c against a float64
  * direct conv): F(2,3) is about as accurate as a direct fp32 conv, F(4,3)
@@ -137,8 +146,9 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
 size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
 /* Workspace bytes of ONE thread's slice for these channels, output width and
- * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it).
- * Independent of height and batch. A call with a pool of n threads needs n
+ * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it):
+ * a block of L2 size, or of U's size when that is larger. Independent of
+ * height and batch. A call with a pool of n threads needs n
  * slices (rc_wino_workspace_size × n bytes). */
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
