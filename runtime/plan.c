@@ -298,9 +298,11 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
       if (wide) {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", RC_WINO_WEIGHT_TILES, work[0], work[1], work[2]);
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", RC_WINO_WEIGHT_TILES, work[0],
+                 work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 only for C ≥ 32)", RC_WINO_WEIGHT_TILES, work[0], work[1]);
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 only for C ≥ 32)", RC_WINO_WEIGHT_TILES,
+                 work[0], work[1]);
       }
       if (capped) {
         const size_t l = strlen(why);
@@ -674,7 +676,6 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
     elided[t] = 1;
   }
 }
-
 
 /* Step prev (a Winograd step) can hand its output to step i in a chain: i is
  * the next step to run and the only reader of prev's output, which is large,

@@ -181,6 +181,7 @@ static void test_chain_sweep(void** state) {
     for (int t = 0; t < 3; t++) {
       const size_t threads = pools[t] ? pthreadpool_get_threads_count(pools[t]) : 1;
       void* ws = xmalloc(slice * threads);
+      memset(ws, 0xff, slice * threads); /* NaNs: no ring row or block may be read before it is written */
       for (size_t e = 0; e < c.ny; e++) got[e] = NAN; /* every output must be written */
       assert_int_equal(rc_wino_chain_nhwc(l, (size_t)c.n, c.x, got, ws, pools[t]), 0);
       free(ws);
