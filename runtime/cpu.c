@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cpuinfo.h>
@@ -36,6 +37,16 @@ static void init(void) {
 #if CPUINFO_ARCH_ARM || CPUINFO_ARCH_ARM64
   c->neon = cpuinfo_has_arm_neon();
 #endif
+  /* REPCONV_MAX_ISA caps the ISA repconv's kernels use (like oneDNN's
+   * ONEDNN_MAX_CPU_ISA): "avx2" (no AVX-512: what an AVX2-only CPU runs),
+   * "scalar" (no SIMD kernels; NEON stays, being baseline on AArch64).
+   * XNNPACK keeps its own dispatch. */
+  const char* cap = getenv("REPCONV_MAX_ISA");
+  if (cap && (strcmp(cap, "avx2") == 0 || strcmp(cap, "scalar") == 0)) {
+    c->avx512f = 0;
+    if (strcmp(cap, "scalar") == 0) c->avx2 = c->fma3 = 0;
+    c->isa_capped = 1;
+  }
   const struct cpuinfo_cache* l1 = cpuinfo_get_l1d_cache(0);
   const struct cpuinfo_cache* l2 = cpuinfo_get_l2_cache(0);
   const struct cpuinfo_cache* l3 = cpuinfo_get_l3_caches_count() ? cpuinfo_get_l3_cache(0) : NULL;
@@ -50,7 +61,7 @@ static void init(void) {
   if (c->neon) strcat(isa, "NEON ");
   if (!isa[0]) strcat(isa, "baseline ");
   isa[strlen(isa) - 1] = '\0';
-  snprintf(c->summary, sizeof(c->summary), "%s; caches:", isa);
+  snprintf(c->summary, sizeof(c->summary), "%s%s; caches:", isa, c->isa_capped ? " (capped by REPCONV_MAX_ISA)" : "");
   if (!c->l1d_bytes && !c->l2_bytes && !c->l3_bytes) strcat(c->summary, " unknown");
   append_kib(c->summary, sizeof(c->summary), " L1d", c->l1d_bytes);
   append_kib(c->summary, sizeof(c->summary), " L2", c->l2_bytes);

@@ -510,6 +510,18 @@ expect_grep "info --plan: chain member" '^ +10 +backbone\.5\.add_lpl +conv2d +wi
 expect_ok "info --plan --chains off" info ecbsr-m4c16-x2 --plan --chains off
 if grep -q 'chain' out; then bad "info --plan --chains off: a chain in the plan"; fi
 expect_fail "--chains maybe" 2 info ecbsr-m4c16-x2 --plan --chains maybe
+# REPCONV_MAX_ISA caps repconv's kernels: on an AVX-512 machine, avx2 plans
+# the AVX2 Winograd kernels; scalar, the scalar ones (x86-64 only).
+expect_ok "info --plan: the CPU's widest Winograd kernels" info ecbsr-m4c16-x2 --plan
+if grep -q 'wino43__avx512f' out; then
+  export REPCONV_MAX_ISA=avx2
+  expect_ok "REPCONV_MAX_ISA=avx2" info ecbsr-m4c16-x2 --plan
+  expect_grep "REPCONV_MAX_ISA=avx2: AVX2 kernels" 'winograd:wino43__avx2\+prelu' out
+  export REPCONV_MAX_ISA=scalar
+  expect_ok "REPCONV_MAX_ISA=scalar" info ecbsr-m4c16-x2 --plan
+  expect_grep "REPCONV_MAX_ISA=scalar: scalar kernels" 'winograd:wino43__scalar\+prelu' out
+  unset REPCONV_MAX_ISA
+fi
 expect_fail "--winograd on a command without --backend" 2 save repvgg-a0 -o x.rcm --winograd 2
 expect_ok "info --plan --backend ref" info repvgg-a0 --plan --backend ref --shape 1x3x32x32
 expect_grep "info --plan --backend ref: reference kernels" '^ +[0-9]+ +stage0\.0\.[a-z_]+ +conv2d +ref:' out
