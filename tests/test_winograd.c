@@ -500,12 +500,12 @@ static void test_isa_resolve(void** state) {
  * and 3; partial tiles (odd sizes); batch 2; 1 and 2 threads. */
 static void test_post_store(void** state) {
   (void)state;
-  const int couts[] = {4, 12, 18};
+  const int couts[] = {4, 9, 12, 18}; /* one channel after an x2 and an x3 shuffle; several */
   const rc_wino_activation acts[] = {RC_WINO_ACT_NONE, RC_WINO_ACT_RELU, RC_WINO_ACT_CLIP, RC_WINO_ACT_PRELU};
   pthreadpool_t pool = pthreadpool_create(2);
   assert_non_null(pool);
   size_t checked = 0;
-  for (size_t ci = 0; ci < 3; ci++)
+  for (size_t ci = 0; ci < 4; ci++)
     for (size_t ai = 0; ai < 4; ai++) {
       conv_case c = {2, 13, 11, 16, couts[ci], 1, 1, 1, 1, 1, acts[ai], 0};
       case_data d;

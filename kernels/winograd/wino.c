@@ -277,12 +277,43 @@ static void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n, size
   }
 }
 
+/* One value through the epilogue's activation (channel k), as activate_pixels. */
+static inline float activate1(const rc_wino_epilogue* ep, size_t k, float v) {
+  switch (ep->activation) {
+    case RC_WINO_ACT_RELU: return v < 0.0f ? 0.0f : v;
+    case RC_WINO_ACT_CLIP: return v < ep->min ? ep->min : (v > ep->max ? ep->max : v);
+    case RC_WINO_ACT_PRELU: return v < 0.0f ? ep->slopes[k] * v : v;
+    default: return v;
+  }
+}
+
+/* One tile row of a one-channel shuffle (a super-resolution tail's Y image,
+ * cout = r²): add, activate and store in one pass; r is a constant in the
+ * common x2 case. res: the row's residual (rc floats per pixel) or NULL. */
+static inline __attribute__((always_inline)) void post_row_y(const rc_wino_epilogue* ep, const float* s, size_t cols,
+                                                             const float* res, size_t rc, float* y_row0, size_t yw,
+                                                             const size_t r) {
+  const size_t cout = r * r;
+  for (size_t dy = 0; dy < r; dy++) {
+    float* row = y_row0 + dy * yw;
+    for (size_t j = 0; j < cols; j++) {
+      for (size_t dx = 0; dx < r; dx++) {
+        const size_t k = dy * r + dx;
+        float v = s[j * cout + k];
+        if (res) v = v + res[rc == 1 ? j : j * cout + k];
+        row[j * r + dx] = activate1(ep, k, v);
+      }
+    }
+  }
+}
+
 /* The tile in scratch ([rows][cols] pixels of cout channels, rows tile_m
  * pixels apart) plus the residual, through the activation, to its place in
  * y: NHWC, or the depth-to-space image when shuffling. Output pixel (oy, ox)
  * of image n is the tile's top-left. Each tile row is finished in scratch
- * (add, activation: contiguous loops), then moved; the moves of a
- * one-channel shuffle (a super-resolution tail's Y image) are plain stores. */
+ * (add, activation: contiguous loops), then moved; a one-channel shuffle
+ * (a super-resolution tail's Y image) adds, activates and stores in one pass
+ * (post_row_y). */
 static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2; /* channels after the shuffle */
@@ -290,6 +321,16 @@ static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, siz
   float* y = c->y + n * oh * r * yw;
   for (size_t i = 0; i < rows; i++) {
     float* s = c->scratch + i * c->tile_m * cout;
+    if (cs == 1 && r > 1) {
+      const float* res = c->residual ? c->residual + ((n * oh + oy + i) * ow + ox) * rc : NULL;
+      float* row0 = y + (oy + i) * r * yw + ox * r;
+      if (r == 2) {
+        post_row_y(&c->ep, s, cols, res, rc, row0, yw, 2);
+      } else {
+        post_row_y(&c->ep, s, cols, res, rc, row0, yw, r);
+      }
+      continue;
+    }
     if (c->residual) {
       const float* res = c->residual + ((n * oh + oy + i) * ow + ox) * rc;
       if (rc == 1) {
@@ -306,11 +347,6 @@ static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, siz
     }
     for (size_t dy = 0; dy < r; dy++) {
       float* row = y + ((oy + i) * r + dy) * yw + ox * r * cs;
-      if (cs == 1) { /* CRD and DCR agree: channel dy·r + dx */
-        for (size_t j = 0; j < cols; j++)
-          for (size_t dx = 0; dx < r; dx++) row[j * r + dx] = s[j * cout + dy * r + dx];
-        continue;
-      }
       for (size_t j = 0; j < cols; j++)
         for (size_t dx = 0; dx < r; dx++) {
           float* dst = row + (j * r + dx) * cs;
