@@ -5,7 +5,8 @@
  * driver never passes, a lane written past the contract, a padding channel
  * left stale) shows up here.
  *
- *   GEMM       every mr 1..6, kc tails 1..17 and longer, vs float64 within
+ *   GEMM       every mr up to the row tile, kc tails 1..17 and longer, the
+ *              narrow (≤ 8-channel) kernels too, vs float64 within
  *              the fp32 summation bound γ_kc·Σ|a·w|; rows ≥ mr and columns
  *              ≥ 16 are neither read (NaN there) nor written (sentinels).
  *   input      channel counts around the 4- and 8-wide vectors, tiles inside
@@ -40,7 +41,9 @@ typedef struct isa_kernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
   rc_wino_gemm_fn gemm;
-  size_t mr; /* the GEMM's row tile */
+  size_t mr;            /* the GEMM's row tile */
+  rc_wino_gemm_fn gemm8; /* the ≤ 8-channel GEMM, or NULL */
+  size_t mr8;
 } isa_kernels;
 
 static const isa_kernels k_scalar = {
@@ -50,6 +53,8 @@ static const isa_kernels k_scalar = {
     {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
     rc_wino_gemm_6x16__scalar,
     6,
+    NULL,
+    0,
 };
 
 /* The SIMD kernels compiled into this build (available or not on this CPU). */
@@ -59,21 +64,21 @@ static const isa_kernels k_simd[] = {
      RC_WINO_ISA_AVX2,
      {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
      {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
-     rc_wino_gemm_6x16__fma3, 6},
+     rc_wino_gemm_6x16__fma3, 6, rc_wino_gemm_12x8__fma3, 12},
     {"avx512f",
      RC_WINO_ISA_AVX512F,
      {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
      {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
-     rc_wino_gemm_12x16__avx512f, 12},
+     rc_wino_gemm_12x16__avx512f, 12, NULL, 0},
 #endif
 #if RC_WINO_HAVE_ARM64
     {"neon",
      RC_WINO_ISA_NEON,
      {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
      {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
-     rc_wino_gemm_6x16__neon, 6},
+     rc_wino_gemm_6x16__neon, 6, NULL, 0},
 #endif
-    {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL, 0}, /* end (keeps the array non-empty) */
+    {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL, 0, NULL, 0}, /* end (keeps the array non-empty) */
 };
 
 /* The kernel sets to test: scalar first, then each SIMD set this CPU runs. */
@@ -96,59 +101,69 @@ static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 /* ------------------------------------------------------------ GEMM */
 
-static void test_gemm(void** state) {
-  (void)state;
-  const isa_kernels* sets[MAX_SETS];
-  const size_t nsets = kernel_sets(sets);
+/* One GEMM kernel computing `cols` (16, or 8 for the narrow kernels) of the
+ * 16 lanes: every mr up to its row tile, every kc, against float64. */
+static void check_gemm(const char* name, rc_wino_gemm_fn gemm, size_t mr_max, size_t cols, rc_test_rng* rng) {
   static const size_t kcs[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 64, 100};
   const size_t MR = RC_WINO_GEMM_MR_MAX, NR = RC_WINO_GEMM_NR;
   const size_t kmax = 100, a_stride = kmax + 3, c_stride = NR + 5;
   float* a = xmalloc(MR * a_stride * sizeof(float));
   float* w = xmalloc(kmax * NR * sizeof(float));
   float* c = xmalloc(MR * c_stride * sizeof(float));
-  rc_test_rng rng;
-  rc_test_rng_seed(&rng, 7);
-  for (size_t s = 0; s < nsets; s++) {
-    double worst = 0.0;
-    for (size_t mr = 1; mr <= sets[s]->mr; mr++)
-      for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++) {
-        const size_t kc = kcs[ki];
-        /* Rows ≥ mr and columns ≥ kc of A are NaN: reading them would show. */
-        for (size_t i = 0; i < MR * a_stride; i++) a[i] = NAN;
-        for (size_t i = 0; i < mr; i++) rc_test_fill_uniform(&rng, a + i * a_stride, kc, -1.0f, 1.0f);
-        rc_test_fill_uniform(&rng, w, kc * NR, -1.0f, 1.0f);
-        for (size_t i = 0; i < MR * c_stride; i++) c[i] = SENTINEL;
-        sets[s]->gemm(mr, kc, a, a_stride, w, c, c_stride);
-        for (size_t i = 0; i < MR; i++)
-          for (size_t j = 0; j < c_stride; j++) {
-            const float got = c[i * c_stride + j];
-            if (i >= mr || j >= NR) {
-              if (got != SENTINEL)
-                fail_msg("gemm %s mr=%zu kc=%zu: wrote c[%zu][%zu] outside the tile", sets[s]->name, mr, kc, i, j);
-              continue;
-            }
-            double want = 0.0, mag = 0.0;
-            for (size_t k = 0; k < kc; k++) {
-              const double t = (double)a[i * a_stride + k] * w[k * NR + j];
-              want += t;
-              mag += fabs(t);
-            }
-            /* Any order of fp32 sums of kc products: |err| ≤ γ_kc·Σ|a·w|,
-             * γ_n = n·u/(1 − n·u), u = 2⁻²⁴; FMA only tightens it. */
-            const double u = ldexp(1.0, -24), gamma = (double)(kc + 1) * u / (1.0 - (double)(kc + 1) * u);
-            const double err = fabs((double)got - want);
-            if (!(err <= gamma * mag))
-              fail_msg("gemm %s mr=%zu kc=%zu c[%zu][%zu]: got %.9g want %.9g (err %.3g > bound %.3g)",
-                       sets[s]->name, mr, kc, i, j, got, want, err, gamma * mag);
-            if (mag > 0 && err / mag > worst) worst = err / mag;
+  double worst = 0.0;
+  for (size_t mr = 1; mr <= mr_max; mr++)
+    for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++) {
+      const size_t kc = kcs[ki];
+      /* Rows ≥ mr and columns ≥ kc of A, and W lanes ≥ cols, are NaN:
+       * reading them would show. */
+      for (size_t i = 0; i < MR * a_stride; i++) a[i] = NAN;
+      for (size_t i = 0; i < mr; i++) rc_test_fill_uniform(rng, a + i * a_stride, kc, -1.0f, 1.0f);
+      rc_test_fill_uniform(rng, w, kc * NR, -1.0f, 1.0f);
+      for (size_t k = 0; k < kc; k++)
+        for (size_t j = cols; j < NR; j++) w[k * NR + j] = NAN;
+      for (size_t i = 0; i < MR * c_stride; i++) c[i] = SENTINEL;
+      gemm(mr, kc, a, a_stride, w, c, c_stride);
+      for (size_t i = 0; i < MR; i++)
+        for (size_t j = 0; j < c_stride; j++) {
+          const float got = c[i * c_stride + j];
+          if (i >= mr || j >= cols) {
+            if (got != SENTINEL)
+              fail_msg("gemm %s mr=%zu kc=%zu: wrote c[%zu][%zu] outside the tile", name, mr, kc, i, j);
+            continue;
           }
-      }
-    print_message("gemm %s: mr 1..%zu x %zu kc, max err/sum|a*w| %.3g\n", sets[s]->name, sets[s]->mr,
-                  sizeof kcs / sizeof kcs[0], worst);
-  }
+          double want = 0.0, mag = 0.0;
+          for (size_t k = 0; k < kc; k++) {
+            const double t = (double)a[i * a_stride + k] * w[k * NR + j];
+            want += t;
+            mag += fabs(t);
+          }
+          /* Any order of fp32 sums of kc products: |err| ≤ γ_kc·Σ|a·w|,
+           * γ_n = n·u/(1 − n·u), u = 2⁻²⁴; FMA only tightens it. */
+          const double u = ldexp(1.0, -24), gamma = (double)(kc + 1) * u / (1.0 - (double)(kc + 1) * u);
+          const double err = fabs((double)got - want);
+          if (!(err <= gamma * mag))
+            fail_msg("gemm %s mr=%zu kc=%zu c[%zu][%zu]: got %.9g want %.9g (err %.3g > bound %.3g)", name, mr, kc,
+                     i, j, got, want, err, gamma * mag);
+          if (mag > 0 && err / mag > worst) worst = err / mag;
+        }
+    }
+  print_message("gemm %s: mr 1..%zu x %zu kc, %zu columns, max err/sum|a*w| %.3g\n", name, mr_max,
+                sizeof kcs / sizeof kcs[0], cols, worst);
   free(a);
   free(w);
   free(c);
+}
+
+static void test_gemm(void** state) {
+  (void)state;
+  const isa_kernels* sets[MAX_SETS];
+  const size_t nsets = kernel_sets(sets);
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 7);
+  for (size_t s = 0; s < nsets; s++) {
+    check_gemm(sets[s]->name, sets[s]->gemm, sets[s]->mr, RC_WINO_GEMM_NR, &rng);
+    if (sets[s]->gemm8) check_gemm(sets[s]->name, sets[s]->gemm8, sets[s]->mr8, 8, &rng);
+  }
 }
 
 /* ------------------------------------------------------------ transforms */

@@ -21,6 +21,8 @@ static const rc_wino_ukernels k_scalar = {
     {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
     rc_wino_gemm_6x16__scalar,
     6,
+    NULL,
+    0,
 };
 
 #if RC_WINO_HAVE_X86
@@ -29,12 +31,16 @@ static const rc_wino_ukernels k_avx2 = {
     {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
     rc_wino_gemm_6x16__fma3,
     6,
+    rc_wino_gemm_12x8__fma3,
+    12,
 };
 static const rc_wino_ukernels k_avx512f = {
     {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
     {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
     rc_wino_gemm_12x16__avx512f,
     12,
+    NULL,
+    0,
 };
 #endif
 
@@ -44,6 +50,8 @@ static const rc_wino_ukernels k_neon = {
     {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
     rc_wino_gemm_6x16__neon,
     6,
+    NULL,
+    0,
 };
 #endif
 
@@ -248,13 +256,15 @@ static void input_tile(rc_wino_run* c, size_t t) {
 }
 
 static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
-  const size_t mr = c->k->gemm_mr, nr = RC_WINO_GEMM_NR;
+  const int narrow = c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
+  const rc_wino_gemm_fn gemm = narrow ? c->k->gemm8 : c->k->gemm;
+  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr, nr = RC_WINO_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
   float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
   for (size_t t = 0; t < c->count; t += mr) {
     const size_t rows = c->count - t < mr ? c->count - t : mr;
-    c->k->gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad);
+    gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad);
   }
 }
 

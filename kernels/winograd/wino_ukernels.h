@@ -37,7 +37,9 @@ typedef void (*rc_wino_input_fn)(const float* const* rows, int32_t in_w, size_t 
                                  size_t v_stride);
 
 /* Output transform of one tile: reads m[ξ·m_stride + c] for ξ < α²,
- * c < round_up(cout, 16) (M's rows are padded to RC_WINO_M_CPAD), and writes the top-left rows × cols (≤ m × m)
+ * c < round_up(cout, W), W the kernel's vector width (1 scalar, 4 NEON, 8
+ * AVX2, 16 AVX-512F; M's rows are RC_WINO_M_CPAD-padded and the GEMMs write
+ * at least round_up(cout, 8) of each), and writes the top-left rows × cols (≤ m × m)
  * pixels of act(Aᵀ M A + bias) to y, which points at the tile's first output
  * pixel of an NHWC image whose rows are y_row_stride floats apart. */
 typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y,
@@ -72,6 +74,10 @@ void rc_wino43_output_transform__avx2(const float*, size_t, size_t, const rc_win
 void rc_wino63_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
                                       size_t);
 void rc_wino_gemm_6x16__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
+/* The same contract for the first 8 columns only: c[i][0..8) from the first 8
+ * lanes of each 16-lane w row (lanes 8..16 of w and columns ≥ 8 of c are
+ * neither read nor written). For layers of ≤ 8 output channels. */
+void rc_wino_gemm_12x8__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
 void rc_wino23_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino43_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino63_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
