@@ -15,6 +15,7 @@
  * layer catch up and the leading one run a whole band, so the passes never
  * stall (checked: a pass without progress is an internal error). Rings hold
  * whole tile rows (R_k is a multiple of m_k), so a tile's stores never wrap. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "kernels/winograd/wino.h"
@@ -84,7 +85,7 @@ typedef struct chain_ctx {
   const float* x;
   float* y;
   char* ws;
-  int failed; /* set by a task whose schedule stalled (never expected) */
+  atomic_int failed; /* set by a task whose schedule stalled (never expected) */
 } chain_ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -152,7 +153,7 @@ static void chain_task(void* arg, size_t part) {
         }
       }
       if (!progressed) {
-        cc->failed = 1;
+        atomic_store(&cc->failed, 1);
         return;
       }
     }
@@ -170,10 +171,11 @@ int rc_wino_chain_nhwc(const rc_wino_chain_layer* l, size_t n, const float* x, f
   size_t parts = threads < 1 ? 1 : threads;
   if (parts > rows_last / 4) parts = rows_last / 4 ? rows_last / 4 : 1;
   chain_ctx cc = {l, n, parts, slice, chain_band(l, n), x, y, workspace, 0};
+  atomic_init(&cc.failed, 0);
   if (parts == 1) {
     chain_task(&cc, 0);
   } else {
     pthreadpool_parallelize_1d(pool, chain_task, &cc, parts, 0);
   }
-  return cc.failed ? -1 : 0;
+  return atomic_load(&cc.failed) ? -1 : 0;
 }
