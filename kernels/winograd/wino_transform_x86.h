@@ -1,0 +1,194 @@
+/* The x86 Winograd input and output transforms, written once over a vector
+ * of W floats: included by wino_transform__avx2.c (W = 8, ymm) and
+ * wino_transform__avx512f.c (W = 16, zmm), each of which first defines the
+ * primitives below for its ISA and is compiled with its own flags. Internal
+ * to kernels/winograd/.
+ *
+ *   vec, vmask             the vector and channel-mask types; W floats per vec
+ *   v_zero() v_set1(c) v_add v_sub v_mul v_fma(a, b, acc) v_neg v_min v_max
+ *   v_load(p) v_store(p, x) v_load_mask(p, m) v_store_mask(p, m, x)
+ *   v_tail(n)              the mask of lanes < n, 0 < n ≤ W
+ *   v_prelu(o, slope)      o < 0 ? o·slope : o (NaN passes)
+ *   WINO_FN(name)          the ISA's function name, rc_##name##__isa
+ *
+ * The transforms are written generically in α over the generated matrices
+ * (wino_matrices.h) held in static const arrays. The helpers are
+ * always_inline and their loops fully unrolled, so every matrix entry is a
+ * compile-time constant: zero entries generate no code, ±1 entries an add or
+ * a subtract, others one FMA with a broadcast constant. Each 2-D transform is
+ * two passes of 1-D transforms (rows into a stack buffer, then columns). */
+#include <stddef.h>
+
+#include "kernels/winograd/wino_matrices.h"
+#include "kernels/winograd/wino_ukernels.h"
+
+#define INLINE static inline __attribute__((always_inline))
+#define MAX_ALPHA 8
+
+static const float bt23[4][4] = RC_WINO23_BT_INIT;
+static const float at23[2][4] = RC_WINO23_AT_INIT;
+static const float bt43[6][6] = RC_WINO43_BT_INIT;
+static const float at43[4][6] = RC_WINO43_AT_INIT;
+static const float bt63[8][8] = RC_WINO63_BT_INIT;
+static const float at63[6][8] = RC_WINO63_AT_INIT;
+
+/* Σ_j coef[j]·x[j·stride] over the nonzero coefficients, ascending j. */
+INLINE vec lincomb(const float* coef, const vec* x, const int n, const int stride) {
+  vec acc = v_zero();
+  int have = 0;
+#pragma GCC unroll 8
+  for (int j = 0; j < n; j++) {
+    const float c = coef[j];
+    const vec xj = x[j * stride];
+    if (c == 0.0f) continue;
+    if (!have) {
+      acc = c == 1.0f ? xj : c == -1.0f ? v_neg(xj) : v_mul(v_set1(c), xj);
+      have = 1;
+    } else {
+      acc = c == 1.0f ? v_add(acc, xj) : c == -1.0f ? v_sub(acc, xj) : v_fma(v_set1(c), xj, acc);
+    }
+  }
+  return acc;
+}
+
+/* One W-channel chunk of one input tile. col: element offset of the
+ * window's first column, channel c, within a row (may be negative: only
+ * columns in [jlo, jhi) are read, and only rows that are not NULL). */
+INLINE void input_chunk(const int A, const float* bt, const float* const* rows, ptrdiff_t col, ptrdiff_t cin,
+                        const int interior, int jlo, int jhi, const int masked, vmask mask, vmask smask, float* v,
+                        size_t v_stride) {
+  vec t[MAX_ALPHA * MAX_ALPHA];
+#pragma GCC unroll 8
+  for (int i = 0; i < A; i++) {
+    if (!interior && !rows[i]) {
+#pragma GCC unroll 8
+      for (int k = 0; k < A; k++) t[i * A + k] = v_zero();
+      continue;
+    }
+    vec d[MAX_ALPHA];
+#pragma GCC unroll 8
+    for (int j = 0; j < A; j++) {
+      if (interior || (j >= jlo && j < jhi))
+        d[j] = masked ? v_load_mask(rows[i] + (col + j * cin), mask) : v_load(rows[i] + (col + j * cin));
+      else
+        d[j] = v_zero();
+    }
+    /* t = d B: t[i][k] = Σ_j d[i][j]·Bᵀ[k][j] */
+#pragma GCC unroll 8
+    for (int k = 0; k < A; k++) t[i * A + k] = lincomb(bt + k * A, d, A, 1);
+  }
+  /* V = Bᵀ t: V[l][k] = Σ_i Bᵀ[l][i]·t[i][k] */
+#pragma GCC unroll 8
+  for (int l = 0; l < A; l++) {
+#pragma GCC unroll 8
+    for (int k = 0; k < A; k++) {
+      /* A tail chunk wider than the row's padding (W > RC_WINO_V_CPAD) stores
+       * only up to it; the padding lanes get the transform of 0. */
+      float* p = v + (size_t)(l * A + k) * v_stride;
+      if (masked && W > RC_WINO_V_CPAD)
+        v_store_mask(p, smask, lincomb(bt + l * A, t + k, A, A));
+      else
+        v_store(p, lincomb(bt + l * A, t + k, A, A));
+    }
+  }
+}
+
+INLINE void input_tile(const int A, const float* bt, const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,
+                       float* v, size_t v_stride) {
+  const int jlo = ix0 < 0 ? -ix0 : 0;
+  int jhi = in_w - ix0;
+  jhi = jhi > A ? A : jhi;
+  int interior = jlo == 0 && jhi == A;
+  for (int i = 0; i < A; i++) interior &= rows[i] != NULL;
+  const ptrdiff_t cs = (ptrdiff_t)cin, col = (ptrdiff_t)ix0 * cs;
+  const vmask none = v_tail(W);
+  const size_t cpad = (cin + RC_WINO_V_CPAD - 1) / RC_WINO_V_CPAD * RC_WINO_V_CPAD;
+  size_t c = 0;
+  if (interior) {
+    for (; c + W <= cin; c += W)
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 0, none, none, v + c, v_stride);
+    if (c < cin)
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
+                  v_stride);
+  } else {
+    for (; c + W <= cin; c += W)
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 0, none, none, v + c, v_stride);
+    if (c < cin)
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
+                  v_stride);
+  }
+}
+
+/* One W-channel chunk of one output tile; mm, y and the epilogue vectors
+ * already point at channel c. */
+INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride, vec bias,
+                         const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride,
+                         size_t cstride, size_t rows, size_t cols, const int masked, vmask mask) {
+  vec s[MAX_ALPHA * (MAX_ALPHA - 2)];
+#pragma GCC unroll 8
+  for (int i = 0; i < A; i++) {
+    vec in[MAX_ALPHA];
+#pragma GCC unroll 8
+    for (int j = 0; j < A; j++) in[j] = v_load(mm + (size_t)(i * A + j) * m_stride);
+    /* s = M A: s[i][x] = Σ_j M[i][j]·Aᵀ[x][j] */
+#pragma GCC unroll 8
+    for (int xx = 0; xx < M; xx++) s[i * M + xx] = lincomb(at + xx * A, in, A, 1);
+  }
+  /* Y = Aᵀ s: Y[yy][x] = Σ_i Aᵀ[yy][i]·s[i][x] */
+#pragma GCC unroll 8
+  for (int yy = 0; yy < M; yy++) {
+    if ((size_t)yy >= rows) break;
+#pragma GCC unroll 8
+    for (int xx = 0; xx < M; xx++) {
+      if ((size_t)xx >= cols) break;
+      vec o = v_add(lincomb(at + yy * A, s + xx, A, M), bias);
+      if (prelu) {
+        o = v_prelu(o, slope);
+      } else {
+        o = v_min(hi, v_max(lo, o)); /* NaN passes: max/min return the second operand */
+      }
+      float* p = y + (size_t)yy * y_row_stride + (size_t)xx * cstride;
+      if (masked)
+        v_store_mask(p, mask, o);
+      else
+        v_store(p, o);
+    }
+  }
+}
+
+INLINE void output_tile(const int A, const int M, const float* at, const float* mm, size_t m_stride, size_t cout,
+                        const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, size_t cols) {
+  const int prelu = ep->activation == RC_WINO_ACT_PRELU;
+  const float lo_s = ep->activation == RC_WINO_ACT_RELU ? 0.0f
+                     : ep->activation == RC_WINO_ACT_CLIP ? ep->min
+                                                          : -__builtin_inff();
+  const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
+  const vec lo = v_set1(lo_s), hi = v_set1(hi_s);
+  const vmask none = v_tail(W);
+  size_t c = 0;
+  for (; c + W <= cout; c += W) {
+    const vec b = ep->bias ? v_load(ep->bias + c) : v_zero();
+    const vec sl = prelu ? v_load(ep->slopes + c) : v_zero();
+    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, rows, cols, 0, none);
+  }
+  if (c < cout) {
+    const vmask mask = v_tail(cout - c);
+    const vec b = ep->bias ? v_load_mask(ep->bias + c, mask) : v_zero();
+    const vec sl = prelu ? v_load_mask(ep->slopes + c, mask) : v_zero();
+    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, rows, cols, 1, mask);
+  }
+}
+
+#define DEFINE_VARIANT(name, A, M, bt, at)                                                                           \
+  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,   \
+                                       size_t v_stride) {                                                          \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                    \
+  }                                                                                                                 \
+  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,    \
+                                        float* y, size_t y_row_stride, size_t rows, size_t cols) {                  \
+    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                               \
+  }
+
+DEFINE_VARIANT(wino23, 4, 2, bt23, at23)
+DEFINE_VARIANT(wino43, 6, 4, bt43, at43)
+DEFINE_VARIANT(wino63, 8, 6, bt63, at63)
