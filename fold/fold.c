@@ -31,6 +31,7 @@ typedef struct ctx {
   rc_graph* out;
   rc_fold_options opt;
   rc_fold_report* rep;
+  uint64_t macs;      /* multiply-adds spent composing kernels so far */
   tstate* st;
   int32_t* consumers;
   int32_t* const_id;  /* input-graph constant → output-graph constant, or -1 */
@@ -331,6 +332,27 @@ static void bn_affine(const rc_graph* g, const rc_node* n, int64_t C, double* ve
 
 /* ------------------------------------------------------------ linear ops */
 
+/* Whether a map of cout × cin × kh × kw weights (in double) that takes macs
+ * multiply-adds to compute stays within the limits; if not, why says which.
+ * Counts identity maps as dense: an op after one may densify it. */
+static int map_fits(ctx* c, int64_t cout, int64_t cin, int64_t kh, int64_t kw, uint64_t macs, char* why,
+                    size_t why_size) {
+  const rc_limits* l = c->opt.limits;
+  const double bytes = (double)cout * (double)cin * (double)kh * (double)kw * sizeof(double);
+  if (l && l->v[REPCONV_LIMIT_CONSTANT_BYTES] && bytes > (double)l->v[REPCONV_LIMIT_CONSTANT_BYTES]) {
+    snprintf(why, why_size, "its %lldx%lldx%lldx%lld map would take %.0f bytes, over the limit 'constant-bytes'",
+             (long long)cout, (long long)cin, (long long)kh, (long long)kw, bytes);
+    return 0;
+  }
+  if (l && l->v[REPCONV_LIMIT_LOAD_MACS] && (double)c->macs + (double)macs > (double)l->v[REPCONV_LIMIT_LOAD_MACS]) {
+    snprintf(why, why_size, "composing would take %llu more multiply-adds, over the limit 'load-macs'",
+             (unsigned long long)macs);
+    return 0;
+  }
+  c->macs += macs;
+  return 1;
+}
+
 /* The map of node n's output from its inputs' maps. TRY_NOT_LINEAR: the op
  * is not a linear map of one tensor; TRY_CUT: it is, but not from these
  * maps (why says so). On TRY_OK *out holds the new map and *src its source;
@@ -345,11 +367,15 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
   const int64_t C = shape(c, n->output)->d[1];
   double* vec = NULL;
   try_result r = TRY_NOT_LINEAR;
-#define INPUT(k)                                                  \
-  do {                                                            \
-    *err = input_map(c, n->inputs[k], use_maps, &m[*n_m]);        \
-    if (*err != REPCONV_OK) goto done;                            \
-    (*n_m)++;                                                     \
+#define INPUT(k)                                                                                      \
+  do {                                                                                                \
+    *err = input_map(c, n->inputs[k], use_maps, &m[*n_m]);                                            \
+    if (*err != REPCONV_OK) goto done;                                                                \
+    const rc_affine* in_ = m[(*n_m)++].map;                                                           \
+    if (!map_fits(c, in_->cout, in_->cin, in_->kh, in_->kw, 0, why, why_size)) {                      \
+      r = TRY_CUT;                                                                                    \
+      goto done;                                                                                      \
+    }                                                                                                 \
   } while (0)
   switch (n->op) {
     case RC_OP_CONV2D:
@@ -400,6 +426,18 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
         if (n->n_inputs > 2 && n->inputs[2] >= 0) b2 = g->tensors[n->inputs[2]].data;
       }
       const int32_t one[2] = {1, 1};
+      {
+        /* rc_affine_conv's loops: per output channel and tap, a row of the input map per intermediate channel. */
+        const rc_affine* a = m[0].map;
+        const int64_t tg = a->cout / groups, d2h = pool ? 1 : at->dilation[0], d2w = pool ? 1 : at->dilation[1];
+        const int64_t kh = (k2h - 1) * d2h * a->sh + a->kh, kw = (k2w - 1) * d2w * a->sw + a->kw;
+        const double macs = (double)co * tg * k2h * k2w * (a->identity ? 1.0 : (double)a->kh * a->kw * a->cin);
+        if (!map_fits(c, co, a->cin, kh, kw, macs > 1e19 ? UINT64_MAX : (uint64_t)macs, why, why_size)) {
+          free(pool_w);
+          r = TRY_CUT;
+          goto done;
+        }
+      }
       *err = rc_affine_conv(m[0].map, co, w2, scale, b2, k2h, k2w, at->stride, pool ? one : at->dilation, at->pad,
                             groups, shape(c, n->output)->d[2], shape(c, n->output)->d[3], out);
       free(pool_w);
@@ -942,8 +980,10 @@ rc_status rc_fold_graph(const rc_graph* in, const rc_fold_options* options, rc_g
   c.rep = report;
   c.opt.max_kernel = options && options->max_kernel > 0 ? options->max_kernel : RC_FOLD_DEFAULT_MAX_KERNEL;
   c.opt.bn_only = options && options->bn_only;
+  c.opt.limits = options ? options->limits : NULL;
   if (report) memset(report, 0, sizeof(*report));
   rc_graph_init(out);
+  out->limits = in->limits;
   size_t nt = (size_t)in->n_tensors + 1;
   c.st = calloc(nt, sizeof(tstate));
   c.consumers = calloc(nt, sizeof(int32_t));

@@ -19,6 +19,10 @@
 typedef struct rc_fold_options {
   int32_t max_kernel; /* regions whose folded kernel would exceed this stay cut */
   int bn_only;        /* fold only per-channel affine ops into the conv before them */
+  /* NULL: none. A map whose dense weights would pass REPCONV_LIMIT_CONSTANT_BYTES,
+   * or a composition that would take the multiply-adds left of
+   * REPCONV_LIMIT_LOAD_MACS, cuts the region there (as the kernel cap does). */
+  const rc_limits* limits;
 } rc_fold_options;
 
 #define RC_FOLD_DEFAULT_MAX_KERNEL 7

@@ -135,6 +135,38 @@ REPCONV_API repconv_status repconv_options_set_chains(repconv_options_t* options
 /* Parse "auto", "off", "2"/"4"/"6", "f2"/"f4"/"f6" or "F(2,3)"/"F(4,3)"/"F(6,3)" into a Winograd option. */
 REPCONV_API repconv_status repconv_winograd_from_name(const char* name, int* out);
 
+/* Resource limits, for models and shapes from untrusted sources: a small
+ * file must not be able to make repconv allocate gigabytes or compute for
+ * minutes. Each is checked before the allocation or the work it bounds;
+ * going over fails the call with REPCONV_ERROR_OUT_OF_MEMORY (byte limits)
+ * or REPCONV_ERROR_FORMAT (node count, load-time work), and the message
+ * names the limit by repconv_limit_name() and gives the value it needed.
+ * A value of 0 means no limit. Defaults in brackets. */
+typedef enum repconv_limit {
+  /* "arena-bytes": a session's activation arena plus its kernel workspaces,
+   * checked by repconv_session_create [4 GiB: a 4K frame through an
+   * unfolded 64-channel SR model fits]. */
+  REPCONV_LIMIT_ARENA_BYTES = 0,
+  /* "constant-bytes": constant data a model holds while it loads: the
+   * file's tensors, constants computed by the ONNX importer
+   * (ConstantOfShape, Expand, ...) and the dense maps of folding [2 GiB: the
+   * largest ONNX file without external data]. */
+  REPCONV_LIMIT_CONSTANT_BYTES = 1,
+  /* "nodes": nodes of a model's graph [1,048,576]. */
+  REPCONV_LIMIT_NODES = 2,
+  /* "load-macs": multiply-adds spent while loading: evaluating constant
+   * subgraphs (a constant MatMul or Conv) and composing kernels when folding
+   * [2^36 ≈ 6.9e10, about a minute of scalar work]. */
+  REPCONV_LIMIT_LOAD_MACS = 3,
+  REPCONV_LIMIT_COUNT = 4
+} repconv_limit;
+REPCONV_API repconv_status repconv_options_set_limit(repconv_options_t* options, repconv_limit limit, uint64_t value);
+/* The value in effect (the default if never set); 0 for a NULL options or an unknown limit. */
+REPCONV_API uint64_t repconv_options_get_limit(const repconv_options_t* options, repconv_limit limit);
+/* "arena-bytes", "constant-bytes", "nodes", "load-macs"; NULL if unknown. */
+REPCONV_API const char* repconv_limit_name(repconv_limit limit);
+REPCONV_API repconv_status repconv_limit_from_name(const char* name, repconv_limit* out);
+
 /* ------------------------------------------------------------------ model */
 
 typedef struct repconv_model repconv_model_t;

@@ -32,8 +32,23 @@ void repconv_options_destroy(repconv_options_t* options) { free(options); }
 struct repconv_options rc_options_or_default(const struct repconv_options* options) {
   if (options) return *options;
   struct repconv_options d = {
-      .threads = 1, .fold = 1, .fold_max_kernel = RC_FOLD_DEFAULT_MAX_KERNEL, .backend = REPCONV_BACKEND_AUTO};
+      .threads = 1, .fold = 1, .fold_max_kernel = RC_FOLD_DEFAULT_MAX_KERNEL, .backend = REPCONV_BACKEND_AUTO,
+      .limits = rc_limits_default()};
   return d;
+}
+
+repconv_status repconv_options_set_limit(repconv_options_t* options, repconv_limit limit, uint64_t value) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  if ((unsigned)limit >= REPCONV_LIMIT_COUNT) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: unknown limit %d", (int)limit);
+  }
+  options->limits.v[limit] = value;
+  return REPCONV_OK;
+}
+
+uint64_t repconv_options_get_limit(const repconv_options_t* options, repconv_limit limit) {
+  if (!options || (unsigned)limit >= REPCONV_LIMIT_COUNT) return 0;
+  return options->limits.v[limit];
 }
 
 repconv_status repconv_options_set_threads(repconv_options_t* options, int threads) {
@@ -202,9 +217,22 @@ static rc_status apply_input_shapes(rc_graph* g, const struct repconv_options* o
   return REPCONV_OK;
 }
 
+/* A graph built elsewhere (the builder, a built-in) against the load
+ * options' limits; loaders check as they add. */
+static rc_status check_graph_limits(const rc_graph* g) {
+  if (rc_limit_exceeded(&g->limits, REPCONV_LIMIT_NODES, (uint64_t)g->n_nodes)) {
+    return rc_limit_error(&g->limits, REPCONV_LIMIT_NODES, (uint64_t)g->n_nodes, "the graph");
+  }
+  if (rc_limit_exceeded(&g->limits, REPCONV_LIMIT_CONSTANT_BYTES, g->const_bytes)) {
+    return rc_limit_error(&g->limits, REPCONV_LIMIT_CONSTANT_BYTES, g->const_bytes, "the graph's constants");
+  }
+  return REPCONV_OK;
+}
+
 /* Replaces the model's graph by its folded form and keeps the report. */
 static rc_status fold_model(struct repconv_model* m, const struct repconv_options* o) {
-  rc_fold_options fo = {.max_kernel = o->fold_max_kernel, .bn_only = o->fold == REPCONV_FOLD_BN};
+  rc_fold_options fo = {
+      .max_kernel = o->fold_max_kernel, .bn_only = o->fold == REPCONV_FOLD_BN, .limits = &o->limits};
   rc_graph folded;
   RC_CHECK(rc_fold_graph(&m->g, &fo, &folded, &m->fold));
   rc_status s = rc_graph_infer_shapes(&folded);
@@ -231,7 +259,10 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   }
   m->g = *g;
   rc_graph_init(g);
-  rc_status s = apply_input_shapes(&m->g, &o);
+  m->g.limits = o.limits;
+  m->limits = o.limits;
+  rc_status s = check_graph_limits(&m->g);
+  if (s == REPCONV_OK) s = apply_input_shapes(&m->g, &o);
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = check_constants(&m->g);
   if (s == REPCONV_OK && o.fold) s = fold_model(m, &o);
@@ -293,6 +324,7 @@ repconv_status repconv_model_load(const char* path_or_name, const repconv_option
   *out = NULL;
   rc_graph g;
   rc_graph_init(&g);
+  g.limits = rc_options_or_default(options).limits;
   rc_status s;
   if (is_file(path_or_name)) {
     s = load_file(path_or_name, options, &g);
@@ -322,6 +354,7 @@ repconv_status repconv_model_load_memory(const void* data, size_t size, const re
   *out = NULL;
   rc_graph g;
   rc_graph_init(&g);
+  g.limits = rc_options_or_default(options).limits;
   rc_status s;
   if (rc_rcm_has_magic(data, size)) {
     s = rc_rcm_load_memory(data, size, &g);
@@ -482,6 +515,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     o.autotune = model->plan.autotune;
     o.no_chains = model->plan.no_chains;
   }
+  if (!options) o.limits = model->limits;
   repconv_session_t* s = calloc(1, sizeof(*s));
   if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   s->model = model;
@@ -499,6 +533,12 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   }
   /* XNNPACK may read XNN_EXTRA_BYTES past the end of a tensor. */
   size_t bytes = (s->plan->arena_floats ? s->plan->arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float) + 64;
+  const uint64_t need = (uint64_t)bytes + rc_exec_workspace_bytes(s->plan, o.threads > 1 ? (size_t)o.threads : 1);
+  if (rc_limit_exceeded(&o.limits, REPCONV_LIMIT_ARENA_BYTES, need)) {
+    free(s);
+    return rc_limit_error(&o.limits, REPCONV_LIMIT_ARENA_BYTES, need,
+                          "session: the activation arena and kernel workspaces");
+  }
   s->arena = aligned_alloc(64, bytes);
   if (!s->arena) {
     repconv_session_destroy(s);

@@ -313,6 +313,11 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
   return rc_error(REPCONV_ERROR_INTERNAL, "no XNNPACK kernel for op %s", rc_op_name(n->op));
 }
 
+uint64_t rc_exec_workspace_bytes(const rc_plan* p, size_t threads) {
+  /* One slice per pool thread (kernels/winograd/wino.h, kernels/gemm/gemm.h). */
+  return ((uint64_t)p->wino_workspace_bytes + p->gemm_workspace_bytes) * (threads ? threads : 1);
+}
+
 rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
                           rc_exec_state* st) {
   memset(st, 0, sizeof(*st));

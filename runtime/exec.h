@@ -21,6 +21,8 @@ typedef struct rc_exec_state {
 
 /* Allocates the Winograd and GEMM workspaces and creates the plan's XNNPACK operators bound to arena (stable for the
  * session's life) and pool. On failure nothing is left allocated. */
+/* Bytes of the Winograd and GEMM workspaces rc_exec_prepare allocates for a pool of threads. */
+uint64_t rc_exec_workspace_bytes(const rc_plan* p, size_t threads);
 rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
                           rc_exec_state* st);
 void rc_exec_release(rc_exec_state* st);

@@ -199,6 +199,12 @@ static rc_status add_const(rc_graph* g, const char* name, const rc_shape* shape,
   RC_CHECK(check_name(g, "constant", name));
   RC_CHECK(check_shape(name, shape));
   size_t n = (size_t)rc_shape_numel(shape);
+  const uint64_t bytes = g->const_bytes + (uint64_t)n * sizeof(float);
+  if (rc_limit_exceeded(&g->limits, REPCONV_LIMIT_CONSTANT_BYTES, bytes)) {
+    char b[96];
+    return rc_limit_error(&g->limits, REPCONV_LIMIT_CONSTANT_BYTES, bytes, "constant '%s' (%s) with those before it",
+                          name, rc_shape_str(shape, b, sizeof(b)));
+  }
   float* d = data;
   if (copy) {
     d = malloc(n * sizeof(float));
@@ -218,6 +224,7 @@ static rc_status add_const(rc_graph* g, const char* name, const rc_shape* shape,
   g->tensors[id].shape = *shape;
   g->tensors[id].data = d;
   g->tensors[id].data_owned = (uint8_t)(copy != 0);
+  g->const_bytes = bytes;
   if (out) *out = id;
   return REPCONV_OK;
 }
@@ -262,6 +269,10 @@ rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, con
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT,
                     "node '%s' (%s): output tensor %d is not a computed tensor without a producer", node_name,
                     rc_op_name(op), output);
+  }
+  if (rc_limit_exceeded(&g->limits, REPCONV_LIMIT_NODES, (uint64_t)g->n_nodes + 1)) {
+    return rc_limit_error(&g->limits, REPCONV_LIMIT_NODES, (uint64_t)g->n_nodes + 1, "node '%s' (%s)", node_name,
+                          rc_op_name(op));
   }
   if (g->n_nodes == g->cap_nodes) {
     int32_t cap = g->cap_nodes ? g->cap_nodes * 2 : 64;
@@ -312,6 +323,7 @@ void rc_graph_truncate(rc_graph* g, int32_t n_tensors, int32_t n_nodes) {
   }
   while (g->n_tensors > n_tensors) {
     rc_tensor* t = &g->tensors[--g->n_tensors];
+    if (t->kind == RC_TENSOR_CONST) g->const_bytes -= (uint64_t)rc_shape_numel(&t->shape) * sizeof(float);
     free(t->name);
     if (t->data_owned) free(t->data);
   }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limit.h"
 #include "status.h"
 
 #define RC_MAX_DIMS REPCONV_MAX_DIMS
@@ -127,6 +128,12 @@ typedef struct rc_graph {
   void* blob;
   size_t blob_size;
   int blob_mapped;     /* 1: munmap(blob, blob_size); 0: free(blob) */
+  /* What adding to the graph may take: nodes (REPCONV_LIMIT_NODES) and
+   * constant bytes (REPCONV_LIMIT_CONSTANT_BYTES), checked by the add
+   * functions before they allocate. All zero (no limit) after
+   * rc_graph_init; loaders set them from the options first. */
+  rc_limits limits;
+  uint64_t const_bytes; /* data bytes of the graph's constants */
 } rc_graph;
 
 void rc_graph_init(rc_graph* g);

@@ -4,6 +4,7 @@
 
 #include "fold/fold.h"
 #include "graph.h"
+#include "limit.h"
 #include "plan.h"
 
 #define RC_MAX_INPUT_SHAPES 16
@@ -16,6 +17,7 @@ struct repconv_options {
   int winograd; /* REPCONV_WINOGRAD_* */
   int autotune; /* time the kernel candidates of each layer at load */
   int no_chains; /* repconv_options_set_chains(0): Winograd layers one by one */
+  rc_limits limits;
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;
   char shape_names[RC_MAX_INPUT_SHAPES][RC_MAX_NAME]; /* "" = the first input */
@@ -28,6 +30,7 @@ struct repconv_model {
   rc_plan plan;
   int folded;
   rc_fold_report fold;
+  rc_limits limits; /* the load options' limits: sessions created without options use them */
 };
 
 /* Takes ownership of *g (moved into the model, *g is reset): infers shapes,

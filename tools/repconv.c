@@ -93,7 +93,13 @@ static int fail(int code, const char* fmt, ...) {
   fflush(stdout);
   if (g_progress_shown) fprintf(stderr, "\r%78s\r", ""); /* bench's progress line (a terminal only) */
   g_progress_shown = 0;
-  fprintf(stderr, "repconv: %s\n", buf);
+  const char* lim = strstr(buf, "over the limit '");
+  if (lim) { /* the library names the API call; say the flag too */
+    lim += strlen("over the limit '");
+    fprintf(stderr, "repconv: %s; on the command line: --limit %.*s=N\n", buf, (int)strcspn(lim, "'"), lim);
+  } else {
+    fprintf(stderr, "repconv: %s\n", buf);
+  }
   return code;
 }
 
@@ -194,6 +200,11 @@ static void print_usage(FILE* f) {
           "      --shape [NAME=]NxCxHxW static shape of an input (the first unless NAME=): for\n"
           "                             ONNX inputs with dynamic dims (static ONNX dims must\n"
           "                             match), or built-in/.rcm models at another size\n"
+          "      --limit NAME=N         a resource limit for untrusted models (N may end in K,\n"
+          "                             M, G, T; 0 = none): arena-bytes (a session's memory,\n"
+          "                             default 4G), constant-bytes (constants while loading,\n"
+          "                             2G), nodes (1M), load-macs (multiply-adds at load,\n"
+          "                             64G)\n"
           "  -h, --help                 this text\n"
           "      --version              the version\n"
           "\n"
@@ -314,7 +325,8 @@ enum {
   OPT_PROFILE = 1 << 14,
   OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
   OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
-  OPT_CHAINS = 1 << 17    /* accepted wherever --backend is */
+  OPT_CHAINS = 1 << 17,   /* accepted wherever --backend is */
+  OPT_LIMIT = 1 << 18     /* accepted wherever --shape is (commands that load a model) */
 };
 
 #define CLI_MAX_SHAPES 16
@@ -346,6 +358,8 @@ typedef struct cli_args {
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
   size_t num_shapes;
+  int limit_set[REPCONV_LIMIT_COUNT];
+  uint64_t limit_value[REPCONV_LIMIT_COUNT];
 } cli_args;
 
 typedef struct cli_option {
@@ -362,6 +376,7 @@ static const cli_option kOptions[] = {
     {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
     {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},       {"profile", 0, OPT_PROFILE, 0},
     {"winograd", 0, OPT_WINOGRAD, 1}, {"autotune", 0, OPT_AUTOTUNE, 0}, {"chains", 0, OPT_CHAINS, 1},
+    {"limit", 0, OPT_LIMIT, 1},
 };
 
 static int usage_error(const char* command, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -471,9 +486,42 @@ static int parse_shape(cli_args* a, const char* value) {
                      value, REPCONV_MAX_DIMS);
 }
 
+/* "NAME=VALUE", VALUE an unsigned integer with an optional K, M, G or T
+ * (powers of 1024); 0 lifts the limit. */
+static int parse_limit(cli_args* a, const char* value) {
+  const char* cmd = a->command_name;
+  const char* eq = strchr(value, '=');
+  char name[64];
+  repconv_limit which;
+  if (!eq || (size_t)(eq - value) >= sizeof(name)) {
+    return usage_error(cmd, "bad --limit value '%s' (expected NAME=VALUE)", value);
+  }
+  memcpy(name, value, (size_t)(eq - value));
+  name[eq - value] = '\0';
+  if (repconv_limit_from_name(name, &which) != REPCONV_OK) {
+    return usage_error(cmd, "unknown limit '%s' (expected arena-bytes, constant-bytes, nodes or load-macs)", name);
+  }
+  char* end = NULL;
+  errno = 0;
+  unsigned long long v = eq[1] >= '0' && eq[1] <= '9' ? strtoull(eq + 1, &end, 10) : 0;
+  int shift = 0;
+  if (end && *end) {
+    const char* units = "KMGT";
+    const char* u = strchr(units, *end);
+    shift = u && end[1] == '\0' ? 10 * (int)(u - units + 1) : -1;
+  }
+  if (!end || errno || shift < 0 || (shift && v > (~0ULL >> shift))) {
+    return usage_error(cmd, "bad --limit value '%s' (expected NAME=N with an optional K, M, G or T)", value);
+  }
+  a->limit_set[which] = 1;
+  a->limit_value[which] = (uint64_t)v << shift;
+  return EXIT_OK;
+}
+
 static int apply_option(cli_args* a, int allowed, const cli_option* opt, const char* shown, const char* value) {
   const char* cmd = a->command_name;
   if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE | OPT_CHAINS;
+  if (allowed & OPT_SHAPE) allowed |= OPT_LIMIT;
   if (!(allowed & opt->id)) return usage_error(cmd, "option '%s' does not apply to this command", shown);
   switch (opt->id) {
     case OPT_INPUT:
@@ -513,6 +561,8 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       return EXIT_OK;
     case OPT_SHAPE:
       return parse_shape(a, value);
+    case OPT_LIMIT:
+      return parse_limit(a, value);
     case OPT_MAX_KERNEL:
       return parse_max_kernel(cmd, value, &a->max_kernel);
     case OPT_VERIFY:
@@ -630,6 +680,9 @@ static int load_model_level(const cli_args* a, int fold, int level, int threads,
   for (size_t k = 0; k < a->num_shapes && st == REPCONV_OK; k++) {
     st = repconv_options_set_input_shape(opts, a->shape_names[k][0] ? a->shape_names[k] : NULL, a->shape_ndim[k],
                                          a->shape_dims[k]);
+  }
+  for (int k = 0; k < REPCONV_LIMIT_COUNT && st == REPCONV_OK; k++) {
+    if (a->limit_set[k]) st = repconv_options_set_limit(opts, (repconv_limit)k, a->limit_value[k]);
   }
   if (st != REPCONV_OK) {
     int rc = fail(EXIT_ERROR, "setting options: %s", lib_error(st));

@@ -304,6 +304,17 @@ if expect_ok "run --max-kernel 1" run repvgg-a0 --shape $S --max-kernel 1 --inpu
 fi
 expect_ok "save --max-kernel 1" save repvgg-a0 --max-kernel=1 -o k1s.rcm && expect_grep "save --max-kernel 1" 'fold on: 44 → 44 convs' out
 
+# --limit: a session over the arena limit is refused with the limit's name
+# and the flag; under it the same run works; bad values are usage errors.
+if expect_fail "run --limit arena-bytes=1M" 1 run repvgg-a0 --shape $S --limit arena-bytes=1M --input xs.npy; then
+  expect_grep "run --limit: names the limit and the flag" "over the limit 'arena-bytes'.*--limit arena-bytes=N" err
+fi
+expect_ok "run --limit arena-bytes=1G" run repvgg-a0 --shape $S --limit arena-bytes=1G --input xs.npy
+expect_fail "info --limit nodes=10" 1 info repvgg-a0 --limit nodes=10
+expect_fail "run --limit bogus=1" 2 run repvgg-a0 --limit bogus=1 --input xs.npy
+expect_fail "run --limit nodes=1X" 2 run repvgg-a0 --limit nodes=1X --input xs.npy
+expect_fail "list --limit (loads no model)" 2 list --limit nodes=1
+
 # --max-kernel 1: the 3x3 convs cannot take the 1x1 and identity branches,
 # so more convs remain; the output is still the unfolded one.
 if expect_ok "fold --max-kernel 1" fold repvgg-a0 --max-kernel 1 --shape $S -o k1.rcm --json k1.json --verify; then
