@@ -104,6 +104,7 @@ void rc_graph_free(rc_graph* g) {
   free(g->nodes);
   free(g->inputs);
   free(g->outputs);
+  free(g->name_slots);
   if (g->blob) {
     if (g->blob_mapped) {
       munmap(g->blob, g->blob_size);
@@ -114,11 +115,59 @@ void rc_graph_free(rc_graph* g) {
   memset(g, 0, sizeof(*g));
 }
 
+/* ------------------------------------------------------------ name index */
+
+static size_t name_hash(const char* s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  return (size_t)(h ^ (h >> 32));
+}
+
 int32_t rc_graph_find_tensor(const rc_graph* g, const char* name) {
-  for (int32_t i = 0; i < g->n_tensors; i++) {
-    if (strcmp(g->tensors[i].name, name) == 0) return i;
+  if (!g->name_cap) return -1;
+  for (size_t h = name_hash(name) & (g->name_cap - 1);; h = (h + 1) & (g->name_cap - 1)) {
+    int32_t id = g->name_slots[h];
+    if (id < 0) return -1;
+    if (strcmp(g->tensors[id].name, name) == 0) return id;
   }
-  return -1;
+}
+
+static void index_put(int32_t* slots, size_t cap, const char* name, int32_t id) {
+  size_t h = name_hash(name) & (cap - 1);
+  while (slots[h] >= 0) h = (h + 1) & (cap - 1);
+  slots[h] = id;
+}
+
+/* Room in the index for one more tensor (load at most 1/2). */
+static int index_reserve(rc_graph* g) {
+  if (((size_t)g->n_tensors + 1) * 2 <= g->name_cap) return 1;
+  size_t cap = g->name_cap ? g->name_cap * 2 : 128;
+  int32_t* slots = malloc(cap * sizeof(int32_t));
+  if (!slots) return 0;
+  memset(slots, 0xff, cap * sizeof(int32_t));
+  for (int32_t i = 0; i < g->n_tensors; i++) index_put(slots, cap, g->tensors[i].name, i);
+  free(g->name_slots);
+  g->name_slots = slots;
+  g->name_cap = cap;
+  return 1;
+}
+
+/* Removes tensor id from the index (backward-shift deletion: the entries
+ * after it in its probe run move up, so no lookup stops early). */
+static void index_remove(rc_graph* g, int32_t id) {
+  const size_t mask = g->name_cap - 1;
+  size_t i = name_hash(g->tensors[id].name) & mask;
+  while (g->name_slots[i] != id) i = (i + 1) & mask;
+  for (size_t j = (i + 1) & mask; g->name_slots[j] >= 0; j = (j + 1) & mask) {
+    size_t home = name_hash(g->tensors[g->name_slots[j]].name) & mask;
+    /* Entry j may fill the hole at i unless its home lies cyclically in (i, j]. */
+    int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      g->name_slots[i] = g->name_slots[j];
+      i = j;
+    }
+  }
+  g->name_slots[i] = -1;
 }
 
 static char* dup_name(const char* s) {
@@ -157,6 +206,7 @@ static rc_status check_shape(const char* name, const rc_shape* s) {
 }
 
 static rc_status push_tensor(rc_graph* g, const char* name, rc_tensor_kind kind, int32_t* out) {
+  if (!index_reserve(g)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory adding tensor '%s'", name);
   if (g->n_tensors == g->cap_tensors) {
     int32_t cap = g->cap_tensors ? g->cap_tensors * 2 : 64;
     if (cap > (1 << 24)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: too many tensors");
@@ -171,15 +221,20 @@ static rc_status push_tensor(rc_graph* g, const char* name, rc_tensor_kind kind,
   if (!t->name) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory adding tensor '%s'", name);
   t->kind = kind;
   t->producer = -1;
+  index_put(g->name_slots, g->name_cap, t->name, g->n_tensors);
   *out = g->n_tensors++;
   return REPCONV_OK;
 }
 
+/* Appends to an array whose capacity is the power of two at or above its
+ * length (grown when the length reaches one: amortised O(1)). */
 static rc_status push_id(int32_t** arr, int32_t* n, int32_t id) {
-  int32_t* a = realloc(*arr, ((size_t)*n + 1) * sizeof(int32_t));
-  if (!a) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory");
-  a[(*n)++] = id;
-  *arr = a;
+  if ((*n & (*n - 1)) == 0) {
+    int32_t* a = realloc(*arr, (*n ? (size_t)*n * 2 : 1) * sizeof(int32_t));
+    if (!a) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory");
+    *arr = a;
+  }
+  (*arr)[(*n)++] = id;
   return REPCONV_OK;
 }
 
@@ -248,6 +303,18 @@ rc_status rc_graph_add_value(rc_graph* g, const char* name, int32_t* out) {
   return REPCONV_OK;
 }
 
+int rc_op_input_optional(rc_op op, int32_t k) {
+  switch (op) {
+    case RC_OP_CONV2D:
+    case RC_OP_GEMM:
+      return k == 2; /* bias */
+    case RC_OP_PAD:
+      return k == 1; /* values (zeros when absent) */
+    default:
+      return 0;
+  }
+}
+
 rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, const int32_t* inputs,
                                int32_t n_inputs, const rc_attrs* attrs, int32_t output) {
   if ((unsigned)op >= RC_OP_COUNT) return rc_error(REPCONV_ERROR_UNSUPPORTED, "node '%s': op code %d", node_name, op);
@@ -259,9 +326,13 @@ rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, con
                     n_inputs);
   }
   for (int32_t i = 0; i < n_inputs; i++) {
-    if (inputs[i] < -1 || inputs[i] >= g->n_tensors || (i == 0 && inputs[i] < 0)) {
+    if (inputs[i] < -1 || inputs[i] >= g->n_tensors) {
       return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): input %d refers to tensor %d of %d",
                       node_name, rc_op_name(op), i, inputs[i], g->n_tensors);
+    }
+    if (inputs[i] < 0 && !rc_op_input_optional(op, i)) {
+      return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): input %d is absent (-1) but is not optional",
+                      node_name, rc_op_name(op), i);
     }
   }
   if (output < 0 || output >= g->n_tensors || g->tensors[output].kind != RC_TENSOR_VALUE ||
@@ -322,6 +393,7 @@ void rc_graph_truncate(rc_graph* g, int32_t n_tensors, int32_t n_nodes) {
     free(n->inputs);
   }
   while (g->n_tensors > n_tensors) {
+    index_remove(g, g->n_tensors - 1);
     rc_tensor* t = &g->tensors[--g->n_tensors];
     if (t->kind == RC_TENSOR_CONST) g->const_bytes -= (uint64_t)rc_shape_numel(&t->shape) * sizeof(float);
     free(t->name);
@@ -337,68 +409,109 @@ rc_status rc_graph_add_output(rc_graph* g, int32_t tensor) {
   if (g->tensors[tensor].kind == RC_TENSOR_CONST) {
     return rc_error(REPCONV_ERROR_UNSUPPORTED, "output '%s' is a constant", g->tensors[tensor].name);
   }
-  for (int32_t i = 0; i < g->n_outputs; i++) {
-    if (g->outputs[i] == tensor) {
-      return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "output '%s' is listed twice", g->tensors[tensor].name);
-    }
+  if (g->tensors[tensor].is_output) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "output '%s' is listed twice", g->tensors[tensor].name);
   }
-  return push_id(&g->outputs, &g->n_outputs, tensor);
+  RC_CHECK(push_id(&g->outputs, &g->n_outputs, tensor));
+  g->tensors[tensor].is_output = 1;
+  return REPCONV_OK;
+}
+
+/* Min-heap of node indices (the ready set of the topological sort). */
+static void heap_push(int32_t* h, int32_t* n, int32_t v) {
+  int32_t i = (*n)++;
+  while (i > 0 && h[(i - 1) / 2] > v) {
+    h[i] = h[(i - 1) / 2];
+    i = (i - 1) / 2;
+  }
+  h[i] = v;
+}
+
+static int32_t heap_pop(int32_t* h, int32_t* n) {
+  int32_t top = h[0], v = h[--*n], i = 0;
+  for (;;) {
+    int32_t c = 2 * i + 1;
+    if (c >= *n) break;
+    if (c + 1 < *n && h[c + 1] < h[c]) c++;
+    if (h[c] >= v) break;
+    h[i] = h[c];
+    i = c;
+  }
+  if (*n > 0) h[i] = v;
+  return top;
 }
 
 rc_status rc_graph_topo_order(const rc_graph* g, int32_t* order) {
   /* Kahn's algorithm; a node is ready when every value tensor it reads has
-   * been produced. Picking the lowest ready index keeps the file's order when
-   * it is already topological. */
-  int32_t n = g->n_nodes;
+   * been produced. Picking the lowest ready index (a min-heap) keeps the
+   * file's order when it is already topological. The readers of each tensor
+   * are listed once (CSR), so each edge is visited twice in all. */
+  const int32_t n = g->n_nodes;
   if (n == 0) return REPCONV_OK;
+  const size_t nt = (size_t)g->n_tensors;
   int32_t* missing = calloc((size_t)n, sizeof(int32_t));
-  uint8_t* done = calloc((size_t)n, 1);
-  if (!missing || !done) {
-    free(missing);
-    free(done);
-    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory ordering %d nodes", n);
-  }
+  int32_t* first = calloc(nt + 2, sizeof(int32_t)); /* see below */
+  int32_t* heap = malloc((size_t)n * sizeof(int32_t));
+  size_t edges = 0;
+  for (int32_t i = 0; i < n; i++) edges += (size_t)g->nodes[i].n_inputs;
+  int32_t* readers = edges < INT32_MAX ? malloc((edges + 1) * sizeof(int32_t)) : NULL;
   rc_status s = REPCONV_OK;
+  if (!missing || !first || !heap || !readers) {
+    s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory ordering %d nodes", n);
+    goto done;
+  }
   for (int32_t i = 0; i < n && s == REPCONV_OK; i++) {
     const rc_node* nd = &g->nodes[i];
     for (int32_t k = 0; k < nd->n_inputs; k++) {
       int32_t t = nd->inputs[k];
-      if (t < 0) continue;
-      if (g->tensors[t].kind == RC_TENSOR_VALUE) {
-        if (g->tensors[t].producer < 0) {
-          s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s) reads tensor '%s', which no node computes",
-                       nd->name, rc_op_name(nd->op), g->tensors[t].name);
-          break;
-        }
-        missing[i]++;
+      if (t < 0 || g->tensors[t].kind != RC_TENSOR_VALUE) continue;
+      if (g->tensors[t].producer < 0) {
+        s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s) reads tensor '%s', which no node computes",
+                     nd->name, rc_op_name(nd->op), g->tensors[t].name);
+        break;
       }
+      missing[i]++;
+      first[t + 1]++;
     }
   }
-  /* O(n · edges): graphs have at most thousands of nodes. */
-  for (int32_t count = 0; s == REPCONV_OK && count < n; count++) {
-    int32_t pick = -1;
-    for (int32_t i = 0; i < n && pick < 0; i++) {
-      if (!done[i] && missing[i] == 0) pick = i;
+  if (s != REPCONV_OK) goto done;
+  /* Counts in first[t + 1] → their running sums (the end of t's list);
+   * filling each list from its end then leaves its start there, so t's
+   * readers are readers[first[t + 1] .. first[t + 2]). */
+  for (size_t t = 0; t < nt; t++) first[t + 1] += first[t];
+  first[nt + 1] = first[nt];
+  for (int32_t i = n - 1; i >= 0; i--) {
+    const rc_node* nd = &g->nodes[i];
+    for (int32_t k = nd->n_inputs - 1; k >= 0; k--) {
+      int32_t t = nd->inputs[k];
+      if (t >= 0 && g->tensors[t].kind == RC_TENSOR_VALUE) readers[--first[t + 1]] = i;
     }
-    if (pick < 0) {
-      for (int32_t i = 0; i < n; i++) {
-        if (!done[i]) {
-          s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "graph has a cycle through node '%s' (%s)",
-                       g->nodes[i].name, rc_op_name(g->nodes[i].op));
-          break;
-        }
-      }
-      break;
+  }
+  int32_t nh = 0, count = 0;
+  for (int32_t i = 0; i < n; i++) {
+    if (missing[i] == 0) heap_push(heap, &nh, i);
+  }
+  while (nh > 0) {
+    int32_t pick = heap_pop(heap, &nh);
+    order[count++] = pick;
+    int32_t t = g->nodes[pick].output;
+    for (int32_t e = first[t + 1]; e < first[t + 2]; e++) {
+      if (--missing[readers[e]] == 0) heap_push(heap, &nh, readers[e]);
     }
-    done[pick] = 1;
-    order[count] = pick;
+  }
+  if (count < n) {
     for (int32_t i = 0; i < n; i++) {
-      for (int32_t k = 0; !done[i] && k < g->nodes[i].n_inputs; k++) {
-        if (g->nodes[i].inputs[k] == g->nodes[pick].output) missing[i]--;
+      if (missing[i] > 0) {
+        s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "graph has a cycle through node '%s' (%s)", g->nodes[i].name,
+                     rc_op_name(g->nodes[i].op));
+        break;
       }
     }
   }
+done:
   free(missing);
-  free(done);
+  free(first);
+  free(heap);
+  free(readers);
   return s;
 }

@@ -83,6 +83,7 @@ typedef struct rc_tensor {
   float* data;         /* constants only, logical C order */
   int32_t producer;    /* node index, or -1 */
   uint8_t data_owned;  /* 0 when data points into the graph's blob */
+  uint8_t is_output;   /* listed in g->outputs (rc_graph_add_output) */
 } rc_tensor;
 
 typedef struct rc_attrs {
@@ -134,6 +135,11 @@ typedef struct rc_graph {
    * rc_graph_init; loaders set them from the options first. */
   rc_limits limits;
   uint64_t const_bytes; /* data bytes of the graph's constants */
+  /* Tensor names hashed (open addressing, linear probing): slot → tensor id
+   * or -1, name_cap slots (a power of two, at least twice n_tensors), kept
+   * by every call that adds or drops tensors, so lookups are O(1). */
+  int32_t* name_slots;
+  size_t name_cap;
 } rc_graph;
 
 void rc_graph_init(rc_graph* g);
@@ -150,6 +156,10 @@ rc_status rc_graph_add_const(rc_graph* g, const char* name, const rc_shape* shap
 /* Adds a constant whose data points into g->blob (not copied, not freed). */
 rc_status rc_graph_add_const_borrowed(rc_graph* g, const char* name, const rc_shape* shape, float* data,
                                       int32_t* out);
+/* 1 if input k of op may be absent (-1): a conv's or gemm's bias, a pad's
+ * values. Every other input of every op is required. */
+int rc_op_input_optional(rc_op op, int32_t k);
+
 /* Adds a node and a new value tensor named output_name for its result. The
  * inputs must be existing tensor ids (or -1 for an absent optional input). */
 rc_status rc_graph_add_node(rc_graph* g, rc_op op, const char* node_name, const int32_t* inputs, int32_t n_inputs,
@@ -162,12 +172,16 @@ rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, con
                                int32_t n_inputs, const rc_attrs* attrs, int32_t output);
 rc_status rc_graph_add_output(rc_graph* g, int32_t tensor);
 
-/* Execution order (Kahn's algorithm, stable: ties keep node-list order) into
- * order[n_nodes]. Fails on a cycle or on a value tensor nobody produces. */
+/* Execution order (Kahn's algorithm, stable: of the ready nodes the lowest
+ * index goes first, so a node list already in topological order is kept)
+ * into order[n_nodes], in O((nodes + edges) log nodes). Fails on a cycle or
+ * on a value tensor nobody produces. */
 rc_status rc_graph_topo_order(const rc_graph* g, int32_t* order);
 
 /* Checks references and fills the shape of every value tensor, in
- * topological order. Errors name the node, its op and the shapes involved. */
+ * topological order. Errors name the node, its op and the shapes involved.
+ * Also refuses graph input shapes whose element count is out of range (the
+ * options may have replaced them) and graph outputs no node computes. */
 rc_status rc_graph_infer_shapes(rc_graph* g);
 /* Infers one node whose inputs already have shapes (the builder checks each
  * node as it is added). */

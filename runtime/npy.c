@@ -7,10 +7,13 @@
 #include "npy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "checked.h"
 #include "graph.h"
@@ -233,13 +236,20 @@ static const char* shape_text(const npy_header* h, char* buf, size_t cap) {
 
 static void clear(rc_npy* t) { memset(t, 0, sizeof(*t)); }
 
-rc_status rc_npy_read_memory(const void* bytes, size_t size, const char* what, rc_npy* out) {
-  if (!out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "npy read: out is NULL");
-  clear(out);
-  if (!what) what = "<npy>";
-  if (!bytes && size > 0) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "%s: bytes is NULL", what);
-  const uint8_t* p = bytes;
-  if (size < NPY_MAGIC_LEN + 2 || memcmp(p, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
+/* What the preamble and header say about the data. */
+typedef struct npy_info {
+  size_t data_at, item; /* data offset, bytes per element (4 or 8) */
+  int swap_big;         /* '>' byte order */
+  int64_t numel;
+  npy_header h;
+} npy_info;
+
+/* Checks preamble and header, and that the data is exactly what the shape
+ * and dtype need in a file of size bytes. Only the first avail bytes are
+ * present (the file reader has read the header only); the header must lie
+ * within them when it lies within size. */
+static rc_status npy_parse(const uint8_t* p, size_t avail, size_t size, const char* what, npy_info* info) {
+  if (avail < NPY_MAGIC_LEN + 2 || memcmp(p, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
     if (size >= NPY_MAGIC_LEN && memcmp(p, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
       return rc_error(REPCONV_ERROR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", what);
     }
@@ -266,6 +276,7 @@ rc_status rc_npy_read_memory(const void* bytes, size_t size, const char* what, r
                     "%s: header length %zu runs past the end of the file (%zu bytes, header starts at byte %zu)", what,
                     hlen, size, pre);
   }
+  if (data_at > avail) return rc_error(REPCONV_ERROR_INTERNAL, "%s: header not read", what);
 
   npy_cursor c = {(const char*)p + pre, hlen, 0, what};
   npy_header h;
@@ -315,8 +326,26 @@ rc_status rc_npy_read_memory(const void* bytes, size_t size, const char* what, r
     return rc_error(REPCONV_ERROR_FORMAT, "%s: data is %zu bytes, expected %zu for shape %s of '%s' (%s)", what, have,
                     want, shape_text(&h, shp, sizeof(shp)), h.descr, have < want ? "truncated" : "trailing bytes");
   }
+  info->h = h;
+  info->data_at = data_at;
+  info->item = item;
+  info->swap_big = swap_big;
+  info->numel = numel;
+  return REPCONV_OK;
+}
 
-  size_t n = (size_t)numel, nbytes;
+rc_status rc_npy_read_memory(const void* bytes, size_t size, const char* what, rc_npy* out) {
+  if (!out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "npy read: out is NULL");
+  clear(out);
+  if (!what) what = "<npy>";
+  if (!bytes && size > 0) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "%s: bytes is NULL", what);
+  const uint8_t* p = bytes;
+  npy_info info;
+  RC_CHECK(npy_parse(p, size, size, what, &info));
+  const size_t item = info.item, data_at = info.data_at;
+  const int swap_big = info.swap_big;
+  const npy_header h = info.h;
+  size_t n = (size_t)info.numel, nbytes;
   if (rc_mul_size(n, sizeof(float), &nbytes)) {
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: too large", what);
   }
@@ -343,37 +372,91 @@ rc_status rc_npy_read_memory(const void* bytes, size_t size, const char* what, r
   return REPCONV_OK;
 }
 
+/* Reads exactly size bytes at the current position; 0 on a short read. */
+static int read_exact(FILE* f, uint8_t* buf, size_t size) { return fread(buf, 1, size, f) == size; }
+
+/* A regular file only, read in two steps: the preamble and header first,
+ * then, once the header's shape and dtype give the data size and that
+ * matches the file's size, the data. A FIFO or a device (/dev/zero) has no
+ * size to check and could be read forever: refused. */
 rc_status rc_npy_read_file(const char* path, rc_npy* out) {
   if (!out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "npy read: out is NULL");
   clear(out);
   if (!path) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "npy read: path is NULL");
-  FILE* f = fopen(path, "rb");
-  if (!f) return rc_error(REPCONV_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-  size_t cap = 1 << 16, len = 0;
-  uint8_t* buf = malloc(cap);
+  /* O_NONBLOCK: opening a FIFO without a writer must not block */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return rc_error(REPCONV_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return rc_error(REPCONV_ERROR_IO, "%s: cannot stat: %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return rc_error(REPCONV_ERROR_IO, "%s: not a regular file (a .npy tensor is read from a file of known size)", path);
+  }
+  if (fcntl(fd, F_SETFL, 0) != 0) { /* back to blocking reads */
+    int e = errno;
+    close(fd);
+    return rc_error(REPCONV_ERROR_IO, "%s: fcntl: %s", path, strerror(e));
+  }
+  FILE* f = fdopen(fd, "rb");
+  if (!f) {
+    int e = errno;
+    close(fd);
+    return rc_error(REPCONV_ERROR_IO, "%s: cannot open: %s", path, strerror(e));
+  }
+  const size_t file_size = (uint64_t)st.st_size > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)st.st_size;
+  /* Preamble (10 or 12 bytes), then the header it announces. */
+  uint8_t pre[12];
+  size_t head = file_size < sizeof(pre) ? file_size : sizeof(pre);
   rc_status s = REPCONV_OK;
-  if (!buf) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
-  while (s == REPCONV_OK) {
-    if (len == cap) {
-      size_t ncap;
-      uint8_t* nb = NULL;
-      if (!rc_mul_size(cap, 2, &ncap)) nb = realloc(buf, ncap);
-      if (!nb) {
-        s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory reading %zu bytes", path, len);
-        break;
-      }
-      buf = nb;
-      cap = ncap;
+  if (!read_exact(f, pre, head)) s = rc_error(REPCONV_ERROR_IO, "%s: read error in the first %zu bytes", path, head);
+  size_t data_at = head;
+  if (s == REPCONV_OK && head >= 10 && memcmp(pre, NPY_MAGIC, NPY_MAGIC_LEN) == 0 && pre[6] >= 1 && pre[6] <= 3) {
+    size_t pl = pre[6] == 1 ? 10 : 12;
+    size_t hlen = pre[6] == 1 ? (size_t)(pre[8] | (pre[9] << 8))
+                              : (size_t)((uint32_t)pre[8] | ((uint32_t)pre[9] << 8) | ((uint32_t)pre[10] << 16) |
+                                         ((uint32_t)pre[11] << 24));
+    /* the header within the file; else rc_npy_read_memory says what is wrong */
+    if (!rc_add_size(pl, hlen, &data_at) && data_at <= file_size) {
+      if (data_at < head) data_at = head;
+    } else {
+      data_at = head;
     }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) s = rc_error(REPCONV_ERROR_IO, "%s: read error: %s", path, strerror(errno));
-      break;
+  }
+  uint8_t* buf = NULL;
+  if (s == REPCONV_OK) {
+    buf = malloc(data_at ? data_at : 1);
+    if (!buf) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory for a %zu-byte header", path, data_at);
+  }
+  if (s == REPCONV_OK) {
+    memcpy(buf, pre, head);
+    if (!read_exact(f, buf + head, data_at - head)) {
+      s = rc_error(REPCONV_ERROR_IO, "%s: read error in the %zu-byte header", path, data_at);
+    }
+  }
+  /* The header against the file's size, before reading (and allocating
+   * for) the data. */
+  npy_info info;
+  if (s == REPCONV_OK) s = npy_parse(buf, data_at, file_size, path, &info);
+  if (s == REPCONV_OK) {
+    uint8_t* all = realloc(buf, file_size ? file_size : 1);
+    if (!all) {
+      s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory reading %zu bytes", path, file_size);
+    } else {
+      buf = all;
+      if (!read_exact(f, buf + data_at, file_size - data_at)) {
+        s = rc_error(REPCONV_ERROR_IO, "%s: the file shrank or could not be read (%zu bytes expected)", path,
+                     file_size);
+      } else if (fgetc(f) != EOF) {
+        s = rc_error(REPCONV_ERROR_IO, "%s: the file grew while being read (%zu bytes expected)", path, file_size);
+      }
     }
   }
   fclose(f);
-  if (s == REPCONV_OK) s = rc_npy_read_memory(buf, len, path, out);
+  if (s == REPCONV_OK) s = rc_npy_read_memory(buf, file_size, path, out);
   free(buf);
   return s;
 }

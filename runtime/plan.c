@@ -223,16 +223,15 @@ static const rc_wino_variant k_variants[] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F
  * tensors between layers leave the cache; measured, see plan.h). */
 #define RC_WINO_CHAIN_MIN_BYTES ((size_t)4 << 20)
 
+/* Who reads each tensor, counted once per graph (choose_kernels). */
+typedef struct readers_info {
+  const int32_t* count; /* node inputs reading t, + 2^20 for a graph output */
+  const int32_t* sole;  /* the node of t's one reading input, or -1 (several or none) */
+} readers_info;
+
 /* The single node reading tensor t, or NULL (several, none, or an output). */
-static const rc_node* only_reader(const rc_graph* g, const int32_t* readers, int32_t t) {
-  if (readers[t] != 1) return NULL;
-  for (int32_t i = 0; i < g->n_nodes; i++) {
-    const rc_node* r = &g->nodes[i];
-    for (int32_t k = 0; k < r->n_inputs; k++) {
-      if (r->inputs[k] == t) return r;
-    }
-  }
-  return NULL;
+static const rc_node* only_reader(const rc_graph* g, const readers_info* ri, int32_t t) {
+  return ri->count[t] == 1 ? &g->nodes[ri->sole[t]] : NULL;
 }
 
 /* Conv n, which Winograd applies to, would head a chain: chains are on, its
@@ -241,7 +240,7 @@ static const rc_node* only_reader(const rc_graph* g, const int32_t* readers, int
  * Cin < 4 (a super-resolution net's first layer) goes to Winograd: in a chain
  * its 16-channel output never goes to memory, which outweighs the short
  * GEMMs. */
-static int can_head_chain(const rc_graph* g, const rc_plan* p, const rc_node* n, const int32_t* readers) {
+static int can_head_chain(const rc_graph* g, const rc_plan* p, const rc_node* n, const readers_info* readers) {
   if (p->no_chains || p->winograd != RC_WINO_OPT_AUTO) return 0;
   int32_t t = n->output;
   if ((size_t)rc_shape_numel(&g->tensors[t].shape) * sizeof(float) < RC_WINO_CHAIN_MIN_BYTES) return 0;
@@ -529,7 +528,7 @@ static int fusable_producer(rc_op op) {
  * on its real shape (the Winograd variants the rule would consider, the GEMM
  * when a SIMD micro-kernel exists, XNNPACK) and plans the fastest, with the
  * times in the note. 0 when nothing could be timed (the rule decides then). */
-static int autotune_choose(const rc_graph* g, const rc_node* n, int wino_ok, rc_step* st) {
+static int autotune_choose(const rc_graph* g, const rc_node* n, int wino_ok, const readers_info* ri, rc_step* st) {
   enum { K_WINO, K_GEMM, K_XNN };
   char times[200] = "", why[160];
   size_t tl = 0;
@@ -558,16 +557,10 @@ static int autotune_choose(const rc_graph* g, const rc_node* n, int wino_ok, rc_
   /* A PReLU reading only n's output: Winograd and the GEMM fuse it, XNNPACK
    * runs it as a pass of its own, so its time counts for XNNPACK. */
   const rc_node* prelu = NULL;
-  int readers = 0;
-  for (int32_t j = 0; j < g->n_nodes; j++) {
-    const rc_node* r = &g->nodes[j];
-    for (int32_t k = 0; k < r->n_inputs; k++) {
-      if (r->inputs[k] != n->output) continue;
-      readers++;
-      if (r->op == RC_OP_PRELU && k == 0 && is_const(g, r, 1)) prelu = r;
-    }
+  if (ri->sole[n->output] >= 0) { /* one reading input (a graph output may be read too) */
+    const rc_node* r = &g->nodes[ri->sole[n->output]];
+    if (r->op == RC_OP_PRELU && r->inputs[0] == n->output && is_const(g, r, 1)) prelu = r;
   }
-  if (readers != 1) prelu = NULL;
   rc_step probe = *st;
   if (xnn_supports(g, n, &probe, why, sizeof why)) {
     RC_TUNED(prelu ? "xnnpack+prelu" : "xnnpack", rc_autotune_xnn_ms(g, n, prelu, 2), K_XNN, 0);
@@ -598,19 +591,32 @@ static void append_fused(rc_step* st, const char* what) {
 
 /* The step that computes tensor t (its producer's, or the step that producer
  * was fused into), or NULL for inputs and constants. */
+/* The step computing fused step i: fused_into may name a step that was
+ * fused in turn (mark_fused does not rewrite what was fused into it, which
+ * would cost a pass over all steps per fusion); the chain is followed and
+ * shortened. */
+static int32_t owner_step(rc_step* steps, int32_t i) {
+  int32_t o = i;
+  while (steps[o].kind == RC_KERNEL_FUSED) o = steps[o].fused_into;
+  while (steps[i].kind == RC_KERNEL_FUSED && steps[i].fused_into != o) {
+    int32_t next = steps[i].fused_into;
+    steps[i].fused_into = o;
+    i = next;
+  }
+  return o;
+}
+
 static rc_step* computing_step(const rc_graph* g, rc_step* steps, const int32_t* step_of, int32_t t) {
   const int32_t prod = g->tensors[t].producer;
   if (prod < 0) return NULL;
-  rc_step* s = &steps[step_of[prod]];
-  return s->kind == RC_KERNEL_FUSED ? &steps[s->fused_into] : s;
+  return &steps[owner_step(steps, step_of[prod])];
 }
 
-static void mark_fused(rc_step* steps, int32_t nn, int32_t i, int32_t into, const char* note) {
+/* Step i is now computed by step into, and so is what was fused into i
+ * (through owner_step). */
+static void mark_fused(rc_step* steps, int32_t i, int32_t into, const char* note) {
   steps[i].kind = RC_KERNEL_FUSED;
   steps[i].fused_into = into;
-  for (int32_t j = 0; j < nn; j++) { /* what was fused into step i now belongs to its new owner */
-    if (steps[j].kind == RC_KERNEL_FUSED && steps[j].fused_into == i) steps[j].fused_into = into;
-  }
   snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
   snprintf(steps[i].note, sizeof(steps[i].note), "%s", note);
 }
@@ -655,7 +661,7 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
       append_fused(ps, as->fused < 0 ? "add" : g->nodes[as->fused].op == RC_OP_RELU ? "add+relu" : "add+clip");
       snprintf(note, sizeof note, "computed by '%s': the residual '%s' (%lld channel%s) added in its Winograd output "
                "transform", g->nodes[prod].name, g->tensors[o].name, (long long)os->d[1], os->d[1] == 1 ? "" : "s");
-      mark_fused(steps, nn, i, pi, note);
+      mark_fused(steps, i, pi, note);
       elided[t] = 1;
       break;
     }
@@ -672,7 +678,7 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
     append_fused(ps, "depth_to_space");
     snprintf(note, sizeof note, "computed by '%s': its Winograd output transform stores the %s pixel shuffle r=%d",
              g->nodes[ps->node].name, n->a.mode == 0 ? "CRD" : "DCR", n->a.block);
-    mark_fused(steps, nn, i, (int32_t)(ps - steps), note);
+    mark_fused(steps, i, (int32_t)(ps - steps), note);
     elided[t] = 1;
   }
 }
@@ -743,21 +749,27 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
   const int any_gemm = p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_GEMM;
   const int32_t nn = p->n_order;
   int32_t* readers = calloc((size_t)g->n_tensors + 1, sizeof(int32_t));
+  int32_t* sole = malloc(((size_t)g->n_tensors + 1) * sizeof(int32_t));
   int32_t* step_of = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   rc_step* steps = calloc((size_t)nn + 1, sizeof(rc_step));
-  if (!readers || !step_of || !steps) {
-    free(readers);
-    free(step_of);
-    free(steps);
-    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  /* fused steps of each step, in index order: first_fused[i], next_fused[j] (-1 ends) */
+  int32_t* first_fused = malloc(((size_t)nn + 1) * sizeof(int32_t));
+  int32_t* next_fused = malloc(((size_t)nn + 1) * sizeof(int32_t));
+  int32_t* perm = malloc(((size_t)nn + 1) * sizeof(int32_t)); /* sorted position → step */
+  rc_status s = REPCONV_OK;
+  if (!readers || !sole || !step_of || !steps || !first_fused || !next_fused || !perm) {
+    s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+    goto done;
   }
+  for (int32_t t = 0; t < g->n_tensors; t++) sole[t] = -1;
   for (int32_t i = 0; i < g->n_nodes; i++) {
     const rc_node* n = &g->nodes[i];
     for (int32_t k = 0; k < n->n_inputs; k++) {
-      if (n->inputs[k] >= 0) readers[n->inputs[k]]++;
+      if (n->inputs[k] >= 0) sole[n->inputs[k]] = readers[n->inputs[k]]++ == 0 ? i : -1;
     }
   }
   for (int32_t i = 0; i < g->n_outputs; i++) readers[g->outputs[i]] += 1 << 20; /* never single-reader */
+  const readers_info ri = {readers, sole};
   const int use_xnn = p->backend != REPCONV_BACKEND_REF;
 
   for (int32_t i = 0; i < nn; i++) {
@@ -778,10 +790,10 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     int wino_ok = use_wino && n->op == RC_OP_CONV2D && wino_applies(g, n, why, sizeof(why));
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
     if (p->autotune && p->backend == REPCONV_BACKEND_AUTO && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) &&
-        autotune_choose(g, n, wino_ok, st)) {
+        autotune_choose(g, n, wino_ok, &ri, st)) {
       continue;
     }
-    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, can_head_chain(g, p, n, readers), st) >= 0) {
+    if (wino_ok && wino_choose(g, n, p->backend, p->winograd, can_head_chain(g, p, n, &ri), st) >= 0) {
       st->kind = RC_KERNEL_WINOGRAD;
     } else if (any_gemm && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) && gemm_choose(g, n, p->backend, st)) {
       st->kind = RC_KERNEL_GEMM;
@@ -903,27 +915,52 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
   /* Order: the steps fused into a step right after it (each reads only what
    * that step computes, or a residual computed before it: still topological). */
   int32_t w = 0;
-  rc_step* sorted = malloc(((size_t)nn + 1) * sizeof(rc_step));
-  if (!sorted) {
-    free(readers);
-    free(step_of);
-    free(steps);
-    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  for (int32_t i = 0; i < nn; i++) first_fused[i] = -1;
+  for (int32_t j = nn - 1; j >= 0; j--) { /* lists in ascending j */
+    if (steps[j].kind != RC_KERNEL_FUSED) continue;
+    const int32_t o = owner_step(steps, j);
+    next_fused[j] = first_fused[o];
+    first_fused[o] = j;
   }
   for (int32_t i = 0; i < nn; i++) {
     if (steps[i].kind == RC_KERNEL_FUSED) continue;
-    sorted[w++] = steps[i];
-    for (int32_t j = i + 1; j < nn; j++) {
-      if (steps[j].kind == RC_KERNEL_FUSED && steps[j].fused_into == i) sorted[w++] = steps[j];
+    perm[w++] = i;
+    for (int32_t j = first_fused[i]; j >= 0; j = next_fused[j]) {
+      if (j > i) perm[w++] = j;
     }
   }
-  for (int32_t i = 0; i < nn; i++) p->order[i] = sorted[i].node;
-  free(steps);
-  p->steps = sorted;
+  if (w != nn) { /* a step fused into one that runs after it */
+    s = rc_error(REPCONV_ERROR_INTERNAL, "plan: %d of %d steps ordered after fusion", w, nn);
+    goto done;
+  }
+  /* steps[k] = old steps[perm[k]], in place along the cycles of perm (a
+   * step is large: no second array); first_fused marks the positions done */
+  for (int32_t k = 0; k < nn; k++) first_fused[k] = 0;
+  for (int32_t k = 0; k < nn; k++) {
+    if (first_fused[k] || perm[k] == k) continue;
+    rc_step held = steps[k];
+    int32_t j = k;
+    while (perm[j] != k) {
+      steps[j] = steps[perm[j]];
+      first_fused[j] = 1;
+      j = perm[j];
+    }
+    steps[j] = held;
+    first_fused[j] = 1;
+  }
+  for (int32_t i = 0; i < nn; i++) p->order[i] = steps[i].node;
+  p->steps = steps;
+  steps = NULL;
   if (use_wino && !p->no_chains) form_chains(g, p, readers, elided);
+done:
   free(readers);
+  free(sole);
   free(step_of);
-  return REPCONV_OK;
+  free(steps);
+  free(first_fused);
+  free(next_fused);
+  free(perm);
+  return s;
 }
 
 /* ------------------------------------------------------------------- arena */
@@ -944,6 +981,109 @@ static int by_size_desc(const void* a, const void* b) {
 static int by_offset(const void* a, const void* b) {
   size_t x = *(const size_t*)a, y = *(const size_t*)b;
   return x < y ? -1 : x > y;
+}
+
+/* Overlap queries over lifetimes: the lifetimes sorted by first position
+ * are the leaves of a tree holding, per subtree, the largest last position
+ * of its placed lifetimes (INT32_MIN when none is placed). The placed
+ * lifetimes overlapping [a, b] are those among the leaves with first <= b
+ * (a prefix) whose last >= a: a descent that skips every subtree whose max
+ * is below a finds them in O((k + 1) log n). */
+typedef struct live_tree {
+  int32_t* max;    /* [2 * leaves], node 1 the root, leaf r at leaves + r */
+  int32_t* first;  /* [n]: first positions, ascending (leaf order) */
+  int32_t* leaf;   /* [n]: lifetime index → leaf */
+  int32_t* owner;  /* [n]: leaf → lifetime index */
+  int32_t leaves;
+} live_tree;
+
+static void live_tree_free(live_tree* t) {
+  free(t->max);
+  free(t->first);
+  free(t->leaf);
+  free(t->owner);
+}
+
+/* lt[0..n): the lifetimes in placement order, first in [-1, positions]. */
+static int live_tree_init(live_tree* t, const lifetime* lt, int32_t n, int32_t positions) {
+  memset(t, 0, sizeof(*t));
+  t->leaves = 1;
+  while (t->leaves < n) t->leaves *= 2;
+  t->max = malloc(2 * (size_t)t->leaves * sizeof(int32_t));
+  t->first = malloc(((size_t)n + 1) * sizeof(int32_t));
+  t->leaf = malloc(((size_t)n + 1) * sizeof(int32_t));
+  t->owner = malloc(((size_t)n + 1) * sizeof(int32_t));
+  int32_t* count = calloc((size_t)positions + 2, sizeof(int32_t));
+  if (!t->max || !t->first || !t->leaf || !t->owner || !count) {
+    free(count);
+    live_tree_free(t);
+    return 0;
+  }
+  for (size_t i = 0; i < 2 * (size_t)t->leaves; i++) t->max[i] = INT32_MIN;
+  /* counting sort by first position */
+  for (int32_t i = 0; i < n; i++) count[lt[i].first + 1]++;
+  for (int32_t v = 0, sum = 0; v < positions + 2; v++) {
+    int32_t c = count[v];
+    count[v] = sum;
+    sum += c;
+  }
+  for (int32_t i = 0; i < n; i++) {
+    int32_t r = count[lt[i].first + 1]++;
+    t->leaf[i] = r;
+    t->owner[r] = i;
+    t->first[r] = lt[i].first;
+  }
+  free(count);
+  return 1;
+}
+
+static void live_tree_place(live_tree* t, int32_t i, int32_t last) {
+  for (int32_t v = t->leaves + t->leaf[i]; v >= 1; v /= 2) {
+    if (t->max[v] < last) t->max[v] = last;
+  }
+}
+
+/* Writes to busy (pairs offset, size) the placed lifetimes overlapping
+ * lifetime i; returns their number. */
+static int32_t live_tree_overlaps(const live_tree* t, const lifetime* lt, const size_t* offset, int32_t n, int32_t i,
+                                  size_t* busy) {
+  int32_t lo = 0, hi = n; /* leaves [0, lo) have first <= lt[i].last */
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    if (t->first[mid] <= lt[i].last) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  const int32_t end = lo, a = lt[i].first;
+  /* depth-first, left child first; the stack holds right children to visit
+   * (node, its first leaf, its width): at most one per level */
+  int32_t st_node[32], st_lo[32], st_w[32], sp = 0, nb = 0;
+  int32_t node = 1, node_lo = 0, width = t->leaves;
+  for (;;) {
+    if (node_lo < end && t->max[node] >= a) {
+      if (width == 1) {
+        const lifetime* l = &lt[t->owner[node_lo]];
+        busy[2 * nb] = offset[l->tensor];
+        busy[2 * nb + 1] = l->size;
+        nb++;
+      } else {
+        width /= 2;
+        st_node[sp] = 2 * node + 1;
+        st_lo[sp] = node_lo + width;
+        st_w[sp++] = width;
+        node = 2 * node;
+        continue;
+      }
+    }
+    if (sp == 0) break;
+    sp--;
+    node = st_node[sp];
+    node_lo = st_lo[sp];
+    width = st_w[sp];
+  }
+  return nb;
 }
 
 /* Room for extra more plan-owned buffers. */
@@ -1168,28 +1308,37 @@ rc_status rc_plan_create_ex(const rc_graph* g, const rc_plan_options* opts, rc_p
   }
 
   qsort(lt, (size_t)n_lt, sizeof(lifetime), by_size_desc);
+  live_tree tree;
+  if (!live_tree_init(&tree, lt, n_lt, g->n_nodes)) {
+    s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+    goto done;
+  }
+  /* Overlaps examined in all: a graph where most tensors live at once (many
+   * graph outputs) would make this quadratic; past the budget the remaining
+   * tensors go on top of the arena, beside nothing. */
+  const int64_t budget = 64 * (int64_t)n_lt + ((int64_t)1 << 22);
+  int64_t examined = 0;
   size_t total = 0;
   for (int32_t i = 0; i < n_lt; i++) {
     /* Collect [offset, end) of placed tensors alive at the same time, then
      * take the lowest gap that fits. */
-    int32_t nb = 0;
-    for (int32_t j = 0; j < i; j++) {
-      if (lt[j].first <= lt[i].last && lt[i].first <= lt[j].last) {
-        busy[2 * nb] = p->offset[lt[j].tensor];
-        busy[2 * nb + 1] = lt[j].size;
-        nb++;
+    size_t at = total;
+    if (examined <= budget) {
+      const int32_t nb = live_tree_overlaps(&tree, lt, p->offset, n_lt, i, busy);
+      examined += nb;
+      qsort(busy, (size_t)nb, 2 * sizeof(size_t), by_offset);
+      at = 0;
+      for (int32_t j = 0; j < nb; j++) {
+        if (busy[2 * j] >= at + lt[i].size) break;
+        size_t end = busy[2 * j] + busy[2 * j + 1];
+        if (end > at) at = end;
       }
     }
-    qsort(busy, (size_t)nb, 2 * sizeof(size_t), by_offset);
-    size_t at = 0;
-    for (int32_t j = 0; j < nb; j++) {
-      if (busy[2 * j] >= at + lt[i].size) break;
-      size_t end = busy[2 * j] + busy[2 * j + 1];
-      if (end > at) at = end;
-    }
     p->offset[lt[i].tensor] = at;
+    live_tree_place(&tree, i, lt[i].last);
     if (at + lt[i].size > total) total = at + lt[i].size;
   }
+  live_tree_free(&tree);
   p->arena_floats = total;
 
 done:

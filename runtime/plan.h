@@ -103,7 +103,9 @@ typedef struct rc_plan_options {
  * by permuting the producing conv's output channels.
  * Lifetimes are positions in the execution order (inputs are born before the
  * first node, outputs live to the end); tensors whose lifetimes overlap never
- * share memory. Placement is greedy by size, lowest fitting offset first. */
+ * share memory. Placement is greedy by size, lowest fitting offset first
+ * (the overlapping tensors found through a tree over lifetimes: O(n log n)
+ * on a chain; past a budget of overlaps examined, the rest go on top). */
 rc_status rc_plan_create(const rc_graph* g, int backend, rc_plan* p);
 /* The same with the Winograd option. Backends AUTO and WINOGRAD run stride-1,
  * dilation-1, ungrouped 3x3 convs with constant weights on kernels/winograd:

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -457,8 +456,9 @@ static rc_status check_nodes_and_io(rcm_reader* r, uint8_t* flags) {
       if (id < -1 || (id >= 0 && (uint32_t)id >= r->n_tensors)) {
         return fail_at(r, at, "node %u ('%s') input %u refers to tensor %d of %u", i, name, k, id, r->n_tensors);
       }
-      if (id == -1 && k == 0) {
-        return fail_at(r, at, "node %u ('%s') input 0 is absent (-1); only optional inputs may be", i, name);
+      if (id == -1 && !rc_op_input_optional((rc_op)op, (int32_t)k)) {
+        return fail_at(r, at, "node %u ('%s', %s) input %u is absent (-1); only optional inputs (a bias, pad values) may be",
+                       i, name, rc_op_name((rc_op)op), k);
       }
     }
     int32_t out = get_i32(n + N_OUTPUT);
@@ -503,6 +503,11 @@ static rc_status check_nodes_and_io(rcm_reader* r, uint8_t* flags) {
     }
     if (!is_in && kind == RC_TENSOR_CONST) {
       return fail_at(r, at, "graph output %u is constant tensor %d ('%s')", idx, id, r->tensor_names[id]);
+    }
+    if (!is_in && kind == RC_TENSOR_VALUE && !(flags[id] & F_PRODUCED)) {
+      /* nothing would write it: a run would return whatever the arena held */
+      return fail_at(r, at, "graph output %u is value tensor %d ('%s'), which no node computes", idx, id,
+                     r->tensor_names[id]);
     }
     if (flags[id] & bit) {
       return fail_at(r, at, "%s %u repeats tensor %d ('%s')", what, idx, id, r->tensor_names[id]);
@@ -677,6 +682,10 @@ rc_status rc_rcm_load_memory(const void* data, size_t size, rc_graph* g) {
   return load_blob(g, what);
 }
 
+/* The file is read into memory, not mapped: constants borrow from the
+ * image, and a mapped image would fault (SIGBUS) on every access after the
+ * file is truncated or rewritten in place while the model is alive. Reading
+ * costs one copy at load (measured on repvgg-a0: see rcm.h). */
 rc_status rc_rcm_load_file(const char* path, rc_graph* g) {
   RC_CHECK(check_fresh(g));
   if (!path) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "rcm load: path is NULL");
@@ -700,14 +709,32 @@ rc_status rc_rcm_load_file(const char* path, rc_graph* g) {
     close(fd);
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: file too large to map", path);
   }
-  size_t size = (size_t)st.st_size;
-  void* map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int e = errno;
+  size_t size = (size_t)st.st_size, cap;
+  void* blob = NULL;
+  if (!rc_align_size(size, RC_RCM_ALIGN, &cap)) blob = aligned_alloc(RC_RCM_ALIGN, cap);
+  if (!blob) {
+    close(fd);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory reading %zu bytes", path, size);
+  }
+  size_t got = 0;
+  while (got < size) {
+    ssize_t n = read(fd, (uint8_t*)blob + got, size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : 0;
+      close(fd);
+      free(blob);
+      if (n == 0) {
+        return rc_error(REPCONV_ERROR_IO, "%s: the file shrank while being read (%zu of %zu bytes)", path, got, size);
+      }
+      return rc_error(REPCONV_ERROR_IO, "%s: read error after %zu of %zu bytes: %s", path, got, size, strerror(e));
+    }
+    got += (size_t)n;
+  }
   close(fd);
-  if (map == MAP_FAILED) return rc_error(REPCONV_ERROR_IO, "%s: cannot map %zu bytes: %s", path, size, strerror(e));
-  g->blob = map;
+  g->blob = blob;
   g->blob_size = size;
-  g->blob_mapped = 1;
+  g->blob_mapped = 0;
   return load_blob(g, path);
 }
 

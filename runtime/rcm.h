@@ -43,8 +43,11 @@
 /* 1 if the bytes start with the .rcm magic ("RCM\0"). */
 int rc_rcm_has_magic(const void* data, size_t size);
 
-/* g must be freshly rc_graph_init'ed. The file is mapped read-only; the
- * mapping becomes g->blob (blob_mapped = 1) and constants point into it. */
+/* g must be freshly rc_graph_init'ed. The file (a regular file) is read
+ * into a 64-byte-aligned malloc'd g->blob (blob_mapped = 0) and constants
+ * point into it: nothing refers to the file after the call, so truncating
+ * or rewriting it under a loaded model is safe (a mapping would raise
+ * SIGBUS). The copy's cost is in docs/rcm-format.md. */
 rc_status rc_rcm_load_file(const char* path, rc_graph* g);
 /* The bytes are copied into a 64-byte-aligned malloc'd g->blob (blob_mapped =
  * 0); data need have no particular alignment. */

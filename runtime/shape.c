@@ -183,7 +183,8 @@ static rc_status infer_binary(const ctx* c, rc_shape* out) {
 
 static rc_status infer_concat(const ctx* c, rc_shape* out) {
   char b1[96], b2[96];
-  RC_CHECK(expect_inputs(c, 1, c->n->n_inputs, c->n->n_inputs));
+  /* every input is required (no -1) */
+  RC_CHECK(expect_inputs(c, c->n->n_inputs, c->n->n_inputs, c->n->n_inputs));
   const rc_tensor* x0 = in(c, 0);
   if (c->n->a.axis != 1) {
     return node_error(c, REPCONV_ERROR_UNSUPPORTED, "concat along axis %d (only channels, axis 1)", c->n->a.axis);
@@ -226,9 +227,14 @@ static rc_status infer_reshape(const ctx* c, const rc_shape* xs, rc_shape* out) 
       return node_error(c, REPCONV_ERROR_SHAPE, "target dim %d is %lld", i, (long long)v);
     }
     out->d[i] = v;
-    known *= v;
+    /* each v <= 2^24, but four of them overflow: checked, so that a target
+     * like {2^24, 2^24, 2^24, -1} cannot wrap the product to 0 */
+    if (rc_mul_i64(known, v, &known) || known > RC_MAX_ELEMENTS) {
+      return node_error(c, REPCONV_ERROR_SHAPE, "target shape of %d dims has more than %lld elements at dim %d",
+                        a->reshape_ndim, (long long)RC_MAX_ELEMENTS, i);
+    }
   }
-  int64_t total = rc_shape_numel(xs);
+  int64_t total = rc_shape_numel(xs); /* input shapes are checked (rc_graph_infer_shapes, the builder) */
   if (infer >= 0) {
     if (total % known != 0) {
       return node_error(c, REPCONV_ERROR_SHAPE, "cannot reshape %s: %lld elements", rc_shape_str(xs, b, 96),
@@ -423,9 +429,37 @@ rc_status rc_graph_infer_node(rc_graph* g, int32_t node) {
   return REPCONV_OK;
 }
 
+/* The shape of a graph input: rank and dims in range and, overflow-checked,
+ * at most RC_MAX_ELEMENTS elements. The loaders check this when they add
+ * the input, but the options may replace it afterwards (each dim in range,
+ * the product not). */
+static rc_status check_input_shape(const rc_tensor* t) {
+  char b[96];
+  int64_t numel = 1;
+  int ok = t->shape.ndim >= 0 && t->shape.ndim <= RC_MAX_DIMS;
+  for (int k = 0; ok && k < t->shape.ndim; k++) {
+    ok = t->shape.d[k] >= 1 && t->shape.d[k] <= RC_MAX_DIM_VALUE && !rc_mul_i64(numel, t->shape.d[k], &numel) &&
+         numel <= RC_MAX_ELEMENTS;
+  }
+  if (!ok) {
+    return rc_error(REPCONV_ERROR_SHAPE, "graph input '%s': shape %s is out of range (dims 1..%lld, at most %lld elements)",
+                    t->name, rc_shape_str(&t->shape, b, sizeof(b)), (long long)RC_MAX_DIM_VALUE,
+                    (long long)RC_MAX_ELEMENTS);
+  }
+  return REPCONV_OK;
+}
+
 rc_status rc_graph_infer_shapes(rc_graph* g) {
   if (g->n_inputs < 1) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "graph has no inputs");
   if (g->n_outputs < 1) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "graph has no outputs");
+  for (int32_t i = 0; i < g->n_inputs; i++) RC_CHECK(check_input_shape(&g->tensors[g->inputs[i]]));
+  for (int32_t i = 0; i < g->n_outputs; i++) {
+    const rc_tensor* t = &g->tensors[g->outputs[i]];
+    /* Nothing would write it: the caller would get whatever the arena held. */
+    if (t->kind == RC_TENSOR_VALUE && t->producer < 0) {
+      return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "graph output '%s' is not computed by any node", t->name);
+    }
+  }
   int32_t* order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   if (!order) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph: out of memory");
   rc_status s = rc_graph_topo_order(g, order);
@@ -445,19 +479,27 @@ static int64_t const_numel(const rc_graph* g, const rc_node* n, int from) {
 
 int64_t rc_node_params(const rc_graph* g, const rc_node* n) { return const_numel(g, n, 0); }
 
+/* a·b·c·d, saturating at INT64_MAX: a 2^34-element output times a large
+ * reduction would overflow (only a count, so saturation is harmless). */
+static int64_t sat_prod(int64_t a, int64_t b, int64_t c, int64_t d) {
+  int64_t r;
+  if (rc_mul_i64(a, b, &r) || rc_mul_i64(r, c, &r) || rc_mul_i64(r, d, &r)) return INT64_MAX;
+  return r;
+}
+
 int64_t rc_node_flops(const rc_graph* g, const rc_node* n) {
   const rc_shape* o = &g->tensors[n->output].shape;
   int64_t out = rc_shape_numel(o);
   switch (n->op) {
     case RC_OP_CONV2D: {
       const rc_shape* w = &g->tensors[n->inputs[1]].shape;
-      return 2 * out * w->d[1] * w->d[2] * w->d[3];
+      return sat_prod(2 * out, w->d[1], w->d[2], w->d[3]);
     }
     case RC_OP_GEMM:
-      return 2 * out * g->tensors[n->inputs[1]].shape.d[1];
+      return sat_prod(2 * out, g->tensors[n->inputs[1]].shape.d[1], 1, 1);
     case RC_OP_AVGPOOL:
     case RC_OP_MAXPOOL:
-      return out * n->a.kernel[0] * n->a.kernel[1];
+      return sat_prod(out, n->a.kernel[0], n->a.kernel[1], 1);
     case RC_OP_GLOBAL_AVGPOOL:
       return rc_shape_numel(&g->tensors[n->inputs[0]].shape);
     case RC_OP_BATCHNORM:

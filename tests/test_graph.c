@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,12 +292,158 @@ static void test_patch_shapes(void** state) {
   repconv_builder_destroy(b);
 }
 
+
+/* Issue 11 item 3: a reshape target whose known dims multiply past int64
+ * (2^72 wraps to 0) made `total % known` divide by zero (SIGFPE). */
+static void test_reshape_overflow(void** state) {
+  (void)state;
+  repconv_id x, y;
+  repconv_builder_t* b = new_builder(&x, 4, 8, 8);
+  const int64_t big = (int64_t)1 << 24;
+  const int64_t targets[][4] = {{big, big, big, -1}, {big, big, big, big}, {-1, big, big, big}, {big, big, 0, -1}};
+  char name[32];
+  for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+    snprintf(name, sizeof(name), "reshape_%zu", i);
+    assert_int_equal(repconv_builder_reshape(b, name, x, 4, targets[i], &y), REPCONV_ERROR_SHAPE);
+    assert_contains(repconv_last_error(), name);
+    assert_contains(repconv_last_error(), "(reshape)");
+  }
+  /* the builder is still usable, and a sane target works */
+  const int64_t ok[2] = {0, -1};
+  assert_int_equal(repconv_builder_reshape(b, "reshape_ok", x, 2, ok, &y), REPCONV_OK);
+  repconv_builder_destroy(b);
+
+  /* the same through the IR (what a loader builds) */
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_shape s = {4, {1, 4, 8, 8}};
+  int32_t xi, yi;
+  assert_int_equal(rc_graph_add_input(&g, "x", &s, &xi), REPCONV_OK);
+  rc_attrs a = rc_attrs_default();
+  a.reshape_ndim = 4;
+  for (int k = 0; k < 4; k++) a.reshape[k] = targets[0][k];
+  assert_int_equal(rc_graph_add_node(&g, RC_OP_RESHAPE, "r", &xi, 1, &a, "y", &yi), REPCONV_OK);
+  assert_int_equal(rc_graph_add_output(&g, yi), REPCONV_OK);
+  assert_int_equal(rc_graph_infer_shapes(&g), REPCONV_ERROR_SHAPE);
+  assert_contains(rc_error_message(), "node 'r' (reshape)");
+  rc_graph_free(&g);
+}
+
+/* Issue 11 item 6 (last case): an input shape given through the options
+ * (fold off) of 2^72 elements wrapped the element count; a global average
+ * pool then gives a valid-looking output and the model loaded. */
+static void test_input_shape_overflow(void** state) {
+  (void)state;
+  const int64_t big = (int64_t)1 << 24;
+  const int64_t shapes[][4] = {{1, big, big, big}, {big, big, 1, 1}, {1, 2, big, big}};
+  for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+    for (int fold = 0; fold < 2; fold++) {
+      repconv_id x, y;
+      repconv_builder_t* b = new_builder(&x, 4, 8, 8);
+      assert_int_equal(repconv_builder_global_avgpool(b, "gap", x, &y), REPCONV_OK);
+      assert_int_equal(repconv_builder_output(b, y, "y"), REPCONV_OK);
+      repconv_options_t* o;
+      assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+      assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
+      assert_int_equal(repconv_options_set_input_shape(o, "x", 4, shapes[i]), REPCONV_OK);
+      repconv_model_t* m = NULL;
+      repconv_status st = repconv_builder_finish(b, o, &m);
+      if (st != REPCONV_ERROR_SHAPE) fail_msg("shape %zu, fold %d: status %d (%s)", i, fold, st, repconv_last_error());
+      assert_null(m);
+      assert_contains(repconv_last_error(), "graph input 'x'");
+      assert_contains(repconv_last_error(), "out of range");
+      repconv_options_destroy(o);
+      repconv_builder_destroy(b);
+    }
+  }
+}
+
+/* Issue 11 item 4 (the IR side; the .rcm side is in test_rcm): an absent
+ * (-1) input is refused where it is not optional. */
+static void test_absent_inputs(void** state) {
+  (void)state;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_shape s = {4, {1, 2, 3, 3}};
+  int32_t x, y;
+  assert_int_equal(rc_graph_add_input(&g, "x", &s, &x), REPCONV_OK);
+  int32_t cat[3] = {x, -1, x};
+  assert_int_equal(rc_graph_add_node(&g, RC_OP_CONCAT, "cat", cat, 3, NULL, "y", &y), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_contains(rc_error_message(), "node 'cat' (concat): input 1 is absent");
+  int32_t add[2] = {x, -1};
+  assert_int_equal(rc_graph_add_node(&g, RC_OP_ADD, "add", add, 2, NULL, "y", &y), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_contains(rc_error_message(), "input 1 is absent");
+  /* the failed calls left nothing behind: "y" is free */
+  assert_int_equal(rc_graph_find_tensor(&g, "y"), -1);
+  int32_t pad[2] = {x, -1}; /* pad values are optional */
+  rc_attrs a = rc_attrs_default();
+  assert_int_equal(rc_graph_add_node(&g, RC_OP_PAD, "pad", pad, 2, &a, "y", &y), REPCONV_OK);
+  assert_int_equal(rc_graph_find_tensor(&g, "y"), y);
+  rc_graph_free(&g);
+}
+
+/* Issue 11 item 8: a graph output no node writes was planned as a rank-0
+ * tensor and returned whatever the arena held. */
+static void test_output_not_computed(void** state) {
+  (void)state;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_shape s = {4, {1, 2, 3, 3}};
+  int32_t x, y, ghost;
+  assert_int_equal(rc_graph_add_input(&g, "x", &s, &x), REPCONV_OK);
+  assert_int_equal(rc_graph_add_node(&g, RC_OP_RELU, "relu", &x, 1, NULL, "y", &y), REPCONV_OK);
+  assert_int_equal(rc_graph_add_value(&g, "ghost", &ghost), REPCONV_OK);
+  assert_int_equal(rc_graph_add_output(&g, y), REPCONV_OK);
+  assert_int_equal(rc_graph_add_output(&g, ghost), REPCONV_OK);
+  assert_int_equal(rc_graph_add_output(&g, ghost), REPCONV_ERROR_INVALID_ARGUMENT); /* listed twice */
+  assert_int_equal(rc_graph_infer_shapes(&g), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_contains(rc_error_message(), "graph output 'ghost' is not computed by any node");
+  rc_graph_free(&g);
+}
+
+/* The tensor name index across many tensors and rollbacks (failed builder
+ * calls drop what they added; the names are free again, the others still
+ * found). */
+static void test_name_index(void** state) {
+  (void)state;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_shape s = {1, {4}};
+  char name[32];
+  enum { N = 5000 };
+  for (int i = 0; i < N; i++) {
+    snprintf(name, sizeof(name), "t%d", i);
+    int32_t id;
+    assert_int_equal(rc_graph_add_const(&g, name, &s, NULL, &id), REPCONV_OK);
+    assert_int_equal(id, i);
+    assert_int_equal(rc_graph_add_const(&g, name, &s, NULL, &id), REPCONV_ERROR_INVALID_ARGUMENT);
+  }
+  for (int cut = N - 1; cut >= N - 1000; cut -= 7) {
+    rc_graph_truncate(&g, cut, 0);
+    for (int i = 0; i < N; i++) {
+      snprintf(name, sizeof(name), "t%d", i);
+      if (rc_graph_find_tensor(&g, name) != (i < cut ? i : -1)) fail_msg("cut %d: '%s' found wrongly", cut, name);
+    }
+    for (int i = cut; i < N; i++) { /* add them back */
+      snprintf(name, sizeof(name), "t%d", i);
+      int32_t id;
+      assert_int_equal(rc_graph_add_const(&g, name, &s, NULL, &id), REPCONV_OK);
+      assert_int_equal(id, i);
+    }
+  }
+  assert_int_equal(rc_graph_find_tensor(&g, "t"), -1);
+  assert_int_equal(rc_graph_find_tensor(&g, "t5000"), -1);
+  rc_graph_free(&g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_builder_valid),          cmocka_unit_test(test_builder_errors),
       cmocka_unit_test(test_finish_errors),          cmocka_unit_test(test_topo_order_and_cycles),
       cmocka_unit_test(test_shape_attr_ranges),      cmocka_unit_test(test_constant_input_rejected),
-      cmocka_unit_test(test_patch_shapes),
+      cmocka_unit_test(test_patch_shapes),           cmocka_unit_test(test_reshape_overflow),
+      cmocka_unit_test(test_input_shape_overflow),   cmocka_unit_test(test_absent_inputs),
+      cmocka_unit_test(test_output_not_computed),    cmocka_unit_test(test_name_index),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,14 +2,22 @@
  * byte images of every header variant and error the reader must handle, and
  * every truncation of a valid file. Values are compared bit for bit (float32
  * files) or against C's double-to-float conversion (float64 files). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -354,11 +362,94 @@ static void test_api(void** state) {
   assert_int_equal(rc_npy_write_file(NULL, 1, dims, x), REPCONV_ERROR_INVALID_ARGUMENT);
 }
 
+
+/* Issue 11 item 9: a FIFO or a device was read until it ended (never, for
+ * /dev/zero). Only regular files are read. The FIFO gets a writer that
+ * sends a valid tensor and closes, so the reader before the fix loaded it
+ * (and did not hang); now it is refused without reading. */
+static void test_not_regular_files(void** state) {
+  (void)state;
+  rc_npy t;
+  rc_status st = rc_npy_read_file("/dev/zero", &t);
+  if (st != REPCONV_ERROR_IO) fail_msg("/dev/zero: status %d (%s)", st, rc_error_message());
+  assert_non_null(strstr(rc_error_message(), "/dev/zero: not a regular file"));
+  assert_null(t.data);
+
+  char path[512];
+  rc_test_tmp_path("test_npy_fifo", path, sizeof(path));
+  remove(path);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  const float v[2] = {1.0f, 2.0f};
+  char tmp[512];
+  rc_test_tmp_path("test_npy_fifo_src.npy", tmp, sizeof(tmp));
+  const int64_t dims[1] = {2};
+  assert_int_equal(rc_npy_write_file(tmp, 1, dims, v), REPCONV_OK);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) { /* the writer: blocks until the reader opens the FIFO */
+    signal(SIGPIPE, SIG_IGN);
+    alarm(20); /* never outlive a broken test */
+    int fd = open(path, O_WRONLY);
+    FILE* src = fopen(tmp, "rb");
+    if (fd >= 0 && src) {
+      char buf[256];
+      size_t n = fread(buf, 1, sizeof(buf), src);
+      if (write(fd, buf, n) < 0) _exit(1);
+    }
+    _exit(0);
+  }
+  st = rc_npy_read_file(path, &t);
+  const char* msg = rc_error_message();
+  if (st != REPCONV_ERROR_IO) fail_msg("FIFO: status %d (%s)", st, msg);
+  assert_non_null(strstr(msg, "not a regular file"));
+  assert_null(t.data);
+  /* the writer may still wait for a reader: open the FIFO once, without blocking */
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  if (fd >= 0) close(fd);
+  remove(path);
+  remove(tmp);
+}
+
+/* The header's shape and dtype must account for the file's size exactly;
+ * this is checked before the data is read. */
+static void test_file_size_mismatch(void** state) {
+  (void)state;
+  char path[512];
+  rc_test_tmp_path("test_npy_size.npy", path, sizeof(path));
+  const float v[4] = {1, 2, 3, 4};
+  const int64_t dims[1] = {4};
+  assert_int_equal(rc_npy_write_file(path, 1, dims, v), REPCONV_OK);
+  struct stat sb;
+  assert_int_equal(stat(path, &sb), 0);
+  const off_t whole = sb.st_size; /* the header, then 16 data bytes */
+  FILE* f = fopen(path, "ab");
+  assert_non_null(f);
+  fputc(0, f);
+  fclose(f);
+  rc_npy t;
+  assert_int_equal(rc_npy_read_file(path, &t), REPCONV_ERROR_FORMAT);
+  assert_non_null(strstr(rc_error_message(), "trailing bytes"));
+  assert_int_equal(truncate(path, whole - 1), 0); /* 15 of the 16 data bytes */
+  assert_int_equal(rc_npy_read_file(path, &t), REPCONV_ERROR_FORMAT);
+  if (!strstr(rc_error_message(), "truncated")) fail_msg("%s", rc_error_message());
+  assert_int_equal(rc_npy_write_file(path, 1, dims, v), REPCONV_OK); /* whole again */
+  assert_int_equal(rc_npy_read_file(path, &t), REPCONV_OK);
+  assert_int_equal(t.dims[0], 4);
+  assert_true(t.data[3] == 4.0f);
+  rc_npy_free(&t);
+  assert_int_equal(truncate(path, 5), 0); /* inside the preamble */
+  assert_int_equal(rc_npy_read_file(path, &t), REPCONV_ERROR_FORMAT);
+  remove(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip), cmocka_unit_test(test_variants),   cmocka_unit_test(test_float64),
       cmocka_unit_test(test_rank0),      cmocka_unit_test(test_errors),     cmocka_unit_test(test_truncation),
-      cmocka_unit_test(test_api),
+      cmocka_unit_test(test_api),        cmocka_unit_test(test_not_regular_files),
+      cmocka_unit_test(test_file_size_mismatch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

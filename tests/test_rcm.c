@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "runtime/graph.h"
+#include "repconv.h"
 #include "runtime/rcm.h"
 #include "test_util.h"
 
@@ -36,6 +37,7 @@ enum {
   REC_T_DATA_OFF = 40,
   REC_N_OP = 0,
   REC_N_N_INPUTS = 8,
+  REC_N_FIRST_INPUT = 12,
   REC_N_OUTPUT = 16,
   REC_N_RESHAPE_NDIM = 112
 };
@@ -336,7 +338,7 @@ static void test_round_trip_file(void** state) {
   rc_graph_init(&h);
   s = rc_rcm_load_file(path, &h);
   if (s != REPCONV_OK) fail_msg("load: %s", rc_error_message());
-  assert_int_equal(h.blob_mapped, 1);
+  assert_int_equal(h.blob_mapped, 0); /* read, not mapped: see test_file_truncated_while_loaded */
   expect_same_graph(&g, &h);
   expect_borrowed_aligned(&h);
 
@@ -564,6 +566,23 @@ static void test_bad_ids(void** state) {
   expect_error(img, size, REPCONV_ERROR_FORMAT, w_abs);
   free(img);
 
+  /* Issue 11 item 4: concat ("cat", node 6) input 1 absent was accepted
+   * and shape inference dereferenced NULL. Only a bias or pad values may be
+   * absent. */
+  img = saved_image(&size);
+  size_t cat = node_rec(img, 6);
+  assert_int_equal(rd32(img + cat + REC_N_OP), RC_OP_CONCAT);
+  size_t cat_in1 = first + ((size_t)rd32(img + cat + REC_N_FIRST_INPUT) + 1) * 4;
+  wr32(img + cat_in1, 0xffffffff);
+  char cat_where[64];
+  snprintf(cat_where, sizeof(cat_where), "offset 0x%zx:", cat_in1);
+  const char* w_cat[] = {cat_where, "node 6 ('cat', concat) input 1 is absent (-1)", NULL};
+  expect_error(img, size, REPCONV_ERROR_FORMAT, w_cat);
+  repconv_model_t* model = NULL;
+  assert_int_equal(repconv_model_load_memory(img, size, NULL, &model), REPCONV_ERROR_FORMAT);
+  assert_null(model);
+  free(img);
+
   /* Output of node 0 → a constant; then → a tensor another node writes. */
   img = saved_image(&size);
   size_t n0 = node_rec(img, 0), n1 = node_rec(img, 1);
@@ -757,6 +776,87 @@ static void test_api_misuse(void** state) {
   rc_graph_free(&g);
 }
 
+
+/* Issue 11 item 8: a graph output that no node writes loaded (fold off) as
+ * a rank-0 output whose run returned whatever the arena held. The file:
+ * build_graph plus relu(x) → "ghost" as an output, and the node count cut
+ * by one so that the relu (the last node) is gone. */
+static void test_output_without_producer(void** state) {
+  (void)state;
+  rc_graph g;
+  build_graph(&g);
+  int32_t x = rc_graph_find_tensor(&g, "x"), ghost;
+  assert_int_equal(rc_graph_add_node(&g, RC_OP_RELU, "ghost_node", &x, 1, NULL, "ghost", &ghost), REPCONV_OK);
+  assert_int_equal(rc_graph_add_output(&g, ghost), REPCONV_OK);
+  void* data = NULL;
+  size_t size = 0;
+  assert_int_equal(rc_rcm_save_memory(&g, &data, &size), REPCONV_OK);
+  rc_graph_free(&g);
+  uint8_t* img = data;
+  wr32(img + OFF_N_NODES, rd32(img + OFF_N_NODES) - 1);
+  char what[96];
+  snprintf(what, sizeof(what), "value tensor %d ('ghost'), which no node computes", ghost);
+  const char* words[] = {"graph output 2", what, NULL};
+  expect_error(img, size, REPCONV_ERROR_FORMAT, words);
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
+  repconv_model_t* m = NULL;
+  assert_int_equal(repconv_model_load_memory(img, size, o, &m), REPCONV_ERROR_FORMAT);
+  assert_null(m);
+  assert_non_null(strstr(repconv_last_error(), "ghost"));
+  repconv_options_destroy(o);
+  free(img);
+}
+
+/* Issue 11 item 8: with fold off the constants point into the loaded image;
+ * when that was a mapping of the file, truncating the file under a loaded
+ * model made the next read of a weight raise SIGBUS. The reference backend
+ * reads the weights from the image on every run. */
+static void test_file_truncated_while_loaded(void** state) {
+  (void)state;
+  char path[512];
+  rc_test_tmp_path("test_rcm_truncated.rcm", path, sizeof(path));
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, REPCONV_BACKEND_REF), REPCONV_OK);
+  const int64_t shape[4] = {1, 3, 32, 32};
+  assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, shape), REPCONV_OK);
+  repconv_model_t* m = NULL;
+  assert_int_equal(repconv_model_load("repvgg-a0", o, &m), REPCONV_OK);
+  assert_int_equal(repconv_model_save(m, path), REPCONV_OK);
+  repconv_model_destroy(m);
+  m = NULL;
+  if (repconv_model_load(path, o, &m) != REPCONV_OK) fail_msg("load: %s", repconv_last_error());
+  FILE* f = fopen(path, "wb"); /* truncates it to 0 bytes */
+  assert_non_null(f);
+  fclose(f);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  repconv_tensor_info_t oi;
+  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
+  size_t n_out = 1;
+  for (int i = 0; i < oi.ndim; i++) n_out *= (size_t)oi.dims[i];
+  static float in[3 * 32 * 32];
+  for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) in[i] = (float)(i % 17) / 17.0f - 0.5f;
+  float* out = malloc(n_out * sizeof(float));
+  assert_non_null(out);
+  repconv_tensor_t ti = {.name = NULL, .ndim = 4, .dims = {1, 3, 32, 32}, .data = in};
+  repconv_tensor_info_t ii;
+  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
+  ti.name = ii.name;
+  repconv_tensor_t to = {.name = oi.name, .ndim = oi.ndim, .data = out};
+  for (int i = 0; i < oi.ndim; i++) to.dims[i] = oi.dims[i];
+  if (repconv_session_run(s, &ti, 1, &to, 1) != REPCONV_OK) fail_msg("run: %s", repconv_session_error(s));
+  for (size_t i = 0; i < n_out; i++) assert_true(isfinite(out[i]));
+  free(out);
+  repconv_session_destroy(s);
+  repconv_model_destroy(m);
+  repconv_options_destroy(o);
+  remove(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_memory), cmocka_unit_test(test_round_trip_file),
@@ -765,6 +865,7 @@ int main(void) {
       cmocka_unit_test(test_bad_magic),         cmocka_unit_test(test_misaligned_data),
       cmocka_unit_test(test_bad_ids),           cmocka_unit_test(test_bad_tensors),
       cmocka_unit_test(test_api_misuse),        cmocka_unit_test(test_patch_ops),
+      cmocka_unit_test(test_output_without_producer), cmocka_unit_test(test_file_truncated_while_loaded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
