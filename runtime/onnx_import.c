@@ -60,7 +60,7 @@ static rc_status ir_const(ox* x, ox_value* v, const char* role, int32_t* id) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' has rank %d (at most %d)", role, v->name, v->c.ndim,
                          RC_MAX_DIMS);
   }
-  if (v->ir_graph == x->g && v->tensor >= 0) {
+  if (v->ir_gen == x->gen && v->tensor >= 0) {
     *id = v->tensor;
     return REPCONV_OK;
   }
@@ -77,6 +77,7 @@ static rc_status ir_const(ox* x, ox_value* v, const char* role, int32_t* id) {
   if (st != REPCONV_OK) return ox_node_error(x, st, "%s", rc_error_message());
   v->tensor = *id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   return REPCONV_OK;
 }
 
@@ -94,6 +95,7 @@ static rc_status define_tensor(ox* x, const char* name, int32_t id) {
   v->kind = OX_TENSOR;
   v->tensor = id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   return REPCONV_OK;
 }
 
@@ -209,7 +211,7 @@ static rc_status auto_pad(ox* x, const rc_shape* in, rc_attrs* a) {
  * the interior, or computed indices or updates are refused with the
  * ScatterND's name, never approximated. */
 typedef struct ox_ring {
-  const rc_graph* g;  /* the graph x belongs to */
+  uint64_t gen;       /* generation of the graph x belongs to */
   int32_t x;          /* IR tensor: the unpadded input, NCHW */
   int32_t pad[4];     /* top, left, bottom, right */
   int64_t n, c, h, w; /* x's dims */
@@ -299,7 +301,7 @@ static rc_status ring_new(ox* x, int32_t xi, const int32_t* pad, const double* c
     ring_free(r);
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
   }
-  r->g = x->g;
+  r->gen = x->gen;
   r->x = xi;
   memcpy(r->pad, pad, sizeof(r->pad));
   r->n = xs->d[0];
@@ -373,7 +375,7 @@ static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof(a)) == 0
 /* Turns a pending value into an IR pad node (see the comment above). */
 static rc_status ring_emit(ox* x, ox_value* v) {
   ox_ring* r = v->ring;
-  if (r->g != x->g) return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
+  if (r->gen != x->gen) return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
   double* vals = r->chan;
   if (r->v) {
     /* One value per channel on the whole ring, every batch item. */
@@ -441,6 +443,7 @@ static rc_status ring_emit(ox* x, ox_value* v) {
   v->kind = OX_TENSOR;
   v->tensor = id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   return REPCONV_OK;
 }
 
@@ -475,7 +478,7 @@ static rc_status h_scatternd(ox* x, ox_value** in, size_t n_in) {
     RC_CHECK(ring_of_tensor(x, d->tensor, &owned));
     base = owned;
   }
-  if (base->g != x->g) {
+  if (base->gen != x->gen) {
     ring_free(owned);
     return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
   }
@@ -1122,23 +1125,52 @@ static handler find_handler(const char* op) {
 
 /* A node whose inputs are all constants but that only the IR knows (Conv,
  * BatchNormalization, Pad, ...): run it once through the reference kernels
- * on a one-node graph and keep the result as a constant. */
+ * on a one-node graph and keep the result as a constant.
+ *
+ * The handler sees input 0 as a private copy made the one-node graph's input
+ * (the value in the table stays a constant, so an input that repeats input 0
+ * is still a constant). The other inputs get IR copies in the one-node graph
+ * through ir_const, which caches them by graph generation: a fresh one here,
+ * so a cache entry from an earlier one-node graph, whose stack address this
+ * graph may reuse, never matches. Their main-graph cache entries are put
+ * back afterwards, by index, as defining the output may move x->v. */
+typedef struct ox_ir_cache {
+  size_t index;
+  int32_t tensor;
+  const rc_graph* ir_graph;
+  uint64_t ir_gen;
+} ox_ir_cache;
+
 static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
-  ox_value* v0 = in[0];
-  RC_CHECK(ox_materialize(x, v0));
-  if (v0->c.dtype != OX_FLOAT || v0->c.ndim > RC_MAX_DIMS || v0->c.ndim < 1) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "constant input '%s' of dtype %s, rank %d", v0->name,
-                         ox_dtype_name(v0->c.dtype), v0->c.ndim);
+  RC_CHECK(ox_materialize(x, in[0]));
+  ox_value v0 = *in[0];
+  if (v0.c.dtype != OX_FLOAT || v0.c.ndim > RC_MAX_DIMS || v0.c.ndim < 1) {
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "constant input '%s' of dtype %s, rank %d", v0.name,
+                         ox_dtype_name(v0.c.dtype), v0.c.ndim);
+  }
+  ox_value** args = malloc(n_in * sizeof(*args));
+  ox_ir_cache* cache = malloc(n_in * sizeof(*cache));
+  if (!args || !cache) {
+    free(args);
+    free(cache);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+  }
+  for (size_t k = 0; k < n_in; k++) {
+    args[k] = in[k];
+    cache[k].index = SIZE_MAX;
+    if (!in[k]) continue;
+    cache[k] = (ox_ir_cache){(size_t)(in[k] - x->v), in[k]->tensor, in[k]->ir_graph, in[k]->ir_gen};
   }
   rc_graph tmp;
   rc_graph_init(&tmp);
   rc_graph* saved = x->g;
-  ox_value saved_v0 = *v0;
+  uint64_t saved_gen = x->gen;
   x->g = &tmp;
+  x->gen = ++x->last_gen;
   rc_shape s0;
   memset(&s0, 0, sizeof(s0));
-  s0.ndim = v0->c.ndim;
-  for (int i = 0; i < s0.ndim; i++) s0.d[i] = v0->c.dims[i];
+  s0.ndim = v0.c.ndim;
+  for (int i = 0; i < s0.ndim; i++) s0.d[i] = v0.c.dims[i];
   int32_t in_id;
   rc_status s = rc_graph_add_input(&tmp, "x", &s0, &in_id);
   float* xin = NULL;
@@ -1147,17 +1179,28 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   repconv_session_t* sess = NULL;
   ox_value* ov = NULL;
   if (s == REPCONV_OK) {
-    v0->kind = OX_TENSOR;
-    v0->tensor = in_id;
-    v0->ir_graph = &tmp;
-    s = fn(x, in, n_in);
+    v0.kind = OX_TENSOR;
+    v0.tensor = in_id;
+    v0.ir_graph = &tmp;
+    v0.ir_gen = x->gen;
+    args[0] = &v0;
+    s = fn(x, args, n_in);
   }
   if (s == REPCONV_OK) {
     ov = ox_find(x, x->node->output[0]);
     if (ov) s = settle(x, ov); /* a pad is pending until read: make it now, in tmp */
   }
-  *v0 = saved_v0;
   x->g = saved;
+  x->gen = saved_gen;
+  for (size_t k = 1; k < n_in; k++) {
+    if (cache[k].index == SIZE_MAX) continue;
+    ox_value* v = &x->v[cache[k].index];
+    v->tensor = cache[k].tensor;
+    v->ir_graph = cache[k].ir_graph;
+    v->ir_gen = cache[k].ir_gen;
+  }
+  free(args);
+  free(cache);
   if (s == REPCONV_OK) {
     if (!ov || ov->kind != OX_TENSOR) s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
@@ -1171,12 +1214,12 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   }
   if (s == REPCONV_OK) s = repconv_session_create(m, NULL, &sess);
   if (s == REPCONV_OK) {
-    xin = malloc((size_t)v0->c.numel * sizeof(float));
+    xin = malloc((size_t)v0.c.numel * sizeof(float));
     yout = malloc((size_t)rc_shape_numel(&out_shape) * sizeof(float));
     if (!xin || !yout) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
   }
   if (s == REPCONV_OK) {
-    for (int64_t k = 0; k < v0->c.numel; k++) xin[k] = (float)v0->c.d[k];
+    for (int64_t k = 0; k < v0.c.numel; k++) xin[k] = (float)v0.c.d[k];
     repconv_tensor_t ti = {"x", s0.ndim, {0}, xin};
     repconv_tensor_t to = {m->g.tensors[m->g.outputs[0]].name, out_shape.ndim, {0}, yout};
     memcpy(ti.dims, s0.d, sizeof(ti.dims));
@@ -1187,6 +1230,7 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     ov->kind = OX_CONST;
     ov->tensor = -1;
     ov->ir_graph = NULL;
+    ov->ir_gen = 0;
     ring_free(ov->ring); /* it referred to tmp */
     ov->ring = NULL;
     s = ox_const_alloc(&ov->c, OX_FLOAT, out_shape.ndim, out_shape.d);
@@ -1431,6 +1475,7 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
   memset(&x, 0, sizeof(x));
   x.what = what;
   x.g = g;
+  x.gen = x.last_gen = 1;
   x.shapes = shapes;
   x.n_shapes = n_shapes;
   x.opset = -1;
