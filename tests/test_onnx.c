@@ -167,6 +167,19 @@ static void test_fixtures_winograd_folded(void** state) {
   fixtures_winograd(REPCONV_WINOGRAD_F63);
 }
 
+/* Fails unless msg is well-formed UTF-8 without C0/C1 controls or DEL (issue
+ * 11 item 10: names from a file are escaped in messages). */
+static void expect_printable(const char* what, const char* msg) {
+  const unsigned char* p = (const unsigned char*)msg;
+  for (size_t i = 0; p[i];) {
+    size_t len = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3 : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
+    int ok = len > 0 && p[i] >= 0x20 && p[i] != 0x7F && !(p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F);
+    for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xC0) == 0x80;
+    if (!ok) fail_msg("%s: message has byte 0x%02x at %zu", what, p[i], i);
+    i += len;
+  }
+}
+
 static void test_bad_files(void** state) {
   (void)state;
   char path[1024];
@@ -186,6 +199,7 @@ static void test_bad_files(void** state) {
     if (st == REPCONV_OK) fail_msg("%s loaded", file);
     assert_null(m);
     const char* msg = repconv_last_error();
+    expect_printable(file, msg);
     for (char* w = strtok_r(NULL, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
       if (!strcasestr(msg, w)) fail_msg("%s: message '%s' lacks '%s'", file, msg, w);
     }
