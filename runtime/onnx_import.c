@@ -855,6 +855,20 @@ static rc_status h_prelu(ox* x, ox_value** in, size_t n_in) {
   RC_CHECK(tensor_of(x, in[0], "input", &ins[0]));
   if (n_in < 2) return ox_node_error(x, REPCONV_ERROR_FORMAT, "no slope");
   RC_CHECK(ir_const(x, in[1], "slope", &ins[1]));
+  /* The IR's PRelu is per channel (dim 1); ONNX broadcasts the slope from
+   * the right, so a [C] slope on NCHW runs along W. Only a slope whose
+   * dims other than the one aligned with dim 1 are 1 means per channel. */
+  const ox_const* sc = &in[1]->c;
+  const rc_shape* xs = shape_of(x, ins[0]);
+  for (int i = 0; i < sc->ndim && sc->numel > 1; i++) {
+    int xd = xs->ndim - sc->ndim + i;
+    if (sc->dims[i] != 1 && xd != 1) {
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                           "slope '%s' of rank %d varies along dim %d of the rank-%d input (repconv's PRelu is per "
+                           "channel: slope shape [C, 1, 1] or a scalar)",
+                           in[1]->name, sc->ndim, xd, xs->ndim);
+    }
+  }
   return add_ir(x, RC_OP_PRELU, ins, 2, NULL, NULL, NULL);
 }
 
