@@ -60,7 +60,9 @@ REPCONV_API const char* repconv_cpu_summary(void);
 /* A constant English name for a status ("invalid argument", ...). */
 REPCONV_API const char* repconv_status_string(repconv_status status);
 /* The message of the last failing call on this thread ("" if none). Valid
- * until the next repconv call on this thread. */
+ * until the next repconv call on this thread. It is UTF-8 without control
+ * characters: names taken from a file have control bytes, invalid UTF-8 and
+ * bidirectional overrides escaped (\n, \x1b, \u202e). */
 REPCONV_API const char* repconv_last_error(void);
 
 /* ---------------------------------------------------------------- options */

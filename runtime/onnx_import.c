@@ -60,7 +60,7 @@ static rc_status ir_const(ox* x, ox_value* v, const char* role, int32_t* id) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' has rank %d (at most %d)", role, v->name, v->c.ndim,
                          RC_MAX_DIMS);
   }
-  if (v->ir_graph == x->g && v->tensor >= 0) {
+  if (v->ir_gen == x->gen && v->tensor >= 0) {
     *id = v->tensor;
     return REPCONV_OK;
   }
@@ -77,6 +77,7 @@ static rc_status ir_const(ox* x, ox_value* v, const char* role, int32_t* id) {
   if (st != REPCONV_OK) return ox_node_error(x, st, "%s", rc_error_message());
   v->tensor = *id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   return REPCONV_OK;
 }
 
@@ -94,6 +95,7 @@ static rc_status define_tensor(ox* x, const char* name, int32_t id) {
   v->kind = OX_TENSOR;
   v->tensor = id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   return REPCONV_OK;
 }
 
@@ -209,7 +211,7 @@ static rc_status auto_pad(ox* x, const rc_shape* in, rc_attrs* a) {
  * the interior, or computed indices or updates are refused with the
  * ScatterND's name, never approximated. */
 typedef struct ox_ring {
-  const rc_graph* g;  /* the graph x belongs to */
+  uint64_t gen;       /* generation of the graph x belongs to */
   int32_t x;          /* IR tensor: the unpadded input, NCHW */
   int32_t pad[4];     /* top, left, bottom, right */
   int64_t n, c, h, w; /* x's dims */
@@ -299,7 +301,7 @@ static rc_status ring_new(ox* x, int32_t xi, const int32_t* pad, const double* c
     ring_free(r);
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
   }
-  r->g = x->g;
+  r->gen = x->gen;
   r->x = xi;
   memcpy(r->pad, pad, sizeof(r->pad));
   r->n = xs->d[0];
@@ -373,7 +375,7 @@ static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof(a)) == 0
 /* Turns a pending value into an IR pad node (see the comment above). */
 static rc_status ring_emit(ox* x, ox_value* v) {
   ox_ring* r = v->ring;
-  if (r->g != x->g) return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
+  if (r->gen != x->gen) return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
   double* vals = r->chan;
   if (r->v) {
     /* One value per channel on the whole ring, every batch item. */
@@ -441,6 +443,7 @@ static rc_status ring_emit(ox* x, ox_value* v) {
   v->kind = OX_TENSOR;
   v->tensor = id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   return REPCONV_OK;
 }
 
@@ -475,7 +478,7 @@ static rc_status h_scatternd(ox* x, ox_value** in, size_t n_in) {
     RC_CHECK(ring_of_tensor(x, d->tensor, &owned));
     base = owned;
   }
-  if (base->g != x->g) {
+  if (base->gen != x->gen) {
     ring_free(owned);
     return ox_node_error(x, REPCONV_ERROR_INTERNAL, "pad of another graph");
   }
@@ -852,6 +855,20 @@ static rc_status h_prelu(ox* x, ox_value** in, size_t n_in) {
   RC_CHECK(tensor_of(x, in[0], "input", &ins[0]));
   if (n_in < 2) return ox_node_error(x, REPCONV_ERROR_FORMAT, "no slope");
   RC_CHECK(ir_const(x, in[1], "slope", &ins[1]));
+  /* The IR's PRelu is per channel (dim 1); ONNX broadcasts the slope from
+   * the right, so a [C] slope on NCHW runs along W. Only a slope whose
+   * dims other than the one aligned with dim 1 are 1 means per channel. */
+  const ox_const* sc = &in[1]->c;
+  const rc_shape* xs = shape_of(x, ins[0]);
+  for (int i = 0; i < sc->ndim && sc->numel > 1; i++) {
+    int xd = xs->ndim - sc->ndim + i;
+    if (sc->dims[i] != 1 && xd != 1) {
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                           "slope '%s' of rank %d varies along dim %d of the rank-%d input (repconv's PRelu is per "
+                           "channel: slope shape [C, 1, 1] or a scalar)",
+                           in[1]->name, sc->ndim, xd, xs->ndim);
+    }
+  }
   return add_ir(x, RC_OP_PRELU, ins, 2, NULL, NULL, NULL);
 }
 
@@ -1122,23 +1139,52 @@ static handler find_handler(const char* op) {
 
 /* A node whose inputs are all constants but that only the IR knows (Conv,
  * BatchNormalization, Pad, ...): run it once through the reference kernels
- * on a one-node graph and keep the result as a constant. */
+ * on a one-node graph and keep the result as a constant.
+ *
+ * The handler sees input 0 as a private copy made the one-node graph's input
+ * (the value in the table stays a constant, so an input that repeats input 0
+ * is still a constant). The other inputs get IR copies in the one-node graph
+ * through ir_const, which caches them by graph generation: a fresh one here,
+ * so a cache entry from an earlier one-node graph, whose stack address this
+ * graph may reuse, never matches. Their main-graph cache entries are put
+ * back afterwards, by index, as defining the output may move x->v. */
+typedef struct ox_ir_cache {
+  size_t index;
+  int32_t tensor;
+  const rc_graph* ir_graph;
+  uint64_t ir_gen;
+} ox_ir_cache;
+
 static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
-  ox_value* v0 = in[0];
-  RC_CHECK(ox_materialize(x, v0));
-  if (v0->c.dtype != OX_FLOAT || v0->c.ndim > RC_MAX_DIMS || v0->c.ndim < 1) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "constant input '%s' of dtype %s, rank %d", v0->name,
-                         ox_dtype_name(v0->c.dtype), v0->c.ndim);
+  RC_CHECK(ox_materialize(x, in[0]));
+  ox_value v0 = *in[0];
+  if (v0.c.dtype != OX_FLOAT || v0.c.ndim > RC_MAX_DIMS || v0.c.ndim < 1) {
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "constant input '%s' of dtype %s, rank %d", v0.name,
+                         ox_dtype_name(v0.c.dtype), v0.c.ndim);
+  }
+  ox_value** args = malloc(n_in * sizeof(*args));
+  ox_ir_cache* cache = malloc(n_in * sizeof(*cache));
+  if (!args || !cache) {
+    free(args);
+    free(cache);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
+  }
+  for (size_t k = 0; k < n_in; k++) {
+    args[k] = in[k];
+    cache[k].index = SIZE_MAX;
+    if (!in[k]) continue;
+    cache[k] = (ox_ir_cache){(size_t)(in[k] - x->v), in[k]->tensor, in[k]->ir_graph, in[k]->ir_gen};
   }
   rc_graph tmp;
   rc_graph_init(&tmp);
   rc_graph* saved = x->g;
-  ox_value saved_v0 = *v0;
+  uint64_t saved_gen = x->gen;
   x->g = &tmp;
+  x->gen = ++x->last_gen;
   rc_shape s0;
   memset(&s0, 0, sizeof(s0));
-  s0.ndim = v0->c.ndim;
-  for (int i = 0; i < s0.ndim; i++) s0.d[i] = v0->c.dims[i];
+  s0.ndim = v0.c.ndim;
+  for (int i = 0; i < s0.ndim; i++) s0.d[i] = v0.c.dims[i];
   int32_t in_id;
   rc_status s = rc_graph_add_input(&tmp, "x", &s0, &in_id);
   float* xin = NULL;
@@ -1147,17 +1193,28 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   repconv_session_t* sess = NULL;
   ox_value* ov = NULL;
   if (s == REPCONV_OK) {
-    v0->kind = OX_TENSOR;
-    v0->tensor = in_id;
-    v0->ir_graph = &tmp;
-    s = fn(x, in, n_in);
+    v0.kind = OX_TENSOR;
+    v0.tensor = in_id;
+    v0.ir_graph = &tmp;
+    v0.ir_gen = x->gen;
+    args[0] = &v0;
+    s = fn(x, args, n_in);
   }
   if (s == REPCONV_OK) {
     ov = ox_find(x, x->node->output[0]);
     if (ov) s = settle(x, ov); /* a pad is pending until read: make it now, in tmp */
   }
-  *v0 = saved_v0;
   x->g = saved;
+  x->gen = saved_gen;
+  for (size_t k = 1; k < n_in; k++) {
+    if (cache[k].index == SIZE_MAX) continue;
+    ox_value* v = &x->v[cache[k].index];
+    v->tensor = cache[k].tensor;
+    v->ir_graph = cache[k].ir_graph;
+    v->ir_gen = cache[k].ir_gen;
+  }
+  free(args);
+  free(cache);
   if (s == REPCONV_OK) {
     if (!ov || ov->kind != OX_TENSOR) s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
@@ -1171,12 +1228,12 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   }
   if (s == REPCONV_OK) s = repconv_session_create(m, NULL, &sess);
   if (s == REPCONV_OK) {
-    xin = malloc((size_t)v0->c.numel * sizeof(float));
+    xin = malloc((size_t)v0.c.numel * sizeof(float));
     yout = malloc((size_t)rc_shape_numel(&out_shape) * sizeof(float));
     if (!xin || !yout) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
   }
   if (s == REPCONV_OK) {
-    for (int64_t k = 0; k < v0->c.numel; k++) xin[k] = (float)v0->c.d[k];
+    for (int64_t k = 0; k < v0.c.numel; k++) xin[k] = (float)v0.c.d[k];
     repconv_tensor_t ti = {"x", s0.ndim, {0}, xin};
     repconv_tensor_t to = {m->g.tensors[m->g.outputs[0]].name, out_shape.ndim, {0}, yout};
     memcpy(ti.dims, s0.d, sizeof(ti.dims));
@@ -1187,6 +1244,7 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     ov->kind = OX_CONST;
     ov->tensor = -1;
     ov->ir_graph = NULL;
+    ov->ir_gen = 0;
     ring_free(ov->ring); /* it referred to tmp */
     ov->ring = NULL;
     s = ox_const_alloc(&ov->c, OX_FLOAT, out_shape.ndim, out_shape.d);
@@ -1419,9 +1477,105 @@ static rc_status import_outputs(ox* x, const Onnx__GraphProto* gp) {
   return REPCONV_OK;
 }
 
+/* ------------------------------------------------ nesting pre-scan
+ *
+ * protobuf-c unpacks a nested message by recursing, with no depth limit: a
+ * TypeProto nested 5,000 deep (a 34 KB file) overflows the C stack. Before
+ * unpacking, nesting_scan walks the wire format with an explicit stack,
+ * descending only into the fields the generated descriptors declare as
+ * messages (the ones protobuf-c recurses into; unknown fields it keeps as
+ * bytes), and refuses files nested deeper than OX_MAX_NESTING. Each byte is
+ * read once (scalars and strings are stepped over by their length), so the
+ * scan is linear in the file size. Files repconv can import nest 7 deep
+ * (Model, Graph, ValueInfo, Type, Tensor, TensorShape, Dimension), each
+ * subgraph attribute adds 3; 64 leaves ample room and bounds protobuf-c's
+ * recursion to a small stack. Wire data the scan cannot step over
+ * (truncated, or a group, which protobuf-c does not decode either) is
+ * refused here, naming its offset. */
+#define OX_MAX_NESTING 64
+
+/* A base-128 varint at *pos, before end; 0 if truncated or over 10 bytes. */
+static int wire_varint(const uint8_t* p, size_t end, size_t* pos, uint64_t* out) {
+  uint64_t v = 0;
+  for (int i = 0; i < 10 && *pos < end; i++) {
+    uint8_t b = p[(*pos)++];
+    v |= (uint64_t)(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) {
+      *out = v;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static rc_status wire_error(const char* what, size_t size, const char* problem, size_t at) {
+  return rc_error(REPCONV_ERROR_FORMAT,
+                  "%s: not a valid ONNX model (the protobuf does not decode: %s at byte offset %zu of %zu)", what,
+                  problem, at, size);
+}
+
+static rc_status nesting_scan(const uint8_t* p, size_t size, const char* what) {
+  struct {
+    const ProtobufCMessageDescriptor* d;
+    size_t end;
+  } st[OX_MAX_NESTING];
+  int depth = 1;
+  st[0].d = &onnx__model_proto__descriptor;
+  st[0].end = size;
+  size_t pos = 0;
+  while (depth > 0) {
+    size_t end = st[depth - 1].end;
+    if (pos == end) {
+      depth--;
+      continue;
+    }
+    size_t at = pos;
+    uint64_t key, len;
+    if (!wire_varint(p, end, &pos, &key)) return wire_error(what, size, "a truncated field key", at);
+    switch (key & 7) {
+      case 0: /* varint */
+        if (!wire_varint(p, end, &pos, &len)) return wire_error(what, size, "a truncated varint", at);
+        break;
+      case 1: /* 64-bit */
+      case 5: /* 32-bit */ {
+        size_t n = (key & 7) == 1 ? 8 : 4;
+        if (end - pos < n) return wire_error(what, size, "a truncated fixed-size field", at);
+        pos += n;
+        break;
+      }
+      case 2: { /* length-delimited: a message, string, bytes or packed array */
+        if (!wire_varint(p, end, &pos, &len)) return wire_error(what, size, "a truncated length", at);
+        if (len > end - pos) return wire_error(what, size, "a length past the end of its message", at);
+        uint64_t id = key >> 3;
+        const ProtobufCFieldDescriptor* f =
+            id <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(st[depth - 1].d, (unsigned)id) : NULL;
+        if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE) {
+          pos += (size_t)len;
+          break;
+        }
+        if (depth == OX_MAX_NESTING) {
+          const ProtobufCMessageDescriptor* sub = f->descriptor;
+          return rc_error(REPCONV_ERROR_FORMAT,
+                          "%s: messages nested more than %d deep: %s (field '%s' of %s) at depth %d, byte offset "
+                          "%zu; repconv refuses such files (its protobuf decoder recurses once per level)",
+                          what, OX_MAX_NESTING, sub->name, f->name, st[depth - 1].d->name, depth + 1, at);
+        }
+        st[depth].d = f->descriptor;
+        st[depth].end = pos + (size_t)len;
+        depth++;
+        break;
+      }
+      default:
+        return wire_error(what, size, "a group or an invalid wire type", at);
+    }
+  }
+  return REPCONV_OK;
+}
+
 rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, const rc_input_shape* shapes,
                               size_t n_shapes, rc_graph* g) {
   if (!data && size) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "%s: NULL data", what);
+  RC_CHECK(nesting_scan(data, size, what));
   Onnx__ModelProto* m = onnx__model_proto__unpack(NULL, size, data);
   if (!m) {
     return rc_error(REPCONV_ERROR_FORMAT, "%s: not a valid ONNX model (the protobuf does not decode: truncated or "
@@ -1431,6 +1585,7 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
   memset(&x, 0, sizeof(x));
   x.what = what;
   x.g = g;
+  x.gen = x.last_gen = 1;
   x.shapes = shapes;
   x.n_shapes = n_shapes;
   x.opset = -1;

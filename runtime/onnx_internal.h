@@ -75,6 +75,9 @@ typedef struct ox_value {
   ox_const c;                      /* OX_CONST */
   int32_t tensor;                  /* OX_TENSOR: IR tensor; OX_CONST: IR copy in ir_graph, or -1 */
   const rc_graph* ir_graph;        /* the graph `tensor` belongs to */
+  uint64_t ir_gen;                 /* that graph's generation (ox.gen when `tensor` was set): a
+                                      graph's address can be reused (eval_via_ir's graphs live on
+                                      the stack), its generation never is */
   rc_shape shape;                  /* OX_PENDING, OX_SHAPE_ONLY */
   size_t producer;                 /* OX_PENDING, OX_SHAPE_ONLY: index of the ONNX node that made it */
   struct ox_ring* ring;            /* OX_PENDING (kept once it is an OX_TENSOR); owned */
@@ -87,6 +90,9 @@ typedef struct ox_value {
 typedef struct ox {
   const char* what;                /* file name for messages */
   rc_graph* g;
+  uint64_t gen;                    /* generation of g: 1 for the graph being built, then one
+                                      more for each one-node graph of eval_via_ir */
+  uint64_t last_gen;               /* the highest generation handed out */
   int64_t opset;
   ox_value* v;
   size_t nv, cap;

@@ -108,6 +108,7 @@ static rc_status define_wide(ox* x, int32_t id, const int64_t* d, int n) {
   v->kind = OX_WIDE;
   v->tensor = id;
   v->ir_graph = x->g;
+  v->ir_gen = x->gen;
   v->wide_ndim = n;
   memcpy(v->wide_dims, d, (size_t)n * sizeof(int64_t));
   v->split_tensor = -1;

@@ -167,6 +167,19 @@ static void test_fixtures_winograd_folded(void** state) {
   fixtures_winograd(REPCONV_WINOGRAD_F63);
 }
 
+/* Fails unless msg is well-formed UTF-8 without C0/C1 controls or DEL (issue
+ * 11 item 10: names from a file are escaped in messages). */
+static void expect_printable(const char* what, const char* msg) {
+  const unsigned char* p = (const unsigned char*)msg;
+  for (size_t i = 0; p[i];) {
+    size_t len = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3 : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
+    int ok = len > 0 && p[i] >= 0x20 && p[i] != 0x7F && !(p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F);
+    for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xC0) == 0x80;
+    if (!ok) fail_msg("%s: message has byte 0x%02x at %zu", what, p[i], i);
+    i += len;
+  }
+}
+
 static void test_bad_files(void** state) {
   (void)state;
   char path[1024];
@@ -186,6 +199,7 @@ static void test_bad_files(void** state) {
     if (st == REPCONV_OK) fail_msg("%s loaded", file);
     assert_null(m);
     const char* msg = repconv_last_error();
+    expect_printable(file, msg);
     for (char* w = strtok_r(NULL, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
       if (!strcasestr(msg, w)) fail_msg("%s: message '%s' lacks '%s'", file, msg, w);
     }
@@ -456,6 +470,114 @@ static void test_repmlp_import(void** state) {
   assert_true(err / mag <= 2e-6);
 }
 
+/* Protobuf bytes written back to front, so that a message's length is known
+ * when its key is written: buf[at, cap) holds the encoding so far. */
+typedef struct wire {
+  unsigned char* buf;
+  size_t cap, at;
+} wire;
+
+static void w_bytes(wire* w, const void* p, size_t n) {
+  assert_true(n <= w->at);
+  w->at -= n;
+  memcpy(w->buf + w->at, p, n);
+}
+
+static void w_varint(wire* w, uint64_t v) {
+  unsigned char t[10];
+  size_t n = 0;
+  do {
+    t[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  w_bytes(w, t, n);
+}
+
+/* Makes buf[at, end) the payload of length-delimited field `field`. */
+static void w_wrap(wire* w, uint32_t field, size_t end) {
+  w_varint(w, end - w->at);
+  w_varint(w, (uint64_t)field << 3 | 2);
+}
+
+static void w_int(wire* w, uint32_t field, uint64_t v) {
+  w_varint(w, v);
+  w_varint(w, (uint64_t)field << 3);
+}
+
+/* An ONNX model whose graph input 'x' has a TypeProto nested `seqs`
+ * sequence types deep (TypeProto.sequence_type.elem_type...), the innermost
+ * a float tensor type when `tensor`. Message depths: ModelProto 1,
+ * GraphProto 2, ValueInfoProto 3, the outer TypeProto 4, then a Sequence
+ * and a TypeProto per level, and the innermost Tensor type one more: the
+ * deepest message is at 4 + 2·seqs (+1 with the tensor). *key_at: byte
+ * offset of the field key of the message at depth `depth`. */
+static unsigned char* deep_type_model(int seqs, int tensor, int depth, size_t* size, size_t* key_at) {
+  wire w = {NULL, 16 + 8 * (size_t)seqs + 64, 0};
+  w.at = w.cap;
+  w.buf = malloc(w.cap);
+  assert_non_null(w.buf);
+  size_t end = w.at, mark = 0;
+  if (tensor) {
+    w_int(&w, 1, 1); /* Tensor.elem_type = FLOAT */
+    w_wrap(&w, 1, end); /* TypeProto.tensor_type */
+    if (depth == 5 + 2 * seqs) mark = w.at;
+  }
+  for (int k = 0; k < seqs; k++) {
+    w_wrap(&w, 1, end); /* Sequence.elem_type: a TypeProto */
+    if (depth == 4 + 2 * (seqs - k)) mark = w.at;
+    w_wrap(&w, 4, end); /* TypeProto.sequence_type */
+    if (depth == 3 + 2 * (seqs - k)) mark = w.at;
+  }
+  w_wrap(&w, 2, end); /* ValueInfoProto.type */
+  w_bytes(&w, "x", 1);
+  w_varint(&w, 1);
+  w_varint(&w, 1 << 3 | 2); /* ValueInfoProto.name */
+  w_wrap(&w, 11, end); /* GraphProto.input */
+  w_wrap(&w, 7, end); /* ModelProto.graph */
+  size_t opset = w.at;
+  w_int(&w, 2, 14); /* OperatorSetIdProto.version */
+  w_wrap(&w, 8, opset); /* ModelProto.opset_import */
+  w_int(&w, 1, 8); /* ModelProto.ir_version */
+  *size = w.cap - w.at;
+  *key_at = mark - w.at;
+  memmove(w.buf, w.buf + w.at, *size);
+  return w.buf;
+}
+
+/* Issue 11 item 5: protobuf-c decodes nested messages recursively, so a
+ * deeply nested TypeProto overflowed the stack (5,000 sequence levels: 10,003
+ * messages deep, 35 KB). The importer scans the nesting first and refuses
+ * more than 64 levels, naming the depth and offset; at exactly 64 the file
+ * decodes and fails later for what it is (a sequence-typed input). The
+ * message names the first message past the limit (depth 65) and the offset
+ * of its field key. */
+static void test_deep_nesting(void** state) {
+  (void)state;
+  static const struct {
+    int seqs, tensor, deepest;
+  } cases[] = {{5000, 1, 10005}, {30, 1, 65}, {31, 0, 66}, {30, 0, 64}, {29, 1, 63}};
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    size_t size, at;
+    unsigned char* b = deep_type_model(cases[c].seqs, cases[c].tensor, 65, &size, &at);
+    repconv_model_t* m = NULL;
+    repconv_status st = repconv_model_load_memory(b, size, NULL, &m);
+    const char* msg = repconv_last_error();
+    printf("  %d deep (%zu bytes): %s\n", cases[c].deepest, size, msg);
+    assert_int_not_equal(st, REPCONV_OK);
+    assert_null(m);
+    if (cases[c].deepest > 64) {
+      assert_int_equal(st, REPCONV_ERROR_FORMAT);
+      char want[96];
+      snprintf(want, sizeof(want), "at depth 65, byte offset %zu", at);
+      if (!strstr(msg, want) || !strstr(msg, "more than 64 deep")) fail_msg("message '%s' lacks '%s'", msg, want);
+    } else {
+      if (strstr(msg, "deep")) fail_msg("depth %d refused: %s", cases[c].deepest, msg);
+      assert_non_null(strstr(msg, "not a tensor"));
+    }
+    free(b);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_fixtures_xnnpack_folded),
@@ -463,7 +585,7 @@ int main(void) {
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_truncated_and_corrupted), cmocka_unit_test(test_dynamic_dim_with_shape),
       cmocka_unit_test(test_batch_override), cmocka_unit_test(test_official_bn_and_pad),
-      cmocka_unit_test(test_repmlp_import),
+      cmocka_unit_test(test_repmlp_import),       cmocka_unit_test(test_deep_nesting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
