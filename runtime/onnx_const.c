@@ -48,7 +48,7 @@ const char* ox_dtype_name(int32_t t) {
   return "unknown";
 }
 
-rc_status ox_const_alloc(ox_const* c, int32_t dtype, int32_t ndim, const int64_t* dims) {
+rc_status ox_const_alloc(ox* x, ox_const* c, int32_t dtype, int32_t ndim, const int64_t* dims) {
   memset(c, 0, sizeof(*c));
   if (ndim < 0 || ndim > OX_MAX_RANK) return rc_error(REPCONV_ERROR_UNSUPPORTED, "constant of rank %d", ndim);
   int64_t n = 1;
@@ -58,11 +58,20 @@ rc_status ox_const_alloc(ox_const* c, int32_t dtype, int32_t ndim, const int64_t
                       (long long)dims[i]);
     }
   }
+  size_t bytes = (size_t)(n ? n : 1) * 8;
+  const uint64_t held = x->const_live + x->g->const_bytes + bytes;
+  if (rc_limit_exceeded(x->limits, REPCONV_LIMIT_CONSTANT_BYTES, held)) {
+    char dl[160] = "";
+    for (int i = 0, at = 0; i < ndim && at < (int)sizeof(dl) - 24; i++) {
+      at += snprintf(dl + at, sizeof(dl) - (size_t)at, "%s%lld", i ? "x" : "", (long long)dims[i]);
+    }
+    return rc_limit_error(x->limits, REPCONV_LIMIT_CONSTANT_BYTES, held,
+                          "a %s constant [%s] with the constants before it", ox_dtype_name(dtype), dl);
+  }
   c->dtype = dtype;
   c->ndim = ndim;
   for (int i = 0; i < ndim; i++) c->dims[i] = dims[i];
   c->numel = n;
-  size_t bytes = (size_t)(n ? n : 1) * 8;
   if (ox_dtype_is_float(dtype)) {
     c->d = calloc(1, bytes);
     if (!c->d) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "constant of %lld elements", (long long)n);
@@ -70,10 +79,13 @@ rc_status ox_const_alloc(ox_const* c, int32_t dtype, int32_t ndim, const int64_t
     c->i = calloc(1, bytes);
     if (!c->i) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "constant of %lld elements", (long long)n);
   }
+  c->live = &x->const_live;
+  x->const_live += bytes;
   return REPCONV_OK;
 }
 
 void ox_const_free(ox_const* c) {
+  if (c->live && (c->d || c->i)) *c->live -= (uint64_t)(c->numel ? c->numel : 1) * 8;
   free(c->d);
   free(c->i);
   memset(c, 0, sizeof(*c));
@@ -243,7 +255,7 @@ rc_status ox_tensor_decode(ox* x, const Onnx__TensorProto* t, const char* what, 
   if (t->n_dims > OX_MAX_RANK) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s has rank %zu (at most %d)", what, t->n_dims, OX_MAX_RANK);
   }
-  rc_status s = ox_const_alloc(out, dt, (int32_t)t->n_dims, t->dims);
+  rc_status s = ox_const_alloc(x, out, dt, (int32_t)t->n_dims, t->dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s: %s", what, rc_error_message());
   const int64_t n = out->numel;
   static const int k_size[] = {0, 4, 1, 1, 2, 2, 4, 8, 0, 1, 2, 8, 4, 8};
@@ -335,8 +347,8 @@ static rc_status out_const(ox* x, const Onnx__NodeProto* n, size_t k, ox_const* 
   return REPCONV_OK;
 }
 
-static rc_status copy_const(const ox_const* src, ox_const* dst) {
-  RC_CHECK(ox_const_alloc(dst, src->dtype, src->ndim, src->dims));
+static rc_status copy_const(ox* x, const ox_const* src, ox_const* dst) {
+  RC_CHECK(ox_const_alloc(x, dst, src->dtype, src->ndim, src->dims));
   size_t bytes = (size_t)src->numel * 8;
   if (src->d) memcpy(dst->d, src->d, bytes);
   if (src->i) memcpy(dst->i, src->i, bytes);
@@ -407,7 +419,7 @@ static rc_status eval_binary(ox* x, bin_op op, const ox_const* a, const ox_const
   int32_t dt = (op == B_EQ || op == B_LT || op == B_GT || op == B_AND || op == B_OR) ? OX_BOOL
                : is_float ? (ox_dtype_is_float(a->dtype) ? a->dtype : b->dtype)
                           : a->dtype;
-  rc_status s = ox_const_alloc(out, dt, ndim, dims);
+  rc_status s = ox_const_alloc(x, out, dt, ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
     int64_t ia = bcast_index(a, ndim, dims, k), ib = bcast_index(b, ndim, dims, k);
@@ -473,7 +485,7 @@ static rc_status eval_unary(ox* x, un_op op, const ox_const* a, ox_const* out) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "needs a floating-point input, got %s",
                          ox_dtype_name(a->dtype));
   }
-  rc_status s = ox_const_alloc(out, dt, a->ndim, a->dims);
+  rc_status s = ox_const_alloc(x, out, dt, a->ndim, a->dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < a->numel; k++) {
     if (out->d) {
@@ -511,7 +523,7 @@ static rc_status eval_cast(ox* x, const ox_const* a, int64_t to, ox_const* out) 
   if (!ox_dtype_is_float((int32_t)to) && !ox_dtype_is_int((int32_t)to)) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "cast to %s", ox_dtype_name((int32_t)to));
   }
-  rc_status s = ox_const_alloc(out, (int32_t)to, a->ndim, a->dims);
+  rc_status s = ox_const_alloc(x, out, (int32_t)to, a->ndim, a->dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < a->numel; k++) {
     if (out->d) {
@@ -536,7 +548,7 @@ static rc_status eval_gather(ox* x, const ox_const* data, const ox_const* idx, i
   for (int i = 0; i < axis; i++) dims[r++] = data->dims[i];
   for (int i = 0; i < idx->ndim; i++) dims[r++] = idx->dims[i];
   for (int i = axis + 1; i < data->ndim; i++) dims[r++] = data->dims[i];
-  rc_status s = ox_const_alloc(out, data->dtype, ndim, dims);
+  rc_status s = ox_const_alloc(x, out, data->dtype, ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   int64_t outer = 1, inner = 1, n = data->dims[axis];
   for (int i = 0; i < axis; i++) outer *= data->dims[i];
@@ -578,7 +590,7 @@ static rc_status eval_concat(ox* x, ox_value** in, size_t n_in, int64_t axis_att
     dims[axis] += c->dims[axis];
     any_float |= ox_dtype_is_float(c->dtype);
   }
-  rc_status s = ox_const_alloc(out, any_float && !ox_dtype_is_float(a->dtype) ? OX_FLOAT : a->dtype, a->ndim, dims);
+  rc_status s = ox_const_alloc(x, out, any_float && !ox_dtype_is_float(a->dtype) ? OX_FLOAT : a->dtype, a->ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   int64_t outer = 1;
   for (int i = 0; i < axis; i++) outer *= a->dims[i];
@@ -621,7 +633,7 @@ static rc_status eval_reshape(ox* x, const ox_const* a, const int64_t* shape, si
     return ox_node_error(x, REPCONV_ERROR_SHAPE, "reshape of %lld elements to %lld", (long long)a->numel,
                          (long long)known);
   }
-  rc_status s = ox_const_alloc(out, a->dtype, (int32_t)r, dims);
+  rc_status s = ox_const_alloc(x, out, a->dtype, (int32_t)r, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   if (a->d) memcpy(out->d, a->d, (size_t)a->numel * 8);
   if (a->i) memcpy(out->i, a->i, (size_t)a->numel * 8);
@@ -650,7 +662,7 @@ static rc_status eval_transpose(ox* x, const ox_const* a, const int64_t* perm_at
     in_stride[i] = st;
     st *= a->dims[i];
   }
-  rc_status s = ox_const_alloc(out, a->dtype, r, dims);
+  rc_status s = ox_const_alloc(x, out, a->dtype, r, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
     int64_t rem = k, src = 0;
@@ -762,7 +774,7 @@ static rc_status eval_slice(ox* x, const ox_const* a, const slice_args* sa, ox_c
   int64_t st[OX_MAX_RANK], step[OX_MAX_RANK], dims[OX_MAX_RANK];
   RC_CHECK(slice_geom(x, r, a->dims, sa->starts, sa->ends, sa->has_axes ? sa->axes : NULL,
                       sa->has_steps ? sa->steps : NULL, sa->count, st, step, dims));
-  rc_status s = ox_const_alloc(out, a->dtype, r, dims);
+  rc_status s = ox_const_alloc(x, out, a->dtype, r, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
     int64_t rem = k, src = 0, stride = 1;
@@ -831,7 +843,7 @@ static rc_status eval_scatternd(ox* x, const ox_const* data, const ox_const* idx
     return ox_node_error(x, REPCONV_ERROR_FORMAT, "data is %s, updates are %s", ox_dtype_name(data->dtype),
                          ox_dtype_name(upd->dtype));
   }
-  RC_CHECK(copy_const(data, out));
+  RC_CHECK(copy_const(x, data, out));
   int64_t k = idx->dims[idx->ndim - 1], slab = 1, tuples = k ? idx->numel / k : 0;
   for (int i = (int)k; i < data->ndim; i++) slab *= data->dims[i];
   int64_t coords[OX_MAX_RANK];
@@ -872,7 +884,7 @@ static rc_status eval_expand(ox* x, const ox_const* a, const int64_t* shape, siz
                          "that baked a traced shape into a constant runs only at that shape)",
                          from, to);
   }
-  rc_status s = ox_const_alloc(out, a->dtype, ndim, dims);
+  rc_status s = ox_const_alloc(x, out, a->dtype, ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
     int64_t src = bcast_index(a, ndim, dims, k);
@@ -888,7 +900,7 @@ static rc_status eval_tile(ox* x, const ox_const* a, const int64_t* reps, size_t
   for (int i = 0; i < a->ndim; i++) {
     if (reps[i] < 0 || rc_mul_i64(a->dims[i], reps[i], &dims[i])) return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad repeats");
   }
-  rc_status s = ox_const_alloc(out, a->dtype, a->ndim, dims);
+  rc_status s = ox_const_alloc(x, out, a->dtype, a->ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
     int64_t rem = k, src = 0, stride = 1;
@@ -937,7 +949,11 @@ static rc_status eval_matmul(ox* x, const ox_const* a0, const ox_const* b0, ox_c
   if (!a_vec) dims[nd++] = M;
   if (!b_vec) dims[nd++] = N;
   if (nd > OX_MAX_RANK) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "MatMul result rank %d", nd);
-  rc_status s = ox_const_alloc(out, ox_dtype_is_float(a.dtype) ? a.dtype : OX_FLOAT, nd, dims);
+  double macs = (double)M * (double)K * (double)N;
+  for (int i = 0; i < nb; i++) macs *= (double)bdims[i];
+  rc_status s = rc_budget_take(&x->macs, macs >= 1.8e19 ? UINT64_MAX : (uint64_t)macs, "constant MatMul");
+  if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
+  s = ox_const_alloc(x, out, ox_dtype_is_float(a.dtype) ? a.dtype : OX_FLOAT, nd, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   int64_t batches = 1;
   for (int i = 0; i < nb; i++) batches *= bdims[i];
@@ -1010,7 +1026,8 @@ static rc_status eval_einsum(ox* x, const char* eq, ox_value** in, size_t n_in, 
       return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "einsum too large");
     }
   }
-  rc_status s = ox_const_alloc(out, OX_FLOAT, rr, dims);
+  rc_status s = rc_budget_take(&x->macs, (uint64_t)total * nt, "constant Einsum '%s'", eq);
+  if (s == REPCONV_OK) s = ox_const_alloc(x, out, OX_FLOAT, rr, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   double* acc = calloc((size_t)(out->numel ? out->numel : 1), sizeof(double));
   if (!acc) {
@@ -1092,18 +1109,18 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     if ((at = ox_attr(n, "value")) && at->t) {
       RC_CHECK(ox_tensor_decode(x, at->t, "Constant value", &r));
     } else if ((at = ox_attr(n, "value_float")) && at->has_f) {
-      RC_CHECK(ox_const_alloc(&r, OX_FLOAT, 0, NULL));
+      RC_CHECK(ox_const_alloc(x, &r, OX_FLOAT, 0, NULL));
       r.d[0] = at->f;
     } else if ((at = ox_attr(n, "value_int")) && at->has_i) {
-      RC_CHECK(ox_const_alloc(&r, OX_INT64, 0, NULL));
+      RC_CHECK(ox_const_alloc(x, &r, OX_INT64, 0, NULL));
       r.i[0] = at->i;
     } else if ((at = ox_attr(n, "value_floats"))) {
       int64_t d = (int64_t)at->n_floats;
-      RC_CHECK(ox_const_alloc(&r, OX_FLOAT, 1, &d));
+      RC_CHECK(ox_const_alloc(x, &r, OX_FLOAT, 1, &d));
       for (int64_t k = 0; k < d; k++) r.d[k] = at->floats[k];
     } else if ((at = ox_attr(n, "value_ints"))) {
       int64_t d = (int64_t)at->n_ints;
-      RC_CHECK(ox_const_alloc(&r, OX_INT64, 1, &d));
+      RC_CHECK(ox_const_alloc(x, &r, OX_INT64, 1, &d));
       for (int64_t k = 0; k < d; k++) r.i[k] = at->ints[k];
     } else {
       return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "Constant without a tensor, float(s) or int(s) value");
@@ -1115,15 +1132,15 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     return REPCONV_OK;
   }
   if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
-    RC_CHECK(copy_const(a, &r));
+    RC_CHECK(copy_const(x, a, &r));
   } else if (strcmp(op, "Cast") == 0) {
     RC_CHECK(eval_cast(x, a, ox_attr_int(n, "to", 0), &r));
   } else if (strcmp(op, "Shape") == 0) {
     int64_t d = a->ndim;
-    RC_CHECK(ox_const_alloc(&r, OX_INT64, 1, &d));
+    RC_CHECK(ox_const_alloc(x, &r, OX_INT64, 1, &d));
     for (int i = 0; i < a->ndim; i++) r.i[i] = a->dims[i];
   } else if (strcmp(op, "Size") == 0) {
-    RC_CHECK(ox_const_alloc(&r, OX_INT64, 0, NULL));
+    RC_CHECK(ox_const_alloc(x, &r, OX_INT64, 0, NULL));
     r.i[0] = a->numel;
   } else if (strcmp(op, "Gather") == 0) {
     if (!b) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs indices");
@@ -1197,13 +1214,13 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     if (at && at->t) {
       RC_CHECK(ox_tensor_decode(x, at->t, "ConstantOfShape value", &fill));
     } else {
-      RC_CHECK(ox_const_alloc(&fill, OX_FLOAT, 0, NULL));
+      RC_CHECK(ox_const_alloc(x, &fill, OX_FLOAT, 0, NULL));
     }
     if (fill.numel != 1) {
       ox_const_free(&fill);
       return ox_node_error(x, REPCONV_ERROR_SHAPE, "value must hold one element");
     }
-    s = ox_const_alloc(&r, fill.dtype, (int32_t)cnt, list);
+    s = ox_const_alloc(x, &r, fill.dtype, (int32_t)cnt, list);
     if (s == REPCONV_OK) {
       for (int64_t k = 0; k < r.numel; k++) {
         if (r.d) r.d[k] = fill.d[0];
@@ -1229,7 +1246,7 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     if (dl == 0 || !isfinite(st) || !isfinite(lim) || !isfinite(dl)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad range");
     double cntd = ceil((lim - st) / dl);
     int64_t len = cntd > 0 ? (cntd > (double)OX_MAX_CONST_ELEMENTS ? OX_MAX_CONST_ELEMENTS + 1 : (int64_t)cntd) : 0;
-    RC_CHECK(ox_const_alloc(&r, a->dtype, 1, &len));
+    RC_CHECK(ox_const_alloc(x, &r, a->dtype, 1, &len));
     for (int64_t k = 0; k < len; k++) {
       if (r.d) r.d[k] = round_to(r.dtype, st + (double)k * dl);
       else r.i[k] = ox_const_get_i(a, 0) + k * ox_const_get_i(c, 0);
@@ -1241,7 +1258,7 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     int32_t nd;
     int64_t dims[OX_MAX_RANK];
     if (!broadcast(cs, 3, &nd, dims)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "inputs do not broadcast");
-    RC_CHECK(ox_const_alloc(&r, b->dtype, nd, dims));
+    RC_CHECK(ox_const_alloc(x, &r, b->dtype, nd, dims));
     for (int64_t k = 0; k < r.numel; k++) {
       const ox_const* pick = ox_const_get_d(a, bcast_index(a, nd, dims, k)) != 0 ? b : c;
       int64_t src = bcast_index(pick, nd, dims, k);

@@ -1177,6 +1177,7 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   }
   rc_graph tmp;
   rc_graph_init(&tmp);
+  tmp.limits = *x->limits;
   rc_graph* saved = x->g;
   uint64_t saved_gen = x->gen;
   x->g = &tmp;
@@ -1224,7 +1225,12 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     out_shape = tmp.tensors[ov->tensor].shape;
     struct repconv_options o = rc_options_or_default(NULL);
     o.fold = 0; /* a one-node graph: nothing to fold */
+    o.limits = *x->limits;
     s = rc_model_from_graph(&tmp, &o, &m);
+  }
+  for (int32_t k = 0; s == REPCONV_OK && k < m->g.n_nodes; k++) {
+    s = rc_budget_take(&x->macs, (uint64_t)rc_node_flops(&m->g, &m->g.nodes[k]) / 2,
+                       "constant evaluation of node '%s'", x->node_name);
   }
   if (s == REPCONV_OK) s = repconv_session_create(m, NULL, &sess);
   if (s == REPCONV_OK) {
@@ -1247,7 +1253,7 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     ov->ir_gen = 0;
     ring_free(ov->ring); /* it referred to tmp */
     ov->ring = NULL;
-    s = ox_const_alloc(&ov->c, OX_FLOAT, out_shape.ndim, out_shape.d);
+    s = ox_const_alloc(x, &ov->c, OX_FLOAT, out_shape.ndim, out_shape.d);
     if (s == REPCONV_OK) {
       for (int64_t k = 0; k < ov->c.numel; k++) ov->c.d[k] = yout[k];
     }
@@ -1311,7 +1317,7 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
       const rc_shape* sh = computed_shape(x, in[0]);
       ox_const c;
       int64_t d = sh->ndim;
-      s = ox_const_alloc(&c, OX_INT64, 1, &d);
+      s = ox_const_alloc(x, &c, OX_INT64, 1, &d);
       if (s == REPCONV_OK) {
         for (int i = 0; i < sh->ndim; i++) c.i[i] = sh->d[i];
         int64_t start = ox_attr_int(n, "start", 0), end = ox_attr_int(n, "end", sh->ndim);
@@ -1586,6 +1592,8 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
   x.what = what;
   x.g = g;
   x.gen = x.last_gen = 1;
+  x.limits = &g->limits;
+  x.macs = (rc_budget){.limits = &g->limits, .which = REPCONV_LIMIT_LOAD_MACS};
   x.shapes = shapes;
   x.n_shapes = n_shapes;
   x.opset = -1;

@@ -43,13 +43,17 @@ typedef struct ox_const {
   int64_t numel;
   double* d; /* floating dtypes */
   int64_t* i; /* integer and bool dtypes */
+  uint64_t* live; /* the importer's count of constant bytes held, which ox_const_free lowers */
 } ox_const;
 
 int ox_dtype_is_float(int32_t dtype);
 int ox_dtype_is_int(int32_t dtype);
 const char* ox_dtype_name(int32_t dtype);
-/* Allocates storage for a constant of that dtype and shape (numel checked). */
-rc_status ox_const_alloc(ox_const* c, int32_t dtype, int32_t ndim, const int64_t* dims);
+struct ox;
+/* Allocates storage for a constant of that dtype and shape (numel checked),
+ * within the limit on constant bytes (REPCONV_LIMIT_CONSTANT_BYTES: these
+ * and the IR graph's constants together). */
+rc_status ox_const_alloc(struct ox* x, ox_const* c, int32_t dtype, int32_t ndim, const int64_t* dims);
 void ox_const_free(ox_const* c);
 /* Element k as double / int64 whatever the storage. */
 double ox_const_get_d(const ox_const* c, int64_t k);
@@ -104,6 +108,9 @@ typedef struct ox {
   const Onnx__NodeProto* node;     /* the node being imported, for messages */
   char node_name[RC_MAX_NAME];
   size_t node_index;
+  const rc_limits* limits;         /* the options' (those of the graph being built) */
+  uint64_t const_live;             /* bytes of the ox_consts alive */
+  rc_budget macs;                  /* multiply-adds of constant evaluation (REPCONV_LIMIT_LOAD_MACS) */
 } ox;
 
 /* "file: node 'name' (Op): message" */

@@ -258,7 +258,7 @@ rc_status ox_wide_node(ox* x, ox_value** in, size_t n_in, int* handled) {
     }
     ox_const c;
     int64_t n = v->wide_ndim;
-    RC_CHECK(ox_const_alloc(&c, OX_INT64, 1, &n));
+    RC_CHECK(ox_const_alloc(x, &c, OX_INT64, 1, &n));
     memcpy(c.i, v->wide_dims, (size_t)n * sizeof(int64_t));
     ox_value* o;
     rc_status s = ox_define(x, x->node->output[0], &o);
