@@ -84,12 +84,14 @@ for t in $targets; do
   status=0
   "$bin" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
   last="$(grep -E 'cov: [0-9]+' "$dir/log" | tail -1 || true)"
-  execs="$(grep -E 'stat::number_of_executed_units' "$dir/log" | awk '{s += $2} END {print s + 0}')"
+  # executions: the last status line's #N (fork mode prints no final stats)
+  execs="$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')"
+  [ -n "$execs" ] || execs="$(grep -E 'stat::number_of_executed_units' "$dir/log" | awk '{s += $2} END {print s + 0}')"
   crashes="$(find "$dir" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'deadly*' \) | wc -l)"
   slow="$(find "$dir" -maxdepth 1 \( -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) | wc -l)"
   {
     echo "$t: exit $status; last status: ${last:-none}"
-    echo "$t: executions (sum of final stats): $execs; crash/leak reproducers: $crashes; timeout/oom: $slow"
+    echo "$t: executions: $execs; crash/leak reproducers: $crashes; timeout/oom: $slow"
     [ -z "$known_crash" ] || echo "$t: issue reproducers that still crash (left out of the seeds):$known_crash"
   } | tee -a "$out/summary.txt"
   if [ "$crashes" -gt 0 ] || [ -n "$known_crash" ] || { [ "$fork" != 1 ] && [ "$status" -ne 0 ]; }; then

@@ -119,10 +119,15 @@ static void call_conv(prog* p, reader* r, const char* name) {
   d.pad_right = (int32_t)small(r, 0, 4);
   d.groups = (int32_t)small(r, 0, 4);
   int with_bias = rd(r) & 1;
+  /* The weight the builder will copy: when the call is valid and that is
+   * too large, skip the call (a smaller buffer would be over-read). */
   int64_t g = d.groups ? d.groups : 1, wn = 0;
-  if (g > 0 && d.out_channels > 0 && d.kernel_h > 0 && d.kernel_w > 0) {
-    wn = (int64_t)d.out_channels * (channels(p, x) / g);
-    if (wn > MAX_WEIGHTS || __builtin_mul_overflow(wn, (int64_t)d.kernel_h * d.kernel_w, &wn)) wn = 0;
+  const rc_shape* xs = shape_of(p, x);
+  if (g > 0 && d.out_channels > 0 && d.kernel_h > 0 && d.kernel_w > 0 && xs && xs->ndim == 4) {
+    if (__builtin_mul_overflow((int64_t)d.out_channels, xs->d[1] / g, &wn) ||
+        __builtin_mul_overflow(wn, (int64_t)d.kernel_h * d.kernel_w, &wn) || wn > MAX_WEIGHTS) {
+      return;
+    }
   }
   float* w = weights(p, wn ? wn : 1, r);
   float* bias = with_bias ? weights(p, d.out_channels > 0 ? d.out_channels : 1, r) : NULL;
@@ -190,8 +195,9 @@ static void call_gemm(prog* p, reader* r, const char* name) {
   int with_bias = rd(r) & 1;
   float alpha = value(r), beta = value(r);
   const rc_shape* s = shape_of(p, x);
-  int64_t k = s && s->ndim == 2 ? s->d[1] : 1;
-  float* w = out > 0 && k <= MAX_WEIGHTS / 8 ? weights(p, out * k, r) : weights(p, 1, r);
+  int64_t k = s && s->ndim == 2 ? s->d[1] : 1, wn = 1;
+  if (out > 0 && s && s->ndim == 2 && (__builtin_mul_overflow((int64_t)out, k, &wn) || wn > MAX_WEIGHTS)) return;
+  float* w = weights(p, out > 0 && s && s->ndim == 2 ? wn : 1, r);
   float* bias = with_bias ? weights(p, out > 0 ? out : 1, r) : NULL;
   repconv_id y = -1;
   if (w && (!with_bias || bias)) keep(p, repconv_builder_gemm(p->b, name, x, out, w, bias, alpha, beta, &y), &y);
