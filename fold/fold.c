@@ -513,7 +513,10 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
           break;
         case RC_OP_MUL: scale = vec; break;
         default: /* DIV */
-          if (ka) return TRY_NOT_LINEAR;
+          if (ka) { /* K / x */
+            r = TRY_NOT_LINEAR;
+            goto done; /* frees vec */
+          }
           for (int64_t ch = 0; ch < C; ch++) vec[ch] = 1.0 / vec[ch];
           scale = vec;
           break;

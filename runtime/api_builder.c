@@ -20,6 +20,8 @@ repconv_status repconv_builder_create(repconv_builder_t** out) {
   return REPCONV_OK;
 }
 
+const rc_graph* rc_builder_graph(const repconv_builder_t* b) { return &b->g; }
+
 void repconv_builder_destroy(repconv_builder_t* b) {
   if (!b) return;
   rc_graph_free(&b->g);

@@ -37,5 +37,8 @@ struct repconv_model {
  * plans. On failure the graph is freed. */
 rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options, struct repconv_model** out);
 struct repconv_options rc_options_or_default(const struct repconv_options* options);
+/* The graph a builder has built so far (tests and fuzzers read its shapes to
+ * size the weights they pass). */
+const rc_graph* rc_builder_graph(const struct repconv_builder* b);
 
 #endif

@@ -2,7 +2,9 @@
  * that must reproduce every tensor, attribute, node and input/output list and
  * re-save to identical bytes; then hostile images (every truncation, 2000
  * fixed-seed mutations, a newer version, bad magic, misaligned data, bad ids)
- * that must fail cleanly with a message naming what is wrong. */
+ * that must fail cleanly with a message naming what is wrong. A mutant that
+ * loads goes on as a user's file would: model load with folding off and on,
+ * session, run (tests/fuzz/fuzz_common.c, as the fuzz targets do). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "fuzz/fuzz_common.h"
 #include "runtime/graph.h"
 #include "repconv.h"
 #include "runtime/rcm.h"
@@ -286,6 +289,18 @@ static uint8_t* saved_image(size_t* size) {
   return data;
 }
 
+/* The same without the NaN weight (model load refuses NaN constants), so
+ * that mutants can go on to run. */
+static uint8_t* saved_image_finite(size_t* size) {
+  rc_graph g;
+  build_graph(&g);
+  g.tensors[rc_graph_find_tensor(&g, "conv1.weight")].data[5] = 0.25f;
+  void* data = NULL;
+  assert_int_equal(rc_rcm_save_memory(&g, &data, size), REPCONV_OK);
+  rc_graph_free(&g);
+  return data;
+}
+
 static void test_round_trip_memory(void** state) {
   (void)state;
   rc_graph g;
@@ -415,17 +430,41 @@ static void test_truncation(void** state) {
   free(img);
 }
 
+/* A mutant that parses: model load (folding off, BN-only, and with full
+ * when full is set: folding this graph whole takes ~50 ms, so only every
+ * 20th mutant does), session and run on small inputs; returns how many
+ * loads ran. Crashes and broken promises (a second run that differs) abort. */
+static int run_mutant(const uint8_t* img, size_t size, int full) {
+  static const int levels[3] = {REPCONV_FOLD_OFF, REPCONV_FOLD_BN, REPCONV_FOLD_FULL};
+  int ran = 0;
+  for (int k = 0; k < (full ? 3 : 2); k++) {
+    rc_fuzz_cfg cfg = rc_fuzz_config(img, size);
+    cfg.fold = levels[k];
+    repconv_options_t* o = rc_fuzz_options(&cfg);
+    assert_non_null(o);
+    repconv_model_t* model = NULL;
+    if (repconv_model_load_memory(img, size, o, &model) == REPCONV_OK) {
+      ran += rc_fuzz_run_model(model, &cfg, NULL, 0);
+      repconv_model_destroy(model);
+    } else {
+      assert_true(repconv_last_error()[0] != '\0');
+    }
+    repconv_options_destroy(o);
+  }
+  return ran;
+}
+
 static void test_mutations(void** state) {
   (void)state;
   size_t size;
-  uint8_t* img = saved_image(&size);
+  uint8_t* img = saved_image_finite(&size);
   size_t meta = (size_t)rd64(img + OFF_DATA); /* header and tables; mutate these mostly */
   uint8_t* m = malloc(size);
   assert_non_null(m);
   rc_test_rng r;
   rc_test_rng_seed(&r, 7);
   static const uint32_t huge32[] = {0xffffffffu, 0x7fffffffu, 0x80000000u, 0x10000000u, 0x01000001u, 4097u, 255u};
-  int ok = 0, failed = 0;
+  int ok = 0, failed = 0, ran = 0;
   for (int it = 0; it < 2000; it++) {
     memcpy(m, img, size);
     int kind = rc_test_rng_int(&r, 0, 3);
@@ -457,6 +496,7 @@ static void test_mutations(void** state) {
       if (s2 != REPCONV_OK) fail_msg("mutation %d at %zu: loaded but does not save: %s", it, at, rc_error_message());
       assert_int_equal(load_copy(again, again_size), REPCONV_OK);
       free(again);
+      ran += run_mutant(m, size, ok % 20 == 1);
     } else {
       failed++;
       assert_true(s == REPCONV_ERROR_FORMAT || s == REPCONV_ERROR_VERSION);
@@ -464,8 +504,9 @@ static void test_mutations(void** state) {
     }
     rc_graph_free(&g);
   }
-  print_message("mutations: %d loaded, %d refused\n", ok, failed);
+  print_message("mutations: %d loaded, %d refused; %d runs of loaded mutants (fold off, bn, full)\n", ok, failed, ran);
   assert_true(failed > 500);
+  assert_true(ran > 100); /* the run half is not vacuous */
   free(m);
   free(img);
 }

@@ -2,10 +2,16 @@
 # Installs the Debian 12 packages repconv needs to build and test, when any
 # are missing. Idempotent: prints nothing and changes nothing when all are
 # installed. Runs apt-get through sudo when not root.
+#   --fuzz  also clang and its runtimes (libFuzzer, sanitizers), for
+#           tools/fuzz.sh only: a plain build does not need clang.
 set -eu
 
 packages="libxnnpack-dev libcpuinfo-dev libpthreadpool-dev libcmocka-dev libbenchmark-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev cmake gcc g++ make pkg-config"
+fuzz_packages="clang-14 libclang-rt-14-dev"
+if [ "${1:-}" = "--fuzz" ]; then
+  packages="$packages $fuzz_packages"
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   # shellcheck disable=SC2086  # one line listing the packages

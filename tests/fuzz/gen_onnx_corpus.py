@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Writes the ONNX reproducers of issue 11 into tests/fuzz/corpus/fuzz_onnx/
+(run by gen_corpus.sh with Debian's /usr/bin/python3, which has onnx).
+
+item03_reshape_overflow.onnx   Reshape to {2^24, 2^24, 2^24, -1}: SIGFPE in shape inference
+item05_deep_typeproto.onnx     a value_info TypeProto nested 5,000 deep: protobuf-c recursion
+item06_constantofshape.onnx    ConstantOfShape of 1x1x8192x16384: 512 MiB from a tiny file
+item06_const_matmul.onnx       MatMul of two 4096x4096 constants: 2^36 multiply-adds at load
+item10_control_bytes.onnx      node and op names with control bytes, for the error message
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "fuzz_onnx")
+
+
+def save(model, name):
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13):
+    g = helper.make_graph(nodes, "g", inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)], producer_name="")
+    m.ir_version = 7
+    return m
+
+
+def f32(name, dims):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
+
+
+def reshape_overflow():
+    shape = numpy_helper.from_array(np.array([1 << 24, 1 << 24, 1 << 24, -1], dtype=np.int64), "s")
+    n = helper.make_node("Reshape", ["x", "s"], ["y"])
+    save(model([n], [f32("x", [1, 1, 2, 2])], [f32("y", None)], [shape]), "item03_reshape_overflow.onnx")
+
+
+def varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(num, payload):
+    return varint((num << 3) | 2) + varint(len(payload)) + payload
+
+
+def deep_typeproto():
+    # TypeProto.sequence_type (4) → Sequence.elem_type (1) → TypeProto ..., 5,000 deep.
+    t = field(1, varint(1 << 3) + varint(1))  # TypeProto{tensor_type{elem_type: FLOAT}}
+    for _ in range(5000):
+        t = field(4, field(1, t))
+    vi = field(1, b"deep") + field(2, t)  # ValueInfoProto{name, type}
+    n = helper.make_node("Relu", ["x"], ["y"])
+    m = model([n], [f32("x", [1, 1, 2, 2])], [f32("y", [1, 1, 2, 2])])
+    graph = m.graph.SerializeToString() + field(13, vi)  # GraphProto.value_info
+    m.ClearField("graph")
+    data = m.SerializeToString() + field(7, graph)  # ModelProto.graph
+    with open(os.path.join(OUT, "item05_deep_typeproto.onnx"), "wb") as f:
+        f.write(data)
+
+
+def constant_of_shape():
+    s = numpy_helper.from_array(np.array([1, 1, 8192, 16384], dtype=np.int64), "s")
+    c = helper.make_node("ConstantOfShape", ["s"], ["c"],
+                         value=numpy_helper.from_array(np.array([1.0], dtype=np.float32)))
+    a = helper.make_node("Add", ["x", "c"], ["y"])
+    save(model([c, a], [f32("x", [1, 1, 1, 1])], [f32("y", None)], [s]), "item06_constantofshape.onnx")
+
+
+def const_matmul():
+    s = numpy_helper.from_array(np.array([4096, 4096], dtype=np.int64), "s")
+    one = numpy_helper.from_array(np.array([1.0], dtype=np.float32))
+    nodes = [
+        helper.make_node("ConstantOfShape", ["s"], ["a"], value=one),
+        helper.make_node("ConstantOfShape", ["s"], ["b"], value=one),
+        helper.make_node("MatMul", ["a", "b"], ["c"]),
+        helper.make_node("ReduceSum", ["c"], ["r"], keepdims=1),
+        helper.make_node("Add", ["x", "r"], ["y"]),
+    ]
+    save(model(nodes, [f32("x", [1, 1])], [f32("y", None)], [s], opset=11), "item06_const_matmul.onnx")
+
+
+def control_bytes():
+    n = helper.make_node("Re\x1b[2Jlu\x07", ["x"], ["y"], name="node\r\nwith\x00ctl")
+    save(model([n], [f32("x", [1, 1, 2, 2])], [f32("y", [1, 1, 2, 2])]), "item10_control_bytes.onnx")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    reshape_overflow()
+    deep_typeproto()
+    constant_of_shape()
+    const_matmul()
+    control_bytes()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
