@@ -832,12 +832,15 @@ static void test_impulse_probe(void** state) {
 /* ------------------------------------------------------ property test */
 
 /* Random DAGs of linear ops (convs of random geometry, BN, add, concat,
- * constant pads, average pools) on one input, sometimes with a ReLU in the
- * middle: folded must equal unfolded. */
+ * constant pads, average pools, Add/Sub/Mul/Div with a scalar or per-channel
+ * constant in either order) on one input, sometimes with a ReLU in the
+ * middle (or a Sigmoid under K / x): folded must equal unfolded, borders
+ * included. */
 static void test_random_compositions(void** state) {
   (void)state;
   char buf[64];
-  for (int it = 0; it < 60; it++) {
+  int arith = 0;
+  for (int it = 0; it < 80; it++) {
     int64_t c0 = rc_test_rng_int(&g_rng, 1, 6);
     net t = net_new(1, c0, rc_test_rng_int(&g_rng, 9, 17), rc_test_rng_int(&g_rng, 9, 17));
     repconv_id ids[12];
@@ -850,7 +853,7 @@ static void test_random_compositions(void** state) {
     int steps = rc_test_rng_int(&g_rng, 2, 6);
     for (int s = 0; s < steps; s++) {
       int a = rc_test_rng_int(&g_rng, 0, n - 1);
-      int op = rc_test_rng_int(&g_rng, 0, 6);
+      int op = rc_test_rng_int(&g_rng, 0, 8);
       repconv_id y;
       int64_t cy = ch[a], hy = hh[a], wy = ww[a];
       if (op <= 2) {
@@ -887,6 +890,17 @@ static void test_random_compositions(void** state) {
         free(v);
         hy += 2 * p;
         wy += 1;
+      } else if (op >= 7) {
+        /* x ∘ K or K ∘ x, K a scalar or per channel; K / x only as
+         * K / sigmoid(x) (x may be 0: a relu, a zero border). */
+        static const repconv_binary_op bops[4] = {REPCONV_ADD, REPCONV_SUB, REPCONV_MUL, REPCONV_DIV};
+        const int bop = rc_test_rng_int(&g_rng, 0, 3), k_first = rc_test_rng_int(&g_rng, 0, 1);
+        const int form = ch[a] <= 16 ? rc_test_rng_int(&g_rng, 0, 2) : 0;
+        repconv_id k = konst(&t, ch[a], form, NULL);
+        repconv_id x = ids[a];
+        if (bops[bop] == REPCONV_DIV && k_first) x = sigmoid(&t, x);
+        y = k_first ? binary(&t, bops[bop], k, x) : binary(&t, bops[bop], x, k);
+        arith++;
       } else {
         if (rc_test_rng_int(&g_rng, 0, 3) == 0) {
           y = relu(&t, ids[a]);
@@ -920,6 +934,8 @@ static void test_random_compositions(void** state) {
     if (fs.nodes_after > fs.nodes_before + 1) fail_msg("%s: %d nodes became %d", what, fs.nodes_before, fs.nodes_after);
     repconv_model_destroy(r.folded);
   }
+  printf("  %d constant Add/Sub/Mul/Div in the compositions\n", arith);
+  assert_true(arith >= 40);
 }
 
 /* --------------------------------------------------- PyTorch fixtures */
