@@ -448,6 +448,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
         break;
       }
       const rc_tensor* k = ka ? a : b;
+      if (n->op == RC_OP_DIV && ka) return TRY_NOT_LINEAR; /* k / x */
       if (!ka && rc_shape_numel(&a->shape) != rc_shape_numel(shape(c, n->output))) return TRY_NOT_LINEAR;
       if (!kb && rc_shape_numel(&b->shape) != rc_shape_numel(shape(c, n->output))) return TRY_NOT_LINEAR;
       vec = malloc((size_t)C * 2 * sizeof(double));
@@ -476,8 +477,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
           }
           break;
         case RC_OP_MUL: scale = vec; break;
-        default: /* DIV */
-          if (ka) return TRY_NOT_LINEAR;
+        default: /* DIV, x / k */
           for (int64_t ch = 0; ch < C; ch++) vec[ch] = 1.0 / vec[ch];
           scale = vec;
           break;
