@@ -23,7 +23,7 @@ rc_status rc_affine_identity(rc_affine* a, int32_t c, int64_t h, int64_t w) {
   a->kh = a->kw = a->sh = a->sw = 1;
   a->in_h = a->out_h = h;
   a->in_w = a->out_w = w;
-  a->identity = 1;
+  a->w_identity = 1;
   a->b = alloc_d((size_t)c);
   return a->b ? REPCONV_OK : oom("identity");
 }
@@ -48,12 +48,24 @@ rc_status rc_affine_copy(const rc_affine* a, rc_affine* out) {
 }
 
 rc_status rc_affine_densify(rc_affine* a) {
-  if (!a->identity) return REPCONV_OK;
+  if (!a->w_identity) return REPCONV_OK;
   a->w = alloc_d(wsize(a));
   if (!a->w) return oom("densify");
   for (int32_t c = 0; c < a->cout; c++) W(a, c, c, 0, 0) = 1.0;
-  a->identity = 0;
+  a->w_identity = 0;
   return REPCONV_OK;
+}
+
+int rc_affine_is_copy(const rc_affine* a) {
+  if (a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->cin != a->cout) return 0;
+  for (int32_t o = 0; o < a->cout; o++) {
+    if (a->b[o] != 0.0) return 0; /* a shift: x + K is not x */
+    if (a->w_identity) continue;
+    for (int32_t i = 0; i < a->cin; i++) {
+      if (a->w[(size_t)o * a->cin + i] != (o == i ? 1.0 : 0.0)) return 0;
+    }
+  }
+  return 1;
 }
 
 static int extent_pad(int64_t in, int64_t out, int32_t k, int32_t s, int32_t p0, int32_t* p1) {
@@ -80,7 +92,7 @@ int rc_affine_bottom_right(const rc_affine* a, int32_t* pb, int32_t* pr) {
 
 /* Rows/columns of the kernel holding a non-zero weight; 0 if none. */
 static int support(const rc_affine* a, int32_t* r0, int32_t* r1, int32_t* c0, int32_t* c1) {
-  if (a->identity) {
+  if (a->w_identity) {
     *r0 = *r1 = *c0 = *c1 = 0;
     return 1;
   }
@@ -171,7 +183,7 @@ rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double
     }
     out->b[o] = bias;
   }
-  if (a->identity) {
+  if (a->w_identity) {
     /* Composing with the identity places the (dilated) taps. */
     for (int32_t o = 0; o < co; o++) {
       const int32_t t0 = (o / og) * tg;
@@ -287,7 +299,7 @@ static rc_status merge(const rc_affine* const* parts, const double* signs, int32
     co = stack ? co + p->cout : p->cout;
   }
   *out = *parts[0];
-  out->identity = 0;
+  out->w_identity = 0;
   out->cout = co;
   out->pt = pt;
   out->pl = pl;
@@ -306,7 +318,7 @@ static rc_status merge(const rc_affine* const* parts, const double* signs, int32
     const int32_t di = pt - p->pt, dj = pl - p->pl;
     for (int32_t o = 0; o < p->cout; o++) {
       out->b[row + o] += sg * p->b[o];
-      if (p->identity) {
+      if (p->w_identity) {
         W(out, row + o, o, di, dj) += sg;
         continue;
       }

@@ -26,7 +26,10 @@ typedef struct rc_affine {
   int32_t pt, pl;          /* top/left padding of X */
   int64_t in_h, in_w;      /* X's extent */
   int64_t out_h, out_w;    /* T's extent */
-  int identity;            /* w is the identity (cout == cin, 1x1, s 1, p 0): w NULL until needed */
+  /* The linear part w is the identity (cout == cin, 1x1, s 1, p 0), w NULL
+   * until needed. Says nothing of b: x + K has an identity w and the bias K,
+   * so "the map is a copy of X" is rc_affine_is_copy, not this flag. */
+  int w_identity;
   double* w;               /* [cout][cin][kh][kw] */
   double* b;               /* [cout] */
 } rc_affine;
@@ -37,6 +40,9 @@ rc_status rc_affine_identity(rc_affine* a, int32_t c, int64_t h, int64_t w);
 rc_status rc_affine_copy(const rc_affine* a, rc_affine* out);
 /* Makes w explicit (identity → delta kernel). */
 rc_status rc_affine_densify(rc_affine* a);
+/* 1 when the map is X itself, at most zero-padded: 1x1, stride 1, w the
+ * identity (flagged or dense) and every bias exactly 0. */
+int rc_affine_is_copy(const rc_affine* a);
 
 /* Padding of X the map needs at the bottom/right so that its output extent
  * is out_h/out_w; returns 0 and sets pb/pr, or -1 when no padding ≥ 0 gives

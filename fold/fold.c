@@ -113,22 +113,10 @@ static rc_status add_region(ctx* c, const tstate* s, const char* output, int32_t
 
 /* ------------------------------------------------------- materialize */
 
-static int is_plain_copy(const rc_affine* a) {
-  if (a->identity) return 1;
-  if (a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->cin != a->cout) return 0;
-  for (int32_t o = 0; o < a->cout; o++) {
-    if (a->b[o] != 0.0) return 0;
-    for (int32_t i = 0; i < a->cin; i++) {
-      if (a->w[(size_t)o * a->cin + i] != (o == i ? 1.0 : 0.0)) return 0;
-    }
-  }
-  return 1;
-}
-
 /* Copies of the source's channels in order, repeated (x.repeat(1, r, 1, 1)
  * exported as Tile or Expand): returns the repeat count, else 0. */
 static int32_t replicate_count(const rc_affine* a) {
-  if (a->identity || a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl ||
+  if (a->w_identity || a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl ||
       a->in_h != a->out_h || a->in_w != a->out_w || a->cout % a->cin != 0) {
     return 0;
   }
@@ -142,17 +130,22 @@ static int32_t replicate_count(const rc_affine* a) {
 }
 
 /* A per-channel scale and shift (1x1, diagonal, stride 1, no padding): a
- * region of BNs and constant arithmetic with no conv. 1 and scale/shift. */
+ * region of BNs and constant arithmetic with no conv, or a shift alone
+ * (x + K: w the identity, scale 1). 1 and scale/shift. */
 static int diagonal(const rc_affine* a, float* scale, float* shift) {
-  if (a->identity || a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl ||
-      a->in_h != a->out_h || a->in_w != a->out_w || a->cout != a->cin) {
+  if (a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl || a->in_h != a->out_h ||
+      a->in_w != a->out_w || a->cout != a->cin) {
     return 0;
   }
   for (int32_t o = 0; o < a->cout; o++) {
-    for (int32_t i = 0; i < a->cin; i++) {
-      if (i != o && a->w[(size_t)o * a->cin + i] != 0.0) return 0;
+    if (a->w_identity) {
+      scale[o] = 1.0f;
+    } else {
+      for (int32_t i = 0; i < a->cin; i++) {
+        if (i != o && a->w[(size_t)o * a->cin + i] != 0.0) return 0;
+      }
+      scale[o] = (float)a->w[(size_t)o * a->cin + o];
     }
-    scale[o] = (float)a->w[(size_t)o * a->cin + o];
     shift[o] = (float)a->b[o];
   }
   return 1;
@@ -161,7 +154,8 @@ static int diagonal(const rc_affine* a, float* scale, float* shift) {
 static rc_status get_opaque(ctx* c, int32_t t, int32_t* id);
 
 /* Emits the node(s) computing a map: nothing for a plain copy, a pad for a
- * padded copy, otherwise one conv. */
+ * padded copy, a BN for a per-channel scale and shift (a shift alone
+ * included), a concat for repeated channels, otherwise one conv. */
 static rc_status materialize(ctx* c, int32_t t) {
   tstate* s = &c->st[t];
   const rc_tensor* tt = &c->in->tensors[t];
@@ -172,11 +166,27 @@ static rc_status materialize(ctx* c, int32_t t) {
   rc_status st = REPCONV_OK;
   int32_t pb = 0, pr = 0, copies = replicate_count(a);
   float* scale = NULL;
-  if (!a->identity && a->cout == a->cin) {
+  if (a->cout == a->cin) {
     scale = malloc((size_t)a->cout * 4 * sizeof(float));
     if (!scale) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
   }
-  if (scale && diagonal(a, scale, scale + a->cout)) {
+  /* A copy first: its w may also pass as a diagonal of ones, which would
+   * emit a BN that does nothing. */
+  if (rc_affine_is_copy(a) && rc_affine_bottom_right(a, &pb, &pr) == 0 && a->in_h + a->pt + pb == a->out_h &&
+      a->in_w + a->pl + pr == a->out_w) {
+    if (a->pt == 0 && a->pl == 0 && pb == 0 && pr == 0) {
+      out_id = src;
+      st = add_region(c, s, tt->name, 0, NULL, 0, 0);
+    } else {
+      rc_attrs at = rc_attrs_default();
+      at.pad[0] = a->pt;
+      at.pad[1] = a->pl;
+      at.pad[2] = pb;
+      at.pad[3] = pr;
+      st = rc_graph_add_node(c->out, RC_OP_PAD, node_name, &src, 1, &at, tt->name, &out_id);
+      if (st == REPCONV_OK) st = add_region(c, s, tt->name, 1, NULL, 0, 0);
+    }
+  } else if (scale && diagonal(a, scale, scale + a->cout)) {
     /* Emitted as a BN with mean 0, var 1, eps 0: y = x·scale + shift exactly. */
     float* zero = scale + 2 * a->cout;
     float* one = scale + 3 * a->cout;
@@ -198,29 +208,21 @@ static rc_status materialize(ctx* c, int32_t t) {
     if (st == REPCONV_OK) st = add_region(c, s, tt->name, 1, NULL, 2 * rc_shape_numel(&tt->shape), 4 * a->cout);
   } else if (copies > 1 && copies <= 4096) {
     int32_t* ins = malloc((size_t)copies * sizeof(int32_t));
-    if (!ins) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
+    if (!ins) {
+      free(scale);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
+    }
     for (int32_t k = 0; k < copies; k++) ins[k] = src;
     st = rc_graph_add_node(c->out, RC_OP_CONCAT, node_name, ins, copies, NULL, tt->name, &out_id);
     free(ins);
     if (st == REPCONV_OK) st = add_region(c, s, tt->name, 1, NULL, 0, 0);
-  } else if (is_plain_copy(a) && rc_affine_bottom_right(a, &pb, &pr) == 0 && a->in_h + a->pt + pb == a->out_h &&
-      a->in_w + a->pl + pr == a->out_w) {
-    if (a->pt == 0 && a->pl == 0 && pb == 0 && pr == 0) {
-      out_id = src;
-      st = add_region(c, s, tt->name, 0, NULL, 0, 0);
-    } else {
-      rc_attrs at = rc_attrs_default();
-      at.pad[0] = a->pt;
-      at.pad[1] = a->pl;
-      at.pad[2] = pb;
-      at.pad[3] = pr;
-      st = rc_graph_add_node(c->out, RC_OP_PAD, node_name, &src, 1, &at, tt->name, &out_id);
-      if (st == REPCONV_OK) st = add_region(c, s, tt->name, 1, NULL, 0, 0);
-    }
   } else {
     rc_affine_conv_desc d;
     st = rc_affine_to_conv(a, &d);
-    if (st != REPCONV_OK) return st;
+    if (st != REPCONV_OK) {
+      free(scale);
+      return st;
+    }
     char nm[RC_MAX_NAME + 40];
     int32_t in[3] = {src, -1, -1};
     rc_shape ws = {4, {a->cout, a->cin / d.groups, d.kh, d.kw}};
@@ -431,7 +433,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
         const rc_affine* a = m[0].map;
         const int64_t tg = a->cout / groups, d2h = pool ? 1 : at->dilation[0], d2w = pool ? 1 : at->dilation[1];
         const int64_t kh = (k2h - 1) * d2h * a->sh + a->kh, kw = (k2w - 1) * d2w * a->sw + a->kw;
-        const double macs = (double)co * tg * k2h * k2w * (a->identity ? 1.0 : (double)a->kh * a->kw * a->cin);
+        const double macs = (double)co * tg * k2h * k2w * (a->w_identity ? 1.0 : (double)a->kh * a->kw * a->cin);
         if (!map_fits(c, co, a->cin, kh, kw, macs > 1e19 ? UINT64_MAX : (uint64_t)macs, why, why_size)) {
           free(pool_w);
           r = TRY_CUT;
@@ -484,6 +486,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
         break;
       }
       const rc_tensor* k = ka ? a : b;
+      if (n->op == RC_OP_DIV && ka) return TRY_NOT_LINEAR; /* k / x */
       if (!ka && rc_shape_numel(&a->shape) != rc_shape_numel(shape(c, n->output))) return TRY_NOT_LINEAR;
       if (!kb && rc_shape_numel(&b->shape) != rc_shape_numel(shape(c, n->output))) return TRY_NOT_LINEAR;
       vec = malloc((size_t)C * 2 * sizeof(double));
@@ -512,11 +515,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
           }
           break;
         case RC_OP_MUL: scale = vec; break;
-        default: /* DIV */
-          if (ka) { /* K / x */
-            r = TRY_NOT_LINEAR;
-            goto done; /* frees vec */
-          }
+        default: /* DIV, x / k */
           for (int64_t ch = 0; ch < C; ch++) vec[ch] = 1.0 / vec[ch];
           scale = vec;
           break;

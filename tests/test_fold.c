@@ -212,14 +212,16 @@ static double max_rel(const float* a, const float* b, size_t n) {
   return err / mag;
 }
 
-/* Finishes the net as output y, folds, compares on a random input. */
-static fold_result check(net* t, repconv_id y, const char* what) {
+/* Finishes the net as output y, folds, compares on input x (NULL: a random
+ * one); *folded_y (if not NULL) gets the folded output. */
+static fold_result check_on(net* t, repconv_id y, const char* what, const float* x0, float** folded_y) {
   assert_int_equal(repconv_builder_output(t->b, y, "y"), REPCONV_OK);
   repconv_model_t* plain = finish_copy(t, 0, y);
   repconv_model_t* folded = finish_copy(t, 1, y);
   repconv_builder_destroy(t->b);
   size_t nx = (size_t)(t->n * t->c * t->h * t->w), n1, n2;
   float* x = rnd(nx, -1, 1);
+  if (x0) memcpy(x, x0, nx * sizeof(float));
   float* y1 = run(plain, x, &n1);
   float* y2 = run(folded, x, &n2);
   assert_int_equal(n1, n2);
@@ -241,11 +243,15 @@ static fold_result check(net* t, repconv_id y, const char* what) {
   if (!(r.rel <= FOLD_RTOL)) fail_msg("%s: folded differs from unfolded by %.3g relative", what, r.rel);
   free(x);
   free(y1);
-  free(y2);
+  if (folded_y) *folded_y = y2;
+  else free(y2);
   repconv_model_destroy(plain);
   r.folded = folded;
   return r;
 }
+
+/* Finishes the net as output y, folds, compares on a random input. */
+static fold_result check(net* t, repconv_id y, const char* what) { return check_on(t, y, what, NULL, NULL); }
 
 static void expect_convs(fold_result r, int after, int cuts) {
   if (r.convs_after != after) fail_msg("%d convs after folding, expected %d", r.convs_after, after);
@@ -587,6 +593,175 @@ static void test_not_exact_patterns_stay_correct(void** state) {
   expect_convs(r, 2, 1);
 }
 
+/* ------------------------------------------------- constant arithmetic */
+
+static repconv_id binary(net* t, repconv_binary_op op, repconv_id a, repconv_id b) {
+  char buf[64];
+  repconv_id y;
+  assert_int_equal(repconv_builder_binary(t->b, nm(t, "bin", buf), op, a, b, &y), REPCONV_OK);
+  return y;
+}
+
+static repconv_id sigmoid(net* t, repconv_id a) {
+  char buf[64];
+  repconv_id y;
+  assert_int_equal(repconv_builder_activation(t->b, nm(t, "sig", buf), REPCONV_SIGMOID, a, 0, 0, &y), REPCONV_OK);
+  return y;
+}
+
+/* A constant operand K against a c-channel tensor (c ≤ 16): form 0 a scalar
+ * (rank 0, as PyTorch exports `x + 0.5`), 1 per channel [1, c, 1, 1], 2 per
+ * channel [c, 1, 1]. Values ±[0.5, 2], away from 0 so that x / K and K / x
+ * stay tame. v[ch] (if not NULL) gets the value channel ch sees. */
+static repconv_id konst(net* t, int64_t c, int form, double* v) {
+  char buf[64];
+  float k[16];
+  const int64_t n = form == 0 ? 1 : c;
+  assert_true(c <= 16);
+  for (int64_t i = 0; i < n; i++) {
+    float m = rc_test_rng_uniform(&g_rng, 0.5f, 2.0f);
+    k[i] = rc_test_rng_int(&g_rng, 0, 1) ? m : -m;
+  }
+  for (int64_t ch = 0; v && ch < c; ch++) v[ch] = k[form == 0 ? 0 : ch];
+  const int64_t d4[4] = {1, c, 1, 1}, d3[3] = {c, 1, 1};
+  repconv_id id;
+  assert_int_equal(repconv_builder_constant(t->b, nm(t, "k", buf), form == 0 ? 0 : form == 1 ? 4 : 3,
+                                            form == 1 ? d4 : d3, k, &id),
+                   REPCONV_OK);
+  return id;
+}
+
+/* A constant of rank 0 holding v. */
+static repconv_id scalar(net* t, float v) {
+  char buf[64];
+  repconv_id id;
+  assert_int_equal(repconv_builder_constant(t->b, nm(t, "s", buf), 0, NULL, &v, &id), REPCONV_OK);
+  return id;
+}
+
+static int count_op(const repconv_model_t* m, const char* op) {
+  int k = 0;
+  for (size_t i = 0; i < repconv_model_num_nodes(m); i++) {
+    repconv_node_info_t ni;
+    assert_int_equal(repconv_model_node(m, i, &ni), REPCONV_OK);
+    k += strcmp(ni.op, op) == 0;
+  }
+  return k;
+}
+
+/* x ∘ K and K ∘ x for the four binary ops, K a scalar or per channel, x the
+ * graph input or the output of ReLU / Sigmoid (a region that starts at an
+ * opaque tensor, whose map is the identity plus K's shift). The folded
+ * output must equal the op computed directly in double, per element: the
+ * only difference is float rounding of one op (and 1/K rounded to float
+ * where x / K becomes a scale), within 2e-6 relative. A shift alone used
+ * to be emitted as a plain copy (y = x). K / x is not linear: it must stay
+ * a div. */
+static void test_constant_arithmetic(void** state) {
+  (void)state;
+  static const char* const src_name[3] = {"x", "relu(x)", "sigmoid(x)"};
+  static const char* const op_name[4] = {"+", "-", "*", "/"};
+  static const repconv_binary_op ops[4] = {REPCONV_ADD, REPCONV_SUB, REPCONV_MUL, REPCONV_DIV};
+  const int64_t C = 3, H = 7, W = 9, n = C * H * W;
+  for (int src = 0; src < 3; src++) {
+    for (int op = 0; op < 4; op++) {
+      for (int k_first = 0; k_first < 2; k_first++) {
+        for (int form = 0; form < 3; form++) {
+          /* K / relu(x) is ±inf wherever x ≤ 0: nothing to compare. */
+          if (src == 1 && op == 3 && k_first) continue;
+          net t = net_new(1, C, H, W);
+          repconv_id s = src == 0 ? t.x : src == 1 ? relu(&t, t.x) : sigmoid(&t, t.x);
+          double v[16];
+          repconv_id k = konst(&t, C, form, v);
+          repconv_id y = k_first ? binary(&t, ops[op], k, s) : binary(&t, ops[op], s, k);
+          char what[64];
+          snprintf(what, sizeof(what), "%s %s %s (%s)", k_first ? "K" : src_name[src], op_name[op],
+                   k_first ? src_name[src] : "K", form == 0 ? "scalar" : form == 1 ? "1xCx1x1" : "Cx1x1");
+          float* x = rnd((size_t)n, -1, 1);
+          float* got = NULL;
+          fold_result r = check_on(&t, y, what, x, &got);
+          for (int64_t i = 0; i < n; i++) {
+            const int64_t ch = i / (H * W);
+            double xs = x[i];
+            if (src == 1) xs = xs > 0 ? xs : 0;
+            if (src == 2) xs = 1.0 / (1.0 + exp(-xs));
+            double a = k_first ? v[ch] : xs, b = k_first ? xs : v[ch], want;
+            switch (op) {
+              case 0: want = a + b; break;
+              case 1: want = a - b; break;
+              case 2: want = a * b; break;
+              default: want = a / b; break;
+            }
+            if (!(fabs(got[i] - want) <= 2e-6 * fmax(1.0, fabs(want)))) {
+              fail_msg("%s folded: element %lld (channel %lld) is %.9g, want %.9g", what, (long long)i, (long long)ch,
+                       got[i], want);
+            }
+          }
+          if (op == 3 && k_first) {
+            assert_int_equal(count_op(r.folded, "div"), 1); /* not linear in x: kept */
+          } else {
+            /* One per-channel affine node at most, never a conv. */
+            assert_int_equal(r.convs_after, 0);
+            assert_int_equal(count_op(r.folded, "add") + count_op(r.folded, "sub") + count_op(r.folded, "mul") +
+                                 count_op(r.folded, "div"),
+                             0);
+          }
+          free(x);
+          free(got);
+          repconv_model_destroy(r.folded);
+        }
+      }
+    }
+  }
+}
+
+/* Constant arithmetic next to convs: where the shift can fold (into a conv
+ * with no padding, or as the conv's bias after it) the region is one conv;
+ * before a zero-padded conv it cannot (the padded zeros are not shifted),
+ * so the region is cut there and the border still matches. */
+static void test_constant_arithmetic_and_convs(void** state) {
+  (void)state;
+  const conv_spec one = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1};
+  /* Input normalization (x − mean) / std before a 3x3 pad 1 conv. */
+  net t = net_new(1, 3, 9, 10);
+  repconv_id y = binary(&t, REPCONV_DIV, binary(&t, REPCONV_SUB, t.x, konst(&t, 3, 1, NULL)), konst(&t, 3, 1, NULL));
+  expect_convs(check(&t, conv(&t, y, 3, 4, k_same(3, 1, 1)), "(x - mean) / std -> 3x3 p1"), 1, 1);
+  /* A shift alone before a padded conv: cut, the shift kept as it is. */
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_ADD, t.x, konst(&t, 3, 0, NULL));
+  expect_convs(check(&t, conv(&t, y, 3, 4, k_same(3, 1, 1)), "x + K -> 3x3 p1"), 1, 1);
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_SUB, konst(&t, 3, 1, NULL), t.x);
+  expect_convs(check(&t, conv(&t, y, 3, 4, k_same(3, 1, 1)), "K - x -> 3x3 p1"), 1, 1);
+  /* A scale alone keeps zeros zero: it folds into the padded conv. */
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_MUL, konst(&t, 3, 1, NULL), t.x);
+  expect_convs(check(&t, conv(&t, y, 3, 4, k_same(3, 1, 1)), "K * x -> 3x3 p1"), 1, 0);
+  /* relu(...) − 0.5 before a 1x1 conv (no padding): exact, one conv. */
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_SUB, relu(&t, conv(&t, t.x, 3, 4, k_same(3, 1, 1))), scalar(&t, 0.5f));
+  expect_convs(check(&t, conv(&t, y, 4, 5, one), "relu(conv) - 0.5 -> 1x1"), 2, 0);
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_SUB, konst(&t, 3, 2, NULL), sigmoid(&t, t.x));
+  expect_convs(check(&t, conv(&t, y, 3, 5, one), "K - sigmoid(x) -> 1x1"), 1, 0);
+  /* relu(conv(x)) + b as the graph output. */
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_ADD, relu(&t, conv(&t, t.x, 3, 4, k_same(3, 1, 1))), konst(&t, 4, 1, NULL));
+  expect_convs(check(&t, y, "relu(conv(x)) + b"), 1, 0);
+  /* sigmoid(conv(x)) * 2 − 1. */
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_SUB, binary(&t, REPCONV_MUL, sigmoid(&t, conv(&t, t.x, 3, 4, k_same(3, 1, 1))), scalar(&t, 2)),
+             scalar(&t, 1));
+  expect_convs(check(&t, y, "sigmoid(conv(x)) * 2 - 1"), 1, 0);
+  /* After a conv the shift is its bias; x − K + K is a copy again. */
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_SUB, conv(&t, t.x, 3, 4, k_same(3, 1, 1)), konst(&t, 4, 1, NULL));
+  expect_convs(check(&t, y, "conv(x) - K"), 1, 0);
+  t = net_new(1, 3, 9, 10);
+  y = binary(&t, REPCONV_ADD, binary(&t, REPCONV_SUB, relu(&t, t.x), scalar(&t, 0.75f)), scalar(&t, 0.75f));
+  expect_convs(check(&t, conv(&t, y, 3, 4, k_same(3, 1, 1)), "relu(x) - K + K -> 3x3 p1"), 1, 0);
+}
+
 /* ------------------------------------------------------ impulse probe */
 
 /* Recovers the folded kernel of a stride-1 one-input net by feeding unit
@@ -657,12 +832,15 @@ static void test_impulse_probe(void** state) {
 /* ------------------------------------------------------ property test */
 
 /* Random DAGs of linear ops (convs of random geometry, BN, add, concat,
- * constant pads, average pools) on one input, sometimes with a ReLU in the
- * middle: folded must equal unfolded. */
+ * constant pads, average pools, Add/Sub/Mul/Div with a scalar or per-channel
+ * constant in either order) on one input, sometimes with a ReLU in the
+ * middle (or a Sigmoid under K / x): folded must equal unfolded, borders
+ * included. */
 static void test_random_compositions(void** state) {
   (void)state;
   char buf[64];
-  for (int it = 0; it < 60; it++) {
+  int arith = 0;
+  for (int it = 0; it < 80; it++) {
     int64_t c0 = rc_test_rng_int(&g_rng, 1, 6);
     net t = net_new(1, c0, rc_test_rng_int(&g_rng, 9, 17), rc_test_rng_int(&g_rng, 9, 17));
     repconv_id ids[12];
@@ -675,7 +853,7 @@ static void test_random_compositions(void** state) {
     int steps = rc_test_rng_int(&g_rng, 2, 6);
     for (int s = 0; s < steps; s++) {
       int a = rc_test_rng_int(&g_rng, 0, n - 1);
-      int op = rc_test_rng_int(&g_rng, 0, 6);
+      int op = rc_test_rng_int(&g_rng, 0, 8);
       repconv_id y;
       int64_t cy = ch[a], hy = hh[a], wy = ww[a];
       if (op <= 2) {
@@ -712,6 +890,17 @@ static void test_random_compositions(void** state) {
         free(v);
         hy += 2 * p;
         wy += 1;
+      } else if (op >= 7) {
+        /* x ∘ K or K ∘ x, K a scalar or per channel; K / x only as
+         * K / sigmoid(x) (x may be 0: a relu, a zero border). */
+        static const repconv_binary_op bops[4] = {REPCONV_ADD, REPCONV_SUB, REPCONV_MUL, REPCONV_DIV};
+        const int bop = rc_test_rng_int(&g_rng, 0, 3), k_first = rc_test_rng_int(&g_rng, 0, 1);
+        const int form = ch[a] <= 16 ? rc_test_rng_int(&g_rng, 0, 2) : 0;
+        repconv_id k = konst(&t, ch[a], form, NULL);
+        repconv_id x = ids[a];
+        if (bops[bop] == REPCONV_DIV && k_first) x = sigmoid(&t, x);
+        y = k_first ? binary(&t, bops[bop], k, x) : binary(&t, bops[bop], x, k);
+        arith++;
       } else {
         if (rc_test_rng_int(&g_rng, 0, 3) == 0) {
           y = relu(&t, ids[a]);
@@ -745,6 +934,8 @@ static void test_random_compositions(void** state) {
     if (fs.nodes_after > fs.nodes_before + 1) fail_msg("%s: %d nodes became %d", what, fs.nodes_before, fs.nodes_after);
     repconv_model_destroy(r.folded);
   }
+  printf("  %d constant Add/Sub/Mul/Div in the compositions\n", arith);
+  assert_true(arith >= 40);
 }
 
 /* --------------------------------------------------- PyTorch fixtures */
@@ -905,6 +1096,8 @@ int main(void) {
       cmocka_unit_test(test_repmlp),
       cmocka_unit_test(test_repmlp_partitioned),
       cmocka_unit_test(test_not_exact_patterns_stay_correct),
+      cmocka_unit_test(test_constant_arithmetic),
+      cmocka_unit_test(test_constant_arithmetic_and_convs),
       cmocka_unit_test(test_impulse_probe),
       cmocka_unit_test(test_random_compositions),
       cmocka_unit_test(test_fixtures_folded),

@@ -561,6 +561,21 @@ if [ -n "$FIX" ] && [ -f "$FIX/onnx/ecbsr_x2.onnx" ]; then
   expect_fail "--shape with a zero dim" 2 run "$O/ecbsr_x2.onnx" --shape 1x0x23x31 --input "$O/ecbsr_x2.in.npy"
   expect_fail "--shape garbage" 2 info "$O/ecbsr_x2.onnx" --shape 1x1xfoo
   expect_fail "--shape for a missing input" 1 info "$O/ecbsr_x2.onnx" --shape nope=1x1x23x31
+  # Constant shifts (issue 11, item 1): relu(conv(x)) + b and conv(x - m) + m
+  # used to fold to y = x at the shift (--verify: 0.32 and 0.20 relative);
+  # (x - mean) / std before a padded conv must be cut there, and say why.
+  for m in relu_conv_bias mean_shift_sr norm_conv; do
+    if expect_ok "fold --verify $m.onnx" fold "$O/$m.onnx" -o "$m.rcm" --verify; then
+      expect_grep "fold --verify $m.onnx: verdict" '^verify: max abs [0-9.e+-]+, max rel [0-9.e+-]+ <= 1e-04: ok' out
+      checks=$((checks + 1))
+      rel=$(sed -n 's/^verify: max abs [^,]*, max rel \([0-9.e+-]*\) .*/\1/p' out)
+      if [ -z "$rel" ] || ! awk -v r="$rel" 'BEGIN { exit !(r + 0 < 1e-5) }'; then
+        bad "fold --verify $m.onnx: max rel '$rel' is not below 1e-5"
+      fi
+    fi
+  done
+  expect_grep "fold norm_conv.onnx: cut before the padded conv" \
+    "cut before '/conv/Conv' \\(conv2d\\): the padded map's bias .* is not the pad value 0" out
   for f in "$FIX"/onnx_bad/*.onnx; do
     expect_fail "bad ONNX $(basename "$f")" 1 info "$f"
   done
