@@ -40,7 +40,7 @@ static int is_bytes(repconv_limit which) {
 /* "4.0 GiB (4294967296 bytes)" or "65536" */
 static void amount(repconv_limit which, uint64_t v, char* buf, size_t size) {
   if (!is_bytes(which)) {
-    snprintf(buf, size, "%llu", (unsigned long long)v);
+    snprintf(buf, size, "%llu %s", (unsigned long long)v, which == REPCONV_LIMIT_NODES ? "nodes" : "multiply-adds");
   } else if (v >= ((uint64_t)1 << 20)) {
     snprintf(buf, size, "%.1f MiB (%llu bytes)", (double)v / (1 << 20), (unsigned long long)v);
   } else {

@@ -261,11 +261,43 @@ static void test_fold_budget(void** state) {
   rc_test_expect_close_f("cut vs folded", y[1], y[0], sizeof(y[0]) / sizeof(float), 1e-5, 1e-5);
 }
 
+/* Issue 11 item 6 from ONNX (the reproducers in tests/fuzz/corpus): a
+ * 164-byte ConstantOfShape asking for 512 MiB and a constant MatMul of two
+ * 4096² matrices (2^36 multiply-adds) are refused before the work under an
+ * app's limits, quickly and with the limit named. */
+static void onnx_corpus_path(const char* file, char* buf, size_t size) {
+  const char* fixtures = getenv("REPCONV_FIXTURES");
+  snprintf(buf, size, "%s/../fuzz/corpus/fuzz_onnx/%s", fixtures ? fixtures : "tests/fixtures", file);
+}
+
+static void test_onnx_amplification(void** state) {
+  (void)state;
+#ifdef REPCONV_TEST_HAVE_ONNX
+  char path[1024];
+  repconv_model_t* m = NULL;
+  repconv_options_t* o = options_with(REPCONV_LIMIT_CONSTANT_BYTES, (uint64_t)64 << 20);
+  onnx_corpus_path("item06_constantofshape.onnx", path, sizeof(path));
+  assert_int_equal(repconv_model_load(path, o, &m), REPCONV_ERROR_OUT_OF_MEMORY);
+  assert_contains(repconv_last_error(), "ConstantOfShape");
+  assert_contains(repconv_last_error(), "'constant-bytes'");
+  repconv_options_destroy(o);
+  o = options_with(REPCONV_LIMIT_LOAD_MACS, (uint64_t)1 << 30);
+  onnx_corpus_path("item06_const_matmul.onnx", path, sizeof(path));
+  assert_int_equal(repconv_model_load(path, o, &m), REPCONV_ERROR_FORMAT);
+  assert_contains(repconv_last_error(), "MatMul");
+  assert_contains(repconv_last_error(), "'load-macs'");
+  assert_null(m);
+  repconv_options_destroy(o);
+#else
+  skip();
+#endif
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_option_api),    cmocka_unit_test(test_arena_limit),
       cmocka_unit_test(test_node_limit),    cmocka_unit_test(test_constant_limit),
-      cmocka_unit_test(test_fold_budget),
+      cmocka_unit_test(test_fold_budget),   cmocka_unit_test(test_onnx_amplification),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,8 +49,15 @@ rc_fuzz_cfg rc_fuzz_config(const uint8_t* data, size_t size) {
 repconv_options_t* rc_fuzz_options(const rc_fuzz_cfg* cfg) {
   repconv_options_t* o = NULL;
   if (repconv_options_create(&o) != REPCONV_OK) return NULL;
+  /* Limits an app loading untrusted files would set: a run stays within the
+   * fuzzer's memory and time (-rss_limit_mb, -timeout) and a file asking for
+   * more is refused, not executed. */
   if (repconv_options_set_fold_level(o, (repconv_fold_level)cfg->fold) != REPCONV_OK ||
-      repconv_options_set_backend(o, cfg->backend) != REPCONV_OK) {
+      repconv_options_set_backend(o, cfg->backend) != REPCONV_OK ||
+      repconv_options_set_limit(o, REPCONV_LIMIT_ARENA_BYTES, (uint64_t)256 << 20) != REPCONV_OK ||
+      repconv_options_set_limit(o, REPCONV_LIMIT_CONSTANT_BYTES, (uint64_t)256 << 20) != REPCONV_OK ||
+      repconv_options_set_limit(o, REPCONV_LIMIT_NODES, (uint64_t)1 << 16) != REPCONV_OK ||
+      repconv_options_set_limit(o, REPCONV_LIMIT_LOAD_MACS, (uint64_t)1 << 27) != REPCONV_OK) {
     fuzz_fail("options", repconv_last_error());
   }
   return o;
