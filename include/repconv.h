@@ -6,9 +6,27 @@
  *    naming what failed and where (file offset, node name, shapes) is available
  *    from repconv_last_error() on the calling thread, and for session calls also
  *    from repconv_session_error().
- *  - A model is immutable after load/finish and may be shared by any number of
- *    sessions on any number of threads. A session belongs to one thread at a
- *    time (it owns the activation arena and the thread pool).
+ *  - Threads and lifetimes:
+ *    - A model is immutable after load/finish and may be shared by any number
+ *      of sessions on any number of threads (session_create and the model
+ *      query calls may run concurrently on one model).
+ *    - A session holds a reference to its model: repconv_model_destroy may be
+ *      called while sessions of the model exist; the model's memory is freed
+ *      when the last of them is destroyed (the model handle itself must not
+ *      be used after repconv_model_destroy).
+ *    - A session runs one call at a time (it owns the activation arena and
+ *      the thread pool). A repconv_session_run or _set_profiling that starts
+ *      while another such call on the same session is in progress, on any
+ *      thread, returns REPCONV_ERROR_INVALID_ARGUMENT at once, touching
+ *      nothing (its message is in repconv_last_error(), not in the session's
+ *      error). repconv_session_destroy must not overlap any call on the
+ *      session; the session's query calls (plan, step times, error) read what
+ *      the last run left and must not overlap a run. Sessions of one model may
+ *      run in parallel, one per thread: the way to use several threads with
+ *      one model.
+ *    - Options are copied: a repconv_options_t may be changed or destroyed as
+ *      soon as the call that read it returns. Input and output tensors are
+ *      only read or written during repconv_session_run.
  *  - Tensors crossing the API are float32, C-order, logical NCHW (as numpy and
  *    PyTorch hold them). Internally activations are NHWC.
  *  - Ownership: objects returned through an out-pointer are owned by the caller
