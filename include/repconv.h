@@ -27,6 +27,18 @@
  *    - Options are copied: a repconv_options_t may be changed or destroyed as
  *      soon as the call that read it returns. Input and output tensors are
  *      only read or written during repconv_session_run.
+ *  - NaN propagates, as in PyTorch (torch.relu, clamp, max_pool2d): ReLU,
+ *    clip, leaky ReLU, PReLU and max pooling give NaN for a NaN input (not 0,
+ *    the clip bound, or the largest of the other values), on every backend,
+ *    fused into the op before them or not. XNNPACK alone does not (its output
+ *    clamp returns the bound, its max pooling skips NaN), so an XNNPACK step
+ *    whose activation input holds NaN (or ±inf, for the ops that add:
+ *    inf - inf) runs on the reference kernels for that run; with finite
+ *    inputs the cost is one scan of the step's input. The one difference
+ *    between backends: a Winograd conv mixes the inputs of a whole tile (up
+ *    to 8x8 pixels), so a NaN or ±inf input may make NaN a few outputs near
+ *    it that a direct conv computes finite. Constants holding NaN are
+ *    refused at load.
  *  - Tensors crossing the API are float32, C-order, logical NCHW (as numpy and
  *    PyTorch hold them). Internally activations are NHWC.
  *  - Ownership: objects returned through an out-pointer are owned by the caller
