@@ -124,7 +124,13 @@ typedef enum repconv_backend {
 
 REPCONV_API repconv_status repconv_options_create(repconv_options_t** out);
 REPCONV_API void repconv_options_destroy(repconv_options_t* options);
-/* Threads used by a session (1 = run on the caller's thread). Default 1. */
+/* Threads used by a session (1 = run on the caller's thread). Default 1.
+ * The thread count never changes the output: every backend splits its work
+ * between threads by output elements (rows, tiles, channel blocks), never
+ * inside a sum, so a model's outputs are bitwise the same with 1 to N threads
+ * on one backend and CPU (tests/test_determinism.c: every built-in and ONNX
+ * fixture, every backend, 1 to 4 threads). Backends differ from each other
+ * by rounding (Winograd, summation order). */
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
 /* Fold linear regions at load (default on). */
 REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);
