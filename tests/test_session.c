@@ -234,6 +234,71 @@ static void test_run_errors(void** state) {
   assert_contains(repconv_last_error(), "repvgg-a0");
 }
 
+/* Sessions with thread pools (2 and 4 threads), on every backend, running
+ * at the same time on two threads: the bits of a 1-thread run. Also what the
+ * TSan job (tools/test-tsan.sh) runs to see the kernels' tasks, the shared
+ * model plan and XNNPACK's global state used from several sessions at once. */
+typedef struct pooled {
+  const repconv_model_t* m;
+  repconv_backend be;
+  int threads;
+  float feat[FEAT], logits[LOGITS];
+  int ok;
+} pooled;
+
+static void* pooled_work(void* arg) {
+  pooled* w = arg;
+  repconv_options_t* o;
+  if (repconv_options_create(&o) != REPCONV_OK) return NULL;
+  repconv_options_set_backend(o, w->be);
+  repconv_options_set_threads(o, w->threads);
+  repconv_session_t* s;
+  repconv_status st = repconv_session_create(w->m, o, &s);
+  repconv_options_destroy(o);
+  if (st != REPCONV_OK) return NULL;
+  w->ok = 1;
+  for (int i = 0; i < 2 && w->ok; i++) {
+    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, w->feat}, {"logits", 2, {N, 5}, w->logits}};
+    w->ok = repconv_session_run(s, &in, 1, out, 2) == REPCONV_OK;
+  }
+  repconv_session_destroy(s);
+  return NULL;
+}
+
+static void test_pooled_sessions_in_parallel(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 11);
+  rc_test_fill_uniform(&r, g_input, sizeof(g_input) / 4, -1.0f, 1.0f);
+  repconv_model_t* m = small_model();
+  static const repconv_backend bes[] = {REPCONV_BACKEND_AUTO, REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_WINOGRAD,
+                                        REPCONV_BACKEND_GEMM, REPCONV_BACKEND_REF};
+  for (size_t b = 0; b < sizeof(bes) / sizeof(bes[0]); b++) {
+    repconv_session_t* s = rc_test_session(m, bes[b], 1);
+    static float feat[FEAT], logits[LOGITS];
+    run_once(s, feat, logits);
+    repconv_session_destroy(s);
+    enum { T = 2 };
+    static pooled ws[T];
+    pthread_t th[T];
+    for (int i = 0; i < T; i++) {
+      ws[i].m = m;
+      ws[i].be = bes[b];
+      ws[i].threads = 2 + 2 * i;
+      ws[i].ok = 0;
+      assert_int_equal(pthread_create(&th[i], NULL, pooled_work, &ws[i]), 0);
+    }
+    for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < T; i++) {
+      assert_true(ws[i].ok);
+      assert_memory_equal(ws[i].feat, feat, sizeof(feat));
+      assert_memory_equal(ws[i].logits, logits, sizeof(logits));
+    }
+  }
+  repconv_model_destroy(m);
+}
+
 /* A run that blocks: the hook (model.h) holds the first run inside the
  * session until the main thread has tried its own calls. No sleeps: each
  * side waits on a condition the other sets. */
@@ -375,6 +440,7 @@ int main(void) {
       cmocka_unit_test(test_sessions_on_threads),
       cmocka_unit_test(test_run_errors),
       cmocka_unit_test(test_concurrent_run_refused),
+      cmocka_unit_test(test_pooled_sessions_in_parallel),
       cmocka_unit_test(test_model_outlived_by_sessions),
       cmocka_unit_test(test_version),
   };
