@@ -6,9 +6,39 @@
  *    naming what failed and where (file offset, node name, shapes) is available
  *    from repconv_last_error() on the calling thread, and for session calls also
  *    from repconv_session_error().
- *  - A model is immutable after load/finish and may be shared by any number of
- *    sessions on any number of threads. A session belongs to one thread at a
- *    time (it owns the activation arena and the thread pool).
+ *  - Threads and lifetimes:
+ *    - A model is immutable after load/finish and may be shared by any number
+ *      of sessions on any number of threads (session_create and the model
+ *      query calls may run concurrently on one model).
+ *    - A session holds a reference to its model: repconv_model_destroy may be
+ *      called while sessions of the model exist; the model's memory is freed
+ *      when the last of them is destroyed (the model handle itself must not
+ *      be used after repconv_model_destroy).
+ *    - A session runs one call at a time (it owns the activation arena and
+ *      the thread pool). A repconv_session_run or _set_profiling that starts
+ *      while another such call on the same session is in progress, on any
+ *      thread, returns REPCONV_ERROR_INVALID_ARGUMENT at once, touching
+ *      nothing (its message is in repconv_last_error(), not in the session's
+ *      error). repconv_session_destroy must not overlap any call on the
+ *      session; the session's query calls (plan, step times, error) read what
+ *      the last run left and must not overlap a run. Sessions of one model may
+ *      run in parallel, one per thread: the way to use several threads with
+ *      one model.
+ *    - Options are copied: a repconv_options_t may be changed or destroyed as
+ *      soon as the call that read it returns. Input and output tensors are
+ *      only read or written during repconv_session_run.
+ *  - NaN propagates, as in PyTorch (torch.relu, clamp, max_pool2d): ReLU,
+ *    clip, leaky ReLU, PReLU and max pooling give NaN for a NaN input (not 0,
+ *    the clip bound, or the largest of the other values), on every backend,
+ *    fused into the op before them or not. XNNPACK alone does not (its output
+ *    clamp returns the bound, its max pooling skips NaN), so an XNNPACK step
+ *    whose activation input holds NaN (or ±inf, for the ops that add:
+ *    inf - inf) runs on the reference kernels for that run; with finite
+ *    inputs the cost is one scan of the step's input. The one difference
+ *    between backends: a Winograd conv mixes the inputs of a whole tile (up
+ *    to 8x8 pixels), so a NaN or ±inf input may make NaN a few outputs near
+ *    it that a direct conv computes finite. Constants holding NaN are
+ *    refused at load.
  *  - Tensors crossing the API are float32, C-order, logical NCHW (as numpy and
  *    PyTorch hold them). Internally activations are NHWC.
  *  - Ownership: objects returned through an out-pointer are owned by the caller
@@ -96,7 +126,13 @@ typedef enum repconv_backend {
 
 REPCONV_API repconv_status repconv_options_create(repconv_options_t** out);
 REPCONV_API void repconv_options_destroy(repconv_options_t* options);
-/* Threads used by a session (1 = run on the caller's thread). Default 1. */
+/* Threads used by a session (1 = run on the caller's thread). Default 1.
+ * The thread count never changes the output: every backend splits its work
+ * between threads by output elements (rows, tiles, channel blocks), never
+ * inside a sum, so a model's outputs are bitwise the same with 1 to N threads
+ * on one backend and CPU (tests/test_determinism.c: every built-in and ONNX
+ * fixture, every backend, 1 to 4 threads). Backends differ from each other
+ * by rounding (Winograd, summation order). */
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
 /* Fold linear regions at load (default on). */
 REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);

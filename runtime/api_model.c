@@ -1,5 +1,6 @@
 /* Public API glue: options, models, sessions. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,7 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "model: out of memory");
   }
   m->g = *g;
+  atomic_init(&m->refs, 1);
   rc_graph_init(g);
   m->g.limits = o.limits;
   m->limits = o.limits;
@@ -380,12 +382,23 @@ repconv_status repconv_model_save(const repconv_model_t* model, const char* path
   return rc_rcm_save_file(&model->g, path);
 }
 
-void repconv_model_destroy(repconv_model_t* model) {
-  if (!model) return;
+static void model_retain(const repconv_model_t* model) {
+  /* The count is the one mutable part of a const model (see model.h). */
+  atomic_fetch_add_explicit(&((repconv_model_t*)model)->refs, 1, memory_order_relaxed);
+}
+
+/* Drops one reference; the last frees the model. acq_rel: every session's
+ * reads of the model happen before the free. */
+static void model_release(repconv_model_t* model) {
+  if (atomic_fetch_sub_explicit(&model->refs, 1, memory_order_acq_rel) != 1) return;
   rc_fold_report_free(&model->fold);
   rc_plan_free(&model->plan);
   rc_graph_free(&model->g);
   free(model);
+}
+
+void repconv_model_destroy(repconv_model_t* model) {
+  if (model) model_release(model);
 }
 
 const char* repconv_builtin_name(size_t index) { return rc_builtin_name(index); }
@@ -489,7 +502,8 @@ repconv_status repconv_model_fold_region(const repconv_model_t* model, size_t in
 /* ---------------------------------------------------------------- session */
 
 struct repconv_session {
-  const repconv_model_t* model;
+  repconv_model_t* model; /* holds a reference (model_retain) */
+  atomic_int busy;        /* 1 while a call that uses the arena or pool runs: a second one is refused */
   const rc_plan* plan; /* the model's, or own_plan for another backend */
   rc_plan own_plan;
   rc_exec_state xnn;   /* this session's XNNPACK operators and Winograd workspace */
@@ -518,7 +532,9 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   if (!options) o.limits = model->limits;
   repconv_session_t* s = calloc(1, sizeof(*s));
   if (!s) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
-  s->model = model;
+  model_retain(model);
+  s->model = (repconv_model_t*)model;
+  atomic_init(&s->busy, 0);
   s->plan = &model->plan;
   if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd ||
       o.autotune != model->plan.autotune || o.no_chains != model->plan.no_chains) {
@@ -526,6 +542,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
         .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .no_chains = o.no_chains};
     rc_status st = rc_plan_create_ex(&model->g, &po, &s->own_plan);
     if (st != REPCONV_OK) {
+      model_release(s->model);
       free(s);
       return rc_error_context(st, "session");
     }
@@ -535,7 +552,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   size_t bytes = (s->plan->arena_floats ? s->plan->arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float) + 64;
   const uint64_t need = (uint64_t)bytes + rc_exec_workspace_bytes(s->plan, o.threads > 1 ? (size_t)o.threads : 1);
   if (rc_limit_exceeded(&o.limits, REPCONV_LIMIT_ARENA_BYTES, need)) {
-    free(s);
+    repconv_session_destroy(s);
     return rc_limit_error(&o.limits, REPCONV_LIMIT_ARENA_BYTES, need,
                           "session: the activation arena and kernel workspaces");
   }
@@ -575,8 +592,30 @@ void repconv_session_destroy(repconv_session_t* session) {
   free(session->arena);
   free(session->step_ms);
   if (session->plan == &session->own_plan) rc_plan_free(&session->own_plan);
+  model_release(session->model);
   free(session);
 }
+
+/* Takes the session for one call; 0 (with repconv_last_error set, and the
+ * session's own error left alone: its owner may be writing it) if another
+ * thread holds it. */
+static int session_acquire(repconv_session_t* s, const char* what) {
+  int expected = 0;
+  if (atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1, memory_order_acquire,
+                                              memory_order_relaxed)) {
+    return 1;
+  }
+  rc_error(REPCONV_ERROR_INVALID_ARGUMENT,
+           "%s: the session is in use by another call (a session runs one call at a time: use one session per "
+           "thread; sessions of one model may run in parallel)",
+           what);
+  return 0;
+}
+
+static void session_release(repconv_session_t* s) { atomic_store_explicit(&s->busy, 0, memory_order_release); }
+
+void (*rc_session_run_hook)(void* arg);
+void* rc_session_run_hook_arg;
 
 size_t repconv_session_arena_bytes(const repconv_session_t* session) {
   return session ? session->plan->arena_floats * sizeof(float) : 0;
@@ -609,8 +648,18 @@ repconv_status repconv_session_plan(const repconv_session_t* session, size_t ind
   return REPCONV_OK;
 }
 
+static repconv_status set_profiling(repconv_session_t* session, int on);
+
 repconv_status repconv_session_set_profiling(repconv_session_t* session, int on) {
   if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_set_profiling: NULL session");
+  /* A run writes the timings: they must not be freed under it. */
+  if (!session_acquire(session, "session_set_profiling")) return REPCONV_ERROR_INVALID_ARGUMENT;
+  repconv_status s = set_profiling(session, on);
+  session_release(session);
+  return s;
+}
+
+static repconv_status set_profiling(repconv_session_t* session, int on) {
   if (!on) {
     free(session->step_ms);
     session->step_ms = NULL;
@@ -664,9 +713,21 @@ static rc_status check_dims(const char* what, const repconv_tensor_t* t, const r
   return REPCONV_OK;
 }
 
+static repconv_status session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
+                                  repconv_tensor_t* outputs, size_t num_outputs);
+
 repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                    repconv_tensor_t* outputs, size_t num_outputs) {
   if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL session");
+  if (!session_acquire(session, "session_run")) return REPCONV_ERROR_INVALID_ARGUMENT;
+  if (rc_session_run_hook) rc_session_run_hook(rc_session_run_hook_arg);
+  repconv_status s = session_run(session, inputs, num_inputs, outputs, num_outputs);
+  session_release(session);
+  return s;
+}
+
+static repconv_status session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
+                                  repconv_tensor_t* outputs, size_t num_outputs) {
   session->error[0] = '\0';
   const repconv_model_t* m = session->model;
   const rc_graph* g = &m->g;

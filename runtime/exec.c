@@ -2,6 +2,8 @@
 #include "exec.h"
 
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,9 +79,10 @@ static rc_pool_params pool_params(const rc_shape* x, const rc_shape* y, const rc
   return pp;
 }
 
-static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, pthreadpool_t pool) {
+/* Node n on the reference kernels, its output written to y. */
+static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, float* y,
+                             pthreadpool_t pool) {
   const rc_shape* ys = &g->tensors[n->output].shape;
-  float* y = act(g, p, arena, n->output);
   const float* x = input(g, p, arena, n, 0);
   const rc_shape* xs = shape(g, n, 0);
   const rc_attrs* a = &n->a;
@@ -198,6 +201,10 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
       break;
   }
   return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
+}
+
+static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, pthreadpool_t pool) {
+  return run_node_to(g, p, arena, n, act(g, p, arena, n->output), pool);
 }
 
 static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
@@ -380,6 +387,83 @@ void rc_exec_release(rc_exec_state* st) {
   memset(st, 0, sizeof(*st));
 }
 
+/* NaN semantics (repconv.h): NaN propagates through every op, as in PyTorch.
+ * XNNPACK (Debian's 2022 snapshot) does not keep that: its output clamp,
+ * max(acc, min) then min(acc, max), turns a NaN into the lower bound (0 for
+ * a fused ReLU, -inf for a conv with no activation), its clamp operator does
+ * the same, and its max pooling skips NaN. An XNNPACK step therefore checks
+ * its activation inputs first and, if one could give a NaN, runs on the
+ * reference kernels instead: NaN for the comparison ops (max pool, clamp),
+ * NaN or ±inf for the arithmetic ones (inf - inf inside a conv or add is NaN).
+ * Finite inputs run on XNNPACK at the price of that scan (bench: see the
+ * commit). Not covered: a NaN made inside an XNNPACK conv/FC/add from finite
+ * inputs whose sums overflow to ±inf. */
+typedef struct nan_scan_ctx {
+  const float* x;
+  size_t n;
+  uint32_t lim; /* |bits| ≥ lim: 0x7f800001 NaN, 0x7f800000 NaN or ±inf */
+  atomic_int found;
+} nan_scan_ctx;
+
+enum { RC_NAN_SCAN_CHUNK = 1 << 14 };
+
+static void nan_scan_chunk(void* arg, size_t chunk) {
+  nan_scan_ctx* c = arg;
+  const size_t lo = chunk * RC_NAN_SCAN_CHUNK, hi = lo + RC_NAN_SCAN_CHUNK < c->n ? lo + RC_NAN_SCAN_CHUNK : c->n;
+  uint32_t any = 0; /* branch-free, so the loop vectorizes */
+  for (size_t i = lo; i < hi; i++) {
+    uint32_t u;
+    memcpy(&u, &c->x[i], sizeof(u));
+    any |= (u & 0x7fffffffu) >= c->lim;
+  }
+  if (any) atomic_store_explicit(&c->found, 1, memory_order_relaxed);
+}
+
+static int any_at_least(const float* x, size_t n, uint32_t lim, pthreadpool_t pool) {
+  nan_scan_ctx c = {x, n, lim, 0};
+  atomic_init(&c.found, 0);
+  if (n) pthreadpool_parallelize_1d(pool, nan_scan_chunk, &c, (n + RC_NAN_SCAN_CHUNK - 1) / RC_NAN_SCAN_CHUNK, 0);
+  return atomic_load_explicit(&c.found, memory_order_relaxed);
+}
+
+static int xnn_input_may_lose_nan(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n,
+                                  pthreadpool_t pool) {
+  if (n->op == RC_OP_DEPTH_TO_SPACE || n->op == RC_OP_PRELU) return 0; /* a copy; a select on the sign */
+  const int compare_only = n->op == RC_OP_MAXPOOL || n->op == RC_OP_RELU || n->op == RC_OP_CLIP;
+  const uint32_t lim = compare_only ? 0x7f800001u : 0x7f800000u;
+  for (int k = 0; k < n->n_inputs; k++) {
+    if (n->inputs[k] < 0 || is_const_input(g, n, k)) continue; /* constants hold no NaN (checked at load) */
+    const size_t len = (size_t)rc_shape_numel(shape(g, n, k));
+    if (any_at_least(input(g, p, arena, n, k), len, lim, pool)) return 1;
+  }
+  return 0;
+}
+
+/* XNNPACK step sp on the reference kernels: the node, its fused clamp and
+ * the CRD→DCR channel permutation of its output, as the XNNPACK operator
+ * would have written them. */
+static rc_status run_xnn_step_on_ref(const rc_graph* g, const rc_plan* p, const rc_step* sp, float* arena,
+                                     pthreadpool_t pool) {
+  const rc_node* n = &g->nodes[sp->node];
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const size_t numel = (size_t)rc_shape_numel(ys);
+  float* y = act(g, p, arena, sp->out);
+  float* tmp = sp->crd_block > 1 ? malloc(numel * sizeof(float) + 1) : NULL;
+  if (sp->crd_block > 1 && !tmp) {
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "node '%s': out of memory for its NaN-propagating rerun", n->name);
+  }
+  rc_status s = run_node_to(g, p, arena, n, tmp ? tmp : y, pool);
+  if (s == REPCONV_OK && tmp) { /* output channel o (DCR) is CRD channel (o % c)·r² + o / c */
+    const size_t oc = (size_t)ys->d[1], r2 = (size_t)sp->crd_block * (size_t)sp->crd_block, c = oc / r2;
+    for (size_t px = 0; px < numel / oc; px++) {
+      for (size_t o = 0; o < oc; o++) y[px * oc + o] = tmp[px * oc + (o % c) * r2 + o / c];
+    }
+  }
+  free(tmp);
+  if (s == REPCONV_OK && sp->fused >= 0) rc_ref_clip(numel, sp->out_min, sp->out_max, y, y);
+  return s;
+}
+
 static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
                           pthreadpool_t pool, int32_t i) {
   const rc_step* sp = &p->steps[i];
@@ -404,6 +488,7 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
       if (!st || !st->ops || !st->ops[i]) {
         return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': XNNPACK operator not created", n->name);
       }
+      if (xnn_input_may_lose_nan(g, p, arena, n, pool)) return run_xnn_step_on_ref(g, p, sp, arena, pool);
       rc_status s = rc_xnn_run((xnn_operator_t)st->ops[i], pool);
       return s == REPCONV_OK ? s : rc_error_context(s, "node '%s'", n->name);
     }

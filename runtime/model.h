@@ -2,6 +2,8 @@
 #ifndef RC_MODEL_H
 #define RC_MODEL_H
 
+#include <stdatomic.h>
+
 #include "fold/fold.h"
 #include "graph.h"
 #include "limit.h"
@@ -31,7 +33,17 @@ struct repconv_model {
   int folded;
   rc_fold_report fold;
   rc_limits limits; /* the load options' limits: sessions created without options use them */
+  /* References: the caller's handle (dropped by repconv_model_destroy) and
+   * one per live session; the last one frees the model. The only field that
+   * changes after load, hence atomic. */
+  atomic_int refs;
 };
+
+/* Test hook (tests/test_session.c): when set, repconv_session_run calls it
+ * with rc_session_run_hook_arg once it holds the session, before computing.
+ * Set it only while no run is in progress. */
+extern void (*rc_session_run_hook)(void* arg);
+extern void* rc_session_run_hook_arg;
 
 /* Takes ownership of *g (moved into the model, *g is reset): infers shapes,
  * plans. On failure the graph is freed. */

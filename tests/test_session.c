@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "model.h"
 #include "repconv.h"
 #include "test_util.h"
 
@@ -233,6 +234,199 @@ static void test_run_errors(void** state) {
   assert_contains(repconv_last_error(), "repvgg-a0");
 }
 
+/* Sessions with thread pools (2 and 4 threads), on every backend, running
+ * at the same time on two threads: the bits of a 1-thread run. Also what the
+ * TSan job (tools/test-tsan.sh) runs to see the kernels' tasks, the shared
+ * model plan and XNNPACK's global state used from several sessions at once. */
+typedef struct pooled {
+  const repconv_model_t* m;
+  repconv_backend be;
+  int threads;
+  float feat[FEAT], logits[LOGITS];
+  int ok;
+} pooled;
+
+static void* pooled_work(void* arg) {
+  pooled* w = arg;
+  repconv_options_t* o;
+  if (repconv_options_create(&o) != REPCONV_OK) return NULL;
+  repconv_options_set_backend(o, w->be);
+  repconv_options_set_threads(o, w->threads);
+  repconv_session_t* s;
+  repconv_status st = repconv_session_create(w->m, o, &s);
+  repconv_options_destroy(o);
+  if (st != REPCONV_OK) return NULL;
+  w->ok = 1;
+  for (int i = 0; i < 2 && w->ok; i++) {
+    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, w->feat}, {"logits", 2, {N, 5}, w->logits}};
+    w->ok = repconv_session_run(s, &in, 1, out, 2) == REPCONV_OK;
+  }
+  repconv_session_destroy(s);
+  return NULL;
+}
+
+static void test_pooled_sessions_in_parallel(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 11);
+  rc_test_fill_uniform(&r, g_input, sizeof(g_input) / 4, -1.0f, 1.0f);
+  repconv_model_t* m = small_model();
+  static const repconv_backend bes[] = {REPCONV_BACKEND_AUTO, REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_WINOGRAD,
+                                        REPCONV_BACKEND_GEMM, REPCONV_BACKEND_REF};
+  for (size_t b = 0; b < sizeof(bes) / sizeof(bes[0]); b++) {
+    repconv_session_t* s = rc_test_session(m, bes[b], 1);
+    static float feat[FEAT], logits[LOGITS];
+    run_once(s, feat, logits);
+    repconv_session_destroy(s);
+    enum { T = 2 };
+    static pooled ws[T];
+    pthread_t th[T];
+    for (int i = 0; i < T; i++) {
+      ws[i].m = m;
+      ws[i].be = bes[b];
+      ws[i].threads = 2 + 2 * i;
+      ws[i].ok = 0;
+      assert_int_equal(pthread_create(&th[i], NULL, pooled_work, &ws[i]), 0);
+    }
+    for (int i = 0; i < T; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < T; i++) {
+      assert_true(ws[i].ok);
+      assert_memory_equal(ws[i].feat, feat, sizeof(feat));
+      assert_memory_equal(ws[i].logits, logits, sizeof(logits));
+    }
+  }
+  repconv_model_destroy(m);
+}
+
+/* A run that blocks: the hook (model.h) holds the first run inside the
+ * session until the main thread has tried its own calls. No sleeps: each
+ * side waits on a condition the other sets. */
+typedef struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int calls, inside, go;
+} gate;
+
+static void gate_hook(void* arg) {
+  gate* g = arg;
+  pthread_mutex_lock(&g->mu);
+  if (g->calls++ == 0) { /* only the first run blocks */
+    g->inside = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->go) pthread_cond_wait(&g->cv, &g->mu);
+  }
+  pthread_mutex_unlock(&g->mu);
+}
+
+typedef struct runner {
+  repconv_session_t* s;
+  float feat[FEAT], logits[LOGITS];
+  repconv_status status;
+} runner;
+
+static void* run_thread(void* arg) {
+  runner* r = arg;
+  repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+  repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, r->feat}, {"logits", 2, {N, 5}, r->logits}};
+  r->status = repconv_session_run(r->s, &in, 1, out, 2);
+  return NULL;
+}
+
+static void test_concurrent_run_refused(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 11);
+  rc_test_fill_uniform(&r, g_input, sizeof(g_input) / 4, -1.0f, 1.0f);
+  repconv_model_t* m = small_model();
+  for (int threads = 1; threads <= 2; threads++) {
+    repconv_session_t* s = rc_test_session(m, REPCONV_BACKEND_AUTO, threads);
+    static float feat[FEAT], logits[LOGITS];
+    run_once(s, feat, logits);
+
+    static gate g;
+    memset(&g, 0, sizeof(g));
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    rc_session_run_hook_arg = &g;
+    rc_session_run_hook = gate_hook;
+    static runner a;
+    a.s = s;
+    a.status = REPCONV_ERROR_INTERNAL;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_thread, &a), 0);
+    pthread_mutex_lock(&g.mu);
+    while (!g.inside) pthread_cond_wait(&g.cv, &g.mu);
+    pthread_mutex_unlock(&g.mu);
+
+    /* The first run holds the session: a second call is refused at once. */
+    static float feat2[FEAT], logits2[LOGITS];
+    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, feat2}, {"logits", 2, {N, 5}, logits2}};
+    assert_int_equal(repconv_session_run(s, &in, 1, out, 2), REPCONV_ERROR_INVALID_ARGUMENT);
+    assert_contains(repconv_last_error(), "in use by another call");
+    assert_int_equal(repconv_session_set_profiling(s, 1), REPCONV_ERROR_INVALID_ARGUMENT);
+
+    pthread_mutex_lock(&g.mu);
+    g.go = 1;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    pthread_join(th, NULL);
+    rc_session_run_hook = NULL;
+    rc_session_run_hook_arg = NULL;
+    pthread_cond_destroy(&g.cv);
+    pthread_mutex_destroy(&g.mu);
+    assert_int_equal(a.status, REPCONV_OK);
+    assert_memory_equal(a.feat, feat, sizeof(feat));
+    assert_memory_equal(a.logits, logits, sizeof(logits));
+
+    /* Released: the next calls go through. */
+    assert_int_equal(repconv_session_set_profiling(s, 1), REPCONV_OK);
+    run_once(s, feat2, logits2);
+    assert_memory_equal(logits2, logits, sizeof(logits));
+    repconv_session_destroy(s);
+  }
+  repconv_model_destroy(m);
+}
+
+/* The model may be destroyed before its sessions: they hold it (under ASan
+ * a use after free otherwise). One session shares the model's plan, one
+ * plans its own (another backend). */
+static void test_model_outlived_by_sessions(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 11);
+  rc_test_fill_uniform(&r, g_input, sizeof(g_input) / 4, -1.0f, 1.0f);
+  repconv_model_t* m = small_model();
+  repconv_session_t* shared;
+  assert_int_equal(repconv_session_create(m, NULL, &shared), REPCONV_OK);
+  repconv_session_t* own = rc_test_session(m, REPCONV_BACKEND_REF, 2);
+  static float feat[FEAT], logits[LOGITS], feat_ref[FEAT], logits_ref[LOGITS], f2[FEAT], l2[LOGITS];
+  run_once(shared, feat, logits);
+  run_once(own, feat_ref, logits_ref);
+  repconv_model_destroy(m);
+  /* Reuse the freed sizes, as an application would. */
+  void* junk[64];
+  for (int i = 0; i < 64; i++) {
+    junk[i] = malloc((size_t)(i + 1) * 256);
+    assert_non_null(junk[i]);
+    memset(junk[i], 0xff, (size_t)(i + 1) * 256);
+  }
+  run_once(shared, f2, l2);
+  assert_memory_equal(f2, feat, sizeof(feat));
+  assert_memory_equal(l2, logits, sizeof(logits));
+  repconv_session_destroy(shared);
+  run_once(own, f2, l2);
+  assert_memory_equal(f2, feat_ref, sizeof(feat));
+  assert_memory_equal(l2, logits_ref, sizeof(logits));
+  assert_int_equal(repconv_session_num_plan_entries(own) > 0, 1);
+  repconv_plan_entry_t e;
+  assert_int_equal(repconv_session_plan(own, 0, &e), REPCONV_OK);
+  assert_non_null(e.node);
+  repconv_session_destroy(own);
+  for (int i = 0; i < 64; i++) free(junk[i]);
+}
+
 static void test_version(void** state) {
   (void)state;
   assert_string_equal(repconv_version(), REPCONV_VERSION_STRING);
@@ -347,6 +541,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sessions_on_threads),
       cmocka_unit_test(test_run_errors),
+      cmocka_unit_test(test_concurrent_run_refused),
+      cmocka_unit_test(test_pooled_sessions_in_parallel),
+      cmocka_unit_test(test_model_outlived_by_sessions),
       cmocka_unit_test(test_version),
       cmocka_unit_test(test_long_chain),
       cmocka_unit_test(test_many_outputs),
