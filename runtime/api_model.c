@@ -292,6 +292,11 @@ static void onnx_shapes(const struct repconv_options* o, rc_input_shape* out) {
 
 /* .rcm by its magic; anything else is taken for ONNX (protobuf has none). */
 static rc_status load_file(const char* path, const repconv_options_t* options, rc_graph* g) {
+  /* A FIFO or a device would block the sniffing read below or never end. */
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return rc_error(REPCONV_ERROR_IO, "%s: not a regular file (models are read from files)", path);
+  }
   unsigned char head[8] = {0};
   size_t got = 0;
   FILE* f = fopen(path, "rb");

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -537,8 +539,30 @@ static void test_many_outputs(void** state) {
   repconv_options_destroy(o);
 }
 
+/* A model path that is a FIFO or a device is refused before anything opens
+ * it (opening a FIFO with no writer blocks; /dev/zero never ends). The alarm
+ * turns a hang into a failure. */
+static void test_model_not_regular_file(void** state) {
+  (void)state;
+  char fifo[512];
+  rc_test_tmp_path("test_session_fifo.rcm", fifo, sizeof(fifo));
+  remove(fifo);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  const char* paths[2] = {fifo, "/dev/zero"};
+  alarm(30);
+  for (int k = 0; k < 2; k++) {
+    repconv_model_t* m = NULL;
+    assert_int_equal(repconv_model_load(paths[k], NULL, &m), REPCONV_ERROR_IO);
+    assert_null(m);
+    assert_contains(repconv_last_error(), "not a regular file");
+  }
+  alarm(0);
+  remove(fifo);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_model_not_regular_file),
       cmocka_unit_test(test_sessions_on_threads),
       cmocka_unit_test(test_run_errors),
       cmocka_unit_test(test_concurrent_run_refused),
