@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/checked.h"
+
 #include "affine.h"
 #include "matmap.h"
 
@@ -638,7 +640,7 @@ static rc_status record(ctx* c, int32_t ni, tstate** from, int n_from, int32_t s
     if (!f) continue;
     memcpy(s->nodes + s->n_nodes, f->nodes, (size_t)f->n_nodes * sizeof(int32_t));
     s->n_nodes += f->n_nodes;
-    s->flops += f->flops;
+    s->flops = rc_sat_add_i64(s->flops, f->flops);
     s->params += f->params;
     s->exact &= f->exact;
     if (!s->note[0] && f->note[0]) snprintf(s->note, sizeof(s->note), "%s", f->note);
@@ -1027,7 +1029,7 @@ rc_status rc_fold_graph(const rc_graph* in, const rc_fold_options* options, rc_g
     report->convs_before = count_convs(in);
     report->convs_after = count_convs(out);
     for (int32_t i = 0; i < in->n_nodes; i++) {
-      report->flops_before += rc_node_flops(in, &in->nodes[i]);
+      report->flops_before = rc_sat_add_i64(report->flops_before, rc_node_flops(in, &in->nodes[i]));
       report->params_before += rc_node_params(in, &in->nodes[i]);
     }
   }

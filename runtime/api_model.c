@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "checked.h"
 #include <sys/stat.h>
 
 #include "exec.h"
@@ -245,7 +247,7 @@ static rc_status fold_model(struct repconv_model* m, const struct repconv_option
   m->g = folded;
   m->folded = 1;
   for (int32_t i = 0; i < m->g.n_nodes; i++) {
-    m->fold.flops_after += rc_node_flops(&m->g, &m->g.nodes[i]);
+    m->fold.flops_after = rc_sat_add_i64(m->fold.flops_after, rc_node_flops(&m->g, &m->g.nodes[i]));
     m->fold.params_after += rc_node_params(&m->g, &m->g.nodes[i]);
   }
   return REPCONV_OK;
@@ -515,7 +517,7 @@ struct repconv_session {
   float* arena;
   pthreadpool_t pool; /* NULL: run on the caller's thread */
   double* step_ms;    /* profiling on: the last run's time per plan entry */
-  char error[1024];
+  char error[4096];    /* as long as repconv_last_error's buffer: escaped messages are not cut */
 };
 
 static repconv_status session_fail(repconv_session_t* s, repconv_status code) {
