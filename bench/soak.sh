@@ -17,7 +17,7 @@ cmake --build build -j"$jobs" --target repconv_soak
 echo "== release build: RSS over $cycles cycles per model"
 build/bench/repconv_soak "$cycles" "$threads"
 
-cmake -S . -B build-asan -DREPCONV_SANITIZE=ON -DREPCONV_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S . -B build-asan -DREPCONV_SANITIZE=ON -DREPCONV_WERROR=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" >/dev/null
 cmake --build build-asan -j"$jobs" --target repconv_soak
 echo "== ASan + LeakSanitizer build: $cycles cycles per model"
 ASAN_OPTIONS=detect_leaks=1 build-asan/bench/repconv_soak "$cycles" "$threads"
