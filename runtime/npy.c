@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "file.h"
 #include "graph.h"
 
 #define NPY_MAGIC "\x93NUMPY"
@@ -382,32 +383,16 @@ static int read_exact(FILE* f, uint8_t* buf, size_t size) { return fread(buf, 1,
 rc_status rc_npy_read_file(const char* path, rc_npy* out) {
   if (!out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "npy read: out is NULL");
   clear(out);
-  if (!path) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "npy read: path is NULL");
-  /* O_NONBLOCK: opening a FIFO without a writer must not block */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return rc_error(REPCONV_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
-    close(fd);
-    return rc_error(REPCONV_ERROR_IO, "%s: cannot stat: %s", path, strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return rc_error(REPCONV_ERROR_IO, "%s: not a regular file (a .npy tensor is read from a file of known size)", path);
-  }
-  if (fcntl(fd, F_SETFL, 0) != 0) { /* back to blocking reads */
-    int e = errno;
-    close(fd);
-    return rc_error(REPCONV_ERROR_IO, "%s: fcntl: %s", path, strerror(e));
-  }
+  int fd;
+  uint64_t file_bytes;
+  RC_CHECK(rc_file_open_regular(path, "a .npy tensor", &fd, &file_bytes));
   FILE* f = fdopen(fd, "rb");
   if (!f) {
     int e = errno;
     close(fd);
     return rc_error(REPCONV_ERROR_IO, "%s: cannot open: %s", path, strerror(e));
   }
-  const size_t file_size = (uint64_t)st.st_size > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)st.st_size;
+  const size_t file_size = file_bytes > (uint64_t)SIZE_MAX ? SIZE_MAX : (size_t)file_bytes;
   /* Preamble (10 or 12 bytes), then the header it announces. */
   uint8_t pre[12];
   size_t head = file_size < sizeof(pre) ? file_size : sizeof(pre);

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 
 #include "checked.h"
+#include "file.h"
 #include "model.h"
 #include "onnx_internal.h"
 
@@ -1646,25 +1646,11 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
 }
 
 rc_status rc_onnx_load_file(const char* path, const rc_input_shape* shapes, size_t n_shapes, rc_graph* g) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return rc_error(REPCONV_ERROR_IO, "%s: cannot open (%s)", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return rc_error(REPCONV_ERROR_IO, "%s: not a regular file", path);
-  }
-  size_t size = (size_t)st.st_size;
-  void* map = NULL;
-  if (size > 0) {
-    /* Read-only mapping: protobuf-c copies what it keeps. */
-    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-      close(fd);
-      return rc_error(REPCONV_ERROR_IO, "%s: cannot map %zu bytes (%s)", path, size, strerror(errno));
-    }
-  }
-  close(fd);
-  rc_status s = rc_onnx_load_memory(map ? map : "", size, path, shapes, n_shapes, g);
-  if (map) munmap(map, size);
+  /* Read, not mapped: a file truncated while loading is then an error, not SIGBUS. */
+  void* data = NULL;
+  size_t size = 0;
+  RC_CHECK(rc_file_read_all(path, "an ONNX model", sizeof(void*), &data, &size));
+  rc_status s = rc_onnx_load_memory(data, size, path, shapes, n_shapes, g);
+  free(data);
   return s;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "checked.h"
+#include "file.h"
 
 /* ------------------------------------------------------------ layout */
 
@@ -688,50 +689,9 @@ rc_status rc_rcm_load_memory(const void* data, size_t size, rc_graph* g) {
  * costs one copy at load (measured on repvgg-a0: see rcm.h). */
 rc_status rc_rcm_load_file(const char* path, rc_graph* g) {
   RC_CHECK(check_fresh(g));
-  if (!path) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "rcm load: path is NULL");
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return rc_error(REPCONV_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
-    close(fd);
-    return rc_error(REPCONV_ERROR_IO, "%s: cannot stat: %s", path, strerror(e));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    return rc_error(REPCONV_ERROR_IO, "%s: not a regular file", path);
-  }
-  if (st.st_size <= 0) {
-    close(fd);
-    return rc_error(REPCONV_ERROR_FORMAT, "%s: offset 0x0: the file is empty", path);
-  }
-  if ((uint64_t)st.st_size > (uint64_t)SIZE_MAX) {
-    close(fd);
-    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: file too large to map", path);
-  }
-  size_t size = (size_t)st.st_size, cap;
   void* blob = NULL;
-  if (!rc_align_size(size, RC_RCM_ALIGN, &cap)) blob = aligned_alloc(RC_RCM_ALIGN, cap);
-  if (!blob) {
-    close(fd);
-    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory reading %zu bytes", path, size);
-  }
-  size_t got = 0;
-  while (got < size) {
-    ssize_t n = read(fd, (uint8_t*)blob + got, size - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = n < 0 ? errno : 0;
-      close(fd);
-      free(blob);
-      if (n == 0) {
-        return rc_error(REPCONV_ERROR_IO, "%s: the file shrank while being read (%zu of %zu bytes)", path, got, size);
-      }
-      return rc_error(REPCONV_ERROR_IO, "%s: read error after %zu of %zu bytes: %s", path, got, size, strerror(e));
-    }
-    got += (size_t)n;
-  }
-  close(fd);
+  size_t size = 0;
+  RC_CHECK(rc_file_read_all(path, "an .rcm model", RC_RCM_ALIGN, &blob, &size));
   g->blob = blob;
   g->blob_size = size;
   g->blob_mapped = 0;
