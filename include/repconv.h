@@ -33,8 +33,11 @@
  *    fused into the op before them or not. XNNPACK alone does not (its output
  *    clamp returns the bound, its max pooling skips NaN), so an XNNPACK step
  *    whose activation input holds NaN (or ±inf, for the ops that add:
- *    inf - inf) runs on the reference kernels for that run; with finite
- *    inputs the cost is one scan of the step's input. The one difference
+ *    inf - inf) runs on the reference kernels for that run. The steps check
+ *    their inputs only when a model input holds a NaN or ±inf or the model
+ *    divides; otherwise a run costs one scan of the model's inputs. A NaN
+ *    made inside a kernel by overflow (inf - inf from finite values) is not
+ *    guaranteed to propagate through a later XNNPACK step. The one difference
  *    between backends: a Winograd conv mixes the inputs of a whole tile (up
  *    to 8x8 pixels), so a NaN or ±inf input may make NaN a few outputs near
  *    it that a direct conv computes finite. Constants holding NaN are
