@@ -90,16 +90,22 @@ typedef struct worker {
   int ok;
 } worker;
 
+
+/* runs of small_model on g_input; 1 if every one succeeded. */
+static int run_small(repconv_session_t* s, int runs, float* feat, float* logits) {
+  for (int i = 0; i < runs; i++) {
+    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
+    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, feat}, {"logits", 2, {N, 5}, logits}};
+    if (repconv_session_run(s, &in, 1, out, 2) != REPCONV_OK) return 0;
+  }
+  return 1;
+}
+
 static void* work(void* arg) {
   worker* w = arg;
   repconv_session_t* s;
   if (repconv_session_create(w->m, NULL, &s) != REPCONV_OK) return NULL;
-  w->ok = 1;
-  for (int i = 0; i < 3 && w->ok; i++) {
-    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
-    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, w->feat}, {"logits", 2, {N, 5}, w->logits}};
-    w->ok = repconv_session_run(s, &in, 1, out, 2) == REPCONV_OK;
-  }
+  w->ok = run_small(s, 3, w->feat, w->logits);
   repconv_session_destroy(s);
   return NULL;
 }
@@ -258,12 +264,7 @@ static void* pooled_work(void* arg) {
   repconv_status st = repconv_session_create(w->m, o, &s);
   repconv_options_destroy(o);
   if (st != REPCONV_OK) return NULL;
-  w->ok = 1;
-  for (int i = 0; i < 2 && w->ok; i++) {
-    repconv_tensor_t in = {"image", 4, {N, C, H, W}, g_input};
-    repconv_tensor_t out[2] = {{"features", 4, {N, OUTC, 10, 12}, w->feat}, {"logits", 2, {N, 5}, w->logits}};
-    w->ok = repconv_session_run(s, &in, 1, out, 2) == REPCONV_OK;
-  }
+  w->ok = run_small(s, 2, w->feat, w->logits);
   repconv_session_destroy(s);
   return NULL;
 }
