@@ -8,8 +8,8 @@
  * program, not a test: nothing here asserts a time. */
 #include <stdio.h>
 
-#include "bench_util.h"
-#include "peak.h"
+#include "bench/bench_util.h"
+#include "bench/peak.h"
 
 int main(int argc, char** argv) {
   if (rcb_initialize(&argc, argv) != 0) return 1;

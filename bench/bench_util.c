@@ -1,7 +1,7 @@
 /* See bench_util.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "bench_util.h"
+#include "bench/bench_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

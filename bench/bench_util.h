@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "repconv.h"
-#include "shim.h"
+#include "bench/shim.h"
 
 #define RCB_MAX_THREADS 8
 

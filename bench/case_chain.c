@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/winograd/wino.h"
 
 #define CHAIN_N 6

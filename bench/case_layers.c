@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bench_util.h"
+#include "bench/bench_util.h"
 
 typedef struct layer_shape {
   int c, h, w;

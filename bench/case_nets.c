@@ -4,7 +4,7 @@
  * folded graph's FLOPs for every form (work done, not work spent). */
 #include <stdio.h>
 
-#include "bench_util.h"
+#include "bench/bench_util.h"
 
 static const char* const kNets[] = {"repvgg-a0", "repvgg-b0", "dbb-resnet18", "ecbsr-m4c16-x2"};
 #define NUM_NETS (sizeof kNets / sizeof kNets[0])

@@ -2,7 +2,7 @@
  * timing with CLOCK_MONOTONIC. See peak.h. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "peak.h"
+#include "bench/peak.h"
 
 #include <cpuinfo.h>
 #include <pthreadpool.h>

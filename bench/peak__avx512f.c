@@ -3,7 +3,7 @@
  * peak__fma3.c). */
 #include <immintrin.h>
 
-#include "peak.h"
+#include "bench/peak.h"
 
 #define ACCS 16
 

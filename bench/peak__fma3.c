@@ -4,7 +4,7 @@
  * ports busy. acc = acc·a + b with a just below 1 stays bounded and normal. */
 #include <immintrin.h>
 
-#include "peak.h"
+#include "bench/peak.h"
 
 #define ACCS 12
 

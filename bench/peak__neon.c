@@ -7,7 +7,7 @@
  * normal for any run this probe makes. */
 #include <arm_neon.h>
 
-#include "peak.h"
+#include "bench/peak.h"
 
 #define ACCS 16
 

@@ -1,6 +1,6 @@
 // The C++ side of shim.h: the only C++ in repconv. Everything it does is
 // forward to Google Benchmark (libbenchmark-dev, 1.7).
-#include "shim.h"
+#include "bench/shim.h"
 
 #include <benchmark/benchmark.h>
 

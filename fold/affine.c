@@ -1,4 +1,4 @@
-#include "affine.h"
+#include "fold/affine.h"
 
 #include <math.h>
 #include <stdio.h>

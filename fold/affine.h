@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "runtime/graph.h"
+#include "runtime/graph/graph.h"
 
 typedef struct rc_affine {
   int32_t cout, cin;

@@ -1,14 +1,14 @@
-#include "fold.h"
+#include "fold/fold.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/checked.h"
+#include "runtime/graph/checked.h"
 
-#include "affine.h"
-#include "matmap.h"
+#include "fold/affine.h"
+#include "fold/matmap.h"
 
 /* ST_MAP: a spatial affine map (affine.h); ST_MAT: a dense matrix map of a
  * whole small tensor (matmap.h), once a reshape has left the spatial form. */

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "runtime/graph.h"
+#include "runtime/graph/graph.h"
 
 typedef struct rc_fold_options {
   int32_t max_kernel; /* regions whose folded kernel would exceed this stay cut */

@@ -1,4 +1,4 @@
-#include "matmap.h"
+#include "fold/matmap.h"
 
 #include <stdlib.h>
 #include <string.h>

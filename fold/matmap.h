@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "affine.h"
+#include "fold/affine.h"
 
 #define RC_MATMAP_MAX_SIDE 4096
 

@@ -22,9 +22,9 @@
 
 #include <cmocka.h>
 
-#include "npy.h"
+#include "runtime/io/npy.h"
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static const repconv_backend k_backends[] = {REPCONV_BACKEND_REF, REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_WINOGRAD,
                                              REPCONV_BACKEND_GEMM, REPCONV_BACKEND_AUTO};

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define RTOL 5e-7
 #define ATOL 1e-6

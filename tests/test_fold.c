@@ -28,10 +28,10 @@
 
 #include <cmocka.h>
 
-#include "model.h"
-#include "npy.h"
+#include "runtime/api/handles.h"
+#include "runtime/io/npy.h"
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define FOLD_RTOL 2e-6
 

@@ -32,7 +32,7 @@
 
 #include "kernels/gemm/gemm.h"
 #include "kernels/ref/ref.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static double g_worst; /* max err / (K·2⁻²⁴·mag) */
 static size_t g_cases;

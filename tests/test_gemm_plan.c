@@ -20,10 +20,10 @@
 
 #include <cmocka.h>
 
-#include "cpu.h"
+#include "kernels/common/cpu.h"
 #include "kernels/gemm/gemm.h"
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static repconv_model_t* load_builtin(const char* name, const int64_t* shape) {
   repconv_options_t* o;

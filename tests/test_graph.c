@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "graph.h"
+#include "runtime/graph/graph.h"
 #include "repconv.h"
 
 #define assert_contains(haystack, needle)                                                   \

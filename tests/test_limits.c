@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define assert_contains(haystack, needle)                                                                \
   do {                                                                                                   \

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 enum { N = 1, C = 8, H = 9, W = 10 };
 

@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "runtime/npy.h"
-#include "test_util.h"
+#include "runtime/io/npy.h"
+#include "tests/support/test_util.h"
 
 /* A .npy image: magic, version, header length (2 bytes for v1, 4 otherwise),
  * the header as given (no padding added), then the data bytes. */

@@ -26,9 +26,9 @@
 
 #include <cmocka.h>
 
-#include "npy.h"
+#include "runtime/io/npy.h"
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define REL_TOL 5e-6
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "model.h"
-#include "plan.h"
+#include "runtime/api/handles.h"
+#include "runtime/plan/plan.h"
 #include "repconv.h"
 
 static void test_chain_arena_two_activations(void** state) {

@@ -16,11 +16,11 @@
 
 #include <cmocka.h>
 
-#include "fuzz/fuzz_common.h"
-#include "runtime/graph.h"
+#include "tests/fuzz/fuzz_common.h"
+#include "runtime/graph/graph.h"
 #include "repconv.h"
-#include "runtime/rcm.h"
-#include "test_util.h"
+#include "runtime/rcm/rcm.h"
+#include "tests/support/test_util.h"
 
 /* Header and record field offsets, as docs/rcm-format.md states them. */
 enum {

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "kernels/ref/ref.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define RTOL_ULP 1.2e-7
 #define ATOL_MAG 1e-10

@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "kernels/ref/ref.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static void* xmalloc(size_t n) {
   void* p = malloc(n ? n : 1);

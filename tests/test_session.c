@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "model.h"
+#include "runtime/api/handles.h"
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define assert_contains(haystack, needle)                                                                \
   do {                                                                                                   \

@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "runtime/graph.h"
-#include "runtime/rcm.h"
-#include "runtime/status.h"
+#include "runtime/graph/graph.h"
+#include "runtime/rcm/rcm.h"
+#include "runtime/graph/status.h"
 
 static void expect_escape(const char* in, const char* want) {
   char buf[256];

@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "npy.h"
+#include "runtime/io/npy.h"
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static rc_npy load(const char* c, const char* t) {
   const char* dir = getenv("REPCONV_FIXTURES");

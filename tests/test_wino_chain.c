@@ -22,7 +22,7 @@
 #include <pthreadpool.h>
 
 #include "kernels/winograd/wino.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static void* xmalloc(size_t n) {
   void* p = malloc(n ? n : 1);

@@ -31,7 +31,7 @@
 
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_ukernels.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define SENTINEL 12345.0f
 

@@ -59,7 +59,7 @@
 
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_ukernels.h" /* RC_WINO_GEMM_MR_MAX */
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 /* Bounds on max err/mag; see the header comment. */
 static const double k_tol[RC_WINO_VARIANT_COUNT] = {

@@ -29,9 +29,9 @@
 #include <cmocka.h>
 
 #include "repconv.h"
-#include "cpu.h"
+#include "kernels/common/cpu.h"
 #include "kernels/gemm/gemm.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 static const double k_tol[3] = {2e-5, 6e-5, 3e-4}; /* F(2,3), F(4,3), F(6,3); see above */
 static const int k_tiles[3] = {2, 4, 6};

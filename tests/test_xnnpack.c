@@ -34,7 +34,7 @@
 #include <cmocka.h>
 
 #include "repconv.h"
-#include "test_util.h"
+#include "tests/support/test_util.h"
 
 #define U 5.9604644775390625e-8 /* 2^-24 */
 

@@ -29,7 +29,7 @@
 
 #include "bench/peak.h"
 #include "repconv.h"
-#include "runtime/npy.h"
+#include "runtime/io/npy.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "kernels/gemm/gemm_ukernels.h"
-#include "runtime/cpu.h"
+#include "kernels/common/cpu.h"
 
 #define DEFAULT_L1_BYTES ((size_t)32 * 1024)
 #define DEFAULT_L2_BYTES ((size_t)512 * 1024)

@@ -10,7 +10,7 @@
 #include "kernels/winograd/wino_matrices.h"
 #include "kernels/winograd/wino_run.h"
 #include "kernels/winograd/wino_ukernels.h"
-#include "runtime/cpu.h"
+#include "kernels/common/cpu.h"
 
 #define DEFAULT_L2_BYTES ((size_t)512 * 1024)
 

@@ -21,7 +21,7 @@
 #include <xnnpack.h>
 
 #include "kernels/ref/ref.h"
-#include "status.h"
+#include "runtime/graph/status.h"
 
 #define RC_XNN_EXTRA_BYTES XNN_EXTRA_BYTES
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_common.h"
-#include "runtime/model.h"
+#include "tests/fuzz/fuzz_common.h"
+#include "runtime/api/handles.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

@@ -1,14 +1,14 @@
 /* The fuzz targets' shared half: options from the input, the size guard, and
  * session create + run on small inputs. */
-#include "fuzz_common.h"
+#include "tests/fuzz/fuzz_common.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/model.h"
-#include "runtime/rcm.h"
+#include "runtime/api/handles.h"
+#include "runtime/rcm/rcm.h"
 
 int rc_fuzz_fold_override = -1;
 

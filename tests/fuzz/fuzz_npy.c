@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fuzz_common.h"
-#include "runtime/npy.h"
+#include "tests/fuzz/fuzz_common.h"
+#include "runtime/io/npy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

@@ -3,8 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fuzz_common.h"
-#include "runtime/rcm.h"
+#include "tests/fuzz/fuzz_common.h"
+#include "runtime/rcm/rcm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 

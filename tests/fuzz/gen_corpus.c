@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "repconv.h"
-#include "runtime/graph.h"
-#include "runtime/rcm.h"
+#include "runtime/graph/graph.h"
+#include "runtime/rcm/rcm.h"
 
 static const char* root;
 

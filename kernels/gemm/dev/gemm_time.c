@@ -22,7 +22,7 @@
 
 #include "kernels/gemm/gemm.h"
 #include "kernels/xnnpack/xnn.h"
-#include "peak.h"
+#include "bench/peak.h"
 
 /* On 1 thread, this thread's CPU time: the machine is shared, and time spent
  * descheduled is not the kernel's. With threads, wall time. */
