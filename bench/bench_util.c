@@ -44,16 +44,11 @@ int64_t rcb_model_flops(const repconv_model_t* model) {
 
 const char* rcb_backend_name(repconv_backend backend) {
   switch (backend) {
-    case REPCONV_BACKEND_REF:
-      return "ref";
-    case REPCONV_BACKEND_XNNPACK:
-      return "xnnpack";
-    case REPCONV_BACKEND_WINOGRAD:
-      return "winograd";
-    case REPCONV_BACKEND_GEMM:
-      return "gemm";
-    default:
-      return "auto";
+    case REPCONV_BACKEND_REF: return "ref";
+    case REPCONV_BACKEND_XNNPACK: return "xnnpack";
+    case REPCONV_BACKEND_WINOGRAD: return "winograd";
+    case REPCONV_BACKEND_GEMM: return "gemm";
+    default: return "auto";
   }
 }
 

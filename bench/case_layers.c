@@ -71,8 +71,13 @@ static repconv_status build_layer(const layer_shape* s, int relu_only, repconv_m
       /* Uniform weights of variance 1/fan_in, small biases: outputs stay O(1). */
       rcb_fill_uniform(w, nw, 7, sqrtf(3.0f / (float)(9 * s->c)));
       rcb_fill_uniform(bias, (size_t)s->c, 8, 0.1f);
-      repconv_conv2d_desc_t d = {.out_channels = s->c, .kernel_h = 3, .kernel_w = 3,
-                                 .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+      repconv_conv2d_desc_t d = {.out_channels = s->c,
+                                 .kernel_h = 3,
+                                 .kernel_w = 3,
+                                 .pad_top = 1,
+                                 .pad_left = 1,
+                                 .pad_bottom = 1,
+                                 .pad_right = 1};
       st = repconv_builder_conv2d(b, "conv", x, &d, w, bias, &y);
     }
   }
@@ -198,9 +203,15 @@ static repconv_status build_gemm_layer(const gemm_shape* s, repconv_model_t** ou
       if (st == REPCONV_OK) st = repconv_builder_gemm(b, "fc", x, s->cout, w, bias, 1.0f, 1.0f, &y);
     } else {
       const int64_t dims[4] = {1, s->cin, s->h, s->w};
-      repconv_conv2d_desc_t d = {.out_channels = s->cout, .kernel_h = s->k, .kernel_w = s->k,
-                                 .stride_h = s->stride, .stride_w = s->stride, .pad_top = s->pad,
-                                 .pad_left = s->pad, .pad_bottom = s->pad, .pad_right = s->pad};
+      repconv_conv2d_desc_t d = {.out_channels = s->cout,
+                                 .kernel_h = s->k,
+                                 .kernel_w = s->k,
+                                 .stride_h = s->stride,
+                                 .stride_w = s->stride,
+                                 .pad_top = s->pad,
+                                 .pad_left = s->pad,
+                                 .pad_bottom = s->pad,
+                                 .pad_right = s->pad};
       st = repconv_builder_input(b, "input", 4, dims, &x);
       if (st == REPCONV_OK) st = repconv_builder_conv2d(b, "conv", x, &d, w, bias, &y);
       if (st == REPCONV_OK) st = repconv_builder_activation(b, "relu", REPCONV_RELU, y, 0, 0, &y);

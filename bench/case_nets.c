@@ -67,8 +67,8 @@ void rcb_register_net_cases(void) {
           c->form = f;
           c->backend = kBackends[b];
           c->threads = kThreads[t];
-          snprintf(name, sizeof name, "net/%s/%s/%s/threads:%d", kNets[i], kForms[f].name,
-                   rcb_backend_name(c->backend), c->threads);
+          snprintf(name, sizeof name, "net/%s/%s/%s/threads:%d", kNets[i], kForms[f].name, rcb_backend_name(c->backend),
+                   c->threads);
           rcb_register(name, run_net, c);
         }
       }

@@ -45,8 +45,16 @@ int main(int argc, char** argv) {
   const int64_t d[4] = {1, 4, 8, 8};
   repconv_id x;
   if (repconv_builder_input(b, "x", 4, d, &x) != REPCONV_OK) return fail("input");
-  const repconv_conv2d_desc_t cd = {.out_channels = 4, .kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1,
-                                    .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1, .groups = 1};
+  const repconv_conv2d_desc_t cd = {.out_channels = 4,
+                                    .kernel_h = 3,
+                                    .kernel_w = 3,
+                                    .stride_h = 1,
+                                    .stride_w = 1,
+                                    .pad_top = 1,
+                                    .pad_left = 1,
+                                    .pad_bottom = 1,
+                                    .pad_right = 1,
+                                    .groups = 1};
   char name[32];
   for (int i = 0; i < nodes; i++) {
     snprintf(name, sizeof(name), "n%d", i);
@@ -75,8 +83,7 @@ int main(int argc, char** argv) {
   if (repconv_session_create(m, o, &s) != REPCONV_OK) return fail("session");
   const double t3 = now_s();
   printf("%d nodes (%s, fold %s, backend %s): build %.3f s, finish %.3f s (load %.3f s), session %.3f s\n", nodes,
-         conv ? "conv" : "relu", fold ? "on" : "off", argc > 4 ? argv[4] : "auto", t1 - t0, t2 - t1, t2 - t0,
-         t3 - t2);
+         conv ? "conv" : "relu", fold ? "on" : "off", argc > 4 ? argv[4] : "auto", t1 - t0, t2 - t1, t2 - t0, t3 - t2);
   repconv_session_destroy(s);
   repconv_model_destroy(m);
   repconv_builder_destroy(b);

@@ -34,8 +34,18 @@ static float peak_loop_baseline(long iters) {
          c4 = _mm_set1_ps(0.4f), c5 = _mm_set1_ps(0.5f), c6 = _mm_set1_ps(0.6f), c7 = _mm_set1_ps(0.7f),
          c8 = _mm_set1_ps(0.8f), c9 = _mm_set1_ps(0.9f), c10 = _mm_set1_ps(1.0f), c11 = _mm_set1_ps(1.1f);
   for (long i = 0; i < iters; ++i) {
-    BASE_STEP(0); BASE_STEP(1); BASE_STEP(2); BASE_STEP(3); BASE_STEP(4); BASE_STEP(5);
-    BASE_STEP(6); BASE_STEP(7); BASE_STEP(8); BASE_STEP(9); BASE_STEP(10); BASE_STEP(11);
+    BASE_STEP(0);
+    BASE_STEP(1);
+    BASE_STEP(2);
+    BASE_STEP(3);
+    BASE_STEP(4);
+    BASE_STEP(5);
+    BASE_STEP(6);
+    BASE_STEP(7);
+    BASE_STEP(8);
+    BASE_STEP(9);
+    BASE_STEP(10);
+    BASE_STEP(11);
   }
   __m128 s = _mm_add_ps(_mm_add_ps(_mm_add_ps(c0, c1), _mm_add_ps(c2, c3)), _mm_add_ps(c4, c5));
   s = _mm_add_ps(s, _mm_add_ps(_mm_add_ps(_mm_add_ps(c6, c7), _mm_add_ps(c8, c9)), _mm_add_ps(c10, c11)));
@@ -70,20 +80,15 @@ static int cpu_ready(void) {
 
 int rc_peak_isa_available(rc_peak_isa isa) {
   switch (isa) {
-    case RC_PEAK_BASELINE:
-      return 1;
+    case RC_PEAK_BASELINE: return 1;
 #if RC_PEAK_X86
-    case RC_PEAK_FMA3:
-      return cpu_ready() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
-    case RC_PEAK_AVX512F:
-      return cpu_ready() && cpuinfo_has_x86_avx512f();
+    case RC_PEAK_FMA3: return cpu_ready() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3();
+    case RC_PEAK_AVX512F: return cpu_ready() && cpuinfo_has_x86_avx512f();
 #endif
 #if RC_PEAK_ARM64
-    case RC_PEAK_NEON:
-      return 1;
+    case RC_PEAK_NEON: return 1;
 #endif
-    default:
-      return 0;
+    default: return 0;
   }
 }
 
@@ -96,14 +101,10 @@ rc_peak_isa rc_peak_best_isa(void) {
 
 const char* rc_peak_isa_name(rc_peak_isa isa) {
   switch (isa) {
-    case RC_PEAK_FMA3:
-      return "fma3";
-    case RC_PEAK_AVX512F:
-      return "avx512f";
-    case RC_PEAK_NEON:
-      return "neon";
-    default:
-      return RC_PEAK_X86 ? "sse2" : "scalar";
+    case RC_PEAK_FMA3: return "fma3";
+    case RC_PEAK_AVX512F: return "avx512f";
+    case RC_PEAK_NEON: return "neon";
+    default: return RC_PEAK_X86 ? "sse2" : "scalar";
   }
 }
 

@@ -23,8 +23,22 @@ float rc_peak_loop__neon(long iters) {
               c8 = vdupq_n_f32(0.8f), c9 = vdupq_n_f32(0.9f), c10 = vdupq_n_f32(1.0f), c11 = vdupq_n_f32(1.1f),
               c12 = vdupq_n_f32(1.2f), c13 = vdupq_n_f32(1.3f), c14 = vdupq_n_f32(1.4f), c15 = vdupq_n_f32(1.5f);
   for (long i = 0; i < iters; ++i) {
-    STEP(0); STEP(1); STEP(2); STEP(3); STEP(4); STEP(5); STEP(6); STEP(7);
-    STEP(8); STEP(9); STEP(10); STEP(11); STEP(12); STEP(13); STEP(14); STEP(15);
+    STEP(0);
+    STEP(1);
+    STEP(2);
+    STEP(3);
+    STEP(4);
+    STEP(5);
+    STEP(6);
+    STEP(7);
+    STEP(8);
+    STEP(9);
+    STEP(10);
+    STEP(11);
+    STEP(12);
+    STEP(13);
+    STEP(14);
+    STEP(15);
   }
   float32x4_t s =
       vaddq_f32(vaddq_f32(vaddq_f32(c0, c1), vaddq_f32(c2, c3)), vaddq_f32(vaddq_f32(c4, c5), vaddq_f32(c6, c7)));

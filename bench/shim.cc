@@ -9,7 +9,7 @@
 namespace {
 benchmark::State& S(rcb_state* s) { return *reinterpret_cast<benchmark::State*>(s); }
 const benchmark::State& S(const rcb_state* s) { return *reinterpret_cast<const benchmark::State*>(s); }
-}  // namespace
+} // namespace
 
 extern "C" {
 
@@ -21,9 +21,9 @@ int rcb_initialize(int* argc, char** argv) {
 void rcb_add_context(const char* key, const char* value) { benchmark::AddCustomContext(key, value); }
 
 void rcb_register(const char* name, rcb_fn fn, const void* arg) {
-  benchmark::RegisterBenchmark(name, [fn, arg](benchmark::State& st) {
-    fn(reinterpret_cast<rcb_state*>(&st), arg);
-  })->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(name, [fn, arg](benchmark::State& st) { fn(reinterpret_cast<rcb_state*>(&st), arg); })
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
 }
 
 void rcb_run_all(void) {
@@ -41,4 +41,4 @@ void rcb_set_counter(rcb_state* state, const char* name, double value) {
 void rcb_skip_with_error(rcb_state* state, const char* message) { S(state).SkipWithError(message); }
 void rcb_set_label(rcb_state* state, const char* label) { S(state).SetLabel(label); }
 
-}  // extern "C"
+} // extern "C"

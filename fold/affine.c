@@ -7,7 +7,9 @@
 
 #define W(a, o, c, i, j) ((a)->w[(((size_t)(o) * (a)->cin + (c)) * (a)->kh + (i)) * (a)->kw + (j)])
 
-static rc_status oom(const char* what) { return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory (%s)", what); }
+static rc_status oom(const char* what) {
+  return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory (%s)", what);
+}
 
 static double* alloc_d(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 
@@ -122,10 +124,14 @@ int rc_affine_pad_exact(const rc_affine* a, const int32_t pad[4], const float* v
   if (support(a, &r0, &r1, &c0, &c1)) {
     /* The first padded position on each side must read X's zero padding only. */
     const char* side = NULL;
-    if (pad[0] > 0 && !(r1 < a->sh + a->pt)) side = "top";
-    else if (pad[2] > 0 && !(a->out_h * a->sh - a->pt + r0 >= a->in_h)) side = "bottom";
-    else if (pad[1] > 0 && !(c1 < a->sw + a->pl)) side = "left";
-    else if (pad[3] > 0 && !(a->out_w * a->sw - a->pl + c0 >= a->in_w)) side = "right";
+    if (pad[0] > 0 && !(r1 < a->sh + a->pt))
+      side = "top";
+    else if (pad[2] > 0 && !(a->out_h * a->sh - a->pt + r0 >= a->in_h))
+      side = "bottom";
+    else if (pad[1] > 0 && !(c1 < a->sw + a->pl))
+      side = "left";
+    else if (pad[3] > 0 && !(a->out_w * a->sw - a->pl + c0 >= a->in_w))
+      side = "right";
     if (side) {
       snprintf(why, why_size,
                "padding a %dx%d-window map: its %s border would read the input's interior, not a constant", a->kh,
@@ -147,10 +153,9 @@ int rc_affine_pad_exact(const rc_affine* a, const int32_t pad[4], const float* v
   return 1;
 }
 
-rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double w2_scale, const float* b2,
-                         int32_t k2h, int32_t k2w,
-                         const int32_t s2[2], const int32_t d2[2], const int32_t p2[4], int32_t groups, int64_t out_h,
-                         int64_t out_w, rc_affine* out) {
+rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double w2_scale, const float* b2, int32_t k2h,
+                         int32_t k2w, const int32_t s2[2], const int32_t d2[2], const int32_t p2[4], int32_t groups,
+                         int64_t out_h, int64_t out_w, rc_affine* out) {
   memset(out, 0, sizeof(*out));
   const int32_t ct = a->cout, tg = ct / groups, og = co / groups;
   out->cout = co;
@@ -179,7 +184,8 @@ rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double
     const int32_t t0 = (o / og) * tg;
     double bias = b2 ? b2[o] : 0.0;
     for (int32_t tt = 0; tt < tg; tt++) {
-      for (int32_t k = 0; k < k2h * k2w; k++) bias += w2[((size_t)o * tg + tt) * k2h * k2w + k] * w2_scale * a->b[t0 + tt];
+      for (int32_t k = 0; k < k2h * k2w; k++)
+        bias += w2[((size_t)o * tg + tt) * k2h * k2w + k] * w2_scale * a->b[t0 + tt];
     }
     out->b[o] = bias;
   }
@@ -215,7 +221,8 @@ rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double
   for (int32_t t = 0; t < ct; t++) {
     for (size_t c = 0; c < cin; c++) {
       for (int32_t m = 0; m < a->kh; m++) {
-        for (int32_t n = 0; n < a->kw; n++) at[((size_t)m * a->kw + n) * plane + (size_t)t * cin + c] = W(a, t, c, m, n);
+        for (int32_t n = 0; n < a->kw; n++)
+          at[((size_t)m * a->kw + n) * plane + (size_t)t * cin + c] = W(a, t, c, m, n);
       }
     }
   }

@@ -23,15 +23,15 @@ typedef struct rc_affine {
   int32_t cout, cin;
   int32_t kh, kw;
   int32_t sh, sw;
-  int32_t pt, pl;          /* top/left padding of X */
-  int64_t in_h, in_w;      /* X's extent */
-  int64_t out_h, out_w;    /* T's extent */
+  int32_t pt, pl;       /* top/left padding of X */
+  int64_t in_h, in_w;   /* X's extent */
+  int64_t out_h, out_w; /* T's extent */
   /* The linear part w is the identity (cout == cin, 1x1, s 1, p 0), w NULL
    * until needed. Says nothing of b: x + K has an identity w and the bias K,
    * so "the map is a copy of X" is rc_affine_is_copy, not this flag. */
   int w_identity;
-  double* w;               /* [cout][cin][kh][kw] */
-  double* b;               /* [cout] */
+  double* w; /* [cout][cin][kh][kw] */
+  double* b; /* [cout] */
 } rc_affine;
 
 void rc_affine_free(rc_affine* a);
@@ -57,10 +57,9 @@ int rc_affine_pad_exact(const rc_affine* a, const int32_t pad[4], const float* v
  * (the scale lets an average pool pass 1/(kh·kw) exactly), bias b2 (NULL:
  * none), stride s2, dilation d2, padding p2 (4 sides, checked exact by the
  * caller), groups; out_h/out_w the conv's output extent. */
-rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double w2_scale, const float* b2,
-                         int32_t k2h, int32_t k2w,
-                         const int32_t s2[2], const int32_t d2[2], const int32_t p2[4], int32_t groups, int64_t out_h,
-                         int64_t out_w, rc_affine* out);
+rc_status rc_affine_conv(const rc_affine* a, int32_t co, const float* w2, double w2_scale, const float* b2, int32_t k2h,
+                         int32_t k2w, const int32_t s2[2], const int32_t d2[2], const int32_t p2[4], int32_t groups,
+                         int64_t out_h, int64_t out_w, rc_affine* out);
 /* a ← a·scale[o] + shift[o] per output channel (either may be NULL). */
 rc_status rc_affine_scale_shift(rc_affine* a, const double* scale, const double* shift);
 /* out = a + sign·c (sign ±1). Same source, stride and extent required. */

@@ -17,11 +17,11 @@ typedef enum st_kind { ST_NONE = 0, ST_OPAQUE, ST_MAP, ST_MAT } st_kind;
 /* What is known of one tensor of the input graph. */
 typedef struct tstate {
   st_kind kind;
-  int32_t id;        /* ST_OPAQUE: tensor in the output graph */
-  int32_t src;       /* ST_MAP/ST_MAT: the opaque input-graph tensor the map reads */
+  int32_t id;  /* ST_OPAQUE: tensor in the output graph */
+  int32_t src; /* ST_MAP/ST_MAT: the opaque input-graph tensor the map reads */
   rc_affine map;
   rc_matmap mat;
-  int32_t* nodes;    /* input-graph nodes folded into the map */
+  int32_t* nodes; /* input-graph nodes folded into the map */
   int32_t n_nodes;
   int64_t flops, params;
   int exact;
@@ -33,10 +33,10 @@ typedef struct ctx {
   rc_graph* out;
   rc_fold_options opt;
   rc_fold_report* rep;
-  uint64_t macs;      /* multiply-adds spent composing kernels so far */
+  uint64_t macs; /* multiply-adds spent composing kernels so far */
   tstate* st;
   int32_t* consumers;
-  int32_t* const_id;  /* input-graph constant → output-graph constant, or -1 */
+  int32_t* const_id; /* input-graph constant → output-graph constant, or -1 */
 } ctx;
 
 /* TRY_BOUNDARY: a linear op whose inputs are maps of different tensors (a
@@ -118,8 +118,8 @@ static rc_status add_region(ctx* c, const tstate* s, const char* output, int32_t
 /* Copies of the source's channels in order, repeated (x.repeat(1, r, 1, 1)
  * exported as Tile or Expand): returns the repeat count, else 0. */
 static int32_t replicate_count(const rc_affine* a) {
-  if (a->w_identity || a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl ||
-      a->in_h != a->out_h || a->in_w != a->out_w || a->cout % a->cin != 0) {
+  if (a->w_identity || a->kh != 1 || a->kw != 1 || a->sh != 1 || a->sw != 1 || a->pt || a->pl || a->in_h != a->out_h ||
+      a->in_w != a->out_w || a->cout % a->cin != 0) {
     return 0;
   }
   for (int32_t o = 0; o < a->cout; o++) {
@@ -276,10 +276,10 @@ static rc_status get_opaque(ctx* c, int32_t t, int32_t* id) {
 /* ------------------------------------------------------------ inputs */
 
 typedef struct in_map {
-  int32_t src;          /* opaque source */
+  int32_t src; /* opaque source */
   const rc_affine* map;
-  rc_affine own;        /* identity of an opaque tensor */
-  tstate* from;         /* the map's state when it is folded in */
+  rc_affine own; /* identity of an opaque tensor */
+  tstate* from;  /* the map's state when it is folded in */
 } in_map;
 
 /* The map of input t: its own map when it has one and this node is its only
@@ -371,15 +371,15 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
   const int64_t C = shape(c, n->output)->d[1];
   double* vec = NULL;
   try_result r = TRY_NOT_LINEAR;
-#define INPUT(k)                                                                                      \
-  do {                                                                                                \
-    *err = input_map(c, n->inputs[k], use_maps, &m[*n_m]);                                            \
-    if (*err != REPCONV_OK) goto done;                                                                \
-    const rc_affine* in_ = m[(*n_m)++].map;                                                           \
-    if (!map_fits(c, in_->cout, in_->cin, in_->kh, in_->kw, 0, why, why_size)) {                      \
-      r = TRY_CUT;                                                                                    \
-      goto done;                                                                                      \
-    }                                                                                                 \
+#define INPUT(k)                                                                 \
+  do {                                                                           \
+    *err = input_map(c, n->inputs[k], use_maps, &m[*n_m]);                       \
+    if (*err != REPCONV_OK) goto done;                                           \
+    const rc_affine* in_ = m[(*n_m)++].map;                                      \
+    if (!map_fits(c, in_->cout, in_->cin, in_->kh, in_->kw, 0, why, why_size)) { \
+      r = TRY_CUT;                                                               \
+      goto done;                                                                 \
+    }                                                                            \
   } while (0)
   switch (n->op) {
     case RC_OP_CONV2D:
@@ -572,8 +572,7 @@ static try_result try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, in
       *src = m[0].src;
       r = TRY_OK;
       break;
-    default:
-      return TRY_NOT_LINEAR;
+    default: return TRY_NOT_LINEAR;
   }
 #undef INPUT
   /* The region must stay one conv the planner can run. */
@@ -606,9 +605,12 @@ static rc_status keep_node(ctx* c, const rc_node* n) {
   rc_status s = REPCONV_OK;
   for (int32_t k = 0; k < n->n_inputs && s == REPCONV_OK; k++) {
     int32_t t = n->inputs[k];
-    if (t < 0) ins[k] = -1;
-    else if (c->in->tensors[t].kind == RC_TENSOR_CONST) s = const_of(c, t, &ins[k]);
-    else s = get_opaque(c, t, &ins[k]);
+    if (t < 0)
+      ins[k] = -1;
+    else if (c->in->tensors[t].kind == RC_TENSOR_CONST)
+      s = const_of(c, t, &ins[k]);
+    else
+      s = get_opaque(c, t, &ins[k]);
   }
   int32_t id;
   if (s == REPCONV_OK) {
@@ -718,8 +720,10 @@ static rc_status materialize_mat(ctx* c, int32_t t) {
     emitted += st == REPCONV_OK && mid != src;
     int32_t ins[3] = {mid, -1, -1};
     rc_shape ws = {g > 1 ? 4 : 2, {a->rows, cg, 1, 1}}, bs = {1, {a->rows}};
-    if (st == REPCONV_OK) st = rc_graph_add_const(c->out, unique(c, tt->name, ".folded_weight", nm, sizeof(nm)), &ws, w, &ins[1]);
-    if (st == REPCONV_OK && any_bias) st = rc_graph_add_const(c->out, unique(c, tt->name, ".folded_bias", nm, sizeof(nm)), &bs, b, &ins[2]);
+    if (st == REPCONV_OK)
+      st = rc_graph_add_const(c->out, unique(c, tt->name, ".folded_weight", nm, sizeof(nm)), &ws, w, &ins[1]);
+    if (st == REPCONV_OK && any_bias)
+      st = rc_graph_add_const(c->out, unique(c, tt->name, ".folded_bias", nm, sizeof(nm)), &bs, b, &ins[2]);
     const int direct = rc_shape_equal(&out_s, &tt->shape);
     const char* yname = direct ? tt->name : unique(c, tt->name, ".fc_out", nm2, sizeof(nm2));
     rc_attrs at = rc_attrs_default();
@@ -727,7 +731,8 @@ static rc_status materialize_mat(ctx* c, int32_t t) {
       at.kernel[0] = at.kernel[1] = 1;
       at.groups = g;
     }
-    if (st == REPCONV_OK) st = rc_graph_add_node(c->out, g > 1 ? RC_OP_CONV2D : RC_OP_GEMM, node, ins, any_bias ? 3 : 2, &at, yname, &y);
+    if (st == REPCONV_OK)
+      st = rc_graph_add_node(c->out, g > 1 ? RC_OP_CONV2D : RC_OP_GEMM, node, ins, any_bias ? 3 : 2, &at, yname, &y);
     if (st == REPCONV_OK) {
       c->out->tensors[y].shape = out_s;
       emitted++;
@@ -838,8 +843,8 @@ static try_result try_mat(ctx* c, int32_t ni, rc_status* err) {
       if (!input_mat(c, n->inputs[0], 1, 0, &m[n_m++], err)) break;
       const float* bias = n->n_inputs > 2 && n->inputs[2] >= 0 ? g->tensors[n->inputs[2]].data : NULL;
       *err = rc_matmap_conv(m[0].mat, xs->d[1], xs->d[2], xs->d[3], ys->d[1], g->tensors[n->inputs[1]].data, bias,
-                            n->a.kernel[0], n->a.kernel[1], n->a.stride, n->a.dilation, n->a.pad, n->a.groups,
-                            ys->d[2], ys->d[3], &out);
+                            n->a.kernel[0], n->a.kernel[1], n->a.stride, n->a.dilation, n->a.pad, n->a.groups, ys->d[2],
+                            ys->d[3], &out);
       r = *err == REPCONV_OK ? TRY_OK : TRY_NOT_LINEAR;
       break;
     }
@@ -873,8 +878,7 @@ static try_result try_mat(ctx* c, int32_t ni, rc_status* err) {
       r = *err == REPCONV_OK ? TRY_OK : TRY_NOT_LINEAR;
       break;
     }
-    default:
-      break;
+    default: break;
   }
   free(vec);
   if (r == TRY_OK) {
@@ -899,8 +903,7 @@ static try_result try_mat(ctx* c, int32_t ni, rc_status* err) {
  * per-channel affine ops (BN, constant scale and shift) extend it. */
 static int bn_only_allows(const ctx* c, const rc_node* n) {
   switch (n->op) {
-    case RC_OP_CONV2D:
-      return c->st[n->inputs[0]].kind == ST_OPAQUE;
+    case RC_OP_CONV2D: return c->st[n->inputs[0]].kind == ST_OPAQUE;
     case RC_OP_BATCHNORM:
     case RC_OP_ADD:
     case RC_OP_SUB:
@@ -913,8 +916,7 @@ static int bn_only_allows(const ctx* c, const rc_node* n) {
       }
       return n->op == RC_OP_BATCHNORM || c->in->tensors[n->inputs[0]].kind == RC_TENSOR_CONST ||
              c->in->tensors[n->inputs[1]].kind == RC_TENSOR_CONST;
-    default:
-      return 0;
+    default: return 0;
   }
 }
 

@@ -28,11 +28,11 @@ typedef struct rc_fold_options {
 #define RC_FOLD_DEFAULT_MAX_KERNEL 7
 
 typedef struct rc_fold_region {
-  char* output;                         /* the tensor the region's conv computes */
+  char* output; /* the tensor the region's conv computes */
   int32_t nodes_before, nodes_after;
   int32_t kh, kw, sh, sw, dh, dw, groups;
   int64_t flops_before, flops_after, params_before, params_after;
-  int exact;                            /* 0: cut, see note */
+  int exact; /* 0: cut, see note */
   char note[320];
 } rc_fold_region;
 

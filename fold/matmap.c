@@ -48,7 +48,7 @@ rc_status rc_matmap_from_affine(const rc_affine* f, rc_matmap* out) {
               const int64_t ix = x * f->sw - f->pl + j;
               if (ix < 0 || ix >= f->in_w) continue;
               double v = f->w_identity ? (c == o && i == 0 && j == 0)
-                                     : f->w[(((size_t)o * f->cin + c) * f->kh + i) * f->kw + j];
+                                       : f->w[(((size_t)o * f->cin + c) * f->kh + i) * f->kw + j];
               out->m[r * cols + (c * f->in_h + iy) * f->in_w + ix] += v;
             }
           }

@@ -103,13 +103,13 @@ REPCONV_API const char* repconv_last_error(void);
 typedef struct repconv_options repconv_options_t;
 
 typedef enum repconv_backend {
-  REPCONV_BACKEND_AUTO = 0,   /* the planner picks the fastest kernel per node */
-  REPCONV_BACKEND_REF = 1,    /* scalar reference kernels only */
-  REPCONV_BACKEND_XNNPACK = 2, /* XNNPACK for every node it computes exactly; reference kernels for the rest
+  REPCONV_BACKEND_AUTO = 0,     /* the planner picks the fastest kernel per node */
+  REPCONV_BACKEND_REF = 1,      /* scalar reference kernels only */
+  REPCONV_BACKEND_XNNPACK = 2,  /* XNNPACK for every node it computes exactly; reference kernels for the rest
                                   (the plan dump says which and why) */
   REPCONV_BACKEND_WINOGRAD = 3, /* Winograd for every stride-1, dilation-1, ungrouped 3x3 conv (even where auto
                                   would leave it to XNNPACK); XNNPACK/reference kernels for the rest */
-  REPCONV_BACKEND_GEMM = 4     /* repconv's GEMM kernels for every conv and fully connected layer they compute
+  REPCONV_BACKEND_GEMM = 4      /* repconv's GEMM kernels for every conv and fully connected layer they compute
                                   (any kernel, stride, dilation, padding, groups; even where auto would pick
                                   Winograd or XNNPACK); XNNPACK/reference kernels for the rest */
 } repconv_backend;
@@ -152,8 +152,8 @@ REPCONV_API repconv_status repconv_options_set_backend(repconv_options_t* option
  * (batch, height, width) and to run any model at another size. name NULL
  * means the first input. Up to 16 inputs; a later call for the same name
  * replaces the earlier one. */
-REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name,
-                                                           int32_t ndim, const int64_t* dims);
+REPCONV_API repconv_status repconv_options_set_input_shape(repconv_options_t* options, const char* name, int32_t ndim,
+                                                           const int64_t* dims);
 /* Parse a backend name ("auto", "ref", "xnnpack", "winograd", "gemm"); REPCONV_ERROR_INVALID_ARGUMENT if unknown. */
 REPCONV_API repconv_status repconv_backend_from_name(const char* name, repconv_backend* out);
 /* The Winograd option: REPCONV_WINOGRAD_AUTO (default), _OFF, _F23, _F43 or _F63 (the output tile side). */
@@ -237,16 +237,15 @@ typedef struct repconv_tensor_info {
 REPCONV_API size_t repconv_model_num_inputs(const repconv_model_t* model);
 REPCONV_API size_t repconv_model_num_outputs(const repconv_model_t* model);
 REPCONV_API repconv_status repconv_model_input(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out);
-REPCONV_API repconv_status repconv_model_output(const repconv_model_t* model, size_t index,
-                                                repconv_tensor_info_t* out);
+REPCONV_API repconv_status repconv_model_output(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out);
 
 /* One node of the model's graph, in execution order. */
 typedef struct repconv_node_info {
-  const char* name;        /* owned by the model */
-  const char* op;          /* "conv2d", "batchnorm", ... */
+  const char* name; /* owned by the model */
+  const char* op;   /* "conv2d", "batchnorm", ... */
   repconv_tensor_info_t output;
-  int64_t params;          /* constant parameters read by the node */
-  int64_t flops;           /* 2 × multiply-adds for conv/gemm; one per output element otherwise */
+  int64_t params; /* constant parameters read by the node */
+  int64_t flops;  /* 2 × multiply-adds for conv/gemm; one per output element otherwise */
   int32_t kernel_h, kernel_w, stride_h, stride_w, groups; /* convs and pools; 0 elsewhere */
 } repconv_node_info_t;
 
@@ -262,18 +261,18 @@ typedef struct repconv_fold_summary {
   int32_t convs_before, convs_after; /* conv2d nodes */
   int64_t flops_before, flops_after;
   int64_t params_before, params_after;
-  int32_t regions;                   /* linear regions, see repconv_model_fold_region */
+  int32_t regions; /* linear regions, see repconv_model_fold_region */
 } repconv_fold_summary_t;
 
 /* One linear region folded into one conv (or into a pad or nothing when it
  * was only a copy). */
 typedef struct repconv_fold_region {
-  const char* output;                /* the tensor it computes; owned by the model */
+  const char* output; /* the tensor it computes; owned by the model */
   int32_t nodes_before, nodes_after;
   int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, groups; /* 0 if no conv */
   int64_t flops_before, flops_after, params_before, params_after;
-  int32_t exact;                     /* 1: folded whole; 0: cut, note says where and why */
-  const char* note;                  /* owned by the model; "" when exact */
+  int32_t exact;    /* 1: folded whole; 0: cut, note says where and why */
+  const char* note; /* owned by the model; "" when exact */
 } repconv_fold_region_t;
 
 REPCONV_API repconv_status repconv_model_fold_summary(const repconv_model_t* model, repconv_fold_summary_t* out);
@@ -357,10 +356,10 @@ REPCONV_API repconv_status repconv_builder_constant(repconv_builder_t* b, const 
 
 typedef struct repconv_conv2d_desc {
   int32_t out_channels, kernel_h, kernel_w;
-  int32_t stride_h, stride_w;       /* 0 means 1 */
-  int32_t dilation_h, dilation_w;   /* 0 means 1 */
+  int32_t stride_h, stride_w;     /* 0 means 1 */
+  int32_t dilation_h, dilation_w; /* 0 means 1 */
   int32_t pad_top, pad_left, pad_bottom, pad_right;
-  int32_t groups;                   /* 0 means 1 */
+  int32_t groups; /* 0 means 1 */
 } repconv_conv2d_desc_t;
 
 /* weight: out_channels × (in_channels/groups) × kernel_h × kernel_w; bias may be NULL. */
@@ -402,11 +401,11 @@ REPCONV_API repconv_status repconv_builder_gemm(repconv_builder_t* b, const char
                                                 int32_t out_features, const float* weight, const float* bias,
                                                 float alpha, float beta, repconv_id* out);
 /* ONNX Flatten: [d0..d(axis-1)] × [d(axis)..]. */
-REPCONV_API repconv_status repconv_builder_flatten(repconv_builder_t* b, const char* name, repconv_id x,
-                                                   int32_t axis, repconv_id* out);
+REPCONV_API repconv_status repconv_builder_flatten(repconv_builder_t* b, const char* name, repconv_id x, int32_t axis,
+                                                   repconv_id* out);
 /* ONNX Reshape semantics (0 copies a dim, -1 is inferred once). */
-REPCONV_API repconv_status repconv_builder_reshape(repconv_builder_t* b, const char* name, repconv_id x,
-                                                   int32_t ndim, const int64_t* dims, repconv_id* out);
+REPCONV_API repconv_status repconv_builder_reshape(repconv_builder_t* b, const char* name, repconv_id x, int32_t ndim,
+                                                   const int64_t* dims, repconv_id* out);
 
 typedef enum repconv_activation {
   REPCONV_RELU,
@@ -415,9 +414,8 @@ typedef enum repconv_activation {
   REPCONV_SIGMOID,
   REPCONV_IDENTITY
 } repconv_activation;
-REPCONV_API repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name,
-                                                      repconv_activation act, repconv_id x, float p0, float p1,
-                                                      repconv_id* out);
+REPCONV_API repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name, repconv_activation act,
+                                                      repconv_id x, float p0, float p1, repconv_id* out);
 /* slopes: one per channel, or one shared (num_slopes = 1). */
 REPCONV_API repconv_status repconv_builder_prelu(repconv_builder_t* b, const char* name, repconv_id x,
                                                  const float* slopes, int64_t num_slopes, repconv_id* out);

@@ -121,9 +121,9 @@ static void check_model(const char* what, const char* path, int32_t ndim, const 
             float fa, fc;
             memcpy(&fa, &a[e], sizeof(fa));
             memcpy(&fc, &c[e], sizeof(fc));
-            fail_msg("%s, backend %s: output '%s'[%zu] is %.9g (0x%08x) with %d threads, %.9g (0x%08x) with 1",
-                     what, k_backend_names[b], one.out[o].name, e, (double)fc, (unsigned)c[e], threads,
-                     (double)fa, (unsigned)a[e]);
+            fail_msg("%s, backend %s: output '%s'[%zu] is %.9g (0x%08x) with %d threads, %.9g (0x%08x) with 1", what,
+                     k_backend_names[b], one.out[o].name, e, (double)fc, (unsigned)c[e], threads, (double)fa,
+                     (unsigned)a[e]);
           }
         }
       }

@@ -54,7 +54,7 @@ static void run(repconv_model_t* m, const char* in_name, int32_t in_ndim, const 
   repconv_session_destroy(s);
 }
 
-#define IDX4(n, c, h, w) ((((size_t)(n) * C + (c)) * H + (h)) * W + (w))
+#define IDX4(n, c, h, w) ((((size_t)(n)*C + (c)) * H + (h)) * W + (w))
 
 /* y = sigmoid(gap(x)) * x - c1 + c2·x / c3 ... with every broadcast form:
  * activation × broadcast activation [N,C,1,1], constant [C,1,1], [1,C,1,1],

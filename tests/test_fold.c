@@ -243,8 +243,10 @@ static fold_result check_on(net* t, repconv_id y, const char* what, const float*
   if (!(r.rel <= FOLD_RTOL)) fail_msg("%s: folded differs from unfolded by %.3g relative", what, r.rel);
   free(x);
   free(y1);
-  if (folded_y) *folded_y = y2;
-  else free(y2);
+  if (folded_y)
+    *folded_y = y2;
+  else
+    free(y2);
   repconv_model_destroy(plain);
   r.folded = folded;
   return r;
@@ -356,8 +358,8 @@ static void test_ecb(void** state) {
     free(w);
     free(b);
   }
-  static const float masks[3][9] = {{1, 0, -1, 2, 0, -2, 1, 0, -1}, {1, 2, 1, 0, 0, 0, -1, -2, -1},
-                                    {0, 1, 0, 1, -4, 1, 0, 1, 0}};
+  static const float masks[3][9] = {
+      {1, 0, -1, 2, 0, -2, 1, 0, -1}, {1, 2, 1, 0, 0, 0, -1, -2, -1}, {0, 1, 0, 1, -4, 1, 0, 1, 0}};
   for (int m = 0; m < 3; m++) {
     float* w = rnd((size_t)(co * c), -0.5f, 0.5f);
     float* b = rnd((size_t)co, -0.5f, 0.5f);
@@ -511,8 +513,7 @@ static void test_repmlp_partitioned(void** state) {
   repconv_id l1 = bn(&t, conv(&t, sets, S, S, k_same(1, 1, (int)S)), S);
   y = add(&t, fc, add(&t, l3, l1));
   assert_int_equal(repconv_builder_reshape(t.b, nm(&t, "unsets", buf), y, 4, pd, &y), REPCONV_OK);
-  assert_int_equal(repconv_builder_patch_merge(t.b, nm(&t, "merge", buf), y, (int32_t)gh, (int32_t)gw, &y),
-                   REPCONV_OK);
+  assert_int_equal(repconv_builder_patch_merge(t.b, nm(&t, "merge", buf), y, (int32_t)gh, (int32_t)gw, &y), REPCONV_OK);
   fold_result r = check(&t, y, "RepMLP partition -> FC+branches");
   const rc_node* cv = only_conv(r.folded);
   assert_int_equal(cv->a.groups, S);
@@ -543,7 +544,8 @@ static void test_doconv(void** state) {
     for (int i = 0; i < cin; i++)
       for (int m = 0; m < mn; m++) {
         double acc = 0;
-        for (int s = 0; s < dmul; s++) acc += ((double)D[(i * mn + m) * dmul + s] + (m == s)) * Wd[(o * cin + i) * dmul + s];
+        for (int s = 0; s < dmul; s++)
+          acc += ((double)D[(i * mn + m) * dmul + s] + (m == s)) * Wd[(o * cin + i) * dmul + s];
         k[(o * cin + i) * mn + m] = (float)acc;
       }
   repconv_conv2d_desc_t d = {cout, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -625,7 +627,10 @@ static repconv_id konst(net* t, int64_t c, int form, double* v) {
   for (int64_t ch = 0; v && ch < c; ch++) v[ch] = k[form == 0 ? 0 : ch];
   const int64_t d4[4] = {1, c, 1, 1}, d3[3] = {c, 1, 1};
   repconv_id id;
-  assert_int_equal(repconv_builder_constant(t->b, nm(t, "k", buf), form == 0 ? 0 : form == 1 ? 4 : 3,
+  assert_int_equal(repconv_builder_constant(t->b, nm(t, "k", buf),
+                                            form == 0   ? 0
+                                            : form == 1 ? 4
+                                                        : 3,
                                             form == 1 ? d4 : d3, k, &id),
                    REPCONV_OK);
   return id;
@@ -676,7 +681,10 @@ static void test_constant_arithmetic(void** state) {
           repconv_id y = k_first ? binary(&t, ops[op], k, s) : binary(&t, ops[op], s, k);
           char what[64];
           snprintf(what, sizeof(what), "%s %s %s (%s)", k_first ? "K" : src_name[src], op_name[op],
-                   k_first ? src_name[src] : "K", form == 0 ? "scalar" : form == 1 ? "1xCx1x1" : "Cx1x1");
+                   k_first ? src_name[src] : "K",
+                   form == 0   ? "scalar"
+                   : form == 1 ? "1xCx1x1"
+                               : "Cx1x1");
           float* x = rnd((size_t)n, -1, 1);
           float* got = NULL;
           fold_result r = check_on(&t, y, what, x, &got);
@@ -771,7 +779,8 @@ static void test_impulse_probe(void** state) {
   (void)state;
   const int64_t c = 3, co = 5, S = 15, ctr = 7;
   net t = net_new(1, c, S, S);
-  repconv_id y = add(&t, bn(&t, conv(&t, t.x, c, co, k_same(3, 1, 1)), co), bn(&t, conv(&t, t.x, c, co, k_same(1, 1, 1)), co));
+  repconv_id y =
+      add(&t, bn(&t, conv(&t, t.x, c, co, k_same(3, 1, 1)), co), bn(&t, conv(&t, t.x, c, co, k_same(1, 1, 1)), co));
   char buf[64];
   conv_spec h = {1, 3, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0};
   y = add(&t, y, bn(&t, conv(&t, t.x, c, co, h), co));
@@ -857,7 +866,8 @@ static void test_random_compositions(void** state) {
       repconv_id y;
       int64_t cy = ch[a], hy = hh[a], wy = ww[a];
       if (op <= 2) {
-        int k = rc_test_rng_int(&g_rng, 0, 2) * 2 + 1, st = rc_test_rng_int(&g_rng, 1, 2), d = rc_test_rng_int(&g_rng, 1, 2);
+        int k = rc_test_rng_int(&g_rng, 0, 2) * 2 + 1, st = rc_test_rng_int(&g_rng, 1, 2),
+            d = rc_test_rng_int(&g_rng, 1, 2);
         int p = rc_test_rng_int(&g_rng, 0, k / 2 * d);
         if ((k - 1) * d + 1 > hh[a] + 2 * p || (k - 1) * d + 1 > ww[a] + 2 * p) continue;
         cy = rc_test_rng_int(&g_rng, 1, 6);
@@ -886,7 +896,8 @@ static void test_random_compositions(void** state) {
         int p = rc_test_rng_int(&g_rng, 1, 2);
         float* v = rnd((size_t)ch[a], -0.5f, 0.5f);
         int zero = rc_test_rng_int(&g_rng, 0, 1);
-        assert_int_equal(repconv_builder_pad(t.b, nm(&t, "pad", buf), ids[a], p, 0, p, 1, zero ? NULL : v, &y), REPCONV_OK);
+        assert_int_equal(repconv_builder_pad(t.b, nm(&t, "pad", buf), ids[a], p, 0, p, 1, zero ? NULL : v, &y),
+                         REPCONV_OK);
         free(v);
         hy += 2 * p;
         wy += 1;
@@ -993,7 +1004,8 @@ static void test_fixtures_folded(void** state) {
     printf("  %-26s folded: convs %d -> %d (manifest %d), max rel err %.2e\n", name, fs.convs_before, fs.convs_after,
            blocks, err / mag);
     if (!(err / mag <= 5e-6)) fail_msg("%s folded: %.3g relative to PyTorch", name, err / mag);
-    if (blocks >= 0 && fs.convs_after != blocks) fail_msg("%s: %d convs after folding, expected %d", name, fs.convs_after, blocks);
+    if (blocks >= 0 && fs.convs_after != blocks)
+      fail_msg("%s: %d convs after folding, expected %d", name, fs.convs_after, blocks);
     /* A depthwise region must stay depthwise after folding. */
     if (strcmp(name, "mobileone_dw") == 0) assert_int_equal(only_conv(m)->a.groups, 16);
     free(got);

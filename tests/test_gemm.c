@@ -82,9 +82,9 @@ static rc_gemm_conv_params params_of(const conv_case* c, size_t l1, size_t l2) {
 }
 
 static rc_conv2d_params ref_params(const rc_gemm_conv_params* p) {
-  rc_conv2d_params r = {p->batch,    p->in_h,       p->in_w,       p->in_c,    p->out_h,    p->out_w,
-                        p->out_c,    p->kernel_h,   p->kernel_w,   p->stride_h, p->stride_w, p->dilation_h,
-                        p->dilation_w, p->pad_top, p->pad_left,   p->groups};
+  rc_conv2d_params r = {p->batch,      p->in_h,     p->in_w,     p->in_c,     p->out_h,    p->out_w,
+                        p->out_c,      p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->dilation_h,
+                        p->dilation_w, p->pad_top,  p->pad_left, p->groups};
   return r;
 }
 
@@ -97,8 +97,8 @@ static float activate(const rc_gemm_conv_params* p, const float* slopes, size_t 
 }
 
 /* Runs p with micro-kernel uk on pool; returns y (caller frees). */
-static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, const float* bias,
-                  const float* slopes, pthreadpool_t pool) {
+static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, const float* bias, const float* slopes,
+                  pthreadpool_t pool) {
   const size_t ny = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
   float* packed = xmalloc(rc_gemm_packed_size(p) * sizeof(float));
   float* pb = bias ? xmalloc(rc_gemm_channels_size(p) * sizeof(float)) : NULL;
@@ -165,11 +165,12 @@ static void check_case(const conv_case* c) {
         const double err = fabs((double)y1[i] - (double)want[i]);
         const double tol = (K + 4) * unit * (double)mag[i];
         if (!(err <= tol)) {
-          fail_msg("%s %dx%d s%d d%d g%d pad %d,%d,%d,%d act %d, batch %d, %dx%d, C %d→%d, caches %zu/%zu: y[%zu] "
-                   "= %.9g, want %.9g (err %.3g > tol %.3g)",
-                   rc_gemm_ukernel_name((rc_gemm_ukernel)uk), c->k, c->k, c->stride, c->dil, c->groups, c->pt,
-                   c->pl, c->pb, c->pr, c->act, c->batch, c->in_h, c->in_w, c->in_c, c->out_c, caches[ci][0],
-                   caches[ci][1], i, (double)y1[i], (double)want[i], err, tol);
+          fail_msg(
+              "%s %dx%d s%d d%d g%d pad %d,%d,%d,%d act %d, batch %d, %dx%d, C %d→%d, caches %zu/%zu: y[%zu] "
+              "= %.9g, want %.9g (err %.3g > tol %.3g)",
+              rc_gemm_ukernel_name((rc_gemm_ukernel)uk), c->k, c->k, c->stride, c->dil, c->groups, c->pt, c->pl, c->pb,
+              c->pr, c->act, c->batch, c->in_h, c->in_w, c->in_c, c->out_c, caches[ci][0], caches[ci][1], i,
+              (double)y1[i], (double)want[i], err, tol);
         }
         if (mag[i] > 0) {
           const double r = err / (K * unit * (double)mag[i]);
@@ -258,13 +259,31 @@ static void test_channel_tails(void** state) {
   for (int a = 0; a < NUM_TAILS; a++)
     for (int b = 0; b < NUM_TAILS; b++)
       for (int g = 1; g <= 2; g++) {
-        conv_case c = {.batch = 1, .in_h = 9, .in_w = 11, .k = 3, .stride = 2, .dil = 1, .groups = g,
-                       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = (a + b) % 3, .bias = 1};
+        conv_case c = {.batch = 1,
+                       .in_h = 9,
+                       .in_w = 11,
+                       .k = 3,
+                       .stride = 2,
+                       .dil = 1,
+                       .groups = g,
+                       .pt = 1,
+                       .pl = 1,
+                       .pb = 1,
+                       .pr = 1,
+                       .act = (a + b) % 3,
+                       .bias = 1};
         c.in_c = k_tails[a] * g;
         c.out_c = k_tails[b] * g;
         check_case(&c);
-        conv_case d = {.batch = 2, .in_h = 5, .in_w = 7, .k = 1, .stride = 1, .dil = 1, .groups = g,
-                       .act = (a + b + 1) % 3, .bias = (a + b) % 2};
+        conv_case d = {.batch = 2,
+                       .in_h = 5,
+                       .in_w = 7,
+                       .k = 1,
+                       .stride = 1,
+                       .dil = 1,
+                       .groups = g,
+                       .act = (a + b + 1) % 3,
+                       .bias = (a + b) % 2};
         d.in_c = k_tails[a] * g;
         d.out_c = k_tails[b] * g;
         check_case(&d);
@@ -277,8 +296,15 @@ static void test_fc(void** state) {
   static const int ms[] = {1, 5, 7, 13}, kk[] = {1, 17, 300, 1280}, ns[] = {1, 15, 33, 1000};
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) {
-      conv_case c = {.batch = ms[i], .in_h = 1, .in_w = 1, .k = 1, .stride = 1, .dil = 1, .groups = 1,
-                     .act = (i + j) % 3, .bias = (i + j) % 2 == 0,
+      conv_case c = {.batch = ms[i],
+                     .in_h = 1,
+                     .in_w = 1,
+                     .k = 1,
+                     .stride = 1,
+                     .dil = 1,
+                     .groups = 1,
+                     .act = (i + j) % 3,
+                     .bias = (i + j) % 2 == 0,
                      .three_threads = 1};
       c.in_c = kk[j];
       c.out_c = ns[(i + j) % 4];
@@ -291,12 +317,51 @@ static void test_fc(void** state) {
 static void test_layers(void** state) {
   (void)state;
   const conv_case cs[] = {
-      {.batch = 1, .in_h = 24, .in_w = 24, .in_c = 48, .out_c = 48, .k = 3, .stride = 2, .dil = 1, .groups = 1,
-       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
-      {.batch = 1, .in_h = 14, .in_w = 14, .in_c = 96, .out_c = 192, .k = 3, .stride = 2, .dil = 1, .groups = 1,
-       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_PRELU, .bias = 1},
-      {.batch = 1, .in_h = 31, .in_w = 29, .in_c = 3, .out_c = 48, .k = 3, .stride = 2, .dil = 1, .groups = 1,
-       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
+      {.batch = 1,
+       .in_h = 24,
+       .in_w = 24,
+       .in_c = 48,
+       .out_c = 48,
+       .k = 3,
+       .stride = 2,
+       .dil = 1,
+       .groups = 1,
+       .pt = 1,
+       .pl = 1,
+       .pb = 1,
+       .pr = 1,
+       .act = RC_GEMM_ACT_CLAMP,
+       .bias = 1},
+      {.batch = 1,
+       .in_h = 14,
+       .in_w = 14,
+       .in_c = 96,
+       .out_c = 192,
+       .k = 3,
+       .stride = 2,
+       .dil = 1,
+       .groups = 1,
+       .pt = 1,
+       .pl = 1,
+       .pb = 1,
+       .pr = 1,
+       .act = RC_GEMM_ACT_PRELU,
+       .bias = 1},
+      {.batch = 1,
+       .in_h = 31,
+       .in_w = 29,
+       .in_c = 3,
+       .out_c = 48,
+       .k = 3,
+       .stride = 2,
+       .dil = 1,
+       .groups = 1,
+       .pt = 1,
+       .pl = 1,
+       .pb = 1,
+       .pr = 1,
+       .act = RC_GEMM_ACT_CLAMP,
+       .bias = 1},
   };
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
     conv_case c = cs[i];
@@ -324,8 +389,9 @@ int main(void) {
   g_pool2 = pthreadpool_create(2);
   g_pool3 = pthreadpool_create(3);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep), cmocka_unit_test(test_channel_tails),
-      cmocka_unit_test(test_fc),            cmocka_unit_test(test_layers),     cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep),
+      cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),
+      cmocka_unit_test(test_layers),        cmocka_unit_test(test_summary),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
   pthreadpool_destroy(g_pool2);

@@ -35,7 +35,6 @@ static repconv_model_t* load_builtin(const char* name, const int64_t* shape) {
   return m;
 }
 
-
 static size_t numel(int32_t ndim, const int64_t* d) {
   size_t n = 1;
   for (int32_t i = 0; i < ndim; i++) n *= (size_t)d[i];
@@ -190,12 +189,27 @@ static void test_builder_net(void** state) {
   rc_test_fill_uniform(&r, w, sizeof w / sizeof w[0], -0.3f, 0.3f);
   rc_test_fill_uniform(&r, bias, 64, -0.1f, 0.1f);
   rc_test_fill_uniform(&r, slopes, 32, -0.5f, 0.5f);
-  repconv_conv2d_desc_t c0 = {.out_channels = 20, .kernel_h = 5, .kernel_w = 5, .stride_h = 2, .stride_w = 2,
-                              .pad_top = 2, .pad_left = 1, .pad_bottom = 1, .pad_right = 2};
+  repconv_conv2d_desc_t c0 = {.out_channels = 20,
+                              .kernel_h = 5,
+                              .kernel_w = 5,
+                              .stride_h = 2,
+                              .stride_w = 2,
+                              .pad_top = 2,
+                              .pad_left = 1,
+                              .pad_bottom = 1,
+                              .pad_right = 2};
   assert_int_equal(repconv_builder_conv2d(b, "conv0", x, &c0, w, bias, &x), REPCONV_OK);
   assert_int_equal(repconv_builder_prelu(b, "act0", x, slopes, 20, &x), REPCONV_OK);
-  repconv_conv2d_desc_t c1 = {.out_channels = 34, .kernel_h = 3, .kernel_w = 3, .dilation_h = 2, .dilation_w = 2,
-                              .groups = 2, .pad_top = 2, .pad_left = 2, .pad_bottom = 2, .pad_right = 2};
+  repconv_conv2d_desc_t c1 = {.out_channels = 34,
+                              .kernel_h = 3,
+                              .kernel_w = 3,
+                              .dilation_h = 2,
+                              .dilation_w = 2,
+                              .groups = 2,
+                              .pad_top = 2,
+                              .pad_left = 2,
+                              .pad_bottom = 2,
+                              .pad_right = 2};
   assert_int_equal(repconv_builder_conv2d(b, "conv1", x, &c1, w, bias, &x), REPCONV_OK);
   assert_int_equal(repconv_builder_activation(b, "act1", REPCONV_CLIP, x, -0.25f, 0.5f, &x), REPCONV_OK);
   repconv_conv2d_desc_t c2 = {.out_channels = 12, .kernel_h = 1, .kernel_w = 1};

@@ -15,8 +15,8 @@
 #include "runtime/graph/graph.h"
 #include "repconv.h"
 
-#define assert_contains(haystack, needle)                                                   \
-  do {                                                                                      \
+#define assert_contains(haystack, needle)                                                            \
+  do {                                                                                               \
     if (!strstr((haystack), (needle))) fail_msg("'%s' does not contain '%s'", (haystack), (needle)); \
   } while (0)
 
@@ -34,8 +34,16 @@ static void test_builder_valid(void** state) {
   (void)state;
   repconv_id x, y, z, o;
   repconv_builder_t* b = new_builder(&x, 4, 9, 7);
-  repconv_conv2d_desc_t d = {.out_channels = 8, .kernel_h = 3, .kernel_w = 3, .stride_h = 2, .stride_w = 2,
-                             .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1, .groups = 2};
+  repconv_conv2d_desc_t d = {.out_channels = 8,
+                             .kernel_h = 3,
+                             .kernel_w = 3,
+                             .stride_h = 2,
+                             .stride_w = 2,
+                             .pad_top = 1,
+                             .pad_left = 1,
+                             .pad_bottom = 1,
+                             .pad_right = 1,
+                             .groups = 2};
   assert_int_equal(repconv_builder_conv2d(b, "conv", x, &d, g_zeros, g_zeros, &y), REPCONV_OK);
   assert_int_equal(repconv_builder_activation(b, "relu", REPCONV_RELU, y, 0, 0, &z), REPCONV_OK);
   assert_int_equal(repconv_builder_global_avgpool(b, "gap", z, &o), REPCONV_OK);
@@ -292,7 +300,6 @@ static void test_patch_shapes(void** state) {
   repconv_builder_destroy(b);
 }
 
-
 /* Issue 11 item 3: a reshape target whose known dims multiply past int64
  * (2^72 wraps to 0) made `total % known` divide by zero (SIGFPE). */
 static void test_reshape_overflow(void** state) {
@@ -438,12 +445,12 @@ static void test_name_index(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_builder_valid),          cmocka_unit_test(test_builder_errors),
-      cmocka_unit_test(test_finish_errors),          cmocka_unit_test(test_topo_order_and_cycles),
-      cmocka_unit_test(test_shape_attr_ranges),      cmocka_unit_test(test_constant_input_rejected),
-      cmocka_unit_test(test_patch_shapes),           cmocka_unit_test(test_reshape_overflow),
-      cmocka_unit_test(test_input_shape_overflow),   cmocka_unit_test(test_absent_inputs),
-      cmocka_unit_test(test_output_not_computed),    cmocka_unit_test(test_name_index),
+      cmocka_unit_test(test_builder_valid),        cmocka_unit_test(test_builder_errors),
+      cmocka_unit_test(test_finish_errors),        cmocka_unit_test(test_topo_order_and_cycles),
+      cmocka_unit_test(test_shape_attr_ranges),    cmocka_unit_test(test_constant_input_rejected),
+      cmocka_unit_test(test_patch_shapes),         cmocka_unit_test(test_reshape_overflow),
+      cmocka_unit_test(test_input_shape_overflow), cmocka_unit_test(test_absent_inputs),
+      cmocka_unit_test(test_output_not_computed),  cmocka_unit_test(test_name_index),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

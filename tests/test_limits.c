@@ -14,8 +14,8 @@
 #include "repconv.h"
 #include "tests/support/test_util.h"
 
-#define assert_contains(haystack, needle)                                                                \
-  do {                                                                                                   \
+#define assert_contains(haystack, needle)                                                            \
+  do {                                                                                               \
     if (!strstr((haystack), (needle))) fail_msg("'%s' does not contain '%s'", (haystack), (needle)); \
   } while (0)
 
@@ -295,9 +295,9 @@ static void test_onnx_amplification(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_option_api),    cmocka_unit_test(test_arena_limit),
-      cmocka_unit_test(test_node_limit),    cmocka_unit_test(test_constant_limit),
-      cmocka_unit_test(test_fold_budget),   cmocka_unit_test(test_onnx_amplification),
+      cmocka_unit_test(test_option_api),  cmocka_unit_test(test_arena_limit),
+      cmocka_unit_test(test_node_limit),  cmocka_unit_test(test_constant_limit),
+      cmocka_unit_test(test_fold_budget), cmocka_unit_test(test_onnx_amplification),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -73,7 +73,7 @@ static float* run(const repconv_model_t* m, const float* x, size_t* n_out) {
 
 typedef struct count {
   const char* op;
-  int kernel; /* convs: kernel_h (0 = any) */
+  int kernel;    /* convs: kernel_h (0 = any) */
   int depthwise; /* convs: -1 any, 0 groups == 1, 1 groups > 1 */
   int expect;
 } count;
@@ -107,8 +107,8 @@ static void expect_counts(const repconv_model_t* m, const char* model, const cou
 static void expect_dims(const repconv_tensor_info_t* t, int ndim, const int64_t* d) {
   assert_int_equal(t->ndim, ndim);
   for (int i = 0; i < ndim; i++) {
-    if (t->dims[i] != d[i]) fail_msg("'%s' dim %d is %lld, expected %lld", t->name, i, (long long)t->dims[i],
-                                     (long long)d[i]);
+    if (t->dims[i] != d[i])
+      fail_msg("'%s' dim %d is %lld, expected %lld", t->name, i, (long long)t->dims[i], (long long)d[i]);
   }
 }
 
@@ -277,9 +277,8 @@ static void test_ecbsr(void** state) {
   /* 6 ECBs × 5 branches: conv3x3; 1×1 → pad → 3×3; 3 × (1×1 → pad →
    * depthwise 3×3). Per ECB 9 convs (2 dense 3×3, 3 depthwise, 4 1×1),
    * 4 pads, 4 adds; 5 PReLUs; the residual add and the pixel shuffle. */
-  COUNT(m, "ecbsr-m4c16-x2", 6 * 17 + 5 + 2, {"conv2d", 3, 0, 6 * 2}, {"conv2d", 3, 1, 6 * 3},
-        {"conv2d", 1, 0, 6 * 4}, {"pad", 0, -1, 6 * 4}, {"add", 0, -1, 6 * 4 + 1}, {"prelu", 0, -1, 5},
-        {"depth_to_space", 0, -1, 1});
+  COUNT(m, "ecbsr-m4c16-x2", 6 * 17 + 5 + 2, {"conv2d", 3, 0, 6 * 2}, {"conv2d", 3, 1, 6 * 3}, {"conv2d", 1, 0, 6 * 4},
+        {"pad", 0, -1, 6 * 4}, {"add", 0, -1, 6 * 4 + 1}, {"prelu", 0, -1, 5}, {"depth_to_space", 0, -1, 1});
 
   enum { H = 19, W = 23 };
   const int64_t in[4] = {1, 1, H, W}, out[4] = {1, 1, 2 * H, 2 * W};
@@ -418,8 +417,8 @@ static void check_pads(const repconv_model_t* m, const char* name, rc_op want, i
     for (int32_t j = 0; j < g->n_nodes; j++) {
       const rc_node* r = &g->nodes[j];
       if (r->n_inputs < 1 || r->inputs[0] != q->output) continue;
-      if (r->op != RC_OP_CONV2D && r->op != RC_OP_AVGPOOL) fail_msg("%s: pad '%s' feeds a %s", name, q->name,
-                                                                     rc_op_name(r->op));
+      if (r->op != RC_OP_CONV2D && r->op != RC_OP_AVGPOOL)
+        fail_msg("%s: pad '%s' feeds a %s", name, q->name, rc_op_name(r->op));
       for (int k = 0; k < 4; k++) {
         if (r->a.pad[k] != 0) fail_msg("%s: '%s' after pad '%s' pads again", name, r->name, q->name);
       }

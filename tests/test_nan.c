@@ -30,26 +30,31 @@ static repconv_id add_tail(repconv_builder_t* b, const char* name, tail t, repco
   repconv_id y = x;
   static const float slopes[C] = {0.25f, -0.5f, 0.1f, 1.5f, 0.3f, 0.0f, 2.0f, -1.0f};
   switch (t) {
-    case T_RELU:
-      assert_int_equal(repconv_builder_activation(b, name, REPCONV_RELU, x, 0, 0, &y), REPCONV_OK);
-      break;
+    case T_RELU: assert_int_equal(repconv_builder_activation(b, name, REPCONV_RELU, x, 0, 0, &y), REPCONV_OK); break;
     case T_CLIP:
       assert_int_equal(repconv_builder_activation(b, name, REPCONV_CLIP, x, -0.5f, 0.75f, &y), REPCONV_OK);
       break;
     case T_LEAKY:
       assert_int_equal(repconv_builder_activation(b, name, REPCONV_LEAKY_RELU, x, 0.1f, 0, &y), REPCONV_OK);
       break;
-    case T_PRELU:
-      assert_int_equal(repconv_builder_prelu(b, name, x, slopes, C, &y), REPCONV_OK);
-      break;
-    case T_NONE:
-      break;
+    case T_PRELU: assert_int_equal(repconv_builder_prelu(b, name, x, slopes, C, &y), REPCONV_OK); break;
+    case T_NONE: break;
   }
   return y;
 }
 
 typedef enum head {
-  H_INPUT, H_CONV3, H_CONV3S2, H_CONV1, H_ADD, H_MAXPOOL, H_MAXPOOL_S2, H_FC, H_AVGPOOL, H_GAP, H_CONV3_D2S
+  H_INPUT,
+  H_CONV3,
+  H_CONV3S2,
+  H_CONV1,
+  H_ADD,
+  H_MAXPOOL,
+  H_MAXPOOL_S2,
+  H_FC,
+  H_AVGPOOL,
+  H_GAP,
+  H_CONV3_D2S
 } head;
 
 /* head(x) then tail; the output is "y". */
@@ -64,24 +69,24 @@ static repconv_model_t* make_model(head hd, tail tl) {
   int64_t d[4] = {N, C, H, W};
   repconv_id x, x2, y = -1;
   assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
-  repconv_conv2d_desc_t c3 = {.out_channels = C, .kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1,
-                              .pad_bottom = 1, .pad_right = 1};
+  repconv_conv2d_desc_t c3 = {
+      .out_channels = C, .kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
   repconv_conv2d_desc_t c1 = {.out_channels = C, .kernel_h = 1, .kernel_w = 1};
-  repconv_pool_desc_t mp = {.kernel_h = 3, .kernel_w = 3, .stride_h = 1, .stride_w = 1, .pad_top = 1, .pad_left = 1,
-                            .pad_bottom = 1, .pad_right = 1};
+  repconv_pool_desc_t mp = {.kernel_h = 3,
+                            .kernel_w = 3,
+                            .stride_h = 1,
+                            .stride_w = 1,
+                            .pad_top = 1,
+                            .pad_left = 1,
+                            .pad_bottom = 1,
+                            .pad_right = 1};
   switch (hd) {
-    case H_INPUT:
-      y = x;
-      break;
+    case H_INPUT: y = x; break;
     case H_CONV3S2:
       c3.stride_h = c3.stride_w = 2;
       /* fallthrough */
-    case H_CONV3:
-      assert_int_equal(repconv_builder_conv2d(b, "conv", x, &c3, w, bias, &y), REPCONV_OK);
-      break;
-    case H_CONV1:
-      assert_int_equal(repconv_builder_conv2d(b, "conv", x, &c1, w, bias, &y), REPCONV_OK);
-      break;
+    case H_CONV3: assert_int_equal(repconv_builder_conv2d(b, "conv", x, &c3, w, bias, &y), REPCONV_OK); break;
+    case H_CONV1: assert_int_equal(repconv_builder_conv2d(b, "conv", x, &c1, w, bias, &y), REPCONV_OK); break;
     case H_ADD:
       assert_int_equal(repconv_builder_input(b, "x2", 4, d, &x2), REPCONV_OK);
       assert_int_equal(repconv_builder_binary(b, "add", REPCONV_ADD, x, x2, &y), REPCONV_OK);
@@ -92,15 +97,9 @@ static repconv_model_t* make_model(head hd, tail tl) {
       mp.pad_top = mp.pad_left = mp.pad_bottom = mp.pad_right = 0;
       mp.ceil_mode = 1;
       /* fallthrough */
-    case H_MAXPOOL:
-      assert_int_equal(repconv_builder_maxpool(b, "pool", x, &mp, &y), REPCONV_OK);
-      break;
-    case H_AVGPOOL:
-      assert_int_equal(repconv_builder_avgpool(b, "pool", x, &mp, &y), REPCONV_OK);
-      break;
-    case H_GAP:
-      assert_int_equal(repconv_builder_global_avgpool(b, "pool", x, &y), REPCONV_OK);
-      break;
+    case H_MAXPOOL: assert_int_equal(repconv_builder_maxpool(b, "pool", x, &mp, &y), REPCONV_OK); break;
+    case H_AVGPOOL: assert_int_equal(repconv_builder_avgpool(b, "pool", x, &mp, &y), REPCONV_OK); break;
+    case H_GAP: assert_int_equal(repconv_builder_global_avgpool(b, "pool", x, &y), REPCONV_OK); break;
     case H_CONV3_D2S: /* the XNNPACK conv writes its channels in DCR order for the shuffle after it */
       assert_int_equal(repconv_builder_conv2d(b, "conv", x, &c3, w, bias, &y), REPCONV_OK);
       assert_int_equal(repconv_builder_activation(b, "relu", REPCONV_RELU, y, 0, 0, &y), REPCONV_OK);
@@ -132,8 +131,8 @@ static void fill_input(float* x, size_t n, uint64_t seed) {
   rc_test_rng_seed(&r, seed);
   rc_test_fill_uniform(&r, x, n, -1.0f, 1.0f);
   for (int c = 0; c < C; c++) x[(size_t)c * H * W + 4 * W + 5] = NAN; /* pixel (4, 5), every channel */
-  x[0] = NAN;                                                              /* corner, channel 0 */
-  x[(size_t)3 * H * W + 7 * W + 9] = NAN;                                  /* right border, channel 3 */
+  x[0] = NAN;                                                         /* corner, channel 0 */
+  x[(size_t)3 * H * W + 7 * W + 9] = NAN;                             /* right border, channel 3 */
   x[(size_t)6 * H * W + 1 * W + 2] = NAN;
   if (g_infinities) {
     for (int c = 0; c < C; c++) x[(size_t)c * H * W + 7 * W + 2] = c % 3 ? INFINITY : -INFINITY;
@@ -195,7 +194,8 @@ static void check_model(const char* what, head hd, tail tl, int spread_ok) {
           fail_msg("%s, backend %s, %d thread(s): y[%zu] = NaN, want %.9g (as the reference backend)", what,
                    k_backend_names[k], threads, i, (double)ref[i]);
         }
-        if (!gn && !rn && got[i] != ref[i] && !(fabs((double)got[i] - (double)ref[i]) <= 1e-5 + 1e-5 * fabs((double)ref[i]))) {
+        if (!gn && !rn && got[i] != ref[i] &&
+            !(fabs((double)got[i] - (double)ref[i]) <= 1e-5 + 1e-5 * fabs((double)ref[i]))) {
           fail_msg("%s, backend %s, %d thread(s): y[%zu] = %.9g, the reference backend gives %.9g", what,
                    k_backend_names[k], threads, i, (double)got[i], (double)ref[i]);
         }
@@ -264,12 +264,9 @@ static void test_infinities(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_activations_alone),
-      cmocka_unit_test(test_maxpool),
-      cmocka_unit_test(test_fused_into_conv),
-      cmocka_unit_test(test_fused_into_add_and_fc),
-      cmocka_unit_test(test_pools_and_shuffle),
-      cmocka_unit_test(test_infinities),
+      cmocka_unit_test(test_activations_alone), cmocka_unit_test(test_maxpool),
+      cmocka_unit_test(test_fused_into_conv),   cmocka_unit_test(test_fused_into_add_and_fc),
+      cmocka_unit_test(test_pools_and_shuffle), cmocka_unit_test(test_infinities),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

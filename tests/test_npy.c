@@ -180,8 +180,9 @@ static void test_float64(void** state) {
   for (int big = 0; big <= 1; big++) {
     uint8_t d[48];
     for (int i = 0; i < 6; i++) put64(d + 8 * i, v[i], big);
-    image im = make_npy(1, big ? "{'descr': '>f8', 'fortran_order': False, 'shape': (6,), }\n"
-                               : "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }\n",
+    image im = make_npy(1,
+                        big ? "{'descr': '>f8', 'fortran_order': False, 'shape': (6,), }\n"
+                            : "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }\n",
                         d, sizeof(d));
     rc_npy t;
     assert_int_equal(rc_npy_read_memory(im.p, im.n, "f8", &t), REPCONV_OK);
@@ -299,8 +300,7 @@ static void test_errors(void** state) {
   const char* w_empty[] = {"(3, 0)", "empty", NULL};
   expect_fail(im, REPCONV_ERROR_UNSUPPORTED, w_empty);
   free(im.p);
-  im = make_npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (16777216, 16777216, 16777216), }\n", d,
-                24);
+  im = make_npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (16777216, 16777216, 16777216), }\n", d, 24);
   const char* w_large[] = {"too large", NULL};
   expect_fail(im, REPCONV_ERROR_UNSUPPORTED, w_large);
   free(im.p);
@@ -361,7 +361,6 @@ static void test_api(void** state) {
   assert_int_equal(rc_npy_write_file(path, 1, dims, NULL), REPCONV_ERROR_INVALID_ARGUMENT);
   assert_int_equal(rc_npy_write_file(NULL, 1, dims, x), REPCONV_ERROR_INVALID_ARGUMENT);
 }
-
 
 /* Issue 11 item 9: a FIFO or a device was read until it ended (never, for
  * /dev/zero). Only regular files are read. The FIFO gets a writer that
@@ -446,9 +445,14 @@ static void test_file_size_mismatch(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip), cmocka_unit_test(test_variants),   cmocka_unit_test(test_float64),
-      cmocka_unit_test(test_rank0),      cmocka_unit_test(test_errors),     cmocka_unit_test(test_truncation),
-      cmocka_unit_test(test_api),        cmocka_unit_test(test_not_regular_files),
+      cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_variants),
+      cmocka_unit_test(test_float64),
+      cmocka_unit_test(test_rank0),
+      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_truncation),
+      cmocka_unit_test(test_api),
+      cmocka_unit_test(test_not_regular_files),
       cmocka_unit_test(test_file_size_mismatch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,7 +172,11 @@ static void test_fixtures_winograd_folded(void** state) {
 static void expect_printable(const char* what, const char* msg) {
   const unsigned char* p = (const unsigned char*)msg;
   for (size_t i = 0; p[i];) {
-    size_t len = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3 : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = p[i] < 0x80             ? 1
+                 : (p[i] & 0xE0) == 0xC0 ? 2
+                 : (p[i] & 0xF0) == 0xE0 ? 3
+                 : (p[i] & 0xF8) == 0xF0 ? 4
+                                         : 0;
     int ok = len > 0 && p[i] >= 0x20 && p[i] != 0x7F && !(p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F);
     for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xC0) == 0x80;
     if (!ok) fail_msg("%s: message has byte 0x%02x at %zu", what, p[i], i);
@@ -418,8 +422,9 @@ static void test_official_bn_and_pad(void** state) {
  * test_fold's, float rounding of the intermediates the fold removes). */
 static void test_repmlp_import(void** state) {
   (void)state;
-  static const char* const ops[] = {"conv2d", "batchnorm", "add", "reshape", "patch_partition", "patch_merge",
-                                    "global_avgpool", "relu", "sigmoid", "mul", NULL};
+  static const char* const ops[] = {"conv2d",      "batchnorm",      "add",  "reshape", "patch_partition",
+                                    "patch_merge", "global_avgpool", "relu", "sigmoid", "mul",
+                                    NULL};
   /* 5 convs (FC, two branches with PyTorch's Conv+BN fused at export, two
    * in the global perceptron), BN(S), 3 adds, 5 reshapes, the two patch
    * ops, pool, ReLU, sigmoid, mul. */
@@ -518,7 +523,7 @@ static unsigned char* deep_type_model(int seqs, int tensor, int depth, size_t* s
   assert_non_null(w.buf);
   size_t end = w.at, mark = 0;
   if (tensor) {
-    w_int(&w, 1, 1); /* Tensor.elem_type = FLOAT */
+    w_int(&w, 1, 1);    /* Tensor.elem_type = FLOAT */
     w_wrap(&w, 1, end); /* TypeProto.tensor_type */
     if (depth == 5 + 2 * seqs) mark = w.at;
   }
@@ -532,12 +537,12 @@ static unsigned char* deep_type_model(int seqs, int tensor, int depth, size_t* s
   w_bytes(&w, "x", 1);
   w_varint(&w, 1);
   w_varint(&w, 1 << 3 | 2); /* ValueInfoProto.name */
-  w_wrap(&w, 11, end); /* GraphProto.input */
-  w_wrap(&w, 7, end); /* ModelProto.graph */
+  w_wrap(&w, 11, end);      /* GraphProto.input */
+  w_wrap(&w, 7, end);       /* ModelProto.graph */
   size_t opset = w.at;
-  w_int(&w, 2, 14); /* OperatorSetIdProto.version */
+  w_int(&w, 2, 14);     /* OperatorSetIdProto.version */
   w_wrap(&w, 8, opset); /* ModelProto.opset_import */
-  w_int(&w, 1, 8); /* ModelProto.ir_version */
+  w_int(&w, 1, 8);      /* ModelProto.ir_version */
   *size = w.cap - w.at;
   *key_at = mark - w.at;
   memmove(w.buf, w.buf + w.at, *size);
@@ -580,12 +585,16 @@ static void test_deep_nesting(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_fixtures_match_pytorch), cmocka_unit_test(test_fixtures_xnnpack_folded),
+      cmocka_unit_test(test_fixtures_match_pytorch),
+      cmocka_unit_test(test_fixtures_xnnpack_folded),
       cmocka_unit_test(test_fixtures_winograd_folded),
       cmocka_unit_test(test_bad_files),
-      cmocka_unit_test(test_truncated_and_corrupted), cmocka_unit_test(test_dynamic_dim_with_shape),
-      cmocka_unit_test(test_batch_override), cmocka_unit_test(test_official_bn_and_pad),
-      cmocka_unit_test(test_repmlp_import),       cmocka_unit_test(test_deep_nesting),
+      cmocka_unit_test(test_truncated_and_corrupted),
+      cmocka_unit_test(test_dynamic_dim_with_shape),
+      cmocka_unit_test(test_batch_override),
+      cmocka_unit_test(test_official_bn_and_pad),
+      cmocka_unit_test(test_repmlp_import),
+      cmocka_unit_test(test_deep_nesting),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

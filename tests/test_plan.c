@@ -24,8 +24,8 @@ static void test_chain_arena_two_activations(void** state) {
   repconv_id x;
   assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
   static float w[C * C * 9];
-  repconv_conv2d_desc_t cd = {.out_channels = C, .kernel_h = 3, .kernel_w = 3,
-                              .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
+  repconv_conv2d_desc_t cd = {
+      .out_channels = C, .kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1, .pad_bottom = 1, .pad_right = 1};
   char name[32];
   for (int i = 0; i < DEPTH; i++) {
     snprintf(name, sizeof(name), "conv%d", i);

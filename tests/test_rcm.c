@@ -201,10 +201,10 @@ static void build_graph(rc_graph* g) {
 
 static void expect_same_attrs(const char* node, const rc_attrs* a, const rc_attrs* b) {
   /* field by field (floats bit for bit) so a mismatch names the field */
-#define SAME_I(f)                                                                                  \
+#define SAME_I(f) \
   if (a->f != b->f) fail_msg("node %s: attr " #f " %lld != %lld", node, (long long)a->f, (long long)b->f)
-#define SAME_F(f)                                                                 \
-  if (memcmp(&a->f, &b->f, sizeof(float)) != 0)                                   \
+#define SAME_F(f)                               \
+  if (memcmp(&a->f, &b->f, sizeof(float)) != 0) \
   fail_msg("node %s: attr " #f " %.9g != %.9g", node, (double)a->f, (double)b->f)
   for (int k = 0; k < 2; k++) {
     SAME_I(kernel[k]);
@@ -774,7 +774,8 @@ static void test_patch_ops(void** state) {
     rc_status s = rc_graph_infer_shapes(&h);
     if (s != REPCONV_ERROR_SHAPE) fail_msg("grid %d: status %d", grids[k], s);
     const char* msg = rc_error_message();
-    if (!strstr(msg, "node 'part' (patch_partition)") || !strstr(msg, "2x3x6x4")) fail_msg("grid %d: %s", grids[k], msg);
+    if (!strstr(msg, "node 'part' (patch_partition)") || !strstr(msg, "2x3x6x4"))
+      fail_msg("grid %d: %s", grids[k], msg);
     rc_graph_free(&h);
   }
   /* an op code past the last one */
@@ -816,7 +817,6 @@ static void test_api_misuse(void** state) {
   assert_int_equal(rc_rcm_save_file(&g, "/nonexistent/dir/x.rcm"), REPCONV_ERROR_IO);
   rc_graph_free(&g);
 }
-
 
 /* Issue 11 item 8: a graph output that no node writes loaded (fold off) as
  * a rank-0 output whose run returned whatever the arena held. The file:
@@ -900,13 +900,20 @@ static void test_file_truncated_while_loaded(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip_memory), cmocka_unit_test(test_round_trip_file),
-      cmocka_unit_test(test_empty_graph),       cmocka_unit_test(test_truncation),
-      cmocka_unit_test(test_mutations),         cmocka_unit_test(test_newer_version),
-      cmocka_unit_test(test_bad_magic),         cmocka_unit_test(test_misaligned_data),
-      cmocka_unit_test(test_bad_ids),           cmocka_unit_test(test_bad_tensors),
-      cmocka_unit_test(test_api_misuse),        cmocka_unit_test(test_patch_ops),
-      cmocka_unit_test(test_output_without_producer), cmocka_unit_test(test_file_truncated_while_loaded),
+      cmocka_unit_test(test_round_trip_memory),
+      cmocka_unit_test(test_round_trip_file),
+      cmocka_unit_test(test_empty_graph),
+      cmocka_unit_test(test_truncation),
+      cmocka_unit_test(test_mutations),
+      cmocka_unit_test(test_newer_version),
+      cmocka_unit_test(test_bad_magic),
+      cmocka_unit_test(test_misaligned_data),
+      cmocka_unit_test(test_bad_ids),
+      cmocka_unit_test(test_bad_tensors),
+      cmocka_unit_test(test_api_misuse),
+      cmocka_unit_test(test_patch_ops),
+      cmocka_unit_test(test_output_without_producer),
+      cmocka_unit_test(test_file_truncated_while_loaded),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

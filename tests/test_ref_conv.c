@@ -71,8 +71,8 @@ static void nchw_to_nhwc_d(int n_, int c_, int h_, int w_, const double* src, do
 
 /* ------------------------------------------------------------------ conv */
 
-static rc_conv2d_params conv_params(int batch, int in_h, int in_w, int in_c, int out_c, int kh, int kw, int sh,
-                                    int sw, int dh, int dw, int pt, int pl, int pb, int pr, int groups) {
+static rc_conv2d_params conv_params(int batch, int in_h, int in_w, int in_c, int out_c, int kh, int kw, int sh, int sw,
+                                    int dh, int dw, int pt, int pl, int pb, int pr, int groups) {
   rc_conv2d_params p;
   memset(&p, 0, sizeof p);
   p.batch = batch;
@@ -165,22 +165,22 @@ typedef struct conv_case {
 } conv_case;
 
 static const conv_case conv_cases[] = {
-    {2, 3, 5, 1, 1, 1, 1, 1, 1, 1, 1},  /* 1x1 */
-    {1, 4, 6, 1, 3, 3, 1, 1, 1, 1, 1},  /* 3x3 */
-    {2, 5, 3, 1, 3, 3, 2, 2, 1, 1, 0},  /* 3x3 stride 2, batch 2 */
-    {1, 6, 6, 6, 3, 3, 1, 1, 2, 2, 1},  /* depthwise, dilation 2 */
-    {2, 4, 8, 4, 3, 3, 2, 2, 1, 1, 1},  /* depthwise, multiplier 2, stride 2 */
-    {1, 4, 6, 2, 1, 3, 1, 1, 1, 1, 1},  /* 1x3, groups 2 */
-    {1, 3, 4, 1, 5, 5, 1, 1, 3, 3, 1},  /* 5x5, dilation 3 */
-    {2, 6, 3, 3, 7, 1, 2, 1, 1, 1, 0},  /* 7x1, groups 3, stride 2x1 */
-    {2, 3, 3, 1, 3, 3, 2, 2, 3, 3, 1},  /* 3x3 dilation 3 stride 2 */
-    {1, 5, 7, 1, 5, 5, 2, 2, 2, 2, 1},  /* 5x5 stride 2 dilation 2 */
-    {1, 2, 2, 1, 3, 1, 1, 2, 2, 1, 1},  /* 3x1, mixed strides/dilations */
+    {2, 3, 5, 1, 1, 1, 1, 1, 1, 1, 1}, /* 1x1 */
+    {1, 4, 6, 1, 3, 3, 1, 1, 1, 1, 1}, /* 3x3 */
+    {2, 5, 3, 1, 3, 3, 2, 2, 1, 1, 0}, /* 3x3 stride 2, batch 2 */
+    {1, 6, 6, 6, 3, 3, 1, 1, 2, 2, 1}, /* depthwise, dilation 2 */
+    {2, 4, 8, 4, 3, 3, 2, 2, 1, 1, 1}, /* depthwise, multiplier 2, stride 2 */
+    {1, 4, 6, 2, 1, 3, 1, 1, 1, 1, 1}, /* 1x3, groups 2 */
+    {1, 3, 4, 1, 5, 5, 1, 1, 3, 3, 1}, /* 5x5, dilation 3 */
+    {2, 6, 3, 3, 7, 1, 2, 1, 1, 1, 0}, /* 7x1, groups 3, stride 2x1 */
+    {2, 3, 3, 1, 3, 3, 2, 2, 3, 3, 1}, /* 3x3 dilation 3 stride 2 */
+    {1, 5, 7, 1, 5, 5, 2, 2, 2, 2, 1}, /* 5x5 stride 2 dilation 2 */
+    {1, 2, 2, 1, 3, 1, 1, 2, 2, 1, 1}, /* 3x1, mixed strides/dilations */
 };
 
 /* Float64 oracle, NCHW; want and mag are NCHW [n][oc][oh][ow]. */
-static void conv_oracle(const rc_conv2d_params* p, const float* x_nchw, const float* w, const float* bias,
-                        double* want, double* mag) {
+static void conv_oracle(const rc_conv2d_params* p, const float* x_nchw, const float* w, const float* bias, double* want,
+                        double* mag) {
   const int icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
   for (int n = 0; n < p->batch; n++)
     for (int oc = 0; oc < p->out_c; oc++)
@@ -252,8 +252,8 @@ static void test_conv_sweep(void** state) {
 
       memset(y, 0xff, ny * sizeof(float)); /* NaN: every element must be written */
       rc_ref_conv2d_nhwc(&p, x, w, bias, y, NULL);
-      snprintf(what, sizeof what, "conv case %zu rep %d (%dx%d in, pads %d,%d,%d,%d)", ci, rep, in_h, in_w, pt, pl,
-               pb, pr);
+      snprintf(what, sizeof what, "conv case %zu rep %d (%dx%d in, pads %d,%d,%d,%d)", ci, rep, in_h, in_w, pt, pl, pb,
+               pr);
       expect_close_mag(what, y, want, mag, ny);
 
       /* Two threads: bitwise the same as the caller's thread. */
@@ -270,8 +270,8 @@ static void test_conv_sweep(void** state) {
 
 /* ------------------------------------------------------------------ pools */
 
-static rc_pool_params pool_params(int batch, int in_h, int in_w, int ch, int kh, int kw, int sh, int sw, int pt,
-                                  int pl, int pb, int pr, int ceil_mode, int cip) {
+static rc_pool_params pool_params(int batch, int in_h, int in_w, int ch, int kh, int kw, int sh, int sw, int pt, int pl,
+                                  int pb, int pr, int ceil_mode, int cip) {
   rc_pool_params p;
   memset(&p, 0, sizeof p);
   p.batch = batch;
@@ -407,8 +407,10 @@ static void maxpool_oracle(const rc_pool_params* p, const float* x, double* want
               const int ih = oh * p->stride_h - p->pad_top + kh, iw = ow * p->stride_w - p->pad_left + kw;
               if (ih < 0 || iw < 0 || ih >= p->in_h || iw >= p->in_w) continue;
               const double v = x[(((size_t)n * p->channels + c) * p->in_h + ih) * p->in_w + iw];
-              if (isnan(v)) saw_nan = 1;
-              else if (v > best) best = v;
+              if (isnan(v))
+                saw_nan = 1;
+              else if (v > best)
+                best = v;
             }
           want[(((size_t)n * p->channels + c) * p->out_h + oh) * p->out_w + ow] = saw_nan ? NAN : best;
         }
@@ -612,18 +614,12 @@ static void test_batchnorm(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_conv_hand_valid),
-      cmocka_unit_test(test_conv_hand_pad_stride),
-      cmocka_unit_test(test_conv_hand_dilation),
-      cmocka_unit_test(test_conv_hand_channels_groups),
-      cmocka_unit_test(test_conv_sweep),
-      cmocka_unit_test(test_avgpool_hand),
-      cmocka_unit_test(test_maxpool_hand),
-      cmocka_unit_test(test_pool_sweep),
-      cmocka_unit_test(test_global_avgpool),
-      cmocka_unit_test(test_gemm_hand),
-      cmocka_unit_test(test_gemm_sweep),
-      cmocka_unit_test(test_batchnorm),
+      cmocka_unit_test(test_conv_hand_valid),    cmocka_unit_test(test_conv_hand_pad_stride),
+      cmocka_unit_test(test_conv_hand_dilation), cmocka_unit_test(test_conv_hand_channels_groups),
+      cmocka_unit_test(test_conv_sweep),         cmocka_unit_test(test_avgpool_hand),
+      cmocka_unit_test(test_maxpool_hand),       cmocka_unit_test(test_pool_sweep),
+      cmocka_unit_test(test_global_avgpool),     cmocka_unit_test(test_gemm_hand),
+      cmocka_unit_test(test_gemm_sweep),         cmocka_unit_test(test_batchnorm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,12 +32,8 @@ static void* xmalloc(size_t n) {
   return p;
 }
 
-static size_t nhwc_at(int C, int H, int W, int n, int c, int h, int w) {
-  return (((size_t)n * H + h) * W + w) * C + c;
-}
-static size_t nchw_at(int C, int H, int W, int n, int c, int h, int w) {
-  return (((size_t)n * C + c) * H + h) * W + w;
-}
+static size_t nhwc_at(int C, int H, int W, int n, int c, int h, int w) { return (((size_t)n * H + h) * W + w) * C + c; }
+static size_t nchw_at(int C, int H, int W, int n, int c, int h, int w) { return (((size_t)n * C + c) * H + h) * W + w; }
 
 static int odd_in(rc_test_rng* r, int lo, int hi) { return rc_test_rng_int(r, lo / 2, (hi - 1) / 2) * 2 + 1; }
 
@@ -76,8 +72,7 @@ static void test_binary_sweep(void** state) {
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 3);
   for (int rep = 0; rep < 16; rep++) {
-    const int N = rc_test_rng_int(&rng, 1, 2), C = odd_in(&rng, 1, 7), H = odd_in(&rng, 1, 9),
-              W = odd_in(&rng, 1, 9);
+    const int N = rc_test_rng_int(&rng, 1, 2), C = odd_in(&rng, 1, 7), H = odd_in(&rng, 1, 9), W = odd_in(&rng, 1, 9);
     const int64_t dims[4] = {N, C, H, W};
     /* b's logical shape: each axis either full or broadcast (1). */
     const int bmask = rep % 16;
@@ -98,11 +93,15 @@ static void test_binary_sweep(void** state) {
           for (int h = 0; h < H; h++)
             for (int w = 0; w < W; w++) {
               const double av = a[nhwc_at(C, H, W, n, c, h, w)];
-              const size_t bi = (((size_t)(bd[0] == 1 ? 0 : n) * bd[1] + (bd[1] == 1 ? 0 : c)) * bd[2] +
-                                 (bd[2] == 1 ? 0 : h)) * bd[3] + (bd[3] == 1 ? 0 : w);
+              const size_t bi =
+                  (((size_t)(bd[0] == 1 ? 0 : n) * bd[1] + (bd[1] == 1 ? 0 : c)) * bd[2] + (bd[2] == 1 ? 0 : h)) *
+                      bd[3] +
+                  (bd[3] == 1 ? 0 : w);
               const double bv = b[bi];
-              const double r = op == RC_BINARY_ADD ? av + bv : op == RC_BINARY_SUB ? av - bv
-                                                          : op == RC_BINARY_MUL ? av * bv : av / bv;
+              const double r = op == RC_BINARY_ADD   ? av + bv
+                               : op == RC_BINARY_SUB ? av - bv
+                               : op == RC_BINARY_MUL ? av * bv
+                                                     : av / bv;
               want[nhwc_at(C, H, W, n, c, h, w)] = (float)r;
             }
       memset(y, 0xff, na * sizeof(float));
@@ -178,8 +177,7 @@ static void test_pad(void** state) {
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 6);
   for (int rep = 0; rep < 8; rep++) {
-    const int N = rc_test_rng_int(&rng, 1, 2), C = odd_in(&rng, 1, 5), H = odd_in(&rng, 1, 7),
-              W = odd_in(&rng, 1, 7);
+    const int N = rc_test_rng_int(&rng, 1, 2), C = odd_in(&rng, 1, 5), H = odd_in(&rng, 1, 7), W = odd_in(&rng, 1, 7);
     const int t = rc_test_rng_int(&rng, 0, 3), l = rc_test_rng_int(&rng, 0, 3), b = rc_test_rng_int(&rng, 0, 3),
               r = rc_test_rng_int(&rng, 0, 3);
     const int OH = H + t + b, OW = W + l + r;
@@ -348,8 +346,8 @@ static void test_upsample(void** state) {
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 12);
   for (int rep = 0; rep < 8; rep++) {
-    const int N = rc_test_rng_int(&rng, 1, 2), C = odd_in(&rng, 1, 5), H = odd_in(&rng, 1, 7),
-              W = odd_in(&rng, 1, 7), sh = rc_test_rng_int(&rng, 1, 3), sw = rc_test_rng_int(&rng, 1, 3);
+    const int N = rc_test_rng_int(&rng, 1, 2), C = odd_in(&rng, 1, 5), H = odd_in(&rng, 1, 7), W = odd_in(&rng, 1, 7),
+              sh = rc_test_rng_int(&rng, 1, 3), sw = rc_test_rng_int(&rng, 1, 3);
     const int OH = H * sh, OW = W * sw;
     const size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * OH * OW;
     float* xs = xmalloc(nx * sizeof(float));
@@ -473,8 +471,8 @@ static void test_patch_sweep(void** state) {
             const float got = y[nhwc_at(C, ph, pw, item, c, h % ph, w % pw)];
             const float want = x[nhwc_at(C, H, W, n, c, h, w)];
             if (memcmp(&got, &want, sizeof got) != 0) {
-              fail_msg("partition N%d C%d grid %dx%d patch %dx%d: (%d,%d,%d,%d) misplaced", N, C, gh, gw, ph, pw, n,
-                       c, h, w);
+              fail_msg("partition N%d C%d grid %dx%d patch %dx%d: (%d,%d,%d,%d) misplaced", N, C, gh, gw, ph, pw, n, c,
+                       h, w);
             }
           }
     rc_ref_patch_merge_nhwc(N, ph, pw, C, gh, gw, y, back);
@@ -487,12 +485,18 @@ static void test_patch_sweep(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_binary_hand),         cmocka_unit_test(test_binary_sweep),
-      cmocka_unit_test(test_concat),              cmocka_unit_test(test_pad),
-      cmocka_unit_test(test_reshape_hand),        cmocka_unit_test(test_reshape_sweep),
-      cmocka_unit_test(test_depth_to_space_hand), cmocka_unit_test(test_depth_to_space_sweep),
-      cmocka_unit_test(test_upsample),            cmocka_unit_test(test_relu_clip_leaky_prelu),
-      cmocka_unit_test(test_sigmoid),             cmocka_unit_test(test_patch_hand),
+      cmocka_unit_test(test_binary_hand),
+      cmocka_unit_test(test_binary_sweep),
+      cmocka_unit_test(test_concat),
+      cmocka_unit_test(test_pad),
+      cmocka_unit_test(test_reshape_hand),
+      cmocka_unit_test(test_reshape_sweep),
+      cmocka_unit_test(test_depth_to_space_hand),
+      cmocka_unit_test(test_depth_to_space_sweep),
+      cmocka_unit_test(test_upsample),
+      cmocka_unit_test(test_relu_clip_leaky_prelu),
+      cmocka_unit_test(test_sigmoid),
+      cmocka_unit_test(test_patch_hand),
       cmocka_unit_test(test_patch_sweep),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

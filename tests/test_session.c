@@ -19,8 +19,8 @@
 #include "repconv.h"
 #include "tests/support/test_util.h"
 
-#define assert_contains(haystack, needle)                                                                \
-  do {                                                                                                   \
+#define assert_contains(haystack, needle)                                                            \
+  do {                                                                                               \
     if (!strstr((haystack), (needle))) fail_msg("'%s' does not contain '%s'", (haystack), (needle)); \
   } while (0)
 
@@ -46,11 +46,17 @@ static repconv_model_t* small_model(void) {
   int cin = C;
   char nm[64];
   for (int i = 0; i < 2; i++) {
-    repconv_conv2d_desc_t d3 = {.out_channels = OUTC, .kernel_h = 3, .kernel_w = 3, .stride_h = 1 + (i == 0),
-                                .stride_w = 1 + (i == 0), .pad_top = 1, .pad_left = 1, .pad_bottom = 1,
+    repconv_conv2d_desc_t d3 = {.out_channels = OUTC,
+                                .kernel_h = 3,
+                                .kernel_w = 3,
+                                .stride_h = 1 + (i == 0),
+                                .stride_w = 1 + (i == 0),
+                                .pad_top = 1,
+                                .pad_left = 1,
+                                .pad_bottom = 1,
                                 .pad_right = 1};
-    repconv_conv2d_desc_t d1 = {.out_channels = OUTC, .kernel_h = 1, .kernel_w = 1, .stride_h = 1 + (i == 0),
-                                .stride_w = 1 + (i == 0)};
+    repconv_conv2d_desc_t d1 = {
+        .out_channels = OUTC, .kernel_h = 1, .kernel_w = 1, .stride_h = 1 + (i == 0), .stride_w = 1 + (i == 0)};
     (void)cin;
     snprintf(nm, sizeof(nm), "b%d.dense", i);
     assert_int_equal(repconv_builder_conv2d(b, nm, x, &d3, w3, bias, &a), REPCONV_OK);
@@ -89,7 +95,6 @@ typedef struct worker {
   float feat[FEAT], logits[LOGITS];
   int ok;
 } worker;
-
 
 /* runs of small_model on g_input; 1 if every one succeeded. */
 static int run_small(repconv_session_t* s, int runs, float* feat, float* logits) {
@@ -438,7 +443,6 @@ static void test_version(void** state) {
   assert_true(strlen(repconv_cpu_summary()) > 0);
 }
 
-
 /* Issue 11 item 7: loading was quadratic in the node count (name lookup per
  * add, Kahn's sort, arena placement, fused-step bookkeeping): a 16k-node
  * chain took 2.3 s. A 200k-node chain now loads in about 1.5 s (release
@@ -529,7 +533,8 @@ static void test_many_outputs(void** state) {
   for (int i = 0; i < OUTS; i++) {
     for (int k = 0; k < LEN; k++) {
       const float want = in[k] < 0 ? in[k] * (float)i : in[k];
-      if (out[(size_t)i * LEN + k] != want) fail_msg("output %d element %d: %g, want %g", i, k, (double)out[i * LEN + k], (double)want);
+      if (out[(size_t)i * LEN + k] != want)
+        fail_msg("output %d element %d: %g, want %g", i, k, (double)out[i * LEN + k], (double)want);
     }
   }
   free(names);

@@ -48,9 +48,15 @@ static void test_escape_text(void** state) {
   expect_escape("caf\xc3\xa9 \xe2\x82\xac \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80",
                 "caf\xc3\xa9 \xe2\x82\xac \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
   /* C1 CSI (U+009B), line separator, right-to-left override. */
-  expect_escape("a\xc2\x9b" "2Jb", "a\\u009b2Jb");
+  expect_escape(
+      "a\xc2\x9b"
+      "2Jb",
+      "a\\u009b2Jb");
   expect_escape("\xe2\x80\xa8", "\\u2028");
-  expect_escape("abc\xe2\x80\xae" "fdp.exe", "abc\\u202efdp.exe");
+  expect_escape(
+      "abc\xe2\x80\xae"
+      "fdp.exe",
+      "abc\\u202efdp.exe");
   expect_escape(NULL, "");
 }
 

@@ -78,9 +78,18 @@ static void check_case(const char* c, add_fn add, double atol, double rtol) {
 
 static repconv_status add_conv_group(repconv_builder_t* b, repconv_id x, const char* c, repconv_id* y) {
   rc_npy w = load(c, "w"), bias = load(c, "b");
-  repconv_conv2d_desc_t d = {.out_channels = 6, .kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1,
-                             .dilation_h = 1, .dilation_w = 2, .pad_top = 2, .pad_left = 0, .pad_bottom = 1,
-                             .pad_right = 3, .groups = 2};
+  repconv_conv2d_desc_t d = {.out_channels = 6,
+                             .kernel_h = 3,
+                             .kernel_w = 2,
+                             .stride_h = 2,
+                             .stride_w = 1,
+                             .dilation_h = 1,
+                             .dilation_w = 2,
+                             .pad_top = 2,
+                             .pad_left = 0,
+                             .pad_bottom = 1,
+                             .pad_right = 3,
+                             .groups = 2};
   repconv_status s = repconv_builder_conv2d(b, "conv", x, &d, w.data, bias.data, y);
   rc_npy_free(&w);
   rc_npy_free(&bias);
@@ -89,8 +98,14 @@ static repconv_status add_conv_group(repconv_builder_t* b, repconv_id x, const c
 
 static repconv_status add_conv_dw(repconv_builder_t* b, repconv_id x, const char* c, repconv_id* y) {
   rc_npy w = load(c, "w");
-  repconv_conv2d_desc_t d = {.out_channels = 8, .kernel_h = 5, .kernel_w = 5, .pad_top = 2, .pad_left = 2,
-                             .pad_bottom = 2, .pad_right = 2, .groups = 8};
+  repconv_conv2d_desc_t d = {.out_channels = 8,
+                             .kernel_h = 5,
+                             .kernel_w = 5,
+                             .pad_top = 2,
+                             .pad_left = 2,
+                             .pad_bottom = 2,
+                             .pad_right = 2,
+                             .groups = 8};
   repconv_status s = repconv_builder_conv2d(b, "conv", x, &d, w.data, NULL, y);
   rc_npy_free(&w);
   return s;

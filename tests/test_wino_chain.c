@@ -139,8 +139,8 @@ static float* run_layers(const chain_case* c) {
     const rc_wino_conv_params* p = &c->layer[k].l.p;
     const size_t ny = (size_t)p->batch * p->out_h * p->out_w * p->out_c;
     y = xmalloc(ny * sizeof(float));
-    void* ws = xmalloc(rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w,
-                                              p->l2_bytes));
+    void* ws =
+        xmalloc(rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes));
     rc_wino_conv2d_nhwc(p, x, c->layer[k].l.u, c->layer[k].l.bias, y, ws, NULL);
     free(ws);
     if (k > 0) free((void*)x);
@@ -156,8 +156,7 @@ static rc_wino_chain_layer* chain_layers(const chain_case* c, rc_wino_chain_laye
 
 static void test_chain_sweep(void** state) {
   (void)state;
-  static const rc_wino_isa isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON,
-                                      RC_WINO_ISA_AVX512F};
+  static const rc_wino_isa isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON, RC_WINO_ISA_AVX512F};
   pthreadpool_t pools[3] = {NULL, pthreadpool_create(2), pthreadpool_create(3)};
   assert_non_null(pools[1]);
   assert_non_null(pools[2]);
@@ -181,7 +180,7 @@ static void test_chain_sweep(void** state) {
     for (int t = 0; t < 3; t++) {
       const size_t threads = pools[t] ? pthreadpool_get_threads_count(pools[t]) : 1;
       void* ws = xmalloc(slice * threads);
-      memset(ws, 0xff, slice * threads); /* NaNs: no ring row or block may be read before it is written */
+      memset(ws, 0xff, slice * threads);              /* NaNs: no ring row or block may be read before it is written */
       for (size_t e = 0; e < c.ny; e++) got[e] = NAN; /* every output must be written */
       assert_int_equal(rc_wino_chain_nhwc(l, (size_t)c.n, c.x, got, ws, pools[t]), 0);
       free(ws);

@@ -41,7 +41,7 @@ typedef struct isa_kernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
   rc_wino_gemm_fn gemm;
-  size_t mr;            /* the GEMM's row tile */
+  size_t mr;             /* the GEMM's row tile */
   rc_wino_gemm_fn gemm8; /* the ≤ 8-channel GEMM, or NULL */
   size_t mr8;
 } isa_kernels;
@@ -64,19 +64,28 @@ static const isa_kernels k_simd[] = {
      RC_WINO_ISA_AVX2,
      {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
      {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
-     rc_wino_gemm_6x16__fma3, 6, rc_wino_gemm_12x8__fma3, 12},
+     rc_wino_gemm_6x16__fma3,
+     6,
+     rc_wino_gemm_12x8__fma3,
+     12},
     {"avx512f",
      RC_WINO_ISA_AVX512F,
      {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
      {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
-     rc_wino_gemm_12x16__avx512f, 12, NULL, 0},
+     rc_wino_gemm_12x16__avx512f,
+     12,
+     NULL,
+     0},
 #endif
 #if RC_WINO_HAVE_ARM64
     {"neon",
      RC_WINO_ISA_NEON,
      {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
      {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
-     rc_wino_gemm_6x16__neon, 6, NULL, 0},
+     rc_wino_gemm_6x16__neon,
+     6,
+     NULL,
+     0},
 #endif
     {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL, 0, NULL, 0}, /* end (keeps the array non-empty) */
 };
@@ -142,8 +151,8 @@ static void check_gemm(const char* name, rc_wino_gemm_fn gemm, size_t mr_max, si
           const double u = ldexp(1.0, -24), gamma = (double)(kc + 1) * u / (1.0 - (double)(kc + 1) * u);
           const double err = fabs((double)got - want);
           if (!(err <= gamma * mag))
-            fail_msg("gemm %s mr=%zu kc=%zu c[%zu][%zu]: got %.9g want %.9g (err %.3g > bound %.3g)", name, mr, kc,
-                     i, j, got, want, err, gamma * mag);
+            fail_msg("gemm %s mr=%zu kc=%zu c[%zu][%zu]: got %.9g want %.9g (err %.3g > bound %.3g)", name, mr, kc, i,
+                     j, got, want, err, gamma * mag);
           if (mag > 0 && err / mag > worst) worst = err / mag;
         }
     }
@@ -213,9 +222,9 @@ static void test_input_transform(void** state) {
       float* got_r = xmalloc(nv * sizeof(float));
       /* Window origins: inside; across the top/left, bottom/right and both;
        * wholly outside. */
-      const int32_t origins[][2] = {{1, 2},          {0, 0},          {-1, -1},      {-2, 3},
-                                    {in_h - A + 1, 1}, {2, in_w - A + 2}, {in_h - 2, in_w - 1}, {-A, 0},
-                                    {in_h, in_w},    {-1, in_w - A}};
+      const int32_t origins[][2] = {
+          {1, 2},  {0, 0},       {-1, -1},      {-2, 3}, {in_h - A + 1, 1}, {2, in_w - A + 2}, {in_h - 2, in_w - 1},
+          {-A, 0}, {in_h, in_w}, {-1, in_w - A}};
       for (size_t o = 0; o < sizeof origins / sizeof origins[0]; o++) {
         const int32_t iy0 = origins[o][0], ix0 = origins[o][1];
         const float *rows[8], *rows_r[8];
@@ -321,10 +330,11 @@ static void test_output_transform(void** state) {
                       }
                       if (inside && isnan(ref[i])) nan_checks++;
                       if (what)
-                        fail_msg("%s output %s cout=%zu rows=%zu cols=%zu act=%d bias=%d nan=%d y[%zu][%zu][%zu]: %s "
-                                 "(got %.9g, scalar %.9g)",
-                                 sets[s]->name, rc_wino_variant_name((rc_wino_variant)v), cout, rows, cols, act,
-                                 with_bias, with_nan, yy, xx, c, what, got[i], ref[i]);
+                        fail_msg(
+                            "%s output %s cout=%zu rows=%zu cols=%zu act=%d bias=%d nan=%d y[%zu][%zu][%zu]: %s "
+                            "(got %.9g, scalar %.9g)",
+                            sets[s]->name, rc_wino_variant_name((rc_wino_variant)v), cout, rows, cols, act, with_bias,
+                            with_nan, yy, xx, c, what, got[i], ref[i]);
                     }
               }
               mm[nan_at] = saved;

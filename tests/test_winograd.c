@@ -73,8 +73,7 @@ static const double k_tol_isa[RC_WINO_VARIANT_COUNT] = {1e-6, 4e-6, 2e-5};
 
 /* Every ISA the library knows; those this CPU (or build) lacks are skipped.
  * Index 0 is the scalar reference the others are compared with. */
-static const rc_wino_isa k_isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON,
-                                      RC_WINO_ISA_AVX512F};
+static const rc_wino_isa k_isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON, RC_WINO_ISA_AVX512F};
 #define NUM_ISAS 4
 
 /* Worst err/mag seen per variant × ISA, and for the fp32 direct yardstick. */
@@ -221,7 +220,7 @@ static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant 
   const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
   const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2) * threads;
   void* ws = xmalloc(ws_size);
-  memset(ws, 0xff, ws_size); /* NaNs: nothing may be read from the workspace before it is written */
+  memset(ws, 0xff, ws_size);                     /* NaNs: nothing may be read from the workspace before it is written */
   for (size_t i = 0; i < d->ny; i++) y[i] = NAN; /* every output must be written */
   rc_wino_conv2d_nhwc(&p, d->x, u, c->bias ? d->b : NULL, y, ws, pool);
   free(ws);
@@ -270,8 +269,8 @@ static double max_err_ratio(const char* what, const float* got, const double* wa
 }
 
 static void describe(const conv_case* c, char* buf, size_t size) {
-  snprintf(buf, size, "N%d %dx%d C%d->%d pad(t%d l%d b%d r%d)%s act%d l2=%zu", c->batch, c->h, c->w, c->cin,
-           c->cout, c->pt, c->pl, c->pb, c->pr, c->bias ? " bias" : "", (int)c->act, c->l2);
+  snprintf(buf, size, "N%d %dx%d C%d->%d pad(t%d l%d b%d r%d)%s act%d l2=%zu", c->batch, c->h, c->w, c->cin, c->cout,
+           c->pt, c->pl, c->pb, c->pr, c->bias ? " bias" : "", (int)c->act, c->l2);
 }
 
 /* All variants × available ISAs on one case. */
@@ -303,7 +302,8 @@ static void check_case(const conv_case* c, uint64_t seed) {
       const double e = max_err_ratio(what, out, d.want, scale, d.ny, k_tol[v]);
       if (e > g_max_err[v][k]) g_max_err[v][k] = e;
       if (wide)
-        for (size_t i = 0; i < d.ny; i++) g_wide_err2[v][k] += ((double)out[i] - d.want[i]) * ((double)out[i] - d.want[i]);
+        for (size_t i = 0; i < d.ny; i++)
+          g_wide_err2[v][k] += ((double)out[i] - d.want[i]) * ((double)out[i] - d.want[i]);
       if (k > 0) { /* SIMD vs scalar */
         for (size_t i = 0; i < d.ny; i++) {
           const double r = fabs((double)y[i] - ys[i]) / scale[i];
@@ -346,8 +346,18 @@ static void test_shapes_sweep(void** state) {
   int k = 0;
   for (size_t s = 0; s < sizeof hw / sizeof hw[0]; s++)
     for (size_t p = 0; p < sizeof pads / sizeof pads[0]; p++, k++) {
-      conv_case c = {1 + k % 2, hw[s][0], hw[s][1], chans[k % 4][0], chans[k % 4][1], pads[p][0], pads[p][1],
-                     pads[p][2], pads[p][3], k % 3 != 0, (rc_wino_activation)(k % 4), 0};
+      conv_case c = {1 + k % 2,
+                     hw[s][0],
+                     hw[s][1],
+                     chans[k % 4][0],
+                     chans[k % 4][1],
+                     pads[p][0],
+                     pads[p][1],
+                     pads[p][2],
+                     pads[p][3],
+                     k % 3 != 0,
+                     (rc_wino_activation)(k % 4),
+                     0};
       if (out_h(&c) < 1 || out_w(&c) < 1) continue;
       check_case(&c, seed++);
     }
@@ -446,7 +456,8 @@ static void test_workspace(void** state) {
       const size_t m = (size_t)rc_wino_tile_m((rc_wino_variant)v), scratch = m * m * ((cout + 15) / 16 * 16) * 4;
       const size_t budget = ub + RC_WINO_GEMM_MR_MAX * per_tile > l2 / 2 ? ub + RC_WINO_GEMM_MR_MAX * per_tile : l2 / 2;
       if (per_tile * RC_WINO_GEMM_MR_MAX <= l2 / 2 && ws > budget + scratch + 128)
-        fail_msg("%s C %zu: workspace %zu > %zu", rc_wino_variant_name((rc_wino_variant)v), cin, ws, budget + scratch + 128);
+        fail_msg("%s C %zu: workspace %zu > %zu", rc_wino_variant_name((rc_wino_variant)v), cin, ws,
+                 budget + scratch + 128);
       assert_true(ws >= rc_wino_block_tiles((rc_wino_variant)v, cin, cout, 960, l2) * per_tile);
     }
   }
@@ -544,8 +555,8 @@ static void test_post_store(void** state) {
                     }
               const post_opts po = {rmode ? res : NULL, rc, sh ? r : 0, crd};
               for (int threaded = 0; threaded < 2; threaded++) {
-                run_wino_ex(&c, &d, (rc_wino_variant)v, k_isas[k], threaded ? 8 << 10 : 0, threaded ? pool : NULL,
-                            &po, got);
+                run_wino_ex(&c, &d, (rc_wino_variant)v, k_isas[k], threaded ? 8 << 10 : 0, threaded ? pool : NULL, &po,
+                            got);
                 for (size_t i = 0; i < d.ny; i++) {
                   if (memcmp(&got[i], &want[i], sizeof(float)) != 0)
                     fail_msg("%s %s C->%d act%d residual_c %d shuffle %d %s threads %d: [%zu] %.9g, want %.9g",
@@ -607,11 +618,10 @@ static void test_summary(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_isa_resolve),   cmocka_unit_test(test_channels_sweep),
-      cmocka_unit_test(test_shapes_sweep),  cmocka_unit_test(test_activations),
-      cmocka_unit_test(test_wide),          cmocka_unit_test(test_bands),
-      cmocka_unit_test(test_deterministic), cmocka_unit_test(test_workspace),
-      cmocka_unit_test(test_post_store),    cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_isa_resolve),   cmocka_unit_test(test_channels_sweep), cmocka_unit_test(test_shapes_sweep),
+      cmocka_unit_test(test_activations),   cmocka_unit_test(test_wide),           cmocka_unit_test(test_bands),
+      cmocka_unit_test(test_deterministic), cmocka_unit_test(test_workspace),      cmocka_unit_test(test_post_store),
+      cmocka_unit_test(test_summary),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,8 +92,13 @@ static repconv_model_t* build(const net* n, const repconv_options_t* o) {
   int c = n->cin;
   for (int l = 0; l < n->n_layers; l++) {
     const layer* ly = &n->layers[l];
-    repconv_conv2d_desc_t cd = {.out_channels = ly->cout, .kernel_h = 3, .kernel_w = 3, .pad_top = ly->pad[0],
-                                .pad_left = ly->pad[1], .pad_bottom = ly->pad[2], .pad_right = ly->pad[3]};
+    repconv_conv2d_desc_t cd = {.out_channels = ly->cout,
+                                .kernel_h = 3,
+                                .kernel_w = 3,
+                                .pad_top = ly->pad[0],
+                                .pad_left = ly->pad[1],
+                                .pad_bottom = ly->pad[2],
+                                .pad_right = ly->pad[3]};
     size_t nw = (size_t)ly->cout * (size_t)c * 9;
     float* w = xmalloc(nw * sizeof(float));
     float* bias = xmalloc((size_t)ly->cout * sizeof(float));
@@ -113,8 +118,8 @@ static repconv_model_t* build(const net* n, const repconv_options_t* o) {
     add_act(b, name, ly->act, ly->cout, &r, &x);
     c = ly->cout;
   }
-  if (n->shuffle) assert_int_equal(repconv_builder_depth_to_space(b, "shuffle", x, n->shuffle, REPCONV_D2S_CRD, &x),
-                                   REPCONV_OK);
+  if (n->shuffle)
+    assert_int_equal(repconv_builder_depth_to_space(b, "shuffle", x, n->shuffle, REPCONV_D2S_CRD, &x), REPCONV_OK);
   assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
   repconv_model_t* m;
   repconv_options_t* dflt = o ? NULL : opts(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
@@ -242,7 +247,8 @@ static void check_net(const net* n, const char* what) {
   /* auto (the rule) must agree with ref as well, within the loosest bound. */
   float* got = run_with(m, REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1, x);
   for (size_t i = 0; i < ny; i++) {
-    if (!(fabs((double)got[i] - want[i]) <= k_tol[2] * mag)) fail_msg("%s auto: [%zu] %g vs %g", what, i, got[i], want[i]);
+    if (!(fabs((double)got[i] - want[i]) <= k_tol[2] * mag))
+      fail_msg("%s auto: [%zu] %g vs %g", what, i, got[i], want[i]);
   }
   free(got);
   free(want);
@@ -255,11 +261,51 @@ static void test_variants_vs_ref(void** state) {
   /* Channels with tails (not multiples of 8/16), odd and even sizes, padding
    * 0, 1 and asymmetric, every fused activation, batch 2, a CRD shuffle. */
   const net nets[] = {
-      {2, 3, 17, 13, 3, {{8, {1, 1, 1, 1}, ACT_RELU}, {16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_NONE}}, 2, 1, 0},
-      {2, 5, 20, 23, 3, {{17, {0, 0, 0, 0}, ACT_CLIP}, {17, {2, 1, 0, 1}, ACT_PRELU1}, {36, {1, 0, 2, 1}, ACT_RELU}}, 3, 2, 0},
-      {2, 16, 12, 30, 3, {{16, {1, 1, 1, 1}, ACT_PRELU}, {33, {0, 1, 1, 0}, ACT_CLIP}, {4, {1, 1, 1, 1}, ACT_PRELU}}, 2, 3, 0},
-      {2, 64, 15, 14, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {40, {1, 1, 1, 1}, ACT_NONE}, {64, {1, 1, 1, 1}, ACT_CLIP}}, 2, 4, 0},
-      {2, 1, 5, 4, 3, {{4, {1, 1, 1, 1}, ACT_PRELU}, {4, {0, 0, 0, 0}, ACT_RELU}, {4, {2, 2, 2, 2}, ACT_NONE}}, 2, 5, 0},
+      {2,
+       3,
+       17,
+       13,
+       3,
+       {{8, {1, 1, 1, 1}, ACT_RELU}, {16, {1, 1, 1, 1}, ACT_PRELU}, {12, {1, 1, 1, 1}, ACT_NONE}},
+       2,
+       1,
+       0},
+      {2,
+       5,
+       20,
+       23,
+       3,
+       {{17, {0, 0, 0, 0}, ACT_CLIP}, {17, {2, 1, 0, 1}, ACT_PRELU1}, {36, {1, 0, 2, 1}, ACT_RELU}},
+       3,
+       2,
+       0},
+      {2,
+       16,
+       12,
+       30,
+       3,
+       {{16, {1, 1, 1, 1}, ACT_PRELU}, {33, {0, 1, 1, 0}, ACT_CLIP}, {4, {1, 1, 1, 1}, ACT_PRELU}},
+       2,
+       3,
+       0},
+      {2,
+       64,
+       15,
+       14,
+       3,
+       {{64, {1, 1, 1, 1}, ACT_RELU}, {40, {1, 1, 1, 1}, ACT_NONE}, {64, {1, 1, 1, 1}, ACT_CLIP}},
+       2,
+       4,
+       0},
+      {2,
+       1,
+       5,
+       4,
+       3,
+       {{4, {1, 1, 1, 1}, ACT_PRELU}, {4, {0, 0, 0, 0}, ACT_RELU}, {4, {2, 2, 2, 2}, ACT_NONE}},
+       2,
+       5,
+       0},
       /* no shuffle: the conv output is the graph output */
       {2, 7, 9, 11, 2, {{9, {1, 1, 1, 1}, ACT_PRELU}, {5, {1, 2, 0, 1}, ACT_NONE}}, 0, 6, 0},
       /* fused residual adds: a super-resolution tail (one input channel added
@@ -296,9 +342,18 @@ static repconv_model_t* one_conv(int cin, int cout, int h, int w, int k, int str
   int64_t d[4] = {1, cin, h, w};
   repconv_id x;
   assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
-  repconv_conv2d_desc_t cd = {.out_channels = cout, .kernel_h = k, .kernel_w = k, .stride_h = stride,
-                              .stride_w = stride, .dilation_h = dil, .dilation_w = dil, .groups = groups,
-                              .pad_top = k / 2, .pad_left = k / 2, .pad_bottom = k / 2, .pad_right = k / 2};
+  repconv_conv2d_desc_t cd = {.out_channels = cout,
+                              .kernel_h = k,
+                              .kernel_w = k,
+                              .stride_h = stride,
+                              .stride_w = stride,
+                              .dilation_h = dil,
+                              .dilation_w = dil,
+                              .groups = groups,
+                              .pad_top = k / 2,
+                              .pad_left = k / 2,
+                              .pad_bottom = k / 2,
+                              .pad_right = k / 2};
   size_t nw = (size_t)cout * (size_t)(cin / groups) * (size_t)(k * k);
   float* wt = calloc(nw, sizeof(float));
   assert_non_null(wt);
@@ -354,12 +409,12 @@ static void test_rule_and_reasons(void** state) {
   /* (stride 2 goes to repconv's GEMM or XNNPACK by the GEMM rule: test_gemm_plan.c) */
   const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
   const int gemm = uk != RC_GEMM_UK_SCALAR && !(rc_cpu_get()->avx512f && uk != RC_GEMM_UK_AVX512F);
-  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
-              "Winograd n/a: stride 2x2");
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack",
+              gemm ? "gemm:" : "xnnpack:", "Winograd n/a: stride 2x2");
   expect_rule(32, 32, 16, 16, 1, 1, 1, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: kernel 1x1");
   expect_rule(32, 32, 16, 16, 3, 1, 32, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: 32 groups");
-  expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
-              "Winograd n/a: dilation 2x2");
+  expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, gemm ? "gemm" : "xnnpack",
+              gemm ? "gemm:" : "xnnpack:", "Winograd n/a: dilation 2x2");
   /* Weight cap: at C 1024 F(6,3)'s and F(4,3)'s transformed weights (256 and
    * 144 MiB) exceed 64 MiB, F(2,3)'s (64 MiB) do not; F(4,3) would otherwise
    * win at 8x8 (144 vs 256 α²·tiles). */
@@ -378,15 +433,23 @@ static void test_rule_and_reasons(void** state) {
  * materialised). */
 static void test_chains(void** state) {
   (void)state;
-  const net n = {1, 1, 260, 520, 4,
-                 {{8, {1, 1, 1, 1}, ACT_PRELU}, {8, {1, 1, 1, 1}, ACT_RELU}, {8, {1, 1, 1, 1}, ACT_CLIP},
+  const net n = {1,
+                 1,
+                 260,
+                 520,
+                 4,
+                 {{8, {1, 1, 1, 1}, ACT_PRELU},
+                  {8, {1, 1, 1, 1}, ACT_RELU},
+                  {8, {1, 1, 1, 1}, ACT_CLIP},
                   {4, {1, 1, 1, 1}, ACT_NONE}},
-                 2, 31, 1};
+                 2,
+                 31,
+                 1};
   repconv_model_t* m = build(&n, NULL);
   float* x = make_input(&n);
   const size_t ny = out_numel(m);
   float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);
-  float* ys[2][2];     /* [chains][threads − 1] */
+  float* ys[2][2]; /* [chains][threads − 1] */
   size_t arena[2][2];
   for (int chains = 0; chains < 2; chains++)
     for (int t = 1; t <= 2; t++) {
@@ -402,7 +465,8 @@ static void test_chains(void** state) {
         /* Alone, the 1→8 head is XNNPACK's (Cin < 4); heading a chain, Winograd's. */
         const char* want_backend = chains && l > 0 ? "fused" : !chains && l == 0 ? "xnnpack" : "winograd";
         const char* want_tag = !chains ? (l == 0 ? "xnnpack:" : "winograd:") : l == 0 ? "[chain of 4]" : "[in chain]";
-        if (strcmp(e.backend, want_backend) != 0 || !strstr(e.kernel, want_tag) || (!chains && strstr(e.kernel, "chain")))
+        if (strcmp(e.backend, want_backend) != 0 || !strstr(e.kernel, want_tag) ||
+            (!chains && strstr(e.kernel, "chain")))
           fail_msg("chains %d: %s runs as %s '%s' (%s)", chains, name, e.backend, e.kernel, e.note);
         if (chains && l == 0 && !strstr(e.note, "chain of 4 layers to 'conv3'")) fail_msg("head note: %s", e.note);
       }
@@ -485,7 +549,9 @@ static void test_fusion_entries(void** state) {
  * matches ref, and a session with autotune off plans by the rule again. */
 static void test_autotune(void** state) {
   (void)state;
-  const net n = {1, 8, 30, 26, 3, {{32, {1, 1, 1, 1}, ACT_RELU}, {32, {1, 1, 1, 1}, ACT_PRELU}, {8, {1, 1, 1, 1}, ACT_NONE}}, 0, 12, 0};
+  const net n = {1,  8,  30,
+                 26, 3,  {{32, {1, 1, 1, 1}, ACT_RELU}, {32, {1, 1, 1, 1}, ACT_PRELU}, {8, {1, 1, 1, 1}, ACT_NONE}},
+                 0,  12, 0};
   repconv_model_t* m = build(&n, NULL);
   float* x = make_input(&n);
   float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);
@@ -552,7 +618,8 @@ static void test_options_api(void** state) {
 
 /* Big enough that the large layers run on the pool (≥ 4 M multiply-adds). */
 static const net k_thread_net = {
-    2, 16, 36, 40, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {64, {1, 1, 1, 1}, ACT_PRELU}, {16, {1, 1, 1, 1}, ACT_CLIP}}, 2, 11, 0};
+    2, 16, 36, 40, 3, {{64, {1, 1, 1, 1}, ACT_RELU}, {64, {1, 1, 1, 1}, ACT_PRELU}, {16, {1, 1, 1, 1}, ACT_CLIP}},
+    2, 11, 0};
 
 static void test_threads_same_bits(void** state) {
   (void)state;
@@ -646,7 +713,8 @@ static void test_sessions_on_threads(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_variants_vs_ref),   cmocka_unit_test(test_rule_and_reasons),
-      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_chains),    cmocka_unit_test(test_autotune), cmocka_unit_test(test_options_api),
+      cmocka_unit_test(test_fusion_entries),    cmocka_unit_test(test_chains),
+      cmocka_unit_test(test_autotune),          cmocka_unit_test(test_options_api),
       cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_sessions_on_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

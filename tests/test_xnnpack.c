@@ -73,7 +73,6 @@ static repconv_model_t* build_model(const int64_t* in_dims, int32_t in_ndim, bui
   return m;
 }
 
-
 /* Runs the model's single input → single output; returns malloc'd output. */
 static float* run_session(repconv_session_t* s, const repconv_model_t* m, const float* x, size_t* n_out) {
   repconv_tensor_info_t ii, oi;
@@ -107,8 +106,8 @@ static void expect_kernel(const repconv_model_t* m, repconv_backend be, const ch
     repconv_plan_entry_t e;
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
     if (strcmp(e.node, name) != 0) continue;
-    if (!strstr(e.kernel, want_sub)) fail_msg("node '%s': kernel '%s' (note '%s'), wanted '%s'", name, e.kernel,
-                                              e.note, want_sub);
+    if (!strstr(e.kernel, want_sub))
+      fail_msg("node '%s': kernel '%s' (note '%s'), wanted '%s'", name, e.kernel, e.note, want_sub);
     if (strncmp(e.kernel, "ref:", 4) == 0 && be != REPCONV_BACKEND_REF && !e.note[0]) {
       fail_msg("node '%s' falls back to ref without a reason", name);
     }
@@ -120,8 +119,8 @@ static void expect_kernel(const repconv_model_t* m, repconv_backend be, const ch
 
 /* Builds fn twice (weights, |weights|), runs xnnpack and ref, checks the
  * γ bound with K terms per output (K = 0: bitwise). Returns max error / bound. */
-static double check_case(const char* what, const int64_t* in_dims, int32_t in_ndim, build_fn fn,
-                         const void* params, int k_terms, rc_test_rng* rng) {
+static double check_case(const char* what, const int64_t* in_dims, int32_t in_ndim, build_fn fn, const void* params,
+                         int k_terms, rc_test_rng* rng) {
   size_t nx = numel(in_ndim, in_dims);
   float* x = malloc(nx * sizeof(float));
   float* ax = malloc(nx * sizeof(float));
@@ -138,8 +137,7 @@ static double check_case(const char* what, const int64_t* in_dims, int32_t in_nd
   if (k_terms == 0) {
     for (size_t i = 0; i < n; i++) {
       if (memcmp(&got[i], &want[i], sizeof(float)) != 0 && !(got[i] == want[i])) {
-        fail_msg("%s: element %zu: xnnpack %.9g, ref %.9g (must be exact)", what, i, (double)got[i],
-                 (double)want[i]);
+        fail_msg("%s: element %zu: xnnpack %.9g, ref %.9g (must be exact)", what, i, (double)got[i], (double)want[i]);
       }
     }
   } else {
@@ -185,9 +183,9 @@ typedef struct conv_case {
   repconv_conv2d_desc_t d;
   int64_t in_c;
   int has_bias;
-  int act;        /* 0 none, 1 relu, 2 clip */
-  int d2s;        /* 0 none; r > 1: conv → (act) → depth-to-space r */
-  int d2s_mode;   /* REPCONV_D2S_CRD / DCR */
+  int act;      /* 0 none, 1 relu, 2 clip */
+  int d2s;      /* 0 none; r > 1: conv → (act) → depth-to-space r */
+  int d2s_mode; /* REPCONV_D2S_CRD / DCR */
   uint64_t seed;
 } conv_case;
 
@@ -246,9 +244,11 @@ static void test_conv_sweep(void** state) {
     c.has_bias = iter % 3 != 2;
     c.act = iter % 3;
     c.seed = (uint64_t)iter * 7919u + 1;
-    int64_t dims[4] = {iter % 2 ? 2 : 1, c.in_c, 2 * rc_test_rng_int(&rng, 2, 6) + 1, 2 * rc_test_rng_int(&rng, 2, 6) + 1};
+    int64_t dims[4] = {iter % 2 ? 2 : 1, c.in_c, 2 * rc_test_rng_int(&rng, 2, 6) + 1,
+                       2 * rc_test_rng_int(&rng, 2, 6) + 1};
     /* Keep the dilated kernel inside the padded input. */
-    int64_t ekh = (int64_t)(c.d.kernel_h - 1) * c.d.dilation_h + 1, ekw = (int64_t)(c.d.kernel_w - 1) * c.d.dilation_w + 1;
+    int64_t ekh = (int64_t)(c.d.kernel_h - 1) * c.d.dilation_h + 1,
+            ekw = (int64_t)(c.d.kernel_w - 1) * c.d.dilation_w + 1;
     if (dims[2] + c.d.pad_top + c.d.pad_bottom < ekh) dims[2] = ekh;
     if (dims[3] + c.d.pad_left + c.d.pad_right < ekw) dims[3] = ekw;
     char what[256];
@@ -375,13 +375,13 @@ static repconv_id build_pool(repconv_builder_t* b, repconv_id x, const void* par
   (void)abs_w;
   const pool_case* c = params;
   repconv_id y;
-  repconv_status s = c->max ? repconv_builder_maxpool(b, "pool", x, &c->d, &y)
-                            : repconv_builder_avgpool(b, "pool", x, &c->d, &y);
+  repconv_status s =
+      c->max ? repconv_builder_maxpool(b, "pool", x, &c->d, &y) : repconv_builder_avgpool(b, "pool", x, &c->d, &y);
   return s == REPCONV_OK ? y : -1;
 }
 
 #define POOL(mx, kh, kw, sh, sw, pt, pl, pb, pr, ceil, cip, n, c, h, w, kern) \
-  {mx, {kh, kw, sh, sw, pt, pl, pb, pr, ceil, cip}, {n, c, h, w}, kern}
+  { mx, {kh, kw, sh, sw, pt, pl, pb, pr, ceil, cip}, {n, c, h, w}, kern }
 
 static void test_pools(void** state) {
   (void)state;
@@ -392,14 +392,14 @@ static void test_pools(void** state) {
       POOL(1, 3, 2, 2, 2, 0, 1, 1, 0, 1, 0, 1, 3, 10, 7, "xnnpack:max_pooling2d_nhwc_f32"), /* ceil, asym */
       POOL(1, 2, 2, 2, 2, 0, 0, 0, 0, 1, 0, 2, 7, 9, 7, "xnnpack:max_pooling2d_nhwc_f32"),  /* ceil extra */
       POOL(1, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 1, 4, 6, 5, "xnnpack:max_pooling2d_nhwc_f32"),
-      POOL(1, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 1, 4, 7, 7, "ref:maxpool"),                     /* 1x1 */
+      POOL(1, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0, 1, 4, 7, 7, "ref:maxpool"), /* 1x1 */
       POOL(0, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, 2, 5, 9, 7, "xnnpack:average_pooling2d_nhwc_f32"),
       POOL(0, 3, 3, 2, 2, 1, 0, 1, 1, 1, 0, 1, 3, 10, 9, "xnnpack:average_pooling2d_nhwc_f32"), /* ceil, !cip */
       POOL(0, 2, 3, 2, 2, 0, 0, 0, 0, 0, 1, 2, 6, 9, 11, "xnnpack:average_pooling2d_nhwc_f32"), /* cip, no pad */
       POOL(0, 2, 2, 2, 2, 0, 0, 0, 0, 1, 0, 1, 4, 9, 7, "xnnpack:average_pooling2d_nhwc_f32"),  /* ceil, !cip */
-      POOL(0, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1, 4, 9, 9, "ref:avgpool"),                        /* cip + pad */
-      POOL(0, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 4, 9, 7, "ref:avgpool"),                        /* cip + ceil */
-      POOL(0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 4, 5, 5, "ref:avgpool"),                        /* 1x1 */
+      POOL(0, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, 1, 4, 9, 9, "ref:avgpool"),                         /* cip + pad */
+      POOL(0, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 4, 9, 7, "ref:avgpool"),                         /* cip + ceil */
+      POOL(0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 4, 5, 5, "ref:avgpool"),                         /* 1x1 */
   };
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     const pool_case* c = &cases[i];
@@ -459,8 +459,7 @@ static void test_gemm(void** state) {
   rc_test_rng_seed(&rng, 12);
   int64_t dims[2] = {3, 37};
   const gemm_case cases[] = {{13, 1, 0, 1.0f}, {5, 0, 1, 1.0f}, {9, 1, 1, 0.5f}};
-  const char* kern[] = {"xnnpack:fully_connected_nc_f32", "xnnpack:fully_connected_nc_f32+relu (fused)",
-                        "ref:gemm"};
+  const char* kern[] = {"xnnpack:fully_connected_nc_f32", "xnnpack:fully_connected_nc_f32+relu (fused)", "ref:gemm"};
   for (int i = 0; i < 3; i++) {
     check_case(kern[i], dims, 2, build_gemm, &cases[i], 37 + 1, &rng);
     repconv_model_t* m = build_model(dims, 2, build_gemm, &cases[i], 0);
@@ -472,7 +471,7 @@ static void test_gemm(void** state) {
 /* --------------------------------------------- prelu, binary, clamp (exact) */
 
 typedef struct elt_case {
-  int kind;  /* 0 prelu per-channel, 1 prelu shared, 2 add same shape, 3 add const [1,C,1,1] (+relu),
+  int kind; /* 0 prelu per-channel, 1 prelu shared, 2 add same shape, 3 add const [1,C,1,1] (+relu),
                 4 mul const [W], 5 sub const [1,1,H,W], 6 add const [1,C,H,W] (ref), 7 clip, 8 relu */
   int64_t c, h, w;
 } elt_case;
@@ -486,10 +485,8 @@ static repconv_id build_elt(repconv_builder_t* b, repconv_id x, const void* para
   rc_test_fill_uniform(&rng, buf, 4096, -1.0f, 1.0f);
   repconv_id y, k, t;
   switch (e->kind) {
-    case 0:
-      return repconv_builder_prelu(b, "op", x, buf, e->c, &y) == REPCONV_OK ? y : -1;
-    case 1:
-      return repconv_builder_prelu(b, "op", x, buf, 1, &y) == REPCONV_OK ? y : -1;
+    case 0: return repconv_builder_prelu(b, "op", x, buf, e->c, &y) == REPCONV_OK ? y : -1;
+    case 1: return repconv_builder_prelu(b, "op", x, buf, 1, &y) == REPCONV_OK ? y : -1;
     case 2:
       if (repconv_builder_activation(b, "clip0", REPCONV_CLIP, x, -0.5f, 0.25f, &t) != REPCONV_OK) return -1;
       return repconv_builder_binary(b, "op", REPCONV_ADD, x, t, &y) == REPCONV_OK ? y : -1;
@@ -514,10 +511,8 @@ static repconv_id build_elt(repconv_builder_t* b, repconv_id x, const void* para
       if (repconv_builder_constant(b, "k", 4, d, buf, &k) != REPCONV_OK) return -1;
       return repconv_builder_binary(b, "op", REPCONV_ADD, x, k, &y) == REPCONV_OK ? y : -1;
     }
-    case 7:
-      return repconv_builder_activation(b, "op", REPCONV_CLIP, x, -0.2f, 0.6f, &y) == REPCONV_OK ? y : -1;
-    case 8:
-      return repconv_builder_activation(b, "op", REPCONV_RELU, x, 0, 0, &y) == REPCONV_OK ? y : -1;
+    case 7: return repconv_builder_activation(b, "op", REPCONV_CLIP, x, -0.2f, 0.6f, &y) == REPCONV_OK ? y : -1;
+    case 8: return repconv_builder_activation(b, "op", REPCONV_RELU, x, 0, 0, &y) == REPCONV_OK ? y : -1;
   }
   return -1;
 }
@@ -526,9 +521,15 @@ static void test_elementwise_exact(void** state) {
   (void)state;
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 31);
-  const char* kern[] = {"xnnpack:prelu_nc_f32",  "xnnpack:prelu_nc_f32",     "xnnpack:add_nd_f32",
-                        "xnnpack:add_nd_f32+relu (fused)", "xnnpack:multiply_nd_f32", "xnnpack:subtract_nd_f32",
-                        "ref:add",               "xnnpack:clamp_nc_f32",     "xnnpack:clamp_nc_f32"};
+  const char* kern[] = {"xnnpack:prelu_nc_f32",
+                        "xnnpack:prelu_nc_f32",
+                        "xnnpack:add_nd_f32",
+                        "xnnpack:add_nd_f32+relu (fused)",
+                        "xnnpack:multiply_nd_f32",
+                        "xnnpack:subtract_nd_f32",
+                        "ref:add",
+                        "xnnpack:clamp_nc_f32",
+                        "xnnpack:clamp_nc_f32"};
   for (int kind = 0; kind < 9; kind++) {
     elt_case e = {kind, 13, 7, 11};
     int64_t dims[4] = {2, e.c, e.h, e.w};
@@ -670,8 +671,8 @@ static void test_sessions_on_threads(void** state) {
     for (int i = 0; i < W; i++) pthread_join(th[i], NULL);
     for (int i = 0; i < W; i++) {
       if (ws[i].failed) fail_msg("worker %d: a call failed", i);
-      if (ws[i].mismatches) fail_msg("worker %d (%d threads): %d runs differ from the single session", i, threads,
-                                     ws[i].mismatches);
+      if (ws[i].mismatches)
+        fail_msg("worker %d (%d threads): %d runs differ from the single session", i, threads, ws[i].mismatches);
     }
     free(want);
   }
@@ -731,11 +732,16 @@ static void test_plan_api(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_conv_sweep),        cmocka_unit_test(test_depth_to_space),
-      cmocka_unit_test(test_depth_to_space_fallbacks), cmocka_unit_test(test_pools),
-      cmocka_unit_test(test_global_avgpool),    cmocka_unit_test(test_gemm),
-      cmocka_unit_test(test_elementwise_exact), cmocka_unit_test(test_models_close),
-      cmocka_unit_test(test_sessions_on_threads), cmocka_unit_test(test_plan_api),
+      cmocka_unit_test(test_conv_sweep),
+      cmocka_unit_test(test_depth_to_space),
+      cmocka_unit_test(test_depth_to_space_fallbacks),
+      cmocka_unit_test(test_pools),
+      cmocka_unit_test(test_global_avgpool),
+      cmocka_unit_test(test_gemm),
+      cmocka_unit_test(test_elementwise_exact),
+      cmocka_unit_test(test_models_close),
+      cmocka_unit_test(test_sessions_on_threads),
+      cmocka_unit_test(test_plan_api),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -339,7 +339,7 @@ typedef struct cli_args {
   const char* outputs[CLI_MAX_IO];
   size_t num_outputs;
   int threads;
-  int fold;     /* -1: the command's default */
+  int fold; /* -1: the command's default */
   repconv_backend backend;
   const char* backend_name;
   uint64_t seed;
@@ -353,7 +353,7 @@ typedef struct cli_args {
   int profile;
   int winograd; /* REPCONV_WINOGRAD_AUTO (0) unless --winograd */
   int autotune;
-  int no_chains; /* --chains off */
+  int no_chains;                         /* --chains off */
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -370,12 +370,15 @@ typedef struct cli_option {
 } cli_option;
 
 static const cli_option kOptions[] = {
-    {"input", 'i', OPT_INPUT, 1},   {"output", 'o', OPT_OUTPUT, 1}, {"threads", 't', OPT_THREADS, 1},
-    {"no-fold", 0, OPT_NO_FOLD, 0}, {"fold", 0, OPT_FOLD, 0},       {"backend", 0, OPT_BACKEND, 1},
-    {"seed", 0, OPT_SEED, 1},       {"name", 0, OPT_NAME, 1},       {"shape", 0, OPT_SHAPE, 1},
-    {"max-kernel", 0, OPT_MAX_KERNEL, 1}, {"verify", 0, OPT_VERIFY, 0}, {"json", 0, OPT_JSON, 1},
-    {"runs", 0, OPT_RUNS, 1},       {"plan", 0, OPT_PLAN, 0},       {"profile", 0, OPT_PROFILE, 0},
-    {"winograd", 0, OPT_WINOGRAD, 1}, {"autotune", 0, OPT_AUTOTUNE, 0}, {"chains", 0, OPT_CHAINS, 1},
+    {"input", 'i', OPT_INPUT, 1},     {"output", 'o', OPT_OUTPUT, 1},
+    {"threads", 't', OPT_THREADS, 1}, {"no-fold", 0, OPT_NO_FOLD, 0},
+    {"fold", 0, OPT_FOLD, 0},         {"backend", 0, OPT_BACKEND, 1},
+    {"seed", 0, OPT_SEED, 1},         {"name", 0, OPT_NAME, 1},
+    {"shape", 0, OPT_SHAPE, 1},       {"max-kernel", 0, OPT_MAX_KERNEL, 1},
+    {"verify", 0, OPT_VERIFY, 0},     {"json", 0, OPT_JSON, 1},
+    {"runs", 0, OPT_RUNS, 1},         {"plan", 0, OPT_PLAN, 0},
+    {"profile", 0, OPT_PROFILE, 0},   {"winograd", 0, OPT_WINOGRAD, 1},
+    {"autotune", 0, OPT_AUTOTUNE, 0}, {"chains", 0, OPT_CHAINS, 1},
     {"limit", 0, OPT_LIMIT, 1},
 };
 
@@ -417,8 +420,7 @@ static int parse_max_kernel(const char* cmd, const char* s, int* out) {
     ok = *end == '\0' && errno == 0 && v >= 1 && v <= CLI_MAX_KERNEL_LIMIT;
   }
   if (!ok) {
-    return usage_error(cmd, "bad --max-kernel value '%s' (expected an integer from 1 to %d)", s,
-                       CLI_MAX_KERNEL_LIMIT);
+    return usage_error(cmd, "bad --max-kernel value '%s' (expected an integer from 1 to %d)", s, CLI_MAX_KERNEL_LIMIT);
   }
   *out = (int)v;
   return EXIT_OK;
@@ -482,8 +484,8 @@ static int parse_shape(cli_args* a, const char* value) {
     if (*end != 'x') break;
     p = end + 1;
   }
-  return usage_error(cmd, "bad --shape value '%s' (expected [NAME=]NxCxHxW, 1 to %d dims from 1 to 16777216)",
-                     value, REPCONV_MAX_DIMS);
+  return usage_error(cmd, "bad --shape value '%s' (expected [NAME=]NxCxHxW, 1 to %d dims from 1 to 16777216)", value,
+                     REPCONV_MAX_DIMS);
 }
 
 /* "NAME=VALUE", VALUE an unsigned integer with an optional K, M, G or T
@@ -534,51 +536,33 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       if (value[0] == '\0') return usage_error(cmd, "empty --output value");
       a->outputs[a->num_outputs++] = value;
       return EXIT_OK;
-    case OPT_THREADS:
-      return parse_threads(cmd, value, &a->threads);
-    case OPT_NO_FOLD:
-      a->fold = 0;
-      return EXIT_OK;
-    case OPT_FOLD:
-      a->fold = 1;
-      return EXIT_OK;
+    case OPT_THREADS: return parse_threads(cmd, value, &a->threads);
+    case OPT_NO_FOLD: a->fold = 0; return EXIT_OK;
+    case OPT_FOLD: a->fold = 1; return EXIT_OK;
     case OPT_BACKEND:
       if (repconv_backend_from_name(value, &a->backend) != REPCONV_OK) {
         return usage_error(cmd, "unknown backend '%s' (expected auto, winograd, gemm, xnnpack or ref)", value);
       }
       a->backend_name = value;
       return EXIT_OK;
-    case OPT_SEED:
-      return parse_seed(cmd, value, &a->seed);
-    case OPT_RUNS:
-      return parse_runs(cmd, value, &a->runs);
-    case OPT_PLAN:
-      a->plan = 1;
-      return EXIT_OK;
+    case OPT_SEED: return parse_seed(cmd, value, &a->seed);
+    case OPT_RUNS: return parse_runs(cmd, value, &a->runs);
+    case OPT_PLAN: a->plan = 1; return EXIT_OK;
     case OPT_NAME:
       if (value[0] == '\0') return usage_error(cmd, "empty --name value");
       a->name = value;
       return EXIT_OK;
-    case OPT_SHAPE:
-      return parse_shape(a, value);
-    case OPT_LIMIT:
-      return parse_limit(a, value);
-    case OPT_MAX_KERNEL:
-      return parse_max_kernel(cmd, value, &a->max_kernel);
-    case OPT_VERIFY:
-      a->verify = 1;
-      return EXIT_OK;
-    case OPT_PROFILE:
-      a->profile = 1;
-      return EXIT_OK;
+    case OPT_SHAPE: return parse_shape(a, value);
+    case OPT_LIMIT: return parse_limit(a, value);
+    case OPT_MAX_KERNEL: return parse_max_kernel(cmd, value, &a->max_kernel);
+    case OPT_VERIFY: a->verify = 1; return EXIT_OK;
+    case OPT_PROFILE: a->profile = 1; return EXIT_OK;
     case OPT_WINOGRAD:
       if (repconv_winograd_from_name(value, &a->winograd) != REPCONV_OK) {
         return usage_error(cmd, "unknown --winograd value '%s' (expected auto, off, 2, 4 or 6)", value);
       }
       return EXIT_OK;
-    case OPT_AUTOTUNE:
-      a->autotune = 1;
-      return EXIT_OK;
+    case OPT_AUTOTUNE: a->autotune = 1; return EXIT_OK;
     case OPT_CHAINS:
       if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
         return usage_error(cmd, "unknown --chains value '%s' (expected on or off)", value);
@@ -590,8 +574,7 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       if (a->json) return usage_error(cmd, "--json given more than once");
       a->json = value;
       return EXIT_OK;
-    default:
-      return usage_error(cmd, "internal: unhandled option '%s'", shown);
+    default: return usage_error(cmd, "internal: unhandled option '%s'", shown);
   }
 }
 
@@ -670,7 +653,8 @@ static int load_model_level(const cli_args* a, int fold, int level, int threads,
   repconv_options_t* opts = NULL;
   repconv_status st = repconv_options_create(&opts);
   if (st != REPCONV_OK) return fail(EXIT_ERROR, "creating options: %s", lib_error(st));
-  st = level >= 0 ? repconv_options_set_fold_level(opts, (repconv_fold_level)level) : repconv_options_set_fold(opts, fold);
+  st = level >= 0 ? repconv_options_set_fold_level(opts, (repconv_fold_level)level)
+                  : repconv_options_set_fold(opts, fold);
   if (st == REPCONV_OK && a->max_kernel > 0) st = repconv_options_set_fold_max_kernel(opts, a->max_kernel);
   if (st == REPCONV_OK) st = repconv_options_set_threads(opts, threads);
   if (st == REPCONV_OK) st = repconv_options_set_backend(opts, backend);
@@ -829,8 +813,8 @@ static int cmd_info(int argc, char** argv) {
       if (repconv_model_fold_region(model, (size_t)r, &reg) == REPCONV_OK && !reg.exact) ++cut;
     }
     printf("fold: nodes %d " ARROW " %d, convs %d " ARROW " %d, %d region%s (%d exact, %d cut), max kernel %d\n",
-           (int)sum.nodes_before, (int)sum.nodes_after, (int)sum.convs_before, (int)sum.convs_after,
-           (int)sum.regions, sum.regions == 1 ? "" : "s", (int)sum.regions - cut, cut,
+           (int)sum.nodes_before, (int)sum.nodes_after, (int)sum.convs_before, (int)sum.convs_after, (int)sum.regions,
+           sum.regions == 1 ? "" : "s", (int)sum.regions - cut, cut,
            a.max_kernel > 0 ? a.max_kernel : CLI_DEFAULT_MAX_KERNEL);
   }
   rc = print_tensor_list(model, 1);
@@ -922,8 +906,8 @@ static int cmd_run(int argc, char** argv) {
   a.threads = 1;
   a.backend = REPCONV_BACKEND_AUTO;
   a.backend_name = "auto";
-  int rc = parse_args(argc, argv, 2,
-                      OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_BACKEND | OPT_SHAPE, &a);
+  int rc = parse_args(
+      argc, argv, 2, OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_BACKEND | OPT_SHAPE, &a);
   if (rc != EXIT_OK) return rc;
   if (a.help) {
     print_usage(stdout);
@@ -1102,8 +1086,7 @@ static int cmd_run(int argc, char** argv) {
 
   for (size_t j = 0; j < num_run_out; ++j) {
     if (!out_path[j]) continue;
-    if (rc_npy_write_file(out_path[j], out_tensors[j].ndim, out_tensors[j].dims, out_tensors[j].data) !=
-        REPCONV_OK) {
+    if (rc_npy_write_file(out_path[j], out_tensors[j].ndim, out_tensors[j].dims, out_tensors[j].data) != REPCONV_OK) {
       char what[320];
       snprintf(what, sizeof what, "writing output '%.200s'", out_tensors[j].name ? out_tensors[j].name : "?");
       rc = fail_lib(EXIT_ERROR, what, out_path[j], lib_error(REPCONV_ERROR_IO));
@@ -1121,8 +1104,8 @@ static int cmd_run(int argc, char** argv) {
            out_path[j] ? "  -> " : "", out_path[j] ? out_path[j] : "");
   }
   char fold_buf[96];
-  printf("time %.3f ms  (%d thread%s, backend %s, %s)\n", t1 - t0, a.threads, a.threads == 1 ? "" : "s",
-         a.backend_name, fold_status(model, fold_buf, sizeof fold_buf));
+  printf("time %.3f ms  (%d thread%s, backend %s, %s)\n", t1 - t0, a.threads, a.threads == 1 ? "" : "s", a.backend_name,
+         fold_status(model, fold_buf, sizeof fold_buf));
   rc = EXIT_OK;
 
 done:
@@ -1219,7 +1202,6 @@ static int make_random_input(const char* what, const repconv_tensor_info_t* info
   fill_uniform(t->data, n, (uint64_t)CLI_VERIFY_SEED + i);
   return EXIT_OK;
 }
-
 
 static int cmd_gen_input(int argc, char** argv) {
   cli_args a;
@@ -1436,13 +1418,13 @@ static void json_double(FILE* f, double v) {
 typedef struct verify_result {
   int done;
   size_t num_outputs;
-  const char** names;  /* owned by the model */
-  double* max_abs;     /* per output */
-  double* max_ref;     /* max |unfolded| per output */
+  const char** names; /* owned by the model */
+  double* max_abs;    /* per output */
+  double* max_ref;    /* max |unfolded| per output */
   double* max_rel;
   int64_t* nan_mismatch;
   double max_abs_all, max_rel_all;
-  size_t worst;        /* the output with the largest max_rel */
+  size_t worst; /* the output with the largest max_rel */
   double ms_unfolded, ms_folded;
   int ok;
 } verify_result;
@@ -1490,8 +1472,8 @@ static int write_fold_json(const char* path, const cli_args* a, const repconv_mo
     fprintf(f,
             ", \"nodes_before\": %d, \"nodes_after\": %d, \"kernel\": [%d, %d], \"stride\": [%d, %d], "
             "\"dilation\": [%d, %d], \"groups\": %d, \"exact\": %s, \"note\": ",
-            (int)r.nodes_before, (int)r.nodes_after, (int)r.kernel_h, (int)r.kernel_w, (int)r.stride_h,
-            (int)r.stride_w, (int)r.dilation_h, (int)r.dilation_w, (int)r.groups, r.exact ? "true" : "false");
+            (int)r.nodes_before, (int)r.nodes_after, (int)r.kernel_h, (int)r.kernel_w, (int)r.stride_h, (int)r.stride_w,
+            (int)r.dilation_h, (int)r.dilation_w, (int)r.groups, r.exact ? "true" : "false");
     json_string(f, r.note);
     fprintf(f,
             ", \"flops_before\": %" PRId64 ", \"flops_after\": %" PRId64 ", \"params_before\": %" PRId64
@@ -1606,7 +1588,8 @@ static int print_fold_report(const cli_args* a, const repconv_model_t* model, co
   free(rows);
 
   char b1[32], b2[32], c1[32], c2[32];
-  double flops_pct = sum->flops_before ? 100.0 * (double)(sum->flops_after - sum->flops_before) / (double)sum->flops_before : 0.0;
+  double flops_pct =
+      sum->flops_before ? 100.0 * (double)(sum->flops_after - sum->flops_before) / (double)sum->flops_before : 0.0;
   double params_pct =
       sum->params_before ? 100.0 * (double)(sum->params_after - sum->params_before) / (double)sum->params_before : 0.0;
   printf("totals:\n");
@@ -1719,8 +1702,7 @@ static int verify_fold(const cli_args* a, const repconv_model_t* folded, const r
     if (!shapes_equal(out_f[j].ndim, out_f[j].dims, out_u[j].ndim, out_u[j].dims)) {
       char s1[96], s2[96];
       rc = fail(EXIT_ERROR, "fold --verify: output '%s' of '%s' is %s folded but %s unfolded",
-                out_f[j].name ? out_f[j].name : "?", a->model,
-                shape_str(out_f[j].ndim, out_f[j].dims, s1, sizeof s1),
+                out_f[j].name ? out_f[j].name : "?", a->model, shape_str(out_f[j].ndim, out_f[j].dims, s1, sizeof s1),
                 shape_str(out_u[j].ndim, out_u[j].dims, s2, sizeof s2));
       goto done;
     }
@@ -1754,9 +1736,10 @@ static int verify_fold(const cli_args* a, const repconv_model_t* folded, const r
   }
   v->done = 1;
 
-  printf("verify: folded vs unfolded on the same uniform [-1, 1) input%s (gen-input --seed %d), backend %s, "
-         "%d thread%s\n",
-         num_in == 1 ? "" : "s", CLI_VERIFY_SEED, a->backend_name, a->threads, a->threads == 1 ? "" : "s");
+  printf(
+      "verify: folded vs unfolded on the same uniform [-1, 1) input%s (gen-input --seed %d), backend %s, "
+      "%d thread%s\n",
+      num_in == 1 ? "" : "s", CLI_VERIFY_SEED, a->backend_name, a->threads, a->threads == 1 ? "" : "s");
   size_t wname = 6;
   for (size_t j = 0; j < num_out; ++j) {
     size_t w = display_width(v->names[j] ? v->names[j] : "?");
@@ -1770,14 +1753,14 @@ static int verify_fold(const cli_args* a, const repconv_model_t* folded, const r
     copy_printable(name, sizeof name, v->names[j] ? v->names[j] : "?");
     printf("  ");
     print_cell(name, wname, 0);
-    printf("  %-16s %12.3e %14.6g %12.3e", shape_str(out_f[j].ndim, out_f[j].dims, shape, sizeof shape),
-           v->max_abs[j], v->max_ref[j], v->max_rel[j]);
+    printf("  %-16s %12.3e %14.6g %12.3e", shape_str(out_f[j].ndim, out_f[j].dims, shape, sizeof shape), v->max_abs[j],
+           v->max_ref[j], v->max_rel[j]);
     if (v->nan_mismatch[j]) printf("  (%" PRId64 " NaN in one only)", v->nan_mismatch[j]);
     printf("\n");
   }
   printf("  time: unfolded %.1f ms, folded %.1f ms\n", v->ms_unfolded, v->ms_folded);
-  printf("verify: max abs %.3e, max rel %.3e %s %.0e: %s\n", v->max_abs_all, v->max_rel_all,
-         v->ok ? "<=" : ">", CLI_VERIFY_MAX_REL, v->ok ? "ok (float rounding)" : "FAILED");
+  printf("verify: max abs %.3e, max rel %.3e %s %.0e: %s\n", v->max_abs_all, v->max_rel_all, v->ok ? "<=" : ">",
+         CLI_VERIFY_MAX_REL, v->ok ? "ok (float rounding)" : "FAILED");
   rc = EXIT_OK;
 
 done:
@@ -1893,8 +1876,7 @@ typedef struct bench_form {
 /* Waits CLI_BENCH_SETTLE_MS so that idle thread-pool workers go to sleep. */
 static void settle(void) {
   struct timespec ts = {0, CLI_BENCH_SETTLE_MS * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 static int compare_double(const void* pa, const void* pb) {
@@ -1944,7 +1926,8 @@ static void describe_kernels(const repconv_session_t* session, char* text, size_
     char name[32];
     copy_printable(name, sizeof name, names[k]);
     if (tu < text_size) tu += (size_t)snprintf(text + tu, text_size - tu, "%s%s %zu", k ? ", " : "", name, counts[k]);
-    if (ju < json_size) ju += (size_t)snprintf(json + ju, json_size - ju, "%s\"%s\": %zu", k ? ", " : "", name, counts[k]);
+    if (ju < json_size)
+      ju += (size_t)snprintf(json + ju, json_size - ju, "%s\"%s\": %zu", k ? ", " : "", name, counts[k]);
   }
   if (other && tu < text_size) snprintf(text + tu, text_size - tu, "%sother %zu", distinct ? ", " : "", other);
   if (!distinct && !other) snprintf(text, text_size, "-");
@@ -2323,10 +2306,11 @@ static int cmd_bench(int argc, char** argv) {
   /* The table. */
   char shape[96] = "-", c1[32], c2[32], c3[32];
   if (num_in > 0) shape_str(in0.ndim, in0.dims, shape, sizeof shape);
-  printf("bench: %s%s, input %s, %d thread%s, backend %s; %d round%s interleaved (unfolded, bn-fused, folded) "
-         "after %d warm-up round%s",
-         a.model, is_builtin(a.model) ? " (built-in)" : "", shape, a.threads, a.threads == 1 ? "" : "s",
-         a.backend_name, runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
+  printf(
+      "bench: %s%s, input %s, %d thread%s, backend %s; %d round%s interleaved (unfolded, bn-fused, folded) "
+      "after %d warm-up round%s",
+      a.model, is_builtin(a.model) ? " (built-in)" : "", shape, a.threads, a.threads == 1 ? "" : "s", a.backend_name,
+      runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
   if (a.threads > 1) printf("; %d ms pause before each timed run (idle pool threads spin)", CLI_BENCH_SETTLE_MS);
   printf("\n");
   printf("FLOPs per run: unfolded %s, bn-fused %s, folded %s; GFLOP/s counts the folded graph's FLOPs for every form\n",
@@ -2361,7 +2345,9 @@ static int cmd_bench(int argc, char** argv) {
   double d_bn = outputs_rel_diff(&forms[1], unfolded, num_out, out_numel);
   double d_f = outputs_rel_diff(folded, unfolded, num_out, out_numel);
   printf("outputs vs unfolded: bn-fused max rel %.1e, folded max rel %.1e%s\n", d_bn, d_f,
-         d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL ? "" : "  (beyond float rounding: check with fold --verify)");
+         d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL
+             ? ""
+             : "  (beyond float rounding: check with fold --verify)");
 
   if (a.profile) {
     rc = profile_steps(&a, folded, inputs, num_in, num_out, runs, peak);

@@ -61,7 +61,7 @@ rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk) {
     return g_table[RC_GEMM_UK_AVX512F].wide  ? RC_GEMM_UK_AVX512F
            : g_table[RC_GEMM_UK_FMA3].narrow ? RC_GEMM_UK_FMA3
            : g_table[RC_GEMM_UK_NEON].narrow ? RC_GEMM_UK_NEON
-                                              : RC_GEMM_UK_SCALAR;
+                                             : RC_GEMM_UK_SCALAR;
   }
   return uk;
 }
@@ -247,8 +247,8 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
             c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
                        yb + t * out_c, out_c, flags, &ep);
           } else {
-            c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c,
-                         out_c, flags, &ep);
+            c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c, out_c,
+                         flags, &ep);
           }
         }
       }

@@ -66,8 +66,8 @@ void rc_gemm_6x16__fma3(size_t, size_t, size_t, const float*, size_t, const floa
 void rc_gemm_6x16_wino__fma3(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
                              const rc_gemm_epilogue*);
 /* 512-bit, two column blocks per call (bitwise equal to the FMA3 kernel). */
-void rc_gemm_6x32__avx512f(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t,
-                           uint32_t, const rc_gemm_epilogue*);
+void rc_gemm_6x32__avx512f(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t,
+                           const rc_gemm_epilogue*);
 #endif
 
 #if defined(__aarch64__)

@@ -7,14 +7,14 @@
 #include "kernels/ref/ref.h"
 
 /* Row y of patch (i, j) of image n, in the image and in the patch batch. */
-static size_t image_row(int64_t n, int64_t i, int64_t j, int64_t y, int32_t ph, int32_t pw, int32_t c,
-                        int32_t grid_h, int32_t grid_w) {
+static size_t image_row(int64_t n, int64_t i, int64_t j, int64_t y, int32_t ph, int32_t pw, int32_t c, int32_t grid_h,
+                        int32_t grid_w) {
   const int64_t img_h = (int64_t)grid_h * ph, img_w = (int64_t)grid_w * pw;
   return (size_t)((((n * img_h) + i * ph + y) * img_w + j * pw) * c);
 }
 
-static size_t patch_row(int64_t n, int64_t i, int64_t j, int64_t y, int32_t ph, int32_t pw, int32_t c,
-                        int32_t grid_h, int32_t grid_w) {
+static size_t patch_row(int64_t n, int64_t i, int64_t j, int64_t y, int32_t ph, int32_t pw, int32_t c, int32_t grid_h,
+                        int32_t grid_w) {
   const int64_t b = (n * grid_h + i) * grid_w + j;
   return (size_t)(((b * ph) + y) * pw * c);
 }

@@ -23,8 +23,8 @@ typedef struct rc_conv2d_params {
   int32_t kernel_h, kernel_w;
   int32_t stride_h, stride_w;
   int32_t dilation_h, dilation_w;
-  int32_t pad_top, pad_left;  /* bottom/right padding is implied by out_h/out_w */
-  int32_t groups;             /* in_c and out_c are multiples of groups */
+  int32_t pad_top, pad_left; /* bottom/right padding is implied by out_h/out_w */
+  int32_t groups;            /* in_c and out_c are multiples of groups */
 } rc_conv2d_params;
 
 /* y[n][oh][ow][oc] = bias[oc] + Σ x[n][oh·sh − pt + kh·dh][ow·sw − pl + kw·dw][g·icg + ic]

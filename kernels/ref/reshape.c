@@ -55,8 +55,10 @@ void rc_ref_reshape(const int64_t in_dims[4], int in_nhwc, const float* x, const
   }
   if (same) {
     const int64_t hw = in_dims[2] * in_dims[3];
-    if (in_nhwc) transpose(in_dims[0], hw, in_dims[1], x, y);
-    else transpose(in_dims[0], in_dims[1], hw, x, y);
+    if (in_nhwc)
+      transpose(in_dims[0], hw, in_dims[1], x, y);
+    else
+      transpose(in_dims[0], in_dims[1], hw, x, y);
     return;
   }
   int64_t ii[4] = {0, 0, 0, 0}, oi[4] = {0, 0, 0, 0};

@@ -282,8 +282,7 @@ static void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n, size
       for (size_t j = 0; j < n; j++, v += cout)
         for (size_t k = 0; k < cout; k++) v[k] = v[k] < 0.0f ? ep->slopes[k] * v[k] : v[k];
       return;
-    default:
-      return;
+    default: return;
   }
 }
 
@@ -327,7 +326,7 @@ static inline __attribute__((always_inline)) void post_row_y(const rc_wino_epilo
 static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2; /* channels after the shuffle */
-  const size_t yw = ow * r * cs;                                                  /* floats per output row */
+  const size_t yw = ow * r * cs;                                                /* floats per output row */
   float* y = c->y + n * oh * r * yw;
   for (size_t i = 0; i < rows; i++) {
     float* s = c->scratch + i * c->tile_m * cout;
@@ -423,7 +422,7 @@ float* rc_wino_align_ws(void* workspace) {
 }
 
 void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* x, const float* u, const float* bias,
-                     float* y, float* ws) {
+                      float* y, float* ws) {
   pthread_once(&g_once, init_table);
   memset(c, 0, sizeof(*c));
   c->k = g_table[rc_wino_isa_resolve(p->isa)];

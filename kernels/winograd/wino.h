@@ -77,11 +77,11 @@ typedef enum rc_wino_variant {
 } rc_wino_variant;
 
 typedef enum rc_wino_isa {
-  RC_WINO_ISA_AUTO = 0,   /* the best available: AVX-512F, else AVX2 when an x86-64 CPU has AVX2 and
+  RC_WINO_ISA_AUTO = 0,    /* the best available: AVX-512F, else AVX2 when an x86-64 CPU has AVX2 and
                              FMA3, NEON on AArch64, else scalar */
-  RC_WINO_ISA_SCALAR = 1, /* portable C; the reference for the others */
-  RC_WINO_ISA_AVX2 = 2,   /* AVX2 + FMA3 (x86-64) */
-  RC_WINO_ISA_NEON = 3,   /* AArch64 Advanced SIMD with FMA (part of the base ISA) */
+  RC_WINO_ISA_SCALAR = 1,  /* portable C; the reference for the others */
+  RC_WINO_ISA_AVX2 = 2,    /* AVX2 + FMA3 (x86-64) */
+  RC_WINO_ISA_NEON = 3,    /* AArch64 Advanced SIMD with FMA (part of the base ISA) */
   RC_WINO_ISA_AVX512F = 4, /* AVX-512F (x86-64): 16 channels per vector, 12x16 tile GEMM */
   RC_WINO_ISA_COUNT
 } rc_wino_isa;
@@ -101,9 +101,9 @@ typedef struct rc_wino_conv_params {
   int32_t out_h, out_w, out_c; /* out = in + pads − 2; bottom/right padding is implied */
   int32_t pad_top, pad_left;   /* ≥ 0 */
   rc_wino_activation activation;
-  float act_min, act_max;     /* RC_WINO_ACT_CLIP */
-  const float* prelu_slopes;  /* RC_WINO_ACT_PRELU: out_c values */
-  size_t l2_bytes;            /* blocking target; 0: rc_wino_default_l2_bytes() */
+  float act_min, act_max;    /* RC_WINO_ACT_CLIP */
+  const float* prelu_slopes; /* RC_WINO_ACT_PRELU: out_c values */
+  size_t l2_bytes;           /* blocking target; 0: rc_wino_default_l2_bytes() */
   /* Optional fused residual: NHWC [batch][out_h][out_w][residual_c] with
    * residual_c = out_c, or 1 (one value per pixel for every channel), added
    * after the bias and before the activation. NULL: none. */

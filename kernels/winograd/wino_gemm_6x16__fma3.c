@@ -14,19 +14,34 @@ void rc_wino_gemm_6x16__fma3(size_t mr, size_t kc, const float* a, size_t a_stri
   float* c0 = c;
   const float* a1 = a0 + a_stride;
   float* c1 = c0 + c_stride;
-  if (mr < 2) { a1 = a0; c1 = c0; }
+  if (mr < 2) {
+    a1 = a0;
+    c1 = c0;
+  }
   const float* a2 = a1 + a_stride;
   float* c2 = c1 + c_stride;
-  if (mr <= 2) { a2 = a1; c2 = c1; }
+  if (mr <= 2) {
+    a2 = a1;
+    c2 = c1;
+  }
   const float* a3 = a2 + a_stride;
   float* c3 = c2 + c_stride;
-  if (mr < 4) { a3 = a2; c3 = c2; }
+  if (mr < 4) {
+    a3 = a2;
+    c3 = c2;
+  }
   const float* a4 = a3 + a_stride;
   float* c4 = c3 + c_stride;
-  if (mr <= 4) { a4 = a3; c4 = c3; }
+  if (mr <= 4) {
+    a4 = a3;
+    c4 = c3;
+  }
   const float* a5 = a4 + a_stride;
   float* c5 = c4 + c_stride;
-  if (mr != 6) { a5 = a4; c5 = c4; }
+  if (mr != 6) {
+    a5 = a4;
+    c5 = c4;
+  }
 
   __m256 acc00 = _mm256_setzero_ps(), acc01 = _mm256_setzero_ps();
   __m256 acc10 = _mm256_setzero_ps(), acc11 = _mm256_setzero_ps();

@@ -43,9 +43,9 @@ typedef struct rc_wino_run {
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
-  size_t block_tiles; /* allocated tiles per block (the ξ stride of V and M) */
-  size_t first, count; /* the current block: tiles [first, first + count) */
-  size_t rows_key;     /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
+  size_t block_tiles;   /* allocated tiles per block (the ξ stride of V and M) */
+  size_t first, count;  /* the current block: tiles [first, first + count) */
+  size_t rows_key;      /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
   const float* rows[8]; /* the α input rows of that tile row (NULL outside the image) */
 } rc_wino_run;
 

@@ -127,9 +127,9 @@ INLINE void input_tile(const int A, const float* bt, const float* const* rows, i
 
 /* One 4-channel chunk (n ≤ 4 real channels) of one output tile; mm, y and
  * the epilogue vectors already point at channel c. */
-INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride,
-                         float32x4_t bias, const int prelu, float32x4_t lo, float32x4_t hi, float32x4_t slope,
-                         float* y, size_t y_row_stride, size_t cstride, size_t rows, size_t cols, const size_t n) {
+INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride, float32x4_t bias,
+                         const int prelu, float32x4_t lo, float32x4_t hi, float32x4_t slope, float* y,
+                         size_t y_row_stride, size_t cstride, size_t rows, size_t cols, const size_t n) {
   float32x4_t s[MAX_ALPHA * (MAX_ALPHA - 2)];
 #pragma GCC unroll 8
   for (int i = 0; i < A; i++) {
@@ -137,7 +137,7 @@ INLINE void output_chunk(const int A, const int M, const float* at, const float*
     /* M rows are padded to 16 channels: whole-vector loads are in bounds. */
 #pragma GCC unroll 8
     for (int j = 0; j < A; j++) in[j] = vld1q_f32(mm + (size_t)(i * A + j) * m_stride);
-    /* s = M A: s[i][x] = Σ_j M[i][j]·Aᵀ[x][j] */
+      /* s = M A: s[i][x] = Σ_j M[i][j]·Aᵀ[x][j] */
 #pragma GCC unroll 8
     for (int xx = 0; xx < M; xx++) s[i * M + xx] = lincomb(at + xx * A, in, A, 1);
   }
@@ -169,7 +169,7 @@ INLINE void output_chunk(const int A, const int M, const float* at, const float*
 INLINE void output_tile(const int A, const int M, const float* at, const float* mm, size_t m_stride, size_t cout,
                         const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, size_t cols) {
   const int prelu = ep->activation == RC_WINO_ACT_PRELU;
-  const float lo_s = ep->activation == RC_WINO_ACT_RELU ? 0.0f
+  const float lo_s = ep->activation == RC_WINO_ACT_RELU   ? 0.0f
                      : ep->activation == RC_WINO_ACT_CLIP ? ep->min
                                                           : -__builtin_inff();
   const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
@@ -188,15 +188,14 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
   }
 }
 
-#define DEFINE_VARIANT(name, A, M, bt, at)                                                                         \
-  void rc_##name##_input_transform__neon(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,       \
-                                         float* v, size_t v_stride) {                                             \
-    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
-  }                                                                                                               \
-  void rc_##name##_output_transform__neon(const float* m, size_t m_stride, size_t cout,                           \
-                                          const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, \
-                                          size_t cols) {                                                          \
-    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                             \
+#define DEFINE_VARIANT(name, A, M, bt, at)                                                                          \
+  void rc_##name##_input_transform__neon(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v, \
+                                         size_t v_stride) {                                                         \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                    \
+  }                                                                                                                 \
+  void rc_##name##_output_transform__neon(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, \
+                                          float* y, size_t y_row_stride, size_t rows, size_t cols) {                \
+    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                               \
   }
 
 DEFINE_VARIANT(wino23, 4, 2, bt23, at23)

@@ -83,15 +83,14 @@ static inline void output_tile(int alpha, int m, const float* at, const float* m
   }
 }
 
-#define DEFINE_VARIANT(name, A, M, bt, at)                                                                         \
-  void rc_##name##_input_transform__scalar(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0,     \
-                                           float* v, size_t v_stride) {                                           \
-    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
-  }                                                                                                               \
-  void rc_##name##_output_transform__scalar(const float* m, size_t m_stride, size_t cout,                         \
-                                            const rc_wino_epilogue* ep, float* y, size_t y_row_stride,            \
-                                            size_t rows, size_t cols) {                                           \
-    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                             \
+#define DEFINE_VARIANT(name, A, M, bt, at)                                                                            \
+  void rc_##name##_input_transform__scalar(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v, \
+                                           size_t v_stride) {                                                         \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                      \
+  }                                                                                                                   \
+  void rc_##name##_output_transform__scalar(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, \
+                                            float* y, size_t y_row_stride, size_t rows, size_t cols) {                \
+    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                                 \
   }
 
 DEFINE_VARIANT(wino23, 4, 2, bt23, at23)

@@ -108,8 +108,7 @@ INLINE void input_tile(const int A, const float* bt, const float* const* rows, i
     for (; c + W <= cin; c += W)
       input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 0, none, none, v + c, v_stride);
     if (c < cin)
-      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
-                  v_stride);
+      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 1, v_tail(cin - c), v_tail(cpad - c), v + c, v_stride);
   } else {
     for (; c + W <= cin; c += W)
       input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 0, none, none, v + c, v_stride);
@@ -122,15 +121,15 @@ INLINE void input_tile(const int A, const float* bt, const float* const* rows, i
 /* One W-channel chunk of one output tile; mm, y and the epilogue vectors
  * already point at channel c. */
 INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride, vec bias,
-                         const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride,
-                         size_t cstride, size_t rows, size_t cols, const int masked, vmask mask) {
+                         const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
+                         size_t rows, size_t cols, const int masked, vmask mask) {
   vec s[MAX_ALPHA * (MAX_ALPHA - 2)];
 #pragma GCC unroll 8
   for (int i = 0; i < A; i++) {
     vec in[MAX_ALPHA];
 #pragma GCC unroll 8
     for (int j = 0; j < A; j++) in[j] = v_load(mm + (size_t)(i * A + j) * m_stride);
-    /* s = M A: s[i][x] = Σ_j M[i][j]·Aᵀ[x][j] */
+      /* s = M A: s[i][x] = Σ_j M[i][j]·Aᵀ[x][j] */
 #pragma GCC unroll 8
     for (int xx = 0; xx < M; xx++) s[i * M + xx] = lincomb(at + xx * A, in, A, 1);
   }
@@ -159,7 +158,7 @@ INLINE void output_chunk(const int A, const int M, const float* at, const float*
 INLINE void output_tile(const int A, const int M, const float* at, const float* mm, size_t m_stride, size_t cout,
                         const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, size_t cols) {
   const int prelu = ep->activation == RC_WINO_ACT_PRELU;
-  const float lo_s = ep->activation == RC_WINO_ACT_RELU ? 0.0f
+  const float lo_s = ep->activation == RC_WINO_ACT_RELU   ? 0.0f
                      : ep->activation == RC_WINO_ACT_CLIP ? ep->min
                                                           : -__builtin_inff();
   const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
@@ -179,14 +178,14 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
   }
 }
 
-#define DEFINE_VARIANT(name, A, M, bt, at)                                                                           \
-  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,   \
-                                       size_t v_stride) {                                                          \
-    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                    \
-  }                                                                                                                 \
-  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,    \
-                                        float* y, size_t y_row_stride, size_t rows, size_t cols) {                  \
-    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                               \
+#define DEFINE_VARIANT(name, A, M, bt, at)                                                                        \
+  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v, \
+                                       size_t v_stride) {                                                         \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
+  }                                                                                                               \
+  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, \
+                                        float* y, size_t y_row_stride, size_t rows, size_t cols) {                \
+    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                             \
   }
 
 DEFINE_VARIANT(wino23, 4, 2, bt23, at23)

@@ -81,12 +81,12 @@ void rc_wino_gemm_12x8__fma3(size_t, size_t, const float*, size_t, const float*,
 void rc_wino23_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino43_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
 void rc_wino63_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino23_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t,
-                                         size_t, size_t);
-void rc_wino43_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t,
-                                         size_t, size_t);
-void rc_wino63_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t,
-                                         size_t, size_t);
+void rc_wino23_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                         size_t);
+void rc_wino43_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                         size_t);
+void rc_wino63_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
+                                         size_t);
 void rc_wino_gemm_12x16__avx512f(size_t, size_t, const float*, size_t, const float*, float*, size_t);
 #endif
 

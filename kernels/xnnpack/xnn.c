@@ -27,20 +27,20 @@ static rc_status fail(enum xnn_status s, const char* what) {
 }
 
 /* Create then setup; on a setup failure the operator is deleted. */
-#define CREATE_SETUP(what, create_call, setup_call)          \
-  do {                                                       \
-    *out = NULL;                                             \
-    xnn_operator_t op_ = NULL;                               \
-    enum xnn_status s_ = create_call;                        \
+#define CREATE_SETUP(what, create_call, setup_call)                \
+  do {                                                             \
+    *out = NULL;                                                   \
+    xnn_operator_t op_ = NULL;                                     \
+    enum xnn_status s_ = create_call;                              \
     if (s_ != xnn_status_success) return fail(s_, "create " what); \
-    *out = op_;                                              \
-    s_ = setup_call;                                         \
-    if (s_ != xnn_status_success) {                          \
-      xnn_delete_operator(op_);                              \
-      *out = NULL;                                           \
-      return fail(s_, "setup " what);                        \
-    }                                                        \
-    return REPCONV_OK;                                       \
+    *out = op_;                                                    \
+    s_ = setup_call;                                               \
+    if (s_ != xnn_status_success) {                                \
+      xnn_delete_operator(op_);                                    \
+      *out = NULL;                                                 \
+      return fail(s_, "setup " what);                              \
+    }                                                              \
+    return REPCONV_OK;                                             \
   } while (0)
 
 rc_status rc_xnn_init(void) {
@@ -110,26 +110,24 @@ rc_status rc_xnn_fully_connected_create(size_t m, size_t k, size_t n_out, const 
 rc_status rc_xnn_avgpool_create(const rc_pool_params* p, float out_min, float out_max, const float* x, float* y,
                                 pthreadpool_t pool, xnn_operator_t* out) {
   const size_t c = (size_t)p->channels;
-  CREATE_SETUP("average_pooling2d_nhwc_f32",
-               xnn_create_average_pooling2d_nhwc_f32((uint32_t)p->pad_top, (uint32_t)p->pad_right,
-                                                     (uint32_t)p->pad_bottom, (uint32_t)p->pad_left,
-                                                     (uint32_t)p->kernel_h, (uint32_t)p->kernel_w,
-                                                     (uint32_t)p->stride_h, (uint32_t)p->stride_w, c, c, c, out_min,
-                                                     out_max, 0, &op_),
-               xnn_setup_average_pooling2d_nhwc_f32(op_, (size_t)p->batch, (size_t)p->in_h, (size_t)p->in_w, x, y,
-                                                    pool));
+  CREATE_SETUP(
+      "average_pooling2d_nhwc_f32",
+      xnn_create_average_pooling2d_nhwc_f32((uint32_t)p->pad_top, (uint32_t)p->pad_right, (uint32_t)p->pad_bottom,
+                                            (uint32_t)p->pad_left, (uint32_t)p->kernel_h, (uint32_t)p->kernel_w,
+                                            (uint32_t)p->stride_h, (uint32_t)p->stride_w, c, c, c, out_min, out_max, 0,
+                                            &op_),
+      xnn_setup_average_pooling2d_nhwc_f32(op_, (size_t)p->batch, (size_t)p->in_h, (size_t)p->in_w, x, y, pool));
 }
 
 rc_status rc_xnn_maxpool_create(const rc_pool_params* p, float out_min, float out_max, const float* x, float* y,
                                 pthreadpool_t pool, xnn_operator_t* out) {
   const size_t c = (size_t)p->channels;
   CREATE_SETUP("max_pooling2d_nhwc_f32",
-               xnn_create_max_pooling2d_nhwc_f32((uint32_t)p->pad_top, (uint32_t)p->pad_right,
-                                                 (uint32_t)p->pad_bottom, (uint32_t)p->pad_left,
-                                                 (uint32_t)p->kernel_h, (uint32_t)p->kernel_w, (uint32_t)p->stride_h,
-                                                 (uint32_t)p->stride_w, 1, 1, c, c, c, out_min, out_max, 0, &op_),
-               xnn_setup_max_pooling2d_nhwc_f32(op_, (size_t)p->batch, (size_t)p->in_h, (size_t)p->in_w, x, y,
-                                                pool));
+               xnn_create_max_pooling2d_nhwc_f32((uint32_t)p->pad_top, (uint32_t)p->pad_right, (uint32_t)p->pad_bottom,
+                                                 (uint32_t)p->pad_left, (uint32_t)p->kernel_h, (uint32_t)p->kernel_w,
+                                                 (uint32_t)p->stride_h, (uint32_t)p->stride_w, 1, 1, c, c, c, out_min,
+                                                 out_max, 0, &op_),
+               xnn_setup_max_pooling2d_nhwc_f32(op_, (size_t)p->batch, (size_t)p->in_h, (size_t)p->in_w, x, y, pool));
 }
 
 rc_status rc_xnn_global_avgpool_create(size_t batch, size_t pixels, size_t channels, const float* x, float* y,
@@ -139,8 +137,8 @@ rc_status rc_xnn_global_avgpool_create(size_t batch, size_t pixels, size_t chann
                xnn_setup_global_average_pooling_nwc_f32(op_, batch, pixels, x, y, pool));
 }
 
-rc_status rc_xnn_prelu_create(size_t pixels, size_t channels, const float* slopes, size_t num_slopes,
-                              const float* x, float* y, pthreadpool_t pool, xnn_operator_t* out) {
+rc_status rc_xnn_prelu_create(size_t pixels, size_t channels, const float* slopes, size_t num_slopes, const float* x,
+                              float* y, pthreadpool_t pool, xnn_operator_t* out) {
   const float* s = slopes;
   float* shared = NULL;
   if (num_slopes == 1 && channels > 1) {
@@ -192,7 +190,6 @@ rc_status rc_xnn_clamp_create(size_t pixels, size_t channels, float out_min, flo
 rc_status rc_xnn_depth_to_space_dcr_create(size_t batch, size_t h, size_t w, size_t c_in, uint32_t block,
                                            const float* x, float* y, pthreadpool_t pool, xnn_operator_t* out) {
   const size_t c_out = c_in / ((size_t)block * block);
-  CREATE_SETUP("depth_to_space_nhwc_x32",
-               xnn_create_depth_to_space_nhwc_x32(c_out, c_in, c_out, block, 0, &op_),
+  CREATE_SETUP("depth_to_space_nhwc_x32", xnn_create_depth_to_space_nhwc_x32(c_out, c_in, c_out, block, 0, &op_),
                xnn_setup_depth_to_space_nhwc_x32(op_, batch, h, w, x, y, pool));
 }

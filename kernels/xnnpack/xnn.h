@@ -58,8 +58,8 @@ rc_status rc_xnn_global_avgpool_create(size_t batch, size_t pixels, size_t chann
                                        pthreadpool_t pool, xnn_operator_t* out);
 
 /* slopes: channels values or one shared (num_slopes = 1). */
-rc_status rc_xnn_prelu_create(size_t pixels, size_t channels, const float* slopes, size_t num_slopes,
-                              const float* x, float* y, pthreadpool_t pool, xnn_operator_t* out);
+rc_status rc_xnn_prelu_create(size_t pixels, size_t channels, const float* slopes, size_t num_slopes, const float* x,
+                              float* y, pthreadpool_t pool, xnn_operator_t* out);
 
 /* y = a op b with numpy broadcasting over the storage (physical) shapes of
  * a and b, up to XNN_MAX_TENSOR_DIMS dims each. */

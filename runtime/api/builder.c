@@ -89,10 +89,10 @@ static rc_status finish_node(repconv_builder_t* b, int32_t mark_t, int32_t mark_
   return REPCONV_OK;
 }
 
-#define BEGIN(b, name, x)                                                                          \
+#define BEGIN(b, name, x)                                                                         \
   if (!(b) || !(name)) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "builder: NULL argument"); \
-  RC_CHECK(check_id((b), (name), (x)));                                                            \
-  int32_t mark_t = (b)->g.n_tensors, mark_n = (b)->g.n_nodes;                                      \
+  RC_CHECK(check_id((b), (name), (x)));                                                           \
+  int32_t mark_t = (b)->g.n_tensors, mark_n = (b)->g.n_nodes;                                     \
   rc_status s = REPCONV_OK
 
 repconv_status repconv_builder_conv2d(repconv_builder_t* b, const char* name, repconv_id x,
@@ -114,8 +114,8 @@ repconv_status repconv_builder_conv2d(repconv_builder_t* b, const char* name, re
   a.groups = d->groups ? d->groups : 1;
   const rc_tensor* xt = &b->g.tensors[x];
   if (xt->shape.ndim != 4 || a.groups < 1 || d->out_channels < 1 || d->kernel_h < 1 || d->kernel_w < 1) {
-    return rc_error(REPCONV_ERROR_SHAPE, "node '%s' (conv2d): needs a rank-4 input, out_channels, kernel and groups ≥ 1",
-                    name);
+    return rc_error(REPCONV_ERROR_SHAPE,
+                    "node '%s' (conv2d): needs a rank-4 input, out_channels, kernel and groups ≥ 1", name);
   }
   int64_t wd[4] = {d->out_channels, xt->shape.d[1] / a.groups, d->kernel_h, d->kernel_w};
   int64_t bd[1] = {d->out_channels};
@@ -206,20 +206,17 @@ repconv_status repconv_builder_maxpool(repconv_builder_t* b, const char* name, r
   return pool(b, RC_OP_MAXPOOL, name, x, d, out);
 }
 
-repconv_status repconv_builder_global_avgpool(repconv_builder_t* b, const char* name, repconv_id x,
-                                              repconv_id* out) {
+repconv_status repconv_builder_global_avgpool(repconv_builder_t* b, const char* name, repconv_id x, repconv_id* out) {
   BEGIN(b, name, x);
   return finish_node(b, mark_t, mark_n, s, RC_OP_GLOBAL_AVGPOOL, name, &x, 1, NULL, out);
 }
 
 repconv_status repconv_builder_gemm(repconv_builder_t* b, const char* name, repconv_id x, int32_t out_features,
-                                    const float* weight, const float* bias, float alpha, float beta,
-                                    repconv_id* out) {
+                                    const float* weight, const float* bias, float alpha, float beta, repconv_id* out) {
   BEGIN(b, name, x);
   const rc_tensor* xt = &b->g.tensors[x];
   if (!weight || out_features < 1 || xt->shape.ndim != 2) {
-    return rc_error(REPCONV_ERROR_SHAPE, "node '%s' (gemm): needs a rank-2 input, a weight and out_features ≥ 1",
-                    name);
+    return rc_error(REPCONV_ERROR_SHAPE, "node '%s' (gemm): needs a rank-2 input, a weight and out_features ≥ 1", name);
   }
   int64_t wd[2] = {out_features, xt->shape.d[1]};
   int64_t bd[1] = {out_features};
@@ -252,15 +249,22 @@ repconv_status repconv_builder_reshape(repconv_builder_t* b, const char* name, r
   return finish_node(b, mark_t, mark_n, s, RC_OP_RESHAPE, name, &x, 1, &a, out);
 }
 
-repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name, repconv_activation act,
-                                          repconv_id x, float p0, float p1, repconv_id* out) {
+repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name, repconv_activation act, repconv_id x,
+                                          float p0, float p1, repconv_id* out) {
   BEGIN(b, name, x);
   rc_attrs a = rc_attrs_default();
   rc_op op;
   switch (act) {
     case REPCONV_RELU: op = RC_OP_RELU; break;
-    case REPCONV_LEAKY_RELU: op = RC_OP_LEAKY_RELU; a.alpha = p0; break;
-    case REPCONV_CLIP: op = RC_OP_CLIP; a.min = p0; a.max = p1; break;
+    case REPCONV_LEAKY_RELU:
+      op = RC_OP_LEAKY_RELU;
+      a.alpha = p0;
+      break;
+    case REPCONV_CLIP:
+      op = RC_OP_CLIP;
+      a.min = p0;
+      a.max = p1;
+      break;
     case REPCONV_SIGMOID: op = RC_OP_SIGMOID; break;
     case REPCONV_IDENTITY: op = RC_OP_IDENTITY; break;
     default: return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s': activation %d", name, (int)act);
@@ -286,8 +290,8 @@ repconv_status repconv_builder_depth_to_space(repconv_builder_t* b, const char* 
   return finish_node(b, mark_t, mark_n, s, RC_OP_DEPTH_TO_SPACE, name, &x, 1, &a, out);
 }
 
-repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char* name, repconv_id x,
-                                                int32_t scale_h, int32_t scale_w, repconv_id* out) {
+repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char* name, repconv_id x, int32_t scale_h,
+                                                int32_t scale_w, repconv_id* out) {
   BEGIN(b, name, x);
   rc_attrs a = rc_attrs_default();
   a.scale[0] = scale_h;
@@ -329,8 +333,7 @@ repconv_status repconv_builder_output(repconv_builder_t* b, repconv_id x, const 
   return rc_graph_add_output(&b->g, x);
 }
 
-repconv_status repconv_builder_finish(repconv_builder_t* b, const repconv_options_t* options,
-                                      repconv_model_t** out) {
+repconv_status repconv_builder_finish(repconv_builder_t* b, const repconv_options_t* options, repconv_model_t** out) {
   if (!b || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "builder_finish: NULL argument");
   *out = NULL;
   return rc_model_from_graph(&b->g, options, out);

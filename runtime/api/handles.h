@@ -16,8 +16,8 @@ struct repconv_options {
   int fold;
   int fold_max_kernel;
   repconv_backend backend;
-  int winograd; /* REPCONV_WINOGRAD_* */
-  int autotune; /* time the kernel candidates of each layer at load */
+  int winograd;  /* REPCONV_WINOGRAD_* */
+  int autotune;  /* time the kernel candidates of each layer at load */
   int no_chains; /* repconv_options_set_chains(0): Winograd layers one by one */
   rc_limits limits;
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */

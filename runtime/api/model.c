@@ -34,9 +34,11 @@ void repconv_options_destroy(repconv_options_t* options) { free(options); }
 
 struct repconv_options rc_options_or_default(const struct repconv_options* options) {
   if (options) return *options;
-  struct repconv_options d = {
-      .threads = 1, .fold = 1, .fold_max_kernel = RC_FOLD_DEFAULT_MAX_KERNEL, .backend = REPCONV_BACKEND_AUTO,
-      .limits = rc_limits_default()};
+  struct repconv_options d = {.threads = 1,
+                              .fold = 1,
+                              .fold_max_kernel = RC_FOLD_DEFAULT_MAX_KERNEL,
+                              .backend = REPCONV_BACKEND_AUTO,
+                              .limits = rc_limits_default()};
   return d;
 }
 
@@ -122,9 +124,20 @@ repconv_status repconv_winograd_from_name(const char* name, int* out) {
   static const struct {
     const char* name;
     int tile;
-  } names[] = {{"auto", REPCONV_WINOGRAD_AUTO}, {"off", REPCONV_WINOGRAD_OFF}, {"2", 2},        {"4", 4},
-               {"6", 6},  {"f2", 2}, {"f4", 4}, {"f6", 6}, {"F2", 2}, {"F4", 4}, {"F6", 6}, {"F(2,3)", 2},
-               {"F(4,3)", 4}, {"F(6,3)", 6}};
+  } names[] = {{"auto", REPCONV_WINOGRAD_AUTO},
+               {"off", REPCONV_WINOGRAD_OFF},
+               {"2", 2},
+               {"4", 4},
+               {"6", 6},
+               {"f2", 2},
+               {"f4", 4},
+               {"f6", 6},
+               {"F2", 2},
+               {"F4", 4},
+               {"F6", 6},
+               {"F(2,3)", 2},
+               {"F(4,3)", 4},
+               {"F(6,3)", 6}};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     if (strcmp(name, names[i].name) == 0) {
       *out = names[i].tile;
@@ -234,8 +247,7 @@ static rc_status check_graph_limits(const rc_graph* g) {
 
 /* Replaces the model's graph by its folded form and keeps the report. */
 static rc_status fold_model(struct repconv_model* m, const struct repconv_options* o) {
-  rc_fold_options fo = {
-      .max_kernel = o->fold_max_kernel, .bn_only = o->fold == REPCONV_FOLD_BN, .limits = &o->limits};
+  rc_fold_options fo = {.max_kernel = o->fold_max_kernel, .bn_only = o->fold == REPCONV_FOLD_BN, .limits = &o->limits};
   rc_graph folded;
   RC_CHECK(rc_fold_graph(&m->g, &fo, &folded, &m->fold));
   rc_status s = rc_graph_infer_shapes(&folded);
@@ -327,8 +339,7 @@ static int is_file(const char* path) {
   return stat(path, &st) == 0;
 }
 
-repconv_status repconv_model_load(const char* path_or_name, const repconv_options_t* options,
-                                  repconv_model_t** out) {
+repconv_status repconv_model_load(const char* path_or_name, const repconv_options_t* options, repconv_model_t** out) {
   if (!path_or_name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_load: NULL argument");
   *out = NULL;
   rc_graph g;
@@ -511,13 +522,13 @@ repconv_status repconv_model_fold_region(const repconv_model_t* model, size_t in
 struct repconv_session {
   repconv_model_t* model; /* holds a reference (model_retain) */
   atomic_int busy;        /* 1 while a call that uses the arena or pool runs: a second one is refused */
-  const rc_plan* plan; /* the model's, or own_plan for another backend */
+  const rc_plan* plan;    /* the model's, or own_plan for another backend */
   rc_plan own_plan;
-  rc_exec_state xnn;   /* this session's XNNPACK operators and Winograd workspace */
+  rc_exec_state xnn; /* this session's XNNPACK operators and Winograd workspace */
   float* arena;
   pthreadpool_t pool; /* NULL: run on the caller's thread */
   double* step_ms;    /* profiling on: the last run's time per plan entry */
-  char error[4096];    /* as long as repconv_last_error's buffer: escaped messages are not cut */
+  char error[4096];   /* as long as repconv_last_error's buffer: escaped messages are not cut */
 };
 
 static repconv_status session_fail(repconv_session_t* s, repconv_status code) {
@@ -608,8 +619,7 @@ void repconv_session_destroy(repconv_session_t* session) {
  * thread holds it. */
 static int session_acquire(repconv_session_t* s, const char* what) {
   int expected = 0;
-  if (atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1, memory_order_acquire,
-                                              memory_order_relaxed)) {
+  if (atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1, memory_order_acquire, memory_order_relaxed)) {
     return 1;
   }
   rc_error(REPCONV_ERROR_INVALID_ARGUMENT,

@@ -102,9 +102,7 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
     case RC_OP_ADD:
     case RC_OP_SUB:
     case RC_OP_MUL:
-    case RC_OP_DIV:
-      run_binary(g, n, x, input(g, p, arena, n, 1), y);
-      return REPCONV_OK;
+    case RC_OP_DIV: run_binary(g, n, x, input(g, p, arena, n, 1), y); return REPCONV_OK;
     case RC_OP_CONCAT: {
       enum { SMALL = 16 };
       const float* xs_small[SMALL];
@@ -132,8 +130,8 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
       return REPCONV_OK;
     }
     case RC_OP_PAD:
-      rc_ref_pad_nhwc((int32_t)xs->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1], a->pad[0],
-                      a->pad[1], a->pad[2], a->pad[3], input(g, p, arena, n, 1), x, y);
+      rc_ref_pad_nhwc((int32_t)xs->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1], a->pad[0], a->pad[1],
+                      a->pad[2], a->pad[3], input(g, p, arena, n, 1), x, y);
       return REPCONV_OK;
     case RC_OP_AVGPOOL: {
       rc_pool_params pp = pool_params(xs, ys, a);
@@ -160,18 +158,10 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
       rc_ref_reshape(di, 1, x, dout, 1, y);
       return REPCONV_OK;
     }
-    case RC_OP_RELU:
-      rc_ref_relu(numel, x, y);
-      return REPCONV_OK;
-    case RC_OP_LEAKY_RELU:
-      rc_ref_leaky_relu(numel, a->alpha, x, y);
-      return REPCONV_OK;
-    case RC_OP_CLIP:
-      rc_ref_clip(numel, a->min, a->max, x, y);
-      return REPCONV_OK;
-    case RC_OP_SIGMOID:
-      rc_ref_sigmoid(numel, x, y);
-      return REPCONV_OK;
+    case RC_OP_RELU: rc_ref_relu(numel, x, y); return REPCONV_OK;
+    case RC_OP_LEAKY_RELU: rc_ref_leaky_relu(numel, a->alpha, x, y); return REPCONV_OK;
+    case RC_OP_CLIP: rc_ref_clip(numel, a->min, a->max, x, y); return REPCONV_OK;
+    case RC_OP_SIGMOID: rc_ref_sigmoid(numel, x, y); return REPCONV_OK;
     case RC_OP_PRELU: {
       size_t c = (size_t)channels_of(xs);
       size_t ns = (size_t)rc_shape_numel(shape(g, n, 1));
@@ -179,16 +169,14 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
       return REPCONV_OK;
     }
     case RC_OP_DEPTH_TO_SPACE:
-      rc_ref_depth_to_space_nhwc((int32_t)xs->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1],
-                                 a->block, a->mode, x, y);
+      rc_ref_depth_to_space_nhwc((int32_t)xs->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1], a->block,
+                                 a->mode, x, y);
       return REPCONV_OK;
     case RC_OP_UPSAMPLE_NEAREST:
       rc_ref_upsample_nearest_nhwc((int32_t)xs->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1],
                                    a->scale[0], a->scale[1], x, y);
       return REPCONV_OK;
-    case RC_OP_IDENTITY:
-      memcpy(y, x, numel * sizeof(float));
-      return REPCONV_OK;
+    case RC_OP_IDENTITY: memcpy(y, x, numel * sizeof(float)); return REPCONV_OK;
     case RC_OP_PATCH_PARTITION:
       rc_ref_patch_partition_nhwc((int32_t)xs->d[0], (int32_t)ys->d[2], (int32_t)ys->d[3], (int32_t)xs->d[1],
                                   a->scale[0], a->scale[1], x, y);
@@ -197,8 +185,7 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
       rc_ref_patch_merge_nhwc((int32_t)ys->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1], a->scale[0],
                               a->scale[1], x, y);
       return REPCONV_OK;
-    case RC_OP_COUNT:
-      break;
+    case RC_OP_COUNT: break;
   }
   return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
 }
@@ -271,8 +258,8 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
     }
     case RC_OP_GEMM:
       return rc_xnn_fully_connected_create((size_t)xs->d[0], (size_t)xs->d[1], (size_t)ys->d[1],
-                                           input(g, p, arena, n, 1), input(g, p, arena, n, 2), sp->out_min,
-                                           sp->out_max, x, y, pool, op);
+                                           input(g, p, arena, n, 1), input(g, p, arena, n, 2), sp->out_min, sp->out_max,
+                                           x, y, pool, op);
     case RC_OP_AVGPOOL:
     case RC_OP_MAXPOOL: {
       rc_pool_params pp = pool_params(xs, ys, a);
@@ -282,12 +269,12 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
                                     : rc_xnn_maxpool_create(&pp, sp->out_min, sp->out_max, x, y, pool, op);
     }
     case RC_OP_GLOBAL_AVGPOOL:
-      return rc_xnn_global_avgpool_create((size_t)xs->d[0], (size_t)(xs->d[2] * xs->d[3]), (size_t)xs->d[1], x, y,
-                                          pool, op);
+      return rc_xnn_global_avgpool_create((size_t)xs->d[0], (size_t)(xs->d[2] * xs->d[3]), (size_t)xs->d[1], x, y, pool,
+                                          op);
     case RC_OP_PRELU: {
       size_t c = (size_t)xs->d[1];
-      return rc_xnn_prelu_create(numel / c, c, input(g, p, arena, n, 1),
-                                 (size_t)rc_shape_numel(shape(g, n, 1)), x, y, pool, op);
+      return rc_xnn_prelu_create(numel / c, c, input(g, p, arena, n, 1), (size_t)rc_shape_numel(shape(g, n, 1)), x, y,
+                                 pool, op);
     }
     case RC_OP_ADD:
     case RC_OP_SUB:
@@ -304,18 +291,15 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
         }
       }
       static const rc_binary_kind kinds[] = {RC_BINARY_ADD, RC_BINARY_SUB, RC_BINARY_MUL, RC_BINARY_DIV};
-      return rc_xnn_binary_create(kinds[n->op - RC_OP_ADD], 4, sa, 4, sb, ops[0], ops[1], y, sp->out_min,
-                                  sp->out_max, pool, op);
+      return rc_xnn_binary_create(kinds[n->op - RC_OP_ADD], 4, sa, 4, sb, ops[0], ops[1], y, sp->out_min, sp->out_max,
+                                  pool, op);
     }
-    case RC_OP_RELU:
-      return rc_xnn_clamp_create(1, numel, 0.0f, INFINITY, x, y, pool, op);
-    case RC_OP_CLIP:
-      return rc_xnn_clamp_create(1, numel, a->min, a->max, x, y, pool, op);
+    case RC_OP_RELU: return rc_xnn_clamp_create(1, numel, 0.0f, INFINITY, x, y, pool, op);
+    case RC_OP_CLIP: return rc_xnn_clamp_create(1, numel, a->min, a->max, x, y, pool, op);
     case RC_OP_DEPTH_TO_SPACE:
-      return rc_xnn_depth_to_space_dcr_create((size_t)xs->d[0], (size_t)xs->d[2], (size_t)xs->d[3],
-                                              (size_t)xs->d[1], (uint32_t)a->block, x, y, pool, op);
-    default:
-      break;
+      return rc_xnn_depth_to_space_dcr_create((size_t)xs->d[0], (size_t)xs->d[2], (size_t)xs->d[3], (size_t)xs->d[1],
+                                              (uint32_t)a->block, x, y, pool, op);
+    default: break;
   }
   return rc_error(REPCONV_ERROR_INTERNAL, "no XNNPACK kernel for op %s", rc_op_name(n->op));
 }
@@ -325,8 +309,7 @@ uint64_t rc_exec_workspace_bytes(const rc_plan* p, size_t threads) {
   return ((uint64_t)p->wino_workspace_bytes + p->gemm_workspace_bytes) * (threads ? threads : 1);
 }
 
-rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool,
-                          rc_exec_state* st) {
+rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool, rc_exec_state* st) {
   memset(st, 0, sizeof(*st));
   if (p->wino_workspace_bytes) {
     /* One slice per pool thread (kernels/winograd/wino.h). */
@@ -486,8 +469,7 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
   const rc_step* sp = &p->steps[i];
   const rc_node* n = &g->nodes[sp->node];
   switch (sp->kind) {
-    case RC_KERNEL_FUSED:
-      return REPCONV_OK;
+    case RC_KERNEL_FUSED: return REPCONV_OK;
     case RC_KERNEL_WINOGRAD:
       if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
       if (sp->chain_head >= 0) { /* the head runs the whole chain */
@@ -509,8 +491,7 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
       rc_status s = rc_xnn_run((xnn_operator_t)st->ops[i], pool);
       return s == REPCONV_OK ? s : rc_error_context(s, "node '%s'", n->name);
     }
-    default:
-      return run_node(g, p, arena, n, pool);
+    default: return run_node(g, p, arena, n, pool);
   }
 }
 
@@ -520,8 +501,8 @@ static double now_ms(void) {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                      pthreadpool_t pool, double* step_ms) {
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+                      double* step_ms) {
   const int nan_scan = st && st->ops && nan_scan_needed(g, p, arena, pool);
   for (int32_t i = 0; i < p->n_order; i++) {
     double t0 = step_ms ? now_ms() : 0.0;

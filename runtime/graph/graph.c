@@ -249,8 +249,7 @@ rc_status rc_graph_add_input(rc_graph* g, const char* name, const rc_shape* shap
   return REPCONV_OK;
 }
 
-static rc_status add_const(rc_graph* g, const char* name, const rc_shape* shape, float* data, int copy,
-                           int32_t* out) {
+static rc_status add_const(rc_graph* g, const char* name, const rc_shape* shape, float* data, int copy, int32_t* out) {
   RC_CHECK(check_name(g, "constant", name));
   RC_CHECK(check_shape(name, shape));
   size_t n = (size_t)rc_shape_numel(shape);
@@ -284,13 +283,11 @@ static rc_status add_const(rc_graph* g, const char* name, const rc_shape* shape,
   return REPCONV_OK;
 }
 
-rc_status rc_graph_add_const(rc_graph* g, const char* name, const rc_shape* shape, const float* data,
-                             int32_t* out) {
+rc_status rc_graph_add_const(rc_graph* g, const char* name, const rc_shape* shape, const float* data, int32_t* out) {
   return add_const(g, name, shape, (float*)data, 1, out);
 }
 
-rc_status rc_graph_add_const_borrowed(rc_graph* g, const char* name, const rc_shape* shape, float* data,
-                                      int32_t* out) {
+rc_status rc_graph_add_const_borrowed(rc_graph* g, const char* name, const rc_shape* shape, float* data, int32_t* out) {
   if (!data) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "constant '%s': no data", name);
   return add_const(g, name, shape, data, 0, out);
 }
@@ -306,29 +303,25 @@ rc_status rc_graph_add_value(rc_graph* g, const char* name, int32_t* out) {
 int rc_op_input_optional(rc_op op, int32_t k) {
   switch (op) {
     case RC_OP_CONV2D:
-    case RC_OP_GEMM:
-      return k == 2; /* bias */
-    case RC_OP_PAD:
-      return k == 1; /* values (zeros when absent) */
-    default:
-      return 0;
+    case RC_OP_GEMM: return k == 2; /* bias */
+    case RC_OP_PAD: return k == 1;  /* values (zeros when absent) */
+    default: return 0;
   }
 }
 
-rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, const int32_t* inputs,
-                               int32_t n_inputs, const rc_attrs* attrs, int32_t output) {
+rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, const int32_t* inputs, int32_t n_inputs,
+                               const rc_attrs* attrs, int32_t output) {
   if ((unsigned)op >= RC_OP_COUNT) return rc_error(REPCONV_ERROR_UNSUPPORTED, "node '%s': op code %d", node_name, op);
   if (!node_name || !node_name[0] || strlen(node_name) >= RC_MAX_NAME) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "%s node: missing or too long name", rc_op_name(op));
   }
   if (n_inputs < 1 || n_inputs > 4096) {
-    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): %d inputs", node_name, rc_op_name(op),
-                    n_inputs);
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): %d inputs", node_name, rc_op_name(op), n_inputs);
   }
   for (int32_t i = 0; i < n_inputs; i++) {
     if (inputs[i] < -1 || inputs[i] >= g->n_tensors) {
-      return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): input %d refers to tensor %d of %d",
-                      node_name, rc_op_name(op), i, inputs[i], g->n_tensors);
+      return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): input %d refers to tensor %d of %d", node_name,
+                      rc_op_name(op), i, inputs[i], g->n_tensors);
     }
     if (inputs[i] < 0 && !rc_op_input_optional(op, i)) {
       return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (%s): input %d is absent (-1) but is not optional",

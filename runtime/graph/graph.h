@@ -25,27 +25,27 @@
 #define RC_MAX_NAME 256
 
 typedef enum rc_op {
-  RC_OP_CONV2D = 0,        /* in: x, weight [O, I/g, kh, kw], bias [O] or -1 */
-  RC_OP_BATCHNORM,         /* in: x, gamma, beta, mean, var (all [C]); attr eps */
-  RC_OP_ADD,               /* in: a, b (numpy broadcasting) */
+  RC_OP_CONV2D = 0, /* in: x, weight [O, I/g, kh, kw], bias [O] or -1 */
+  RC_OP_BATCHNORM,  /* in: x, gamma, beta, mean, var (all [C]); attr eps */
+  RC_OP_ADD,        /* in: a, b (numpy broadcasting) */
   RC_OP_SUB,
   RC_OP_MUL,
   RC_OP_DIV,
-  RC_OP_CONCAT,            /* in: x0..xn, along channels (axis 1) */
-  RC_OP_PAD,               /* in: x, values [C] or -1 (zeros); attr pad[4] */
-  RC_OP_AVGPOOL,           /* in: x; kernel, stride, pad, ceil_mode, count_include_pad */
-  RC_OP_MAXPOOL,           /* in: x; kernel, stride, pad, ceil_mode */
-  RC_OP_GLOBAL_AVGPOOL,    /* in: x; out [N, C, 1, 1] */
-  RC_OP_GEMM,              /* in: x [N, K], weight [O, K], bias [O] or -1; alpha, beta */
-  RC_OP_FLATTEN,           /* in: x; axis */
-  RC_OP_RESHAPE,           /* in: x; reshape_ndim, reshape[] (0 copies, -1 inferred) */
+  RC_OP_CONCAT,         /* in: x0..xn, along channels (axis 1) */
+  RC_OP_PAD,            /* in: x, values [C] or -1 (zeros); attr pad[4] */
+  RC_OP_AVGPOOL,        /* in: x; kernel, stride, pad, ceil_mode, count_include_pad */
+  RC_OP_MAXPOOL,        /* in: x; kernel, stride, pad, ceil_mode */
+  RC_OP_GLOBAL_AVGPOOL, /* in: x; out [N, C, 1, 1] */
+  RC_OP_GEMM,           /* in: x [N, K], weight [O, K], bias [O] or -1; alpha, beta */
+  RC_OP_FLATTEN,        /* in: x; axis */
+  RC_OP_RESHAPE,        /* in: x; reshape_ndim, reshape[] (0 copies, -1 inferred) */
   RC_OP_RELU,
-  RC_OP_PRELU,             /* in: x, slope [C] or [1] */
-  RC_OP_LEAKY_RELU,        /* alpha */
-  RC_OP_CLIP,              /* min, max */
+  RC_OP_PRELU,      /* in: x, slope [C] or [1] */
+  RC_OP_LEAKY_RELU, /* alpha */
+  RC_OP_CLIP,       /* min, max */
   RC_OP_SIGMOID,
-  RC_OP_DEPTH_TO_SPACE,    /* block, mode (0 CRD, 1 DCR) */
-  RC_OP_UPSAMPLE_NEAREST,  /* scale[2] (integer factors) */
+  RC_OP_DEPTH_TO_SPACE,   /* block, mode (0 CRD, 1 DCR) */
+  RC_OP_UPSAMPLE_NEAREST, /* scale[2] (integer factors) */
   RC_OP_IDENTITY,
   /* RepMLP's partition x.reshape(N, C, gh, H/gh, gw, W/gw).permute(0, 2, 4, 1, 3, 5)
    * and its inverse, as rank-4 ops. scale[2] = the patch grid (gh, gw):
@@ -79,18 +79,18 @@ const char* rc_shape_str(const rc_shape* s, char* buf, size_t size);
 typedef struct rc_tensor {
   char* name;
   rc_tensor_kind kind;
-  rc_shape shape;      /* values: filled by rc_graph_infer_shapes */
-  float* data;         /* constants only, logical C order */
-  int32_t producer;    /* node index, or -1 */
-  uint8_t data_owned;  /* 0 when data points into the graph's blob */
-  uint8_t is_output;   /* listed in g->outputs (rc_graph_add_output) */
+  rc_shape shape;     /* values: filled by rc_graph_infer_shapes */
+  float* data;        /* constants only, logical C order */
+  int32_t producer;   /* node index, or -1 */
+  uint8_t data_owned; /* 0 when data points into the graph's blob */
+  uint8_t is_output;  /* listed in g->outputs (rc_graph_add_output) */
 } rc_tensor;
 
 typedef struct rc_attrs {
-  int32_t kernel[2];   /* h, w */
+  int32_t kernel[2]; /* h, w */
   int32_t stride[2];
   int32_t dilation[2];
-  int32_t pad[4];      /* top, left, bottom, right */
+  int32_t pad[4]; /* top, left, bottom, right */
   int32_t groups;
   int32_t ceil_mode;
   int32_t count_include_pad;
@@ -109,9 +109,9 @@ rc_attrs rc_attrs_default(void);
 typedef struct rc_node {
   rc_op op;
   char* name;
-  int32_t* inputs;     /* tensor ids; -1 marks an absent optional input */
+  int32_t* inputs; /* tensor ids; -1 marks an absent optional input */
   int32_t n_inputs;
-  int32_t output;      /* tensor id */
+  int32_t output; /* tensor id */
   rc_attrs a;
 } rc_node;
 
@@ -120,15 +120,15 @@ typedef struct rc_graph {
   int32_t n_tensors, cap_tensors;
   rc_node* nodes;
   int32_t n_nodes, cap_nodes;
-  int32_t* inputs;     /* tensor ids of graph inputs, in order */
+  int32_t* inputs; /* tensor ids of graph inputs, in order */
   int32_t n_inputs;
-  int32_t* outputs;    /* tensor ids of graph outputs, in order */
+  int32_t* outputs; /* tensor ids of graph outputs, in order */
   int32_t n_outputs;
   /* Backing storage of constants that do not own their data (an .rcm image,
    * malloc'd or mapped); released with the graph. */
   void* blob;
   size_t blob_size;
-  int blob_mapped;     /* 1: munmap(blob, blob_size); 0: free(blob) */
+  int blob_mapped; /* 1: munmap(blob, blob_size); 0: free(blob) */
   /* What adding to the graph may take: nodes (REPCONV_LIMIT_NODES) and
    * constant bytes (REPCONV_LIMIT_CONSTANT_BYTES), checked by the add
    * functions before they allocate. All zero (no limit) after
@@ -151,11 +151,9 @@ int32_t rc_graph_find_tensor(const rc_graph* g, const char* name);
 /* Adds a graph input with a static shape. */
 rc_status rc_graph_add_input(rc_graph* g, const char* name, const rc_shape* shape, int32_t* out);
 /* Adds a constant; data is copied (data may be NULL for zeros). */
-rc_status rc_graph_add_const(rc_graph* g, const char* name, const rc_shape* shape, const float* data,
-                             int32_t* out);
+rc_status rc_graph_add_const(rc_graph* g, const char* name, const rc_shape* shape, const float* data, int32_t* out);
 /* Adds a constant whose data points into g->blob (not copied, not freed). */
-rc_status rc_graph_add_const_borrowed(rc_graph* g, const char* name, const rc_shape* shape, float* data,
-                                      int32_t* out);
+rc_status rc_graph_add_const_borrowed(rc_graph* g, const char* name, const rc_shape* shape, float* data, int32_t* out);
 /* 1 if input k of op may be absent (-1): a conv's or gemm's bias, a pad's
  * values. Every other input of every op is required. */
 int rc_op_input_optional(rc_op op, int32_t k);
@@ -168,8 +166,8 @@ rc_status rc_graph_add_node(rc_graph* g, rc_op op, const char* node_name, const 
  * producer, and a node writing an existing producer-less value tensor. Node
  * order need not be topological; the planner sorts. */
 rc_status rc_graph_add_value(rc_graph* g, const char* name, int32_t* out);
-rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, const int32_t* inputs,
-                               int32_t n_inputs, const rc_attrs* attrs, int32_t output);
+rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, const int32_t* inputs, int32_t n_inputs,
+                               const rc_attrs* attrs, int32_t output);
 rc_status rc_graph_add_output(rc_graph* g, int32_t tensor);
 
 /* Execution order (Kahn's algorithm, stable: of the ready nodes the lowest

@@ -6,7 +6,7 @@
 
 static const char* const k_names[REPCONV_LIMIT_COUNT] = {"arena-bytes", "constant-bytes", "nodes", "load-macs"};
 static const char* const k_enums[REPCONV_LIMIT_COUNT] = {"REPCONV_LIMIT_ARENA_BYTES", "REPCONV_LIMIT_CONSTANT_BYTES",
-                                                        "REPCONV_LIMIT_NODES", "REPCONV_LIMIT_LOAD_MACS"};
+                                                         "REPCONV_LIMIT_NODES", "REPCONV_LIMIT_LOAD_MACS"};
 
 rc_limits rc_limits_default(void) {
   rc_limits l;

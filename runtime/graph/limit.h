@@ -23,8 +23,7 @@ static inline int rc_limit_exceeded(const rc_limits* l, repconv_limit which, uin
 /* The error for a breach: "<what> needs N, over the limit 'name' of M (raise
  * it with repconv_options_set_limit)", with status OUT_OF_MEMORY for byte
  * limits and FORMAT for the others. what is a printf format. */
-rc_status rc_limit_error(const rc_limits* l, repconv_limit which, uint64_t need, const char* what, ...)
-    RC_PRINTF(4, 5);
+rc_status rc_limit_error(const rc_limits* l, repconv_limit which, uint64_t need, const char* what, ...) RC_PRINTF(4, 5);
 
 /* A running count against one limit (load-time multiply-adds, constant
  * bytes): rc_budget_take adds n and fails with rc_limit_error once the total

@@ -61,8 +61,7 @@ static rc_status expect_inputs(const ctx* c, int min, int max, int n_act) {
 static rc_status expect_rank(const ctx* c, const rc_tensor* t, int rank) {
   char b[96];
   if (t->shape.ndim != rank) {
-    return node_error(c, REPCONV_ERROR_SHAPE, "input '%s' has shape %s, expected rank %d", t->name, sh(t, b),
-                      rank);
+    return node_error(c, REPCONV_ERROR_SHAPE, "input '%s' has shape %s, expected rank %d", t->name, sh(t, b), rank);
   }
   return REPCONV_OK;
 }
@@ -70,8 +69,8 @@ static rc_status expect_rank(const ctx* c, const rc_tensor* t, int rank) {
 static rc_status expect_numel(const ctx* c, const rc_tensor* t, int64_t n, const char* what) {
   char b[96];
   if (t && rc_shape_numel(&t->shape) != n) {
-    return node_error(c, REPCONV_ERROR_SHAPE, "%s '%s' has shape %s, expected %lld elements", what, t->name,
-                      sh(t, b), (long long)n);
+    return node_error(c, REPCONV_ERROR_SHAPE, "%s '%s' has shape %s, expected %lld elements", what, t->name, sh(t, b),
+                      (long long)n);
   }
   return REPCONV_OK;
 }
@@ -92,8 +91,8 @@ static rc_status window_attrs(const ctx* c, const rc_attrs* a, int with_dilation
   }
   for (int i = 0; i < 4; i++) {
     if (bad_window(a->pad[i], 0)) {
-      return node_error(c, REPCONV_ERROR_SHAPE, "padding (%d,%d,%d,%d) out of range", a->pad[0], a->pad[1],
-                        a->pad[2], a->pad[3]);
+      return node_error(c, REPCONV_ERROR_SHAPE, "padding (%d,%d,%d,%d) out of range", a->pad[0], a->pad[1], a->pad[2],
+                        a->pad[3]);
     }
   }
   return REPCONV_OK;
@@ -124,15 +123,15 @@ static rc_status infer_conv(const ctx* c, rc_shape* out) {
   }
   int64_t cin = x->shape.d[1], cout = w->shape.d[0];
   if (a->groups < 1 || cin % a->groups != 0 || cout % a->groups != 0 || w->shape.d[1] * a->groups != cin) {
-    return node_error(c, REPCONV_ERROR_SHAPE, "input %s, weight %s and groups %d do not agree", sh(x, b1),
-                      sh(w, b2), a->groups);
+    return node_error(c, REPCONV_ERROR_SHAPE, "input %s, weight %s and groups %d do not agree", sh(x, b1), sh(w, b2),
+                      a->groups);
   }
   RC_CHECK(expect_numel(c, in(c, 2), cout, "bias"));
   int64_t oh = window_out(x->shape.d[2], a->pad[0], a->pad[2], a->kernel[0], a->stride[0], a->dilation[0], 0);
   int64_t ow = window_out(x->shape.d[3], a->pad[1], a->pad[3], a->kernel[1], a->stride[1], a->dilation[1], 0);
   if (oh < 1 || ow < 1) {
-    return node_error(c, REPCONV_ERROR_SHAPE, "input %s is smaller than the %dx%d kernel (dilation %dx%d)",
-                      sh(x, b1), a->kernel[0], a->kernel[1], a->dilation[0], a->dilation[1]);
+    return node_error(c, REPCONV_ERROR_SHAPE, "input %s is smaller than the %dx%d kernel (dilation %dx%d)", sh(x, b1),
+                      a->kernel[0], a->kernel[1], a->dilation[0], a->dilation[1]);
   }
   *out = (rc_shape){4, {x->shape.d[0], cout, oh, ow}};
   return REPCONV_OK;
@@ -253,8 +252,7 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
   const rc_attrs* a = &n->a;
   char b1[96];
   switch (n->op) {
-    case RC_OP_CONV2D:
-      return infer_conv(c, out);
+    case RC_OP_CONV2D: return infer_conv(c, out);
     case RC_OP_BATCHNORM: {
       RC_CHECK(expect_inputs(c, 5, 5, 1));
       const rc_tensor* x = in(c, 0);
@@ -268,10 +266,8 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
     case RC_OP_ADD:
     case RC_OP_SUB:
     case RC_OP_MUL:
-    case RC_OP_DIV:
-      return infer_binary(c, out);
-    case RC_OP_CONCAT:
-      return infer_concat(c, out);
+    case RC_OP_DIV: return infer_binary(c, out);
+    case RC_OP_CONCAT: return infer_concat(c, out);
     case RC_OP_PAD: {
       RC_CHECK(expect_inputs(c, 1, 2, 1));
       const rc_tensor* x = in(c, 0);
@@ -283,13 +279,13 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
         }
       }
       RC_CHECK(expect_numel(c, in(c, 1), x->shape.d[1], "pad values"));
-      *out = (rc_shape){4, {x->shape.d[0], x->shape.d[1], x->shape.d[2] + a->pad[0] + a->pad[2],
-                            x->shape.d[3] + a->pad[1] + a->pad[3]}};
+      *out = (rc_shape){
+          4,
+          {x->shape.d[0], x->shape.d[1], x->shape.d[2] + a->pad[0] + a->pad[2], x->shape.d[3] + a->pad[1] + a->pad[3]}};
       return REPCONV_OK;
     }
     case RC_OP_AVGPOOL:
-    case RC_OP_MAXPOOL:
-      return infer_pool(c, out);
+    case RC_OP_MAXPOOL: return infer_pool(c, out);
     case RC_OP_GLOBAL_AVGPOOL: {
       RC_CHECK(expect_inputs(c, 1, 1, 1));
       const rc_tensor* x = in(c, 0);
@@ -324,23 +320,23 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       }
       int64_t lo = 1, hi = 1;
       for (int i = 0; i < x->shape.ndim; i++) {
-        if (i < axis) lo *= x->shape.d[i];
-        else hi *= x->shape.d[i];
+        if (i < axis)
+          lo *= x->shape.d[i];
+        else
+          hi *= x->shape.d[i];
       }
       *out = (rc_shape){2, {lo, hi}};
       return REPCONV_OK;
     }
-    case RC_OP_RESHAPE:
-      RC_CHECK(expect_inputs(c, 1, 1, 1));
-      return infer_reshape(c, &in(c, 0)->shape, out);
+    case RC_OP_RESHAPE: RC_CHECK(expect_inputs(c, 1, 1, 1)); return infer_reshape(c, &in(c, 0)->shape, out);
     case RC_OP_PRELU: {
       RC_CHECK(expect_inputs(c, 2, 2, 1));
       const rc_tensor* x = in(c, 0);
       int64_t ch = x->shape.ndim >= 2 ? x->shape.d[1] : 1;
       int64_t ns = rc_shape_numel(&in(c, 1)->shape);
       if (ns != 1 && ns != ch) {
-        return node_error(c, REPCONV_ERROR_SHAPE, "%lld slopes for input %s (1 or one per channel)",
-                          (long long)ns, sh(x, b1));
+        return node_error(c, REPCONV_ERROR_SHAPE, "%lld slopes for input %s (1 or one per channel)", (long long)ns,
+                          sh(x, b1));
       }
       *out = x->shape;
       return REPCONV_OK;
@@ -361,8 +357,7 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       RC_CHECK(expect_rank(c, x, 4));
       int64_t r = a->block;
       if (bad_window(a->block, 1) || (a->mode != 0 && a->mode != 1) || x->shape.d[1] % (r * r) != 0) {
-        return node_error(c, REPCONV_ERROR_SHAPE, "block %d (mode %d) for input %s", a->block, a->mode,
-                          sh(x, b1));
+        return node_error(c, REPCONV_ERROR_SHAPE, "block %d (mode %d) for input %s", a->block, a->mode, sh(x, b1));
       }
       *out = (rc_shape){4, {x->shape.d[0], x->shape.d[1] / (r * r), x->shape.d[2] * r, x->shape.d[3] * r}};
       return REPCONV_OK;
@@ -374,8 +369,7 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       if (bad_window(a->scale[0], 1) || bad_window(a->scale[1], 1)) {
         return node_error(c, REPCONV_ERROR_SHAPE, "scale %dx%d", a->scale[0], a->scale[1]);
       }
-      *out = (rc_shape){4, {x->shape.d[0], x->shape.d[1], x->shape.d[2] * a->scale[0],
-                            x->shape.d[3] * a->scale[1]}};
+      *out = (rc_shape){4, {x->shape.d[0], x->shape.d[1], x->shape.d[2] * a->scale[0], x->shape.d[3] * a->scale[1]}};
       return REPCONV_OK;
     }
     case RC_OP_PATCH_PARTITION:
@@ -385,8 +379,8 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       RC_CHECK(expect_rank(c, x, 4));
       const int64_t gh = a->scale[0], gw = a->scale[1];
       if (bad_window(a->scale[0], 1) || bad_window(a->scale[1], 1)) {
-        return node_error(c, REPCONV_ERROR_SHAPE, "patch grid %dx%d out of range (input %s)", a->scale[0],
-                          a->scale[1], sh(x, b1));
+        return node_error(c, REPCONV_ERROR_SHAPE, "patch grid %dx%d out of range (input %s)", a->scale[0], a->scale[1],
+                          sh(x, b1));
       }
       const int64_t* d = x->shape.d;
       if (n->op == RC_OP_PATCH_PARTITION) {
@@ -406,8 +400,7 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       }
       return REPCONV_OK;
     }
-    case RC_OP_COUNT:
-      break;
+    case RC_OP_COUNT: break;
   }
   return node_error(c, REPCONV_ERROR_UNSUPPORTED, "unknown op");
 }
@@ -419,8 +412,7 @@ rc_status rc_graph_infer_node(rc_graph* g, int32_t node) {
   RC_CHECK(infer_node(&c, &out));
   int64_t numel = 1;
   for (int k = 0; k < out.ndim; k++) {
-    if (out.d[k] < 1 || out.d[k] > RC_MAX_DIM_VALUE || rc_mul_i64(numel, out.d[k], &numel) ||
-        numel > RC_MAX_ELEMENTS) {
+    if (out.d[k] < 1 || out.d[k] > RC_MAX_DIM_VALUE || rc_mul_i64(numel, out.d[k], &numel) || numel > RC_MAX_ELEMENTS) {
       char b[96];
       return node_error(&c, REPCONV_ERROR_SHAPE, "output shape %s is out of range", rc_shape_str(&out, b, 96));
     }
@@ -442,9 +434,9 @@ static rc_status check_input_shape(const rc_tensor* t) {
          numel <= RC_MAX_ELEMENTS;
   }
   if (!ok) {
-    return rc_error(REPCONV_ERROR_SHAPE, "graph input '%s': shape %s is out of range (dims 1..%lld, at most %lld elements)",
-                    t->name, rc_shape_str(&t->shape, b, sizeof(b)), (long long)RC_MAX_DIM_VALUE,
-                    (long long)RC_MAX_ELEMENTS);
+    return rc_error(REPCONV_ERROR_SHAPE,
+                    "graph input '%s': shape %s is out of range (dims 1..%lld, at most %lld elements)", t->name,
+                    rc_shape_str(&t->shape, b, sizeof(b)), (long long)RC_MAX_DIM_VALUE, (long long)RC_MAX_ELEMENTS);
   }
   return REPCONV_OK;
 }
@@ -495,15 +487,11 @@ int64_t rc_node_flops(const rc_graph* g, const rc_node* n) {
       const rc_shape* w = &g->tensors[n->inputs[1]].shape;
       return sat_prod(2 * out, w->d[1], w->d[2], w->d[3]);
     }
-    case RC_OP_GEMM:
-      return sat_prod(2 * out, g->tensors[n->inputs[1]].shape.d[1], 1, 1);
+    case RC_OP_GEMM: return sat_prod(2 * out, g->tensors[n->inputs[1]].shape.d[1], 1, 1);
     case RC_OP_AVGPOOL:
-    case RC_OP_MAXPOOL:
-      return sat_prod(out, n->a.kernel[0], n->a.kernel[1], 1);
-    case RC_OP_GLOBAL_AVGPOOL:
-      return rc_shape_numel(&g->tensors[n->inputs[0]].shape);
-    case RC_OP_BATCHNORM:
-      return 2 * out;
+    case RC_OP_MAXPOOL: return sat_prod(out, n->a.kernel[0], n->a.kernel[1], 1);
+    case RC_OP_GLOBAL_AVGPOOL: return rc_shape_numel(&g->tensors[n->inputs[0]].shape);
+    case RC_OP_BATCHNORM: return 2 * out;
     case RC_OP_FLATTEN:
     case RC_OP_RESHAPE:
     case RC_OP_IDENTITY:
@@ -512,9 +500,7 @@ int64_t rc_node_flops(const rc_graph* g, const rc_node* n) {
     case RC_OP_DEPTH_TO_SPACE:
     case RC_OP_UPSAMPLE_NEAREST:
     case RC_OP_PATCH_PARTITION:
-    case RC_OP_PATCH_MERGE:
-      return 0;
-    default:
-      return out;
+    case RC_OP_PATCH_MERGE: return 0;
+    default: return out;
   }
 }

@@ -58,8 +58,10 @@ const char* rc_escape_text(const char* src, char* dst, size_t size) {
     uint32_t cp = 0;
     if (*p < 0x20 || *p == 0x7F) {
       const char* named = *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : *p == '\t' ? "\\t" : NULL;
-      if (named) piece = named;
-      else snprintf(esc, sizeof(esc), "\\x%02x", *p);
+      if (named)
+        piece = named;
+      else
+        snprintf(esc, sizeof(esc), "\\x%02x", *p);
       step = 1;
     } else if (*p < 0x80) {
       piece = (const char*)p;

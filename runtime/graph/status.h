@@ -31,12 +31,12 @@ void rc_error_clear(void);
 const char* rc_escape_text(const char* src, char* dst, size_t size);
 const char* rc_error_message(void);
 
-#define RC_CHECK(expr)                  \
-  do {                                  \
-    rc_status rc_check_s_ = (expr);     \
-    if (rc_check_s_ != REPCONV_OK) {    \
-      return rc_check_s_;               \
-    }                                   \
+#define RC_CHECK(expr)               \
+  do {                               \
+    rc_status rc_check_s_ = (expr);  \
+    if (rc_check_s_ != REPCONV_OK) { \
+      return rc_check_s_;            \
+    }                                \
   } while (0)
 
 #endif

@@ -62,7 +62,8 @@ rc_status rc_file_read_all(const char* path, const char* kind, size_t align, voi
       int e = r < 0 ? errno : 0;
       close(fd);
       free(buf);
-      if (r == 0) return rc_error(REPCONV_ERROR_IO, "%s: the file shrank while being read (%zu of %zu bytes)", path, got, n);
+      if (r == 0)
+        return rc_error(REPCONV_ERROR_IO, "%s: the file shrank while being read (%zu of %zu bytes)", path, got, n);
       return rc_error(REPCONV_ERROR_IO, "%s: read error after %zu of %zu bytes: %s", path, got, n, strerror(e));
     }
     got += (size_t)r;

@@ -261,16 +261,16 @@ static rc_status npy_parse(const uint8_t* p, size_t avail, size_t size, const ch
   }
   unsigned major = p[6], minor = p[7];
   if (major < 1 || major > 3 || minor != 0) {
-    return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: .npy format version %u.%u is not supported (1.0, 2.0 or 3.0)",
-                    what, major, minor);
+    return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: .npy format version %u.%u is not supported (1.0, 2.0 or 3.0)", what,
+                    major, minor);
   }
   size_t pre = major == 1 ? 10 : 12;
   if (size < pre) {
     return rc_error(REPCONV_ERROR_FORMAT, "%s: file is %zu bytes, truncated inside the .npy preamble", what, size);
   }
-  size_t hlen = major == 1 ? (size_t)(p[8] | (p[9] << 8))
-                           : (size_t)((uint32_t)p[8] | ((uint32_t)p[9] << 8) | ((uint32_t)p[10] << 16) |
-                                      ((uint32_t)p[11] << 24));
+  size_t hlen =
+      major == 1 ? (size_t)(p[8] | (p[9] << 8))
+                 : (size_t)((uint32_t)p[8] | ((uint32_t)p[9] << 8) | ((uint32_t)p[10] << 16) | ((uint32_t)p[11] << 24));
   size_t data_at;
   if (rc_add_size(pre, hlen, &data_at) || data_at > size) {
     return rc_error(REPCONV_ERROR_FORMAT,

@@ -24,9 +24,9 @@
 #include "runtime/graph/status.h"
 
 typedef struct rc_npy {
-  int32_t ndim;                    /* 0 for a numpy scalar array (one element) */
-  int64_t dims[REPCONV_MAX_DIMS];  /* dims[ndim..] are 0 */
-  float* data;                     /* C order, malloc'd */
+  int32_t ndim;                   /* 0 for a numpy scalar array (one element) */
+  int64_t dims[REPCONV_MAX_DIMS]; /* dims[ndim..] are 0 */
+  float* data;                    /* C order, malloc'd */
 } rc_npy;
 
 rc_status rc_npy_read_file(const char* path, rc_npy* out);

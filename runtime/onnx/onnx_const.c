@@ -32,18 +32,23 @@ int ox_dtype_is_float(int32_t t) { return t == OX_FLOAT || t == OX_DOUBLE || t =
 
 int ox_dtype_is_int(int32_t t) {
   switch (t) {
-    case OX_UINT8: case OX_INT8: case OX_UINT16: case OX_INT16: case OX_INT32: case OX_INT64: case OX_BOOL:
-    case OX_UINT32: case OX_UINT64:
-      return 1;
-    default:
-      return 0;
+    case OX_UINT8:
+    case OX_INT8:
+    case OX_UINT16:
+    case OX_INT16:
+    case OX_INT32:
+    case OX_INT64:
+    case OX_BOOL:
+    case OX_UINT32:
+    case OX_UINT64: return 1;
+    default: return 0;
   }
 }
 
 const char* ox_dtype_name(int32_t t) {
-  static const char* const names[] = {"undefined", "float32", "uint8",  "int8",    "uint16", "int16",  "int32",
-                                      "int64",     "string",  "bool",   "float16", "double", "uint32", "uint64",
-                                      "complex64", "complex128", "bfloat16"};
+  static const char* const names[] = {"undefined", "float32", "uint8",     "int8",       "uint16",  "int16",
+                                      "int32",     "int64",   "string",    "bool",       "float16", "double",
+                                      "uint32",    "uint64",  "complex64", "complex128", "bfloat16"};
   if (t >= 0 && t < (int32_t)(sizeof(names) / sizeof(names[0]))) return names[t];
   return "unknown";
 }
@@ -139,7 +144,8 @@ static rc_status rehash(ox* x, size_t nslots) {
 
 rc_status ox_define(ox* x, const char* name, ox_value** out) {
   if (!name || !name[0]) return ox_node_error(x, REPCONV_ERROR_FORMAT, "a value has an empty name");
-  if (strlen(name) >= RC_MAX_NAME) return ox_node_error(x, REPCONV_ERROR_FORMAT, "value name longer than %d bytes", RC_MAX_NAME - 1);
+  if (strlen(name) >= RC_MAX_NAME)
+    return ox_node_error(x, REPCONV_ERROR_FORMAT, "value name longer than %d bytes", RC_MAX_NAME - 1);
   if (ox_find(x, name)) return ox_node_error(x, REPCONV_ERROR_FORMAT, "value '%s' is defined twice", name);
   if (x->nv >= (1u << 24)) return ox_node_error(x, REPCONV_ERROR_FORMAT, "too many values");
   if (x->nv == x->cap) {
@@ -233,8 +239,7 @@ static double half_to_double(uint16_t h) {
 rc_status ox_tensor_decode(ox* x, const Onnx__TensorProto* t, const char* what, ox_const* out) {
   memset(out, 0, sizeof(*out));
   if (!t) return ox_node_error(x, REPCONV_ERROR_FORMAT, "%s: missing tensor", what);
-  if ((t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
-      t->n_external_data) {
+  if ((t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) || t->n_external_data) {
     const char* file = "?";
     for (size_t i = 0; i < t->n_external_data; i++) {
       if (t->external_data[i] && t->external_data[i]->key && strcmp(t->external_data[i]->key, "location") == 0 &&
@@ -324,8 +329,8 @@ rc_status ox_tensor_decode(ox* x, const Onnx__TensorProto* t, const char* what, 
   return REPCONV_OK;
 size_error:
   ox_const_free(out);
-  return ox_node_error(x, REPCONV_ERROR_FORMAT, "%s: shape needs %lld elements, the data holds %zu", what,
-                       (long long)n, have);
+  return ox_node_error(x, REPCONV_ERROR_FORMAT, "%s: shape needs %lld elements, the data holds %zu", what, (long long)n,
+                       have);
 }
 
 /* ------------------------------------------------------- const evaluation */
@@ -360,8 +365,8 @@ static rc_status int_list(ox* x, const ox_value* v, const char* what, int64_t* o
   if (!v) return ox_node_error(x, REPCONV_ERROR_FORMAT, "%s is missing", what);
   const ox_const* c = &v->c;
   if (c->ndim > 1 || (size_t)c->numel > cap) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s has %lld elements (at most %zu)", what,
-                         (long long)c->numel, cap);
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s has %lld elements (at most %zu)", what, (long long)c->numel,
+                         cap);
   }
   for (int64_t k = 0; k < c->numel; k++) out[k] = ox_const_get_i(c, k);
   *count = (size_t)c->numel;
@@ -440,8 +445,10 @@ static rc_status eval_binary(ox* x, bin_op op, const ox_const* a, const ox_const
         case B_MAX: r = p > q ? p : q; break;
         case B_MOD: r = fmod(p, q); break;
       }
-      if (out->d) out->d[k] = round_to(dt, r);
-      else out->i[k] = (int64_t)r;
+      if (out->d)
+        out->d[k] = round_to(dt, r);
+      else
+        out->i[k] = (int64_t)r;
     } else {
       int64_t p = ox_const_get_i(a, ia), q = ox_const_get_i(b, ib), r = 0;
       switch (op) {
@@ -480,10 +487,9 @@ typedef enum { U_NEG, U_SQRT, U_RECIP, U_ABS, U_FLOOR, U_CEIL, U_NOT, U_EXP, U_L
 
 static rc_status eval_unary(ox* x, un_op op, const ox_const* a, ox_const* out) {
   int32_t dt = op == U_NOT ? OX_BOOL : a->dtype;
-  if (!ox_dtype_is_float(a->dtype) && (op == U_SQRT || op == U_RECIP || op == U_EXP || op == U_LOG ||
-                                       op == U_SIGMOID)) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "needs a floating-point input, got %s",
-                         ox_dtype_name(a->dtype));
+  if (!ox_dtype_is_float(a->dtype) &&
+      (op == U_SQRT || op == U_RECIP || op == U_EXP || op == U_LOG || op == U_SIGMOID)) {
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "needs a floating-point input, got %s", ox_dtype_name(a->dtype));
   }
   rc_status s = ox_const_alloc(x, out, dt, a->ndim, a->dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
@@ -540,7 +546,8 @@ static rc_status eval_cast(ox* x, const ox_const* a, int64_t to, ox_const* out) 
 /* Gathers along axis with (possibly negative) indices. */
 static rc_status eval_gather(ox* x, const ox_const* data, const ox_const* idx, int64_t axis_attr, ox_const* out) {
   int axis;
-  if (!norm_axis(axis_attr, data->ndim, &axis)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axis_attr);
+  if (!norm_axis(axis_attr, data->ndim, &axis))
+    return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axis_attr);
   int32_t ndim = data->ndim - 1 + idx->ndim;
   if (ndim > OX_MAX_RANK) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "result rank %d", ndim);
   int64_t dims[OX_MAX_RANK];
@@ -565,8 +572,10 @@ static rc_status eval_gather(ox* x, const ox_const* data, const ox_const* idx, i
       }
       for (int64_t i = 0; i < inner; i++, k++) {
         int64_t src = (o * n + at) * inner + i;
-        if (out->d) out->d[k] = data->d[src];
-        else out->i[k] = data->i[src];
+        if (out->d)
+          out->d[k] = data->d[src];
+        else
+          out->i[k] = data->i[src];
       }
     }
   }
@@ -576,7 +585,8 @@ static rc_status eval_gather(ox* x, const ox_const* data, const ox_const* idx, i
 static rc_status eval_concat(ox* x, ox_value** in, size_t n_in, int64_t axis_attr, ox_const* out) {
   const ox_const* a = &in[0]->c;
   int axis;
-  if (!norm_axis(axis_attr, a->ndim, &axis)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axis_attr);
+  if (!norm_axis(axis_attr, a->ndim, &axis))
+    return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axis_attr);
   int64_t dims[OX_MAX_RANK];
   memcpy(dims, a->dims, sizeof(dims));
   dims[axis] = 0;
@@ -585,7 +595,8 @@ static rc_status eval_concat(ox* x, ox_value** in, size_t n_in, int64_t axis_att
     const ox_const* c = &in[k]->c;
     if (c->ndim != a->ndim) return ox_node_error(x, REPCONV_ERROR_SHAPE, "inputs of different ranks");
     for (int i = 0; i < a->ndim; i++) {
-      if (i != axis && c->dims[i] != a->dims[i]) return ox_node_error(x, REPCONV_ERROR_SHAPE, "input %zu does not match", k);
+      if (i != axis && c->dims[i] != a->dims[i])
+        return ox_node_error(x, REPCONV_ERROR_SHAPE, "input %zu does not match", k);
     }
     dims[axis] += c->dims[axis];
     any_float |= ox_dtype_is_float(c->dtype);
@@ -600,8 +611,10 @@ static rc_status eval_concat(ox* x, ox_value** in, size_t n_in, int64_t axis_att
       const ox_const* c = &in[j]->c;
       int64_t chunk = c->numel / (outer ? outer : 1);
       for (int64_t e = 0; e < chunk; e++, k++) {
-        if (out->d) out->d[k] = ox_const_get_d(c, o * chunk + e);
-        else out->i[k] = ox_const_get_i(c, o * chunk + e);
+        if (out->d)
+          out->d[k] = ox_const_get_d(c, o * chunk + e);
+        else
+          out->i[k] = ox_const_get_i(c, o * chunk + e);
       }
     }
   }
@@ -670,8 +683,10 @@ static rc_status eval_transpose(ox* x, const ox_const* a, const int64_t* perm_at
       src += (rem % dims[i]) * in_stride[perm[i]];
       rem /= dims[i];
     }
-    if (out->d) out->d[k] = a->d[src];
-    else out->i[k] = a->i[src];
+    if (out->d)
+      out->d[k] = a->d[src];
+    else
+      out->i[k] = a->i[src];
   }
   return REPCONV_OK;
 }
@@ -679,8 +694,8 @@ static rc_status eval_transpose(ox* x, const ox_const* a, const int64_t* perm_at
 /* Start, step and size per dim of a Slice of a tensor of rank r and dims
  * in_dims (ONNX clamping rules, negative steps included). */
 static rc_status slice_geom(ox* x, int r, const int64_t* in_dims, const int64_t* starts, const int64_t* ends,
-                            const int64_t* axes_in, const int64_t* steps_in, size_t count, int64_t* st,
-                            int64_t* step, int64_t* dims) {
+                            const int64_t* axes_in, const int64_t* steps_in, size_t count, int64_t* st, int64_t* step,
+                            int64_t* dims) {
   if (count > (size_t)r) return ox_node_error(x, REPCONV_ERROR_SHAPE, "%zu sliced axes for rank %d", count, r);
   int seen[OX_MAX_RANK] = {0};
   for (int i = 0; i < r; i++) {
@@ -729,7 +744,8 @@ static rc_status slice_read(ox* x, const Onnx__NodeProto* n, ox_value** in, size
     static const char* const what[] = {"starts", "ends", "axes", "steps"};
     for (size_t k = 1; k < n_in && k < 5; k++) {
       if (in[k] && in[k]->kind != OX_CONST) {
-        return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' are computed at run time", what[k - 1], in[k]->name);
+        return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' are computed at run time", what[k - 1],
+                             in[k]->name);
       }
     }
     RC_CHECK(int_list(x, in[1], "starts", sa->starts, OX_MAX_RANK, &cnt));
@@ -760,8 +776,8 @@ static rc_status slice_read(ox* x, const Onnx__NodeProto* n, ox_value** in, size
   return REPCONV_OK;
 }
 
-rc_status ox_slice_shape(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int32_t r,
-                         const int64_t* in_dims, int64_t* out_dims) {
+rc_status ox_slice_shape(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int32_t r, const int64_t* in_dims,
+                         int64_t* out_dims) {
   slice_args sa;
   int64_t st[OX_MAX_RANK], step[OX_MAX_RANK];
   RC_CHECK(slice_read(x, n, in, n_in, &sa));
@@ -784,8 +800,10 @@ static rc_status eval_slice(ox* x, const ox_const* a, const slice_args* sa, ox_c
       src += (st[i] + c * step[i]) * stride;
       stride *= a->dims[i];
     }
-    if (out->d) out->d[k] = a->d[src];
-    else out->i[k] = a->i[src];
+    if (out->d)
+      out->d[k] = a->d[src];
+    else
+      out->i[k] = a->i[src];
   }
   return REPCONV_OK;
 }
@@ -854,8 +872,10 @@ static rc_status eval_scatternd(ox* x, const ox_const* data, const ox_const* idx
       return st;
     }
     for (int64_t e = 0; e < slab; e++) {
-      if (out->d) out->d[off + e] = round_to(out->dtype, upd->d[t * slab + e]);
-      else out->i[off + e] = upd->i[t * slab + e];
+      if (out->d)
+        out->d[off + e] = round_to(out->dtype, upd->d[t * slab + e]);
+      else
+        out->i[off + e] = upd->i[t * slab + e];
     }
   }
   return REPCONV_OK;
@@ -888,8 +908,10 @@ static rc_status eval_expand(ox* x, const ox_const* a, const int64_t* shape, siz
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
   for (int64_t k = 0; k < out->numel; k++) {
     int64_t src = bcast_index(a, ndim, dims, k);
-    if (out->d) out->d[k] = a->d[src];
-    else out->i[k] = a->i[src];
+    if (out->d)
+      out->d[k] = a->d[src];
+    else
+      out->i[k] = a->i[src];
   }
   return REPCONV_OK;
 }
@@ -898,7 +920,8 @@ static rc_status eval_tile(ox* x, const ox_const* a, const int64_t* reps, size_t
   if ((int)r != a->ndim) return ox_node_error(x, REPCONV_ERROR_SHAPE, "%zu repeats for rank %d", r, a->ndim);
   int64_t dims[OX_MAX_RANK];
   for (int i = 0; i < a->ndim; i++) {
-    if (reps[i] < 0 || rc_mul_i64(a->dims[i], reps[i], &dims[i])) return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad repeats");
+    if (reps[i] < 0 || rc_mul_i64(a->dims[i], reps[i], &dims[i]))
+      return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad repeats");
   }
   rc_status s = ox_const_alloc(x, out, a->dtype, a->ndim, dims);
   if (s != REPCONV_OK) return ox_node_error(x, s, "%s", rc_error_message());
@@ -909,8 +932,10 @@ static rc_status eval_tile(ox* x, const ox_const* a, const int64_t* reps, size_t
       rem /= dims[i];
       stride *= a->dims[i];
     }
-    if (out->d) out->d[k] = a->d[src];
-    else out->i[k] = a->i[src];
+    if (out->d)
+      out->d[k] = a->d[src];
+    else
+      out->i[k] = a->i[src];
   }
   return REPCONV_OK;
 }
@@ -995,25 +1020,30 @@ static rc_status eval_einsum(ox* x, const char* eq, ox_value** in, size_t n_in, 
       }
       continue;
     }
-    if (*p < 'a' || *p > 'z' || len >= OX_MAX_RANK) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "equation '%s'", eq);
+    if (*p < 'a' || *p > 'z' || len >= OX_MAX_RANK)
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "equation '%s'", eq);
     cur[len++] = *p;
   }
   cur[len] = '\0';
-  if (!in_result || nt != n_in) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "equation '%s' (explicit output needed)", eq);
+  if (!in_result || nt != n_in)
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "equation '%s' (explicit output needed)", eq);
   int64_t size[26];
   for (int i = 0; i < 26; i++) size[i] = -1;
   for (size_t t = 0; t < nt; t++) {
     const ox_const* c = &in[t]->c;
-    if ((int)strlen(terms[t]) != c->ndim) return ox_node_error(x, REPCONV_ERROR_SHAPE, "term '%s' for rank %d", terms[t], c->ndim);
+    if ((int)strlen(terms[t]) != c->ndim)
+      return ox_node_error(x, REPCONV_ERROR_SHAPE, "term '%s' for rank %d", terms[t], c->ndim);
     for (int i = 0; i < c->ndim; i++) {
       int l = terms[t][i] - 'a';
-      if (size[l] >= 0 && size[l] != c->dims[i]) return ox_node_error(x, REPCONV_ERROR_SHAPE, "letter '%c' sizes differ", terms[t][i]);
+      if (size[l] >= 0 && size[l] != c->dims[i])
+        return ox_node_error(x, REPCONV_ERROR_SHAPE, "letter '%c' sizes differ", terms[t][i]);
       size[l] = c->dims[i];
     }
   }
   char letters[27];
   int nl = 0;
-  for (int l = 0; l < 26; l++) if (size[l] >= 0) letters[nl++] = (char)('a' + l);
+  for (int l = 0; l < 26; l++)
+    if (size[l] >= 0) letters[nl++] = (char)('a' + l);
   int64_t dims[OX_MAX_RANK];
   int rr = (int)strlen(result);
   for (int i = 0; i < rr; i++) {
@@ -1058,9 +1088,7 @@ static rc_status eval_einsum(ox* x, const char* eq, ox_value** in, size_t n_in, 
   return REPCONV_OK;
 }
 
-static const ox_const* in_c(ox_value** in, size_t n_in, size_t k) {
-  return k < n_in && in[k] ? &in[k]->c : NULL;
-}
+static const ox_const* in_c(ox_value** in, size_t n_in, size_t k) { return k < n_in && in[k] ? &in[k]->c : NULL; }
 
 rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int* handled) {
   const char* op = n->op_type;
@@ -1075,15 +1103,15 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
   static const struct {
     const char* name;
     bin_op op;
-  } binaries[] = {{"Add", B_ADD},     {"Sub", B_SUB},   {"Mul", B_MUL},          {"Div", B_DIV}, {"Pow", B_POW},
-                  {"Equal", B_EQ},    {"Less", B_LT},   {"Greater", B_GT},       {"And", B_AND}, {"Or", B_OR},
-                  {"Min", B_MIN},     {"Max", B_MAX},   {"Mod", B_MOD}};
+  } binaries[] = {{"Add", B_ADD},  {"Sub", B_SUB}, {"Mul", B_MUL},    {"Div", B_DIV}, {"Pow", B_POW},
+                  {"Equal", B_EQ}, {"Less", B_LT}, {"Greater", B_GT}, {"And", B_AND}, {"Or", B_OR},
+                  {"Min", B_MIN},  {"Max", B_MAX}, {"Mod", B_MOD}};
   static const struct {
     const char* name;
     un_op op;
-  } unaries[] = {{"Neg", U_NEG},     {"Sqrt", U_SQRT}, {"Reciprocal", U_RECIP}, {"Abs", U_ABS}, {"Floor", U_FLOOR},
-                 {"Ceil", U_CEIL},   {"Not", U_NOT},   {"Exp", U_EXP},          {"Log", U_LOG}, {"Relu", U_RELU},
-                 {"Sigmoid", U_SIGMOID}};
+  } unaries[] = {{"Neg", U_NEG},     {"Sqrt", U_SQRT}, {"Reciprocal", U_RECIP}, {"Abs", U_ABS},
+                 {"Floor", U_FLOOR}, {"Ceil", U_CEIL}, {"Not", U_NOT},          {"Exp", U_EXP},
+                 {"Log", U_LOG},     {"Relu", U_RELU}, {"Sigmoid", U_SIGMOID}};
   for (size_t k = 0; k < sizeof(binaries) / sizeof(binaries[0]); k++) {
     if (strcmp(op, binaries[k].name) != 0) continue;
     if (!a || !b) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs two inputs");
@@ -1163,12 +1191,14 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     int mark[OX_MAX_RANK] = {0};
     for (size_t k = 0; k < cnt; k++) {
       int ax;
-      if (!norm_axis(axes[k], sq ? a->ndim : out_rank, &ax) || mark[ax]++) return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad axes");
+      if (!norm_axis(axes[k], sq ? a->ndim : out_rank, &ax) || mark[ax]++)
+        return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad axes");
     }
     if (sq) {
       for (int i = 0; i < a->ndim; i++) {
         int drop = cnt ? mark[i] : a->dims[i] == 1;
-        if (drop && a->dims[i] != 1) return ox_node_error(x, REPCONV_ERROR_SHAPE, "squeezing a dim of %lld", (long long)a->dims[i]);
+        if (drop && a->dims[i] != 1)
+          return ox_node_error(x, REPCONV_ERROR_SHAPE, "squeezing a dim of %lld", (long long)a->dims[i]);
         if (!drop) dims[nd++] = a->dims[i];
       }
     } else {
@@ -1188,8 +1218,10 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
   } else if (strcmp(op, "Flatten") == 0) {
     int ax;
     int64_t axis = ox_attr_int(n, "axis", 1);
-    if (axis == a->ndim) ax = a->ndim;
-    else if (!norm_axis(axis, a->ndim, &ax)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axis);
+    if (axis == a->ndim)
+      ax = a->ndim;
+    else if (!norm_axis(axis, a->ndim, &ax))
+      return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axis);
     int64_t d2[2] = {1, 1};
     for (int i = 0; i < a->ndim; i++) d2[i >= ax] *= a->dims[i];
     RC_CHECK(eval_reshape(x, a, d2, 2, 1, &r));
@@ -1203,7 +1235,8 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
   } else if (strcmp(op, "ScatterND") == 0) {
     char red[16];
     ox_attr_string(n, "reduction", "none", red, sizeof(red));
-    if (strcmp(red, "none") != 0) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "reduction '%s' (only 'none')", red);
+    if (strcmp(red, "none") != 0)
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "reduction '%s' (only 'none')", red);
     const ox_const* c = in_c(in, n_in, 2);
     if (!b || !c) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs data, indices and updates");
     RC_CHECK(eval_scatternd(x, a, b, c, &r));
@@ -1223,8 +1256,10 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     s = ox_const_alloc(x, &r, fill.dtype, (int32_t)cnt, list);
     if (s == REPCONV_OK) {
       for (int64_t k = 0; k < r.numel; k++) {
-        if (r.d) r.d[k] = fill.d[0];
-        else r.i[k] = fill.i[0];
+        if (r.d)
+          r.d[k] = fill.d[0];
+        else
+          r.i[k] = fill.i[0];
       }
     }
     ox_const_free(&fill);
@@ -1243,13 +1278,16 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
       return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs scalar start, limit, delta");
     }
     double st = ox_const_get_d(a, 0), lim = ox_const_get_d(b, 0), dl = ox_const_get_d(c, 0);
-    if (dl == 0 || !isfinite(st) || !isfinite(lim) || !isfinite(dl)) return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad range");
+    if (dl == 0 || !isfinite(st) || !isfinite(lim) || !isfinite(dl))
+      return ox_node_error(x, REPCONV_ERROR_SHAPE, "bad range");
     double cntd = ceil((lim - st) / dl);
     int64_t len = cntd > 0 ? (cntd > (double)OX_MAX_CONST_ELEMENTS ? OX_MAX_CONST_ELEMENTS + 1 : (int64_t)cntd) : 0;
     RC_CHECK(ox_const_alloc(x, &r, a->dtype, 1, &len));
     for (int64_t k = 0; k < len; k++) {
-      if (r.d) r.d[k] = round_to(r.dtype, st + (double)k * dl);
-      else r.i[k] = ox_const_get_i(a, 0) + k * ox_const_get_i(c, 0);
+      if (r.d)
+        r.d[k] = round_to(r.dtype, st + (double)k * dl);
+      else
+        r.i[k] = ox_const_get_i(a, 0) + k * ox_const_get_i(c, 0);
     }
   } else if (strcmp(op, "Where") == 0) {
     const ox_const* c = in_c(in, n_in, 2);
@@ -1262,8 +1300,10 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
     for (int64_t k = 0; k < r.numel; k++) {
       const ox_const* pick = ox_const_get_d(a, bcast_index(a, nd, dims, k)) != 0 ? b : c;
       int64_t src = bcast_index(pick, nd, dims, k);
-      if (r.d) r.d[k] = ox_const_get_d(pick, src);
-      else r.i[k] = ox_const_get_i(pick, src);
+      if (r.d)
+        r.d[k] = ox_const_get_d(pick, src);
+      else
+        r.i[k] = ox_const_get_i(pick, src);
     }
   } else if (strcmp(op, "MatMul") == 0) {
     if (!b) return ox_node_error(x, REPCONV_ERROR_FORMAT, "needs two inputs");

@@ -49,8 +49,7 @@ static rc_status ir_const(ox* x, ox_value* v, const char* role, int32_t* id) {
   if (!v) return ox_node_error(x, REPCONV_ERROR_FORMAT, "%s is missing", role);
   RC_CHECK(ox_materialize(x, v));
   if (v->kind == OX_TENSOR) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' is computed; repconv needs it constant", role,
-                         v->name);
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' is computed; repconv needs it constant", role, v->name);
   }
   if (v->c.dtype != OX_FLOAT) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s '%s' has dtype %s (repconv computes float32 only)", role,
@@ -124,7 +123,8 @@ rc_status ox_define_tensor(ox* x, const char* name, int32_t id) { return define_
 
 static rc_status to_i32(ox* x, const char* what, int64_t v, int32_t lo, int32_t hi, int32_t* out) {
   if (v < lo || v > hi) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s = %lld is out of range [%d, %d]", what, (long long)v, lo, hi);
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s = %lld is out of range [%d, %d]", what, (long long)v, lo,
+                         hi);
   }
   *out = (int32_t)v;
   return REPCONV_OK;
@@ -233,8 +233,10 @@ static void ring_free(ox_ring* r) {
 /* The display name of ONNX node i (its name, or "<op>_<index>"). */
 static const char* node_name_at(const ox* x, size_t i, char* buf, size_t size) {
   const Onnx__NodeProto* n = x->gp->node[i];
-  if (n->name && n->name[0]) snprintf(buf, size, "%.*s", RC_MAX_NAME - 1, n->name);
-  else snprintf(buf, size, "%.64s_%zu", n->op_type ? n->op_type : "node", i);
+  if (n->name && n->name[0])
+    snprintf(buf, size, "%.*s", RC_MAX_NAME - 1, n->name);
+  else
+    snprintf(buf, size, "%.64s_%zu", n->op_type ? n->op_type : "node", i);
   return buf;
 }
 
@@ -294,7 +296,8 @@ static ox_value* define_pending(ox* x, const char* name, ox_ring* r, rc_status* 
  * current node. */
 static rc_status ring_new(ox* x, int32_t xi, const int32_t* pad, const double* chan, ox_ring** out) {
   const rc_shape* xs = shape_of(x, xi);
-  if (xs->ndim != 4) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "padding a rank-%d tensor (NCHW only)", xs->ndim);
+  if (xs->ndim != 4)
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "padding a rank-%d tensor (NCHW only)", xs->ndim);
   ox_ring* r = calloc(1, sizeof(*r));
   if (r) r->chan = calloc((size_t)(xs->d[1] ? xs->d[1] : 1), sizeof(double));
   if (!r || !r->chan) {
@@ -468,7 +471,8 @@ static rc_status h_scatternd(ox* x, ox_value** in, size_t n_in) {
   const ox_const* idx = &in[1]->c;
   const ox_const* upd = &in[2]->c;
   if (upd->dtype != OX_FLOAT) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "updates of dtype %s (float32 expected)", ox_dtype_name(upd->dtype));
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "updates of dtype %s (float32 expected)",
+                         ox_dtype_name(upd->dtype));
   }
   ox_value* d = in[0];
   ox_ring* base = d->ring;
@@ -590,7 +594,8 @@ static rc_status h_conv(ox* x, ox_value** in, size_t n_in) {
   if (n_in > 2 && in[2]) RC_CHECK(ir_const(x, in[2], "bias", &b));
   const rc_shape* ws = shape_of(x, w);
   const rc_shape* xs = shape_of(x, xi);
-  if (xs->ndim != 4) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "input of rank %d (2-D convs take NCHW)", xs->ndim);
+  if (xs->ndim != 4)
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "input of rank %d (2-D convs take NCHW)", xs->ndim);
   rc_attrs a = rc_attrs_default();
   a.kernel[0] = (int32_t)ws->d[2];
   a.kernel[1] = (int32_t)ws->d[3];
@@ -682,8 +687,10 @@ static rc_status concat_as_pad(ox* x, ox_value** in, size_t n_in, int axis) {
       return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
                            "concat along axis %d with a constant that is not a per-channel pad value", axis);
     }
-    if (k < at) before += cst->dims[axis];
-    else after += cst->dims[axis];
+    if (k < at)
+      before += cst->dims[axis];
+    else
+      after += cst->dims[axis];
   }
   rc_attrs a = rc_attrs_default();
   int side = axis == 2 ? 0 : 1; /* pad[] is top, left, bottom, right */
@@ -751,7 +758,8 @@ static rc_status h_pad(ox* x, ox_value** in, size_t n_in) {
     if (n_in > 3 && in[3]) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "the axes input");
   }
   if (xs->ndim != 4 || np != 8) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%zu pads for a rank-%d input (NCHW inputs, 8 pads)", np, xs->ndim);
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%zu pads for a rank-%d input (NCHW inputs, 8 pads)", np,
+                         xs->ndim);
   }
   if (pads[0] || pads[1] || pads[4] || pads[5]) {
     return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "padding the batch or channel dims");
@@ -781,7 +789,8 @@ static rc_status h_pool(ox* x, ox_value** in, size_t n_in) {
     }
   }
   const rc_shape* xs = shape_of(x, xi);
-  if (xs->ndim != 4) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "input of rank %d (2-D pools take NCHW)", xs->ndim);
+  if (xs->ndim != 4)
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "input of rank %d (2-D pools take NCHW)", xs->ndim);
   rc_attrs a = rc_attrs_default();
   a.kernel[0] = a.kernel[1] = 0;
   RC_CHECK(ints_attr(x, "kernel_shape", 2, 1, 4096, a.kernel));
@@ -832,8 +841,10 @@ static rc_status h_unary(ox* x, ox_value** in, size_t n_in) {
           return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s must be a constant scalar", k == 1 ? "min" : "max");
         }
         float v = (float)ox_const_get_d(&in[k]->c, 0);
-        if (k == 1) a.min = v;
-        else a.max = v;
+        if (k == 1)
+          a.min = v;
+        else
+          a.max = v;
       }
     }
   } else if (strcmp(op, "DepthToSpace") == 0) {
@@ -841,9 +852,12 @@ static rc_status h_unary(ox* x, ox_value** in, size_t n_in) {
     RC_CHECK(to_i32(x, "blocksize", ox_attr_int(x->node, "blocksize", 0), 1, 4096, &a.block));
     char mode[16];
     ox_attr_string(x->node, "mode", "DCR", mode, sizeof(mode));
-    if (strcmp(mode, "DCR") == 0) a.mode = 1;
-    else if (strcmp(mode, "CRD") == 0) a.mode = 0;
-    else return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "mode '%s'", mode);
+    if (strcmp(mode, "DCR") == 0)
+      a.mode = 1;
+    else if (strcmp(mode, "CRD") == 0)
+      a.mode = 0;
+    else
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "mode '%s'", mode);
   } else {
     return ox_node_error(x, REPCONV_ERROR_INTERNAL, "no unary mapping");
   }
@@ -906,7 +920,8 @@ static rc_status h_gemm(ox* x, ox_value** in, size_t n_in) {
   int trans_b = !matmul && ox_attr_int(x->node, "transB", 0);
   int64_t out = trans_b ? B->dims[0] : B->dims[1], k = trans_b ? B->dims[1] : B->dims[0];
   if (k != xs->d[1]) {
-    return ox_node_error(x, REPCONV_ERROR_SHAPE, "A has %lld columns, B has %lld rows", (long long)xs->d[1], (long long)k);
+    return ox_node_error(x, REPCONV_ERROR_SHAPE, "A has %lld columns, B has %lld rows", (long long)xs->d[1],
+                         (long long)k);
   }
   rc_attrs a = rc_attrs_default();
   a.alpha = matmul ? 1.0f : ox_attr_float(x->node, "alpha", 1.0f);
@@ -1007,14 +1022,16 @@ static rc_status h_squeeze(ox* x, ox_value** in, size_t n_in) {
   int range = sq ? xs->ndim : out_rank;
   for (size_t k = 0; k < cnt; k++) {
     int64_t ax = axes[k] < 0 ? axes[k] + range : axes[k];
-    if (ax < 0 || ax >= range || mark[ax]++) return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axes[k]);
+    if (ax < 0 || ax >= range || mark[ax]++)
+      return ox_node_error(x, REPCONV_ERROR_SHAPE, "axis %lld", (long long)axes[k]);
   }
   int64_t dims[RC_MAX_DIMS];
   int nd = 0;
   if (sq) {
     for (int i = 0; i < xs->ndim; i++) {
       int drop = cnt ? mark[i] : xs->d[i] == 1;
-      if (drop && xs->d[i] != 1) return ox_node_error(x, REPCONV_ERROR_SHAPE, "squeezing a dim of %lld", (long long)xs->d[i]);
+      if (drop && xs->d[i] != 1)
+        return ox_node_error(x, REPCONV_ERROR_SHAPE, "squeezing a dim of %lld", (long long)xs->d[i]);
       if (!drop) dims[nd++] = xs->d[i];
     }
   } else {
@@ -1090,14 +1107,16 @@ static rc_status h_tile(ox* x, ox_value** in, size_t n_in) {
   if (in[1]->kind != OX_CONST) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "computed repeats/shape");
   const ox_const* r = &in[1]->c;
   if (r->numel != xs->ndim || xs->ndim < 2) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%lld values for a rank-%d input", (long long)r->numel, xs->ndim);
+    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%lld values for a rank-%d input", (long long)r->numel,
+                         xs->ndim);
   }
   int64_t copies = 1;
   for (int i = 0; i < xs->ndim; i++) {
     int64_t v = ox_const_get_i(r, i);
     int64_t factor = expand ? (v == xs->d[i] || v == 1 ? 1 : (xs->d[i] == 1 ? v : -1)) : v;
     if (factor < 1 || (i != 1 && factor != 1)) {
-      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s along dim %d (only channels)", expand ? "expanding" : "tiling", i);
+      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "%s along dim %d (only channels)",
+                           expand ? "expanding" : "tiling", i);
     }
     if (i == 1) copies = factor;
   }
@@ -1117,16 +1136,36 @@ typedef struct op_entry {
 } op_entry;
 
 static const op_entry k_ops[] = {
-    {"Conv", h_conv},           {"BatchNormalization", h_batchnorm}, {"Add", h_binary},
-    {"Sub", h_binary},          {"Mul", h_binary},                   {"Div", h_binary},
-    {"Concat", h_concat},       {"Pad", h_pad},                      {"AveragePool", h_pool},
-    {"MaxPool", h_pool},        {"GlobalAveragePool", h_unary},      {"Gemm", h_gemm},
-    {"MatMul", h_gemm},         {"Flatten", h_unary},                {"Reshape", h_reshape},
-    {"Squeeze", h_squeeze},     {"Unsqueeze", h_squeeze},            {"Relu", h_unary},
-    {"PRelu", h_prelu},         {"LeakyRelu", h_unary},              {"Clip", h_unary},
-    {"Sigmoid", h_unary},       {"DepthToSpace", h_unary},           {"Identity", h_alias},
-    {"Dropout", h_alias},       {"Resize", h_resize},                {"Upsample", h_resize},
-    {"Tile", h_tile},           {"Expand", h_tile},                  {"ScatterND", h_scatternd},
+    {"Conv", h_conv},
+    {"BatchNormalization", h_batchnorm},
+    {"Add", h_binary},
+    {"Sub", h_binary},
+    {"Mul", h_binary},
+    {"Div", h_binary},
+    {"Concat", h_concat},
+    {"Pad", h_pad},
+    {"AveragePool", h_pool},
+    {"MaxPool", h_pool},
+    {"GlobalAveragePool", h_unary},
+    {"Gemm", h_gemm},
+    {"MatMul", h_gemm},
+    {"Flatten", h_unary},
+    {"Reshape", h_reshape},
+    {"Squeeze", h_squeeze},
+    {"Unsqueeze", h_squeeze},
+    {"Relu", h_unary},
+    {"PRelu", h_prelu},
+    {"LeakyRelu", h_unary},
+    {"Clip", h_unary},
+    {"Sigmoid", h_unary},
+    {"DepthToSpace", h_unary},
+    {"Identity", h_alias},
+    {"Dropout", h_alias},
+    {"Resize", h_resize},
+    {"Upsample", h_resize},
+    {"Tile", h_tile},
+    {"Expand", h_tile},
+    {"ScatterND", h_scatternd},
     {"Slice", slice_shape_only},
 };
 
@@ -1217,7 +1256,8 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   free(args);
   free(cache);
   if (s == REPCONV_OK) {
-    if (!ov || ov->kind != OX_TENSOR) s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
+    if (!ov || ov->kind != OX_TENSOR)
+      s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
   if (s == REPCONV_OK) s = rc_graph_add_output(&tmp, ov->tensor);
   rc_shape out_shape;
@@ -1229,8 +1269,8 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
     s = rc_model_from_graph(&tmp, &o, &m);
   }
   for (int32_t k = 0; s == REPCONV_OK && k < m->g.n_nodes; k++) {
-    s = rc_budget_take(&x->macs, (uint64_t)rc_node_flops(&m->g, &m->g.nodes[k]) / 2,
-                       "constant evaluation of node '%s'", x->node_name);
+    s = rc_budget_take(&x->macs, (uint64_t)rc_node_flops(&m->g, &m->g.nodes[k]) / 2, "constant evaluation of node '%s'",
+                       x->node_name);
   }
   if (s == REPCONV_OK) s = repconv_session_create(m, NULL, &sess);
   if (s == REPCONV_OK) {
@@ -1298,8 +1338,10 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
       break;
     }
     any = 1;
-    if (computed_shape(x, in[k]) || in[k]->kind == OX_WIDE) all_const = 0;
-    else s = ox_materialize(x, in[k]);
+    if (computed_shape(x, in[k]) || in[k]->kind == OX_WIDE)
+      all_const = 0;
+    else
+      s = ox_materialize(x, in[k]);
   }
   handler fn = find_handler(op);
   int is_shape = strcmp(op, "Shape") == 0 && n->n_input >= 1 && computed_shape(x, in[0]);
@@ -1339,12 +1381,16 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
       int handled = 0;
       s = ox_const_eval(x, n, in, n->n_input, &handled);
       if (s == REPCONV_OK && !handled) {
-        if (fn && in[0]) s = eval_via_ir(x, fn, in, n->n_input);
-        else s = ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "op '%s' is not supported by repconv", op);
+        if (fn && in[0])
+          s = eval_via_ir(x, fn, in, n->n_input);
+        else
+          s = ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "op '%s' is not supported by repconv", op);
       }
     } else if (fn) {
-      if (n->n_input < 1 || !in[0]) s = ox_node_error(x, REPCONV_ERROR_FORMAT, "no data input");
-      else s = fn(x, in, n->n_input);
+      if (n->n_input < 1 || !in[0])
+        s = ox_node_error(x, REPCONV_ERROR_FORMAT, "no data input");
+      else
+        s = fn(x, in, n->n_input);
     } else if (all_const) {
       s = ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "op '%s' is not supported by repconv", op);
     } else {
@@ -1372,7 +1418,8 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
   int first = 1;
   for (size_t i = 0; i < gp->n_input; i++) {
     const Onnx__ValueInfoProto* vi = gp->input[i];
-    if (!vi || !vi->name || !vi->name[0]) return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph input %zu has no name", i);
+    if (!vi || !vi->name || !vi->name[0])
+      return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph input %zu has no name", i);
     ox_value* v = ox_find(x, vi->name);
     if (v) {
       if (v->kind == OX_INIT) continue; /* older exports list initializers as inputs */
@@ -1400,14 +1447,14 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
     if (over) {
       s = over->shape;
       if (sp && sp->n_dim != (size_t)s.ndim) {
-        return ox_node_error(x, REPCONV_ERROR_SHAPE, "input '%s' has rank %zu, the given shape has rank %d",
-                             vi->name, sp->n_dim, s.ndim);
+        return ox_node_error(x, REPCONV_ERROR_SHAPE, "input '%s' has rank %zu, the given shape has rank %d", vi->name,
+                             sp->n_dim, s.ndim);
       }
       for (size_t k = 0; sp && k < sp->n_dim; k++) {
         const Onnx__TensorShapeProto__Dimension* d = sp->dim[k];
         if (d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value != s.d[k]) {
-          return ox_node_error(x, REPCONV_ERROR_SHAPE, "input '%s' dim %zu is %lld in the model, %lld given",
-                               vi->name, k, (long long)d->dim_value, (long long)s.d[k]);
+          return ox_node_error(x, REPCONV_ERROR_SHAPE, "input '%s' dim %zu is %lld in the model, %lld given", vi->name,
+                               k, (long long)d->dim_value, (long long)s.d[k]);
         }
       }
     } else {
@@ -1416,9 +1463,9 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
       }
       if (sp->n_dim > RC_MAX_DIMS) {
         const Onnx__NodeProto* user = first_user(gp, vi->name);
-        return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "input '%s' has rank %zu (at most 4), read by node '%s' (%s)",
-                             vi->name, sp->n_dim, user && user->name ? user->name : "?",
-                             user && user->op_type ? user->op_type : "?");
+        return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED,
+                             "input '%s' has rank %zu (at most 4), read by node '%s' (%s)", vi->name, sp->n_dim,
+                             user && user->name ? user->name : "?", user && user->op_type ? user->op_type : "?");
       }
       s.ndim = (int32_t)sp->n_dim;
       for (size_t k = 0; k < sp->n_dim; k++) {
@@ -1428,8 +1475,8 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
                               ? d->dim_param
                               : "?";
           return ox_node_error(x, REPCONV_ERROR_SHAPE,
-                               "input '%s' dim %zu is dynamic ('%s'); give a static shape (--shape NxCxHxW)",
-                               vi->name, k, p);
+                               "input '%s' dim %zu is dynamic ('%s'); give a static shape (--shape NxCxHxW)", vi->name,
+                               k, p);
         }
         s.d[k] = d->dim_value;
       }
@@ -1455,7 +1502,8 @@ static rc_status import_outputs(ox* x, const Onnx__GraphProto* gp) {
   if (gp->n_output < 1) return ox_node_error(x, REPCONV_ERROR_FORMAT, "the graph has no outputs");
   for (size_t i = 0; i < gp->n_output; i++) {
     const Onnx__ValueInfoProto* vi = gp->output[i];
-    if (!vi || !vi->name || !vi->name[0]) return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph output %zu has no name", i);
+    if (!vi || !vi->name || !vi->name[0])
+      return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph output %zu has no name", i);
     ox_value* v = ox_find(x, vi->name);
     if (!v) return ox_node_error(x, REPCONV_ERROR_FORMAT, "graph output '%s' is not computed by any node", vi->name);
     RC_CHECK(settle(x, v));
@@ -1571,8 +1619,7 @@ static rc_status nesting_scan(const uint8_t* p, size_t size, const char* what) {
         depth++;
         break;
       }
-      default:
-        return wire_error(what, size, "a group or an invalid wire type", at);
+      default: return wire_error(what, size, "a group or an invalid wire type", at);
     }
   }
   return REPCONV_OK;
@@ -1584,8 +1631,10 @@ rc_status rc_onnx_load_memory(const void* data, size_t size, const char* what, c
   RC_CHECK(nesting_scan(data, size, what));
   Onnx__ModelProto* m = onnx__model_proto__unpack(NULL, size, data);
   if (!m) {
-    return rc_error(REPCONV_ERROR_FORMAT, "%s: not a valid ONNX model (the protobuf does not decode: truncated or "
-                    "corrupted, %zu bytes)", what, size);
+    return rc_error(REPCONV_ERROR_FORMAT,
+                    "%s: not a valid ONNX model (the protobuf does not decode: truncated or "
+                    "corrupted, %zu bytes)",
+                    what, size);
   }
   ox x;
   memset(&x, 0, sizeof(x));

@@ -41,8 +41,8 @@ typedef struct ox_const {
   int32_t ndim;
   int64_t dims[OX_MAX_RANK];
   int64_t numel;
-  double* d; /* floating dtypes */
-  int64_t* i; /* integer and bool dtypes */
+  double* d;      /* floating dtypes */
+  int64_t* i;     /* integer and bool dtypes */
   uint64_t* live; /* the importer's count of constant bytes held, which ox_const_free lowers */
 } ox_const;
 
@@ -73,44 +73,44 @@ typedef enum ox_kind { OX_UNDEF = 0, OX_INIT, OX_CONST, OX_TENSOR, OX_PENDING, O
 struct ox_ring; /* onnx_import.c */
 
 typedef struct ox_value {
-  const char* name;                /* owned by the protobuf message */
+  const char* name; /* owned by the protobuf message */
   ox_kind kind;
-  const Onnx__TensorProto* init;   /* OX_INIT: decoded on first use */
-  ox_const c;                      /* OX_CONST */
-  int32_t tensor;                  /* OX_TENSOR: IR tensor; OX_CONST: IR copy in ir_graph, or -1 */
-  const rc_graph* ir_graph;        /* the graph `tensor` belongs to */
-  uint64_t ir_gen;                 /* that graph's generation (ox.gen when `tensor` was set): a
+  const Onnx__TensorProto* init; /* OX_INIT: decoded on first use */
+  ox_const c;                    /* OX_CONST */
+  int32_t tensor;                /* OX_TENSOR: IR tensor; OX_CONST: IR copy in ir_graph, or -1 */
+  const rc_graph* ir_graph;      /* the graph `tensor` belongs to */
+  uint64_t ir_gen;               /* that graph's generation (ox.gen when `tensor` was set): a
                                       graph's address can be reused (eval_via_ir's graphs live on
                                       the stack), its generation never is */
-  rc_shape shape;                  /* OX_PENDING, OX_SHAPE_ONLY */
-  size_t producer;                 /* OX_PENDING, OX_SHAPE_ONLY: index of the ONNX node that made it */
-  struct ox_ring* ring;            /* OX_PENDING (kept once it is an OX_TENSOR); owned */
-  int32_t wide_ndim;               /* OX_WIDE */
+  rc_shape shape;                /* OX_PENDING, OX_SHAPE_ONLY */
+  size_t producer;               /* OX_PENDING, OX_SHAPE_ONLY: index of the ONNX node that made it */
+  struct ox_ring* ring;          /* OX_PENDING (kept once it is an OX_TENSOR); owned */
+  int32_t wide_ndim;             /* OX_WIDE */
   int64_t wide_dims[OX_MAX_RANK];
-  int32_t split_tensor;            /* OX_WIDE: its elements as [split_batch, .., h, w], made once, or -1 */
+  int32_t split_tensor; /* OX_WIDE: its elements as [split_batch, .., h, w], made once, or -1 */
   int64_t split_batch;
 } ox_value;
 
 typedef struct ox {
-  const char* what;                /* file name for messages */
+  const char* what; /* file name for messages */
   rc_graph* g;
-  uint64_t gen;                    /* generation of g: 1 for the graph being built, then one
+  uint64_t gen;      /* generation of g: 1 for the graph being built, then one
                                       more for each one-node graph of eval_via_ir */
-  uint64_t last_gen;               /* the highest generation handed out */
+  uint64_t last_gen; /* the highest generation handed out */
   int64_t opset;
   ox_value* v;
   size_t nv, cap;
-  int32_t* slots;                  /* open-addressing hash: value index + 1, 0 empty */
+  int32_t* slots; /* open-addressing hash: value index + 1, 0 empty */
   size_t nslots;
-  const Onnx__GraphProto* gp;      /* the graph being imported */
+  const Onnx__GraphProto* gp; /* the graph being imported */
   const rc_input_shape* shapes;
   size_t n_shapes;
-  const Onnx__NodeProto* node;     /* the node being imported, for messages */
+  const Onnx__NodeProto* node; /* the node being imported, for messages */
   char node_name[RC_MAX_NAME];
   size_t node_index;
-  const rc_limits* limits;         /* the options' (those of the graph being built) */
-  uint64_t const_live;             /* bytes of the ox_consts alive */
-  rc_budget macs;                  /* multiply-adds of constant evaluation (REPCONV_LIMIT_LOAD_MACS) */
+  const rc_limits* limits; /* the options' (those of the graph being built) */
+  uint64_t const_live;     /* bytes of the ox_consts alive */
+  rc_budget macs;          /* multiply-adds of constant evaluation (REPCONV_LIMIT_LOAD_MACS) */
 } ox;
 
 /* "file: node 'name' (Op): message" */
@@ -141,8 +141,8 @@ rc_status ox_const_eval(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n
 
 /* Output dims of Slice node n applied to a tensor of rank r and dims in_dims
  * (its starts/ends/axes/steps must be constants). */
-rc_status ox_slice_shape(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int32_t r,
-                         const int64_t* in_dims, int64_t* out_dims);
+rc_status ox_slice_shape(ox* x, const Onnx__NodeProto* n, ox_value** in, size_t n_in, int32_t r, const int64_t* in_dims,
+                         int64_t* out_dims);
 /* ScatterND: 1 if indices/updates fit data of that shape, else 0 and *st set. */
 int ox_scatternd_check(ox* x, int32_t data_ndim, const int64_t* data_dims, const ox_const* idx, const ox_const* upd,
                        rc_status* st);

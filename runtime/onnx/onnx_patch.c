@@ -184,8 +184,8 @@ static rc_status patch_transpose(ox* x, ox_value* v) {
   }
   int32_t src, out;
   RC_CHECK(reshape_ir(x, v->tensor, in4, 4, ".image", &src));
-  RC_CHECK(ox_add_ir(x, part ? RC_OP_PATCH_PARTITION : RC_OP_PATCH_MERGE, &src, 1, &a, part ? ".patches" : ".merged",
-                     &out));
+  RC_CHECK(
+      ox_add_ir(x, part ? RC_OP_PATCH_PARTITION : RC_OP_PATCH_MERGE, &src, 1, &a, part ? ".patches" : ".merged", &out));
   return define_wide(x, out, out6, 6);
 }
 

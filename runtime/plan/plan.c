@@ -93,8 +93,8 @@ static int xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char* 
       if (!is_const(g, n, 1)) return WHY("weights are not constant");
       if (!absent(n, 2) && !is_const(g, n, 2)) return WHY("bias is not constant");
       if (a->alpha != 1.0f) return WHY("alpha %g (XNNPACK's fully connected has no scale)", (double)a->alpha);
-      if (!absent(n, 2) && a->beta != 1.0f) return WHY("beta %g (XNNPACK's fully connected has no bias scale)",
-                                                     (double)a->beta);
+      if (!absent(n, 2) && a->beta != 1.0f)
+        return WHY("beta %g (XNNPACK's fully connected has no bias scale)", (double)a->beta);
       k = "fully_connected_nc_f32";
       break;
     case RC_OP_AVGPOOL:
@@ -145,12 +145,10 @@ static int xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char* 
       k = names[n->op - RC_OP_ADD];
       break;
     }
-    case RC_OP_RELU:
-      k = "clamp_nc_f32";
-      break;
+    case RC_OP_RELU: k = "clamp_nc_f32"; break;
     case RC_OP_CLIP:
-      if (isnan(a->min) || isnan(a->max) || !(a->min < a->max)) return WHY("clip range [%g, %g] is empty",
-                                                                         (double)a->min, (double)a->max);
+      if (isnan(a->min) || isnan(a->max) || !(a->min < a->max))
+        return WHY("clip range [%g, %g] is empty", (double)a->min, (double)a->max);
       k = "clamp_nc_f32";
       break;
     case RC_OP_DEPTH_TO_SPACE:
@@ -159,14 +157,10 @@ static int xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char* 
       k = "depth_to_space_nhwc_x32";
       break;
     case RC_OP_PATCH_PARTITION:
-    case RC_OP_PATCH_MERGE:
-      return WHY("row copies only; the reference kernel is the kernel");
-    case RC_OP_BATCHNORM:
-      return WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
-    case RC_OP_SIGMOID:
-      return WHY("XNNPACK's sigmoid is a polynomial approximation, not exact");
-    default:
-      return WHY("no XNNPACK kernel for %s", rc_op_name(n->op));
+    case RC_OP_PATCH_MERGE: return WHY("row copies only; the reference kernel is the kernel");
+    case RC_OP_BATCHNORM: return WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
+    case RC_OP_SIGMOID: return WHY("XNNPACK's sigmoid is a polynomial approximation, not exact");
+    default: return WHY("no XNNPACK kernel for %s", rc_op_name(n->op));
   }
   snprintf(st->kernel, sizeof(st->kernel), "xnnpack:%s", k);
   return 1;
@@ -283,14 +277,18 @@ static int wino_choose(const rc_graph* g, const rc_node* n, int backend, int for
       if (v < 0 || work[i] < work[v]) v = i;
     }
     if (backend == REPCONV_BACKEND_AUTO && cin < 4 && !chain_head) {
-      snprintf(st->note, sizeof(st->note), "Winograd not chosen: C %zu→%zu, under 4 input channels the tile GEMMs "
-               "are too short to pay for the transforms", cin, cout);
+      snprintf(st->note, sizeof(st->note),
+               "Winograd not chosen: C %zu→%zu, under 4 input channels the tile GEMMs "
+               "are too short to pay for the transforms",
+               cin, cout);
       return -1;
     }
     if (v < 0) {
       if (backend == REPCONV_BACKEND_AUTO) {
-        snprintf(st->note, sizeof(st->note), "Winograd not chosen: even F(2,3)'s transformed weights "
-                 "(%.1f MiB) exceed the %zu MiB cap", (double)ubytes[0] / (1 << 20), RC_WINO_WEIGHT_CAP >> 20);
+        snprintf(st->note, sizeof(st->note),
+                 "Winograd not chosen: even F(2,3)'s transformed weights "
+                 "(%.1f MiB) exceed the %zu MiB cap",
+                 (double)ubytes[0] / (1 << 20), RC_WINO_WEIGHT_CAP >> 20);
         return -1;
       }
       v = 0;
@@ -504,16 +502,16 @@ static int gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_step
       snprintf(st->note + l, sizeof(st->note) - l, "%sGEMM not chosen: %s, %s", l ? "; " : "", shape, no);
       return 0;
     }
-    snprintf(why, sizeof why, "%s", xnn_wider ? "few rows (a GEMV bound by the weights): faster than XNNPACK"
-                                              : "as wide as XNNPACK's GEMM on this CPU, and faster");
+    snprintf(why, sizeof why, "%s",
+             xnn_wider ? "few rows (a GEMV bound by the weights): faster than XNNPACK"
+                       : "as wide as XNNPACK's GEMM on this CPU, and faster");
   }
   st->gemm_threads = macs >= RC_GEMM_MIN_PARALLEL_MACS;
   snprintf(st->kernel, sizeof(st->kernel), "gemm:%s", rc_gemm_ukernel_name(uk));
   char before[sizeof(st->note)]; /* why not Winograd, kept in front */
   snprintf(before, sizeof before, "%s", st->note);
   if (snprintf(st->note, sizeof(st->note), "%s%sgemm: %s; %s; packed W %.2f MiB%s", before, before[0] ? "; " : "",
-               shape, why,
-               (double)rc_gemm_packed_size(&cp) * sizeof(float) / (1 << 20),
+               shape, why, (double)rc_gemm_packed_size(&cp) * sizeof(float) / (1 << 20),
                st->gemm_threads ? "" : "; 1 thread (small layer)") < 0) {
     st->note[0] = '\0';
   }
@@ -534,13 +532,13 @@ static int autotune_choose(const rc_graph* g, const rc_node* n, int wino_ok, con
   size_t tl = 0;
   double best = -1.0;
   int kind = -1, variant = -1;
-#define RC_TUNED(label, ms_expr, k, var)                                                            \
-  do {                                                                                             \
-    const double ms_ = (ms_expr);                                                                  \
-    if (ms_ < 0) break;                                                                            \
-    if (tl < sizeof(times))                                                                        \
+#define RC_TUNED(label, ms_expr, k, var)                                                                  \
+  do {                                                                                                    \
+    const double ms_ = (ms_expr);                                                                         \
+    if (ms_ < 0) break;                                                                                   \
+    if (tl < sizeof(times))                                                                               \
       tl += (size_t)snprintf(times + tl, sizeof(times) - tl, "%s%s %.3f ms", tl ? ", " : "", label, ms_); \
-    if (best < 0 || ms_ < best) best = ms_, kind = (k), variant = (var);                           \
+    if (best < 0 || ms_ < best) best = ms_, kind = (k), variant = (var);                                  \
   } while (0)
   if (wino_ok) {
     const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)g->tensors[n->output].shape.d[1];
@@ -645,7 +643,8 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
       const rc_shape* ts = &g->tensors[t].shape;
       const rc_shape* os = &g->tensors[o].shape;
       if (g->tensors[o].kind == RC_TENSOR_CONST || os->ndim != 4 || !rc_shape_equal(&g->tensors[n->output].shape, ts) ||
-          os->d[0] != ts->d[0] || os->d[2] != ts->d[2] || os->d[3] != ts->d[3] || (os->d[1] != ts->d[1] && os->d[1] != 1))
+          os->d[0] != ts->d[0] || os->d[2] != ts->d[2] || os->d[3] != ts->d[3] ||
+          (os->d[1] != ts->d[1] && os->d[1] != 1))
         continue;
       const int32_t op = g->tensors[o].producer;
       if (op >= 0 && step_of[op] >= pi) continue; /* the residual is computed after the conv */
@@ -659,8 +658,10 @@ static void fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, co
         ps->wino_act = g->nodes[as->fused].op == RC_OP_RELU ? RC_WINO_ACT_RELU : RC_WINO_ACT_CLIP;
       }
       append_fused(ps, as->fused < 0 ? "add" : g->nodes[as->fused].op == RC_OP_RELU ? "add+relu" : "add+clip");
-      snprintf(note, sizeof note, "computed by '%s': the residual '%s' (%lld channel%s) added in its Winograd output "
-               "transform", g->nodes[prod].name, g->tensors[o].name, (long long)os->d[1], os->d[1] == 1 ? "" : "s");
+      snprintf(note, sizeof note,
+               "computed by '%s': the residual '%s' (%lld channel%s) added in its Winograd output "
+               "transform",
+               g->nodes[prod].name, g->tensors[o].name, (long long)os->d[1], os->d[1] == 1 ? "" : "s");
       mark_fused(steps, i, pi, note);
       elided[t] = 1;
       break;
@@ -722,8 +723,10 @@ static void form_chains(const rc_graph* g, rc_plan* p, const int32_t* readers, u
       size_t kl = strlen(hs->kernel);
       snprintf(hs->kernel + kl, sizeof(hs->kernel) - kl, " [chain of %d]", len);
       kl = strlen(hs->note);
-      snprintf(hs->note + kl, sizeof(hs->note) - kl, "; runs a chain of %d layers to '%s', band by band, the "
-               "activations between them in per-thread rings", len, g->nodes[ls->node].name);
+      snprintf(hs->note + kl, sizeof(hs->note) - kl,
+               "; runs a chain of %d layers to '%s', band by band, the "
+               "activations between them in per-thread rings",
+               len, g->nodes[ls->node].name);
       for (int32_t j = hs->chain_next; j >= 0; j = p->steps[j].chain_next) {
         rc_step* ms = &p->steps[j];
         kl = strlen(ms->kernel);
@@ -744,8 +747,8 @@ static void form_chains(const rc_graph* g, rc_plan* p, const int32_t* readers, u
 /* Kernel choice per step (fills p->steps, reorders p->order) and marks the
  * tensors no kernel materialises in elided[]. */
 static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) {
-  const int use_wino = (p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_WINOGRAD) &&
-                       p->winograd != RC_WINO_OPT_OFF;
+  const int use_wino =
+      (p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_WINOGRAD) && p->winograd != RC_WINO_OPT_OFF;
   const int any_gemm = p->backend == REPCONV_BACKEND_AUTO || p->backend == REPCONV_BACKEND_GEMM;
   const int32_t nn = p->n_order;
   int32_t* readers = calloc((size_t)g->n_tensors + 1, sizeof(int32_t));
@@ -828,8 +831,8 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     steps[i].kind = RC_KERNEL_FUSED;
     steps[i].fused_into = step_of[prod];
     snprintf(steps[i].kernel, sizeof(steps[i].kernel), "fused");
-    snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' as its output clamp [%g, %g]",
-             g->nodes[prod].name, (double)ps->out_min, (double)ps->out_max);
+    snprintf(steps[i].note, sizeof(steps[i].note), "computed by '%s' as its output clamp [%g, %g]", g->nodes[prod].name,
+             (double)ps->out_min, (double)ps->out_max);
     elided[t] = 1;
   }
 
@@ -874,13 +877,16 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     char* note = steps[i].note;
     const size_t ns = sizeof(steps[i].note);
     if (prod < 0) {
-      snprintf(note, ns, "XNNPACK cannot: CRD order (PyTorch PixelShuffle) of a graph input; only a conv "
+      snprintf(note, ns,
+               "XNNPACK cannot: CRD order (PyTorch PixelShuffle) of a graph input; only a conv "
                "producer can be permuted to XNNPACK's DCR");
       continue;
     }
     if (readers[t] != 1) {
-      snprintf(note, ns, "XNNPACK cannot: CRD order and its input '%s' has other readers or is a graph output, "
-               "so its producer's channels cannot be permuted to DCR", g->tensors[t].name);
+      snprintf(note, ns,
+               "XNNPACK cannot: CRD order and its input '%s' has other readers or is a graph output, "
+               "so its producer's channels cannot be permuted to DCR",
+               g->tensors[t].name);
       continue;
     }
     rc_step* ws = &steps[step_of[prod]];
@@ -891,15 +897,18 @@ static rc_status choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided) 
     }
     const rc_node* pn = &g->nodes[prod];
     if ((ws->kind != RC_KERNEL_XNNPACK && ws->kind != RC_KERNEL_WINOGRAD && ws->kind != RC_KERNEL_GEMM) ||
-        pn->op != RC_OP_CONV2D ||
-        ws->out != t || ws->crd_block) {
-      snprintf(note, ns, "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK, Winograd or GEMM conv "
-               "whose output channels could be permuted to DCR", pn->name, ws->kernel);
+        pn->op != RC_OP_CONV2D || ws->out != t || ws->crd_block) {
+      snprintf(note, ns,
+               "XNNPACK cannot: CRD order and its producer '%s' (%s) is not an XNNPACK, Winograd or GEMM conv "
+               "whose output channels could be permuted to DCR",
+               pn->name, ws->kernel);
       continue;
     }
     if (pn->a.groups != 1) {
-      snprintf(note, ns, "XNNPACK cannot: CRD order and the producing conv '%s' is grouped (a channel "
-               "permutation would cross groups)", pn->name);
+      snprintf(note, ns,
+               "XNNPACK cannot: CRD order and the producing conv '%s' is grouped (a channel "
+               "permutation would cross groups)",
+               pn->name);
       continue;
     }
     ws->crd_block = n->a.block;
@@ -990,10 +999,10 @@ static int by_offset(const void* a, const void* b) {
  * (a prefix) whose last >= a: a descent that skips every subtree whose max
  * is below a finds them in O((k + 1) log n). */
 typedef struct live_tree {
-  int32_t* max;    /* [2 * leaves], node 1 the root, leaf r at leaves + r */
-  int32_t* first;  /* [n]: first positions, ascending (leaf order) */
-  int32_t* leaf;   /* [n]: lifetime index → leaf */
-  int32_t* owner;  /* [n]: leaf → lifetime index */
+  int32_t* max;   /* [2 * leaves], node 1 the root, leaf r at leaves + r */
+  int32_t* first; /* [n]: first positions, ascending (leaf order) */
+  int32_t* leaf;  /* [n]: lifetime index → leaf */
+  int32_t* owner; /* [n]: leaf → lifetime index */
   int32_t leaves;
 } live_tree;
 
@@ -1149,8 +1158,7 @@ static rc_status prepare_winograd(const rc_graph* g, rc_plan* p) {
     if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
       free(perm);
       free(wp);
-      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'",
-                      n->name);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
     }
     rc_wino_filter_transform(v, cout, cin, w, u);
     if (b) {

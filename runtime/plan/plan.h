@@ -18,9 +18,9 @@
 #define RC_NO_OFFSET SIZE_MAX
 
 typedef enum rc_kernel_kind {
-  RC_KERNEL_REF = 0, /* kernels/ref */
-  RC_KERNEL_XNNPACK, /* kernels/xnnpack */
-  RC_KERNEL_FUSED,   /* an activation computed by the step before it (out_min/out_max, or PReLU slopes) */
+  RC_KERNEL_REF = 0,  /* kernels/ref */
+  RC_KERNEL_XNNPACK,  /* kernels/xnnpack */
+  RC_KERNEL_FUSED,    /* an activation computed by the step before it (out_min/out_max, or PReLU slopes) */
   RC_KERNEL_WINOGRAD, /* kernels/winograd: F(2,3)/F(4,3)/F(6,3) for stride-1 3x3 convs */
   RC_KERNEL_GEMM      /* kernels/gemm: im2col GEMM for other convs and fully connected layers */
 } rc_kernel_kind;
@@ -36,62 +36,62 @@ typedef enum rc_kernel_kind {
 
 /* One node of the execution order and the kernel that runs it. */
 typedef struct rc_step {
-  int32_t node;                 /* node index */
-  int32_t kind;                 /* rc_kernel_kind */
-  int32_t out;                  /* tensor the step writes: the node's output, or a fused activation's */
-  int32_t fused;                /* node index of the activation fused into this step, or -1 */
-  float out_min, out_max;       /* output clamp (fused ReLU/clip); −inf/+inf when none */
-  int32_t crd_block;            /* conv: output channels permuted CRD→DCR for this pixel-shuffle block; 0 none */
-  int32_t d2s_as_dcr;           /* depth-to-space CRD run as DCR (its producer permuted its channels) */
+  int32_t node;           /* node index */
+  int32_t kind;           /* rc_kernel_kind */
+  int32_t out;            /* tensor the step writes: the node's output, or a fused activation's */
+  int32_t fused;          /* node index of the activation fused into this step, or -1 */
+  float out_min, out_max; /* output clamp (fused ReLU/clip); −inf/+inf when none */
+  int32_t crd_block;      /* conv: output channels permuted CRD→DCR for this pixel-shuffle block; 0 none */
+  int32_t d2s_as_dcr;     /* depth-to-space CRD run as DCR (its producer permuted its channels) */
   int32_t pool_pad_bottom, pool_pad_right; /* pools on XNNPACK: padding incl. ceil_mode extra */
   /* RC_KERNEL_WINOGRAD: variant, fused activation and plan-owned constants. */
-  int32_t wino_variant;         /* rc_wino_variant */
-  int32_t wino_act;             /* rc_wino_activation (ReLU/clip from out_min/out_max, or PReLU) */
-  int32_t wino_threads;         /* 1: the session's pool; 0: the caller's thread (a small layer) */
-  const float* wino_u;          /* transformed filter (channels permuted when crd_block) */
-  const float* wino_bias;       /* the conv's bias (a permuted copy when crd_block) or NULL */
-  const float* wino_slopes;     /* fused PReLU: out_c slopes (expanded/permuted copy) */
-  int32_t wino_residual;        /* fused add: the tensor added before the activation, or -1 */
-  int32_t wino_shuffle;         /* fused depth-to-space: its block (0: none) */
-  int32_t wino_shuffle_crd;     /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
-  int32_t fused_into;           /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
+  int32_t wino_variant;     /* rc_wino_variant */
+  int32_t wino_act;         /* rc_wino_activation (ReLU/clip from out_min/out_max, or PReLU) */
+  int32_t wino_threads;     /* 1: the session's pool; 0: the caller's thread (a small layer) */
+  const float* wino_u;      /* transformed filter (channels permuted when crd_block) */
+  const float* wino_bias;   /* the conv's bias (a permuted copy when crd_block) or NULL */
+  const float* wino_slopes; /* fused PReLU: out_c slopes (expanded/permuted copy) */
+  int32_t wino_residual;    /* fused add: the tensor added before the activation, or -1 */
+  int32_t wino_shuffle;     /* fused depth-to-space: its block (0: none) */
+  int32_t wino_shuffle_crd; /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
+  int32_t fused_into;       /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
   /* Winograd chains (rc_wino_chain_nhwc): the head step runs every member. */
-  int32_t chain_head;           /* -1: not chained; else the index of the chain's first step (itself for the head) */
-  int32_t chain_next;           /* the next member's step index, -1 for the last */
-  int32_t chain_len;            /* on the head: the number of layers (≥ 2) */
+  int32_t chain_head; /* -1: not chained; else the index of the chain's first step (itself for the head) */
+  int32_t chain_next; /* the next member's step index, -1 for the last */
+  int32_t chain_len;  /* on the head: the number of layers (≥ 2) */
   /* RC_KERNEL_GEMM: fused activation and plan-owned packed constants. */
-  int32_t gemm_act;             /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
-  int32_t gemm_threads;         /* 1: the session's pool; 0: the caller's thread (a small layer) */
-  const float* gemm_w;          /* packed weights [groups][ocg/16][K][16] (channels permuted when crd_block) */
-  const float* gemm_bias;       /* packed bias (rc_gemm_pack_channels) or NULL */
-  const float* gemm_slopes;     /* fused PReLU: packed slopes */
-  char kernel[96];              /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
-  char note[240];               /* why ref was used, why this Winograd variant, what was fused or permuted */
+  int32_t gemm_act;         /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
+  int32_t gemm_threads;     /* 1: the session's pool; 0: the caller's thread (a small layer) */
+  const float* gemm_w;      /* packed weights [groups][ocg/16][K][16] (channels permuted when crd_block) */
+  const float* gemm_bias;   /* packed bias (rc_gemm_pack_channels) or NULL */
+  const float* gemm_slopes; /* fused PReLU: packed slopes */
+  char kernel[96];          /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
+  char note[240];           /* why ref was used, why this Winograd variant, what was fused or permuted */
 } rc_step;
 
 typedef struct rc_plan {
-  int32_t* order;       /* node indices in execution order (fused activations right after their producer) */
-  rc_step* steps;       /* parallel to order */
+  int32_t* order; /* node indices in execution order (fused activations right after their producer) */
+  rc_step* steps; /* parallel to order */
   int32_t n_order;
-  size_t* offset;       /* per tensor: float offset in the arena, RC_NO_OFFSET for constants and for
+  size_t* offset;              /* per tensor: float offset in the arena, RC_NO_OFFSET for constants and for
                            tensors no kernel materialises (a conv output whose activation is fused) */
-  size_t arena_floats;  /* arena size in floats */
-  int backend;          /* repconv_backend */
-  int winograd;         /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, or 2/4/6: the forced variant's tile */
-  int autotune;         /* convs and FCs got the kernel timed fastest, not the rule's */
-  int no_chains;        /* Winograd chains not formed (rc_plan_options) */
+  size_t arena_floats;         /* arena size in floats */
+  int backend;                 /* repconv_backend */
+  int winograd;                /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, or 2/4/6: the forced variant's tile */
+  int autotune;                /* convs and FCs got the kernel timed fastest, not the rule's */
+  int no_chains;               /* Winograd chains not formed (rc_plan_options) */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
   size_t gemm_weight_bytes;    /* packed GEMM weights held by the plan */
-  float** owned;        /* plan-owned buffers (transformed filters, permuted biases, slopes) */
+  float** owned;               /* plan-owned buffers (transformed filters, permuted biases, slopes) */
   int32_t n_owned, cap_owned;
 } rc_plan;
 
 typedef struct rc_plan_options {
-  int backend;  /* repconv_backend */
-  int winograd; /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, 2, 4 or 6 */
-  int autotune; /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
+  int backend;   /* repconv_backend */
+  int winograd;  /* RC_WINO_OPT_AUTO, RC_WINO_OPT_OFF, 2, 4 or 6 */
+  int autotune;  /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
   int no_chains; /* 1: no Winograd chains (each layer through whole tensors) */
 } rc_plan_options;
 

@@ -172,8 +172,7 @@ static rc_status fail_at(const rcm_reader* r, size_t off, const char* fmt, ...) 
 static rc_status read_extent(const rcm_reader* r, size_t field, const char* name, size_t* out) {
   uint64_t v = get_u64(r->p + field);
   if (v > (uint64_t)r->size) {
-    return fail_at(r, field, "%s %llu is beyond the end of the file (%zu bytes)", name, (unsigned long long)v,
-                   r->size);
+    return fail_at(r, field, "%s %llu is beyond the end of the file (%zu bytes)", name, (unsigned long long)v, r->size);
   }
   *out = (size_t)v;
   return REPCONV_OK;
@@ -184,8 +183,9 @@ static rc_status check_section(const rcm_reader* r, size_t field, const char* na
                                size_t rec) {
   size_t bytes, end;
   if (rc_mul_size(count, rec, &bytes) || rc_add_size(off, bytes, &end) || end > r->size) {
-    return fail_at(r, field, "%s section (offset %zu, %zu entries of %zu bytes) runs past the end of the file (%zu bytes)",
-                   name, off, count, rec, r->size);
+    return fail_at(r, field,
+                   "%s section (offset %zu, %zu entries of %zu bytes) runs past the end of the file (%zu bytes)", name,
+                   off, count, rec, r->size);
   }
   if (bytes > 0 && off < r->header_size) {
     return fail_at(r, field, "%s section at offset %zu overlaps the %zu-byte header", name, off, r->header_size);
@@ -195,8 +195,7 @@ static rc_status check_section(const rcm_reader* r, size_t field, const char* na
 
 /* A name: offset into the string table, NUL-terminated within it, non-empty,
  * shorter than RC_MAX_NAME. */
-static rc_status read_name(const rcm_reader* r, size_t field, const char* owner, uint32_t index,
-                           const char** out) {
+static rc_status read_name(const rcm_reader* r, size_t field, const char* owner, uint32_t index, const char** out) {
   uint32_t ref = get_u32(r->p + field);
   if (ref >= r->strings_size) {
     return fail_at(r, field, "%s %u: name at string offset %u is outside the string table (%zu bytes)", owner, index,
@@ -208,8 +207,8 @@ static rc_status read_name(const rcm_reader* r, size_t field, const char* owner,
   const char* nul = memchr(s, '\0', lim);
   if (!nul) {
     if (avail < (size_t)RC_MAX_NAME) {
-      return fail_at(r, field, "%s %u: name at string offset %u is not NUL-terminated within the string table",
-                     owner, index, ref);
+      return fail_at(r, field, "%s %u: name at string offset %u is not NUL-terminated within the string table", owner,
+                     index, ref);
     }
     return fail_at(r, field, "%s %u: name at string offset %u is longer than %d bytes", owner, index, ref,
                    RC_MAX_NAME - 1);
@@ -223,29 +222,26 @@ static rc_status check_header(rcm_reader* r) {
   const uint8_t* p = r->p;
   if (r->size < 4 || memcmp(p, k_magic, 4) != 0) {
     if (r->size < 4) {
-      return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size,
-                     RC_RCM_HEADER_SIZE);
+      return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size, RC_RCM_HEADER_SIZE);
     }
-    return fail_at(r, 0, "not an .rcm file (magic bytes %02x %02x %02x %02x, expected 52 43 4d 00 \"RCM\\0\")",
-                   p[0], p[1], p[2], p[3]);
+    return fail_at(r, 0, "not an .rcm file (magic bytes %02x %02x %02x %02x, expected 52 43 4d 00 \"RCM\\0\")", p[0],
+                   p[1], p[2], p[3]);
   }
   if (r->size < 8) {
-    return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size,
-                   RC_RCM_HEADER_SIZE);
+    return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size, RC_RCM_HEADER_SIZE);
   }
   r->major = get_u16(p + H_MAJOR);
   r->minor = get_u16(p + H_MINOR);
   if (r->major > RC_RCM_VERSION_MAJOR) {
-    return rc_error(REPCONV_ERROR_VERSION, "%s: format version %u.%u is newer than this repconv (reads %d.x)",
-                    r->what, (unsigned)r->major, (unsigned)r->minor, RC_RCM_VERSION_MAJOR);
+    return rc_error(REPCONV_ERROR_VERSION, "%s: format version %u.%u is newer than this repconv (reads %d.x)", r->what,
+                    (unsigned)r->major, (unsigned)r->minor, RC_RCM_VERSION_MAJOR);
   }
   if (r->major < 1) {
     return fail_at(r, H_MAJOR, "format version %u.%u does not exist (the first is 1.0)", (unsigned)r->major,
                    (unsigned)r->minor);
   }
   if (r->size < RC_RCM_HEADER_SIZE) {
-    return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size,
-                   RC_RCM_HEADER_SIZE);
+    return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size, RC_RCM_HEADER_SIZE);
   }
   const int strict = r->minor == 0; /* 1.0 files must use the 1.0 sizes and zero reserved fields */
   uint32_t hs = get_u32(p + H_HEADER_SIZE);
@@ -270,8 +266,7 @@ static rc_status check_header(rcm_reader* r) {
                    RC_RCM_TENSOR_RECORD_SIZE);
   }
   if (nrec < RC_RCM_NODE_RECORD_SIZE || nrec > 4096 || (strict && nrec != RC_RCM_NODE_RECORD_SIZE)) {
-    return fail_at(r, H_NODE_REC, "node record size %u is invalid (%d in version 1.0)", nrec,
-                   RC_RCM_NODE_RECORD_SIZE);
+    return fail_at(r, H_NODE_REC, "node record size %u is invalid (%d in version 1.0)", nrec, RC_RCM_NODE_RECORD_SIZE);
   }
   r->tensor_rec = trec;
   r->node_rec = nrec;
@@ -296,8 +291,7 @@ static rc_status check_header(rcm_reader* r) {
     return fail_at(r, H_N_INPUTS, "graph input count %u exceeds the tensor count %u", r->n_inputs, r->n_tensors);
   }
   if (r->n_outputs > r->n_tensors) {
-    return fail_at(r, H_N_OUTPUTS, "graph output count %u exceeds the tensor count %u", r->n_outputs,
-                   r->n_tensors);
+    return fail_at(r, H_N_OUTPUTS, "graph output count %u exceeds the tensor count %u", r->n_outputs, r->n_tensors);
   }
 
   RC_CHECK(read_extent(r, H_STRINGS_OFF, "string table offset", &r->strings_off));
@@ -313,8 +307,8 @@ static rc_status check_header(rcm_reader* r) {
   RC_CHECK(check_section(r, H_TENSORS_OFF, "tensor table", r->tensors_off, r->n_tensors, r->tensor_rec));
   RC_CHECK(check_section(r, H_NODES_OFF, "node table", r->nodes_off, r->n_nodes, r->node_rec));
   RC_CHECK(check_section(r, H_NODE_INPUTS_OFF, "node input list", r->node_inputs_off, r->n_node_inputs, 4));
-  RC_CHECK(check_section(r, H_IO_OFF, "graph input/output list", r->io_off,
-                         (size_t)r->n_inputs + (size_t)r->n_outputs, 4));
+  RC_CHECK(
+      check_section(r, H_IO_OFF, "graph input/output list", r->io_off, (size_t)r->n_inputs + (size_t)r->n_outputs, 4));
   RC_CHECK(check_section(r, H_DATA_OFF, "data", r->data_off, r->data_size, 1));
   if (r->data_off % RC_RCM_ALIGN != 0) {
     return fail_at(r, H_DATA_OFF, "data section offset 0x%zx is not %d-byte aligned", r->data_off, RC_RCM_ALIGN);
@@ -353,8 +347,8 @@ static rc_status check_tensors(rcm_reader* r) {
       return fail_at(r, rec + T_NDIM, "tensor %u ('%s') has rank %u (at most %d)", i, name, ndim, RC_MAX_DIMS);
     }
     if (kind == RC_TENSOR_VALUE && ndim != 0) {
-      return fail_at(r, rec + T_NDIM, "value tensor %u ('%s') has rank %u (value shapes are not stored: 0)", i,
-                     name, ndim);
+      return fail_at(r, rec + T_NDIM, "value tensor %u ('%s') has rank %u (value shapes are not stored: 0)", i, name,
+                     ndim);
     }
     if (get_u16(t + T_RESERVED) != 0) {
       return fail_at(r, rec + T_RESERVED, "tensor %u ('%s'): reserved field is not zero", i, name);
@@ -364,14 +358,14 @@ static rc_status check_tensors(rcm_reader* r) {
       int64_t d = get_i64(t + T_DIMS + 8 * k);
       if (k >= ndim) {
         if (d != 0) {
-          return fail_at(r, rec + T_DIMS + 8 * k, "tensor %u ('%s') of rank %u: unused dimension %u is %lld, not 0",
-                         i, name, ndim, k, (long long)d);
+          return fail_at(r, rec + T_DIMS + 8 * k, "tensor %u ('%s') of rank %u: unused dimension %u is %lld, not 0", i,
+                         name, ndim, k, (long long)d);
         }
         continue;
       }
       if (d < 1 || d > RC_MAX_DIM_VALUE) {
-        return fail_at(r, rec + T_DIMS + 8 * k, "tensor %u ('%s'): dimension %u is %lld (must be 1..%lld)", i, name,
-                       k, (long long)d, (long long)RC_MAX_DIM_VALUE);
+        return fail_at(r, rec + T_DIMS + 8 * k, "tensor %u ('%s'): dimension %u is %lld (must be 1..%lld)", i, name, k,
+                       (long long)d, (long long)RC_MAX_DIM_VALUE);
       }
       if (rc_mul_i64(numel, d, &numel) || numel > RC_MAX_ELEMENTS) {
         return fail_at(r, rec + T_DIMS + 8 * k, "tensor %u ('%s') has more than %lld elements", i, name,
@@ -458,14 +452,14 @@ static rc_status check_nodes_and_io(rcm_reader* r, uint8_t* flags) {
         return fail_at(r, at, "node %u ('%s') input %u refers to tensor %d of %u", i, name, k, id, r->n_tensors);
       }
       if (id == -1 && !rc_op_input_optional((rc_op)op, (int32_t)k)) {
-        return fail_at(r, at, "node %u ('%s', %s) input %u is absent (-1); only optional inputs (a bias, pad values) may be",
+        return fail_at(r, at,
+                       "node %u ('%s', %s) input %u is absent (-1); only optional inputs (a bias, pad values) may be",
                        i, name, rc_op_name((rc_op)op), k);
       }
     }
     int32_t out = get_i32(n + N_OUTPUT);
     if (out < 0 || (uint32_t)out >= r->n_tensors) {
-      return fail_at(r, rec + N_OUTPUT, "node %u ('%s') output refers to tensor %d of %u", i, name, out,
-                     r->n_tensors);
+      return fail_at(r, rec + N_OUTPUT, "node %u ('%s') output refers to tensor %d of %u", i, name, out, r->n_tensors);
     }
     uint32_t okind = r->p[r->tensors_off + (size_t)out * r->tensor_rec + T_KIND];
     if (okind != RC_TENSOR_VALUE) {
@@ -479,8 +473,7 @@ static rc_status check_nodes_and_io(rcm_reader* r, uint8_t* flags) {
     flags[out] |= F_PRODUCED;
     int32_t rnd = get_i32(n + N_RESHAPE_NDIM);
     if (rnd < 0 || rnd > RC_MAX_DIMS) {
-      return fail_at(r, rec + N_RESHAPE_NDIM, "node %u ('%s') has reshape rank %d (0..%d)", i, name, rnd,
-                     RC_MAX_DIMS);
+      return fail_at(r, rec + N_RESHAPE_NDIM, "node %u ('%s') has reshape rank %d (0..%d)", i, name, rnd, RC_MAX_DIMS);
     }
     if (r->minor == 0 && get_u32(n + N_RESERVED) != 0) {
       return fail_at(r, rec + N_RESERVED, "node %u ('%s'): reserved field is not zero", i, name);
@@ -713,7 +706,8 @@ static rc_status save_fail(const char* fmt, ...) {
 static rc_status name_len(const char* owner, int32_t i, const char* name, size_t* len) {
   if (!name || !name[0]) return save_fail("%s %d has no name", owner, i);
   size_t n = strnlen(name, RC_MAX_NAME);
-  if (n >= RC_MAX_NAME) return save_fail("%s %d: name '%.40s...' is longer than %d bytes", owner, i, name, RC_MAX_NAME - 1);
+  if (n >= RC_MAX_NAME)
+    return save_fail("%s %d: name '%.40s...' is longer than %d bytes", owner, i, name, RC_MAX_NAME - 1);
   *len = n + 1;
   return REPCONV_OK;
 }

@@ -19,8 +19,8 @@ rc_status rc_block_const_uniform(rc_graph* g, rc_rng* rng, const char* name, con
 }
 
 /* Adds a node with attrs a and a single output named like the node. */
-static rc_status add_node(rc_graph* g, rc_op op, const char* name, const int32_t* in, int32_t n_in,
-                          const rc_attrs* a, int32_t* out) {
+static rc_status add_node(rc_graph* g, rc_op op, const char* name, const int32_t* in, int32_t n_in, const rc_attrs* a,
+                          int32_t* out) {
   return rc_graph_add_node(g, op, name, in, n_in, a, name, out);
 }
 
@@ -45,8 +45,8 @@ rc_status rc_block_bn(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int
   static const float lo[] = {0.35f, -0.1f, -0.1f, 0.5f};
   static const float hi[] = {0.75f, 0.1f, 0.1f, 1.5f};
   int32_t in[5] = {x, -1, -1, -1, -1};
-  for (int i = 0; i < 4; i++) RC_CHECK(rc_block_const_uniform(g, rng, join(nm, sizeof(nm), name, suffix[i]), &s,
-                                                              lo[i], hi[i], &in[1 + i]));
+  for (int i = 0; i < 4; i++)
+    RC_CHECK(rc_block_const_uniform(g, rng, join(nm, sizeof(nm), name, suffix[i]), &s, lo[i], hi[i], &in[1 + i]));
   rc_attrs a = rc_attrs_default();
   a.eps = 1e-5f;
   return add_node(g, RC_OP_BATCHNORM, name, in, 5, &a, out);
@@ -66,8 +66,7 @@ static rc_status add_pad(rc_graph* g, const char* name, int32_t x, int32_t p, co
   return add_node(g, RC_OP_PAD, name, in, 2, &a, out);
 }
 
-rc_status rc_block_bn_pad(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t c, int32_t pad,
-                          int32_t* out) {
+rc_status rc_block_bn_pad(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t c, int32_t pad, int32_t* out) {
   char nm[RC_MAX_NAME];
   int32_t y;
   RC_CHECK(rc_block_bn(g, rng, name, x, c, &y));
@@ -107,8 +106,7 @@ rc_status rc_block_conv(rc_graph* g, rc_rng* rng, const char* name, int32_t x, i
   RC_CHECK(rc_block_const_uniform(g, rng, join(nm, sizeof(nm), name, "weight"), &ws, -a, a, &in[1]));
   if (bias_range > 0.0f) {
     rc_shape bs = {1, {cout}};
-    RC_CHECK(rc_block_const_uniform(g, rng, join(nm, sizeof(nm), name, "bias"), &bs, -bias_range, bias_range,
-                                    &in[2]));
+    RC_CHECK(rc_block_const_uniform(g, rng, join(nm, sizeof(nm), name, "bias"), &bs, -bias_range, bias_range, &in[2]));
   }
   rc_attrs at = rc_attrs_default();
   at.kernel[0] = at.kernel[1] = kernel;
@@ -131,8 +129,8 @@ rc_status rc_block_repvgg(rc_graph* g, rc_rng* rng, const char* name, int32_t x,
                           int32_t stride, int32_t groups, int32_t* out) {
   char nm[RC_MAX_NAME];
   int32_t dense, one, sum;
-  RC_CHECK(rc_block_conv_bn(g, rng, join(nm, sizeof(nm), name, "rbr_dense"), x, cin, cout, 3, stride, 1, groups,
-                            &dense));
+  RC_CHECK(
+      rc_block_conv_bn(g, rng, join(nm, sizeof(nm), name, "rbr_dense"), x, cin, cout, 3, stride, 1, groups, &dense));
   RC_CHECK(rc_block_conv_bn(g, rng, join(nm, sizeof(nm), name, "rbr_1x1"), x, cin, cout, 1, stride, 0, groups, &one));
   RC_CHECK(add2(g, join(nm, sizeof(nm), name, "add"), dense, one, &sum));
   if (cin == cout && stride == 1) {
@@ -143,8 +141,8 @@ rc_status rc_block_repvgg(rc_graph* g, rc_rng* rng, const char* name, int32_t x,
   return add_node(g, RC_OP_RELU, join(nm, sizeof(nm), name, "relu"), &sum, 1, NULL, out);
 }
 
-rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout,
-                       int32_t kernel, int32_t stride, int32_t pad, int32_t groups, int32_t* out) {
+rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout, int32_t kernel,
+                       int32_t stride, int32_t pad, int32_t groups, int32_t* out) {
   char nm[RC_MAX_NAME];
   if (kernel < 1 || kernel % 2 == 0 || pad != kernel / 2 || stride < 1 || groups < 1 || groups >= cout ||
       cin % groups != 0 || cout % groups != 0) {
@@ -155,14 +153,14 @@ rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, in
   }
   int32_t origin, one, avg, kxk, sum;
   /* K×K + BN. */
-  RC_CHECK(rc_block_conv_bn(g, rng, join(nm, sizeof(nm), name, "dbb_origin"), x, cin, cout, kernel, stride, pad,
-                            groups, &origin));
+  RC_CHECK(rc_block_conv_bn(g, rng, join(nm, sizeof(nm), name, "dbb_origin"), x, cin, cout, kernel, stride, pad, groups,
+                            &origin));
   /* 1×1 + BN, same stride: sits at the K×K's centre tap. */
   RC_CHECK(rc_block_conv_bn(g, rng, join(nm, sizeof(nm), name, "dbb_1x1"), x, cin, cout, 1, stride, 0, groups, &one));
   /* 1×1 → BN-and-pad → K×K average (pad 0: the padding is the BN's) → BN.
    * An average pool is a conv with 1/K² on the diagonal (transform V). */
-  RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "dbb_avg.conv"), x, cin, cout, 1, 1, 0, groups, 1.0f,
-                         0.0f, &avg));
+  RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "dbb_avg.conv"), x, cin, cout, 1, 1, 0, groups, 1.0f, 0.0f,
+                         &avg));
   RC_CHECK(rc_block_bn_pad(g, rng, join(nm, sizeof(nm), name, "dbb_avg.bn"), avg, cout, pad, &avg));
   rc_attrs pa = rc_attrs_default();
   pa.kernel[0] = pa.kernel[1] = kernel;
@@ -172,8 +170,8 @@ rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, in
   RC_CHECK(rc_block_bn(g, rng, join(nm, sizeof(nm), name, "dbb_avg.avgbn"), avg, cout, &avg));
   /* 1×1 (cin → cin internal channels, the non-depthwise default) →
    * BN-and-pad → K×K (stride s, pad 0) → BN (transforms I and III). */
-  RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "dbb_1x1_kxk.idconv1"), x, cin, cin, 1, 1, 0, groups,
-                         1.0f, 0.0f, &kxk));
+  RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "dbb_1x1_kxk.idconv1"), x, cin, cin, 1, 1, 0, groups, 1.0f,
+                         0.0f, &kxk));
   RC_CHECK(rc_block_bn_pad(g, rng, join(nm, sizeof(nm), name, "dbb_1x1_kxk.bn1"), kxk, cin, pad, &kxk));
   RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "dbb_1x1_kxk.conv2"), kxk, cin, cout, kernel, stride, 0,
                          groups, 1.0f, 0.0f, &kxk));
@@ -191,8 +189,8 @@ static const float k_laplacian[9] = {0, 1, 0, 1, -4, 1, 0, 1, 0};
 
 /* 1×1 (cin → mid, bias b0) → pad 1 with b0 → 3×3 pad 0 (dense, or depthwise
  * with weight scale[o]·mask when mask != NULL; mid == cout then). */
-static rc_status ecb_seq(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t mid,
-                         int32_t cout, const float* mask, float gain, float bias_range, int32_t* out) {
+static rc_status ecb_seq(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t mid, int32_t cout,
+                         const float* mask, float gain, float bias_range, int32_t* out) {
   char nm[RC_MAX_NAME];
   int32_t y;
   RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "conv0"), x, cin, mid, 1, 1, 0, 1, 1.0f, bias_range, &y));
@@ -240,8 +238,8 @@ rc_status rc_block_ecb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, in
                     (double)bias_range);
   }
   int32_t b[5], sum;
-  RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "conv3x3"), x, cin, cout, 3, 1, 1, 1, gain, bias_range,
-                         &b[0]));
+  RC_CHECK(
+      rc_block_conv(g, rng, join(nm, sizeof(nm), name, "conv3x3"), x, cin, cout, 3, 1, 1, 1, gain, bias_range, &b[0]));
   /* depth_multiplier 2: the 1×1 expands to 2·cout before the 3×3. */
   RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_3x3"), x, cin, 2 * cout, cout, NULL, gain, bias_range,
                    &b[1]));
@@ -249,8 +247,8 @@ rc_status rc_block_ecb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, in
                    &b[2]));
   RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_sby"), x, cin, cout, cout, k_sobel_y, gain, bias_range,
                    &b[3]));
-  RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_lpl"), x, cin, cout, cout, k_laplacian, gain,
-                   bias_range, &b[4]));
+  RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_lpl"), x, cin, cout, cout, k_laplacian, gain, bias_range,
+                   &b[4]));
   static const char* const adds[4] = {"add_1x1_3x3", "add_sbx", "add_sby", "add_lpl"};
   sum = b[0];
   for (int i = 0; i < 4; i++) RC_CHECK(add2(g, join(nm, sizeof(nm), name, adds[i]), sum, b[1 + i], &sum));

@@ -32,8 +32,7 @@ rc_status rc_block_bn(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int
  * the BN outputs for a zero input, β − μγ/√(var+eps), computed in float the
  * way the BN kernel computes it, so the padded tensor is exactly the BN of a
  * zero-padded input. */
-rc_status rc_block_bn_pad(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t c, int32_t pad,
-                          int32_t* out);
+rc_status rc_block_bn_pad(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t c, int32_t pad, int32_t* out);
 /* RepVGG block: 3×3 conv+BN (rbr_dense) + 1×1 conv+BN (rbr_1x1) + BN
  * identity (rbr_identity, when cin == cout and stride 1), summed, ReLU. */
 rc_status rc_block_repvgg(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout,
@@ -52,8 +51,8 @@ rc_status rc_block_repvgg(rc_graph* g, rc_rng* rng, const char* name, int32_t x,
  * K×K conv (stride s, pad p). Requires an odd kernel and pad == kernel/2
  * (as the official code asserts). Nodes: 5 convs, 6 BNs, 2 pads, 1 avg
  * pool, 3 adds. */
-rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout,
-                       int32_t kernel, int32_t stride, int32_t pad, int32_t groups, int32_t* out);
+rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout, int32_t kernel,
+                       int32_t stride, int32_t pad, int32_t groups, int32_t* out);
 /* Edge-oriented Convolution Block (ECBSR, Zhang et al. 2021), train-time
  * form; every conv has a bias. Five branches on x, summed:
  *   conv3x3:      3×3 conv, pad 1;

@@ -10,8 +10,8 @@
 
 /* Global average pool → flatten → FC (gemm "linear" or "fc", output tensor
  * "output"), weights uniform with variance 1/cin, bias in ±0.1. */
-static rc_status add_classifier(rc_graph* g, rc_rng* rng, const char* fc_name, int32_t x, int32_t cin,
-                                int32_t classes, int32_t* out) {
+static rc_status add_classifier(rc_graph* g, rc_rng* rng, const char* fc_name, int32_t x, int32_t cin, int32_t classes,
+                                int32_t* out) {
   char nm[RC_MAX_NAME];
   int32_t pooled, flat;
   RC_CHECK(rc_graph_add_node(g, RC_OP_GLOBAL_AVGPOOL, "gap", &x, 1, NULL, "gap", &pooled));

@@ -98,8 +98,28 @@ static int64_t channels(const prog* p, repconv_id x) {
 }
 
 enum {
-  OP_CONV, OP_BN, OP_BINARY, OP_CONCAT, OP_PAD, OP_AVGPOOL, OP_MAXPOOL, OP_GAP, OP_GEMM, OP_FLATTEN, OP_RESHAPE,
-  OP_ACT, OP_PRELU, OP_D2S, OP_UPSAMPLE, OP_PARTITION, OP_MERGE, OP_CONST, OP_OUTPUT, OP_INPUT, OP_SHAPE, OP_COUNT
+  OP_CONV,
+  OP_BN,
+  OP_BINARY,
+  OP_CONCAT,
+  OP_PAD,
+  OP_AVGPOOL,
+  OP_MAXPOOL,
+  OP_GAP,
+  OP_GEMM,
+  OP_FLATTEN,
+  OP_RESHAPE,
+  OP_ACT,
+  OP_PRELU,
+  OP_D2S,
+  OP_UPSAMPLE,
+  OP_PARTITION,
+  OP_MERGE,
+  OP_CONST,
+  OP_OUTPUT,
+  OP_INPUT,
+  OP_SHAPE,
+  OP_COUNT
 };
 
 static void call_conv(prog* p, reader* r, const char* name) {

@@ -36,9 +36,9 @@ rc_fuzz_cfg rc_fuzz_config(const uint8_t* data, size_t size) {
   c.hash = h;
   static const int folds[4] = {REPCONV_FOLD_FULL, REPCONV_FOLD_OFF, REPCONV_FOLD_FULL, REPCONV_FOLD_BN};
   c.fold = rc_fuzz_fold_override >= 0 ? rc_fuzz_fold_override : folds[h & 3];
-  static const repconv_backend backends[8] = {REPCONV_BACKEND_AUTO,    REPCONV_BACKEND_REF,  REPCONV_BACKEND_XNNPACK,
-                                              REPCONV_BACKEND_WINOGRAD, REPCONV_BACKEND_GEMM, REPCONV_BACKEND_AUTO,
-                                              REPCONV_BACKEND_REF,     REPCONV_BACKEND_WINOGRAD};
+  static const repconv_backend backends[8] = {
+      REPCONV_BACKEND_AUTO, REPCONV_BACKEND_REF,  REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_WINOGRAD,
+      REPCONV_BACKEND_GEMM, REPCONV_BACKEND_AUTO, REPCONV_BACKEND_REF,     REPCONV_BACKEND_WINOGRAD};
   c.backend = backends[(h >> 2) & 7];
   c.session_defaults = (h >> 5) & 1;
   c.specials = ((h >> 6) & 3) == 0;
@@ -151,8 +151,7 @@ static int io_tensor(repconv_tensor_t* t, const repconv_tensor_info_t* ti) {
   return t->data != NULL;
 }
 
-static int io_make(const repconv_model_t* m, const rc_fuzz_cfg* cfg, const float* input0, size_t input0_n,
-                   io_set* io) {
+static int io_make(const repconv_model_t* m, const rc_fuzz_cfg* cfg, const float* input0, size_t input0_n, io_set* io) {
   memset(io, 0, sizeof(*io));
   io->n_in = repconv_model_num_inputs(m);
   io->n_out = repconv_model_num_outputs(m);
@@ -249,8 +248,7 @@ static void check_saves(const repconv_model_t* m) {
   free(img);
 }
 
-static repconv_model_t* load(const uint8_t* data, size_t size, const rc_fuzz_cfg* cfg, int ndim,
-                             const int64_t* dims) {
+static repconv_model_t* load(const uint8_t* data, size_t size, const rc_fuzz_cfg* cfg, int ndim, const int64_t* dims) {
   repconv_options_t* o = rc_fuzz_options(cfg);
   if (!o) return NULL;
   repconv_model_t* m = NULL;

@@ -18,11 +18,11 @@
  * every mutant of a seed tries another combination. */
 typedef struct rc_fuzz_cfg {
   uint32_t hash;
-  int fold;                /* fold level: REPCONV_FOLD_OFF, _FULL or _BN */
+  int fold; /* fold level: REPCONV_FOLD_OFF, _FULL or _BN */
   repconv_backend backend;
-  int session_defaults;    /* 1: session options NULL (the model's plan) */
-  int specials;            /* 1: inputs hold NaN, ±inf, huge and subnormal values */
-  int rerun;               /* 1: run twice, outputs must be bitwise equal */
+  int session_defaults; /* 1: session options NULL (the model's plan) */
+  int specials;         /* 1: inputs hold NaN, ±inf, huge and subnormal values */
+  int rerun;            /* 1: run twice, outputs must be bitwise equal */
 } rc_fuzz_cfg;
 
 /* -1 (fuzzing): the fold level comes from the input. The corpus replay sets

@@ -271,37 +271,35 @@ static void builtin_seeds(void) {
 static void builder_seeds(void) {
   /* input 1x4x8x8; conv 3x3 pad 1 → 4 ch; bn; add(conv, input); relu. */
   static const uint8_t repvgg[] = {
-      4, 0, 3, 7, 7,                                  /* input rank 4: 1x4x8x8 */
-      0, 0, 0, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 40, 40, /* conv: x, 4 out, 3x3, pads 1, bias */
-      0, 1, 1, 40, 40, 40, 40, 130,                  /* bn on the conv */
-      0, 2, 0, 2, 0,                                  /* add(bn, input) */
-      0, 11, 0, 3, 0, 0,                              /* relu */
+      4, 0,  3, 7,  7,                                               /* input rank 4: 1x4x8x8 */
+      0, 0,  0, 3,  2,  2,  0,  0,   0, 0, 1, 1, 1, 1, 0, 1, 40, 40, /* conv: x, 4 out, 3x3, pads 1, bias */
+      0, 1,  1, 40, 40, 40, 40, 130,                                 /* bn on the conv */
+      0, 2,  0, 2,  0,                                               /* add(bn, input) */
+      0, 11, 0, 3,  0,  0,                                           /* relu */
   };
   write_bytes("fuzz_builder", "repvgg_block.bin", repvgg, sizeof(repvgg));
   /* input 1x8x6x6; depth_to_space 2; upsample 2x1; maxpool 2 stride 2; gap; flatten; gemm. */
   static const uint8_t head[] = {
-      4, 0, 7, 5, 5,
-      0, 13, 0, 1, 0,             /* depth_to_space block 2 CRD */
-      0, 14, 1, 1, 0,             /* upsample 2x1 */
-      0, 6, 2, 1, 1, 2, 2, 0, 0, 0, 0, 1, /* maxpool 2x2 s2, ceil */
-      0, 7, 3,                    /* global avgpool */
-      0, 9, 4, 2,                 /* flatten axis 1 */
-      0, 8, 5, 2, 1, 128 + 32, 128 + 32, 40, 40, /* gemm 3 out, bias */
-      0, 18, 6, 0,                /* output */
+      4, 0,  7, 5, 5, 0,        13,       0,  1,  0,       /* depth_to_space block 2 CRD */
+      0, 14, 1, 1, 0,                                      /* upsample 2x1 */
+      0, 6,  2, 1, 1, 2,        2,        0,  0,  0, 0, 1, /* maxpool 2x2 s2, ceil */
+      0, 7,  3,                                            /* global avgpool */
+      0, 9,  4, 2,                                         /* flatten axis 1 */
+      0, 8,  5, 2, 1, 128 + 32, 128 + 32, 40, 40,          /* gemm 3 out, bias */
+      0, 18, 6, 0,                                         /* output */
   };
   write_bytes("fuzz_builder", "classifier_head.bin", head, sizeof(head));
   /* input 1x2x4x4; constant per channel; sub, mul, div; pad; concat; clip. */
   static const uint8_t arith[] = {
-      4, 0, 1, 3, 3,
-      0, 17, 0, 1, 60,             /* constant [1,2,1,1] */
-      0, 2, 1, 0, 1,               /* sub(input, const) */
-      0, 2, 2, 1, 2,               /* mul(const, sub) */
-      0, 2, 3, 3, 1,               /* div(mul, const) */
-      0, 4, 4, 1, 0, 2, 1, 1, 40,  /* pad 0,-1,1,0 with values */
-      0, 3, 1, 0, 3,               /* concat(input, div) */
-      0, 11, 2, 6, 96, 160,        /* clip(-1, 1) */
-      0, 15, 7, 1, 1,              /* patch partition 2x2 */
-      0, 16, 8, 1, 1,              /* patch merge 2x2 */
+      4, 0,  1, 3, 3,  0,   17, 0, 1,  60, /* constant [1,2,1,1] */
+      0, 2,  1, 0, 1,                      /* sub(input, const) */
+      0, 2,  2, 1, 2,                      /* mul(const, sub) */
+      0, 2,  3, 3, 1,                      /* div(mul, const) */
+      0, 4,  4, 1, 0,  2,   1,  1, 40,     /* pad 0,-1,1,0 with values */
+      0, 3,  1, 0, 3,                      /* concat(input, div) */
+      0, 11, 2, 6, 96, 160,                /* clip(-1, 1) */
+      0, 15, 7, 1, 1,                      /* patch partition 2x2 */
+      0, 16, 8, 1, 1,                      /* patch merge 2x2 */
   };
   write_bytes("fuzz_builder", "arith_pad_concat.bin", arith, sizeof(arith));
 

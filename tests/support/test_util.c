@@ -22,9 +22,7 @@ float rc_test_rng_uniform(rc_test_rng* r, float lo, float hi) {
   return lo + (hi - lo) * (float)((rc_test_rng_u32(r) >> 8) * (1.0 / 16777216.0));
 }
 
-int rc_test_rng_int(rc_test_rng* r, int lo, int hi) {
-  return lo + (int)(rc_test_rng_u32(r) % (uint32_t)(hi - lo + 1));
-}
+int rc_test_rng_int(rc_test_rng* r, int lo, int hi) { return lo + (int)(rc_test_rng_u32(r) % (uint32_t)(hi - lo + 1)); }
 
 void rc_test_fill_uniform(rc_test_rng* r, float* x, size_t n, float lo, float hi) {
   for (size_t i = 0; i < n; i++) x[i] = rc_test_rng_uniform(r, lo, hi);
@@ -41,18 +39,15 @@ static void check(const char* what, size_t i, double got, double want, double at
   }
   double err = fabs(got - want);
   if (err > atol + rtol * fabs(want)) {
-    fail_msg("%s[%zu]: got %.9g, want %.9g (|err| %.3g > %.3g + %.3g·|want|)", what, i, got, want, err, atol,
-             rtol);
+    fail_msg("%s[%zu]: got %.9g, want %.9g (|err| %.3g > %.3g + %.3g·|want|)", what, i, got, want, err, atol, rtol);
   }
 }
 
-void rc_test_expect_close(const char* what, const float* got, const double* want, size_t n, double atol,
-                          double rtol) {
+void rc_test_expect_close(const char* what, const float* got, const double* want, size_t n, double atol, double rtol) {
   for (size_t i = 0; i < n; i++) check(what, i, got[i], want[i], atol, rtol);
 }
 
-void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol,
-                            double rtol) {
+void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol, double rtol) {
   for (size_t i = 0; i < n; i++) check(what, i, got[i], want[i], atol, rtol);
 }
 

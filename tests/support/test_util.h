@@ -23,10 +23,8 @@ void rc_test_fill_uniform(rc_test_rng* r, float* x, size_t n, float lo, float hi
 /* Fails the cmocka test unless |got[i] − want[i]| ≤ atol + rtol·|want[i]| for
  * every i; the message names what, the index and both values. NaN must match
  * NaN. */
-void rc_test_expect_close(const char* what, const float* got, const double* want, size_t n, double atol,
-                          double rtol);
-void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol,
-                            double rtol);
+void rc_test_expect_close(const char* what, const float* got, const double* want, size_t n, double atol, double rtol);
+void rc_test_expect_close_f(const char* what, const float* got, const float* want, size_t n, double atol, double rtol);
 
 /* A session of m with that backend and thread count; fails the test with
  * the library's message if it cannot be made. */

@@ -29,13 +29,11 @@ static void racy_task(void* ctx, size_t i) {
   (void)ctx;
   const int order = atomic_fetch_add_explicit(&g_arrived, 1, memory_order_relaxed);
   if (order == 0) {
-    while (atomic_load_explicit(&g_arrived, memory_order_relaxed) < 2) {
-    }
+    while (atomic_load_explicit(&g_arrived, memory_order_relaxed) < 2) {}
     g_shared = (int)i; /* the race */
     atomic_store_explicit(&g_written, 1, memory_order_relaxed);
   } else {
-    while (!atomic_load_explicit(&g_written, memory_order_relaxed)) {
-    }
+    while (!atomic_load_explicit(&g_written, memory_order_relaxed)) {}
     g_shared = (int)i;
   }
 }

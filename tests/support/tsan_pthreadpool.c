@@ -25,7 +25,17 @@
 #include <unistd.h>
 
 typedef enum shape {
-  S_1D, S_1D_TILE_1D, S_2D, S_2D_TILE_1D, S_2D_TILE_2D, S_3D, S_3D_TILE_2D, S_4D, S_4D_TILE_2D, S_5D, S_5D_TILE_2D,
+  S_1D,
+  S_1D_TILE_1D,
+  S_2D,
+  S_2D_TILE_1D,
+  S_2D_TILE_2D,
+  S_3D,
+  S_3D_TILE_2D,
+  S_4D,
+  S_4D_TILE_2D,
+  S_5D,
+  S_5D_TILE_2D,
   S_6D_TILE_2D
 } shape;
 
@@ -73,12 +83,8 @@ static void call_item(const job* j, size_t flat) {
     case S_4D: ((pthreadpool_task_4d_t)j->fn)(c, s[0], s[1], s[2], s[3]); break;
     case S_4D_TILE_2D: ((pthreadpool_task_4d_tile_2d_t)j->fn)(c, s[0], s[1], s[2], s[3], e[2], e[3]); break;
     case S_5D: ((pthreadpool_task_5d_t)j->fn)(c, s[0], s[1], s[2], s[3], s[4]); break;
-    case S_5D_TILE_2D:
-      ((pthreadpool_task_5d_tile_2d_t)j->fn)(c, s[0], s[1], s[2], s[3], s[4], e[3], e[4]);
-      break;
-    case S_6D_TILE_2D:
-      ((pthreadpool_task_6d_tile_2d_t)j->fn)(c, s[0], s[1], s[2], s[3], s[4], s[5], e[4], e[5]);
-      break;
+    case S_5D_TILE_2D: ((pthreadpool_task_5d_tile_2d_t)j->fn)(c, s[0], s[1], s[2], s[3], s[4], e[3], e[4]); break;
+    case S_6D_TILE_2D: ((pthreadpool_task_6d_tile_2d_t)j->fn)(c, s[0], s[1], s[2], s[3], s[4], s[5], e[4], e[5]); break;
   }
 }
 
@@ -175,7 +181,8 @@ static void run(pthreadpool_t p, job* j) {
   pthread_mutex_unlock(&p->mu);
 }
 
-#define RANGES(...) {__VA_ARGS__}
+#define RANGES(...) \
+  { __VA_ARGS__ }
 
 void pthreadpool_parallelize_1d(pthreadpool_t p, pthreadpool_task_1d_t f, void* c, size_t r0, uint32_t flags) {
   (void)flags;
@@ -183,8 +190,8 @@ void pthreadpool_parallelize_1d(pthreadpool_t p, pthreadpool_task_1d_t f, void* 
   run(p, &j);
 }
 
-void pthreadpool_parallelize_1d_tile_1d(pthreadpool_t p, pthreadpool_task_1d_tile_1d_t f, void* c, size_t r0,
-                                        size_t t0, uint32_t flags) {
+void pthreadpool_parallelize_1d_tile_1d(pthreadpool_t p, pthreadpool_task_1d_tile_1d_t f, void* c, size_t r0, size_t t0,
+                                        uint32_t flags) {
   (void)flags;
   job j = {.kind = S_1D_TILE_1D, .fn = (void (*)(void))f, .ctx = c, .nd = 1, .range = RANGES(r0), .tile = {t0}};
   run(p, &j);
@@ -197,19 +204,17 @@ void pthreadpool_parallelize_2d(pthreadpool_t p, pthreadpool_task_2d_t f, void* 
   run(p, &j);
 }
 
-void pthreadpool_parallelize_2d_tile_1d(pthreadpool_t p, pthreadpool_task_2d_tile_1d_t f, void* c, size_t r0,
-                                        size_t r1, size_t t1, uint32_t flags) {
+void pthreadpool_parallelize_2d_tile_1d(pthreadpool_t p, pthreadpool_task_2d_tile_1d_t f, void* c, size_t r0, size_t r1,
+                                        size_t t1, uint32_t flags) {
   (void)flags;
-  job j = {.kind = S_2D_TILE_1D, .fn = (void (*)(void))f, .ctx = c, .nd = 2, .range = RANGES(r0, r1),
-           .tile = {1, t1}};
+  job j = {.kind = S_2D_TILE_1D, .fn = (void (*)(void))f, .ctx = c, .nd = 2, .range = RANGES(r0, r1), .tile = {1, t1}};
   run(p, &j);
 }
 
-void pthreadpool_parallelize_2d_tile_2d(pthreadpool_t p, pthreadpool_task_2d_tile_2d_t f, void* c, size_t r0,
-                                        size_t r1, size_t t0, size_t t1, uint32_t flags) {
+void pthreadpool_parallelize_2d_tile_2d(pthreadpool_t p, pthreadpool_task_2d_tile_2d_t f, void* c, size_t r0, size_t r1,
+                                        size_t t0, size_t t1, uint32_t flags) {
   (void)flags;
-  job j = {.kind = S_2D_TILE_2D, .fn = (void (*)(void))f, .ctx = c, .nd = 2, .range = RANGES(r0, r1),
-           .tile = {t0, t1}};
+  job j = {.kind = S_2D_TILE_2D, .fn = (void (*)(void))f, .ctx = c, .nd = 2, .range = RANGES(r0, r1), .tile = {t0, t1}};
   run(p, &j);
 }
 
@@ -220,10 +225,14 @@ void pthreadpool_parallelize_3d(pthreadpool_t p, pthreadpool_task_3d_t f, void* 
   run(p, &j);
 }
 
-void pthreadpool_parallelize_3d_tile_2d(pthreadpool_t p, pthreadpool_task_3d_tile_2d_t f, void* c, size_t r0,
-                                        size_t r1, size_t r2, size_t t1, size_t t2, uint32_t flags) {
+void pthreadpool_parallelize_3d_tile_2d(pthreadpool_t p, pthreadpool_task_3d_tile_2d_t f, void* c, size_t r0, size_t r1,
+                                        size_t r2, size_t t1, size_t t2, uint32_t flags) {
   (void)flags;
-  job j = {.kind = S_3D_TILE_2D, .fn = (void (*)(void))f, .ctx = c, .nd = 3, .range = RANGES(r0, r1, r2),
+  job j = {.kind = S_3D_TILE_2D,
+           .fn = (void (*)(void))f,
+           .ctx = c,
+           .nd = 3,
+           .range = RANGES(r0, r1, r2),
            .tile = {1, t1, t2}};
   run(p, &j);
 }
@@ -235,10 +244,14 @@ void pthreadpool_parallelize_4d(pthreadpool_t p, pthreadpool_task_4d_t f, void* 
   run(p, &j);
 }
 
-void pthreadpool_parallelize_4d_tile_2d(pthreadpool_t p, pthreadpool_task_4d_tile_2d_t f, void* c, size_t r0,
-                                        size_t r1, size_t r2, size_t r3, size_t t2, size_t t3, uint32_t flags) {
+void pthreadpool_parallelize_4d_tile_2d(pthreadpool_t p, pthreadpool_task_4d_tile_2d_t f, void* c, size_t r0, size_t r1,
+                                        size_t r2, size_t r3, size_t t2, size_t t3, uint32_t flags) {
   (void)flags;
-  job j = {.kind = S_4D_TILE_2D, .fn = (void (*)(void))f, .ctx = c, .nd = 4, .range = RANGES(r0, r1, r2, r3),
+  job j = {.kind = S_4D_TILE_2D,
+           .fn = (void (*)(void))f,
+           .ctx = c,
+           .nd = 4,
+           .range = RANGES(r0, r1, r2, r3),
            .tile = {1, 1, t2, t3}};
   run(p, &j);
 }
@@ -250,20 +263,27 @@ void pthreadpool_parallelize_5d(pthreadpool_t p, pthreadpool_task_5d_t f, void* 
   run(p, &j);
 }
 
-void pthreadpool_parallelize_5d_tile_2d(pthreadpool_t p, pthreadpool_task_5d_tile_2d_t f, void* c, size_t r0,
-                                        size_t r1, size_t r2, size_t r3, size_t r4, size_t t3, size_t t4,
-                                        uint32_t flags) {
+void pthreadpool_parallelize_5d_tile_2d(pthreadpool_t p, pthreadpool_task_5d_tile_2d_t f, void* c, size_t r0, size_t r1,
+                                        size_t r2, size_t r3, size_t r4, size_t t3, size_t t4, uint32_t flags) {
   (void)flags;
-  job j = {.kind = S_5D_TILE_2D, .fn = (void (*)(void))f, .ctx = c, .nd = 5,
-           .range = RANGES(r0, r1, r2, r3, r4), .tile = {1, 1, 1, t3, t4}};
+  job j = {.kind = S_5D_TILE_2D,
+           .fn = (void (*)(void))f,
+           .ctx = c,
+           .nd = 5,
+           .range = RANGES(r0, r1, r2, r3, r4),
+           .tile = {1, 1, 1, t3, t4}};
   run(p, &j);
 }
 
-void pthreadpool_parallelize_6d_tile_2d(pthreadpool_t p, pthreadpool_task_6d_tile_2d_t f, void* c, size_t r0,
-                                        size_t r1, size_t r2, size_t r3, size_t r4, size_t r5, size_t t4, size_t t5,
+void pthreadpool_parallelize_6d_tile_2d(pthreadpool_t p, pthreadpool_task_6d_tile_2d_t f, void* c, size_t r0, size_t r1,
+                                        size_t r2, size_t r3, size_t r4, size_t r5, size_t t4, size_t t5,
                                         uint32_t flags) {
   (void)flags;
-  job j = {.kind = S_6D_TILE_2D, .fn = (void (*)(void))f, .ctx = c, .nd = 6,
-           .range = RANGES(r0, r1, r2, r3, r4, r5), .tile = {1, 1, 1, 1, t4, t5}};
+  job j = {.kind = S_6D_TILE_2D,
+           .fn = (void (*)(void))f,
+           .ctx = c,
+           .nd = 6,
+           .range = RANGES(r0, r1, r2, r3, r4, r5),
+           .tile = {1, 1, 1, 1, t4, t5}};
   run(p, &j);
 }

@@ -76,10 +76,9 @@ int main(int argc, char** argv) {
   } else {
     peak = rc_peak_gflops(zmm ? RC_PEAK_AVX512F : RC_PEAK_FMA3, threads, 5, 50.0);
   }
-  printf("%s FMA peak %.1f GFLOP/s (%d thread%s); kernel %s\n", zmm ? "zmm" : "ymm", peak, threads, threads > 1 ? "s" : "",
-         rc_gemm_ukernel_name(rc_gemm_ukernel_resolve((rc_gemm_ukernel)uk)));
-  printf("%-34s %9s %8s %6s | %9s %8s | %s\n", "layer", "gemm ms", "GFLOP/s", "%peak", "xnn ms", "GFLOP/s",
-         "xnn/gemm");
+  printf("%s FMA peak %.1f GFLOP/s (%d thread%s); kernel %s\n", zmm ? "zmm" : "ymm", peak, threads,
+         threads > 1 ? "s" : "", rc_gemm_ukernel_name(rc_gemm_ukernel_resolve((rc_gemm_ukernel)uk)));
+  printf("%-34s %9s %8s %6s | %9s %8s | %s\n", "layer", "gemm ms", "GFLOP/s", "%peak", "xnn ms", "GFLOP/s", "xnn/gemm");
   if (rc_xnn_init() != REPCONV_OK) return 1;
   for (size_t li = 0; li < NUM_LAYERS; li++) {
     if (only >= 0 && (size_t)only != li) continue;
@@ -117,13 +116,13 @@ int main(int argc, char** argv) {
     rc_gemm_pack_weights(&p, w, NULL, packed);
     rc_gemm_pack_channels(&p, b, 0, NULL, pb);
     void* ws = malloc(rc_gemm_workspace_size(&p) * (size_t)threads + 64);
-    rc_conv2d_params cp = {1, L->h, L->w, L->cin, p.out_h, p.out_w, L->cout, L->k, L->k, L->s, L->s, 1, 1,
-                           L->pad, L->pad, 1};
+    rc_conv2d_params cp = {1,    L->h, L->w, L->cin, p.out_h, p.out_w, L->cout, L->k,
+                           L->k, L->s, L->s, 1,      1,       L->pad,  L->pad,  1};
     xnn_operator_t op = NULL;
-    rc_status st = L->k == 1 && L->h == 1
-                       ? rc_xnn_fully_connected_create(1, (size_t)L->cin, (size_t)L->cout, w, b, 0.0f, INFINITY, x,
-                                                       y2, pool, &op)
-                       : rc_xnn_conv2d_create(&cp, L->pad, L->pad, w, b, 0, 0.0f, INFINITY, x, y2, pool, &op);
+    rc_status st =
+        L->k == 1 && L->h == 1
+            ? rc_xnn_fully_connected_create(1, (size_t)L->cin, (size_t)L->cout, w, b, 0.0f, INFINITY, x, y2, pool, &op)
+            : rc_xnn_conv2d_create(&cp, L->pad, L->pad, w, b, 0, 0.0f, INFINITY, x, y2, pool, &op);
     if (st != REPCONV_OK) return 1;
     double* tg = malloc((size_t)reps * sizeof(double));
     double* tx = malloc((size_t)reps * sizeof(double));
@@ -144,8 +143,8 @@ int main(int argc, char** argv) {
     qsort(tx, (size_t)reps, sizeof(double), cmp_d);
     const double flops = 2.0 * p.out_h * p.out_w * (double)rc_gemm_k(&p) * L->cout;
     const double mg = tg[reps / 2], mx = tx[reps / 2];
-    printf("%-34s %9.3f %8.1f %5.0f%% | %9.3f %8.1f | %5.2fx  (max|diff| %.1e)\n", L->name, mg * 1e3,
-           flops / mg * 1e-9, 100 * flops / mg * 1e-9 / peak, mx * 1e3, flops / mx * 1e-9, mx / mg, maxd);
+    printf("%-34s %9.3f %8.1f %5.0f%% | %9.3f %8.1f | %5.2fx  (max|diff| %.1e)\n", L->name, mg * 1e3, flops / mg * 1e-9,
+           100 * flops / mg * 1e-9 / peak, mx * 1e3, flops / mx * 1e-9, mx / mg, maxd);
     rc_xnn_delete(op);
     free(x), free(y), free(y2), free(w), free(b), free(packed), free(pb), free(ws), free(tg), free(tx);
   }

@@ -39,18 +39,25 @@ __attribute__((target("avx2,fma"), noinline)) static double fma_peak_gflops(void
   double best = 0;
   for (int rep = 0; rep < 5; rep++) {
     /* distinct starting values, or the compiler merges identical chains */
-    __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f),
-           a3 = _mm256_set1_ps(0.3f), a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f),
-           a6 = _mm256_set1_ps(0.6f), a7 = _mm256_set1_ps(0.7f), a8 = _mm256_set1_ps(0.8f),
-           a9 = _mm256_set1_ps(0.9f), a10 = _mm256_set1_ps(1.0f), a11 = _mm256_set1_ps(1.1f);
+    __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f), a3 = _mm256_set1_ps(0.3f),
+           a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f), a6 = _mm256_set1_ps(0.6f), a7 = _mm256_set1_ps(0.7f),
+           a8 = _mm256_set1_ps(0.8f), a9 = _mm256_set1_ps(0.9f), a10 = _mm256_set1_ps(1.0f), a11 = _mm256_set1_ps(1.1f);
     const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
     const long iters = 20000000;
     const double t0 = now();
     for (long i = 0; i < iters; i++) {
-      a0 = _mm256_fmadd_ps(a0, m, c); a1 = _mm256_fmadd_ps(a1, m, c); a2 = _mm256_fmadd_ps(a2, m, c);
-      a3 = _mm256_fmadd_ps(a3, m, c); a4 = _mm256_fmadd_ps(a4, m, c); a5 = _mm256_fmadd_ps(a5, m, c);
-      a6 = _mm256_fmadd_ps(a6, m, c); a7 = _mm256_fmadd_ps(a7, m, c); a8 = _mm256_fmadd_ps(a8, m, c);
-      a9 = _mm256_fmadd_ps(a9, m, c); a10 = _mm256_fmadd_ps(a10, m, c); a11 = _mm256_fmadd_ps(a11, m, c);
+      a0 = _mm256_fmadd_ps(a0, m, c);
+      a1 = _mm256_fmadd_ps(a1, m, c);
+      a2 = _mm256_fmadd_ps(a2, m, c);
+      a3 = _mm256_fmadd_ps(a3, m, c);
+      a4 = _mm256_fmadd_ps(a4, m, c);
+      a5 = _mm256_fmadd_ps(a5, m, c);
+      a6 = _mm256_fmadd_ps(a6, m, c);
+      a7 = _mm256_fmadd_ps(a7, m, c);
+      a8 = _mm256_fmadd_ps(a8, m, c);
+      a9 = _mm256_fmadd_ps(a9, m, c);
+      a10 = _mm256_fmadd_ps(a10, m, c);
+      a11 = _mm256_fmadd_ps(a11, m, c);
     }
     const double t = now() - t0;
     __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
@@ -152,7 +159,7 @@ int main(int argc, char** argv) {
   if (!getenv("WINO_LAYER")) time_gemm(128, 6, peak);
   if (!getenv("WINO_LAYER")) time_gemm(16, 30, peak);
   static const int layers[][3] = {{64, 56, 56}, {128, 28, 28}, {16, 540, 960}};
-  const char* lay = getenv("WINO_LAYER"); /* 0, 1, 2: one layer only */
+  const char* lay = getenv("WINO_LAYER");   /* 0, 1, 2: one layer only */
   const char* var = getenv("WINO_VARIANT"); /* 0, 1, 2: one variant only */
   for (int l = 0; l < 3; l++) {
     if (lay && atoi(lay) != l) continue;
@@ -162,8 +169,8 @@ int main(int argc, char** argv) {
         if (var && atoi(var) != v) continue;
         if (only && strcmp(only, rc_wino_isa_name((rc_wino_isa)i))) continue;
         const int r = i == RC_WINO_ISA_SCALAR ? (reps + 4) / 5 : reps;
-        time_layer(layers[l][0], layers[l][0], layers[l][1], layers[l][2], (rc_wino_variant)v, (rc_wino_isa)i,
-                   r, pool, peak);
+        time_layer(layers[l][0], layers[l][0], layers[l][1], layers[l][2], (rc_wino_variant)v, (rc_wino_isa)i, r, pool,
+                   peak);
       }
   }
   if (pool) pthreadpool_destroy(pool);
