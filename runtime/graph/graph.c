@@ -39,13 +39,6 @@ const char* rc_op_name(rc_op op) {
   return k_op_names[op];
 }
 
-rc_op rc_op_from_name(const char* name) {
-  for (int i = 0; i < RC_OP_COUNT; i++) {
-    if (strcmp(k_op_names[i], name) == 0) return (rc_op)i;
-  }
-  return RC_OP_COUNT;
-}
-
 int64_t rc_shape_numel(const rc_shape* s) {
   int64_t n = 1;
   for (int i = 0; i < s->ndim; i++) n *= s->d[i];

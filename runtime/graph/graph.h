@@ -57,8 +57,6 @@ typedef enum rc_op {
 } rc_op;
 
 const char* rc_op_name(rc_op op);
-/* RC_OP_COUNT if the name is unknown. */
-rc_op rc_op_from_name(const char* name);
 
 typedef enum rc_tensor_kind {
   RC_TENSOR_VALUE = 0, /* computed by a node */

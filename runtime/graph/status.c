@@ -127,7 +127,6 @@ rc_status rc_error_context(rc_status code, const char* fmt, ...) {
   return code;
 }
 
-void rc_error_clear(void) { g_message[0] = '\0'; }
 
 const char* rc_error_message(void) { return g_message; }
 

@@ -20,7 +20,6 @@ typedef repconv_status rc_status;
 rc_status rc_error(rc_status code, const char* fmt, ...) RC_PRINTF(2, 3);
 /* Prepends "prefix: " to the current message (adds context on the way up). */
 rc_status rc_error_context(rc_status code, const char* fmt, ...) RC_PRINTF(2, 3);
-void rc_error_clear(void);
 /* Copies src into dst (size bytes, NUL-terminated) with what a terminal or
  * log would act on escaped: C0 controls and DEL as \n, \r, \t or \xHH,
  * bytes that are not well-formed UTF-8 as \xHH, C1 controls, line/paragraph
