@@ -15,7 +15,7 @@ kernels/common:
 kernels/ref:
 kernels/gemm: kernels/common
 kernels/winograd: kernels/common kernels/gemm
-kernels/xnnpack: kernels/common kernels/ref
+kernels/xnnpack: kernels/common kernels/ref runtime/graph
 runtime/eval: runtime/graph kernels/ref
 runtime/io: runtime/graph
 runtime/rcm: runtime/graph runtime/io
