@@ -58,15 +58,35 @@
 extern "C" {
 #endif
 
+/* The version, written only here: CMake reads these three lines for
+ * project(VERSION), the library's SOVERSION, repconvConfigVersion.cmake and
+ * repconv.pc. */
 #define REPCONV_VERSION_MAJOR 0
 #define REPCONV_VERSION_MINOR 1
 #define REPCONV_VERSION_PATCH 0
-#define REPCONV_VERSION_STRING "0.1.0"
+#define REPCONV_VERSION_STR_(x) #x
+#define REPCONV_VERSION_XSTR_(x) REPCONV_VERSION_STR_(x)
+#define REPCONV_VERSION_STRING                 \
+  REPCONV_VERSION_XSTR_(REPCONV_VERSION_MAJOR) \
+  "." REPCONV_VERSION_XSTR_(REPCONV_VERSION_MINOR) "." REPCONV_VERSION_XSTR_(REPCONV_VERSION_PATCH)
 
-#if defined(_WIN32)
+/* REPCONV_API marks the exported functions. Windows: dllexport while the DLL
+ * is built (REPCONV_BUILDING, set by repconv's CMake), dllimport for an app
+ * using the DLL, nothing when linking the static library (REPCONV_STATIC: the
+ * repconv::repconv_static target and `pkg-config --static` define it). ELF and
+ * Mach-O: default visibility; everything else is built hidden. */
+#if defined(_WIN32) || defined(__CYGWIN__)
+#if defined(REPCONV_STATIC)
 #define REPCONV_API
+#elif defined(REPCONV_BUILDING)
+#define REPCONV_API __declspec(dllexport)
 #else
+#define REPCONV_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
 #define REPCONV_API __attribute__((visibility("default")))
+#else
+#define REPCONV_API
 #endif
 
 /* Maximum tensor rank anywhere in repconv (activations are at most NCHW). */
@@ -85,7 +105,8 @@ typedef enum repconv_status {
   REPCONV_ERROR_INTERNAL
 } repconv_status;
 
-/* Runtime version ("0.1.0"); compare with REPCONV_VERSION_STRING. */
+/* The library's version, "MAJOR.MINOR.PATCH"; REPCONV_VERSION_STRING is the
+ * header's. */
 REPCONV_API const char* repconv_version(void);
 /* What repconv detected about this CPU (ISA extensions used for kernel
  * dispatch, cache sizes), e.g. "AVX2 FMA3; L1d 32 KiB, L2 512 KiB; 2 cores". */

@@ -8,25 +8,19 @@ function(repconv_missing what package)
                       "(or run third_party/install-deps.sh).")
 endfunction()
 
-# pthreadpool: no pkg-config file in Debian; header + library.
-find_path(PTHREADPOOL_INCLUDE_DIR pthreadpool.h)
-find_library(PTHREADPOOL_LIBRARY pthreadpool)
-if(NOT PTHREADPOOL_INCLUDE_DIR OR NOT PTHREADPOOL_LIBRARY)
-  repconv_missing("pthreadpool" "libpthreadpool-dev")
-endif()
-add_library(repconv::pthreadpool INTERFACE IMPORTED)
-set_target_properties(repconv::pthreadpool PROPERTIES
-  INTERFACE_INCLUDE_DIRECTORIES "${PTHREADPOOL_INCLUDE_DIR}"
-  INTERFACE_LINK_LIBRARIES "${PTHREADPOOL_LIBRARY}")
+# The libraries librepconv links (repconv::pthreadpool, ::xnnpack, ::cpuinfo,
+# ::protobuf_c): one file, installed with the package config too.
+function(repconv_link_dep_missing what package)
+  if(package STREQUAL "libprotobuf-c-dev")
+    string(APPEND what " (or configure with -DREPCONV_ONNX=OFF to build without ONNX import)")
+  endif()
+  repconv_missing("${what}" "${package}")
+endfunction()
+set(REPCONV_LINK_DEPS_ONNX ${REPCONV_ONNX})
+include(${CMAKE_CURRENT_LIST_DIR}/RepconvLinkDeps.cmake)
 
-# XNNPACK: no pkg-config file in Debian; header xnnpack.h + library XNNPACK
-# (libxnnpack-dev, the 2022-02 snapshot ae108ef: create/setup/run API without
-# weights caches). It links pthreadpool and cpuinfo itself.
-find_path(XNNPACK_INCLUDE_DIR xnnpack.h)
-find_library(XNNPACK_LIBRARY XNNPACK)
-if(NOT XNNPACK_INCLUDE_DIR OR NOT XNNPACK_LIBRARY)
-  repconv_missing("XNNPACK (xnnpack.h and libXNNPACK)" "libxnnpack-dev")
-endif()
+# XNNPACK must be the 2022-02 snapshot ae108ef of Debian 12's libxnnpack-dev
+# (create/setup/run API without weights caches).
 include(CheckSymbolExists)
 set(CMAKE_REQUIRED_INCLUDES ${XNNPACK_INCLUDE_DIR} ${PTHREADPOOL_INCLUDE_DIR})
 set(CMAKE_REQUIRED_LIBRARIES ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY})
@@ -36,32 +30,6 @@ unset(CMAKE_REQUIRED_LIBRARIES)
 if(NOT REPCONV_XNNPACK_HAS_D2S)
   message(FATAL_ERROR "repconv: ${XNNPACK_INCLUDE_DIR}/xnnpack.h is not the XNNPACK API repconv uses "
                       "(Debian 12's libxnnpack-dev, 2022-02).")
-endif()
-add_library(repconv::xnnpack INTERFACE IMPORTED)
-set_target_properties(repconv::xnnpack PROPERTIES
-  INTERFACE_INCLUDE_DIRECTORIES "${XNNPACK_INCLUDE_DIR}"
-  INTERFACE_LINK_LIBRARIES "${XNNPACK_LIBRARY}")
-
-# cpuinfo: pkg-config module libcpuinfo.
-set(_cpuinfo_found FALSE)
-if(PKG_CONFIG_FOUND)
-  pkg_check_modules(CPUINFO QUIET IMPORTED_TARGET libcpuinfo)
-  if(CPUINFO_FOUND)
-    set(_cpuinfo_found TRUE)
-    add_library(repconv::cpuinfo INTERFACE IMPORTED)
-    set_target_properties(repconv::cpuinfo PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::CPUINFO)
-  endif()
-endif()
-if(NOT _cpuinfo_found)
-  find_path(CPUINFO_INCLUDE_DIR cpuinfo.h)
-  find_library(CPUINFO_LIBRARY cpuinfo)
-  if(NOT CPUINFO_INCLUDE_DIR OR NOT CPUINFO_LIBRARY)
-    repconv_missing("cpuinfo" "libcpuinfo-dev")
-  endif()
-  add_library(repconv::cpuinfo INTERFACE IMPORTED)
-  set_target_properties(repconv::cpuinfo PROPERTIES
-    INTERFACE_INCLUDE_DIRECTORIES "${CPUINFO_INCLUDE_DIR}"
-    INTERFACE_LINK_LIBRARIES "${CPUINFO_LIBRARY}")
 endif()
 
 # cmocka (tests only).
@@ -88,22 +56,11 @@ if(REPCONV_BUILD_TESTS)
   endif()
 endif()
 
-# ONNX import: protobuf-c runtime, the protoc-c compiler and onnx.proto from
-# libonnx-dev; the C code is generated at build time (repconv_onnx_proto).
+# ONNX import: the protoc-c compiler and onnx.proto from libonnx-dev (the
+# protobuf-c runtime is a link dependency, above); the C code is generated at
+# build time (repconv_onnx_proto).
 if(REPCONV_ONNX)
   set(_onnx_hint "(or configure with -DREPCONV_ONNX=OFF to build without ONNX import)")
-  set(_pbc_found FALSE)
-  if(PKG_CONFIG_FOUND)
-    pkg_check_modules(PROTOBUF_C QUIET IMPORTED_TARGET libprotobuf-c)
-    if(PROTOBUF_C_FOUND)
-      set(_pbc_found TRUE)
-      add_library(repconv::protobuf_c INTERFACE IMPORTED)
-      set_target_properties(repconv::protobuf_c PROPERTIES INTERFACE_LINK_LIBRARIES PkgConfig::PROTOBUF_C)
-    endif()
-  endif()
-  if(NOT _pbc_found)
-    repconv_missing("protobuf-c ${_onnx_hint}" "libprotobuf-c-dev")
-  endif()
   find_program(PROTOC_C_EXECUTABLE NAMES protoc-c)
   if(NOT PROTOC_C_EXECUTABLE)
     repconv_missing("protoc-c ${_onnx_hint}" "protobuf-c-compiler")
