@@ -15,7 +15,7 @@
 
 #include "runtime/graph/checked.h"
 #include "runtime/io/file.h"
-#include "runtime/api/handles.h"
+#include "runtime/eval/eval.h"
 #include "runtime/onnx/onnx_internal.h"
 
 #define OX_MIN_OPSET 7
@@ -1194,6 +1194,22 @@ typedef struct ox_ir_cache {
   uint64_t ir_gen;
 } ox_ir_cache;
 
+/* NaN in a constant of the one-node graph is refused, as loading a model
+ * refuses it in the model's constants. */
+static rc_status refuse_nan(const rc_graph* g) {
+  for (int32_t t = 0; t < g->n_tensors; t++) {
+    const rc_tensor* tt = &g->tensors[t];
+    if (tt->kind != RC_TENSOR_CONST) continue;
+    size_t n = (size_t)rc_shape_numel(&tt->shape);
+    for (size_t i = 0; i < n; i++) {
+      if (isnan(tt->data[i])) {
+        return rc_error(REPCONV_ERROR_FORMAT, "constant '%s' holds NaN at element %zu", tt->name, i);
+      }
+    }
+  }
+  return REPCONV_OK;
+}
+
 static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   RC_CHECK(ox_materialize(x, in[0]));
   ox_value v0 = *in[0];
@@ -1229,8 +1245,6 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   rc_status s = rc_graph_add_input(&tmp, "x", &s0, &in_id);
   float* xin = NULL;
   float* yout = NULL;
-  repconv_model_t* m = NULL;
-  repconv_session_t* sess = NULL;
   ox_value* ov = NULL;
   if (s == REPCONV_OK) {
     v0.kind = OX_TENSOR;
@@ -1260,31 +1274,19 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
       s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
   if (s == REPCONV_OK) s = rc_graph_add_output(&tmp, ov->tensor);
+  if (s == REPCONV_OK) s = refuse_nan(&tmp);
   rc_shape out_shape;
   if (s == REPCONV_OK) {
     out_shape = tmp.tensors[ov->tensor].shape;
-    struct repconv_options o = rc_options_or_default(NULL);
-    o.fold = 0; /* a one-node graph: nothing to fold */
-    o.limits = *x->limits;
-    s = rc_model_from_graph(&tmp, &o, &m);
-  }
-  for (int32_t k = 0; s == REPCONV_OK && k < m->g.n_nodes; k++) {
-    s = rc_budget_take(&x->macs, (uint64_t)rc_node_flops(&m->g, &m->g.nodes[k]) / 2, "constant evaluation of node '%s'",
-                       x->node_name);
-  }
-  if (s == REPCONV_OK) s = repconv_session_create(m, NULL, &sess);
-  if (s == REPCONV_OK) {
     xin = malloc((size_t)v0.c.numel * sizeof(float));
     yout = malloc((size_t)rc_shape_numel(&out_shape) * sizeof(float));
     if (!xin || !yout) s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "%s: out of memory", x->what);
   }
   if (s == REPCONV_OK) {
     for (int64_t k = 0; k < v0.c.numel; k++) xin[k] = (float)v0.c.d[k];
-    repconv_tensor_t ti = {"x", s0.ndim, {0}, xin};
-    repconv_tensor_t to = {m->g.tensors[m->g.outputs[0]].name, out_shape.ndim, {0}, yout};
-    memcpy(ti.dims, s0.d, sizeof(ti.dims));
-    memcpy(to.dims, out_shape.d, sizeof(to.dims));
-    s = repconv_session_run(sess, &ti, 1, &to, 1);
+    const float* ins[1] = {xin};
+    float* outs[1] = {yout};
+    s = rc_eval_graph(&tmp, ins, outs, &x->macs);
   }
   if (s == REPCONV_OK) {
     ov->kind = OX_CONST;
@@ -1300,8 +1302,6 @@ static rc_status eval_via_ir(ox* x, handler fn, ox_value** in, size_t n_in) {
   }
   free(xin);
   free(yout);
-  repconv_session_destroy(sess);
-  repconv_model_destroy(m);
   rc_graph_free(&tmp);
   return s;
 }
