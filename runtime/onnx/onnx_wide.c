@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/onnx/onnx_internal.h"
+#include "runtime/onnx/onnx_ir.h"
+#include "runtime/onnx/onnx_tensor.h"
+#include "runtime/onnx/onnx_wide.h"
 
 static const char* dims_str(const int64_t* d, int n, char* buf, size_t size) {
   size_t at = 0;
