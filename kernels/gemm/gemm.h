@@ -45,14 +45,13 @@
 
 #include <pthreadpool.h>
 
-/* The micro-kernel (dispatch table in gemm.c). */
+/* The micro-kernel: RC_GEMM_UK_<ID> per line of gemm_ukernels.inc (in its
+ * order, after AUTO), which says what each one is. */
 typedef enum rc_gemm_ukernel {
-  RC_GEMM_UK_AUTO = 0,      /* the best available: avx512f, else fma3 (AVX2 + FMA3), else scalar */
-  RC_GEMM_UK_SCALAR = 1,    /* gemm_6x16__scalar: portable C, the reference for the others */
-  RC_GEMM_UK_FMA3 = 2,      /* gemm_6x16__fma3: AVX2+FMA3, epilogue in registers */
-  RC_GEMM_UK_FMA3_WINO = 3, /* gemm_6x16_wino__fma3: the Winograd FMA3 tile kernel + the C epilogue */
-  RC_GEMM_UK_AVX512F = 4,   /* gemm_6x32__avx512f: two column blocks per call in zmm (bitwise equal to fma3) */
-  RC_GEMM_UK_NEON = 5,      /* gemm_6x16__neon: the Winograd NEON tile kernel + the C epilogue (AArch64) */
+  RC_GEMM_UK_AUTO = 0, /* the best available: the last available line marked auto */
+#define RC_GEMM_UKERNEL(ID, ...) RC_GEMM_UK_##ID,
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL
   RC_GEMM_UK_COUNT
 } rc_gemm_ukernel;
 
@@ -81,7 +80,8 @@ typedef struct rc_gemm_conv_params {
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk);
 /* AUTO resolved; an unavailable kernel resolves to SCALAR. */
 rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk);
-/* "conv_6x16__fma3", ... */
+/* "gemm_6x16__avx2", ...: "gemm_" and the name column of gemm_ukernels.inc,
+ * the kernel's function without its rc_ prefix; "auto"; "?". */
 const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk);
 
 /* K = kernel_h·kernel_w·in_c/groups. */

@@ -1,8 +1,8 @@
 /* AVX-512F gemm micro-kernel, 6 rows × 32 columns (two adjacent 16-lane
  * column blocks, panels w and w + w_stride): 12 zmm accumulators; per k two
- * panel loads, six broadcasts of A, 12 FMAs: the FMA3 kernel's loop at twice
+ * panel loads, six broadcasts of A, 12 FMAs: the AVX2 kernel's loop at twice
  * the width, for CPUs where XNNPACK itself runs 512-bit kernels. Per lane the
- * arithmetic is the FMA3 kernel's (same FMA chain over k, then + previous,
+ * arithmetic is the AVX2 kernel's (same FMA chain over k, then + previous,
  * + bias, activation), including its 4-way k interleave for mr == 1, so the
  * two kernels give the same bits. Column tails use masked loads and stores.
  * nc ≤ 16 reads only the first panel. Compiled with -mavx512f. */

@@ -76,13 +76,13 @@ typedef enum rc_wino_variant {
   RC_WINO_VARIANT_COUNT
 } rc_wino_variant;
 
+/* RC_WINO_ISA_<ISA> per line of wino_transform_ukernels.inc (in its order,
+ * after AUTO), which says what each one is. */
 typedef enum rc_wino_isa {
-  RC_WINO_ISA_AUTO = 0,    /* the best available: AVX-512F, else AVX2 when an x86-64 CPU has AVX2 and
-                             FMA3, NEON on AArch64, else scalar */
-  RC_WINO_ISA_SCALAR = 1,  /* portable C; the reference for the others */
-  RC_WINO_ISA_AVX2 = 2,    /* AVX2 + FMA3 (x86-64) */
-  RC_WINO_ISA_NEON = 3,    /* AArch64 Advanced SIMD with FMA (part of the base ISA) */
-  RC_WINO_ISA_AVX512F = 4, /* AVX-512F (x86-64): 16 channels per vector, 12x16 tile GEMM */
+  RC_WINO_ISA_AUTO = 0, /* the best available: the last available line */
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) RC_WINO_ISA_##ISA,
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
   RC_WINO_ISA_COUNT
 } rc_wino_isa;
 

@@ -1,6 +1,6 @@
 /* AVX2+FMA Winograd input and output transforms, one tile per call, 8
  * channels per vector (NHWC keeps them contiguous); channel tails use masked
- * loads and stores. The code is wino_transform_x86.h over these primitives.
+ * loads and stores. The code is wino_transform.h over these primitives.
  * Compiled with -mavx2 -mfma (CMakeLists.txt); called only when cpuinfo
  * reports AVX2 and FMA3. */
 #include <immintrin.h>
@@ -32,4 +32,4 @@ PRIM vec v_prelu(vec o, vec slope) {
 }
 #define WINO_FN(name) rc_##name##__avx2
 
-#include "kernels/winograd/wino_transform_x86.h"
+#include "kernels/winograd/wino_transform.h"

@@ -1,6 +1,6 @@
 /* AVX-512F Winograd input and output transforms, one tile per call, 16
  * channels per vector; channel tails use mask registers. The code is
- * wino_transform_x86.h over these primitives, as for AVX2 one vector width
+ * wino_transform.h over these primitives, as for AVX2 one vector width
  * down: on CPUs with a full-width 512-bit datapath a 16-channel layer (a
  * super-resolution body) takes one vector per tile position instead of two.
  * Compiled with -mavx512f (CMakeLists.txt); called only when cpuinfo
@@ -34,4 +34,4 @@ PRIM vec v_prelu(vec o, vec slope) {
 }
 #define WINO_FN(name) rc_##name##__avx512f
 
-#include "kernels/winograd/wino_transform_x86.h"
+#include "kernels/winograd/wino_transform.h"
