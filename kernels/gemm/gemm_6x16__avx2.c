@@ -11,6 +11,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/common/simd__avx2.h"
 #include "kernels/gemm/gemm_6x16__avx2.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
@@ -38,13 +39,11 @@ static inline void finish_row(const finish_ctx* f, __m256 v0, __m256 v1, float* 
     v0 = _mm256_add_ps(v0, f->b0);
     v1 = _mm256_add_ps(v1, f->b1);
     if (f->prelu) {
-      const __m256 z = _mm256_setzero_ps();
-      v0 = _mm256_blendv_ps(v0, _mm256_mul_ps(v0, f->s0), _mm256_cmp_ps(v0, z, _CMP_LT_OQ));
-      v1 = _mm256_blendv_ps(v1, _mm256_mul_ps(v1, f->s1), _mm256_cmp_ps(v1, z, _CMP_LT_OQ));
+      v0 = v_prelu(v0, f->s0);
+      v1 = v_prelu(v1, f->s1);
     } else {
-      /* max(min, v) and min(max, v) return v when v is NaN */
-      v0 = _mm256_min_ps(f->hi, _mm256_max_ps(f->lo, v0));
-      v1 = _mm256_min_ps(f->hi, _mm256_max_ps(f->lo, v1));
+      v0 = v_clamp(v0, f->lo, f->hi);
+      v1 = v_clamp(v1, f->lo, f->hi);
     }
   }
   if (full) {

@@ -8,6 +8,7 @@
  * nc ≤ 16 reads only the first panel. Compiled with -mavx512f. */
 #include <immintrin.h>
 
+#include "kernels/common/simd__avx512f.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
 typedef struct finish_ctx {
@@ -26,13 +27,11 @@ static inline void finish_row(const finish_ctx* f, __m512 v0, __m512 v1, float* 
     v0 = _mm512_add_ps(v0, f->b0);
     v1 = _mm512_add_ps(v1, f->b1);
     if (f->prelu) {
-      const __m512 z = _mm512_setzero_ps();
-      v0 = _mm512_mask_mul_ps(v0, _mm512_cmp_ps_mask(v0, z, _CMP_LT_OQ), v0, f->s0);
-      v1 = _mm512_mask_mul_ps(v1, _mm512_cmp_ps_mask(v1, z, _CMP_LT_OQ), v1, f->s1);
+      v0 = v_prelu(v0, f->s0);
+      v1 = v_prelu(v1, f->s1);
     } else {
-      /* max(min, v) and min(max, v) return v when v is NaN */
-      v0 = _mm512_min_ps(f->hi, _mm512_max_ps(f->lo, v0));
-      v1 = _mm512_min_ps(f->hi, _mm512_max_ps(f->lo, v1));
+      v0 = v_clamp(v0, f->lo, f->hi);
+      v1 = v_clamp(v1, f->lo, f->hi);
     }
   }
   _mm512_mask_storeu_ps(c, f->m0, v0);
