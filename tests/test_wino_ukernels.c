@@ -185,7 +185,7 @@ static void window_rows(const float* x, int32_t in_h, size_t row_floats, int32_t
 
 static void test_input_transform(void** state) {
   (void)state;
-  const isa_kernels* sets[MAX_SETS];
+  const isa_kernels* sets[MAX_SETS] = {NULL};
   const size_t nsets = kernel_sets(sets);
   static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 33};
   const int32_t in_h = 11, in_w = 13;
@@ -257,7 +257,7 @@ static void test_input_transform(void** state) {
 
 static void test_output_transform(void** state) {
   (void)state;
-  const isa_kernels* sets[MAX_SETS];
+  const isa_kernels* sets[MAX_SETS] = {NULL};
   const size_t nsets = kernel_sets(sets);
   static const size_t chans[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 33};
   rc_test_rng rng;
