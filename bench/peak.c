@@ -113,8 +113,8 @@ static int loop_for(rc_peak_isa isa, peak_loop_fn* fn, double* flops_per_iter) {
   switch (isa) {
 #if RC_PEAK_X86
     case RC_PEAK_FMA3:
-      *fn = rc_peak_loop__fma3;
-      *flops_per_iter = rc_peak_flops_per_iter__fma3;
+      *fn = rc_peak_loop__avx2;
+      *flops_per_iter = rc_peak_flops_per_iter__avx2;
       return 1;
     case RC_PEAK_AVX512F:
       *fn = rc_peak_loop__avx512f;

@@ -3,7 +3,7 @@
  * once, timed with CLOCK_MONOTONIC. It is the yardstick of `repconv bench`
  * and of bench/repconv_bench ("fraction of peak"), not a library feature.
  *
- * ISA code lives in peak__fma3.c (-mavx2 -mfma), peak__avx512f.c
+ * ISA code lives in peak__avx2.c (-mavx2 -mfma), peak__avx512f.c
  * (-mavx512f) and peak__neon.c (AArch64 only); this module dispatches on
  * cpuinfo at run time (NEON is always there on AArch64) and falls back to
  * SSE2 mul+add (x86-64 baseline) or scalar C elsewhere. */
@@ -37,10 +37,10 @@ double rc_peak_gflops(rc_peak_isa isa, int threads, int trials, double ms_per_tr
 /* Kernels, one per ISA file: run `iters` iterations of the loop and return
  * a value that depends on every accumulator (so nothing is optimized away).
  * FLOPs done = iters × rc_peak_flops_per_iter__ISA. */
-float rc_peak_loop__fma3(long iters);
+float rc_peak_loop__avx2(long iters);
 float rc_peak_loop__avx512f(long iters);
 float rc_peak_loop__neon(long iters);
-extern const double rc_peak_flops_per_iter__fma3;
+extern const double rc_peak_flops_per_iter__avx2;
 extern const double rc_peak_flops_per_iter__avx512f;
 extern const double rc_peak_flops_per_iter__neon;
 

@@ -1,6 +1,6 @@
 /* FMA-throughput loop, AVX-512F (built with -mavx512f; only called when
  * cpuinfo reports AVX-512F). 16 independent zmm accumulators (see
- * peak__fma3.c). */
+ * peak__avx2.c). */
 #include <immintrin.h>
 
 #include "bench/peak.h"

@@ -4,7 +4,8 @@
  * (none, 1, asymmetric), groups, channel tails, odd image sizes, batch, bias
  * and each activation, and fully connected layers; with the default cache
  * sizes and with tiny ones (many K blocks, 6-pixel blocks); 1, 2 and 3
- * threads bitwise equal; the AVX-512 kernel bitwise equal to the FMA3 one.
+ * threads bitwise equal; the AVX-512 kernel bitwise equal to the AVX2 one. The micro-kernels are
+ * the lines of kernels/gemm/gemm_ukernels.inc (the rc_gemm_ukernel enum).
  *
  * Tolerance. Each output is an fp32 sum of K = kh·kw·Cin/groups products
  * (one rounding per product and per add, or one per FMA), partial sums
@@ -30,7 +31,10 @@
 #include <cmocka.h>
 #include <pthreadpool.h>
 
+#include "kernels/common/cpu.h"
+#include "kernels/common/isa.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/ref/ref.h"
 #include "tests/support/test_util.h"
 
@@ -190,7 +194,7 @@ static void check_case(const conv_case* c) {
           free(y3);
         }
       }
-      /* The AVX-512 kernel does per lane what the FMA3 one does. */
+      /* The AVX-512 kernel does per lane what the AVX2 one does. */
       if (uk == RC_GEMM_UK_FMA3) {
         y_fma3[ci] = y1;
         y1 = NULL;
@@ -381,8 +385,21 @@ static void test_ukernel_names(void** state) {
   assert_true(rc_gemm_ukernel_available(RC_GEMM_UK_SCALAR));
   assert_true(rc_gemm_ukernel_available(RC_GEMM_UK_AUTO));
   assert_int_equal(rc_gemm_ukernel_resolve(RC_GEMM_UK_COUNT), RC_GEMM_UK_SCALAR);
-  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_SCALAR), "conv_6x16__scalar");
-  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_FMA3), "conv_6x16__fma3");
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_SCALAR), "gemm_6x16__scalar");
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_FMA3), "gemm_6x16__avx2");
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_AVX512F), "gemm_6x32__avx512f");
+  /* Every line of the list: its name is its function's, and it runs where
+   * its ISA is compiled in and available (the sweep covers it then). */
+  const rc_cpu* cpu = rc_cpu_get();
+  int lines = 0;
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile)             \
+  lines++;                                                                   \
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_##ID), "gemm_" #name); \
+  RC_IF_ISA_##ISA(assert_ptr_not_equal((void*)rc_gemm_##name, NULL);         \
+                  assert_int_equal(rc_gemm_ukernel_available(RC_GEMM_UK_##ID), RC_ISA_AVAILABLE_##ISA(cpu) ? 1 : 0);)
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL
+  assert_int_equal(lines, RC_GEMM_UK_COUNT - 1);
 }
 
 int main(void) {

@@ -101,7 +101,7 @@ static void test_repvgg_a0_plan(void** state) {
     entry(sg, k_stride2[i], "conv2d", &e);
     printf("  gemm  %-14s %s | %s\n", e.node, e.kernel, e.note);
     assert_string_equal(e.backend, "gemm");
-    assert_non_null(strstr(e.kernel, "gemm:conv_6x"));
+    assert_non_null(strstr(e.kernel, "gemm:gemm_6x"));
     assert_non_null(strstr(e.kernel, "+relu (fused)"));
     assert_non_null(strstr(e.note, "3x3 s2"));
     entry(sa, k_stride2[i], "conv2d", &e);

@@ -156,7 +156,12 @@ static rc_wino_chain_layer* chain_layers(const chain_case* c, rc_wino_chain_laye
 
 static void test_chain_sweep(void** state) {
   (void)state;
-  static const rc_wino_isa isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON, RC_WINO_ISA_AVX512F};
+  static const rc_wino_isa isas[] = {
+      /* the lines of kernels/winograd/wino_transform_ukernels.inc */
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) RC_WINO_ISA_##ISA,
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
+  };
   pthreadpool_t pools[3] = {NULL, pthreadpool_create(2), pthreadpool_create(3)};
   assert_non_null(pools[1]);
   assert_non_null(pools[2]);
@@ -164,7 +169,7 @@ static void test_chain_sweep(void** state) {
   rc_test_rng_seed(&r, 2026);
   size_t runs = 0, layers = 0, multi = 0;
   for (int i = 0; i < 400; i++) {
-    const rc_wino_isa isa = isas[i % 4];
+    const rc_wino_isa isa = isas[i % (sizeof isas / sizeof isas[0])];
     if (!rc_wino_isa_available(isa)) continue;
     chain_case c;
     if (!make_chain(&c, &r, isa)) {

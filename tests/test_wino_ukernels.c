@@ -1,9 +1,10 @@
-/* Unit tests of the Winograd micro-kernels (kernels/winograd/wino_ukernels.h)
- * of every SIMD ISA this build and CPU run (AVX2/FMA3 on x86-64, NEON on
- * AArch64), one call at a time against the scalar kernels and a float64
- * reference: what test_winograd's end-to-end sweep can hide (a row the
- * driver never passes, a lane written past the contract, a padding channel
- * left stale) shows up here.
+/* Unit tests of the Winograd micro-kernels: every line of
+ * kernels/winograd/wino_transform_ukernels.inc and of
+ * kernels/gemm/gemm_tile_ukernels.inc this build and CPU run, one call at a
+ * time against the scalar kernels and a float64 reference: what
+ * test_winograd's end-to-end sweep can hide (a row the driver never passes,
+ * a lane written past the contract, a padding channel left stale) shows up
+ * here. A kernel added to a list is tested here without another line.
  *
  *   GEMM       every mr up to the row tile, kc tails 1..17 and longer, the
  *              narrow (≤ 8-channel) kernels too, vs float64 within
@@ -29,76 +30,58 @@
 
 #include <cmocka.h>
 
+#include "kernels/common/isa.h"
+#include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_ukernels.h"
 #include "tests/support/test_util.h"
 
 #define SENTINEL 12345.0f
 
+/* One line of wino_transform_ukernels.inc: an ISA's transforms. */
 typedef struct isa_kernels {
   const char* name;
   rc_wino_isa isa;
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
-  rc_wino_gemm_fn gemm;
-  size_t mr;             /* the GEMM's row tile */
-  rc_wino_gemm_fn gemm8; /* the ≤ 8-channel GEMM, or NULL */
-  size_t mr8;
 } isa_kernels;
 
-static const isa_kernels k_scalar = {
-    "scalar",
-    RC_WINO_ISA_SCALAR,
-    {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
-    {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
-    rc_wino_gemm_6x16__scalar,
-    6,
-    NULL,
-    0,
+/* The lines compiled into this build (available or not on this CPU), in list
+ * order: scalar first. */
+static const isa_kernels k_sets[] = {
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                   \
+  RC_IF_ISA_##ISA(                                                                                             \
+      {#isa,                                                                                                   \
+       RC_WINO_ISA_##ISA,                                                                                      \
+       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa}, \
+       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa}}, )
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
 };
 
-/* The SIMD kernels compiled into this build (available or not on this CPU). */
-static const isa_kernels k_simd[] = {
-#if RC_WINO_HAVE_X86
-    {"avx2",
-     RC_WINO_ISA_AVX2,
-     {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
-     {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
-     rc_wino_gemm_6x16__fma3,
-     6,
-     rc_wino_gemm_12x8__fma3,
-     12},
-    {"avx512f",
-     RC_WINO_ISA_AVX512F,
-     {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
-     {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
-     rc_wino_gemm_12x16__avx512f,
-     12,
-     NULL,
-     0},
-#endif
-#if RC_WINO_HAVE_ARM64
-    {"neon",
-     RC_WINO_ISA_NEON,
-     {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
-     {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
-     rc_wino_gemm_6x16__neon,
-     6,
-     NULL,
-     0},
-#endif
-    {NULL, RC_WINO_ISA_SCALAR, {NULL}, {NULL}, NULL, 0, NULL, 0}, /* end (keeps the array non-empty) */
+/* One line of kernels/gemm/gemm_tile_ukernels.inc. */
+typedef struct tile_kernel {
+  const char* name;
+  rc_wino_isa isa;
+  rc_gemm_tile_fn fn;
+  size_t mr, nr;
+} tile_kernel;
+
+static const tile_kernel k_tiles[] = {
+#define RC_GEMM_TILE_UKERNEL(name, ISA, mr, nr) RC_IF_ISA_##ISA({#name, RC_WINO_ISA_##ISA, rc_gemm_##name, mr, nr}, )
+#include "kernels/gemm/gemm_tile_ukernels.inc"
+#undef RC_GEMM_TILE_UKERNEL
 };
 
 /* The kernel sets to test: scalar first, then each SIMD set this CPU runs. */
 static size_t kernel_sets(const isa_kernels** out) {
   size_t n = 0;
-  out[n++] = &k_scalar;
-  for (size_t i = 0; k_simd[i].name; i++)
-    if (rc_wino_isa_available(k_simd[i].isa)) out[n++] = &k_simd[i];
+  for (size_t i = 0; i < sizeof k_sets / sizeof k_sets[0]; i++)
+    if (rc_wino_isa_available(k_sets[i].isa)) out[n++] = &k_sets[i];
+  assert_true(n > 0 && out[0]->isa == RC_WINO_ISA_SCALAR);
   return n;
 }
-#define MAX_SETS 5
+#define MAX_SETS RC_WINO_ISA_COUNT
 
 static void* xmalloc(size_t n) {
   void* p = malloc(n ? n : 1);
@@ -112,9 +95,9 @@ static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 /* One GEMM kernel computing `cols` (16, or 8 for the narrow kernels) of the
  * 16 lanes: every mr up to its row tile, every kc, against float64. */
-static void check_gemm(const char* name, rc_wino_gemm_fn gemm, size_t mr_max, size_t cols, rc_test_rng* rng) {
+static void check_gemm(const char* name, rc_gemm_tile_fn gemm, size_t mr_max, size_t cols, rc_test_rng* rng) {
   static const size_t kcs[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 64, 100};
-  const size_t MR = RC_WINO_GEMM_MR_MAX, NR = RC_WINO_GEMM_NR;
+  const size_t MR = RC_WINO_GEMM_MR_MAX, NR = RC_GEMM_NR;
   const size_t kmax = 100, a_stride = kmax + 3, c_stride = NR + 5;
   float* a = xmalloc(MR * a_stride * sizeof(float));
   float* w = xmalloc(kmax * NR * sizeof(float));
@@ -165,14 +148,16 @@ static void check_gemm(const char* name, rc_wino_gemm_fn gemm, size_t mr_max, si
 
 static void test_gemm(void** state) {
   (void)state;
-  const isa_kernels* sets[MAX_SETS];
-  const size_t nsets = kernel_sets(sets);
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 7);
-  for (size_t s = 0; s < nsets; s++) {
-    check_gemm(sets[s]->name, sets[s]->gemm, sets[s]->mr, RC_WINO_GEMM_NR, &rng);
-    if (sets[s]->gemm8) check_gemm(sets[s]->name, sets[s]->gemm8, sets[s]->mr8, 8, &rng);
+  size_t tested = 0;
+  for (size_t i = 0; i < sizeof k_tiles / sizeof k_tiles[0]; i++) {
+    assert_true(k_tiles[i].mr <= RC_WINO_GEMM_MR_MAX && RC_WINO_GEMM_MR_MAX % k_tiles[i].mr == 0);
+    if (!rc_wino_isa_available(k_tiles[i].isa)) continue;
+    check_gemm(k_tiles[i].name, k_tiles[i].fn, k_tiles[i].mr, k_tiles[i].nr, &rng);
+    tested++;
   }
+  assert_true(tested > 0);
 }
 
 /* ------------------------------------------------------------ transforms */
@@ -200,7 +185,7 @@ static void window_rows(const float* x, int32_t in_h, size_t row_floats, int32_t
 
 static void test_input_transform(void** state) {
   (void)state;
-  const isa_kernels* sets[MAX_SETS];
+  const isa_kernels* sets[MAX_SETS] = {NULL};
   const size_t nsets = kernel_sets(sets);
   static const size_t chans[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 33};
   const int32_t in_h = 11, in_w = 13;
@@ -272,7 +257,7 @@ static void test_input_transform(void** state) {
 
 static void test_output_transform(void** state) {
   (void)state;
-  const isa_kernels* sets[MAX_SETS];
+  const isa_kernels* sets[MAX_SETS] = {NULL};
   const size_t nsets = kernel_sets(sets);
   static const size_t chans[] = {1, 3, 4, 5, 8, 9, 15, 16, 17, 33};
   rc_test_rng rng;

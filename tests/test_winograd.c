@@ -71,10 +71,16 @@ static const double k_tol[RC_WINO_VARIANT_COUNT] = {
  * they differ by FMA contraction in the transforms and the GEMM only. */
 static const double k_tol_isa[RC_WINO_VARIANT_COUNT] = {1e-6, 4e-6, 2e-5};
 
-/* Every ISA the library knows; those this CPU (or build) lacks are skipped.
- * Index 0 is the scalar reference the others are compared with. */
-static const rc_wino_isa k_isas[] = {RC_WINO_ISA_SCALAR, RC_WINO_ISA_AVX2, RC_WINO_ISA_NEON, RC_WINO_ISA_AVX512F};
-#define NUM_ISAS 4
+/* Every ISA the library knows (the lines of
+ * kernels/winograd/wino_transform_ukernels.inc); those this CPU (or build)
+ * lacks are skipped. Index 0 is the scalar reference the others are compared
+ * with. */
+static const rc_wino_isa k_isas[] = {
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) RC_WINO_ISA_##ISA,
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
+};
+#define NUM_ISAS (RC_WINO_ISA_COUNT - 1)
 
 /* Worst err/mag seen per variant × ISA, and for the fp32 direct yardstick. */
 static double g_max_err[RC_WINO_VARIANT_COUNT][NUM_ISAS];

@@ -6,8 +6,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/common/cpu.h"
+#include "kernels/common/isa.h"
+#include "kernels/gemm/gemm_ukernels.h"
 
 #define DEFAULT_L1_BYTES ((size_t)32 * 1024)
 #define DEFAULT_L2_BYTES ((size_t)512 * 1024)
@@ -19,33 +20,30 @@
 /* ------------------------------------------------------------ dispatch */
 
 /* Per micro-kernel, the function or NULL when this CPU (or build) cannot run
- * it. Filled once. */
+ * it. Filled once, from gemm_ukernels.inc. */
 typedef struct ukernel {
   rc_gemm_ukernel_fn narrow;    /* 16 columns per call */
   rc_gemm_wide_ukernel_fn wide; /* or 32 columns per call */
 } ukernel;
 static ukernel g_table[RC_GEMM_UK_COUNT];
+static rc_gemm_ukernel g_auto = RC_GEMM_UK_SCALAR;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+#define SLOT_16 narrow
+#define SLOT_32 wide
+#define SLOT(nr) SLOT_##nr
+
 static void init_table(void) {
-  g_table[RC_GEMM_UK_SCALAR].narrow = rc_gemm_6x16__scalar;
-  g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_SCALAR];
-#if RC_GEMM_HAVE_X86
   const rc_cpu* cpu = rc_cpu_get();
-  if (cpu->initialized && cpu->avx2 && cpu->fma3) {
-    g_table[RC_GEMM_UK_FMA3].narrow = rc_gemm_6x16__fma3;
-    g_table[RC_GEMM_UK_FMA3_WINO].narrow = rc_gemm_6x16_wino__fma3;
-    g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_FMA3];
-  }
-  if (cpu->initialized && cpu->avx512f) {
-    g_table[RC_GEMM_UK_AVX512F].wide = rc_gemm_6x32__avx512f;
-    g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_AVX512F];
-  }
-#endif
-#if RC_GEMM_HAVE_ARM64
-  g_table[RC_GEMM_UK_NEON].narrow = rc_gemm_6x16__neon; /* Advanced SIMD is baseline on AArch64 */
-  g_table[RC_GEMM_UK_AUTO] = g_table[RC_GEMM_UK_NEON];
-#endif
+  /* AUTO: the last available line marked auto. */
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) \
+  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {             \
+    g_table[RC_GEMM_UK_##ID].SLOT(nr) = rc_gemm_##name;          \
+    if (autopick) g_auto = RC_GEMM_UK_##ID;                      \
+  })
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL
+  g_table[RC_GEMM_UK_AUTO] = g_table[g_auto];
 }
 
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk) {
@@ -57,23 +55,17 @@ int rc_gemm_ukernel_available(rc_gemm_ukernel uk) {
 rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk) {
   pthread_once(&g_once, init_table);
   if ((unsigned)uk >= RC_GEMM_UK_COUNT || !rc_gemm_ukernel_available(uk)) return RC_GEMM_UK_SCALAR;
-  if (uk == RC_GEMM_UK_AUTO) {
-    return g_table[RC_GEMM_UK_AVX512F].wide  ? RC_GEMM_UK_AVX512F
-           : g_table[RC_GEMM_UK_FMA3].narrow ? RC_GEMM_UK_FMA3
-           : g_table[RC_GEMM_UK_NEON].narrow ? RC_GEMM_UK_NEON
-                                             : RC_GEMM_UK_SCALAR;
-  }
-  return uk;
+  return uk == RC_GEMM_UK_AUTO ? g_auto : uk;
 }
 
 const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk) {
   switch (uk) {
     case RC_GEMM_UK_AUTO: return "auto";
-    case RC_GEMM_UK_SCALAR: return "conv_6x16__scalar";
-    case RC_GEMM_UK_FMA3: return "conv_6x16__fma3";
-    case RC_GEMM_UK_FMA3_WINO: return "conv_6x16_wino__fma3";
-    case RC_GEMM_UK_AVX512F: return "conv_6x32__avx512f";
-    case RC_GEMM_UK_NEON: return "conv_6x16__neon";
+#define RC_GEMM_UKERNEL(ID, name, ...) \
+  case RC_GEMM_UK_##ID:                \
+    return "gemm_" #name;
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL
     default: return "?";
   }
 }

@@ -1,42 +1,29 @@
 /* GEMM convolution: conv2d NHWC of any kernel size, stride, dilation,
  * 4-sided padding and groups, and fully connected layers (a 1×1 conv on a
- * 1×1 image, batch = rows), as an im2col GEMM on repconv's 6×16 register
- * tile (the Winograd tile GEMM's loop, kernels/winograd/wino_ukernels.h),
- * with bias and ReLU/clip/PReLU fused into the store. Compute only: the
- * planner packs the weights once (rc_gemm_pack_weights), sizes the workspace
- * (rc_gemm_workspace_size) and calls rc_gemm_conv2d_nhwc per run.
- *
- * Algorithm. Per group g the conv is the GEMM
- *     Y[p][o] = Σ_k A[p][k] · W[k][o],   p < batch·out_h·out_w, o < out_c/groups,
- *     k = (ky·kernel_w + kx)·icg + ic < K = kernel_h·kernel_w·icg,
- * A[p] the im2col row of output pixel p (taps outside the input read 0).
- * Pixels are cut into blocks of MB (a multiple of 6) whose A rows fit in
- * half the L2 cache; a block's rows are packed once (or, for a 1×1 stride-1
- * unpadded conv or an FC, read in place from x). Then per 16-channel column
- * block, per K block of KC (the 16-lane weight panel of KC rows fits in half
- * of L1 and stays there while the 6-row tiles of the pixel block stream by),
- * the micro-kernel adds its product into y: partial sums live in y between
- * K blocks, the last K block adds the bias and applies the activation.
- * MB and KC depend on the shape and the cache sizes only.
+ * 1×1 image, batch = rows), as an im2col GEMM on a 6×16 register tile (the
+ * micro-kernels of gemm_ukernels.inc), with bias and ReLU/clip/PReLU fused
+ * into the store. Compute only: the planner packs the weights once
+ * (rc_gemm_pack_weights), sizes the workspace (rc_gemm_workspace_size) and
+ * calls rc_gemm_conv2d_nhwc per run. The algorithm and its blocking:
+ * docs/design/kernels.md ("GEMM conv").
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
  *   y      NHWC [batch][out_h][out_w][out_c]
  *   w      OIHW [out_c][in_c/groups][kh][kw] (PyTorch; an FC's [out][in])
  *   packed [groups][⌈ocg/16⌉][K][16]: per group and 16-channel block, K rows
- *          of 16 output-channel lanes (zero past ocg). ISA-independent.
+ *          of 16 output-channel lanes (zero past ocg), K =
+ *          kernel_h·kernel_w·in_c/groups. ISA-independent.
  *   bias, slopes: [groups][round_up(ocg, 16)] (rc_gemm_pack_channels), so
  *          every column block reads 16 lanes.
  *
- * Threads. pool may be NULL (the planner passes NULL for small layers). The work units (pixel block × group × range of
- * column blocks) are split into one contiguous range per thread, each with
- * its own workspace slice. Every output element is computed by the same
- * calls in the same order whatever the split, so results do not depend on
- * the thread count.
+ * Threads. pool may be NULL (the planner passes NULL for small layers).
+ * Every output element is computed by the same calls in the same order
+ * whatever the split, so results do not depend on the thread count.
  *
- * Error: each output is an fp32 sum of K products (FMA3: fused), partial
- * sums rounded to fp32 between K blocks, then + bias: at most about
- * (K + 2)·2⁻²⁴·Σ|terms| from the exact value (tests/test_gemm.c). */
+ * Error: each output is an fp32 sum of K products (AVX2, AVX-512F, NEON:
+ * fused), partial sums rounded to fp32 between K blocks, then + bias: at
+ * most about (K + 2)·2⁻²⁴·Σ|terms| from the exact value (tests/test_gemm.c). */
 #ifndef RC_KERNELS_GEMM_H
 #define RC_KERNELS_GEMM_H
 
@@ -45,14 +32,13 @@
 
 #include <pthreadpool.h>
 
-/* The micro-kernel (dispatch table in gemm.c). */
+/* The micro-kernel: RC_GEMM_UK_<ID> per line of gemm_ukernels.inc (in its
+ * order, after AUTO), which says what each one is. */
 typedef enum rc_gemm_ukernel {
-  RC_GEMM_UK_AUTO = 0,      /* the best available: avx512f, else fma3 (AVX2 + FMA3), else scalar */
-  RC_GEMM_UK_SCALAR = 1,    /* gemm_6x16__scalar: portable C, the reference for the others */
-  RC_GEMM_UK_FMA3 = 2,      /* gemm_6x16__fma3: AVX2+FMA3, epilogue in registers */
-  RC_GEMM_UK_FMA3_WINO = 3, /* gemm_6x16_wino__fma3: the Winograd FMA3 tile kernel + the C epilogue */
-  RC_GEMM_UK_AVX512F = 4,   /* gemm_6x32__avx512f: two column blocks per call in zmm (bitwise equal to fma3) */
-  RC_GEMM_UK_NEON = 5,      /* gemm_6x16__neon: the Winograd NEON tile kernel + the C epilogue (AArch64) */
+  RC_GEMM_UK_AUTO = 0, /* the best available: the last available line marked auto */
+#define RC_GEMM_UKERNEL(ID, ...) RC_GEMM_UK_##ID,
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL
   RC_GEMM_UK_COUNT
 } rc_gemm_ukernel;
 
@@ -81,7 +67,8 @@ typedef struct rc_gemm_conv_params {
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk);
 /* AUTO resolved; an unavailable kernel resolves to SCALAR. */
 rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk);
-/* "conv_6x16__fma3", ... */
+/* "gemm_6x16__avx2", ...: "gemm_" and the name column of gemm_ukernels.inc,
+ * the kernel's function without its rc_ prefix; "auto"; "?". */
 const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk);
 
 /* K = kernel_h·kernel_w·in_c/groups. */

@@ -1,13 +1,14 @@
 /* AVX-512F gemm micro-kernel, 6 rows × 32 columns (two adjacent 16-lane
  * column blocks, panels w and w + w_stride): 12 zmm accumulators; per k two
- * panel loads, six broadcasts of A, 12 FMAs: the FMA3 kernel's loop at twice
+ * panel loads, six broadcasts of A, 12 FMAs: the AVX2 kernel's loop at twice
  * the width, for CPUs where XNNPACK itself runs 512-bit kernels. Per lane the
- * arithmetic is the FMA3 kernel's (same FMA chain over k, then + previous,
+ * arithmetic is the AVX2 kernel's (same FMA chain over k, then + previous,
  * + bias, activation), including its 4-way k interleave for mr == 1, so the
  * two kernels give the same bits. Column tails use masked loads and stores.
  * nc ≤ 16 reads only the first panel. Compiled with -mavx512f. */
 #include <immintrin.h>
 
+#include "kernels/common/simd__avx512f.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
 typedef struct finish_ctx {
@@ -26,13 +27,11 @@ static inline void finish_row(const finish_ctx* f, __m512 v0, __m512 v1, float* 
     v0 = _mm512_add_ps(v0, f->b0);
     v1 = _mm512_add_ps(v1, f->b1);
     if (f->prelu) {
-      const __m512 z = _mm512_setzero_ps();
-      v0 = _mm512_mask_mul_ps(v0, _mm512_cmp_ps_mask(v0, z, _CMP_LT_OQ), v0, f->s0);
-      v1 = _mm512_mask_mul_ps(v1, _mm512_cmp_ps_mask(v1, z, _CMP_LT_OQ), v1, f->s1);
+      v0 = v_prelu(v0, f->s0);
+      v1 = v_prelu(v1, f->s1);
     } else {
-      /* max(min, v) and min(max, v) return v when v is NaN */
-      v0 = _mm512_min_ps(f->hi, _mm512_max_ps(f->lo, v0));
-      v1 = _mm512_min_ps(f->hi, _mm512_max_ps(f->lo, v1));
+      v0 = v_clamp(v0, f->lo, f->hi);
+      v1 = v_clamp(v1, f->lo, f->hi);
     }
   }
   _mm512_mask_storeu_ps(c, f->m0, v0);

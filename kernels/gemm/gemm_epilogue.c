@@ -1,10 +1,12 @@
-/* rc_gemm_tile_epilogue: a Winograd tile kernel (c = a·w, full 16-lane rows)
- * made into a gemm micro-kernel by finishing its 6×16 tile in C: the same
- * order of operations as the FMA3 kernel (partial sum, + previous, + bias,
- * activation), so the ISAs differ only in how each product is rounded. */
+/* The C epilogue: a tile kernel (c = a·w, full 16-lane rows) made into a
+ * gemm micro-kernel by finishing its 6×16 tile in C, in the same order of
+ * operations as the fused kernels (partial sum, + previous, + bias,
+ * activation), so the ISAs differ only in how each product is rounded. The
+ * micro-kernels of kind TILE in gemm_ukernels.inc are defined here, one
+ * line each. */
 #include "kernels/gemm/gemm_ukernels.h"
 
-void rc_gemm_tile_epilogue(rc_wino_gemm_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
+void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                            const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
   float t[RC_GEMM_MR][RC_GEMM_NR];
   tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR);
@@ -27,3 +29,14 @@ void rc_gemm_tile_epilogue(rc_wino_gemm_fn tile, size_t mr, size_t nc, size_t kc
     }
   }
 }
+
+/* Only calls into other files: no ISA flags needed here. */
+#define RC_GEMM_DEFINE_FUSED(name, tile)
+#define RC_GEMM_DEFINE_TILE(name, tile)                                                                           \
+  void rc_gemm_##name(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c, \
+                      size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {                              \
+    rc_gemm_tile_epilogue(rc_gemm_##tile, mr, nc, kc, a, a_stride, w, c, c_stride, flags, ep);                    \
+  }
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DEFINE_##kind(name, tile))
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL

@@ -1,24 +1,20 @@
-/* GEMM micro-kernels (internal to kernels/gemm/): one 6×16 register tile of
- * the conv/FC GEMM with K-blocking and the fused epilogue. Names follow
- * op_variant__isa; gemm.c calls them through a dispatch table filled once
- * from cpuinfo. Pure functions: no allocation, no threads.
- *
- * A tile kernel of kernels/winograd (rc_wino_gemm_fn: plain c = a·w into
- * full 16-lane rows) becomes a gemm micro-kernel through
- * rc_gemm_tile_epilogue: run it into a local 6×16 tile, then this adds the
- * previous partial sum, the bias and the activation and stores nc columns.
- * That is how the scalar kernel (and a NEON one) plug in; the FMA3 kernel does
- * the same arithmetic in registers. */
+/* GEMM micro-kernels (internal to kernels/): the conv micro-kernels, one
+ * 6×16 (or 6×32) register tile of the conv/FC GEMM with K-blocking and the
+ * fused epilogue, and the tile kernels, a plain c = a·w on one register tile
+ * that the Winograd driver and the C epilogue build on. Names follow
+ * op_variant__isa. The lists gemm_ukernels.inc and gemm_tile_ukernels.inc
+ * declare them (below) and fill the dispatch tables (gemm.c,
+ * kernels/winograd/wino.c). Pure functions: no allocation, no threads. */
 #ifndef RC_KERNELS_GEMM_UKERNELS_H
 #define RC_KERNELS_GEMM_UKERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels/winograd/wino_ukernels.h"
+#include "kernels/common/isa.h"
 
 #define RC_GEMM_MR 6
-#define RC_GEMM_NR 16
+#define RC_GEMM_NR 16 /* lanes of a packed weight panel row */
 
 /* Flags of one call. */
 #define RC_GEMM_ACCUMULATE 1u /* add to c the partial sum an earlier K block stored there */
@@ -51,29 +47,47 @@ typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const f
                                         const float* w, size_t w_stride, float* c, size_t c_stride, uint32_t flags,
                                         const rc_gemm_epilogue* ep);
 
-/* The epilogue in C around a Winograd tile kernel (see above). */
-void rc_gemm_tile_epilogue(rc_wino_gemm_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
+/* A tile kernel: c[i][0..nr) = Σ_k a[i][k] · w[k][0..nr) for i < mr ≤ the
+ * kernel's MR, k < kc (fp32, k ascending per lane chain): a rows are
+ * a_stride floats apart, c rows c_stride apart, w is a packed [kc][16] panel
+ * (a kernel with nr = 8 reads only lanes 0..8 of each row). Rows i ≥ mr and
+ * columns ≥ nr are neither read nor written. */
+typedef void (*rc_gemm_tile_fn)(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+                                size_t c_stride);
+
+/* The C epilogue around a 6-row, 16-column tile kernel: run it into a local
+ * 6×16 tile, then add the previous partial sum, the bias and the activation
+ * and store nc columns, in the order the fused kernels use. */
+void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                            const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
 
-void rc_gemm_6x16__scalar(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
-                          const rc_gemm_epilogue*);
-#if defined(__x86_64__) || defined(_M_X64)
-#define RC_GEMM_HAVE_X86 1
-/* Registers-only (accumulate and epilogue fused); and the Winograd FMA3 tile
- * kernel behind rc_gemm_tile_epilogue, kept as a tested cross-check. */
-void rc_gemm_6x16__fma3(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
-                        const rc_gemm_epilogue*);
-void rc_gemm_6x16_wino__fma3(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
-                             const rc_gemm_epilogue*);
-/* 512-bit, two column blocks per call (bitwise equal to the FMA3 kernel). */
-void rc_gemm_6x32__avx512f(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t,
-                           const rc_gemm_epilogue*);
-#endif
+/* r[i], i < 6: row i of the matrix at p whose rows are stride floats apart,
+ * for a call of mr rows. Rows ≥ mr alias the last real row (valid loads, no
+ * branches in the loop; a store to them lands on that row). A macro: it
+ * serves const A rows and writable C rows alike. */
+#define RC_GEMM_6_ROWS(r, p, stride, mr)             \
+  do {                                               \
+    (r)[0] = (p);                                    \
+    (r)[1] = (mr) < 2 ? (r)[0] : (r)[0] + (stride);  \
+    (r)[2] = (mr) <= 2 ? (r)[1] : (r)[1] + (stride); \
+    (r)[3] = (mr) < 4 ? (r)[2] : (r)[2] + (stride);  \
+    (r)[4] = (mr) <= 4 ? (r)[3] : (r)[3] + (stride); \
+    (r)[5] = (mr) != 6 ? (r)[4] : (r)[4] + (stride); \
+  } while (0)
 
-#if defined(__aarch64__)
-#define RC_GEMM_HAVE_ARM64 1
-void rc_gemm_6x16__neon(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t,
-                        const rc_gemm_epilogue*);
-#endif
+/* Declarations, from the lists. */
+#define RC_GEMM_DECLARE_16(name)                                                                            \
+  void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t, \
+                      const rc_gemm_epilogue*);
+#define RC_GEMM_DECLARE_32(name)                                                                                    \
+  void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t, \
+                      const rc_gemm_epilogue*);
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DECLARE_##nr(name))
+#include "kernels/gemm/gemm_ukernels.inc"
+#undef RC_GEMM_UKERNEL
+#define RC_GEMM_TILE_UKERNEL(name, ISA, mr, nr) \
+  RC_IF_ISA_##ISA(void rc_gemm_##name(size_t, size_t, const float*, size_t, const float*, float*, size_t);)
+#include "kernels/gemm/gemm_tile_ukernels.inc"
+#undef RC_GEMM_TILE_UKERNEL
 
 #endif

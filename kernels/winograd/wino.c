@@ -7,79 +7,55 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/common/cpu.h"
+#include "kernels/common/isa.h"
+#include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino_matrices.h"
 #include "kernels/winograd/wino_run.h"
 #include "kernels/winograd/wino_ukernels.h"
-#include "kernels/common/cpu.h"
 
 #define DEFAULT_L2_BYTES ((size_t)512 * 1024)
 
 /* ------------------------------------------------------------ dispatch */
 
-static const rc_wino_ukernels k_scalar = {
-    {rc_wino23_input_transform__scalar, rc_wino43_input_transform__scalar, rc_wino63_input_transform__scalar},
-    {rc_wino23_output_transform__scalar, rc_wino43_output_transform__scalar, rc_wino63_output_transform__scalar},
-    rc_wino_gemm_6x16__scalar,
-    6,
-    NULL,
-    0,
-};
-
-#if RC_WINO_HAVE_X86
-static const rc_wino_ukernels k_avx2 = {
-    {rc_wino23_input_transform__avx2, rc_wino43_input_transform__avx2, rc_wino63_input_transform__avx2},
-    {rc_wino23_output_transform__avx2, rc_wino43_output_transform__avx2, rc_wino63_output_transform__avx2},
-    rc_wino_gemm_6x16__fma3,
-    6,
-    rc_wino_gemm_12x8__fma3,
-    12,
-};
-static const rc_wino_ukernels k_avx512f = {
-    {rc_wino23_input_transform__avx512f, rc_wino43_input_transform__avx512f, rc_wino63_input_transform__avx512f},
-    {rc_wino23_output_transform__avx512f, rc_wino43_output_transform__avx512f, rc_wino63_output_transform__avx512f},
-    rc_wino_gemm_12x16__avx512f,
-    12,
-    NULL,
-    0,
-};
-#endif
-
-#if RC_WINO_HAVE_ARM64
-static const rc_wino_ukernels k_neon = {
-    {rc_wino23_input_transform__neon, rc_wino43_input_transform__neon, rc_wino63_input_transform__neon},
-    {rc_wino23_output_transform__neon, rc_wino43_output_transform__neon, rc_wino63_output_transform__neon},
-    rc_wino_gemm_6x16__neon,
-    6,
-    NULL,
-    0,
-};
-#endif
-
-/* The dispatch table: per ISA, the kernels or NULL when this CPU (or this
- * build) cannot run them. Filled once. */
+/* The dispatch table, filled once from the lists (wino_transform_ukernels.inc,
+ * kernels/gemm/gemm_tile_ukernels.inc): per ISA, the kernels, or NULL when
+ * this CPU (or this build) cannot run them. */
+static rc_wino_ukernels g_kernels[RC_WINO_ISA_COUNT];
 static const rc_wino_ukernels* g_table[RC_WINO_ISA_COUNT];
+static rc_wino_isa g_auto = RC_WINO_ISA_SCALAR;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
+/* A tile kernel of nr 16 is the ISA's GEMM; of nr 8, its ≤ 8-channel GEMM. */
+#define GEMM_16 gemm
+#define GEMM_8 gemm8
+#define GEMM_MR_16 gemm_mr
+#define GEMM_MR_8 gemm8_mr
+#define GEMM(nr) GEMM_##nr
+#define GEMM_MR(nr) GEMM_MR_##nr
+
 static void init_table(void) {
-  g_table[RC_WINO_ISA_SCALAR] = &k_scalar;
-  g_table[RC_WINO_ISA_AUTO] = &k_scalar;
-#if RC_WINO_HAVE_X86
   const rc_cpu* cpu = rc_cpu_get();
-  if (cpu->initialized && cpu->avx2 && cpu->fma3) {
-    g_table[RC_WINO_ISA_AVX2] = &k_avx2;
-    g_table[RC_WINO_ISA_AUTO] = &k_avx2;
-  }
-  if (cpu->initialized && cpu->avx512f) {
-    g_table[RC_WINO_ISA_AVX512F] = &k_avx512f;
-    g_table[RC_WINO_ISA_AUTO] = &k_avx512f;
-  }
-#endif
-#if RC_WINO_HAVE_ARM64
-  /* Advanced SIMD with FMA is mandatory in AArch64 (and in its Linux ABI):
-   * no cpuinfo test, so it runs even where cpuinfo cannot read the CPU. */
-  g_table[RC_WINO_ISA_NEON] = &k_neon;
-  g_table[RC_WINO_ISA_AUTO] = &k_neon;
-#endif
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                    \
+  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {            \
+    rc_wino_ukernels* k = &g_kernels[RC_WINO_ISA_##ISA];        \
+    k->input[RC_WINO_F23] = rc_wino23_input_transform__##isa;   \
+    k->input[RC_WINO_F43] = rc_wino43_input_transform__##isa;   \
+    k->input[RC_WINO_F63] = rc_wino63_input_transform__##isa;   \
+    k->output[RC_WINO_F23] = rc_wino23_output_transform__##isa; \
+    k->output[RC_WINO_F43] = rc_wino43_output_transform__##isa; \
+    k->output[RC_WINO_F63] = rc_wino63_output_transform__##isa; \
+    g_table[RC_WINO_ISA_##ISA] = k;                             \
+    g_auto = RC_WINO_ISA_##ISA;                                 \
+  })
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
+#define RC_GEMM_TILE_UKERNEL(name, ISA, mr, nr)                           \
+  RC_IF_ISA_##ISA(g_kernels[RC_WINO_ISA_##ISA].GEMM(nr) = rc_gemm_##name; \
+                  g_kernels[RC_WINO_ISA_##ISA].GEMM_MR(nr) = mr;)
+#include "kernels/gemm/gemm_tile_ukernels.inc"
+#undef RC_GEMM_TILE_UKERNEL
+  g_table[RC_WINO_ISA_AUTO] = g_table[g_auto];
 }
 
 int rc_wino_isa_available(rc_wino_isa isa) {
@@ -91,22 +67,17 @@ int rc_wino_isa_available(rc_wino_isa isa) {
 rc_wino_isa rc_wino_isa_resolve(rc_wino_isa isa) {
   pthread_once(&g_once, init_table);
   if ((unsigned)isa >= RC_WINO_ISA_COUNT || !g_table[isa]) return RC_WINO_ISA_SCALAR;
-  if (isa == RC_WINO_ISA_AUTO) {
-    if (g_table[RC_WINO_ISA_AVX512F]) return RC_WINO_ISA_AVX512F;
-    if (g_table[RC_WINO_ISA_AVX2]) return RC_WINO_ISA_AVX2;
-    if (g_table[RC_WINO_ISA_NEON]) return RC_WINO_ISA_NEON;
-    return RC_WINO_ISA_SCALAR;
-  }
-  return isa;
+  return isa == RC_WINO_ISA_AUTO ? g_auto : isa;
 }
 
 const char* rc_wino_isa_name(rc_wino_isa isa) {
   switch (isa) {
     case RC_WINO_ISA_AUTO: return "auto";
-    case RC_WINO_ISA_SCALAR: return "scalar";
-    case RC_WINO_ISA_AVX2: return "avx2";
-    case RC_WINO_ISA_NEON: return "neon";
-    case RC_WINO_ISA_AVX512F: return "avx512f";
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) \
+  case RC_WINO_ISA_##ISA:                    \
+    return #isa;
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
     default: return "?";
   }
 }
@@ -144,7 +115,7 @@ static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
   const size_t a = (size_t)rc_wino_tile_alpha(v);
-  return a * a * round_up(out_c, RC_WINO_GEMM_NR) * in_c;
+  return a * a * round_up(out_c, RC_GEMM_NR) * in_c;
 }
 
 static const double g23[4][3] = RC_WINO23_G_INIT;
@@ -154,7 +125,7 @@ static const double g63[8][3] = RC_WINO63_G_INIT;
 void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u) {
   const int alpha = rc_wino_tile_alpha(v);
   const double* g = v == RC_WINO_F23 ? &g23[0][0] : v == RC_WINO_F43 ? &g43[0][0] : &g63[0][0];
-  const size_t nr = RC_WINO_GEMM_NR, blocks = round_up(out_c, nr) / nr;
+  const size_t nr = RC_GEMM_NR, blocks = round_up(out_c, nr) / nr;
   memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
   for (size_t co = 0; co < out_c; co++) {
     for (size_t ci = 0; ci < in_c; ci++) {
@@ -257,8 +228,8 @@ static void input_tile(rc_wino_run* c, size_t t) {
 
 static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
   const int narrow = c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
-  const rc_wino_gemm_fn gemm = narrow ? c->k->gemm8 : c->k->gemm;
-  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr, nr = RC_WINO_GEMM_NR;
+  const rc_gemm_tile_fn gemm = narrow ? c->k->gemm8 : c->k->gemm;
+  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr, nr = RC_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
   float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
@@ -452,7 +423,7 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->cout = (size_t)p->out_c;
   c->cin_pad = round_up(c->cin, RC_WINO_V_CPAD);
   c->cout_pad = round_up(c->cout, RC_WINO_M_CPAD);
-  c->cout_blocks = c->cout_pad / RC_WINO_GEMM_NR;
+  c->cout_blocks = c->cout_pad / RC_GEMM_NR;
   c->tile_m = (size_t)rc_wino_tile_m(p->variant);
   c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
   c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;

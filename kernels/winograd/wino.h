@@ -2,41 +2,9 @@
  * stride-1, dilation-1, ungrouped 3×3 convs with any padding and any channel
  * counts. Compute only: the planner chooses the variant and ISA, transforms
  * the weights once (rc_wino_filter_transform), sizes the workspace
- * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run.
- *
- * Algorithm. Output tiles of m×m pixels (m = 2, 4, 6; α = m + 2) cover the
- * output; tile (ty, tx) reads the α×α input window whose top-left pixel is
- * (ty·m − pad_top, tx·m − pad_left), reading 0 outside the input. Per tile
- *     V = Bᵀ d B (input transform, α² values per input channel),
- *     M[ξ] = U[ξ] · V[ξ] for each of the α² positions ξ (α² GEMMs over
- *            channels: cout × cin by cin × tiles),
- *     y = Aᵀ M A + bias, then the activation (output transform), stored
- * NHWC, clipped at the right/bottom edge (partial tiles); optionally with a
- * residual added before the activation and a depth-to-space (pixel shuffle)
- * store, so a super-resolution tail writes its final image in one pass (the
- * tile goes through a small per-thread scratch then). The matrices come
- * from wino_matrices.h (generated and checked by tools/gen_winograd.py); the
- * F(4,3) points are {0, ±√2, ±√2/2, ∞}, F(6,3) {0, ±1, ±2, ±½, ∞}.
- *
- * Tile blocks ("row bands"). Tiles are numbered in raster order over
- * batch × tile rows × tile columns and processed in blocks of T consecutive
- * tiles: transform a block's input, run its α² GEMMs, transform its output,
- * next block. T is chosen (rc_wino_block_tiles) so that the block's V and M
- * fit in half the L2 cache: whole tile rows (a band) when that uses at least
- * ¾ of the budget, else a multiple of the largest GEMM row tile (blocks may
- * then start mid-row and span rows or images). Except: when all the tiles
- * fit in V and M as large as U (few tiles, large weights: a 14x14 stage)
- * they run as one block, so U is streamed once, not once per block. The
- * workspace holds one block per thread, so transient memory depends on
- * channels, width, L2 size and the thread count, never on image height or
- * batch. With a pool of n threads the tiles are split into n contiguous
- * ranges, one per task, each walked block by block in its own slice of the
- * workspace: one dispatch per conv (a dispatch per block and phase cost more
- * than it saved on small blocks). A conv that is one block runs in three
- * dispatches instead (input transform split over tiles, GEMMs over 16-channel
- * output blocks so each thread streams its part of U, output transform over
- * tiles): splitting few tiles would idle threads or have each stream all of
- * U.
+ * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run. The
+ * algorithm, the blocking into tile blocks and its reasons:
+ * docs/design/kernels.md ("Winograd").
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
@@ -44,23 +12,22 @@
  *   w      OIHW [out_c][in_c][3][3] (PyTorch)
  *   u      transformed filter, U[ξ][cout/16][in_c][16]: for each of the α²
  *          positions ξ and each block of 16 output channels, in_c rows of 16
- *          output-channel lanes (the GEMM micro-kernel's B panel, read
- *          sequentially); out_c is zero-padded to a multiple of 16.
- *          rc_wino_filter_size() floats, ISA-independent.
- *   V (workspace) V[ξ][T][round_up(in_c, 8)]   one block's transformed input
- *   M (workspace) M[ξ][T][round_up(out_c, 16)] one block's GEMM output
+ *          output-channel lanes (the tile GEMM's packed panel); out_c is
+ *          zero-padded to a multiple of 16. rc_wino_filter_size() floats,
+ *          ISA-independent.
+ *   V, M   the workspace: one block of tiles' transformed input
+ *          V[ξ][T][round_up(in_c, 8)] and GEMM output M[ξ][T][round_up(out_c, 16)]
  *
- * ISAs: scalar C (the reference), AVX2+FMA3 (8 channels per vector, 6x16
- * tile GEMM), AVX-512F (16 channels per vector, 12x16 tile GEMM in zmm) and
- * NEON (AArch64); AUTO takes the widest this CPU runs (cpuinfo, once).
+ * ISAs: the lines of wino_transform_ukernels.inc; AUTO takes the widest this
+ * CPU runs (cpuinfo, once).
  *
  * Threads. pool may be NULL (run on the caller's thread). Every output
  * element is computed by the same operations in the same order whatever the
  * thread count and split, so results do not depend on it.
  *
- * Numerical error (fp32, measured in tests/test_winograd.c against a float64
- * direct conv): F(2,3) is about as accurate as a direct fp32 conv, F(4,3)
- * a few times less, F(6,3) 4–10× less (published figures agree). */
+ * Numerical error (fp32, against a float64 direct conv, tests/test_winograd.c):
+ * F(2,3) about that of a direct fp32 conv, F(4,3) a few times more, F(6,3)
+ * 4–10× more. */
 #ifndef RC_KERNELS_WINO_H
 #define RC_KERNELS_WINO_H
 
@@ -76,13 +43,13 @@ typedef enum rc_wino_variant {
   RC_WINO_VARIANT_COUNT
 } rc_wino_variant;
 
+/* RC_WINO_ISA_<ISA> per line of wino_transform_ukernels.inc (in its order,
+ * after AUTO), which says what each one is. */
 typedef enum rc_wino_isa {
-  RC_WINO_ISA_AUTO = 0,    /* the best available: AVX-512F, else AVX2 when an x86-64 CPU has AVX2 and
-                             FMA3, NEON on AArch64, else scalar */
-  RC_WINO_ISA_SCALAR = 1,  /* portable C; the reference for the others */
-  RC_WINO_ISA_AVX2 = 2,    /* AVX2 + FMA3 (x86-64) */
-  RC_WINO_ISA_NEON = 3,    /* AArch64 Advanced SIMD with FMA (part of the base ISA) */
-  RC_WINO_ISA_AVX512F = 4, /* AVX-512F (x86-64): 16 channels per vector, 12x16 tile GEMM */
+  RC_WINO_ISA_AUTO = 0, /* the best available: the last available line */
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) RC_WINO_ISA_##ISA,
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
   RC_WINO_ISA_COUNT
 } rc_wino_isa;
 
@@ -164,16 +131,10 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
 /* ------------------------------------------------------------ chains
  *
  * A chain runs n ≥ 1 Winograd convs, each reading the one before, without
- * materialising the activations between them (kernels/winograd/wino_chain.c).
- * Each intermediate lives in a ring of a few rows per thread; the layers
- * advance down the image together, band by band, so a row one layer writes is
- * read by the next while it is still in cache: a stack of 3x3 layers on a
- * large image (a super-resolution body) no longer streams every activation
- * through DRAM twice. With a pool of T threads the last layer's tile rows are
- * split into T horizontal strips; each thread runs the whole chain on its
- * strip, recomputing the few rows where strips meet. Every tile is computed
- * exactly as rc_wino_conv2d_nhwc computes it, so the output is bitwise that
- * of the layers run one by one, whatever the thread count.
+ * materialising the activations between them (kernels/winograd/wino_chain.c;
+ * why and how: docs/design/kernels.md, "Winograd chains"). The output is
+ * bitwise that of the layers run one by one with rc_wino_conv2d_nhwc,
+ * whatever the thread count.
  *
  * Layer k + 1's in_h/in_w/in_c are layer k's out_h/out_w/out_c; all share
  * the batch; only the last layer may have a residual or a shuffle. */

@@ -15,9 +15,9 @@
 typedef struct rc_wino_ukernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
-  rc_wino_gemm_fn gemm; /* gemm_mr × RC_WINO_GEMM_NR */
+  rc_gemm_tile_fn gemm; /* gemm_mr × RC_GEMM_NR */
   size_t gemm_mr;
-  rc_wino_gemm_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
+  rc_gemm_tile_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
   size_t gemm8_mr;
 } rc_wino_ukernels;
 

@@ -1,22 +1,25 @@
 /* Winograd micro-kernels (internal to kernels/winograd/): one tile's input
- * and output transforms per variant, and the tile GEMM, per ISA. Names
- * follow op_variant__isa. The driver (wino.c) calls them through a dispatch
- * table filled once from cpuinfo. Pure functions: no allocation, no threads. */
+ * and output transforms per variant and ISA, declared from
+ * wino_transform_ukernels.inc. The tile GEMMs are kernels/gemm's
+ * (gemm_tile_ukernels.inc). Names follow op_variant__isa. The driver (wino.c)
+ * calls them through a dispatch table filled once from cpuinfo. Pure
+ * functions: no allocation, no threads. */
 #ifndef RC_KERNELS_WINO_UKERNELS_H
 #define RC_KERNELS_WINO_UKERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/common/isa.h"
+#include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino.h"
 
-/* GEMM register tile: up to MR_MAX tiles (the ISA's mr: 6, or 12 for
- * AVX-512F) × NR output channels. */
+/* GEMM register tile: up to MR_MAX tiles (the ISA's mr: 6, or 12) ×
+ * RC_GEMM_NR output channels; every tile kernel's mr divides it. */
 #define RC_WINO_GEMM_MR_MAX 12
-#define RC_WINO_GEMM_NR 16
 /* Channel padding of V rows (input-transform vector width) and M rows. */
 #define RC_WINO_V_CPAD 8
-#define RC_WINO_M_CPAD RC_WINO_GEMM_NR
+#define RC_WINO_M_CPAD RC_GEMM_NR
 
 /* The output epilogue: bias (may be NULL) then the activation. */
 typedef struct rc_wino_epilogue {
@@ -45,63 +48,14 @@ typedef void (*rc_wino_input_fn)(const float* const* rows, int32_t in_w, size_t 
 typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y,
                                   size_t y_row_stride, size_t rows, size_t cols);
 
-/* c[i][0..16) = Σ_k a[i][k] · w[k][0..16) for i < mr ≤ the kernel's MR, k < kc: a rows are
- * a_stride floats apart, c rows c_stride apart, w is a packed [kc][16] panel.
- * Rows i ≥ mr are neither read nor written. */
-typedef void (*rc_wino_gemm_fn)(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                                size_t c_stride);
-
-void rc_wino23_input_transform__scalar(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__scalar(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__scalar(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino23_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                        size_t);
-void rc_wino43_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                        size_t);
-void rc_wino63_output_transform__scalar(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                        size_t);
-void rc_wino_gemm_6x16__scalar(size_t, size_t, const float*, size_t, const float*, float*, size_t);
-
-#if defined(__x86_64__) || defined(_M_X64)
-#define RC_WINO_HAVE_X86 1
-void rc_wino23_input_transform__avx2(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__avx2(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__avx2(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino23_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                      size_t);
-void rc_wino43_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                      size_t);
-void rc_wino63_output_transform__avx2(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                      size_t);
-void rc_wino_gemm_6x16__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
-/* The same contract for the first 8 columns only: c[i][0..8) from the first 8
- * lanes of each 16-lane w row (lanes 8..16 of w and columns ≥ 8 of c are
- * neither read nor written). For layers of ≤ 8 output channels. */
-void rc_wino_gemm_12x8__fma3(size_t, size_t, const float*, size_t, const float*, float*, size_t);
-void rc_wino23_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__avx512f(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino23_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                         size_t);
-void rc_wino43_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                         size_t);
-void rc_wino63_output_transform__avx512f(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                         size_t);
-void rc_wino_gemm_12x16__avx512f(size_t, size_t, const float*, size_t, const float*, float*, size_t);
-#endif
-
-#if defined(__aarch64__)
-#define RC_WINO_HAVE_ARM64 1
-void rc_wino23_input_transform__neon(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino43_input_transform__neon(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino63_input_transform__neon(const float* const*, int32_t, size_t, int32_t, float*, size_t);
-void rc_wino23_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                      size_t);
-void rc_wino43_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                      size_t);
-void rc_wino63_output_transform__neon(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, size_t,
-                                      size_t);
-void rc_wino_gemm_6x16__neon(size_t, size_t, const float*, size_t, const float*, float*, size_t);
-#endif
+/* Declarations, from the list. */
+#define RC_WINO_DECLARE_VARIANT(v, isa)                                                                            \
+  void rc_wino##v##_input_transform__##isa(const float* const*, int32_t, size_t, int32_t, float*, size_t);         \
+  void rc_wino##v##_output_transform__##isa(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, \
+                                            size_t, size_t);
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) \
+  RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa))
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
 
 #endif

@@ -8,7 +8,7 @@
  * Compiled with -mavx512f. */
 #include <immintrin.h>
 
-#include "kernels/winograd/wino_ukernels.h"
+#include "kernels/gemm/gemm_ukernels.h"
 
 #define MR 12
 
@@ -33,7 +33,7 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
   for (size_t i = R; i-- > 0;) _mm512_storeu_ps(cr[i], acc[i]);
 }
 
-void rc_wino_gemm_12x16__avx512f(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+void rc_gemm_tile_12x16__avx512f(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                                  size_t c_stride) {
   if (mr <= 4) {
     tile(4, mr, kc, a, a_stride, w, c, c_stride);

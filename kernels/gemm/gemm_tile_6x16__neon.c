@@ -9,42 +9,16 @@
  * in the loop), as in the FMA3 kernel. Built only for AArch64. */
 #include <arm_neon.h>
 
-#include "kernels/winograd/wino_ukernels.h"
+#include "kernels/gemm/gemm_ukernels.h"
 
-void rc_wino_gemm_6x16__neon(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+void rc_gemm_tile_6x16__neon(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                              size_t c_stride) {
-  const float* a0 = a;
-  float* c0 = c;
-  const float* a1 = a0 + a_stride;
-  float* c1 = c0 + c_stride;
-  if (mr < 2) {
-    a1 = a0;
-    c1 = c0;
-  }
-  const float* a2 = a1 + a_stride;
-  float* c2 = c1 + c_stride;
-  if (mr <= 2) {
-    a2 = a1;
-    c2 = c1;
-  }
-  const float* a3 = a2 + a_stride;
-  float* c3 = c2 + c_stride;
-  if (mr < 4) {
-    a3 = a2;
-    c3 = c2;
-  }
-  const float* a4 = a3 + a_stride;
-  float* c4 = c3 + c_stride;
-  if (mr <= 4) {
-    a4 = a3;
-    c4 = c3;
-  }
-  const float* a5 = a4 + a_stride;
-  float* c5 = c4 + c_stride;
-  if (mr != 6) {
-    a5 = a4;
-    c5 = c4;
-  }
+  const float* ar[6];
+  float* cr[6];
+  RC_GEMM_6_ROWS(ar, a, a_stride, mr);
+  RC_GEMM_6_ROWS(cr, c, c_stride, mr);
+  const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3], *a4 = ar[4], *a5 = ar[5];
+  float *c0 = cr[0], *c1 = cr[1], *c2 = cr[2], *c3 = cr[3], *c4 = cr[4], *c5 = cr[5];
 
   const float32x4_t z = vdupq_n_f32(0.0f);
   float32x4_t acc00 = z, acc01 = z, acc02 = z, acc03 = z;

@@ -1,22 +1,18 @@
-/* The x86 Winograd input and output transforms, written once over a vector
- * of W floats: included by wino_transform__avx2.c (W = 8, ymm) and
- * wino_transform__avx512f.c (W = 16, zmm), each of which first defines the
- * primitives below for its ISA and is compiled with its own flags. Internal
- * to kernels/winograd/.
- *
- *   vec, vmask             the vector and channel-mask types; W floats per vec
- *   v_zero() v_set1(c) v_add v_sub v_mul v_fma(a, b, acc) v_neg v_min v_max
- *   v_load(p) v_store(p, x) v_load_mask(p, m) v_store_mask(p, m, x)
- *   v_tail(n)              the mask of lanes < n, 0 < n ≤ W
- *   v_prelu(o, slope)      o < 0 ? o·slope : o (NaN passes)
- *   WINO_FN(name)          the ISA's function name, rc_##name##__isa
+/* The Winograd input and output transforms, written once over the SIMD
+ * primitives of kernels/common/simd.h (vectors of SIMD_W channels; NHWC
+ * keeps channels contiguous): wino_transform__<isa>.c includes its ISA's
+ * kernels/common/simd__<isa>.h, defines WINO_FN(name) (the function name,
+ * rc_##name##__<isa>) and includes this file, compiled with its ISA's flags.
+ * Channel tails use masked loads and stores. Internal to kernels/winograd/.
  *
  * The transforms are written generically in α over the generated matrices
  * (wino_matrices.h) held in static const arrays. The helpers are
  * always_inline and their loops fully unrolled, so every matrix entry is a
  * compile-time constant: zero entries generate no code, ±1 entries an add or
- * a subtract, others one FMA with a broadcast constant. Each 2-D transform is
- * two passes of 1-D transforms (rows into a stack buffer, then columns). */
+ * a subtract, others one FMA with a broadcast constant (in the scalar
+ * instance a multiply and an add: the reference's rounding). Each 2-D
+ * transform is two passes of 1-D transforms (rows into a stack buffer, then
+ * columns). */
 #include <stddef.h>
 
 #include "kernels/winograd/wino_matrices.h"
@@ -51,7 +47,7 @@ INLINE vec lincomb(const float* coef, const vec* x, const int n, const int strid
   return acc;
 }
 
-/* One W-channel chunk of one input tile. col: element offset of the
+/* One SIMD_W-channel chunk of one input tile. col: element offset of the
  * window's first column, channel c, within a row (may be negative: only
  * columns in [jlo, jhi) are read, and only rows that are not NULL). */
 INLINE void input_chunk(const int A, const float* bt, const float* const* rows, ptrdiff_t col, ptrdiff_t cin,
@@ -82,10 +78,10 @@ INLINE void input_chunk(const int A, const float* bt, const float* const* rows, 
   for (int l = 0; l < A; l++) {
 #pragma GCC unroll 8
     for (int k = 0; k < A; k++) {
-      /* A tail chunk wider than the row's padding (W > RC_WINO_V_CPAD) stores
+      /* A tail chunk wider than the row's padding (SIMD_W > RC_WINO_V_CPAD) stores
        * only up to it; the padding lanes get the transform of 0. */
       float* p = v + (size_t)(l * A + k) * v_stride;
-      if (masked && W > RC_WINO_V_CPAD)
+      if (masked && SIMD_W > RC_WINO_V_CPAD)
         v_store_mask(p, smask, lincomb(bt + l * A, t + k, A, A));
       else
         v_store(p, lincomb(bt + l * A, t + k, A, A));
@@ -101,24 +97,30 @@ INLINE void input_tile(const int A, const float* bt, const float* const* rows, i
   int interior = jlo == 0 && jhi == A;
   for (int i = 0; i < A; i++) interior &= rows[i] != NULL;
   const ptrdiff_t cs = (ptrdiff_t)cin, col = (ptrdiff_t)ix0 * cs;
-  const vmask none = v_tail(W);
+  const vmask none = v_tail(SIMD_W);
   const size_t cpad = (cin + RC_WINO_V_CPAD - 1) / RC_WINO_V_CPAD * RC_WINO_V_CPAD;
   size_t c = 0;
   if (interior) {
-    for (; c + W <= cin; c += W)
+    for (; c + SIMD_W <= cin; c += SIMD_W)
       input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 0, none, none, v + c, v_stride);
     if (c < cin)
       input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 1, v_tail(cin - c), v_tail(cpad - c), v + c, v_stride);
   } else {
-    for (; c + W <= cin; c += W)
+    for (; c + SIMD_W <= cin; c += SIMD_W)
       input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 0, none, none, v + c, v_stride);
     if (c < cin)
       input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
                   v_stride);
   }
+  /* Vectors narrower than the padding (NEON, scalar): the channels
+   * [round_up(cin, SIMD_W), round_up(cin, 8)) get 0, as the contract says. */
+  if (SIMD_W < RC_WINO_V_CPAD) {
+    for (c = (cin + SIMD_W - 1) / SIMD_W * SIMD_W; c < cpad; c += SIMD_W)
+      for (int xi = 0; xi < A * A; xi++) v_store(v + (size_t)xi * v_stride + c, v_zero());
+  }
 }
 
-/* One W-channel chunk of one output tile; mm, y and the epilogue vectors
+/* One SIMD_W-channel chunk of one output tile; mm, y and the epilogue vectors
  * already point at channel c. */
 INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride, vec bias,
                          const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
@@ -140,12 +142,7 @@ INLINE void output_chunk(const int A, const int M, const float* at, const float*
 #pragma GCC unroll 8
     for (int xx = 0; xx < M; xx++) {
       if ((size_t)xx >= cols) break;
-      vec o = v_add(lincomb(at + yy * A, s + xx, A, M), bias);
-      if (prelu) {
-        o = v_prelu(o, slope);
-      } else {
-        o = v_min(hi, v_max(lo, o)); /* NaN passes: max/min return the second operand */
-      }
+      const vec o = v_activate(v_add(lincomb(at + yy * A, s + xx, A, M), bias), prelu, lo, hi, slope);
       float* p = y + (size_t)yy * y_row_stride + (size_t)xx * cstride;
       if (masked)
         v_store_mask(p, mask, o);
@@ -163,9 +160,9 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
                                                           : -__builtin_inff();
   const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
   const vec lo = v_set1(lo_s), hi = v_set1(hi_s);
-  const vmask none = v_tail(W);
+  const vmask none = v_tail(SIMD_W);
   size_t c = 0;
-  for (; c + W <= cout; c += W) {
+  for (; c + SIMD_W <= cout; c += SIMD_W) {
     const vec b = ep->bias ? v_load(ep->bias + c) : v_zero();
     const vec sl = prelu ? v_load(ep->slopes + c) : v_zero();
     output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, rows, cols, 0, none);

@@ -1,15 +1,13 @@
-/* Dev tool (not part of the library, not a test): single-layer speed of the
- * GEMM conv kernels next to XNNPACK on the same layer, interleaved in one
- * process (medians), in effective GFLOP/s (2·pixels·K·Cout / time) and as a
- * fraction of the ymm FMA peak measured by bench/peak__fma3.c. Not globbed
- * into the library (the kernels/gemm glob is not recursive).
+/* Kernel-level timer (a bench program, not a test): single-layer speed of
+ * the GEMM conv kernels next to XNNPACK on the same layer, interleaved in
+ * one process (medians), in effective GFLOP/s (2·pixels·K·Cout / time) and as
+ * a fraction of the FMA peak measured by bench/peak.h. Built as
+ * build/bench/repconv_gemm_time (x86-64).
  *
- *   cmake --build build
- *   cc -O2 -std=c11 -I. -Iinclude -Iruntime -Ibench kernels/gemm/dev/gemm_time.c build/librepconv.a \
- *      build/bench/librepconv_peak.a -lXNNPACK -lpthreadpool -lcpuinfo -lprotobuf-c -lpthread -lm \
- *      -o /tmp/gemm_time
- *   /tmp/gemm_time [reps]      environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..4 (rc_gemm_ukernel)
- * %peak is of the measured peak of the kernel's vector width (ymm or zmm).
+ *   build/bench/repconv_gemm_time [reps]
+ * Environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..5 (rc_gemm_ukernel,
+ * the lines of kernels/gemm/gemm_ukernels.inc). %peak is of the measured
+ * peak of the kernel's vector width (ymm or zmm).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -68,9 +66,9 @@ int main(int argc, char** argv) {
     for (int r = 0; r < 10; r++) {
       const long iters = 2000000;
       double t0 = now();
-      volatile float sink = zmm ? rc_peak_loop__avx512f(iters) : rc_peak_loop__fma3(iters);
+      volatile float sink = zmm ? rc_peak_loop__avx512f(iters) : rc_peak_loop__avx2(iters);
       (void)sink;
-      double g = iters * (zmm ? rc_peak_flops_per_iter__avx512f : rc_peak_flops_per_iter__fma3) / (now() - t0) * 1e-9;
+      double g = iters * (zmm ? rc_peak_flops_per_iter__avx512f : rc_peak_flops_per_iter__avx2) / (now() - t0) * 1e-9;
       if (g > peak) peak = g;
     }
   } else {

@@ -8,9 +8,9 @@
 
 #define ACCS 12
 
-const double rc_peak_flops_per_iter__fma3 = 2.0 * 8.0 * ACCS;
+const double rc_peak_flops_per_iter__avx2 = 2.0 * 8.0 * ACCS;
 
-float rc_peak_loop__fma3(long iters) {
+float rc_peak_loop__avx2(long iters) {
   const __m256 a = _mm256_set1_ps(0.999999f);
   const __m256 b = _mm256_set1_ps(1e-6f);
   __m256 c0 = _mm256_set1_ps(0.0f), c1 = _mm256_set1_ps(0.1f), c2 = _mm256_set1_ps(0.2f), c3 = _mm256_set1_ps(0.3f),

@@ -7,7 +7,7 @@
  * Compiled with -mavx2 -mfma. */
 #include <immintrin.h>
 
-#include "kernels/winograd/wino_ukernels.h"
+#include "kernels/gemm/gemm_ukernels.h"
 
 #define MR 12
 
@@ -24,7 +24,7 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
     acc[i] = _mm256_setzero_ps();
   }
   for (size_t k = 0; k < kc; k++) {
-    const __m256 b = _mm256_loadu_ps(w + k * RC_WINO_GEMM_NR);
+    const __m256 b = _mm256_loadu_ps(w + k * RC_GEMM_NR);
 #pragma GCC unroll 12
     for (size_t i = 0; i < R; i++) acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(ar[i] + k), b, acc[i]);
   }
@@ -32,7 +32,7 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
   for (size_t i = R; i-- > 0;) _mm256_storeu_ps(cr[i], acc[i]);
 }
 
-void rc_wino_gemm_12x8__fma3(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+void rc_gemm_tile_12x8__avx2(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                              size_t c_stride) {
   if (mr <= 6) {
     tile(6, mr, kc, a, a_stride, w, c, c_stride);

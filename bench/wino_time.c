@@ -1,18 +1,14 @@
-/* Dev tool (not part of the library, not a test): single-thread speed of the
- * Winograd kernels on a few 3x3 layers, in effective GFLOP/s
+/* Kernel-level timer (a bench program, not a test): single-layer speed of
+ * the Winograd kernels on a few 3x3 layers, in effective GFLOP/s
  * (2·H·W·Cin·Cout·9 / time, the direct-conv FLOP count), next to the
- * machine's 256-bit FMA peak measured with 12 independent FMA chains.
- * Not globbed into the library (the kernels/winograd glob is not recursive).
+ * machine's FMA peak (bench/peak.h), and the AVX2 6x16 tile GEMM alone with
+ * its operands in L1. Built as build/bench/repconv_wino_time.
  *
- *   cmake --build build-wino
- *   cc -O2 -std=c11 -I. -Iruntime kernels/winograd/dev/wino_time.c build-wino/librepconv.a \
- *      -lXNNPACK -lpthreadpool -lcpuinfo -lprotobuf-c -lpthread -lm -o /tmp/wino_time
- *   /tmp/wino_time [reps]
- * Environment: WINO_ISA=scalar|avx2|none, WINO_LAYER=0..2, WINO_VARIANT=0..2,
- * WINO_THREADS=N, WINO_L2=bytes (blocking target).
+ *   build/bench/repconv_wino_time [reps]
+ * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..2,
+ * WINO_VARIANT=0..2, WINO_THREADS=N, WINO_L2=bytes (blocking target).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +16,9 @@
 
 #include <pthreadpool.h>
 
+#include "bench/peak.h"
+#include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino.h"
-#include "kernels/winograd/wino_ukernels.h"
 
 static double now(void) {
   struct timespec ts;
@@ -34,47 +31,17 @@ static int cmp_d(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
-/* 12 independent FMA chains (acc = acc·m + c): 12 × 8 lanes × 2 FLOP per iteration. */
-__attribute__((target("avx2,fma"), noinline)) static double fma_peak_gflops(void) {
-  double best = 0;
-  for (int rep = 0; rep < 5; rep++) {
-    /* distinct starting values, or the compiler merges identical chains */
-    __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f), a3 = _mm256_set1_ps(0.3f),
-           a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f), a6 = _mm256_set1_ps(0.6f), a7 = _mm256_set1_ps(0.7f),
-           a8 = _mm256_set1_ps(0.8f), a9 = _mm256_set1_ps(0.9f), a10 = _mm256_set1_ps(1.0f), a11 = _mm256_set1_ps(1.1f);
-    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    const long iters = 20000000;
-    const double t0 = now();
-    for (long i = 0; i < iters; i++) {
-      a0 = _mm256_fmadd_ps(a0, m, c);
-      a1 = _mm256_fmadd_ps(a1, m, c);
-      a2 = _mm256_fmadd_ps(a2, m, c);
-      a3 = _mm256_fmadd_ps(a3, m, c);
-      a4 = _mm256_fmadd_ps(a4, m, c);
-      a5 = _mm256_fmadd_ps(a5, m, c);
-      a6 = _mm256_fmadd_ps(a6, m, c);
-      a7 = _mm256_fmadd_ps(a7, m, c);
-      a8 = _mm256_fmadd_ps(a8, m, c);
-      a9 = _mm256_fmadd_ps(a9, m, c);
-      a10 = _mm256_fmadd_ps(a10, m, c);
-      a11 = _mm256_fmadd_ps(a11, m, c);
-    }
-    const double t = now() - t0;
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-    volatile float sink = _mm256_cvtss_f32(s);
-    (void)sink;
-    const double g = iters * 12.0 * 16.0 / t * 1e-9;
-    if (g > best) best = g;
-  }
-  return best;
+/* The 1-thread FMA peak of the widest vectors (bench/peak.h): the CPU time
+ * of the best of 5 runs of the probe loop. */
+static double fma_peak_gflops(void) {
+  const rc_peak_isa isa = rc_peak_best_isa();
+  return rc_peak_gflops(isa, 1, 5, 50.0);
 }
 
 /* The AVX2 GEMM micro-kernel alone, operands in L1: `tiles` rows of A
  * (kc floats each) against one packed 16-wide panel, as the driver calls it. */
 static void time_gemm(size_t kc, size_t tiles, double peak) {
-#if RC_WINO_HAVE_X86
+#if RC_ARCH_X86_64
   if (!rc_wino_isa_available(RC_WINO_ISA_AVX2)) return;
   float* a = calloc(tiles * kc, sizeof(float));
   float* wp = calloc(kc * 16, sizeof(float));
@@ -85,12 +52,12 @@ static void time_gemm(size_t kc, size_t tiles, double peak) {
     const double t0 = now();
     for (long i = 0; i < reps; i++)
       for (size_t t = 0; t < tiles; t += 6)
-        rc_wino_gemm_6x16__fma3(tiles - t < 6 ? tiles - t : 6, kc, a + t * kc, kc, wp, c + t * 16, 16);
+        rc_gemm_tile_6x16__avx2(tiles - t < 6 ? tiles - t : 6, kc, a + t * kc, kc, wp, c + t * 16, 16);
     const double dt = now() - t0;
     if (dt < best) best = dt;
   }
   const double gf = 2.0 * tiles * kc * 16 * reps / best * 1e-9;
-  printf("  gemm 6x16 fma3, kc=%zu, %zu tiles (L1): %.1f GFLOP/s = %.2f of peak\n", kc, tiles, gf, gf / peak);
+  printf("  gemm_tile_6x16__avx2, kc=%zu, %zu tiles (L1): %.1f GFLOP/s = %.2f of peak\n", kc, tiles, gf, gf / peak);
   free(a);
   free(wp);
   free(c);
@@ -150,9 +117,9 @@ int main(int argc, char** argv) {
   const int reps = argc > 1 ? atoi(argv[1]) : 21;
   const char* th = getenv("WINO_THREADS");
   pthreadpool_t pool = th && atoi(th) > 1 ? pthreadpool_create(atoi(th)) : NULL;
-  const char* only = getenv("WINO_ISA"); /* "scalar" or "avx2" */
+  const char* only = getenv("WINO_ISA"); /* an ISA name: rc_wino_isa_name */
   const double peak = fma_peak_gflops();
-  printf("FMA peak (AVX2, 12 chains, 1 thread): %.1f GFLOP/s; L2 for blocking %zu KiB\n", peak,
+  printf("FMA peak (%s, 1 thread): %.1f GFLOP/s; L2 for blocking %zu KiB\n", rc_peak_isa_name(rc_peak_best_isa()), peak,
          rc_wino_default_l2_bytes() >> 10);
   if (!getenv("WINO_LAYER")) time_gemm(64, 6, peak);
   if (!getenv("WINO_LAYER")) time_gemm(64, 30, peak);

@@ -1,7 +1,6 @@
-/* AVX2+FMA gemm micro-kernel, 6 rows × 16 columns: 12 ymm accumulators; per k
- * two loads of the packed [kc][16] weight panel, six broadcasts of A (one per
- * row), 12 FMAs (the Winograd tile kernel's loop). Rows beyond mr alias row 0
- * in the loop (valid loads, no branches); only rows < mr are finished and
+/* AVX2+FMA gemm micro-kernel, 6 rows × 16 columns: the shared 6×16 loop
+ * (gemm_6x16__avx2.h, also the tile kernel's). Rows beyond mr alias a real
+ * row in the loop (valid loads, no branches); only rows < mr are finished and
  * stored. The partial sum of an earlier K block, bias and activation are
  * applied in registers, in the order of rc_gemm_tile_epilogue.
  *
@@ -12,6 +11,8 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/common/simd__avx2.h"
+#include "kernels/gemm/gemm_6x16__avx2.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
 typedef struct finish_ctx {
@@ -38,13 +39,11 @@ static inline void finish_row(const finish_ctx* f, __m256 v0, __m256 v1, float* 
     v0 = _mm256_add_ps(v0, f->b0);
     v1 = _mm256_add_ps(v1, f->b1);
     if (f->prelu) {
-      const __m256 z = _mm256_setzero_ps();
-      v0 = _mm256_blendv_ps(v0, _mm256_mul_ps(v0, f->s0), _mm256_cmp_ps(v0, z, _CMP_LT_OQ));
-      v1 = _mm256_blendv_ps(v1, _mm256_mul_ps(v1, f->s1), _mm256_cmp_ps(v1, z, _CMP_LT_OQ));
+      v0 = v_prelu(v0, f->s0);
+      v1 = v_prelu(v1, f->s1);
     } else {
-      /* max(min, v) and min(max, v) return v when v is NaN */
-      v0 = _mm256_min_ps(f->hi, _mm256_max_ps(f->lo, v0));
-      v1 = _mm256_min_ps(f->hi, _mm256_max_ps(f->lo, v1));
+      v0 = v_clamp(v0, f->lo, f->hi);
+      v1 = v_clamp(v1, f->lo, f->hi);
     }
   }
   if (full) {
@@ -114,59 +113,22 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, float*
   finish_row(&f, p0, p1, c);
 }
 
-void rc_gemm_6x16__fma3(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
+void rc_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                         size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
   if (mr == 1) {
     one_row(nc, kc, a, w, c, flags, ep);
     return;
   }
-  const float* a0 = a;
-  const float* a1 = a0 + a_stride;
-  if (mr < 2) a1 = a0;
-  const float* a2 = a1 + a_stride;
-  if (mr <= 2) a2 = a1;
-  const float* a3 = a2 + a_stride;
-  if (mr < 4) a3 = a2;
-  const float* a4 = a3 + a_stride;
-  if (mr <= 4) a4 = a3;
-  const float* a5 = a4 + a_stride;
-  if (mr != 6) a5 = a4;
-
-  __m256 acc00 = _mm256_setzero_ps(), acc01 = _mm256_setzero_ps();
-  __m256 acc10 = _mm256_setzero_ps(), acc11 = _mm256_setzero_ps();
-  __m256 acc20 = _mm256_setzero_ps(), acc21 = _mm256_setzero_ps();
-  __m256 acc30 = _mm256_setzero_ps(), acc31 = _mm256_setzero_ps();
-  __m256 acc40 = _mm256_setzero_ps(), acc41 = _mm256_setzero_ps();
-  __m256 acc50 = _mm256_setzero_ps(), acc51 = _mm256_setzero_ps();
-  for (size_t k = 0; k < kc; k++) {
-    const __m256 b0 = _mm256_loadu_ps(w);
-    const __m256 b1 = _mm256_loadu_ps(w + 8);
-    w += 16;
-    __m256 va = _mm256_broadcast_ss(a0 + k);
-    acc00 = _mm256_fmadd_ps(va, b0, acc00);
-    acc01 = _mm256_fmadd_ps(va, b1, acc01);
-    va = _mm256_broadcast_ss(a1 + k);
-    acc10 = _mm256_fmadd_ps(va, b0, acc10);
-    acc11 = _mm256_fmadd_ps(va, b1, acc11);
-    va = _mm256_broadcast_ss(a2 + k);
-    acc20 = _mm256_fmadd_ps(va, b0, acc20);
-    acc21 = _mm256_fmadd_ps(va, b1, acc21);
-    va = _mm256_broadcast_ss(a3 + k);
-    acc30 = _mm256_fmadd_ps(va, b0, acc30);
-    acc31 = _mm256_fmadd_ps(va, b1, acc31);
-    va = _mm256_broadcast_ss(a4 + k);
-    acc40 = _mm256_fmadd_ps(va, b0, acc40);
-    acc41 = _mm256_fmadd_ps(va, b1, acc41);
-    va = _mm256_broadcast_ss(a5 + k);
-    acc50 = _mm256_fmadd_ps(va, b0, acc50);
-    acc51 = _mm256_fmadd_ps(va, b1, acc51);
-  }
+  const float* ar[6];
+  RC_GEMM_6_ROWS(ar, a, a_stride, mr);
+  __m256 acc[6][2];
+  rc_gemm_6x16_loop__avx2(kc, ar, w, acc);
   finish_ctx f;
   init_finish(&f, nc, flags, ep);
-  finish_row(&f, acc00, acc01, c);
-  if (mr > 1) finish_row(&f, acc10, acc11, c + c_stride);
-  if (mr > 2) finish_row(&f, acc20, acc21, c + 2 * c_stride);
-  if (mr > 3) finish_row(&f, acc30, acc31, c + 3 * c_stride);
-  if (mr > 4) finish_row(&f, acc40, acc41, c + 4 * c_stride);
-  if (mr > 5) finish_row(&f, acc50, acc51, c + 5 * c_stride);
+  finish_row(&f, acc[0][0], acc[0][1], c);
+  if (mr > 1) finish_row(&f, acc[1][0], acc[1][1], c + c_stride);
+  if (mr > 2) finish_row(&f, acc[2][0], acc[2][1], c + 2 * c_stride);
+  if (mr > 3) finish_row(&f, acc[3][0], acc[3][1], c + 3 * c_stride);
+  if (mr > 4) finish_row(&f, acc[4][0], acc[4][1], c + 4 * c_stride);
+  if (mr > 5) finish_row(&f, acc[5][0], acc[5][1], c + 5 * c_stride);
 }
