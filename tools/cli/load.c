@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/graph/rng.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/table.h"
 
@@ -97,21 +98,9 @@ const char* fold_status(const repconv_model_t* model, char* buf, size_t size) {
   return buf;
 }
 
-/* splitmix64: a fixed, platform-independent sequence for a seed. */
-static uint64_t splitmix64(uint64_t* s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 void fill_uniform(float* data, int64_t n, uint64_t seed) {
-  uint64_t state = seed;
-  for (int64_t i = 0; i < n; ++i) {
-    /* 24 random bits -> k / 2^23 - 1: exact floats, uniform over [-1, 1). */
-    uint32_t bits = (uint32_t)(splitmix64(&state) >> 40);
-    data[i] = (float)bits * (1.0f / 8388608.0f) - 1.0f;
-  }
+  rc_rng r = {seed};
+  rc_rng_fill_signed(&r, data, (size_t)n, 1.0f);
 }
 
 int make_random_input(const char* what, const repconv_tensor_info_t* info, size_t i, repconv_tensor_t* t) {
