@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bench/peak.h"
+#include "runtime/graph/graph.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/json.h"
 #include "tools/cli/table.h"
@@ -331,7 +332,8 @@ static int cmd_bench(const cli_args* a) {
       if (n < 0 || (k > 0 && n != out_numel[j])) {
         char s[96];
         rc = fail(EXIT_ERROR, "bench: output '%s' of '%s' has the shape %s %s", info.name ? info.name : "?", a->model,
-                  shape_str(info.ndim, info.dims, s, sizeof s), n < 0 ? "(invalid)" : "(not the same in every form)");
+                  rc_dims_str(info.ndim, info.dims, RC_SHAPE_X, s, sizeof s),
+                  n < 0 ? "(invalid)" : "(not the same in every form)");
         goto done;
       }
       out_numel[j] = n;
@@ -427,7 +429,7 @@ static int cmd_bench(const cli_args* a) {
 
   /* The table. */
   char shape[96] = "-", c1[32], c2[32], c3[32];
-  if (num_in > 0) shape_str(in0.ndim, in0.dims, shape, sizeof shape);
+  if (num_in > 0) rc_dims_str(in0.ndim, in0.dims, RC_SHAPE_X, shape, sizeof shape);
   printf(
       "bench: %s%s, input %s, %d thread%s, backend %s; %d round%s interleaved (unfolded, bn-fused, folded) "
       "after %d warm-up round%s",

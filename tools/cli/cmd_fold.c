@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/graph/graph.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/json.h"
 #include "tools/cli/table.h"
@@ -244,7 +245,7 @@ static int run_all_outputs(const cli_args* a, const repconv_model_t* model, cons
     if (n < 0) {
       char s[96];
       return fail(EXIT_ERROR, "output '%s' has an invalid shape %s", info.name ? info.name : "?",
-                  shape_str(info.ndim, info.dims, s, sizeof s));
+                  rc_dims_str(info.ndim, info.dims, RC_SHAPE_X, s, sizeof s));
     }
     outs[j].name = info.name;
     outs[j].ndim = info.ndim;
@@ -327,8 +328,9 @@ static int verify_fold(const cli_args* a, const repconv_model_t* folded, const r
     if (!shapes_equal(out_f[j].ndim, out_f[j].dims, out_u[j].ndim, out_u[j].dims)) {
       char s1[96], s2[96];
       rc = fail(EXIT_ERROR, "fold --verify: output '%s' of '%s' is %s folded but %s unfolded",
-                out_f[j].name ? out_f[j].name : "?", a->model, shape_str(out_f[j].ndim, out_f[j].dims, s1, sizeof s1),
-                shape_str(out_u[j].ndim, out_u[j].dims, s2, sizeof s2));
+                out_f[j].name ? out_f[j].name : "?", a->model,
+                rc_dims_str(out_f[j].ndim, out_f[j].dims, RC_SHAPE_X, s1, sizeof s1),
+                rc_dims_str(out_u[j].ndim, out_u[j].dims, RC_SHAPE_X, s2, sizeof s2));
       goto done;
     }
     /* Relative to the output's scale (cli_compare). */
@@ -364,8 +366,8 @@ static int verify_fold(const cli_args* a, const repconv_model_t* folded, const r
     copy_printable(name, sizeof name, v->names[j] ? v->names[j] : "?");
     printf("  ");
     print_cell(name, wname, 0);
-    printf("  %-16s %12.3e %14.6g %12.3e", shape_str(out_f[j].ndim, out_f[j].dims, shape, sizeof shape), v->max_abs[j],
-           v->max_ref[j], v->max_rel[j]);
+    printf("  %-16s %12.3e %14.6g %12.3e", rc_dims_str(out_f[j].ndim, out_f[j].dims, RC_SHAPE_X, shape, sizeof shape),
+           v->max_abs[j], v->max_ref[j], v->max_rel[j]);
     if (v->nan_mismatch[j]) printf("  (%" PRId64 " NaN in one only)", v->nan_mismatch[j]);
     printf("\n");
   }

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/graph/graph.h"
 #include "runtime/io/npy.h"
 #include "tools/cli/cli.h"
-#include "tools/cli/table.h"
 
 static int cmd_gen_input(const cli_args* a) {
   int rc;
@@ -44,7 +44,7 @@ static int cmd_gen_input(const cli_args* a) {
   if (n < 0) {
     char s[96];
     rc = fail(EXIT_ERROR, "gen-input: input '%s' has an invalid shape %s", info.name ? info.name : "?",
-              shape_str(info.ndim, info.dims, s, sizeof s));
+              rc_dims_str(info.ndim, info.dims, RC_SHAPE_X, s, sizeof s));
     goto done;
   }
   data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
@@ -59,7 +59,7 @@ static int cmd_gen_input(const cli_args* a) {
   }
   char shape[96];
   printf("wrote %s: %s for input '%s', uniform [-1, 1), seed %" PRIu64 "\n", a->outputs[0],
-         shape_str(info.ndim, info.dims, shape, sizeof shape), info.name ? info.name : "?", a->seed);
+         rc_dims_str(info.ndim, info.dims, RC_SHAPE_X, shape, sizeof shape), info.name ? info.name : "?", a->seed);
   rc = EXIT_OK;
 
 done:

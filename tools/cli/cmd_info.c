@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/graph/graph.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/table.h"
 
@@ -34,7 +35,7 @@ static int print_tensor_list(const repconv_model_t* model, int inputs) {
     repconv_status st = inputs ? repconv_model_input(model, i, &t) : repconv_model_output(model, i, &t);
     if (st != REPCONV_OK) return fail(EXIT_ERROR, "reading %s %zu: %s", inputs ? "input" : "output", i, lib_error(st));
     char shape[96];
-    printf("  %-24s %s\n", t.name ? t.name : "?", shape_str(t.ndim, t.dims, shape, sizeof shape));
+    printf("  %-24s %s\n", t.name ? t.name : "?", rc_dims_str(t.ndim, t.dims, RC_SHAPE_X, shape, sizeof shape));
   }
   return EXIT_OK;
 }
@@ -154,7 +155,7 @@ static int cmd_info(const cli_args* a) {
       if (n->groups > 0) snprintf(groups, sizeof groups, "%d", (int)n->groups);
     }
     printf("  %5zu  %-*s  %-*s  %-16s %-7s %-7s %6s %14s %16s\n", i, op_w, n->op, name_w, n->name,
-           shape_str(n->output.ndim, n->output.dims, shape, sizeof shape), kernel, stride, groups,
+           rc_dims_str(n->output.ndim, n->output.dims, RC_SHAPE_X, shape, sizeof shape), kernel, stride, groups,
            group_digits(n->params, b1, sizeof b1), group_digits(n->flops, b2, sizeof b2));
   }
   rc = a->plan ? print_plan(a, model, opts) : EXIT_OK;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/graph/graph.h"
 #include "runtime/io/npy.h"
 #include "tools/cli/cli.h"
-#include "tools/cli/table.h"
 
 /* ------------------------------------------------------------ run */
 
@@ -178,8 +178,8 @@ static int cmd_run(const cli_args* a) {
       char s1[96], s2[96];
       rc = fail(EXIT_ERROR, "input '%s' from %s: shape %s does not match the model's %s",
                 in_info[i].name ? in_info[i].name : "?", in_path[i],
-                shape_str(in_data[i].ndim, in_data[i].dims, s1, sizeof s1),
-                shape_str(in_info[i].ndim, in_info[i].dims, s2, sizeof s2));
+                rc_dims_str(in_data[i].ndim, in_data[i].dims, RC_SHAPE_X, s1, sizeof s1),
+                rc_dims_str(in_info[i].ndim, in_info[i].dims, RC_SHAPE_X, s2, sizeof s2));
       goto done;
     }
     in_tensors[i].name = in_info[i].name;
@@ -195,7 +195,7 @@ static int cmd_run(const cli_args* a) {
     if (n < 0) {
       char s[96];
       rc = fail(EXIT_ERROR, "output '%s' has an invalid shape %s", info->name ? info->name : "?",
-                shape_str(info->ndim, info->dims, s, sizeof s));
+                rc_dims_str(info->ndim, info->dims, RC_SHAPE_X, s, sizeof s));
       goto done;
     }
     out_numel[j] = n;
@@ -239,8 +239,8 @@ static int cmd_run(const cli_args* a) {
     summarize(out_tensors[j].data, out_numel[j], &mn, &mx, &mean, &nans);
     if (nans) snprintf(nan_note, sizeof nan_note, "  NaN %" PRId64, nans);
     printf("%s: %s  min %.6g  max %.6g  mean %.6g%s%s%s\n", out_tensors[j].name ? out_tensors[j].name : "?",
-           shape_str(out_tensors[j].ndim, out_tensors[j].dims, shape, sizeof shape), mn, mx, mean, nan_note,
-           out_path[j] ? "  -> " : "", out_path[j] ? out_path[j] : "");
+           rc_dims_str(out_tensors[j].ndim, out_tensors[j].dims, RC_SHAPE_X, shape, sizeof shape), mn, mx, mean,
+           nan_note, out_path[j] ? "  -> " : "", out_path[j] ? out_path[j] : "");
   }
   char fold_buf[96];
   printf("time %.3f ms  (%d thread%s, backend %s, %s)\n", t1 - t0, a->threads, a->threads == 1 ? "" : "s",

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/graph/graph.h"
 #include "runtime/graph/rng.h"
 #include "tools/cli/cli.h"
-#include "tools/cli/table.h"
 
 int load_model_level(const cli_args* a, int fold, int level, int threads, repconv_backend backend,
                      repconv_options_t** opts_out, repconv_model_t** model_out) {
@@ -108,7 +108,7 @@ int make_random_input(const char* what, const repconv_tensor_info_t* info, size_
   if (n < 0) {
     char s[96];
     return fail(EXIT_ERROR, "input '%s' has an invalid shape %s", info->name ? info->name : "?",
-                shape_str(info->ndim, info->dims, s, sizeof s));
+                rc_dims_str(info->ndim, info->dims, RC_SHAPE_X, s, sizeof s));
   }
   t->name = info->name;
   t->ndim = info->ndim;

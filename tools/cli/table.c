@@ -4,21 +4,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-const char* shape_str(int32_t ndim, const int64_t* dims, char* buf, size_t size) {
-  size_t used = 0;
-  buf[0] = '\0';
-  if (ndim <= 0) {
-    snprintf(buf, size, "scalar");
-    return buf;
-  }
-  for (int32_t i = 0; i < ndim && used < size; ++i) {
-    int n = snprintf(buf + used, size - used, "%s%" PRId64, i ? "x" : "", dims[i]);
-    if (n < 0) break;
-    used += (size_t)n;
-  }
-  return buf;
-}
-
 const char* group_digits(int64_t v, char* buf, size_t size) {
   char tmp[32];
   int neg = v < 0;

@@ -1,13 +1,12 @@
-/* Text output of the repconv program: numbers, shapes and the cells of its
- * tables (columns padded by terminal width, not bytes). */
+/* Text output of the repconv program: numbers and the cells of its tables
+ * (columns padded by terminal width, not bytes). Shapes: rc_dims_str
+ * (runtime/graph/graph.h), the project's one shape-to-text helper. */
 #ifndef REPCONV_CLI_TABLE_H
 #define REPCONV_CLI_TABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* "1x3x224x224"; "scalar" for rank 0. Returns buf. */
-const char* shape_str(int32_t ndim, const int64_t* dims, char* buf, size_t size);
 /* 1234567 -> "1,234,567". */
 const char* group_digits(int64_t v, char* buf, size_t size);
 /* 1234 -> "1.23K", 231211008 -> "231.2M": 3 to 4 significant digits. */
