@@ -23,17 +23,6 @@ void rcb_fill_uniform(float* data, size_t n, uint64_t seed, float scale) {
   rc_rng_fill_signed(&r, data, n, scale);
 }
 
-int64_t rcb_model_flops(const repconv_model_t* model) {
-  int64_t total = 0;
-  size_t n = repconv_model_num_nodes(model);
-  for (size_t i = 0; i < n; ++i) {
-    repconv_node_info_t info;
-    memset(&info, 0, sizeof info);
-    if (repconv_model_node(model, i, &info) == REPCONV_OK && info.flops > 0) total += info.flops;
-  }
-  return total;
-}
-
 const char* rcb_backend_name(repconv_backend backend) {
   switch (backend) {
     case REPCONV_BACKEND_REF: return "ref";

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/flops.h"
 #include "bench/peak.h"
 #include "runtime/graph/graph.h"
 #include "tools/cli/cli.h"
@@ -55,18 +56,6 @@ static void settle(void) {
 static int compare_double(const void* pa, const void* pb) {
   double a = *(const double*)pa, b = *(const double*)pb;
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/* Sum of the nodes' FLOPs: the work one run of the model does. */
-static int64_t model_flops(const repconv_model_t* model) {
-  int64_t total = 0;
-  size_t n = repconv_model_num_nodes(model);
-  for (size_t i = 0; i < n; ++i) {
-    repconv_node_info_t info;
-    memset(&info, 0, sizeof info);
-    if (repconv_model_node(model, i, &info) == REPCONV_OK && info.flops > 0) total += info.flops;
-  }
-  return total;
 }
 
 /* What the session's plan runs: plan entries per backend ("fused" entries,
@@ -195,29 +184,12 @@ static int profile_steps(const cli_args* a, bench_form* f, const repconv_tensor_
          runs == 1 ? "" : "s", total);
   printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
          "GFLOP/s", "% peak");
-  /* FLOPs per entry; a fused entry's (an activation, a chain member) count
-   * with the entry that computes it, the last one before it that is not fused. */
-  size_t nodes = repconv_model_num_nodes(f->model);
-  int64_t* flops = calloc(n + 1, sizeof *flops);
+  int64_t* flops = calloc(n + 1, sizeof *flops); /* per entry, fused ones counted with their producer */
   if (!flops) {
     rc = fail(EXIT_ERROR, "bench --profile: out of memory");
     goto out;
   }
-  for (size_t i = 0, owner = 0; i < n; ++i) {
-    repconv_plan_entry_t e;
-    memset(&e, 0, sizeof e);
-    if (repconv_session_plan(f->session, i, &e) != REPCONV_OK) continue;
-    const int fused = e.backend && strcmp(e.backend, "fused") == 0;
-    if (!fused) owner = i;
-    for (size_t j = 0; j < nodes; ++j) {
-      repconv_node_info_t ni;
-      memset(&ni, 0, sizeof ni);
-      if (repconv_model_node(f->model, j, &ni) == REPCONV_OK && ni.name && e.node && strcmp(ni.name, e.node) == 0) {
-        flops[owner] += ni.flops;
-        break;
-      }
-    }
-  }
+  rcb_plan_entry_flops(f->model, f->session, flops, n);
   for (size_t i = 0; i < n; ++i) {
     repconv_plan_entry_t e;
     memset(&e, 0, sizeof e);
@@ -268,7 +240,7 @@ static int cmd_bench(const cli_args* a) {
     cli_progress(tty, "bench %s: loading %s", a->model, forms[k].name);
     rc = load_model_level(a, 1, (int)forms[k].level, a->threads, a->backend, &forms[k].opts, &forms[k].model);
     if (rc != EXIT_OK) goto done;
-    forms[k].flops = model_flops(forms[k].model);
+    forms[k].flops = rcb_model_flops(forms[k].model);
   }
   num_in = repconv_model_num_inputs(folded->model);
   num_out = repconv_model_num_outputs(folded->model);
