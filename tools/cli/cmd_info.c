@@ -12,8 +12,6 @@
 #include "tools/cli/cli.h"
 #include "tools/cli/table.h"
 
-/* ------------------------------------------------------------ info */
-
 typedef struct op_count {
   const char* op;
   int64_t count;

@@ -11,8 +11,6 @@
 #include "runtime/io/npy.h"
 #include "tools/cli/cli.h"
 
-/* ------------------------------------------------------------ run */
-
 /* Splits "NAME=PATH" when NAME is one of the model's tensors; otherwise the
  * whole argument is a path. Returns the tensor index or -1 (no name given);
  * -2 if the model has several tensors and no valid name was given. */
