@@ -137,7 +137,7 @@ static int write_fold_json(const char* path, const cli_args* a, const repconv_mo
 /* ---- the table */
 
 typedef struct fold_row {
-  char index[16], output[256], nodes[48], kernel[64], status[8], flops[64], params[64], note[400];
+  char index[24], output[256], nodes[48], kernel[64], status[8], flops[64], params[64], note[400];
 } fold_row;
 
 static int print_fold_report(const cli_args* a, const repconv_model_t* model, const repconv_fold_summary_t* sum) {
