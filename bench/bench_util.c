@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/graph/rng.h"
+
 static double g_peak[RCB_MAX_THREADS + 1];
 
 double rcb_peak(int threads) { return threads >= 1 && threads <= RCB_MAX_THREADS ? g_peak[threads] : 0.0; }
@@ -16,30 +18,9 @@ void rcb_set_peak(int threads, double gflops) {
   if (threads >= 1 && threads <= RCB_MAX_THREADS) g_peak[threads] = gflops;
 }
 
-static uint64_t splitmix64(uint64_t* s) {
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 void rcb_fill_uniform(float* data, size_t n, uint64_t seed, float scale) {
-  uint64_t state = seed;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits = (uint32_t)(splitmix64(&state) >> 40);
-    data[i] = ((float)bits * (1.0f / 8388608.0f) - 1.0f) * scale;
-  }
-}
-
-int64_t rcb_model_flops(const repconv_model_t* model) {
-  int64_t total = 0;
-  size_t n = repconv_model_num_nodes(model);
-  for (size_t i = 0; i < n; ++i) {
-    repconv_node_info_t info;
-    memset(&info, 0, sizeof info);
-    if (repconv_model_node(model, i, &info) == REPCONV_OK && info.flops > 0) total += info.flops;
-  }
-  return total;
+  rc_rng r = {seed};
+  rc_rng_fill_signed(&r, data, n, scale);
 }
 
 const char* rcb_backend_name(repconv_backend backend) {

@@ -16,11 +16,8 @@
 double rcb_peak(int threads);
 void rcb_set_peak(int threads, double gflops);
 
-/* n floats uniform in [-scale, scale), from the seed (splitmix64). */
+/* n floats uniform in [-scale, scale) from the seed (rc_rng_fill_signed). */
 void rcb_fill_uniform(float* data, size_t n, uint64_t seed, float scale);
-
-/* Sum of the node FLOPs of a model (2 × multiply-adds for convs). */
-int64_t rcb_model_flops(const repconv_model_t* model);
 
 /* The body of a case: creates a session of `model` with (threads, backend),
  * fills every input from a fixed seed, runs once untimed (warm-up), then

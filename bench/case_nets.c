@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "bench/bench_util.h"
+#include "bench/flops.h"
 
 static const char* const kNets[] = {"repvgg-a0", "repvgg-b0", "dbb-resnet18", "ecbsr-m4c16-x2"};
 #define NUM_NETS (sizeof kNets / sizeof kNets[0])

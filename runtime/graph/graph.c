@@ -53,19 +53,31 @@ int rc_shape_equal(const rc_shape* a, const rc_shape* b) {
   return 1;
 }
 
-const char* rc_shape_str(const rc_shape* s, char* buf, size_t size) {
+const char* rc_dims_str(int32_t ndim, const int64_t* dims, rc_shape_style style, char* buf, size_t size) {
   size_t used = 0;
   buf[0] = '\0';
-  if (s->ndim == 0) {
+  if (style == RC_SHAPE_TUPLE) {
+    used += (size_t)snprintf(buf, size, "(");
+    for (int32_t i = 0; i < ndim && used < size; i++) {
+      used += (size_t)snprintf(buf + used, size - used, i ? ", %lld" : "%lld", (long long)dims[i]);
+    }
+    if (used < size) snprintf(buf + used, size - used, ndim == 1 ? ",)" : ")");
+    return buf;
+  }
+  if (ndim <= 0) {
     snprintf(buf, size, "scalar");
     return buf;
   }
-  for (int i = 0; i < s->ndim && used < size; i++) {
-    int w = snprintf(buf + used, size - used, i ? "x%lld" : "%lld", (long long)s->d[i]);
+  for (int32_t i = 0; i < ndim && used < size; i++) {
+    int w = snprintf(buf + used, size - used, i ? "x%lld" : "%lld", (long long)dims[i]);
     if (w < 0) break;
     used += (size_t)w;
   }
   return buf;
+}
+
+const char* rc_shape_str(const rc_shape* s, char* buf, size_t size) {
+  return rc_dims_str(s->ndim, s->d, RC_SHAPE_X, buf, size);
 }
 
 rc_attrs rc_attrs_default(void) {

@@ -71,7 +71,13 @@ typedef struct rc_shape {
 
 int64_t rc_shape_numel(const rc_shape* s);
 int rc_shape_equal(const rc_shape* a, const rc_shape* b);
-/* "1x3x224x224" into buf; returns buf. */
+/* The one shape-to-text helper. RC_SHAPE_X: "1x3x224x224", "scalar" for
+ * rank 0 (messages, the CLI); RC_SHAPE_TUPLE: numpy's "(1, 3, 224, 224)",
+ * "(5,)", "()" (.npy messages). ndim dims of dims (any count: a file's
+ * header may hold more than RC_MAX_DIMS) into buf, cut at size; returns buf. */
+typedef enum rc_shape_style { RC_SHAPE_X = 0, RC_SHAPE_TUPLE = 1 } rc_shape_style;
+const char* rc_dims_str(int32_t ndim, const int64_t* dims, rc_shape_style style, char* buf, size_t size);
+/* rc_dims_str of s in RC_SHAPE_X. */
 const char* rc_shape_str(const rc_shape* s, char* buf, size_t size);
 
 typedef struct rc_tensor {

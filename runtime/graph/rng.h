@@ -1,12 +1,15 @@
-/* A small deterministic generator (splitmix64) for built-in model weights:
- * the same seed gives the same model on every platform. */
+/* The one deterministic generator of the project (splitmix64): built-in
+ * model weights, gen-input's tensors, benchmark and test data. The same
+ * state gives the same sequence on every platform; changing any function
+ * here changes built-in models and gen-input outputs bit for bit. */
 #ifndef RC_RNG_H
 #define RC_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct rc_rng {
-  uint64_t state;
+  uint64_t state; /* the seed, before the first call */
 } rc_rng;
 
 static inline uint64_t rc_rng_next(rc_rng* r) {
@@ -16,9 +19,27 @@ static inline uint64_t rc_rng_next(rc_rng* r) {
   return z ^ (z >> 31);
 }
 
+/* The upper 32 bits of the next value. */
+static inline uint32_t rc_rng_u32(rc_rng* r) { return (uint32_t)(rc_rng_next(r) >> 32); }
+
 /* Uniform in [lo, hi), 24-bit resolution. */
 static inline float rc_rng_uniform(rc_rng* r, float lo, float hi) {
   return lo + (hi - lo) * (float)((double)(rc_rng_next(r) >> 40) * (1.0 / 16777216.0));
+}
+
+/* n values of rc_rng_uniform(r, lo, hi). */
+static inline void rc_rng_fill_uniform(rc_rng* r, float* x, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) x[i] = rc_rng_uniform(r, lo, hi);
+}
+
+/* n floats uniform over [-scale, scale): 24 random bits k give
+ * (k / 2^23 - 1) * scale, exact floats on a grid for scale 1 (gen-input's
+ * tensors, the CLI's and the benchmarks' random inputs). */
+static inline void rc_rng_fill_signed(rc_rng* r, float* x, size_t n, float scale) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t bits = (uint32_t)(rc_rng_next(r) >> 40);
+    x[i] = ((float)bits * (1.0f / 8388608.0f) - 1.0f) * scale;
+  }
 }
 
 #endif

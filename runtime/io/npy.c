@@ -222,17 +222,6 @@ static rc_status parse_header(npy_cursor* c, npy_header* h) {
   return REPCONV_OK;
 }
 
-/* "(2, 3)" into buf. */
-static const char* shape_text(const npy_header* h, char* buf, size_t cap) {
-  size_t k = 0;
-  k += (size_t)snprintf(buf, cap, "(");
-  for (int i = 0; i < h->ndim && k < cap; i++) {
-    k += (size_t)snprintf(buf + k, cap - k, i ? ", %lld" : "%lld", (long long)h->dims[i]);
-  }
-  if (k < cap) k += (size_t)snprintf(buf + k, cap - k, h->ndim == 1 ? ",)" : ")");
-  return buf;
-}
-
 /* ---------------------------------------------------------------- read */
 
 static void clear(rc_npy* t) { memset(t, 0, sizeof(*t)); }
@@ -305,27 +294,30 @@ static rc_status npy_parse(const uint8_t* p, size_t avail, size_t size, const ch
   }
   if (h.ndim > REPCONV_MAX_DIMS) {
     return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: rank %d (shape %s) is not supported (at most %d)", what, h.ndim,
-                    shape_text(&h, shp, sizeof(shp)), REPCONV_MAX_DIMS);
+                    rc_dims_str(h.ndim, h.dims, RC_SHAPE_TUPLE, shp, sizeof(shp)), REPCONV_MAX_DIMS);
   }
   int64_t numel = 1;
   for (int i = 0; i < h.ndim; i++) {
     if (h.dims[i] < 1) {
       return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: shape %s is empty (at least one element is needed)", what,
-                      shape_text(&h, shp, sizeof(shp)));
+                      rc_dims_str(h.ndim, h.dims, RC_SHAPE_TUPLE, shp, sizeof(shp)));
     }
     if (h.dims[i] > RC_MAX_DIM_VALUE || rc_mul_i64(numel, h.dims[i], &numel) || numel > RC_MAX_ELEMENTS) {
       return rc_error(REPCONV_ERROR_UNSUPPORTED,
                       "%s: shape %s is too large (dimensions up to %lld, at most %lld elements)", what,
-                      shape_text(&h, shp, sizeof(shp)), (long long)RC_MAX_DIM_VALUE, (long long)RC_MAX_ELEMENTS);
+                      rc_dims_str(h.ndim, h.dims, RC_SHAPE_TUPLE, shp, sizeof(shp)), (long long)RC_MAX_DIM_VALUE,
+                      (long long)RC_MAX_ELEMENTS);
     }
   }
   size_t want, have = size - data_at;
   if (rc_mul_size((size_t)numel, item, &want)) {
-    return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: shape %s is too large", what, shape_text(&h, shp, sizeof(shp)));
+    return rc_error(REPCONV_ERROR_UNSUPPORTED, "%s: shape %s is too large", what,
+                    rc_dims_str(h.ndim, h.dims, RC_SHAPE_TUPLE, shp, sizeof(shp)));
   }
   if (have != want) {
     return rc_error(REPCONV_ERROR_FORMAT, "%s: data is %zu bytes, expected %zu for shape %s of '%s' (%s)", what, have,
-                    want, shape_text(&h, shp, sizeof(shp)), h.descr, have < want ? "truncated" : "trailing bytes");
+                    want, rc_dims_str(h.ndim, h.dims, RC_SHAPE_TUPLE, shp, sizeof(shp)), h.descr,
+                    have < want ? "truncated" : "trailing bytes");
   }
   info->h = h;
   info->data_at = data_at;

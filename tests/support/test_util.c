@@ -8,24 +8,16 @@
 
 #include <cmocka.h>
 
-void rc_test_rng_seed(rc_test_rng* r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 1; }
+void rc_test_rng_seed(rc_test_rng* r, uint64_t seed) { r->state = seed * 0x9E3779B97F4A7C15ull + 1; }
 
-uint32_t rc_test_rng_u32(rc_test_rng* r) {
-  /* splitmix64: tiny, good enough for test data. */
-  uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
+uint32_t rc_test_rng_u32(rc_test_rng* r) { return rc_rng_u32(r); }
 
-float rc_test_rng_uniform(rc_test_rng* r, float lo, float hi) {
-  return lo + (hi - lo) * (float)((rc_test_rng_u32(r) >> 8) * (1.0 / 16777216.0));
-}
+float rc_test_rng_uniform(rc_test_rng* r, float lo, float hi) { return rc_rng_uniform(r, lo, hi); }
 
-int rc_test_rng_int(rc_test_rng* r, int lo, int hi) { return lo + (int)(rc_test_rng_u32(r) % (uint32_t)(hi - lo + 1)); }
+int rc_test_rng_int(rc_test_rng* r, int lo, int hi) { return lo + (int)(rc_rng_u32(r) % (uint32_t)(hi - lo + 1)); }
 
 void rc_test_fill_uniform(rc_test_rng* r, float* x, size_t n, float lo, float hi) {
-  for (size_t i = 0; i < n; i++) x[i] = rc_test_rng_uniform(r, lo, hi);
+  rc_rng_fill_uniform(r, x, n, lo, hi);
 }
 
 static void check(const char* what, size_t i, double got, double want, double atol, double rtol) {

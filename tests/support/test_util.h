@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 #include "repconv.h"
+#include "runtime/graph/rng.h"
 
-typedef struct rc_test_rng {
-  uint64_t s;
-} rc_test_rng;
+/* The project's generator (runtime/graph/rng.h), seeded the tests' way. */
+typedef rc_rng rc_test_rng;
 
 void rc_test_rng_seed(rc_test_rng* r, uint64_t seed);
 uint32_t rc_test_rng_u32(rc_test_rng* r);

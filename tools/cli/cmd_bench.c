@@ -1,0 +1,495 @@
+/* repconv bench: the model unfolded, bn-fused and folded, timed side by side
+ * in one process (interleaved rounds on the same input), against the
+ * measured FMA peak; --profile times the folded form's plan entries.
+ * docs/design/cli.md has the measured reasons behind the timing loop. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <float.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/flops.h"
+#include "bench/peak.h"
+#include "runtime/graph/graph.h"
+#include "tools/cli/cli.h"
+#include "tools/cli/json.h"
+#include "tools/cli/table.h"
+
+/* Warm-up: at least one round, more while it has taken less than
+ * BENCH_WARMUP_MS (at most BENCH_MAX_WARMUP rounds). */
+#define BENCH_WARMUP_MS 200.0
+#define BENCH_MAX_WARMUP 10
+#define BENCH_BUDGET_MS (CLI_BENCH_BUDGET_S * 1000.0)
+/* With --threads > 1: the pause before each timed run, so that the idle
+ * workers of the form that ran before sleep (docs/design/cli.md). */
+#define BENCH_SETTLE_MS 30
+
+/* The three forms, in the order they run in every round. */
+typedef struct bench_form {
+  const char* name;
+  repconv_fold_level level;
+  repconv_options_t* opts;
+  repconv_model_t* model;
+  repconv_session_t* session;
+  repconv_tensor_t* outs; /* one buffer per model output */
+  int64_t flops;          /* the work this form does per run */
+  double* ms;             /* one time per timed round */
+  double median, min, max;
+  char kernels[160];      /* "xnnpack 47" or "xnnpack 45, ref 2": plan entries per backend */
+  char kernels_json[256]; /* {"xnnpack": 45, "ref": 2} */
+} bench_form;
+
+#define BENCH_FORMS 3
+
+/* Waits BENCH_SETTLE_MS so that idle thread-pool workers go to sleep. */
+static void settle(void) {
+  struct timespec ts = {0, BENCH_SETTLE_MS * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+static int compare_double(const void* pa, const void* pb) {
+  double a = *(const double*)pa, b = *(const double*)pb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/* What the session's plan runs: plan entries per backend ("fused" entries,
+ * computed by the entry before them, are not counted). */
+static void describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
+                             size_t json_size) {
+  const char* names[8];
+  size_t counts[8], distinct = 0, other = 0;
+  size_t n = repconv_session_num_plan_entries(session);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(session, i, &e) != REPCONV_OK || !e.backend || strcmp(e.backend, "fused") == 0) continue;
+    size_t k = 0;
+    while (k < distinct && strcmp(names[k], e.backend) != 0) ++k;
+    if (k == distinct) {
+      if (distinct == sizeof names / sizeof names[0]) {
+        ++other;
+        continue;
+      }
+      names[distinct] = e.backend;
+      counts[distinct++] = 0;
+    }
+    counts[k]++;
+  }
+  size_t tu = 0, ju = 0;
+  text[0] = '\0';
+  ju = (size_t)snprintf(json, json_size, "{");
+  for (size_t k = 0; k < distinct; ++k) {
+    char name[32];
+    copy_printable(name, sizeof name, names[k]);
+    if (tu < text_size) tu += (size_t)snprintf(text + tu, text_size - tu, "%s%s %zu", k ? ", " : "", name, counts[k]);
+    if (ju < json_size)
+      ju += (size_t)snprintf(json + ju, json_size - ju, "%s\"%s\": %zu", k ? ", " : "", name, counts[k]);
+  }
+  if (other && tu < text_size) snprintf(text + tu, text_size - tu, "%sother %zu", distinct ? ", " : "", other);
+  if (!distinct && !other) snprintf(text, text_size, "-");
+  if (ju < json_size) snprintf(json + ju, json_size - ju, "}");
+}
+
+/* Max |a - b| / max |b| over every output (b: the unfolded form); HUGE_VAL
+ * when NaNs differ. */
+static double outputs_rel_diff(const bench_form* x, const bench_form* ref, size_t num_out, const int64_t* numel) {
+  double worst = 0;
+  for (size_t j = 0; j < num_out; ++j) {
+    cli_diff d = cli_compare(x->outs[j].data, ref->outs[j].data, numel[j]);
+    if (d.nan_mismatch) return HUGE_VAL;
+    if (d.rel > worst) worst = d.rel;
+  }
+  return worst;
+}
+
+static int write_bench_json(const char* path, const cli_args* a, const repconv_tensor_info_t* in0, int have_input,
+                            const bench_form* forms, int runs, int64_t flops, double peak, const char* peak_isa,
+                            double peak_1t, double speedup) {
+  FILE* f = fopen(path, "wb");
+  if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno));
+  fputs("{\n  \"model\": ", f);
+  json_string(f, a->model);
+  fprintf(f, ",\n  \"threads\": %d,\n  \"backend\": ", a->threads);
+  json_string(f, a->backend_name);
+  fputs(",\n  \"shape\": ", f);
+  json_dims(f, have_input ? in0->ndim : 0, in0->dims);
+  fprintf(f, ",\n  \"runs\": %d,\n  \"flops\": %" PRId64 ",\n  \"results\": [", runs, flops);
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    const bench_form* b = &forms[k];
+    fputs(k ? ",\n    {\"form\": " : "\n    {\"form\": ", f);
+    json_string(f, b->name);
+    fputs(", \"backend\": ", f);
+    json_string(f, a->backend_name);
+    fprintf(f, ", \"kernels\": %s, \"threads\": %d, \"median_ms\": ", b->kernels_json, a->threads);
+    json_double(f, b->median);
+    fputs(", \"min_ms\": ", f);
+    json_double(f, b->min);
+    fputs(", \"max_ms\": ", f);
+    json_double(f, b->max);
+    fputs(", \"gflops\": ", f);
+    json_double(f, b->median > 0 ? (double)flops / (b->median * 1e6) : HUGE_VAL);
+    fputs(", \"peak_fraction\": ", f);
+    json_double(f, b->median > 0 && peak > 0 ? (double)flops / (b->median * 1e6) / peak : HUGE_VAL);
+    fprintf(f, ", \"flops\": %" PRId64 ", \"runs\": %d}", b->flops, runs);
+  }
+  fputs("\n  ],\n  \"speedup\": ", f);
+  json_double(f, speedup);
+  fputs(",\n  \"peak_gflops\": ", f);
+  json_double(f, peak > 0 ? peak : HUGE_VAL);
+  fputs(",\n  \"peak_gflops_1thread\": ", f);
+  json_double(f, peak_1t > 0 ? peak_1t : HUGE_VAL);
+  fputs(",\n  \"peak_isa\": ", f);
+  json_string(f, peak_isa);
+  fputs("\n}\n", f);
+  int bad = ferror(f);
+  if (fclose(f) != 0) bad = 1;
+  if (bad) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno ? errno : EIO));
+  return EXIT_OK;
+}
+
+/* bench --profile: the folded form's time per plan entry, median over its
+ * own rounds (after the timed ones, so the clock reads do not touch them). */
+static int profile_steps(const cli_args* a, bench_form* f, const repconv_tensor_t* inputs, size_t num_in,
+                         size_t num_out, int runs, double peak) {
+  size_t n = repconv_session_num_plan_entries(f->session);
+  double* t = calloc(n * (size_t)runs + 1, sizeof *t);
+  int rc = EXIT_OK;
+  if (!t || repconv_session_set_profiling(f->session, 1) != REPCONV_OK) {
+    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
+    goto out;
+  }
+  for (int r = 0; r < runs; ++r) {
+    if (a->threads > 1) settle();
+    repconv_status st = repconv_session_run(f->session, inputs, num_in, f->outs, num_out);
+    if (st != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "running '%s' (folded, profiling): %s", a->model, session_error(f->session, st));
+      goto out;
+    }
+    for (size_t i = 0; i < n; ++i) repconv_session_step_time(f->session, i, &t[i * (size_t)runs + (size_t)r]);
+  }
+  double total = 0;
+  for (size_t i = 0; i < n; ++i) {
+    qsort(&t[i * (size_t)runs], (size_t)runs, sizeof *t, compare_double);
+    double* m = &t[i * (size_t)runs];
+    m[0] = runs % 2 ? m[runs / 2] : 0.5 * (m[runs / 2 - 1] + m[runs / 2]); /* the row's median, in its first slot */
+    total += m[0];
+  }
+  printf("\nprofile of the folded form: median per plan entry over %d round%s (sum %.3f ms)\n", runs,
+         runs == 1 ? "" : "s", total);
+  printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
+         "GFLOP/s", "% peak");
+  int64_t* flops = calloc(n + 1, sizeof *flops); /* per entry, fused ones counted with their producer */
+  if (!flops) {
+    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
+    goto out;
+  }
+  rcb_plan_entry_flops(f->model, f->session, flops, n);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(f->session, i, &e) != REPCONV_OK) continue;
+    double ms = t[i * (size_t)runs];
+    double gf = ms > 0 ? (double)flops[i] / (ms * 1e6) : 0;
+    char node[29], kernel[49];
+    copy_printable(node, sizeof node, e.node ? e.node : "?");
+    copy_printable(kernel, sizeof kernel, e.kernel ? e.kernel : "?");
+    if (e.backend && strcmp(e.backend, "fused") == 0) { /* its time is its producer's */
+      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", i, node, e.op ? e.op : "?", kernel, "-", "-", "-",
+             "-");
+      continue;
+    }
+    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, e.op ? e.op : "?", kernel, ms,
+           total > 0 ? 100.0 * ms / total : 0.0, gf, peak > 0 ? 100.0 * gf / peak : 0.0);
+  }
+  free(flops);
+out:
+  if (f->session) repconv_session_set_profiling(f->session, 0);
+  free(t);
+  return rc;
+}
+
+static int cmd_bench(const cli_args* a) {
+  int rc;
+  const int tty = isatty(STDERR_FILENO);
+
+  bench_form forms[BENCH_FORMS] = {
+      {.name = "unfolded", .level = REPCONV_FOLD_OFF},
+      {.name = "bn-fused", .level = REPCONV_FOLD_BN},
+      {.name = "folded", .level = REPCONV_FOLD_FULL},
+  };
+  bench_form* const unfolded = &forms[0];
+  bench_form* const folded = &forms[BENCH_FORMS - 1];
+  size_t num_in = 0, num_out = 0;
+  repconv_tensor_t* inputs = NULL;
+  int64_t* out_numel = NULL;
+  repconv_tensor_info_t in0;
+  memset(&in0, 0, sizeof in0);
+  int runs = a->runs;
+  int warmup_rounds = 0;
+
+  rc_peak_isa isa = rc_peak_best_isa();
+  double peak = 0, peak_1t = 0, peak_fma3 = 0;
+
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    cli_progress(tty, "bench %s: loading %s", a->model, forms[k].name);
+    rc = load_model_level(a, 1, (int)forms[k].level, a->threads, a->backend, &forms[k].opts, &forms[k].model);
+    if (rc != EXIT_OK) goto done;
+    forms[k].flops = rcb_model_flops(forms[k].model);
+  }
+  num_in = repconv_model_num_inputs(folded->model);
+  num_out = repconv_model_num_outputs(folded->model);
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    if (repconv_model_num_inputs(forms[k].model) != num_in || repconv_model_num_outputs(forms[k].model) != num_out) {
+      rc = fail(EXIT_ERROR, "bench: '%s' has a different number of inputs or outputs %s than folded", a->model,
+                forms[k].name);
+      goto done;
+    }
+  }
+  if (num_out == 0) {
+    rc = fail(EXIT_ERROR, "model '%s' has no outputs", a->model);
+    goto done;
+  }
+
+  /* The same uniform [-1, 1) input for every form (input k: gen-input --seed k+1). */
+  inputs = calloc(num_in ? num_in : 1, sizeof *inputs);
+  out_numel = calloc(num_out, sizeof *out_numel);
+  if (!inputs || !out_numel) {
+    rc = fail(EXIT_ERROR, "bench: out of memory");
+    goto done;
+  }
+  for (size_t i = 0; i < num_in; ++i) {
+    repconv_tensor_info_t info;
+    memset(&info, 0, sizeof info);
+    repconv_status st = repconv_model_input(folded->model, i, &info);
+    for (int k = 0; k < BENCH_FORMS - 1 && st == REPCONV_OK; ++k) {
+      repconv_tensor_info_t other;
+      memset(&other, 0, sizeof other);
+      st = repconv_model_input(forms[k].model, i, &other);
+      if (st == REPCONV_OK && !shapes_equal(info.ndim, info.dims, other.ndim, other.dims)) {
+        rc = fail(EXIT_ERROR, "bench: input '%s' of '%s' differs in shape %s and folded", info.name ? info.name : "?",
+                  a->model, forms[k].name);
+        goto done;
+      }
+    }
+    if (st != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "reading input %zu of '%s': %s", i, a->model, lib_error(st));
+      goto done;
+    }
+    if (i == 0) in0 = info;
+    rc = make_random_input("bench", &info, i, &inputs[i]);
+    if (rc != EXIT_OK) goto done;
+  }
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    b->outs = calloc(num_out, sizeof *b->outs);
+    if (!b->outs) {
+      rc = fail(EXIT_ERROR, "bench: out of memory");
+      goto done;
+    }
+    for (size_t j = 0; j < num_out; ++j) {
+      repconv_tensor_info_t info;
+      memset(&info, 0, sizeof info);
+      repconv_status st = repconv_model_output(b->model, j, &info);
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "reading output %zu of '%s': %s", j, a->model, lib_error(st));
+        goto done;
+      }
+      int64_t n = numel_checked(info.ndim, info.dims);
+      if (n < 0 || (k > 0 && n != out_numel[j])) {
+        char s[96];
+        rc = fail(EXIT_ERROR, "bench: output '%s' of '%s' has the shape %s %s", info.name ? info.name : "?", a->model,
+                  rc_dims_str(info.ndim, info.dims, RC_SHAPE_X, s, sizeof s),
+                  n < 0 ? "(invalid)" : "(not the same in every form)");
+        goto done;
+      }
+      out_numel[j] = n;
+      b->outs[j].name = info.name;
+      b->outs[j].ndim = info.ndim;
+      memcpy(b->outs[j].dims, info.dims, sizeof b->outs[j].dims);
+      b->outs[j].data = malloc(n ? (size_t)n * sizeof(float) : sizeof(float));
+      if (!b->outs[j].data) {
+        rc = fail(EXIT_ERROR, "bench: out of memory for output '%s' (%" PRId64 " floats)", info.name ? info.name : "?",
+                  n);
+        goto done;
+      }
+    }
+  }
+
+  /* The yardstick, while no session's thread pool exists. */
+  cli_progress(tty, "bench %s: measuring the FMA peak", a->model);
+  peak = rc_peak_gflops(isa, a->threads, 5, 40.0);
+  peak_1t = a->threads == 1 ? peak : rc_peak_gflops(isa, 1, 5, 40.0);
+  if (isa == RC_PEAK_AVX512F) peak_fma3 = rc_peak_gflops(RC_PEAK_FMA3, a->threads, 5, 40.0);
+
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    cli_progress(tty, "bench %s: planning %s", a->model, b->name);
+    repconv_status st = repconv_session_create(b->model, b->opts, &b->session);
+    if (st != REPCONV_OK) {
+      b->session = NULL;
+      rc = fail(EXIT_ERROR, "creating a session for '%s' (%s): %s", a->model, b->name, lib_error(st));
+      goto done;
+    }
+    describe_kernels(b->session, b->kernels, sizeof b->kernels, b->kernels_json, sizeof b->kernels_json);
+  }
+
+  /* Warm-up: at least one round; more while it has taken less than
+   * BENCH_WARMUP_MS. The last round's time sizes the default --runs. */
+  double warm_start = now_ms(), round_ms = 0;
+  do {
+    cli_progress(tty, "bench %s: warm-up round %d", a->model, warmup_rounds + 1);
+    double r0 = now_ms();
+    for (int k = 0; k < BENCH_FORMS; ++k) {
+      repconv_status st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "running '%s' (%s): %s", a->model, forms[k].name, session_error(forms[k].session, st));
+        goto done;
+      }
+    }
+    round_ms = now_ms() - r0;
+    ++warmup_rounds;
+  } while (now_ms() - warm_start < BENCH_WARMUP_MS && warmup_rounds < BENCH_MAX_WARMUP);
+
+  if (runs <= 0) {
+    runs = CLI_BENCH_RUNS;
+    if (round_ms > 0 && round_ms * runs > BENCH_BUDGET_MS) {
+      runs = (int)(BENCH_BUDGET_MS / round_ms);
+      if (runs < CLI_BENCH_MIN_RUNS) runs = CLI_BENCH_MIN_RUNS;
+    }
+  }
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    forms[k].ms = calloc((size_t)runs, sizeof *forms[k].ms);
+    if (!forms[k].ms) {
+      rc = fail(EXIT_ERROR, "bench: out of memory for %d runs", runs);
+      goto done;
+    }
+  }
+
+  /* Interleaved: unfolded, bn-fused, folded, unfolded, ... so that a slow
+   * phase of a shared machine hits every form alike. */
+  for (int r = 0; r < runs; ++r) {
+    cli_progress(tty, "bench %s: round %d/%d", a->model, r + 1, runs);
+    for (int k = 0; k < BENCH_FORMS; ++k) {
+      if (a->threads > 1) settle();
+      double t0 = now_ms();
+      repconv_status st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
+      double t1 = now_ms();
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "running '%s' (%s): %s", a->model, forms[k].name, session_error(forms[k].session, st));
+        goto done;
+      }
+      forms[k].ms[r] = t1 - t0;
+    }
+  }
+  cli_progress_clear(tty);
+
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    qsort(b->ms, (size_t)runs, sizeof *b->ms, compare_double);
+    b->min = b->ms[0];
+    b->max = b->ms[runs - 1];
+    b->median = runs % 2 ? b->ms[runs / 2] : 0.5 * (b->ms[runs / 2 - 1] + b->ms[runs / 2]);
+  }
+  const int64_t flops = folded->flops;
+  const double speedup = folded->median > 0 ? unfolded->median / folded->median : HUGE_VAL;
+
+  /* The table. */
+  char shape[96] = "-", c1[32], c2[32], c3[32];
+  if (num_in > 0) rc_dims_str(in0.ndim, in0.dims, RC_SHAPE_X, shape, sizeof shape);
+  printf(
+      "bench: %s%s, input %s, %d thread%s, backend %s; %d round%s interleaved (unfolded, bn-fused, folded) "
+      "after %d warm-up round%s",
+      a->model, is_builtin(a->model) ? " (built-in)" : "", shape, a->threads, a->threads == 1 ? "" : "s",
+      a->backend_name, runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
+  if (a->threads > 1) printf("; %d ms pause before each timed run (idle pool threads spin)", BENCH_SETTLE_MS);
+  printf("\n");
+  printf("FLOPs per run: unfolded %s, bn-fused %s, folded %s; GFLOP/s counts the folded graph's FLOPs for every form\n",
+         compact(forms[0].flops, c1, sizeof c1), compact(forms[1].flops, c2, sizeof c2),
+         compact(forms[2].flops, c3, sizeof c3));
+  printf("FMA peak (measured): %.1f GFLOP/s on %d thread%s (%s", peak, a->threads, a->threads == 1 ? "" : "s",
+         rc_peak_isa_name(isa));
+  if (a->threads > 1) printf("; 1 thread %.1f", peak_1t);
+  if (peak_fma3 > 0) printf("; fma3 ymm %.1f", peak_fma3);
+  printf(")\n");
+
+  size_t wk = strlen("kernels");
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    size_t w = display_width(forms[k].kernels);
+    if (w > wk) wk = w;
+  }
+  printf("  %-8s  %-7s  ", "form", "backend");
+  print_cell("kernels", wk, 0);
+  printf("  %7s  %10s  %19s  %8s  %6s  %8s\n", "threads", "median ms", "min-max ms", "GFLOP/s", "% peak", "/ folded");
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    const bench_form* b = &forms[k];
+    char range[48];
+    double gflops = b->median > 0 ? (double)flops / (b->median * 1e6) : 0;
+    snprintf(range, sizeof range, "%.3f-%.3f", b->min, b->max);
+    printf("  %-8s  %-7s  ", b->name, a->backend_name);
+    print_cell(b->kernels, wk, 0);
+    printf("  %7d  %10.3f  %19s  %8.1f  %6.1f  %8.2f\n", a->threads, b->median, range, gflops,
+           peak > 0 ? 100.0 * gflops / peak : 0.0, folded->median > 0 ? b->median / folded->median : 0.0);
+  }
+  printf("speedup of folding: %.2fx (unfolded median / folded median); bn-fused / folded: %.2fx\n", speedup,
+         folded->median > 0 ? forms[1].median / folded->median : 0.0);
+  double d_bn = outputs_rel_diff(&forms[1], unfolded, num_out, out_numel);
+  double d_f = outputs_rel_diff(folded, unfolded, num_out, out_numel);
+  printf("outputs vs unfolded: bn-fused max rel %.1e, folded max rel %.1e%s\n", d_bn, d_f,
+         d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL
+             ? ""
+             : "  (beyond float rounding: check with fold --verify)");
+
+  if (a->profile) {
+    rc = profile_steps(a, folded, inputs, num_in, num_out, runs, peak);
+    if (rc != EXIT_OK) goto done;
+  }
+  if (a->json) {
+    rc = write_bench_json(a->json, a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
+                          speedup);
+    if (rc != EXIT_OK) goto done;
+  }
+  rc = EXIT_OK;
+
+done:
+  for (int k = 0; k < BENCH_FORMS; ++k) {
+    bench_form* b = &forms[k];
+    repconv_session_destroy(b->session);
+    if (b->outs) {
+      for (size_t j = 0; j < num_out; ++j) free(b->outs[j].data);
+    }
+    free(b->outs);
+    free(b->ms);
+    repconv_model_destroy(b->model);
+    repconv_options_destroy(b->opts);
+  }
+  if (inputs) {
+    for (size_t i = 0; i < num_in; ++i) free(inputs[i].data);
+  }
+  free(inputs);
+  free(out_numel);
+  return rc;
+}
+
+const cli_command cli_bench_command = {
+    .name = "bench",
+    .usage =
+        "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N]\n"
+        "              [--backend auto|winograd|gemm|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
+        "              [--profile]\n"
+        "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
+        "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
+        "      same random input and prints per form the median and min-max time, the\n"
+        "      effective GFLOP/s (FLOPs of the folded graph / time, for every form), the\n"
+        "      fraction of the measured FMA peak and the time over the folded one;\n"
+        "      --json also writes the figures as JSON; --profile then times the folded\n"
+        "      form's plan entries one by one (median per entry, share, GFLOP/s)\n",
+    .options = OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE,
+    .takes_model = 1,
+    .run = cmd_bench,
+};
