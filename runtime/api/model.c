@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "runtime/exec/exec.h"
+#include "runtime/plan/lower.h"
 #include "kernels/ref/ref.h"
 #include "runtime/api/handles.h"
 #include "runtime/zoo/zoo.h"
@@ -283,8 +284,8 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   if (s == REPCONV_OK) s = check_constants(&m->g);
   if (s == REPCONV_OK && o.fold) s = fold_model(m, &o);
   rc_plan_options po = {
-      .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .no_chains = o.no_chains};
-  if (s == REPCONV_OK) s = rc_plan_create_ex(&m->g, &po, &m->plan);
+      .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = !o.no_chains};
+  if (s == REPCONV_OK) s = rc_plan_create(&m->g, &po, &m->plan);
   if (s != REPCONV_OK) {
     rc_fold_report_free(&m->fold);
     rc_graph_free(&m->g);
@@ -545,7 +546,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     o.backend = (repconv_backend)model->plan.backend;
     o.winograd = model->plan.winograd;
     o.autotune = model->plan.autotune;
-    o.no_chains = model->plan.no_chains;
+    o.no_chains = !model->plan.chains;
   }
   if (!options) o.limits = model->limits;
   repconv_session_t* s = calloc(1, sizeof(*s));
@@ -555,10 +556,10 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   atomic_init(&s->busy, 0);
   s->plan = &model->plan;
   if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd ||
-      o.autotune != model->plan.autotune || o.no_chains != model->plan.no_chains) {
+      o.autotune != model->plan.autotune || o.no_chains != !model->plan.chains) {
     rc_plan_options po = {
-        .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .no_chains = o.no_chains};
-    rc_status st = rc_plan_create_ex(&model->g, &po, &s->own_plan);
+        .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = !o.no_chains};
+    rc_status st = rc_plan_create(&model->g, &po, &s->own_plan);
     if (st != REPCONV_OK) {
       model_release(s->model);
       free(s);
