@@ -564,7 +564,7 @@ rc_status rc_rcm_load_memory(const void* data, size_t size, rc_graph* g) {
 /* The file is read into memory, not mapped: constants borrow from the
  * image, and a mapped image would fault (SIGBUS) on every access after the
  * file is truncated or rewritten in place while the model is alive. Reading
- * costs one copy at load (measured on repvgg-a0: see rcm.h). */
+ * costs one copy at load (measured: docs/rcm-format.md). */
 rc_status rc_rcm_load_file(const char* path, rc_graph* g) {
   RC_CHECK(check_fresh(g));
   void* blob = NULL;
