@@ -7,7 +7,7 @@
 #include "runtime/graph/checked.h"
 #include "runtime/plan/planner.h"
 
-typedef struct lifetime {
+typedef struct rc_lifetime {
   int32_t tensor;
   int32_t first, last; /* positions in the order; inputs first = -1 */
   size_t size;         /* floats, aligned */
@@ -128,15 +128,29 @@ static int32_t live_tree_overlaps(const live_tree* t, const lifetime* lt, const 
   return nb;
 }
 
-rc_status rc_arena_place(const rc_graph* g, rc_plan* p, const uint8_t* elided) {
-  lifetime* lt = calloc((size_t)g->n_tensors + 1, sizeof(lifetime));
-  int32_t* pos = malloc(((size_t)g->n_tensors + 1) * sizeof(int32_t));
-  size_t* busy = malloc(((size_t)g->n_tensors + 1) * 2 * sizeof(size_t));
+rc_status rc_arena_scratch_alloc(const rc_graph* g, rc_arena_scratch* a) {
+  a->lt = calloc((size_t)g->n_tensors + 1, sizeof(lifetime));
+  a->elided = calloc((size_t)g->n_tensors + 1, 1);
+  a->pos = malloc(((size_t)g->n_tensors + 1) * sizeof(int32_t));
+  a->busy = malloc(((size_t)g->n_tensors + 1) * 2 * sizeof(size_t));
+  if (!a->lt || !a->elided || !a->pos || !a->busy) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  return REPCONV_OK;
+}
+
+void rc_arena_scratch_free(rc_arena_scratch* a) {
+  free(a->lt);
+  free(a->elided);
+  free(a->pos);
+  free(a->busy);
+  memset(a, 0, sizeof(*a));
+}
+
+rc_status rc_arena_place(const rc_graph* g, rc_plan* p, rc_arena_scratch* a) {
+  lifetime* lt = a->lt;
+  const uint8_t* elided = a->elided;
+  int32_t* pos = a->pos;
+  size_t* busy = a->busy;
   rc_status s = REPCONV_OK;
-  if (!lt || !pos || !busy) {
-    s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
-    goto done;
-  }
   /* Lifetimes. pos[t] = index into lt, or -1 for constants. */
   int32_t n_lt = 0;
   for (int32_t t = 0; t < g->n_tensors; t++) {
@@ -214,8 +228,5 @@ rc_status rc_arena_place(const rc_graph* g, rc_plan* p, const uint8_t* elided) {
   p->arena_floats = total;
 
 done:
-  free(lt);
-  free(pos);
-  free(busy);
   return s;
 }

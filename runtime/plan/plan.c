@@ -14,20 +14,22 @@ rc_status rc_plan_create(const rc_graph* g, const rc_plan_options* opts, rc_plan
   p->chains = opts->chains != 0;
   p->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   p->offset = malloc(((size_t)g->n_tensors + 1) * sizeof(size_t));
-  uint8_t* elided = calloc((size_t)g->n_tensors + 1, 1);
+  rc_arena_scratch scratch = {NULL, NULL, NULL, NULL};
   rc_status s = REPCONV_OK;
-  if (!p->order || !p->offset || !elided) {
+  if (!p->order || !p->offset) {
     s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
     goto done;
   }
+  s = rc_arena_scratch_alloc(g, &scratch);
+  if (s != REPCONV_OK) goto done;
   p->n_order = g->n_nodes;
   s = rc_graph_topo_order(g, p->order);
-  if (s == REPCONV_OK) s = rc_plan_choose_kernels(g, p, elided);
+  if (s == REPCONV_OK) s = rc_plan_choose_kernels(g, p, scratch.elided);
   if (s == REPCONV_OK) s = rc_pack_winograd(g, p);
   if (s == REPCONV_OK) s = rc_pack_gemm(g, p);
-  if (s == REPCONV_OK) s = rc_arena_place(g, p, elided);
+  if (s == REPCONV_OK) s = rc_arena_place(g, p, &scratch);
 done:
-  free(elided);
+  rc_arena_scratch_free(&scratch);
   if (s != REPCONV_OK) rc_plan_free(p);
   return s;
 }

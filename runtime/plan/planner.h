@@ -95,8 +95,21 @@ void rc_chain_form(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_
 rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p);
 rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p);
 
+/* The arena pass's buffers, and elided[] (per tensor: no kernel
+ * materialises it), which kernel choice fills. Allocated before the other
+ * passes run, freed after the arena is placed: the heap then lays out the
+ * plan-owned weights as before the planner was split (their alignment is
+ * part of what the benchmarks measure). */
+typedef struct rc_arena_scratch {
+  struct rc_lifetime* lt;
+  uint8_t* elided;
+  int32_t* pos;
+  size_t* busy;
+} rc_arena_scratch;
+rc_status rc_arena_scratch_alloc(const rc_graph* g, rc_arena_scratch* a);
+void rc_arena_scratch_free(rc_arena_scratch* a);
 /* Places every tensor that is neither constant nor elided in the arena
  * (p->offset, p->arena_floats). */
-rc_status rc_arena_place(const rc_graph* g, rc_plan* p, const uint8_t* elided);
+rc_status rc_arena_place(const rc_graph* g, rc_plan* p, rc_arena_scratch* a);
 
 #endif
