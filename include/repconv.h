@@ -158,7 +158,9 @@ REPCONV_API void repconv_options_destroy(repconv_options_t* options);
  * fixture, every backend, 1 to 4 threads). Backends differ from each other
  * by rounding (Winograd, summation order). */
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
-/* Fold linear regions at load (default on). */
+/* Fold linear regions at load (default on). 0 is the fold level OFF; on
+ * keeps a level already chosen with repconv_options_set_fold_level (BN stays
+ * BN) and turns folding on at FULL after OFF. */
 REPCONV_API repconv_status repconv_options_set_fold(repconv_options_t* options, int enabled);
 /* How much to fold: OFF (the graph as trained), BN (only conv+BN pairs and
  * other per-channel affine ops after a conv, branches kept: what ONNX

@@ -13,12 +13,17 @@
 
 struct repconv_options {
   int threads;
-  int fold;
+  /* repconv_fold_level. (fold: its former name, still written by runtime/onnx's
+   * constant evaluator; goes when that stops building models through the API.) */
+  union {
+    int fold_level;
+    int fold;
+  };
   int fold_max_kernel;
   repconv_backend backend;
-  int winograd;  /* REPCONV_WINOGRAD_* */
-  int autotune;  /* time the kernel candidates of each layer at load */
-  int no_chains; /* repconv_options_set_chains(0): Winograd layers one by one */
+  int winograd; /* REPCONV_WINOGRAD_* */
+  int autotune; /* time the kernel candidates of each layer at load */
+  int chains;   /* 1 (default): Winograd chains; repconv_options_set_chains(0): layer by layer */
   rc_limits limits;
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;
@@ -38,6 +43,10 @@ struct repconv_model {
    * changes after load, hence atomic. */
   atomic_int refs;
 };
+
+/* A reference to a model (a session holds one); the last release frees it. */
+void rc_model_retain(const struct repconv_model* model);
+void rc_model_release(struct repconv_model* model);
 
 /* Test hook (tests/test_session.c): when set, repconv_session_run calls it
  * with rc_session_run_hook_arg once it holds the session, before computing.

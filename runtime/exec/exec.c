@@ -12,6 +12,7 @@
 #include "kernels/ref/ref.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/xnnpack/xnn.h"
+#include "runtime/plan/lower.h"
 
 static float* act(const rc_graph* g, const rc_plan* p, float* arena, int32_t t) {
   (void)g;
@@ -89,7 +90,7 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
   size_t numel = (size_t)rc_shape_numel(ys);
   switch (n->op) {
     case RC_OP_CONV2D: {
-      rc_conv2d_params cp = rc_plan_conv_params(g, n);
+      rc_conv2d_params cp = rc_lower_conv_params(g, n);
       rc_ref_conv2d_nhwc(&cp, x, input(g, p, arena, n, 1), input(g, p, arena, n, 2), y, pool);
       return REPCONV_OK;
     }
@@ -223,7 +224,7 @@ static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, 
 static void run_gemm(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
                      pthreadpool_t pool) {
   const rc_node* n = &g->nodes[sp->node];
-  rc_gemm_conv_params gp = rc_plan_gemm_params(g, n);
+  rc_gemm_conv_params gp = rc_lower_gemm_params(g, n);
   gp.activation = (rc_gemm_activation)sp->gemm_act;
   gp.act_min = sp->out_min;
   gp.act_max = sp->out_max;
@@ -252,7 +253,7 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
   const size_t numel = (size_t)rc_shape_numel(ys);
   switch (n->op) {
     case RC_OP_CONV2D: {
-      rc_conv2d_params cp = rc_plan_conv_params(g, n);
+      rc_conv2d_params cp = rc_lower_conv_params(g, n);
       return rc_xnn_conv2d_create(&cp, a->pad[2], a->pad[3], input(g, p, arena, n, 1), input(g, p, arena, n, 2),
                                   sp->crd_block, sp->out_min, sp->out_max, x, y, pool, op);
     }

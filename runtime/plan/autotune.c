@@ -14,7 +14,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/xnnpack/xnn.h"
-#include "runtime/plan/plan.h"
+#include "runtime/plan/lower.h"
 
 static double now_ms(void) {
   struct timespec t;
@@ -83,7 +83,7 @@ double rc_autotune_wino_ms(const rc_graph* g, const rc_node* n, int variant, int
   double ms = -1.0;
   if (io_alloc(g, n, &b) && u && ws) {
     rc_wino_filter_transform(v, cout, cin, g->tensors[n->inputs[1]].data, u);
-    c.p = rc_plan_wino_params(g, n, variant);
+    c.p = rc_lower_wino_params(g, n, variant);
     c.x = b.x;
     c.u = u;
     c.y = b.y;
@@ -113,7 +113,7 @@ static void gemm_run(void* c) {
 double rc_autotune_gemm_ms(const rc_graph* g, const rc_node* n, int reps) {
   gemm_ctx c;
   memset(&c, 0, sizeof c);
-  c.p = rc_plan_gemm_params(g, n);
+  c.p = rc_lower_gemm_params(g, n);
   io_bufs b = {NULL, NULL};
   float* w = malloc(rc_gemm_packed_size(&c.p) * sizeof(float));
   const size_t wsb = rc_gemm_workspace_size(&c.p);
@@ -159,7 +159,7 @@ double rc_autotune_xnn_ms(const rc_graph* g, const rc_node* n, const rc_node* pr
   xnn_ctx c = {NULL, NULL};
   rc_status s;
   if (n->op == RC_OP_CONV2D) {
-    const rc_conv2d_params cp = rc_plan_conv_params(g, n);
+    const rc_conv2d_params cp = rc_lower_conv_params(g, n);
     s = rc_xnn_conv2d_create(&cp, n->a.pad[2], n->a.pad[3], w, bias, 0, -INFINITY, INFINITY, b.x, b.y, NULL, &c.op);
   } else {
     s = rc_xnn_fully_connected_create((size_t)xs->d[0], (size_t)xs->d[1], (size_t)ys->d[1], w, bias, -INFINITY,

@@ -1,145 +1,19 @@
-/* .rcm load/save; the layout is in docs/rcm-format.md. Every multi-byte field
- * is read and written byte by byte as little-endian, so the code is the same
- * on any host; only the constant data is borrowed in place, and only on a
- * little-endian host (elsewhere it is converted into owned copies). */
+/* .rcm load: every count, offset, size, id, name and shape is checked
+ * before use (rcm.h); only the constant data is borrowed in place, and only
+ * on a little-endian host (elsewhere it is converted into owned copies). */
 #define _POSIX_C_SOURCE 200809L
 
-#include "runtime/rcm/rcm.h"
-
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "runtime/graph/checked.h"
 #include "runtime/io/file.h"
+#include "runtime/rcm/rcm.h"
+#include "runtime/rcm/rcm_layout.h"
 
-/* ------------------------------------------------------------ layout */
-
-/* Header fields (byte offsets). */
-enum {
-  H_MAGIC = 0,
-  H_MAJOR = 4,
-  H_MINOR = 6,
-  H_HEADER_SIZE = 8,
-  H_FLAGS = 12,
-  H_FILE_SIZE = 16,
-  H_N_TENSORS = 24,
-  H_N_NODES = 28,
-  H_N_NODE_INPUTS = 32,
-  H_N_INPUTS = 36,
-  H_N_OUTPUTS = 40,
-  H_TENSOR_REC = 44,
-  H_NODE_REC = 48,
-  H_RESERVED0 = 52,
-  H_STRINGS_OFF = 56,
-  H_STRINGS_SIZE = 64,
-  H_TENSORS_OFF = 72,
-  H_NODES_OFF = 80,
-  H_NODE_INPUTS_OFF = 88,
-  H_IO_OFF = 96,
-  H_DATA_OFF = 104,
-  H_DATA_SIZE = 112,
-  H_RESERVED1 = 120
-};
-
-/* Tensor record fields. */
-enum { T_NAME = 0, T_KIND = 4, T_NDIM = 5, T_RESERVED = 6, T_DIMS = 8, T_DATA_OFF = 40, T_DATA_SIZE = 48 };
-
-/* Node record fields. */
-enum {
-  N_OP = 0,
-  N_NAME = 4,
-  N_N_INPUTS = 8,
-  N_FIRST_INPUT = 12,
-  N_OUTPUT = 16,
-  N_KERNEL = 20,
-  N_STRIDE = 28,
-  N_DILATION = 36,
-  N_PAD = 44,
-  N_GROUPS = 60,
-  N_CEIL_MODE = 64,
-  N_COUNT_INCLUDE_PAD = 68,
-  N_AXIS = 72,
-  N_BLOCK = 76,
-  N_MODE = 80,
-  N_SCALE = 84,
-  N_ALPHA = 92,
-  N_BETA = 96,
-  N_EPS = 100,
-  N_MIN = 104,
-  N_MAX = 108,
-  N_RESHAPE_NDIM = 112,
-  N_RESERVED = 116,
-  N_RESHAPE = 120
-};
-
-static const unsigned char k_magic[4] = {'R', 'C', 'M', '\0'};
-
-int rc_rcm_has_magic(const void* data, size_t size) { return data && size >= 4 && memcmp(data, k_magic, 4) == 0; }
-
-/* ---------------------------------------------------- little-endian I/O */
-
-static uint16_t get_u16(const uint8_t* p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t get_u32(const uint8_t* p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t get_u64(const uint8_t* p) { return (uint64_t)get_u32(p) | ((uint64_t)get_u32(p + 4) << 32); }
-static int32_t get_i32(const uint8_t* p) {
-  uint32_t u = get_u32(p);
-  int32_t v;
-  memcpy(&v, &u, sizeof(v));
-  return v;
-}
-static int64_t get_i64(const uint8_t* p) {
-  uint64_t u = get_u64(p);
-  int64_t v;
-  memcpy(&v, &u, sizeof(v));
-  return v;
-}
-static float get_f32(const uint8_t* p) {
-  uint32_t u = get_u32(p);
-  float v;
-  memcpy(&v, &u, sizeof(v));
-  return v;
-}
-
-static void put_u16(uint8_t* p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void put_u32(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put_u64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put_i32(uint8_t* p, int32_t v) {
-  uint32_t u;
-  memcpy(&u, &v, sizeof(u));
-  put_u32(p, u);
-}
-static void put_i64(uint8_t* p, int64_t v) {
-  uint64_t u;
-  memcpy(&u, &v, sizeof(u));
-  put_u64(p, u);
-}
-static void put_f32(uint8_t* p, float v) {
-  uint32_t u;
-  memcpy(&u, &v, sizeof(u));
-  put_u32(p, u);
-}
-
-static int host_is_little_endian(void) {
-  const uint16_t one = 1;
-  unsigned char c;
-  memcpy(&c, &one, 1);
-  return c == 1;
-}
+int rc_rcm_has_magic(const void* data, size_t size) { return data && size >= 4 && memcmp(data, RC_RCM_MAGIC, 4) == 0; }
 
 /* ------------------------------------------------------------ reading */
 
@@ -220,7 +94,7 @@ static rc_status read_name(const rcm_reader* r, size_t field, const char* owner,
 
 static rc_status check_header(rcm_reader* r) {
   const uint8_t* p = r->p;
-  if (r->size < 4 || memcmp(p, k_magic, 4) != 0) {
+  if (r->size < 4 || memcmp(p, RC_RCM_MAGIC, 4) != 0) {
     if (r->size < 4) {
       return fail_at(r, 0, "file is %zu bytes, too short for an .rcm header (%d bytes)", r->size, RC_RCM_HEADER_SIZE);
     }
@@ -645,6 +519,17 @@ static rc_status check_fresh(const rc_graph* g) {
   return REPCONV_OK;
 }
 
+rc_status rc_rcm_check_image(const uint8_t* p, size_t size, const char* what) {
+  rcm_reader r;
+  memset(&r, 0, sizeof(r));
+  r.p = p;
+  r.size = size;
+  r.what = what;
+  rc_status s = check_image(&r);
+  reader_release(&r);
+  return s;
+}
+
 /* g->blob holds the image. */
 static rc_status load_blob(rc_graph* g, const char* what) {
   rcm_reader r;
@@ -679,7 +564,7 @@ rc_status rc_rcm_load_memory(const void* data, size_t size, rc_graph* g) {
 /* The file is read into memory, not mapped: constants borrow from the
  * image, and a mapped image would fault (SIGBUS) on every access after the
  * file is truncated or rewritten in place while the model is alive. Reading
- * costs one copy at load (measured on repvgg-a0: see rcm.h). */
+ * costs one copy at load (measured: docs/rcm-format.md). */
 rc_status rc_rcm_load_file(const char* path, rc_graph* g) {
   RC_CHECK(check_fresh(g));
   void* blob = NULL;
@@ -689,219 +574,4 @@ rc_status rc_rcm_load_file(const char* path, rc_graph* g) {
   g->blob_size = size;
   g->blob_mapped = 0;
   return load_blob(g, path);
-}
-
-/* ------------------------------------------------------------ writing */
-
-static rc_status save_fail(const char* fmt, ...) RC_PRINTF(1, 2);
-static rc_status save_fail(const char* fmt, ...) {
-  char msg[768];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "rcm save: %s", msg);
-}
-
-static rc_status name_len(const char* owner, int32_t i, const char* name, size_t* len) {
-  if (!name || !name[0]) return save_fail("%s %d has no name", owner, i);
-  size_t n = strnlen(name, RC_MAX_NAME);
-  if (n >= RC_MAX_NAME)
-    return save_fail("%s %d: name '%.40s...' is longer than %d bytes", owner, i, name, RC_MAX_NAME - 1);
-  *len = n + 1;
-  return REPCONV_OK;
-}
-
-rc_status rc_rcm_save_memory(const rc_graph* g, void** data, size_t* size) {
-  if (!g || !data || !size) return save_fail("NULL argument");
-  *data = NULL;
-  *size = 0;
-  if (g->n_tensors < 0 || g->n_nodes < 0 || g->n_inputs < 0 || g->n_outputs < 0 ||
-      (int64_t)g->n_tensors > RC_RCM_MAX_TENSORS || (int64_t)g->n_nodes > RC_RCM_MAX_NODES) {
-    return save_fail("bad counts (%d tensors, %d nodes)", g->n_tensors, g->n_nodes);
-  }
-
-  /* Sizes: string table, node input total, data section. */
-  size_t strings = 0, data_bytes = 0, node_inputs = 0, len = 0;
-  for (int32_t i = 0; i < g->n_tensors; i++) {
-    const rc_tensor* t = &g->tensors[i];
-    RC_CHECK(name_len("tensor", i, t->name, &len));
-    if (rc_add_size(strings, len, &strings)) return save_fail("string table too large");
-    if (t->kind != RC_TENSOR_VALUE && t->kind != RC_TENSOR_INPUT && t->kind != RC_TENSOR_CONST) {
-      return save_fail("tensor %d ('%s') has kind %d", i, t->name, (int)t->kind);
-    }
-    if (t->kind == RC_TENSOR_VALUE) continue;
-    if (t->shape.ndim < 0 || t->shape.ndim > RC_MAX_DIMS) {
-      return save_fail("tensor %d ('%s') has rank %d", i, t->name, t->shape.ndim);
-    }
-    int64_t numel = 1;
-    for (int k = 0; k < t->shape.ndim; k++) {
-      if (t->shape.d[k] < 1 || t->shape.d[k] > RC_MAX_DIM_VALUE || rc_mul_i64(numel, t->shape.d[k], &numel) ||
-          numel > RC_MAX_ELEMENTS) {
-        return save_fail("tensor %d ('%s') has an empty or too large shape", i, t->name);
-      }
-    }
-    if (t->kind == RC_TENSOR_CONST) {
-      if (!t->data) return save_fail("constant %d ('%s') has no data", i, t->name);
-      size_t padded;
-      if (rc_align_size((size_t)numel * 4, RC_RCM_ALIGN, &padded) || rc_add_size(data_bytes, padded, &data_bytes)) {
-        return save_fail("constant data too large");
-      }
-    }
-  }
-  for (int32_t i = 0; i < g->n_nodes; i++) {
-    const rc_node* n = &g->nodes[i];
-    RC_CHECK(name_len("node", i, n->name, &len));
-    if (rc_add_size(strings, len, &strings)) return save_fail("string table too large");
-    if (n->n_inputs < 0 || n->n_inputs > RC_RCM_MAX_NODE_INPUTS || (n->n_inputs > 0 && !n->inputs)) {
-      return save_fail("node %d ('%s') has %d inputs", i, n->name, n->n_inputs);
-    }
-    node_inputs += (size_t)n->n_inputs;
-  }
-  if (node_inputs > UINT32_MAX) return save_fail("too many node inputs");
-
-  /* Layout. */
-  size_t off = RC_RCM_HEADER_SIZE;
-  const size_t strings_off = off;
-  size_t tensors_off, nodes_off, node_inputs_off, io_off, data_off, total;
-  size_t t_bytes = (size_t)g->n_tensors * RC_RCM_TENSOR_RECORD_SIZE;
-  size_t n_bytes = (size_t)g->n_nodes * RC_RCM_NODE_RECORD_SIZE;
-  size_t io_bytes = ((size_t)g->n_inputs + (size_t)g->n_outputs) * 4;
-  if (rc_add_size(off, strings, &off) || rc_align_size(off, 8, &tensors_off) ||
-      rc_add_size(tensors_off, t_bytes, &nodes_off) || rc_add_size(nodes_off, n_bytes, &node_inputs_off) ||
-      rc_add_size(node_inputs_off, node_inputs * 4, &io_off) || rc_add_size(io_off, io_bytes, &off) ||
-      rc_align_size(off, RC_RCM_ALIGN, &data_off) || rc_add_size(data_off, data_bytes, &total)) {
-    return save_fail("graph too large");
-  }
-
-  uint8_t* p = calloc(1, total);
-  if (!p) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "rcm save: out of memory for a %zu-byte image", total);
-
-  memcpy(p + H_MAGIC, k_magic, 4);
-  put_u16(p + H_MAJOR, RC_RCM_VERSION_MAJOR);
-  put_u16(p + H_MINOR, RC_RCM_VERSION_MINOR);
-  put_u32(p + H_HEADER_SIZE, RC_RCM_HEADER_SIZE);
-  put_u64(p + H_FILE_SIZE, total);
-  put_u32(p + H_N_TENSORS, (uint32_t)g->n_tensors);
-  put_u32(p + H_N_NODES, (uint32_t)g->n_nodes);
-  put_u32(p + H_N_NODE_INPUTS, (uint32_t)node_inputs);
-  put_u32(p + H_N_INPUTS, (uint32_t)g->n_inputs);
-  put_u32(p + H_N_OUTPUTS, (uint32_t)g->n_outputs);
-  put_u32(p + H_TENSOR_REC, RC_RCM_TENSOR_RECORD_SIZE);
-  put_u32(p + H_NODE_REC, RC_RCM_NODE_RECORD_SIZE);
-  put_u64(p + H_STRINGS_OFF, strings_off);
-  put_u64(p + H_STRINGS_SIZE, strings);
-  put_u64(p + H_TENSORS_OFF, tensors_off);
-  put_u64(p + H_NODES_OFF, nodes_off);
-  put_u64(p + H_NODE_INPUTS_OFF, node_inputs_off);
-  put_u64(p + H_IO_OFF, io_off);
-  put_u64(p + H_DATA_OFF, data_off);
-  put_u64(p + H_DATA_SIZE, data_bytes);
-
-  const int le = host_is_little_endian();
-  size_t str_at = 0, data_at = data_off;
-  for (int32_t i = 0; i < g->n_tensors; i++) {
-    const rc_tensor* t = &g->tensors[i];
-    uint8_t* rec = p + tensors_off + (size_t)i * RC_RCM_TENSOR_RECORD_SIZE;
-    size_t n = strlen(t->name) + 1;
-    memcpy(p + strings_off + str_at, t->name, n);
-    put_u32(rec + T_NAME, (uint32_t)str_at);
-    str_at += n;
-    rec[T_KIND] = (uint8_t)t->kind;
-    if (t->kind == RC_TENSOR_VALUE) continue;
-    rec[T_NDIM] = (uint8_t)t->shape.ndim;
-    for (int k = 0; k < t->shape.ndim; k++) put_i64(rec + T_DIMS + 8 * k, t->shape.d[k]);
-    if (t->kind != RC_TENSOR_CONST) continue;
-    size_t numel = (size_t)rc_shape_numel(&t->shape), bytes = numel * 4, padded;
-    rc_align_size(bytes, RC_RCM_ALIGN, &padded); /* checked above */
-    put_u64(rec + T_DATA_OFF, data_at);
-    put_u64(rec + T_DATA_SIZE, bytes);
-    if (le) {
-      memcpy(p + data_at, t->data, bytes);
-    } else {
-      for (size_t k = 0; k < numel; k++) put_f32(p + data_at + 4 * k, t->data[k]);
-    }
-    data_at += padded;
-  }
-  size_t in_at = 0;
-  for (int32_t i = 0; i < g->n_nodes; i++) {
-    const rc_node* nd = &g->nodes[i];
-    uint8_t* rec = p + nodes_off + (size_t)i * RC_RCM_NODE_RECORD_SIZE;
-    size_t n = strlen(nd->name) + 1;
-    memcpy(p + strings_off + str_at, nd->name, n);
-    put_u32(rec + N_OP, (uint32_t)nd->op);
-    put_u32(rec + N_NAME, (uint32_t)str_at);
-    str_at += n;
-    put_u32(rec + N_N_INPUTS, (uint32_t)nd->n_inputs);
-    put_u32(rec + N_FIRST_INPUT, (uint32_t)in_at);
-    for (int32_t k = 0; k < nd->n_inputs; k++) put_i32(p + node_inputs_off + (in_at + (size_t)k) * 4, nd->inputs[k]);
-    in_at += (size_t)nd->n_inputs;
-    put_i32(rec + N_OUTPUT, nd->output);
-    const rc_attrs* a = &nd->a;
-    for (int k = 0; k < 2; k++) {
-      put_i32(rec + N_KERNEL + 4 * k, a->kernel[k]);
-      put_i32(rec + N_STRIDE + 4 * k, a->stride[k]);
-      put_i32(rec + N_DILATION + 4 * k, a->dilation[k]);
-      put_i32(rec + N_SCALE + 4 * k, a->scale[k]);
-    }
-    for (int k = 0; k < 4; k++) {
-      put_i32(rec + N_PAD + 4 * k, a->pad[k]);
-      put_i64(rec + N_RESHAPE + 8 * k, a->reshape[k]);
-    }
-    put_i32(rec + N_GROUPS, a->groups);
-    put_i32(rec + N_CEIL_MODE, a->ceil_mode);
-    put_i32(rec + N_COUNT_INCLUDE_PAD, a->count_include_pad);
-    put_i32(rec + N_AXIS, a->axis);
-    put_i32(rec + N_BLOCK, a->block);
-    put_i32(rec + N_MODE, a->mode);
-    put_f32(rec + N_ALPHA, a->alpha);
-    put_f32(rec + N_BETA, a->beta);
-    put_f32(rec + N_EPS, a->eps);
-    put_f32(rec + N_MIN, a->min);
-    put_f32(rec + N_MAX, a->max);
-    put_i32(rec + N_RESHAPE_NDIM, a->reshape_ndim);
-  }
-  for (int32_t i = 0; i < g->n_inputs; i++) put_i32(p + io_off + (size_t)i * 4, g->inputs[i]);
-  for (int32_t i = 0; i < g->n_outputs; i++) {
-    put_i32(p + io_off + ((size_t)g->n_inputs + (size_t)i) * 4, g->outputs[i]);
-  }
-
-  /* Refuse to write what would not load back. */
-  rcm_reader r;
-  memset(&r, 0, sizeof(r));
-  r.p = p;
-  r.size = total;
-  r.what = "image";
-  rc_status s = check_image(&r);
-  reader_release(&r);
-  if (s != REPCONV_OK) {
-    free(p);
-    if (s == REPCONV_ERROR_OUT_OF_MEMORY) return s;
-    return rc_error_context(REPCONV_ERROR_INVALID_ARGUMENT, "rcm save: the graph cannot be stored");
-  }
-  *data = p;
-  *size = total;
-  return REPCONV_OK;
-}
-
-rc_status rc_rcm_save_file(const rc_graph* g, const char* path) {
-  if (!path) return save_fail("path is NULL");
-  void* data;
-  size_t size;
-  RC_CHECK(rc_rcm_save_memory(g, &data, &size));
-  FILE* f = fopen(path, "wb");
-  if (!f) {
-    int e = errno;
-    free(data);
-    return rc_error(REPCONV_ERROR_IO, "%s: cannot create: %s", path, strerror(e));
-  }
-  size_t w = fwrite(data, 1, size, f);
-  int e = errno;
-  free(data);
-  if (w != size) {
-    fclose(f);
-    return rc_error(REPCONV_ERROR_IO, "%s: write failed after %zu of %zu bytes: %s", path, w, size, strerror(e));
-  }
-  if (fclose(f) != 0) return rc_error(REPCONV_ERROR_IO, "%s: cannot close: %s", path, strerror(errno));
-  return REPCONV_OK;
 }

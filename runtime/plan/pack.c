@@ -1,0 +1,154 @@
+/* Weight packing: the plan-owned constants of the Winograd and GEMM steps
+ * (transformed filters, packed weights, permuted biases and slopes), made
+ * once per plan, and the workspace sizes they need. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/plan/lower.h"
+#include "runtime/plan/planner.h"
+
+/* Room for extra more plan-owned buffers. */
+static int reserve_owned(rc_plan* p, int32_t extra) {
+  if (p->n_owned + extra <= p->cap_owned) return 1;
+  float** o = realloc(p->owned, (size_t)(p->n_owned + extra) * sizeof(float*));
+  if (!o) return 0;
+  p->owned = o;
+  p->cap_owned = p->n_owned + extra;
+  return 1;
+}
+
+static float* plan_alloc(rc_plan* p, size_t floats) {
+  if (p->n_owned >= p->cap_owned) return NULL;
+  float* b = malloc((floats ? floats : 1) * sizeof(float));
+  if (b) p->owned[p->n_owned++] = b;
+  return b;
+}
+
+/* Transforms the filters of the Winograd steps (permuting output channels
+ * CRD→DCR first where a pixel shuffle follows), copies permuted biases and
+ * expanded PReLU slopes, and sizes the workspace. */
+rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
+  int32_t nw = 0;
+  for (int32_t i = 0; i < p->n_order; i++) nw += p->steps[i].kind == RC_KERNEL_WINOGRAD;
+  if (nw == 0) return REPCONV_OK;
+  if (!reserve_owned(p, nw * 4)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  for (int32_t i = 0; i < p->n_order; i++) {
+    rc_step* st = &p->steps[i];
+    if (st->kind != RC_KERNEL_WINOGRAD) continue;
+    const rc_node* n = &g->nodes[st->node];
+    const rc_wino_variant v = (rc_wino_variant)st->wino_variant;
+    const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1];
+    const size_t cout = (size_t)g->tensors[n->inputs[1]].shape.d[0];
+    const size_t ow = (size_t)g->tensors[n->output].shape.d[3];
+    const float* w = g->tensors[n->inputs[1]].data;
+    const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
+    const float* slopes = NULL;
+    int64_t n_slopes = 0;
+    if (st->wino_act == RC_WINO_ACT_PRELU) {
+      const rc_node* a = &g->nodes[st->fused];
+      slopes = g->tensors[a->inputs[1]].data;
+      n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+    }
+    /* perm[j]: the original channel output channel j computes. */
+    size_t* perm = malloc(cout * sizeof(size_t));
+    float* wp = st->crd_block ? malloc(cout * cin * 9 * sizeof(float)) : NULL;
+    if (!perm || (st->crd_block && !wp)) {
+      free(perm);
+      free(wp);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+    }
+    const size_t r2 = st->crd_block ? (size_t)st->crd_block * (size_t)st->crd_block : 1, c = cout / r2;
+    for (size_t j = 0; j < cout; j++) perm[j] = st->crd_block ? (j % c) * r2 + j / c : j;
+    if (wp) {
+      for (size_t j = 0; j < cout; j++) memcpy(wp + j * cin * 9, w + perm[j] * cin * 9, cin * 9 * sizeof(float));
+      w = wp;
+    }
+    const size_t uf = rc_wino_filter_size(v, cout, cin);
+    float* u = plan_alloc(p, uf);
+    float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
+    float* sl = slopes ? plan_alloc(p, cout) : NULL;
+    if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
+      free(perm);
+      free(wp);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
+    }
+    rc_wino_filter_transform(v, cout, cin, w, u);
+    if (b) {
+      for (size_t j = 0; j < cout; j++) b[j] = bias[perm[j]];
+    }
+    if (sl) {
+      for (size_t j = 0; j < cout; j++) sl[j] = n_slopes == 1 ? slopes[0] : slopes[perm[j]];
+    }
+    free(perm);
+    free(wp);
+    st->wino_u = u;
+    st->wino_bias = b ? b : bias;
+    st->wino_slopes = sl;
+    p->wino_weight_bytes += uf * sizeof(float);
+    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0);
+    if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
+  }
+  for (int32_t i = 0; i < p->n_order; i++) {
+    if (p->steps[i].chain_len < 2) continue;
+    rc_wino_chain_layer layers[RC_WINO_CHAIN_MAX];
+    const size_t n = rc_plan_wino_chain(g, p, i, layers);
+    const size_t ws = rc_wino_chain_workspace_size(layers, n);
+    if (ws == 0) {
+      return rc_error(REPCONV_ERROR_INTERNAL, "plan: the Winograd chain at '%s' does not connect",
+                      g->nodes[p->steps[i].node].name);
+    }
+    if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
+  }
+  return REPCONV_OK;
+}
+
+/* Packs the weights (output channels permuted CRD→DCR where a pixel
+ * shuffle follows), bias and PReLU slopes of the GEMM steps, and sizes the
+ * workspace. */
+rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
+  int32_t ng = 0;
+  for (int32_t i = 0; i < p->n_order; i++) ng += p->steps[i].kind == RC_KERNEL_GEMM;
+  if (ng == 0) return REPCONV_OK;
+  if (!reserve_owned(p, ng * 3)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  for (int32_t i = 0; i < p->n_order; i++) {
+    rc_step* st = &p->steps[i];
+    if (st->kind != RC_KERNEL_GEMM) continue;
+    const rc_node* n = &g->nodes[st->node];
+    const rc_gemm_conv_params cp = rc_lower_gemm_params(g, n);
+    const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
+    const float* slopes = NULL;
+    int64_t n_slopes = 0;
+    if (st->gemm_act == RC_GEMM_ACT_PRELU) {
+      const rc_node* a = &g->nodes[st->fused];
+      slopes = g->tensors[a->inputs[1]].data;
+      n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+    }
+    const size_t cout = (size_t)cp.out_c;
+    size_t* perm = NULL;
+    if (st->crd_block) { /* groups == 1 (the planner checked) */
+      perm = malloc(cout * sizeof(size_t));
+      if (!perm) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for node '%s'", n->name);
+      const size_t r2 = (size_t)st->crd_block * (size_t)st->crd_block, c = cout / r2;
+      for (size_t j = 0; j < cout; j++) perm[j] = (j % c) * r2 + j / c;
+    }
+    const size_t wf = rc_gemm_packed_size(&cp), cf = rc_gemm_channels_size(&cp);
+    float* w = plan_alloc(p, wf);
+    float* b = bias && w ? plan_alloc(p, cf) : NULL;
+    float* sl = slopes && w && (b || !bias) ? plan_alloc(p, cf) : NULL;
+    if (!w || (bias && !b) || (slopes && !sl)) {
+      free(perm);
+      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
+    }
+    rc_gemm_pack_weights(&cp, g->tensors[n->inputs[1]].data, perm, w);
+    if (b) rc_gemm_pack_channels(&cp, bias, 0, perm, b);
+    if (sl) rc_gemm_pack_channels(&cp, slopes, n_slopes == 1, perm, sl);
+    free(perm);
+    st->gemm_w = w;
+    st->gemm_bias = b;
+    st->gemm_slopes = sl;
+    p->gemm_weight_bytes += wf * sizeof(float);
+    const size_t ws = rc_gemm_workspace_size(&cp);
+    if (ws > p->gemm_workspace_bytes) p->gemm_workspace_bytes = ws;
+  }
+  return REPCONV_OK;
+}

@@ -1,0 +1,138 @@
+/* Rule: which 3x3 convs run on kernels/winograd, and which variant
+ * (docs/design/plan.md, "Winograd"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "repconv.h"
+#include "runtime/plan/planner.h"
+
+/* Layers whose tile GEMMs need fewer multiply-adds than this run on the
+ * caller's thread: on small layers the hand-offs between the three parallel
+ * phases of a tile block cost more than a second thread gains (measured:
+ * docs/design/plan.md). */
+#define RC_WINO_MIN_PARALLEL_MACS ((int64_t)4 << 20)
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t why_size) {
+  if (n->op != RC_OP_CONV2D) return RC_WHY("not a conv");
+  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
+  const rc_attrs* a = &n->a;
+  if (xs->ndim != 4) return RC_WHY("input of rank %d", xs->ndim);
+  if (a->kernel[0] != 3 || a->kernel[1] != 3) return RC_WHY("kernel %dx%d", a->kernel[0], a->kernel[1]);
+  if (a->stride[0] != 1 || a->stride[1] != 1) return RC_WHY("stride %dx%d", a->stride[0], a->stride[1]);
+  if (a->dilation[0] != 1 || a->dilation[1] != 1) return RC_WHY("dilation %dx%d", a->dilation[0], a->dilation[1]);
+  if (a->groups != 1) return RC_WHY("%d groups", a->groups);
+  if (!rc_input_is_const(g, n, 1)) return RC_WHY("weights are not constant");
+  if (!rc_input_absent(n, 2) && !rc_input_is_const(g, n, 2)) return RC_WHY("bias is not constant");
+  for (int i = 0; i < 4; i++) {
+    if (a->pad[i] < 0) return RC_WHY("negative padding");
+  }
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  if (ys->d[2] < 1 || ys->d[3] < 1 || xs->d[1] < 1 || ys->d[1] < 1) return RC_WHY("empty tensor");
+  return 1;
+}
+
+const rc_wino_variant rc_rule_wino_variants[3] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63};
+
+/* The rule's price of a layer's transformed weights, in tiles of GEMM work:
+ * each run streams U once, and a U byte from DRAM costs about what a dozen
+ * tile-GEMM multiply-adds do (4 bytes x 12; measured: docs/design/plan.md). */
+#define RC_WINO_WEIGHT_TILES 48
+
+/* The single node reading tensor t, or NULL (several, none, or an output). */
+static const rc_node* only_reader(const rc_graph* g, const rc_readers* ri, int32_t t) {
+  return ri->count[t] == 1 ? &g->nodes[ri->sole[t]] : NULL;
+}
+
+/* Conv n, which Winograd applies to, would head a chain: chains are on, its
+ * output is large, and its only reader (after at most one ReLU, clip or
+ * PReLU, fused into it) is a conv Winograd applies to. Then even a conv with
+ * Cin < 4 (a super-resolution net's first layer) goes to Winograd: in a chain
+ * its 16-channel output never goes to memory, which outweighs the short
+ * GEMMs. */
+int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_node* n, const rc_readers* readers) {
+  if (!p->chains || p->winograd != REPCONV_WINOGRAD_AUTO) return 0;
+  int32_t t = n->output;
+  if ((size_t)rc_shape_numel(&g->tensors[t].shape) * sizeof(float) < RC_WINO_CHAIN_MIN_BYTES) return 0;
+  const rc_node* r = only_reader(g, readers, t);
+  if (r && (r->op == RC_OP_RELU || r->op == RC_OP_CLIP || r->op == RC_OP_PRELU) && r->inputs[0] == t) {
+    t = r->output;
+    r = only_reader(g, readers, t);
+  }
+  char why[8];
+  return r && r->op == RC_OP_CONV2D && r->inputs[0] == t && rc_rule_wino_applies(g, r, why, sizeof why);
+}
+
+int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, rc_step* st) {
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
+  const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
+  size_t work[3], ubytes[3], tiles[3];
+  for (int i = 0; i < 3; i++) {
+    const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
+    tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
+    work[i] = (tiles[i] * (size_t)ys->d[0] + RC_WINO_WEIGHT_TILES) * al * al;
+    ubytes[i] = rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float);
+  }
+  int v = -1;
+  char why[160];
+  if (forced == REPCONV_WINOGRAD_F23 || forced == REPCONV_WINOGRAD_F43 || forced == REPCONV_WINOGRAD_F63) {
+    v = forced / 2 - 1; /* the option's values are the tile sides 2, 4, 6 */
+    snprintf(why, sizeof(why), "forced by the option");
+  } else {
+    const int wide = cin >= 32 && cout >= 32;
+    int capped = 0;
+    for (int i = 0; i < 3; i++) {
+      if (i == 2 && !wide) continue;
+      if (ubytes[i] > RC_WINO_WEIGHT_CAP) {
+        capped = 1;
+        continue;
+      }
+      if (v < 0 || work[i] < work[v]) v = i;
+    }
+    if (backend == REPCONV_BACKEND_AUTO && cin < 4 && !chain_head) {
+      snprintf(st->note, sizeof(st->note),
+               "Winograd not chosen: C %zu→%zu, under 4 input channels the tile GEMMs "
+               "are too short to pay for the transforms",
+               cin, cout);
+      return -1;
+    }
+    if (v < 0) {
+      if (backend == REPCONV_BACKEND_AUTO) {
+        snprintf(st->note, sizeof(st->note),
+                 "Winograd not chosen: even F(2,3)'s transformed weights "
+                 "(%.1f MiB) exceed the %zu MiB cap",
+                 (double)ubytes[0] / (1 << 20), RC_WINO_WEIGHT_CAP >> 20);
+        return -1;
+      }
+      v = 0;
+      snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
+    } else {
+      if (wide) {
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", RC_WINO_WEIGHT_TILES, work[0],
+                 work[1], work[2]);
+      } else {
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 only for C ≥ 32)", RC_WINO_WEIGHT_TILES,
+                 work[0], work[1]);
+      }
+      if (capped) {
+        const size_t l = strlen(why);
+        snprintf(why + l, sizeof(why) - l, " with larger tiles over the %zu MiB weight cap", RC_WINO_WEIGHT_CAP >> 20);
+      }
+    }
+  }
+  const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[v]);
+  const int64_t macs = (int64_t)(work[v] * (size_t)ys->d[0]) * (int64_t)cin * (int64_t)cout;
+  st->wino_variant = (int32_t)rc_rule_wino_variants[v];
+  st->wino_threads = macs >= RC_WINO_MIN_PARALLEL_MACS;
+  snprintf(st->kernel, sizeof(st->kernel), "winograd:wino%zu3__%s", m,
+           rc_wino_isa_name(rc_wino_isa_resolve(RC_WINO_ISA_AUTO)));
+  /* (the return value is used: a long note is cut, by design) */
+  if (snprintf(st->note, sizeof(st->note), "wino%zu3: C %zu→%zu, %zux%zu (%zu tiles of %zux%zu); %s; U %.2f MiB%s", m,
+               cin, cout, oh, ow, tiles[v], m, m, why, (double)ubytes[v] / (1 << 20),
+               st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
+    st->note[0] = '\0';
+  }
+  return v;
+}
