@@ -13,12 +13,7 @@
 
 struct repconv_options {
   int threads;
-  /* repconv_fold_level. (fold: its former name, still written by runtime/onnx's
-   * constant evaluator; goes when that stops building models through the API.) */
-  union {
-    int fold_level;
-    int fold;
-  };
+  int fold_level; /* repconv_fold_level */
   int fold_max_kernel;
   repconv_backend backend;
   int winograd; /* REPCONV_WINOGRAD_* */
