@@ -10,7 +10,7 @@
  * Sizes: the built-ins at 64x64 (stage 4 of the classifiers is 2x2; every
  * layer kind and kernel choice still appears), ECBSR also at 256x256 on
  * backends winograd and auto: the smallest size at which its six 3x3 convs
- * form a Winograd chain (plan.c RC_WINO_CHAIN_MIN_BYTES); the fixtures at the
+ * form a Winograd chain (runtime/plan/chains.c, RC_WINO_CHAIN_MIN_BYTES); the fixtures at the
  * size of their .in.npy. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -307,7 +307,7 @@ static void test_pooled_sessions_in_parallel(void** state) {
   repconv_model_destroy(m);
 }
 
-/* A run that blocks: the hook (model.h) holds the first run inside the
+/* A run that blocks: the hook (runtime/api/handles.h) holds the first run inside the
  * session until the main thread has tried its own calls. No sleeps: each
  * side waits on a condition the other sets. */
 typedef struct gate {

@@ -1,4 +1,4 @@
-/* Error messages (runtime/status.c), issue 11 item 10: names taken from a
+/* Error messages (runtime/graph/status.c), issue 11 item 10: names taken from a
  * file must not put terminal control bytes into a caller's terminal or log.
  * rc_escape_text's cases one by one, then the message buffer (rc_error,
  * rc_error_context: no double escaping, no truncated tail when a long name

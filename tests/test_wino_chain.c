@@ -157,7 +157,7 @@ static rc_wino_chain_layer* chain_layers(const chain_case* c, rc_wino_chain_laye
 static void test_chain_sweep(void** state) {
   (void)state;
   static const rc_wino_isa isas[] = {
-      /* the lines of kernels/winograd/wino_transform_ukernels.inc */
+  /* the lines of kernels/winograd/wino_transform_ukernels.inc */
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) RC_WINO_ISA_##ISA,
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS

@@ -1,4 +1,4 @@
-/* The planner's Winograd path (runtime/plan.c, runtime/exec.c): models built
+/* The planner's Winograd path (runtime/plan, runtime/exec): models built
  * with the builder run with backend winograd, each variant forced, against
  * the reference backend; plan entries name the variant and the reason;
  * sessions on several threads and pool sizes 1 and 2 give the same bits.

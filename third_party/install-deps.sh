@@ -2,16 +2,18 @@
 # Installs the Debian 12 packages repconv needs to build and test, when any
 # are missing. Idempotent: prints nothing and changes nothing when all are
 # installed. Runs apt-get through sudo when not root.
-#   --fuzz  also clang and its runtimes (libFuzzer, sanitizers), for
-#           tools/fuzz.sh only: a plain build does not need clang.
+#   --fuzz    also clang and its runtimes (libFuzzer, sanitizers), for
+#             tools/fuzz.sh only: a plain build does not need clang.
+#   --format  also clang-format 14, for tools/check-format.sh only.
 set -eu
 
 packages="libxnnpack-dev libcpuinfo-dev libpthreadpool-dev libcmocka-dev libbenchmark-dev
 libprotobuf-c-dev protobuf-c-compiler libonnx-dev cmake gcc g++ make pkg-config"
 fuzz_packages="clang-14 libclang-rt-14-dev"
-if [ "${1:-}" = "--fuzz" ]; then
-  packages="$packages $fuzz_packages"
-fi
+case "${1:-}" in
+  --fuzz) packages="$packages $fuzz_packages" ;;
+  --format) packages="$packages clang-format-14" ;;
+esac
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   # shellcheck disable=SC2086  # one line listing the packages

@@ -127,7 +127,6 @@ rc_status rc_error_context(rc_status code, const char* fmt, ...) {
   return code;
 }
 
-
 const char* rc_error_message(void) { return g_message; }
 
 const char* repconv_last_error(void) { return g_message; }
