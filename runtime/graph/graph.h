@@ -195,5 +195,9 @@ void rc_graph_truncate(rc_graph* g, int32_t n_tensors, int32_t n_nodes);
 /* Parameters (constant elements read) and FLOPs of one node; shapes must be inferred. */
 int64_t rc_node_params(const rc_graph* g, const rc_node* n);
 int64_t rc_node_flops(const rc_graph* g, const rc_node* n);
+/* REPCONV_ERROR_FORMAT naming the tensor and the element if a constant holds
+ * NaN (a NaN weight would silently poison every output; infinities are
+ * legitimate, e.g. pad values for max pooling). */
+rc_status rc_graph_check_constants(const rc_graph* g);
 
 #endif
