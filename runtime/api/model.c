@@ -1,6 +1,5 @@
 /* Public API: models: load (file, memory, built-in), check, fold, plan;
  * save; describe (inputs, outputs, nodes, fold report); reference counts. */
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,23 +13,6 @@
 #ifdef REPCONV_HAVE_ONNX
 #include "runtime/onnx/onnx_import.h"
 #endif
-
-/* Constants feed every output; a NaN weight would silently poison them, so it
- * is refused at load, naming the tensor and the element. Infinities are
- * legitimate (pad values for max pooling). */
-static rc_status check_constants(const rc_graph* g) {
-  for (int32_t t = 0; t < g->n_tensors; t++) {
-    const rc_tensor* tt = &g->tensors[t];
-    if (tt->kind != RC_TENSOR_CONST) continue;
-    size_t n = (size_t)rc_shape_numel(&tt->shape);
-    for (size_t i = 0; i < n; i++) {
-      if (isnan(tt->data[i])) {
-        return rc_error(REPCONV_ERROR_FORMAT, "constant '%s' holds NaN at element %zu", tt->name, i);
-      }
-    }
-  }
-  return REPCONV_OK;
-}
 
 /* Replaces graph input shapes with the ones the options give. */
 static rc_status apply_input_shapes(rc_graph* g, const struct repconv_options* o) {
@@ -99,7 +81,7 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   rc_status s = check_graph_limits(&m->g);
   if (s == REPCONV_OK) s = apply_input_shapes(&m->g, &o);
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
-  if (s == REPCONV_OK) s = check_constants(&m->g);
+  if (s == REPCONV_OK) s = rc_graph_check_constants(&m->g);
   if (s == REPCONV_OK && o.fold_level != REPCONV_FOLD_OFF) s = fold_model(m, &o);
   rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = o.chains};
   if (s == REPCONV_OK) s = rc_plan_create(&m->g, &po, &m->plan);

@@ -1,5 +1,6 @@
 #include "runtime/graph/graph.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,4 +513,18 @@ done:
   free(heap);
   free(readers);
   return s;
+}
+
+rc_status rc_graph_check_constants(const rc_graph* g) {
+  for (int32_t t = 0; t < g->n_tensors; t++) {
+    const rc_tensor* tt = &g->tensors[t];
+    if (tt->kind != RC_TENSOR_CONST) continue;
+    size_t n = (size_t)rc_shape_numel(&tt->shape);
+    for (size_t i = 0; i < n; i++) {
+      if (isnan(tt->data[i])) {
+        return rc_error(REPCONV_ERROR_FORMAT, "constant '%s' holds NaN at element %zu", tt->name, i);
+      }
+    }
+  }
+  return REPCONV_OK;
 }

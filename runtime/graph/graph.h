@@ -174,6 +174,9 @@ rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, con
                                const rc_attrs* attrs, int32_t output);
 rc_status rc_graph_add_output(rc_graph* g, int32_t tensor);
 
+/* FORMAT naming the tensor and element if a constant holds NaN: it would
+ * poison every output it feeds (infinities are legitimate: max-pool pads). */
+rc_status rc_graph_check_constants(const rc_graph* g);
 /* Execution order (Kahn's algorithm, stable: of the ready nodes the lowest
  * index goes first, so a node list already in topological order is kept)
  * into order[n_nodes], in O((nodes + edges) log nodes). Fails on a cycle or

@@ -10,7 +10,6 @@
  * so a cache entry from an earlier one-node graph, whose stack address this
  * graph may reuse, never matches. Their main-graph cache entries are put
  * back afterwards, by index, as defining the output may move x->v. */
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,22 +26,6 @@ typedef struct ox_ir_cache {
   const rc_graph* ir_graph;
   uint64_t ir_gen;
 } ox_ir_cache;
-
-/* NaN in a constant of the one-node graph is refused, as loading a model
- * refuses it in the model's constants. */
-static rc_status refuse_nan(const rc_graph* g) {
-  for (int32_t t = 0; t < g->n_tensors; t++) {
-    const rc_tensor* tt = &g->tensors[t];
-    if (tt->kind != RC_TENSOR_CONST) continue;
-    size_t n = (size_t)rc_shape_numel(&tt->shape);
-    for (size_t i = 0; i < n; i++) {
-      if (isnan(tt->data[i])) {
-        return rc_error(REPCONV_ERROR_FORMAT, "constant '%s' holds NaN at element %zu", tt->name, i);
-      }
-    }
-  }
-  return REPCONV_OK;
-}
 
 rc_status ox_eval_via_ir(ox* x, ox_op_fn fn, ox_value** in, size_t n_in) {
   RC_CHECK(ox_materialize(x, in[0]));
@@ -108,7 +91,7 @@ rc_status ox_eval_via_ir(ox* x, ox_op_fn fn, ox_value** in, size_t n_in) {
       s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
   if (s == REPCONV_OK) s = rc_graph_add_output(&tmp, ov->tensor);
-  if (s == REPCONV_OK) s = refuse_nan(&tmp);
+  if (s == REPCONV_OK) s = rc_graph_check_constants(&tmp); /* as loading a model refuses it */
   rc_shape out_shape;
   if (s == REPCONV_OK) {
     out_shape = tmp.tensors[ov->tensor].shape;
