@@ -22,8 +22,8 @@ runtime/rcm: runtime/graph runtime/io
 runtime/onnx: runtime/graph runtime/io runtime/eval
 runtime/zoo: runtime/graph
 fold: runtime/graph runtime/eval
-runtime/plan: runtime/graph kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
-runtime/exec: runtime/graph runtime/plan kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
+runtime/plan: runtime/graph runtime/eval kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
+runtime/exec: runtime/graph runtime/eval runtime/plan kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
 runtime/api: runtime/graph runtime/eval runtime/io runtime/rcm runtime/onnx runtime/zoo fold runtime/plan runtime/exec kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
 '
 max_lines=800

@@ -1,6 +1,5 @@
 /* Public API: models: load (file, memory, built-in), check, fold, plan;
  * save; describe (inputs, outputs, nodes, fold report); reference counts. */
-#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>

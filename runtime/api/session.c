@@ -8,7 +8,7 @@
 #include "kernels/ref/ref.h"
 #include "runtime/api/handles.h"
 #include "runtime/exec/exec.h"
-#include "runtime/plan/lower.h"
+#include "runtime/graph/layout.h"
 
 struct repconv_session {
   repconv_model_t* model; /* holds a reference (rc_model_retain) */

@@ -7,15 +7,12 @@
 
 #include "kernels/ref/ref.h"
 #include "runtime/eval/eval.h"
-
-static void dims4(const rc_shape* s, int64_t d[4]) {
-  for (int i = 0; i < 4; i++) d[i] = i < s->ndim ? s->d[i] : 1;
-}
+#include "runtime/graph/layout.h"
 
 /* Logical C order <-> channels-last copy of a tensor of shape s. */
 static void relayout(const rc_shape* s, const float* x, int x_nhwc, float* y) {
   int64_t d[4];
-  dims4(s, d);
+  rc_shape_dims4(s, d);
   rc_ref_reshape(d, x_nhwc, x, d, !x_nhwc, y);
 }
 

@@ -1,15 +1,27 @@
-/* Load-time evaluation of IR graphs on the reference kernels (kernels/ref):
- * what a loader runs to turn a constant subgraph into a constant (ONNX
- * Conv/BN/Pad/... whose inputs are all constants). Below the planner and the
- * API: no plan, no session, no thread pool, the same results on every CPU.
+/* IR nodes and graphs on the reference kernels (kernels/ref): the one place
+ * a node is lowered to the kernels/ref parameters and dispatched to them.
+ * Loaders run whole graphs here to turn a constant subgraph into a constant
+ * (ONNX Conv/BN/Pad/... whose inputs are all constants); the executor runs
+ * its reference steps through rc_eval_node_pool. Below the planner and the
+ * API: no plan, no session, the same results on every CPU.
  *
  * Storage follows the executor's (runtime/graph/graph.h): graph inputs and
  * computed values channels-last, constants in logical C order. */
 #ifndef RC_EVAL_H
 #define RC_EVAL_H
 
+#include <pthreadpool.h>
+
+#include "kernels/ref/ref.h"
 #include "runtime/graph/graph.h"
 #include "runtime/graph/limit.h"
+
+/* The kernels/ref (and XNNPACK) conv parameters of conv node n; bottom/right
+ * padding is implied by the shapes. */
+rc_conv2d_params rc_eval_conv_params(const rc_graph* g, const rc_node* n);
+/* The kernels/ref (and XNNPACK) pooling parameters of avg/max pool node n,
+ * with the node's own bottom/right padding. */
+rc_pool_params rc_eval_pool_params(const rc_graph* g, const rc_node* n);
 
 /* Node n of g on the reference kernels, on the caller's thread. in[k] is the
  * data of input k (NULL for an absent optional input): constants in C order,
@@ -17,6 +29,10 @@
  * to its inferred shape. Shapes must be inferred. Fails (INTERNAL) only on
  * an op without a kernel. */
 rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* in, float* y);
+/* rc_eval_node with the conv, pooling and GEMM kernels parallel over pool
+ * (NULL: the caller's thread). Fails (OUT_OF_MEMORY) when a concat of many
+ * inputs cannot allocate its channel list. */
+rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* const* in, float* y, pthreadpool_t pool);
 
 /* Runs every node of g (shapes inferred) in topological order with its graph
  * inputs bound to inputs[k] (one per g->inputs entry, logical C order) and

@@ -1,65 +1,30 @@
 /* One IR node on the reference kernels: the node's attributes and shapes
- * lowered to the kernels/ref parameters. */
+ * lowered to the kernels/ref parameters. The executor's reference steps and
+ * constant evaluation both run here. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/ref/ref.h"
 #include "runtime/eval/eval.h"
+#include "runtime/graph/layout.h"
 
 static const rc_shape* in_shape(const rc_graph* g, const rc_node* n, int k) { return &g->tensors[n->inputs[k]].shape; }
 
 static int64_t channels_of(const rc_shape* s) { return s->ndim >= 2 ? s->d[1] : 1; }
 
-static void dims4(const rc_shape* s, int64_t d[4]) {
-  for (int i = 0; i < 4; i++) d[i] = i < s->ndim ? s->d[i] : 1;
-}
-
-/* Strides of a tensor in its own logical dims: channels-last (dims padded to
- * rank 4, stored NHWC) or C order. */
-static void storage_strides(const rc_shape* s, int channels_last, int64_t st[4]) {
-  int64_t d[4];
-  dims4(s, d);
-  if (channels_last) {
-    st[1] = 1;
-    st[3] = d[1];
-    st[2] = d[3] * d[1];
-    st[0] = d[2] * d[3] * d[1];
-    return;
-  }
-  int64_t acc = 1;
-  for (int i = s->ndim - 1; i >= 0; i--) {
-    st[i] = acc;
-    acc *= s->d[i];
-  }
-  for (int i = s->ndim; i < 4; i++) st[i] = 0;
-}
-
-/* Strides of input k seen through the output's logical dims (numpy
- * broadcasting: aligned right, stride 0 where the input has size 1). */
-static void broadcast_strides(const rc_graph* g, const rc_node* n, int k, const rc_shape* out, int64_t st[4]) {
-  const rc_tensor* t = &g->tensors[n->inputs[k]];
-  int64_t own[4];
-  storage_strides(&t->shape, t->kind != RC_TENSOR_CONST, own);
-  int shift = out->ndim - t->shape.ndim;
-  for (int j = 0; j < 4; j++) {
-    int i = j - shift;
-    st[j] = (j < out->ndim && i >= 0 && t->shape.d[i] != 1) ? own[i] : 0;
-  }
-}
-
 static void run_binary(const rc_graph* g, const rc_node* n, const float* a, const float* b, float* y) {
   const rc_shape* out = &g->tensors[n->output].shape;
   int64_t dims[4], sa[4], sb[4], sy[4];
-  dims4(out, dims);
-  broadcast_strides(g, n, 0, out, sa);
-  broadcast_strides(g, n, 1, out, sb);
-  storage_strides(out, 1, sy);
+  rc_shape_dims4(out, dims);
+  rc_broadcast_strides(g, n, 0, sa);
+  rc_broadcast_strides(g, n, 1, sb);
+  rc_storage_strides(out, 1, sy);
   for (int j = out->ndim; j < 4; j++) sy[j] = 0;
   static const rc_binary_kind kinds[] = {RC_BINARY_ADD, RC_BINARY_SUB, RC_BINARY_MUL, RC_BINARY_DIV};
   rc_ref_binary(kinds[n->op - RC_OP_ADD], dims, a, sa, b, sb, y, sy);
 }
 
-static rc_conv2d_params conv_params(const rc_graph* g, const rc_node* n) {
+rc_conv2d_params rc_eval_conv_params(const rc_graph* g, const rc_node* n) {
   const rc_shape* xs = in_shape(g, n, 0);
   const rc_shape* ys = &g->tensors[n->output].shape;
   const rc_attrs* a = &n->a;
@@ -84,7 +49,10 @@ static rc_conv2d_params conv_params(const rc_graph* g, const rc_node* n) {
   return cp;
 }
 
-static rc_pool_params pool_params(const rc_shape* x, const rc_shape* y, const rc_attrs* a) {
+rc_pool_params rc_eval_pool_params(const rc_graph* g, const rc_node* n) {
+  const rc_shape* x = in_shape(g, n, 0);
+  const rc_shape* y = &g->tensors[n->output].shape;
+  const rc_attrs* a = &n->a;
   rc_pool_params pp = {
       .batch = (int32_t)x->d[0],
       .in_h = (int32_t)x->d[2],
@@ -106,17 +74,23 @@ static rc_pool_params pool_params(const rc_shape* x, const rc_shape* y, const rc
 }
 
 static rc_status run_concat(const rc_graph* g, const rc_node* n, const float* const* in, float* y) {
-  int32_t* cv = malloc((size_t)n->n_inputs * sizeof(*cv));
+  enum { SMALL = 16 };
+  int32_t small[SMALL];
+  int32_t* cv = n->n_inputs <= SMALL ? small : malloc((size_t)n->n_inputs * sizeof(*cv));
   if (!cv) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "node '%s': out of memory", n->name);
   for (int32_t k = 0; k < n->n_inputs; k++) cv[k] = (int32_t)in_shape(g, n, k)->d[1];
   const rc_shape* ys = &g->tensors[n->output].shape;
   size_t pixels = (size_t)(rc_shape_numel(ys) / ys->d[1]);
   rc_ref_concat_nhwc(pixels, (size_t)n->n_inputs, in, cv, y);
-  free(cv);
+  if (cv != small) free(cv);
   return REPCONV_OK;
 }
 
 rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* in, float* y) {
+  return rc_eval_node_pool(g, n, in, y, NULL);
+}
+
+rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* const* in, float* y, pthreadpool_t pool) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   const float* x = in[0];
   const rc_shape* xs = in_shape(g, n, 0);
@@ -124,8 +98,8 @@ rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* 
   size_t numel = (size_t)rc_shape_numel(ys);
   switch (n->op) {
     case RC_OP_CONV2D: {
-      rc_conv2d_params cp = conv_params(g, n);
-      rc_ref_conv2d_nhwc(&cp, x, in[1], n->n_inputs > 2 ? in[2] : NULL, y, NULL);
+      rc_conv2d_params cp = rc_eval_conv_params(g, n);
+      rc_ref_conv2d_nhwc(&cp, x, in[1], n->n_inputs > 2 ? in[2] : NULL, y, pool);
       return REPCONV_OK;
     }
     case RC_OP_BATCHNORM: {
@@ -144,11 +118,11 @@ rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* 
       return REPCONV_OK;
     case RC_OP_AVGPOOL:
     case RC_OP_MAXPOOL: {
-      rc_pool_params pp = pool_params(xs, ys, a);
+      rc_pool_params pp = rc_eval_pool_params(g, n);
       if (n->op == RC_OP_AVGPOOL)
-        rc_ref_avgpool_nhwc(&pp, x, y, NULL);
+        rc_ref_avgpool_nhwc(&pp, x, y, pool);
       else
-        rc_ref_maxpool_nhwc(&pp, x, y, NULL);
+        rc_ref_maxpool_nhwc(&pp, x, y, pool);
       return REPCONV_OK;
     }
     case RC_OP_GLOBAL_AVGPOOL:
@@ -156,13 +130,13 @@ rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* 
       return REPCONV_OK;
     case RC_OP_GEMM:
       rc_ref_gemm((size_t)xs->d[0], (size_t)xs->d[1], (size_t)ys->d[1], x, in[1], n->n_inputs > 2 ? in[2] : NULL,
-                  a->alpha, a->beta, y, NULL);
+                  a->alpha, a->beta, y, pool);
       return REPCONV_OK;
     case RC_OP_FLATTEN:
     case RC_OP_RESHAPE: {
       int64_t di[4], dout[4];
-      dims4(xs, di);
-      dims4(ys, dout);
+      rc_shape_dims4(xs, di);
+      rc_shape_dims4(ys, dout);
       rc_ref_reshape(di, 1, x, dout, 1, y);
       return REPCONV_OK;
     }

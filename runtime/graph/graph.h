@@ -174,6 +174,9 @@ rc_status rc_graph_add_node_to(rc_graph* g, rc_op op, const char* node_name, con
                                const rc_attrs* attrs, int32_t output);
 rc_status rc_graph_add_output(rc_graph* g, int32_t tensor);
 
+/* FORMAT naming the tensor and element if a constant holds NaN: it would
+ * poison every output it feeds (infinities are legitimate: max-pool pads). */
+rc_status rc_graph_check_constants(const rc_graph* g);
 /* Execution order (Kahn's algorithm, stable: of the ready nodes the lowest
  * index goes first, so a node list already in topological order is kept)
  * into order[n_nodes], in O((nodes + edges) log nodes). Fails on a cycle or
@@ -195,9 +198,5 @@ void rc_graph_truncate(rc_graph* g, int32_t n_tensors, int32_t n_nodes);
 /* Parameters (constant elements read) and FLOPs of one node; shapes must be inferred. */
 int64_t rc_node_params(const rc_graph* g, const rc_node* n);
 int64_t rc_node_flops(const rc_graph* g, const rc_node* n);
-/* REPCONV_ERROR_FORMAT naming the tensor and the element if a constant holds
- * NaN (a NaN weight would silently poison every output; infinities are
- * legitimate, e.g. pad values for max pooling). */
-rc_status rc_graph_check_constants(const rc_graph* g);
 
 #endif

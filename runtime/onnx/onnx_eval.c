@@ -10,7 +10,6 @@
  * so a cache entry from an earlier one-node graph, whose stack address this
  * graph may reuse, never matches. Their main-graph cache entries are put
  * back afterwards, by index, as defining the output may move x->v. */
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +91,7 @@ rc_status ox_eval_via_ir(ox* x, ox_op_fn fn, ox_value** in, size_t n_in) {
       s = ox_node_error(x, REPCONV_ERROR_INTERNAL, "constant evaluation made no tensor");
   }
   if (s == REPCONV_OK) s = rc_graph_add_output(&tmp, ov->tensor);
-  if (s == REPCONV_OK) s = rc_graph_check_constants(&tmp);
+  if (s == REPCONV_OK) s = rc_graph_check_constants(&tmp); /* as loading a model refuses it */
   rc_shape out_shape;
   if (s == REPCONV_OK) {
     out_shape = tmp.tensors[ov->tensor].shape;

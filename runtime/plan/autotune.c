@@ -14,6 +14,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/xnnpack/xnn.h"
+#include "runtime/eval/eval.h"
 #include "runtime/plan/lower.h"
 
 static double now_ms(void) {
@@ -159,7 +160,7 @@ double rc_autotune_xnn_ms(const rc_graph* g, const rc_node* n, const rc_node* pr
   xnn_ctx c = {NULL, NULL};
   rc_status s;
   if (n->op == RC_OP_CONV2D) {
-    const rc_conv2d_params cp = rc_lower_conv_params(g, n);
+    const rc_conv2d_params cp = rc_eval_conv_params(g, n);
     s = rc_xnn_conv2d_create(&cp, n->a.pad[2], n->a.pad[3], w, bias, 0, -INFINITY, INFINITY, b.x, b.y, NULL, &c.op);
   } else {
     s = rc_xnn_fully_connected_create((size_t)xs->d[0], (size_t)xs->d[1], (size_t)ys->d[1], w, bias, -INFINITY,

@@ -2,28 +2,6 @@
 
 #include <string.h>
 
-void rc_shape_dims4(const rc_shape* s, int64_t dims[4]) {
-  for (int i = 0; i < 4; i++) dims[i] = i < s->ndim ? s->d[i] : 1;
-}
-
-void rc_storage_strides(const rc_shape* s, int channels_last, int64_t st[RC_MAX_DIMS]) {
-  int64_t d[4];
-  rc_shape_dims4(s, d);
-  if (channels_last) {
-    st[1] = 1;
-    st[3] = d[1];
-    st[2] = d[3] * d[1];
-    st[0] = d[2] * d[3] * d[1];
-  } else {
-    int64_t acc = 1;
-    for (int i = s->ndim - 1; i >= 0; i--) {
-      st[i] = acc;
-      acc *= s->d[i];
-    }
-    for (int i = s->ndim; i < 4; i++) st[i] = 0;
-  }
-}
-
 int rc_binary_physical_shape(const rc_graph* g, const rc_node* n, int k, size_t shape[4]) {
   const rc_shape* out = &g->tensors[n->output].shape;
   const rc_tensor* t = &g->tensors[n->inputs[k]];
@@ -41,31 +19,6 @@ int rc_binary_physical_shape(const rc_graph* g, const rc_node* n, int k, size_t 
   shape[2] = (size_t)ld[3];
   shape[3] = (size_t)ld[1];
   return 1;
-}
-
-rc_conv2d_params rc_lower_conv_params(const rc_graph* g, const rc_node* n) {
-  const rc_shape* xs = &g->tensors[n->inputs[0]].shape;
-  const rc_shape* ys = &g->tensors[n->output].shape;
-  const rc_attrs* a = &n->a;
-  rc_conv2d_params cp = {
-      .batch = (int32_t)xs->d[0],
-      .in_h = (int32_t)xs->d[2],
-      .in_w = (int32_t)xs->d[3],
-      .in_c = (int32_t)xs->d[1],
-      .out_h = (int32_t)ys->d[2],
-      .out_w = (int32_t)ys->d[3],
-      .out_c = (int32_t)g->tensors[n->inputs[1]].shape.d[0],
-      .kernel_h = a->kernel[0],
-      .kernel_w = a->kernel[1],
-      .stride_h = a->stride[0],
-      .stride_w = a->stride[1],
-      .dilation_h = a->dilation[0],
-      .dilation_w = a->dilation[1],
-      .pad_top = a->pad[0],
-      .pad_left = a->pad[1],
-      .groups = a->groups,
-  };
-  return cp;
 }
 
 rc_wino_conv_params rc_lower_wino_params(const rc_graph* g, const rc_node* n, int variant) {

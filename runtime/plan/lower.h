@@ -1,6 +1,8 @@
-/* Lowering: the parameters a kernel family takes for one graph node, and how
- * a tensor is laid out in memory. One unit that the planner, autotune and the
- * executor all use, so a layer is timed exactly as it will run. Pure
+/* Lowering: the parameters the planned kernel families (GEMM, Winograd, the
+ * XNNPACK binary ops) take for one graph node. One unit that the planner,
+ * autotune and the executor all use, so a layer is timed exactly as it will
+ * run; the kernels/ref (and XNNPACK conv and pool) parameters are
+ * runtime/eval's (eval.h), tensor layouts runtime/graph's (layout.h). Pure
  * functions of the graph: no allocation, no state. Shapes must be inferred. */
 #ifndef RC_PLAN_LOWER_H
 #define RC_PLAN_LOWER_H
@@ -9,13 +11,9 @@
 #include <stdint.h>
 
 #include "kernels/gemm/gemm.h"
-#include "kernels/ref/ref.h"
 #include "kernels/winograd/wino.h"
 #include "runtime/graph/graph.h"
 
-/* The kernels/ref (and XNNPACK) conv parameters of conv node n; bottom/right
- * padding is implied by the shapes. */
-rc_conv2d_params rc_lower_conv_params(const rc_graph* g, const rc_node* n);
 /* The kernels/gemm parameters of conv or gemm node n (shapes, kernel, stride,
  * dilation, padding, groups; an FC is a 1x1 conv on 1x1 pixels); no
  * activation (the plan step adds it). */
@@ -23,12 +21,6 @@ rc_gemm_conv_params rc_lower_gemm_params(const rc_graph* g, const rc_node* n);
 /* The kernels/winograd parameters (shapes, padding) of 3x3 conv node n for
  * variant (rc_wino_variant); no activation, residual or shuffle. */
 rc_wino_conv_params rc_lower_wino_params(const rc_graph* g, const rc_node* n, int variant);
-
-/* Storage strides of a tensor in its own logical dims: channels-last for
- * activations, C order for constants (see graph.h). */
-void rc_storage_strides(const rc_shape* s, int channels_last, int64_t strides[RC_MAX_DIMS]);
-/* The logical shape padded on the right with 1s to rank 4. */
-void rc_shape_dims4(const rc_shape* s, int64_t dims[4]);
 
 /* Physical (storage-order) 4-D shape of input k of a binary node as XNNPACK's
  * numpy broadcasting sees it: [n, h, w, c] of the output's logical dims.
