@@ -300,16 +300,10 @@ static void test_fc(void** state) {
   static const int ms[] = {1, 5, 7, 13}, kk[] = {1, 17, 300, 1280}, ns[] = {1, 15, 33, 1000};
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) {
-      conv_case c = {.batch = ms[i],
-                     .in_h = 1,
-                     .in_w = 1,
-                     .k = 1,
-                     .stride = 1,
-                     .dil = 1,
-                     .groups = 1,
-                     .act = (i + j) % 3,
-                     .bias = (i + j) % 2 == 0,
-                     .three_threads = 1};
+      /* clang-format off */
+      conv_case c = {.batch = ms[i], .in_h = 1, .in_w = 1, .k = 1, .stride = 1, .dil = 1, .groups = 1,
+                     .act = (i + j) % 3, .bias = (i + j) % 2 == 0, .three_threads = 1};
+      /* clang-format on */
       c.in_c = kk[j];
       c.out_c = ns[(i + j) % 4];
       check_case(&c);
@@ -320,53 +314,17 @@ static void test_fc(void** state) {
  * over threads, with many pixel blocks and K blocks. */
 static void test_layers(void** state) {
   (void)state;
+  /* One layer a row. */
+  /* clang-format off */
   const conv_case cs[] = {
-      {.batch = 1,
-       .in_h = 24,
-       .in_w = 24,
-       .in_c = 48,
-       .out_c = 48,
-       .k = 3,
-       .stride = 2,
-       .dil = 1,
-       .groups = 1,
-       .pt = 1,
-       .pl = 1,
-       .pb = 1,
-       .pr = 1,
-       .act = RC_GEMM_ACT_CLAMP,
-       .bias = 1},
-      {.batch = 1,
-       .in_h = 14,
-       .in_w = 14,
-       .in_c = 96,
-       .out_c = 192,
-       .k = 3,
-       .stride = 2,
-       .dil = 1,
-       .groups = 1,
-       .pt = 1,
-       .pl = 1,
-       .pb = 1,
-       .pr = 1,
-       .act = RC_GEMM_ACT_PRELU,
-       .bias = 1},
-      {.batch = 1,
-       .in_h = 31,
-       .in_w = 29,
-       .in_c = 3,
-       .out_c = 48,
-       .k = 3,
-       .stride = 2,
-       .dil = 1,
-       .groups = 1,
-       .pt = 1,
-       .pl = 1,
-       .pb = 1,
-       .pr = 1,
-       .act = RC_GEMM_ACT_CLAMP,
-       .bias = 1},
+      {.batch = 1, .in_h = 24, .in_w = 24, .in_c = 48, .out_c = 48, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
+      {.batch = 1, .in_h = 14, .in_w = 14, .in_c = 96, .out_c = 192, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_PRELU, .bias = 1},
+      {.batch = 1, .in_h = 31, .in_w = 29, .in_c = 3, .out_c = 48, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
   };
+  /* clang-format on */
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
     conv_case c = cs[i];
     c.three_threads = 1;
