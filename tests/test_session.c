@@ -196,7 +196,8 @@ static void test_run_errors(void** state) {
   /* Another height is another size (issue 13: any size whose shapes
    * infer); other channels do not infer, and the error names the input,
    * its shape and the node. */
-  repconv_tensor_t in = {"image", 4, {N, C, H + 1, W}, g_input};
+  static float taller[N * (C + 1) * (H + 1) * W];
+  repconv_tensor_t in = {"image", 4, {N, C, H + 1, W}, taller};
   repconv_tensor_t out = {"logits", 2, {N, 5}, logits};
   assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_OK);
   in.dims[1] = C + 1;
@@ -206,6 +207,7 @@ static void test_run_errors(void** state) {
   assert_contains(repconv_session_error(s), "b0.dense");
   assert_contains(repconv_last_error(), "2x9x20x23");
   in.dims[1] = C;
+  in.data = g_input;
 
   in.dims[2] = H;
   in.name = "img";

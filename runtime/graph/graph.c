@@ -139,8 +139,8 @@ rc_status rc_graph_view(const rc_graph* g, rc_graph* view) {
     memset(view, 0, sizeof(*view));
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph view: out of memory");
   }
-  memcpy(view->tensors, g->tensors, (size_t)g->n_tensors * sizeof(rc_tensor));
-  memcpy(view->nodes, g->nodes, (size_t)g->n_nodes * sizeof(rc_node));
+  if (g->n_tensors) memcpy(view->tensors, g->tensors, (size_t)g->n_tensors * sizeof(rc_tensor));
+  if (g->n_nodes) memcpy(view->nodes, g->nodes, (size_t)g->n_nodes * sizeof(rc_node));
   view->cap_tensors = g->n_tensors;
   view->cap_nodes = g->n_nodes;
   for (int32_t i = 0; i < view->n_tensors; i++) view->tensors[i].data_owned = 0;
