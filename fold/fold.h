@@ -41,6 +41,11 @@ typedef struct rc_fold_report {
   int32_t n_regions, cap_regions;
   int32_t nodes_before, nodes_after, convs_before, convs_after;
   int64_t flops_before, flops_after, params_before, params_after;
+  /* "" when every fold decision holds at any input size; else the first
+   * decision that relied on the load-time height/width (a padded map of
+   * stride > 1, an average pool's ceil_mode windows, a matrix map over the
+   * flattened image): a session refuses other sizes (runtime/api). */
+  char size_note[320];
 } rc_fold_report;
 
 /* in: a shape-inferred graph (unchanged). out: a fresh graph (shapes not

@@ -270,6 +270,10 @@ static rc_status materialize_mat(ctx* c, int32_t t) {
     st = reshape_to(c, node, src, &tt->shape, tt->name, &out_id);
     emitted = out_id != src;
   } else {
+    const rc_shape* xs = &c->in->tensors[s->src].shape;
+    if (xs->ndim == 4 && xs->d[2] * xs->d[3] > 1) {
+      rc_fold_size_note(c, node, "a fully connected layer over the flattened image (RepMLP)");
+    }
     const int32_t g = rc_matmap_groups(a);
     const int64_t cg = a->cols / g;
     float* w = malloc((size_t)(a->rows * cg) * sizeof(float));

@@ -82,6 +82,17 @@ static int map_fits(ctx* c, int64_t cout, int64_t cin, int64_t kh, int64_t kw, u
   return 1;
 }
 
+/* A bottom/right padding of a strided map: whether it reads only the
+ * input's padding depends on the height/width modulo the stride. */
+static int strided_pad(const rc_affine* a, const int32_t pad[4]) {
+  return (a->sh > 1 && pad[2] > 0) || (a->sw > 1 && pad[3] > 0);
+}
+
+void rc_fold_size_note(ctx* c, const char* node, const char* why) {
+  if (c->rep && !c->rep->size_note[0])
+    snprintf(c->rep->size_note, sizeof(c->rep->size_note), "node '%s': %s", node, why);
+}
+
 /* The map of node n's output from its inputs' maps. TRY_NOT_LINEAR: the op
  * is not a linear map of one tensor; TRY_CUT: it is, but not from these
  * maps (why says so). On TRY_OK *out holds the new map and *src its source;
@@ -125,6 +136,8 @@ try_result rc_fold_try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, i
           snprintf(why, why_size, "average pool whose ceil_mode adds partial windows");
           return TRY_NOT_LINEAR;
         }
+        if (at->ceil_mode)
+          rc_fold_size_note(c, n->name, "an average pool with ceil_mode (partial windows at other sizes)");
       }
       INPUT(0);
       if (at->pad[0] || at->pad[1] || at->pad[2] || at->pad[3]) {
@@ -132,6 +145,7 @@ try_result rc_fold_try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, i
           r = TRY_CUT;
           goto done;
         }
+        if (strided_pad(m[0].map, at->pad)) rc_fold_size_note(c, n->name, "padding a map of stride > 1");
       }
       int32_t k2h = at->kernel[0], k2w = at->kernel[1];
       const float* w2;
@@ -282,6 +296,7 @@ try_result rc_fold_try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, i
         r = TRY_CUT;
         goto done;
       }
+      if (strided_pad(m[0].map, at->pad)) rc_fold_size_note(c, n->name, "padding a map of stride > 1");
       *err = rc_affine_copy(m[0].map, out);
       if (*err == REPCONV_OK) *err = rc_affine_densify(out);
       if (*err != REPCONV_OK) goto done;

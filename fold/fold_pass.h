@@ -46,6 +46,9 @@ typedef struct ctx {
  * residual from elsewhere): the region ends there, nothing inexact. */
 typedef enum try_result { TRY_OK = 0, TRY_NOT_LINEAR, TRY_CUT, TRY_BOUNDARY } try_result;
 
+/* Records (once) a decision that holds only at the load-time height/width. */
+void rc_fold_size_note(ctx* c, const char* node, const char* why);
+
 static inline const rc_shape* rc_fold_shape(const ctx* c, int32_t t) { return &c->in->tensors[t].shape; }
 
 typedef struct in_map {

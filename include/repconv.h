@@ -251,16 +251,41 @@ REPCONV_API void repconv_model_destroy(repconv_model_t* model);
 /* Names of the built-in models, NULL after the last. */
 REPCONV_API const char* repconv_builtin_name(size_t index);
 
+/* A named float32 NCHW tensor. For inputs, data is read; for outputs the
+ * caller provides data with room for the dims it states, which must equal the
+ * shape the output has for the inputs given (repconv_model_output at the
+ * model's load-time size, repconv_model_infer_output at any). */
+typedef struct repconv_tensor {
+  const char* name;
+  int32_t ndim;
+  int64_t dims[REPCONV_MAX_DIMS];
+  float* data;
+} repconv_tensor_t;
+
 typedef struct repconv_tensor_info {
   const char* name; /* owned by the model */
   int32_t ndim;
   int64_t dims[REPCONV_MAX_DIMS]; /* logical, NCHW for rank 4 */
 } repconv_tensor_info_t;
 
+/* Inputs with symbolic dims (an ONNX dim_param, e.g. "batch", "height",
+ * "width", or a built-in marked so) have dims -1 there: the model was loaded
+ * without a guessed size, runs at any size and plans at each session's first
+ * run of a size (repconv_options_set_input_shape at load makes them static).
+ * Outputs and node outputs give -1 for the dims that depend on those; a
+ * node's flops is -1 when its output does. */
 REPCONV_API size_t repconv_model_num_inputs(const repconv_model_t* model);
 REPCONV_API size_t repconv_model_num_outputs(const repconv_model_t* model);
 REPCONV_API repconv_status repconv_model_input(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out);
 REPCONV_API repconv_status repconv_model_output(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out);
+
+/* The shape output `index` has when the model runs on inputs of the dims
+ * given (each input once, by name; data is not read), without running:
+ * to allocate outputs for a new frame size. Errors as repconv_session_run
+ * gives them for that size (REPCONV_ERROR_SHAPE naming the node and shapes
+ * when the graph does not infer at that size). */
+REPCONV_API repconv_status repconv_model_infer_output(const repconv_model_t* model, const repconv_tensor_t* inputs,
+                                                      size_t num_inputs, size_t index, repconv_tensor_info_t* out);
 
 /* One node of the model's graph, in execution order. */
 typedef struct repconv_node_info {
@@ -306,16 +331,6 @@ REPCONV_API repconv_status repconv_model_fold_region(const repconv_model_t* mode
 
 typedef struct repconv_session repconv_session_t;
 
-/* A named float32 NCHW tensor. For inputs, data is read; for outputs the
- * caller provides data with room for the dims it states, which must equal the
- * model's output shape (query with repconv_model_output). */
-typedef struct repconv_tensor {
-  const char* name;
-  int32_t ndim;
-  int64_t dims[REPCONV_MAX_DIMS];
-  float* data;
-} repconv_tensor_t;
-
 /* threads, backend and the Winograd option are read from options; options
  * NULL means defaults with the backend and Winograd option of the options the
  * model was loaded with. Winograd filters are transformed once per plan: the
@@ -324,13 +339,32 @@ typedef struct repconv_tensor {
  * others plans (and transforms) its own. The session plans its
  * kernels for that backend and creates its own XNNPACK operators (weights
  * packed once per session; a session's operators are bound to its arena). */
+/* Any input size: a session runs whatever input shapes a run gives, when
+ * the graph's shapes infer for them (else REPCONV_ERROR_SHAPE naming the
+ * node and the shapes: a classifier's fixed fully connected input, say).
+ * On a new size it re-infers the shapes of the loaded (folded) graph,
+ * sharing its constants, and plans it (kernels, Winograd/GEMM weights,
+ * arena); it keeps the plans of the last 4 sizes (least recently used
+ * dropped first, and sooner when their arenas together would pass the
+ * arena-bytes limit), so tiles of an image or two alternating streams do not
+ * re-plan. Runs at the model's load-time size use the model's plan as
+ * before. Refused, with the reason: a size at which a fold decision made at
+ * the load-time size would not hold, and any other size for a model whose
+ * loader baked a shape into a constant (an ONNX Shape op): load those with
+ * repconv_options_set_input_shape at the size wanted. Input shapes in the
+ * options (repconv_options_set_input_shape) make the session plan that size
+ * at create; a model with symbolic dims and no shape given plans at the
+ * first run. */
 REPCONV_API repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
                                                   repconv_session_t** out);
 REPCONV_API void repconv_session_destroy(repconv_session_t* session);
-/* Every model input must be given once; any subset of outputs may be asked for. */
+/* Every model input must be given once; any subset of outputs may be asked
+ * for. The inputs' dims choose the size (see repconv_session_create). */
 REPCONV_API repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs,
                                                size_t num_inputs, repconv_tensor_t* outputs, size_t num_outputs);
-/* Bytes of the session's activation arena (one buffer planned by lifetimes). */
+/* Bytes of the session's activation arena (one buffer planned by lifetimes)
+ * at the size of its last run (or of its create); 0 before any plan. The
+ * plan queries below also describe that size. */
 REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session);
 /* The session's plan, one entry per graph node in execution order. */
 typedef struct repconv_plan_entry {

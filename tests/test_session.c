@@ -193,13 +193,21 @@ static void test_run_errors(void** state) {
   repconv_session_t* s;
   assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
   static float feat[FEAT], logits[LOGITS];
-  repconv_tensor_t in = {"image", 4, {N, C, H + 1, W}, g_input};
+  /* Another height is another size (issue 13: any size whose shapes
+   * infer); other channels do not infer, and the error names the input,
+   * its shape and the node. */
+  static float taller[N * (C + 1) * (H + 1) * W];
+  repconv_tensor_t in = {"image", 4, {N, C, H + 1, W}, taller};
   repconv_tensor_t out = {"logits", 2, {N, 5}, logits};
+  assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_OK);
+  in.dims[1] = C + 1;
   assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_ERROR_SHAPE);
   assert_contains(repconv_session_error(s), "'image'");
-  assert_contains(repconv_session_error(s), "2x8x20x23");
-  assert_contains(repconv_session_error(s), "2x8x19x23");
-  assert_contains(repconv_last_error(), "2x8x20x23");
+  assert_contains(repconv_session_error(s), "2x9x20x23");
+  assert_contains(repconv_session_error(s), "b0.dense");
+  assert_contains(repconv_last_error(), "2x9x20x23");
+  in.dims[1] = C;
+  in.data = g_input;
 
   in.dims[2] = H;
   in.name = "img";

@@ -45,7 +45,33 @@ static rc_status check_graph_limits(const rc_graph* g) {
   return REPCONV_OK;
 }
 
-/* Replaces the model's graph by its folded form and keeps the report. */
+/* The graph without its constant data: shapes, nodes and names are all
+ * shape inference reads. */
+static void strip_constants(rc_graph* g) {
+  for (int32_t i = 0; i < g->n_tensors; i++) {
+    rc_tensor* t = &g->tensors[i];
+    if (t->data_owned) free(t->data);
+    t->data = NULL;
+    t->data_owned = 0;
+  }
+  if (g->blob) {
+    if (g->blob_mapped) {
+      rc_graph tmp;
+      rc_graph_init(&tmp);
+      tmp.blob = g->blob;
+      tmp.blob_size = g->blob_size;
+      tmp.blob_mapped = 1;
+      rc_graph_free(&tmp);
+    } else {
+      free(g->blob);
+    }
+  }
+  g->blob = NULL;
+  g->const_bytes = 0;
+}
+
+/* Replaces the model's graph by its folded form and keeps the report; the
+ * graph before folding stays as the shape skeleton. */
 static rc_status fold_model(struct repconv_model* m, const struct repconv_options* o) {
   rc_fold_options fo = {
       .max_kernel = o->fold_max_kernel, .bn_only = o->fold_level == REPCONV_FOLD_BN, .limits = &o->limits};
@@ -56,13 +82,58 @@ static rc_status fold_model(struct repconv_model* m, const struct repconv_option
     rc_graph_free(&folded);
     return rc_error_context(REPCONV_ERROR_INTERNAL, "folded graph");
   }
-  rc_graph_free(&m->g);
+  for (int32_t i = 0; i < folded.n_inputs; i++) {
+    rc_tensor* t = &folded.tensors[folded.inputs[i]];
+    int32_t k = rc_graph_find_tensor(&m->g, t->name);
+    if (k >= 0) t->dyn = m->g.tensors[k].dyn;
+  }
+  if (m->fold.size_note[0] && !m->size_fixed[0]) {
+    snprintf(m->size_fixed, sizeof(m->size_fixed), "folding relied on the load-time size at %s", m->fold.size_note);
+  }
+  strip_constants(&m->g);
+  m->skel = m->g;
   m->g = folded;
   m->folded = 1;
   for (int32_t i = 0; i < m->g.n_nodes; i++) {
     m->fold.flops_after = rc_sat_add_i64(m->fold.flops_after, rc_node_flops(&m->g, &m->g.nodes[i]));
     m->fold.params_after += rc_node_params(&m->g, &m->g.nodes[i]);
   }
+  return REPCONV_OK;
+}
+
+/* A model with symbolic input dims: no plan at load; the node queries'
+ * order, and which dims of each tensor change with the input size (the
+ * shapes at a second size compared with the placeholder's). */
+static rc_status dynamic_info(struct repconv_model* m) {
+  const rc_graph* g = &m->g;
+  m->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
+  m->dyn_mask = calloc((size_t)g->n_tensors + 1, 1);
+  if (!m->order || !m->dyn_mask) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "model: out of memory");
+  RC_CHECK(rc_graph_topo_order(g, m->order));
+  rc_shape* shapes = calloc((size_t)g->n_inputs, sizeof(rc_shape));
+  if (!shapes) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "model: out of memory");
+  for (int32_t i = 0; i < g->n_inputs; i++) {
+    const rc_tensor* t = &g->tensors[g->inputs[i]];
+    shapes[i] = t->shape;
+    for (int k = 0; k < t->shape.ndim; k++) {
+      if (t->dyn >> k & 1) shapes[i].d[k] = t->shape.d[k] * 2 + 1;
+    }
+  }
+  rc_graph view;
+  rc_status s = rc_model_view_at(m, shapes, &view);
+  free(shapes);
+  for (int32_t i = 0; i < g->n_tensors; i++) {
+    const rc_tensor* t = &g->tensors[i];
+    if (t->kind == RC_TENSOR_CONST) continue;
+    for (int k = 0; k < t->shape.ndim; k++) {
+      /* Where the second size does not infer, every dim of a computed
+       * tensor is reported as dynamic: unknown rather than guessed. */
+      if (s != REPCONV_OK ? t->kind == RC_TENSOR_VALUE || (t->dyn >> k & 1)
+                          : view.tensors[i].shape.d[k] != t->shape.d[k])
+        m->dyn_mask[i] |= (uint8_t)(1u << k);
+    }
+  }
+  if (s == REPCONV_OK) rc_graph_free(&view);
   return REPCONV_OK;
 }
 
@@ -82,13 +153,26 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   if (s == REPCONV_OK) s = apply_input_shapes(&m->g, &o);
   if (s == REPCONV_OK) s = rc_graph_infer_shapes(&m->g);
   if (s == REPCONV_OK) s = rc_graph_check_constants(&m->g);
+  if (s == REPCONV_OK && m->g.size_fixed[0]) snprintf(m->size_fixed, sizeof(m->size_fixed), "%s", m->g.size_fixed);
   if (s == REPCONV_OK && o.fold_level != REPCONV_FOLD_OFF) s = fold_model(m, &o);
+  int dynamic = 0;
+  for (int32_t i = 0; i < m->g.n_inputs; i++) dynamic |= m->g.tensors[m->g.inputs[i]].dyn != 0;
+  if (s == REPCONV_OK && dynamic && m->size_fixed[0]) {
+    s = rc_error(REPCONV_ERROR_SHAPE,
+                 "an input has symbolic dims, but %s: give it a static shape (repconv_options_set_input_shape) or "
+                 "load without folding",
+                 m->size_fixed);
+  }
   rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = o.chains};
-  if (s == REPCONV_OK) s = rc_plan_create(&m->g, &po, &m->plan);
+  m->has_plan = !dynamic;
+  if (s == REPCONV_OK && dynamic) s = dynamic_info(m);
+  if (s == REPCONV_OK && !dynamic) s = rc_plan_create(&m->g, &po, &m->plan);
+  m->plan.backend = po.backend; /* sessions created without options take these */
+  m->plan.winograd = po.winograd;
+  m->plan.autotune = po.autotune && po.winograd == REPCONV_WINOGRAD_AUTO;
+  m->plan.chains = po.chains != 0;
   if (s != REPCONV_OK) {
-    rc_fold_report_free(&m->fold);
-    rc_graph_free(&m->g);
-    free(m);
+    rc_model_release(m);
     return s;
   }
   *out = m;
@@ -212,6 +296,9 @@ void rc_model_release(repconv_model_t* model) {
   rc_fold_report_free(&model->fold);
   rc_plan_free(&model->plan);
   rc_graph_free(&model->g);
+  rc_graph_free(&model->skel);
+  free(model->order);
+  free(model->dyn_mask);
   free(model);
 }
 
@@ -221,23 +308,26 @@ void repconv_model_destroy(repconv_model_t* model) {
 
 const char* repconv_builtin_name(size_t index) { return rc_builtin_name(index); }
 
-static void tensor_info(const rc_tensor* t, repconv_tensor_info_t* out) {
+/* Dims that change with the input size of a model with symbolic dims are -1. */
+static void tensor_info(const repconv_model_t* m, int32_t id, repconv_tensor_info_t* out) {
+  const rc_tensor* t = &m->g.tensors[id];
+  const uint8_t mask = m->dyn_mask ? m->dyn_mask[id] : 0;
   memset(out, 0, sizeof(*out));
   out->name = t->name;
   out->ndim = t->shape.ndim;
-  for (int i = 0; i < t->shape.ndim; i++) out->dims[i] = t->shape.d[i];
+  for (int i = 0; i < t->shape.ndim; i++) out->dims[i] = (mask >> i & 1) ? -1 : t->shape.d[i];
 }
 
 size_t repconv_model_num_inputs(const repconv_model_t* model) { return model ? (size_t)model->g.n_inputs : 0; }
 size_t repconv_model_num_outputs(const repconv_model_t* model) { return model ? (size_t)model->g.n_outputs : 0; }
-size_t repconv_model_num_nodes(const repconv_model_t* model) { return model ? (size_t)model->plan.n_order : 0; }
+size_t repconv_model_num_nodes(const repconv_model_t* model) { return model ? (size_t)model->g.n_nodes : 0; }
 
 repconv_status repconv_model_input(const repconv_model_t* model, size_t index, repconv_tensor_info_t* out) {
   if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_input: NULL argument");
   if (index >= (size_t)model->g.n_inputs) {
     return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d inputs, asked for %zu", model->g.n_inputs, index);
   }
-  tensor_info(&model->g.tensors[model->g.inputs[index]], out);
+  tensor_info(model, model->g.inputs[index], out);
   return REPCONV_OK;
 }
 
@@ -246,23 +336,24 @@ repconv_status repconv_model_output(const repconv_model_t* model, size_t index, 
   if (index >= (size_t)model->g.n_outputs) {
     return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d outputs, asked for %zu", model->g.n_outputs, index);
   }
-  tensor_info(&model->g.tensors[model->g.outputs[index]], out);
+  tensor_info(model, model->g.outputs[index], out);
   return REPCONV_OK;
 }
 
 repconv_status repconv_model_node(const repconv_model_t* model, size_t index, repconv_node_info_t* out) {
   if (!model || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "model_node: NULL argument");
-  if (index >= (size_t)model->plan.n_order) {
-    return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d nodes, asked for %zu", model->plan.n_order, index);
+  if (index >= (size_t)model->g.n_nodes) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "model has %d nodes, asked for %zu", model->g.n_nodes, index);
   }
   const rc_graph* g = &model->g;
-  const rc_node* n = &g->nodes[model->plan.order[index]];
+  const rc_node* n = &g->nodes[model->has_plan ? model->plan.order[index] : model->order[index]];
   memset(out, 0, sizeof(*out));
   out->name = n->name;
   out->op = rc_op_name(n->op);
-  tensor_info(&g->tensors[n->output], &out->output);
+  tensor_info(model, n->output, &out->output);
   out->params = rc_node_params(g, n);
-  out->flops = rc_node_flops(g, n);
+  /* FLOPs at the placeholder size mean nothing for a model with symbolic dims. */
+  out->flops = model->dyn_mask && model->dyn_mask[n->output] ? -1 : rc_node_flops(g, n);
   if (n->op == RC_OP_CONV2D || n->op == RC_OP_AVGPOOL || n->op == RC_OP_MAXPOOL) {
     out->kernel_h = n->a.kernel[0];
     out->kernel_w = n->a.kernel[1];

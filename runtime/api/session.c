@@ -10,13 +10,39 @@
 #include "runtime/exec/exec.h"
 #include "runtime/graph/layout.h"
 
+/* A session keeps plans for up to RC_SESSION_PLANS input sizes, least
+ * recently used evicted first (and sooner when their arenas together would
+ * pass the arena-bytes limit). Four covers the alternations apps make: an
+ * image cut in tiles has at most four tile sizes (full, right edge, bottom
+ * edge, corner), two video streams two. Each size has its own arena and
+ * kernel state: XNNPACK operators are bound to arena addresses, so sizes
+ * sharing one arena would re-create (and repack) them whenever a larger
+ * size moved it. */
+#define RC_SESSION_PLANS 4
+
+typedef struct rc_sized {
+  rc_shape* in;        /* per graph input: the shapes this entry runs */
+  rc_graph view;       /* the model's graph at those shapes (unused when g is the model's) */
+  const rc_graph* g;   /* &view or the model's graph */
+  const rc_plan* plan; /* the model's, or own_plan */
+  rc_plan own_plan;
+  rc_exec_state xnn; /* XNNPACK operators and Winograd/GEMM workspaces */
+  float* arena;
+  uint64_t bytes; /* arena and workspaces, counted against the arena-bytes limit */
+  uint64_t used;  /* the session's run count when last used */
+} rc_sized;
+
 struct repconv_session {
   repconv_model_t* model; /* holds a reference (rc_model_retain) */
   atomic_int busy;        /* 1 while a call that uses the arena or pool runs: a second one is refused */
-  const rc_plan* plan;    /* the model's, or own_plan for another backend */
-  rc_plan own_plan;
-  rc_exec_state xnn; /* this session's XNNPACK operators and Winograd workspace */
-  float* arena;
+  rc_plan_options po;     /* how this session plans */
+  int threads;
+  rc_limits limits;
+  rc_sized sized[RC_SESSION_PLANS];
+  int n_sized;
+  rc_sized* cur;  /* the entry of the last run (or of session_create), NULL before any */
+  rc_shape* want; /* scratch: the shapes of a run's inputs */
+  uint64_t runs;
   pthreadpool_t pool; /* NULL: run on the caller's thread */
   double* step_ms;    /* profiling on: the last run's time per plan entry */
   char error[4096];   /* as long as repconv_last_error's buffer: escaped messages are not cut */
@@ -25,6 +51,136 @@ struct repconv_session {
 static repconv_status session_fail(repconv_session_t* s, repconv_status code) {
   snprintf(s->error, sizeof(s->error), "%s", rc_error_message());
   return code;
+}
+
+static void sized_free(rc_sized* z) {
+  rc_exec_release(&z->xnn);
+  free(z->arena);
+  if (z->plan == &z->own_plan) rc_plan_free(&z->own_plan);
+  if (z->g == &z->view) rc_graph_free(&z->view);
+  free(z->in);
+  memset(z, 0, sizeof(*z));
+}
+
+static uint64_t sized_total(const repconv_session_t* s) {
+  uint64_t b = 0;
+  for (int i = 0; i < s->n_sized; i++) b += s->sized[i].bytes;
+  return b;
+}
+
+/* Drops entry i (its slot is taken by the last one). */
+static void sized_drop(repconv_session_t* s, int i) {
+  sized_free(&s->sized[i]);
+  if (i != s->n_sized - 1) {
+    s->sized[i] = s->sized[s->n_sized - 1];
+    /* The moved entry's g may point at its own view: fix the pointers. */
+    rc_sized* z = &s->sized[i];
+    if (z->g == &s->sized[s->n_sized - 1].view) z->g = &z->view;
+    if (z->plan == &s->sized[s->n_sized - 1].own_plan) z->plan = &z->own_plan;
+    if (s->cur == &s->sized[s->n_sized - 1]) s->cur = z;
+    memset(&s->sized[s->n_sized - 1], 0, sizeof(rc_sized));
+  }
+  s->n_sized--;
+}
+
+/* Plans the model at shapes (the model's own plan when they are its
+ * load-time shapes and the options match), with an arena and kernel state,
+ * evicting the least recently used sizes to make room. */
+static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, rc_sized** out) {
+  const repconv_model_t* m = s->model;
+  const rc_graph* mg = &m->g;
+  rc_sized z;
+  memset(&z, 0, sizeof(z));
+  z.in = malloc(((size_t)mg->n_inputs + 1) * sizeof(rc_shape));
+  if (!z.in) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
+  memcpy(z.in, shapes, (size_t)mg->n_inputs * sizeof(rc_shape));
+  int load_shapes = m->has_plan;
+  for (int32_t i = 0; load_shapes && i < mg->n_inputs; i++) {
+    load_shapes = rc_shape_equal(&mg->tensors[mg->inputs[i]].shape, &shapes[i]);
+  }
+  rc_status st = REPCONV_OK;
+  if (load_shapes) {
+    z.g = mg;
+  } else {
+    st = rc_model_view_at(m, shapes, &z.view);
+    z.g = &z.view;
+  }
+  const rc_plan_options* po = &s->po;
+  if (st == REPCONV_OK && load_shapes && po->backend == m->plan.backend && po->winograd == m->plan.winograd &&
+      (po->autotune && po->winograd == REPCONV_WINOGRAD_AUTO) == m->plan.autotune &&
+      (po->chains != 0) == m->plan.chains) {
+    z.plan = &m->plan;
+  } else if (st == REPCONV_OK) {
+    st = rc_plan_create(z.g, po, &z.own_plan);
+    if (st == REPCONV_OK) z.plan = &z.own_plan;
+  }
+  if (st != REPCONV_OK) {
+    if (z.g == &z.view) rc_graph_free(&z.view);
+    free(z.in);
+    return st;
+  }
+  /* XNNPACK may read XNN_EXTRA_BYTES past the end of a tensor. */
+  size_t bytes = (z.plan->arena_floats ? z.plan->arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float) + 64;
+  z.bytes = (uint64_t)bytes + rc_exec_workspace_bytes(z.plan, s->threads > 1 ? (size_t)s->threads : 1);
+  if (rc_limit_exceeded(&s->limits, REPCONV_LIMIT_ARENA_BYTES, z.bytes)) {
+    if (z.plan == &z.own_plan) rc_plan_free(&z.own_plan);
+    if (z.g == &z.view) rc_graph_free(&z.view);
+    free(z.in);
+    return rc_limit_error(&s->limits, REPCONV_LIMIT_ARENA_BYTES, z.bytes,
+                          "session: the activation arena and kernel workspaces");
+  }
+  while (s->n_sized > 0 && (s->n_sized == RC_SESSION_PLANS ||
+                            rc_limit_exceeded(&s->limits, REPCONV_LIMIT_ARENA_BYTES, sized_total(s) + z.bytes))) {
+    int lru = 0;
+    for (int i = 1; i < s->n_sized; i++) {
+      if (s->sized[i].used < s->sized[lru].used) lru = i;
+    }
+    if (s->cur == &s->sized[lru]) s->cur = NULL;
+    sized_drop(s, lru);
+  }
+  rc_sized* e = &s->sized[s->n_sized++];
+  *e = z;
+  if (e->g == &z.view) e->g = &e->view;
+  if (e->plan == &z.own_plan) e->plan = &e->own_plan;
+  e->arena = aligned_alloc(64, bytes);
+  if (!e->arena) {
+    sized_drop(s, s->n_sized - 1);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte activation arena", bytes);
+  }
+  /* Not zeroed: every step writes its output before anything reads it, so a
+   * large arena costs no page faults until used (Debug builds fill it with
+   * NaN, so a read before a write shows in the outputs). XNNPACK's read-past
+   * tail is zeroed. */
+#ifndef NDEBUG
+  for (size_t q = 0; q < (bytes - 64) / sizeof(float); q++) e->arena[q] = __builtin_nanf("");
+#endif
+  memset((char*)e->arena + bytes - 64, 0, 64);
+  st = rc_exec_prepare(e->g, e->plan, e->arena, s->pool, &e->xnn);
+  if (st != REPCONV_OK) {
+    sized_drop(s, s->n_sized - 1);
+    return rc_error_context(st, "session");
+  }
+  e->used = s->runs;
+  *out = e;
+  return REPCONV_OK;
+}
+
+/* The entry for the shapes in s->want: the last one used when they match
+ * (one comparison per input: what a run at the same size always cost),
+ * else a cached one, else a new plan. */
+static rc_status sized_get(repconv_session_t* s, rc_sized** out) {
+  const int32_t n = s->model->g.n_inputs;
+  for (int k = -1; k < s->n_sized; k++) {
+    rc_sized* z = k < 0 ? s->cur : &s->sized[k];
+    if (!z) continue;
+    int same = 1;
+    for (int32_t i = 0; same && i < n; i++) same = rc_shape_equal(&z->in[i], &s->want[i]);
+    if (same) {
+      *out = z;
+      return REPCONV_OK;
+    }
+  }
+  return sized_add(s, s->want, out);
 }
 
 repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
@@ -44,40 +200,16 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   rc_model_retain(model);
   s->model = (repconv_model_t*)model;
   atomic_init(&s->busy, 0);
-  s->plan = &model->plan;
-  if ((int)o.backend != model->plan.backend || o.winograd != model->plan.winograd ||
-      o.autotune != model->plan.autotune || o.chains != model->plan.chains) {
-    rc_plan_options po = {
-        .backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = o.chains};
-    rc_status st = rc_plan_create(&model->g, &po, &s->own_plan);
-    if (st != REPCONV_OK) {
-      rc_model_release(s->model);
-      free(s);
-      return rc_error_context(st, "session");
-    }
-    s->plan = &s->own_plan;
-  }
-  /* XNNPACK may read XNN_EXTRA_BYTES past the end of a tensor. */
-  size_t bytes = (s->plan->arena_floats ? s->plan->arena_floats : RC_ARENA_ALIGN_FLOATS) * sizeof(float) + 64;
-  const uint64_t need = (uint64_t)bytes + rc_exec_workspace_bytes(s->plan, o.threads > 1 ? (size_t)o.threads : 1);
-  if (rc_limit_exceeded(&o.limits, REPCONV_LIMIT_ARENA_BYTES, need)) {
+  s->po =
+      (rc_plan_options){.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = o.chains};
+  s->threads = o.threads;
+  s->limits = o.limits;
+  const rc_graph* g = &model->g;
+  s->want = calloc((size_t)g->n_inputs + 1, sizeof(rc_shape));
+  if (!s->want) {
     repconv_session_destroy(s);
-    return rc_limit_error(&o.limits, REPCONV_LIMIT_ARENA_BYTES, need,
-                          "session: the activation arena and kernel workspaces");
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   }
-  s->arena = aligned_alloc(64, bytes);
-  if (!s->arena) {
-    repconv_session_destroy(s);
-    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot allocate the %zu-byte activation arena", bytes);
-  }
-  /* Not zeroed: every step writes its output before anything reads it, so a
-   * large arena costs no page faults until used (Debug builds fill it with
-   * NaN, so a read before a write shows in the outputs). XNNPACK's read-past
-   * tail is zeroed. */
-#ifndef NDEBUG
-  for (size_t q = 0; q < (bytes - 64) / sizeof(float); q++) s->arena[q] = __builtin_nanf("");
-#endif
-  memset((char*)s->arena + bytes - 64, 0, 64);
   if (o.threads > 1) {
     s->pool = pthreadpool_create((size_t)o.threads);
     if (!s->pool) {
@@ -85,10 +217,28 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot create a pool of %d threads", o.threads);
     }
   }
-  rc_status st = rc_exec_prepare(&model->g, s->plan, s->arena, s->pool, &s->xnn);
-  if (st != REPCONV_OK) {
-    repconv_session_destroy(s);
-    return rc_error_context(st, "session");
+  /* The first size: the options' input shapes over the model's load-time
+   * ones; a model with symbolic dims and no shape given plans at its first
+   * run. */
+  int known = 1;
+  for (int32_t i = 0; i < g->n_inputs; i++) {
+    const rc_tensor* t = &g->tensors[g->inputs[i]];
+    s->want[i] = t->shape;
+    int given = 0;
+    for (size_t k = 0; k < o.n_shapes; k++) {
+      if (o.shape_names[k][0] ? strcmp(o.shape_names[k], t->name) == 0 : i == 0) {
+        given = o.shapes[k].ndim == t->shape.ndim;
+        if (given) s->want[i] = o.shapes[k];
+      }
+    }
+    if (t->dyn && !given) known = 0;
+  }
+  if (known) {
+    rc_status st = sized_add(s, s->want, &s->cur);
+    if (st != REPCONV_OK) {
+      repconv_session_destroy(s);
+      return rc_error_context(st, "session");
+    }
   }
   *out = s;
   return REPCONV_OK;
@@ -96,11 +246,10 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
 
 void repconv_session_destroy(repconv_session_t* session) {
   if (!session) return;
-  rc_exec_release(&session->xnn);
+  while (session->n_sized > 0) sized_drop(session, session->n_sized - 1);
   if (session->pool) pthreadpool_destroy(session->pool);
-  free(session->arena);
+  free(session->want);
   free(session->step_ms);
-  if (session->plan == &session->own_plan) rc_plan_free(&session->own_plan);
   rc_model_release(session->model);
   free(session);
 }
@@ -126,20 +275,25 @@ void (*rc_session_run_hook)(void* arg);
 void* rc_session_run_hook_arg;
 
 size_t repconv_session_arena_bytes(const repconv_session_t* session) {
-  return session ? session->plan->arena_floats * sizeof(float) : 0;
+  return session && session->cur ? session->cur->plan->arena_floats * sizeof(float) : 0;
 }
 
 repconv_backend repconv_session_backend(const repconv_session_t* session) {
-  return session ? (repconv_backend)session->plan->backend : REPCONV_BACKEND_AUTO;
+  return session ? (repconv_backend)session->po.backend : REPCONV_BACKEND_AUTO;
 }
 
 size_t repconv_session_num_plan_entries(const repconv_session_t* session) {
-  return session ? (size_t)session->plan->n_order : 0;
+  return session && session->cur ? (size_t)session->cur->plan->n_order : 0;
 }
 
 repconv_status repconv_session_plan(const repconv_session_t* session, size_t index, repconv_plan_entry_t* out) {
   if (!session || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_plan: NULL argument");
-  const rc_plan* p = session->plan;
+  if (!session->cur) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND,
+                    "the session has no plan yet (the model has symbolic input dims: it "
+                    "plans at the first run)");
+  }
+  const rc_plan* p = session->cur->plan;
   if (index >= (size_t)p->n_order) {
     return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", p->n_order, index);
   }
@@ -174,7 +328,7 @@ static repconv_status set_profiling(repconv_session_t* session, int on) {
     return REPCONV_OK;
   }
   if (session->step_ms) return REPCONV_OK;
-  session->step_ms = calloc((size_t)session->plan->n_order + 1, sizeof(double));
+  session->step_ms = calloc((size_t)session->model->g.n_nodes + 1, sizeof(double));
   if (!session->step_ms) {
     rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_set_profiling: out of memory");
     return session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
@@ -184,8 +338,9 @@ static repconv_status set_profiling(repconv_session_t* session, int on) {
 
 repconv_status repconv_session_step_time(const repconv_session_t* session, size_t index, double* ms) {
   if (!session || !ms) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_step_time: NULL argument");
-  if (index >= (size_t)session->plan->n_order) {
-    return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", session->plan->n_order, index);
+  if (index >= (size_t)session->model->g.n_nodes) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", session->model->g.n_nodes,
+                    index);
   }
   *ms = session->step_ms ? session->step_ms[index] : 0.0;
   return REPCONV_OK;
@@ -237,38 +392,21 @@ repconv_status repconv_session_run(repconv_session_t* session, const repconv_ten
 static repconv_status session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                   repconv_tensor_t* outputs, size_t num_outputs) {
   session->error[0] = '\0';
-  const repconv_model_t* m = session->model;
-  const rc_graph* g = &m->g;
-  if ((num_inputs && !inputs) || (num_outputs && !outputs)) {
+  if (num_outputs && !outputs) {
     rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL tensor array");
     return session_fail(session, REPCONV_ERROR_INVALID_ARGUMENT);
   }
-  if (num_inputs != (size_t)g->n_inputs) {
-    rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: %zu inputs given, the model has %d", num_inputs,
-             g->n_inputs);
-    return session_fail(session, REPCONV_ERROR_INVALID_ARGUMENT);
-  }
   /* Validate everything before computing anything. */
-  uint8_t* seen = calloc((size_t)g->n_inputs, 1);
-  if (!seen) {
-    rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_run: out of memory");
-    return session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
-  }
-  rc_status s = REPCONV_OK;
+  rc_status s = rc_model_match_inputs(session->model, "session_run", inputs, num_inputs, session->want);
   for (size_t i = 0; i < num_inputs && s == REPCONV_OK; i++) {
-    int32_t k = find_io(g, g->inputs, g->n_inputs, inputs[i].name);
-    if (k < 0) {
-      s = rc_error(REPCONV_ERROR_NOT_FOUND, "session_run: the model has no input named '%s'",
-                   inputs[i].name ? inputs[i].name : "(null)");
-    } else if (seen[k]) {
-      s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: input '%s' given twice", inputs[i].name);
-    } else {
-      seen[k] = 1;
-      s = check_dims("input", &inputs[i], &g->tensors[g->inputs[k]]);
-    }
+    if (!inputs[i].data) s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input '%s': NULL data", inputs[i].name);
   }
-  free(seen);
+  rc_sized* z = NULL;
+  if (s == REPCONV_OK) s = sized_get(session, &z);
   if (s != REPCONV_OK) return session_fail(session, s);
+  session->cur = z;
+  z->used = ++session->runs;
+  const rc_graph* g = z->g;
   for (size_t i = 0; i < num_outputs; i++) {
     int32_t k = find_io(g, g->outputs, g->n_outputs, outputs[i].name);
     if (k < 0) {
@@ -284,15 +422,15 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
     int32_t t = g->inputs[find_io(g, g->inputs, g->n_inputs, inputs[i].name)];
     int64_t d[4];
     rc_shape_dims4(&g->tensors[t].shape, d);
-    rc_ref_reshape(d, 0, inputs[i].data, d, 1, session->arena + session->plan->offset[t]);
+    rc_ref_reshape(d, 0, inputs[i].data, d, 1, z->arena + z->plan->offset[t]);
   }
-  s = rc_exec_run(g, session->plan, &session->xnn, session->arena, session->pool, session->step_ms);
+  s = rc_exec_run(g, z->plan, &z->xnn, z->arena, session->pool, session->step_ms);
   if (s != REPCONV_OK) return session_fail(session, s);
   for (size_t i = 0; i < num_outputs; i++) {
     int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
     int64_t d[4];
     rc_shape_dims4(&g->tensors[t].shape, d);
-    rc_ref_reshape(d, 1, session->arena + session->plan->offset[t], d, 0, outputs[i].data);
+    rc_ref_reshape(d, 1, z->arena + z->plan->offset[t], d, 0, outputs[i].data);
   }
   return REPCONV_OK;
 }

@@ -98,6 +98,12 @@ void rc_graph_init(rc_graph* g) { memset(g, 0, sizeof(*g)); }
 
 void rc_graph_free(rc_graph* g) {
   if (!g) return;
+  if (g->view) {
+    free(g->tensors);
+    free(g->nodes);
+    memset(g, 0, sizeof(*g));
+    return;
+  }
   for (int32_t i = 0; i < g->n_tensors; i++) {
     free(g->tensors[i].name);
     if (g->tensors[i].data_owned) free(g->tensors[i].data);
@@ -119,6 +125,39 @@ void rc_graph_free(rc_graph* g) {
     }
   }
   memset(g, 0, sizeof(*g));
+}
+
+rc_status rc_graph_view(const rc_graph* g, rc_graph* view) {
+  *view = *g;
+  view->view = 1;
+  view->blob = NULL;
+  view->tensors = malloc(((size_t)g->n_tensors + 1) * sizeof(rc_tensor));
+  view->nodes = malloc(((size_t)g->n_nodes + 1) * sizeof(rc_node));
+  if (!view->tensors || !view->nodes) {
+    free(view->tensors);
+    free(view->nodes);
+    memset(view, 0, sizeof(*view));
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "graph view: out of memory");
+  }
+  if (g->n_tensors) memcpy(view->tensors, g->tensors, (size_t)g->n_tensors * sizeof(rc_tensor));
+  if (g->n_nodes) memcpy(view->nodes, g->nodes, (size_t)g->n_nodes * sizeof(rc_node));
+  view->cap_tensors = g->n_tensors;
+  view->cap_nodes = g->n_nodes;
+  for (int32_t i = 0; i < view->n_tensors; i++) view->tensors[i].data_owned = 0;
+  return REPCONV_OK;
+}
+
+rc_status rc_graph_set_input_dyn(rc_graph* g, int32_t input, uint8_t dims_mask) {
+  if (input < 0 || input >= g->n_inputs) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "graph has %d inputs, asked for %d", g->n_inputs, input);
+  }
+  rc_tensor* t = &g->tensors[g->inputs[input]];
+  if (dims_mask >> t->shape.ndim) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input '%s' has %d dims; dynamic mask 0x%x", t->name, t->shape.ndim,
+                    dims_mask);
+  }
+  t->dyn = dims_mask;
+  return REPCONV_OK;
 }
 
 /* ------------------------------------------------------------ name index */

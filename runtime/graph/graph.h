@@ -88,6 +88,10 @@ typedef struct rc_tensor {
   int32_t producer;   /* node index, or -1 */
   uint8_t data_owned; /* 0 when data points into the graph's blob */
   uint8_t is_output;  /* listed in g->outputs (rc_graph_add_output) */
+  /* Graph inputs: bit k set when dim k is symbolic (ONNX dim_param, or a
+   * built-in marked so): any size at run time, and shape.d[k] is only the
+   * placeholder the graph was built and folded with. */
+  uint8_t dyn;
 } rc_tensor;
 
 typedef struct rc_attrs {
@@ -144,10 +148,26 @@ typedef struct rc_graph {
    * by every call that adds or drops tensors, so lookups are O(1). */
   int32_t* name_slots;
   size_t name_cap;
+  /* "" unless a loader computed a constant from the shape of a tensor that
+   * depends on the input size (an ONNX Shape/Size op): then what it read,
+   * and the graph is right only at the load-time input shapes. */
+  char size_fixed[RC_MAX_NAME + 128];
+  /* 1: a view (rc_graph_view): tensors and nodes are copies of another
+   * graph's structs, everything they point to belongs to that graph. */
+  int view;
 } rc_graph;
 
 void rc_graph_init(rc_graph* g);
 void rc_graph_free(rc_graph* g);
+
+/* A view of g for another input size: own copies of the tensor and node
+ * structs (shapes and attributes may then change), sharing names, node
+ * inputs, constant data and the name index with g, which must outlive it.
+ * Nothing may be added to a view; rc_graph_free frees only its copies. */
+rc_status rc_graph_view(const rc_graph* g, rc_graph* view);
+/* Marks dims of a graph input as symbolic (rc_tensor.dyn): builders of
+ * models that run at any height and width. */
+rc_status rc_graph_set_input_dyn(rc_graph* g, int32_t input, uint8_t dims_mask);
 
 /* Index of the tensor with that name, or -1. */
 int32_t rc_graph_find_tensor(const rc_graph* g, const char* name);

@@ -20,6 +20,67 @@
 #define OX_MIN_OPSET 7
 #define OX_MAX_OPSET 18
 
+/* Placeholder sizes of symbolic input dims (ONNX dim_param): the graph is
+ * built and folded at A; B is the other size that tells which shapes depend
+ * on the input size. Batch (dim 0) 1 and 2, other dims 64 and 128 (multiples
+ * of the 32 a five-stage downsampling network needs). */
+#define OX_DYN_A(k) ((k) == 0 ? 1 : 64)
+#define OX_DYN_B(k) ((k) == 0 ? 2 : 128)
+
+static int any_dynamic_input(const rc_graph* g) {
+  for (int32_t i = 0; i < g->n_inputs; i++) {
+    if (g->tensors[g->inputs[i]].dyn) return 1;
+  }
+  return 0;
+}
+
+/* 1 when the shape of value v (read by a Shape op) changes with the input
+ * size: the IR built so far re-inferred at another size (B for symbolic
+ * dims; for a static model, batch, height and width doubled) gives it
+ * another shape. Values that are no IR tensor yet (pending pads, slices,
+ * rank > 4) count as dependent: a refusal, never a wrong constant. */
+static int shape_depends_on_size(ox* x, const ox_value* v) {
+  if (v->kind != OX_TENSOR || v->ir_graph != x->g) return 1;
+  const int dynamic = any_dynamic_input(x->g);
+  rc_graph view;
+  if (rc_graph_view(x->g, &view) != REPCONV_OK) return 1;
+  for (int32_t i = 0; i < view.n_inputs; i++) {
+    rc_tensor* t = &view.tensors[view.inputs[i]];
+    uint8_t mask = dynamic ? t->dyn : (uint8_t)(t->shape.ndim == 4 ? 0xd : 0x1);
+    for (int k = 0; k < t->shape.ndim; k++) {
+      if (mask >> k & 1) t->shape.d[k] = dynamic ? OX_DYN_B(k) : 2 * t->shape.d[k];
+    }
+  }
+  int32_t* order = malloc(((size_t)view.n_nodes + 1) * sizeof(int32_t));
+  int dep = !order || rc_graph_topo_order(&view, order) != REPCONV_OK;
+  for (int32_t i = 0; !dep && i < view.n_nodes; i++) dep = rc_graph_infer_node(&view, order[i]) != REPCONV_OK;
+  if (!dep) dep = !rc_shape_equal(&view.tensors[v->tensor].shape, &x->g->tensors[v->tensor].shape);
+  free(order);
+  rc_graph_free(&view);
+  return dep;
+}
+
+/* A Shape op reads the shape of a computed tensor, which the importer turns
+ * into a constant. If that shape depends on the input size, a symbolic input
+ * cannot be imported (the constant would hold the placeholder), and a static
+ * model is right only at its load-time shape (sessions refuse other sizes). */
+static rc_status check_shape_read(ox* x, const ox_value* v) {
+  if (!shape_depends_on_size(x, v)) return REPCONV_OK;
+  if (any_dynamic_input(x->g)) {
+    return ox_node_error(x, REPCONV_ERROR_SHAPE,
+                         "reads the shape of '%s', which depends on the size of a graph input with symbolic dims "
+                         "(repconv computes shapes at load): give that input a static shape "
+                         "(repconv_options_set_input_shape)",
+                         v->name ? v->name : "?");
+  }
+  if (!x->g->size_fixed[0]) {
+    int w = snprintf(x->g->size_fixed, sizeof(x->g->size_fixed),
+                     "node '%.160s' (Shape) read the shape of '%.160s' at load", x->node_name, v->name ? v->name : "?");
+    (void)w;
+  }
+  return REPCONV_OK;
+}
+
 static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
   x->node = n;
   x->node_index = index;
@@ -57,6 +118,9 @@ static rc_status import_node(ox* x, const Onnx__NodeProto* n, size_t index) {
   }
   ox_op_fn fn = ox_find_handler(op);
   int is_shape = strcmp(op, "Shape") == 0 && n->n_input >= 1 && ox_computed_shape(x, in[0]);
+  if (s == REPCONV_OK && strcmp(op, "Shape") == 0 && n->n_input >= 1 && in[0] && (is_shape || in[0]->kind == OX_WIDE)) {
+    s = check_shape_read(x, in[0]);
+  }
   /* Pending pads and shape-only slices become IR tensors, or are refused,
    * unless read by Shape, or as the data of ScatterND or Slice. */
   int keep0 = is_shape || strcmp(op, "ScatterND") == 0 || strcmp(op, "Slice") == 0;
@@ -149,6 +213,7 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
     }
     rc_shape s;
     memset(&s, 0, sizeof(s));
+    uint8_t dyn = 0;
     const rc_input_shape* over = NULL;
     for (size_t k = 0; k < x->n_shapes; k++) {
       if ((x->shapes[k].name && strcmp(x->shapes[k].name, vi->name) == 0) || (!x->shapes[k].name && first)) {
@@ -171,7 +236,8 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
       }
     } else {
       if (!sp) {
-        return ox_node_error(x, REPCONV_ERROR_SHAPE, "input '%s' has no shape; give one (--shape NxCxHxW)", vi->name);
+        return ox_node_error(x, REPCONV_ERROR_SHAPE,
+                             "input '%s' has no shape; give one (repconv_options_set_input_shape)", vi->name);
       }
       if (sp->n_dim > RC_MAX_DIMS) {
         const Onnx__NodeProto* user = first_user(gp, vi->name);
@@ -182,20 +248,22 @@ static rc_status import_inputs(ox* x, const Onnx__GraphProto* gp) {
       s.ndim = (int32_t)sp->n_dim;
       for (size_t k = 0; k < sp->n_dim; k++) {
         const Onnx__TensorShapeProto__Dimension* d = sp->dim[k];
-        if (!d || d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE || d->dim_value < 1) {
-          const char* p = d && d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM && d->dim_param
-                              ? d->dim_param
-                              : "?";
-          return ox_node_error(x, REPCONV_ERROR_SHAPE,
-                               "input '%s' dim %zu is dynamic ('%s'); give a static shape (--shape NxCxHxW)", vi->name,
-                               k, p);
+        if (!d || d->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+          /* Symbolic (dim_param) or unset: any size at run time. */
+          dyn |= (uint8_t)(1u << k);
+          s.d[k] = OX_DYN_A(k);
+        } else if (d->dim_value < 1) {
+          return ox_node_error(x, REPCONV_ERROR_SHAPE, "input '%s' dim %zu is %lld", vi->name, k,
+                               (long long)d->dim_value);
+        } else {
+          s.d[k] = d->dim_value;
         }
-        s.d[k] = d->dim_value;
       }
     }
     int32_t id;
     rc_status st = rc_graph_add_input(x->g, vi->name, &s, &id);
     if (st != REPCONV_OK) return rc_error_context(st, "%s", x->what);
+    x->g->tensors[id].dyn = dyn;
     RC_CHECK(ox_define_tensor(x, vi->name, id));
     first = 0;
   }

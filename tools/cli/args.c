@@ -60,6 +60,10 @@ static const cli_option kOptions[] = {
      "static shape of an input (the first unless NAME=): for\n"
      "ONNX inputs with dynamic dims (static ONNX dims must\n"
      "match), or built-in/.rcm models at another size"},
+    {"shape-from-input", 0, OPT_SHAPE_FROM_INPUT, NULL,
+     "run: each input's shape from its .npy file (any size the\n"
+     "model's graph infers for; implied for inputs with\n"
+     "dynamic dims)"},
     {"limit", 0, OPT_LIMIT, "NAME=N",
      "a resource limit for untrusted models (N may end in K,\n"
      "M, G, T; 0 = none): arena-bytes (a session's memory,\n"
@@ -231,6 +235,7 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
     case OPT_LIMIT: return parse_limit(a, value);
     case OPT_MAX_KERNEL: return parse_count(cmd, "--max-kernel", value, CLI_MAX_KERNEL_LIMIT, &a->max_kernel);
     case OPT_VERIFY: a->verify = 1; return EXIT_OK;
+    case OPT_SHAPE_FROM_INPUT: a->shape_from_input = 1; return EXIT_OK;
     case OPT_PROFILE: a->profile = 1; return EXIT_OK;
     case OPT_WINOGRAD:
       if (repconv_winograd_from_name(value, &a->winograd) != REPCONV_OK) {

@@ -74,7 +74,8 @@ enum {
   OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
   OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
   OPT_CHAINS = 1 << 17,   /* accepted wherever --backend is */
-  OPT_LIMIT = 1 << 18     /* accepted wherever --shape is (commands that load a model) */
+  OPT_LIMIT = 1 << 18,    /* accepted wherever --shape is (commands that load a model) */
+  OPT_SHAPE_FROM_INPUT = 1 << 19
 };
 
 /* The parsed command line of one command; cli_parse starts it from the
@@ -105,6 +106,7 @@ typedef struct cli_args {
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
   size_t num_shapes;
+  int shape_from_input; /* run: the input shapes from the .npy files (a session at that size) */
   int limit_set[REPCONV_LIMIT_COUNT];
   uint64_t limit_value[REPCONV_LIMIT_COUNT];
 } cli_args;
@@ -149,6 +151,12 @@ int usage_error(const char* command, const char* fmt, ...) __attribute__((format
 /* "repconv: <what> '<path>': <msg>", or "repconv: <what>: <msg>" when the
  * library's message already names the path. */
 int fail_lib(int code, const char* what, const char* path, const char* msg);
+/* " (--shape [NAME=]NxCxHxW on the command line)" when a library message
+ * asks for repconv_options_set_input_shape, else "": the library's messages
+ * never name a flag; the program adds it. */
+const char* shape_hint(const char* msg);
+/* "1x1x?x?": a shape as the model reports it, "?" for a dynamic dim (-1). */
+const char* dims_text(int32_t ndim, const int64_t* dims, char* buf, size_t size);
 /* The library's message for the last failing call on this thread. */
 const char* lib_error(repconv_status st);
 /* The session's message, else lib_error(st). */

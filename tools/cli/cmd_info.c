@@ -33,7 +33,7 @@ static int print_tensor_list(const repconv_model_t* model, int inputs) {
     repconv_status st = inputs ? repconv_model_input(model, i, &t) : repconv_model_output(model, i, &t);
     if (st != REPCONV_OK) return fail(EXIT_ERROR, "reading %s %zu: %s", inputs ? "input" : "output", i, lib_error(st));
     char shape[96];
-    printf("  %-24s %s\n", t.name ? t.name : "?", rc_dims_str(t.ndim, t.dims, RC_SHAPE_X, shape, sizeof shape));
+    printf("  %-24s %s\n", t.name ? t.name : "?", dims_text(t.ndim, t.dims, shape, sizeof shape));
   }
   return EXIT_OK;
 }
@@ -43,6 +43,10 @@ static int print_plan(const cli_args* a, const repconv_model_t* model, const rep
   repconv_session_t* s = NULL;
   repconv_status st = repconv_session_create(model, opts, &s);
   if (st != REPCONV_OK) return fail_lib(EXIT_ERROR, "planning", a->model, lib_error(st));
+  if (repconv_session_num_plan_entries(s) == 0 && repconv_model_num_nodes(model) > 0) {
+    repconv_session_destroy(s);
+    return fail(EXIT_ERROR, "planning '%s': the model has dynamic input dims: give a size with --shape", a->model);
+  }
   size_t n = repconv_session_num_plan_entries(s);
   int node_w = 4, kern_w = 6;
   for (size_t i = 0; i < n; ++i) {
@@ -84,6 +88,7 @@ static int cmd_info(const cli_args* a) {
   }
   size_t num_ops = 0;
   int64_t total_params = 0, total_flops = 0;
+  int dynamic_flops = 0; /* a node's FLOPs depend on a dynamic input dim */
   for (size_t i = 0; i < num_nodes; ++i) {
     repconv_status st = repconv_model_node(model, i, &nodes[i]);
     if (st != REPCONV_OK) {
@@ -101,7 +106,10 @@ static int cmd_info(const cli_args* a) {
     }
     counts[k].count++;
     total_params += nodes[i].params;
-    total_flops += nodes[i].flops;
+    if (nodes[i].flops < 0)
+      dynamic_flops = 1;
+    else
+      total_flops += nodes[i].flops;
   }
   qsort(counts, num_ops, sizeof *counts, compare_op_count);
 
@@ -132,7 +140,11 @@ static int cmd_info(const cli_args* a) {
   printf("nodes by op (%zu nodes):\n", num_nodes);
   for (size_t k = 0; k < num_ops; ++k) printf("  %-24s %6" PRId64 "\n", counts[k].op, counts[k].count);
   printf("parameters: %s (%.2f M)\n", group_digits(total_params, b1, sizeof b1), (double)total_params / 1e6);
-  printf("FLOPs: %.3f GFLOPs (%s)\n", (double)total_flops / 1e9, group_digits(total_flops, b2, sizeof b2));
+  if (dynamic_flops) {
+    printf("FLOPs: depend on the input size (dynamic dims; --shape gives one)\n");
+  } else {
+    printf("FLOPs: %.3f GFLOPs (%s)\n", (double)total_flops / 1e9, group_digits(total_flops, b2, sizeof b2));
+  }
 
   /* Node list; the name column is as wide as the longest name (capped). */
   int name_w = 4, op_w = 2;
@@ -153,8 +165,8 @@ static int cmd_info(const cli_args* a) {
       if (n->groups > 0) snprintf(groups, sizeof groups, "%d", (int)n->groups);
     }
     printf("  %5zu  %-*s  %-*s  %-16s %-7s %-7s %6s %14s %16s\n", i, op_w, n->op, name_w, n->name,
-           rc_dims_str(n->output.ndim, n->output.dims, RC_SHAPE_X, shape, sizeof shape), kernel, stride, groups,
-           group_digits(n->params, b1, sizeof b1), group_digits(n->flops, b2, sizeof b2));
+           dims_text(n->output.ndim, n->output.dims, shape, sizeof shape), kernel, stride, groups,
+           group_digits(n->params, b1, sizeof b1), n->flops < 0 ? "?" : group_digits(n->flops, b2, sizeof b2));
   }
   rc = a->plan ? print_plan(a, model, opts) : EXIT_OK;
 

@@ -172,23 +172,38 @@ static int cmd_run(const cli_args* a) {
       rc = fail_lib(EXIT_ERROR, what, in_path[i], lib_error(REPCONV_ERROR_IO));
       goto done;
     }
-    if (!shapes_equal(in_data[i].ndim, in_data[i].dims, in_info[i].ndim, in_info[i].dims)) {
+    /* The .npy gives the size for dynamic dims, and for any dim with
+     * --shape-from-input (the library checks that the graph infers). */
+    int dynamic = 0;
+    for (int32_t k = 0; k < in_info[i].ndim; ++k) dynamic |= in_info[i].dims[k] < 0;
+    int ok = in_data[i].ndim == in_info[i].ndim && in_data[i].ndim <= REPCONV_MAX_DIMS;
+    for (int32_t k = 0; ok && k < in_info[i].ndim; ++k) {
+      ok = in_info[i].dims[k] < 0 || a->shape_from_input || in_data[i].dims[k] == in_info[i].dims[k];
+    }
+    if (!ok) {
       char s1[96], s2[96];
-      rc = fail(EXIT_ERROR, "input '%s' from %s: shape %s does not match the model's %s",
-                in_info[i].name ? in_info[i].name : "?", in_path[i],
-                rc_dims_str(in_data[i].ndim, in_data[i].dims, RC_SHAPE_X, s1, sizeof s1),
-                rc_dims_str(in_info[i].ndim, in_info[i].dims, RC_SHAPE_X, s2, sizeof s2));
+      rc = fail(
+          EXIT_ERROR, "input '%s' from %s: shape %s does not match the model's %s%s",
+          in_info[i].name ? in_info[i].name : "?", in_path[i],
+          rc_dims_str(in_data[i].ndim, in_data[i].dims, RC_SHAPE_X, s1, sizeof s1),
+          dims_text(in_info[i].ndim, in_info[i].dims, s2, sizeof s2),
+          in_data[i].ndim == in_info[i].ndim && !dynamic ? " (--shape-from-input runs it at the file's shape)" : "");
       goto done;
     }
     in_tensors[i].name = in_info[i].name;
-    in_tensors[i].ndim = in_info[i].ndim;
-    memcpy(in_tensors[i].dims, in_info[i].dims, sizeof in_tensors[i].dims);
+    in_tensors[i].ndim = in_data[i].ndim;
+    memcpy(in_tensors[i].dims, in_data[i].dims, (size_t)in_data[i].ndim * sizeof in_tensors[i].dims[0]);
     in_tensors[i].data = in_data[i].data;
   }
 
-  /* Output buffers of the model's output shapes. */
+  /* Output buffers of the output shapes at these inputs' shapes. */
   for (size_t j = 0; j < num_run_out; ++j) {
-    const repconv_tensor_info_t* info = &out_info[out_index[j]];
+    repconv_tensor_info_t* info = &out_info[out_index[j]];
+    repconv_status ist = repconv_model_infer_output(model, in_tensors, num_in, out_index[j], info);
+    if (ist != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "running '%s': %s%s", a->model, lib_error(ist), shape_hint(lib_error(ist)));
+      goto done;
+    }
     int64_t n = numel_checked(info->ndim, info->dims);
     if (n < 0) {
       char s[96];
@@ -217,7 +232,8 @@ static int cmd_run(const cli_args* a) {
   st = repconv_session_run(session, in_tensors, num_in, out_tensors, num_run_out);
   double t1 = now_ms();
   if (st != REPCONV_OK) {
-    rc = fail(EXIT_ERROR, "running '%s': %s", a->model, session_error(session, st));
+    rc = fail(EXIT_ERROR, "running '%s': %s%s", a->model, session_error(session, st),
+              shape_hint(session_error(session, st)));
     goto done;
   }
 
@@ -272,11 +288,16 @@ const cli_command cli_run_command = {
     .usage =
         "  run MODEL --input X.npy [--output Y.npy] [--threads N] [--no-fold] [--max-kernel K]\n"
         "            [--backend auto|winograd|gemm|xnnpack|ref] [--shape [NAME=]NxCxHxW]\n"
+        "            [--shape-from-input]\n"
         "      folds the model (unless --no-fold), runs it on X.npy (float32; float64 is\n"
         "      converted), writes the first output to Y.npy and prints min/max/mean per\n"
         "      output, the run time and the fold status;\n"
-        "      several inputs/outputs: repeat --input NAME=PATH / --output NAME=PATH\n",
-    .options = OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_BACKEND | OPT_SHAPE,
+        "      several inputs/outputs: repeat --input NAME=PATH / --output NAME=PATH;\n"
+        "      inputs with dynamic dims (info shows them as ?) take their size from the\n"
+        "      .npy, and so does every input with --shape-from-input (one loaded model,\n"
+        "      any size its graph infers for)\n",
+    .options = OPT_INPUT | OPT_OUTPUT | OPT_THREADS | OPT_NO_FOLD | OPT_MAX_KERNEL | OPT_BACKEND | OPT_SHAPE |
+               OPT_SHAPE_FROM_INPUT,
     .takes_model = 1,
     .default_fold = 1,
     .require = OPT_INPUT,

@@ -40,7 +40,9 @@ int load_model_level(const cli_args* a, int fold, int level, int threads, repcon
   repconv_model_t* model = NULL;
   st = repconv_model_load(a->model, opts, &model);
   if (st != REPCONV_OK) {
-    int rc = fail_lib(EXIT_ERROR, "loading model", a->model, lib_error(st));
+    char msg[4200];
+    snprintf(msg, sizeof msg, "%s%s", lib_error(st), shape_hint(lib_error(st)));
+    int rc = fail_lib(EXIT_ERROR, "loading model", a->model, msg);
     repconv_options_destroy(opts);
     return rc;
   }
@@ -52,6 +54,23 @@ int load_model_level(const cli_args* a, int fold, int level, int threads, repcon
 int load_model(const cli_args* a, int fold, int threads, repconv_backend backend, repconv_options_t** opts_out,
                repconv_model_t** model_out) {
   return load_model_level(a, fold, -1, threads, backend, opts_out, model_out);
+}
+
+const char* shape_hint(const char* msg) {
+  return msg && strstr(msg, "repconv_options_set_input_shape") ? " (--shape [NAME=]NxCxHxW on the command line)" : "";
+}
+
+const char* dims_text(int32_t ndim, const int64_t* dims, char* buf, size_t size) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int32_t i = 0; i < ndim && i < REPCONV_MAX_DIMS && used + 1 < size; ++i) {
+    int w = dims[i] < 0 ? snprintf(buf + used, size - used, i ? "x?" : "?")
+                        : snprintf(buf + used, size - used, i ? "x%" PRId64 : "%" PRId64, dims[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (ndim <= 0) snprintf(buf, size, "scalar");
+  return buf;
 }
 
 int64_t numel_checked(int32_t ndim, const int64_t* dims) {
