@@ -281,16 +281,18 @@ static long read_line(cli_y4m_reader* r, char* line) {
 int cli_y4m_read_header(cli_y4m_reader* r, cli_y4m_header* h, char* err, size_t err_size) {
   char line[CLI_Y4M_MAX_LINE];
   long n = read_line(r, line);
+  if (n == -3 || n == -4) { /* no line: judge what came */
+    const size_t got = r->offset < 9 ? (size_t)r->offset : 9;
+    if (memcmp(line, "YUV4MPEG2", got) != 0) {
+      return set_err(err, err_size, "not a YUV4MPEG2 stream (it starts with '%.*s')", (int)got, line);
+    }
+  }
   switch (n) {
     case -1: return set_err(err, err_size, "reading the header: %s", strerror(errno));
     case -2: return set_err(err, err_size, "empty input (no YUV4MPEG2 header)");
     case -3:
       return set_err(err, err_size, "the input ends within its header (%zu bytes, no newline)", (size_t)r->offset);
-    case -4:
-      if (memcmp(line, "YUV4MPEG2", 9) != 0) {
-        return set_err(err, err_size, "not a YUV4MPEG2 stream (it starts with '%.9s')", line);
-      }
-      return set_err(err, err_size, "header line longer than %d bytes", CLI_Y4M_MAX_LINE - 1);
+    case -4: return set_err(err, err_size, "header line longer than %d bytes", CLI_Y4M_MAX_LINE - 1);
     default: return cli_y4m_parse_header(line, (size_t)n, h, err, err_size);
   }
 }
