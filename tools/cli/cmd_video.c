@@ -171,6 +171,14 @@ static void print_profile(const cli_video_pipeline* p, const cli_video_model* m,
           "writing %.2f\n",
           p->ms_wait_in / n, m->ms_to_float / n, m->ms_run / n, m->ms_to_int / n, p->ms_wait_chroma / n,
           p->ms_wait_out / n, p->ms_chroma / n, p->ms_write / n);
+  const double mib = 1024.0 * 1024.0;
+  const double in_b = (double)cli_y4m_frame_bytes(p->in_fmt), out_b = (double)cli_y4m_frame_bytes(p->out_fmt);
+  const double y_in = (double)m->in_fmt.width * m->in_fmt.height, y_out = (double)m->y_out.width * m->y_out.height;
+  fprintf(stderr,
+          "video: memory (MiB): frames %.1f (%d in of %.1f, %d out of %.1f), the model's float Y in and out %.1f, "
+          "the session's arena %.1f\n",
+          CLI_VIDEO_FRAMES * (in_b + out_b) / mib, CLI_VIDEO_FRAMES, in_b / mib, CLI_VIDEO_FRAMES, out_b / mib,
+          (y_in + y_out) * sizeof(float) / mib, (double)repconv_session_arena_bytes(m->session) / mib);
 }
 
 static int cmd_video(const cli_args* a) {
