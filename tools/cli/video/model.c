@@ -112,7 +112,7 @@ void cli_video_model_store_y(cli_video_model* m, uint8_t* out) {
     /* written so GCC vectorizes it (SSE2 maxps, minps, cvttps2dq, packs):
      * restrict, 0.5 added first, the int32 step */
     for (size_t i = 0; i < n; ++i) {
-      float v = y[i] + 0.5f; /* rounded to nearest by the truncation below */
+      float v = y[i] + 0.5f;   /* rounded to nearest by the truncation below */
       v = v > 0.0f ? v : 0.0f; /* NaN too */
       v = v < 255.0f ? v : 255.0f;
       o[i] = (uint8_t)(int32_t)v;
