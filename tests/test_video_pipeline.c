@@ -212,7 +212,7 @@ static void test_model_fails(void** state) {
 }
 
 /* The consumer has gone and the producer keeps its end open without
- * writing: the run ends (the reader is cancelled in read()) with "output
+ * writing: the run ends (the reader woken from its poll) with "output
  * closed". */
 static void test_output_closed_input_idle(void** state) {
   (void)state;

@@ -2,10 +2,10 @@
  *
  * Frames circulate between two queues per direction: a free list and a
  * full list, so their count (CLI_VIDEO_FRAMES each way) bounds memory and
- * the queues' capacity never has to be checked. The reader runs with
- * cancellation disabled except inside read(): when the output fails, the
- * calling thread cancels it there (it may be blocked on a pipe whose writer
- * is idle) instead of waiting for input that may never come. */
+ * the queues' capacity never has to be checked. The reader polls its input
+ * and a wake-up pipe: when the output fails, the calling thread wakes it
+ * there (it may be blocked on a pipe whose writer is idle) instead of
+ * waiting for input that may never come. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "tools/cli/video/pipeline.h"
@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tools/cli/img/resample.h"
 #include "tools/cli/video/queue.h"
@@ -107,17 +108,12 @@ static void* chroma_main(void* arg) {
 
 static void* reader_main(void* arg) {
   state* s = arg;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
   char err[768];
   for (int64_t index = 0;; ++index) {
     frame* f = cli_queue_pop(&s->free_in);
     if (!f || atomic_load(&s->stop)) break;
-    /* read() is the only cancellation point reached while enabled; the
-     * reader holds no lock and nothing allocated there */
-    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
     int rc = cli_y4m_read_frame(s->p->reader, s->p->in_fmt, index, f->data, f->params, err, sizeof err);
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-    if (rc < 0) {
+    if (rc < 0 && !atomic_load(&s->stop)) {
       /* the frames before it still go through: stop the input only */
       pthread_mutex_lock(&s->err_mu);
       if (!s->p->err[0]) snprintf(s->p->err, sizeof s->p->err, "'%s': %s", s->p->in_name, err);
@@ -236,6 +232,7 @@ int cli_video_pipeline_run(cli_video_pipeline* p) {
   const int chroma = p->in_fmt->planes > 1;
   int queues = 0, rc = -1;
   int have_reader = 0, have_writer = 0, have_worker = 0;
+  int wake[2] = {-1, -1};
   pthread_t reader, writer, worker;
   if (pthread_mutex_init(&s->err_mu, NULL) != 0) goto done;
   if (pthread_mutex_init(&s->job_mu, NULL) != 0) goto done_err_mu;
@@ -249,6 +246,11 @@ int cli_video_pipeline_run(cli_video_pipeline* p) {
              cli_y4m_frame_bytes(p->in_fmt), cli_y4m_frame_bytes(p->out_fmt));
     goto done_queues;
   }
+  if (pipe(wake) != 0) {
+    snprintf(p->err, sizeof p->err, "cannot make a pipe: %s", strerror(errno));
+    goto done_queues;
+  }
+  p->reader->cancel_fd = wake[0];
   have_reader = pthread_create(&reader, NULL, reader_main, s) == 0;
   have_writer = have_reader && pthread_create(&writer, NULL, writer_main, s) == 0;
   have_worker = have_writer && chroma && pthread_create(&worker, NULL, chroma_main, s) == 0;
@@ -258,13 +260,13 @@ int cli_video_pipeline_run(cli_video_pipeline* p) {
     set_error(s, "cannot start the video threads");
   }
   /* the writer finishes the frames computed so far; then the reader stops,
-   * cancelled in read() when an error stopped the stream (the input may
+   * woken from its poll when an error stopped the stream (the input may
    * never come) */
   cli_queue_close(&s->full_out);
   if (have_writer) pthread_join(writer, NULL);
   if (have_reader) {
     cli_queue_close(&s->free_in);
-    if (atomic_load(&s->stop)) pthread_cancel(reader);
+    if (atomic_load(&s->stop)) (void)!write(wake[1], "x", 1);
     pthread_join(reader, NULL);
   }
   if (have_worker) {
@@ -276,6 +278,9 @@ int cli_video_pipeline_run(cli_video_pipeline* p) {
   }
   rc = p->err[0] ? -1 : 0;
 done_queues:
+  p->reader->cancel_fd = -1;
+  if (wake[0] >= 0) close(wake[0]);
+  if (wake[1] >= 0) close(wake[1]);
   for (int k = 0; k < CLI_VIDEO_FRAMES; ++k) {
     free(s->in[k].data);
     free(s->out[k].data);

@@ -4,6 +4,7 @@
 #include "tools/cli/video/y4m.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -235,21 +236,34 @@ size_t cli_y4m_frame_bytes(const cli_y4m_format* f) {
 
 void cli_y4m_reader_init(cli_y4m_reader* r, int fd) {
   r->fd = fd;
+  r->cancel_fd = -1;
   r->pos = r->len = 0;
   r->offset = 0;
 }
 
-/* read() retried on EINTR: bytes read, 0 at the end, -1 on an error. */
-static ssize_t read_some(int fd, void* buf, size_t n) {
+/* read() retried on EINTR: bytes read, 0 at the end, -1 on an error
+ * (ECANCELED: r->cancel_fd became readable). */
+static ssize_t read_some(const cli_y4m_reader* r, void* buf, size_t n) {
   for (;;) {
-    ssize_t k = read(fd, buf, n);
+    if (r->cancel_fd >= 0) {
+      struct pollfd fds[2] = {{r->fd, POLLIN, 0}, {r->cancel_fd, POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return -1;
+      }
+      if (fds[1].revents) {
+        errno = ECANCELED;
+        return -1;
+      }
+    }
+    ssize_t k = read(r->fd, buf, n);
     if (k >= 0 || errno != EINTR) return k;
   }
 }
 
 /* Refills an empty buffer: 1, 0 at the end, -1 on a read error. */
 static int fill(cli_y4m_reader* r) {
-  ssize_t k = read_some(r->fd, r->buf, sizeof r->buf);
+  ssize_t k = read_some(r, r->buf, sizeof r->buf);
   if (k < 0) return -1;
   r->pos = 0;
   r->len = (size_t)k;
@@ -319,7 +333,7 @@ int cli_y4m_read_frame(cli_y4m_reader* r, const cli_y4m_format* f, int64_t index
   memcpy(data, r->buf + r->pos, got);
   r->pos += got;
   while (got < need) {
-    ssize_t k = read_some(r->fd, data + got, need - got);
+    ssize_t k = read_some(r, data + got, need - got);
     if (k < 0) return set_err(err, err_size, "frame %lld: reading: %s", at, strerror(errno));
     if (k == 0) {
       r->offset += got;

@@ -59,9 +59,13 @@ size_t cli_y4m_plane_height(const cli_y4m_format* f, int k);
 size_t cli_y4m_plane_bytes(const cli_y4m_format* f, int k);
 size_t cli_y4m_frame_bytes(const cli_y4m_format* f);
 
-/* A buffered reader over a file descriptor (a pipe or a file). */
+/* A buffered reader over a file descriptor (a pipe or a file). When
+ * cancel_fd >= 0, every read first polls fd and cancel_fd, and fails with
+ * ECANCELED once cancel_fd is readable: another thread can stop a reader
+ * blocked on an idle pipe. */
 typedef struct cli_y4m_reader {
   int fd;
+  int cancel_fd; /* -1 (cli_y4m_reader_init) */
   size_t pos, len;
   uint64_t offset; /* bytes consumed so far */
   uint8_t buf[65536];
