@@ -42,7 +42,12 @@ static const cli_option kOptions[] = {
      "bench: timed rounds, 1 to " CLI_XSTR(CLI_MAX_RUNS) " (default " CLI_XSTR(CLI_BENCH_RUNS) ", fewer - not\n"
      "below " CLI_XSTR(CLI_BENCH_MIN_RUNS) " - when they would take over " CLI_XSTR(CLI_BENCH_BUDGET_S) " s)"},
     /* clang-format on */
-    {"profile", 0, OPT_PROFILE, NULL, "bench: per-entry times of the folded form"},
+    {"profile", 0, OPT_PROFILE, NULL,
+     "bench: per-entry times of the folded form; video: time\nper frame in each stage"},
+    {"progress", 0, OPT_PROGRESS, NULL, "video: show progress also when stderr is not a terminal"},
+    {"quiet", 'q', OPT_QUIET, NULL, "video: no progress and no summary line"},
+    {"model-only", 0, OPT_MODEL_ONLY, NULL,
+     "video: time the model alone on IN's frames (no OUT):\nthe frames/s the stream is measured against"},
     {"winograd", 0, OPT_WINOGRAD, "V",
      "with --backend auto or winograd: auto (the planner's rule,\n"
      "default), off, or 2, 4, 6 to force F(2,3), F(4,3), F(6,3)"},
@@ -243,6 +248,9 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
       }
       return EXIT_OK;
     case OPT_AUTOTUNE: a->autotune = 1; return EXIT_OK;
+    case OPT_PROGRESS: a->progress = 1; return EXIT_OK;
+    case OPT_QUIET: a->quiet = 1; return EXIT_OK;
+    case OPT_MODEL_ONLY: a->model_only = 1; return EXIT_OK;
     case OPT_CHAINS:
       if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
         return usage_error(cmd, "unknown --chains value '%s' (expected on or off)", value);
@@ -324,6 +332,10 @@ int cli_parse(const cli_command* c, int argc, char** argv, int first, cli_args* 
       }
       int rc = apply_option(a, c->options, opt, shown, value);
       if (rc != EXIT_OK) return rc;
+      continue;
+    }
+    if (a->model && a->num_operands < (size_t)c->max_operands) {
+      a->operands[a->num_operands++] = arg;
       continue;
     }
     if (a->model) return usage_error(cmd, "unexpected argument '%.200s'", arg);

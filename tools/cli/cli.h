@@ -8,6 +8,7 @@
  *   repconv gen-input MODEL -o X.npy   a deterministic random input of the model's input shape
  *   repconv bench MODEL                unfolded vs bn-fused vs folded, timed side by side in one process
  *   repconv list                       the names of the built-in models, one a line
+ *   repconv video MODEL IN.y4m OUT.y4m a YUV4MPEG2 stream through an image model (its Y plane), frames streamed
  *
  * main.c holds the command table and dispatches; args.c parses every
  * command's arguments from its table entry (cli_command); cmd_<name>.c is
@@ -46,6 +47,7 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 #define CLI_BENCH_MIN_RUNS 5
 #define CLI_BENCH_BUDGET_S 15
 #define CLI_MAX_SHAPES 16
+#define CLI_MAX_OPERANDS 2
 
 #define CLI_STR(x) #x
 #define CLI_XSTR(x) CLI_STR(x) /* a macro's value as a string literal */
@@ -75,7 +77,10 @@ enum {
   OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
   OPT_CHAINS = 1 << 17,   /* accepted wherever --backend is */
   OPT_LIMIT = 1 << 18,    /* accepted wherever --shape is (commands that load a model) */
-  OPT_SHAPE_FROM_INPUT = 1 << 19
+  OPT_SHAPE_FROM_INPUT = 1 << 19,
+  OPT_PROGRESS = 1 << 20,
+  OPT_QUIET = 1 << 21,
+  OPT_MODEL_ONLY = 1 << 22
 };
 
 /* The parsed command line of one command; cli_parse starts it from the
@@ -109,6 +114,11 @@ typedef struct cli_args {
   int shape_from_input; /* run: the input shapes from the .npy files (a session at that size) */
   int limit_set[REPCONV_LIMIT_COUNT];
   uint64_t limit_value[REPCONV_LIMIT_COUNT];
+  const char* operands[CLI_MAX_OPERANDS]; /* after MODEL (video: IN, OUT) */
+  size_t num_operands;
+  int progress; /* --progress: also when stderr is not a terminal */
+  int quiet;
+  int model_only;
 } cli_args;
 
 /* One command: its name, its paragraph of --help, the options it takes, its
@@ -123,6 +133,7 @@ typedef struct cli_command {
   int require;         /* OPT_INPUT or OPT_OUTPUT that must be given, or 0 */
   const char* missing; /* the usage error when `require` is not given */
   int single_output;   /* -o at most once */
+  int max_operands;    /* operands after MODEL it takes (the command checks how many it needs) */
   int (*run)(const cli_args* a);
 } cli_command;
 
@@ -139,7 +150,7 @@ void cli_print_usage(FILE* f);
 
 /* The commands, in the order --help lists them. */
 extern const cli_command cli_info_command, cli_run_command, cli_save_command, cli_fold_command, cli_gen_input_command,
-    cli_bench_command, cli_list_command;
+    cli_bench_command, cli_list_command, cli_video_command;
 
 /* ------------------------------------------------------------ messages */
 
