@@ -37,6 +37,7 @@ static const op_entry k_ops[] = {
     {"Dropout", ox_op_alias},
     {"Resize", ox_op_resize},
     {"Upsample", ox_op_resize},
+    {"ReduceMean", ox_op_reduce_mean},
     {"Tile", ox_op_tile},
     {"Expand", ox_op_tile},
     {"ScatterND", ox_op_scatternd},

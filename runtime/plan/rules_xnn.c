@@ -99,6 +99,25 @@ int rc_rule_xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char*
       if (a->mode != 1) return RC_WHY("CRD order (PyTorch PixelShuffle); XNNPACK has DCR only");
       k = "depth_to_space_nhwc_x32";
       break;
+    case RC_OP_RESIZE: {
+      if (a->mode != REPCONV_RESIZE_LINEAR) return RC_WHY("cubic (XNNPACK resizes bilinearly only)");
+      for (int d = 2; d < 4; d++) {
+        if (xs->d[d] >= ((int64_t)1 << 24) || ys->d[d] >= ((int64_t)1 << 24))
+          return RC_WHY("extent of 2^24 or more (XNNPACK's limit)");
+      }
+      if (a->axis == REPCONV_RESIZE_PYTORCH_HALF_PIXEL && (ys->d[2] == 1 || ys->d[3] == 1))
+        return RC_WHY("pytorch_half_pixel to an extent of 1 samples pixel 0; XNNPACK the centre");
+      /* XNNPACK maps coordinates by in/out: the node's map is the same when
+       * the sizes were given or scale · in is the output extent exactly. */
+      if (a->axis != REPCONV_RESIZE_ALIGN_CORNERS && a->kernel[0] == 0 &&
+          ((double)xs->d[2] * (double)a->alpha != (double)ys->d[2] ||
+           (double)xs->d[3] * (double)a->beta != (double)ys->d[3])) {
+        return RC_WHY("scale %gx%g is not out/in (XNNPACK maps coordinates by in/out)", (double)a->alpha,
+                      (double)a->beta);
+      }
+      k = "resize_bilinear2d_nhwc_f32";
+      break;
+    }
     case RC_OP_PATCH_PARTITION:
     case RC_OP_PATCH_MERGE: return RC_WHY("row copies only; the reference kernel is the kernel");
     case RC_OP_BATCHNORM: return RC_WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
