@@ -435,7 +435,8 @@ typedef enum repconv_activation {
   REPCONV_LEAKY_RELU, /* alpha = p0 */
   REPCONV_CLIP,       /* min = p0, max = p1 */
   REPCONV_SIGMOID,
-  REPCONV_IDENTITY
+  REPCONV_IDENTITY,
+  REPCONV_HARD_SIGMOID /* max(0, min(1, p0·x + p1)); PyTorch's nn.Hardsigmoid: p0 = 1/6, p1 = 0.5 */
 } repconv_activation;
 REPCONV_API repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name, repconv_activation act,
                                                       repconv_id x, float p0, float p1, repconv_id* out);

@@ -92,6 +92,8 @@ void rc_ref_leaky_relu(size_t n, float alpha, const float* x, float* y);
 /* min/max clamp; NaN passes through. */
 void rc_ref_clip(size_t n, float min, float max, const float* x, float* y);
 void rc_ref_sigmoid(size_t n, const float* x, float* y);
+/* max(0, min(1, alpha·x + beta)), computed in double and rounded once; NaN passes through. */
+void rc_ref_hard_sigmoid(size_t n, float alpha, float beta, const float* x, float* y);
 /* slopes: channels values, or one shared (num_slopes = 1). */
 void rc_ref_prelu_nhwc(size_t pixels, size_t channels, const float* slopes, size_t num_slopes, const float* x,
                        float* y);

@@ -267,6 +267,11 @@ repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name
       break;
     case REPCONV_SIGMOID: op = RC_OP_SIGMOID; break;
     case REPCONV_IDENTITY: op = RC_OP_IDENTITY; break;
+    case REPCONV_HARD_SIGMOID:
+      op = RC_OP_HARD_SIGMOID;
+      a.alpha = p0;
+      a.beta = p1;
+      break;
     default: return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s': activation %d", name, (int)act);
   }
   return finish_node(b, mark_t, mark_n, s, op, name, &x, 1, &a, out);

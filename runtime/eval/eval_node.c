@@ -175,6 +175,7 @@ rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* co
     case RC_OP_LEAKY_RELU: rc_ref_leaky_relu(numel, a->alpha, x, y); return REPCONV_OK;
     case RC_OP_CLIP: rc_ref_clip(numel, a->min, a->max, x, y); return REPCONV_OK;
     case RC_OP_SIGMOID: rc_ref_sigmoid(numel, x, y); return REPCONV_OK;
+    case RC_OP_HARD_SIGMOID: rc_ref_hard_sigmoid(numel, a->alpha, a->beta, x, y); return REPCONV_OK;
     case RC_OP_PRELU: {
       size_t c = (size_t)channels_of(xs);
       size_t ns = (size_t)rc_shape_numel(in_shape(g, n, 1));

@@ -65,6 +65,7 @@ typedef enum rc_op {
    *   count_include_pad  exclude_outside (cubic: taps outside the input
    *           weigh 0 and the others are renormalised) */
   RC_OP_RESIZE,
+  RC_OP_HARD_SIGMOID, /* max(0, min(1, alpha·x + beta)) (ONNX HardSigmoid; PyTorch's: alpha 1/6, beta 0.5) */
   RC_OP_COUNT
 } rc_op;
 

@@ -388,6 +388,10 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
     case RC_OP_CLIP:
       if (isnan(a->min) || isnan(a->max)) return node_error(c, REPCONV_ERROR_SHAPE, "NaN bound");
       /* fall through */
+    case RC_OP_HARD_SIGMOID:
+      if (n->op == RC_OP_HARD_SIGMOID && (!isfinite(a->alpha) || !isfinite(a->beta)))
+        return node_error(c, REPCONV_ERROR_SHAPE, "alpha %g / beta %g", (double)a->alpha, (double)a->beta);
+      /* fall through */
     case RC_OP_RELU:
     case RC_OP_LEAKY_RELU:
     case RC_OP_SIGMOID:

@@ -32,6 +32,7 @@ static const op_entry k_ops[] = {
     {"LeakyRelu", ox_op_unary},
     {"Clip", ox_op_unary},
     {"Sigmoid", ox_op_unary},
+    {"HardSigmoid", ox_op_unary},
     {"DepthToSpace", ox_op_unary},
     {"Identity", ox_op_alias},
     {"Dropout", ox_op_alias},

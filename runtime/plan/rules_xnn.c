@@ -122,6 +122,7 @@ int rc_rule_xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char*
     case RC_OP_PATCH_MERGE: return RC_WHY("row copies only; the reference kernel is the kernel");
     case RC_OP_BATCHNORM: return RC_WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
     case RC_OP_SIGMOID: return RC_WHY("XNNPACK's sigmoid is a polynomial approximation, not exact");
+    case RC_OP_HARD_SIGMOID: return RC_WHY("no XNNPACK hard sigmoid (one pass of the reference kernel)");
     default: return RC_WHY("no XNNPACK kernel for %s", rc_op_name(n->op));
   }
   snprintf(st->kernel, sizeof(st->kernel), "xnnpack:%s", k);
