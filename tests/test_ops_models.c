@@ -1,7 +1,8 @@
 /* The SR and RepVGG-family ops against PyTorch (issue 13, item 6): every
  * fixture of tests/fixtures/onnx/ops_manifest.txt (tests/fixtures/gen_ops.py:
  * F.interpolate bilinear/bicubic with align_corners both ways, scales 2
- * and 3, a size-given 17x23 → 40x31 and a downscale; bilinear/bicubic skip
+ * and 3, a size-given 17x23 → 40x31 and a downscale; hand-made Upsample-9
+ * and Resize-10 linear (asymmetric, numpy's values); bilinear/bicubic skip
  * connections in a small SR net; ReduceMean over (2, 3); squeeze-and-
  * excitation blocks inside a RepVGG-like net) on every backend (auto, ref,
  * xnnpack, gemm), folded and unfolded, on 1 and 2 threads; and what the plan
@@ -132,7 +133,8 @@ static void test_every_backend(void** state) {
   double worst = 0;
   for (int i = 0; i < count; i++) {
     const char* name = names[i];
-    const int cubic = strstr(name, "bicubic") != NULL, has_resize = strstr(name, "resize_") || strstr(name, "_skip_");
+    const int cubic = strstr(name, "bicubic") != NULL, skip = strstr(name, "_skip_") != NULL;
+    const int has_resize = strstr(name, "resize") || strstr(name, "upsample") || skip;
     for (int b = 0; b < 4; b++) {
       for (int fold = 0; fold < 2; fold++) {
         for (int t = 1; t <= 2; t++) {
@@ -145,8 +147,8 @@ static void test_every_backend(void** state) {
           if (rel > worst) worst = rel;
           if (fold == 1 && t == 1) printf("  %-24s %-8s resize %-40s max rel err %.2e\n", name, bnames[b], rk, rel);
           if (has_resize) {
-            /* XNNPACK from 4 channels (rules_xnn.c): the Interp fixtures have 4, the SR skips 1 */
-            const int xnn = backends[b] != REPCONV_BACKEND_REF && !cubic && strstr(name, "resize_") == name;
+            /* XNNPACK from 4 channels (rules_xnn.c): the others have 4, the SR skips 1 */
+            const int xnn = backends[b] != REPCONV_BACKEND_REF && !cubic && !skip;
             if (strcmp(rk, xnn ? "xnnpack:resize_bilinear2d_nhwc_f32" : "ref:resize") != 0)
               fail_msg("%s (%s): resize on '%s'", name, bnames[b], rk);
           }
