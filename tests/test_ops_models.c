@@ -193,6 +193,45 @@ static void test_fold_around(void** state) {
   }
   assert_int_equal(resizes, 1);
   repconv_model_destroy(m);
+
+  /* conv 3x3 → bilinear ×2 → conv 3x3 (builder): the resize is a cut, both
+   * convs stay, and the folded model computes what the unfolded one does. */
+  repconv_model_t* fm[2];
+  for (int fold = 0; fold < 2; fold++) {
+    repconv_builder_t* b;
+    assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+    const int64_t d[4] = {1, 2, 6, 5};
+    repconv_id x, c1, r, c2;
+    assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+    float w[2 * 2 * 9], bias[2] = {0.25f, -0.5f};
+    for (int i = 0; i < 36; i++) w[i] = (float)((i * 7) % 11) / 10.0f - 0.5f;
+    const repconv_conv2d_desc_t cd = {2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    assert_int_equal(repconv_builder_conv2d(b, "c1", x, &cd, w, bias, &c1), REPCONV_OK);
+    const repconv_resize_desc_t rd = {REPCONV_RESIZE_LINEAR, REPCONV_RESIZE_HALF_PIXEL, 0, 0, 2, 2, -0.75f, 0};
+    assert_int_equal(repconv_builder_resize(b, "up", c1, &rd, &r), REPCONV_OK);
+    assert_int_equal(repconv_builder_conv2d(b, "c2", r, &cd, w, NULL, &c2), REPCONV_OK);
+    assert_int_equal(repconv_builder_output(b, c2, "out"), REPCONV_OK);
+    repconv_options_t* o;
+    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+    assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
+    assert_int_equal(repconv_builder_finish(b, o, &fm[fold]), REPCONV_OK);
+    repconv_options_destroy(o);
+    repconv_builder_destroy(b);
+  }
+  assert_int_equal(repconv_model_fold_summary(fm[1], &fs), REPCONV_OK);
+  assert_int_equal(fs.folded, 1);
+  assert_int_equal(fs.convs_after, 2);
+  float xin[60], y0[240], y1[240];
+  for (int i = 0; i < 60; i++) xin[i] = (float)((i * 13) % 17) / 8.0f - 1.0f;
+  for (int fold = 0; fold < 2; fold++) {
+    repconv_session_t* s = rc_test_session(fm[fold], REPCONV_BACKEND_REF, 1);
+    repconv_tensor_t in = {"x", 4, {1, 2, 6, 5}, xin};
+    repconv_tensor_t out = {"out", 4, {1, 2, 12, 10}, fold ? y1 : y0};
+    assert_int_equal(repconv_session_run(s, &in, 1, &out, 1), REPCONV_OK);
+    repconv_session_destroy(s);
+    repconv_model_destroy(fm[fold]);
+  }
+  rc_test_expect_close_f("conv-resize-conv folded", y1, y0, 240, 1e-6, 0);
 }
 
 /* Hostile Resize/ReduceMean nodes (zero, negative, NaN, infinite and huge
