@@ -475,7 +475,7 @@ typedef struct repconv_resize_desc {
   int32_t out_h, out_w;
   /* Scales (> 0), used when out_h and out_w are 0 (as ONNX's scales input). */
   float scale_h, scale_w;
-  float cubic_coeff_a;     /* cubic only: -0.75 as PyTorch, -0.5 as ONNX's default */
+  float cubic_coeff_a;     /* cubic only: -0.75 as PyTorch and ONNX's default, -0.5 as TensorFlow */
   int32_t exclude_outside; /* cubic only: taps outside the input weigh 0, the rest renormalised */
 } repconv_resize_desc_t;
 REPCONV_API repconv_status repconv_builder_resize(repconv_builder_t* b, const char* name, repconv_id x,

@@ -61,7 +61,7 @@ typedef enum rc_op {
    *   kernel  output H, W when the sizes were given (then the coordinate map
    *           uses in/out); 0, 0: output floor(in · scale), map by 1/scale
    *   alpha, beta  the scales along H and W (used when kernel is 0, 0)
-   *   eps     cubic coefficient a (−0.75 PyTorch, −0.5 ONNX's default)
+   *   eps     cubic coefficient a (−0.75 PyTorch and ONNX's default, −0.5 TensorFlow)
    *   count_include_pad  exclude_outside (cubic: taps outside the input
    *           weigh 0 and the others are renormalised) */
   RC_OP_RESIZE,
