@@ -469,7 +469,8 @@ typedef enum repconv_activation {
   REPCONV_LEAKY_RELU, /* alpha = p0 */
   REPCONV_CLIP,       /* min = p0, max = p1 */
   REPCONV_SIGMOID,
-  REPCONV_IDENTITY
+  REPCONV_IDENTITY,
+  REPCONV_HARD_SIGMOID /* max(0, min(1, p0·x + p1)); PyTorch's nn.Hardsigmoid: p0 = 1/6, p1 = 0.5 */
 } repconv_activation;
 REPCONV_API repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name, repconv_activation act,
                                                       repconv_id x, float p0, float p1, repconv_id* out);
@@ -485,6 +486,34 @@ REPCONV_API repconv_status repconv_builder_depth_to_space(repconv_builder_t* b, 
                                                           int32_t block, repconv_d2s_mode mode, repconv_id* out);
 REPCONV_API repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char* name, repconv_id x,
                                                             int32_t scale_h, int32_t scale_w, repconv_id* out);
+/* Resize of H and W by interpolation, as ONNX Resize (opset 11-18) and
+ * PyTorch's F.interpolate compute it. */
+typedef enum repconv_resize_mode {
+  REPCONV_RESIZE_LINEAR = 1, /* bilinear */
+  REPCONV_RESIZE_CUBIC = 2   /* bicubic (Keys, coefficient a; taps clamped to the border) */
+} repconv_resize_mode;
+/* Where output pixel o samples the input (s: the scale, out/in when the
+ * output size is given): HALF_PIXEL (o + 0.5) / s - 0.5; PYTORCH_HALF_PIXEL
+ * the same, 0 when the output extent is 1 (F.interpolate, align_corners=False);
+ * ALIGN_CORNERS o · (in - 1) / (out - 1) (align_corners=True); ASYMMETRIC o / s. */
+typedef enum repconv_resize_coord {
+  REPCONV_RESIZE_HALF_PIXEL = 0,
+  REPCONV_RESIZE_PYTORCH_HALF_PIXEL = 1,
+  REPCONV_RESIZE_ALIGN_CORNERS = 2,
+  REPCONV_RESIZE_ASYMMETRIC = 3
+} repconv_resize_coord;
+typedef struct repconv_resize_desc {
+  repconv_resize_mode mode;
+  repconv_resize_coord coord;
+  /* The output H and W; 0, 0: floor(in · scale) along each axis. */
+  int32_t out_h, out_w;
+  /* Scales (> 0), used when out_h and out_w are 0 (as ONNX's scales input). */
+  float scale_h, scale_w;
+  float cubic_coeff_a;     /* cubic only: -0.75 as PyTorch and ONNX's default, -0.5 as TensorFlow */
+  int32_t exclude_outside; /* cubic only: taps outside the input weigh 0, the rest renormalised */
+} repconv_resize_desc_t;
+REPCONV_API repconv_status repconv_builder_resize(repconv_builder_t* b, const char* name, repconv_id x,
+                                                  const repconv_resize_desc_t* desc, repconv_id* out);
 /* RepMLP's partition into a grid_h × grid_w grid of patches, as PyTorch
  * writes it: x.reshape(N, C, gh, H/gh, gw, W/gw).permute(0, 2, 4, 1, 3, 5),
  * taken as [N·gh·gw, C, H/gh, W/gw] (patch (i, j) of image n is batch item

@@ -164,10 +164,58 @@ static void test_patch_ops(void** state) {
   }
   /* an op code past the last one */
   memcpy(bad, img, size);
-  wr32(bad + node_rec(bad, 2), 24);
-  const char* words[] = {"op code 24", "merge", NULL};
+  wr32(bad + node_rec(bad, 2), RC_OP_COUNT);
+  char code[32];
+  snprintf(code, sizeof(code), "op code %d", (int)RC_OP_COUNT);
+  const char* words[] = {code, "merge", NULL};
   expect_error(bad, size, REPCONV_ERROR_FORMAT, words);
   free(bad);
+  free(img);
+  rc_graph_free(&g);
+}
+
+/* Resize (issue 13): op code 24 and its attributes in the existing record
+ * fields (mode, coordinate map in axis, sizes in kernel, scales in
+ * alpha/beta, cubic a in eps, exclude_outside in count_include_pad): the
+ * record size and the format version stay 1.0, and files without it load
+ * as before. */
+static void test_resize_op(void** state) {
+  (void)state;
+  rc_graph g;
+  rc_graph_init(&g);
+  rc_shape xs = shape4(1, 2, 5, 7);
+  int32_t x;
+  assert_int_equal(rc_graph_add_input(&g, "x", &xs, &x), REPCONV_OK);
+  rc_attrs a = rc_attrs_default();
+  a.mode = REPCONV_RESIZE_CUBIC;
+  a.axis = REPCONV_RESIZE_ALIGN_CORNERS;
+  a.alpha = 2.5f;
+  a.beta = 3.0f;
+  a.eps = -0.5f;
+  a.count_include_pad = 1;
+  int32_t r = add_node(&g, RC_OP_RESIZE, "up", &x, 1, &a, "y");
+  a.mode = REPCONV_RESIZE_LINEAR;
+  a.kernel[0] = 40;
+  a.kernel[1] = 31;
+  int32_t r2 = add_node(&g, RC_OP_RESIZE, "up2", &r, 1, &a, "z");
+  assert_int_equal(rc_graph_add_output(&g, r2), REPCONV_OK);
+  void* img = NULL;
+  size_t size = 0;
+  assert_int_equal(rc_rcm_save_memory(&g, &img, &size), REPCONV_OK);
+  assert_int_equal(rd32((uint8_t*)img + node_rec(img, 0)), 24); /* codes are part of the format */
+  assert_int_equal(rd32((uint8_t*)img + 4), 1);                 /* major 1, minor 0 */
+  rc_graph h;
+  rc_graph_init(&h);
+  if (rc_rcm_load_memory(img, size, &h) != REPCONV_OK) fail_msg("load: %s", rc_error_message());
+  expect_same_graph(&g, &h);
+  assert_int_equal(rc_graph_infer_shapes(&h), REPCONV_OK);
+  const rc_shape* ys = &h.tensors[h.nodes[0].output].shape;
+  assert_int_equal(ys->d[2], 12); /* floor(5 · 2.5) */
+  assert_int_equal(ys->d[3], 21);
+  const rc_shape* zs = &h.tensors[h.nodes[1].output].shape;
+  assert_int_equal(zs->d[2], 40);
+  assert_int_equal(zs->d[3], 31);
+  rc_graph_free(&h);
   free(img);
   rc_graph_free(&g);
 }
@@ -289,6 +337,7 @@ int main(void) {
       cmocka_unit_test(test_empty_graph),
       cmocka_unit_test(test_api_misuse),
       cmocka_unit_test(test_patch_ops),
+      cmocka_unit_test(test_resize_op),
       cmocka_unit_test(test_output_without_producer),
       cmocka_unit_test(test_file_truncated_while_loaded),
   };

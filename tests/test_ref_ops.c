@@ -370,6 +370,19 @@ static void test_upsample(void** state) {
 
 /* ----------------------------------------------------------- activations */
 
+/* PyTorch's Hardsigmoid: alpha 1/6, beta 0.5: −3 → 0, 3 → 1, clamped beyond;
+ * NaN passes through. Computed in double, rounded once: exact here except
+ * x = 1 (1/6 + 0.5 = 2/3, one rounding). */
+static void test_hard_sigmoid(void** state) {
+  (void)state;
+  const float x[7] = {-4, -3, 0, 1, 3, 5, NAN};
+  float y[7];
+  rc_ref_hard_sigmoid(7, 1.0f / 6.0f, 0.5f, x, y);
+  const float want[7] = {0, 0, 0.5f, (float)(1.0 * (1.0f / 6.0f) + 0.5), 1, 1, NAN};
+  rc_test_expect_close_f("hard sigmoid", y, want, 6, 1e-7, 0);
+  assert_true(isnan(y[6]));
+}
+
 static void test_relu_clip_leaky_prelu(void** state) {
   (void)state;
   const float x[6] = {-2, -0.5f, 0, 0.5f, 7, NAN};
@@ -496,6 +509,7 @@ int main(void) {
       cmocka_unit_test(test_upsample),
       cmocka_unit_test(test_relu_clip_leaky_prelu),
       cmocka_unit_test(test_sigmoid),
+      cmocka_unit_test(test_hard_sigmoid),
       cmocka_unit_test(test_patch_hand),
       cmocka_unit_test(test_patch_sweep),
   };

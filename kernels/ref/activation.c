@@ -32,6 +32,13 @@ void rc_ref_sigmoid(size_t n, const float* x, float* y) {
   }
 }
 
+void rc_ref_hard_sigmoid(size_t n, float alpha, float beta, const float* x, float* y) {
+  for (size_t i = 0; i < n; i++) {
+    const double v = (double)alpha * x[i] + beta;
+    y[i] = (float)(v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v));
+  }
+}
+
 void rc_ref_prelu_nhwc(size_t pixels, size_t channels, const float* slopes, size_t num_slopes, const float* x,
                        float* y) {
   for (size_t px = 0; px < pixels; px++) {

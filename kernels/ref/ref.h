@@ -92,6 +92,8 @@ void rc_ref_leaky_relu(size_t n, float alpha, const float* x, float* y);
 /* min/max clamp; NaN passes through. */
 void rc_ref_clip(size_t n, float min, float max, const float* x, float* y);
 void rc_ref_sigmoid(size_t n, const float* x, float* y);
+/* max(0, min(1, alpha·x + beta)), computed in double and rounded once; NaN passes through. */
+void rc_ref_hard_sigmoid(size_t n, float alpha, float beta, const float* x, float* y);
 /* slopes: channels values, or one shared (num_slopes = 1). */
 void rc_ref_prelu_nhwc(size_t pixels, size_t channels, const float* slopes, size_t num_slopes, const float* x,
                        float* y);
@@ -104,6 +106,37 @@ void rc_ref_depth_to_space_nhwc(int32_t batch, int32_t h, int32_t w, int32_t c_i
 /* Nearest upsample by integer factors: y[n][oh][ow][c] = x[n][oh/sh][ow/sw][c]. */
 void rc_ref_upsample_nearest_nhwc(int32_t batch, int32_t h, int32_t w, int32_t c, int32_t scale_h, int32_t scale_w,
                                   const float* x, float* y);
+
+/* Resize of H and W by linear or cubic interpolation (ONNX Resize, PyTorch
+ * F.interpolate). Per axis, output index o samples the input at
+ *   HALF_PIXEL (o + 0.5)·r − 0.5; PYTORCH_HALF_PIXEL the same, 0 if out = 1;
+ *   ALIGN_CORNERS o·(in − 1)/(out − 1), 0 if out = 1; ASYMMETRIC o·r,
+ * r = inv_scale (1/scale, or in/out when the sizes were given). Linear: the
+ * source is clamped to [0, in − 1] (PyTorch; equal to ONNX's edge
+ * extension). Cubic: taps floor(src) − 1 .. + 2 with Keys' weights for
+ * coefficient a, indices clamped to the border (PyTorch and ONNX), or with
+ * exclude_outside the taps outside the input weigh 0 and the rest are
+ * renormalised. Separable: rows are combined first, then columns, in
+ * double. Each output row is one task; the values do not depend on pool. */
+typedef enum rc_ref_resize_mode { RC_REF_RESIZE_LINEAR = 1, RC_REF_RESIZE_CUBIC = 2 } rc_ref_resize_mode;
+typedef enum rc_ref_resize_coord {
+  RC_REF_RESIZE_HALF_PIXEL = 0,
+  RC_REF_RESIZE_PYTORCH_HALF_PIXEL = 1,
+  RC_REF_RESIZE_ALIGN_CORNERS = 2,
+  RC_REF_RESIZE_ASYMMETRIC = 3
+} rc_ref_resize_coord;
+typedef struct rc_resize_params {
+  int32_t batch, in_h, in_w, channels, out_h, out_w;
+  rc_ref_resize_mode mode;
+  rc_ref_resize_coord coord;
+  double inv_scale_h, inv_scale_w;
+  double cubic_a;
+  int32_t exclude_outside;
+} rc_resize_params;
+void rc_ref_resize_nhwc(const rc_resize_params* p, const float* x, float* y, pthreadpool_t pool);
+/* The (at most 4) taps of output index o along one axis: input indices and
+ * weights; returns the tap count (2 linear, 4 cubic). For the tests. */
+int rc_ref_resize_taps(const rc_resize_params* p, int axis, int64_t o, int64_t idx[4], double w[4]);
 
 /* RepMLP patch partition: x [batch][grid_h·ph][grid_w·pw][c] →
  * y [batch·grid_h·grid_w][ph][pw][c], item (n·grid_h + i)·grid_w + j holding

@@ -193,3 +193,14 @@ rc_status rc_xnn_depth_to_space_dcr_create(size_t batch, size_t h, size_t w, siz
   CREATE_SETUP("depth_to_space_nhwc_x32", xnn_create_depth_to_space_nhwc_x32(c_out, c_in, c_out, block, 0, &op_),
                xnn_setup_depth_to_space_nhwc_x32(op_, batch, h, w, x, y, pool));
 }
+
+rc_status rc_xnn_resize_bilinear_create(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                        size_t out_w, rc_ref_resize_coord coord, const float* x, float* y,
+                                        pthreadpool_t pool, xnn_operator_t* out) {
+  const uint32_t flags = coord == RC_REF_RESIZE_ALIGN_CORNERS ? XNN_FLAG_ALIGN_CORNERS
+                         : coord == RC_REF_RESIZE_ASYMMETRIC  ? XNN_FLAG_TENSORFLOW_LEGACY_MODE
+                                                              : 0;
+  CREATE_SETUP("resize_bilinear2d_nhwc_f32",
+               xnn_create_resize_bilinear2d_nhwc_f32(channels, channels, channels, flags, &op_),
+               xnn_setup_resize_bilinear2d_nhwc_f32(op_, batch, in_h, in_w, out_h, out_w, x, y, pool));
+}

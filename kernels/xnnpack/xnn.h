@@ -76,6 +76,13 @@ rc_status rc_xnn_clamp_create(size_t pixels, size_t channels, float out_min, flo
 rc_status rc_xnn_depth_to_space_dcr_create(size_t batch, size_t h, size_t w, size_t c_in, uint32_t block,
                                            const float* x, float* y, pthreadpool_t pool, xnn_operator_t* out);
 
+/* Bilinear resize x [n][in_h][in_w][c] → y [n][out_h][out_w][c]; coord is
+ * kernels/ref's coordinate map: HALF_PIXEL, ALIGN_CORNERS or ASYMMETRIC
+ * (XNNPACK's TensorFlow legacy mode), the factor always in/out. */
+rc_status rc_xnn_resize_bilinear_create(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
+                                        size_t out_w, rc_ref_resize_coord coord, const float* x, float* y,
+                                        pthreadpool_t pool, xnn_operator_t* out);
+
 /* The English name of an xnn_status. */
 const char* rc_xnn_status_string(enum xnn_status s);
 

@@ -267,6 +267,11 @@ repconv_status repconv_builder_activation(repconv_builder_t* b, const char* name
       break;
     case REPCONV_SIGMOID: op = RC_OP_SIGMOID; break;
     case REPCONV_IDENTITY: op = RC_OP_IDENTITY; break;
+    case REPCONV_HARD_SIGMOID:
+      op = RC_OP_HARD_SIGMOID;
+      a.alpha = p0;
+      a.beta = p1;
+      break;
     default: return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s': activation %d", name, (int)act);
   }
   return finish_node(b, mark_t, mark_n, s, op, name, &x, 1, &a, out);
@@ -297,6 +302,22 @@ repconv_status repconv_builder_upsample_nearest(repconv_builder_t* b, const char
   a.scale[0] = scale_h;
   a.scale[1] = scale_w;
   return finish_node(b, mark_t, mark_n, s, RC_OP_UPSAMPLE_NEAREST, name, &x, 1, &a, out);
+}
+
+repconv_status repconv_builder_resize(repconv_builder_t* b, const char* name, repconv_id x,
+                                      const repconv_resize_desc_t* desc, repconv_id* out) {
+  BEGIN(b, name, x);
+  if (!desc) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "node '%s' (resize): no description", name);
+  rc_attrs a = rc_attrs_default();
+  a.mode = (int32_t)desc->mode;
+  a.axis = (int32_t)desc->coord;
+  a.kernel[0] = desc->out_h;
+  a.kernel[1] = desc->out_w;
+  a.alpha = desc->scale_h;
+  a.beta = desc->scale_w;
+  a.eps = desc->cubic_coeff_a;
+  a.count_include_pad = desc->exclude_outside;
+  return finish_node(b, mark_t, mark_n, s, RC_OP_RESIZE, name, &x, 1, &a, out);
 }
 
 static repconv_status patch_op(repconv_builder_t* b, rc_op op, const char* name, repconv_id x, int32_t grid_h,

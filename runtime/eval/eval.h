@@ -23,6 +23,11 @@ rc_conv2d_params rc_eval_conv_params(const rc_graph* g, const rc_node* n);
  * with the node's own bottom/right padding. */
 rc_pool_params rc_eval_pool_params(const rc_graph* g, const rc_node* n);
 
+/* The kernels/ref resize parameters of resize node n: sizes from the
+ * inferred shapes, the coordinate map's factor in/out when the node gives its
+ * output size, else 1/scale. */
+rc_resize_params rc_eval_resize_params(const rc_graph* g, const rc_node* n);
+
 /* Node n of g on the reference kernels, on the caller's thread. in[k] is the
  * data of input k (NULL for an absent optional input): constants in C order,
  * other tensors channels-last; y receives the output, channels-last, sized

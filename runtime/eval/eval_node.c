@@ -73,6 +73,37 @@ rc_pool_params rc_eval_pool_params(const rc_graph* g, const rc_node* n) {
   return pp;
 }
 
+_Static_assert((int)RC_REF_RESIZE_LINEAR == (int)REPCONV_RESIZE_LINEAR &&
+                   (int)RC_REF_RESIZE_CUBIC == (int)REPCONV_RESIZE_CUBIC,
+               "the IR keeps repconv_resize_mode values; kernels/ref its own");
+_Static_assert((int)RC_REF_RESIZE_HALF_PIXEL == (int)REPCONV_RESIZE_HALF_PIXEL &&
+                   (int)RC_REF_RESIZE_PYTORCH_HALF_PIXEL == (int)REPCONV_RESIZE_PYTORCH_HALF_PIXEL &&
+                   (int)RC_REF_RESIZE_ALIGN_CORNERS == (int)REPCONV_RESIZE_ALIGN_CORNERS &&
+                   (int)RC_REF_RESIZE_ASYMMETRIC == (int)REPCONV_RESIZE_ASYMMETRIC,
+               "the IR keeps repconv_resize_coord values; kernels/ref its own");
+
+rc_resize_params rc_eval_resize_params(const rc_graph* g, const rc_node* n) {
+  const rc_shape* x = in_shape(g, n, 0);
+  const rc_shape* y = &g->tensors[n->output].shape;
+  const rc_attrs* a = &n->a;
+  const int sized = a->kernel[0] > 0;
+  rc_resize_params rp = {
+      .batch = (int32_t)x->d[0],
+      .in_h = (int32_t)x->d[2],
+      .in_w = (int32_t)x->d[3],
+      .channels = (int32_t)x->d[1],
+      .out_h = (int32_t)y->d[2],
+      .out_w = (int32_t)y->d[3],
+      .mode = (rc_ref_resize_mode)a->mode,
+      .coord = (rc_ref_resize_coord)a->axis,
+      .inv_scale_h = sized ? (double)x->d[2] / (double)y->d[2] : 1.0 / (double)a->alpha,
+      .inv_scale_w = sized ? (double)x->d[3] / (double)y->d[3] : 1.0 / (double)a->beta,
+      .cubic_a = (double)a->eps,
+      .exclude_outside = a->count_include_pad,
+  };
+  return rp;
+}
+
 static rc_status run_concat(const rc_graph* g, const rc_node* n, const float* const* in, float* y) {
   enum { SMALL = 16 };
   int32_t small[SMALL];
@@ -144,6 +175,7 @@ rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* co
     case RC_OP_LEAKY_RELU: rc_ref_leaky_relu(numel, a->alpha, x, y); return REPCONV_OK;
     case RC_OP_CLIP: rc_ref_clip(numel, a->min, a->max, x, y); return REPCONV_OK;
     case RC_OP_SIGMOID: rc_ref_sigmoid(numel, x, y); return REPCONV_OK;
+    case RC_OP_HARD_SIGMOID: rc_ref_hard_sigmoid(numel, a->alpha, a->beta, x, y); return REPCONV_OK;
     case RC_OP_PRELU: {
       size_t c = (size_t)channels_of(xs);
       size_t ns = (size_t)rc_shape_numel(in_shape(g, n, 1));
@@ -158,6 +190,11 @@ rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* co
       rc_ref_upsample_nearest_nhwc((int32_t)xs->d[0], (int32_t)xs->d[2], (int32_t)xs->d[3], (int32_t)xs->d[1],
                                    a->scale[0], a->scale[1], x, y);
       return REPCONV_OK;
+    case RC_OP_RESIZE: {
+      rc_resize_params rp = rc_eval_resize_params(g, n);
+      rc_ref_resize_nhwc(&rp, x, y, pool);
+      return REPCONV_OK;
+    }
     case RC_OP_IDENTITY: memcpy(y, x, numel * sizeof(float)); return REPCONV_OK;
     case RC_OP_PATCH_PARTITION:
       rc_ref_patch_partition_nhwc((int32_t)xs->d[0], (int32_t)ys->d[2], (int32_t)ys->d[3], (int32_t)xs->d[1],

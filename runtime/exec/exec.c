@@ -152,6 +152,11 @@ static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* s
     }
     case RC_OP_RELU: return rc_xnn_clamp_create(1, numel, 0.0f, INFINITY, x, y, pool, op);
     case RC_OP_CLIP: return rc_xnn_clamp_create(1, numel, a->min, a->max, x, y, pool, op);
+    case RC_OP_RESIZE: {
+      const rc_resize_params rp = rc_eval_resize_params(g, n);
+      return rc_xnn_resize_bilinear_create((size_t)rp.batch, (size_t)rp.in_h, (size_t)rp.in_w, (size_t)rp.channels,
+                                           (size_t)rp.out_h, (size_t)rp.out_w, rp.coord, x, y, pool, op);
+    }
     case RC_OP_DEPTH_TO_SPACE:
       return rc_xnn_depth_to_space_dcr_create((size_t)xs->d[0], (size_t)xs->d[2], (size_t)xs->d[3], (size_t)xs->d[1],
                                               (uint32_t)a->block, x, y, pool, op);

@@ -33,6 +33,8 @@ static const char* const k_op_names[RC_OP_COUNT] = {
     [RC_OP_IDENTITY] = "identity",
     [RC_OP_PATCH_PARTITION] = "patch_partition",
     [RC_OP_PATCH_MERGE] = "patch_merge",
+    [RC_OP_RESIZE] = "resize",
+    [RC_OP_HARD_SIGMOID] = "hard_sigmoid",
 };
 
 const char* rc_op_name(rc_op op) {

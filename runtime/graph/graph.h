@@ -53,6 +53,19 @@ typedef enum rc_op {
    * holding patch (i, j) of item n; merge [N·gh·gw, C, h, w] → [N, C, gh·h, gw·w]. */
   RC_OP_PATCH_PARTITION,
   RC_OP_PATCH_MERGE,
+  /* ONNX Resize, linear or cubic, on H and W; in: x [N, C, H, W]. Its
+   * attributes live in rc_attrs fields other ops use (so the .rcm node
+   * record is unchanged):
+   *   mode    interpolation, a repconv_resize_mode (REPCONV_RESIZE_LINEAR/CUBIC)
+   *   axis    coordinate transformation, a repconv_resize_coord
+   *   kernel  output H, W when the sizes were given (then the coordinate map
+   *           uses in/out); 0, 0: output floor(in · scale), map by 1/scale
+   *   alpha, beta  the scales along H and W (used when kernel is 0, 0)
+   *   eps     cubic coefficient a (−0.75 PyTorch and ONNX's default, −0.5 TensorFlow)
+   *   count_include_pad  exclude_outside (cubic: taps outside the input
+   *           weigh 0 and the others are renormalised) */
+  RC_OP_RESIZE,
+  RC_OP_HARD_SIGMOID, /* max(0, min(1, alpha·x + beta)) (ONNX HardSigmoid; PyTorch's: alpha 1/6, beta 0.5) */
   RC_OP_COUNT
 } rc_op;
 

@@ -108,6 +108,50 @@ static int64_t window_out(int64_t in, int32_t pad0, int32_t pad1, int32_t k, int
   return out;
 }
 
+/* Resize: attributes as graph.h lists them; the output extent is the sizes
+ * given or floor(in · scale), in 1..RC_MAX_DIM_VALUE. */
+static rc_status infer_resize(const ctx* c, rc_shape* out) {
+  char b1[96];
+  const rc_attrs* a = &c->n->a;
+  const rc_tensor* x = in(c, 0);
+  RC_CHECK(expect_rank(c, x, 4));
+  if (a->mode != REPCONV_RESIZE_LINEAR && a->mode != REPCONV_RESIZE_CUBIC) {
+    return node_error(c, REPCONV_ERROR_UNSUPPORTED, "interpolation mode %d (1 linear, 2 cubic)", a->mode);
+  }
+  if (a->axis < REPCONV_RESIZE_HALF_PIXEL || a->axis > REPCONV_RESIZE_ASYMMETRIC) {
+    return node_error(c, REPCONV_ERROR_UNSUPPORTED, "coordinate transformation %d (0 to 3)", a->axis);
+  }
+  if (a->count_include_pad != 0 && a->count_include_pad != 1) {
+    return node_error(c, REPCONV_ERROR_SHAPE, "exclude_outside %d (0 or 1)", a->count_include_pad);
+  }
+  if (a->mode == REPCONV_RESIZE_CUBIC && !isfinite(a->eps)) {
+    return node_error(c, REPCONV_ERROR_SHAPE, "cubic coefficient %g", (double)a->eps);
+  }
+  int64_t ext[2];
+  if (a->kernel[0] != 0 || a->kernel[1] != 0) {
+    if (a->kernel[0] < 1 || a->kernel[1] < 1 || a->kernel[0] > RC_MAX_DIM_VALUE || a->kernel[1] > RC_MAX_DIM_VALUE) {
+      return node_error(c, REPCONV_ERROR_SHAPE, "output size %dx%d out of range (1..%lld) for input %s", a->kernel[0],
+                        a->kernel[1], (long long)RC_MAX_DIM_VALUE, sh(x, b1));
+    }
+    ext[0] = a->kernel[0];
+    ext[1] = a->kernel[1];
+  } else {
+    const float sc[2] = {a->alpha, a->beta};
+    for (int k = 0; k < 2; k++) {
+      /* Checked in double before any conversion: NaN, ±inf, 0, negative and
+       * huge scales are errors, not undefined casts. */
+      const double e = isfinite(sc[k]) && sc[k] > 0 ? floor((double)x->shape.d[2 + k] * (double)sc[k]) : -1.0;
+      if (!(e >= 1.0 && e <= (double)RC_MAX_DIM_VALUE)) {
+        return node_error(c, REPCONV_ERROR_SHAPE, "scale %g along %s gives no output extent in 1..%lld for input %s",
+                          (double)sc[k], k ? "W" : "H", (long long)RC_MAX_DIM_VALUE, sh(x, b1));
+      }
+      ext[k] = (int64_t)e;
+    }
+  }
+  *out = (rc_shape){4, {x->shape.d[0], x->shape.d[1], ext[0], ext[1]}};
+  return REPCONV_OK;
+}
+
 static rc_status infer_conv(const ctx* c, rc_shape* out) {
   char b1[96], b2[96];
   const rc_attrs* a = &c->n->a;
@@ -344,6 +388,10 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
     case RC_OP_CLIP:
       if (isnan(a->min) || isnan(a->max)) return node_error(c, REPCONV_ERROR_SHAPE, "NaN bound");
       /* fall through */
+    case RC_OP_HARD_SIGMOID:
+      if (n->op == RC_OP_HARD_SIGMOID && (!isfinite(a->alpha) || !isfinite(a->beta)))
+        return node_error(c, REPCONV_ERROR_SHAPE, "alpha %g / beta %g", (double)a->alpha, (double)a->beta);
+      /* fall through */
     case RC_OP_RELU:
     case RC_OP_LEAKY_RELU:
     case RC_OP_SIGMOID:
@@ -400,6 +448,7 @@ static rc_status infer_node(const ctx* c, rc_shape* out) {
       }
       return REPCONV_OK;
     }
+    case RC_OP_RESIZE: RC_CHECK(expect_inputs(c, 1, 1, 1)); return infer_resize(c, out);
     case RC_OP_COUNT: break;
   }
   return node_error(c, REPCONV_ERROR_UNSUPPORTED, "unknown op");
@@ -491,6 +540,7 @@ int64_t rc_node_flops(const rc_graph* g, const rc_node* n) {
     case RC_OP_AVGPOOL:
     case RC_OP_MAXPOOL: return sat_prod(out, n->a.kernel[0], n->a.kernel[1], 1);
     case RC_OP_GLOBAL_AVGPOOL: return rc_shape_numel(&g->tensors[n->inputs[0]].shape);
+    case RC_OP_RESIZE: return sat_prod(out, n->a.mode == REPCONV_RESIZE_CUBIC ? 32 : 8, 1, 1); /* taps · 2 */
     case RC_OP_BATCHNORM: return 2 * out;
     case RC_OP_FLATTEN:
     case RC_OP_RESHAPE:

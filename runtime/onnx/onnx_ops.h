@@ -26,7 +26,9 @@ rc_status ox_op_concat(ox* x, ox_value** in, size_t n_in);
 rc_status ox_op_alias(ox* x, ox_value** in, size_t n_in);
 rc_status ox_op_reshape(ox* x, ox_value** in, size_t n_in);
 rc_status ox_op_squeeze(ox* x, ox_value** in, size_t n_in);
-rc_status ox_op_resize(ox* x, ox_value** in, size_t n_in);
 rc_status ox_op_tile(ox* x, ox_value** in, size_t n_in);
+/* onnx_ops_resize.c */
+rc_status ox_op_resize(ox* x, ox_value** in, size_t n_in);
+rc_status ox_op_reduce_mean(ox* x, ox_value** in, size_t n_in);
 
 #endif

@@ -33,6 +33,10 @@ rc_status ox_op_unary(ox* x, ox_value** in, size_t n_in) {
     ir = RC_OP_RELU;
   } else if (strcmp(op, "Sigmoid") == 0) {
     ir = RC_OP_SIGMOID;
+  } else if (strcmp(op, "HardSigmoid") == 0) {
+    ir = RC_OP_HARD_SIGMOID;
+    a.alpha = ox_attr_float(x->node, "alpha", 0.2f);
+    a.beta = ox_attr_float(x->node, "beta", 0.5f);
   } else if (strcmp(op, "LeakyRelu") == 0) {
     ir = RC_OP_LEAKY_RELU;
     a.alpha = ox_attr_float(x->node, "alpha", 0.01f);

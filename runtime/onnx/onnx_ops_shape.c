@@ -1,6 +1,6 @@
 /* ONNX ops that move data of computed tensors: Concat (channels; along H
- * or W as a pad), Identity/Dropout, Reshape, Squeeze/Unsqueeze, Resize/
- * Upsample (integer nearest), Tile/Expand (channels). */
+ * or W as a pad), Identity/Dropout, Reshape, Squeeze/Unsqueeze, Tile/Expand
+ * (channels). Resize/Upsample: onnx_ops_resize.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,60 +179,6 @@ rc_status ox_op_squeeze(ox* x, ox_value** in, size_t n_in) {
     for (int i = 0; i < out_rank; i++) dims[nd++] = mark[i] ? 1 : xs->d[j++];
   }
   return reshape_to(x, xi, nd, dims);
-}
-
-/* Integer nearest-neighbour factors of Resize/Upsample. */
-rc_status ox_op_resize(ox* x, ox_value** in, size_t n_in) {
-  int32_t xi = -1;
-  RC_CHECK(ox_tensor_of(x, in[0], "input", &xi));
-  const rc_shape* xs = ox_shape_of(x, xi);
-  char mode[32], ctm[48], nm[32];
-  ox_attr_string(x->node, "mode", "nearest", mode, sizeof(mode));
-  if (strcmp(mode, "nearest") != 0) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "mode '%s' (only 'nearest')", mode);
-  }
-  ox_attr_string(x->node, "coordinate_transformation_mode", "half_pixel", ctm, sizeof(ctm));
-  ox_attr_string(x->node, "nearest_mode", "round_prefer_floor", nm, sizeof(nm));
-  /* With integer factors, half_pixel, pytorch_half_pixel and
-   * tf_half_pixel_for_nn pick source floor(o / s) under any rounding;
-   * asymmetric does only with floor. */
-  int ok = strcmp(ctm, "half_pixel") == 0 || strcmp(ctm, "pytorch_half_pixel") == 0 ||
-           strcmp(ctm, "tf_half_pixel_for_nn") == 0 || (strcmp(ctm, "asymmetric") == 0 && strcmp(nm, "floor") == 0);
-  if (strcmp(x->node->op_type, "Upsample") == 0) ok = 1;
-  if (!ok) {
-    return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "coordinate_transformation_mode '%s' with nearest_mode '%s'",
-                         ctm, nm);
-  }
-  if (xs->ndim != 4) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "input of rank %d", xs->ndim);
-  double scale[4] = {0, 0, 0, 0};
-  const Onnx__AttributeProto* sa = ox_attr(x->node, "scales");
-  if (sa && sa->n_floats == 4) {
-    for (int k = 0; k < 4; k++) scale[k] = sa->floats[k];
-  } else {
-    /* Resize-10 / Upsample-9: (X, scales); Resize-11+: (X, roi, scales, sizes). */
-    size_t si = (x->opset >= 11 && strcmp(x->node->op_type, "Resize") == 0) ? 2 : 1;
-    ox_value* sv = si < n_in ? in[si] : NULL;
-    ox_value* zv = 3 < n_in ? in[3] : NULL;
-    if (sv) RC_CHECK(ox_materialize(x, sv));
-    if (zv) RC_CHECK(ox_materialize(x, zv));
-    if (sv && sv->kind == OX_CONST && sv->c.numel == 4) {
-      for (int k = 0; k < 4; k++) scale[k] = ox_const_get_d(&sv->c, k);
-    } else if (zv && zv->kind == OX_CONST && zv->c.numel == 4) {
-      for (int k = 0; k < 4; k++) scale[k] = (double)ox_const_get_i(&zv->c, k) / (double)xs->d[k];
-    } else {
-      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "scales or sizes must be constants of 4 values");
-    }
-  }
-  if (scale[0] != 1 || scale[1] != 1) return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "resizing batch or channels");
-  rc_attrs a = rc_attrs_default();
-  for (int k = 0; k < 2; k++) {
-    double s = scale[2 + k];
-    if (!(s >= 1 && s <= 4096) || s != floor(s)) {
-      return ox_node_error(x, REPCONV_ERROR_UNSUPPORTED, "scale %g (integer factors ≥ 1 only)", s);
-    }
-    a.scale[k] = (int32_t)s;
-  }
-  return ox_add_ir(x, RC_OP_UPSAMPLE_NEAREST, &xi, 1, &a, NULL, NULL);
 }
 
 /* Tile/Expand of a computed tensor: only growing the channel dim (SR

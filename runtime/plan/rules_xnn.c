@@ -5,6 +5,8 @@
 #include "runtime/plan/lower.h"
 #include "runtime/plan/planner.h"
 
+#define RC_XNN_RESIZE_MIN_CHANNELS 4
+
 /* XNNPACK's pools have no ceil_mode: the extra output row/column of a
  * ceil_mode window is obtained with extra bottom/right padding. Returns 0 if
  * no padding gives exactly our output extent. */
@@ -99,10 +101,37 @@ int rc_rule_xnn_supports(const rc_graph* g, const rc_node* n, rc_step* st, char*
       if (a->mode != 1) return RC_WHY("CRD order (PyTorch PixelShuffle); XNNPACK has DCR only");
       k = "depth_to_space_nhwc_x32";
       break;
+    case RC_OP_RESIZE: {
+      if (a->mode != REPCONV_RESIZE_LINEAR) return RC_WHY("cubic (XNNPACK resizes bilinearly only)");
+      /* XNNPACK's bilinear kernel vectorizes over channels through a per-pixel
+       * indirection buffer; below 4 channels the reference kernel's separable
+       * pass is faster (measured ×2 at 540x960 → 1080x1920 ×2, C = 1: the
+       * luma skip of an SR net; even at C = 2, behind from C = 4). */
+      if (xs->d[1] < RC_XNN_RESIZE_MIN_CHANNELS)
+        return RC_WHY("%lld channels (the reference kernel's separable pass is faster below %d)", (long long)xs->d[1],
+                      RC_XNN_RESIZE_MIN_CHANNELS);
+      for (int d = 2; d < 4; d++) {
+        if (xs->d[d] >= ((int64_t)1 << 24) || ys->d[d] >= ((int64_t)1 << 24))
+          return RC_WHY("extent of 2^24 or more (XNNPACK's limit)");
+      }
+      if (a->axis == REPCONV_RESIZE_PYTORCH_HALF_PIXEL && (ys->d[2] == 1 || ys->d[3] == 1))
+        return RC_WHY("pytorch_half_pixel to an extent of 1 samples pixel 0; XNNPACK the centre");
+      /* XNNPACK maps coordinates by in/out: the node's map is the same when
+       * the sizes were given or scale · in is the output extent exactly. */
+      if (a->axis != REPCONV_RESIZE_ALIGN_CORNERS && a->kernel[0] == 0 &&
+          ((double)xs->d[2] * (double)a->alpha != (double)ys->d[2] ||
+           (double)xs->d[3] * (double)a->beta != (double)ys->d[3])) {
+        return RC_WHY("scale %gx%g is not out/in (XNNPACK maps coordinates by in/out)", (double)a->alpha,
+                      (double)a->beta);
+      }
+      k = "resize_bilinear2d_nhwc_f32";
+      break;
+    }
     case RC_OP_PATCH_PARTITION:
     case RC_OP_PATCH_MERGE: return RC_WHY("row copies only; the reference kernel is the kernel");
     case RC_OP_BATCHNORM: return RC_WHY("no XNNPACK batchnorm (folding turns conv+BN into one conv)");
     case RC_OP_SIGMOID: return RC_WHY("XNNPACK's sigmoid is a polynomial approximation, not exact");
+    case RC_OP_HARD_SIGMOID: return RC_WHY("no XNNPACK hard sigmoid (one pass of the reference kernel)");
     default: return RC_WHY("no XNNPACK kernel for %s", rc_op_name(n->op));
   }
   snprintf(st->kernel, sizeof(st->kernel), "xnnpack:%s", k);

@@ -14,7 +14,7 @@ mkdir -p "$corpus"/fuzz_rcm "$corpus"/fuzz_onnx "$corpus"/fuzz_npy "$corpus"/fuz
 "$build/tests/fuzz/fuzz_gen_corpus" "$corpus"
 /usr/bin/python3 "$here/gen_onnx_corpus.py"
 for m in repvgg_block_s1 acnet_block dbb_block_k3 ecb_block dense_concat fire_concat residual_block \
-         mobileone_dw psconv_dilated repmlp_block plain_head doconv; do
+         mobileone_dw psconv_dilated repmlp_block plain_head doconv sr_skip_bicubic repvgg_se se_hardsigmoid; do
   "$build/repconv" save "$root/tests/fixtures/onnx/$m.onnx" --no-fold -o "$corpus/fuzz_rcm/onnx_$m.rcm" >/dev/null
   "$build/repconv" save "$root/tests/fixtures/onnx/$m.onnx" -o "$corpus/fuzz_rcm/onnx_${m}_folded.rcm" >/dev/null
 done

@@ -7,6 +7,9 @@ item05_deep_typeproto.onnx     a value_info TypeProto nested 5,000 deep: protobu
 item06_constantofshape.onnx    ConstantOfShape of 1x1x8192x16384: 512 MiB from a tiny file
 item06_const_matmul.onnx       MatMul of two 4096x4096 constants: 2^36 multiply-adds at load
 item10_control_bytes.onnx      node and op names with control bytes, for the error message
+issue13_resize_*.onnx          Resize linear/cubic (scales, sizes, exclude_outside, opset 18 axes) and
+                               hostile ones: NaN, 1e30 and zero scales, 2^24 x 2^24 sizes, antialias
+issue13_reduce_mean_*.onnx     ReduceMean over (2, 3) with keepdims 0, and over channels (refused)
 """
 import os
 import sys
@@ -97,6 +100,36 @@ def control_bytes():
     save(model([n], [f32("x", [1, 1, 2, 2])], [f32("y", [1, 1, 2, 2])]), "item10_control_bytes.onnx")
 
 
+def resize(name, scales=None, sizes=None, opset=13, **attrs):
+    inputs = ["x", "", "scales" if scales is not None else "", "sizes" if sizes is not None else ""]
+    inits = []
+    if scales is not None:
+        inits.append(numpy_helper.from_array(np.array(scales, dtype=np.float32), "scales"))
+    if sizes is not None:
+        inits.append(numpy_helper.from_array(np.array(sizes, dtype=np.int64), "sizes"))
+    while inputs[-1] == "":
+        inputs.pop()
+    n = helper.make_node("Resize", inputs, ["y"], name="up", **attrs)
+    save(model([n], [f32("x", [1, 2, 3, 4])], [f32("y", None)], inits, opset), f"issue13_resize_{name}.onnx")
+
+
+def issue13():
+    resize("linear_x2", [1, 1, 2, 2], mode="linear")
+    resize("linear_ac", [1, 1, 2.5, 3], mode="linear", coordinate_transformation_mode="align_corners")
+    resize("cubic_sizes", sizes=[1, 2, 7, 5], mode="cubic", coordinate_transformation_mode="pytorch_half_pixel")
+    resize("cubic_exclude", [1, 1, 3, 3], mode="cubic", exclude_outside=1, cubic_coeff_a=-0.5)
+    resize("axes18", sizes=[9, 11], opset=18, axes=[2, 3], mode="linear")
+    resize("scale_nan", [1, 1, float("nan"), 2], mode="linear")
+    resize("scale_huge", [1, 1, 1e30, 1e30], mode="cubic")
+    resize("scale_zero", [1, 1, 0, 2], mode="linear")
+    resize("sizes_huge", sizes=[1, 2, 1 << 24, 1 << 24], mode="cubic")
+    resize("antialias", [1, 1, 0.5, 0.5], opset=18, mode="linear", antialias=1)
+    n = helper.make_node("ReduceMean", ["x"], ["y"], axes=[-2, -1], keepdims=0)
+    save(model([n], [f32("x", [2, 3, 4, 5])], [f32("y", None)]), "issue13_reduce_mean_hw.onnx")
+    n = helper.make_node("ReduceMean", ["x"], ["y"], axes=[1], keepdims=1)
+    save(model([n], [f32("x", [2, 3, 4, 5])], [f32("y", None)]), "issue13_reduce_mean_c.onnx")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     reshape_overflow()
@@ -104,6 +137,7 @@ def main():
     constant_of_shape()
     const_matmul()
     control_bytes()
+    issue13()
     return 0
 
 
