@@ -187,41 +187,81 @@ static const float k_sobel_x[9] = {1, 0, -1, 2, 0, -2, 1, 0, -1};
 static const float k_sobel_y[9] = {1, 2, 1, 0, 0, 0, -1, -2, -1};
 static const float k_laplacian[9] = {0, 1, 0, 1, -4, 1, 0, 1, 0};
 
+/* Where an ECB's parameters come from: the generator (rng, the random
+ * built-ins; draws in the order they always were) or a weight blob (blob,
+ * trained built-ins; tensors named as PyTorch's state_dict keys). */
+typedef struct ecb_src {
+  rc_rng* rng;
+  rc_wblob* blob;
+} ecb_src;
+
+/* A stride-1 conv "<name>" with bias: rc_block_conv from the generator, or
+ * "<name>.weight" and "<name>.bias" from the blob. */
+static rc_status src_conv(rc_graph* g, const ecb_src* src, const char* name, int32_t x, int32_t cin, int32_t cout,
+                          int32_t kernel, int32_t pad, float gain, float bias_range, int32_t* out) {
+  if (src->rng) return rc_block_conv(g, src->rng, name, x, cin, cout, kernel, 1, pad, 1, gain, bias_range, out);
+  char nm[RC_MAX_NAME];
+  rc_shape ws = {4, {cout, cin, kernel, kernel}}, bs = {1, {cout}};
+  int32_t in[3] = {x, -1, -1};
+  RC_CHECK(rc_wblob_const(src->blob, g, join(nm, sizeof(nm), name, "weight"), &ws, &in[1]));
+  RC_CHECK(rc_wblob_const(src->blob, g, join(nm, sizeof(nm), name, "bias"), &bs, &in[2]));
+  rc_attrs at = rc_attrs_default();
+  at.kernel[0] = at.kernel[1] = kernel;
+  at.pad[0] = at.pad[1] = at.pad[2] = at.pad[3] = pad;
+  return add_node(g, RC_OP_CONV2D, name, in, 3, &at, out);
+}
+
+/* The per-channel scales and biases of an edge branch's depthwise 3×3 into
+ * scale[cout], b[cout]: from the generator (uniform with variance
+ * gain²/Σmask², so the branch has gain gain), or from the blob's
+ * "<name>.conv1.scale" [cout, 1, 1, 1] and "<name>.conv1.bias". */
+static rc_status edge_params(const ecb_src* src, const char* name, int32_t cout, const float* mask, float gain,
+                             float bias_range, float* scale, float* b) {
+  if (src->rng) {
+    float m2 = 0.0f;
+    for (int k = 0; k < 9; k++) m2 += mask[k] * mask[k];
+    const float a = sqrtf(3.0f / m2) * gain;
+    for (int32_t o = 0; o < cout; o++) scale[o] = rc_rng_uniform(src->rng, -a, a);
+    for (int32_t o = 0; o < cout; o++) b[o] = rc_rng_uniform(src->rng, -bias_range, bias_range);
+    return REPCONV_OK;
+  }
+  char nm[RC_MAX_NAME];
+  rc_shape ss = {4, {cout, 1, 1, 1}}, bs = {1, {cout}};
+  RC_CHECK(rc_wblob_take(src->blob, join(nm, sizeof(nm), name, "conv1.scale"), &ss, scale));
+  return rc_wblob_take(src->blob, join(nm, sizeof(nm), name, "conv1.bias"), &bs, b);
+}
+
 /* 1×1 (cin → mid, bias b0) → pad 1 with b0 → 3×3 pad 0 (dense, or depthwise
  * with weight scale[o]·mask when mask != NULL; mid == cout then). */
-static rc_status ecb_seq(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t mid, int32_t cout,
-                         const float* mask, float gain, float bias_range, int32_t* out) {
+static rc_status ecb_seq(rc_graph* g, const ecb_src* src, const char* name, int32_t x, int32_t cin, int32_t mid,
+                         int32_t cout, const float* mask, float gain, float bias_range, int32_t* out) {
   char nm[RC_MAX_NAME];
   int32_t y;
-  RC_CHECK(rc_block_conv(g, rng, join(nm, sizeof(nm), name, "conv0"), x, cin, mid, 1, 1, 0, 1, 1.0f, bias_range, &y));
+  RC_CHECK(src_conv(g, src, join(nm, sizeof(nm), name, "conv0"), x, cin, mid, 1, 0, 1.0f, bias_range, &y));
   /* Pad with b0: the 1×1 of a zero-padded input gives b0 in the ring. */
   const rc_node* c0 = &g->nodes[g->tensors[y].producer];
   const float* b0 = g->tensors[c0->inputs[2]].data;
   RC_CHECK(add_pad(g, join(nm, sizeof(nm), name, "pad"), y, 1, b0, mid, &y));
-  if (!mask) {
-    return rc_block_conv(g, rng, join(nm, sizeof(nm), name, "conv1"), y, mid, cout, 3, 1, 0, 1, gain, bias_range, out);
-  }
-  /* Depthwise scale[o]·mask, generated once here (ECB's weight generator).
-   * scale uniform with variance gain²/Σmask², so the branch has gain gain. */
-  float m2 = 0.0f;
-  for (int k = 0; k < 9; k++) m2 += mask[k] * mask[k];
-  const float a = sqrtf(3.0f / m2) * gain;
+  if (!mask) return src_conv(g, src, join(nm, sizeof(nm), name, "conv1"), y, mid, cout, 3, 0, gain, bias_range, out);
+  /* Depthwise scale[o]·mask, computed once here (ECB's weight generator;
+   * PyTorch's scale * mask is the same one float product per tap). */
   float* w = malloc((size_t)cout * 9 * sizeof(float));
+  float* scale = malloc((size_t)cout * sizeof(float));
   float* b = malloc((size_t)cout * sizeof(float));
   rc_status st = REPCONV_OK;
   int32_t in[3] = {y, -1, -1};
-  if (!w || !b) st = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "'%s': out of memory", name);
+  if (!w || !scale || !b) st = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "'%s': out of memory", name);
+  if (st == REPCONV_OK) st = edge_params(src, name, cout, mask, gain, bias_range, scale, b);
   if (st == REPCONV_OK) {
     for (int32_t o = 0; o < cout; o++) {
-      const float scale = rc_rng_uniform(rng, -a, a);
-      for (int k = 0; k < 9; k++) w[(size_t)o * 9 + (size_t)k] = scale * mask[k];
+      for (int k = 0; k < 9; k++) w[(size_t)o * 9 + (size_t)k] = scale[o] * mask[k];
     }
-    for (int32_t o = 0; o < cout; o++) b[o] = rc_rng_uniform(rng, -bias_range, bias_range);
     rc_shape ws = {4, {cout, 1, 3, 3}}, bs = {1, {cout}};
     st = rc_graph_add_const(g, join(nm, sizeof(nm), name, "conv1.weight"), &ws, w, &in[1]);
     if (st == REPCONV_OK) st = rc_graph_add_const(g, join(nm, sizeof(nm), name, "conv1.bias"), &bs, b, &in[2]);
   }
   free(w);
+  free(scale);
   free(b);
   RC_CHECK(st);
   rc_attrs at = rc_attrs_default();
@@ -230,24 +270,19 @@ static rc_status ecb_seq(rc_graph* g, rc_rng* rng, const char* name, int32_t x, 
   return add_node(g, RC_OP_CONV2D, join(nm, sizeof(nm), name, "conv1"), in, 3, &at, out);
 }
 
-rc_status rc_block_ecb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout, int prelu,
-                       float gain, float bias_range, int32_t* out) {
+static rc_status ecb(rc_graph* g, const ecb_src* src, const char* name, int32_t x, int32_t cin, int32_t cout, int prelu,
+                     float gain, float bias_range, int32_t* out) {
   char nm[RC_MAX_NAME];
-  if (cin < 1 || cout < 1 || !(bias_range > 0.0f)) {
-    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "ECB '%s': %d → %d channels, bias range %g", name, cin, cout,
-                    (double)bias_range);
-  }
   int32_t b[5], sum;
-  RC_CHECK(
-      rc_block_conv(g, rng, join(nm, sizeof(nm), name, "conv3x3"), x, cin, cout, 3, 1, 1, 1, gain, bias_range, &b[0]));
+  RC_CHECK(src_conv(g, src, join(nm, sizeof(nm), name, "conv3x3"), x, cin, cout, 3, 1, gain, bias_range, &b[0]));
   /* depth_multiplier 2: the 1×1 expands to 2·cout before the 3×3. */
-  RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_3x3"), x, cin, 2 * cout, cout, NULL, gain, bias_range,
+  RC_CHECK(ecb_seq(g, src, join(nm, sizeof(nm), name, "conv1x1_3x3"), x, cin, 2 * cout, cout, NULL, gain, bias_range,
                    &b[1]));
-  RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_sbx"), x, cin, cout, cout, k_sobel_x, gain, bias_range,
+  RC_CHECK(ecb_seq(g, src, join(nm, sizeof(nm), name, "conv1x1_sbx"), x, cin, cout, cout, k_sobel_x, gain, bias_range,
                    &b[2]));
-  RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_sby"), x, cin, cout, cout, k_sobel_y, gain, bias_range,
+  RC_CHECK(ecb_seq(g, src, join(nm, sizeof(nm), name, "conv1x1_sby"), x, cin, cout, cout, k_sobel_y, gain, bias_range,
                    &b[3]));
-  RC_CHECK(ecb_seq(g, rng, join(nm, sizeof(nm), name, "conv1x1_lpl"), x, cin, cout, cout, k_laplacian, gain, bias_range,
+  RC_CHECK(ecb_seq(g, src, join(nm, sizeof(nm), name, "conv1x1_lpl"), x, cin, cout, cout, k_laplacian, gain, bias_range,
                    &b[4]));
   static const char* const adds[4] = {"add_1x1_3x3", "add_sbx", "add_sby", "add_lpl"};
   sum = b[0];
@@ -259,6 +294,29 @@ rc_status rc_block_ecb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, in
   /* nn.PReLU(cout): slopes around PyTorch's 0.25 init. */
   int32_t in[2] = {sum, -1};
   rc_shape s = {1, {cout}};
-  RC_CHECK(rc_block_const_uniform(g, rng, join(nm, sizeof(nm), name, "act.weight"), &s, 0.1f, 0.4f, &in[1]));
+  if (src->rng) {
+    RC_CHECK(rc_block_const_uniform(g, src->rng, join(nm, sizeof(nm), name, "act.weight"), &s, 0.1f, 0.4f, &in[1]));
+  } else {
+    RC_CHECK(rc_wblob_const(src->blob, g, join(nm, sizeof(nm), name, "act.weight"), &s, &in[1]));
+  }
   return add_node(g, RC_OP_PRELU, join(nm, sizeof(nm), name, "act"), in, 2, NULL, out);
+}
+
+rc_status rc_block_ecb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout, int prelu,
+                       float gain, float bias_range, int32_t* out) {
+  if (cin < 1 || cout < 1 || !(bias_range > 0.0f)) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "ECB '%s': %d → %d channels, bias range %g", name, cin, cout,
+                    (double)bias_range);
+  }
+  const ecb_src src = {rng, NULL};
+  return ecb(g, &src, name, x, cin, cout, prelu, gain, bias_range, out);
+}
+
+rc_status rc_block_ecb_trained(rc_graph* g, rc_wblob* blob, const char* name, int32_t x, int32_t cin, int32_t cout,
+                               int prelu, int32_t* out) {
+  if (cin < 1 || cout < 1) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "ECB '%s': %d → %d channels", name, cin, cout);
+  }
+  const ecb_src src = {NULL, blob};
+  return ecb(g, &src, name, x, cin, cout, prelu, 0.0f, 0.0f, out);
 }

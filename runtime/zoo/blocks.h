@@ -1,6 +1,7 @@
 /* Builders for the named train-time blocks, as their papers define them, on
- * the graph IR. Weights come from a deterministic generator; BN statistics
- * are non-trivial so a fold that mishandles them shows.
+ * the graph IR. Weights come from a deterministic generator (BN statistics
+ * are non-trivial so a fold that mishandles them shows), or for trained
+ * built-ins (rc_block_ecb_trained) from a weight blob.
  *
  * Every builder appends nodes and constants to g and returns the id of the
  * block's output tensor in *out. Names: "<name>.<part>" after the module
@@ -12,6 +13,7 @@
 
 #include "runtime/graph/graph.h"
 #include "runtime/graph/rng.h"
+#include "runtime/zoo/wblob.h"
 
 /* A constant of the given shape, uniform in [lo, hi) from rng. */
 rc_status rc_block_const_uniform(rc_graph* g, rc_rng* rng, const char* name, const rc_shape* s, float lo, float hi,
@@ -70,5 +72,13 @@ rc_status rc_block_dbb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, in
  * ±bias_range. Nodes: 9 convs, 4 pads, 4 adds (+ PReLU). */
 rc_status rc_block_ecb(rc_graph* g, rc_rng* rng, const char* name, int32_t x, int32_t cin, int32_t cout, int prelu,
                        float gain, float bias_range, int32_t* out);
+/* The same block with trained parameters, taken from blob in PyTorch's
+ * state_dict order and names (relative to name): conv3x3.{weight,bias};
+ * conv1x1_3x3.conv0.{weight,bias}, .conv1.{weight,bias}; for sbx, sby, lpl:
+ * conv1x1_<e>.conv0.{weight,bias}, .conv1.scale [cout, 1, 1, 1],
+ * .conv1.bias; act.weight when prelu (tools/train/ecbsr.py's ECB). The
+ * graph is the one rc_block_ecb builds, node for node. */
+rc_status rc_block_ecb_trained(rc_graph* g, rc_wblob* blob, const char* name, int32_t x, int32_t cin, int32_t cout,
+                               int prelu, int32_t* out);
 
 #endif

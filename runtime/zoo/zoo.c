@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "runtime/zoo/blocks.h"
+#include "runtime/zoo/trained.h"
 #include "runtime/graph/rng.h"
 
 /* Global average pool → flatten → FC (gemm "linear" or "fc", output tensor
@@ -154,10 +155,8 @@ typedef struct builtin {
 } builtin;
 
 static const builtin k_builtins[] = {
-    {"repvgg-a0", build_repvgg_a0},
-    {"repvgg-b0", build_repvgg_b0},
-    {"dbb-resnet18", build_dbb_resnet18},
-    {"ecbsr-m4c16-x2", build_ecbsr_m4c16_x2},
+    {"repvgg-a0", build_repvgg_a0},           {"repvgg-b0", build_repvgg_b0},      {"dbb-resnet18", build_dbb_resnet18},
+    {"ecbsr-m4c16-x2", build_ecbsr_m4c16_x2}, {"ecbsr-x2", rc_zoo_build_ecbsr_x2}, /* trained: runtime/zoo/trained.c */
 };
 
 #define N_BUILTINS (sizeof(k_builtins) / sizeof(k_builtins[0]))
