@@ -8,7 +8,8 @@
 set -eu
 
 packages="libxnnpack-dev libcpuinfo-dev libpthreadpool-dev libcmocka-dev libbenchmark-dev
-libprotobuf-c-dev protobuf-c-compiler libonnx-dev cmake gcc g++ make pkg-config"
+libprotobuf-c-dev protobuf-c-compiler libonnx-dev cmake gcc g++ make pkg-config
+libpng-dev libjpeg62-turbo-dev"
 fuzz_packages="clang-14 libclang-rt-14-dev"
 case "${1:-}" in
   --fuzz) packages="$packages $fuzz_packages" ;;

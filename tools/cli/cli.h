@@ -8,6 +8,7 @@
  *   repconv gen-input MODEL -o X.npy   a deterministic random input of the model's input shape
  *   repconv bench MODEL                unfolded vs bn-fused vs folded, timed side by side in one process
  *   repconv list                       the names of the built-in models, one a line
+ *   repconv upscale MODEL -i IN -o OUT a picture (PNG, JPEG) or a folder of them, upscaled to PNG
  *
  * main.c holds the command table and dispatches; args.c parses every
  * command's arguments from its table entry (cli_command); cmd_<name>.c is
@@ -46,6 +47,12 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 #define CLI_BENCH_MIN_RUNS 5
 #define CLI_BENCH_BUDGET_S 15
 #define CLI_MAX_SHAPES 16
+/* upscale: the default --max-memory (MB), and the ranges of --tile, --halo
+ * and --max-memory. */
+#define CLI_UPSCALE_MEMORY_MB 256
+#define CLI_MAX_TILE 16777216
+#define CLI_MAX_HALO 4096
+#define CLI_MAX_MEMORY_MB 1048576
 
 #define CLI_STR(x) #x
 #define CLI_XSTR(x) CLI_STR(x) /* a macro's value as a string literal */
@@ -74,7 +81,13 @@ enum {
   OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
   OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
   OPT_CHAINS = 1 << 17,   /* accepted wherever --backend is */
-  OPT_LIMIT = 1 << 18     /* accepted wherever --shape is (commands that load a model) */
+  OPT_LIMIT = 1 << 18,    /* accepted wherever --shape is (commands that load a model) */
+  OPT_TILE = 1 << 19,     /* upscale: -t is --tile there, --threads elsewhere */
+  OPT_MAX_MEMORY = 1 << 20,
+  OPT_HALO = 1 << 21,
+  OPT_PROGRESS = 1 << 22,
+  OPT_REFERENCE = 1 << 23,
+  OPT_BICUBIC = 1 << 24
 };
 
 /* The parsed command line of one command; cli_parse starts it from the
@@ -107,6 +120,12 @@ typedef struct cli_args {
   size_t num_shapes;
   int limit_set[REPCONV_LIMIT_COUNT];
   uint64_t limit_value[REPCONV_LIMIT_COUNT];
+  int tile;          /* upscale: kept tile side, 0 = from the memory budget */
+  int halo;          /* upscale: -1 = from the model */
+  int max_memory_mb; /* upscale: 0 = CLI_UPSCALE_MEMORY_MB */
+  int progress;      /* --progress: progress on stderr even when it is not a terminal */
+  const char* reference;
+  int bicubic;
 } cli_args;
 
 /* One command: its name, its paragraph of --help, the options it takes, its
@@ -137,7 +156,7 @@ void cli_print_usage(FILE* f);
 
 /* The commands, in the order --help lists them. */
 extern const cli_command cli_info_command, cli_run_command, cli_save_command, cli_fold_command, cli_gen_input_command,
-    cli_bench_command, cli_list_command;
+    cli_bench_command, cli_list_command, cli_upscale_command;
 
 /* ------------------------------------------------------------ messages */
 
