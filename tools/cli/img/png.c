@@ -66,6 +66,7 @@ static int host_is_little_endian(void) {
 }
 
 int cli_image_read(const char* path, cli_image* img, char* err, size_t err_size) {
+  memset(img, 0, sizeof *img);
   FILE* f = open_regular(path, err, err_size);
   if (!f) return -1;
   unsigned char magic[8] = {0};
