@@ -162,7 +162,9 @@ static int one_picture(const cli_args* a, cli_enhancer* e, const char* in_path, 
     printf(", %d tile%s of %dx%d, halo %d, arena %.1f MB)", st.tiles_x * st.tiles_y,
            st.tiles_x * st.tiles_y == 1 ? "" : "s", st.window_w, st.window_h, st.halo, st.arena_bytes / 1e6);
   }
-  printf(", %.1f ms\n", ms);
+  printf(", %.1f ms", ms);
+  if (!a->bicubic) printf(" (model %.1f ms)", st.model_ms);
+  printf("\n");
   if (keep) {
     *keep = img;
   } else {

@@ -28,8 +28,9 @@ typedef struct cli_span {
 } cli_span;
 
 /* The window length to use on an axis of n pixels when about `want` is
- * wanted: n itself when want >= n; otherwise at least 2 * halo + align
- * and n - window a multiple of align. */
+ * wanted: n itself when want >= n; otherwise the shortest length that needs
+ * no more windows than `want` would, at least 2 * halo + align, with
+ * n - window a multiple of align. */
 int cli_tile_window(int n, int want, int halo, int align);
 /* The windows over [0, n) of length `window` (from cli_tile_window): their
  * number, at most max_spans written; -1 if the geometry is impossible. */

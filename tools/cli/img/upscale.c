@@ -273,10 +273,12 @@ int cli_upscale(cli_enhancer* e, const cli_image* img, const char* out_path, con
     for (int bx = 0; bx < nx && !o->bicubic && !failed; bx++) {
       const cli_span xs = j.sx[bx];
       fill_tile(img, C, xs.origin, ys.origin, tw, th, j.tile_in);
+      const double t0 = now_ms();
       if (cli_enhance_tile(e, j.tile_in, j.tile_out, err, err_size) != 0) {
         release(&j);
         return -1;
       }
+      st->model_ms += now_ms() - t0;
       /* The kept part, from tile coordinates to band coordinates. */
       const size_t tplane = (size_t)tw * s * th * s;
       const int kx0 = (xs.keep0 - xs.origin) * s, kw = (xs.keep1 - xs.keep0) * s;

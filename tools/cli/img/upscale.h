@@ -32,6 +32,7 @@ typedef struct cli_upscale_stats {
   int window_w, window_h; /* the size the model runs */
   int halo;
   size_t arena_bytes;
+  double model_ms; /* time in the model (the rest: colour, resizing, PNG encoding) */
 } cli_upscale_stats;
 
 /* Upscales img by the model's factor into the PNG out_path. -1 with err set
