@@ -4,6 +4,7 @@
  *  - RGB: Y of the output is the model's output on Y, Cb/Cr the bicubic
  *    of the input's (within the rounding of RGB to samples);
  *  - alpha: exactly the bicubic of the input's alpha, 8- and 16-bit;
+ *  - a 3-channel model: R, G, B in and out as they are;
  *  - tiles: the same bytes as one tile, with progress reaching the total.
  * Model: the built-in ecbsr-m4c16-x2 (random weights). */
 #include <math.h>
@@ -219,6 +220,88 @@ static void test_alpha_is_resized(void** state) {
   cli_enhancer_close(&e);
 }
 
+/* A 3-channel x2 model (conv 3 -> 12, 3x3, then pixel shuffle), saved as
+ * .rcm so that the enhancer loads it by path like a user's model. */
+static const char* rgb_model(char* path, size_t size) {
+  repconv_builder_t* b = NULL;
+  repconv_id x, y;
+  const int64_t dims[4] = {1, 3, 8, 8};
+  float w[12 * 3 * 9], bias[12];
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 3);
+  rc_test_fill_uniform(&rng, w, 12 * 3 * 9, -0.2f, 0.2f);
+  rc_test_fill_uniform(&rng, bias, 12, 0.0f, 40.0f);
+  repconv_conv2d_desc_t d = {12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  repconv_model_t* m = NULL;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  assert_int_equal(repconv_builder_input(b, "input", 4, dims, &x), REPCONV_OK);
+  assert_int_equal(repconv_builder_conv2d(b, "conv", x, &d, w, bias, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_depth_to_space(b, "shuffle", y, 2, REPCONV_D2S_CRD, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_output(b, y, "output"), REPCONV_OK);
+  assert_int_equal(repconv_builder_finish(b, NULL, &m), REPCONV_OK);
+  repconv_builder_destroy(b);
+  rc_test_tmp_path("rgb_x2.rcm", path, size);
+  assert_int_equal(repconv_model_save(m, path), REPCONV_OK);
+  repconv_model_destroy(m);
+  return path;
+}
+
+/* A 3-channel model gets R, G, B and its output is written as it is
+ * (rounded); a gray picture gets gray in all three and the output's luma. */
+static void test_rgb_model(void** state) {
+  (void)state;
+  char path[1024];
+  cli_args a = args_for(REPCONV_BACKEND_AUTO);
+  a.model = rgb_model(path, sizeof path);
+  cli_enhancer e;
+  assert_int_equal(cli_enhancer_open(&e, &a), EXIT_OK);
+  assert_int_equal(e.channels, 3);
+  assert_int_equal(e.scale, 2);
+  assert_int_equal(e.halo_bound, 6); /* one 3x3 conv: F(6,3) at most */
+  for (int p = 0; p < 2; p++) {
+    cli_image img = fixture(p ? "gray8.png" : "rgb8.png");
+    const int w = img.width, h = img.height, c = img.channels;
+    const size_t n = (size_t)w * h, on = 4 * n;
+    float* in = malloc(3 * n * sizeof(float));
+    float* want = malloc(3 * on * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+      for (int k = 0; k < 3; k++) in[(size_t)k * n + i] = (float)sample(&img, i * (size_t)c + (size_t)(c == 3 ? k : 0));
+    }
+    repconv_options_t* o = NULL;
+    repconv_model_t* m = NULL;
+    repconv_session_t* s = NULL;
+    const int64_t dims[4] = {1, 3, h, w};
+    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+    assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, dims), REPCONV_OK);
+    assert_int_equal(repconv_model_load(path, o, &m), REPCONV_OK);
+    assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+    repconv_tensor_t x = {"input", 4, {1, 3, h, w}, in};
+    repconv_tensor_t y = {"output", 4, {1, 3, 2 * h, 2 * w}, want};
+    assert_int_equal(repconv_session_run(s, &x, 1, &y, 1), REPCONV_OK);
+    cli_upscale_stats st;
+    cli_image out = upscaled(&e, &img, &k_whole, &st);
+    for (size_t i = 0; i < on; i++) {
+      if (c == 3) {
+        for (int k = 0; k < 3; k++) {
+          assert_int_equal(sample(&out, 3 * i + (size_t)k), cli_unit_to_sample(want[(size_t)k * on + i], 8));
+        }
+      } else {
+        const float l = cli_luma(want[i], want[on + i], want[2 * on + i]);
+        assert_int_equal(sample(&out, i), cli_unit_to_sample(l, 8));
+      }
+    }
+    repconv_session_destroy(s);
+    repconv_model_destroy(m);
+    repconv_options_destroy(o);
+    free(in);
+    free(want);
+    cli_image_free(&out);
+    cli_image_free(&img);
+  }
+  cli_enhancer_close(&e);
+  remove(path);
+}
+
 static int g_done, g_total, g_calls;
 static void count(void* ctx, int done, int total) {
   (void)ctx;
@@ -273,9 +356,8 @@ static void test_tiles_equal_whole(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gray_is_the_model),
-      cmocka_unit_test(test_rgb_goes_through_ycbcr),
-      cmocka_unit_test(test_alpha_is_resized),
+      cmocka_unit_test(test_gray_is_the_model), cmocka_unit_test(test_rgb_goes_through_ycbcr),
+      cmocka_unit_test(test_alpha_is_resized),  cmocka_unit_test(test_rgb_model),
       cmocka_unit_test(test_tiles_equal_whole),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
