@@ -191,6 +191,7 @@ expect_fail "not an image model" 1 "image model" upscale repvgg-a0 -i "$IMG/rgb8
 expect_fail "-t -1" 2 "bad --tile value" upscale $M -i "$IMG/rgb8.png" -o x.png -t -1
 expect_fail "--max-memory 1" 2 "bad --max-memory value" upscale $M -i "$IMG/rgb8.png" -o x.png --max-memory 1
 expect_fail "no -o" 2 "give one -o" upscale $M -i "$IMG/rgb8.png"
+expect_fail "-o x.jpg" 2 "does not end in .png" upscale $M -i "$IMG/rgb8.png" -o x.jpg
 expect_fail "--tile on run" 2 "does not apply" run $M --tile 4 --input x.npy
 
 echo "test_upscale: $checks checks, $failures failed"

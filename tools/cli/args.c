@@ -21,8 +21,8 @@ typedef struct cli_option {
 static const cli_option kOptions[] = {
     {"input", 'i', OPT_INPUT, "[NAME=]PATH", "input tensor (.npy); upscale: a picture or a folder"},
     {"output", 'o', OPT_OUTPUT, "[NAME=]PATH",
-     "output file (.npy for run, .rcm for save and fold, .png or\n"
-     "a folder for upscale)"},
+     "output file (.npy for run, .rcm for save and fold; .png\n"
+     "or a folder for upscale)"},
     {"threads", 't', OPT_THREADS, "N",
      "threads of the session, 1 to " CLI_XSTR(CLI_MAX_THREADS) " (default 1; upscale:\n"
                                                                "--threads only, -t is --tile there)"},

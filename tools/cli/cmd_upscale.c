@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -173,6 +174,11 @@ static int one_picture(const cli_args* a, cli_enhancer* e, const char* in_path, 
   return EXIT_OK;
 }
 
+static int png_name(const char* path) {
+  const size_t n = strlen(path);
+  return n > 4 && strcasecmp(path + n - 4, ".png") == 0;
+}
+
 static int is_dir(const char* path) {
   struct stat st;
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
@@ -223,14 +229,18 @@ static int cmd_upscale(const cli_args* a) {
   if (a->num_outputs != 1) return usage_error("upscale", "give one -o (a .png file, or a folder)");
   const int folder = is_dir(a->inputs[0]);
   if (folder && a->reference) return usage_error("upscale", "--reference takes one picture, not a folder");
+  if (!folder && is_dir(a->outputs[0])) {
+    return fail(EXIT_ERROR, "upscale: '%s' is a folder (give a .png name, or a folder as -i)", a->outputs[0]);
+  }
+  if (!folder && !png_name(a->outputs[0])) {
+    return usage_error("upscale", "-o '%s' does not end in .png (upscale writes PNG)", a->outputs[0]);
+  }
   cli_enhancer e;
   int rc = cli_enhancer_open(&e, a);
   if (rc != EXIT_OK) return rc;
   progress_ctx pc = {a->progress || isatty(STDERR_FILENO), 0, 0, NULL};
   if (folder) {
     rc = folder_mode(a, &e, &pc);
-  } else if (is_dir(a->outputs[0])) {
-    rc = fail(EXIT_ERROR, "upscale: '%s' is a folder (give a .png name, or a folder as -i)", a->outputs[0]);
   } else {
     cli_image in;
     memset(&in, 0, sizeof in);
