@@ -15,6 +15,7 @@
 
 #ifndef REPCONV_IMAGES
 static int cmd_upscale(const cli_args* a) {
+  (void)a;
   return fail(EXIT_ERROR,
               "upscale: this repconv was built without libpng and libjpeg (install libpng-dev and "
               "libjpeg62-turbo-dev, then configure and build again)");
