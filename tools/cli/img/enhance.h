@@ -42,7 +42,8 @@ int cli_enhancer_shape(cli_enhancer* e, int w, int h, char* err, size_t err_size
 
 /* The halo the current session needs so that a tile's kept pixels are
  * bitwise those of a whole-picture run with the same kernels: the sum over
- * the model's convs and pools of their reach, ceil((k-1)·dilation/2) input
+ * all the model's convs and pools (the node API has no edges: an upper
+ * bound of the longest path) of their reach, ceil((k-1)·dilation/2) input
  * pixels, or, for a conv this session runs with Winograd F(m,3), m (a
  * kept pixel's block must see the same (m+2)² inputs: tiles.h), each
  * scaled to input pixels by the node's resolution. The dilation comes from
