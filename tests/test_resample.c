@@ -75,6 +75,36 @@ static void test_identity_and_constant(void** state) {
   for (int i = 0; i < 40 * 31; i++) assert_int_equal(flat[i], 93);
 }
 
+/* Bands of output rows (cli_resize_bicubic_rows) are those rows of the
+ * whole resize, for every type and band split, edges included. */
+static void test_bands_equal_whole(void** state) {
+  (void)state;
+  enum { SW = 13, SH = 9, DW = 29, DH = 23 };
+  float src[SW * SH], whole[DW * DH], band[DW * DH];
+  uint16_t src16[SW * SH], whole16[DW * DH], band16[DW * DH];
+  for (int i = 0; i < SW * SH; i++) {
+    src[i] = (float)((i * 73) % 256);
+    src16[i] = (uint16_t)((i * 7919) % 65536);
+  }
+  const cli_plane s32 = {CLI_SAMPLE_F32, SW, SH, SW, src}, s16 = {CLI_SAMPLE_U16, SW, SH, SW, src16};
+  const cli_plane w32 = {CLI_SAMPLE_F32, DW, DH, DW, whole}, w16 = {CLI_SAMPLE_U16, DW, DH, DW, whole16};
+  assert_int_equal(cli_resize_bicubic(&s32, &w32, 0), 0);
+  assert_int_equal(cli_resize_bicubic(&s16, &w16, 65535), 0);
+  for (int rows = 1; rows <= DH; rows += 5) {
+    for (int r0 = 0; r0 < DH; r0 += rows) {
+      const int n = r0 + rows <= DH ? rows : DH - r0;
+      const cli_plane b32 = {CLI_SAMPLE_F32, DW, n, DW, band}, b16 = {CLI_SAMPLE_U16, DW, n, DW, band16};
+      assert_int_equal(cli_resize_bicubic_rows(&s32, &b32, DH, r0, 0), 0);
+      assert_int_equal(cli_resize_bicubic_rows(&s16, &b16, DH, r0, 65535), 0);
+      assert_memory_equal(band, whole + r0 * DW, (size_t)n * DW * sizeof(float));
+      assert_memory_equal(band16, whole16 + r0 * DW, (size_t)n * DW * sizeof(uint16_t));
+    }
+  }
+  /* A band past the end is refused. */
+  const cli_plane b = {CLI_SAMPLE_F32, DW, 2, DW, band};
+  assert_int_equal(cli_resize_bicubic_rows(&s32, &b, DH, DH - 1, 0), -1);
+}
+
 static void test_bad_sizes(void** state) {
   (void)state;
   uint8_t a[4] = {0}, b[4];
@@ -89,6 +119,7 @@ int main(void) {
       cmocka_unit_test(test_matches_torch),
       cmocka_unit_test(test_integer_outputs),
       cmocka_unit_test(test_identity_and_constant),
+      cmocka_unit_test(test_bands_equal_whole),
       cmocka_unit_test(test_bad_sizes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,8 @@ set -eu
 
 # ffmpeg: tests/cli/test_video.sh's round trips (ffmpeg | repconv video | ffmpeg, ffprobe) only.
 packages="libxnnpack-dev libcpuinfo-dev libpthreadpool-dev libcmocka-dev libbenchmark-dev
-libprotobuf-c-dev protobuf-c-compiler libonnx-dev cmake gcc g++ make pkg-config ffmpeg"
+libprotobuf-c-dev protobuf-c-compiler libonnx-dev cmake gcc g++ make pkg-config ffmpeg
+libpng-dev libjpeg62-turbo-dev"
 fuzz_packages="clang-14 libclang-rt-14-dev"
 case "${1:-}" in
   --fuzz) packages="$packages $fuzz_packages" ;;

@@ -70,3 +70,16 @@ if(REPCONV_ONNX)
     repconv_missing("onnx/onnx.proto ${_onnx_hint}" "libonnx-dev")
   endif()
 endif()
+
+# Pictures for `repconv upscale` (the program only, never the library):
+# libpng (libpng-dev) and libjpeg-turbo (libjpeg62-turbo-dev). Optional: a
+# build without them (the AArch64 cross sysroot has neither) leaves the
+# command's picture code out, and `repconv upscale` says what to install.
+find_package(PNG QUIET)
+find_package(JPEG QUIET)
+if(PNG_FOUND AND JPEG_FOUND)
+  set(REPCONV_IMAGES ON)
+else()
+  set(REPCONV_IMAGES OFF)
+  message(STATUS "repconv: libpng-dev or libjpeg62-turbo-dev not found: 'repconv upscale' is built without pictures")
+endif()

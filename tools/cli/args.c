@@ -19,9 +19,13 @@ typedef struct cli_option {
 
 /* In the order --help lists them. */
 static const cli_option kOptions[] = {
-    {"input", 'i', OPT_INPUT, "[NAME=]PATH", "input tensor (.npy)"},
-    {"output", 'o', OPT_OUTPUT, "[NAME=]PATH", "output file (.npy for run, .rcm for save and fold)"},
-    {"threads", 't', OPT_THREADS, "N", "threads of the session, 1 to " CLI_XSTR(CLI_MAX_THREADS) " (default 1)"},
+    {"input", 'i', OPT_INPUT, "[NAME=]PATH", "input tensor (.npy); upscale: a picture or a folder"},
+    {"output", 'o', OPT_OUTPUT, "[NAME=]PATH",
+     "output file (.npy for run, .rcm for save and fold; .png\n"
+     "or a folder for upscale)"},
+    {"threads", 't', OPT_THREADS, "N",
+     "threads of the session, 1 to " CLI_XSTR(CLI_MAX_THREADS) " (default 1; upscale:\n"
+                                                               "--threads only, -t is --tile there)"},
     {"no-fold", 0, OPT_NO_FOLD, NULL, "keep the graph as loaded (no linear-region folding)"},
     {"fold", 0, OPT_FOLD, NULL, "info: show the folded graph"},
     /* clang-format off */
@@ -44,7 +48,7 @@ static const cli_option kOptions[] = {
     /* clang-format on */
     {"profile", 0, OPT_PROFILE, NULL,
      "bench: per-entry times of the folded form; video: time\nper frame in each stage"},
-    {"progress", 0, OPT_PROGRESS, NULL, "video: show progress also when stderr is not a terminal"},
+    {"progress", 0, OPT_PROGRESS, NULL, "video, upscale: progress on stderr even when it is not a\nterminal"},
     {"quiet", 'q', OPT_QUIET, NULL, "video: no progress and no summary line"},
     {"model-only", 0, OPT_MODEL_ONLY, NULL,
      "video: time the model alone on IN's frames (no OUT):\nthe frames/s the stream is measured against"},
@@ -59,6 +63,20 @@ static const cli_option kOptions[] = {
      "with --backend auto or winograd: run consecutive Winograd\n"
      "layers over large images as one chain, band by band,\n"
      "activations kept in cache (on, default), or layer by layer"},
+    /* clang-format off */
+    {"tile", 't', OPT_TILE, "N",
+     "upscale (-t there): tile side in input pixels, the halo\n"
+     "the model needs added around it; 0 = from --max-memory"},
+    {"max-memory", 0, OPT_MAX_MEMORY, "MB",
+     "upscale: memory for tiles and output rows (default " CLI_XSTR(CLI_UPSCALE_MEMORY_MB) ")"},
+    /* clang-format on */
+    {"halo", 0, OPT_HALO, "N",
+     "upscale: input pixels around each tile (default: the\n"
+     "model's reach, derived from its convs)"},
+    {"bicubic", 0, OPT_BICUBIC, NULL, "upscale: the bicubic filter instead of the model"},
+    {"reference", 0, OPT_REFERENCE, "HR.png",
+     "upscale: print PSNR and SSIM on Y of the output and of\n"
+     "bicubic upscaling against this picture"},
     {"seed", 0, OPT_SEED, "S", "gen-input: random seed, an unsigned integer (default 0)"},
     {"name", 0, OPT_NAME, "INPUT", "gen-input: which model input"},
     {"shape", 0, OPT_SHAPE, "[NAME=]NxCxHxW",
@@ -120,6 +138,21 @@ static int parse_count(const char* cmd, const char* option, const char* s, int m
     ok = *end == '\0' && errno == 0 && v >= 1 && v <= max;
   }
   if (!ok) return usage_error(cmd, "bad %s value '%s' (expected an integer from 1 to %d)", option, s, max);
+  *out = (int)v;
+  return EXIT_OK;
+}
+
+/* An integer from lo to max, digits only. */
+static int parse_range(const char* cmd, const char* option, const char* s, int lo, int max, int* out) {
+  int ok = s[0] >= '0' && s[0] <= '9';
+  long v = 0;
+  if (ok) {
+    char* end = NULL;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    ok = *end == '\0' && errno == 0 && v >= lo && v <= max;
+  }
+  if (!ok) return usage_error(cmd, "bad %s value '%s' (expected an integer from %d to %d)", option, s, lo, max);
   *out = (int)v;
   return EXIT_OK;
 }
@@ -251,6 +284,14 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
     case OPT_PROGRESS: a->progress = 1; return EXIT_OK;
     case OPT_QUIET: a->quiet = 1; return EXIT_OK;
     case OPT_MODEL_ONLY: a->model_only = 1; return EXIT_OK;
+    case OPT_TILE: return parse_range(cmd, "--tile", value, 0, CLI_MAX_TILE, &a->tile);
+    case OPT_HALO: return parse_range(cmd, "--halo", value, 0, CLI_MAX_HALO, &a->halo);
+    case OPT_MAX_MEMORY: return parse_range(cmd, "--max-memory", value, 16, CLI_MAX_MEMORY_MB, &a->max_memory_mb);
+    case OPT_BICUBIC: a->bicubic = 1; return EXIT_OK;
+    case OPT_REFERENCE:
+      if (value[0] == '\0') return usage_error(cmd, "empty --reference value");
+      a->reference = value;
+      return EXIT_OK;
     case OPT_CHAINS:
       if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
         return usage_error(cmd, "unknown --chains value '%s' (expected on or off)", value);
@@ -277,11 +318,17 @@ static const cli_option* find_long(const char* name, size_t len) {
   return NULL;
 }
 
-static const cli_option* find_short(char c) {
+/* A letter may name two options (-t: --tile for upscale, as other
+ * upscalers spell it, --threads elsewhere): the last in the table that the
+ * command takes, else the first (for the "does not apply" message). */
+static const cli_option* find_short(char c, int allowed) {
+  const cli_option *first = NULL, *taken = NULL;
   for (size_t k = 0; k < NUM_OPTIONS; ++k) {
-    if (kOptions[k].id && kOptions[k].short_name && kOptions[k].short_name == c) return &kOptions[k];
+    if (!kOptions[k].id || kOptions[k].short_name != c) continue;
+    if (allowed & kOptions[k].id) taken = &kOptions[k];
+    if (!first) first = &kOptions[k];
   }
-  return NULL;
+  return taken ? taken : first;
 }
 
 static int is_help(const char* arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
@@ -293,6 +340,7 @@ int cli_parse(const cli_command* c, int argc, char** argv, int first, cli_args* 
   a->threads = 1;
   a->backend = REPCONV_BACKEND_AUTO;
   a->backend_name = "auto";
+  a->halo = -1;
   const char* cmd = c->name;
   int only_positional = 0;
   for (int i = first; i < argc; ++i) {
@@ -319,7 +367,7 @@ int cli_parse(const cli_command* c, int argc, char** argv, int first, cli_args* 
         if (!opt) return usage_error(cmd, "unknown option '%s'", shown);
         if (eq) inline_value = eq + 1;
       } else {
-        opt = find_short(arg[1]);
+        opt = find_short(arg[1], c->options);
         snprintf(shown, sizeof shown, "%.40s", arg);
         if (!opt || arg[2] != '\0') return usage_error(cmd, "unknown option '%s'", shown);
       }

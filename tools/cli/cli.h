@@ -9,6 +9,7 @@
  *   repconv bench MODEL                unfolded vs bn-fused vs folded, timed side by side in one process
  *   repconv list                       the names of the built-in models, one a line
  *   repconv video MODEL IN.y4m OUT.y4m a YUV4MPEG2 stream through an image model (its Y plane), frames streamed
+ *   repconv upscale MODEL -i IN -o OUT a picture (PNG, JPEG) or a folder of them, upscaled to PNG
  *
  * main.c holds the command table and dispatches; args.c parses every
  * command's arguments from its table entry (cli_command); cmd_<name>.c is
@@ -48,6 +49,12 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 #define CLI_BENCH_BUDGET_S 15
 #define CLI_MAX_SHAPES 16
 #define CLI_MAX_OPERANDS 2
+/* upscale: the default --max-memory (MB), and the ranges of --tile, --halo
+ * and --max-memory. */
+#define CLI_UPSCALE_MEMORY_MB 256
+#define CLI_MAX_TILE 16777216
+#define CLI_MAX_HALO 4096
+#define CLI_MAX_MEMORY_MB 1048576
 
 #define CLI_STR(x) #x
 #define CLI_XSTR(x) CLI_STR(x) /* a macro's value as a string literal */
@@ -80,7 +87,12 @@ enum {
   OPT_SHAPE_FROM_INPUT = 1 << 19,
   OPT_PROGRESS = 1 << 20,
   OPT_QUIET = 1 << 21,
-  OPT_MODEL_ONLY = 1 << 22
+  OPT_MODEL_ONLY = 1 << 22,
+  OPT_TILE = 1 << 23, /* upscale: -t is --tile there, --threads elsewhere */
+  OPT_MAX_MEMORY = 1 << 24,
+  OPT_HALO = 1 << 25,
+  OPT_REFERENCE = 1 << 26,
+  OPT_BICUBIC = 1 << 27
 };
 
 /* The parsed command line of one command; cli_parse starts it from the
@@ -119,6 +131,11 @@ typedef struct cli_args {
   int progress; /* --progress: also when stderr is not a terminal */
   int quiet;
   int model_only;
+  int tile;          /* upscale: kept tile side, 0 = from the memory budget */
+  int halo;          /* upscale: -1 = from the model */
+  int max_memory_mb; /* upscale: 0 = CLI_UPSCALE_MEMORY_MB */
+  const char* reference;
+  int bicubic;
 } cli_args;
 
 /* One command: its name, its paragraph of --help, the options it takes, its
@@ -150,7 +167,7 @@ void cli_print_usage(FILE* f);
 
 /* The commands, in the order --help lists them. */
 extern const cli_command cli_info_command, cli_run_command, cli_save_command, cli_fold_command, cli_gen_input_command,
-    cli_bench_command, cli_list_command, cli_video_command;
+    cli_bench_command, cli_list_command, cli_video_command, cli_upscale_command;
 
 /* ------------------------------------------------------------ messages */
 

@@ -8,8 +8,8 @@
 
 /* In the order --help lists them. */
 static const cli_command* const kCommands[] = {
-    &cli_info_command,      &cli_run_command,   &cli_save_command, &cli_fold_command,
-    &cli_gen_input_command, &cli_bench_command, &cli_list_command, &cli_video_command,
+    &cli_info_command,  &cli_run_command,  &cli_save_command,  &cli_fold_command,    &cli_gen_input_command,
+    &cli_bench_command, &cli_list_command, &cli_video_command, &cli_upscale_command,
 };
 #define NUM_COMMANDS (sizeof kCommands / sizeof kCommands[0])
 

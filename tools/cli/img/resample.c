@@ -82,15 +82,22 @@ static void row_h(const cli_plane* src, int sy, const taps* tx, int dw, float* o
 }
 
 int cli_resize_bicubic(const cli_plane* src, const cli_plane* dst, int maxval) {
-  if (src->width < 1 || src->height < 1 || dst->width < 1 || dst->height < 1) return -1;
+  return cli_resize_bicubic_rows(src, dst, dst->height, 0, maxval);
+}
+
+int cli_resize_bicubic_rows(const cli_plane* src, const cli_plane* dst, int full_height, int first_row, int maxval) {
+  if (src->width < 1 || src->height < 1 || dst->width < 1 || dst->height < 1 || first_row < 0 ||
+      dst->height > full_height - first_row) {
+    return -1;
+  }
   taps tx = {0}, ty = {0};
   float* ring = malloc((size_t)dst->width * 4 * sizeof(float));
   int ring_row[4] = {-1, -1, -1, -1}; /* which source row each slot holds */
   int rc = -1;
-  if (!ring || taps_make(src->width, dst->width, &tx) != 0 || taps_make(src->height, dst->height, &ty) != 0) {
+  if (!ring || taps_make(src->width, dst->width, &tx) != 0 || taps_make(src->height, full_height, &ty) != 0) {
     goto done;
   }
-  for (int oy = 0; oy < dst->height; oy++) {
+  for (int oy = first_row; oy < first_row + dst->height; oy++) {
     const float* rows[4];
     for (int k = 0; k < 4; k++) {
       const int sy = clampi(ty.first[oy] + k, 0, src->height - 1);
@@ -106,7 +113,7 @@ int cli_resize_bicubic(const cli_plane* src, const cli_plane* dst, int maxval) {
     const float* w = ty.w + oy * 4;
     for (int ox = 0; ox < dst->width; ox++) {
       const float v = w[0] * rows[0][ox] + w[1] * rows[1][ox] + w[2] * rows[2][ox] + w[3] * rows[3][ox];
-      store(dst, ox, oy, v, maxval);
+      store(dst, ox, oy - first_row, v, maxval);
     }
   }
   rc = 0;

@@ -28,5 +28,10 @@ typedef struct cli_plane {
  * f32 out converts). maxval bounds u16 output (e.g. 65535, or 1023 for
  * 10-bit). Returns 0, or -1 when out of memory or a size is not positive. */
 int cli_resize_bicubic(const cli_plane* src, const cli_plane* dst, int maxval);
+/* Rows first_row .. first_row + dst->height - 1 of the resize to
+ * dst->width x full_height, written to dst (a band of the output, so that
+ * an upscaled picture never has to be whole in memory): the same values as
+ * those rows of cli_resize_bicubic. */
+int cli_resize_bicubic_rows(const cli_plane* src, const cli_plane* dst, int full_height, int first_row, int maxval);
 
 #endif
