@@ -248,7 +248,9 @@ static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
 }
 
 /* In place over n pixels of cout channels: the activation of the epilogue. */
-static void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n, size_t cout) {
+/* always_inline: post_store keeps it inline as before bound stores shared it. */
+static inline __attribute__((always_inline)) void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n,
+                                                                  size_t cout) {
   const size_t len = n * cout;
   switch (ep->activation) {
     case RC_WINO_ACT_RELU:
