@@ -15,7 +15,9 @@
  * arena, workspace and peak RSS (getrusage; run under /usr/bin/time -v for
  * the kernel's own figure).
  *
- *   repconv_frame_store [--shape HxW] [--rounds N] [--threads N] [--rss FRAMES] [MODEL] */
+ * `--only K` runs form K (0, 1, 2) alone (for callgrind's instruction counts).
+ *
+ *   repconv_frame_store [--shape HxW] [--rounds N] [--threads N] [--only K] [--rss FRAMES] [MODEL] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +75,7 @@ static double peak_rss_mib(void) {
 
 int main(int argc, char** argv) {
   const char* model = "ecbsr-m4c16-x2";
-  long h = 540, w = 960, rounds = 15, threads = 1, rss_frames = 0;
+  long h = 540, w = 960, rounds = 15, threads = 1, rss_frames = 0, only = -1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--shape") && i + 1 < argc && sscanf(argv[i + 1], "%ldx%ld", &h, &w) == 2) {
       i++;
@@ -81,12 +83,15 @@ int main(int argc, char** argv) {
       rounds = strtol(argv[++i], NULL, 10);
     } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
       threads = strtol(argv[++i], NULL, 10);
+    } else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
+      only = strtol(argv[++i], NULL, 10);
     } else if (!strcmp(argv[i], "--rss") && i + 1 < argc) {
       rss_frames = strtol(argv[++i], NULL, 10);
     } else if (argv[i][0] != '-') {
       model = argv[i];
     } else {
-      fprintf(stderr, "usage: %s [--shape HxW] [--rounds N] [--threads N] [--rss FRAMES] [MODEL]\n", argv[0]);
+      fprintf(stderr, "usage: %s [--shape HxW] [--rounds N] [--threads N] [--only K] [--rss FRAMES] [MODEL]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -141,6 +146,7 @@ int main(int argc, char** argv) {
   for (int k = 0; k < 3; k++) t[k] = calloc((size_t)rounds, sizeof(double));
   for (long r = -1; r < rounds; r++) { /* round -1 warms up */
     for (int k = 0; k < 3; k++) {
+      if (only >= 0 && k != only) continue;
       form* f = k == 2 ? &ext : &def;
       const double t0 = now_ms();
       rc_exec_load_input(g, &f->plan, f->arena, 0, &bin, pool);

@@ -392,16 +392,69 @@ static void bound_shuffle_row(const rc_wino_run* c, const float* s, size_t cols,
   if (filled) rc_binding_store_pixels(c->store, c->conv, stage, filled, cs, n, y, x0 + cols * r - filled);
 }
 
+/* nrows rows of `bytes` bytes from contiguous src to d, step bytes apart. */
+static inline __attribute__((always_inline)) void copy_rows(char* d, ptrdiff_t step, const void* src, size_t nrows,
+                                                            const size_t bytes) {
+  for (size_t j = 0; j < nrows; j++) memcpy(d + (ptrdiff_t)j * step, (const char*)src + j * bytes, bytes);
+}
+
+/* A one-channel shuffle's whole tile (the super-resolution tail's Y plane:
+ * rows·r output rows of cols·r pixels) finished in the stage, then, for a
+ * plane with pixel stride 1, converted in one call of the vector kernel and
+ * copied row by row (row segments of a tile are short: a call per segment
+ * would cost more than the conversion). 0 if the tile does not fit. */
+static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols,
+                            float* stage) {
+  const size_t r = c->shuffle, w = cols * r, nrows = rows * r, ow = (size_t)c->out_w, rc = c->residual_c;
+  if (nrows * w > BOUND_STAGE) return 0;
+  for (size_t i = 0; i < rows; i++) {
+    const float* s = c->scratch + i * c->tile_m * c->cout;
+    const float* res = c->residual ? c->residual + ((n * (size_t)c->out_h + oy + i) * ow + ox) * rc : NULL;
+    if (r == 2) {
+      post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, 2);
+    } else {
+      post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, r);
+    }
+  }
+  const rc_binding* b = c->store;
+  if (b->pixel_stride != 1) {
+    for (size_t j = 0; j < nrows; j++) rc_binding_store_pixels(b, c->conv, stage + j * w, w, 1, n, oy * r + j, ox * r);
+    return 1;
+  }
+  const ptrdiff_t at = (ptrdiff_t)n * b->image_stride + (ptrdiff_t)(oy * r) * b->row_stride + (ptrdiff_t)(ox * r);
+  const size_t esz = b->type == RC_ELEM_U8 ? 1 : sizeof(float);
+  const void* src = stage;
+  uint8_t bytes[BOUND_STAGE];
+  if (b->type == RC_ELEM_U8) {
+    c->conv->f32_to_u8(stage, nrows * w, b->scale, b->bias, bytes);
+    src = bytes;
+  }
+  char* d = (char*)b->base + at * (ptrdiff_t)esz;
+  const ptrdiff_t step = b->row_stride * (ptrdiff_t)esz;
+  /* The usual widths (2·m for x2) as constant-size copies: a move each,
+   * not a library call per row. */
+  switch (w * esz) {
+    case 8: copy_rows(d, step, src, nrows, 8); break;
+    case 16: copy_rows(d, step, src, nrows, 16); break;
+    case 12: copy_rows(d, step, src, nrows, 12); break;
+    case 32: copy_rows(d, step, src, nrows, 32); break;
+    case 48: copy_rows(d, step, src, nrows, 48); break;
+    default: copy_rows(d, step, src, nrows, w * esz); break;
+  }
+  return 1;
+}
+
 /* post_store for a run with an output binding: each tile row is finished
  * with the same operations in the same order as post_store (so the values
  * are bitwise those it would write to y), then stored through the binding
  * row segment by row segment: a one-channel shuffle (the super-resolution
- * tail's Y plane) its r output rows from the stage, a plain store straight
- * from scratch. */
+ * tail's Y plane) a whole tile at once (bound_plane_tile) or its r output
+ * rows from the stage, a plain store straight from scratch. */
 static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2;
   float stage[BOUND_STAGE];
+  if (cs == 1 && r > 1 && bound_plane_tile(c, n, oy, ox, rows, cols, stage)) return;
   for (size_t i = 0; i < rows; i++) {
     float* s = c->scratch + i * c->tile_m * cout;
     const float* res = c->residual ? c->residual + ((n * oh + oy + i) * ow + ox) * rc : NULL;
