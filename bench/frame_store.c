@@ -11,7 +11,8 @@
  *                the uint8 plane itself; the arena holds the input only
  *
  * The input is loaded from a uint8 plane in all three (rc_exec_load_input).
- * `--rss` instead runs FRAMES frames of the direct form only and prints the
+ * `--rss` instead runs FRAMES frames of the direct form (with `--only 1`:
+ * the float output and the u8 pass) alone and prints the
  * arena, workspace and peak RSS (getrusage; run under /usr/bin/time -v for
  * the kernel's own figure).
  *
@@ -121,17 +122,23 @@ int main(int argc, char** argv) {
 
   if (rss_frames > 0) {
     const double before = peak_rss_mib();
+    const int direct = only != 1;
     form d;
-    if (!make_form(g, 1, pool, &d)) return 1;
+    if (!make_form(g, direct, pool, &d)) return 1;
     for (long f = 0; f < rss_frames; f++) {
       rc_exec_load_input(g, &d.plan, d.arena, 0, &bin, pool);
-      if (rc_exec_run_io(g, &d.plan, &d.st, d.arena, pool, &bout, NULL) != REPCONV_OK) return 1;
+      if (direct) {
+        if (rc_exec_run_io(g, &d.plan, &d.st, d.arena, pool, &bout, NULL) != REPCONV_OK) return 1;
+      } else {
+        if (rc_exec_run(g, &d.plan, &d.st, d.arena, pool, NULL) != REPCONV_OK) return 1;
+        rc_exec_convert_tensor(g, &d.plan, d.arena, tout, &bout, 0, pool);
+      }
     }
     printf(
-        "%s %ldx%ld -> %zux%zu, direct u8 store, %ld frames: arena %.1f MB, workspace %.2f MB, frames in+out "
-        "%.1f MB; peak RSS %.1f MiB (%.1f MiB after load)\n",
-        model, h, w, oh, ow, rss_frames, d.plan.arena_floats * 4 / 1e6,
-        (double)rc_exec_workspace_bytes(&d.plan, (size_t)threads) / 1e6,
+        "%s %ldx%ld -> %zux%zu, %s, %ld frames: arena %.1f MB, workspace %.2f MB, frames in+out %.1f MB; "
+        "peak RSS %.1f MiB (%.1f MiB after load)\n",
+        model, h, w, oh, ow, direct ? "direct u8 store" : "float output + u8 pass", rss_frames,
+        d.plan.arena_floats * 4 / 1e6, (double)rc_exec_workspace_bytes(&d.plan, (size_t)threads) / 1e6,
         (double)(in_stride * (size_t)h + out_stride * oh) / 1e6, peak_rss_mib(), before);
     free_form(&d);
     return 0;
