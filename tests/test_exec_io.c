@@ -385,6 +385,30 @@ static void test_three_outputs(void** state) {
   /* Which path each output took, in the notes. */
   planned pl;
   prepare(g, 1, REPCONV_WINOGRAD_F43, NULL, &pl);
+  /* A NULL base leaves an output in the arena; not one the plan keeps out. */
+  {
+    load_inputs(g, &pl, in, NULL);
+    bound o[3];
+    rc_binding bs[3];
+    for (int32_t k = 0; k < 3; k++) {
+      size_t d[4];
+      dims_of(g, g->outputs[k], d);
+      make_bound(&o[k], lay_b[k], ty_b[k], d);
+      bs[k] = o[k].b;
+    }
+    const int32_t feat = strcmp(g->tensors[g->outputs[1]].name, "feat") == 0 ? 1 : -1;
+    assert_int_equal(feat, 1);
+    bs[feat].base = NULL;
+    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, bs, NULL), REPCONV_OK);
+    const size_t nf = (size_t)rc_shape_numel(&g->tensors[g->outputs[feat]].shape);
+    assert_memory_equal(pl.arena + pl.plan.offset[g->outputs[feat]], want[feat], nf * sizeof(float));
+    size_t d0[4];
+    dims_of(g, g->outputs[0], d0);
+    expect_bound("three outputs, feat left in the arena: rgb", &o[0], want[0], d0);
+    bs[0].base = NULL; /* rgb: stored by its step, nowhere to go */
+    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, bs, NULL), REPCONV_ERROR_INTERNAL);
+    for (int k = 0; k < 3; k++) free(o[k].buf);
+  }
   int direct = 0, kept = 0;
   for (int32_t i = 0; i < pl.plan.n_order; i++) {
     const char* note = pl.plan.steps[i].note;

@@ -396,15 +396,17 @@ static int stored_by_step(const rc_plan* p, int32_t k) {
 rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
                          const rc_binding* outputs, double* step_ms) {
   for (int32_t k = 0; k < g->n_outputs; k++) {
-    if (outputs ? !outputs[k].base : p->external_outputs && stored_by_step(p, k)) {
-      return rc_error(REPCONV_ERROR_INTERNAL, "output '%s': no binding to store it into",
+    if ((!outputs || !outputs[k].base) && p->external_outputs && stored_by_step(p, k)) {
+      return rc_error(REPCONV_ERROR_INTERNAL,
+                      "output '%s': no binding to store it into (the plan keeps it out of "
+                      "the arena)",
                       g->tensors[g->outputs[k]].name);
     }
   }
   RC_CHECK(run_steps(g, p, st, arena, pool, outputs, step_ms));
   for (int32_t k = 0; outputs && k < g->n_outputs; k++) {
     const int32_t t = g->outputs[k];
-    if (p->offset[t] == RC_NO_OFFSET) continue; /* stored by its step */
+    if (!outputs[k].base || p->offset[t] == RC_NO_OFFSET) continue; /* left in the arena; stored by its step */
     rc_exec_convert_tensor(g, p, arena, t, &outputs[k], 0, pool);
   }
   return REPCONV_OK;

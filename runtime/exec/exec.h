@@ -43,7 +43,9 @@ rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* 
  * external_outputs, an output whose step has out_external stores straight
  * into its binding (never in the arena); every other output is converted
  * from its arena slot after the run, by the same conversion kernels, split
- * over rows on pool. outputs NULL: rc_exec_run. The bindings' memory must
+ * over rows on pool. A binding with a NULL base leaves its output in the
+ * arena (an error for an output the plan keeps out of it); outputs NULL:
+ * rc_exec_run. The bindings' memory must
  * not overlap the arena or each other (not checked). */
 rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
                          const rc_binding* outputs, double* step_ms);
