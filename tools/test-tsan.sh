@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ThreadSanitizer job: build with -DREPCONV_TSAN=ON into build-tsan/ and
 # run the threaded tests (sessions on several threads with pools of 2-4
-# threads, the Winograd chain, the GEMM and Winograd kernels at 2-3 threads).
+# threads, the Winograd chain, the GEMM and Winograd kernels at 2-3 threads,
+# the video pipeline's reader, model, chroma and writer threads).
 #
 # Debian's libpthreadpool is not instrumented and syncs its threads with its
 # own atomics, so TSan would report every parallel kernel; REPCONV_TSAN
@@ -19,7 +20,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 jobs="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
-tests="test_session test_wino_chain test_gemm test_winograd test_winograd_plan"
+tests="test_session test_dynamic test_wino_chain test_gemm test_winograd test_winograd_plan test_video_pipeline"
 cmake -S . -B build-tsan -DREPCONV_TSAN=ON -DREPCONV_WERROR=ON -DREPCONV_ONNX=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # shellcheck disable=SC2086
 cmake --build build-tsan -j"$jobs" --target tsan_canary $tests
