@@ -9,6 +9,7 @@
 #include "runtime/api/handles.h"
 #include "runtime/exec/exec.h"
 #include "runtime/graph/layout.h"
+#include "runtime/plan/step_bytes.h"
 
 struct repconv_session {
   repconv_model_t* model; /* holds a reference (rc_model_retain) */
@@ -188,6 +189,24 @@ repconv_status repconv_session_step_time(const repconv_session_t* session, size_
     return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", session->plan->n_order, index);
   }
   *ms = session->step_ms ? session->step_ms[index] : 0.0;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_session_step_bytes(const repconv_session_t* session, size_t index, repconv_step_bytes_t* out) {
+  if (!session || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_step_bytes: NULL argument");
+  memset(out, 0, sizeof(*out));
+  if (index >= (size_t)session->plan->n_order) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", session->plan->n_order, index);
+  }
+  rc_step_bytes b;
+  rc_status st = rc_plan_step_bytes(&session->model->g, session->plan, (int32_t)index, &b);
+  if (st != REPCONV_OK) return st;
+  out->weights = b.weights;
+  out->channels = b.channels;
+  out->inputs = b.inputs;
+  out->outputs = b.outputs;
+  out->rings = b.rings;
+  out->layers = b.layers;
   return REPCONV_OK;
 }
 
