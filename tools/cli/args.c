@@ -42,7 +42,19 @@ static const cli_option kOptions[] = {
      "bench: timed rounds, 1 to " CLI_XSTR(CLI_MAX_RUNS) " (default " CLI_XSTR(CLI_BENCH_RUNS) ", fewer - not\n"
      "below " CLI_XSTR(CLI_BENCH_MIN_RUNS) " - when they would take over " CLI_XSTR(CLI_BENCH_BUDGET_S) " s)"},
     /* clang-format on */
-    {"profile", 0, OPT_PROFILE, NULL, "bench: per-entry times of the folded form"},
+    {"profile", 0, OPT_PROFILE, NULL,
+     "bench: per-entry times of the folded form, and its\n"
+     "roofline (bytes, FLOP/byte, % of peak and of bandwidth)"},
+    {"steady", 0, OPT_STEADY, NULL,
+     "bench: one form, one session, frames back to back (as\n"
+     "frames of a video): frames/s, ms/frame median and p90"},
+    /* clang-format off */
+    {"frames", 0, OPT_FRAMES, "N", "bench --steady: timed frames, 1 to " CLI_XSTR(CLI_MAX_RUNS)},
+    {"seconds", 0, OPT_SECONDS, "S",
+     "bench --steady: frames for S seconds, above 0, at most\n"
+     CLI_XSTR(CLI_MAX_SECONDS) " (default " CLI_XSTR(CLI_BENCH_STEADY_S) ")"},
+    /* clang-format on */
+    {"form", 0, OPT_FORM, "F", "bench --steady: unfolded, bn-fused or folded (default)"},
     {"winograd", 0, OPT_WINOGRAD, "V",
      "with --backend auto or winograd: auto (the planner's rule,\n"
      "default), off, or 2, 4, 6 to force F(2,3), F(4,3), F(6,3)"},
@@ -112,6 +124,24 @@ static int parse_count(const char* cmd, const char* option, const char* s, int m
   }
   if (!ok) return usage_error(cmd, "bad %s value '%s' (expected an integer from 1 to %d)", option, s, max);
   *out = (int)v;
+  return EXIT_OK;
+}
+
+/* Seconds: a decimal number above 0, at most CLI_MAX_SECONDS. */
+static int parse_seconds(const char* cmd, const char* s, double* out) {
+  int ok = (s[0] >= '0' && s[0] <= '9') || (s[0] == '.' && s[1] >= '0' && s[1] <= '9');
+  double v = 0;
+  if (ok) {
+    char* end = NULL;
+    errno = 0;
+    v = strtod(s, &end);
+    ok = *end == '\0' && errno == 0 && v > 0 && v <= CLI_MAX_SECONDS;
+  }
+  if (!ok) {
+    return usage_error(cmd, "bad --seconds value '%s' (expected a number of seconds above 0, at most %d)", s,
+                       CLI_MAX_SECONDS);
+  }
+  *out = v;
   return EXIT_OK;
 }
 
@@ -232,6 +262,20 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
     case OPT_MAX_KERNEL: return parse_count(cmd, "--max-kernel", value, CLI_MAX_KERNEL_LIMIT, &a->max_kernel);
     case OPT_VERIFY: a->verify = 1; return EXIT_OK;
     case OPT_PROFILE: a->profile = 1; return EXIT_OK;
+    case OPT_STEADY: a->steady = 1; return EXIT_OK;
+    case OPT_FRAMES: return parse_count(cmd, "--frames", value, CLI_MAX_RUNS, &a->frames);
+    case OPT_SECONDS: return parse_seconds(cmd, value, &a->seconds);
+    case OPT_FORM:
+      if (strcmp(value, "unfolded") == 0) {
+        a->form = REPCONV_FOLD_OFF;
+      } else if (strcmp(value, "bn-fused") == 0) {
+        a->form = REPCONV_FOLD_BN;
+      } else if (strcmp(value, "folded") == 0) {
+        a->form = REPCONV_FOLD_FULL;
+      } else {
+        return usage_error(cmd, "unknown --form value '%s' (expected unfolded, bn-fused or folded)", value);
+      }
+      return EXIT_OK;
     case OPT_WINOGRAD:
       if (repconv_winograd_from_name(value, &a->winograd) != REPCONV_OK) {
         return usage_error(cmd, "unknown --winograd value '%s' (expected auto, off, 2, 4 or 6)", value);
@@ -280,6 +324,7 @@ int cli_parse(const cli_command* c, int argc, char** argv, int first, cli_args* 
   a->threads = 1;
   a->backend = REPCONV_BACKEND_AUTO;
   a->backend_name = "auto";
+  a->form = -1;
   const char* cmd = c->name;
   int only_positional = 0;
   for (int i = first; i < argc; ++i) {

@@ -46,6 +46,11 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 #define CLI_BENCH_MIN_RUNS 5
 #define CLI_BENCH_BUDGET_S 15
 #define CLI_MAX_SHAPES 16
+/* bench --steady: frames for CLI_BENCH_STEADY_S seconds unless --frames or
+ * --seconds (at most CLI_MAX_SECONDS) say otherwise; never more than
+ * CLI_MAX_RUNS frames. */
+#define CLI_BENCH_STEADY_S 10
+#define CLI_MAX_SECONDS 3600
 
 #define CLI_STR(x) #x
 #define CLI_XSTR(x) CLI_STR(x) /* a macro's value as a string literal */
@@ -74,7 +79,11 @@ enum {
   OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
   OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
   OPT_CHAINS = 1 << 17,   /* accepted wherever --backend is */
-  OPT_LIMIT = 1 << 18     /* accepted wherever --shape is (commands that load a model) */
+  OPT_LIMIT = 1 << 18,    /* accepted wherever --shape is (commands that load a model) */
+  OPT_STEADY = 1 << 19,   /* bench: steady state; brings --frames, --seconds and --form */
+  OPT_FRAMES = 1 << 20,
+  OPT_SECONDS = 1 << 21,
+  OPT_FORM = 1 << 22
 };
 
 /* The parsed command line of one command; cli_parse starts it from the
@@ -101,6 +110,10 @@ typedef struct cli_args {
   int winograd; /* REPCONV_WINOGRAD_AUTO (0) unless --winograd */
   int autotune;
   int no_chains;                         /* --chains off */
+  int steady;                            /* bench --steady */
+  int frames;                            /* bench --steady --frames N; 0: by time */
+  double seconds;                        /* bench --steady --seconds S; 0: the default */
+  int form;                              /* bench --steady --form: a repconv_fold_level; -1: not given */
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
