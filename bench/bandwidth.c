@@ -3,6 +3,8 @@
 
 #include "bench/bandwidth.h"
 
+#include "bench/peak.h"
+
 #include <cpuinfo.h>
 #include <pthreadpool.h>
 #include <stdint.h>
@@ -11,6 +13,9 @@
 #include <time.h>
 
 #define MIB ((size_t)1 << 20)
+
+typedef uint64_t (*read_fn)(const uint64_t* p, size_t n);
+typedef void (*write_fn)(uint64_t* p, size_t n, uint64_t seed);
 
 size_t rc_bandwidth_default_bytes(void) {
   size_t llc = 0;
@@ -43,6 +48,8 @@ static double now_s(void) {
 enum { STREAM_READ, STREAM_WRITE, STREAM_COPY };
 
 typedef struct bw_task {
+  read_fn read;
+  write_fn write;
   uint64_t* buf;
   size_t words; /* of the whole buffer */
   size_t parts;
@@ -79,11 +86,14 @@ static void bw_run(void* context, size_t part) {
     memcpy(t->buf + half + lo, t->buf + lo, (hi - lo) * sizeof(uint64_t));
     return;
   }
-  const size_t lo = t->words * part / t->parts, hi = t->words * (part + 1) / t->parts;
+  /* Shares of whole blocks (the vector loops' unit, 256 bytes). */
+  const size_t blocks = t->words / RC_BANDWIDTH_BLOCK_WORDS;
+  const size_t lo = blocks * part / t->parts * RC_BANDWIDTH_BLOCK_WORDS,
+               hi = blocks * (part + 1) / t->parts * RC_BANDWIDTH_BLOCK_WORDS;
   if (t->stream == STREAM_READ) {
-    t->sink[part & 255] = read_words(t->buf + lo, hi - lo);
+    t->sink[part & 255] = t->read(t->buf + lo, hi - lo);
   } else {
-    write_words(t->buf + lo, hi - lo, t->seed);
+    t->write(t->buf + lo, hi - lo, t->seed);
   }
 }
 
@@ -130,6 +140,17 @@ int rc_bandwidth_measure(int threads, size_t bytes, int trials, rc_bandwidth* ou
     free(buf);
     return -1;
   }
+  t->read = read_words;
+  t->write = write_words;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (rc_peak_isa_available(RC_PEAK_AVX512F)) {
+    t->read = rc_bandwidth_read__avx512f;
+    t->write = rc_bandwidth_write__avx512f;
+  } else if (rc_peak_isa_available(RC_PEAK_FMA3)) {
+    t->read = rc_bandwidth_read__avx2;
+    t->write = rc_bandwidth_write__avx2;
+  }
+#endif
   t->buf = buf;
   t->words = bytes / sizeof(uint64_t);
   t->parts = (size_t)threads;

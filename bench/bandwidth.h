@@ -13,12 +13,15 @@
  *          bytes read plus the bytes written (STREAM's convention); large
  *          copies in glibc use non-temporal stores, which skip the read of
  *          the destination: a copy can beat read and write taken apart.
- * GB/s are 10^9 bytes a second. Plain C: at these sizes the memory, not the
- * instruction set, sets the rate. */
+ * GB/s are 10^9 bytes a second. Read and write use the widest vectors the
+ * CPU has (bandwidth__avx512f.c, bandwidth__avx2.c, chosen at run time like
+ * the peak's loop; plain C elsewhere): one core reading 16-byte vectors got
+ * ~25% less than with 64-byte ones on this machine. */
 #ifndef REPCONV_BENCH_BANDWIDTH_H
 #define REPCONV_BENCH_BANDWIDTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +42,14 @@ size_t rc_bandwidth_default_bytes(void);
  * the best of `trials` passes per stream. Returns 0 on success, -1 if the
  * buffer or the thread pool could not be had (*out is zeroed then). */
 int rc_bandwidth_measure(int threads, size_t bytes, int trials, rc_bandwidth* out);
+
+/* The vector loops, one per ISA file: n words from a 64-byte aligned p, n a
+ * multiple of 32 (RC_BANDWIDTH_BLOCK_WORDS). */
+#define RC_BANDWIDTH_BLOCK_WORDS 32
+uint64_t rc_bandwidth_read__avx2(const uint64_t* p, size_t n);
+void rc_bandwidth_write__avx2(uint64_t* p, size_t n, uint64_t seed);
+uint64_t rc_bandwidth_read__avx512f(const uint64_t* p, size_t n);
+void rc_bandwidth_write__avx512f(uint64_t* p, size_t n, uint64_t seed);
 
 #ifdef __cplusplus
 }
