@@ -1,6 +1,7 @@
 /* See flops.h. */
 #include "bench/flops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int64_t rcb_model_flops(const repconv_model_t* model) {
@@ -17,6 +18,11 @@ int64_t rcb_model_flops(const repconv_model_t* model) {
 void rcb_plan_entry_flops(const repconv_model_t* model, const repconv_session_t* session, int64_t* flops, size_t n) {
   size_t nodes = repconv_model_num_nodes(model);
   memset(flops, 0, n * sizeof *flops);
+  /* Names need not be unique (an ONNX Gemm and the Reshape before it may
+   * share one): an entry takes the first node of its name and op that no
+   * entry took yet. */
+  unsigned char* taken = calloc(nodes + 1, 1);
+  if (!taken) return;
   for (size_t i = 0, owner = 0; i < n; ++i) {
     repconv_plan_entry_t e;
     memset(&e, 0, sizeof e);
@@ -26,10 +32,13 @@ void rcb_plan_entry_flops(const repconv_model_t* model, const repconv_session_t*
     for (size_t j = 0; j < nodes; ++j) {
       repconv_node_info_t ni;
       memset(&ni, 0, sizeof ni);
-      if (repconv_model_node(model, j, &ni) == REPCONV_OK && ni.name && e.node && strcmp(ni.name, e.node) == 0) {
+      if (taken[j] || repconv_model_node(model, j, &ni) != REPCONV_OK || !ni.name || !e.node) continue;
+      if (strcmp(ni.name, e.node) == 0 && (!ni.op || !e.op || strcmp(ni.op, e.op) == 0)) {
+        taken[j] = 1;
         flops[owner] += ni.flops;
         break;
       }
     }
   }
+  free(taken);
 }

@@ -388,6 +388,21 @@ REPCONV_API repconv_status repconv_session_plan(const repconv_session_t* session
  * includes, and while profiling is off). Costs two clock reads per entry. */
 REPCONV_API repconv_status repconv_session_set_profiling(repconv_session_t* session, int on);
 REPCONV_API repconv_status repconv_session_step_time(const repconv_session_t* session, size_t index, double* ms);
+/* The bytes a plan entry moves, for a roofline: each byte counted once (the
+ * least traffic one run of the entry needs when nothing is in cache). All 0
+ * for "fused" entries (their producer counts them). */
+typedef struct repconv_step_bytes {
+  uint64_t weights;  /* constants as the kernel reads them: a Winograd entry's transformed filters (a chain's,
+                        every layer's), a GEMM entry's packed weights; elsewhere the node's constant inputs (XNNPACK
+                        packs its own copy of them, padded: at least this) */
+  uint64_t channels; /* per-channel constants of Winograd and GEMM entries: bias, PReLU slopes, as packed */
+  uint64_t inputs;   /* activations read (a fused residual included) */
+  uint64_t outputs;  /* activations written */
+  uint64_t rings;    /* a Winograd chain: the rings holding the rows between its layers, per pool thread */
+  int32_t layers;    /* convs the entry computes: a chain's length, else 1; 0 for "fused" entries */
+} repconv_step_bytes_t;
+REPCONV_API repconv_status repconv_session_step_bytes(const repconv_session_t* session, size_t index,
+                                                      repconv_step_bytes_t* out);
 /* The backend the session runs with (from its options, or the model's). */
 REPCONV_API repconv_backend repconv_session_backend(const repconv_session_t* session);
 /* The message of the session's last failing call ("" if none). */

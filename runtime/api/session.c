@@ -9,6 +9,7 @@
 #include "runtime/api/handles.h"
 #include "runtime/exec/exec.h"
 #include "runtime/graph/layout.h"
+#include "runtime/plan/step_bytes.h"
 
 /* A session keeps plans for up to RC_SESSION_PLANS input sizes, least
  * recently used evicted first (and sooner when their arenas together would
@@ -343,6 +344,31 @@ repconv_status repconv_session_step_time(const repconv_session_t* session, size_
                     index);
   }
   *ms = session->step_ms ? session->step_ms[index] : 0.0;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_session_step_bytes(const repconv_session_t* session, size_t index, repconv_step_bytes_t* out) {
+  if (!session || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_step_bytes: NULL argument");
+  memset(out, 0, sizeof(*out));
+  if (!session->cur) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND,
+                    "the session has no plan yet (the model has symbolic input dims: it plans at the first run)");
+  }
+  const rc_plan* p = session->cur->plan;
+  if (index >= (size_t)p->n_order) {
+    return rc_error(REPCONV_ERROR_NOT_FOUND, "the plan has %d entries, asked for %zu", p->n_order, index);
+  }
+  /* The plan's own graph: at another size than the model's, a view with
+   * that size's shapes. */
+  rc_step_bytes b;
+  rc_status st = rc_plan_step_bytes(session->cur->g, p, (int32_t)index, &b);
+  if (st != REPCONV_OK) return st;
+  out->weights = b.weights;
+  out->channels = b.channels;
+  out->inputs = b.inputs;
+  out->outputs = b.outputs;
+  out->rings = b.rings;
+  out->layers = b.layers;
   return REPCONV_OK;
 }
 

@@ -375,6 +375,7 @@ checks=$((checks + 1))
 if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json bench.json; then
   expect_grep "bench: header" '^bench: repvgg-a0 \(built-in\), input 1x3x32x32, 1 thread, backend auto; 2 rounds interleaved' out
   expect_grep "bench: FMA peak" '^FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
+  expect_grep "bench: weights" '^weights \(MB = 10\^6 bytes\): parameters [0-9.]+ MB; resident [0-9.]+ MB, [0-9.]+x the parameters = the parameters \(the model keeps them\) \+ Winograd filters [0-9.]+ \+ GEMM packed [0-9.]+ \+ XNNPACK.s copies ~[0-9.]+$' out
   for form in unfolded bn-fused folded; do
     expect_grep "bench: row $form" "^  $form +auto +.* +1 +[0-9.]+ +[0-9.]+-[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$" out
   done
@@ -383,7 +384,7 @@ if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json
   expect_grep "bench: outputs agree" '^outputs vs unfolded: bn-fused max rel [0-9.e+-]+, folded max rel [0-9.e+-]+$' out
 fi
 if [ -s bench.json ]; then
-  for key in model threads backend shape runs flops results speedup peak_gflops peak_isa; do
+  for key in model threads backend shape runs flops results speedup peak_gflops peak_isa weights; do
     expect_grep "bench --json: top-level key $key" "^  \"$key\": " bench.json
   done
   for form in unfolded bn-fused folded; do
@@ -403,13 +404,97 @@ if expect_ok "bench --threads 2 --backend xnnpack" bench repvgg-a0 --shape 1x3x1
 fi
 expect_ok "bench --backend ref" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --backend ref
 # --profile: one row per plan entry of the folded form (the ECBSR tail's add
-# and shuffle run inside its last conv, so their rows say fused).
-if expect_ok "bench --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --runs 3 --profile; then
+# and shuffle run inside its last conv, so their rows say fused), then the
+# roofline: one row per entry that is not fused, and a total.
+if expect_ok "bench --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --runs 3 --profile --json profile.json; then
   expect_grep "bench --profile: header" '^profile of the folded form: median per plan entry over 3 rounds \(sum [0-9.]+ ms\)$' out
   expect_grep "bench --profile: a Winograd row" '^ +[0-9]+  backbone\.1\.add_lpl +conv2d +winograd:wino[246]3__[a-z0-9]+\+prelu \(fused\) +[0-9.]+ +[0-9.]+% ' out
   expect_grep "bench --profile: the fused shuffle" '^ +12  upsampler +depth_to_space +fused +- +- +- +-$' out
-  [ "$(grep -cE '^ +[0-9]+  ' out)" = 13 ] || bad "bench --profile: not 13 plan entries"
+  checks=$((checks + 1))
+  [ "$(sed -n '/^profile of/,/^$/p' out | grep -cE '^ +[0-9]+  ')" = 13 ] || bad "bench --profile: not 13 plan entries"
+  expect_grep "bench --profile: roofline header" '^roofline of the folded form: bytes each counted once' out
+  expect_grep "bench --profile: bandwidth" '^memory bandwidth \(measured, 1 thread, [0-9]+ MB buffer, last-level cache [0-9]+ MB\): read [0-9.]+ GB/s, write [0-9.]+ GB/s, memcpy [0-9.]+ GB/s \(read \+ written\)$' out
+  expect_grep "bench --profile: ridge point" '^ridge point [0-9.]+ FLOP/byte \(FMA peak [0-9.]+ GFLOP/s / read bandwidth\)' out
+  expect_grep "bench --profile: roofline columns" '^ +# +node +MFLOP +weights MB +act MB +FLOP/B +median ms +GFLOP/s +% peak +% bw +bound$' out
+  expect_grep "bench --profile: a roofline row" '^ +[0-9]+  backbone\.1\.add_lpl +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +(compute|memory)$' out
+  expect_grep "bench --profile: roofline total" '^ +total +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+$' out
+  checks=$((checks + 1))
+  [ "$(sed -n '/^roofline of/,$p' out | grep -cE '^ +[0-9]+  ')" = 7 ] || bad "bench --profile: not 7 roofline rows (13 entries less 6 fused)"
+  # The JSON holds every entry; a Winograd conv 16 -> 16 at 24x20 reads its
+  # input (16 x 24 x 20 floats) and U (alpha^2 x 16 x 16 floats).
+  if command -v python3 >/dev/null 2>&1; then
+    checks=$((checks + 1))
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["profile"]
+assert p["runs"] == 3 and p["threads"] == 1 and p["sum_ms"] > 0
+bw = p["bandwidth"]
+assert bw["read_gbs"] > 0 and bw["write_gbs"] > 0 and bw["copy_gbs"] > 0 and bw["buffer_bytes"] > 0
+assert p["ridge_flop_per_byte"] > 0
+e = p["entries"]
+assert len(e) == 13 and [x["index"] for x in e] == list(range(13))
+keys = {"node", "op", "backend", "kernel", "fused", "median_ms", "share", "flops", "layers", "weight_bytes",
+        "channel_bytes", "input_bytes", "output_bytes", "ring_bytes_per_thread", "bytes", "flop_per_byte",
+        "gflops", "peak_fraction", "bandwidth_fraction", "bound"}
+assert all(keys <= set(x) for x in e)
+w = [x for x in e if x["node"] == "backbone.1.add_lpl"][0]
+assert w["backend"] == "winograd" and w["input_bytes"] == 16 * 24 * 20 * 4, w
+assert w["weight_bytes"] in (a * a * 16 * 16 * 4 for a in (4, 6, 8)), w
+assert w["channel_bytes"] == 2 * 16 * 4 and w["output_bytes"] == 16 * 24 * 20 * 4, w
+assert w["bytes"] == w["weight_bytes"] + w["channel_bytes"] + w["input_bytes"] + w["output_bytes"]
+assert w["bound"] in ("compute", "memory") and w["flops"] >= 2 * 24 * 20 * 16 * 16 * 9  # and its fused PReLU
+assert all(x["bound"] is None and x["bytes"] == 0 and x["layers"] == 0 for x in e if x["fused"])
+assert sum(1 for x in e if x["fused"]) == 6
+wt = d["weights"]
+assert wt["resident_bytes"] == wt["param_bytes"] + wt["winograd_bytes"] + wt["gemm_bytes"] + wt["xnnpack_bytes"]
+assert wt["winograd_bytes"] > 0
+' profile.json || bad "bench --profile --json: profile.json lacks the roofline"
+  fi
 fi
+
+# --steady: one form, frames back to back; the format and the JSON fields,
+# never the times.
+if expect_ok "bench --steady --frames 3" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --frames 3 --json steady.json; then
+  expect_grep "bench --steady: header" '^bench --steady: ecbsr-m4c16-x2 \(built-in\), input 1x1x24x20, 1 thread, backend auto, form folded; 3 frames back to back in [0-9.]+ s after 1 warm-up frame \(not timed\); one input buffer, not rewritten between frames$' out
+  expect_grep "bench --steady: FLOPs and peak" '^FLOPs per frame: [0-9.]+[KMG]?; FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
+  expect_grep "bench --steady: weights" '^weights \(MB = 10\^6 bytes\): parameters [0-9.]+ MB; resident [0-9.]+ MB' out
+  expect_grep "bench --steady: columns" '^  form +backend +kernels +threads +frames +fps median +fps overall +ms median +ms p90 +min-max ms +GFLOP/s +% peak$' out
+  expect_grep "bench --steady: row" '^  folded +auto +.*winograd [0-9]+.* +1 +3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+-[0-9.]+ +[0-9.]+ +[0-9.]+$' out
+  expect_grep "bench --steady: summary" '^frames/s: [0-9.]+ from the median frame \(1000 / ms median\), [0-9.]+ overall \(frames / wall time\); effective GFLOP/s [0-9.]+ median, [0-9.]+ overall \([0-9.]+% of the peak\)$' out
+  if command -v python3 >/dev/null 2>&1; then
+    checks=$((checks + 1))
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["mode"] == "steady" and d["form"] == "folded" and d["frames"] == 3 and d["threads"] == 1
+assert d["warmup_frames"] == 1 and d["input_rewritten"] is False and d["shape"] == [1, 1, 24, 20]
+assert d["ms_min"] <= d["ms_median"] <= d["ms_p90"] <= d["ms_max"]
+assert abs(d["fps_median"] * d["ms_median"] - 1000) < 1e-6 * 1000
+assert d["fps_overall"] > 0 and d["wall_s"] > 0 and d["gflops"] > 0 and d["gflops_overall"] > 0
+assert d["peak_gflops"] > 0 and d["peak_fraction"] > 0 and d["flops"] > 0 and d["kernels"]["winograd"] >= 1
+assert set(d["weights"]) == {"param_bytes", "resident_bytes", "winograd_bytes", "gemm_bytes", "xnnpack_bytes"}
+' steady.json || bad "bench --steady --json: steady.json lacks the fields"
+  fi
+fi
+if expect_ok "bench --steady --seconds --form unfolded --threads 2" bench repvgg-a0 --shape 1x3x16x16 --steady --seconds 0.2 --form unfolded --threads 2; then
+  expect_grep "bench --steady: unfolded row" '^  unfolded +auto +.* +2 +[0-9]+ +[0-9.]+ ' out
+  expect_grep "bench --steady: 2 threads" '^bench --steady: repvgg-a0 \(built-in\), input 1x3x16x16, 2 threads, backend auto, form unfolded; [0-9]+ frames? back to back' out
+fi
+for v in 0 -1 abc "" 1.5 " 2" 100001; do
+  expect_fail "bench --steady --frames '$v'" 2 bench repvgg-a0 --steady --frames "$v"
+done
+for v in 0 -1 abc "" 3601 nan inf 1e9 " 1" 2s; do
+  expect_fail "bench --steady --seconds '$v'" 2 bench repvgg-a0 --steady --seconds "$v"
+done
+expect_fail "bench --frames without --steady" 2 bench repvgg-a0 --frames 2
+expect_fail "bench --seconds without --steady" 2 bench repvgg-a0 --seconds 1
+expect_fail "bench --form without --steady" 2 bench repvgg-a0 --form folded
+expect_fail "bench --steady --form bogus" 2 bench repvgg-a0 --steady --form bogus
+expect_fail "bench --steady --runs" 2 bench repvgg-a0 --steady --runs 2
+expect_fail "bench --steady --profile" 2 bench repvgg-a0 --steady --profile
+expect_fail "bench --steady --frames --seconds" 2 bench repvgg-a0 --steady --frames 2 --seconds 1
+expect_fail "run --steady" 2 run repvgg-a0 --input x.npy --steady
 for r in 0 -1 abc "" 1.5 " 2" 100001 99999999999999999999; do
   expect_fail "bench --runs '$r'" 2 bench repvgg-a0 --runs "$r"
 done

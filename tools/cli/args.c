@@ -12,7 +12,7 @@
 typedef struct cli_option {
   const char* long_name;
   char short_name;
-  int id;            /* OPT_*; 0: a --help line only (-h and --version are parsed elsewhere) */
+  cli_opts id;       /* OPT_*; 0: a --help line only (-h and --version are parsed elsewhere) */
   const char* value; /* the value's name in --help, NULL: takes no value */
   const char* help;  /* --help text, '\n' starting an indented continuation line; NULL: not listed */
 } cli_option;
@@ -47,11 +47,23 @@ static const cli_option kOptions[] = {
      "below " CLI_XSTR(CLI_BENCH_MIN_RUNS) " - when they would take over " CLI_XSTR(CLI_BENCH_BUDGET_S) " s)"},
     /* clang-format on */
     {"profile", 0, OPT_PROFILE, NULL,
-     "bench: per-entry times of the folded form; video: time\nper frame in each stage"},
+     "bench: per-entry times of the folded form, and its\n"
+     "roofline (bytes, FLOP/byte, % of peak and of bandwidth);\n"
+     "video: time per frame in each stage"},
     {"progress", 0, OPT_PROGRESS, NULL, "video, upscale: progress on stderr even when it is not a\nterminal"},
     {"quiet", 'q', OPT_QUIET, NULL, "video: no progress and no summary line"},
     {"model-only", 0, OPT_MODEL_ONLY, NULL,
      "video: time the model alone on IN's frames (no OUT):\nthe frames/s the stream is measured against"},
+    {"steady", 0, OPT_STEADY, NULL,
+     "bench: one form, one session, frames back to back (as\n"
+     "frames of a video): frames/s, ms/frame median and p90"},
+    /* clang-format off */
+    {"frames", 0, OPT_FRAMES, "N", "bench --steady: timed frames, 1 to " CLI_XSTR(CLI_MAX_RUNS)},
+    {"seconds", 0, OPT_SECONDS, "S",
+     "bench --steady: frames for S seconds, above 0, at most\n"
+     CLI_XSTR(CLI_MAX_SECONDS) " (default " CLI_XSTR(CLI_BENCH_STEADY_S) ")"},
+    /* clang-format on */
+    {"form", 0, OPT_FORM, "F", "bench --steady: unfolded, bn-fused or folded (default)"},
     {"winograd", 0, OPT_WINOGRAD, "V",
      "with --backend auto or winograd: auto (the planner's rule,\n"
      "default), off, or 2, 4, 6 to force F(2,3), F(4,3), F(6,3)"},
@@ -157,6 +169,24 @@ static int parse_range(const char* cmd, const char* option, const char* s, int l
   return EXIT_OK;
 }
 
+/* Seconds: a decimal number above 0, at most CLI_MAX_SECONDS. */
+static int parse_seconds(const char* cmd, const char* s, double* out) {
+  int ok = (s[0] >= '0' && s[0] <= '9') || (s[0] == '.' && s[1] >= '0' && s[1] <= '9');
+  double v = 0;
+  if (ok) {
+    char* end = NULL;
+    errno = 0;
+    v = strtod(s, &end);
+    ok = *end == '\0' && errno == 0 && v > 0 && v <= CLI_MAX_SECONDS;
+  }
+  if (!ok) {
+    return usage_error(cmd, "bad --seconds value '%s' (expected a number of seconds above 0, at most %d)", s,
+                       CLI_MAX_SECONDS);
+  }
+  *out = v;
+  return EXIT_OK;
+}
+
 static int parse_seed(const char* cmd, const char* s, uint64_t* out) {
   char* end = NULL;
   errno = 0;
@@ -237,7 +267,7 @@ static int parse_limit(cli_args* a, const char* value) {
   return EXIT_OK;
 }
 
-static int apply_option(cli_args* a, int allowed, const cli_option* opt, const char* shown, const char* value) {
+static int apply_option(cli_args* a, cli_opts allowed, const cli_option* opt, const char* shown, const char* value) {
   const char* cmd = a->command_name;
   if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE | OPT_CHAINS;
   if (allowed & OPT_SHAPE) allowed |= OPT_LIMIT;
@@ -275,6 +305,20 @@ static int apply_option(cli_args* a, int allowed, const cli_option* opt, const c
     case OPT_VERIFY: a->verify = 1; return EXIT_OK;
     case OPT_SHAPE_FROM_INPUT: a->shape_from_input = 1; return EXIT_OK;
     case OPT_PROFILE: a->profile = 1; return EXIT_OK;
+    case OPT_STEADY: a->steady = 1; return EXIT_OK;
+    case OPT_FRAMES: return parse_count(cmd, "--frames", value, CLI_MAX_RUNS, &a->frames);
+    case OPT_SECONDS: return parse_seconds(cmd, value, &a->seconds);
+    case OPT_FORM:
+      if (strcmp(value, "unfolded") == 0) {
+        a->form = REPCONV_FOLD_OFF;
+      } else if (strcmp(value, "bn-fused") == 0) {
+        a->form = REPCONV_FOLD_BN;
+      } else if (strcmp(value, "folded") == 0) {
+        a->form = REPCONV_FOLD_FULL;
+      } else {
+        return usage_error(cmd, "unknown --form value '%s' (expected unfolded, bn-fused or folded)", value);
+      }
+      return EXIT_OK;
     case OPT_WINOGRAD:
       if (repconv_winograd_from_name(value, &a->winograd) != REPCONV_OK) {
         return usage_error(cmd, "unknown --winograd value '%s' (expected auto, off, 2, 4 or 6)", value);
@@ -321,7 +365,7 @@ static const cli_option* find_long(const char* name, size_t len) {
 /* A letter may name two options (-t: --tile for upscale, as other
  * upscalers spell it, --threads elsewhere): the last in the table that the
  * command takes, else the first (for the "does not apply" message). */
-static const cli_option* find_short(char c, int allowed) {
+static const cli_option* find_short(char c, cli_opts allowed) {
   const cli_option *first = NULL, *taken = NULL;
   for (size_t k = 0; k < NUM_OPTIONS; ++k) {
     if (!kOptions[k].id || kOptions[k].short_name != c) continue;
@@ -341,6 +385,7 @@ int cli_parse(const cli_command* c, int argc, char** argv, int first, cli_args* 
   a->backend = REPCONV_BACKEND_AUTO;
   a->backend_name = "auto";
   a->halo = -1;
+  a->form = -1;
   const char* cmd = c->name;
   int only_positional = 0;
   for (int i = first; i < argc; ++i) {

@@ -55,6 +55,11 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 #define CLI_MAX_TILE 16777216
 #define CLI_MAX_HALO 4096
 #define CLI_MAX_MEMORY_MB 1048576
+/* bench --steady: frames for CLI_BENCH_STEADY_S seconds unless --frames or
+ * --seconds (at most CLI_MAX_SECONDS) say otherwise; never more than
+ * CLI_MAX_RUNS frames. */
+#define CLI_BENCH_STEADY_S 10
+#define CLI_MAX_SECONDS 3600
 
 #define CLI_STR(x) #x
 #define CLI_XSTR(x) CLI_STR(x) /* a macro's value as a string literal */
@@ -63,37 +68,41 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 /* ------------------------------------------------------------ arguments */
 
-/* One bit per option; a command's table entry lists the ones it takes. */
-enum {
-  OPT_INPUT = 1 << 0,
-  OPT_OUTPUT = 1 << 1,
-  OPT_THREADS = 1 << 2,
-  OPT_NO_FOLD = 1 << 3,
-  OPT_FOLD = 1 << 4,
-  OPT_BACKEND = 1 << 5,
-  OPT_SEED = 1 << 6,
-  OPT_NAME = 1 << 7,
-  OPT_SHAPE = 1 << 8,
-  OPT_MAX_KERNEL = 1 << 9,
-  OPT_VERIFY = 1 << 10,
-  OPT_JSON = 1 << 11,
-  OPT_RUNS = 1 << 12,
-  OPT_PLAN = 1 << 13,
-  OPT_PROFILE = 1 << 14,
-  OPT_WINOGRAD = 1 << 15, /* accepted wherever --backend is */
-  OPT_AUTOTUNE = 1 << 16, /* accepted wherever --backend is */
-  OPT_CHAINS = 1 << 17,   /* accepted wherever --backend is */
-  OPT_LIMIT = 1 << 18,    /* accepted wherever --shape is (commands that load a model) */
-  OPT_SHAPE_FROM_INPUT = 1 << 19,
-  OPT_PROGRESS = 1 << 20,
-  OPT_QUIET = 1 << 21,
-  OPT_MODEL_ONLY = 1 << 22,
-  OPT_TILE = 1 << 23, /* upscale: -t is --tile there, --threads elsewhere */
-  OPT_MAX_MEMORY = 1 << 24,
-  OPT_HALO = 1 << 25,
-  OPT_REFERENCE = 1 << 26,
-  OPT_BICUBIC = 1 << 27
-};
+/* One bit per option; a command's table entry lists the ones it takes
+ * (more than 32 options: 64-bit masks). */
+typedef uint64_t cli_opts;
+#define OPT_INPUT ((cli_opts)1 << 0)
+#define OPT_OUTPUT ((cli_opts)1 << 1)
+#define OPT_THREADS ((cli_opts)1 << 2)
+#define OPT_NO_FOLD ((cli_opts)1 << 3)
+#define OPT_FOLD ((cli_opts)1 << 4)
+#define OPT_BACKEND ((cli_opts)1 << 5)
+#define OPT_SEED ((cli_opts)1 << 6)
+#define OPT_NAME ((cli_opts)1 << 7)
+#define OPT_SHAPE ((cli_opts)1 << 8)
+#define OPT_MAX_KERNEL ((cli_opts)1 << 9)
+#define OPT_VERIFY ((cli_opts)1 << 10)
+#define OPT_JSON ((cli_opts)1 << 11)
+#define OPT_RUNS ((cli_opts)1 << 12)
+#define OPT_PLAN ((cli_opts)1 << 13)
+#define OPT_PROFILE ((cli_opts)1 << 14)
+#define OPT_WINOGRAD ((cli_opts)1 << 15) /* accepted wherever --backend is */
+#define OPT_AUTOTUNE ((cli_opts)1 << 16) /* accepted wherever --backend is */
+#define OPT_CHAINS ((cli_opts)1 << 17)   /* accepted wherever --backend is */
+#define OPT_LIMIT ((cli_opts)1 << 18)    /* accepted wherever --shape is (commands that load a model) */
+#define OPT_SHAPE_FROM_INPUT ((cli_opts)1 << 19)
+#define OPT_PROGRESS ((cli_opts)1 << 20)
+#define OPT_QUIET ((cli_opts)1 << 21)
+#define OPT_MODEL_ONLY ((cli_opts)1 << 22)
+#define OPT_TILE ((cli_opts)1 << 23) /* upscale: -t is --tile there, --threads elsewhere */
+#define OPT_MAX_MEMORY ((cli_opts)1 << 24)
+#define OPT_HALO ((cli_opts)1 << 25)
+#define OPT_REFERENCE ((cli_opts)1 << 26)
+#define OPT_BICUBIC ((cli_opts)1 << 27)
+#define OPT_STEADY ((cli_opts)1 << 28) /* bench: steady state; brings --frames, --seconds and --form */
+#define OPT_FRAMES ((cli_opts)1 << 29)
+#define OPT_SECONDS ((cli_opts)1 << 30)
+#define OPT_FORM ((cli_opts)1 << 31)
 
 /* The parsed command line of one command; cli_parse starts it from the
  * command's defaults. */
@@ -119,6 +128,10 @@ typedef struct cli_args {
   int winograd; /* REPCONV_WINOGRAD_AUTO (0) unless --winograd */
   int autotune;
   int no_chains;                         /* --chains off */
+  int steady;                            /* bench --steady */
+  int frames;                            /* bench --steady --frames N; 0: by time */
+  double seconds;                        /* bench --steady --seconds S; 0: the default */
+  int form;                              /* bench --steady --form: a repconv_fold_level; -1: not given */
   char shape_names[CLI_MAX_SHAPES][256]; /* "": the first input */
   int32_t shape_ndim[CLI_MAX_SHAPES];
   int64_t shape_dims[CLI_MAX_SHAPES][REPCONV_MAX_DIMS];
@@ -144,10 +157,10 @@ typedef struct cli_args {
 typedef struct cli_command {
   const char* name;
   const char* usage;   /* synopsis and description lines of --help, each ending in '\n' */
-  int options;         /* OPT_* it accepts; 0 with !takes_model: any argument is unexpected */
+  cli_opts options;    /* OPT_* it accepts; 0 with !takes_model: any argument is unexpected */
   int takes_model;     /* one MODEL operand, required */
   int default_fold;    /* cli_args.fold before the options */
-  int require;         /* OPT_INPUT or OPT_OUTPUT that must be given, or 0 */
+  cli_opts require;    /* OPT_INPUT or OPT_OUTPUT that must be given, or 0 */
   const char* missing; /* the usage error when `require` is not given */
   int single_output;   /* -o at most once */
   int max_operands;    /* operands after MODEL it takes (the command checks how many it needs) */

@@ -17,6 +17,7 @@
 #include "bench/flops.h"
 #include "bench/peak.h"
 #include "runtime/graph/graph.h"
+#include "tools/cli/bench.h"
 #include "tools/cli/cli.h"
 #include "tools/cli/json.h"
 #include "tools/cli/table.h"
@@ -26,9 +27,6 @@
 #define BENCH_WARMUP_MS 200.0
 #define BENCH_MAX_WARMUP 10
 #define BENCH_BUDGET_MS (CLI_BENCH_BUDGET_S * 1000.0)
-/* With --threads > 1: the pause before each timed run, so that the idle
- * workers of the form that ran before sleep (docs/design/cli.md). */
-#define BENCH_SETTLE_MS 30
 
 /* The three forms, in the order they run in every round. */
 typedef struct bench_form {
@@ -47,55 +45,6 @@ typedef struct bench_form {
 
 #define BENCH_FORMS 3
 
-/* Waits BENCH_SETTLE_MS so that idle thread-pool workers go to sleep. */
-static void settle(void) {
-  struct timespec ts = {0, BENCH_SETTLE_MS * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
-}
-
-static int compare_double(const void* pa, const void* pb) {
-  double a = *(const double*)pa, b = *(const double*)pb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/* What the session's plan runs: plan entries per backend ("fused" entries,
- * computed by the entry before them, are not counted). */
-static void describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
-                             size_t json_size) {
-  const char* names[8];
-  size_t counts[8], distinct = 0, other = 0;
-  size_t n = repconv_session_num_plan_entries(session);
-  for (size_t i = 0; i < n; ++i) {
-    repconv_plan_entry_t e;
-    memset(&e, 0, sizeof e);
-    if (repconv_session_plan(session, i, &e) != REPCONV_OK || !e.backend || strcmp(e.backend, "fused") == 0) continue;
-    size_t k = 0;
-    while (k < distinct && strcmp(names[k], e.backend) != 0) ++k;
-    if (k == distinct) {
-      if (distinct == sizeof names / sizeof names[0]) {
-        ++other;
-        continue;
-      }
-      names[distinct] = e.backend;
-      counts[distinct++] = 0;
-    }
-    counts[k]++;
-  }
-  size_t tu = 0, ju = 0;
-  text[0] = '\0';
-  ju = (size_t)snprintf(json, json_size, "{");
-  for (size_t k = 0; k < distinct; ++k) {
-    char name[32];
-    copy_printable(name, sizeof name, names[k]);
-    if (tu < text_size) tu += (size_t)snprintf(text + tu, text_size - tu, "%s%s %zu", k ? ", " : "", name, counts[k]);
-    if (ju < json_size)
-      ju += (size_t)snprintf(json + ju, json_size - ju, "%s\"%s\": %zu", k ? ", " : "", name, counts[k]);
-  }
-  if (other && tu < text_size) snprintf(text + tu, text_size - tu, "%sother %zu", distinct ? ", " : "", other);
-  if (!distinct && !other) snprintf(text, text_size, "-");
-  if (ju < json_size) snprintf(json + ju, json_size - ju, "}");
-}
-
 /* Max |a - b| / max |b| over every output (b: the unfolded form); HUGE_VAL
  * when NaNs differ. */
 static double outputs_rel_diff(const bench_form* x, const bench_form* ref, size_t num_out, const int64_t* numel) {
@@ -110,7 +59,8 @@ static double outputs_rel_diff(const bench_form* x, const bench_form* ref, size_
 
 static int write_bench_json(const char* path, const cli_args* a, const repconv_tensor_info_t* in0, int have_input,
                             const bench_form* forms, int runs, int64_t flops, double peak, const char* peak_isa,
-                            double peak_1t, double speedup) {
+                            double peak_1t, double speedup, const bench_weights* weights,
+                            const bench_profile* profile) {
   FILE* f = fopen(path, "wb");
   if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno));
   fputs("{\n  \"model\": ", f);
@@ -146,6 +96,12 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   json_double(f, peak_1t > 0 ? peak_1t : HUGE_VAL);
   fputs(",\n  \"peak_isa\": ", f);
   json_string(f, peak_isa);
+  fputs(",\n  \"weights\": ", f);
+  bench_weights_json(f, weights);
+  if (profile) {
+    fputs(",\n  ", f);
+    bench_profile_json(f, profile);
+  }
   fputs("\n}\n", f);
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;
@@ -153,69 +109,24 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   return EXIT_OK;
 }
 
-/* bench --profile: the folded form's time per plan entry, median over its
- * own rounds (after the timed ones, so the clock reads do not touch them). */
-static int profile_steps(const cli_args* a, bench_form* f, const repconv_tensor_t* inputs, size_t num_in,
-                         size_t num_out, int runs, double peak) {
-  size_t n = repconv_session_num_plan_entries(f->session);
-  double* t = calloc(n * (size_t)runs + 1, sizeof *t);
-  int rc = EXIT_OK;
-  if (!t || repconv_session_set_profiling(f->session, 1) != REPCONV_OK) {
-    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
-    goto out;
+/* The options only one of the two modes takes. */
+static int check_mode_options(const cli_args* a) {
+  if (!a->steady) {
+    if (a->frames) return usage_error("bench", "--frames applies with --steady");
+    if (a->seconds > 0) return usage_error("bench", "--seconds applies with --steady");
+    if (a->form >= 0) return usage_error("bench", "--form applies with --steady");
+    return EXIT_OK;
   }
-  for (int r = 0; r < runs; ++r) {
-    if (a->threads > 1) settle();
-    repconv_status st = repconv_session_run(f->session, inputs, num_in, f->outs, num_out);
-    if (st != REPCONV_OK) {
-      rc = fail(EXIT_ERROR, "running '%s' (folded, profiling): %s", a->model, session_error(f->session, st));
-      goto out;
-    }
-    for (size_t i = 0; i < n; ++i) repconv_session_step_time(f->session, i, &t[i * (size_t)runs + (size_t)r]);
-  }
-  double total = 0;
-  for (size_t i = 0; i < n; ++i) {
-    qsort(&t[i * (size_t)runs], (size_t)runs, sizeof *t, compare_double);
-    double* m = &t[i * (size_t)runs];
-    m[0] = runs % 2 ? m[runs / 2] : 0.5 * (m[runs / 2 - 1] + m[runs / 2]); /* the row's median, in its first slot */
-    total += m[0];
-  }
-  printf("\nprofile of the folded form: median per plan entry over %d round%s (sum %.3f ms)\n", runs,
-         runs == 1 ? "" : "s", total);
-  printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
-         "GFLOP/s", "% peak");
-  int64_t* flops = calloc(n + 1, sizeof *flops); /* per entry, fused ones counted with their producer */
-  if (!flops) {
-    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
-    goto out;
-  }
-  rcb_plan_entry_flops(f->model, f->session, flops, n);
-  for (size_t i = 0; i < n; ++i) {
-    repconv_plan_entry_t e;
-    memset(&e, 0, sizeof e);
-    if (repconv_session_plan(f->session, i, &e) != REPCONV_OK) continue;
-    double ms = t[i * (size_t)runs];
-    double gf = ms > 0 ? (double)flops[i] / (ms * 1e6) : 0;
-    char node[29], kernel[49];
-    copy_printable(node, sizeof node, e.node ? e.node : "?");
-    copy_printable(kernel, sizeof kernel, e.kernel ? e.kernel : "?");
-    if (e.backend && strcmp(e.backend, "fused") == 0) { /* its time is its producer's */
-      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", i, node, e.op ? e.op : "?", kernel, "-", "-", "-",
-             "-");
-      continue;
-    }
-    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, e.op ? e.op : "?", kernel, ms,
-           total > 0 ? 100.0 * ms / total : 0.0, gf, peak > 0 ? 100.0 * gf / peak : 0.0);
-  }
-  free(flops);
-out:
-  if (f->session) repconv_session_set_profiling(f->session, 0);
-  free(t);
-  return rc;
+  if (a->runs) return usage_error("bench", "--runs does not apply with --steady (--frames N or --seconds S)");
+  if (a->profile) return usage_error("bench", "--profile does not apply with --steady");
+  if (a->frames && a->seconds > 0) return usage_error("bench", "--frames and --seconds exclude each other");
+  return EXIT_OK;
 }
 
 static int cmd_bench(const cli_args* a) {
-  int rc;
+  int rc = check_mode_options(a);
+  if (rc != EXIT_OK) return rc;
+  if (a->steady) return bench_steady(a);
   const int tty = isatty(STDERR_FILENO);
 
   bench_form forms[BENCH_FORMS] = {
@@ -235,6 +146,11 @@ static int cmd_bench(const cli_args* a) {
 
   rc_peak_isa isa = rc_peak_best_isa();
   double peak = 0, peak_1t = 0, peak_fma3 = 0;
+  rc_bandwidth bw;
+  memset(&bw, 0, sizeof bw);
+  bench_weights weights;
+  bench_profile profile;
+  memset(&profile, 0, sizeof profile);
 
   for (int k = 0; k < BENCH_FORMS; ++k) {
     cli_progress(tty, "bench %s: loading %s", a->model, forms[k].name);
@@ -326,6 +242,10 @@ static int cmd_bench(const cli_args* a) {
   peak = rc_peak_gflops(isa, a->threads, 5, 40.0);
   peak_1t = a->threads == 1 ? peak : rc_peak_gflops(isa, 1, 5, 40.0);
   if (isa == RC_PEAK_AVX512F) peak_fma3 = rc_peak_gflops(RC_PEAK_FMA3, a->threads, 5, 40.0);
+  if (a->profile) { /* the roofline's other yardstick; a failure leaves it unmeasured (said in the output) */
+    cli_progress(tty, "bench %s: measuring the memory bandwidth", a->model);
+    rc_bandwidth_measure(a->threads, 0, 3, &bw);
+  }
 
   for (int k = 0; k < BENCH_FORMS; ++k) {
     bench_form* b = &forms[k];
@@ -336,8 +256,9 @@ static int cmd_bench(const cli_args* a) {
       rc = fail(EXIT_ERROR, "creating a session for '%s' (%s): %s", a->model, b->name, lib_error(st));
       goto done;
     }
-    describe_kernels(b->session, b->kernels, sizeof b->kernels, b->kernels_json, sizeof b->kernels_json);
+    bench_describe_kernels(b->session, b->kernels, sizeof b->kernels, b->kernels_json, sizeof b->kernels_json);
   }
+  bench_weights_of(folded->model, folded->session, &weights);
 
   /* Warm-up: at least one round; more while it has taken less than
    * BENCH_WARMUP_MS. The last round's time sizes the default --runs. */
@@ -376,7 +297,7 @@ static int cmd_bench(const cli_args* a) {
   for (int r = 0; r < runs; ++r) {
     cli_progress(tty, "bench %s: round %d/%d", a->model, r + 1, runs);
     for (int k = 0; k < BENCH_FORMS; ++k) {
-      if (a->threads > 1) settle();
+      if (a->threads > 1) bench_settle();
       double t0 = now_ms();
       repconv_status st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
       double t1 = now_ms();
@@ -391,10 +312,10 @@ static int cmd_bench(const cli_args* a) {
 
   for (int k = 0; k < BENCH_FORMS; ++k) {
     bench_form* b = &forms[k];
-    qsort(b->ms, (size_t)runs, sizeof *b->ms, compare_double);
+    qsort(b->ms, (size_t)runs, sizeof *b->ms, bench_compare_double);
     b->min = b->ms[0];
     b->max = b->ms[runs - 1];
-    b->median = runs % 2 ? b->ms[runs / 2] : 0.5 * (b->ms[runs / 2 - 1] + b->ms[runs / 2]);
+    b->median = bench_median(b->ms, runs);
   }
   const int64_t flops = folded->flops;
   const double speedup = folded->median > 0 ? unfolded->median / folded->median : HUGE_VAL;
@@ -417,6 +338,7 @@ static int cmd_bench(const cli_args* a) {
   if (a->threads > 1) printf("; 1 thread %.1f", peak_1t);
   if (peak_fma3 > 0) printf("; fma3 ymm %.1f", peak_fma3);
   printf(")\n");
+  bench_weights_print(&weights);
 
   size_t wk = strlen("kernels");
   for (int k = 0; k < BENCH_FORMS; ++k) {
@@ -446,17 +368,20 @@ static int cmd_bench(const cli_args* a) {
              : "  (beyond float rounding: check with fold --verify)");
 
   if (a->profile) {
-    rc = profile_steps(a, folded, inputs, num_in, num_out, runs, peak);
+    rc = bench_profile_run(a, folded->model, folded->session, inputs, num_in, folded->outs, num_out, runs, peak, &bw,
+                           &profile);
     if (rc != EXIT_OK) goto done;
+    bench_profile_print(&profile);
   }
   if (a->json) {
     rc = write_bench_json(a->json, a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
-                          speedup);
+                          speedup, &weights, a->profile ? &profile : NULL);
     if (rc != EXIT_OK) goto done;
   }
   rc = EXIT_OK;
 
 done:
+  bench_profile_free(&profile);
   for (int k = 0; k < BENCH_FORMS; ++k) {
     bench_form* b = &forms[k];
     repconv_session_destroy(b->session);
@@ -482,14 +407,23 @@ const cli_command cli_bench_command = {
         "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N]\n"
         "              [--backend auto|winograd|gemm|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
         "              [--profile]\n"
+        "  bench MODEL --steady [--frames N | --seconds S] [--form F] [--shape ...]\n"
+        "              [--threads N] [--backend B] [--json FILE]\n"
         "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
         "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
         "      same random input and prints per form the median and min-max time, the\n"
         "      effective GFLOP/s (FLOPs of the folded graph / time, for every form), the\n"
         "      fraction of the measured FMA peak and the time over the folded one;\n"
         "      --json also writes the figures as JSON; --profile then times the folded\n"
-        "      form's plan entries one by one (median per entry, share, GFLOP/s)\n",
-    .options = OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE,
+        "      form's plan entries one by one (median per entry, share, GFLOP/s) and\n"
+        "      prints their roofline: bytes moved, FLOP/byte, % of the FMA peak and of\n"
+        "      the measured memory bandwidth, and which of the two bounds each entry;\n"
+        "      --steady instead runs one form (--form, default folded) in one session,\n"
+        "      frames back to back on one input buffer after a warm-up frame, for\n"
+        "      --seconds (default " CLI_XSTR(CLI_BENCH_STEADY_S) ") or --frames, and prints frames/s, ms/frame\n"
+        "      median and p90, and the effective GFLOP/s against the FMA peak\n",
+    .options = OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE | OPT_STEADY |
+               OPT_FRAMES | OPT_SECONDS | OPT_FORM,
     .takes_model = 1,
     .run = cmd_bench,
 };

@@ -1,0 +1,87 @@
+/* The parts of `repconv bench` (cmd_bench.c runs the three forms side by
+ * side): the steady-state mode (bench_steady.c), the per-entry profile and
+ * its roofline (bench_profile.c), and the byte counts both report
+ * (bench_bytes.c). Everything goes through the public API. */
+#ifndef REPCONV_CLI_BENCH_H
+#define REPCONV_CLI_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "bench/bandwidth.h"
+#include "tools/cli/cli.h"
+
+/* ------------------------------------------------------------ shared */
+
+/* With --threads > 1, the interleaved rounds pause this long before each
+ * timed run, so that the idle workers of the form that ran before sleep
+ * (docs/design/cli.md). The steady mode does not: frames follow each other. */
+#define BENCH_SETTLE_MS 30
+
+void bench_settle(void);
+int bench_compare_double(const void* pa, const void* pb);
+/* The median of n ≥ 1 sorted values; the nearest-rank percentile q (0..100). */
+double bench_median(const double* sorted, int n);
+double bench_percentile(const double* sorted, int n, double q);
+/* What the session's plan runs: plan entries per backend, as text ("winograd
+ * 12, xnnpack 3") and as a JSON object. */
+void bench_describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
+                            size_t json_size);
+
+/* ------------------------------------------------------------ bytes */
+
+/* The weights a model costs an app once a session runs it (issue 14: "the
+ * resident weight bytes against its parameter bytes"). The model keeps its
+ * (folded) parameters as float32, which re-planning and saving read; the
+ * plan adds its transformed Winograd filters and packed GEMM panels; every
+ * XNNPACK operator packs its own copy, counted here as the parameter bytes
+ * of those entries (XNNPACK pads them to its register tile: a little more). */
+typedef struct bench_weights {
+  uint64_t params;   /* 4 x the parameters of the model's nodes */
+  uint64_t winograd; /* transformed filters, biases and slopes of the Winograd entries */
+  uint64_t gemm;     /* packed weights, biases and slopes of the GEMM entries */
+  uint64_t xnnpack;  /* the constants of the XNNPACK entries (their packed copies: at least this) */
+  uint64_t resident; /* the sum of the four */
+} bench_weights;
+void bench_weights_of(const repconv_model_t* model, const repconv_session_t* session, bench_weights* w);
+/* "weights: parameters 3.35 MB; resident 9.6 MB (2.9x the parameters) = ..." */
+void bench_weights_print(const bench_weights* w);
+/* {"param_bytes": ..., ...} */
+void bench_weights_json(FILE* f, const bench_weights* w);
+
+/* ------------------------------------------------------------ --profile */
+
+typedef struct bench_profile_row {
+  repconv_plan_entry_t entry;
+  repconv_step_bytes_t bytes;
+  int fused;
+  double ms;     /* median over the rounds */
+  int64_t flops; /* the entry's and those of the entries fused into it */
+} bench_profile_row;
+
+typedef struct bench_profile {
+  bench_profile_row* rows;
+  size_t n;
+  int runs, threads;
+  double total_ms;
+  double peak;     /* GFLOP/s, the FMA peak on `threads` threads */
+  rc_bandwidth bw; /* the stream rates on `threads` threads; read_gbs 0 when not measured */
+} bench_profile;
+
+/* Runs the folded session `runs` more times with profiling on and fills p
+ * (the caller frees it with bench_profile_free, also on failure). */
+int bench_profile_run(const cli_args* a, const repconv_model_t* model, repconv_session_t* session,
+                      const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs, size_t num_out, int runs,
+                      double peak, const rc_bandwidth* bw, bench_profile* p);
+/* The per-entry table, then the roofline table. */
+void bench_profile_print(const bench_profile* p);
+/* "profile": {...} as one JSON member (no leading comma), indented two. */
+void bench_profile_json(FILE* f, const bench_profile* p);
+void bench_profile_free(bench_profile* p);
+
+/* ------------------------------------------------------------ --steady */
+
+int bench_steady(const cli_args* a);
+
+#endif

@@ -1,0 +1,109 @@
+/* What the parts of `repconv bench` share: the pause, medians, the kernel
+ * summary, and the weight bytes (bench.h). */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "tools/cli/bench.h"
+#include "tools/cli/table.h"
+
+void bench_settle(void) {
+  struct timespec ts = {0, BENCH_SETTLE_MS * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+}
+
+int bench_compare_double(const void* pa, const void* pb) {
+  double a = *(const double*)pa, b = *(const double*)pb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+double bench_median(const double* s, int n) { return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]); }
+
+double bench_percentile(const double* s, int n, double q) {
+  int rank = (int)ceil(q / 100.0 * n); /* nearest rank: the smallest value with q% of them at or below it */
+  if (rank < 1) rank = 1;
+  if (rank > n) rank = n;
+  return s[rank - 1];
+}
+
+/* Plan entries per backend ("fused" entries, computed by the entry before
+ * them, are not counted). */
+void bench_describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
+                            size_t json_size) {
+  const char* names[8];
+  size_t counts[8], distinct = 0, other = 0;
+  size_t n = repconv_session_num_plan_entries(session);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(session, i, &e) != REPCONV_OK || !e.backend || strcmp(e.backend, "fused") == 0) continue;
+    size_t k = 0;
+    while (k < distinct && strcmp(names[k], e.backend) != 0) ++k;
+    if (k == distinct) {
+      if (distinct == sizeof names / sizeof names[0]) {
+        ++other;
+        continue;
+      }
+      names[distinct] = e.backend;
+      counts[distinct++] = 0;
+    }
+    counts[k]++;
+  }
+  size_t tu = 0, ju = 0;
+  text[0] = '\0';
+  ju = (size_t)snprintf(json, json_size, "{");
+  for (size_t k = 0; k < distinct; ++k) {
+    char name[32];
+    copy_printable(name, sizeof name, names[k]);
+    if (tu < text_size) tu += (size_t)snprintf(text + tu, text_size - tu, "%s%s %zu", k ? ", " : "", name, counts[k]);
+    if (ju < json_size)
+      ju += (size_t)snprintf(json + ju, json_size - ju, "%s\"%s\": %zu", k ? ", " : "", name, counts[k]);
+  }
+  if (other && tu < text_size) snprintf(text + tu, text_size - tu, "%sother %zu", distinct ? ", " : "", other);
+  if (!distinct && !other) snprintf(text, text_size, "-");
+  if (ju < json_size) snprintf(json + ju, json_size - ju, "}");
+}
+
+void bench_weights_of(const repconv_model_t* model, const repconv_session_t* session, bench_weights* w) {
+  memset(w, 0, sizeof(*w));
+  size_t nodes = repconv_model_num_nodes(model);
+  for (size_t i = 0; i < nodes; ++i) {
+    repconv_node_info_t ni;
+    memset(&ni, 0, sizeof ni);
+    if (repconv_model_node(model, i, &ni) == REPCONV_OK && ni.params > 0) w->params += (uint64_t)ni.params * 4;
+  }
+  size_t n = repconv_session_num_plan_entries(session);
+  for (size_t i = 0; i < n; ++i) {
+    repconv_plan_entry_t e;
+    repconv_step_bytes_t b;
+    memset(&e, 0, sizeof e);
+    if (repconv_session_plan(session, i, &e) != REPCONV_OK || !e.backend) continue;
+    if (repconv_session_step_bytes(session, i, &b) != REPCONV_OK) continue;
+    const uint64_t v = b.weights + b.channels;
+    if (strcmp(e.backend, "winograd") == 0) w->winograd += v;
+    if (strcmp(e.backend, "gemm") == 0) w->gemm += v;
+    if (strcmp(e.backend, "xnnpack") == 0) w->xnnpack += v;
+  }
+  w->resident = w->params + w->winograd + w->gemm + w->xnnpack;
+}
+
+static double mb(uint64_t bytes) { return (double)bytes / 1e6; }
+
+void bench_weights_print(const bench_weights* w) {
+  printf(
+      "weights (MB = 10^6 bytes): parameters %.2f MB; resident %.2f MB, %.2fx the parameters = the parameters "
+      "(the model keeps them) + Winograd filters %.2f + GEMM packed %.2f + XNNPACK's copies ~%.2f\n",
+      mb(w->params), mb(w->resident), w->params ? (double)w->resident / (double)w->params : 0.0, mb(w->winograd),
+      mb(w->gemm), mb(w->xnnpack));
+}
+
+void bench_weights_json(FILE* f, const bench_weights* w) {
+  fprintf(f,
+          "{\"param_bytes\": %" PRIu64 ", \"resident_bytes\": %" PRIu64 ", \"winograd_bytes\": %" PRIu64
+          ", \"gemm_bytes\": %" PRIu64 ", \"xnnpack_bytes\": %" PRIu64 "}",
+          w->params, w->resident, w->winograd, w->gemm, w->xnnpack);
+}
