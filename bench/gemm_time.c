@@ -5,7 +5,7 @@
  * build/bench/repconv_gemm_time (x86-64).
  *
  *   build/bench/repconv_gemm_time [reps]
- * Environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..5 (rc_gemm_ukernel,
+ * Environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..6 (rc_gemm_ukernel,
  * the lines of kernels/gemm/gemm_ukernels.inc). %peak is of the measured
  * peak of the kernel's vector width (ymm or zmm).
  */
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
   if (threads == 1) g_clock = CLOCK_THREAD_CPUTIME_ID;
   double peak = 0;
-  const int zmm = rc_gemm_ukernel_resolve((rc_gemm_ukernel)uk) == RC_GEMM_UK_AVX512F;
+  const int zmm = rc_gemm_ukernel_nr((rc_gemm_ukernel)uk) >= 32;
   if (threads == 1) { /* best of 10 runs of the fma3 probe loop, CPU time */
     for (int r = 0; r < 10; r++) {
       const long iters = 2000000;
@@ -81,6 +81,15 @@ int main(int argc, char** argv) {
   for (size_t li = 0; li < NUM_LAYERS; li++) {
     if (only >= 0 && (size_t)only != li) continue;
     const layer* L = &k_layers[li];
+    layer custom;
+    if (getenv("GEMM_SHAPE")) { /* "h w cin cout k s pad": one layer of this shape instead */
+      if (li) break;
+      custom.name = getenv("GEMM_SHAPE");
+      if (sscanf(custom.name, "%d %d %d %d %d %d %d", &custom.h, &custom.w, &custom.cin, &custom.cout, &custom.k,
+                 &custom.s, &custom.pad) != 7)
+        return 2;
+      L = &custom;
+    }
     rc_gemm_conv_params p;
     memset(&p, 0, sizeof p);
     p.ukernel = (rc_gemm_ukernel)uk;
@@ -99,6 +108,8 @@ int main(int argc, char** argv) {
     p.activation = RC_GEMM_ACT_CLAMP;
     p.act_min = 0.0f;
     p.act_max = INFINITY;
+    p.l1_bytes = getenv("GEMM_L1") ? (size_t)atol(getenv("GEMM_L1")) : 0;
+    p.l2_bytes = getenv("GEMM_L2") ? (size_t)atol(getenv("GEMM_L2")) : 0;
     const size_t nx = (size_t)L->h * L->w * L->cin, ny = (size_t)p.out_h * p.out_w * L->cout;
     const size_t nw = (size_t)L->cout * L->cin * L->k * L->k;
     float* x = calloc(nx + 64, sizeof(float));

@@ -198,7 +198,7 @@ static void check_case(const conv_case* c) {
       if (uk == RC_GEMM_UK_FMA3) {
         y_fma3[ci] = y1;
         y1 = NULL;
-      } else if (uk == RC_GEMM_UK_AVX512F && y_fma3[ci]) {
+      } else if ((uk == RC_GEMM_UK_AVX512F || uk == RC_GEMM_UK_AVX512F_48) && y_fma3[ci]) {
         assert_memory_equal(y1, y_fma3[ci], ny * sizeof(float));
       }
       free(y1);
@@ -346,6 +346,7 @@ static void test_ukernel_names(void** state) {
   assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_SCALAR), "gemm_6x16__scalar");
   assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_FMA3), "gemm_6x16__avx2");
   assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_AVX512F), "gemm_6x32__avx512f");
+  assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_AVX512F_48), "gemm_6x48__avx512f");
   /* Every line of the list: its name is its function's, and it runs where
    * its ISA is compiled in and available (the sweep covers it then). */
   const rc_cpu* cpu = rc_cpu_get();

@@ -84,7 +84,7 @@ static void entry(repconv_session_t* s, const char* name, const char* op, repcon
  * of ≤ 4 rows with any SIMD kernel. */
 static int simd(void) { return rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO) != RC_GEMM_UK_SCALAR; }
 static int auto_conv_gemm(void) {
-  return simd() && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO) != RC_GEMM_UK_AVX512F);
+  return simd() && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) < 32);
 }
 
 static const char* k_stride2[] = {"stage0.0.add", "stage1.0.add", "stage2.0.add", "stage3.0.add", "stage4.0.add"};
@@ -107,8 +107,10 @@ static void test_repvgg_a0_plan(void** state) {
     entry(sa, k_stride2[i], "conv2d", &e);
     printf("  auto  %-14s %s | %s\n", e.node, e.kernel, e.note);
     /* The stem (3 input channels) stays on XNNPACK; 48 output channels fill
-     * 75% of the AVX-512 kernel's 32-lane tiles. */
-    const int wide = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO) == RC_GEMM_UK_AVX512F;
+     * 75% of the 6×32 kernel's 32-lane tiles, all of the 6×48 kernel's
+     * (AUTO on AVX-512: stage1.0 runs on the GEMM). */
+    const int wide = rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 32;
+    if (i == 1 && rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 48) assert_non_null(strstr(e.kernel, "gemm_6x48__avx512f"));
     const int want = auto_conv_gemm() && i >= (wide ? 2u : 1u);
     assert_string_equal(e.backend, want ? "gemm" : "xnnpack");
     assert_non_null(strstr(e.note, "Winograd n/a: stride 2x2"));

@@ -23,7 +23,8 @@
  * it. Filled once, from gemm_ukernels.inc. */
 typedef struct ukernel {
   rc_gemm_ukernel_fn narrow;    /* 16 columns per call */
-  rc_gemm_wide_ukernel_fn wide; /* or 32 columns per call */
+  rc_gemm_wide_ukernel_fn wide; /* or panels·16 columns per call */
+  size_t panels;                /* 16-lane panels per call */
 } ukernel;
 static ukernel g_table[RC_GEMM_UK_COUNT];
 static rc_gemm_ukernel g_auto = RC_GEMM_UK_SCALAR;
@@ -31,6 +32,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 #define SLOT_16 narrow
 #define SLOT_32 wide
+#define SLOT_48 wide
 #define SLOT(nr) SLOT_##nr
 
 static void init_table(void) {
@@ -39,6 +41,7 @@ static void init_table(void) {
 #define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) \
   RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {             \
     g_table[RC_GEMM_UK_##ID].SLOT(nr) = rc_gemm_##name;          \
+    g_table[RC_GEMM_UK_##ID].panels = (nr) / RC_GEMM_NR;         \
     if (autopick) g_auto = RC_GEMM_UK_##ID;                      \
   })
 #include "kernels/gemm/gemm_ukernels.inc"
@@ -56,6 +59,11 @@ rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk) {
   pthread_once(&g_once, init_table);
   if ((unsigned)uk >= RC_GEMM_UK_COUNT || !rc_gemm_ukernel_available(uk)) return RC_GEMM_UK_SCALAR;
   return uk == RC_GEMM_UK_AUTO ? g_auto : uk;
+}
+
+int rc_gemm_ukernel_nr(rc_gemm_ukernel uk) {
+  const ukernel* k = &g_table[rc_gemm_ukernel_resolve(uk)];
+  return (int)(k->wide ? k->panels * RC_GEMM_NR : RC_GEMM_NR);
 }
 
 const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk) {
@@ -220,11 +228,13 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
       a_stride = K;
     }
     const size_t nb0 = c->nbg * cg / c->ncg, nb1 = c->nbg * (cg + 1) / c->ncg;
-    /* A wide kernel takes two column blocks per call (one at the end of an
-     * odd range); per lane it computes what the narrow one would. */
-    const size_t step = c->uk.wide ? 2 : 1;
-    for (size_t nb = nb0; nb < nb1; nb += step) {
-      const size_t width = (nb + step <= nb1 ? step : 1) * RC_GEMM_NR;
+    /* A wide kernel takes two column blocks per call, and a three-panel one
+     * the last three of an odd count (a lone 16-lane call wastes half of a
+     * 6×32 tile); per lane every call computes what the narrow one would. */
+    for (size_t nb = nb0, step; nb < nb1; nb += step) {
+      const size_t left = nb1 - nb, most = c->uk.panels;
+      step = left <= most ? left : most < 3 ? most : 2;
+      const size_t width = step * RC_GEMM_NR;
       const size_t col = nb * RC_GEMM_NR, nc = c->ocg - col < width ? c->ocg - col : width;
       const float* panel = c->w + (g * c->nbg + nb) * K * RC_GEMM_NR;
       ep.bias = c->bias ? c->bias + g * c->ocg_pad + col : NULL;

@@ -67,6 +67,9 @@ typedef struct rc_gemm_conv_params {
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk);
 /* AUTO resolved; an unavailable kernel resolves to SCALAR. */
 rc_gemm_ukernel rc_gemm_ukernel_resolve(rc_gemm_ukernel uk);
+/* Columns per call (the nr column of gemm_ukernels.inc: 16, 32 or 48) of the
+ * resolved kernel; ≥ 32 means a 512-bit (zmm) kernel. */
+int rc_gemm_ukernel_nr(rc_gemm_ukernel uk);
 /* "gemm_6x16__avx2", ...: "gemm_" and the name column of gemm_ukernels.inc,
  * the kernel's function without its rc_ prefix; "auto"; "?". */
 const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk);

@@ -40,9 +40,9 @@ typedef struct rc_gemm_epilogue {
 typedef void (*rc_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                                    float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
 
-/* The same over up to 32 columns: nc ≤ 32, columns 16..31 from the panel at
- * w + w_stride (read only when nc > 16); bias and slopes then point at 32
- * lanes. */
+/* The same over up to 32 (or 48) columns: nc ≤ the kernel's nr, columns
+ * 16·j..16·j+15 from the panel at w + j·w_stride (read only when nc > 16·j);
+ * bias and slopes then point at 16·⌈nc/16⌉ lanes. */
 typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                                         const float* w, size_t w_stride, float* c, size_t c_stride, uint32_t flags,
                                         const rc_gemm_epilogue* ep);
@@ -82,6 +82,7 @@ void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc
 #define RC_GEMM_DECLARE_32(name)                                                                                    \
   void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t, \
                       const rc_gemm_epilogue*);
+#define RC_GEMM_DECLARE_48 RC_GEMM_DECLARE_32
 #define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DECLARE_##nr(name))
 #include "kernels/gemm/gemm_ukernels.inc"
 #undef RC_GEMM_UKERNEL

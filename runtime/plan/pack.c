@@ -17,9 +17,14 @@ static int reserve_owned(rc_plan* p, int32_t extra) {
   return 1;
 }
 
+/* 64-byte aligned (a cache line): the kernels read these buffers in 64-byte
+ * zmm rows, and malloc's 16-byte alignment split every such load across two
+ * lines (measured: the GEMM of RepVGG-A0 stage4.0 at 123 GFLOP/s from
+ * malloc'd weights, 147 from aligned ones; DESIGN.md, "GEMM conv"). */
 static float* plan_alloc(rc_plan* p, size_t floats) {
   if (p->n_owned >= p->cap_owned) return NULL;
-  float* b = malloc((floats ? floats : 1) * sizeof(float));
+  const size_t line = 64, bytes = ((floats ? floats : 1) * sizeof(float) + line - 1) / line * line;
+  float* b = aligned_alloc(line, bytes);
   if (b) p->owned[p->n_owned++] = b;
   return b;
 }

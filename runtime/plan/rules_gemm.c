@@ -52,7 +52,7 @@ int rc_rule_gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_ste
   const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
   const rc_cpu* cpu = rc_cpu_get();
   /* Debian's XNNPACK picks 512-bit kernels on AVX-512 CPUs. */
-  const int xnn_wider = cpu->avx512f && uk != RC_GEMM_UK_AVX512F;
+  const int xnn_wider = cpu->avx512f && rc_gemm_ukernel_nr(uk) < 32;
   char shape[96];
   if (n->op == RC_OP_GEMM) {
     snprintf(shape, sizeof shape, "FC %lld row%s, K %lld → %lld", (long long)cp.batch, cp.batch == 1 ? "" : "s",
@@ -66,7 +66,9 @@ int rc_rule_gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_ste
     snprintf(why, sizeof why, "backend gemm");
   } else {
     const char* no = NULL;
-    const int64_t width = uk == RC_GEMM_UK_AVX512F ? 32 : 16, lanes = (ocg + width - 1) / width * width;
+    /* (the 6×48 kernel ends an odd count of 16-lane panels with a 3-panel
+     * call: no lane of a tile is wasted but past the channel count) */
+    const int64_t width = rc_gemm_ukernel_nr(uk) == 32 ? 32 : 16, lanes = (ocg + width - 1) / width * width;
     if (k < 16 || ocg < 8) {
       no = "depthwise-like (K < 16 or < 8 output channels per group): XNNPACK";
     } else if (n->op == RC_OP_CONV2D && cp.in_c / cp.groups < 4) {
