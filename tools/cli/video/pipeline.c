@@ -144,7 +144,9 @@ static void* writer_main(void* arg) {
       break;
     }
     s->p->frames_written++;
-    if (cli_queue_push(&s->free_out, f) != 0) break;
+    /* After an error elsewhere free_out is closed and the push fails: go
+     * on popping, the frames computed before the error are still written. */
+    (void)cli_queue_push(&s->free_out, f);
   }
   return NULL;
 }
