@@ -34,6 +34,14 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 #define GEMM(nr) GEMM_##nr
 #define GEMM_MR(nr) GEMM_MR_##nr
 
+/* The conversion kernels of an output binding are looked up by the same
+ * ISA value (kernels/common/convert_ukernels.inc keeps this list's order). */
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                          \
+  _Static_assert((int)RC_WINO_ISA_##ISA == (int)RC_CONVERT_ISA_##ISA, \
+                 #ISA ": kernels/common/convert_ukernels.inc out of the Winograd list's order");
+#include "kernels/winograd/wino_transform_ukernels.inc"
+#undef RC_WINO_TRANSFORM_UKERNELS
+
 static void init_table(void) {
   const rc_cpu* cpu = rc_cpu_get();
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                    \
@@ -240,7 +248,9 @@ static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
 }
 
 /* In place over n pixels of cout channels: the activation of the epilogue. */
-static void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n, size_t cout) {
+/* always_inline: post_store keeps it inline as before bound stores shared it. */
+static inline __attribute__((always_inline)) void activate_pixels(const rc_wino_epilogue* ep, float* v, size_t n,
+                                                                  size_t cout) {
   const size_t len = n * cout;
   switch (ep->activation) {
     case RC_WINO_ACT_RELU:
@@ -341,6 +351,140 @@ static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, siz
   }
 }
 
+/* Floats of the stack stage a bound store finishes output rows in. */
+#define BOUND_STAGE 1024
+
+/* The elements of binding b from channel q0 on: b with its base moved. */
+static rc_binding binding_from_channel(const rc_binding* b, size_t q0) {
+  rc_binding sub = *b;
+  const ptrdiff_t off = (ptrdiff_t)q0 * b->channel_stride;
+  sub.base = b->type == RC_ELEM_U8 ? (void*)((uint8_t*)b->base + off) : (void*)((float*)b->base + off);
+  return sub;
+}
+
+/* One output row dy of a shuffled tile row with cs > 1 channels (s: the
+ * finished tile row in scratch), through the stage: whole output pixels,
+ * or for very wide pixels one pixel's channels at a time. */
+static void bound_shuffle_row(const rc_wino_run* c, const float* s, size_t cols, size_t n, size_t y, size_t x0,
+                              size_t dy, float* stage) {
+  const size_t cout = c->cout, r = c->shuffle, r2 = r * r, cs = cout / r2;
+  const size_t per = cs <= BOUND_STAGE ? BOUND_STAGE / cs : 1;
+  size_t filled = 0;
+  for (size_t j = 0; j < cols; j++)
+    for (size_t dx = 0; dx < r; dx++) {
+      const float* src = s + j * cout;
+      for (size_t q0 = 0; q0 < cs; q0 += BOUND_STAGE) {
+        const size_t m = cs - q0 < BOUND_STAGE ? cs - q0 : BOUND_STAGE;
+        float* dst = stage + filled * cs; /* filled is 0 when cs > BOUND_STAGE */
+        for (size_t q = 0; q < m; q++)
+          dst[q] = c->shuffle_crd ? src[(q0 + q) * r2 + dy * r + dx] : src[(dy * r + dx) * cs + q0 + q];
+        if (cs > BOUND_STAGE) {
+          const rc_binding sub = binding_from_channel(c->store, q0);
+          rc_binding_store_pixels(&sub, c->conv, stage, 1, m, n, y, x0 + j * r + dx);
+        }
+      }
+      if (cs > BOUND_STAGE) continue;
+      if (++filled == per) {
+        rc_binding_store_pixels(c->store, c->conv, stage, filled, cs, n, y, x0 + j * r + dx + 1 - filled);
+        filled = 0;
+      }
+    }
+  if (filled) rc_binding_store_pixels(c->store, c->conv, stage, filled, cs, n, y, x0 + cols * r - filled);
+}
+
+/* nrows rows of `bytes` bytes from contiguous src to d, step bytes apart. */
+static inline __attribute__((always_inline)) void copy_rows(char* d, ptrdiff_t step, const void* src, size_t nrows,
+                                                            const size_t bytes) {
+  for (size_t j = 0; j < nrows; j++) memcpy(d + (ptrdiff_t)j * step, (const char*)src + j * bytes, bytes);
+}
+
+/* A one-channel shuffle's whole tile (the super-resolution tail's Y plane:
+ * rows·r output rows of cols·r pixels) finished in the stage, then, for a
+ * plane with pixel stride 1, converted in one call of the vector kernel and
+ * copied row by row (row segments of a tile are short: a call per segment
+ * would cost more than the conversion). 0 if the tile does not fit. */
+static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols,
+                            float* stage) {
+  const size_t r = c->shuffle, w = cols * r, nrows = rows * r, ow = (size_t)c->out_w, rc = c->residual_c;
+  if (nrows * w > BOUND_STAGE) return 0;
+  for (size_t i = 0; i < rows; i++) {
+    const float* s = c->scratch + i * c->tile_m * c->cout;
+    const float* res = c->residual ? c->residual + ((n * (size_t)c->out_h + oy + i) * ow + ox) * rc : NULL;
+    if (r == 2) {
+      post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, 2);
+    } else {
+      post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, r);
+    }
+  }
+  const rc_binding* b = c->store;
+  if (b->pixel_stride != 1) {
+    for (size_t j = 0; j < nrows; j++) rc_binding_store_pixels(b, c->conv, stage + j * w, w, 1, n, oy * r + j, ox * r);
+    return 1;
+  }
+  const ptrdiff_t at = (ptrdiff_t)n * b->image_stride + (ptrdiff_t)(oy * r) * b->row_stride + (ptrdiff_t)(ox * r);
+  const size_t esz = b->type == RC_ELEM_U8 ? 1 : sizeof(float);
+  const void* src = stage;
+  uint8_t bytes[BOUND_STAGE];
+  if (b->type == RC_ELEM_U8) {
+    c->conv->f32_to_u8(stage, nrows * w, b->scale, b->bias, bytes);
+    src = bytes;
+  }
+  char* d = (char*)b->base + at * (ptrdiff_t)esz;
+  const ptrdiff_t step = b->row_stride * (ptrdiff_t)esz;
+  /* The usual widths (2·m for x2) as constant-size copies: a move each,
+   * not a library call per row. */
+  switch (w * esz) {
+    case 8: copy_rows(d, step, src, nrows, 8); break;
+    case 16: copy_rows(d, step, src, nrows, 16); break;
+    case 12: copy_rows(d, step, src, nrows, 12); break;
+    case 32: copy_rows(d, step, src, nrows, 32); break;
+    case 48: copy_rows(d, step, src, nrows, 48); break;
+    default: copy_rows(d, step, src, nrows, w * esz); break;
+  }
+  return 1;
+}
+
+/* post_store for a run with an output binding: each tile row is finished
+ * with the same operations in the same order as post_store (so the values
+ * are bitwise those it would write to y), then stored through the binding
+ * row segment by row segment: a one-channel shuffle (the super-resolution
+ * tail's Y plane) a whole tile at once (bound_plane_tile) or its r output
+ * rows from the stage, a plain store straight from scratch. */
+static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
+  const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
+  const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2;
+  float stage[BOUND_STAGE];
+  if (cs == 1 && r > 1 && bound_plane_tile(c, n, oy, ox, rows, cols, stage)) return;
+  for (size_t i = 0; i < rows; i++) {
+    float* s = c->scratch + i * c->tile_m * cout;
+    const float* res = c->residual ? c->residual + ((n * oh + oy + i) * ow + ox) * rc : NULL;
+    if (cs == 1 && r > 1 && r2 * cols <= BOUND_STAGE) {
+      if (r == 2) {
+        post_row_y(&c->ep, s, cols, res, rc, stage, cols * 2, 2);
+      } else {
+        post_row_y(&c->ep, s, cols, res, rc, stage, cols * r, r);
+      }
+      for (size_t dy = 0; dy < r; dy++)
+        rc_binding_store_pixels(c->store, c->conv, stage + dy * cols * r, cols * r, 1, n, (oy + i) * r + dy, ox * r);
+      continue;
+    }
+    if (res) {
+      if (rc == 1) {
+        for (size_t j = 0; j < cols; j++)
+          for (size_t k = 0; k < cout; k++) s[j * cout + k] = s[j * cout + k] + res[j];
+      } else {
+        for (size_t e = 0; e < cols * cout; e++) s[e] = s[e] + res[e];
+      }
+    }
+    activate_pixels(&c->ep, s, cols, cout);
+    if (r == 1) {
+      rc_binding_store_pixels(c->store, c->conv, s, cols, cout, n, oy + i, ox);
+      continue;
+    }
+    for (size_t dy = 0; dy < r; dy++) bound_shuffle_row(c, s, cols, n, (oy + i) * r + dy, ox * r, dy, stage);
+  }
+}
+
 static void output_tile(const rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
@@ -351,7 +495,11 @@ static void output_tile(const rc_wino_run* c, size_t t) {
   if (c->post) {
     c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep_bias, c->scratch, c->tile_m * c->cout,
                              rows, cols);
-    post_store(c, n, oy, ox, rows, cols);
+    if (c->store) {
+      post_store_bound(c, n, oy, ox, rows, cols);
+    } else {
+      post_store(c, n, oy, ox, rows, cols);
+    }
     return;
   }
   /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
@@ -412,7 +560,9 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->residual_c = p->residual && p->residual_c > 1 ? (size_t)p->out_c : 1;
   c->shuffle = p->shuffle > 1 ? (size_t)p->shuffle : 1;
   c->shuffle_crd = p->shuffle_crd != 0;
-  c->post = p->residual != NULL || c->shuffle > 1;
+  c->store = p->store;
+  c->conv = p->store ? rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa)) : NULL;
+  c->post = p->residual != NULL || c->shuffle > 1 || p->store != NULL;
   c->in_h = p->in_h;
   c->in_w = p->in_w;
   c->out_h = p->out_h;

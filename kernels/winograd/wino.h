@@ -36,6 +36,8 @@
 
 #include <pthreadpool.h>
 
+#include "kernels/common/convert.h"
+
 typedef enum rc_wino_variant {
   RC_WINO_F23 = 0, /* F(2×2, 3×3), α = 4 */
   RC_WINO_F43 = 1, /* F(4×4, 3×3), α = 6 */
@@ -84,6 +86,14 @@ typedef struct rc_wino_conv_params {
    * 0 or 1: plain NHWC store. */
   int32_t shuffle;
   int32_t shuffle_crd;
+  /* Optional output binding (kernels/common/convert.h): NULL stores the
+   * NHWC tensor y (the fast path, unchanged); else element (n, oy, ox, c)
+   * of the output as described above (after the residual, the activation
+   * and the depth-to-space) goes to the binding's place, as float or as
+   * rc_float_to_u8, through the ISA's conversion kernel, and y is not
+   * used (may be NULL). Tiles then go through the post-store scratch, as
+   * with a residual. */
+  const rc_binding* store;
 } rc_wino_conv_params;
 
 /* m (output tile side) and α = m + 2 of a variant; its name ("F(6,3)"). */
@@ -152,7 +162,8 @@ typedef struct rc_wino_chain_layer {
 size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* layers, size_t n);
 
 /* y = the last layer's output of the chain applied to x (NHWC tensors of
- * whole images). Returns 0, or −1 if the layers do not form a chain (the
+ * whole images; y unused when the last layer has a binding). Only the last
+ * layer may have a store binding. Returns 0, or −1 if the layers do not form a chain (the
  * planner checks first; nothing is written then). */
 int rc_wino_chain_nhwc(const rc_wino_chain_layer* layers, size_t n, const float* x, float* y, void* workspace,
                        pthreadpool_t pool);

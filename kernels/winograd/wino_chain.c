@@ -59,8 +59,8 @@ static int connected(const rc_wino_chain_layer* l, size_t n) {
       return 0;
     if (k + 1 == n) break;
     const rc_wino_conv_params* q = &l[k + 1].p;
-    if (p->residual || p->shuffle > 1 || q->batch != p->batch || q->in_h != p->out_h || q->in_w != p->out_w ||
-        q->in_c != p->out_c)
+    if (p->residual || p->shuffle > 1 || p->store || q->batch != p->batch || q->in_h != p->out_h ||
+        q->in_w != p->out_w || q->in_c != p->out_c)
       return 0;
   }
   return 1;

@@ -36,8 +36,10 @@ typedef struct rc_wino_run {
   float* scratch; /* one output tile [tile_m][tile_m][cout] when post-storing */
   rc_wino_epilogue ep;
   rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
-  int post;                 /* residual or shuffle: transform to scratch, then post_store */
+  int post;                 /* residual, shuffle or store: transform to scratch, then post_store */
   const float* residual;
+  const rc_binding* store;        /* the output binding, or NULL: y */
+  const rc_convert_kernels* conv; /* the ISA's conversion kernels (with store) */
   size_t residual_c, shuffle;
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;

@@ -51,25 +51,36 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
 }
 
 static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
-                         pthreadpool_t pool) {
+                         pthreadpool_t pool, const rc_binding* outputs) {
   const rc_node* n = &g->nodes[sp->node];
   rc_wino_conv_params wp = rc_plan_wino_step_params(g, sp);
   if (sp->wino_residual >= 0) wp.residual = act(g, p, arena, sp->wino_residual);
-  rc_wino_conv2d_nhwc(&wp, input(g, p, arena, n, 0), sp->wino_u, sp->wino_bias, arena + p->offset[sp->out], ws,
-                      sp->wino_threads ? pool : NULL);
+  float* y = NULL;
+  if (sp->out_external >= 0) {
+    wp.store = &outputs[sp->out_external];
+  } else {
+    y = arena + p->offset[sp->out];
+  }
+  rc_wino_conv2d_nhwc(&wp, input(g, p, arena, n, 0), sp->wino_u, sp->wino_bias, y, ws, sp->wino_threads ? pool : NULL);
 }
 
 /* The chain headed by step i: every member, from the head's input to the
  * last member's output (and residual). */
 static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, void* ws, float* arena,
-                                pthreadpool_t pool) {
+                                pthreadpool_t pool, const rc_binding* outputs) {
   rc_wino_chain_layer layers[RC_WINO_CHAIN_MAX];
   const size_t n = rc_plan_wino_chain(g, p, i, layers);
   const rc_step* ls = &p->steps[i];
   while (ls->chain_next >= 0) ls = &p->steps[ls->chain_next];
   if (ls->wino_residual >= 0) layers[n - 1].p.residual = act(g, p, arena, ls->wino_residual);
+  float* y = NULL;
+  if (ls->out_external >= 0) {
+    layers[n - 1].p.store = &outputs[ls->out_external];
+  } else {
+    y = arena + p->offset[ls->out];
+  }
   const rc_node* head = &g->nodes[p->steps[i].node];
-  if (rc_wino_chain_nhwc(layers, n, input(g, p, arena, head, 0), arena + p->offset[ls->out], ws, pool) != 0) {
+  if (rc_wino_chain_nhwc(layers, n, input(g, p, arena, head, 0), y, ws, pool) != 0) {
     return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': the Winograd chain of %zu layers did not run", head->name, n);
   }
   return REPCONV_OK;
@@ -326,7 +337,7 @@ static int nan_scan_needed(const rc_graph* g, const rc_plan* p, float* arena, pt
 }
 
 static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                          pthreadpool_t pool, int32_t i, int nan_scan) {
+                          pthreadpool_t pool, int32_t i, int nan_scan, const rc_binding* outputs) {
   const rc_step* sp = &p->steps[i];
   const rc_node* n = &g->nodes[sp->node];
   switch (sp->kind) {
@@ -334,9 +345,9 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
     case RC_KERNEL_WINOGRAD:
       if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
       if (sp->chain_head >= 0) { /* the head runs the whole chain */
-        return sp->chain_head == i ? run_wino_chain(g, p, i, st->wino_ws, arena, pool) : REPCONV_OK;
+        return sp->chain_head == i ? run_wino_chain(g, p, i, st->wino_ws, arena, pool, outputs) : REPCONV_OK;
       }
-      run_winograd(g, p, sp, st->wino_ws, arena, pool);
+      run_winograd(g, p, sp, st->wino_ws, arena, pool, outputs);
       return REPCONV_OK;
     case RC_KERNEL_GEMM:
       if (p->gemm_workspace_bytes && (!st || !st->gemm_ws)) {
@@ -362,13 +373,46 @@ static double now_ms(void) {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
-                      double* step_ms) {
+static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
+                           pthreadpool_t pool, const rc_binding* outputs, double* step_ms) {
   const int nan_scan = st && st->ops && nan_scan_needed(g, p, arena, pool);
   for (int32_t i = 0; i < p->n_order; i++) {
     double t0 = step_ms ? now_ms() : 0.0;
-    RC_CHECK(run_step(g, p, st, arena, pool, i, nan_scan));
+    RC_CHECK(run_step(g, p, st, arena, pool, i, nan_scan, outputs));
     if (step_ms) step_ms[i] = now_ms() - t0;
+  }
+  return REPCONV_OK;
+}
+
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+                      double* step_ms) {
+  if (p->external_outputs) return rc_exec_run_io(g, p, st, arena, pool, NULL, step_ms);
+  return run_steps(g, p, st, arena, pool, NULL, step_ms);
+}
+
+/* Output k is stored by its Winograd step (under external_outputs). */
+static int stored_by_step(const rc_plan* p, int32_t k) {
+  for (int32_t i = 0; i < p->n_order; i++) {
+    if (p->steps[i].out_external == k) return 1;
+  }
+  return 0;
+}
+
+rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+                         const rc_binding* outputs, double* step_ms) {
+  for (int32_t k = 0; k < g->n_outputs; k++) {
+    if ((!outputs || !outputs[k].base) && p->external_outputs && stored_by_step(p, k)) {
+      return rc_error(REPCONV_ERROR_INTERNAL,
+                      "output '%s': no binding to store it into (the plan keeps it out of "
+                      "the arena)",
+                      g->tensors[g->outputs[k]].name);
+    }
+  }
+  RC_CHECK(run_steps(g, p, st, arena, pool, outputs, step_ms));
+  for (int32_t k = 0; outputs && k < g->n_outputs; k++) {
+    const int32_t t = g->outputs[k];
+    if (!outputs[k].base || p->offset[t] == RC_NO_OFFSET) continue; /* left in the arena; stored by its step */
+    rc_exec_convert_tensor(g, p, arena, t, &outputs[k], 0, pool);
   }
   return REPCONV_OK;
 }

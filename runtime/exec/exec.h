@@ -5,6 +5,8 @@
 
 #include <pthreadpool.h>
 
+#include "kernels/common/convert.h"
+
 #include "runtime/graph/graph.h"
 #include "runtime/plan/plan.h"
 
@@ -29,8 +31,39 @@ void rc_exec_release(rc_exec_state* st);
 /* Inputs must already be in the arena (channels-last). st may be NULL when
  * the plan has no XNNPACK or Winograd step. Winograd steps run on pool unless
  * the plan marked them single-threaded. step_ms: NULL, or p->n_order entries
- * that receive each step's wall time (0 for fused steps' own entries). */
+ * that receive each step's wall time (0 for fused steps' own entries).
+ * Outputs stay in the arena: a plan with external outputs needs
+ * rc_exec_run_io (INTERNAL error here). */
 rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
                       double* step_ms);
+
+/* rc_exec_run, then graph output k into outputs[k] (g->n_outputs bindings,
+ * kernels/common/convert.h; element (n, y, x, c) of an output of logical
+ * shape N×C×H×W, a rank-2 N×C one being N×C×1×1). Under a plan made with
+ * external_outputs, an output whose step has out_external stores straight
+ * into its binding (never in the arena); every other output is converted
+ * from its arena slot after the run, by the same conversion kernels, split
+ * over rows on pool. A binding with a NULL base leaves its output in the
+ * arena (an error for an output the plan keeps out of it); outputs NULL:
+ * rc_exec_run. The bindings' memory must
+ * not overlap the arena or each other (not checked). */
+rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+                         const rc_binding* outputs, double* step_ms);
+
+/* Graph input k from the caller's binding b (a float tensor in any strides,
+ * or uint8 through px·scale + bias) into its arena slot, channels-last:
+ * the conversion a run needs first, vectorized, split over rows on pool
+ * (may be NULL). k outside [0, g->n_inputs): REPCONV_ERROR_INVALID_ARGUMENT. */
+rc_status rc_exec_load_input(const rc_graph* g, const rc_plan* p, float* arena, int32_t k, const rc_binding* b,
+                             pthreadpool_t pool);
+
+/* Converts an NHWC float tensor (batch × h × w × c) into binding b, or
+ * (load 1) b into it: the executor's row loop, for the API's boundary
+ * conversions too. pool may be NULL. */
+void rc_exec_convert_nhwc(float* x, size_t batch, size_t h, size_t w, size_t c, const rc_binding* b, int load,
+                          pthreadpool_t pool);
+/* The same for tensor t's arena slot (its logical shape as above). */
+void rc_exec_convert_tensor(const rc_graph* g, const rc_plan* p, float* arena, int32_t t, const rc_binding* b, int load,
+                            pthreadpool_t pool);
 
 #endif

@@ -174,9 +174,11 @@ rc_status rc_arena_place(const rc_graph* g, rc_plan* p, rc_arena_scratch* a) {
     /* A chain's head writes the last member's output and reads its residual. */
     const rc_step* ls = st;
     while (ls->chain_next >= 0) ls = &p->steps[ls->chain_next];
-    lifetime* o = &lt[pos[ls->out]];
-    if (i < o->first) o->first = i;
-    if (i > o->last) o->last = i;
+    if (pos[ls->out] >= 0) { /* else an external output: the caller's memory */
+      lifetime* o = &lt[pos[ls->out]];
+      if (i < o->first) o->first = i;
+      if (i > o->last) o->last = i;
+    }
     for (int32_t k = 0; k < n->n_inputs; k++) {
       int32_t t = n->inputs[k];
       if (t >= 0 && pos[t] >= 0 && lt[pos[t]].last < i) lt[pos[t]].last = i;
@@ -186,7 +188,9 @@ rc_status rc_arena_place(const rc_graph* g, rc_plan* p, rc_arena_scratch* a) {
       if (pos[t] >= 0 && lt[pos[t]].last < i) lt[pos[t]].last = i;
     }
   }
-  for (int32_t i = 0; i < g->n_outputs; i++) lt[pos[g->outputs[i]]].last = g->n_nodes;
+  for (int32_t i = 0; i < g->n_outputs; i++) {
+    if (pos[g->outputs[i]] >= 0) lt[pos[g->outputs[i]]].last = g->n_nodes;
+  }
   /* A tensor nobody reads (an unused input, a dead value) still gets room so
    * its producer can write it. */
   for (int32_t i = 0; i < n_lt; i++) {

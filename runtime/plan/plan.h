@@ -48,6 +48,10 @@ typedef struct rc_step {
   int32_t chain_head; /* -1: not chained; else the index of the chain's first step (itself for the head) */
   int32_t chain_next; /* the next member's step index, -1 for the last */
   int32_t chain_len;  /* on the head: the number of layers (≥ 2) */
+  /* External outputs (rc_plan_options.external_outputs): on the Winograd
+   * step that writes a graph output (a chain's last member), the index k in
+   * g->outputs of the caller's binding it stores into; -1 otherwise. */
+  int32_t out_external;
   /* RC_KERNEL_GEMM: fused activation and plan-owned packed constants. */
   int32_t gemm_act;         /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
   int32_t gemm_threads;     /* 1: the session's pool; 0: the caller's thread (a small layer) */
@@ -69,6 +73,7 @@ typedef struct rc_plan {
   int winograd;                /* REPCONV_WINOGRAD_*: AUTO, OFF, or the forced variant's tile 2/4/6 */
   int autotune;                /* convs and FCs got the kernel timed fastest, not the rule's */
   int chains;                  /* Winograd chains formed (rc_plan_options) */
+  int external_outputs;        /* rc_plan_options.external_outputs */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
@@ -82,6 +87,13 @@ typedef struct rc_plan_options {
   int winograd; /* REPCONV_WINOGRAD_AUTO (the rule), _OFF, or _F23/_F43/_F63 (that variant wherever Winograd applies) */
   int autotune; /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
   int chains;   /* 1: runs of large Winograd layers become chains (the API's default); 0: layer by layer */
+  /* 1: the run stores graph outputs into the caller's bindings
+   * (rc_exec_run_io). A graph output written by a Winograd step or chain
+   * (and read by no node) gets no arena space: the step stores it straight
+   * into its binding (its out_external); the others keep their arena slot
+   * and the executor converts them into their bindings after the run. The
+   * notes say which. 0 (default): every output in the arena. */
+  int external_outputs;
 } rc_plan_options;
 
 /* Plans graph g (shapes inferred) into *p; on failure *p is left empty.

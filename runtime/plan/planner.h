@@ -90,6 +90,12 @@ int32_t rc_fuse_owner_step(rc_step* steps, int32_t i);
 /* Links runs of consecutive Winograd steps into chains (p->steps sorted). */
 void rc_chain_form(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided);
 
+/* rc_plan_options.external_outputs (p->steps sorted, chains formed): marks
+ * the graph outputs a Winograd step or chain stores into the caller's
+ * binding (out_external, elided: no arena slot) and notes the path of each
+ * output on the step that writes it. */
+void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided);
+
 /* Transformed filters of the Winograd steps, packed weights of the GEMM
  * steps (plan-owned), and the workspaces they need. */
 rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p);

@@ -1,0 +1,39 @@
+/* AArch64 NEON conversion kernels (convert.h): 16 values per step, tails
+ * through the scalar definition. Bitwise rc_float_to_u8 / rc_u8_to_float:
+ * the product and the sum round separately (no FMA); FMAXNM(v, 0) gives 0
+ * for a (quiet) NaN v, which the arithmetic has made quiet; FCVTNS rounds
+ * to nearest even like the default mode's rint; the narrows saturate
+ * values already in [0, 255]. */
+#include <arm_neon.h>
+
+#include "kernels/common/convert.h"
+
+static inline __attribute__((always_inline)) uint16x4_t to_u16(const float* x, float32x4_t s, float32x4_t b) {
+  float32x4_t v = vaddq_f32(vmulq_f32(vld1q_f32(x), s), b);
+  v = vminq_f32(vmaxnmq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(255.0f));
+  return vqmovun_s32(vcvtnq_s32_f32(v));
+}
+
+void rc_f32_to_u8__neon(const float* x, size_t n, float scale, float bias, uint8_t* y) {
+  const float32x4_t s = vdupq_n_f32(scale), b = vdupq_n_f32(bias);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint16x8_t lo = vcombine_u16(to_u16(x + i, s, b), to_u16(x + i + 4, s, b));
+    const uint16x8_t hi = vcombine_u16(to_u16(x + i + 8, s, b), to_u16(x + i + 12, s, b));
+    vst1q_u8(y + i, vcombine_u8(vqmovn_u16(lo), vqmovn_u16(hi)));
+  }
+  for (; i < n; i++) y[i] = rc_float_to_u8(x[i], scale, bias);
+}
+
+void rc_u8_to_f32__neon(const uint8_t* x, size_t n, float scale, float bias, float* y) {
+  const float32x4_t s = vdupq_n_f32(scale), b = vdupq_n_f32(bias);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const uint8x16_t v = vld1q_u8(x + i);
+    const uint16x8_t lo = vmovl_u8(vget_low_u8(v)), hi = vmovl_u8(vget_high_u8(v));
+    const uint32x4_t q[4] = {vmovl_u16(vget_low_u16(lo)), vmovl_u16(vget_high_u16(lo)), vmovl_u16(vget_low_u16(hi)),
+                             vmovl_u16(vget_high_u16(hi))};
+    for (int k = 0; k < 4; k++) vst1q_f32(y + i + 4 * k, vaddq_f32(vmulq_f32(vcvtq_f32_u32(q[k]), s), b));
+  }
+  for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
+}

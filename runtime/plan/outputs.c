@@ -1,0 +1,36 @@
+/* External outputs (rc_plan_options.external_outputs): which graph outputs
+ * the last kernel stores straight into the caller's memory, and which the
+ * executor converts from the arena after the run. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/plan/planner.h"
+
+/* Appends text to a step's note (cut at its size, as the other passes do). */
+static void note_append(rc_step* st, const char* fmt, const char* a, const char* b) {
+  const size_t len = strlen(st->note);
+  if (len + 1 < sizeof(st->note)) snprintf(st->note + len, sizeof(st->note) - len, fmt, a, b);
+}
+
+void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided) {
+  for (int32_t k = 0; k < g->n_outputs; k++) {
+    const int32_t t = g->outputs[k];
+    int32_t w = -1; /* the step writing t: a step's out, fused steps aside */
+    for (int32_t i = 0; i < p->n_order && w < 0; i++) {
+      if (p->steps[i].kind != RC_KERNEL_FUSED && p->steps[i].out == t) w = i;
+    }
+    if (w < 0) continue; /* a graph input passed through: stays in the arena */
+    rc_step* st = &p->steps[w];
+    const char* name = g->tensors[t].name;
+    /* Read by no node and listed once (a reader would need it in the
+     * arena); channels in the graph's order (no CRD→DCR permutation). */
+    if (st->kind == RC_KERNEL_WINOGRAD && readers[t] == 1 << 20 && st->crd_block == 0) {
+      st->out_external = k;
+      elided[t] = 1;
+      note_append(st, "; stores output '%s' straight into the caller's binding%s", name, " (no arena slot)");
+    } else {
+      note_append(st, "; output '%s' kept in the arena, converted into the caller's binding after the run%s", name,
+                  st->kind == RC_KERNEL_WINOGRAD ? " (a node reads it)" : " (not a Winograd step)");
+    }
+  }
+}
