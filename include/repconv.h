@@ -408,6 +408,84 @@ REPCONV_API repconv_backend repconv_session_backend(const repconv_session_t* ses
 /* The message of the session's last failing call ("" if none). */
 REPCONV_API const char* repconv_session_error(const repconv_session_t* session);
 
+/* ---------------------------------------------------------------- frames
+ *
+ * The frame API runs a model of one rank-4 input and one rank-4 output
+ * (batch 1) on images in the app's own memory: 8-bit planes and interleaved
+ * pixels with a row stride, or interleaved floats (NHWC). The input is
+ * converted (px·scale + bias) as it is copied into the session's arena, in
+ * the one pass the float API spends on its NCHW copy; the output is stored
+ * by the model's last kernel when that is a Winograd convolution (the
+ * built-in SR models' is: no float output tensor is made, and the arena
+ * holds no output), and otherwise converted from the arena after the run.
+ * Sizes go through the session's plans like repconv_session_run's (any
+ * size; the last 4 sizes' plans kept), planned separately from the float
+ * API's (a frame run stores its output into the caller's image). */
+typedef enum repconv_pixel_format {
+  REPCONV_PIXEL_GRAY8 = 0, /* one 8-bit plane: a video frame's Y plane, a gray picture; 1-channel models */
+  REPCONV_PIXEL_RGB8 = 1,  /* 8-bit R, G, B per pixel; 3-channel models (channel 0 = R) */
+  REPCONV_PIXEL_BGR8 = 2,  /* 8-bit B, G, R per pixel; 3-channel models (channel 0 = R) */
+  REPCONV_PIXEL_RGBA8 = 3, /* 8-bit R, G, B, A: a 3-channel model reads R, G, B (alpha ignored) and writes
+                              them, leaving the output's alpha bytes untouched; a 4-channel model reads and
+                              writes all four */
+  REPCONV_PIXEL_BGRA8 = 4, /* 8-bit B, G, R, A: as RGBA8, for 3-channel models only */
+  REPCONV_PIXEL_F32 = 5    /* float32, the model's channel count per pixel, interleaved (NHWC), values as
+                              the model takes and gives them (no scale, bias, clamp or rounding) */
+} repconv_pixel_format;
+
+/* An image in the app's memory. Pixel (x, y) starts at data + y·stride +
+ * x·(bytes per pixel); only the width·(bytes per pixel) bytes of each row
+ * are read or written (row padding is left untouched). */
+typedef struct repconv_image {
+  repconv_pixel_format format;
+  int32_t width, height;
+  size_t stride; /* bytes from one row to the next; 0: width·(bytes per pixel). F32: a multiple of 4 */
+  void* data;    /* F32: 4-byte aligned */
+} repconv_image_t;
+
+#define REPCONV_IMAGE_MAX_CHANNELS 4
+/* How 8-bit pixels map to the model's values and back:
+ *   input:  v = px·in_scale[c] + in_bias[c], per model input channel c
+ *   output: px = clamp(round(y·out_scale + out_bias), 0, 255), rounded to
+ *           nearest with ties to even (y·out_scale + out_bias computed as a
+ *           product then a sum; NaN gives 0)
+ * The same for every output channel. Sides that are F32 images take no
+ * scale or bias (they must be 1 and 0 there). params NULL means identity
+ * (scale 1, bias 0: 0..255 values straight to the model and back, what
+ * the SR built-ins expect); start from repconv_image_params_init. */
+typedef struct repconv_image_params {
+  float in_scale[REPCONV_IMAGE_MAX_CHANNELS], in_bias[REPCONV_IMAGE_MAX_CHANNELS];
+  float out_scale, out_bias;
+} repconv_image_params_t;
+
+/* Identity: every scale 1, every bias 0. */
+REPCONV_API void repconv_image_params_init(repconv_image_params_t* params);
+/* The usual normalization of 0..1 values: v = (px/255 - mean[c]) / std[c]
+ * on input (in_scale[c] = 1/(255·std[c]), in_bias[c] = -mean[c]/std[c]),
+ * for `channels` channels (1 to 4; std > 0); the output side is left as is
+ * (a model giving 0..1 values takes out_scale 255). */
+REPCONV_API repconv_status repconv_image_params_set_mean_std(repconv_image_params_t* params, int channels,
+                                                             const float* mean, const float* std);
+
+/* The output image size the model gives for an input image of width ×
+ * height (without running: to allocate the output of a new frame size).
+ * Errors as repconv_session_run_image's for that size. */
+REPCONV_API repconv_status repconv_model_image_output_size(const repconv_model_t* model, int32_t width, int32_t height,
+                                                           int32_t* out_width, int32_t* out_height);
+
+/* Runs the model on image in into image out (any size the model takes; out
+ * must be the size repconv_model_image_output_size gives). Errors, naming
+ * the image and what it should be: a model that is not one rank-4 image in
+ * and out (REPCONV_ERROR_UNSUPPORTED), a format whose channels do not match
+ * the model's (REPCONV_ERROR_SHAPE), NULL data, a width or height < 1, a
+ * stride too small or not a multiple of 4 for F32, F32 data not 4-byte
+ * aligned, scale/bias on an F32 side (REPCONV_ERROR_INVALID_ARGUMENT), an
+ * output of the wrong size (REPCONV_ERROR_SHAPE). in and out must not
+ * overlap. Outputs are bitwise those of repconv_session_run on the same
+ * values converted by hand, then rounded as above. */
+REPCONV_API repconv_status repconv_session_run_image(repconv_session_t* session, const repconv_image_t* in,
+                                                     repconv_image_t* out, const repconv_image_params_t* params);
+
 /* ---------------------------------------------------------------- builder */
 
 /* Builds a model in code. Tensors are referred to by the ids the calls return.

@@ -7,49 +7,12 @@
 
 #include "kernels/ref/ref.h"
 #include "runtime/api/handles.h"
+#include "runtime/api/session_impl.h"
 #include "runtime/exec/exec.h"
 #include "runtime/graph/layout.h"
 #include "runtime/plan/step_bytes.h"
 
-/* A session keeps plans for up to RC_SESSION_PLANS input sizes, least
- * recently used evicted first (and sooner when their arenas together would
- * pass the arena-bytes limit). Four covers the alternations apps make: an
- * image cut in tiles has at most four tile sizes (full, right edge, bottom
- * edge, corner), two video streams two. Each size has its own arena and
- * kernel state: XNNPACK operators are bound to arena addresses, so sizes
- * sharing one arena would re-create (and repack) them whenever a larger
- * size moved it. */
-#define RC_SESSION_PLANS 4
-
-typedef struct rc_sized {
-  rc_shape* in;        /* per graph input: the shapes this entry runs */
-  rc_graph view;       /* the model's graph at those shapes (unused when g is the model's) */
-  const rc_graph* g;   /* &view or the model's graph */
-  const rc_plan* plan; /* the model's, or own_plan */
-  rc_plan own_plan;
-  rc_exec_state xnn; /* XNNPACK operators and Winograd/GEMM workspaces */
-  float* arena;
-  uint64_t bytes; /* arena and workspaces, counted against the arena-bytes limit */
-  uint64_t used;  /* the session's run count when last used */
-} rc_sized;
-
-struct repconv_session {
-  repconv_model_t* model; /* holds a reference (rc_model_retain) */
-  atomic_int busy;        /* 1 while a call that uses the arena or pool runs: a second one is refused */
-  rc_plan_options po;     /* how this session plans */
-  int threads;
-  rc_limits limits;
-  rc_sized sized[RC_SESSION_PLANS];
-  int n_sized;
-  rc_sized* cur;  /* the entry of the last run (or of session_create), NULL before any */
-  rc_shape* want; /* scratch: the shapes of a run's inputs */
-  uint64_t runs;
-  pthreadpool_t pool; /* NULL: run on the caller's thread */
-  double* step_ms;    /* profiling on: the last run's time per plan entry */
-  char error[4096];   /* as long as repconv_last_error's buffer: escaped messages are not cut */
-};
-
-static repconv_status session_fail(repconv_session_t* s, repconv_status code) {
+repconv_status rc_session_fail(repconv_session_t* s, rc_status code) {
   snprintf(s->error, sizeof(s->error), "%s", rc_error_message());
   return code;
 }
@@ -87,7 +50,7 @@ static void sized_drop(repconv_session_t* s, int i) {
 /* Plans the model at shapes (the model's own plan when they are its
  * load-time shapes and the options match), with an arena and kernel state,
  * evicting the least recently used sizes to make room. */
-static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, rc_sized** out) {
+static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, int external, rc_sized** out) {
   const repconv_model_t* m = s->model;
   const rc_graph* mg = &m->g;
   rc_sized z;
@@ -106,9 +69,12 @@ static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, rc_size
     st = rc_model_view_at(m, shapes, &z.view);
     z.g = &z.view;
   }
-  const rc_plan_options* po = &s->po;
-  if (st == REPCONV_OK && load_shapes && po->backend == m->plan.backend && po->winograd == m->plan.winograd &&
-      (po->autotune && po->winograd == REPCONV_WINOGRAD_AUTO) == m->plan.autotune &&
+  rc_plan_options po_ext = s->po;
+  po_ext.external_outputs = external;
+  const rc_plan_options* po = &po_ext;
+  z.external = external;
+  if (st == REPCONV_OK && load_shapes && !external && po->backend == m->plan.backend &&
+      po->winograd == m->plan.winograd && (po->autotune && po->winograd == REPCONV_WINOGRAD_AUTO) == m->plan.autotune &&
       (po->chains != 0) == m->plan.chains) {
     z.plan = &m->plan;
   } else if (st == REPCONV_OK) {
@@ -166,14 +132,11 @@ static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, rc_size
   return REPCONV_OK;
 }
 
-/* The entry for the shapes in s->want: the last one used when they match
- * (one comparison per input: what a run at the same size always cost),
- * else a cached one, else a new plan. */
-static rc_status sized_get(repconv_session_t* s, rc_sized** out) {
+rc_status rc_session_sized_get(repconv_session_t* s, int external, rc_sized** out) {
   const int32_t n = s->model->g.n_inputs;
   for (int k = -1; k < s->n_sized; k++) {
     rc_sized* z = k < 0 ? s->cur : &s->sized[k];
-    if (!z) continue;
+    if (!z || z->external != external) continue;
     int same = 1;
     for (int32_t i = 0; same && i < n; i++) same = rc_shape_equal(&z->in[i], &s->want[i]);
     if (same) {
@@ -181,7 +144,7 @@ static rc_status sized_get(repconv_session_t* s, rc_sized** out) {
       return REPCONV_OK;
     }
   }
-  return sized_add(s, s->want, out);
+  return sized_add(s, s->want, external, out);
 }
 
 repconv_status repconv_session_create(const repconv_model_t* model, const repconv_options_t* options,
@@ -235,7 +198,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     if (t->dyn && !given) known = 0;
   }
   if (known) {
-    rc_status st = sized_add(s, s->want, &s->cur);
+    rc_status st = sized_add(s, s->want, 0, &s->cur);
     if (st != REPCONV_OK) {
       repconv_session_destroy(s);
       return rc_error_context(st, "session");
@@ -255,10 +218,7 @@ void repconv_session_destroy(repconv_session_t* session) {
   free(session);
 }
 
-/* Takes the session for one call; 0 (with repconv_last_error set, and the
- * session's own error left alone: its owner may be writing it) if another
- * thread holds it. */
-static int session_acquire(repconv_session_t* s, const char* what) {
+int rc_session_acquire(repconv_session_t* s, const char* what) {
   int expected = 0;
   if (atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1, memory_order_acquire, memory_order_relaxed)) {
     return 1;
@@ -270,7 +230,7 @@ static int session_acquire(repconv_session_t* s, const char* what) {
   return 0;
 }
 
-static void session_release(repconv_session_t* s) { atomic_store_explicit(&s->busy, 0, memory_order_release); }
+void rc_session_release(repconv_session_t* s) { atomic_store_explicit(&s->busy, 0, memory_order_release); }
 
 void (*rc_session_run_hook)(void* arg);
 void* rc_session_run_hook_arg;
@@ -316,9 +276,9 @@ static repconv_status set_profiling(repconv_session_t* session, int on);
 repconv_status repconv_session_set_profiling(repconv_session_t* session, int on) {
   if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_set_profiling: NULL session");
   /* A run writes the timings: they must not be freed under it. */
-  if (!session_acquire(session, "session_set_profiling")) return REPCONV_ERROR_INVALID_ARGUMENT;
+  if (!rc_session_acquire(session, "session_set_profiling")) return REPCONV_ERROR_INVALID_ARGUMENT;
   repconv_status s = set_profiling(session, on);
-  session_release(session);
+  rc_session_release(session);
   return s;
 }
 
@@ -332,7 +292,7 @@ static repconv_status set_profiling(repconv_session_t* session, int on) {
   session->step_ms = calloc((size_t)session->model->g.n_nodes + 1, sizeof(double));
   if (!session->step_ms) {
     rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_set_profiling: out of memory");
-    return session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
+    return rc_session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
   }
   return REPCONV_OK;
 }
@@ -408,10 +368,10 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
 repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                    repconv_tensor_t* outputs, size_t num_outputs) {
   if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL session");
-  if (!session_acquire(session, "session_run")) return REPCONV_ERROR_INVALID_ARGUMENT;
+  if (!rc_session_acquire(session, "session_run")) return REPCONV_ERROR_INVALID_ARGUMENT;
   if (rc_session_run_hook) rc_session_run_hook(rc_session_run_hook_arg);
   repconv_status s = session_run(session, inputs, num_inputs, outputs, num_outputs);
-  session_release(session);
+  rc_session_release(session);
   return s;
 }
 
@@ -420,7 +380,7 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
   session->error[0] = '\0';
   if (num_outputs && !outputs) {
     rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL tensor array");
-    return session_fail(session, REPCONV_ERROR_INVALID_ARGUMENT);
+    return rc_session_fail(session, REPCONV_ERROR_INVALID_ARGUMENT);
   }
   /* Validate everything before computing anything. */
   rc_status s = rc_model_match_inputs(session->model, "session_run", inputs, num_inputs, session->want);
@@ -428,8 +388,8 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
     if (!inputs[i].data) s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input '%s': NULL data", inputs[i].name);
   }
   rc_sized* z = NULL;
-  if (s == REPCONV_OK) s = sized_get(session, &z);
-  if (s != REPCONV_OK) return session_fail(session, s);
+  if (s == REPCONV_OK) s = rc_session_sized_get(session, 0, &z);
+  if (s != REPCONV_OK) return rc_session_fail(session, s);
   session->cur = z;
   z->used = ++session->runs;
   const rc_graph* g = z->g;
@@ -438,10 +398,10 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
     if (k < 0) {
       rc_error(REPCONV_ERROR_NOT_FOUND, "session_run: the model has no output named '%s'",
                outputs[i].name ? outputs[i].name : "(null)");
-      return session_fail(session, REPCONV_ERROR_NOT_FOUND);
+      return rc_session_fail(session, REPCONV_ERROR_NOT_FOUND);
     }
     s = check_dims("output", &outputs[i], &g->tensors[g->outputs[k]]);
-    if (s != REPCONV_OK) return session_fail(session, s);
+    if (s != REPCONV_OK) return rc_session_fail(session, s);
   }
   /* NCHW (caller) → channels-last (arena). */
   for (size_t i = 0; i < num_inputs; i++) {
@@ -451,7 +411,7 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
     rc_ref_reshape(d, 0, inputs[i].data, d, 1, z->arena + z->plan->offset[t]);
   }
   s = rc_exec_run(g, z->plan, &z->xnn, z->arena, session->pool, session->step_ms);
-  if (s != REPCONV_OK) return session_fail(session, s);
+  if (s != REPCONV_OK) return rc_session_fail(session, s);
   for (size_t i = 0; i < num_outputs; i++) {
     int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
     int64_t d[4];

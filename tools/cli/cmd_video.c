@@ -101,46 +101,46 @@ static int output_header(const cli_y4m_header* in, int scale, cli_y4m_header* ou
   return 0;
 }
 
-/* --model-only: the session on the clip's frames back to back, nothing
- * else timed (reading and conversion happen before). */
+/* --model-only: the model thread's call (cli_video_model_run_y: the
+ * session's frame API on the Y plane) on the clip's frames back to back,
+ * nothing else timed (reading happens before). */
 static int model_only(video_run* r, cli_y4m_reader* rd, const cli_y4m_header* h) {
   cli_video_model* m = &r->model;
-  const size_t in_n = (size_t)h->width * (size_t)h->height;
+  const size_t in_b = (size_t)h->width * (size_t)h->height * (size_t)h->fmt.bytes;
+  const size_t out_b = in_b * (size_t)m->scale * (size_t)m->scale;
   uint8_t* frame = malloc(cli_y4m_frame_bytes(&h->fmt));
-  float* kept = malloc(in_n * sizeof(float) * VIDEO_BENCH_FRAMES);
+  uint8_t* kept = malloc(in_b * VIDEO_BENCH_FRAMES);
+  uint8_t* y_out = malloc(out_b);
   char params[CLI_Y4M_MAX_LINE], err[768];
-  if (!frame || !kept) {
+  if (!frame || !kept || !y_out) {
     free(frame);
     free(kept);
+    free(y_out);
     return fail(EXIT_ERROR, "video: out of memory for %d frames", VIDEO_BENCH_FRAMES);
   }
   int64_t frames = 0;
   int rc;
   while ((rc = cli_y4m_read_frame(rd, &h->fmt, frames, frame, params, err, sizeof err)) == 1) {
-    if (frames < VIDEO_BENCH_FRAMES) {
-      cli_video_model_load_y(m, frame);
-      memcpy(kept + in_n * (size_t)frames, m->in.data, in_n * sizeof(float));
-    }
+    if (frames < VIDEO_BENCH_FRAMES) memcpy(kept + in_b * (size_t)frames, frame, in_b); /* Y comes first */
     ++frames;
   }
   free(frame);
   if (rc < 0) {
     free(kept);
+    free(y_out);
     return fail(EXIT_ERROR, "video: '%s': %s", r->in_name, err);
   }
   double* ms = malloc((size_t)(frames ? frames : 1) * sizeof(double));
-  float* own = m->in.data;
   rc = EXIT_OK;
   for (int64_t k = 0; k < frames && ms; ++k) {
-    m->in.data = kept + in_n * (size_t)(k % VIDEO_BENCH_FRAMES);
     double t0 = now_ms();
-    if (cli_video_model_run(m, err, sizeof err) != 0) {
+    if (cli_video_model_run_y(m, kept + in_b * (size_t)(k % VIDEO_BENCH_FRAMES), y_out, err, sizeof err) != 0) {
       rc = fail(EXIT_ERROR, "video: frame %lld: %s", (long long)k + 1, err);
       break;
     }
     ms[k] = now_ms() - t0;
   }
-  m->in.data = own;
+  free(y_out);
   if (!ms) rc = fail(EXIT_ERROR, "video: out of memory");
   if (rc == EXIT_OK) {
     double total = 0;
@@ -173,12 +173,11 @@ static void print_profile(const cli_video_pipeline* p, const cli_video_model* m,
           p->ms_wait_out / n, p->ms_chroma / n, p->ms_write / n);
   const double mib = 1024.0 * 1024.0;
   const double in_b = (double)cli_y4m_frame_bytes(p->in_fmt), out_b = (double)cli_y4m_frame_bytes(p->out_fmt);
-  const double y_in = (double)m->in_fmt.width * m->in_fmt.height, y_out = (double)m->y_out.width * m->y_out.height;
   fprintf(stderr,
-          "video: memory (MiB): frames %.1f (%d in of %.1f, %d out of %.1f), the model's float Y in and out %.1f, "
-          "the session's arena %.1f\n",
+          "video: memory (MiB): frames %.1f (%d in of %.1f, %d out of %.1f), the CLI's float Y in and out %.1f "
+          "(high depths only), the session's arena %.1f\n",
           CLI_VIDEO_FRAMES * (in_b + out_b) / mib, CLI_VIDEO_FRAMES, in_b / mib, CLI_VIDEO_FRAMES, out_b / mib,
-          (y_in + y_out) * sizeof(float) / mib, (double)repconv_session_arena_bytes(m->session) / mib);
+          (double)cli_video_model_float_bytes(m) / mib, (double)repconv_session_arena_bytes(m->session) / mib);
 }
 
 static int cmd_video(const cli_args* a) {

@@ -3,6 +3,7 @@
 
 #include "tools/cli/video/model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,14 +50,14 @@ int cli_video_model_open(const cli_args* a, const cli_y4m_format* fmt, cli_video
   m->y_out = *fmt;
   m->y_out.width = fmt->width * m->scale;
   m->y_out.height = fmt->height * m->scale;
-  const size_t n_in = (size_t)fmt->width * (size_t)fmt->height, n_out = n_in * (size_t)m->scale * (size_t)m->scale;
-  m->in = (repconv_tensor_t){.name = in.name, .ndim = 4, .dims = {1, 1, fmt->height, fmt->width}};
-  m->out = (repconv_tensor_t){.name = out.name, .ndim = 4, .dims = {1, 1, m->y_out.height, m->y_out.width}};
-  m->in.data = malloc(n_in * sizeof(float));
-  m->out.data = malloc(n_out * sizeof(float));
-  if (!m->in.data || !m->out.data) {
-    rc = fail(EXIT_ERROR, "video: out of memory for the model's input and output (%zu and %zu floats)", n_in, n_out);
-    goto fail;
+  if (fmt->bytes > 1) {
+    const size_t n_in = (size_t)fmt->width * (size_t)fmt->height, n_out = n_in * (size_t)m->scale * (size_t)m->scale;
+    m->f_in = malloc(n_in * sizeof(float));
+    m->f_out = malloc(n_out * sizeof(float));
+    if (!m->f_in || !m->f_out) {
+      rc = fail(EXIT_ERROR, "video: out of memory for the model's input and output (%zu and %zu floats)", n_in, n_out);
+      goto fail;
+    }
   }
   const float maxval = (float)((1 << fmt->depth) - 1);
   m->to_model = 255.0f / maxval;
@@ -76,70 +77,71 @@ void cli_video_model_close(cli_video_model* m) {
   repconv_session_destroy(m->session);
   repconv_model_destroy(m->model);
   repconv_options_destroy(m->opts);
-  free(m->in.data);
-  free(m->out.data);
+  free(m->f_in);
+  free(m->f_out);
   m->session = NULL;
   m->model = NULL;
   m->opts = NULL;
-  m->in.data = m->out.data = NULL;
+  m->f_in = m->f_out = NULL;
 }
 
-void cli_video_model_load_y(cli_video_model* m, const uint8_t* in) {
+size_t cli_video_model_float_bytes(const cli_video_model* m) {
+  if (!m->f_in) return 0;
+  const size_t n_in = (size_t)m->in_fmt.width * (size_t)m->in_fmt.height;
+  return (n_in + (size_t)m->y_out.width * (size_t)m->y_out.height) * sizeof(float);
+}
+
+/* High depths: 16-bit little-endian samples to the model's 0..255. */
+static void load_high(cli_video_model* m, const uint8_t* in) {
   const size_t n = (size_t)m->in_fmt.width * (size_t)m->in_fmt.height;
-  float* x = m->in.data;
-  if (m->in_fmt.bytes == 1) {
-    for (size_t i = 0; i < n; ++i) x[i] = (float)in[i];
-  } else { /* 16-bit little-endian samples */
-    const float k = m->to_model;
-    for (size_t i = 0; i < n; ++i) x[i] = (float)(in[2 * i] | in[2 * i + 1] << 8) * k;
-  }
+  const float k = m->to_model;
+  for (size_t i = 0; i < n; ++i) m->f_in[i] = (float)(in[2 * i] | in[2 * i + 1] << 8) * k;
 }
 
-int cli_video_model_run(cli_video_model* m, char* err, size_t err_size) {
-  repconv_status st = repconv_session_run(m->session, &m->in, 1, &m->out, 1);
-  if (st != REPCONV_OK) {
-    snprintf(err, err_size, "running the model: %s", session_error(m->session, st));
-    return -1;
-  }
-  return 0;
-}
-
-void cli_video_model_store_y(cli_video_model* m, uint8_t* out) {
+/* And back: rounded, clamped to the depth's range (NaN to 0). */
+static void store_high(cli_video_model* m, uint8_t* out) {
   const size_t n = (size_t)m->y_out.width * (size_t)m->y_out.height;
-  const float* restrict y = m->out.data;
-  if (m->in_fmt.bytes == 1) {
-    uint8_t* restrict o = out;
-    /* written so GCC vectorizes it (SSE2 maxps, minps, cvttps2dq, packs):
-     * restrict, 0.5 added first, the int32 step */
-    for (size_t i = 0; i < n; ++i) {
-      float v = y[i] + 0.5f;   /* rounded to nearest by the truncation below */
-      v = v > 0.0f ? v : 0.0f; /* NaN too */
-      v = v < 255.0f ? v : 255.0f;
-      o[i] = (uint8_t)(int32_t)v;
-    }
-  } else {
-    const float k = m->from_model, maxval = (float)((1 << m->in_fmt.depth) - 1);
-    for (size_t i = 0; i < n; ++i) {
-      float v = y[i] * k;
-      v = v >= 0.0f ? v : 0.0f;
-      v = v <= maxval ? v : maxval;
-      const unsigned u = (unsigned)(v + 0.5f);
-      out[2 * i] = (uint8_t)(u & 0xff);
-      out[2 * i + 1] = (uint8_t)(u >> 8);
-    }
+  const float k = m->from_model, maxval = (float)((1 << m->in_fmt.depth) - 1);
+  for (size_t i = 0; i < n; ++i) {
+    float v = m->f_out[i] * k;
+    v = v >= 0.0f ? v : 0.0f;
+    v = v <= maxval ? v : maxval;
+    const unsigned u = (unsigned)(v + 0.5f);
+    out[2 * i] = (uint8_t)(u & 0xff);
+    out[2 * i + 1] = (uint8_t)(u >> 8);
   }
 }
 
 int cli_video_model_run_y(void* ctx, const uint8_t* in, uint8_t* out, char* err, size_t err_size) {
   cli_video_model* m = ctx;
+  const int high = m->in_fmt.bytes > 1;
+  /* The planes as the y4m frame has them: rows of width samples. */
+  repconv_image_t a = {.format = REPCONV_PIXEL_GRAY8,
+                       .width = m->in_fmt.width,
+                       .height = m->in_fmt.height,
+                       .stride = (size_t)m->in_fmt.width,
+                       .data = (void*)(uintptr_t)in};
+  repconv_image_t b = {.format = REPCONV_PIXEL_GRAY8,
+                       .width = m->y_out.width,
+                       .height = m->y_out.height,
+                       .stride = (size_t)m->y_out.width,
+                       .data = out};
   double t0 = now_ms();
-  cli_video_model_load_y(m, in);
+  if (high) {
+    load_high(m, in);
+    a = (repconv_image_t){.format = REPCONV_PIXEL_F32, .width = a.width, .height = a.height, .data = m->f_in};
+    b = (repconv_image_t){.format = REPCONV_PIXEL_F32, .width = b.width, .height = b.height, .data = m->f_out};
+  }
   double t1 = now_ms();
-  int rc = cli_video_model_run(m, err, err_size);
+  repconv_status st = repconv_session_run_image(m->session, &a, &b, NULL);
   double t2 = now_ms();
-  if (rc == 0) cli_video_model_store_y(m, out);
+  if (st != REPCONV_OK) {
+    snprintf(err, err_size, "running the model: %s", session_error(m->session, st));
+    return -1;
+  }
+  if (high) store_high(m, out);
   m->ms_to_float += t1 - t0;
   m->ms_run += t2 - t1;
   m->ms_to_int += now_ms() - t2;
-  return rc;
+  return 0;
 }

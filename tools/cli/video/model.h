@@ -13,11 +13,14 @@ typedef struct cli_video_model {
   repconv_options_t* opts;
   repconv_model_t* model;
   repconv_session_t* session;
-  int scale;                             /* output size / input size, the same for H and W */
-  cli_y4m_format in_fmt, y_out;          /* the Y planes in and out */
-  repconv_tensor_t in, out;              /* float32 1x1xHxW and 1x1x(sH)x(sW) */
-  float to_model, from_model;            /* samples to the model's 0..255 and back (high depths) */
-  double ms_to_float, ms_run, ms_to_int; /* totals, for --profile */
+  int scale;                    /* output size / input size, the same for H and W */
+  cli_y4m_format in_fmt, y_out; /* the Y planes in and out */
+  /* 8-bit: the Y planes go to the session as GRAY8 images (the library
+   * converts them in and the last kernel stores them out). High depths:
+   * float planes (F32 images) converted here, scaled to the model's 0..255. */
+  float *f_in, *f_out; /* high depths only */
+  float to_model, from_model;
+  double ms_to_float, ms_run, ms_to_int; /* totals, for --profile (conversions here: high depths only) */
 } cli_video_model;
 
 /* Loads a->model for frames of fmt's size (input shape 1x1xHxW) with a's
@@ -27,17 +30,12 @@ typedef struct cli_video_model {
 int cli_video_model_open(const cli_args* a, const cli_y4m_format* fmt, cli_video_model* m);
 void cli_video_model_close(cli_video_model* m);
 
-/* Converts one Y plane to the model's input (samples to float 0..255). */
-void cli_video_model_load_y(cli_video_model* m, const uint8_t* in);
-/* Runs the session on m->in into m->out. 0, or -1 with the message in err. */
-int cli_video_model_run(cli_video_model* m, char* err, size_t err_size);
-/* Converts the model's output to one Y plane (rounded, clamped to the
- * depth's range; NaN to 0). */
-void cli_video_model_store_y(cli_video_model* m, uint8_t* out);
-/* Both: one Y plane in, one out (a cli_video_process_fn). This is the one
- * place the CLI converts and calls the session, to switch to the library's
- * frame API (uint8 planes with a stride, normalization and rounding fused
- * into the kernels) when it lands. */
+/* One Y plane in (the y4m frame's: width samples a row), one out (a
+ * cli_video_process_fn): the one place the CLI calls the session, through
+ * the library's frame API (repconv_session_run_image). 0, or -1 with the
+ * message in err. */
 int cli_video_model_run_y(void* ctx, const uint8_t* in, uint8_t* out, char* err, size_t err_size);
+/* Bytes of the float planes the CLI holds (0 at 8 bits). */
+size_t cli_video_model_float_bytes(const cli_video_model* m);
 
 #endif
