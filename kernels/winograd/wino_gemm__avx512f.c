@@ -39,32 +39,61 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
     for (size_t v = 0; v < NV; v++) _mm512_storeu_ps(c + i * c_stride + v * 16, acc[i][v]);
 }
 
-#define FORM(r, nv) \
-  case r: tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride); return;
+typedef void (*form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
+                        size_t c_stride);
+
+#define FORM(r, nv)                                                                                             \
+  static void form_##r##x##nv(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, \
+                              float* c, size_t c_stride) {                                                      \
+    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride);                                                       \
+  }
+#define FORMS_14(nv) \
+  FORM(1, nv)        \
+  FORM(2, nv)        \
+  FORM(3, nv)        \
+  FORM(4, nv)        \
+  FORM(5, nv)        \
+  FORM(6, nv)        \
+  FORM(7, nv)        \
+  FORM(8, nv)        \
+  FORM(9, nv)        \
+  FORM(10, nv)       \
+  FORM(11, nv)       \
+  FORM(12, nv)       \
+  FORM(13, nv)       \
+  FORM(14, nv)
+FORMS_14(1)
+FORMS_14(2)
+FORM(1, 3)
+FORM(2, 3)
+FORM(3, 3)
+FORM(4, 3)
+FORM(5, 3)
+FORM(6, 3)
+FORM(7, 3)
+FORM(8, 3)
+FORM(9, 3)
+FORM(1, 4)
+FORM(2, 4)
+FORM(3, 4)
+FORM(4, 4)
+FORM(5, 4)
+FORM(6, 4)
+
+/* k_forms[nv − 1][rows − 1]; NULL beyond rc_wino_gemm_wide_rmax(nv). */
+#define ROW14(nv)                                                                                           \
+  {                                                                                                         \
+    form_1x##nv, form_2x##nv, form_3x##nv, form_4x##nv, form_5x##nv, form_6x##nv, form_7x##nv, form_8x##nv, \
+        form_9x##nv, form_10x##nv, form_11x##nv, form_12x##nv, form_13x##nv, form_14x##nv                   \
+  }
+static const form_fn k_forms[RC_WINO_GEMM_WIDE_NVMAX][RC_WINO_GEMM_WIDE_RMAX] = {
+    ROW14(1),
+    ROW14(2),
+    {form_1x3, form_2x3, form_3x3, form_4x3, form_5x3, form_6x3, form_7x3, form_8x3, form_9x3},
+    {form_1x4, form_2x4, form_3x4, form_4x4, form_5x4, form_6x4},
+};
 
 void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
                            size_t wk, size_t wp, float* c, size_t c_stride) {
-  switch (nv) {
-    case 1:
-      switch (rows) {
-        FORM(1, 1)
-        FORM(2, 1)
-        FORM(3, 1) FORM(4, 1) FORM(5, 1) FORM(6, 1) FORM(7, 1) FORM(8, 1) FORM(9, 1) FORM(10, 1) FORM(11, 1) FORM(12, 1)
-            FORM(13, 1) FORM(14, 1) default : return;
-      }
-    case 2:
-      switch (rows) {
-        FORM(1, 2)
-        FORM(2, 2)
-        FORM(3, 2) FORM(4, 2) FORM(5, 2) FORM(6, 2) FORM(7, 2) FORM(8, 2) FORM(9, 2) FORM(10, 2) FORM(11, 2) FORM(12, 2)
-            FORM(13, 2) FORM(14, 2) default : return;
-      }
-    case 3:
-      switch (rows) {
-        FORM(1, 3)
-        FORM(2, 3) FORM(3, 3) FORM(4, 3) FORM(5, 3) FORM(6, 3) FORM(7, 3) FORM(8, 3) FORM(9, 3) default : return;
-      }
-    default:
-      switch (rows) { FORM(1, 4) FORM(2, 4) FORM(3, 4) FORM(4, 4) FORM(5, 4) FORM(6, 4) default : return; }
-  }
+  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride);
 }
