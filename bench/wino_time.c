@@ -5,8 +5,10 @@
  * its operands in L1. Built as build/bench/repconv_wino_time.
  *
  *   build/bench/repconv_wino_time [reps]
- * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..2,
- * WINO_VARIANT=0..2, WINO_THREADS=N, WINO_L2=bytes (blocking target).
+ * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..5 (the
+ * layers[] below), WINO_VARIANT=0..2, WINO_THREADS=N, WINO_L2=bytes
+ * (blocking target), WINO_COPIES=N: cycle through N copies of the weights,
+ * as a stage of N such layers does (U then comes from L3 or DRAM, not L2).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -72,8 +74,12 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   float* wt = malloc((size_t)c_out * c_in * 9 * sizeof(float));
   for (size_t i = 0; i < nx; i++) x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
   for (size_t i = 0; i < (size_t)c_out * c_in * 9; i++) wt[i] = (float)((i * 40503u) % 1000) / 1000.0f - 0.5f;
-  float* u = malloc(rc_wino_filter_size(v, c_out, c_in) * sizeof(float));
+  const char* cp = getenv("WINO_COPIES");
+  const int copies = cp && atoi(cp) > 1 ? atoi(cp) : 1;
+  const size_t un = rc_wino_filter_size(v, c_out, c_in);
+  float* u = malloc(un * copies * sizeof(float));
   rc_wino_filter_transform(v, c_out, c_in, wt, u);
+  for (int k = 1; k < copies; k++) memcpy(u + k * un, u, un * sizeof(float));
   rc_wino_conv_params p;
   memset(&p, 0, sizeof p);
   p.variant = v;
@@ -95,8 +101,9 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   double* t = malloc(reps * sizeof(double));
   rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool); /* warm-up */
   for (int r = 0; r < reps; r++) {
+    const float* ur = u + (size_t)(r % copies) * un;
     const double t0 = now();
-    rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool);
+    rc_wino_conv2d_nhwc(&p, x, ur, NULL, y, ws, pool);
     t[r] = now() - t0;
   }
   qsort(t, reps, sizeof(double), cmp_d);
@@ -125,10 +132,11 @@ int main(int argc, char** argv) {
   if (!getenv("WINO_LAYER")) time_gemm(64, 30, peak);
   if (!getenv("WINO_LAYER")) time_gemm(128, 6, peak);
   if (!getenv("WINO_LAYER")) time_gemm(16, 30, peak);
-  static const int layers[][3] = {{64, 56, 56}, {128, 28, 28}, {16, 540, 960}};
+  static const int layers[][3] = {{64, 56, 56},  {128, 28, 28}, {16, 540, 960},
+                                  {192, 14, 14}, {96, 28, 28},  {48, 56, 56}};
   const char* lay = getenv("WINO_LAYER");   /* 0, 1, 2: one layer only */
   const char* var = getenv("WINO_VARIANT"); /* 0, 1, 2: one variant only */
-  for (int l = 0; l < 3; l++) {
+  for (int l = 0; l < (int)(sizeof layers / sizeof layers[0]); l++) {
     if (lay && atoi(lay) != l) continue;
     for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
       for (int i = RC_WINO_ISA_SCALAR; i < RC_WINO_ISA_COUNT; i++) {

@@ -10,6 +10,11 @@
  *              narrow (≤ 8-channel) kernels too, vs float64 within
  *              the fp32 summation bound γ_kc·Σ|a·w|; rows ≥ mr and columns
  *              ≥ 16 are neither read (NaN there) nor written (sentinels).
+ *   wide GEMM  (wino_gemm.h, where the ISA has one) every rows × nv form,
+ *              both U layouts (16-lane panels apart, or nv·16 lanes per
+ *              k), vs float64 within the same bound and bitwise vs the
+ *              ISA's 16-column tile GEMM panel by panel; nothing written
+ *              outside the rows × nv·16 box.
  *   input      channel counts around the 4- and 8-wide vectors, tiles inside
  *              the image, across each border and wholly outside; vs scalar;
  *              padding channels exactly 0, nothing written past them; rows
@@ -33,6 +38,7 @@
 #include "kernels/common/isa.h"
 #include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_gemm.h"
 #include "kernels/winograd/wino_ukernels.h"
 #include "tests/support/test_util.h"
 
@@ -158,6 +164,82 @@ static void test_gemm(void** state) {
     tested++;
   }
   assert_true(tested > 0);
+}
+
+/* The wide GEMM of one ISA against float64 and, panel by panel, bitwise
+ * against that ISA's 16-column tile GEMM `tile` (the same FMA chain per k). */
+static void check_gemm_wide(const char* name, rc_wino_gemm_wide_fn wide, rc_gemm_tile_fn tile, size_t tile_mr,
+                            rc_test_rng* rng) {
+  static const size_t kcs[] = {1, 2, 3, 7, 16, 17, 64, 100};
+  enum { KMAX = 100 };
+  const size_t R = RC_WINO_GEMM_WIDE_RMAX, NV = RC_WINO_GEMM_WIDE_NVMAX;
+  const size_t a_stride = KMAX + 3, c_stride = NV * 16 + 5, wpad = KMAX * NV * 16 + 48;
+  float* a = xmalloc(R * a_stride * sizeof(float));
+  float* w = xmalloc(wpad * NV * sizeof(float));
+  float* c = xmalloc(R * c_stride * sizeof(float));
+  float* ref = xmalloc(R * 16 * sizeof(float));
+  float* panel = xmalloc(KMAX * 16 * sizeof(float));
+  size_t forms = 0;
+  for (size_t nv = 1; nv <= NV; nv++)
+    for (size_t rows = 1; rows <= rc_wino_gemm_wide_rmax(nv); rows++, forms++)
+      for (size_t ki = 0; ki < sizeof kcs / sizeof kcs[0]; ki++)
+        for (int layout = 0; layout < 2; layout++) {
+          const size_t kc = kcs[ki];
+          const size_t wk = layout ? nv * 16 : 16, wp = layout ? 16 : wpad; /* panels apart, or interleaved per k */
+          for (size_t i = 0; i < R * a_stride; i++) a[i] = NAN;
+          for (size_t i = 0; i < wpad * NV; i++) w[i] = NAN;
+          for (size_t i = 0; i < rows; i++) rc_test_fill_uniform(rng, a + i * a_stride, kc, -1.0f, 1.0f);
+          for (size_t k = 0; k < kc; k++)
+            for (size_t v = 0; v < nv; v++) rc_test_fill_uniform(rng, w + k * wk + v * wp, 16, -1.0f, 1.0f);
+          for (size_t i = 0; i < R * c_stride; i++) c[i] = SENTINEL;
+          wide(rows, nv, kc, a, a_stride, w, wk, wp, c, c_stride);
+          for (size_t i = 0; i < R; i++)
+            for (size_t j = 0; j < c_stride; j++)
+              if ((i >= rows || j >= nv * 16) && c[i * c_stride + j] != SENTINEL)
+                fail_msg("%s rows=%zu nv=%zu kc=%zu: wrote c[%zu][%zu] outside the tile", name, rows, nv, kc, i, j);
+          const double u = ldexp(1.0, -24), gamma = (double)(kc + 1) * u / (1.0 - (double)(kc + 1) * u);
+          for (size_t v = 0; v < nv; v++) {
+            /* The panel as the 16-column kernel reads it: kc rows of 16. */
+            for (size_t k = 0; k < kc; k++) memcpy(panel + k * 16, w + k * wk + v * wp, 16 * sizeof(float));
+            for (size_t t = 0; t < rows; t += tile_mr)
+              tile(rows - t < tile_mr ? rows - t : tile_mr, kc, a + t * a_stride, a_stride, panel, ref + t * 16, 16);
+            for (size_t i = 0; i < rows; i++)
+              for (size_t j = 0; j < 16; j++) {
+                double want = 0.0, mag = 0.0;
+                for (size_t k = 0; k < kc; k++) {
+                  const double p = (double)a[i * a_stride + k] * panel[k * 16 + j];
+                  want += p;
+                  mag += fabs(p);
+                }
+                const float got = c[i * c_stride + v * 16 + j];
+                if (!(fabs((double)got - want) <= gamma * mag))
+                  fail_msg("%s rows=%zu nv=%zu kc=%zu c[%zu][%zu]: got %.9g want %.9g", name, rows, nv, kc, i,
+                           v * 16 + j, got, want);
+                if (memcmp(&got, &ref[i * 16 + j], sizeof got))
+                  fail_msg("%s rows=%zu nv=%zu kc=%zu c[%zu][%zu]: %.9g, the tile GEMM %.9g (not bitwise)", name, rows,
+                           nv, kc, i, v * 16 + j, got, ref[i * 16 + j]);
+              }
+          }
+        }
+  print_message("gemm %s: %zu forms x %zu kc x 2 U layouts, bitwise the tile GEMM\n", name, forms,
+                sizeof kcs / sizeof kcs[0]);
+  free(a);
+  free(w);
+  free(c);
+  free(ref);
+  free(panel);
+}
+
+static void test_gemm_wide(void** state) {
+  (void)state;
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 11);
+  size_t tested = 0;
+  RC_IF_ISA_AVX512F(if (rc_wino_isa_available(RC_WINO_ISA_AVX512F)) {
+    check_gemm_wide("wino_gemm__avx512f", rc_wino_gemm__avx512f, rc_gemm_tile_12x16__avx512f, 12, &rng);
+    tested++;
+  })
+  if (!tested) print_message("no wide GEMM on this CPU or build\n");
 }
 
 /* ------------------------------------------------------------ transforms */
@@ -338,6 +420,7 @@ static void test_output_transform(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm),
+      cmocka_unit_test(test_gemm_wide),
       cmocka_unit_test(test_input_transform),
       cmocka_unit_test(test_output_transform),
   };

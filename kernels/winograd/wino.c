@@ -63,6 +63,7 @@ static void init_table(void) {
                   g_kernels[RC_WINO_ISA_##ISA].GEMM_MR(nr) = mr;)
 #include "kernels/gemm/gemm_tile_ukernels.inc"
 #undef RC_GEMM_TILE_UKERNEL
+  RC_IF_ISA_AVX512F(g_kernels[RC_WINO_ISA_AVX512F].wide = rc_wino_gemm__avx512f;)
   g_table[RC_WINO_ISA_AUTO] = g_table[g_auto];
 }
 
@@ -234,11 +235,54 @@ static void input_tile(rc_wino_run* c, size_t t) {
                           c->block_tiles * c->cin_pad);
 }
 
-static void gemm_panel(const rc_wino_run* c, size_t xi, size_t nb) {
+/* Row calls of the wide GEMM over `count` tiles: as few as the form allows,
+ * rows as even as possible (49 tiles, 7 rows: seven calls of 7). */
+static size_t wide_rows(size_t count, size_t nv) {
+  const size_t rmax = rc_wino_gemm_wide_rmax(nv), calls = (count + rmax - 1) / rmax;
+  return calls ? (count + calls - 1) / calls : 1;
+}
+
+/* The cost of the wide GEMM over `count` tiles and cout_blocks 16-channel
+ * blocks in groups of nv, in half cycles per k on two loads and two FMAs
+ * per cycle: a call of r rows × v vectors takes max(r·v FMAs, r + v loads,
+ * 8: each accumulator waits the FMA latency of 4 cycles per k). */
+static size_t wide_cost(size_t count, size_t cout_blocks, size_t nv) {
+  const size_t r = wide_rows(count, nv);
+  size_t cost = 0;
+  for (size_t b = 0; b < cout_blocks; b += nv) {
+    const size_t v = cout_blocks - b < nv ? cout_blocks - b : nv;
+    for (size_t t = 0; t < count; t += r) {
+      const size_t rr = count - t < r ? count - t : r;
+      size_t k = rr * v;
+      if (rr + v > k) k = rr + v;
+      if (k < 8) k = 8;
+      cost += k;
+    }
+  }
+  return cost;
+}
+
+/* The α² GEMMs of position xi, column group g (gemm_nv blocks of 16
+ * channels with the wide GEMM, else block g), over the block's tiles. */
+static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g) {
+  const size_t nr = RC_GEMM_NR;
+  const float* a = c->v + xi * c->block_tiles * c->cin_pad;
+  if (c->gemm_nv) {
+    const size_t nb = g * c->gemm_nv, nv = c->cout_blocks - nb < c->gemm_nv ? c->cout_blocks - nb : c->gemm_nv;
+    const size_t r = wide_rows(c->count, c->gemm_nv);
+    const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
+    float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
+    for (size_t t = 0; t < c->count; t += r) {
+      const size_t rows = c->count - t < r ? c->count - t : r;
+      c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
+                 c->cout_pad);
+    }
+    return;
+  }
+  const size_t nb = g;
   const int narrow = c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
   const rc_gemm_tile_fn gemm = narrow ? c->k->gemm8 : c->k->gemm;
-  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr, nr = RC_GEMM_NR;
-  const float* a = c->v + xi * c->block_tiles * c->cin_pad;
+  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr;
   const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
   float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
   for (size_t t = 0; t < c->count; t += mr) {
@@ -516,7 +560,7 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
     c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
     for (size_t t = 0; t < c->count; t++) input_tile(c, t);
     for (size_t xi = 0; xi < c->a2; xi++) {
-      for (size_t nb = 0; nb < c->cout_blocks; nb++) gemm_panel(c, xi, nb);
+      for (size_t g = 0; g < c->gemm_groups; g++) gemm_panel(c, xi, g);
     }
     for (size_t t = 0; t < c->count; t++) output_tile(c, t);
   }
@@ -581,6 +625,22 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->block_tiles = run_block_tiles(p, (size_t)p->batch * c->tiles_per_image);
   const size_t alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = alpha * alpha;
+  /* The wide GEMM's group width: the least cost over a full block. */
+  c->gemm_nv = 0;
+  c->gemm_groups = c->cout_blocks;
+  if (c->k->wide) {
+    const size_t total = (size_t)p->batch * c->tiles_per_image;
+    const size_t count = total < c->block_tiles ? total : c->block_tiles;
+    size_t best = 0;
+    for (size_t nv = RC_WINO_GEMM_WIDE_NVMAX; nv >= 1; nv--) {
+      const size_t cost = wide_cost(count, c->cout_blocks, nv);
+      if (!c->gemm_nv || cost < best) {
+        best = cost;
+        c->gemm_nv = nv;
+      }
+    }
+    c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
+  }
   c->v = ws;
   c->m = ws + c->a2 * c->block_tiles * c->cin_pad;
   c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
@@ -602,7 +662,7 @@ static void phase_task(void* arg, size_t i) {
   const phase_ctx* ph = arg;
   rc_wino_run c = *ph->base;
   c.scratch += i * ph->slice_floats;
-  const size_t n = ph->phase == 1 ? c.cout_blocks * c.a2 : c.count;
+  const size_t n = ph->phase == 1 ? c.gemm_groups * c.a2 : c.count;
   const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
   for (size_t j = begin; j < end; j++) {
     if (ph->phase == 0) {

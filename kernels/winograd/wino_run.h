@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_gemm.h"
 #include "kernels/winograd/wino_ukernels.h"
 
 /* Workspace alignment (bytes): a cache line, the widest vector. */
@@ -19,6 +20,7 @@ typedef struct rc_wino_ukernels {
   size_t gemm_mr;
   rc_gemm_tile_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
   size_t gemm8_mr;
+  rc_wino_gemm_wide_fn wide; /* the wide tile GEMM (wino_gemm.h), or NULL: gemm serves */
 } rc_wino_ukernels;
 
 typedef struct rc_wino_run {
@@ -44,6 +46,8 @@ typedef struct rc_wino_run {
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
+  size_t gemm_nv;     /* wide GEMM: 16-channel blocks per call (0: the 16-column GEMM) */
+  size_t gemm_groups; /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
   size_t block_tiles;   /* allocated tiles per block (the ξ stride of V and M) */
   size_t first, count;  /* the current block: tiles [first, first + count) */
