@@ -166,6 +166,7 @@ static void test_gemm(void** state) {
   assert_true(tested > 0);
 }
 
+#if RC_ARCH_X86_64 /* the wide GEMM is an AVX-512 kernel */
 /* The wide GEMM of one ISA against float64 and, panel by panel, bitwise
  * against that ISA's 16-column tile GEMM `tile` (the same FMA chain per k). */
 static void check_gemm_wide(const char* name, rc_wino_gemm_wide_fn wide, rc_gemm_tile_fn tile, size_t tile_mr,
@@ -229,6 +230,8 @@ static void check_gemm_wide(const char* name, rc_wino_gemm_wide_fn wide, rc_gemm
   free(ref);
   free(panel);
 }
+
+#endif
 
 static void test_gemm_wide(void** state) {
   (void)state;

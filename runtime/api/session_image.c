@@ -17,6 +17,12 @@
 
 static const char* const format_names[] = {"GRAY8", "RGB8", "BGR8", "RGBA8", "BGRA8", "F32"};
 
+/* Bounds-checked (check_image refuses other values first; GCC 12 for
+ * AArch64 cannot see that and warns on a plain index). */
+static const char* format_name(repconv_pixel_format f) {
+  return (unsigned)f < sizeof(format_names) / sizeof(format_names[0]) ? format_names[f] : "?";
+}
+
 static int format_valid(repconv_pixel_format f) { return (unsigned)f <= (unsigned)REPCONV_PIXEL_F32; }
 
 /* Channels a pixel holds (F32: the model's, c). */
@@ -79,7 +85,7 @@ static rc_status row_stride(const char* what, const repconv_image_t* im, int64_t
   if ((int64_t)*out < row) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT,
                     "%s image: stride %zu bytes is less than a row of %d %s pixels (%lld bytes)", what, im->stride,
-                    (int)im->width, format_names[im->format], (long long)row);
+                    (int)im->width, format_name(im->format), (long long)row);
   }
   return REPCONV_OK;
 }
@@ -219,7 +225,7 @@ static rc_status run_image(repconv_session_t* s, const repconv_image_t* in, repc
   const rc_graph* mg = &s->model->g;
   if (!format_fits(in->format, c_in)) {
     return rc_error(REPCONV_ERROR_SHAPE, "input image: %s serves models of %s, the model's input '%s' has %lld",
-                    format_names[in->format], fits_str(in->format), mg->tensors[mg->inputs[0]].name, (long long)c_in);
+                    format_name(in->format), fits_str(in->format), mg->tensors[mg->inputs[0]].name, (long long)c_in);
   }
   size_t in_stride = 0, out_stride = 0;
   RC_CHECK(row_stride("input", in, c_in, &in_stride));
@@ -239,7 +245,7 @@ static rc_status run_image(repconv_session_t* s, const repconv_image_t* in, repc
   if (!format_fits(out->format, c_out) || os->d[0] != 1) {
     char b[96];
     return rc_error(REPCONV_ERROR_SHAPE, "output image: %s serves models of %s, the model's output '%s' is %s",
-                    format_names[out->format], fits_str(out->format), g->tensors[g->outputs[0]].name,
+                    format_name(out->format), fits_str(out->format), g->tensors[g->outputs[0]].name,
                     rc_shape_str(os, b, sizeof(b)));
   }
   if (os->d[2] != out->height || os->d[3] != out->width) {
