@@ -181,11 +181,12 @@ static rc_status slice_geom(ox* x, int r, const int64_t* in_dims, const int64_t*
     if (sp > 0) {
       s0 = s0 < 0 ? 0 : (s0 > n ? n : s0);
       e0 = e0 < 0 ? 0 : (e0 > n ? n : e0);
-      dims[ax] = e0 > s0 ? (e0 - s0 + sp - 1) / sp : 0;
+      /* ceil((e0 - s0) / sp) without the sum that overflows for huge steps */
+      dims[ax] = e0 > s0 ? (e0 - s0 - 1) / sp + 1 : 0;
     } else {
       s0 = s0 < 0 ? -1 : (s0 > n - 1 ? n - 1 : s0);
       e0 = e0 < -1 ? -1 : (e0 > n - 1 ? n - 1 : e0);
-      dims[ax] = s0 > e0 ? (s0 - e0 + (-sp) - 1) / (-sp) : 0;
+      dims[ax] = s0 > e0 ? (s0 - e0 - 1) / (-sp) + 1 : 0;
     }
     st[ax] = s0;
     step[ax] = sp;

@@ -11,71 +11,12 @@
 # one "repconv: " line on stderr, no output file left behind. Uses the
 # built-in ecbsr-m4c16-x2 (random weights) and tests/fixtures/images.
 set -u
-
-if [ $# -ne 2 ]; then
-  echo "usage: sh $0 REPCONV_BINARY SCRATCH_DIR" >&2
-  exit 2
-fi
-BIN=$1
-DIR=$2
+. "$(dirname "$0")/common.sh"
 IMG=${REPCONV_FIXTURES:-$(dirname "$0")/../fixtures}/images
-case "$BIN" in /*) ;; *) BIN="$(pwd)/$BIN" ;; esac
 case "$IMG" in /*) ;; *) IMG="$(pwd)/$IMG" ;; esac
-rm -rf "$DIR"
-mkdir -p "$DIR" || exit 1
-cd "$DIR" || exit 1
+cli_setup test_upscale "$@"
 M=ecbsr-m4c16-x2
 
-failures=0
-checks=0
-bad() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-show() {
-  sed -n '1,10p' out | sed 's/^/  out| /'
-  sed -n '1,10p' err | sed 's/^/  err| /'
-}
-run() {
-  "$BIN" "$@" >out 2>err
-  rc=$?
-}
-expect_ok() {
-  desc=$1
-  shift
-  checks=$((checks + 1))
-  run "$@"
-  if [ "$rc" -ne 0 ] || [ -s err ]; then
-    bad "$desc: exit status $rc (expected 0, quiet stderr)"
-    show
-    return 1
-  fi
-  return 0
-}
-expect_fail() {
-  desc=$1
-  want=$2
-  needle=$3
-  shift 3
-  checks=$((checks + 1))
-  run "$@"
-  if [ "$rc" -ne "$want" ]; then
-    bad "$desc: exit status $rc, expected $want"
-    show
-    return 1
-  fi
-  if [ "$(wc -l <err | tr -d ' ')" -ne 1 ] || ! head -n 1 err | grep -q '^repconv: '; then
-    bad "$desc: expected one 'repconv: ' line on stderr"
-    show
-    return 1
-  fi
-  if ! grep -q -- "$needle" err; then
-    bad "$desc: stderr lacks '$needle'"
-    show
-    return 1
-  fi
-  return 0
-}
 # header FILE: "WIDTH HEIGHT DEPTH COLORTYPE" from a PNG's IHDR.
 header() {
   od -An -tu1 -j16 -N10 "$1" | awk '{print $1*16777216+$2*65536+$3*256+$4, $5*16777216+$6*65536+$7*256+$8, $9, $10}'
@@ -156,14 +97,14 @@ if expect_ok "folder" upscale $M -i in -o outdir; then
   grep -q "3 pictures upscaled, 0 failed" out || bad "folder: summary"
 fi
 cp "$IMG/rgb.jpg" in/a.jpg
-expect_fail "folder: two inputs, one output name" 1 "would both be written" upscale $M -i in -o outdir2
+expect_fail_with "folder: two inputs, one output name" 1 "would both be written" upscale $M -i in -o outdir2
 rm in/a.jpg
-expect_fail "folder: output folder is the input" 1 "overwrite" upscale $M -i in -o in
+expect_fail_with "folder: output folder is the input" 1 "overwrite" upscale $M -i in -o in
 head -c 100 "$IMG/rgb8.png" >in/d.png
-expect_fail "folder: a bad picture among good ones" 1 "d.png" upscale $M -i in -o outdir3
+expect_fail_with "folder: a bad picture among good ones" 1 "d.png" upscale $M -i in -o outdir3
 checks=$((checks + 1))
 [ -f outdir3/a.png ] && [ ! -e outdir3/d.png ] || bad "folder: the good pictures are written, the bad one is not"
-expect_fail "--reference with a folder" 2 "one picture" upscale $M -i in -o outdir --reference "$IMG/rgb8.png"
+expect_fail_with "--reference with a folder" 2 "one picture" upscale $M -i in -o outdir --reference "$IMG/rgb8.png"
 
 # ---------------------------------------------------------------- reference
 if expect_ok "--reference" upscale $M -i "$IMG/rgb8.png" -o ref.png --reference k_rgb8.png.png; then
@@ -171,29 +112,27 @@ if expect_ok "--reference" upscale $M -i "$IMG/rgb8.png" -o ref.png --reference 
   grep -Eq "^  $M +PSNR +inf dB +SSIM 1.0000" out || { bad "--reference: output vs itself is not inf dB"; show; }
   grep -Eq "^  bicubic +PSNR +[0-9.]+ dB +SSIM 0\.[0-9]+" out || { bad "--reference: no bicubic line"; show; }
 fi
-expect_fail "--reference of another size" 1 "the output is 74x46" upscale $M -i "$IMG/rgb8.png" -o ref.png \
+expect_fail_with "--reference of another size" 1 "the output is 74x46" upscale $M -i "$IMG/rgb8.png" -o ref.png \
   --reference "$IMG/rgb8.png"
 
 # ---------------------------------------------------------------- bad input
 head -c 300 "$IMG/rgb8.png" >cut.png
-expect_fail "truncated PNG" 1 "cut.png: truncated" upscale $M -i cut.png -o cut_out.png
+expect_fail_with "truncated PNG" 1 "cut.png: truncated" upscale $M -i cut.png -o cut_out.png
 checks=$((checks + 1))
 [ ! -e cut_out.png ] && [ ! -e cut_out.png.part ] || bad "truncated PNG: an output file was left"
 head -c 500 "$IMG/rgb.jpg" >cut.jpg
-expect_fail "truncated JPEG" 1 "cut.jpg: " upscale $M -i cut.jpg -o cut_out.png
+expect_fail_with "truncated JPEG" 1 "cut.jpg: " upscale $M -i cut.jpg -o cut_out.png
 printf 'P6\n1 1\n255\nabc' >x.ppm
-expect_fail "not a picture" 1 "not a PNG or JPEG" upscale $M -i x.ppm -o x.png
-expect_fail "CMYK" 1 "CMYK" upscale $M -i "$IMG/cmyk.jpg" -o x.png
-expect_fail "missing input" 1 "cannot open" upscale $M -i nope.png -o x.png
-expect_fail "output folder missing" 1 "cannot create" upscale $M -i "$IMG/rgb8.png" -o no/such/dir/x.png
-expect_fail "output over input" 1 "overwrite the input" upscale $M -i k_rgb8.png.png -o k_rgb8.png.png
-expect_fail "not an image model" 1 "image model" upscale repvgg-a0 -i "$IMG/rgb8.png" -o x.png
-expect_fail "-t -1" 2 "bad --tile value" upscale $M -i "$IMG/rgb8.png" -o x.png -t -1
-expect_fail "--max-memory 1" 2 "bad --max-memory value" upscale $M -i "$IMG/rgb8.png" -o x.png --max-memory 1
-expect_fail "no -o" 2 "give one -o" upscale $M -i "$IMG/rgb8.png"
-expect_fail "-o x.jpg" 2 "does not end in .png" upscale $M -i "$IMG/rgb8.png" -o x.jpg
-expect_fail "--tile on run" 2 "does not apply" run $M --tile 4 --input x.npy
+expect_fail_with "not a picture" 1 "not a PNG or JPEG" upscale $M -i x.ppm -o x.png
+expect_fail_with "CMYK" 1 "CMYK" upscale $M -i "$IMG/cmyk.jpg" -o x.png
+expect_fail_with "missing input" 1 "cannot open" upscale $M -i nope.png -o x.png
+expect_fail_with "output folder missing" 1 "cannot create" upscale $M -i "$IMG/rgb8.png" -o no/such/dir/x.png
+expect_fail_with "output over input" 1 "overwrite the input" upscale $M -i k_rgb8.png.png -o k_rgb8.png.png
+expect_fail_with "not an image model" 1 "image model" upscale repvgg-a0 -i "$IMG/rgb8.png" -o x.png
+expect_fail_with "-t -1" 2 "bad --tile value" upscale $M -i "$IMG/rgb8.png" -o x.png -t -1
+expect_fail_with "--max-memory 1" 2 "bad --max-memory value" upscale $M -i "$IMG/rgb8.png" -o x.png --max-memory 1
+expect_fail_with "no -o" 2 "give one -o" upscale $M -i "$IMG/rgb8.png"
+expect_fail_with "-o x.jpg" 2 "does not end in .png" upscale $M -i "$IMG/rgb8.png" -o x.jpg
+expect_fail_with "--tile on run" 2 "does not apply" run $M --tile 4 --input x.npy
 
-echo "test_upscale: $checks checks, $failures failed"
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+cli_summary

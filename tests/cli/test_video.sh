@@ -14,35 +14,9 @@
 # skipped with a message. The model is the built-in ecbsr-m4c16-x2 (random
 # weights, 1 channel, x2).
 set -u
-
-if [ $# -ne 2 ]; then
-  echo "usage: sh $0 REPCONV_BINARY SCRATCH_DIR" >&2
-  exit 2
-fi
-BIN=$1
-DIR=$2
-case "$BIN" in /*) ;; *) BIN="$(pwd)/$BIN" ;; esac
-rm -rf "$DIR"
-mkdir -p "$DIR" || exit 1
-cd "$DIR" || exit 1
+. "$(dirname "$0")/common.sh"
+cli_setup test_video "$@"
 M=ecbsr-m4c16-x2
-
-failures=0
-checks=0
-bad() {
-  echo "FAIL: $*"
-  failures=$((failures + 1))
-}
-check() { # check DESC COMMAND...: the command must succeed
-  desc=$1
-  shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    bad "$desc"
-    [ -s err ] && sed -n '1,5p' err | sed 's/^/  | /'
-  fi
-}
-size() { wc -c <"$1" | tr -d ' '; }
 
 # mk W H C FRAMES FRAME_BYTES [FRAME_PARAMS]: a clip on stdout, random samples.
 mk() {
@@ -81,7 +55,7 @@ check "video: header carried over, W and H scaled" \
   sh -c "head -n 1 odd_x2.y4m | grep -qx 'YUV4MPEG2 W66 H34 F25:1 Ip A1:1 C420jpeg XYSCSS=TEST'"
 # 66x34 4:2:0: 2244 + 2 * 33 * 17 = 3366 bytes, 4 frames of 6 + 3366 after the header
 hdr=$(head -n 1 odd.y4m | wc -c | tr -d ' ') # W and H keep their digit counts
-check "video: output size (4 frames of 66x34 4:2:0)" test "$(size odd_x2.y4m)" -eq $((hdr + 4 * 3372))
+check "video: output size (4 frames of 66x34 4:2:0)" test "$(file_size odd_x2.y4m)" -eq $((hdr + 4 * 3372))
 check "video: files in and out, --quiet prints nothing" sh -c "'$BIN' video $M odd.y4m odd_f.y4m --quiet 2>err && test ! -s err"
 check "video: same bytes from files and pipes" cmp -s odd_x2.y4m odd_f.y4m
 check "video: --threads 2 gives the same bytes" sh -c "'$BIN' video $M odd.y4m - --threads 2 -q >odd_t2.y4m && cmp -s odd_x2.y4m odd_t2.y4m"
@@ -114,7 +88,7 @@ printf 'FRAME\n' >>trunc.y4m
 head -c 100 /dev/urandom >>trunc.y4m
 error_case "video: truncated frame" "'stdin': frame 3 is truncated: the input ends after 100 of its 192 bytes" \
   sh -c "cat trunc.y4m | '$BIN' video $M - trunc_x2.y4m"
-check "video: the 2 frames before the truncated one written complete" test "$(size trunc_x2.y4m)" -eq $((27 + 2 * (6 + 768)))
+check "video: the 2 frames before the truncated one written complete" test "$(file_size trunc_x2.y4m)" -eq $((27 + 2 * (6 + 768)))
 error_case "video: malformed header" "'bad.y4m': bad height 'Hx'" sh -c "printf 'YUV4MPEG2 W16 Hx\n' >bad.y4m; '$BIN' video $M bad.y4m -"
 error_case "video: not a y4m" "not a YUV4MPEG2 stream" sh -c "printf 'RIFF....WAVEfmt ' | '$BIN' video $M - -"
 error_case "video: empty input" "empty input" sh -c "'$BIN' video $M - - </dev/null"
@@ -172,5 +146,4 @@ else
   echo "SKIP: ffmpeg or ffprobe not found: the ffmpeg round trips are not checked (third_party/install-deps.sh installs ffmpeg)"
 fi
 
-echo "test_video: $checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+cli_summary
