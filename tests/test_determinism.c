@@ -154,18 +154,13 @@ static void test_builtins(void** state) {
   }
 }
 
-static const char* fixtures(void) {
-  const char* d = getenv("REPCONV_FIXTURES");
-  return d ? d : "tests/fixtures";
-}
-
 static void test_onnx_fixtures(void** state) {
   (void)state;
 #ifndef REPCONV_TEST_ONNX
   skip(); /* built without ONNX import */
 #endif
   char path[1024], line[512];
-  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", rc_test_fixtures());
   FILE* f = fopen(path, "r");
   if (!f) fail_msg("cannot open %s", path);
   int count = 0;
@@ -173,9 +168,9 @@ static void test_onnx_fixtures(void** state) {
     char name[256];
     if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
     rc_npy x;
-    snprintf(path, sizeof(path), "%s/onnx/%s.in.npy", fixtures(), name);
+    snprintf(path, sizeof(path), "%s/onnx/%s.in.npy", rc_test_fixtures(), name);
     if (rc_npy_read_file(path, &x) != REPCONV_OK) fail_msg("%s: %s", path, repconv_last_error());
-    snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
+    snprintf(path, sizeof(path), "%s/onnx/%s.onnx", rc_test_fixtures(), name);
     check_model(name, path, x.ndim, x.dims, x.data, ALL_BACKENDS);
     rc_npy_free(&x);
     count++;

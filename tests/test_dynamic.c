@@ -16,11 +16,6 @@
 #include "repconv.h"
 #include "tests/support/test_util.h"
 
-static const char* fixtures(void) {
-  const char* d = getenv("REPCONV_FIXTURES");
-  return d ? d : "tests/fixtures";
-}
-
 static repconv_model_t* load(const char* path, int fold, const int64_t* shape4) {
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
@@ -126,8 +121,8 @@ static void test_repvgg_sizes(void** state) {
  * another size: its dims are checked). */
 static void sizes_match_export(const char* name, const int64_t (*sizes)[4], int n_sizes) {
   char path[1024], dyn[1024];
-  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
-  snprintf(dyn, sizeof(dyn), "%s/onnx/%s_dyn.onnx", fixtures(), name);
+  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", rc_test_fixtures(), name);
+  snprintf(dyn, sizeof(dyn), "%s/onnx/%s_dyn.onnx", rc_test_fixtures(), name);
   for (int fold = 0; fold < 2; fold++) {
     repconv_model_t* m = load(path, fold, NULL);
     repconv_session_t* s;
@@ -167,8 +162,8 @@ static void test_symbolic_dims(void** state) {
   skip(); /* built with -DREPCONV_ONNX=OFF: the ONNX fixtures do not load */
 #endif
   char dyn[1024], stat[1024];
-  snprintf(dyn, sizeof(dyn), "%s/onnx/ecbsr_x2_dyn.onnx", fixtures());
-  snprintf(stat, sizeof(stat), "%s/onnx/ecbsr_x2.onnx", fixtures());
+  snprintf(dyn, sizeof(dyn), "%s/onnx/ecbsr_x2_dyn.onnx", rc_test_fixtures());
+  snprintf(stat, sizeof(stat), "%s/onnx/ecbsr_x2.onnx", rc_test_fixtures());
   repconv_model_t* m = load(dyn, 1, NULL);
   repconv_tensor_info_t ii, oi;
   assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
@@ -241,7 +236,7 @@ static void test_onnx_refusals(void** state) {
   /* An ONNX model whose importer read a Shape (the official ECB's pad
    * indices): static, so it loads, but runs only at its load-time size. */
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/ecb_block_official.onnx", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/ecb_block_official.onnx", rc_test_fixtures());
   m = load(path, 1, NULL);
   repconv_tensor_info_t ii;
   assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
@@ -251,7 +246,7 @@ static void test_onnx_refusals(void** state) {
   if (!strstr(msg, "Shape") || !strstr(msg, "repconv_options_set_input_shape")) fail_msg("%s", msg);
   repconv_model_destroy(m);
   /* Its dynamic export is refused at load, naming the Shape node. */
-  snprintf(path, sizeof(path), "%s/onnx/ecb_block_official_dyn.onnx", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/ecb_block_official_dyn.onnx", rc_test_fixtures());
   assert_int_not_equal(repconv_model_load(path, NULL, &m), REPCONV_OK);
   msg = repconv_last_error();
   if (!strstr(msg, "(Shape)") || !strstr(msg, "repconv_options_set_input_shape") || strstr(msg, "--shape")) {

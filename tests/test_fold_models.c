@@ -16,6 +16,7 @@
 #include "repconv.h"
 #include "runtime/io/npy.h"
 #include "tests/support/fold_net.h"
+#include "tests/support/test_util.h"
 
 /* --------------------------------------------------- PyTorch fixtures */
 
@@ -25,8 +26,7 @@
  * float rounding. */
 static void test_fixtures_folded(void** state) {
   (void)state;
-  const char* dir = getenv("REPCONV_FIXTURES");
-  if (!dir) dir = "tests/fixtures";
+  const char* dir = rc_test_fixtures();
   char path[1024];
   snprintf(path, sizeof(path), "%s/onnx/manifest.txt", dir);
   FILE* f = fopen(path, "r");

@@ -22,8 +22,8 @@
 #include "tools/cli/img/ycbcr.h"
 
 static const char* fixture(const char* name, char* buf, size_t size) {
-  const char* dir = getenv("REPCONV_FIXTURES");
-  snprintf(buf, size, "%s/images/%s", dir ? dir : "tests/fixtures", name);
+  const char* dir = rc_test_fixtures();
+  snprintf(buf, size, "%s/images/%s", dir, name);
   return buf;
 }
 

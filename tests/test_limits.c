@@ -266,8 +266,8 @@ static void test_fold_budget(void** state) {
  * 4096² matrices (2^36 multiply-adds) are refused before the work under an
  * app's limits, quickly and with the limit named. */
 static void onnx_corpus_path(const char* file, char* buf, size_t size) {
-  const char* fixtures = getenv("REPCONV_FIXTURES");
-  snprintf(buf, size, "%s/../fuzz/corpus/fuzz_onnx/%s", fixtures ? fixtures : "tests/fixtures", file);
+  const char* fixtures = rc_test_fixtures();
+  snprintf(buf, size, "%s/../fuzz/corpus/fuzz_onnx/%s", fixtures, file);
 }
 
 static void test_onnx_amplification(void** state) {

@@ -14,12 +14,13 @@
 
 #include "tools/cli/img/image.h"
 #include "tools/cli/img/metrics.h"
+#include "tests/support/test_util.h"
 #include "tools/cli/img/ycbcr.h"
 
 static float* luma_of(const char* name, int* w, int* h) {
-  const char* dir = getenv("REPCONV_FIXTURES");
+  const char* dir = rc_test_fixtures();
   char path[1024], err[512] = "";
-  snprintf(path, sizeof path, "%s/images/%s", dir ? dir : "tests/fixtures", name);
+  snprintf(path, sizeof path, "%s/images/%s", dir, name);
   cli_image img;
   if (cli_image_read(path, &img, err, sizeof err) != 0) fail_msg("%s: %s", path, err);
   float* y = NULL;
@@ -36,9 +37,9 @@ static float* luma_of(const char* name, int* w, int* h) {
  * any real difference. */
 static void test_against_skimage(void** state) {
   (void)state;
-  const char* dir = getenv("REPCONV_FIXTURES");
+  const char* dir = rc_test_fixtures();
   char path[1024];
-  snprintf(path, sizeof path, "%s/images/metrics.txt", dir ? dir : "tests/fixtures");
+  snprintf(path, sizeof path, "%s/images/metrics.txt", dir);
   FILE* f = fopen(path, "r");
   assert_non_null(f);
   char line[256];

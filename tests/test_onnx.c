@@ -28,65 +28,16 @@
 
 #include "runtime/io/npy.h"
 #include "repconv.h"
+#include "tests/support/onnx_fixture.h"
 #include "tests/support/test_util.h"
 
 #define REL_TOL 5e-6
-
-static const char* fixtures(void) {
-  const char* d = getenv("REPCONV_FIXTURES");
-  return d ? d : "tests/fixtures";
-}
-
-static rc_npy load_npy(const char* name, const char* suffix) {
-  char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/%s.%s.npy", fixtures(), name, suffix);
-  rc_npy a;
-  if (rc_npy_read_file(path, &a) != REPCONV_OK) fail_msg("%s", repconv_last_error());
-  return a;
-}
-
-/* Runs one fixture at its input's shape (models exported with dynamic axes
- * need it given); returns max |diff| / max(1, max |want|). */
-static double run_fixture(const char* name, repconv_options_t* opts) {
-  char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
-  rc_npy x = load_npy(name, "in"), y = load_npy(name, "out");
-  assert_int_equal(repconv_options_set_input_shape(opts, NULL, x.ndim, x.dims), REPCONV_OK);
-  repconv_model_t* m;
-  if (repconv_model_load(path, opts, &m) != REPCONV_OK) fail_msg("%s: %s", name, repconv_last_error());
-  repconv_tensor_info_t ii, oi;
-  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
-  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
-  size_t n = 1;
-  for (int i = 0; i < y.ndim; i++) n *= (size_t)y.dims[i];
-  float* got = malloc(n * sizeof(float));
-  assert_non_null(got);
-  repconv_session_t* s;
-  assert_int_equal(repconv_session_create(m, opts, &s), REPCONV_OK);
-  repconv_tensor_t in = {ii.name, x.ndim, {0}, x.data};
-  repconv_tensor_t out = {oi.name, y.ndim, {0}, got};
-  memcpy(in.dims, x.dims, sizeof(in.dims));
-  memcpy(out.dims, y.dims, sizeof(out.dims));
-  if (repconv_session_run(s, &in, 1, &out, 1) != REPCONV_OK) fail_msg("%s: %s", name, repconv_session_error(s));
-  double mag = 1, err = 0;
-  for (size_t i = 0; i < n; i++) mag = fmax(mag, fabs(y.data[i]));
-  for (size_t i = 0; i < n; i++) {
-    double e = fabs((double)got[i] - y.data[i]);
-    if (!(e <= err)) err = e; /* NaN counts as an error */
-  }
-  free(got);
-  repconv_session_destroy(s);
-  repconv_model_destroy(m);
-  rc_npy_free(&x);
-  rc_npy_free(&y);
-  return err / mag;
-}
 
 /* Runs every fixture of the manifest with these options and checks each
  * against PyTorch at tol (relative to the output's magnitude). */
 static void check_manifest(repconv_options_t* o, const char* label, double tol) {
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/manifest.txt", rc_test_fixtures());
   FILE* f = fopen(path, "r");
   assert_non_null(f);
   char line[512];
@@ -95,7 +46,7 @@ static void check_manifest(repconv_options_t* o, const char* label, double tol) 
   while (fgets(line, sizeof(line), f)) {
     char name[256];
     if (line[0] == '#' || sscanf(line, "%255s", name) != 1) continue;
-    double rel = run_fixture(name, o);
+    double rel = rc_test_fixture_run(name, o, NULL, NULL);
     printf("  %-24s %s: max rel err %.2e\n", name, label, rel);
     if (!(rel <= tol)) {
       fail_msg("%s (%s): max error %.3g relative to the output's magnitude > %g", name, label, rel, tol);
@@ -187,7 +138,7 @@ static void expect_printable(const char* what, const char* msg) {
 static void test_bad_files(void** state) {
   (void)state;
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx_bad/manifest.txt", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx_bad/manifest.txt", rc_test_fixtures());
   FILE* f = fopen(path, "r");
   assert_non_null(f);
   char line[512];
@@ -197,7 +148,7 @@ static void test_bad_files(void** state) {
     char* save = NULL;
     char* file = strtok_r(line, " \t\n", &save);
     if (!file) continue;
-    snprintf(path, sizeof(path), "%s/onnx_bad/%s", fixtures(), file);
+    snprintf(path, sizeof(path), "%s/onnx_bad/%s", rc_test_fixtures(), file);
     repconv_model_t* m = NULL;
     repconv_status st = repconv_model_load(path, NULL, &m);
     if (st == REPCONV_OK) fail_msg("%s loaded", file);
@@ -232,7 +183,7 @@ static void* read_all(const char* path, size_t* size) {
  * (with constant subgraphs): an error or a valid model, never a crash. */
 static void truncated_and_corrupted(const char* name) {
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
+  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", rc_test_fixtures(), name);
   size_t size;
   unsigned char* img = read_all(path, &size);
   repconv_model_t* m = NULL;
@@ -284,7 +235,7 @@ static void test_truncated_and_corrupted(void** state) {
 static void test_dynamic_dim_with_shape(void** state) {
   (void)state;
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx_bad/dynamic_dim.onnx", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx_bad/dynamic_dim.onnx", rc_test_fixtures());
   repconv_model_t* m = NULL;
   repconv_tensor_info_t info;
   /* Without a shape it loads with the symbolic dim reported as -1 (issue 13). */
@@ -317,8 +268,8 @@ static void test_dynamic_dim_with_shape(void** state) {
  * indices then come from Shape ops at the run shape (N = 3). */
 static void batch_override(const char* name) {
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
-  rc_npy x = load_npy(name, "in"), y = load_npy(name, "out");
+  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", rc_test_fixtures(), name);
+  rc_npy x = rc_test_fixture_npy(name, "in"), y = rc_test_fixture_npy(name, "out");
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
@@ -374,7 +325,7 @@ static void test_batch_override(void** state) {
 static void expect_ops(const char* name, const int64_t* shape, int want_nodes, int want_pads,
                        const char* const* allowed) {
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", fixtures(), name);
+  snprintf(path, sizeof(path), "%s/onnx/%s.onnx", rc_test_fixtures(), name);
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
@@ -414,7 +365,7 @@ static void test_official_bn_and_pad(void** state) {
    * batch only; at another width the Expand is invalid ONNX, and the load
    * says so rather than guessing. */
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/ecb_block_official_dyn.onnx", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/ecb_block_official_dyn.onnx", rc_test_fixtures());
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   static const int64_t wider[4] = {1, 8, 17, 12};
@@ -447,7 +398,7 @@ static void test_repmlp_import(void** state) {
   static const int64_t other[4] = {1, 8, 15, 6};
   expect_ops("repmlp_block_dyn", other, 20, 0, ops);
   char path[1024];
-  snprintf(path, sizeof(path), "%s/onnx/repmlp_block_dyn.onnx", fixtures());
+  snprintf(path, sizeof(path), "%s/onnx/repmlp_block_dyn.onnx", rc_test_fixtures());
   repconv_model_t* m[2];
   for (int fold = 0; fold < 2; fold++) {
     repconv_options_t* o;

@@ -22,6 +22,7 @@
 
 #include "runtime/io/npy.h"
 #include "repconv.h"
+#include "tests/support/onnx_fixture.h"
 #include "tests/support/test_util.h"
 
 /* Tolerance, relative to the output's largest magnitude: float32 all
@@ -35,22 +36,9 @@
  * source pixel) or a border off by one moves outputs by more than 1e-2. */
 #define OPS_REL_TOL 1e-5
 
-static const char* fixtures(void) {
-  const char* d = getenv("REPCONV_FIXTURES");
-  return d ? d : "tests/fixtures";
-}
-
-static rc_npy load_npy(const char* name, const char* suffix) {
-  char path[1024];
-  snprintf(path, sizeof(path), "%.900s/onnx/%.60s.%s.npy", fixtures(), name, suffix);
-  rc_npy a;
-  if (rc_npy_read_file(path, &a) != REPCONV_OK) fail_msg("%s", repconv_last_error());
-  return a;
-}
-
 static repconv_model_t* load(const char* name, int fold, repconv_backend backend, int threads) {
   char path[1024];
-  snprintf(path, sizeof(path), "%.900s/onnx/%.60s.onnx", fixtures(), name);
+  snprintf(path, sizeof(path), "%.900s/onnx/%.60s.onnx", rc_test_fixtures(), name);
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
@@ -62,50 +50,37 @@ static repconv_model_t* load(const char* name, int fold, repconv_backend backend
   return m;
 }
 
-/* Runs the fixture; returns max |diff| / max(1, max |want|). kernels[] gets
- * the plan's kernel of the first resize and mul entries ("" if none). */
-static double run(const char* name, int fold, repconv_backend backend, int threads, char* resize_kernel,
-                  char* mul_kernel) {
-  rc_npy x = load_npy(name, "in"), y = load_npy(name, "out");
-  repconv_model_t* m = load(name, fold, backend, threads);
-  repconv_tensor_info_t ii, oi;
-  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
-  assert_int_equal(repconv_model_output(m, 0, &oi), REPCONV_OK);
-  size_t n = 1;
-  for (int i = 0; i < y.ndim; i++) n *= (size_t)y.dims[i];
-  float* got = malloc(n * sizeof(float));
-  assert_non_null(got);
-  repconv_session_t* s;
-  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
-  repconv_tensor_t in = {ii.name, x.ndim, {0}, x.data};
-  repconv_tensor_t out = {oi.name, y.ndim, {0}, got};
-  memcpy(in.dims, x.dims, sizeof(in.dims));
-  memcpy(out.dims, y.dims, sizeof(out.dims));
-  if (repconv_session_run(s, &in, 1, &out, 1) != REPCONV_OK) fail_msg("%s: %s", name, repconv_session_error(s));
-  resize_kernel[0] = mul_kernel[0] = '\0';
+/* The plan's kernel of the first resize and mul entries ("" if none). */
+typedef struct {
+  char resize[96], mul[96];
+} plan_kernels;
+
+static void find_kernels(repconv_session_t* s, void* ctx) {
+  plan_kernels* k = ctx;
+  k->resize[0] = k->mul[0] = '\0';
   for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
     repconv_plan_entry_t e;
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
-    char* k = strcmp(e.op, "resize") == 0 ? resize_kernel : strcmp(e.op, "mul") == 0 ? mul_kernel : NULL;
-    if (k && !k[0]) snprintf(k, 96, "%s", e.kernel);
+    char* dst = strcmp(e.op, "resize") == 0 ? k->resize : strcmp(e.op, "mul") == 0 ? k->mul : NULL;
+    if (dst && !dst[0]) snprintf(dst, sizeof(k->resize), "%s", e.kernel);
   }
-  double mag = 1, err = 0;
-  for (size_t i = 0; i < n; i++) mag = fmax(mag, fabs(y.data[i]));
-  for (size_t i = 0; i < n; i++) {
-    double e = fabs((double)got[i] - y.data[i]);
-    if (!(e <= err)) err = e; /* NaN counts as an error */
-  }
-  free(got);
-  repconv_session_destroy(s);
-  repconv_model_destroy(m);
-  rc_npy_free(&x);
-  rc_npy_free(&y);
-  return err / mag;
+}
+
+/* Runs the fixture; returns max |diff| / max(1, max |want|). */
+static double run(const char* name, int fold, repconv_backend backend, int threads, plan_kernels* k) {
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, backend), REPCONV_OK);
+  assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
+  const double rel = rc_test_fixture_run(name, o, find_kernels, k);
+  repconv_options_destroy(o);
+  return rel;
 }
 
 static int read_manifest(char names[][64], int cap) {
   char path[1024];
-  snprintf(path, sizeof(path), "%.900s/onnx/ops_manifest.txt", fixtures());
+  snprintf(path, sizeof(path), "%.900s/onnx/ops_manifest.txt", rc_test_fixtures());
   FILE* f = fopen(path, "r");
   assert_non_null(f);
   char line[256];
@@ -138,8 +113,9 @@ static void test_every_backend(void** state) {
     for (int b = 0; b < 4; b++) {
       for (int fold = 0; fold < 2; fold++) {
         for (int t = 1; t <= 2; t++) {
-          char rk[96], mk[96];
-          const double rel = run(name, fold, backends[b], t, rk, mk);
+          plan_kernels k;
+          const double rel = run(name, fold, backends[b], t, &k);
+          const char *rk = k.resize, *mk = k.mul;
           if (!(rel <= OPS_REL_TOL)) {
             fail_msg("%s (%s, fold %d, %d threads): max error %.3g relative to the output's magnitude > %g", name,
                      bnames[b], fold, t, rel, OPS_REL_TOL);
@@ -241,7 +217,7 @@ static void test_fold_around(void** state) {
 static void test_bad_files(void** state) {
   (void)state;
   char path[1024];
-  snprintf(path, sizeof(path), "%.900s/onnx_bad/ops_manifest.txt", fixtures());
+  snprintf(path, sizeof(path), "%.900s/onnx_bad/ops_manifest.txt", rc_test_fixtures());
   FILE* f = fopen(path, "r");
   assert_non_null(f);
   char line[512];
@@ -251,7 +227,7 @@ static void test_bad_files(void** state) {
     char* save = NULL;
     char* file = strtok_r(line, " \t\n", &save);
     if (!file) continue;
-    snprintf(path, sizeof(path), "%.900s/onnx_bad/%.100s", fixtures(), file);
+    snprintf(path, sizeof(path), "%.900s/onnx_bad/%.100s", rc_test_fixtures(), file);
     repconv_model_t* m = NULL;
     if (repconv_model_load(path, NULL, &m) == REPCONV_OK) fail_msg("%s loaded", file);
     assert_null(m);

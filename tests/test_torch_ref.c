@@ -25,9 +25,9 @@
 #include "tests/support/test_util.h"
 
 static rc_npy load(const char* c, const char* t) {
-  const char* dir = getenv("REPCONV_FIXTURES");
+  const char* dir = rc_test_fixtures();
   char path[1024];
-  snprintf(path, sizeof(path), "%s/ref/%s.%s.npy", dir ? dir : "tests/fixtures", c, t);
+  snprintf(path, sizeof(path), "%s/ref/%s.%s.npy", dir, c, t);
   rc_npy a;
   if (rc_npy_read_file(path, &a) != REPCONV_OK) fail_msg("%s", repconv_last_error());
   return a;

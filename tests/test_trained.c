@@ -42,9 +42,9 @@ enum { HEADER = 20 };
 /* ------------------------------------------------- against PyTorch */
 
 static void read_fixture(const char* file, rc_npy* t) {
-  const char* dir = getenv("REPCONV_FIXTURES");
+  const char* dir = rc_test_fixtures();
   char path[1024];
-  snprintf(path, sizeof(path), "%s/ecbsr_x2/%s", dir ? dir : "tests/fixtures", file);
+  snprintf(path, sizeof(path), "%s/ecbsr_x2/%s", dir, file);
   if (rc_npy_read_file(path, t) != REPCONV_OK) fail_msg("%s: %s", path, rc_error_message());
 }
 

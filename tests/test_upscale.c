@@ -42,9 +42,9 @@ static cli_args args_for(repconv_backend be) {
 }
 
 static cli_image fixture(const char* name) {
-  const char* dir = getenv("REPCONV_FIXTURES");
+  const char* dir = rc_test_fixtures();
   char path[1024], err[512] = "";
-  snprintf(path, sizeof path, "%s/images/%s", dir ? dir : "tests/fixtures", name);
+  snprintf(path, sizeof path, "%s/images/%s", dir, name);
   cli_image img;
   if (cli_image_read(path, &img, err, sizeof err) != 0) fail_msg("%s: %s", path, err);
   return img;

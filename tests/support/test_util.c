@@ -43,6 +43,11 @@ void rc_test_expect_close_f(const char* what, const float* got, const float* wan
   for (size_t i = 0; i < n; i++) check(what, i, got[i], want[i], atol, rtol);
 }
 
+const char* rc_test_fixtures(void) {
+  const char* dir = getenv("REPCONV_FIXTURES");
+  return dir && dir[0] ? dir : "tests/fixtures";
+}
+
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
   const char* dir = getenv("REPCONV_TEST_TMP");
   snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "/tmp", file);

@@ -30,6 +30,9 @@ void rc_test_expect_close_f(const char* what, const float* got, const float* wan
  * the library's message if it cannot be made. */
 repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be, int threads);
 
+/* The fixtures folder ($REPCONV_FIXTURES, else tests/fixtures). */
+const char* rc_test_fixtures(void);
+
 /* A path under the test temp directory ($REPCONV_TEST_TMP, else /tmp). */
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size);
 
