@@ -174,6 +174,15 @@ static void test_symbolic_dims(void** state) {
   assert_int_equal(ii.dims[3], -1);
   assert_int_equal(oi.dims[1], 1);
   assert_int_equal(oi.dims[2], -1);
+  /* Folded and saved as .rcm (format 1.1), it stays symbolic. */
+  char rcm[1024];
+  assert_int_equal(repconv_model_save(m, rc_test_tmp_path("ecbsr_x2_dyn.rcm", rcm, sizeof(rcm))), REPCONV_OK);
+  repconv_model_t* saved = load(rcm, 1, NULL);
+  repconv_tensor_info_t si;
+  assert_int_equal(repconv_model_input(saved, 0, &si), REPCONV_OK);
+  assert_memory_equal(si.dims, ii.dims, sizeof(si.dims));
+  repconv_session_t* ss;
+  assert_int_equal(repconv_session_create(saved, NULL, &ss), REPCONV_OK);
   repconv_session_t* s;
   assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
   assert_int_equal(repconv_session_num_plan_entries(s), 0); /* plans at the first run */
@@ -184,6 +193,9 @@ static void test_symbolic_dims(void** state) {
     float* want = static_at(dyn, 1, sizes[i], &n2);
     assert_int_equal(n1, n2);
     expect_same("ecbsr_x2_dyn: symbolic vs loaded at the size", got, want, n1);
+    free(want);
+    want = run_at(saved, ss, sizes[i], &n2);
+    expect_same("ecbsr_x2_dyn: the saved .rcm vs the ONNX", got, want, n1);
     free(want);
     if (i == 0) {
       /* The static export (23x31) computes the same bits. */
@@ -201,6 +213,8 @@ static void test_symbolic_dims(void** state) {
   if (!strstr(repconv_session_error(s), "?x1x?x?")) fail_msg("%s", repconv_session_error(s));
   repconv_session_destroy(s);
   repconv_model_destroy(m);
+  repconv_session_destroy(ss);
+  repconv_model_destroy(saved);
 }
 
 /* What cannot run at another size says why. */

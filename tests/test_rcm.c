@@ -58,6 +58,52 @@ static void test_round_trip_memory(void** state) {
   rc_graph_free(&g);
 }
 
+/* Format 1.1: the symbolic-dims mask of graph inputs round-trips; a graph
+ * without one is still written as 1.0; a mask in a 1.0 file, on a
+ * constant, or on dims past the rank is refused, naming the tensor. */
+static void test_symbolic_dims_mask(void** state) {
+  (void)state;
+  rc_graph g;
+  build_graph(&g);
+  size_t size = 0;
+  void* img = NULL;
+  assert_int_equal(rc_rcm_save_memory(&g, &img, &size), REPCONV_OK);
+  assert_int_equal(((uint8_t*)img)[OFF_MINOR], 0);
+  free(img);
+
+  assert_int_equal(rc_graph_set_input_dyn(&g, 0, 0x0d), REPCONV_OK); /* N, H, W */
+  const int32_t x = g.inputs[0];
+  assert_int_equal(rc_rcm_save_memory(&g, &img, &size), REPCONV_OK);
+  uint8_t* p = img;
+  assert_int_equal(p[OFF_MINOR], 1);
+  assert_int_equal(p[tensor_rec(p, x) + REC_T_DYN], 0x0d);
+  rc_graph h;
+  rc_graph_init(&h);
+  if (rc_rcm_load_memory(p, size, &h) != REPCONV_OK) fail_msg("load: %s", rc_error_message());
+  assert_int_equal(h.tensors[h.inputs[0]].dyn, 0x0d);
+  assert_int_equal(h.tensors[h.inputs[1]].dyn, 0);
+  rc_graph_free(&h);
+
+  char quoted[80];
+  snprintf(quoted, sizeof(quoted), "'%s'", g.tensors[x].name);
+  const char* const words[] = {"symbolic-dims mask", quoted, NULL};
+  p[OFF_MINOR] = 0;
+  expect_error(p, size, REPCONV_ERROR_FORMAT, words);
+  p[OFF_MINOR] = 1;
+  p[tensor_rec(p, x) + REC_T_DYN] = 0x10; /* rank 4: bits 0-3 only */
+  expect_error(p, size, REPCONV_ERROR_FORMAT, words);
+  p[tensor_rec(p, x) + REC_T_DYN] = 0;
+  int32_t c = -1;
+  for (int32_t i = 0; i < g.n_tensors && c < 0; i++)
+    if (g.tensors[i].kind == RC_TENSOR_CONST) c = i;
+  assert_true(c >= 0);
+  p[tensor_rec(p, c) + REC_T_DYN] = 1;
+  const char* const on_const[] = {"symbolic-dims mask", "constant", NULL};
+  expect_error(p, size, REPCONV_ERROR_FORMAT, on_const);
+  free(img);
+  rc_graph_free(&g);
+}
+
 static void test_round_trip_file(void** state) {
   (void)state;
   char path[512], path2[512];
@@ -333,6 +379,7 @@ static void test_file_truncated_while_loaded(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip_memory),
+      cmocka_unit_test(test_symbolic_dims_mask),
       cmocka_unit_test(test_round_trip_file),
       cmocka_unit_test(test_empty_graph),
       cmocka_unit_test(test_api_misuse),

@@ -25,7 +25,9 @@
 #include "runtime/graph/status.h"
 
 #define RC_RCM_VERSION_MAJOR 1
-#define RC_RCM_VERSION_MINOR 0
+/* The newest minor version written: 1.1 adds the symbolic-dims mask of graph
+ * inputs; files without one are written as 1.0, which older readers take. */
+#define RC_RCM_VERSION_MINOR 1
 
 /* Fixed sizes of format 1.0 (later 1.x versions may use larger records and a
  * larger header; 1.0 readers skip the extra bytes). */

@@ -42,7 +42,7 @@ enum {
 };
 
 /* Tensor record fields. */
-enum { T_NAME = 0, T_KIND = 4, T_NDIM = 5, T_RESERVED = 6, T_DIMS = 8, T_DATA_OFF = 40, T_DATA_SIZE = 48 };
+enum { T_NAME = 0, T_KIND = 4, T_NDIM = 5, T_DYN = 6, T_DIMS = 8, T_DATA_OFF = 40, T_DATA_SIZE = 48 };
 
 /* Node record fields. */
 enum {

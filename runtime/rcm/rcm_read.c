@@ -224,8 +224,12 @@ static rc_status check_tensors(rcm_reader* r) {
       return fail_at(r, rec + T_NDIM, "value tensor %u ('%s') has rank %u (value shapes are not stored: 0)", i, name,
                      ndim);
     }
-    if (get_u16(t + T_RESERVED) != 0) {
-      return fail_at(r, rec + T_RESERVED, "tensor %u ('%s'): reserved field is not zero", i, name);
+    const uint32_t dyn = get_u16(t + T_DYN);
+    if (dyn != 0 && (r->minor == 0 || kind != RC_TENSOR_INPUT || (dyn >> ndim) != 0)) {
+      return fail_at(r, rec + T_DYN,
+                     "%s tensor %u ('%s') of rank %u: symbolic-dims mask 0x%x (1.1 and later, graph inputs, bits below "
+                     "the rank)",
+                     kind_name(kind), i, name, ndim, dyn);
     }
     int64_t numel = 1;
     for (uint32_t k = 0; k < RC_MAX_DIMS; k++) {
@@ -458,7 +462,10 @@ static rc_status build_graph(const rcm_reader* r, rc_graph* g) {
     int32_t id = -1;
     rc_status s = REPCONV_OK;
     switch (t[T_KIND]) {
-      case RC_TENSOR_INPUT: s = rc_graph_add_input(g, name, &shape, &id); break;
+      case RC_TENSOR_INPUT:
+        s = rc_graph_add_input(g, name, &shape, &id);
+        if (s == REPCONV_OK) g->tensors[id].dyn = (uint8_t)get_u16(t + T_DYN); /* checked: below the rank */
+        break;
       case RC_TENSOR_VALUE: s = rc_graph_add_value(g, name, &id); break;
       default: {
         size_t off = (size_t)get_u64(t + T_DATA_OFF);

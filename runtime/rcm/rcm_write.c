@@ -99,7 +99,9 @@ rc_status rc_rcm_save_memory(const rc_graph* g, void** data, size_t* size) {
 
   memcpy(p + H_MAGIC, RC_RCM_MAGIC, 4);
   put_u16(p + H_MAJOR, RC_RCM_VERSION_MAJOR);
-  put_u16(p + H_MINOR, RC_RCM_VERSION_MINOR);
+  int dyn = 0; /* 1.1 only where its field is used, so 1.0 readers take the rest */
+  for (int32_t i = 0; i < g->n_inputs; i++) dyn |= g->tensors[g->inputs[i]].dyn != 0;
+  put_u16(p + H_MINOR, dyn ? RC_RCM_VERSION_MINOR : 0);
   put_u32(p + H_HEADER_SIZE, RC_RCM_HEADER_SIZE);
   put_u64(p + H_FILE_SIZE, total);
   put_u32(p + H_N_TENSORS, (uint32_t)g->n_tensors);
@@ -131,6 +133,7 @@ rc_status rc_rcm_save_memory(const rc_graph* g, void** data, size_t* size) {
     if (t->kind == RC_TENSOR_VALUE) continue;
     rec[T_NDIM] = (uint8_t)t->shape.ndim;
     for (int k = 0; k < t->shape.ndim; k++) put_i64(rec + T_DIMS + 8 * k, t->shape.d[k]);
+    if (t->kind == RC_TENSOR_INPUT) put_u16(rec + T_DYN, t->dyn);
     if (t->kind != RC_TENSOR_CONST) continue;
     size_t numel = (size_t)rc_shape_numel(&t->shape), bytes = numel * 4, padded;
     rc_align_size(bytes, RC_RCM_ALIGN, &padded); /* checked above */

@@ -24,6 +24,7 @@ enum {
   OFF_DATA = 104,
   REC_T_NAME = 0,
   REC_T_KIND = 4,
+  REC_T_DYN = 6,
   REC_T_DIMS = 8,
   REC_T_DATA_OFF = 40,
   REC_N_OP = 0,
