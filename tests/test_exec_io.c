@@ -238,7 +238,7 @@ static int run_bound(const char* what, const rc_graph* g, int external, int wino
   if (direct) { /* rc_exec_run has nowhere to store them */
     assert_int_equal(rc_exec_run(g, &pl.plan, &pl.st, pl.arena, pool, NULL), REPCONV_ERROR_INTERNAL);
   }
-  if (rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, pool, b, NULL) != REPCONV_OK)
+  if (rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, pool, NULL, b, NULL) != REPCONV_OK)
     fail_msg("%s: %s", what, repconv_last_error());
   for (int32_t k = 0; k < g->n_outputs; k++) {
     size_t d[4];
@@ -399,14 +399,14 @@ static void test_three_outputs(void** state) {
     const int32_t feat = strcmp(g->tensors[g->outputs[1]].name, "feat") == 0 ? 1 : -1;
     assert_int_equal(feat, 1);
     bs[feat].base = NULL;
-    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, bs, NULL), REPCONV_OK);
+    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, NULL, bs, NULL), REPCONV_OK);
     const size_t nf = (size_t)rc_shape_numel(&g->tensors[g->outputs[feat]].shape);
     assert_memory_equal(pl.arena + pl.plan.offset[g->outputs[feat]], want[feat], nf * sizeof(float));
     size_t d0[4];
     dims_of(g, g->outputs[0], d0);
     expect_bound("three outputs, feat left in the arena: rgb", &o[0], want[0], d0);
     bs[0].base = NULL; /* rgb: stored by its step, nowhere to go */
-    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, bs, NULL), REPCONV_ERROR_INTERNAL);
+    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, NULL, bs, NULL), REPCONV_ERROR_INTERNAL);
     for (int k = 0; k < 3; k++) free(o[k].buf);
   }
   int direct = 0, kept = 0;
