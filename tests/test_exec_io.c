@@ -51,9 +51,11 @@ typedef struct planned {
   rc_exec_state st;
 } planned;
 
+/* external: 1 external outputs, 2 external inputs and outputs (the frame API's plans). */
 static void prepare(const rc_graph* g, int external, int winograd, pthreadpool_t pool, planned* pl) {
   rc_plan_options po = {.backend = REPCONV_BACKEND_AUTO, .winograd = winograd, .chains = 1};
-  po.external_outputs = external;
+  po.external_outputs = external != 0;
+  po.external_inputs = external == 2;
   if (rc_plan_create(g, &po, &pl->plan) != REPCONV_OK) fail_msg("plan: %s", repconv_last_error());
   const size_t floats = pl->plan.arena_floats + 16;
   pl->arena = aligned_alloc(64, floats * sizeof(float));
@@ -434,6 +436,24 @@ static void test_arena_sizes(void** state) {
   print_message("ecbsr-m4c16-x2 1080x1920 arena: %zu bytes (default), %zu bytes (external outputs)\n",
                 def.plan.arena_floats * sizeof(float), ext.plan.arena_floats * sizeof(float));
   assert_int_equal(ext.plan.arena_floats * sizeof(float), (size_t)1080 * 1920 * sizeof(float));
+  /* External inputs too: the chain reads the frame, the arena is empty, and
+   * its workspace (column slices) stays within 3 MiB per thread on a 1 MB
+   * L2 or smaller (cpuinfo's: the test machine's L2 sets the slices). */
+  planned io;
+  prepare(&m->g, 2, REPCONV_WINOGRAD_AUTO, NULL, &io);
+  print_message("external inputs and outputs: arena %zu bytes, Winograd workspace %zu bytes per thread\n",
+                io.plan.arena_floats * sizeof(float), io.plan.wino_workspace_bytes);
+  assert_int_equal(io.plan.arena_floats, 0);
+  if (rc_wino_default_l2_bytes() <= (size_t)1 << 20) assert_true(io.plan.wino_workspace_bytes <= (size_t)3 << 20);
+  /* Such an input has no slot to load into, and a run needs its binding. */
+  const rc_binding none = {RC_ELEM_U8, NULL, 0, 0, 1, 0, 1.0f, 0.0f};
+  uint8_t px = 0;
+  rc_binding one = none;
+  one.base = &px;
+  assert_int_equal(rc_exec_load_input(&m->g, &io.plan, io.arena, 0, &one, NULL), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(rc_exec_run_io(&m->g, &io.plan, &io.st, io.arena, NULL, NULL, NULL, NULL), REPCONV_ERROR_INTERNAL);
+  assert_int_equal(rc_exec_run_io(&m->g, &io.plan, &io.st, io.arena, NULL, &none, NULL, NULL), REPCONV_ERROR_INTERNAL);
+  release(&io);
   release(&def);
   release(&ext);
   repconv_model_destroy(m);
