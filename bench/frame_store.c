@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
     for (long f = 0; f < rss_frames; f++) {
       rc_exec_load_input(g, &d.plan, d.arena, 0, &bin, pool);
       if (direct) {
-        if (rc_exec_run_io(g, &d.plan, &d.st, d.arena, pool, &bout, NULL) != REPCONV_OK) return 1;
+        if (rc_exec_run_io(g, &d.plan, &d.st, d.arena, pool, NULL, &bout, NULL) != REPCONV_OK) return 1;
       } else {
         if (rc_exec_run(g, &d.plan, &d.st, d.arena, pool, NULL) != REPCONV_OK) return 1;
         rc_exec_convert_tensor(g, &d.plan, d.arena, tout, &bout, 0, pool);
@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
       const double t0 = now_ms();
       rc_exec_load_input(g, &f->plan, f->arena, 0, &bin, pool);
       if (k == 2) {
-        rc_exec_run_io(g, &f->plan, &f->st, f->arena, pool, &bout, NULL);
+        rc_exec_run_io(g, &f->plan, &f->st, f->arena, pool, NULL, &bout, NULL);
       } else {
         rc_exec_run(g, &f->plan, &f->st, f->arena, pool, NULL);
         if (k == 1) rc_exec_convert_tensor(g, &f->plan, f->arena, tout, &bout, 0, pool);

@@ -413,11 +413,16 @@ REPCONV_API const char* repconv_session_error(const repconv_session_t* session);
  * The frame API runs a model of one rank-4 input and one rank-4 output
  * (batch 1) on images in the app's own memory: 8-bit planes and interleaved
  * pixels with a row stride, or interleaved floats (NHWC). The input is
- * converted (px·scale + bias) as it is copied into the session's arena, in
- * the one pass the float API spends on its NCHW copy; the output is stored
+ * converted (px·scale + bias) as the model's first kernel reads it when that
+ * is a Winograd chain (the built-in SR models' body: rows converted band by
+ * band, no float input tensor is made; also for the residual they add),
+ * otherwise as it is copied into the session's arena, in the one pass the
+ * float API spends on its NCHW copy; the output is stored
  * by the model's last kernel when that is a Winograd convolution (the
  * built-in SR models' is: no float output tensor is made, and the arena
- * holds no output), and otherwise converted from the arena after the run.
+ * holds no output: at large sizes their arena is empty, the chain's
+ * workspace holds a few rows), and otherwise converted from the arena after
+ * the run.
  * Sizes go through the session's plans like repconv_session_run's (any
  * size; the last 4 sizes' plans kept), planned separately from the float
  * API's (a frame run stores its output into the caller's image). */

@@ -51,9 +51,11 @@ typedef struct planned {
   rc_exec_state st;
 } planned;
 
+/* external: 1 external outputs, 2 external inputs and outputs (the frame API's plans). */
 static void prepare(const rc_graph* g, int external, int winograd, pthreadpool_t pool, planned* pl) {
   rc_plan_options po = {.backend = REPCONV_BACKEND_AUTO, .winograd = winograd, .chains = 1};
-  po.external_outputs = external;
+  po.external_outputs = external != 0;
+  po.external_inputs = external == 2;
   if (rc_plan_create(g, &po, &pl->plan) != REPCONV_OK) fail_msg("plan: %s", repconv_last_error());
   const size_t floats = pl->plan.arena_floats + 16;
   pl->arena = aligned_alloc(64, floats * sizeof(float));
@@ -238,7 +240,7 @@ static int run_bound(const char* what, const rc_graph* g, int external, int wino
   if (direct) { /* rc_exec_run has nowhere to store them */
     assert_int_equal(rc_exec_run(g, &pl.plan, &pl.st, pl.arena, pool, NULL), REPCONV_ERROR_INTERNAL);
   }
-  if (rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, pool, b, NULL) != REPCONV_OK)
+  if (rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, pool, NULL, b, NULL) != REPCONV_OK)
     fail_msg("%s: %s", what, repconv_last_error());
   for (int32_t k = 0; k < g->n_outputs; k++) {
     size_t d[4];
@@ -399,14 +401,14 @@ static void test_three_outputs(void** state) {
     const int32_t feat = strcmp(g->tensors[g->outputs[1]].name, "feat") == 0 ? 1 : -1;
     assert_int_equal(feat, 1);
     bs[feat].base = NULL;
-    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, bs, NULL), REPCONV_OK);
+    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, NULL, bs, NULL), REPCONV_OK);
     const size_t nf = (size_t)rc_shape_numel(&g->tensors[g->outputs[feat]].shape);
     assert_memory_equal(pl.arena + pl.plan.offset[g->outputs[feat]], want[feat], nf * sizeof(float));
     size_t d0[4];
     dims_of(g, g->outputs[0], d0);
     expect_bound("three outputs, feat left in the arena: rgb", &o[0], want[0], d0);
     bs[0].base = NULL; /* rgb: stored by its step, nowhere to go */
-    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, bs, NULL), REPCONV_ERROR_INTERNAL);
+    assert_int_equal(rc_exec_run_io(g, &pl.plan, &pl.st, pl.arena, NULL, NULL, bs, NULL), REPCONV_ERROR_INTERNAL);
     for (int k = 0; k < 3; k++) free(o[k].buf);
   }
   int direct = 0, kept = 0;
@@ -434,6 +436,24 @@ static void test_arena_sizes(void** state) {
   print_message("ecbsr-m4c16-x2 1080x1920 arena: %zu bytes (default), %zu bytes (external outputs)\n",
                 def.plan.arena_floats * sizeof(float), ext.plan.arena_floats * sizeof(float));
   assert_int_equal(ext.plan.arena_floats * sizeof(float), (size_t)1080 * 1920 * sizeof(float));
+  /* External inputs too: the chain reads the frame, the arena is empty, and
+   * its workspace (column slices) stays within 3 MiB per thread on a 1 MB
+   * L2 or smaller (cpuinfo's: the test machine's L2 sets the slices). */
+  planned io;
+  prepare(&m->g, 2, REPCONV_WINOGRAD_AUTO, NULL, &io);
+  print_message("external inputs and outputs: arena %zu bytes, Winograd workspace %zu bytes per thread\n",
+                io.plan.arena_floats * sizeof(float), io.plan.wino_workspace_bytes);
+  assert_int_equal(io.plan.arena_floats, 0);
+  if (rc_wino_default_l2_bytes() <= (size_t)1 << 20) assert_true(io.plan.wino_workspace_bytes <= (size_t)3 << 20);
+  /* Such an input has no slot to load into, and a run needs its binding. */
+  const rc_binding none = {RC_ELEM_U8, NULL, 0, 0, 1, 0, 1.0f, 0.0f};
+  uint8_t px = 0;
+  rc_binding one = none;
+  one.base = &px;
+  assert_int_equal(rc_exec_load_input(&m->g, &io.plan, io.arena, 0, &one, NULL), REPCONV_ERROR_INVALID_ARGUMENT);
+  assert_int_equal(rc_exec_run_io(&m->g, &io.plan, &io.st, io.arena, NULL, NULL, NULL, NULL), REPCONV_ERROR_INTERNAL);
+  assert_int_equal(rc_exec_run_io(&m->g, &io.plan, &io.st, io.arena, NULL, &none, NULL, NULL), REPCONV_ERROR_INTERNAL);
+  release(&io);
   release(&def);
   release(&ext);
   repconv_model_destroy(m);

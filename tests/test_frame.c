@@ -289,6 +289,40 @@ static void test_rgb_formats(void** state) {
   repconv_model_destroy(m);
 }
 
+/* Large enough for Winograd chains: the first layer reads the frame
+ * through its binding, rows converted band by band (no float input in the
+ * arena), and the residual too (ecbsr adds its input); still bitwise the
+ * float path, at odd sizes and padded rows. Per-channel maps go through a
+ * float copy of their own. */
+static void test_streamed_input(void** state) {
+  (void)state;
+  repconv_model_t* m = load("ecbsr-x2");
+  repconv_model_t* rgb = small_model(3, 3, 0, REPCONV_BACKEND_WINOGRAD);
+  for (int threads = 1; threads <= 2; threads++) {
+    repconv_session_t* s = rc_test_session(m, REPCONV_BACKEND_AUTO, threads);
+    assert_true(check_run(s, m, REPCONV_PIXEL_GRAY8, REPCONV_PIXEL_GRAY8, 301, 229, 5, 3, NULL, 60) > 10000);
+    assert_int_equal(repconv_session_arena_bytes(s), 0); /* no float input, no output: nothing in the arena */
+    check_run(s, m, REPCONV_PIXEL_F32, REPCONV_PIXEL_F32, 263, 257, 12, 20, NULL, 61);
+    repconv_image_params_t p;
+    repconv_image_params_init(&p);
+    p.in_scale[0] = 1.0f / 255.0f;
+    p.out_scale = 255.0f;
+    assert_true(check_run(s, m, REPCONV_PIXEL_GRAY8, REPCONV_PIXEL_GRAY8, 257, 263, 0, 1, &p, 62) > 10000);
+    repconv_session_destroy(s);
+    s = rc_test_session(rgb, REPCONV_BACKEND_WINOGRAD, threads);
+    assert_true(check_run(s, rgb, REPCONV_PIXEL_BGRA8, REPCONV_PIXEL_RGB8, 389, 347, 2, 2, NULL, 63) > 10000);
+    assert_int_equal(repconv_session_arena_bytes(s), 0);
+    const float mean[3] = {0.485f, 0.456f, 0.406f}, sd[3] = {0.229f, 0.224f, 0.225f};
+    assert_int_equal(repconv_image_params_set_mean_std(&p, 3, mean, sd), REPCONV_OK);
+    p.out_scale = 40.0f;
+    p.out_bias = 100.0f;
+    assert_true(check_run(s, rgb, REPCONV_PIXEL_RGB8, REPCONV_PIXEL_RGBA8, 389, 347, 1, 0, &p, 64) > 10000);
+    repconv_session_destroy(s);
+  }
+  repconv_model_destroy(rgb);
+  repconv_model_destroy(m);
+}
+
 static void test_not_winograd_tail(void** state) {
   (void)state;
   repconv_model_t* m = small_model(3, 3, 1, REPCONV_BACKEND_AUTO);
@@ -402,9 +436,8 @@ static void test_errors(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_gray_ecbsr),
-      cmocka_unit_test(test_rgb_formats),
-      cmocka_unit_test(test_not_winograd_tail),
+      cmocka_unit_test(test_gray_ecbsr),     cmocka_unit_test(test_rgb_formats),
+      cmocka_unit_test(test_streamed_input), cmocka_unit_test(test_not_winograd_tail),
       cmocka_unit_test(test_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

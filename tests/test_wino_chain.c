@@ -6,7 +6,10 @@
  * mixes the three variants (bands of 2, 4, 6 and 12 rows), channel counts
  * around the vector widths, zero and asymmetric padding (layers that shrink
  * the image), images thinner than a tile and taller than many bands, batch 2,
- * every activation, and a last layer with a residual and a pixel shuffle.
+ * every activation, and a last layer with a residual and a pixel shuffle;
+ * some a few hundred columns wide, run in column slices (tiny L2 blocking);
+ * each also with its input (and residual) read through bindings: a uint8
+ * plane or floats, pixels and rows padded (with values no read may pick up).
  * Workspaces are allocated at exactly the size asked for, so ASan sees an
  * overrun of a ring or a block buffer. */
 #include <math.h>
@@ -47,15 +50,17 @@ typedef struct chain_case {
 static int rnd(rc_test_rng* r, int n) { return rc_test_rng_int(r, 0, n - 1); }
 
 /* A random chain; returns 0 if some layer's output would be empty. */
-static int make_chain(chain_case* c, rc_test_rng* r, rc_wino_isa isa) {
+/* wide: a few hundred columns and tiny L2 blocking, which the chain runs in
+ * column slices (wino_chain.c, chain_slices). */
+static int make_chain(chain_case* c, rc_test_rng* r, rc_wino_isa isa, int wide) {
   static const int chans[] = {1, 3, 8, 16, 17, 24};
   static const int heights[] = {1, 3, 5, 13, 40, 97};
-  static const int widths[] = {1, 4, 7, 30};
+  static const int widths[] = {1, 4, 7, 30}, wide_widths[] = {260, 397, 613, 1031};
   memset(c, 0, sizeof *c);
   c->n = 1 + rnd(r, 5);
   c->batch = 1 + rnd(r, 2);
-  c->h = heights[rnd(r, 6)];
-  c->w = widths[rnd(r, 4)];
+  c->h = heights[rnd(r, wide ? 5 : 6)];
+  c->w = wide ? wide_widths[rnd(r, 4)] : widths[rnd(r, 4)];
   int h = c->h, w = c->w, cin = chans[rnd(r, 6)];
   c->nx = (size_t)c->batch * h * w * cin;
   for (int k = 0; k < c->n; k++) {
@@ -84,7 +89,7 @@ static int make_chain(chain_case* c, rc_test_rng* r, rc_wino_isa isa) {
     p->activation = (rc_wino_activation)rnd(r, 4);
     p->act_min = -0.5f;
     p->act_max = 0.75f;
-    p->l2_bytes = rnd(r, 2) ? 8 << 10 : 0; /* tiny blocks: mid-row block starts */
+    p->l2_bytes = wide || rnd(r, 2) ? 8 << 10 : 0; /* tiny blocks: mid-row block starts */
     const size_t nw = (size_t)cout * cin * 9;
     L->w = xmalloc(nw * sizeof(float));
     L->b = xmalloc((size_t)cout * sizeof(float));
@@ -154,6 +159,65 @@ static rc_wino_chain_layer* chain_layers(const chain_case* c, rc_wino_chain_laye
   return out;
 }
 
+/* The chain's input and residual in the caller's memory: bindings with
+ * padded pixels and rows (kernels/common/convert.h), a uint8 plane
+ * (quant: c->x is replaced by its values, px·scale + bias, first) or
+ * floats. The buffers are freed by free_bound. */
+typedef struct bound_io {
+  rc_binding x, res;
+  void *xbuf, *rbuf;
+} bound_io;
+
+static void bind_input(chain_case* c, rc_test_rng* r, int quant, bound_io* io) {
+  const rc_wino_conv_params* p0 = &c->layer[0].l.p;
+  const size_t h = (size_t)p0->in_h, w = (size_t)p0->in_w, ch = (size_t)p0->in_c;
+  const size_t ps = ch + (size_t)rnd(r, 2), rs = w * ps + (size_t)rnd(r, 5), is = h * rs + (size_t)rnd(r, 3);
+  memset(io, 0, sizeof *io);
+  io->x.type = quant ? RC_ELEM_U8 : RC_ELEM_F32;
+  io->x.pixel_stride = (ptrdiff_t)ps;
+  io->x.channel_stride = 1;
+  io->x.row_stride = (ptrdiff_t)rs;
+  io->x.image_stride = (ptrdiff_t)is;
+  io->x.scale = quant ? 1.0f / 255.0f : 1.0f;
+  io->x.bias = quant ? -0.5f : 0.0f;
+  const size_t n = is * (size_t)c->batch;
+  io->xbuf = xmalloc(n * (quant ? 1 : sizeof(float)));
+  io->x.base = io->xbuf;
+  for (size_t e = 0; e < n; e++) { /* padding: values no read may pick up */
+    if (quant) ((uint8_t*)io->xbuf)[e] = 0xEE;
+    if (!quant) ((float*)io->xbuf)[e] = NAN;
+  }
+  for (size_t b = 0; b < (size_t)c->batch; b++)
+    for (size_t y = 0; y < h; y++)
+      for (size_t j = 0; j < w; j++)
+        for (size_t k = 0; k < ch; k++) {
+          const size_t at = b * is + y * rs + j * ps + k, e = ((b * h + y) * w + j) * ch + k;
+          if (quant) {
+            const uint8_t px = (uint8_t)rc_test_rng_u32(r);
+            ((uint8_t*)io->xbuf)[at] = px;
+            c->x[e] = rc_u8_to_float(px, io->x.scale, io->x.bias);
+          } else {
+            ((float*)io->xbuf)[at] = c->x[e];
+          }
+        }
+  const rc_wino_conv_params* pl = &c->layer[c->n - 1].l.p;
+  if (!pl->residual) return;
+  const size_t rh = (size_t)pl->out_h, rw = (size_t)pl->out_w, rc = pl->residual_c > 1 ? (size_t)pl->out_c : 1;
+  const size_t rrs = rw * rc + 2, nr = rh * rrs * (size_t)c->batch;
+  io->res = (rc_binding){RC_ELEM_F32, NULL, (ptrdiff_t)(rh * rrs), (ptrdiff_t)rrs, (ptrdiff_t)rc, 1, 1.0f, 0.0f};
+  io->rbuf = xmalloc(nr * sizeof(float));
+  io->res.base = io->rbuf;
+  for (size_t e = 0; e < nr; e++) ((float*)io->rbuf)[e] = NAN;
+  for (size_t b = 0; b < (size_t)c->batch; b++)
+    for (size_t y = 0; y < rh; y++)
+      memcpy((float*)io->rbuf + b * rh * rrs + y * rrs, c->residual + (b * rh + y) * rw * rc, rw * rc * sizeof(float));
+}
+
+static void free_bound(bound_io* io) {
+  free(io->xbuf);
+  free(io->rbuf);
+}
+
 static void test_chain_sweep(void** state) {
   (void)state;
   static const rc_wino_isa isas[] = {
@@ -168,36 +232,49 @@ static void test_chain_sweep(void** state) {
   rc_test_rng r;
   rc_test_rng_seed(&r, 2026);
   size_t runs = 0, layers = 0, multi = 0;
-  for (int i = 0; i < 400; i++) {
+  size_t sliced = 0;
+  for (int i = 0; i < 460; i++) {
     const rc_wino_isa isa = isas[i % (sizeof isas / sizeof isas[0])];
     if (!rc_wino_isa_available(isa)) continue;
     chain_case c;
-    if (!make_chain(&c, &r, isa)) {
+    if (!make_chain(&c, &r, isa, i >= 400)) {
       free_chain(&c);
       continue;
     }
+    bound_io io;
+    bind_input(&c, &r, i % 2, &io);
     float* want = run_layers(&c);
     rc_wino_chain_layer l[5];
     chain_layers(&c, l);
-    const size_t slice = rc_wino_chain_workspace_size(l, (size_t)c.n);
-    assert_true(slice > 0);
     float* got = xmalloc(c.ny * sizeof(float));
-    for (int t = 0; t < 3; t++) {
-      const size_t threads = pools[t] ? pthreadpool_get_threads_count(pools[t]) : 1;
+    sliced += rc_wino_chain_slices(l, (size_t)c.n) > 1;
+    for (int t = 0; t < 6; t++) { /* 3 thread counts, from x (and residual), then through the bindings */
+      const size_t threads = pools[t % 3] ? pthreadpool_get_threads_count(pools[t % 3]) : 1;
+      if (t >= 3) {
+        l[0].p.load = &io.x;
+        l[c.n - 1].p.residual_load = io.rbuf ? &io.res : NULL;
+        l[c.n - 1].p.residual = NULL;
+      }
+      const size_t slice = rc_wino_chain_workspace_size(l, (size_t)c.n);
+      assert_true(slice > 0);
       void* ws = xmalloc(slice * threads);
       memset(ws, 0xff, slice * threads);              /* NaNs: no ring row or block may be read before it is written */
       for (size_t e = 0; e < c.ny; e++) got[e] = NAN; /* every output must be written */
-      assert_int_equal(rc_wino_chain_nhwc(l, (size_t)c.n, c.x, got, ws, pools[t]), 0);
+      assert_int_equal(rc_wino_chain_nhwc(l, (size_t)c.n, t >= 3 ? NULL : c.x, got, ws, pools[t % 3]), 0);
       free(ws);
       for (size_t e = 0; e < c.ny; e++) {
         if (memcmp(&got[e], &want[e], sizeof(float)) != 0) {
           char desc[512];
-          int len = snprintf(desc, sizeof desc, "%s batch %d %dx%d:", rc_wino_isa_name(isa), c.batch, c.h, c.w);
+          int len = snprintf(desc, sizeof desc, "%s batch %d %dx%d%s:", rc_wino_isa_name(isa), c.batch, c.h, c.w,
+                             t < 3   ? ""
+                             : i % 2 ? " (float bindings)"
+                                     : " (uint8 input binding)");
           for (int k = 0; k < c.n && len > 0 && (size_t)len < sizeof desc; k++) {
             const rc_wino_conv_params* p = &l[k].p;
             len += snprintf(desc + len, sizeof desc - (size_t)len, " [%s C%d->%d pad %d,%d act %d%s%s]",
                             rc_wino_variant_name(p->variant), p->in_c, p->out_c, p->pad_top, p->pad_left,
-                            (int)p->activation, p->residual ? " res" : "", p->shuffle ? " shuffle" : "");
+                            (int)p->activation, p->residual || p->residual_load ? " res" : "",
+                            p->shuffle ? " shuffle" : "");
           }
           fail_msg("chain %s, %zu threads: output [%zu] = %.9g, layer by layer %.9g", desc, threads, e, got[e],
                    want[e]);
@@ -209,12 +286,14 @@ static void test_chain_sweep(void** state) {
     multi += c.n > 1;
     free(got);
     free(want);
+    free_bound(&io);
     free_chain(&c);
   }
   pthreadpool_destroy(pools[1]);
   pthreadpool_destroy(pools[2]);
-  print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers\n", runs, layers, multi);
-  assert_true(multi > 20);
+  print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers, %zu in column slices\n", runs, layers, multi,
+                sliced);
+  assert_true(multi > 20 && sliced > 10);
 }
 
 /* A tall image split between threads: the strips meet mid-image, after many
@@ -286,6 +365,43 @@ static void test_chain_tall(void** state) {
   free_chain(&c);
 }
 
+/* The per-thread workspace of an SR body (ecbsr-m4c16-x2: 1→16, 4×16→16,
+ * 16→4 + x, shuffle 2; F(4,3); the default blocking of a 1 MB L2) stays
+ * within 3 MiB at 1080p and 4K widths (column slices; whole rows took
+ * 7.8 MB at 1920) and does not depend on the height. Sizes only: no run. */
+static void test_chain_workspace_bound(void** state) {
+  (void)state;
+  const int C[] = {1, 16, 16, 16, 16, 16, 4};
+  static const int widths[] = {1920, 3840}, heights[] = {1080, 2160};
+  for (int i = 0; i < 2; i++) {
+    rc_wino_chain_layer l[6];
+    memset(l, 0, sizeof l);
+    for (int k = 0; k < 6; k++) {
+      rc_wino_conv_params* p = &l[k].p;
+      p->variant = RC_WINO_F43;
+      p->batch = 1;
+      p->in_h = p->out_h = heights[i];
+      p->in_w = p->out_w = widths[i];
+      p->in_c = C[k];
+      p->out_c = C[k + 1];
+      p->pad_top = p->pad_left = 1;
+      p->l2_bytes = 1 << 20;
+    }
+    static const rc_binding b = {RC_ELEM_U8, NULL, 0, 0, 0, 0, 1.0f, 0.0f};
+    l[0].p.load = &b;
+    l[5].p.residual_load = &b;
+    l[5].p.residual_c = 1;
+    l[5].p.shuffle = 2;
+    const size_t ws = rc_wino_chain_workspace_size(l, 6);
+    print_message("%dx%d: %zu column slices, workspace %zu bytes per thread\n", widths[i], heights[i],
+                  rc_wino_chain_slices(l, 6), ws);
+    assert_true(ws > 0 && ws <= (size_t)3 << 20);
+    assert_true(rc_wino_chain_slices(l, 6) >= 4);
+    for (int k = 0; k < 6; k++) l[k].p.in_h = l[k].p.out_h = 7;
+    assert_int_equal(rc_wino_chain_workspace_size(l, 6), ws);
+  }
+}
+
 /* Layers that do not connect are refused, and nothing is written. */
 static void test_chain_refused(void** state) {
   (void)state;
@@ -313,6 +429,13 @@ static void test_chain_refused(void** state) {
   l[1].p.in_h = 9;
   assert_int_equal(rc_wino_chain_workspace_size(l, 2), 0);
   l[1].p.in_h = 8;
+  const rc_binding b = {RC_ELEM_F32, NULL, 0, 0, 0, 0, 1.0f, 0.0f};
+  l[1].p.load = &b; /* only the first layer may load */
+  assert_int_equal(rc_wino_chain_workspace_size(l, 2), 0);
+  l[1].p.load = NULL;
+  l[0].p.residual_load = &b; /* only the last layer may add a residual */
+  assert_int_equal(rc_wino_chain_workspace_size(l, 2), 0);
+  l[0].p.residual_load = NULL;
   assert_true(rc_wino_chain_workspace_size(l, 2) > 0);
   assert_int_equal(rc_wino_chain_workspace_size(l, 0), 0);
   assert_int_equal(rc_wino_chain_workspace_size(l, RC_WINO_CHAIN_MAX + 1), 0);
@@ -323,6 +446,7 @@ int main(void) {
       cmocka_unit_test(test_chain_sweep),
       cmocka_unit_test(test_chain_tall),
       cmocka_unit_test(test_chain_refused),
+      cmocka_unit_test(test_chain_workspace_bound),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

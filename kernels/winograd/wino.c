@@ -194,10 +194,17 @@ static size_t run_block_tiles(const rc_wino_conv_params* p, size_t total) {
   return total > t && total <= tu ? round_up(total, RC_WINO_GEMM_MR_MAX) : t;
 }
 
-/* Floats of the post-store scratch: one output tile, channels padded like M. */
+/* Floats of the post-store scratch: one output tile, channels padded like M,
+ * then one tile row segment of a residual read through its binding. */
 static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
   const size_t m = (size_t)rc_wino_tile_m(v);
-  return m * m * round_up(out_c, RC_WINO_M_CPAD);
+  return (m * m + m) * round_up(out_c, RC_WINO_M_CPAD);
+}
+
+size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
+  if (!p->load) return 0;
+  return round_up((size_t)rc_wino_tile_alpha(p->variant) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float),
+                  RC_WINO_WS_ALIGN);
 }
 
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
@@ -218,8 +225,16 @@ static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
     const int64_t iy = iy0 + (int64_t)i;
     if (iy < 0 || iy >= c->in_h) {
       c->rows[i] = NULL;
+    } else if (c->load) { /* α consecutive rows: distinct slots */
+      const size_t slot = (size_t)iy % alpha, tag = 1 + n * (size_t)c->in_h + (size_t)iy;
+      float* row = c->scratch + scratch_floats(c->variant, c->cout) + slot * rf;
+      if (c->cache_tag[slot] != tag) {
+        rc_binding_load_pixels(c->load, c->conv, row, (size_t)c->in_w, c->cin, n, (size_t)iy, 0);
+        c->cache_tag[slot] = tag;
+      }
+      c->rows[i] = row;
     } else if (c->x_ring) {
-      c->rows[i] = c->x + (size_t)iy % c->x_ring * rf;
+      c->rows[i] = c->x + (size_t)iy % c->x_ring * c->x_row;
     } else {
       c->rows[i] = c->x + (n * (size_t)c->in_h + (size_t)iy) * rf;
     }
@@ -231,8 +246,10 @@ static void input_tile(rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
   if (c->rows_key != 1 + n * c->tiles_h + ty) fill_rows(c, n, ty);
-  c->k->input[c->variant](c->rows, c->in_w, c->cin, (int32_t)(tx * c->tile_m) - c->pad_left, c->v + t * c->cin_pad,
-                          c->block_tiles * c->cin_pad);
+  /* Columns from x_col0 (a ring's slice; 0 otherwise): a tile reads none to its left but the image's padding. */
+  const int32_t c0 = (int32_t)c->x_col0;
+  c->k->input[c->variant](c->rows, c->in_w - c0, c->cin, (int32_t)(tx * c->tile_m) - c->pad_left - c0,
+                          c->v + t * c->cin_pad, c->block_tiles * c->cin_pad);
 }
 
 /* Row calls of the wide GEMM over `count` tiles: as few as the form allows,
@@ -341,6 +358,19 @@ static inline __attribute__((always_inline)) void post_row_y(const rc_wino_epilo
   }
 }
 
+/* The residual of output row oy, pixels [ox, ox + cols) of image n: in the
+ * residual tensor, or read through its binding into the scratch's row
+ * segment (valid until the next call); NULL without a residual. */
+static const float* residual_row(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t cols) {
+  const size_t rc = c->residual_c;
+  if (c->residual_load) {
+    float* seg = c->scratch + c->tile_m * c->tile_m * c->cout_pad;
+    rc_binding_load_pixels(c->residual_load, c->conv, seg, cols, rc, n, oy, ox);
+    return seg;
+  }
+  return c->residual ? c->residual + ((n * (size_t)c->out_h + oy) * (size_t)c->out_w + ox) * rc : NULL;
+}
+
 /* The tile in scratch ([rows][cols] pixels of cout channels, rows tile_m
  * pixels apart) plus the residual, through the activation, to its place in
  * y: NHWC, or the depth-to-space image when shuffling. Output pixel (oy, ox)
@@ -355,8 +385,8 @@ static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, siz
   float* y = c->y + n * oh * r * yw;
   for (size_t i = 0; i < rows; i++) {
     float* s = c->scratch + i * c->tile_m * cout;
+    const float* res = residual_row(c, n, oy + i, ox, cols);
     if (cs == 1 && r > 1) {
-      const float* res = c->residual ? c->residual + ((n * oh + oy + i) * ow + ox) * rc : NULL;
       float* row0 = y + (oy + i) * r * yw + ox * r;
       if (r == 2) {
         post_row_y(&c->ep, s, cols, res, rc, row0, yw, 2);
@@ -365,8 +395,7 @@ static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, siz
       }
       continue;
     }
-    if (c->residual) {
-      const float* res = c->residual + ((n * oh + oy + i) * ow + ox) * rc;
+    if (res) {
       if (rc == 1) {
         for (size_t j = 0; j < cols; j++)
           for (size_t k = 0; k < cout; k++) s[j * cout + k] = s[j * cout + k] + res[j];
@@ -449,11 +478,11 @@ static inline __attribute__((always_inline)) void copy_rows(char* d, ptrdiff_t s
  * would cost more than the conversion). 0 if the tile does not fit. */
 static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols,
                             float* stage) {
-  const size_t r = c->shuffle, w = cols * r, nrows = rows * r, ow = (size_t)c->out_w, rc = c->residual_c;
+  const size_t r = c->shuffle, w = cols * r, nrows = rows * r, rc = c->residual_c;
   if (nrows * w > BOUND_STAGE) return 0;
   for (size_t i = 0; i < rows; i++) {
     const float* s = c->scratch + i * c->tile_m * c->cout;
-    const float* res = c->residual ? c->residual + ((n * (size_t)c->out_h + oy + i) * ow + ox) * rc : NULL;
+    const float* res = residual_row(c, n, oy + i, ox, cols);
     if (r == 2) {
       post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, 2);
     } else {
@@ -495,13 +524,13 @@ static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox
  * tail's Y plane) a whole tile at once (bound_plane_tile) or its r output
  * rows from the stage, a plain store straight from scratch. */
 static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
-  const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
+  const size_t cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2;
   float stage[BOUND_STAGE];
   if (cs == 1 && r > 1 && bound_plane_tile(c, n, oy, ox, rows, cols, stage)) return;
   for (size_t i = 0; i < rows; i++) {
     float* s = c->scratch + i * c->tile_m * cout;
-    const float* res = c->residual ? c->residual + ((n * oh + oy + i) * ow + ox) * rc : NULL;
+    const float* res = residual_row(c, n, oy + i, ox, cols);
     if (cs == 1 && r > 1 && r2 * cols <= BOUND_STAGE) {
       if (r == 2) {
         post_row_y(&c->ep, s, cols, res, rc, stage, cols * 2, 2);
@@ -548,14 +577,18 @@ static void output_tile(const rc_wino_run* c, size_t t) {
   }
   /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
   const size_t row = c->y_ring ? oy % c->y_ring : n * oh + oy;
-  float* y = c->y + (row * ow + ox) * c->cout;
-  c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, ow * c->cout, rows, cols);
+  float* y = c->y + row * c->y_row + (ox - c->y_col0) * c->cout;
+  c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, c->y_row, rows, cols);
 }
 
 /* Tiles [begin, end) block by block in the workspace slice c->v/c->m. Every
  * tile goes through the same transforms and the same GEMM rows whatever the
  * blocking, so the result does not depend on how the tiles are split. */
 void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
+  if (c->load) { /* the cache may hold another layer's data now */
+    memset(c->cache_tag, 0, sizeof(c->cache_tag));
+    c->rows_key = 0;
+  }
   for (c->first = begin; c->first < end; c->first += c->block_tiles) {
     c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
     for (size_t t = 0; t < c->count; t++) input_tile(c, t);
@@ -601,12 +634,16 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->ep_bias.bias = bias;
   c->ep_bias.activation = RC_WINO_ACT_NONE;
   c->residual = p->residual;
-  c->residual_c = p->residual && p->residual_c > 1 ? (size_t)p->out_c : 1;
+  c->residual_load = p->residual_load;
+  c->load = p->load;
+  c->residual_c = (p->residual || p->residual_load) && p->residual_c > 1 ? (size_t)p->out_c : 1;
   c->shuffle = p->shuffle > 1 ? (size_t)p->shuffle : 1;
   c->shuffle_crd = p->shuffle_crd != 0;
   c->store = p->store;
-  c->conv = p->store ? rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa)) : NULL;
-  c->post = p->residual != NULL || c->shuffle > 1 || p->store != NULL;
+  c->conv = p->store || p->load || p->residual_load
+                ? rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa))
+                : NULL;
+  c->post = p->residual != NULL || p->residual_load != NULL || c->shuffle > 1 || p->store != NULL;
   c->in_h = p->in_h;
   c->in_w = p->in_w;
   c->out_h = p->out_h;
@@ -615,6 +652,8 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->pad_left = p->pad_left;
   c->cin = (size_t)p->in_c;
   c->cout = (size_t)p->out_c;
+  c->x_row = (size_t)p->in_w * c->cin;
+  c->y_row = (size_t)p->out_w * c->cout;
   c->cin_pad = round_up(c->cin, RC_WINO_V_CPAD);
   c->cout_pad = round_up(c->cout, RC_WINO_M_CPAD);
   c->cout_blocks = c->cout_pad / RC_GEMM_NR;

@@ -94,6 +94,18 @@ typedef struct rc_wino_conv_params {
    * used (may be NULL). Tiles then go through the post-store scratch, as
    * with a residual. */
   const rc_binding* store;
+  /* Optional input binding, on a chain's first layer only
+   * (rc_wino_chain_nhwc; rc_wino_conv2d_nhwc takes NULL): element
+   * (n, iy, ix, c) of x is read through it (rc_binding_load_pixels: bitwise
+   * the values the executor's load would put in x), a row at a time as the
+   * input transform reaches it, into a per-thread cache of α rows in the
+   * workspace; x is not used (may be NULL). The float input is never
+   * materialised. */
+  const rc_binding* load;
+  /* Optional: the residual read through this binding (element (n, oy, ox, c)
+   * of the NHWC residual above, residual_c as above), one tile row segment
+   * at a time, instead of from residual (then NULL). */
+  const rc_binding* residual_load;
 } rc_wino_conv_params;
 
 /* m (output tile side) and α = m + 2 of a variant; its name ("F(6,3)"). */
@@ -157,13 +169,20 @@ typedef struct rc_wino_chain_layer {
 } rc_wino_chain_layer;
 
 /* Bytes of ONE thread's workspace slice (rings and the block buffers); a call
- * with a pool of T threads needs T slices. 0 when the layers do not form a
+ * with a pool of T threads needs T slices. Independent of the height; at
+ * large widths the rings hold column slices (rc_wino_chain_slices). 0 when the layers do not form a
  * chain (n outside [1, RC_WINO_CHAIN_MAX], shapes that do not connect). */
 size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* layers, size_t n);
 
+/* The column slices each thread runs the chain in (1: whole rows; more at
+ * large widths, to bound the rings: wino_chain.c, chain_slices); 0 when the
+ * layers do not form a chain. */
+size_t rc_wino_chain_slices(const rc_wino_chain_layer* layers, size_t n);
+
 /* y = the last layer's output of the chain applied to x (NHWC tensors of
- * whole images; y unused when the last layer has a binding). Only the last
- * layer may have a store binding. Returns 0, or −1 if the layers do not form a chain (the
+ * whole images; y unused when the last layer has a binding, x when the
+ * first has a load binding). Only the last layer may have a store binding
+ * (or a residual), only the first a load binding. Returns 0, or −1 if the layers do not form a chain (the
  * planner checks first; nothing is written then). */
 int rc_wino_chain_nhwc(const rc_wino_chain_layer* layers, size_t n, const float* x, float* y, void* workspace,
                        pthreadpool_t pool);

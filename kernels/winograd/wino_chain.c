@@ -14,7 +14,11 @@
  * A ring of R_k = round_up(m_{k+1} + 2 + B, m_k) rows always lets the lagging
  * layer catch up and the leading one run a whole band, so the passes never
  * stall (checked: a pass without progress is an internal error). Rings hold
- * whole tile rows (R_k is a multiple of m_k), so a tile's stores never wrap. */
+ * whole tile rows (R_k is a multiple of m_k), so a tile's stores never wrap.
+ * At large widths the strip runs in column slices (chain_slices), each
+ * through the same schedule, the ring slots then holding a slice's columns.
+ * A first layer with a load binding converts its input rows as it reaches
+ * them (wino.c, fill_rows): no float input is materialised either. */
 #include <stdatomic.h>
 #include <string.h>
 
@@ -22,6 +26,8 @@
 #include "kernels/winograd/wino_run.h"
 
 static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
+static int connected(const rc_wino_chain_layer* l, size_t n);
+static size_t chain_slices(const rc_wino_chain_layer* l, size_t n);
 static size_t gcd(size_t a, size_t b) {
   while (b) {
     const size_t t = a % b;
@@ -46,8 +52,75 @@ static size_t ring_rows(const rc_wino_chain_layer* l, size_t n, size_t k) {
   return round_up(m1 + 2 + chain_band(l, n), m);
 }
 
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* The tiles [lo[k], hi[k]) each layer computes so that the last layer's
+ * tiles [lo[n-1], hi[n-1]) get their inputs: rows (vertical, pads the top)
+ * or columns (pads the left); m: tile sides, pad and in: each layer's. */
+static void span_back(size_t n, const int64_t* m, const int64_t* pad, const int64_t* in, int64_t* lo, int64_t* hi) {
+  for (size_t k = n - 1; k > 0; k--) {
+    const int64_t a = max64(0, lo[k] * m[k] - pad[k]), b = min64(in[k], hi[k] * m[k] + 2 - pad[k]);
+    lo[k - 1] = a < b ? a / m[k - 1] : 0;
+    hi[k - 1] = a < b ? (b + m[k - 1] - 1) / m[k - 1] : 0;
+  }
+}
+
+/* Column slices: at large widths the rings would outgrow the caches, and
+ * every thread holds them (1920 columns of 16 channels: 1.5 MB a ring), so
+ * each strip runs in vertical slices of the last layer's tile columns, the
+ * layers before it widened by the columns their tiles read (that overlap
+ * is computed twice: about a tile a side per layer back; tiles stay on the
+ * unsliced grid, so every value is bitwise the same). As many slices as
+ * keep the rings within RING_L2 × the L2 size (l2_bytes of the last layer,
+ * as its blocking), none narrower than SLICE_TILES tiles per layer of the
+ * chain (the overlap stays a small part). */
+#define RC_WINO_CHAIN_RING_L2 2
+#define RC_WINO_CHAIN_SLICE_TILES 8
+
+size_t rc_wino_chain_slices(const rc_wino_chain_layer* l, size_t n) { return connected(l, n) ? chain_slices(l, n) : 0; }
+
+static size_t chain_slices(const rc_wino_chain_layer* l, size_t n) {
+  size_t bytes = 0;
+  for (size_t k = 0; k + 1 < n; k++) bytes += ring_rows(l, n, k) * (size_t)l[k].p.out_w * (size_t)l[k].p.out_c * 4;
+  const rc_wino_conv_params* p = &l[n - 1].p;
+  const size_t m = (size_t)rc_wino_tile_m(p->variant), tw = ((size_t)p->out_w + m - 1) / m;
+  const size_t budget = RC_WINO_CHAIN_RING_L2 * (p->l2_bytes ? p->l2_bytes : rc_wino_default_l2_bytes());
+  size_t s = (bytes + budget - 1) / budget;
+  if (s > tw / (RC_WINO_CHAIN_SLICE_TILES * n)) s = tw / (RC_WINO_CHAIN_SLICE_TILES * n);
+  return s ? s : 1;
+}
+
+/* The tile columns [lo[k], hi[k]) of every layer for slice s of `slices`. */
+static void slice_cols(const rc_wino_chain_layer* l, size_t n, size_t s, size_t slices, int64_t* lo, int64_t* hi) {
+  int64_t m[RC_WINO_CHAIN_MAX], pad[RC_WINO_CHAIN_MAX], in[RC_WINO_CHAIN_MAX];
+  for (size_t k = 0; k < n; k++) {
+    m[k] = rc_wino_tile_m(l[k].p.variant);
+    pad[k] = l[k].p.pad_left;
+    in[k] = l[k].p.in_w;
+  }
+  const int64_t tw = (l[n - 1].p.out_w + m[n - 1] - 1) / m[n - 1];
+  lo[n - 1] = tw * (int64_t)s / (int64_t)slices;
+  hi[n - 1] = tw * ((int64_t)s + 1) / (int64_t)slices;
+  span_back(n, m, pad, in, lo, hi);
+}
+
+/* Columns a ring row of layer k holds: its widest slice's. */
+static size_t ring_cols(const rc_wino_chain_layer* l, size_t n, size_t k) {
+  const size_t slices = chain_slices(l, n), m = (size_t)rc_wino_tile_m(l[k].p.variant);
+  if (slices == 1) return (size_t)l[k].p.out_w;
+  size_t w = 0;
+  for (size_t s = 0; s < slices; s++) {
+    int64_t lo[RC_WINO_CHAIN_MAX], hi[RC_WINO_CHAIN_MAX];
+    slice_cols(l, n, s, slices, lo, hi);
+    const size_t ws = (size_t)(hi[k] - lo[k]) * m;
+    if (ws > w) w = ws;
+  }
+  return w;
+}
+
 static size_t ring_floats(const rc_wino_chain_layer* l, size_t n, size_t k) {
-  return round_up(ring_rows(l, n, k) * (size_t)l[k].p.out_w * (size_t)l[k].p.out_c, RC_WINO_WS_ALIGN / sizeof(float));
+  return round_up(ring_rows(l, n, k) * ring_cols(l, n, k) * (size_t)l[k].p.out_c, RC_WINO_WS_ALIGN / sizeof(float));
 }
 
 static int connected(const rc_wino_chain_layer* l, size_t n) {
@@ -59,8 +132,8 @@ static int connected(const rc_wino_chain_layer* l, size_t n) {
       return 0;
     if (k + 1 == n) break;
     const rc_wino_conv_params* q = &l[k + 1].p;
-    if (p->residual || p->shuffle > 1 || p->store || q->batch != p->batch || q->in_h != p->out_h ||
-        q->in_w != p->out_w || q->in_c != p->out_c)
+    if (p->residual || p->residual_load || p->shuffle > 1 || p->store || q->load || q->batch != p->batch ||
+        q->in_h != p->out_h || q->in_w != p->out_w || q->in_c != p->out_c)
       return 0;
   }
   return 1;
@@ -73,7 +146,8 @@ size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* l, size_t n) {
     if (k + 1 < n) bytes += ring_floats(l, n, k) * sizeof(float);
     const rc_wino_conv_params* p = &l[k].p;
     const size_t ws =
-        rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes);
+        rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes) +
+        rc_wino_load_cache_bytes(p); /* the first layer's input rows (load) */
     if (ws > block) block = ws;
   }
   return round_up(bytes + block, RC_WINO_WS_ALIGN);
@@ -81,15 +155,12 @@ size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* l, size_t n) {
 
 typedef struct chain_ctx {
   const rc_wino_chain_layer* l;
-  size_t n, parts, slice_bytes, band;
+  size_t n, parts, slice_bytes, band, slices;
   const float* x;
   float* y;
   char* ws;
   atomic_int failed; /* set by a task whose schedule stalled (never expected) */
 } chain_ctx;
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* Strip `part` of every image on this thread, in workspace slice `part`. */
 static void chain_task(void* arg, size_t part) {
@@ -98,6 +169,8 @@ static void chain_task(void* arg, size_t part) {
   rc_wino_run run[RC_WINO_CHAIN_MAX];
   int64_t m[RC_WINO_CHAIN_MAX], pt[RC_WINO_CHAIN_MAX], hin[RC_WINO_CHAIN_MAX], ring[RC_WINO_CHAIN_MAX];
   int64_t lo[RC_WINO_CHAIN_MAX], hi[RC_WINO_CHAIN_MAX], done[RC_WINO_CHAIN_MAX];
+  int64_t clo[RC_WINO_CHAIN_MAX], chi[RC_WINO_CHAIN_MAX];
+  size_t cols[RC_WINO_CHAIN_MAX];
   float* slice = rc_wino_align_ws(cc->ws + part * cc->slice_bytes);
   float* rings = slice;
   for (size_t k = 0; k < last; k++) slice += ring_floats(cc->l, n, k);
@@ -113,6 +186,9 @@ static void chain_task(void* arg, size_t part) {
     run[k].x_ring = k == 0 ? 0 : (size_t)ring[k - 1];
     ring[k] = k < last ? (int64_t)ring_rows(cc->l, n, k) : 0;
     run[k].y_ring = (size_t)ring[k];
+    cols[k] = k < last ? ring_cols(cc->l, n, k) : 0;
+    if (k < last) run[k].y_row = cols[k] * (size_t)L->p.out_c;
+    if (k > 0) run[k].x_row = cols[k - 1] * (size_t)L->p.in_c;
     m[k] = (int64_t)run[k].tile_m;
     pt[k] = L->p.pad_top;
     hin[k] = L->p.in_h;
@@ -122,42 +198,50 @@ static void chain_task(void* arg, size_t part) {
   lo[last] = rows_last * (int64_t)part / parts;
   hi[last] = rows_last * ((int64_t)part + 1) / parts;
   if (lo[last] >= hi[last]) return;
-  for (size_t k = last; k > 0; k--) {
-    const int64_t a = max64(0, lo[k] * m[k] - pt[k]), b = min64(hin[k], hi[k] * m[k] + 2 - pt[k]);
-    lo[k - 1] = a < b ? a / m[k - 1] : 0;
-    hi[k - 1] = a < b ? (b + m[k - 1] - 1) / m[k - 1] : 0;
-  }
-  for (size_t img = 0; img < (size_t)cc->l[0].p.batch; img++) {
-    for (size_t k = 0; k < n; k++) done[k] = lo[k];
-    while (done[last] < hi[last]) {
-      int progressed = 0;
-      for (size_t k = 0; k < n; k++) {
-        const int64_t start = done[k], cap = (int64_t)cc->band / m[k];
-        while (done[k] < hi[k] && done[k] - start < cap) {
-          const int64_t t = done[k];
-          if (k > 0) { /* its input rows are written */
-            const int64_t need = min64(hin[k], (t + 1) * m[k] + 2 - pt[k]);
-            const int64_t have = done[k - 1] == hi[k - 1] ? hin[k] : min64(hin[k], done[k - 1] * m[k - 1]);
-            if (need > have) break;
-          }
-          if (k < last && done[k + 1] < hi[k + 1]) { /* the rows the next layer still needs stay */
-            const int64_t keep = max64(0, done[k + 1] * m[k + 1] - pt[k + 1]);
-            if ((t + 1) * m[k] - ring[k] > keep) break;
-          }
-          done[k]++;
-        }
-        if (done[k] > start) {
-          const size_t base = img * run[k].tiles_per_image, tw = run[k].tiles_w;
-          rc_wino_run_range(&run[k], base + (size_t)start * tw, base + (size_t)done[k] * tw);
-          progressed = 1;
-        }
+  span_back(n, m, pt, hin, lo, hi);
+  for (size_t img = 0; img < (size_t)cc->l[0].p.batch; img++)
+    for (size_t sl = 0; sl < cc->slices; sl++) {
+      slice_cols(cc->l, n, sl, cc->slices, clo, chi);
+      for (size_t k = 0; k < n; k++) { /* ring slots hold this slice's columns */
+        if (k < last) run[k].y_col0 = (size_t)clo[k] * (size_t)m[k];
+        if (k > 0) run[k].x_col0 = run[k - 1].y_col0;
       }
-      if (!progressed) {
-        atomic_store(&cc->failed, 1);
-        return;
+      for (size_t k = 0; k < n; k++) done[k] = lo[k];
+      while (done[last] < hi[last]) {
+        int progressed = 0;
+        for (size_t k = 0; k < n; k++) {
+          const int64_t start = done[k], cap = (int64_t)cc->band / m[k];
+          while (done[k] < hi[k] && done[k] - start < cap) {
+            const int64_t t = done[k];
+            if (k > 0) { /* its input rows are written */
+              const int64_t need = min64(hin[k], (t + 1) * m[k] + 2 - pt[k]);
+              const int64_t have = done[k - 1] == hi[k - 1] ? hin[k] : min64(hin[k], done[k - 1] * m[k - 1]);
+              if (need > have) break;
+            }
+            if (k < last && done[k + 1] < hi[k + 1]) { /* the rows the next layer still needs stay */
+              const int64_t keep = max64(0, done[k + 1] * m[k + 1] - pt[k + 1]);
+              if ((t + 1) * m[k] - ring[k] > keep) break;
+            }
+            done[k]++;
+          }
+          if (done[k] > start) {
+            const size_t base = img * run[k].tiles_per_image, tw = run[k].tiles_w;
+            if (cc->slices == 1) { /* whole rows: one range */
+              rc_wino_run_range(&run[k], base + (size_t)start * tw, base + (size_t)done[k] * tw);
+            } else {
+              for (int64_t t = start; t < done[k]; t++)
+                rc_wino_run_range(&run[k], base + (size_t)t * tw + (size_t)clo[k],
+                                  base + (size_t)t * tw + (size_t)chi[k]);
+            }
+            progressed = 1;
+          }
+        }
+        if (!progressed) {
+          atomic_store(&cc->failed, 1);
+          return;
+        }
       }
     }
-  }
 }
 
 int rc_wino_chain_nhwc(const rc_wino_chain_layer* l, size_t n, const float* x, float* y, void* workspace,
@@ -170,7 +254,7 @@ int rc_wino_chain_nhwc(const rc_wino_chain_layer* l, size_t n, const float* x, f
   /* Strips of at least 4 tile rows: thinner ones recompute too much. */
   size_t parts = threads < 1 ? 1 : threads;
   if (parts > rows_last / 4) parts = rows_last / 4 ? rows_last / 4 : 1;
-  chain_ctx cc = {l, n, parts, slice, chain_band(l, n), x, y, workspace, 0};
+  chain_ctx cc = {l, n, parts, slice, chain_band(l, n), chain_slices(l, n), x, y, workspace, 0};
   atomic_init(&cc.failed, 0);
   if (parts == 1) {
     chain_task(&cc, 0);

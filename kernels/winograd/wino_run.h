@@ -33,6 +33,10 @@ typedef struct rc_wino_run {
   const float* u;
   float* y;
   size_t x_ring, y_ring;
+  /* Ring rows may hold a column slice (a chain at large widths): a slot of
+   * x holds x_row floats, columns from x_col0 on; likewise y. Tensors:
+   * whole rows (in_w·cin, out_w·cout floats), column 0. */
+  size_t x_row, x_col0, y_row, y_col0;
   float* v;       /* V[ξ][block_tiles][cin_pad] */
   float* m;       /* M[ξ][block_tiles][cout_pad] */
   float* scratch; /* one output tile [tile_m][tile_m][cout] when post-storing */
@@ -40,8 +44,10 @@ typedef struct rc_wino_run {
   rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
   int post;                 /* residual, shuffle or store: transform to scratch, then post_store */
   const float* residual;
-  const rc_binding* store;        /* the output binding, or NULL: y */
-  const rc_convert_kernels* conv; /* the ISA's conversion kernels (with store) */
+  const rc_binding* store;         /* the output binding, or NULL: y */
+  const rc_binding* load;          /* the input binding (a chain's first layer), or NULL: x */
+  const rc_binding* residual_load; /* the residual's binding, or NULL: residual */
+  const rc_convert_kernels* conv;  /* the ISA's conversion kernels (with a binding) */
   size_t residual_c, shuffle;
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
@@ -53,6 +59,11 @@ typedef struct rc_wino_run {
   size_t first, count;  /* the current block: tiles [first, first + count) */
   size_t rows_key;      /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
   const float* rows[8]; /* the α input rows of that tile row (NULL outside the image) */
+  /* With load: the cache after the post-store scratch holds α converted
+   * input rows, row iy of image n in slot iy mod α; the tags say which
+   * (1 + n·in_h + iy, 0: none). Cleared by each rc_wino_run_range (a chain's
+   * other layers use the same workspace in between). */
+  size_t cache_tag[8];
 } rc_wino_run;
 
 /* The run state of one conv over x and y (tensors; a chain then sets the
@@ -62,6 +73,9 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
 /* Tiles [begin, end) (raster order over batch × tile rows × tile columns),
  * block by block, on the caller's thread. */
 void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end);
+/* Bytes of the input-row cache a run with p->load needs after the block
+ * buffers of rc_wino_workspace_size (0 without load). */
+size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p);
 /* The workspace pointer rounded up to the kernels' alignment. */
 float* rc_wino_align_ws(void* workspace);
 

@@ -1,13 +1,16 @@
 /* Public API: the frame API. A session runs its model on images in the
- * app's memory: the input image is converted into the arena's float NHWC
- * input by rc_exec_load_input (the pass the float API spends on its NCHW
- * copy), and the output image is a binding the model's last kernel stores
+ * app's memory: the input image is read by the model's first Winograd chain
+ * straight from the app's memory, rows converted band by band (an input the
+ * plan keeps out of the arena under external_inputs), or else converted into
+ * the arena's float NHWC input by rc_exec_load_input (the pass the float API
+ * spends on its NCHW copy), and the output image is a binding the model's last kernel stores
  * into (a Winograd step under external_outputs) or the executor converts
  * into after the run (any other last op). Plans are made per size with
  * external_outputs and cached with the float API's (the flag is part of the
- * key: the float API's plans keep their outputs in the arena). */
+ * key: the float API's plans keep their inputs and outputs in the arena). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/common/convert.h"
@@ -266,18 +269,38 @@ static rc_status run_image(repconv_session_t* s, const repconv_image_t* in, repc
   const rc_binding bin =
       image_binding(in, c_in, in_stride, uniform ? pr->in_scale[0] : 1.0f, uniform ? pr->in_bias[0] : 0.0f);
   const rc_binding bout = image_binding(out, c_out, out_stride, pr->out_scale, pr->out_bias);
-  RC_CHECK(rc_exec_load_input(g, z->plan, z->arena, 0, &bin, s->pool));
+  const int external = z->plan->offset[g->inputs[0]] == RC_NO_OFFSET;
+  if (external && uniform) { /* the chain reads the frame's rows as it reaches them */
+    return rc_exec_run_io(g, z->plan, &z->xnn, z->arena, s->pool, &bin, &bout, s->step_ms);
+  }
+  /* Per-channel maps with an input the plan keeps out of the arena: the
+   * float image in a buffer of its own, read through an F32 binding. */
+  const size_t n = (size_t)in->width * (size_t)in->height, c = (size_t)c_in;
+  float* x = external ? malloc(n * c * sizeof(float)) : z->arena + z->plan->offset[g->inputs[0]];
+  if (!x) {
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_run_image: out of memory for the %zu-byte input",
+                    n * c * sizeof(float));
+  }
+  rc_exec_convert_nhwc(x, 1, (size_t)in->height, (size_t)in->width, c, &bin, 1, s->pool);
   if (!uniform) {
-    float* x = z->arena + z->plan->offset[g->inputs[0]];
-    const size_t n = (size_t)in->width * (size_t)in->height;
     for (size_t i = 0; i < n; i++) {
-      for (int64_t k = 0; k < c_in; k++) {
-        float v = x[i * (size_t)c_in + (size_t)k] * pr->in_scale[k];
-        x[i * (size_t)c_in + (size_t)k] = v + pr->in_bias[k];
+      for (size_t k = 0; k < c; k++) {
+        float v = x[i * c + k] * pr->in_scale[k];
+        x[i * c + k] = v + pr->in_bias[k];
       }
     }
   }
-  return rc_exec_run_io(g, z->plan, &z->xnn, z->arena, s->pool, &bout, s->step_ms);
+  rc_binding bx;
+  memset(&bx, 0, sizeof(bx));
+  bx.type = RC_ELEM_F32;
+  bx.base = x;
+  bx.channel_stride = 1;
+  bx.pixel_stride = (ptrdiff_t)c;
+  bx.row_stride = (ptrdiff_t)(c * (size_t)in->width);
+  bx.image_stride = (ptrdiff_t)(c * n);
+  const rc_status st = rc_exec_run_io(g, z->plan, &z->xnn, z->arena, s->pool, external ? &bx : NULL, &bout, s->step_ms);
+  if (external) free(x);
+  return st;
 }
 
 repconv_status repconv_session_run_image(repconv_session_t* session, const repconv_image_t* in, repconv_image_t* out,

@@ -50,11 +50,30 @@ static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, con
   return run_node_to(g, p, arena, n, act(g, p, arena, n->output), pool);
 }
 
+/* The binding of graph input t under external_inputs (no arena slot). */
+static const rc_binding* input_binding(const rc_graph* g, int32_t t, const rc_binding* inputs) {
+  for (int32_t k = 0; inputs && k < g->n_inputs; k++) {
+    if (g->inputs[k] == t) return &inputs[k];
+  }
+  return NULL;
+}
+
+/* A Winograd step's residual: its arena slot, or an external input's binding. */
+static void set_residual(const rc_graph* g, const rc_plan* p, float* arena, int32_t t, const rc_binding* inputs,
+                         rc_wino_conv_params* wp) {
+  if (t < 0) return;
+  if (p->offset[t] == RC_NO_OFFSET) {
+    wp->residual_load = input_binding(g, t, inputs);
+  } else {
+    wp->residual = act(g, p, arena, t);
+  }
+}
+
 static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
-                         pthreadpool_t pool, const rc_binding* outputs) {
+                         pthreadpool_t pool, const rc_binding* inputs, const rc_binding* outputs) {
   const rc_node* n = &g->nodes[sp->node];
   rc_wino_conv_params wp = rc_plan_wino_step_params(g, sp);
-  if (sp->wino_residual >= 0) wp.residual = act(g, p, arena, sp->wino_residual);
+  set_residual(g, p, arena, sp->wino_residual, inputs, &wp);
   float* y = NULL;
   if (sp->out_external >= 0) {
     wp.store = &outputs[sp->out_external];
@@ -67,12 +86,19 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
 /* The chain headed by step i: every member, from the head's input to the
  * last member's output (and residual). */
 static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, void* ws, float* arena,
-                                pthreadpool_t pool, const rc_binding* outputs) {
+                                pthreadpool_t pool, const rc_binding* inputs, const rc_binding* outputs) {
   rc_wino_chain_layer layers[RC_WINO_CHAIN_MAX];
   const size_t n = rc_plan_wino_chain(g, p, i, layers);
   const rc_step* ls = &p->steps[i];
   while (ls->chain_next >= 0) ls = &p->steps[ls->chain_next];
-  if (ls->wino_residual >= 0) layers[n - 1].p.residual = act(g, p, arena, ls->wino_residual);
+  set_residual(g, p, arena, ls->wino_residual, inputs, &layers[n - 1].p);
+  const float* x = NULL;
+  const int32_t in_ext = p->steps[i].in_external;
+  if (in_ext >= 0) {
+    layers[0].p.load = &inputs[in_ext]; /* rc_exec_run_io checked that it is there */
+  } else {
+    x = input(g, p, arena, &g->nodes[p->steps[i].node], 0);
+  }
   float* y = NULL;
   if (ls->out_external >= 0) {
     layers[n - 1].p.store = &outputs[ls->out_external];
@@ -80,7 +106,7 @@ static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, 
     y = arena + p->offset[ls->out];
   }
   const rc_node* head = &g->nodes[p->steps[i].node];
-  if (rc_wino_chain_nhwc(layers, n, input(g, p, arena, head, 0), y, ws, pool) != 0) {
+  if (rc_wino_chain_nhwc(layers, n, x, y, ws, pool) != 0) {
     return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': the Winograd chain of %zu layers did not run", head->name, n);
   }
   return REPCONV_OK;
@@ -331,13 +357,15 @@ static int nan_scan_needed(const rc_graph* g, const rc_plan* p, float* arena, pt
   }
   for (int32_t k = 0; k < g->n_inputs; k++) {
     const int32_t t = g->inputs[k];
+    if (p->offset[t] == RC_NO_OFFSET) continue; /* external: only in plans without XNNPACK steps */
     if (any_at_least(act(g, p, arena, t), (size_t)rc_shape_numel(&g->tensors[t].shape), 0x7f800000u, pool)) return 1;
   }
   return 0;
 }
 
 static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                          pthreadpool_t pool, int32_t i, int nan_scan, const rc_binding* outputs) {
+                          pthreadpool_t pool, int32_t i, int nan_scan, const rc_binding* inputs,
+                          const rc_binding* outputs) {
   const rc_step* sp = &p->steps[i];
   const rc_node* n = &g->nodes[sp->node];
   switch (sp->kind) {
@@ -345,9 +373,9 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
     case RC_KERNEL_WINOGRAD:
       if (!st || !st->wino_ws) return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': no Winograd workspace", n->name);
       if (sp->chain_head >= 0) { /* the head runs the whole chain */
-        return sp->chain_head == i ? run_wino_chain(g, p, i, st->wino_ws, arena, pool, outputs) : REPCONV_OK;
+        return sp->chain_head == i ? run_wino_chain(g, p, i, st->wino_ws, arena, pool, inputs, outputs) : REPCONV_OK;
       }
-      run_winograd(g, p, sp, st->wino_ws, arena, pool, outputs);
+      run_winograd(g, p, sp, st->wino_ws, arena, pool, inputs, outputs);
       return REPCONV_OK;
     case RC_KERNEL_GEMM:
       if (p->gemm_workspace_bytes && (!st || !st->gemm_ws)) {
@@ -374,11 +402,11 @@ static double now_ms(void) {
 }
 
 static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                           pthreadpool_t pool, const rc_binding* outputs, double* step_ms) {
+                           pthreadpool_t pool, const rc_binding* inputs, const rc_binding* outputs, double* step_ms) {
   const int nan_scan = st && st->ops && nan_scan_needed(g, p, arena, pool);
   for (int32_t i = 0; i < p->n_order; i++) {
     double t0 = step_ms ? now_ms() : 0.0;
-    RC_CHECK(run_step(g, p, st, arena, pool, i, nan_scan, outputs));
+    RC_CHECK(run_step(g, p, st, arena, pool, i, nan_scan, inputs, outputs));
     if (step_ms) step_ms[i] = now_ms() - t0;
   }
   return REPCONV_OK;
@@ -386,8 +414,8 @@ static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_st
 
 rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
                       double* step_ms) {
-  if (p->external_outputs) return rc_exec_run_io(g, p, st, arena, pool, NULL, step_ms);
-  return run_steps(g, p, st, arena, pool, NULL, step_ms);
+  if (p->external_outputs || p->external_inputs) return rc_exec_run_io(g, p, st, arena, pool, NULL, NULL, step_ms);
+  return run_steps(g, p, st, arena, pool, NULL, NULL, step_ms);
 }
 
 /* Output k is stored by its Winograd step (under external_outputs). */
@@ -399,7 +427,14 @@ static int stored_by_step(const rc_plan* p, int32_t k) {
 }
 
 rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
-                         const rc_binding* outputs, double* step_ms) {
+                         const rc_binding* inputs, const rc_binding* outputs, double* step_ms) {
+  for (int32_t k = 0; k < g->n_inputs; k++) {
+    if (p->offset[g->inputs[k]] == RC_NO_OFFSET && (!inputs || !inputs[k].base)) {
+      return rc_error(REPCONV_ERROR_INTERNAL,
+                      "input '%s': no binding to read it from (the plan keeps it out of the arena)",
+                      g->tensors[g->inputs[k]].name);
+    }
+  }
   for (int32_t k = 0; k < g->n_outputs; k++) {
     if ((!outputs || !outputs[k].base) && p->external_outputs && stored_by_step(p, k)) {
       return rc_error(REPCONV_ERROR_INTERNAL,
@@ -408,7 +443,7 @@ rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_stat
                       g->tensors[g->outputs[k]].name);
     }
   }
-  RC_CHECK(run_steps(g, p, st, arena, pool, outputs, step_ms));
+  RC_CHECK(run_steps(g, p, st, arena, pool, inputs, outputs, step_ms));
   for (int32_t k = 0; outputs && k < g->n_outputs; k++) {
     const int32_t t = g->outputs[k];
     if (!outputs[k].base || p->offset[t] == RC_NO_OFFSET) continue; /* left in the arena; stored by its step */

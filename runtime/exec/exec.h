@@ -37,7 +37,11 @@ void rc_exec_release(rc_exec_state* st);
 rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
                       double* step_ms);
 
-/* rc_exec_run, then graph output k into outputs[k] (g->n_outputs bindings,
+/* rc_exec_run reading graph input k from inputs[k] where the plan keeps it
+ * out of the arena (external_inputs: a chain converts its rows as it
+ * reaches them; the other inputs must be in the arena, rc_exec_load_input,
+ * and their bindings are not used; inputs may be NULL when no input is
+ * external), then graph output k into outputs[k] (g->n_outputs bindings,
  * kernels/common/convert.h; element (n, y, x, c) of an output of logical
  * shape N×C×H×W, a rank-2 N×C one being N×C×1×1). Under a plan made with
  * external_outputs, an output whose step has out_external stores straight
@@ -48,12 +52,13 @@ rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* 
  * rc_exec_run. The bindings' memory must
  * not overlap the arena or each other (not checked). */
 rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
-                         const rc_binding* outputs, double* step_ms);
+                         const rc_binding* inputs, const rc_binding* outputs, double* step_ms);
 
 /* Graph input k from the caller's binding b (a float tensor in any strides,
  * or uint8 through px·scale + bias) into its arena slot, channels-last:
  * the conversion a run needs first, vectorized, split over rows on pool
- * (may be NULL). k outside [0, g->n_inputs): REPCONV_ERROR_INVALID_ARGUMENT. */
+ * (may be NULL). k outside [0, g->n_inputs), or an input the plan keeps out
+ * of the arena (rc_exec_run_io's inputs): REPCONV_ERROR_INVALID_ARGUMENT. */
 rc_status rc_exec_load_input(const rc_graph* g, const rc_plan* p, float* arena, int32_t k, const rc_binding* b,
                              pthreadpool_t pool);
 

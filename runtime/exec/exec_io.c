@@ -51,6 +51,12 @@ rc_status rc_exec_load_input(const rc_graph* g, const rc_plan* p, float* arena, 
   if (k < 0 || k >= g->n_inputs || !b || !b->base) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input %d: no such graph input or no binding", (int)k);
   }
+  if (p->offset[g->inputs[k]] == RC_NO_OFFSET) {
+    return rc_error(REPCONV_ERROR_INVALID_ARGUMENT,
+                    "input '%s': the plan reads it from its binding during the run (rc_exec_run_io), it has no "
+                    "arena slot",
+                    g->tensors[g->inputs[k]].name);
+  }
   rc_exec_convert_tensor(g, p, arena, g->inputs[k], b, 1, pool);
   return REPCONV_OK;
 }

@@ -20,6 +20,8 @@ rc_wino_conv_params rc_plan_wino_step_params(const rc_graph* g, const rc_step* s
   return wp;
 }
 
+const rc_binding rc_plan_load_placeholder = {RC_ELEM_U8, NULL, 0, 0, 0, 0, 1.0f, 0.0f};
+
 size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_wino_chain_layer* layers) {
   size_t n = 0;
   for (int32_t i = head; i >= 0 && n < RC_WINO_CHAIN_MAX; i = p->steps[i].chain_next, n++) {
@@ -28,6 +30,7 @@ size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_
     layers[n].u = sp->wino_u;
     layers[n].bias = sp->wino_bias;
   }
+  if (n && p->steps[head].in_external >= 0) layers[0].p.load = &rc_plan_load_placeholder;
   return n;
 }
 

@@ -114,6 +114,7 @@ rc_status rc_plan_choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided)
     st->chain_head = -1;
     st->chain_next = -1;
     st->out_external = -1;
+    st->in_external = -1;
     char why[160] = "";
     int wino_ok = use_wino && n->op == RC_OP_CONV2D && rc_rule_wino_applies(g, n, why, sizeof(why));
     if (use_wino && n->op == RC_OP_CONV2D && !wino_ok) snprintf(st->note, sizeof(st->note), "Winograd n/a: %s", why);
@@ -181,6 +182,7 @@ rc_status rc_plan_choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided)
   steps = NULL;
   if (use_wino && p->chains) rc_chain_form(g, p, readers, elided);
   if (p->external_outputs) rc_plan_external_outputs(g, p, readers, elided);
+  if (p->external_inputs) rc_plan_external_inputs(g, p, readers, elided);
 done:
   free(readers);
   free(sole);

@@ -1,6 +1,8 @@
-/* External outputs (rc_plan_options.external_outputs): which graph outputs
- * the last kernel stores straight into the caller's memory, and which the
- * executor converts from the arena after the run. */
+/* External outputs and inputs (rc_plan_options.external_outputs,
+ * external_inputs): which graph outputs the last kernel stores straight
+ * into the caller's memory, and which the executor converts from the arena
+ * after the run; which graph inputs a Winograd chain reads straight from the
+ * caller's memory, and which the executor loads into the arena first. */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,5 +34,47 @@ void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* read
       note_append(st, "; output '%s' kept in the arena, converted into the caller's binding after the run%s", name,
                   st->kind == RC_KERNEL_WINOGRAD ? " (a node reads it)" : " (not a Winograd step)");
     }
+  }
+}
+
+/* Input t can stay in the caller's memory: every node reading it is a
+ * chain's head (as its input 0) or a residual add fused into a Winograd
+ * step, and no XNNPACK step runs (the NaN scan reads the graph inputs).
+ * *head: the first head reading it, or -1. */
+static int input_streams(const rc_graph* g, const rc_plan* p, const int32_t* readers, int32_t t, int32_t* head) {
+  *head = -1;
+  if (readers[t] < 1 || readers[t] >= 1 << 20) return 0; /* unread, or a graph output too */
+  int32_t ok = 0;
+  for (int32_t i = 0; i < p->n_order; i++) {
+    const rc_step* st = &p->steps[i];
+    if (st->kind == RC_KERNEL_XNNPACK) return 0;
+    if (st->kind == RC_KERNEL_WINOGRAD && st->wino_residual == t) ok++; /* its fused add's read */
+    if (st->kind == RC_KERNEL_FUSED) continue;
+    const rc_node* n = &g->nodes[st->node];
+    for (int32_t k = 0; k < n->n_inputs; k++) {
+      if (n->inputs[k] != t) continue;
+      if (k != 0 || st->kind != RC_KERNEL_WINOGRAD || st->chain_head != i) return 0;
+      if (*head < 0) *head = i;
+      ok++;
+    }
+  }
+  return *head >= 0 && ok == readers[t];
+}
+
+void rc_plan_external_inputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided) {
+  for (int32_t k = 0; k < g->n_inputs; k++) {
+    const int32_t t = g->inputs[k];
+    int32_t head = -1;
+    const char* name = g->tensors[t].name;
+    if (!input_streams(g, p, readers, t, &head)) continue;
+    for (int32_t i = 0; i < p->n_order; i++) {
+      rc_step* st = &p->steps[i];
+      if (st->kind == RC_KERNEL_WINOGRAD && st->chain_head == i && g->nodes[st->node].inputs[0] == t) {
+        st->in_external = k;
+      }
+    }
+    elided[t] = 1;
+    note_append(&p->steps[head], "; reads input '%s' straight from the caller's binding%s", name,
+                ", rows converted band by band (no arena slot)");
   }
 }

@@ -52,6 +52,10 @@ typedef struct rc_step {
    * step that writes a graph output (a chain's last member), the index k in
    * g->outputs of the caller's binding it stores into; -1 otherwise. */
   int32_t out_external;
+  /* External inputs (rc_plan_options.external_inputs): on a chain's head,
+   * the index k in g->inputs of the caller's binding its first layer reads
+   * (the input has no arena slot); -1 otherwise. */
+  int32_t in_external;
   /* RC_KERNEL_GEMM: fused activation and plan-owned packed constants. */
   int32_t gemm_act;         /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
   int32_t gemm_threads;     /* 1: the session's pool; 0: the caller's thread (a small layer) */
@@ -74,6 +78,7 @@ typedef struct rc_plan {
   int autotune;                /* convs and FCs got the kernel timed fastest, not the rule's */
   int chains;                  /* Winograd chains formed (rc_plan_options) */
   int external_outputs;        /* rc_plan_options.external_outputs */
+  int external_inputs;         /* rc_plan_options.external_inputs */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
   size_t wino_weight_bytes;    /* transformed filters held by the plan */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
@@ -94,6 +99,15 @@ typedef struct rc_plan_options {
    * and the executor converts them into their bindings after the run. The
    * notes say which. 0 (default): every output in the arena. */
   int external_outputs;
+  /* 1: the run reads graph inputs from the caller's bindings
+   * (rc_exec_run_io's inputs). A graph input read only by a Winograd
+   * chain's first layer and as the residual of Winograd steps, in a plan
+   * without XNNPACK steps (their NaN scan reads the inputs), gets no arena
+   * slot: the chain converts its rows band by band as it reaches them (the
+   * head's in_external); the others are loaded into the arena first
+   * (rc_exec_load_input). The notes say which. 0 (default): every input in
+   * the arena. */
+  int external_inputs;
 } rc_plan_options;
 
 /* Plans graph g (shapes inferred) into *p; on failure *p is left empty.
@@ -115,8 +129,11 @@ void rc_plan_free(rc_plan* p);
  * epilogue (activation, slopes, shuffle, residual_c); the residual pointer is
  * the caller's (NULL here). */
 rc_wino_conv_params rc_plan_wino_step_params(const rc_graph* g, const rc_step* sp);
-/* The chain of head step i as kernel layers (residual pointers NULL); returns
- * the number of layers (≤ RC_WINO_CHAIN_MAX). */
+/* The chain of head step i as kernel layers (residual pointers NULL; the
+ * first layer's load is rc_plan_load_placeholder when the head reads an
+ * external input, for sizing: the executor sets the caller's binding);
+ * returns the number of layers (≤ RC_WINO_CHAIN_MAX). */
 size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_wino_chain_layer* layers);
+extern const rc_binding rc_plan_load_placeholder;
 
 #endif

@@ -95,6 +95,11 @@ void rc_chain_form(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_
  * binding (out_external, elided: no arena slot) and notes the path of each
  * output on the step that writes it. */
 void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided);
+/* rc_plan_options.external_inputs (after the outputs): marks the graph
+ * inputs a chain's first layer reads through the caller's binding
+ * (in_external on the head, elided: no arena slot) and notes the path of
+ * each input on its first reader. */
+void rc_plan_external_inputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided);
 
 /* Transformed filters of the Winograd steps, packed weights of the GEMM
  * steps (plan-owned), and the workspaces they need. */

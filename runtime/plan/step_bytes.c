@@ -16,7 +16,8 @@ static uint64_t tensor_bytes(const rc_graph* g, int32_t t) {
 static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 /* The rings of a chain: its workspace slice less the alignment slack and the
- * largest layer's block buffers (rc_wino_chain_workspace_size lays out
+ * largest layer's block buffers, the first layer's input-row cache counted
+ * with its block (rc_wino_chain_workspace_size lays out
  * one slack, then the rings, each a multiple of RC_WINO_WS_ALIGN, then the
  * block). */
 static uint64_t chain_rings(const rc_wino_chain_layer* layers, size_t n) {
@@ -24,7 +25,8 @@ static uint64_t chain_rings(const rc_wino_chain_layer* layers, size_t n) {
   for (size_t k = 0; k < n; k++) {
     const rc_wino_conv_params* q = &layers[k].p;
     const size_t ws =
-        rc_wino_workspace_size(q->variant, (size_t)q->in_c, (size_t)q->out_c, (size_t)q->out_w, q->l2_bytes);
+        rc_wino_workspace_size(q->variant, (size_t)q->in_c, (size_t)q->out_c, (size_t)q->out_w, q->l2_bytes) +
+        rc_wino_load_cache_bytes(q);
     if (ws > block) block = ws;
   }
   const size_t total = rc_wino_chain_workspace_size(layers, n),
