@@ -362,8 +362,17 @@ REPCONV_API void repconv_session_destroy(repconv_session_t* session);
  * for. The inputs' dims choose the size (see repconv_session_create). */
 REPCONV_API repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs,
                                                size_t num_inputs, repconv_tensor_t* outputs, size_t num_outputs);
+/* Plans the session for inputs of these dims (each input once, by name; data
+ * is not read) without running, so that the arena and plan queries below
+ * describe that size and the next run at it starts at once: e.g. to size
+ * tiles or buffers from the plan before the first frame. The plan joins the
+ * session's cache like one made by a run. Errors as repconv_session_run
+ * gives them for that size. */
+REPCONV_API repconv_status repconv_session_reshape(repconv_session_t* session, const repconv_tensor_t* inputs,
+                                                   size_t num_inputs);
 /* Bytes of the session's activation arena (one buffer planned by lifetimes)
- * at the size of its last run (or of its create); 0 before any plan. The
+ * at the size of its last run or reshape (or of its create); 0 before any
+ * plan. The
  * plan queries below also describe that size. */
 REPCONV_API size_t repconv_session_arena_bytes(const repconv_session_t* session);
 /* The session's plan, one entry per graph node in execution order. */

@@ -97,6 +97,46 @@ static void sizes_match_static(const char* path, const int64_t* load_shape, cons
   }
 }
 
+/* repconv_session_reshape plans a size without running: the arena and the
+ * plan then describe it (as a run at that size does), a run there gives the
+ * same bits as without it, and a size the model cannot take is refused. */
+static void test_reshape(void** state) {
+  (void)state;
+  repconv_model_t* m = load("ecbsr-m4c16-x2", 1, NULL);
+  repconv_tensor_info_t ii;
+  assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
+  repconv_session_t *s, *t;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  assert_int_equal(repconv_session_create(m, NULL, &t), REPCONV_OK);
+  static const int64_t d[4] = {1, 1, 45, 67};
+  const repconv_tensor_t x = {ii.name, 4, {1, 1, 45, 67}, NULL};
+  assert_int_equal(repconv_session_reshape(s, &x, 1), REPCONV_OK);
+  size_t n1, n2;
+  float* want = run_at(m, t, d, &n2); /* t planned by the run */
+  assert_int_equal(repconv_session_arena_bytes(s), repconv_session_arena_bytes(t));
+  assert_int_equal(repconv_session_num_plan_entries(s), repconv_session_num_plan_entries(t));
+  for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
+    repconv_plan_entry_t a, b;
+    assert_int_equal(repconv_session_plan(s, i, &a), REPCONV_OK);
+    assert_int_equal(repconv_session_plan(t, i, &b), REPCONV_OK);
+    assert_string_equal(a.kernel, b.kernel);
+  }
+  float* got = run_at(m, s, d, &n1);
+  assert_int_equal(n1, n2);
+  expect_same("ecbsr-m4c16-x2 after a reshape", got, want, n1);
+  free(got);
+  free(want);
+  const repconv_tensor_t bad = {ii.name, 4, {1, 2, 45, 67}, NULL};
+  assert_int_equal(repconv_session_reshape(s, &bad, 1), REPCONV_ERROR_SHAPE);
+  if (!strstr(repconv_session_error(s), "1x2x45x67")) fail_msg("%s", repconv_session_error(s));
+  const repconv_tensor_t unnamed = {"no such input", 4, {1, 1, 45, 67}, NULL};
+  assert_int_not_equal(repconv_session_reshape(s, &unnamed, 1), REPCONV_OK);
+  assert_int_equal(repconv_session_reshape(NULL, &x, 1), REPCONV_ERROR_INVALID_ARGUMENT);
+  repconv_session_destroy(s);
+  repconv_session_destroy(t);
+  repconv_model_destroy(m);
+}
+
 static void test_ecbsr_sizes(void** state) {
   (void)state;
   /* Odd sizes, more sizes than the cache holds, and back to earlier ones. */
@@ -270,8 +310,9 @@ static void test_onnx_refusals(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ecbsr_sizes),   cmocka_unit_test(test_repvgg_sizes), cmocka_unit_test(test_onnx_sizes),
-      cmocka_unit_test(test_symbolic_dims), cmocka_unit_test(test_refusals),     cmocka_unit_test(test_onnx_refusals),
+      cmocka_unit_test(test_ecbsr_sizes),   cmocka_unit_test(test_reshape),       cmocka_unit_test(test_repvgg_sizes),
+      cmocka_unit_test(test_onnx_sizes),    cmocka_unit_test(test_symbolic_dims), cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_onnx_refusals),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -366,6 +366,21 @@ static rc_status check_dims(const char* what, const repconv_tensor_t* t, const r
 static repconv_status session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                   repconv_tensor_t* outputs, size_t num_outputs);
 
+repconv_status repconv_session_reshape(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs) {
+  if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_reshape: NULL session");
+  if (!rc_session_acquire(session, "session_reshape")) return REPCONV_ERROR_INVALID_ARGUMENT;
+  session->error[0] = '\0';
+  rc_sized* z = NULL;
+  rc_status s = rc_model_match_inputs(session->model, "session_reshape", inputs, num_inputs, session->want);
+  if (s == REPCONV_OK) s = rc_session_sized_get(session, 0, &z);
+  if (s == REPCONV_OK) {
+    session->cur = z;
+    z->used = ++session->runs;
+  }
+  rc_session_release(session);
+  return s == REPCONV_OK ? REPCONV_OK : rc_session_fail(session, s);
+}
+
 repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                    repconv_tensor_t* outputs, size_t num_outputs) {
   if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL session");

@@ -96,8 +96,19 @@ static void drop(cli_enhancer* e) {
   e->tile_w = e->tile_h = 0;
 }
 
-int cli_enhancer_shape(cli_enhancer* e, int w, int h, char* err, size_t err_size) {
-  if (e->session && e->tile_w == w && e->tile_h == h) return 0;
+/* The output must be the input's channels, scaled. */
+static int check_output(cli_enhancer* e, const repconv_tensor_info_t* out, int w, int h, char* err, size_t err_size) {
+  if (out->ndim == 4 && out->dims[1] == e->channels && out->dims[2] == (int64_t)h * e->scale &&
+      out->dims[3] == (int64_t)w * e->scale)
+    return 0;
+  snprintf(err, err_size, "'%s' at %dx%d does not give a %dx%d output", e->args.model, w, h, w * e->scale,
+           h * e->scale);
+  return -1;
+}
+
+/* Loads the model again with its input set to the tile: for a model whose
+ * folding depends on the size (the session refuses other sizes). */
+static int reload_at(cli_enhancer* e, int w, int h, char* err, size_t err_size) {
   drop(e);
   const int64_t dims[4] = {1, e->channels, h, w};
   repconv_status st = repconv_options_set_input_shape(e->opts, NULL, 4, dims);
@@ -115,15 +126,30 @@ int cli_enhancer_shape(cli_enhancer* e, int w, int h, char* err, size_t err_size
   }
   repconv_tensor_info_t in, out;
   if (repconv_model_input(e->model, 0, &in) != REPCONV_OK || repconv_model_output(e->model, 0, &out) != REPCONV_OK ||
-      out.ndim != 4 || out.dims[1] != e->channels || out.dims[2] != (int64_t)h * e->scale ||
-      out.dims[3] != (int64_t)w * e->scale) {
-    snprintf(err, err_size, "'%s' at %dx%d does not give a %dx%d output", e->args.model, w, h, w * e->scale,
-             h * e->scale);
+      check_output(e, &out, w, h, err, err_size) != 0) {
+    if (!err[0]) snprintf(err, err_size, "'%s': no input or output", e->args.model);
     drop(e);
     return -1;
   }
   e->in_name = in.name;
   e->out_name = out.name;
+  return 0;
+}
+
+int cli_enhancer_shape(cli_enhancer* e, int w, int h, char* err, size_t err_size) {
+  if (e->session && e->tile_w == w && e->tile_h == h) return 0;
+  err[0] = '\0';
+  /* One model and session for every tile size: the session plans the size
+   * (plans are cached), so that the halo reads that size's plan. */
+  const repconv_tensor_t x = {e->in_name, 4, {1, e->channels, h, w}, NULL};
+  repconv_tensor_info_t out;
+  if (e->session && repconv_session_reshape(e->session, &x, 1) == REPCONV_OK &&
+      repconv_model_infer_output(e->model, &x, 1, 0, &out) == REPCONV_OK) {
+    if (check_output(e, &out, w, h, err, err_size) != 0) return -1;
+    e->out_name = out.name;
+  } else if (reload_at(e, w, h, err, err_size) != 0) {
+    return -1;
+  }
   e->tile_w = w;
   e->tile_h = h;
   return 0;
@@ -175,7 +201,13 @@ int cli_enhancer_open(cli_enhancer* e, const cli_args* a) {
   e->channels = (int)in.dims[1];
   e->scale = (int)(out.dims[2] / in.dims[2]);
   e->halo_bound = (int)ceil(model_reach(e, NULL, e->unbounded, sizeof e->unbounded) - 1e-9);
+  e->in_name = in.name;
   char err[1024];
+  const repconv_status st = repconv_session_create(e->model, e->opts, &e->session);
+  if (st != REPCONV_OK) {
+    cli_enhancer_close(e);
+    return fail(EXIT_ERROR, "upscale: a session of '%s': %s", a->model, lib_error(st));
+  }
   if (cli_enhancer_shape(e, PROBE_SIDE, PROBE_SIDE, err, sizeof err) != 0) {
     cli_enhancer_close(e);
     return fail(EXIT_ERROR, "upscale: %s", err);

@@ -36,8 +36,10 @@ typedef struct cli_enhancer {
 int cli_enhancer_open(cli_enhancer* e, const cli_args* a);
 void cli_enhancer_close(cli_enhancer* e);
 
-/* Makes model and session run w x h tiles (reloading when the size
- * changes). -1 with err set on failure. */
+/* Makes the session run w x h tiles: planned by the one session
+ * (repconv_session_reshape; its plans are cached), or, for a model whose
+ * folding depends on the size, loaded again at that size. -1 with err set
+ * on failure. */
 int cli_enhancer_shape(cli_enhancer* e, int w, int h, char* err, size_t err_size);
 
 /* The halo the current session needs so that a tile's kept pixels are
