@@ -70,26 +70,42 @@ static inline void finish_row(const finish_ctx* f, __m256 v0, __m256 v1, float* 
   }
 }
 
-#pragma GCC push_options
-#pragma GCC optimize("unroll-loops")
+/* Named accumulators and a constant-indexed finish: an array indexed by the
+ * runtime mr went to the stack, spilled on every k (16 ymm registers hold
+ * the 12 accumulators, the two panel rows and the broadcasts only just). */
+#define STEP(i, ai)                                  \
+  do {                                               \
+    const __m256 va = _mm256_broadcast_ss((ai) + o); \
+    acc##i##0 = _mm256_fmadd_ps(va, b0, acc##i##0);  \
+    acc##i##1 = _mm256_fmadd_ps(va, b1, acc##i##1);  \
+  } while (0)
 static void tile(size_t mr, size_t k0, size_t k1, const int32_t* koff, const float* const* r, const float* w, float* c,
                  size_t c_stride, const finish_ctx* f) {
   const float *a0 = r[0], *a1 = r[1], *a2 = r[2], *a3 = r[3], *a4 = r[4], *a5 = r[5];
-  __m256 acc[6][2];
-  for (int i = 0; i < 6; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  __m256 acc00 = _mm256_setzero_ps(), acc01 = _mm256_setzero_ps();
+  __m256 acc10 = _mm256_setzero_ps(), acc11 = _mm256_setzero_ps();
+  __m256 acc20 = _mm256_setzero_ps(), acc21 = _mm256_setzero_ps();
+  __m256 acc30 = _mm256_setzero_ps(), acc31 = _mm256_setzero_ps();
+  __m256 acc40 = _mm256_setzero_ps(), acc41 = _mm256_setzero_ps();
+  __m256 acc50 = _mm256_setzero_ps(), acc51 = _mm256_setzero_ps();
   for (size_t k = k0; k < k1; k++, w += 16) {
     const ptrdiff_t o = koff[k];
     const __m256 b0 = _mm256_loadu_ps(w), b1 = _mm256_loadu_ps(w + 8);
-    const __m256 va[6] = {_mm256_broadcast_ss(a0 + o), _mm256_broadcast_ss(a1 + o), _mm256_broadcast_ss(a2 + o),
-                          _mm256_broadcast_ss(a3 + o), _mm256_broadcast_ss(a4 + o), _mm256_broadcast_ss(a5 + o)};
-    for (int i = 0; i < 6; i++) {
-      acc[i][0] = _mm256_fmadd_ps(va[i], b0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(va[i], b1, acc[i][1]);
-    }
+    STEP(0, a0);
+    STEP(1, a1);
+    STEP(2, a2);
+    STEP(3, a3);
+    STEP(4, a4);
+    STEP(5, a5);
   }
-  for (size_t i = 0; i < mr; i++) finish_row(f, acc[i][0], acc[i][1], c + i * c_stride);
+  finish_row(f, acc00, acc01, c);
+  if (mr > 1) finish_row(f, acc10, acc11, c + c_stride);
+  if (mr > 2) finish_row(f, acc20, acc21, c + 2 * c_stride);
+  if (mr > 3) finish_row(f, acc30, acc31, c + 3 * c_stride);
+  if (mr > 4) finish_row(f, acc40, acc41, c + 4 * c_stride);
+  if (mr > 5) finish_row(f, acc50, acc51, c + 5 * c_stride);
 }
-#pragma GCC pop_options
+#undef STEP
 
 void rc_gemm_direct_6x16__avx2(size_t n, size_t nc, size_t k0, size_t k1, const int32_t* koff, const float* a,
                                size_t a_stride, const float* w, size_t w_stride, float* c, size_t c_stride,
