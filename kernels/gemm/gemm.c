@@ -165,7 +165,7 @@ rc_gemm_direct_kernel rc_gemm_direct_kernel_of(rc_gemm_ukernel resolved) {
     case RC_GEMM_UK_FMA3_WINO: dk.fn = rc_gemm_direct_6x16__avx2; break;
     case RC_GEMM_UK_AVX512F:
     case RC_GEMM_UK_AVX512F_48:
-      dk.fn = rc_gemm_direct_6x48__avx512f;
+      dk.fn = rc_gemm_direct_8x48__avx512f;
       dk.panels = 3;
       break;
 #endif

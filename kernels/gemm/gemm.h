@@ -2,7 +2,8 @@
  * 4-sided padding and groups, and fully connected layers (a 1×1 conv on a
  * 1×1 image, batch = rows), as an im2col GEMM on a 6×16 register tile (the
  * micro-kernels of gemm_ukernels.inc), with bias and ReLU/clip/PReLU fused
- * into the store. Compute only: the planner packs the weights once
+ * into the store; convs with few input channels skip the im2col copies
+ * (the direct path, gemm_direct.h: same weights, same sums). Compute only: the planner packs the weights once
  * (rc_gemm_pack_weights), sizes the workspace (rc_gemm_workspace_size) and
  * calls rc_gemm_conv2d_nhwc per run. The algorithm and its blocking:
  * docs/design/kernels.md ("GEMM conv").

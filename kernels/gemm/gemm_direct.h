@@ -17,7 +17,7 @@
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
-/* The direct micro-kernel, over a run of n pixels (6 per register tile).
+/* The direct micro-kernel, over a run of n pixels (6 or 8 per register tile).
  * For i < n, j < nc ≤ its nr (16 or 48):
  *   s = Σ_{k0 ≤ k < k1} a[i·a_stride + koff[k]] · w[(j / 16)·w_stride + (k − k0)·16 + j % 16]
  * (k ascending, one fp32 chain per output: the GEMM micro-kernel's order),
@@ -35,7 +35,7 @@ typedef void (*rc_gemm_direct_fn)(size_t n, size_t nc, size_t k0, size_t k1, con
 RC_GEMM_DIRECT_DECLARE(direct_6x16__scalar)
 #if RC_ARCH_X86_64
 RC_GEMM_DIRECT_DECLARE(direct_6x16__avx2)
-RC_GEMM_DIRECT_DECLARE(direct_6x48__avx512f)
+RC_GEMM_DIRECT_DECLARE(direct_8x48__avx512f)
 #endif
 #undef RC_GEMM_DIRECT_DECLARE
 

@@ -1,11 +1,11 @@
-/* AVX-512F direct micro-kernel (gemm_direct.h), 6 pixels × up to 48 columns
- * (one to three 16-lane panels, panel j at w + j·w_stride): the 6×48 GEMM
- * kernel's loop (18 zmm accumulators; per k three panel loads, six
- * broadcasts, 18 FMAs) with A read from the input strip at the offsets
- * koff (one more load per k). Rows ≥ mr alias the last
- * real one (valid loads; only rows < mr are stored). Per lane the arithmetic
- * is the GEMM kernels' (an FMA chain over k, + previous, + bias, activation).
- * Compiled with -mavx512f. */
+/* AVX-512F direct micro-kernel (gemm_direct.h), up to 48 columns (one to
+ * three 16-lane panels, panel j at w + j·w_stride): on three panels 8-pixel
+ * tiles (24 zmm accumulators; per k one offset load, three panel loads,
+ * eight broadcasts, 24 FMAs), on one or two 6-pixel tiles. A is read from
+ * the input strip at the offsets koff. Tail rows alias the last real one
+ * (valid loads; only real rows are stored). Per lane the arithmetic is the
+ * GEMM kernels' (an FMA chain over k, + previous, + bias, activation), so
+ * it gives the AVX2 direct kernel's bits. Compiled with -mavx512f. */
 #include <immintrin.h>
 
 #include "kernels/common/simd__avx512f.h"
@@ -113,7 +113,7 @@ DEFINE_TILE(8, 3, 1)
 typedef void (*tile_fn)(size_t, size_t, size_t, const int32_t*, const float* const*, const float*, size_t, float*,
                         size_t, const finish_ctx*);
 
-void rc_gemm_direct_6x48__avx512f(size_t n, size_t nc, size_t k0, size_t k1, const int32_t* koff, const float* a,
+void rc_gemm_direct_8x48__avx512f(size_t n, size_t nc, size_t k0, size_t k1, const int32_t* koff, const float* a,
                                   size_t a_stride, const float* w, size_t w_stride, float* c, size_t c_stride,
                                   uint32_t flags, const rc_gemm_epilogue* ep) {
   const size_t panels = (nc + 15) / 16;
