@@ -1,11 +1,11 @@
 /* The direct (implicit-GEMM) path of the GEMM conv, internal to
  * kernels/gemm/: for convs with few input channels (RepVGG's 3→48 stem), the
  * im2col copies cost more than the GEMM (27 floats copied per output pixel
- * in 3-float pieces), so the micro-kernel reads its A operand from a padded
- * strip of kernel_h input rows instead: in NHWC, with dilation 1, the taps
+ * in 3-float pieces), so the micro-kernel reads its A operand from a ring of
+ * kernel_h padded input rows instead: in NHWC, with dilation 1, the taps
  * (kx, ic) of one ky are kernel_w·in_c consecutive floats, so output pixel
- * ox's im2col row is kernel_h such segments, seg_stride floats apart, at
- * ox·stride_w·in_c. The packed weights, K order, K blocks, bias, activation
+ * ox's im2col row is kernel_h such segments, one per ring slot, at
+ * ox·stride_w·in_c in each. The packed weights, K order, K blocks, bias, activation
  * and threads are the GEMM's (gemm.h); only where A comes from differs.
  * docs/DESIGN.md ("GEMM conv", "Direct path"). */
 #ifndef RC_KERNELS_GEMM_DIRECT_H
@@ -24,7 +24,8 @@
  * then ACCUMULATE, FINAL and the store as rc_gemm_ukernel_fn (gemm_ukernels.h)
  * into c[i·c_stride + j]: columns ≥ nc are neither read nor written, bias and
  * slopes point at 16·⌈nc/16⌉ lanes. koff[k] is where tap k of a pixel's
- * im2col row sits in the strip: (k / seg)·seg_stride + k % seg. */
+ * im2col row sits in the ring: slot(k / seg)·row floats + k % seg, seg =
+ * kernel_w·in_c. */
 typedef void (*rc_gemm_direct_fn)(size_t n, size_t nc, size_t k0, size_t k1, const int32_t* koff, const float* a,
                                   size_t a_stride, const float* w, size_t w_stride, float* c, size_t c_stride,
                                   uint32_t flags, const rc_gemm_epilogue* ep);
