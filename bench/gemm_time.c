@@ -6,7 +6,8 @@
  *
  *   build/bench/repconv_gemm_time [reps]
  * Environment: GEMM_THREADS=N, GEMM_LAYER=i, GEMM_UK=0..6 (rc_gemm_ukernel,
- * the lines of kernels/gemm/gemm_ukernels.inc). %peak is of the measured
+ * the lines of kernels/gemm/gemm_ukernels.inc), GEMM_DIRECT=1|-1 (the direct
+ * path whenever it can | never; default: rc_gemm_direct_used's choice). %peak is of the measured
  * peak of the kernel's vector width (ymm or zmm).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
     p.act_max = INFINITY;
     p.l1_bytes = getenv("GEMM_L1") ? (size_t)atol(getenv("GEMM_L1")) : 0;
     p.l2_bytes = getenv("GEMM_L2") ? (size_t)atol(getenv("GEMM_L2")) : 0;
+    p.direct = getenv("GEMM_DIRECT") ? atoi(getenv("GEMM_DIRECT")) : 0;
     const size_t nx = (size_t)L->h * L->w * L->cin, ny = (size_t)p.out_h * p.out_w * L->cout;
     const size_t nw = (size_t)L->cout * L->cin * L->k * L->k;
     float* x = calloc(nx + 64, sizeof(float));

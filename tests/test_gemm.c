@@ -4,7 +4,10 @@
  * (none, 1, asymmetric), groups, channel tails, odd image sizes, batch, bias
  * and each activation, and fully connected layers; with the default cache
  * sizes and with tiny ones (many K blocks, 6-pixel blocks); 1, 2 and 3
- * threads bitwise equal; the AVX-512 kernel bitwise equal to the AVX2 one. The micro-kernels are
+ * threads bitwise equal; the AVX-512 kernel bitwise equal to the AVX2 one;
+ * each case also on the direct path (gemm_direct.h: no im2col) wherever it
+ * applies (groups 1, dilation 1), its kernels held to the same bound, their
+ * threads and ISAs to the same bit equalities. The micro-kernels are
  * the lines of kernels/gemm/gemm_ukernels.inc (the rc_gemm_ukernel enum).
  *
  * Tolerance. Each output is an fp32 sum of K = kh·kw·Cin/groups products
@@ -40,6 +43,7 @@
 
 static double g_worst; /* max err / (K·2⁻²⁴·mag) */
 static size_t g_cases;
+static size_t g_direct_cases; /* cases the direct path takes by default */
 
 static void* xmalloc(size_t n) {
   void* p = malloc(n ? n : 1);
@@ -158,54 +162,60 @@ static void check_case(const conv_case* c) {
   const double K = (double)rc_gemm_k(&p0), unit = ldexp(1.0, -24);
 
   static const size_t caches[][2] = {{0, 0}, {2048, 4096}};
-  float* y_fma3[2] = {NULL, NULL};
+  float* y_fma3[2][2] = {{NULL, NULL}, {NULL, NULL}}; /* [direct path][caches] */
   for (int uk = RC_GEMM_UK_SCALAR; uk < RC_GEMM_UK_COUNT; uk++) {
     if (!rc_gemm_ukernel_available((rc_gemm_ukernel)uk)) continue;
-    for (size_t ci = 0; ci < 2; ci++) {
-      rc_gemm_conv_params p = params_of(c, caches[ci][0], caches[ci][1]);
-      p.ukernel = (rc_gemm_ukernel)uk;
-      float* y1 = run(&p, x, w, bias, sl, NULL);
-      for (size_t i = 0; i < ny; i++) {
-        const double err = fabs((double)y1[i] - (double)want[i]);
-        const double tol = (K + 4) * unit * (double)mag[i];
-        if (!(err <= tol)) {
-          fail_msg(
-              "%s %dx%d s%d d%d g%d pad %d,%d,%d,%d act %d, batch %d, %dx%d, C %d→%d, caches %zu/%zu: y[%zu] "
-              "= %.9g, want %.9g (err %.3g > tol %.3g)",
-              rc_gemm_ukernel_name((rc_gemm_ukernel)uk), c->k, c->k, c->stride, c->dil, c->groups, c->pt, c->pl, c->pb,
-              c->pr, c->act, c->batch, c->in_h, c->in_w, c->in_c, c->out_c, caches[ci][0], caches[ci][1], i,
-              (double)y1[i], (double)want[i], err, tol);
+    for (size_t ci = 0; ci < 2; ci++)
+      for (int dp = 0; dp < 2; dp++) { /* im2col, then the direct path where it applies */
+        rc_gemm_conv_params p = params_of(c, caches[ci][0], caches[ci][1]);
+        p.ukernel = (rc_gemm_ukernel)uk;
+        p.direct = dp ? 1 : -1;
+        if (dp && !rc_gemm_direct_used(&p)) continue;
+        float* y1 = run(&p, x, w, bias, sl, NULL);
+        for (size_t i = 0; i < ny; i++) {
+          const double err = fabs((double)y1[i] - (double)want[i]);
+          const double tol = (K + 4) * unit * (double)mag[i];
+          if (!(err <= tol)) {
+            fail_msg(
+                "%s%s %dx%d s%d d%d g%d pad %d,%d,%d,%d act %d, batch %d, %dx%d, C %d→%d, caches %zu/%zu: y[%zu] "
+                "= %.9g, want %.9g (err %.3g > tol %.3g)",
+                rc_gemm_ukernel_name((rc_gemm_ukernel)uk), dp ? " direct" : "", c->k, c->k, c->stride, c->dil,
+                c->groups, c->pt, c->pl, c->pb, c->pr, c->act, c->batch, c->in_h, c->in_w, c->in_c, c->out_c,
+                caches[ci][0], caches[ci][1], i, (double)y1[i], (double)want[i], err, tol);
+          }
+          if (mag[i] > 0) {
+            const double r = err / (K * unit * (double)mag[i]);
+            if (r > g_worst) g_worst = r;
+          }
         }
-        if (mag[i] > 0) {
-          const double r = err / (K * unit * (double)mag[i]);
-          if (r > g_worst) g_worst = r;
+        /* Threads change who computes, never how (the split is
+         * ISA-independent: checked on the default kernel). 3 threads only on
+         * the larger cases: idle pool threads spin, and this machine has 2 cores. */
+        if (uk == (int)rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO)) {
+          float* y2 = run(&p, x, w, bias, sl, g_pool2);
+          assert_memory_equal(y1, y2, ny * sizeof(float));
+          free(y2);
+          if (c->three_threads) {
+            float* y3 = run(&p, x, w, bias, sl, g_pool3);
+            assert_memory_equal(y1, y3, ny * sizeof(float));
+            free(y3);
+          }
         }
-      }
-      /* Threads change who computes, never how (the split is
-       * ISA-independent: checked on the default kernel). 3 threads only on
-       * the larger cases: idle pool threads spin, and this machine has 2 cores. */
-      if (uk == (int)rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO)) {
-        float* y2 = run(&p, x, w, bias, sl, g_pool2);
-        assert_memory_equal(y1, y2, ny * sizeof(float));
-        free(y2);
-        if (c->three_threads) {
-          float* y3 = run(&p, x, w, bias, sl, g_pool3);
-          assert_memory_equal(y1, y3, ny * sizeof(float));
-          free(y3);
+        /* The AVX-512 kernels do per lane what the AVX2 ones do (GEMM and direct). */
+        if (uk == RC_GEMM_UK_FMA3) {
+          y_fma3[dp][ci] = y1;
+          y1 = NULL;
+        } else if ((uk == RC_GEMM_UK_AVX512F || uk == RC_GEMM_UK_AVX512F_48) && y_fma3[dp][ci]) {
+          assert_memory_equal(y1, y_fma3[dp][ci], ny * sizeof(float));
         }
+        free(y1);
       }
-      /* The AVX-512 kernel does per lane what the AVX2 one does. */
-      if (uk == RC_GEMM_UK_FMA3) {
-        y_fma3[ci] = y1;
-        y1 = NULL;
-      } else if ((uk == RC_GEMM_UK_AVX512F || uk == RC_GEMM_UK_AVX512F_48) && y_fma3[ci]) {
-        assert_memory_equal(y1, y_fma3[ci], ny * sizeof(float));
-      }
-      free(y1);
-    }
   }
-  free(y_fma3[0]);
-  free(y_fma3[1]);
+  for (int dp = 0; dp < 2; dp++) {
+    free(y_fma3[dp][0]);
+    free(y_fma3[dp][1]);
+  }
+  if (rc_gemm_direct_used(&p0)) g_direct_cases++;
   g_cases++;
   free(x);
   free(w);
@@ -332,10 +342,56 @@ static void test_layers(void** state) {
   }
 }
 
+/* The direct path's own sweep (it runs by default under RC_GEMM_DIRECT_MAX_CIN
+ * input channels): Cin 1..4, output widths 1..14 (tiles of 6 and their tails),
+ * Cout filling 1 to 5 16-lane panels (the 48-wide kernel's 1-, 2- and
+ * 3-panel calls), stride 1 and 2, kernels 1×1 to 5×3 (non-square: the
+ * segment length kernel_w·Cin), symmetric and asymmetric padding, batch 2. */
+static void test_direct_small_cin(void** state) {
+  (void)state;
+  static const int couts[] = {1, 8, 17, 40, 48, 64, 80};
+  int i = 0;
+  for (int cin = 1; cin <= 4; cin++)
+    for (int s = 1; s <= 2; s++)
+      for (int k = 1; k <= 5; k += 2, i++) {
+        conv_case c = {.batch = 1 + i % 2, .in_c = cin, .k = k, .stride = s, .dil = 1, .groups = 1};
+        c.out_c = couts[i % 7];
+        c.in_w = k + (i * 5) % 14 * s; /* output widths 1..14 across the sweep */
+        c.in_h = k + 1 + i % 3;
+        c.pt = c.pb = c.pl = c.pr = k / 2;
+        if (i % 4 == 1) c.pt = 0, c.pl = k - 1, c.pr = 0;
+        c.act = i % 3;
+        c.bias = i % 5 != 4;
+        check_case(&c);
+      }
+  /* RepVGG's stem, smaller: 3→48, 3×3 stride 2 pad 1, odd and even extents. */
+  conv_case stem = {.batch = 1,
+                    .in_h = 30,
+                    .in_w = 37,
+                    .in_c = 3,
+                    .out_c = 48,
+                    .k = 3,
+                    .stride = 2,
+                    .dil = 1,
+                    .groups = 1,
+                    .pt = 1,
+                    .pl = 1,
+                    .pb = 1,
+                    .pr = 1,
+                    .act = RC_GEMM_ACT_CLAMP,
+                    .bias = 1,
+                    .three_threads = 1};
+  check_case(&stem);
+}
+
 static void test_summary(void** state) {
   (void)state;
-  printf("[ gemm ] %zu cases; worst err / (K·2^-24·mag) = %.3f (bound (K+4)/K)\n", g_cases, g_worst);
+  printf("[ gemm ] %zu cases (%zu on the direct path by default); worst err / (K·2^-24·mag) = %.3f (bound (K+4)/K)\n",
+         g_cases, g_direct_cases, g_worst);
   assert_true(g_cases > 100);
+#if RC_ARCH_X86_64
+  assert_true(g_direct_cases > 30);
+#endif
 }
 
 static void test_ukernel_names(void** state) {
@@ -365,9 +421,9 @@ int main(void) {
   g_pool2 = pthreadpool_create(2);
   g_pool3 = pthreadpool_create(3);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep),
-      cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),
-      cmocka_unit_test(test_layers),        cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep), cmocka_unit_test(test_direct_small_cin),
+      cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),         cmocka_unit_test(test_layers),
+      cmocka_unit_test(test_summary),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
   pthreadpool_destroy(g_pool2);

@@ -87,6 +87,24 @@ static int auto_conv_gemm(void) {
   return simd() && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) < 32);
 }
 
+/* The stem (3→48, 3×3 s2 at 224²) on the direct path (no im2col) of the auto micro-kernel. */
+static int stem_direct(void) {
+  rc_gemm_conv_params p;
+  memset(&p, 0, sizeof p);
+  p.ukernel = RC_GEMM_UK_AUTO;
+  p.batch = 1;
+  p.in_h = p.in_w = 224;
+  p.in_c = 3;
+  p.out_h = p.out_w = 112;
+  p.out_c = 48;
+  p.kernel_h = p.kernel_w = 3;
+  p.stride_h = p.stride_w = 2;
+  p.dilation_h = p.dilation_w = 1;
+  p.pad_top = p.pad_left = 1;
+  p.groups = 1;
+  return rc_gemm_direct_used(&p);
+}
+
 static const char* k_stride2[] = {"stage0.0.add", "stage1.0.add", "stage2.0.add", "stage3.0.add", "stage4.0.add"};
 
 static void test_repvgg_a0_plan(void** state) {
@@ -106,12 +124,14 @@ static void test_repvgg_a0_plan(void** state) {
     assert_non_null(strstr(e.note, "3x3 s2"));
     entry(sa, k_stride2[i], "conv2d", &e);
     printf("  auto  %-14s %s | %s\n", e.node, e.kernel, e.note);
-    /* The stem (3 input channels) stays on XNNPACK; 48 output channels fill
-     * 75% of the 6×32 kernel's 32-lane tiles, all of the 6×48 kernel's
-     * (AUTO on AVX-512: stage1.0 runs on the GEMM). */
+    /* The stem (3 input channels) runs on the GEMM's direct path where the
+     * auto micro-kernel has one (AVX2, AVX-512F), else on XNNPACK; 48 output
+     * channels fill 75% of the 6×32 kernel's 32-lane tiles, all of the 6×48
+     * kernel's (AUTO on AVX-512: stage1.0 runs on the GEMM). */
     const int wide = rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 32;
     if (i == 1 && rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 48) assert_non_null(strstr(e.kernel, "gemm_6x48__avx512f"));
-    const int want = auto_conv_gemm() && i >= (wide ? 2u : 1u);
+    const int want = auto_conv_gemm() && (i == 0 ? !wide && stem_direct() : i >= (wide ? 2u : 1u));
+    if (i == 0 && want) assert_non_null(strstr(e.kernel, "+direct"));
     assert_string_equal(e.backend, want ? "gemm" : "xnnpack");
     assert_non_null(strstr(e.note, "Winograd n/a: stride 2x2"));
     if (!want) assert_non_null(strstr(e.note, "GEMM not chosen"));

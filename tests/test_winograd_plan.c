@@ -402,8 +402,14 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 only for C ≥ 32");
   /* A tiny image: F(2,3). */
   expect_rule(64, 64, 2, 2, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 64→64, 2x2 (1 tiles of 2x2)");
-  /* Under 4 input channels auto leaves it to XNNPACK, backend winograd does not. */
-  expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, "xnnpack", "xnnpack:convolution2d", "Winograd not chosen");
+  /* Under 4 input channels auto leaves it to the GEMM's direct path where
+   * the auto micro-kernel has one (AVX2, AVX-512F), else to XNNPACK;
+   * backend winograd does not. */
+  const rc_gemm_ukernel auk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
+  const int direct =
+      auk != RC_GEMM_UK_SCALAR && auk != RC_GEMM_UK_NEON && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(auk) < 32);
+  expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, direct ? "gemm" : "xnnpack", direct ? "gemm:" : "xnnpack:convolution2d",
+              "Winograd not chosen");
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, W, "winograd", "wino43", "wino43: C 3→16");
   /* Where Winograd does not apply: XNNPACK, and the note says why. */
   /* (stride 2 goes to repconv's GEMM or XNNPACK by the GEMM rule: test_gemm_plan.c) */

@@ -8,6 +8,7 @@
 
 #include "kernels/common/cpu.h"
 #include "kernels/common/isa.h"
+#include "kernels/gemm/gemm_direct.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
 #define DEFAULT_L1_BYTES ((size_t)32 * 1024)
@@ -149,12 +150,45 @@ static blocking blocking_of(const rc_gemm_conv_params* p) {
   return b;
 }
 
+void rc_gemm_k_blocks(const rc_gemm_conv_params* p, size_t* kc, size_t* nk) {
+  const blocking b = blocking_of(p);
+  *kc = b.kc;
+  *nk = b.nk;
+}
+
+rc_gemm_direct_kernel rc_gemm_direct_kernel_of(rc_gemm_ukernel resolved) {
+  rc_gemm_direct_kernel dk = {NULL, 1};
+  switch (resolved) {
+    case RC_GEMM_UK_SCALAR: dk.fn = rc_gemm_direct_6x16__scalar; break;
+#if RC_ARCH_X86_64
+    case RC_GEMM_UK_FMA3:
+    case RC_GEMM_UK_FMA3_WINO: dk.fn = rc_gemm_direct_6x16__avx2; break;
+    case RC_GEMM_UK_AVX512F:
+    case RC_GEMM_UK_AVX512F_48:
+      dk.fn = rc_gemm_direct_8x48__avx512f;
+      dk.panels = 3;
+      break;
+#endif
+    default: break;
+  }
+  return dk;
+}
+
+int rc_gemm_direct_used(const rc_gemm_conv_params* p) {
+  if (p->direct < 0 || (p->direct == 0 && p->in_c > RC_GEMM_DIRECT_MAX_CIN)) return 0;
+  if (p->groups != 1 || p->dilation_h != 1 || p->dilation_w != 1 || direct(p)) return 0;
+  if (p->out_w < 1 || p->kernel_h < 1 || p->kernel_w < 1) return 0;
+  pthread_once(&g_once, init_table);
+  return rc_gemm_direct_kernel_of(rc_gemm_ukernel_resolve(p->ukernel)).fn != NULL;
+}
+
 static size_t slice_bytes(const rc_gemm_conv_params* p, const blocking* b) {
   if (direct(p)) return 0;
   return round_up(WORKSPACE_ALIGN + b->mb * b->K * sizeof(float), WORKSPACE_ALIGN);
 }
 
 size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p) {
+  if (rc_gemm_direct_used(p)) return rc_gemm_direct_workspace_size(p);
   const blocking b = blocking_of(p);
   return slice_bytes(p, &b);
 }
@@ -268,6 +302,11 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
                          const float* slopes, float* y, void* workspace, pthreadpool_t pool) {
   if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0 || p->groups <= 0) return;
   pthread_once(&g_once, init_table);
+  if (rc_gemm_direct_used(p)) {
+    rc_gemm_direct_conv2d_nhwc(p, rc_gemm_direct_kernel_of(rc_gemm_ukernel_resolve(p->ukernel)), x, packed, bias,
+                               slopes, y, workspace, pool);
+    return;
+  }
   run_ctx c;
   memset(&c, 0, sizeof c);
   c.p = p;

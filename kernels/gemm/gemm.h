@@ -2,7 +2,8 @@
  * 4-sided padding and groups, and fully connected layers (a 1×1 conv on a
  * 1×1 image, batch = rows), as an im2col GEMM on a 6×16 register tile (the
  * micro-kernels of gemm_ukernels.inc), with bias and ReLU/clip/PReLU fused
- * into the store. Compute only: the planner packs the weights once
+ * into the store; convs with few input channels skip the im2col copies
+ * (the direct path, gemm_direct.h: same weights, same sums). Compute only: the planner packs the weights once
  * (rc_gemm_pack_weights), sizes the workspace (rc_gemm_workspace_size) and
  * calls rc_gemm_conv2d_nhwc per run. The algorithm and its blocking:
  * docs/design/kernels.md ("GEMM conv").
@@ -61,7 +62,13 @@ typedef struct rc_gemm_conv_params {
   rc_gemm_activation activation;
   float act_min, act_max;    /* RC_GEMM_ACT_CLAMP */
   size_t l1_bytes, l2_bytes; /* blocking targets; 0: cpuinfo's (32 KiB / 512 KiB if unknown) */
+  int32_t direct;            /* 0: the direct path when rc_gemm_direct_used says so; 1: whenever it can
+                                (tests, benchmarks); -1: never (im2col) */
 } rc_gemm_conv_params;
+
+/* Convs with at most this many input channels take the direct path (no
+ * im2col: A read from padded input rows, gemm_direct.h) by default. */
+#define RC_GEMM_DIRECT_MAX_CIN 4
 
 /* 1 if the micro-kernel can run on this CPU (AUTO and SCALAR always can). */
 int rc_gemm_ukernel_available(rc_gemm_ukernel uk);
@@ -73,6 +80,13 @@ int rc_gemm_ukernel_nr(rc_gemm_ukernel uk);
 /* "gemm_6x16__avx2", ...: "gemm_" and the name column of gemm_ukernels.inc,
  * the kernel's function without its rc_ prefix; "auto"; "?". */
 const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk);
+
+/* 1 if rc_gemm_conv2d_nhwc takes the direct path for p: a conv (not an FC
+ * row batch) with groups 1, dilation 1, a direct micro-kernel for the
+ * resolved one (none on NEON), and direct == 1 or (direct == 0 and in_c ≤
+ * RC_GEMM_DIRECT_MAX_CIN). Same weights, bias and result bits either way;
+ * only the workspace size differs. */
+int rc_gemm_direct_used(const rc_gemm_conv_params* p);
 
 /* K = kernel_h·kernel_w·in_c/groups. */
 size_t rc_gemm_k(const rc_gemm_conv_params* p);

@@ -39,10 +39,12 @@ static void init_finish(finish_ctx* f, size_t nc, uint32_t flags, const rc_gemm_
   for (size_t j = 0; j < MAX_PANELS; j++) {
     const size_t lanes = nc > 16 * j ? nc - 16 * j : 0;
     f->m[j] = (__mmask16)(lanes >= 16 ? 0xFFFFu : (1u << lanes) - 1u);
-    /* (bias and slopes are padded to 16 lanes per column block in use) */
-    const __mmask16 all = j < f->panels && final ? 0xFFFF : 0;
-    f->b[j] = _mm512_maskz_loadu_ps(ep->bias ? all : 0, ep->bias ? ep->bias + 16 * j : NULL);
-    f->s[j] = _mm512_maskz_loadu_ps(f->prelu ? all : 0, f->prelu ? ep->slopes + 16 * j : NULL);
+    /* (bias and slopes are padded to 16 lanes per column block in use.
+     * Plain loads under a branch: a masked-off load from NULL takes a
+     * fault-suppression assist on Zen 4, once per call.) */
+    const int use = j < f->panels && final;
+    f->b[j] = use && ep->bias ? _mm512_loadu_ps(ep->bias + 16 * j) : _mm512_setzero_ps();
+    f->s[j] = use && f->prelu ? _mm512_loadu_ps(ep->slopes + 16 * j) : _mm512_setzero_ps();
   }
 }
 

@@ -6,14 +6,13 @@
  * line each. */
 #include "kernels/gemm/gemm_ukernels.h"
 
-void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
-                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
-  float t[RC_GEMM_MR][RC_GEMM_NR];
-  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR);
+void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t c_stride, uint32_t flags,
+                         const rc_gemm_epilogue* ep) {
   for (size_t i = 0; i < mr; i++) {
     float* ci = c + i * c_stride;
+    const float* ti = t + i * RC_GEMM_NR;
     for (size_t j = 0; j < nc; j++) {
-      float s = t[i][j];
+      float s = ti[j];
       if (flags & RC_GEMM_ACCUMULATE) s = ci[j] + s;
       if (flags & RC_GEMM_FINAL) {
         if (ep->bias) s = s + ep->bias[j];
@@ -28,6 +27,13 @@ void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc
       ci[j] = s;
     }
   }
+}
+
+void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
+                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+  float t[RC_GEMM_MR][RC_GEMM_NR];
+  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR);
+  rc_gemm_tile_finish(&t[0][0], mr, nc, c, c_stride, flags, ep);
 }
 
 /* Only calls into other files: no ISA flags needed here. */

@@ -60,6 +60,10 @@ typedef void (*rc_gemm_tile_fn)(size_t mr, size_t kc, const float* a, size_t a_s
  * and store nc columns, in the order the fused kernels use. */
 void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                            const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
+/* That finish alone: t is a 6×16 tile (rows 16 floats apart), mr rows and nc
+ * columns of it are finished into c. */
+void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t c_stride, uint32_t flags,
+                         const rc_gemm_epilogue* ep);
 
 /* r[i], i < 6: row i of the matrix at p whose rows are stride floats apart,
  * for a call of mr rows. Rows ≥ mr alias the last real row (valid loads, no

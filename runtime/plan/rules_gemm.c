@@ -71,8 +71,9 @@ int rc_rule_gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_ste
     const int64_t width = rc_gemm_ukernel_nr(uk) == 32 ? 32 : 16, lanes = (ocg + width - 1) / width * width;
     if (k < 16 || ocg < 8) {
       no = "depthwise-like (K < 16 or < 8 output channels per group): XNNPACK";
-    } else if (n->op == RC_OP_CONV2D && cp.in_c / cp.groups < 4) {
-      no = "under 4 input channels per group, the im2col copies cost more than the GEMM: XNNPACK";
+    } else if (n->op == RC_OP_CONV2D && cp.in_c / cp.groups < 4 && !rc_gemm_direct_used(&cp)) {
+      no = "under 4 input channels per group without the direct path, the im2col copies cost more than the GEMM: "
+           "XNNPACK";
     } else if (ocg * 8 < lanes * 7) {
       snprintf(why, sizeof why, "%lld output channels per group fill %lld%% of the %lld-lane tiles: XNNPACK",
                (long long)ocg, (long long)(ocg * 100 / lanes), (long long)width);
@@ -93,8 +94,13 @@ int rc_rule_gemm_choose(const rc_graph* g, const rc_node* n, int backend, rc_ste
              xnn_wider ? "few rows (a GEMV bound by the weights): faster than XNNPACK"
                        : "as wide as XNNPACK's GEMM on this CPU, and faster");
   }
+  if (rc_gemm_direct_used(&cp)) { /* (either backend) */
+    const size_t l = strlen(why);
+    snprintf(why + l, sizeof why - l, "; direct, no im2col (%d input channels)", cp.in_c);
+  }
   st->gemm_threads = macs >= RC_GEMM_MIN_PARALLEL_MACS;
-  snprintf(st->kernel, sizeof(st->kernel), "gemm:%s", rc_gemm_ukernel_name(uk));
+  snprintf(st->kernel, sizeof(st->kernel), "gemm:%s%s", rc_gemm_ukernel_name(uk),
+           rc_gemm_direct_used(&cp) ? "+direct" : "");
   char before[sizeof(st->note)]; /* why not Winograd, kept in front */
   snprintf(before, sizeof before, "%s", st->note);
   if (snprintf(st->note, sizeof(st->note), "%s%sgemm: %s; %s; packed W %.2f MiB%s", before, before[0] ? "; " : "",

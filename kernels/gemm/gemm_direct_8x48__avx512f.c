@@ -1,0 +1,134 @@
+/* AVX-512F direct micro-kernel (gemm_direct.h), up to 48 columns (one to
+ * three 16-lane panels, panel j at w + j·w_stride): on three panels 8-pixel
+ * tiles (24 zmm accumulators; per k one offset load, three panel loads,
+ * eight broadcasts, 24 FMAs), on one or two 6-pixel tiles. A is read from
+ * the input strip at the offsets koff. Tail rows alias the last real one
+ * (valid loads; only real rows are stored). Per lane the arithmetic is the
+ * GEMM kernels' (an FMA chain over k, + previous, + bias, activation), so
+ * it gives the AVX2 direct kernel's bits. Compiled with -mavx512f. */
+#include <immintrin.h>
+
+#include "kernels/common/simd__avx512f.h"
+#include "kernels/gemm/gemm_direct.h"
+
+#define MAX_PANELS 3
+
+typedef struct finish_ctx {
+  uint32_t flags;
+  __mmask16 m[MAX_PANELS];
+  __m512 b[MAX_PANELS], s[MAX_PANELS], lo, hi;
+  int prelu;
+} finish_ctx;
+
+static void init_finish(finish_ctx* f, size_t nc, size_t panels, uint32_t flags, const rc_gemm_epilogue* ep) {
+  f->flags = flags;
+  f->lo = _mm512_set1_ps(-__builtin_inff());
+  f->hi = _mm512_set1_ps(__builtin_inff());
+  f->prelu = 0;
+  const int final = (flags & RC_GEMM_FINAL) != 0;
+  if (final && ep->slopes) {
+    f->prelu = 1;
+  } else if (final) {
+    f->lo = _mm512_set1_ps(ep->min);
+    f->hi = _mm512_set1_ps(ep->max);
+  }
+  for (size_t j = 0; j < MAX_PANELS; j++) {
+    const size_t lanes = nc > 16 * j ? nc - 16 * j : 0;
+    f->m[j] = (__mmask16)(lanes >= 16 ? 0xFFFFu : (1u << lanes) - 1u);
+    /* (bias and slopes are padded to 16 lanes per panel in use. Plain loads
+     * under a branch: a masked-off load from NULL takes a fault-suppression
+     * assist on Zen 4, ~20% of the stem's time when it ran per call.) */
+    const int use = j < panels && final;
+    f->b[j] = use && ep->bias ? _mm512_loadu_ps(ep->bias + 16 * j) : _mm512_setzero_ps();
+    f->s[j] = use && f->prelu ? _mm512_loadu_ps(ep->slopes + 16 * j) : _mm512_setzero_ps();
+  }
+}
+
+static inline void finish(const finish_ctx* f, size_t j, __m512 v, float* c) {
+  if (f->flags & RC_GEMM_ACCUMULATE) v = _mm512_add_ps(_mm512_maskz_loadu_ps(f->m[j], c), v);
+  if (f->flags & RC_GEMM_FINAL) {
+    v = _mm512_add_ps(v, f->b[j]);
+    v = f->prelu ? v_prelu(v, f->s[j]) : v_clamp(v, f->lo, f->hi);
+  }
+  _mm512_mask_storeu_ps(c, f->m[j], v);
+}
+
+/* One tile of MR pixels over NP panels (compile-time constants, so the
+ * accumulators live in registers): per k one offset load, NP panel loads,
+ * MR broadcasts, MR·NP FMAs. With K as short as the stem's 27, the finish
+ * costs as much as a third of the loop, so the common one (a single K
+ * block, + bias, clamp: SIMPLE) is straight-line code on local vectors;
+ * the others go through finish(). Rows are finished by constant indices (a
+ * loop to the runtime mr put the accumulators on the stack). */
+#define FINISH_ROW(i, NP, SIMPLE)                                                          \
+  if ((i) < mr) {                                                                          \
+    for (int j = 0; j < NP; j++) {                                                         \
+      float* cij = c + (i)*c_stride + 16 * j;                                              \
+      if (SIMPLE) {                                                                        \
+        _mm512_mask_storeu_ps(cij, m[j], v_clamp(_mm512_add_ps(acc[i][j], b[j]), lo, hi)); \
+      } else {                                                                             \
+        finish(f, (size_t)j, acc[i][j], cij);                                              \
+      }                                                                                    \
+    }                                                                                      \
+  }
+#define FINISH_ROWS_6(NP, S) \
+  FINISH_ROW(0, NP, S)       \
+  FINISH_ROW(1, NP, S) FINISH_ROW(2, NP, S) FINISH_ROW(3, NP, S) FINISH_ROW(4, NP, S) FINISH_ROW(5, NP, S)
+#define FINISH_ROWS_8(NP, S) FINISH_ROWS_6(NP, S) FINISH_ROW(6, NP, S) FINISH_ROW(7, NP, S)
+#define DEFINE_TILE(MR, NP, SIMPLE)                                                                                    \
+  static void tile_##MR##x##NP##_##SIMPLE(size_t mr, size_t k0, size_t k1, const int32_t* koff, const float* const* a, \
+                                          const float* w, size_t w_stride, float* restrict c, size_t c_stride,         \
+                                          const finish_ctx* restrict f) {                                              \
+    __m512 acc[MR][NP];                                                                                                \
+    for (int i = 0; i < MR; i++)                                                                                       \
+      for (int j = 0; j < NP; j++) acc[i][j] = _mm512_setzero_ps();                                                    \
+    size_t k = k0;                                                                                                     \
+    do { /* (k0 < k1; a for loop that may not run kept acc in memory) */                                               \
+      const ptrdiff_t o = koff[k];                                                                                     \
+      __m512 bw[NP];                                                                                                   \
+      for (int j = 0; j < NP; j++) bw[j] = _mm512_loadu_ps(w + j * w_stride);                                          \
+      for (int i = 0; i < MR; i++) {                                                                                   \
+        const __m512 va = _mm512_set1_ps(a[i][o]);                                                                     \
+        for (int j = 0; j < NP; j++) acc[i][j] = _mm512_fmadd_ps(va, bw[j], acc[i][j]);                                \
+      }                                                                                                                \
+      k++;                                                                                                             \
+      w += 16;                                                                                                         \
+    } while (k < k1);                                                                                                  \
+    __m512 b[NP];                                                                                                      \
+    __mmask16 m[NP];                                                                                                   \
+    for (int j = 0; j < NP; j++) b[j] = f->b[j], m[j] = f->m[j];                                                       \
+    const __m512 lo = f->lo, hi = f->hi;                                                                               \
+    FINISH_ROWS_##MR(NP, SIMPLE)                                                                                       \
+  }
+#pragma GCC push_options
+#pragma GCC optimize("unroll-loops")
+DEFINE_TILE(6, 1, 0)
+DEFINE_TILE(6, 2, 0)
+DEFINE_TILE(8, 3, 0)
+DEFINE_TILE(6, 1, 1)
+DEFINE_TILE(6, 2, 1)
+DEFINE_TILE(8, 3, 1)
+#pragma GCC pop_options
+
+typedef void (*tile_fn)(size_t, size_t, size_t, const int32_t*, const float* const*, const float*, size_t, float*,
+                        size_t, const finish_ctx*);
+
+void rc_gemm_direct_8x48__avx512f(size_t n, size_t nc, size_t k0, size_t k1, const int32_t* koff, const float* a,
+                                  size_t a_stride, const float* w, size_t w_stride, float* c, size_t c_stride,
+                                  uint32_t flags, const rc_gemm_epilogue* ep) {
+  const size_t panels = (nc + 15) / 16;
+  finish_ctx f;
+  init_finish(&f, nc, panels, flags, ep);
+  /* 8-pixel tiles on three panels (24 accumulators), 6 on fewer. */
+  const size_t rows = panels == 3 ? 8 : 6;
+  const int simple = flags == RC_GEMM_FINAL && !f.prelu;
+  const tile_fn tile = panels == 3   ? (simple ? tile_8x3_1 : tile_8x3_0)
+                       : panels == 2 ? (simple ? tile_6x2_1 : tile_6x2_0)
+                                     : (simple ? tile_6x1_1 : tile_6x1_0);
+  for (size_t p = 0; p < n; p += rows) {
+    const size_t mr = n - p < rows ? n - p : rows;
+    const float* r[8];
+    for (size_t i = 0; i < rows; i++) r[i] = a + (p + (i < mr ? i : mr - 1)) * a_stride; /* (tails alias the last) */
+    tile(mr, k0, k1, koff, r, w, w_stride, c + p * c_stride, c_stride, &f);
+  }
+}
