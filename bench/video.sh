@@ -7,7 +7,9 @@
 #   gray:  the same clip as gray (no chroma planes): what chroma costs
 #   model: repconv video MODEL clip.y4m --model-only --threads T
 #          (the same session on the same frames back to back, no I/O)
-# and prints the medians and e2e / model.
+# and prints the medians and e2e / model, both as the ratio of the medians
+# and as the median of each round's ratio (e2e and model of one round run
+# next to each other: steadier when other load on the machine drifts).
 #
 #   sh bench/video.sh BUILD/repconv [ROUNDS] [FRAMES] [WxH] [MODEL]
 # Needs ffmpeg for the clip (testsrc2, 4:2:0).
@@ -39,6 +41,7 @@ for t in 1 2; do
   e=$(median <"$DIR/e")
   g=$(median <"$DIR/g")
   m=$(median <"$DIR/m")
-  echo "threads $t: e2e $e frames/s, e2e gray $g frames/s, model alone $m frames/s; e2e/model $(awk "BEGIN { printf \"%.1f%%\", 100 * $e / $m }"), gray/model $(awk "BEGIN { printf \"%.1f%%\", 100 * $g / $m }")"
+  re=$(paste "$DIR/e" "$DIR/m" | awk '{ printf "%.4f\n", $1 / $2 }' | median)
+  echo "threads $t: e2e $e frames/s, e2e gray $g frames/s, model alone $m frames/s; e2e/model $(awk "BEGIN { printf \"%.1f%%\", 100 * $e / $m }") (per round $(awk "BEGIN { printf \"%.1f%%\", 100 * $re }")), gray/model $(awk "BEGIN { printf \"%.1f%%\", 100 * $g / $m }")"
   echo "  e2e: $(tr '\n' ' ' <"$DIR/e") | gray: $(tr '\n' ' ' <"$DIR/g") | model: $(tr '\n' ' ' <"$DIR/m")"
 done

@@ -2,8 +2,9 @@
  * field, X and unknown tags carried over, malformed headers), frame sizes
  * (odd sizes round chroma up), and frames read from and written to file
  * descriptors (FRAME parameters, zero frames, truncated frames and headers). */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* F_GETPIPE_SZ */
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -275,12 +276,41 @@ static void test_write_frames(void** state) {
   close(fds[1]);
 }
 
+/* A pipe grows towards a frame (Linux: at least past its 64 KiB default,
+ * the unprivileged limit being 1 MiB unless lowered) and still carries a
+ * frame; other descriptors are left alone. */
+static void test_widen_pipe(void** state) {
+  (void)state;
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+#ifdef F_GETPIPE_SZ
+  const int before = fcntl(fds[1], F_GETPIPE_SZ);
+  cli_y4m_widen_pipe(fds[1], (size_t)3 << 20);
+  const int after = fcntl(fds[1], F_GETPIPE_SZ);
+  if (before == 65536) assert_true(after > before);
+  assert_true(after >= before);
+#else
+  cli_y4m_widen_pipe(fds[1], (size_t)3 << 20);
+#endif
+  const uint8_t data[6] = {1, 2, 3, 4, 5, 6};
+  assert_int_equal(cli_y4m_write_frame(fds[1], "", data, sizeof data), 0);
+  uint8_t got[12];
+  assert_int_equal(read(fds[0], got, sizeof got), 12);
+  assert_memory_equal(got, "FRAME\n", 6);
+  assert_memory_equal(got + 6, data, sizeof data);
+  close(fds[0]);
+  close(fds[1]);
+  FILE* f = file_with(data, sizeof data);
+  cli_y4m_widen_pipe(fileno(f), (size_t)3 << 20); /* not a pipe: nothing */
+  fclose(f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_colorspaces),       cmocka_unit_test(test_all_fields_round_trip),
       cmocka_unit_test(test_malformed_headers), cmocka_unit_test(test_read_frames),
       cmocka_unit_test(test_zero_frames),       cmocka_unit_test(test_truncated_and_bad_frames),
-      cmocka_unit_test(test_write_frames),
+      cmocka_unit_test(test_write_frames),      cmocka_unit_test(test_widen_pipe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

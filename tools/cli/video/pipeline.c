@@ -253,6 +253,8 @@ int cli_video_pipeline_run(cli_video_pipeline* p) {
     goto done_queues;
   }
   p->reader->cancel_fd = wake[0];
+  cli_y4m_widen_pipe(p->reader->fd, cli_y4m_frame_bytes(p->in_fmt));
+  cli_y4m_widen_pipe(p->out_fd, cli_y4m_frame_bytes(p->out_fmt));
   have_reader = pthread_create(&reader, NULL, reader_main, s) == 0;
   have_writer = have_reader && pthread_create(&writer, NULL, writer_main, s) == 0;
   have_worker = have_writer && chroma && pthread_create(&worker, NULL, chroma_main, s) == 0;

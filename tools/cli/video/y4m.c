@@ -1,13 +1,15 @@
 /* YUV4MPEG2 streams: the header parser and writer, frames in and out. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
 
 #include "tools/cli/video/y4m.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int set_err(char* err, size_t size, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -347,6 +349,23 @@ int cli_y4m_read_frame(cli_y4m_reader* r, const cli_y4m_format* f, int64_t index
 }
 
 /* ------------------------------------------------------------ writing */
+
+void cli_y4m_widen_pipe(int fd, size_t bytes) {
+#ifdef F_SETPIPE_SZ
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  /* halving from the request down to what an unprivileged process may have
+   * (/proc/sys/fs/pipe-max-size, 1 MiB by default) */
+  for (size_t b = bytes < ((size_t)1 << 24) ? bytes : (size_t)1 << 24; b > 65536; b /= 2) {
+    const int have = fcntl(fd, F_GETPIPE_SZ);
+    if (have >= 0 && (size_t)have >= b) return;
+    if (fcntl(fd, F_SETPIPE_SZ, (int)b) >= 0) return;
+  }
+#else
+  (void)fd;
+  (void)bytes;
+#endif
+}
 
 int cli_y4m_write_all(int fd, const void* buf, size_t n) {
   const uint8_t* p = buf;

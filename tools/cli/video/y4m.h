@@ -82,6 +82,12 @@ int cli_y4m_read_header(cli_y4m_reader* r, cli_y4m_header* h, char* err, size_t 
 int cli_y4m_read_frame(cli_y4m_reader* r, const cli_y4m_format* f, int64_t index, uint8_t* data, char* params,
                        char* err, size_t err_size);
 
+/* When fd is a pipe, asks for a buffer of about `bytes` (best effort, up to
+ * the system's limit; Linux only, elsewhere nothing): a frame then passes
+ * in a few wake-ups of the process at the other end, not one per 64 KiB,
+ * which on a machine whose cores all run the model takes time from it. */
+void cli_y4m_widen_pipe(int fd, size_t bytes);
+
 /* Writes all of buf to fd (retrying short writes and EINTR). 0, or -1 with
  * errno set (EPIPE when the reader has gone). */
 int cli_y4m_write_all(int fd, const void* buf, size_t n);
