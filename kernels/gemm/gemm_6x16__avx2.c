@@ -15,69 +15,6 @@
 #include "kernels/gemm/gemm_6x16__avx2.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
-typedef struct finish_ctx {
-  uint32_t flags;
-  size_t nc;
-  __m256 b0, b1, s0, s1, lo, hi;
-  int prelu;
-} finish_ctx;
-
-static inline void finish_row(const finish_ctx* f, __m256 v0, __m256 v1, float* c) {
-  float t[RC_GEMM_NR];
-  const int full = f->nc == RC_GEMM_NR;
-  if (f->flags & RC_GEMM_ACCUMULATE) {
-    if (full) {
-      v0 = _mm256_add_ps(_mm256_loadu_ps(c), v0);
-      v1 = _mm256_add_ps(_mm256_loadu_ps(c + 8), v1);
-    } else {
-      memcpy(t, c, f->nc * sizeof(float));
-      v0 = _mm256_add_ps(_mm256_loadu_ps(t), v0);
-      v1 = _mm256_add_ps(_mm256_loadu_ps(t + 8), v1);
-    }
-  }
-  if (f->flags & RC_GEMM_FINAL) {
-    v0 = _mm256_add_ps(v0, f->b0);
-    v1 = _mm256_add_ps(v1, f->b1);
-    if (f->prelu) {
-      v0 = v_prelu(v0, f->s0);
-      v1 = v_prelu(v1, f->s1);
-    } else {
-      v0 = v_clamp(v0, f->lo, f->hi);
-      v1 = v_clamp(v1, f->lo, f->hi);
-    }
-  }
-  if (full) {
-    _mm256_storeu_ps(c, v0);
-    _mm256_storeu_ps(c + 8, v1);
-  } else {
-    _mm256_storeu_ps(t, v0);
-    _mm256_storeu_ps(t + 8, v1);
-    memcpy(c, t, f->nc * sizeof(float));
-  }
-}
-
-static void init_finish(finish_ctx* f, size_t nc, uint32_t flags, const rc_gemm_epilogue* ep) {
-  f->flags = flags;
-  f->nc = nc;
-  f->b0 = f->b1 = f->s0 = f->s1 = _mm256_setzero_ps();
-  f->lo = _mm256_set1_ps(-__builtin_inff());
-  f->hi = _mm256_set1_ps(__builtin_inff());
-  f->prelu = 0;
-  if (!(flags & RC_GEMM_FINAL)) return;
-  if (ep->bias) {
-    f->b0 = _mm256_loadu_ps(ep->bias);
-    f->b1 = _mm256_loadu_ps(ep->bias + 8);
-  }
-  if (ep->slopes) {
-    f->prelu = 1;
-    f->s0 = _mm256_loadu_ps(ep->slopes);
-    f->s1 = _mm256_loadu_ps(ep->slopes + 8);
-  } else {
-    f->lo = _mm256_set1_ps(ep->min);
-    f->hi = _mm256_set1_ps(ep->max);
-  }
-}
-
 static void one_row(size_t nc, size_t kc, const float* a, const float* w, float* c, uint32_t flags,
                     const rc_gemm_epilogue* ep) {
   __m256 p0 = _mm256_setzero_ps(), p1 = _mm256_setzero_ps();
@@ -108,9 +45,9 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, float*
   }
   p0 = _mm256_add_ps(_mm256_add_ps(p0, q0), _mm256_add_ps(r0, s0));
   p1 = _mm256_add_ps(_mm256_add_ps(p1, q1), _mm256_add_ps(r1, s1));
-  finish_ctx f;
-  init_finish(&f, nc, flags, ep);
-  finish_row(&f, p0, p1, c);
+  rc_gemm_6x16_finish__avx2 f;
+  rc_gemm_6x16_finish_init__avx2(&f, nc, flags, ep);
+  rc_gemm_6x16_finish_row__avx2(&f, p0, p1, c);
 }
 
 void rc_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
@@ -123,12 +60,12 @@ void rc_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t 
   RC_GEMM_6_ROWS(ar, a, a_stride, mr);
   __m256 acc[6][2];
   rc_gemm_6x16_loop__avx2(kc, ar, w, acc);
-  finish_ctx f;
-  init_finish(&f, nc, flags, ep);
-  finish_row(&f, acc[0][0], acc[0][1], c);
-  if (mr > 1) finish_row(&f, acc[1][0], acc[1][1], c + c_stride);
-  if (mr > 2) finish_row(&f, acc[2][0], acc[2][1], c + 2 * c_stride);
-  if (mr > 3) finish_row(&f, acc[3][0], acc[3][1], c + 3 * c_stride);
-  if (mr > 4) finish_row(&f, acc[4][0], acc[4][1], c + 4 * c_stride);
-  if (mr > 5) finish_row(&f, acc[5][0], acc[5][1], c + 5 * c_stride);
+  rc_gemm_6x16_finish__avx2 f;
+  rc_gemm_6x16_finish_init__avx2(&f, nc, flags, ep);
+  rc_gemm_6x16_finish_row__avx2(&f, acc[0][0], acc[0][1], c);
+  if (mr > 1) rc_gemm_6x16_finish_row__avx2(&f, acc[1][0], acc[1][1], c + c_stride);
+  if (mr > 2) rc_gemm_6x16_finish_row__avx2(&f, acc[2][0], acc[2][1], c + 2 * c_stride);
+  if (mr > 3) rc_gemm_6x16_finish_row__avx2(&f, acc[3][0], acc[3][1], c + 3 * c_stride);
+  if (mr > 4) rc_gemm_6x16_finish_row__avx2(&f, acc[4][0], acc[4][1], c + 4 * c_stride);
+  if (mr > 5) rc_gemm_6x16_finish_row__avx2(&f, acc[5][0], acc[5][1], c + 5 * c_stride);
 }

@@ -10,58 +10,14 @@
  * -mavx512f. */
 #include <immintrin.h>
 
-#include "kernels/common/simd__avx512f.h"
+#include "kernels/gemm/gemm_finish__avx512f.h"
 #include "kernels/gemm/gemm_ukernels.h"
-
-#define MAX_PANELS 3
-
-typedef struct finish_ctx {
-  uint32_t flags;
-  size_t panels;
-  __mmask16 m[MAX_PANELS];
-  __m512 b[MAX_PANELS], s[MAX_PANELS], lo, hi;
-  int prelu;
-} finish_ctx;
-
-static void init_finish(finish_ctx* f, size_t nc, uint32_t flags, const rc_gemm_epilogue* ep) {
-  f->flags = flags;
-  f->panels = (nc + 15) / 16;
-  f->lo = _mm512_set1_ps(-__builtin_inff());
-  f->hi = _mm512_set1_ps(__builtin_inff());
-  f->prelu = 0;
-  const int final = (flags & RC_GEMM_FINAL) != 0;
-  if (final && ep->slopes) {
-    f->prelu = 1;
-  } else if (final) {
-    f->lo = _mm512_set1_ps(ep->min);
-    f->hi = _mm512_set1_ps(ep->max);
-  }
-  for (size_t j = 0; j < MAX_PANELS; j++) {
-    const size_t lanes = nc > 16 * j ? nc - 16 * j : 0;
-    f->m[j] = (__mmask16)(lanes >= 16 ? 0xFFFFu : (1u << lanes) - 1u);
-    /* (bias and slopes are padded to 16 lanes per column block in use.
-     * Plain loads under a branch: a masked-off load from NULL takes a
-     * fault-suppression assist on Zen 4, once per call.) */
-    const int use = j < f->panels && final;
-    f->b[j] = use && ep->bias ? _mm512_loadu_ps(ep->bias + 16 * j) : _mm512_setzero_ps();
-    f->s[j] = use && f->prelu ? _mm512_loadu_ps(ep->slopes + 16 * j) : _mm512_setzero_ps();
-  }
-}
-
-static inline void finish(const finish_ctx* f, size_t j, __m512 v, float* c) {
-  if (f->flags & RC_GEMM_ACCUMULATE) v = _mm512_add_ps(_mm512_maskz_loadu_ps(f->m[j], c), v);
-  if (f->flags & RC_GEMM_FINAL) {
-    v = _mm512_add_ps(v, f->b[j]);
-    v = f->prelu ? v_prelu(v, f->s[j]) : v_clamp(v, f->lo, f->hi);
-  }
-  _mm512_mask_storeu_ps(c, f->m[j], v);
-}
 
 /* One row: four interleaved k chains per panel, summed (p + q) + (r + s). */
 static void one_row(size_t nc, size_t kc, const float* a, const float* w, size_t w_stride, float* c, uint32_t flags,
                     const rc_gemm_epilogue* ep) {
-  finish_ctx f;
-  init_finish(&f, nc, flags, ep);
+  rc_gemm_finish__avx512f f;
+  rc_gemm_finish_init__avx512f(&f, nc, flags, ep);
   for (size_t j = 0; j < f.panels; j++) {
     const float* wj = w + j * w_stride;
     __m512 p = _mm512_setzero_ps(), q = _mm512_setzero_ps(), r = _mm512_setzero_ps(), s = _mm512_setzero_ps();
@@ -73,30 +29,30 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, size_t
       s = _mm512_fmadd_ps(_mm512_set1_ps(a[k + 3]), _mm512_loadu_ps(wj + 48), s);
     }
     for (; k < kc; k++, wj += 16) p = _mm512_fmadd_ps(_mm512_set1_ps(a[k]), _mm512_loadu_ps(wj), p);
-    finish(&f, j, _mm512_add_ps(_mm512_add_ps(p, q), _mm512_add_ps(r, s)), c + 16 * j);
+    rc_gemm_finish_panel__avx512f(&f, j, _mm512_add_ps(_mm512_add_ps(p, q), _mm512_add_ps(r, s)), c + 16 * j);
   }
 }
 
 /* The 6-row loop over NP panels (a compile-time constant: the arrays live in
  * registers once unrolled). A rows by one shared index k: per-row pointer
  * increments cost six more uops per k, measured 7% slower. */
-#define DEFINE_ROWS(NP)                                                                                         \
-  static void rows_##NP(size_t mr, size_t kc, const float* const* a, const float* w, size_t w_stride, float* c, \
-                        size_t c_stride, const finish_ctx* f) {                                                 \
-    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];                         \
-    __m512 acc[6][NP];                                                                                          \
-    for (int i = 0; i < 6; i++)                                                                                 \
-      for (int j = 0; j < NP; j++) acc[i][j] = _mm512_setzero_ps();                                             \
-    for (size_t k = 0; k < kc; k++, w += 16) {                                                                  \
-      __m512 b[NP];                                                                                             \
-      for (int j = 0; j < NP; j++) b[j] = _mm512_loadu_ps(w + j * w_stride);                                    \
-      const __m512 va[6] = {_mm512_set1_ps(a0[k]), _mm512_set1_ps(a1[k]), _mm512_set1_ps(a2[k]),                \
-                            _mm512_set1_ps(a3[k]), _mm512_set1_ps(a4[k]), _mm512_set1_ps(a5[k])};               \
-      for (int i = 0; i < 6; i++)                                                                               \
-        for (int j = 0; j < NP; j++) acc[i][j] = _mm512_fmadd_ps(va[i], b[j], acc[i][j]);                       \
-    }                                                                                                           \
-    for (size_t i = 0; i < mr; i++)                                                                             \
-      for (int j = 0; j < NP; j++) finish(f, (size_t)j, acc[i][j], c + i * c_stride + 16 * j);                  \
+#define DEFINE_ROWS(NP)                                                                                               \
+  static void rows_##NP(size_t mr, size_t kc, const float* const* a, const float* w, size_t w_stride, float* c,       \
+                        size_t c_stride, const rc_gemm_finish__avx512f* f) {                                          \
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];                               \
+    __m512 acc[6][NP];                                                                                                \
+    for (int i = 0; i < 6; i++)                                                                                       \
+      for (int j = 0; j < NP; j++) acc[i][j] = _mm512_setzero_ps();                                                   \
+    for (size_t k = 0; k < kc; k++, w += 16) {                                                                        \
+      __m512 b[NP];                                                                                                   \
+      for (int j = 0; j < NP; j++) b[j] = _mm512_loadu_ps(w + j * w_stride);                                          \
+      const __m512 va[6] = {_mm512_set1_ps(a0[k]), _mm512_set1_ps(a1[k]), _mm512_set1_ps(a2[k]),                      \
+                            _mm512_set1_ps(a3[k]), _mm512_set1_ps(a4[k]), _mm512_set1_ps(a5[k])};                     \
+      for (int i = 0; i < 6; i++)                                                                                     \
+        for (int j = 0; j < NP; j++) acc[i][j] = _mm512_fmadd_ps(va[i], b[j], acc[i][j]);                             \
+    }                                                                                                                 \
+    for (size_t i = 0; i < mr; i++)                                                                                   \
+      for (int j = 0; j < NP; j++) rc_gemm_finish_panel__avx512f(f, (size_t)j, acc[i][j], c + i * c_stride + 16 * j); \
   }
 #pragma GCC push_options
 #pragma GCC optimize("unroll-loops")
@@ -117,7 +73,7 @@ void rc_gemm_6x48__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size
   }
   const float* r[6];
   RC_GEMM_6_ROWS(r, a, a_stride, mr);
-  finish_ctx f;
-  init_finish(&f, nc, flags, ep);
+  rc_gemm_finish__avx512f f;
+  rc_gemm_finish_init__avx512f(&f, nc, flags, ep);
   rows_3(mr, kc, r, w, w_stride, c, c_stride, &f);
 }

@@ -8,57 +8,15 @@
  * it gives the AVX2 direct kernel's bits. Compiled with -mavx512f. */
 #include <immintrin.h>
 
-#include "kernels/common/simd__avx512f.h"
 #include "kernels/gemm/gemm_direct.h"
-
-#define MAX_PANELS 3
-
-typedef struct finish_ctx {
-  uint32_t flags;
-  __mmask16 m[MAX_PANELS];
-  __m512 b[MAX_PANELS], s[MAX_PANELS], lo, hi;
-  int prelu;
-} finish_ctx;
-
-static void init_finish(finish_ctx* f, size_t nc, size_t panels, uint32_t flags, const rc_gemm_epilogue* ep) {
-  f->flags = flags;
-  f->lo = _mm512_set1_ps(-__builtin_inff());
-  f->hi = _mm512_set1_ps(__builtin_inff());
-  f->prelu = 0;
-  const int final = (flags & RC_GEMM_FINAL) != 0;
-  if (final && ep->slopes) {
-    f->prelu = 1;
-  } else if (final) {
-    f->lo = _mm512_set1_ps(ep->min);
-    f->hi = _mm512_set1_ps(ep->max);
-  }
-  for (size_t j = 0; j < MAX_PANELS; j++) {
-    const size_t lanes = nc > 16 * j ? nc - 16 * j : 0;
-    f->m[j] = (__mmask16)(lanes >= 16 ? 0xFFFFu : (1u << lanes) - 1u);
-    /* (bias and slopes are padded to 16 lanes per panel in use. Plain loads
-     * under a branch: a masked-off load from NULL takes a fault-suppression
-     * assist on Zen 4, ~20% of the stem's time when it ran per call.) */
-    const int use = j < panels && final;
-    f->b[j] = use && ep->bias ? _mm512_loadu_ps(ep->bias + 16 * j) : _mm512_setzero_ps();
-    f->s[j] = use && f->prelu ? _mm512_loadu_ps(ep->slopes + 16 * j) : _mm512_setzero_ps();
-  }
-}
-
-static inline void finish(const finish_ctx* f, size_t j, __m512 v, float* c) {
-  if (f->flags & RC_GEMM_ACCUMULATE) v = _mm512_add_ps(_mm512_maskz_loadu_ps(f->m[j], c), v);
-  if (f->flags & RC_GEMM_FINAL) {
-    v = _mm512_add_ps(v, f->b[j]);
-    v = f->prelu ? v_prelu(v, f->s[j]) : v_clamp(v, f->lo, f->hi);
-  }
-  _mm512_mask_storeu_ps(c, f->m[j], v);
-}
+#include "kernels/gemm/gemm_finish__avx512f.h"
 
 /* One tile of MR pixels over NP panels (compile-time constants, so the
  * accumulators live in registers): per k one offset load, NP panel loads,
  * MR broadcasts, MR·NP FMAs. With K as short as the stem's 27, the finish
  * costs as much as a third of the loop, so the common one (a single K
  * block, + bias, clamp: SIMPLE) is straight-line code on local vectors;
- * the others go through finish(). Rows are finished by constant indices (a
+ * the others go through rc_gemm_finish_panel__avx512f. Rows are finished by constant indices (a
  * loop to the runtime mr put the accumulators on the stack). */
 #define FINISH_ROW(i, NP, SIMPLE)                                                          \
   if ((i) < mr) {                                                                          \
@@ -67,7 +25,7 @@ static inline void finish(const finish_ctx* f, size_t j, __m512 v, float* c) {
       if (SIMPLE) {                                                                        \
         _mm512_mask_storeu_ps(cij, m[j], v_clamp(_mm512_add_ps(acc[i][j], b[j]), lo, hi)); \
       } else {                                                                             \
-        finish(f, (size_t)j, acc[i][j], cij);                                              \
+        rc_gemm_finish_panel__avx512f(f, (size_t)j, acc[i][j], cij);                       \
       }                                                                                    \
     }                                                                                      \
   }
@@ -78,7 +36,7 @@ static inline void finish(const finish_ctx* f, size_t j, __m512 v, float* c) {
 #define DEFINE_TILE(MR, NP, SIMPLE)                                                                                    \
   static void tile_##MR##x##NP##_##SIMPLE(size_t mr, size_t k0, size_t k1, const int32_t* koff, const float* const* a, \
                                           const float* w, size_t w_stride, float* restrict c, size_t c_stride,         \
-                                          const finish_ctx* restrict f) {                                              \
+                                          const rc_gemm_finish__avx512f* restrict f) {                                 \
     __m512 acc[MR][NP];                                                                                                \
     for (int i = 0; i < MR; i++)                                                                                       \
       for (int j = 0; j < NP; j++) acc[i][j] = _mm512_setzero_ps();                                                    \
@@ -111,14 +69,14 @@ DEFINE_TILE(8, 3, 1)
 #pragma GCC pop_options
 
 typedef void (*tile_fn)(size_t, size_t, size_t, const int32_t*, const float* const*, const float*, size_t, float*,
-                        size_t, const finish_ctx*);
+                        size_t, const rc_gemm_finish__avx512f*);
 
 void rc_gemm_direct_8x48__avx512f(size_t n, size_t nc, size_t k0, size_t k1, const int32_t* koff, const float* a,
                                   size_t a_stride, const float* w, size_t w_stride, float* c, size_t c_stride,
                                   uint32_t flags, const rc_gemm_epilogue* ep) {
-  const size_t panels = (nc + 15) / 16;
-  finish_ctx f;
-  init_finish(&f, nc, panels, flags, ep);
+  rc_gemm_finish__avx512f f;
+  rc_gemm_finish_init__avx512f(&f, nc, flags, ep);
+  const size_t panels = f.panels;
   /* 8-pixel tiles on three panels (24 accumulators), 6 on fewer. */
   const size_t rows = panels == 3 ? 8 : 6;
   const int simple = flags == RC_GEMM_FINAL && !f.prelu;
