@@ -92,7 +92,7 @@ static void free_data(chain_data* d) {
   free(d);
 }
 
-static int run_once(const chain_data* d, int chained, void* ws, pthreadpool_t pool) {
+static int run_once(const chain_data* d, int chained, void* ws, rc_pool* pool) {
   if (chained) return rc_wino_chain_nhwc(d->l, CHAIN_N, d->x, d->y, ws, pool);
   const float* x = d->x;
   for (int k = 0; k < CHAIN_N; k++) {
@@ -109,7 +109,7 @@ static void run_chain_case(rcb_state* state, const void* arg) {
     rcb_skip_with_error(state, "out of memory");
     return;
   }
-  pthreadpool_t pool = c->threads > 1 ? pthreadpool_create((size_t)c->threads) : NULL;
+  rc_pool* pool = c->threads > 1 ? rc_pool_create((size_t)c->threads) : NULL;
   const size_t slice = c->chained ? rc_wino_chain_workspace_size(g_data->l, CHAIN_N) : g_data->layer_ws;
   void* ws = malloc(slice * (size_t)c->threads);
   if (!ws || (c->threads > 1 && !pool) || run_once(g_data, c->chained, ws, pool) != 0) {
@@ -128,7 +128,7 @@ static void run_chain_case(rcb_state* state, const void* arg) {
     rcb_set_counter(state, "workspace_MiB", (double)slice * c->threads / (1 << 20));
   }
   free(ws);
-  if (pool) pthreadpool_destroy(pool);
+  if (pool) rc_pool_destroy(pool);
 }
 
 void rcb_register_chain_cases(void) {

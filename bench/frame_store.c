@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/common/convert.h"
 #include "repconv.h"
@@ -51,7 +51,7 @@ typedef struct form {
   rc_exec_state st;
 } form;
 
-static int make_form(const rc_graph* g, int external, pthreadpool_t pool, form* f) {
+static int make_form(const rc_graph* g, int external, rc_pool* pool, form* f) {
   rc_plan_options po = {.backend = REPCONV_BACKEND_AUTO, .winograd = REPCONV_WINOGRAD_AUTO, .chains = 1};
   po.external_outputs = external;
   if (rc_plan_create(g, &po, &f->plan) != REPCONV_OK) return 0;
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
   const rc_graph* g = &m->g;
   const int32_t tout = g->outputs[0];
   const size_t oh = (size_t)g->tensors[tout].shape.d[2], ow = (size_t)g->tensors[tout].shape.d[3];
-  pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
+  rc_pool* pool = threads > 1 ? rc_pool_create((size_t)threads) : NULL;
 
   /* The frames: a uint8 plane in, a uint8 plane out, rows padded to 64. */
   const size_t in_stride = ((size_t)w + 63) / 64 * 64, out_stride = (ow + 63) / 64 * 64;
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
   free_form(&ext);
   free(in);
   free(out);
-  if (pool) pthreadpool_destroy(pool);
+  if (pool) rc_pool_destroy(pool);
   repconv_model_destroy(m);
   return 0;
 }

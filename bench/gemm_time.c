@@ -17,7 +17,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/gemm/gemm.h"
 #include "kernels/xnnpack/xnn.h"
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   const int threads = getenv("GEMM_THREADS") ? atoi(getenv("GEMM_THREADS")) : 1;
   const int only = getenv("GEMM_LAYER") ? atoi(getenv("GEMM_LAYER")) : -1;
   const int uk = getenv("GEMM_UK") ? atoi(getenv("GEMM_UK")) : 0;
-  pthreadpool_t pool = threads > 1 ? pthreadpool_create((size_t)threads) : NULL;
+  rc_pool* pool = threads > 1 ? rc_pool_create((size_t)threads) : NULL;
   if (threads == 1) g_clock = CLOCK_THREAD_CPUTIME_ID;
   double peak = 0;
   const int zmm = rc_gemm_ukernel_nr((rc_gemm_ukernel)uk) >= 32;
@@ -159,6 +159,6 @@ int main(int argc, char** argv) {
     rc_xnn_delete(op);
     free(x), free(y), free(y2), free(w), free(b), free(packed), free(pb), free(ws), free(tg), free(tx);
   }
-  if (pool) pthreadpool_destroy(pool);
+  if (pool) rc_pool_destroy(pool);
   return 0;
 }

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "bench/peak.h"
 #include "kernels/gemm/gemm_ukernels.h"
@@ -66,8 +66,8 @@ static void time_gemm(size_t kc, size_t tiles, double peak) {
 #endif
 }
 
-static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_wino_isa isa, int reps,
-                       pthreadpool_t pool, double peak) {
+static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_wino_isa isa, int reps, rc_pool* pool,
+                       double peak) {
   const size_t nx = (size_t)h * w * c_in, ny = (size_t)h * w * c_out;
   float* x = malloc(nx * sizeof(float));
   float* y = malloc(ny * sizeof(float));
@@ -123,7 +123,7 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? atoi(argv[1]) : 21;
   const char* th = getenv("WINO_THREADS");
-  pthreadpool_t pool = th && atoi(th) > 1 ? pthreadpool_create(atoi(th)) : NULL;
+  rc_pool* pool = th && atoi(th) > 1 ? rc_pool_create(atoi(th)) : NULL;
   const char* only = getenv("WINO_ISA"); /* an ISA name: rc_wino_isa_name */
   const double peak = fma_peak_gflops();
   printf("FMA peak (%s, 1 thread): %.1f GFLOP/s; L2 for blocking %zu KiB\n", rc_peak_isa_name(rc_peak_best_isa()), peak,
@@ -148,6 +148,6 @@ int main(int argc, char** argv) {
                    peak);
       }
   }
-  if (pool) pthreadpool_destroy(pool);
+  if (pool) rc_pool_destroy(pool);
   return 0;
 }

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/common/convert.h"
 #include "repconv.h"
@@ -52,7 +52,7 @@ typedef struct planned {
 } planned;
 
 /* external: 1 external outputs, 2 external inputs and outputs (the frame API's plans). */
-static void prepare(const rc_graph* g, int external, int winograd, pthreadpool_t pool, planned* pl) {
+static void prepare(const rc_graph* g, int external, int winograd, rc_pool* pool, planned* pl) {
   rc_plan_options po = {.backend = REPCONV_BACKEND_AUTO, .winograd = winograd, .chains = 1};
   po.external_outputs = external != 0;
   po.external_inputs = external == 2;
@@ -161,7 +161,7 @@ static void expect_bound(const char* what, const bound* o, const float* y, const
 
 /* Loads every input of g from uint8 (layout 2 when it has 3 channels: BGR;
  * else a plane or NCHW), checks the arena against rc_u8_to_float. */
-static void load_inputs(const rc_graph* g, planned* pl, const uint8_t* const* px, pthreadpool_t pool) {
+static void load_inputs(const rc_graph* g, planned* pl, const uint8_t* const* px, rc_pool* pool) {
   for (int32_t k = 0; k < g->n_inputs; k++) {
     const int32_t t = g->inputs[k];
     size_t d[4];
@@ -202,7 +202,7 @@ static uint8_t** random_inputs(const rc_graph* g, rc_test_rng* r) {
 }
 
 /* The default plan's outputs (NHWC copies), for inputs px. */
-static float** reference_outputs(const rc_graph* g, int winograd, const uint8_t* const* px, pthreadpool_t pool) {
+static float** reference_outputs(const rc_graph* g, int winograd, const uint8_t* const* px, rc_pool* pool) {
   planned ref;
   prepare(g, 0, winograd, pool, &ref);
   load_inputs(g, &ref, px, pool);
@@ -222,7 +222,7 @@ static float** reference_outputs(const rc_graph* g, int winograd, const uint8_t*
  * layouts and types per output; checks them against want. Returns how many
  * outputs the steps stored directly. */
 static int run_bound(const char* what, const rc_graph* g, int external, int winograd, const int* layouts,
-                     const rc_elem_type* types, const uint8_t* const* px, float* const* want, pthreadpool_t pool) {
+                     const rc_elem_type* types, const uint8_t* const* px, float* const* want, rc_pool* pool) {
   planned pl;
   prepare(g, external, winograd, pool, &pl);
   load_inputs(g, &pl, px, pool);
@@ -274,7 +274,7 @@ static repconv_model_t* load_ecbsr(int64_t h, int64_t w) {
   return m;
 }
 
-static void check_ecbsr(int64_t h, int64_t w, pthreadpool_t pool, int want_chain) {
+static void check_ecbsr(int64_t h, int64_t w, rc_pool* pool, int want_chain) {
   repconv_model_t* m = load_ecbsr(h, w);
   const rc_graph* g = &m->g;
   rc_test_rng r;
@@ -320,10 +320,10 @@ static void test_ecbsr_layers(void** state) {
 
 static void test_ecbsr_chain(void** state) {
   (void)state;
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
   check_ecbsr(270, 481, pool, 1);
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
 }
 
 /* x → conv1+ReLU ("feat", also read by conv2 and the pool) → conv2 ("rgb",

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/common/cpu.h"
 #include "kernels/common/isa.h"
@@ -106,7 +106,7 @@ static float activate(const rc_gemm_conv_params* p, const float* slopes, size_t 
 
 /* Runs p with micro-kernel uk on pool; returns y (caller frees). */
 static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, const float* bias, const float* slopes,
-                  pthreadpool_t pool) {
+                  rc_pool* pool) {
   const size_t ny = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
   float* packed = xmalloc(rc_gemm_packed_size(p) * sizeof(float));
   float* pb = bias ? xmalloc(rc_gemm_channels_size(p) * sizeof(float)) : NULL;
@@ -114,7 +114,7 @@ static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, 
   rc_gemm_pack_weights(p, w, NULL, packed);
   if (bias) rc_gemm_pack_channels(p, bias, 0, NULL, pb);
   rc_gemm_pack_channels(p, slopes, 0, NULL, ps);
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   const size_t ws = rc_gemm_workspace_size(p) * threads;
   void* work = ws ? xmalloc(ws) : NULL;
   float* y = xmalloc(ny * sizeof(float));
@@ -127,7 +127,7 @@ static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, 
   return y;
 }
 
-static pthreadpool_t g_pool2, g_pool3;
+static rc_pool *g_pool2, *g_pool3;
 
 static void check_case(const conv_case* c) {
   rc_test_rng rng;
@@ -418,15 +418,15 @@ static void test_ukernel_names(void** state) {
 }
 
 int main(void) {
-  g_pool2 = pthreadpool_create(2);
-  g_pool3 = pthreadpool_create(3);
+  g_pool2 = rc_pool_create(2);
+  g_pool3 = rc_pool_create(3);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep), cmocka_unit_test(test_direct_small_cin),
       cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),         cmocka_unit_test(test_layers),
       cmocka_unit_test(test_summary),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
-  pthreadpool_destroy(g_pool2);
-  pthreadpool_destroy(g_pool3);
+  rc_pool_destroy(g_pool2);
+  rc_pool_destroy(g_pool3);
   return r;
 }

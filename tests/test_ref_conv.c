@@ -212,9 +212,9 @@ static void test_conv_sweep(void** state) {
   (void)state;
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 1234);
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
-  assert_int_equal(pthreadpool_get_threads_count(pool), 2);
+  assert_int_equal(rc_pool_threads(pool), 2);
   char what[96];
   for (size_t ci = 0; ci < sizeof conv_cases / sizeof conv_cases[0]; ci++) {
     const conv_case* cc = &conv_cases[ci];
@@ -265,7 +265,7 @@ static void test_conv_sweep(void** state) {
       free(want_nchw), free(mag_nchw), free(want), free(mag);
     }
   }
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
 }
 
 /* ------------------------------------------------------------------ pools */
@@ -420,7 +420,7 @@ static void test_pool_sweep(void** state) {
   (void)state;
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 99);
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
   static const int shapes[][4] = {{2, 2, 2, 2}, {3, 3, 1, 1}, {3, 3, 2, 2}, {2, 3, 2, 1},
                                   {5, 5, 3, 3}, {7, 1, 2, 1}, {1, 3, 1, 2}, {3, 3, 3, 3}};
@@ -476,7 +476,7 @@ static void test_pool_sweep(void** state) {
       free(x_nchw), free(x), free(y), free(y2), free(want_nchw), free(mag_nchw), free(want), free(mag);
     }
   }
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
 }
 
 /* Global average pool: hand case, then random against a double sum. */
@@ -532,7 +532,7 @@ static void test_gemm_sweep(void** state) {
   (void)state;
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 77);
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
   for (int rep = 0; rep < 8; rep++) {
     const size_t m = (size_t)rc_test_rng_int(&rng, 1, 9), k = (size_t)rc_test_rng_int(&rng, 1, 300),
@@ -567,7 +567,7 @@ static void test_gemm_sweep(void** state) {
     assert_memory_equal(y, y2, m * no * sizeof(float));
     free(x), free(w), free(b), free(y), free(y2), free(want), free(mag);
   }
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
 }
 
 /* ------------------------------------------------------------- batchnorm */

@@ -12,7 +12,7 @@
  * then columns, in double) with a direct 2-D sum in double: one rounding to
  * float each, so within 2 ulps (rtol 2.4e-7 of the output's magnitude). */
 #include <math.h>
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,7 +174,7 @@ static void test_sweep(void** state) {
   (void)state;
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 31);
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
   for (int rep = 0; rep < 40; rep++) {
     const int N = rc_test_rng_int(&rng, 1, 2), C = rc_test_rng_int(&rng, 1, 5), H = rc_test_rng_int(&rng, 1, 9),
@@ -218,7 +218,7 @@ static void test_sweep(void** state) {
     assert_memory_equal(y, y2, ny * sizeof(float)); /* the same values on 2 threads */
     free(x), free(y), free(y2), free(want);
   }
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
 }
 
 int main(void) {

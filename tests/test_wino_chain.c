@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/winograd/wino.h"
 #include "tests/support/test_util.h"
@@ -226,7 +226,7 @@ static void test_chain_sweep(void** state) {
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
   };
-  pthreadpool_t pools[3] = {NULL, pthreadpool_create(2), pthreadpool_create(3)};
+  rc_pool* pools[3] = {NULL, rc_pool_create(2), rc_pool_create(3)};
   assert_non_null(pools[1]);
   assert_non_null(pools[2]);
   rc_test_rng r;
@@ -249,7 +249,7 @@ static void test_chain_sweep(void** state) {
     float* got = xmalloc(c.ny * sizeof(float));
     sliced += rc_wino_chain_slices(l, (size_t)c.n) > 1;
     for (int t = 0; t < 6; t++) { /* 3 thread counts, from x (and residual), then through the bindings */
-      const size_t threads = pools[t % 3] ? pthreadpool_get_threads_count(pools[t % 3]) : 1;
+      const size_t threads = rc_pool_threads(pools[t % 3]);
       if (t >= 3) {
         l[0].p.load = &io.x;
         l[c.n - 1].p.residual_load = io.rbuf ? &io.res : NULL;
@@ -289,8 +289,8 @@ static void test_chain_sweep(void** state) {
     free_bound(&io);
     free_chain(&c);
   }
-  pthreadpool_destroy(pools[1]);
-  pthreadpool_destroy(pools[2]);
+  rc_pool_destroy(pools[1]);
+  rc_pool_destroy(pools[2]);
   print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers, %zu in column slices\n", runs, layers, multi,
                 sliced);
   assert_true(multi > 20 && sliced > 10);
@@ -349,7 +349,7 @@ static void test_chain_tall(void** state) {
   rc_wino_chain_layer l[5];
   chain_layers(&c, l);
   const size_t slice = rc_wino_chain_workspace_size(l, 5);
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   void* ws = xmalloc(slice * 2);
   float* got = xmalloc(c.ny * sizeof(float));
   assert_int_equal(rc_wino_chain_nhwc(l, 5, c.x, got, ws, pool), 0);
@@ -361,7 +361,7 @@ static void test_chain_tall(void** state) {
   free(got);
   free(ws);
   free(want);
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
   free_chain(&c);
 }
 

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/common/convert.h"
 #include "kernels/winograd/wino.h"
@@ -321,10 +321,10 @@ static void make_tail(rc_test_rng* r, rc_wino_conv_params* p, float** res) {
 
 /* The default store (y), then the same run through every binding layout
  * and type: run(p with store) must fill it as expected_buffer says. */
-typedef void (*run_fn)(void* ctx, const rc_binding* store, float* y, pthreadpool_t pool);
+typedef void (*run_fn)(void* ctx, const rc_binding* store, float* y, rc_pool* pool);
 
 static size_t check_bindings(const char* what, run_fn run, void* ctx, size_t N, size_t H, size_t W, size_t C,
-                             pthreadpool_t pool) {
+                             rc_pool* pool) {
   const size_t total = N * H * W * C;
   float* y = xmalloc(total * sizeof(float));
   for (size_t i = 0; i < total; i++) y[i] = NAN;
@@ -350,11 +350,11 @@ static size_t check_bindings(const char* what, run_fn run, void* ctx, size_t N, 
   return checked;
 }
 
-static void run_conv(void* ctx, const rc_binding* store, float* y, pthreadpool_t pool) {
+static void run_conv(void* ctx, const rc_binding* store, float* y, rc_pool* pool) {
   conv_case* c = ctx;
   rc_wino_conv_params p = c->p;
   p.store = store;
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   const size_t ws_size =
       rc_wino_workspace_size(p.variant, (size_t)p.in_c, (size_t)p.out_c, (size_t)p.out_w, p.l2_bytes);
   void* ws = xmalloc(ws_size * threads);
@@ -374,7 +374,7 @@ static void test_step_sweep(void** state) {
   static const int chans[] = {1, 3, 5, 16, 17};
   static const int heights[] = {1, 5, 13, 22};
   static const int widths[] = {1, 3, 7, 19};
-  pthreadpool_t pools[2] = {NULL, pthreadpool_create(3)};
+  rc_pool* pools[2] = {NULL, rc_pool_create(3)};
   assert_non_null(pools[1]);
   rc_test_rng r;
   rc_test_rng_seed(&r, 2027);
@@ -413,7 +413,7 @@ static void test_step_sweep(void** state) {
     residual += p->residual != NULL;
     free_conv(&c);
   }
-  pthreadpool_destroy(pools[1]);
+  rc_pool_destroy(pools[1]);
   print_message("steps: %zu binding runs (%zu cases shuffled, %zu with a residual)\n", runs, shuffled, residual);
   assert_true(shuffled > 10 && residual > 10);
 }
@@ -427,14 +427,14 @@ typedef struct chain_store_case {
   float *x, *res;
 } chain_store_case;
 
-static void run_chain(void* ctx, const rc_binding* store, float* y, pthreadpool_t pool) {
+static void run_chain(void* ctx, const rc_binding* store, float* y, rc_pool* pool) {
   chain_store_case* c = ctx;
   rc_wino_chain_layer l[4];
   memcpy(l, c->l, sizeof l);
   l[c->n - 1].p.store = store;
   const size_t slice = rc_wino_chain_workspace_size(l, (size_t)c->n);
   assert_true(slice > 0);
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   void* ws = xmalloc(slice * threads);
   assert_int_equal(rc_wino_chain_nhwc(l, (size_t)c->n, c->x, y, ws, pool), 0);
   free(ws);
@@ -443,7 +443,7 @@ static void run_chain(void* ctx, const rc_binding* store, float* y, pthreadpool_
 static void test_chain_sweep(void** state) {
   (void)state;
   static const int chans[] = {1, 4, 8, 16, 17};
-  pthreadpool_t pools[2] = {NULL, pthreadpool_create(2)};
+  rc_pool* pools[2] = {NULL, rc_pool_create(2)};
   assert_non_null(pools[1]);
   rc_test_rng r;
   rc_test_rng_seed(&r, 99);
@@ -491,7 +491,7 @@ static void test_chain_sweep(void** state) {
     free(c.x);
     free(c.res);
   }
-  pthreadpool_destroy(pools[1]);
+  rc_pool_destroy(pools[1]);
   print_message("chains: %zu binding runs\n", runs);
   assert_true(runs > 100);
 }

@@ -55,7 +55,7 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_ukernels.h" /* RC_WINO_GEMM_MR_MAX */
@@ -195,7 +195,7 @@ typedef struct post_opts {
 } post_opts;
 
 static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
-                        pthreadpool_t pool, const post_opts* po, float* y) {
+                        rc_pool* pool, const post_opts* po, float* y) {
   float* u = xmalloc(rc_wino_filter_size(v, (size_t)c->cout, (size_t)c->cin) * sizeof(float));
   rc_wino_filter_transform(v, (size_t)c->cout, (size_t)c->cin, d->w, u);
   rc_wino_conv_params p;
@@ -223,7 +223,7 @@ static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant 
     p.shuffle_crd = po->crd;
   }
   /* One workspace slice per pool thread (wino.h). */
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2) * threads;
   void* ws = xmalloc(ws_size);
   memset(ws, 0xff, ws_size);                     /* NaNs: nothing may be read from the workspace before it is written */
@@ -234,7 +234,7 @@ static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant 
 }
 
 static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
-                     pthreadpool_t pool, float* y) {
+                     rc_pool* pool, float* y) {
   run_wino_ex(c, d, v, isa, l2, pool, NULL, y);
 }
 
@@ -414,7 +414,7 @@ static void run_deterministic(const conv_case c) {
   make_case(&c, 5000, &d);
   float* ref = xmalloc(d.ny * sizeof(float));
   float* y = xmalloc(d.ny * sizeof(float));
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
   for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
     for (int k = 0; k < NUM_ISAS; k++) {
@@ -429,7 +429,7 @@ static void run_deterministic(const conv_case c) {
                      rc_wino_isa_name(k_isas[k]), l2s[i], threaded ? 2 : 1);
         }
     }
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
   free(ref);
   free(y);
   free_case(&d);
@@ -519,7 +519,7 @@ static void test_post_store(void** state) {
   (void)state;
   const int couts[] = {4, 9, 12, 18}; /* one channel after an x2 and an x3 shuffle; several */
   const rc_wino_activation acts[] = {RC_WINO_ACT_NONE, RC_WINO_ACT_RELU, RC_WINO_ACT_CLIP, RC_WINO_ACT_PRELU};
-  pthreadpool_t pool = pthreadpool_create(2);
+  rc_pool* pool = rc_pool_create(2);
   assert_non_null(pool);
   size_t checked = 0;
   for (size_t ci = 0; ci < 4; ci++)
@@ -579,7 +579,7 @@ static void test_post_store(void** state) {
       free(res);
       free_case(&d);
     }
-  pthreadpool_destroy(pool);
+  rc_pool_destroy(pool);
   assert_true(checked > 0);
 }
 

@@ -11,20 +11,21 @@ cd "$(dirname "$0")/.."
 # folder: folders it may include (lowest layer first).
 rules='
 runtime/graph:
+kernels/thread:
 kernels/common:
-kernels/ref:
-kernels/gemm: kernels/common
-kernels/winograd: kernels/common kernels/gemm
-kernels/xnnpack: kernels/common kernels/ref runtime/graph
-runtime/eval: runtime/graph kernels/ref
+kernels/ref: kernels/thread
+kernels/gemm: kernels/thread kernels/common
+kernels/winograd: kernels/thread kernels/common kernels/gemm
+kernels/xnnpack: kernels/thread kernels/common kernels/ref runtime/graph
+runtime/eval: runtime/graph kernels/thread kernels/ref
 runtime/io: runtime/graph
 runtime/rcm: runtime/graph runtime/io
 runtime/onnx: runtime/graph runtime/io runtime/eval
 runtime/zoo: runtime/graph
 fold: runtime/graph runtime/eval
-runtime/plan: runtime/graph runtime/eval kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
-runtime/exec: runtime/graph runtime/eval runtime/plan kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
-runtime/api: runtime/graph runtime/eval runtime/io runtime/rcm runtime/onnx runtime/zoo fold runtime/plan runtime/exec kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
+runtime/plan: runtime/graph runtime/eval kernels/thread kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
+runtime/exec: runtime/graph runtime/eval runtime/plan kernels/thread kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
+runtime/api: runtime/graph runtime/eval runtime/io runtime/rcm runtime/onnx runtime/zoo fold runtime/plan runtime/exec kernels/thread kernels/common kernels/ref kernels/gemm kernels/winograd kernels/xnnpack
 '
 max_lines=800
 

@@ -292,14 +292,15 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
   }
 }
 
-static void part_task(void* arg, size_t i) {
+/* Part i of the units, packing into the slice of the thread that claimed it. */
+static void part_task(void* arg, size_t i, size_t thread) {
   const run_ctx* c = arg;
-  float* a = c->direct ? NULL : (float*)(c->ws + i * c->slice);
+  float* a = c->direct ? NULL : (float*)(c->ws + thread * c->slice);
   run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a);
 }
 
 void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const float* packed, const float* bias,
-                         const float* slopes, float* y, void* workspace, pthreadpool_t pool) {
+                         const float* slopes, float* y, void* workspace, rc_pool* pool) {
   if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0 || p->groups <= 0) return;
   pthread_once(&g_once, init_table);
   if (rc_gemm_direct_used(p)) {
@@ -328,7 +329,7 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
   c.slice = slice_bytes(p, &c.b);
   c.ws = workspace ? (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1)) : NULL;
   const size_t blocks = ceil_div(c.pixels, c.b.mb), groups = (size_t)p->groups;
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   /* Column ranges only when pixel blocks × groups cannot keep every thread
    * busy (an FC on one sample): they change who computes, not how. */
   c.ncg = 1;
@@ -337,11 +338,9 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
     if (c.ncg > c.nbg) c.ncg = c.nbg;
   }
   c.units = blocks * groups * c.ncg;
-  c.parts = threads < c.units ? threads : c.units;
-  if (c.parts <= 1) {
-    c.parts = 1;
-    part_task(&c, 0);
-    return;
-  }
-  pthreadpool_parallelize_1d(pool, part_task, &c, c.parts, 0);
+  /* Up to 4 parts per thread, claimed dynamically: a descheduled thread's
+   * share is taken by the others (a part boundary costs at most one more
+   * packing of a pixel block). */
+  c.parts = threads <= 1 ? 1 : 4 * threads < c.units ? 4 * threads : c.units;
+  rc_pool_parallelize(pool, part_task, &c, c.parts);
 }

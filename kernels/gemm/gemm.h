@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 /* The micro-kernel: RC_GEMM_UK_<ID> per line of gemm_ukernels.inc (in its
  * order, after AUTO), which says what each one is. */
@@ -111,6 +111,6 @@ size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p);
  * is 0), not shared with a concurrent call. x and y must not overlap.
  * Callers validate the parameters; the kernel does not fail. */
 void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const float* packed, const float* bias,
-                         const float* slopes, float* y, void* workspace, pthreadpool_t pool);
+                         const float* slopes, float* y, void* workspace, rc_pool* pool);
 
 #endif

@@ -106,14 +106,15 @@ static void run_rows(const direct_ctx* c, size_t begin, size_t end, float* strip
   }
 }
 
-static void part_task(void* arg, size_t i) {
+/* Rows of part i, in the slice of the thread that claimed it. */
+static void part_task(void* arg, size_t i, size_t thread) {
   const direct_ctx* c = arg;
-  run_rows(c, c->rows * i / c->parts, c->rows * (i + 1) / c->parts, (float*)(c->ws + i * c->slice));
+  run_rows(c, c->rows * i / c->parts, c->rows * (i + 1) / c->parts, (float*)(c->ws + thread * c->slice));
 }
 
 void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_kernel dk, const float* x,
                                 const float* packed, const float* bias, const float* slopes, float* y, void* workspace,
-                                pthreadpool_t pool) {
+                                rc_pool* pool) {
   direct_ctx c;
   memset(&c, 0, sizeof c);
   c.p = p;
@@ -132,12 +133,9 @@ void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_ker
   c.slice = rc_gemm_direct_workspace_size(p);
   c.ws = (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));
   c.rows = (size_t)p->batch * (size_t)p->out_h;
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  c.parts = threads < c.rows ? threads : c.rows;
-  if (c.parts <= 1) {
-    c.parts = 1;
-    part_task(&c, 0);
-    return;
-  }
-  pthreadpool_parallelize_1d(pool, part_task, &c, c.parts, 0);
+  const size_t threads = rc_pool_threads(pool);
+  /* Up to 4 parts per thread, claimed dynamically: a descheduled thread's
+   * share is taken by the others (a part boundary refills kernel_h - 1 rows). */
+  c.parts = threads <= 1 ? 1 : 4 * threads < c.rows ? 4 * threads : c.rows;
+  rc_pool_parallelize(pool, part_task, &c, c.parts);
 }

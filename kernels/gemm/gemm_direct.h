@@ -57,6 +57,6 @@ size_t rc_gemm_direct_workspace_size(const rc_gemm_conv_params* p);
 /* The direct path of rc_gemm_conv2d_nhwc (same contract), when rc_gemm_direct_used(p). */
 void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_kernel dk, const float* x,
                                 const float* packed, const float* bias, const float* slopes, float* y, void* workspace,
-                                pthreadpool_t pool);
+                                rc_pool* pool);
 
 #endif

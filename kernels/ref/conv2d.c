@@ -11,7 +11,7 @@ typedef struct conv_ctx {
 } conv_ctx;
 
 /* One task = one output row (n, oh): every element of it, in a fixed order. */
-static void conv_row(void* context, size_t row) {
+static void conv_row(void* context, size_t row, size_t thread) {
   const conv_ctx* ctx = context;
   const rc_conv2d_params* p = ctx->p;
   const int64_t oh = (int64_t)(row % (size_t)p->out_h);
@@ -48,9 +48,9 @@ static void conv_row(void* context, size_t row) {
 }
 
 void rc_ref_conv2d_nhwc(const rc_conv2d_params* p, const float* x, const float* w, const float* bias, float* y,
-                        pthreadpool_t pool) {
+                        rc_pool* pool) {
   conv_ctx ctx = {p, x, w, bias, y};
   const size_t rows = (size_t)p->batch * (size_t)p->out_h;
   if (rows == 0 || p->out_w <= 0 || p->out_c <= 0) return;
-  pthreadpool_parallelize_1d(pool, conv_row, &ctx, rows, 0);
+  rc_pool_parallelize(pool, conv_row, &ctx, rows);
 }

@@ -11,7 +11,7 @@ typedef struct gemm_ctx {
 } gemm_ctx;
 
 /* One task = one row of y. */
-static void gemm_row(void* context, size_t m) {
+static void gemm_row(void* context, size_t m, size_t thread) {
   const gemm_ctx* c = context;
   const float* xr = c->x + m * c->k;
   float* yr = c->y + m * c->n_out;
@@ -26,8 +26,8 @@ static void gemm_row(void* context, size_t m) {
 }
 
 void rc_ref_gemm(size_t m, size_t k, size_t n_out, const float* x, const float* w, const float* bias, float alpha,
-                 float beta, float* y, pthreadpool_t pool) {
+                 float beta, float* y, rc_pool* pool) {
   gemm_ctx ctx = {k, n_out, x, w, bias, alpha, beta, y};
   if (m == 0 || n_out == 0) return;
-  pthreadpool_parallelize_1d(pool, gemm_row, &ctx, m, 0);
+  rc_pool_parallelize(pool, gemm_row, &ctx, m);
 }

@@ -13,7 +13,7 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* One task = one output row (n, oh). */
-static void avgpool_row(void* context, size_t row) {
+static void avgpool_row(void* context, size_t row, size_t thread) {
   const pool_ctx* ctx = context;
   const rc_pool_params* p = ctx->p;
   const int64_t oh = (int64_t)(row % (size_t)p->out_h), n = (int64_t)(row / (size_t)p->out_h);
@@ -51,7 +51,7 @@ static void avgpool_row(void* context, size_t row) {
   }
 }
 
-static void maxpool_row(void* context, size_t row) {
+static void maxpool_row(void* context, size_t row, size_t thread) {
   const pool_ctx* ctx = context;
   const rc_pool_params* p = ctx->p;
   const int64_t oh = (int64_t)(row % (size_t)p->out_h), n = (int64_t)(row / (size_t)p->out_h);
@@ -79,19 +79,18 @@ static void maxpool_row(void* context, size_t row) {
   }
 }
 
-static void run_rows(const rc_pool_params* p, const float* x, float* y, pthreadpool_t pool,
-                     pthreadpool_task_1d_t task) {
+static void run_rows(const rc_pool_params* p, const float* x, float* y, rc_pool* pool, rc_pool_task task) {
   pool_ctx ctx = {p, x, y};
   const size_t rows = (size_t)p->batch * (size_t)p->out_h;
   if (rows == 0 || p->out_w <= 0 || p->channels <= 0) return;
-  pthreadpool_parallelize_1d(pool, task, &ctx, rows, 0);
+  rc_pool_parallelize(pool, task, &ctx, rows);
 }
 
-void rc_ref_avgpool_nhwc(const rc_pool_params* p, const float* x, float* y, pthreadpool_t pool) {
+void rc_ref_avgpool_nhwc(const rc_pool_params* p, const float* x, float* y, rc_pool* pool) {
   run_rows(p, x, y, pool, avgpool_row);
 }
 
-void rc_ref_maxpool_nhwc(const rc_pool_params* p, const float* x, float* y, pthreadpool_t pool) {
+void rc_ref_maxpool_nhwc(const rc_pool_params* p, const float* x, float* y, rc_pool* pool) {
   run_rows(p, x, y, pool, maxpool_row);
 }
 

@@ -4,7 +4,7 @@
  * Layouts: activations NHWC (rank-4 logical NCHW stored as [N][H][W][C]);
  * weights in PyTorch layouts (conv OIHW, gemm [out][in]). Products accumulate
  * in double so the oracle carries less rounding than any fast kernel.
- * Kernels that take a pthreadpool split their outer loop over it (pool may be
+ * Kernels that take an rc_pool split their outer loop over it (pool may be
  * NULL: run on the caller's thread); each output element is computed by one
  * thread in a fixed order, so results do not depend on the thread count.
  * Callers validate parameters (shape inference does); kernels do not fail. */
@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 typedef struct rc_conv2d_params {
   int32_t batch;
@@ -31,7 +31,7 @@ typedef struct rc_conv2d_params {
  *                              · w[oc][ic][kh][kw], taps outside the input read 0.
  * bias may be NULL. */
 void rc_ref_conv2d_nhwc(const rc_conv2d_params* p, const float* x, const float* w, const float* bias, float* y,
-                        pthreadpool_t pool);
+                        rc_pool* pool);
 
 /* y = (x − mean) / sqrt(var + eps) · gamma + beta per channel; pixels = N·H·W. */
 void rc_ref_batchnorm_nhwc(size_t pixels, size_t channels, const float* x, const float* gamma, const float* beta,
@@ -69,16 +69,16 @@ typedef struct rc_pool_params {
  * past it); with count_include_pad the divisor is that clipped window's size,
  * without it the number of taps inside the input. A window with no input tap
  * gives 0. */
-void rc_ref_avgpool_nhwc(const rc_pool_params* p, const float* x, float* y, pthreadpool_t pool);
+void rc_ref_avgpool_nhwc(const rc_pool_params* p, const float* x, float* y, rc_pool* pool);
 /* Max pool: padding never wins (taps outside the input are skipped); a
  * window with no input tap gives −inf. NaN propagates. */
-void rc_ref_maxpool_nhwc(const rc_pool_params* p, const float* x, float* y, pthreadpool_t pool);
+void rc_ref_maxpool_nhwc(const rc_pool_params* p, const float* x, float* y, rc_pool* pool);
 /* y[n][c] = mean over h·w = pixels of x[n][·][c]. */
 void rc_ref_global_avgpool_nhwc(int32_t batch, size_t pixels, size_t channels, const float* x, float* y);
 
 /* y[m][o] = alpha · Σ_k x[m][k] · w[o][k] + beta · bias[o] (bias may be NULL). */
 void rc_ref_gemm(size_t m, size_t k, size_t n_out, const float* x, const float* w, const float* bias, float alpha,
-                 float beta, float* y, pthreadpool_t pool);
+                 float beta, float* y, rc_pool* pool);
 
 /* Reorders elements between two views of the same logical C-order sequence:
  * in_dims/out_dims are logical 4-D shapes with equal element counts (pad
@@ -133,7 +133,7 @@ typedef struct rc_resize_params {
   double cubic_a;
   int32_t exclude_outside;
 } rc_resize_params;
-void rc_ref_resize_nhwc(const rc_resize_params* p, const float* x, float* y, pthreadpool_t pool);
+void rc_ref_resize_nhwc(const rc_resize_params* p, const float* x, float* y, rc_pool* pool);
 /* The (at most 4) taps of output index o along one axis: input indices and
  * weights; returns the tap count (2 linear, 4 cubic). For the tests. */
 int rc_ref_resize_taps(const rc_resize_params* p, int axis, int64_t o, int64_t idx[4], double w[4]);

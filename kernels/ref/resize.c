@@ -63,6 +63,7 @@ typedef struct resize_ctx {
   const rc_resize_params* p;
   const float* x;
   float* y;
+  size_t rows, tile; /* batch × out_h, rows per item */
 } resize_ctx;
 
 /* One output pixel from its 2D taps, without workspace (when a task's row
@@ -84,8 +85,7 @@ static void pixel_direct(const rc_resize_params* p, const float* x_n, int64_t oh
 }
 
 /* Output rows [start, start + count) of batch × out_h. */
-static void resize_rows(void* context, size_t start, size_t count) {
-  const resize_ctx* ctx = context;
+static void resize_rows(const resize_ctx* ctx, size_t start, size_t count) {
   const rc_resize_params* p = ctx->p;
   const int64_t ch = p->channels, in_w = p->in_w, out_w = p->out_w;
   const size_t row_len = (size_t)(in_w * ch);
@@ -125,13 +125,19 @@ static void resize_rows(void* context, size_t start, size_t count) {
   free(tmp);
 }
 
-void rc_ref_resize_nhwc(const rc_resize_params* p, const float* x, float* y, pthreadpool_t pool) {
+static void resize_tile(void* context, size_t item, size_t thread) {
+  const resize_ctx* ctx = context;
+  const size_t start = item * ctx->tile;
+  resize_rows(ctx, start, ctx->rows - start < ctx->tile ? ctx->rows - start : ctx->tile);
+}
+
+void rc_ref_resize_nhwc(const rc_resize_params* p, const float* x, float* y, rc_pool* pool) {
   const size_t rows = (size_t)p->batch * (size_t)p->out_h;
   if (rows == 0 || p->out_w <= 0 || p->channels <= 0) return;
-  resize_ctx ctx = {p, x, y};
+  resize_ctx ctx = {p, x, y, rows, 1};
   /* Tiles of rows so each task's row buffer and column taps serve many rows. */
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  size_t tile = rows / (threads * 8);
-  if (tile < 1) tile = 1;
-  pthreadpool_parallelize_1d_tile_1d(pool, resize_rows, &ctx, rows, tile, 0);
+  const size_t threads = rc_pool_threads(pool);
+  ctx.tile = rows / (threads * 8);
+  if (ctx.tile < 1) ctx.tile = 1;
+  rc_pool_parallelize(pool, resize_tile, &ctx, (rows + ctx.tile - 1) / ctx.tile);
 }

@@ -604,12 +604,13 @@ typedef struct range_ctx {
   size_t total, parts, slice_floats;
 } range_ctx;
 
-static void range_task(void* arg, size_t i) {
+/* Range i of the tiles, in the slice of the thread that claimed it. */
+static void range_task(void* arg, size_t i, size_t thread) {
   const range_ctx* r = arg;
   rc_wino_run c = *r->base;
-  c.v += i * r->slice_floats;
-  c.m += i * r->slice_floats;
-  c.scratch += i * r->slice_floats;
+  c.v += thread * r->slice_floats;
+  c.m += thread * r->slice_floats;
+  c.scratch += thread * r->slice_floats;
   rc_wino_run_range(&c, r->total * i / r->parts, r->total * (i + 1) / r->parts);
 }
 
@@ -687,22 +688,23 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
 
 /* One block shared by the threads, in three phases (one dispatch each):
  * input transform split over tiles, GEMMs over output-channel blocks (each
- * thread streams its own part of U, nb-major), output transform over tiles.
+ * item streams its own part of U, nb-major), output transform over tiles.
  * For convs whose tiles all fit in one block (few tiles): splitting tiles
  * between threads there would leave threads idle or have every thread
- * stream all of U. Task i posts its tiles through slice i's scratch. */
+ * stream all of U. An item posts its tiles through its thread's scratch. */
 typedef struct phase_ctx {
   const rc_wino_run* base;
   size_t parts, slice_floats;
   int phase; /* 0 input, 1 GEMM, 2 output */
 } phase_ctx;
 
-static void phase_task(void* arg, size_t i) {
+static void phase_task(void* arg, size_t i, size_t thread) {
   const phase_ctx* ph = arg;
   rc_wino_run c = *ph->base;
-  c.scratch += i * ph->slice_floats;
+  c.scratch += thread * ph->slice_floats;
   const size_t n = ph->phase == 1 ? c.gemm_groups * c.a2 : c.count;
-  const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
+  const size_t parts = n < ph->parts ? n : ph->parts;
+  const size_t begin = n * i / parts, end = n * (i + 1) / parts;
   for (size_t j = begin; j < end; j++) {
     if (ph->phase == 0) {
       input_tile(&c, j);
@@ -715,12 +717,12 @@ static void phase_task(void* arg, size_t i) {
 }
 
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
-                         void* workspace, pthreadpool_t pool) {
+                         void* workspace, rc_pool* pool) {
   if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0) return;
   rc_wino_run c;
   rc_wino_run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace));
   const size_t total = (size_t)p->batch * c.tiles_per_image;
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   const size_t slice = rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes) / sizeof(float);
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);
@@ -729,11 +731,20 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   if (total <= c.block_tiles) {
     c.first = 0;
     c.count = total;
-    phase_ctx ph = {&c, threads, slice, 0};
-    for (ph.phase = 0; ph.phase < 3; ph.phase++) pthreadpool_parallelize_1d(pool, phase_task, &ph, threads, 0);
+    /* Items of a few tiles or panels each, 4 per thread: a descheduled
+     * thread's share is taken by the others. */
+    phase_ctx ph = {&c, 4 * threads, slice, 0};
+    for (ph.phase = 0; ph.phase < 3; ph.phase++) {
+      const size_t n = ph.phase == 1 ? c.gemm_groups * c.a2 : c.count;
+      rc_pool_parallelize(pool, phase_task, &ph, n < ph.parts ? n : ph.parts);
+    }
     return;
   }
-  /* One contiguous range of tiles per thread, each in its own slice. */
-  range_ctx r = {&c, total, threads, slice};
-  pthreadpool_parallelize_1d(pool, range_task, &r, r.parts, 0);
+  /* Ranges of at most one block each, a multiple of the thread count of
+   * them: claimed dynamically, so a descheduled thread's share is taken by
+   * the others, and no more blocks (U streamed once per block) than one
+   * range per thread would make. */
+  const size_t blocks = (total + c.block_tiles - 1) / c.block_tiles;
+  range_ctx r = {&c, total, (blocks + threads - 1) / threads * threads, slice};
+  rc_pool_parallelize(pool, range_task, &r, r.parts);
 }

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/common/convert.h"
 
@@ -144,11 +144,11 @@ size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size
 /* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w). bias
  * may be NULL. workspace: at least rc_wino_workspace_size(p->variant,
  * p->in_c, p->out_c, p->out_w, p->l2_bytes) × threads bytes (threads =
- * pthreadpool_get_threads_count(pool), 1 when pool is NULL), not shared with
+ * rc_pool_threads(pool)), not shared with
  * a concurrent call. Results do not depend on the thread count. x and y must not overlap. Callers validate the
  * parameters (shapes consistent, channels ≥ 1); the kernel does not fail. */
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
-                         void* workspace, pthreadpool_t pool);
+                         void* workspace, rc_pool* pool);
 
 /* ------------------------------------------------------------ chains
  *
@@ -185,6 +185,6 @@ size_t rc_wino_chain_slices(const rc_wino_chain_layer* layers, size_t n);
  * (or a residual), only the first a load binding. Returns 0, or −1 if the layers do not form a chain (the
  * planner checks first; nothing is written then). */
 int rc_wino_chain_nhwc(const rc_wino_chain_layer* layers, size_t n, const float* x, float* y, void* workspace,
-                       pthreadpool_t pool);
+                       rc_pool* pool);
 
 #endif

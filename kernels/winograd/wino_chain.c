@@ -162,8 +162,10 @@ typedef struct chain_ctx {
   atomic_int failed; /* set by a task whose schedule stalled (never expected) */
 } chain_ctx;
 
-/* Strip `part` of every image on this thread, in workspace slice `part`. */
-static void chain_task(void* arg, size_t part) {
+/* Strip `part` of every image, in the workspace slice of the thread that
+ * claimed it (strips are claimed dynamically: a descheduled thread's strip
+ * is taken by another). */
+static void chain_task(void* arg, size_t part, size_t thread) {
   chain_ctx* cc = arg;
   const size_t n = cc->n, last = n - 1;
   rc_wino_run run[RC_WINO_CHAIN_MAX];
@@ -171,7 +173,7 @@ static void chain_task(void* arg, size_t part) {
   int64_t lo[RC_WINO_CHAIN_MAX], hi[RC_WINO_CHAIN_MAX], done[RC_WINO_CHAIN_MAX];
   int64_t clo[RC_WINO_CHAIN_MAX], chi[RC_WINO_CHAIN_MAX];
   size_t cols[RC_WINO_CHAIN_MAX];
-  float* slice = rc_wino_align_ws(cc->ws + part * cc->slice_bytes);
+  float* slice = rc_wino_align_ws(cc->ws + thread * cc->slice_bytes);
   float* rings = slice;
   for (size_t k = 0; k < last; k++) slice += ring_floats(cc->l, n, k);
   for (size_t k = 0; k < n; k++) {
@@ -245,21 +247,17 @@ static void chain_task(void* arg, size_t part) {
 }
 
 int rc_wino_chain_nhwc(const rc_wino_chain_layer* l, size_t n, const float* x, float* y, void* workspace,
-                       pthreadpool_t pool) {
+                       rc_pool* pool) {
   const size_t slice = rc_wino_chain_workspace_size(l, n);
   if (!slice) return -1;
   const size_t m_last = (size_t)rc_wino_tile_m(l[n - 1].p.variant);
   const size_t rows_last = ((size_t)l[n - 1].p.out_h + m_last - 1) / m_last;
-  const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = rc_pool_threads(pool);
   /* Strips of at least 4 tile rows: thinner ones recompute too much. */
   size_t parts = threads < 1 ? 1 : threads;
   if (parts > rows_last / 4) parts = rows_last / 4 ? rows_last / 4 : 1;
   chain_ctx cc = {l, n, parts, slice, chain_band(l, n), chain_slices(l, n), x, y, workspace, 0};
   atomic_init(&cc.failed, 0);
-  if (parts == 1) {
-    chain_task(&cc, 0);
-  } else {
-    pthreadpool_parallelize_1d(pool, chain_task, &cc, parts, 0);
-  }
+  rc_pool_parallelize(pool, chain_task, &cc, parts);
   return atomic_load(&cc.failed) ? -1 : 0;
 }

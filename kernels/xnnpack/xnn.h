@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 #include <xnnpack.h>
 
 #include "kernels/ref/ref.h"
@@ -27,7 +27,7 @@
 
 /* xnn_initialize once per process (thread-safe, idempotent). */
 rc_status rc_xnn_init(void);
-rc_status rc_xnn_run(xnn_operator_t op, pthreadpool_t pool);
+rc_status rc_xnn_run(xnn_operator_t op, rc_pool* pool);
 void rc_xnn_delete(xnn_operator_t op);
 
 /* Convolution; w is OIHW ([out_c][in_c/groups][kh][kw], PyTorch layout),
@@ -38,11 +38,11 @@ void rc_xnn_delete(xnn_operator_t op);
  * applied to the output equals a CRD depth-to-space of the unpermuted one. */
 rc_status rc_xnn_conv2d_create(const rc_conv2d_params* p, int32_t pad_bottom, int32_t pad_right, const float* w,
                                const float* bias, int32_t crd_block, float out_min, float out_max, const float* x,
-                               float* y, pthreadpool_t pool, xnn_operator_t* out);
+                               float* y, rc_pool* pool, xnn_operator_t* out);
 
 /* y[m][o] = Σ_k x[m][k]·w[o][k] + bias[o] (bias may be NULL). */
 rc_status rc_xnn_fully_connected_create(size_t m, size_t k, size_t n_out, const float* w, const float* bias,
-                                        float out_min, float out_max, const float* x, float* y, pthreadpool_t pool,
+                                        float out_min, float out_max, const float* x, float* y, rc_pool* pool,
                                         xnn_operator_t* out);
 
 /* Pools with p's padding (out_h/out_w must equal XNNPACK's floor formula
@@ -50,38 +50,38 @@ rc_status rc_xnn_fully_connected_create(size_t m, size_t k, size_t n_out, const 
  * padding is 0 and by the number of input taps otherwise. Max: padding never
  * wins (XNNPACK clamps taps to the border). */
 rc_status rc_xnn_avgpool_create(const rc_pool_params* p, float out_min, float out_max, const float* x, float* y,
-                                pthreadpool_t pool, xnn_operator_t* out);
+                                rc_pool* pool, xnn_operator_t* out);
 rc_status rc_xnn_maxpool_create(const rc_pool_params* p, float out_min, float out_max, const float* x, float* y,
-                                pthreadpool_t pool, xnn_operator_t* out);
+                                rc_pool* pool, xnn_operator_t* out);
 /* y[n][c] = mean over pixels of x[n][·][c]. */
 rc_status rc_xnn_global_avgpool_create(size_t batch, size_t pixels, size_t channels, const float* x, float* y,
-                                       pthreadpool_t pool, xnn_operator_t* out);
+                                       rc_pool* pool, xnn_operator_t* out);
 
 /* slopes: channels values or one shared (num_slopes = 1). */
 rc_status rc_xnn_prelu_create(size_t pixels, size_t channels, const float* slopes, size_t num_slopes, const float* x,
-                              float* y, pthreadpool_t pool, xnn_operator_t* out);
+                              float* y, rc_pool* pool, xnn_operator_t* out);
 
 /* y = a op b with numpy broadcasting over the storage (physical) shapes of
  * a and b, up to XNN_MAX_TENSOR_DIMS dims each. */
 rc_status rc_xnn_binary_create(rc_binary_kind op, size_t a_ndim, const size_t* a_shape, size_t b_ndim,
                                const size_t* b_shape, const float* a, const float* b, float* y, float out_min,
-                               float out_max, pthreadpool_t pool, xnn_operator_t* out);
+                               float out_max, rc_pool* pool, xnn_operator_t* out);
 
 /* y = clamp(x, min, max) over pixels × channels (ReLU: 0, +inf). */
 rc_status rc_xnn_clamp_create(size_t pixels, size_t channels, float out_min, float out_max, const float* x, float* y,
-                              pthreadpool_t pool, xnn_operator_t* out);
+                              rc_pool* pool, xnn_operator_t* out);
 
 /* DCR depth-to-space: x [n][h][w][c_in] → y [n][h·r][w·r][c_in/r²], input
  * channel (by·r + bx)·c_out + c. */
 rc_status rc_xnn_depth_to_space_dcr_create(size_t batch, size_t h, size_t w, size_t c_in, uint32_t block,
-                                           const float* x, float* y, pthreadpool_t pool, xnn_operator_t* out);
+                                           const float* x, float* y, rc_pool* pool, xnn_operator_t* out);
 
 /* Bilinear resize x [n][in_h][in_w][c] → y [n][out_h][out_w][c]; coord is
  * kernels/ref's coordinate map: HALF_PIXEL, ALIGN_CORNERS or ASYMMETRIC
  * (XNNPACK's TensorFlow legacy mode), the factor always in/out. */
 rc_status rc_xnn_resize_bilinear_create(size_t batch, size_t in_h, size_t in_w, size_t channels, size_t out_h,
                                         size_t out_w, rc_ref_resize_coord coord, const float* x, float* y,
-                                        pthreadpool_t pool, xnn_operator_t* out);
+                                        rc_pool* pool, xnn_operator_t* out);
 
 /* The English name of an xnn_status. */
 const char* rc_xnn_status_string(enum xnn_status s);

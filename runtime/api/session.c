@@ -176,7 +176,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   }
   if (o.threads > 1) {
-    s->pool = pthreadpool_create((size_t)o.threads);
+    s->pool = rc_pool_create((size_t)o.threads);
     if (!s->pool) {
       repconv_session_destroy(s);
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot create a pool of %d threads", o.threads);
@@ -212,7 +212,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
 void repconv_session_destroy(repconv_session_t* session) {
   if (!session) return;
   while (session->n_sized > 0) sized_drop(session, session->n_sized - 1);
-  if (session->pool) pthreadpool_destroy(session->pool);
+  rc_pool_destroy(session->pool);
   free(session->want);
   free(session->step_ms);
   rc_model_release(session->model);

@@ -3,7 +3,7 @@
 #ifndef RC_API_SESSION_IMPL_H
 #define RC_API_SESSION_IMPL_H
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 #include <stdatomic.h>
 
 #include "runtime/api/handles.h"
@@ -43,9 +43,9 @@ struct repconv_session {
   rc_sized* cur;  /* the entry of the last run (or of session_create), NULL before any */
   rc_shape* want; /* scratch: the shapes of a run's inputs */
   uint64_t runs;
-  pthreadpool_t pool; /* NULL: run on the caller's thread */
-  double* step_ms;    /* profiling on: the last run's time per plan entry */
-  char error[4096];   /* as long as repconv_last_error's buffer: escaped messages are not cut */
+  rc_pool* pool;    /* NULL: run on the caller's thread */
+  double* step_ms;  /* profiling on: the last run's time per plan entry */
+  char error[4096]; /* as long as repconv_last_error's buffer: escaped messages are not cut */
 };
 
 /* The message of the last rc_error into the session's error; returns code. */

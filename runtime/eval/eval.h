@@ -10,7 +10,7 @@
 #ifndef RC_EVAL_H
 #define RC_EVAL_H
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/ref/ref.h"
 #include "runtime/graph/graph.h"
@@ -37,7 +37,7 @@ rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* 
 /* rc_eval_node with the conv, pooling and GEMM kernels parallel over pool
  * (NULL: the caller's thread). Fails (OUT_OF_MEMORY) when a concat of many
  * inputs cannot allocate its channel list. */
-rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* const* in, float* y, pthreadpool_t pool);
+rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* const* in, float* y, rc_pool* pool);
 
 /* Runs every node of g (shapes inferred) in topological order with its graph
  * inputs bound to inputs[k] (one per g->inputs entry, logical C order) and

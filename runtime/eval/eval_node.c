@@ -121,7 +121,7 @@ rc_status rc_eval_node(const rc_graph* g, const rc_node* n, const float* const* 
   return rc_eval_node_pool(g, n, in, y, NULL);
 }
 
-rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* const* in, float* y, pthreadpool_t pool) {
+rc_status rc_eval_node_pool(const rc_graph* g, const rc_node* n, const float* const* in, float* y, rc_pool* pool) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   const float* x = in[0];
   const rc_shape* xs = in_shape(g, n, 0);

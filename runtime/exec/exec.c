@@ -35,7 +35,7 @@ static int is_const_input(const rc_graph* g, const rc_node* n, int k) {
 
 /* Node n on the reference kernels (runtime/eval), its output written to y. */
 static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, float* y,
-                             pthreadpool_t pool) {
+                             rc_pool* pool) {
   enum { SMALL = 16 };
   const float* small[SMALL] = {NULL}; /* set for -Wmaybe-uninitialized: a node has an input */
   const float** in = n->n_inputs <= SMALL ? small : malloc((size_t)n->n_inputs * sizeof(*in));
@@ -46,7 +46,7 @@ static rc_status run_node_to(const rc_graph* g, const rc_plan* p, float* arena, 
   return s;
 }
 
-static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, pthreadpool_t pool) {
+static rc_status run_node(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, rc_pool* pool) {
   return run_node_to(g, p, arena, n, act(g, p, arena, n->output), pool);
 }
 
@@ -69,8 +69,8 @@ static void set_residual(const rc_graph* g, const rc_plan* p, float* arena, int3
   }
 }
 
-static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
-                         pthreadpool_t pool, const rc_binding* inputs, const rc_binding* outputs) {
+static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena, rc_pool* pool,
+                         const rc_binding* inputs, const rc_binding* outputs) {
   const rc_node* n = &g->nodes[sp->node];
   rc_wino_conv_params wp = rc_plan_wino_step_params(g, sp);
   set_residual(g, p, arena, sp->wino_residual, inputs, &wp);
@@ -85,8 +85,8 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
 
 /* The chain headed by step i: every member, from the head's input to the
  * last member's output (and residual). */
-static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, void* ws, float* arena,
-                                pthreadpool_t pool, const rc_binding* inputs, const rc_binding* outputs) {
+static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, void* ws, float* arena, rc_pool* pool,
+                                const rc_binding* inputs, const rc_binding* outputs) {
   rc_wino_chain_layer layers[RC_WINO_CHAIN_MAX];
   const size_t n = rc_plan_wino_chain(g, p, i, layers);
   const rc_step* ls = &p->steps[i];
@@ -113,8 +113,7 @@ static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, 
 }
 
 /* A conv or FC on kernels/gemm with the plan's packed constants. */
-static void run_gemm(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena,
-                     pthreadpool_t pool) {
+static void run_gemm(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena, rc_pool* pool) {
   const rc_node* n = &g->nodes[sp->node];
   rc_gemm_conv_params gp = rc_lower_gemm_params(g, n);
   gp.activation = (rc_gemm_activation)sp->gemm_act;
@@ -134,7 +133,7 @@ static const float* padded_const(rc_exec_state* st, const float* data, size_t n)
   return b;
 }
 
-static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* sp, float* arena, pthreadpool_t pool,
+static rc_status create_op(const rc_graph* g, const rc_plan* p, const rc_step* sp, float* arena, rc_pool* pool,
                            rc_exec_state* st, xnn_operator_t* op) {
   const rc_node* n = &g->nodes[sp->node];
   const rc_shape* xs = shape(g, n, 0);
@@ -207,11 +206,11 @@ uint64_t rc_exec_workspace_bytes(const rc_plan* p, size_t threads) {
   return ((uint64_t)p->wino_workspace_bytes + p->gemm_workspace_bytes) * (threads ? threads : 1);
 }
 
-rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool, rc_exec_state* st) {
+rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, rc_pool* pool, rc_exec_state* st) {
   memset(st, 0, sizeof(*st));
   if (p->wino_workspace_bytes) {
     /* One slice per pool thread (kernels/winograd/wino.h). */
-    const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+    const size_t threads = rc_pool_threads(pool);
     const size_t bytes = p->wino_workspace_bytes * (threads ? threads : 1);
     st->wino_ws = malloc(bytes);
     if (!st->wino_ws) {
@@ -220,7 +219,7 @@ rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pth
   }
   if (p->gemm_workspace_bytes) {
     /* One slice per pool thread (kernels/gemm/gemm.h). */
-    const size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+    const size_t threads = rc_pool_threads(pool);
     const size_t bytes = p->gemm_workspace_bytes * (threads ? threads : 1);
     st->gemm_ws = malloc(bytes);
     if (!st->gemm_ws) {
@@ -288,7 +287,7 @@ typedef struct nan_scan_ctx {
 
 enum { RC_NAN_SCAN_CHUNK = 1 << 14 };
 
-static void nan_scan_chunk(void* arg, size_t chunk) {
+static void nan_scan_chunk(void* arg, size_t chunk, size_t thread) {
   nan_scan_ctx* c = arg;
   const size_t lo = chunk * RC_NAN_SCAN_CHUNK, hi = lo + RC_NAN_SCAN_CHUNK < c->n ? lo + RC_NAN_SCAN_CHUNK : c->n;
   uint32_t any = 0; /* branch-free, so the loop vectorizes */
@@ -300,15 +299,14 @@ static void nan_scan_chunk(void* arg, size_t chunk) {
   if (any) atomic_store_explicit(&c->found, 1, memory_order_relaxed);
 }
 
-static int any_at_least(const float* x, size_t n, uint32_t lim, pthreadpool_t pool) {
+static int any_at_least(const float* x, size_t n, uint32_t lim, rc_pool* pool) {
   nan_scan_ctx c = {x, n, lim, 0};
   atomic_init(&c.found, 0);
-  if (n) pthreadpool_parallelize_1d(pool, nan_scan_chunk, &c, (n + RC_NAN_SCAN_CHUNK - 1) / RC_NAN_SCAN_CHUNK, 0);
+  if (n) rc_pool_parallelize(pool, nan_scan_chunk, &c, (n + RC_NAN_SCAN_CHUNK - 1) / RC_NAN_SCAN_CHUNK);
   return atomic_load_explicit(&c.found, memory_order_relaxed);
 }
 
-static int xnn_input_may_lose_nan(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n,
-                                  pthreadpool_t pool) {
+static int xnn_input_may_lose_nan(const rc_graph* g, const rc_plan* p, float* arena, const rc_node* n, rc_pool* pool) {
   if (n->op == RC_OP_DEPTH_TO_SPACE || n->op == RC_OP_PRELU) return 0; /* a copy; a select on the sign */
   const int compare_only = n->op == RC_OP_MAXPOOL || n->op == RC_OP_RELU || n->op == RC_OP_CLIP;
   const uint32_t lim = compare_only ? 0x7f800001u : 0x7f800000u;
@@ -324,7 +322,7 @@ static int xnn_input_may_lose_nan(const rc_graph* g, const rc_plan* p, float* ar
  * the CRD→DCR channel permutation of its output, as the XNNPACK operator
  * would have written them. */
 static rc_status run_xnn_step_on_ref(const rc_graph* g, const rc_plan* p, const rc_step* sp, float* arena,
-                                     pthreadpool_t pool) {
+                                     rc_pool* pool) {
   const rc_node* n = &g->nodes[sp->node];
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t numel = (size_t)rc_shape_numel(ys);
@@ -351,7 +349,7 @@ static rc_status run_xnn_step_on_ref(const rc_graph* g, const rc_plan* p, const 
  * inside a kernel, which the scan does not promise to catch either; skipping
  * the scans matters where XNNPACK runs many steps over large activations (an
  * unfolded SR model: 63 scans of 8.3M floats a frame, ~15% of its time). */
-static int nan_scan_needed(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool) {
+static int nan_scan_needed(const rc_graph* g, const rc_plan* p, float* arena, rc_pool* pool) {
   for (int32_t i = 0; i < g->n_nodes; i++) {
     if (g->nodes[i].op == RC_OP_DIV) return 1;
   }
@@ -363,9 +361,8 @@ static int nan_scan_needed(const rc_graph* g, const rc_plan* p, float* arena, pt
   return 0;
 }
 
-static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                          pthreadpool_t pool, int32_t i, int nan_scan, const rc_binding* inputs,
-                          const rc_binding* outputs) {
+static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
+                          int32_t i, int nan_scan, const rc_binding* inputs, const rc_binding* outputs) {
   const rc_step* sp = &p->steps[i];
   const rc_node* n = &g->nodes[sp->node];
   switch (sp->kind) {
@@ -401,8 +398,8 @@ static double now_ms(void) {
   return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena,
-                           pthreadpool_t pool, const rc_binding* inputs, const rc_binding* outputs, double* step_ms) {
+static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
+                           const rc_binding* inputs, const rc_binding* outputs, double* step_ms) {
   const int nan_scan = st && st->ops && nan_scan_needed(g, p, arena, pool);
   for (int32_t i = 0; i < p->n_order; i++) {
     double t0 = step_ms ? now_ms() : 0.0;
@@ -412,7 +409,7 @@ static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_st
   return REPCONV_OK;
 }
 
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
                       double* step_ms) {
   if (p->external_outputs || p->external_inputs) return rc_exec_run_io(g, p, st, arena, pool, NULL, NULL, step_ms);
   return run_steps(g, p, st, arena, pool, NULL, NULL, step_ms);
@@ -426,7 +423,7 @@ static int stored_by_step(const rc_plan* p, int32_t k) {
   return 0;
 }
 
-rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
                          const rc_binding* inputs, const rc_binding* outputs, double* step_ms) {
   for (int32_t k = 0; k < g->n_inputs; k++) {
     if (p->offset[g->inputs[k]] == RC_NO_OFFSET && (!inputs || !inputs[k].base)) {

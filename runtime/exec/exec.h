@@ -3,7 +3,7 @@
 #ifndef RC_EXEC_H
 #define RC_EXEC_H
 
-#include <pthreadpool.h>
+#include "kernels/thread/pool.h"
 
 #include "kernels/common/convert.h"
 
@@ -25,7 +25,7 @@ typedef struct rc_exec_state {
  * session's life) and pool. On failure nothing is left allocated. */
 /* Bytes of the Winograd and GEMM workspaces rc_exec_prepare allocates for a pool of threads. */
 uint64_t rc_exec_workspace_bytes(const rc_plan* p, size_t threads);
-rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, pthreadpool_t pool, rc_exec_state* st);
+rc_status rc_exec_prepare(const rc_graph* g, const rc_plan* p, float* arena, rc_pool* pool, rc_exec_state* st);
 void rc_exec_release(rc_exec_state* st);
 
 /* Inputs must already be in the arena (channels-last). st may be NULL when
@@ -34,7 +34,7 @@ void rc_exec_release(rc_exec_state* st);
  * that receive each step's wall time (0 for fused steps' own entries).
  * Outputs stay in the arena: a plan with external outputs needs
  * rc_exec_run_io (INTERNAL error here). */
-rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
                       double* step_ms);
 
 /* rc_exec_run reading graph input k from inputs[k] where the plan keeps it
@@ -51,7 +51,7 @@ rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* 
  * arena (an error for an output the plan keeps out of it); outputs NULL:
  * rc_exec_run. The bindings' memory must
  * not overlap the arena or each other (not checked). */
-rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, pthreadpool_t pool,
+rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
                          const rc_binding* inputs, const rc_binding* outputs, double* step_ms);
 
 /* Graph input k from the caller's binding b (a float tensor in any strides,
@@ -60,15 +60,15 @@ rc_status rc_exec_run_io(const rc_graph* g, const rc_plan* p, const rc_exec_stat
  * (may be NULL). k outside [0, g->n_inputs), or an input the plan keeps out
  * of the arena (rc_exec_run_io's inputs): REPCONV_ERROR_INVALID_ARGUMENT. */
 rc_status rc_exec_load_input(const rc_graph* g, const rc_plan* p, float* arena, int32_t k, const rc_binding* b,
-                             pthreadpool_t pool);
+                             rc_pool* pool);
 
 /* Converts an NHWC float tensor (batch × h × w × c) into binding b, or
  * (load 1) b into it: the executor's row loop, for the API's boundary
  * conversions too. pool may be NULL. */
 void rc_exec_convert_nhwc(float* x, size_t batch, size_t h, size_t w, size_t c, const rc_binding* b, int load,
-                          pthreadpool_t pool);
+                          rc_pool* pool);
 /* The same for tensor t's arena slot (its logical shape as above). */
 void rc_exec_convert_tensor(const rc_graph* g, const rc_plan* p, float* arena, int32_t t, const rc_binding* b, int load,
-                            pthreadpool_t pool);
+                            rc_pool* pool);
 
 #endif

@@ -14,7 +14,7 @@ typedef struct convert_ctx {
   int load;
 } convert_ctx;
 
-static void convert_row(void* arg, size_t row) {
+static void convert_row(void* arg, size_t row, size_t thread) {
   const convert_ctx* cc = arg;
   const size_t n = row / cc->h, y = row % cc->h;
   float* x = cc->x + row * cc->w * cc->c;
@@ -26,14 +26,10 @@ static void convert_row(void* arg, size_t row) {
 }
 
 void rc_exec_convert_nhwc(float* x, size_t batch, size_t h, size_t w, size_t c, const rc_binding* b, int load,
-                          pthreadpool_t pool) {
+                          rc_pool* pool) {
   const convert_ctx cc = {x, h, w, c, b, rc_convert_kernels_get(RC_CONVERT_ISA_AUTO), load};
   const size_t rows = batch * h;
-  if (!pool || rows < 2 || pthreadpool_get_threads_count(pool) <= 1) {
-    for (size_t r = 0; r < rows; r++) convert_row((void*)&cc, r);
-    return;
-  }
-  pthreadpool_parallelize_1d(pool, convert_row, (void*)&cc, rows, 0);
+  rc_pool_parallelize(pool, convert_row, (void*)&cc, rows);
 }
 
 /* The NHWC dims of tensor t (logical N×C×H×W, padded with 1s to rank 4). */
@@ -47,7 +43,7 @@ static void nhwc_dims(const rc_graph* g, int32_t t, size_t d[4]) {
 }
 
 rc_status rc_exec_load_input(const rc_graph* g, const rc_plan* p, float* arena, int32_t k, const rc_binding* b,
-                             pthreadpool_t pool) {
+                             rc_pool* pool) {
   if (k < 0 || k >= g->n_inputs || !b || !b->base) {
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input %d: no such graph input or no binding", (int)k);
   }
@@ -62,7 +58,7 @@ rc_status rc_exec_load_input(const rc_graph* g, const rc_plan* p, float* arena, 
 }
 
 void rc_exec_convert_tensor(const rc_graph* g, const rc_plan* p, float* arena, int32_t t, const rc_binding* b, int load,
-                            pthreadpool_t pool) {
+                            rc_pool* pool) {
   size_t d[4];
   nhwc_dims(g, t, d);
   rc_exec_convert_nhwc(arena + p->offset[t], d[0], d[1], d[2], d[3], b, load, pool);

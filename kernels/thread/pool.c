@@ -1,0 +1,293 @@
+/* rc_pool: dynamic items, the caller takes part, spin briefly then block.
+ *
+ * A job is published through one 64-bit claim word, generation << 32 | next
+ * item. A thread claims item i by a compare-and-swap from (gen, i) to
+ * (gen, i + 1) after reading the job (task, ctx, base, n) from the pool: the
+ * swap succeeds only while the word still holds that generation, so a late
+ * worker (asleep or descheduled through the whole job) can never claim an
+ * item of a finished job or call its task on a context that is gone. While
+ * the caller writes the next job the word holds (gen + 1, CLOSED): a worker
+ * that read a half-written job fails its swap. Every item done bumps `done`;
+ * the call returns when done == n, whoever ran the items.
+ *
+ * Idle workers spin on `epoch` (bumped per job) for SPIN_NS, then sleep on
+ * it (futex on Linux, one mutex and condition variable elsewhere); the
+ * caller waits for the last items the same way on `done`. The sleeper
+ * counts are checked after every bump (all sequentially consistent, so
+ * either the sleeper sees the bump or the bumper sees the sleeper): no
+ * system call while every thread is awake. */
+#if defined(__linux__)
+#define _GNU_SOURCE /* syscall, clock_gettime */
+#else
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+#endif
+#include "kernels/thread/pool.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define RC_POOL_FUTEX 1
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_pause() _mm_pause()
+#elif defined(__aarch64__) || defined(__arm__)
+#define cpu_pause() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define cpu_pause() ((void)0)
+#endif
+
+/* How long an idle thread spins before it sleeps: longer than the gap
+ * between two layers' jobs (a few microseconds), short enough that a
+ * spinning thread costs a busy core little (docs/threads.md). */
+#define SPIN_NS 50000u
+#define CLOSED UINT32_MAX     /* claim index while a job is being written */
+#define MAX_ITEMS 0x7fffffffu /* items per job; longer loops run as several */
+
+typedef struct worker {
+  struct rc_pool* pool;
+  size_t index; /* 1 .. threads - 1 */
+  pthread_t th;
+} worker;
+
+struct rc_pool {
+  size_t threads;
+  worker* workers;
+  /* The job: atomics because a late worker may read them while the caller
+   * rewrites them (its claim then fails). */
+  _Alignas(64) _Atomic uint64_t claim;
+  _Atomic(rc_pool_task) task;
+  _Atomic(void*) ctx;
+  _Atomic size_t base;
+  _Atomic uint32_t n;
+  _Alignas(64) _Atomic uint32_t done; /* items finished; the caller sleeps on it */
+  _Atomic uint32_t caller_sleeps;
+  _Alignas(64) _Atomic uint32_t epoch; /* bumped per job and at destroy; workers sleep on it */
+  _Atomic uint32_t sleepers;
+  _Atomic int stop;
+  pthread_mutex_t calls; /* one job at a time */
+  pthread_mutex_t xnn_mu;
+  pthreadpool_t xnn;
+#ifndef RC_POOL_FUTEX
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+#endif
+};
+
+/* The pool whose task this thread is running (nested calls run inline). */
+static _Thread_local const rc_pool* t_pool;
+static _Thread_local size_t t_thread;
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Blocks while *word == old (may return spuriously). */
+static void sleep_on(rc_pool* p, _Atomic uint32_t* word, uint32_t old) {
+#ifdef RC_POOL_FUTEX
+  (void)p;
+  syscall(SYS_futex, (void*)word, FUTEX_WAIT_PRIVATE, old, NULL, NULL, 0);
+#else
+  pthread_mutex_lock(&p->mu);
+  while (atomic_load(word) == old) pthread_cond_wait(&p->cv, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+#endif
+}
+
+static void wake_all(rc_pool* p, _Atomic uint32_t* word) {
+#ifdef RC_POOL_FUTEX
+  (void)p;
+  syscall(SYS_futex, (void*)word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
+  (void)word;
+  pthread_mutex_lock(&p->mu);
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+#endif
+}
+
+/* Spins up to SPIN_NS for *word to differ from old (want_change) or to
+ * equal it (!want_change); returns the last value read. */
+static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
+  uint32_t v = atomic_load(word);
+  if ((v != old) == want_change) return v;
+  const uint64_t t0 = now_ns();
+  for (unsigned i = 1;; i++) {
+    cpu_pause();
+    v = atomic_load(word);
+    if ((v != old) == want_change) return v;
+    if (i % 32 == 0 && now_ns() - t0 > SPIN_NS) return v;
+  }
+}
+
+/* Claims and runs items of the current job until none is left. */
+static void run_items(rc_pool* p, size_t thread) {
+  uint64_t w = atomic_load(&p->claim);
+  for (;;) {
+    const uint32_t i = (uint32_t)w;
+    if (i == CLOSED) return;
+    const uint32_t n = atomic_load(&p->n);
+    if (i >= n) return;
+    const rc_pool_task task = atomic_load(&p->task);
+    void* ctx = atomic_load(&p->ctx);
+    const size_t base = atomic_load(&p->base);
+    /* Success: the word still held (gen, i), so the job read is gen's. */
+    if (!atomic_compare_exchange_weak(&p->claim, &w, w + 1)) continue;
+    task(ctx, base + i, thread);
+    if (atomic_fetch_add(&p->done, 1) + 1 == n && atomic_load(&p->caller_sleeps)) wake_all(p, &p->done);
+    w = atomic_load(&p->claim);
+  }
+}
+
+static void* worker_main(void* arg) {
+  const worker* me = arg;
+  rc_pool* p = me->pool;
+  t_pool = p;
+  t_thread = me->index;
+  uint32_t seen = 0;
+  for (;;) {
+    uint32_t e = spin(&p->epoch, seen, 1);
+    while (e == seen) {
+      atomic_fetch_add(&p->sleepers, 1);
+      if (atomic_load(&p->epoch) == seen) sleep_on(p, &p->epoch, seen);
+      atomic_fetch_sub(&p->sleepers, 1);
+      e = atomic_load(&p->epoch);
+    }
+    seen = e;
+    if (atomic_load(&p->stop)) return NULL;
+    run_items(p, me->index);
+  }
+}
+
+static void bump_epoch(rc_pool* p) {
+  atomic_fetch_add(&p->epoch, 1);
+  if (atomic_load(&p->sleepers)) wake_all(p, &p->epoch);
+}
+
+static void stop_workers(rc_pool* p, size_t started) {
+  atomic_store(&p->stop, 1);
+  bump_epoch(p);
+  for (size_t k = 0; k < started; k++) pthread_join(p->workers[k].th, NULL);
+}
+
+rc_pool* rc_pool_create(size_t threads) {
+  rc_pool* p = calloc(1, sizeof *p);
+  if (!p) return NULL;
+  p->threads = threads ? threads : 1;
+  atomic_init(&p->claim, (uint64_t)CLOSED);
+  atomic_init(&p->task, NULL);
+  atomic_init(&p->ctx, NULL);
+  atomic_init(&p->base, 0);
+  atomic_init(&p->n, 0);
+  atomic_init(&p->done, 0);
+  atomic_init(&p->caller_sleeps, 0);
+  atomic_init(&p->epoch, 0);
+  atomic_init(&p->sleepers, 0);
+  atomic_init(&p->stop, 0);
+  pthread_mutex_init(&p->calls, NULL);
+  pthread_mutex_init(&p->xnn_mu, NULL);
+#ifndef RC_POOL_FUTEX
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->cv, NULL);
+#endif
+  if (p->threads > 1) {
+    p->workers = calloc(p->threads - 1, sizeof(worker));
+    if (!p->workers) {
+      p->threads = 1;
+      rc_pool_destroy(p);
+      return NULL;
+    }
+    for (size_t k = 0; k + 1 < p->threads; k++) {
+      p->workers[k].pool = p;
+      p->workers[k].index = k + 1;
+      if (pthread_create(&p->workers[k].th, NULL, worker_main, &p->workers[k]) != 0) {
+        stop_workers(p, k);
+        p->threads = 1;
+        rc_pool_destroy(p);
+        return NULL;
+      }
+    }
+  }
+  return p;
+}
+
+void rc_pool_destroy(rc_pool* p) {
+  if (!p) return;
+  if (p->threads > 1) stop_workers(p, p->threads - 1);
+  if (p->xnn) pthreadpool_destroy(p->xnn);
+  pthread_mutex_destroy(&p->calls);
+  pthread_mutex_destroy(&p->xnn_mu);
+#ifndef RC_POOL_FUTEX
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+#endif
+  free(p->workers);
+  free(p);
+}
+
+size_t rc_pool_threads(const rc_pool* p) { return p ? p->threads : 1; }
+
+/* One job of n (<= MAX_ITEMS) items; the caller holds p->calls. */
+static void run_job(rc_pool* p, rc_pool_task task, void* ctx, size_t base, uint32_t n) {
+  /* Only the caller changes the generation (under p->calls). */
+  const uint64_t gen = (atomic_load(&p->claim) >> 32) + 1;
+  atomic_store(&p->claim, gen << 32 | CLOSED);
+  atomic_store(&p->task, task);
+  atomic_store(&p->ctx, ctx);
+  atomic_store(&p->base, base);
+  atomic_store(&p->n, n);
+  atomic_store(&p->done, 0);
+  atomic_store(&p->claim, gen << 32);
+  bump_epoch(p);
+  run_items(p, 0);
+  /* Items other threads claimed: wait for them, not for idle workers. */
+  uint32_t d = spin(&p->done, n, 0);
+  while (d != n) {
+    atomic_store(&p->caller_sleeps, 1);
+    d = atomic_load(&p->done);
+    if (d != n) sleep_on(p, &p->done, d);
+    d = atomic_load(&p->done);
+  }
+  atomic_store(&p->caller_sleeps, 0);
+}
+
+void rc_pool_parallelize(rc_pool* p, rc_pool_task task, void* ctx, size_t n_items) {
+  if (n_items == 0) return;
+  if (!p || p->threads <= 1 || n_items == 1 || t_pool == p) {
+    const size_t thread = p && t_pool == p ? t_thread : 0;
+    for (size_t i = 0; i < n_items; i++) task(ctx, i, thread);
+    return;
+  }
+  pthread_mutex_lock(&p->calls);
+  const rc_pool* outer = t_pool;
+  const size_t outer_thread = t_thread;
+  t_pool = p;
+  t_thread = 0;
+  for (size_t base = 0; base < n_items; base += MAX_ITEMS) {
+    const size_t left = n_items - base;
+    run_job(p, task, ctx, base, (uint32_t)(left < MAX_ITEMS ? left : MAX_ITEMS));
+  }
+  t_pool = outer;
+  t_thread = outer_thread;
+  pthread_mutex_unlock(&p->calls);
+}
+
+pthreadpool_t rc_pool_pthreadpool(rc_pool* p) {
+  if (!p || p->threads <= 1) return NULL;
+  pthread_mutex_lock(&p->xnn_mu);
+  if (!p->xnn) p->xnn = pthreadpool_create(p->threads);
+  pthreadpool_t xnn = p->xnn;
+  pthread_mutex_unlock(&p->xnn_mu);
+  return xnn;
+}

@@ -1,0 +1,46 @@
+/* rc_pool: the thread pool every repconv parallel loop runs on.
+ *
+ * Why not pthreadpool for our loops: its workers and its caller spin-wait
+ * (up to a million pause instructions) and a call returns only when every
+ * worker has checked in, so with more threads than free cores (another
+ * process on a core, threads > cores) each call waits for a descheduled
+ * thread's time slice: 100x slower layers. Here items are claimed
+ * dynamically from one atomic word, the call returns when all ITEMS are done
+ * (a worker that never woke up delays nothing), and idle threads spin a few
+ * tens of microseconds, then sleep (futex on Linux, condition variable
+ * elsewhere). docs/threads.md has the details and measurements.
+ *
+ * XNNPACK still needs a pthreadpool_t: rc_pool_pthreadpool() creates one of
+ * the same size on first use, owned and destroyed by the rc_pool. */
+#ifndef RC_THREAD_POOL_H
+#define RC_THREAD_POOL_H
+
+#include <pthreadpool.h>
+#include <stddef.h>
+
+typedef struct rc_pool rc_pool;
+
+/* Item `item` of a job, run on pool thread `thread` (0 = the caller,
+ * < rc_pool_threads): the index picks the per-thread workspace slice. */
+typedef void (*rc_pool_task)(void* ctx, size_t item, size_t thread);
+
+/* A pool of `threads` threads counting the caller (threads - 1 workers);
+ * NULL when out of memory or a thread cannot start. threads <= 1: no workers. */
+rc_pool* rc_pool_create(size_t threads);
+void rc_pool_destroy(rc_pool* pool); /* NULL ok */
+
+/* Threads counting the caller: 1 for a NULL pool. */
+size_t rc_pool_threads(const rc_pool* pool);
+
+/* Runs task(ctx, i, thread) once for every i in [0, n_items) and returns
+ * when all have finished. The caller runs items too. A NULL pool, a pool of
+ * one thread, one item, or a call from inside a task of the same pool (a
+ * nested job) run every item on the calling thread, in order. Calls from
+ * different threads on one pool are serialized. */
+void rc_pool_parallelize(rc_pool* pool, rc_pool_task task, void* ctx, size_t n_items);
+
+/* A pthreadpool of the same size for XNNPACK's operators (created on the
+ * first call, NULL for a NULL or one-thread pool or when it cannot start). */
+pthreadpool_t rc_pool_pthreadpool(rc_pool* pool);
+
+#endif
