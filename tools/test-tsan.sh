@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The ThreadSanitizer job: build with -DREPCONV_TSAN=ON into build-tsan/ and
-# run the threaded tests (sessions on several threads with pools of 2-4
-# threads, the Winograd chain, the GEMM and Winograd kernels at 2-3 threads,
-# the video pipeline's reader, model, chroma and writer threads).
+# run the threaded tests (the thread pool itself, sessions on several threads
+# with pools of 2-4 threads, the Winograd chain, the GEMM and Winograd kernels
+# at 2-3 threads, the video pipeline's reader, model, chroma and writer
+# threads).
 #
-# Debian's libpthreadpool is not instrumented and syncs its threads with its
-# own atomics, so TSan would report every parallel kernel; REPCONV_TSAN
-# replaces it with tests/support/tsan_pthreadpool.c (mutex + condition
-# variables), which the test programs export, so libXNNPACK.so's calls land
-# on it too. XNNPACK's own code stays uninstrumented: races inside its
+# repconv's loops run on rc_pool (kernels/thread/pool.c), C11 atomics TSan
+# sees. XNNPACK's operators run on Debian's libpthreadpool, which is not
+# instrumented and syncs its threads with its own atomics, so TSan would
+# report every XNNPACK step; REPCONV_TSAN replaces it with
+# tests/support/tsan_pthreadpool.c (mutex + condition variables), which the
+# test programs export, so libXNNPACK.so's calls land on it. XNNPACK's own code stays uninstrumented: races inside its
 # kernels are out of scope (its inputs, outputs and thread hand-offs are
 # seen). tsan_canary first checks the machinery: a clean program must pass,
 # a racy one must be reported.
@@ -20,7 +22,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 jobs="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
-tests="test_session test_dynamic test_wino_chain test_gemm test_winograd test_winograd_plan test_video_pipeline"
+tests="test_pool test_session test_dynamic test_wino_chain test_gemm test_winograd test_winograd_plan test_video_pipeline"
 cmake -S . -B build-tsan -DREPCONV_TSAN=ON -DREPCONV_WERROR=ON -DREPCONV_ONNX=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # shellcheck disable=SC2086
 cmake --build build-tsan -j"$jobs" --target tsan_canary $tests

@@ -5,14 +5,15 @@
  * threads through its own atomics and futexes, so TSan sees no
  * happens-before edge between the caller writing a task's inputs and a pool
  * thread reading them: every parallel kernel would be reported. This file
- * implements the pthreadpool API (the calls repconv and Debian's libXNNPACK
- * make, checked with `nm -D libXNNPACK.so`) with a mutex and condition
+ * implements the pthreadpool API (the calls Debian's libXNNPACK makes,
+ * checked with `nm -D libXNNPACK.so`; repconv's own loops run on rc_pool,
+ * kernels/thread/pool.c, which TSan sees by itself) with a mutex and condition
  * variables, which TSan understands. The test executables define these
  * symbols, so they also take the place of libpthreadpool's inside
  * libXNNPACK.so (the executable comes first in symbol lookup): XNNPACK's
  * operators run on this pool too. XNNPACK's own code is not instrumented,
- * so races inside its kernels are out of scope; what is checked is
- * repconv's code: its kernels' tasks, the sessions, the chain's rings.
+ * so races inside its kernels are out of scope; what is checked is the
+ * hand-off of XNNPACK steps' inputs and outputs to and from repconv's code.
  *
  * Semantics as pthreadpool's: the caller is one of the pool's threads; a
  * NULL pool or a pool of one thread runs everything on the caller; flags
