@@ -10,7 +10,7 @@
  * that read a half-written job fails its swap. Every item done bumps `done`;
  * the call returns when done == n, whoever ran the items.
  *
- * Idle workers spin on `epoch` (bumped per job) for SPIN_NS, then sleep on
+ * Idle workers spin on `epoch` (bumped per job) for RC_POOL_SPIN_NS, then sleep on
  * it (futex on Linux, one mutex and condition variable elsewhere); the
  * caller waits for the last items the same way on `done`. The sleeper
  * counts are checked after every bump (all sequentially consistent, so
@@ -49,7 +49,9 @@
 /* How long an idle thread spins before it sleeps: longer than the gap
  * between two layers' jobs (a few microseconds), short enough that a
  * spinning thread costs a busy core little (docs/threads.md). */
-#define SPIN_NS 50000u
+#ifndef RC_POOL_SPIN_NS /* (a -D for experiments) */
+#define RC_POOL_SPIN_NS 50000u
+#endif
 #define CLOSED UINT32_MAX     /* claim index while a job is being written */
 #define MAX_ITEMS 0x7fffffffu /* items per job; longer loops run as several */
 
@@ -117,7 +119,7 @@ static void wake_all(rc_pool* p, _Atomic uint32_t* word) {
 #endif
 }
 
-/* Spins up to SPIN_NS for *word to differ from old (want_change) or to
+/* Spins up to RC_POOL_SPIN_NS for *word to differ from old (want_change) or to
  * equal it (!want_change); returns the last value read. */
 static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
   uint32_t v = atomic_load(word);
@@ -127,7 +129,7 @@ static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
     cpu_pause();
     v = atomic_load(word);
     if ((v != old) == want_change) return v;
-    if (i % 32 == 0 && now_ns() - t0 > SPIN_NS) return v;
+    if (i % 32 == 0 && now_ns() - t0 > RC_POOL_SPIN_NS) return v;
   }
 }
 
