@@ -29,11 +29,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #define RC_POOL_FUTEX 1
 #endif
 
@@ -285,10 +285,27 @@ void rc_pool_parallelize(rc_pool* p, rc_pool_task task, void* ctx, size_t n_item
   pthread_mutex_unlock(&p->calls);
 }
 
+static void xnn_noop(void* ctx, size_t i) { (void)ctx, (void)i; }
+
+/* pthreadpool's caller waits for every worker, so workers beyond the
+ * processors only add waits: the XNNPACK pool has at most one per processor.
+ * Its fresh workers spin (a million pauses) for their first command unless
+ * told to yield: the first job, a no-op with PTHREADPOOL_FLAG_YIELD_WORKERS,
+ * puts them to sleep (the operators' XNN_FLAG_YIELD_WORKERS, xnn.c, does
+ * the same after every operator). */
+static pthreadpool_t make_xnn_pool(size_t threads) {
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus >= 1 && threads > (size_t)cpus) threads = (size_t)cpus;
+  if (threads <= 1) return NULL;
+  pthreadpool_t xnn = pthreadpool_create(threads);
+  if (xnn) pthreadpool_parallelize_1d(xnn, xnn_noop, NULL, threads, PTHREADPOOL_FLAG_YIELD_WORKERS);
+  return xnn;
+}
+
 pthreadpool_t rc_pool_pthreadpool(rc_pool* p) {
   if (!p || p->threads <= 1) return NULL;
   pthread_mutex_lock(&p->xnn_mu);
-  if (!p->xnn) p->xnn = pthreadpool_create(p->threads);
+  if (!p->xnn) p->xnn = make_xnn_pool(p->threads);
   pthreadpool_t xnn = p->xnn;
   pthread_mutex_unlock(&p->xnn_mu);
   return xnn;

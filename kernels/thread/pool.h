@@ -10,8 +10,8 @@
  * tens of microseconds, then sleep (futex on Linux, condition variable
  * elsewhere). docs/threads.md has the details and measurements.
  *
- * XNNPACK still needs a pthreadpool_t: rc_pool_pthreadpool() creates one of
- * the same size on first use, owned and destroyed by the rc_pool. */
+ * XNNPACK still needs a pthreadpool_t: rc_pool_pthreadpool() creates one on
+ * first use, owned and destroyed by the rc_pool. */
 #ifndef RC_THREAD_POOL_H
 #define RC_THREAD_POOL_H
 
@@ -39,8 +39,9 @@ size_t rc_pool_threads(const rc_pool* pool);
  * different threads on one pool are serialized. */
 void rc_pool_parallelize(rc_pool* pool, rc_pool_task task, void* ctx, size_t n_items);
 
-/* A pthreadpool of the same size for XNNPACK's operators (created on the
- * first call, NULL for a NULL or one-thread pool or when it cannot start). */
+/* A pthreadpool for XNNPACK's operators, of the same size but at most one
+ * thread per online processor (created on the first call; NULL for a NULL
+ * or one-thread pool, on one processor, or when it cannot start). */
 pthreadpool_t rc_pool_pthreadpool(rc_pool* pool);
 
 #endif
