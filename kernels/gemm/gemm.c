@@ -338,9 +338,9 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
     if (c.ncg > c.nbg) c.ncg = c.nbg;
   }
   c.units = blocks * groups * c.ncg;
-  /* Up to 4 parts per thread, claimed dynamically: a descheduled thread's
+  /* Up to RC_POOL_ITEMS_PER_THREAD parts per thread, claimed dynamically: a descheduled thread's
    * share is taken by the others (a part boundary costs at most one more
    * packing of a pixel block). */
-  c.parts = threads <= 1 ? 1 : 4 * threads < c.units ? 4 * threads : c.units;
+  c.parts = threads <= 1 ? 1 : RC_POOL_ITEMS_PER_THREAD * threads < c.units ? RC_POOL_ITEMS_PER_THREAD * threads : c.units;
   rc_pool_parallelize(pool, part_task, &c, c.parts);
 }

@@ -134,8 +134,8 @@ void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_ker
   c.ws = (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));
   c.rows = (size_t)p->batch * (size_t)p->out_h;
   const size_t threads = rc_pool_threads(pool);
-  /* Up to 4 parts per thread, claimed dynamically: a descheduled thread's
+  /* Up to RC_POOL_ITEMS_PER_THREAD parts per thread, claimed dynamically: a descheduled thread's
    * share is taken by the others (a part boundary refills kernel_h - 1 rows). */
-  c.parts = threads <= 1 ? 1 : 4 * threads < c.rows ? 4 * threads : c.rows;
+  c.parts = threads <= 1 ? 1 : RC_POOL_ITEMS_PER_THREAD * threads < c.rows ? RC_POOL_ITEMS_PER_THREAD * threads : c.rows;
   rc_pool_parallelize(pool, part_task, &c, c.parts);
 }

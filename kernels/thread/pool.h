@@ -20,6 +20,12 @@
 
 typedef struct rc_pool rc_pool;
 
+/* Items per thread a kernel splits a loop into where parts cost little, so
+ * a descheduled thread's share is taken by the others. */
+#ifndef RC_POOL_ITEMS_PER_THREAD
+#define RC_POOL_ITEMS_PER_THREAD 4
+#endif
+
 /* Item `item` of a job, run on pool thread `thread` (0 = the caller,
  * < rc_pool_threads): the index picks the per-thread workspace slice. */
 typedef void (*rc_pool_task)(void* ctx, size_t item, size_t thread);

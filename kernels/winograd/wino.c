@@ -731,9 +731,9 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   if (total <= c.block_tiles) {
     c.first = 0;
     c.count = total;
-    /* Items of a few tiles or panels each, 4 per thread: a descheduled
+    /* Items of a few tiles or panels each, RC_POOL_ITEMS_PER_THREAD per thread: a descheduled
      * thread's share is taken by the others. */
-    phase_ctx ph = {&c, 4 * threads, slice, 0};
+    phase_ctx ph = {&c, RC_POOL_ITEMS_PER_THREAD * threads, slice, 0};
     for (ph.phase = 0; ph.phase < 3; ph.phase++) {
       const size_t n = ph.phase == 1 ? c.gemm_groups * c.a2 : c.count;
       rc_pool_parallelize(pool, phase_task, &ph, n < ph.parts ? n : ph.parts);
