@@ -136,6 +136,7 @@ void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_ker
   const size_t threads = rc_pool_threads(pool);
   /* Up to RC_POOL_ITEMS_PER_THREAD parts per thread, claimed dynamically: a descheduled thread's
    * share is taken by the others (a part boundary refills kernel_h - 1 rows). */
-  c.parts = threads <= 1 ? 1 : RC_POOL_ITEMS_PER_THREAD * threads < c.rows ? RC_POOL_ITEMS_PER_THREAD * threads : c.rows;
+  const size_t most = RC_POOL_ITEMS_PER_THREAD * threads;
+  c.parts = threads <= 1 ? 1 : most < c.rows ? most : c.rows;
   rc_pool_parallelize(pool, part_task, &c, c.parts);
 }
