@@ -25,6 +25,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -120,7 +121,9 @@ static void wake_all(rc_pool* p, _Atomic uint32_t* word) {
 }
 
 /* Spins up to RC_POOL_SPIN_NS for *word to differ from old (want_change) or to
- * equal it (!want_change); returns the last value read. */
+ * equal it (!want_change); returns the last value read. Every 32 pauses it
+ * also yields: a thread it waits for may be queued on its CPU (a woken
+ * worker often lands on the caller's CPU here, docs/threads.md). */
 static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
   uint32_t v = atomic_load(word);
   if ((v != old) == want_change) return v;
@@ -129,7 +132,10 @@ static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
     cpu_pause();
     v = atomic_load(word);
     if ((v != old) == want_change) return v;
-    if (i % 32 == 0 && now_ns() - t0 > RC_POOL_SPIN_NS) return v;
+    if (i % 32 == 0) {
+      if (now_ns() - t0 > RC_POOL_SPIN_NS) return v;
+      sched_yield();
+    }
   }
 }
 
