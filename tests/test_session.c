@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "runtime/api/handles.h"
+#include "runtime/api/session_impl.h"
 #include "repconv.h"
 #include "tests/support/test_util.h"
 
@@ -364,8 +365,8 @@ static void test_concurrent_run_refused(void** state) {
     memset(&g, 0, sizeof(g));
     pthread_mutex_init(&g.mu, NULL);
     pthread_cond_init(&g.cv, NULL);
-    rc_session_run_hook_arg = &g;
-    rc_session_run_hook = gate_hook;
+    s->run_hook = gate_hook; /* before the thread starts: it sees them */
+    s->run_hook_arg = &g;
     static runner a;
     a.s = s;
     a.status = REPCONV_ERROR_INTERNAL;
@@ -388,8 +389,6 @@ static void test_concurrent_run_refused(void** state) {
     pthread_cond_broadcast(&g.cv);
     pthread_mutex_unlock(&g.mu);
     pthread_join(th, NULL);
-    rc_session_run_hook = NULL;
-    rc_session_run_hook_arg = NULL;
     pthread_cond_destroy(&g.cv);
     pthread_mutex_destroy(&g.mu);
     assert_int_equal(a.status, REPCONV_OK);

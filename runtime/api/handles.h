@@ -55,12 +55,6 @@ struct repconv_model {
 void rc_model_retain(const struct repconv_model* model);
 void rc_model_release(struct repconv_model* model);
 
-/* Test hook (tests/test_session.c): when set, repconv_session_run calls it
- * with rc_session_run_hook_arg once it holds the session, before computing.
- * Set it only while no run is in progress. */
-extern void (*rc_session_run_hook)(void* arg);
-extern void* rc_session_run_hook_arg;
-
 /* Takes ownership of *g (moved into the model, *g is reset): infers shapes,
  * plans. On failure the graph is freed. */
 rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options, struct repconv_model** out);

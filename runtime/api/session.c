@@ -233,9 +233,6 @@ int rc_session_acquire(repconv_session_t* s, const char* what) {
 
 void rc_session_release(repconv_session_t* s) { atomic_store_explicit(&s->busy, 0, memory_order_release); }
 
-void (*rc_session_run_hook)(void* arg);
-void* rc_session_run_hook_arg;
-
 size_t repconv_session_arena_bytes(const repconv_session_t* session) {
   return session && session->cur ? session->cur->plan->arena_floats * sizeof(float) : 0;
 }
@@ -385,7 +382,7 @@ repconv_status repconv_session_run(repconv_session_t* session, const repconv_ten
                                    repconv_tensor_t* outputs, size_t num_outputs) {
   if (!session) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "session_run: NULL session");
   if (!rc_session_acquire(session, "session_run")) return REPCONV_ERROR_INVALID_ARGUMENT;
-  if (rc_session_run_hook) rc_session_run_hook(rc_session_run_hook_arg);
+  if (session->run_hook) session->run_hook(session->run_hook_arg);
   repconv_status s = session_run(session, inputs, num_inputs, outputs, num_outputs);
   rc_session_release(session);
   return s;

@@ -3,9 +3,9 @@
 #ifndef RC_API_SESSION_IMPL_H
 #define RC_API_SESSION_IMPL_H
 
-#include "kernels/thread/pool.h"
 #include <stdatomic.h>
 
+#include "kernels/thread/pool.h"
 #include "runtime/api/handles.h"
 #include "runtime/exec/exec.h"
 
@@ -46,6 +46,10 @@ struct repconv_session {
   rc_pool* pool;    /* NULL: run on the caller's thread */
   double* step_ms;  /* profiling on: the last run's time per plan entry */
   char error[4096]; /* as long as repconv_last_error's buffer: escaped messages are not cut */
+  /* Test hook (tests/test_session.c): repconv_session_run calls it once it
+   * holds the session, before computing. Set before the session is shared. */
+  void (*run_hook)(void* arg);
+  void* run_hook_arg;
 };
 
 /* The message of the last rc_error into the session's error; returns code. */

@@ -200,10 +200,17 @@ fi
 if [ -s a0-train.rcm ] && command -v python3 >/dev/null 2>&1; then
   LC_ALL=C sed 's/stage1\.1\.add_identity/stage1"1\\add\tidentity/g' a0-train.rcm >weird.rcm
   if expect_ok "fold a model with odd names" fold weird.rcm --shape $S -o weird-f.rcm --json weird.json; then
-    expect_grep "fold: control characters shown as ?" 'stage1"1\\add\?identity' out
+    expect_grep "fold: a tab in a name shown as \\t" 'stage1"1\\add\\tidentity' out
     checks=$((checks + 1))
     python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert "stage1\"1\\add\tidentity" in [r["output"] for r in d["regions"]]' weird.json ||
       bad "fold --json: a name with a quote, a backslash and a tab is not escaped right"
+  fi
+  # info and its plan print the names (and the notes that quote them) escaped.
+  if expect_ok "info a model with odd names" info weird.rcm --shape $S --fold --plan; then
+    expect_grep "info: a tab in a name shown as \\t" 'stage1"1\\add\\tidentity' out
+    checks=$((checks + 1))
+    checks=$((checks + 1))
+    if LC_ALL=C grep -q "$(printf '\t')" out; then bad "info --plan: a raw tab from a name reached the output"; fi
   fi
 fi
 

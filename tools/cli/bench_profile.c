@@ -101,16 +101,16 @@ static void print_times(const bench_profile* p) {
   for (size_t i = 0; i < p->n; ++i) {
     const bench_profile_row* r = &p->rows[i];
     const repconv_plan_entry_t* e = &r->entry;
-    char node[29], kernel[49];
+    char node[29], kernel[49], op[16];
     copy_printable(node, sizeof node, e->node ? e->node : "?");
+    copy_printable(op, sizeof op, e->op ? e->op : "?");
     copy_printable(kernel, sizeof kernel, e->kernel ? e->kernel : "?");
     if (r->fused) { /* its time is its producer's */
-      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", i, node, e->op ? e->op : "?", kernel, "-", "-", "-",
-             "-");
+      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", i, node, op, kernel, "-", "-", "-", "-");
       continue;
     }
     const double gf = r->ms > 0 ? (double)r->flops / (r->ms * 1e6) : 0;
-    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, e->op ? e->op : "?", kernel, r->ms,
+    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, op, kernel, r->ms,
            p->total_ms > 0 ? 100.0 * r->ms / p->total_ms : 0.0, gf, p->peak > 0 ? 100.0 * gf / p->peak : 0.0);
   }
 }

@@ -32,8 +32,9 @@ static int print_tensor_list(const repconv_model_t* model, int inputs) {
     memset(&t, 0, sizeof t);
     repconv_status st = inputs ? repconv_model_input(model, i, &t) : repconv_model_output(model, i, &t);
     if (st != REPCONV_OK) return fail(EXIT_ERROR, "reading %s %zu: %s", inputs ? "input" : "output", i, lib_error(st));
-    char shape[96];
-    printf("  %-24s %s\n", t.name ? t.name : "?", dims_text(t.ndim, t.dims, shape, sizeof shape));
+    char shape[96], name[256];
+    printf("  %-24s %s\n", copy_printable(name, sizeof name, t.name ? t.name : "?"),
+           dims_text(t.ndim, t.dims, shape, sizeof shape));
   }
   return EXIT_OK;
 }
@@ -52,7 +53,8 @@ static int print_plan(const cli_args* a, const repconv_model_t* model, const rep
   for (size_t i = 0; i < n; ++i) {
     repconv_plan_entry_t e;
     if (repconv_session_plan(s, i, &e) != REPCONV_OK) continue;
-    size_t a1 = strlen(e.node ? e.node : ""), a2 = strlen(e.kernel ? e.kernel : "");
+    char node[256];
+    size_t a1 = display_width(copy_printable(node, sizeof node, e.node)), a2 = strlen(e.kernel ? e.kernel : "");
     if ((int)(a1 < 40 ? a1 : 40) > node_w) node_w = (int)(a1 < 40 ? a1 : 40);
     if ((int)(a2 < 56 ? a2 : 56) > kern_w) kern_w = (int)(a2 < 56 ? a2 : 56);
   }
@@ -63,8 +65,10 @@ static int print_plan(const cli_args* a, const repconv_model_t* model, const rep
   for (size_t i = 0; i < n; ++i) {
     repconv_plan_entry_t e;
     if (repconv_session_plan(s, i, &e) != REPCONV_OK) continue;
-    printf("  %5zu  %-*s  %-14s  %-*s  %s\n", i, node_w, e.node ? e.node : "", e.op ? e.op : "", kern_w,
-           e.kernel ? e.kernel : "", e.note ? e.note : "");
+    char node[256], op[64], note[1024];
+    printf("  %5zu  %-*s  %-14s  %-*s  %s\n", i, node_w, copy_printable(node, sizeof node, e.node),
+           copy_printable(op, sizeof op, e.op), kern_w, e.kernel ? e.kernel : "",
+           copy_printable(note, sizeof note, e.note));
   }
   repconv_session_destroy(s);
   return EXIT_OK;
@@ -138,7 +142,10 @@ static int cmd_info(const cli_args* a) {
   if (rc != EXIT_OK) goto done;
 
   printf("nodes by op (%zu nodes):\n", num_nodes);
-  for (size_t k = 0; k < num_ops; ++k) printf("  %-24s %6" PRId64 "\n", counts[k].op, counts[k].count);
+  for (size_t k = 0; k < num_ops; ++k) {
+    char op[256];
+    printf("  %-24s %6" PRId64 "\n", copy_printable(op, sizeof op, counts[k].op), counts[k].count);
+  }
   printf("parameters: %s (%.2f M)\n", group_digits(total_params, b1, sizeof b1), (double)total_params / 1e6);
   if (dynamic_flops) {
     printf("FLOPs: depend on the input size (dynamic dims; --shape gives one)\n");
@@ -149,7 +156,9 @@ static int cmd_info(const cli_args* a) {
   /* Node list; the name column is as wide as the longest name (capped). */
   int name_w = 4, op_w = 2;
   for (size_t i = 0; i < num_nodes; ++i) {
-    size_t n = strlen(nodes[i].name), o = strlen(nodes[i].op);
+    char nb[256], ob[256];
+    size_t n = display_width(copy_printable(nb, sizeof nb, nodes[i].name));
+    size_t o = display_width(copy_printable(ob, sizeof ob, nodes[i].op));
     if ((int)(n < 48 ? n : 48) > name_w) name_w = (int)(n < 48 ? n : 48);
     if ((int)(o < 24 ? o : 24) > op_w) op_w = (int)(o < 24 ? o : 24);
   }
@@ -158,15 +167,16 @@ static int cmd_info(const cli_args* a) {
          "stride", "groups", "params", "FLOPs");
   for (size_t i = 0; i < num_nodes; ++i) {
     const repconv_node_info_t* n = &nodes[i];
-    char shape[96], kernel[32] = "-", stride[32] = "-", groups[16] = "-";
+    char shape[96], kernel[32] = "-", stride[32] = "-", groups[16] = "-", name[256], op[256];
     if (n->kernel_h > 0 || n->kernel_w > 0) {
       snprintf(kernel, sizeof kernel, "%dx%d", (int)n->kernel_h, (int)n->kernel_w);
       snprintf(stride, sizeof stride, "%dx%d", (int)n->stride_h, (int)n->stride_w);
       if (n->groups > 0) snprintf(groups, sizeof groups, "%d", (int)n->groups);
     }
-    printf("  %5zu  %-*s  %-*s  %-16s %-7s %-7s %6s %14s %16s\n", i, op_w, n->op, name_w, n->name,
-           dims_text(n->output.ndim, n->output.dims, shape, sizeof shape), kernel, stride, groups,
-           group_digits(n->params, b1, sizeof b1), n->flops < 0 ? "?" : group_digits(n->flops, b2, sizeof b2));
+    printf("  %5zu  %-*s  %-*s  %-16s %-7s %-7s %6s %14s %16s\n", i, op_w, copy_printable(op, sizeof op, n->op), name_w,
+           copy_printable(name, sizeof name, n->name), dims_text(n->output.ndim, n->output.dims, shape, sizeof shape),
+           kernel, stride, groups, group_digits(n->params, b1, sizeof b1),
+           n->flops < 0 ? "?" : group_digits(n->flops, b2, sizeof b2));
   }
   rc = a->plan ? print_plan(a, model, opts) : EXIT_OK;
 

@@ -10,6 +10,7 @@
 #include "runtime/graph/graph.h"
 #include "runtime/io/npy.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/table.h"
 
 /* Splits "NAME=PATH" when NAME is one of the model's tensors; otherwise the
  * whole argument is a path. Returns the tensor index or -1 (no name given);
@@ -249,10 +250,11 @@ static int cmd_run(const cli_args* a) {
   for (size_t j = 0; j < num_run_out; ++j) {
     double mn, mx, mean;
     int64_t nans;
-    char shape[96], nan_note[48] = "";
+    char shape[96], nan_note[48] = "", name[256];
     summarize(out_tensors[j].data, out_numel[j], &mn, &mx, &mean, &nans);
     if (nans) snprintf(nan_note, sizeof nan_note, "  NaN %" PRId64, nans);
-    printf("%s: %s  min %.6g  max %.6g  mean %.6g%s%s%s\n", out_tensors[j].name ? out_tensors[j].name : "?",
+    printf("%s: %s  min %.6g  max %.6g  mean %.6g%s%s%s\n",
+           copy_printable(name, sizeof name, out_tensors[j].name ? out_tensors[j].name : "?"),
            rc_dims_str(out_tensors[j].ndim, out_tensors[j].dims, RC_SHAPE_X, shape, sizeof shape), mn, mx, mean,
            nan_note, out_path[j] ? "  -> " : "", out_path[j] ? out_path[j] : "");
   }

@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "runtime/graph/status.h"
+
 const char* group_digits(int64_t v, char* buf, size_t size) {
   char tmp[32];
   int neg = v < 0;
@@ -54,11 +56,4 @@ void print_cell(const char* s, size_t width, int right) {
   if (!right) printf("%*s", (int)pad, "");
 }
 
-void copy_printable(char* dst, size_t size, const char* src) {
-  size_t j = 0;
-  for (const char* p = src ? src : ""; *p && j + 1 < size; ++p) {
-    unsigned char c = (unsigned char)*p;
-    dst[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-  }
-  dst[j] = '\0';
-}
+const char* copy_printable(char* dst, size_t size, const char* src) { return rc_escape_text(src, dst, size); }

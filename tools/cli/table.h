@@ -16,7 +16,9 @@ const char* compact(int64_t v, char* buf, size_t size);
 size_t display_width(const char* s);
 /* Prints s on stdout padded to `width` columns (right-aligned if right). */
 void print_cell(const char* s, size_t width, int right);
-/* A name from a model file for a table: control characters become '?'. */
-void copy_printable(char* dst, size_t size, const char* src);
+/* A name from a model file for a table, escaped as the library's messages
+ * are (rc_escape_text: C0/C1 controls, DEL, bidirectional overrides and bad
+ * UTF-8 as \n, \xHH, \u202e); returns dst. */
+const char* copy_printable(char* dst, size_t size, const char* src);
 
 #endif
