@@ -389,6 +389,8 @@ static void test_concurrent_run_refused(void** state) {
     pthread_cond_broadcast(&g.cv);
     pthread_mutex_unlock(&g.mu);
     pthread_join(th, NULL);
+    s->run_hook = NULL; /* the gate dies below; later runs must not reach it */
+    s->run_hook_arg = NULL;
     pthread_cond_destroy(&g.cv);
     pthread_mutex_destroy(&g.mu);
     assert_int_equal(a.status, REPCONV_OK);
