@@ -53,12 +53,17 @@
 #ifndef RC_POOL_SPIN_NS /* (a -D for experiments) */
 #define RC_POOL_SPIN_NS 50000u
 #endif
+/* How long a wait pauses before it also yields (see spin). */
+#ifndef RC_POOL_YIELD_NS
+#define RC_POOL_YIELD_NS 20000u
+#endif
 #define CLOSED UINT32_MAX     /* claim index while a job is being written */
 #define MAX_ITEMS 0x7fffffffu /* items per job; longer loops run as several */
 
 typedef struct worker {
   struct rc_pool* pool;
   size_t index; /* 1 .. threads - 1 */
+  int cpu;      /* the CPU it is pinned to, -1: none */
   pthread_t th;
 } worker;
 
@@ -77,6 +82,7 @@ struct rc_pool {
   _Alignas(64) _Atomic uint32_t epoch; /* bumped per job and at destroy; workers sleep on it */
   _Atomic uint32_t sleepers;
   _Atomic int stop;
+  _Atomic int held;      /* rc_pool_hold: idle threads do not sleep */
   pthread_mutex_t calls; /* one job at a time */
   pthread_mutex_t xnn_mu;
   pthreadpool_t xnn;
@@ -120,11 +126,15 @@ static void wake_all(rc_pool* p, _Atomic uint32_t* word) {
 #endif
 }
 
-/* Spins up to RC_POOL_SPIN_NS for *word to differ from old (want_change) or to
- * equal it (!want_change); returns the last value read. Every 32 pauses it
- * also yields: a thread it waits for may be queued on its CPU (a woken
- * worker often lands on the caller's CPU here, docs/threads.md). */
-static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
+/* Spins for *word to differ from old (want_change) or to equal it
+ * (!want_change), up to RC_POOL_SPIN_NS unless the pool is held; returns the
+ * last value read. A wait longer than RC_POOL_YIELD_NS yields every 32
+ * pauses: the thread it waits for may be queued on its CPU (a woken worker
+ * often lands on the caller's CPU here, or more threads than cores). Shorter
+ * waits, the gaps between one run's jobs, only pause: yielding there put
+ * two spinning threads on one CPU, and 2-thread runs took 1.5x longer
+ * (docs/threads.md). */
+static uint32_t spin(const rc_pool* p, _Atomic uint32_t* word, uint32_t old, int want_change) {
   uint32_t v = atomic_load(word);
   if ((v != old) == want_change) return v;
   const uint64_t t0 = now_ns();
@@ -133,8 +143,9 @@ static uint32_t spin(_Atomic uint32_t* word, uint32_t old, int want_change) {
     v = atomic_load(word);
     if ((v != old) == want_change) return v;
     if (i % 32 == 0) {
-      if (now_ns() - t0 > RC_POOL_SPIN_NS) return v;
-      sched_yield();
+      const uint64_t t = now_ns() - t0;
+      if (t > RC_POOL_SPIN_NS && !atomic_load_explicit(&p->held, memory_order_relaxed)) return v;
+      if (t > RC_POOL_YIELD_NS) sched_yield();
     }
   }
 }
@@ -158,14 +169,58 @@ static void run_items(rc_pool* p, size_t thread) {
   }
 }
 
+/* Workers pinned one per CPU (Linux, threads <= the CPUs the process may
+ * run on): a worker woken after a rest otherwise often lands on the
+ * caller's CPU and shares it until the load balancer moves it, milliseconds
+ * later: 2-thread runs after a 30 ms rest (frames of a video) took up to
+ * 1.9x longer (docs/threads.md). Workers avoid the CPU of the thread that
+ * creates the pool (the caller is not pinned: the balancer moves it if it
+ * lands on a worker's CPU); successive pools start at successive CPUs, so
+ * several sessions spread. REPCONV_NO_AFFINITY=1 turns it off. */
+#if defined(__linux__)
+static _Atomic unsigned g_next_cpu; /* rotation only: any value is correct */
+
+static void plan_cpus(worker* w, size_t n) {
+  for (size_t k = 0; k < n; k++) w[k].cpu = -1;
+  const char* off = getenv("REPCONV_NO_AFFINITY");
+  if (off && off[0] && off[0] != '0') return;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  /* The creating thread, usually the one that runs the session, keeps its CPU. */
+  const int own = sched_getcpu();
+  int cpus[CPU_SETSIZE], m = 0, total = 0;
+  for (int c = 0; c < CPU_SETSIZE; c++) {
+    if (!CPU_ISSET(c, &allowed)) continue;
+    total++;
+    if (c != own) cpus[m++] = c;
+  }
+  if (m < 1 || (size_t)total < n + 1 || (size_t)m < n) return; /* more threads than CPUs: the scheduler places them */
+  const unsigned start = atomic_fetch_add(&g_next_cpu, (unsigned)n);
+  for (size_t k = 0; k < n; k++) w[k].cpu = cpus[(start + k) % (unsigned)m];
+}
+
+static void pin_to(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set); /* best effort */
+}
+#else
+static void plan_cpus(worker* w, size_t n) {
+  for (size_t k = 0; k < n; k++) w[k].cpu = -1;
+}
+static void pin_to(int cpu) { (void)cpu; }
+#endif
+
 static void* worker_main(void* arg) {
   const worker* me = arg;
   rc_pool* p = me->pool;
   t_pool = p;
   t_thread = me->index;
+  if (me->cpu >= 0) pin_to(me->cpu);
   uint32_t seen = 0;
   for (;;) {
-    uint32_t e = spin(&p->epoch, seen, 1);
+    uint32_t e = spin(p, &p->epoch, seen, 1);
     while (e == seen) {
       atomic_fetch_add(&p->sleepers, 1);
       if (atomic_load(&p->epoch) == seen) sleep_on(p, &p->epoch, seen);
@@ -203,6 +258,7 @@ rc_pool* rc_pool_create(size_t threads) {
   atomic_init(&p->epoch, 0);
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->stop, 0);
+  atomic_init(&p->held, 0);
   pthread_mutex_init(&p->calls, NULL);
   pthread_mutex_init(&p->xnn_mu, NULL);
 #ifndef RC_POOL_FUTEX
@@ -216,6 +272,7 @@ rc_pool* rc_pool_create(size_t threads) {
       rc_pool_destroy(p);
       return NULL;
     }
+    plan_cpus(p->workers, p->threads - 1);
     for (size_t k = 0; k + 1 < p->threads; k++) {
       p->workers[k].pool = p;
       p->workers[k].index = k + 1;
@@ -260,7 +317,7 @@ static void run_job(rc_pool* p, rc_pool_task task, void* ctx, size_t base, uint3
   bump_epoch(p);
   run_items(p, 0);
   /* Items other threads claimed: wait for them, not for idle workers. */
-  uint32_t d = spin(&p->done, n, 0);
+  uint32_t d = spin(p, &p->done, n, 0);
   while (d != n) {
     atomic_store(&p->caller_sleeps, 1);
     d = atomic_load(&p->done);
@@ -289,6 +346,15 @@ void rc_pool_parallelize(rc_pool* p, rc_pool_task task, void* ctx, size_t n_item
   t_pool = outer;
   t_thread = outer_thread;
   pthread_mutex_unlock(&p->calls);
+}
+
+void rc_pool_hold(rc_pool* p, int on) {
+  if (!p || p->threads <= 1) return;
+  atomic_store(&p->held, on != 0);
+  /* Wake the sleepers now: a bump without a job (the claim word still holds
+   * the last job's generation, all its items taken) sends them back to
+   * spinning. Releasing needs nothing: spinners see it within 32 pauses. */
+  if (on && atomic_load(&p->sleepers)) bump_epoch(p);
 }
 
 static void xnn_noop(void* ctx, size_t i) { (void)ctx, (void)i; }

@@ -45,6 +45,13 @@ size_t rc_pool_threads(const rc_pool* pool);
  * different threads on one pool are serialized. */
 void rc_pool_parallelize(rc_pool* pool, rc_pool_task task, void* ctx, size_t n_items);
 
+/* Between rc_pool_hold(pool, 1) and rc_pool_hold(pool, 0) (one model run:
+ * its jobs come back to back) idle threads spin, yielding, instead of
+ * sleeping after the brief spin, and the first call wakes the sleepers:
+ * their wake-up overlaps the run's first serial work, and no job in the run
+ * waits for a thread to wake. NULL ok; not nested. */
+void rc_pool_hold(rc_pool* pool, int on);
+
 /* A pthreadpool for XNNPACK's operators, of the same size but at most one
  * thread per online processor (created on the first call; NULL for a NULL
  * or one-thread pool, on one processor, or when it cannot start). */

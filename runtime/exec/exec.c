@@ -400,13 +400,16 @@ static double now_ms(void) {
 
 static rc_status run_steps(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
                            const rc_binding* inputs, const rc_binding* outputs, double* step_ms) {
+  rc_pool_hold(pool, 1); /* the run's jobs come back to back: workers stay awake until its end */
   const int nan_scan = st && st->ops && nan_scan_needed(g, p, arena, pool);
-  for (int32_t i = 0; i < p->n_order; i++) {
+  rc_status s = REPCONV_OK;
+  for (int32_t i = 0; i < p->n_order && s == REPCONV_OK; i++) {
     double t0 = step_ms ? now_ms() : 0.0;
-    RC_CHECK(run_step(g, p, st, arena, pool, i, nan_scan, inputs, outputs));
+    s = run_step(g, p, st, arena, pool, i, nan_scan, inputs, outputs);
     if (step_ms) step_ms[i] = now_ms() - t0;
   }
-  return REPCONV_OK;
+  rc_pool_hold(pool, 0);
+  return s;
 }
 
 rc_status rc_exec_run(const rc_graph* g, const rc_plan* p, const rc_exec_state* st, float* arena, rc_pool* pool,
