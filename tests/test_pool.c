@@ -131,6 +131,31 @@ static void test_late(void** state) {
   }
 }
 
+/* A held pool (one model run) and a released one give the same answers;
+ * holding wakes sleeping workers; pools with pinning off work the same. */
+static void test_hold(void** state) {
+  (void)state;
+  rc_pool_hold(NULL, 1);
+  rc_pool_hold(NULL, 0);
+  for (int pin = 0; pin < 2; pin++) {
+    if (pin) setenv("REPCONV_NO_AFFINITY", "1", 1);
+    for (size_t threads = 1; threads <= 4; threads++) {
+      rc_pool* pool = rc_pool_create(threads);
+      assert_non_null(pool);
+      sleep_ms(2); /* the workers are asleep */
+      rc_pool_hold(pool, 1);
+      for (size_t n = 0; n <= 40; n += 7) check_once(pool, threads, n, SIZE_MAX);
+      sleep_ms(3); /* a pause inside a run: the workers keep spinning */
+      check_once(pool, threads, 9, 4);
+      rc_pool_hold(pool, 0);
+      sleep_ms(2);
+      check_once(pool, threads, 33, SIZE_MAX);
+      rc_pool_destroy(pool);
+    }
+  }
+  unsetenv("REPCONV_NO_AFFINITY");
+}
+
 static void test_lifecycle(void** state) {
   (void)state;
   for (int rep = 0; rep < 200; rep++) {
@@ -180,8 +205,8 @@ static void test_threads(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_items),     cmocka_unit_test(test_nested),  cmocka_unit_test(test_late),
-      cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_threads),
+      cmocka_unit_test(test_items), cmocka_unit_test(test_nested),    cmocka_unit_test(test_late),
+      cmocka_unit_test(test_hold),  cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
