@@ -156,7 +156,14 @@ REPCONV_API void repconv_options_destroy(repconv_options_t* options);
  * inside a sum, so a model's outputs are bitwise the same with 1 to N threads
  * on one backend and CPU (tests/test_determinism.c: every built-in and ONNX
  * fixture, every backend, 1 to 4 threads). Backends differ from each other
- * by rounding (Winograd, summation order). */
+ * by rounding (Winograd, summation order).
+ * A session of N > 1 threads starts N - 1 workers when it is created. They
+ * spin through a run and sleep between runs; work is claimed dynamically,
+ * so a busy core or more threads than cores slows a run down without
+ * stalling it. On Linux, when the threads fit the CPUs the process may use,
+ * each worker is pinned to one CPU other than the creating thread's (set
+ * the environment variable REPCONV_NO_AFFINITY=1 to leave placement to the
+ * OS); the calling thread is never pinned. docs/threads.md has the details. */
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
 /* Fold linear regions at load (default on). 0 is the fold level OFF; on
  * keeps a level already chosen with repconv_options_set_fold_level (BN stays
