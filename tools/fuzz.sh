@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The fuzz job: installs clang (third_party/install-deps.sh --fuzz), builds
 # build-fuzz/ with -DREPCONV_FUZZ=ON (libFuzzer + ASan + UBSan), then runs
-# each target for FUZZ_SECONDS (default 60) over a copy of its seed corpus.
+# each target for FUZZ_SECONDS (default 60) over a copy of its seed corpus,
+# as many targets at once as there are CPUs.
 #
 #   FUZZ_SECONDS=300 tools/fuzz.sh            longer runs
 #   FUZZ_TARGETS="fuzz_rcm fuzz_onnx" ...     a subset
@@ -55,16 +56,15 @@ max_len() {
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 common=(-rss_limit_mb=2048 -timeout=10)
-failed=0
 mkdir -p "$out"
 : >"$out/summary.txt"
-for t in $targets; do
-  bin="$root/build-fuzz/tests/fuzz/$t"
-  dir="$out/$t"
+# One target: its seeds, its run, its summary in $dir/summary; exit 1 on a
+# finding that fails the job.
+fuzz_one() {
+  local t="$1" bin="$root/build-fuzz/tests/fuzz/$1" dir="$out/$1" len known_crash="" status=0 last execs crashes slow
   rm -rf "$dir"
   mkdir -p "$dir/corpus" "$dir/known"
   len="$(max_len "$t")"
-  known_crash=""
   while IFS= read -r f; do
     [ "$(stat -c %s "$f")" -le "$len" ] || continue # longer seeds would be cut
     case "$(basename "$f")" in
@@ -77,11 +77,10 @@ for t in $targets; do
     cp "$f" "$dir/corpus/"
   done < <(seeds "$t")
   echo "== $t: $(ls "$dir/corpus" | wc -l) seeds, ${seconds} s"
-  flags=("${common[@]}" -max_len="$len" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$dir/")
+  local flags=("${common[@]}" -max_len="$len" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$dir/")
   if [ "$fork" = 1 ]; then
     flags+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   fi
-  status=0
   "$bin" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
   last="$(grep -E 'cov: [0-9]+' "$dir/log" | tail -1 || true)"
   # executions: the last status line's #N (fork mode prints no final stats)
@@ -93,11 +92,24 @@ for t in $targets; do
     echo "$t: exit $status; last status: ${last:-none}"
     echo "$t: executions: $execs; crash/leak reproducers: $crashes; timeout/oom: $slow"
     [ -z "$known_crash" ] || echo "$t: issue reproducers that still crash (left out of the seeds):$known_crash"
-  } | tee -a "$out/summary.txt"
+  } >"$dir/summary"
   if [ "$crashes" -gt 0 ] || [ -n "$known_crash" ] || { [ "$fork" != 1 ] && [ "$status" -ne 0 ]; }; then
-    failed=1
+    return 1
   fi
-  if [ "$strict" = 1 ] && [ "$slow" -gt 0 ]; then failed=1; fi
+  if [ "$strict" = 1 ] && [ "$slow" -gt 0 ]; then return 1; fi
+  return 0
+}
+
+# As many targets at once as there are CPUs (each fuzzes on one).
+for t in $targets; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  (fuzz_one "$t" && echo 0 >"$out/$t.rc" || echo 1 >"$out/$t.rc") &
+done
+wait
+failed=0
+for t in $targets; do
+  [ "$(cat "$out/$t.rc" 2>/dev/null)" = 0 ] || failed=1
+  cat "$out/$t/summary" 2>/dev/null | tee -a "$out/summary.txt" || echo "$t: no summary" | tee -a "$out/summary.txt"
 done
 echo "fuzz: summary in $out/summary.txt"
 exit "$failed"
