@@ -48,6 +48,11 @@ const char* rc_test_fixtures(void) {
   return dir && dir[0] ? dir : "tests/fixtures";
 }
 
+int rc_test_emulated(void) {
+  const char* e = getenv("REPCONV_TEST_EMULATED");
+  return e && e[0] == '1';
+}
+
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
   const char* dir = getenv("REPCONV_TEST_TMP");
   snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "/tmp", file);

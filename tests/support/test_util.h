@@ -32,6 +32,10 @@ repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be,
 
 /* The fixtures folder ($REPCONV_FIXTURES, else tests/fixtures). */
 const char* rc_test_fixtures(void);
+/* 1 when the tests run under an emulator (a cross build's ctest sets
+ * REPCONV_TEST_EMULATED): tests may then skip what has no code specific to
+ * the architecture, which the native run checks. */
+int rc_test_emulated(void);
 
 /* A path under the test temp directory ($REPCONV_TEST_TMP, else /tmp). */
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size);
