@@ -328,7 +328,10 @@ static int cmd_bench(const cli_args* a) {
       "after %d warm-up round%s",
       a->model, is_builtin(a->model) ? " (built-in)" : "", shape, a->threads, a->threads == 1 ? "" : "s",
       a->backend_name, runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
-  if (a->threads > 1) printf("; %d ms pause before each timed run (idle pool threads spin)", BENCH_SETTLE_MS);
+  if (a->threads > 1)
+    printf(
+        "; %d ms pause before each timed run (the other forms' workers go to sleep, as between the frames of a video)",
+        BENCH_SETTLE_MS);
   printf("\n");
   printf("FLOPs per run: unfolded %s, bn-fused %s, folded %s; GFLOP/s counts the folded graph's FLOPs for every form\n",
          compact(forms[0].flops, c1, sizeof c1), compact(forms[1].flops, c2, sizeof c2),
