@@ -161,10 +161,16 @@ REPCONV_API void repconv_options_destroy(repconv_options_t* options);
  * spin through a run and sleep between runs; work is claimed dynamically,
  * so a busy core or more threads than cores slows a run down without
  * stalling it. On Linux, when the threads fit the CPUs the process may use,
- * each worker is pinned to one CPU other than the creating thread's (set
- * the environment variable REPCONV_NO_AFFINITY=1 to leave placement to the
- * OS); the calling thread is never pinned. docs/threads.md has the details. */
+ * each worker is pinned to one CPU other than the creating thread's
+ * (repconv_options_set_thread_affinity below, or the environment variable
+ * REPCONV_NO_AFFINITY=1, leave placement to the OS); the calling thread is
+ * never pinned. docs/threads.md has the details. */
 REPCONV_API repconv_status repconv_options_set_threads(repconv_options_t* options, int threads);
+/* 1 (default): pin a session's workers one per CPU as above; 0: leave them
+ * to the OS scheduler (apps that place their own threads, or CPUs with big
+ * and little cores, where pinning by index may pick a little one). The
+ * output is the same either way. */
+REPCONV_API repconv_status repconv_options_set_thread_affinity(repconv_options_t* options, int pin);
 /* Fold linear regions at load (default on). 0 is the fold level OFF; on
  * keeps a level already chosen with repconv_options_set_fold_level (BN stays
  * BN) and turns folding on at FULL after OFF. */

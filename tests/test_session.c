@@ -350,6 +350,39 @@ static void* run_thread(void* arg) {
   return NULL;
 }
 
+/* Worker placement (repconv_options_set_thread_affinity) never changes the
+ * output: 1 thread, 2 and 3 pinned, 2 and 3 left to the OS, bitwise. */
+static void test_thread_affinity(void** state) {
+  (void)state;
+  assert_int_equal(repconv_options_set_thread_affinity(NULL, 1), REPCONV_ERROR_INVALID_ARGUMENT);
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 12);
+  rc_test_fill_uniform(&r, g_input, sizeof(g_input) / 4, -1.0f, 1.0f);
+  repconv_model_t* m = small_model();
+  static float feat1[FEAT], logits1[LOGITS], feat[FEAT], logits[LOGITS];
+  repconv_session_t* one = rc_test_session(m, REPCONV_BACKEND_AUTO, 1);
+  run_once(one, feat1, logits1);
+  repconv_session_destroy(one);
+  for (int threads = 2; threads <= 3; threads++) {
+    for (int pin = 0; pin < 2; pin++) {
+      repconv_options_t* o;
+      assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+      assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
+      assert_int_equal(repconv_options_set_thread_affinity(o, pin), REPCONV_OK);
+      repconv_session_t* s = NULL;
+      if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("session: %s", repconv_last_error());
+      repconv_options_destroy(o);
+      for (int run = 0; run < 3; run++) {
+        run_once(s, feat, logits);
+        assert_memory_equal(feat, feat1, sizeof(feat));
+        assert_memory_equal(logits, logits1, sizeof(logits));
+      }
+      repconv_session_destroy(s);
+    }
+  }
+  repconv_model_destroy(m);
+}
+
 static void test_concurrent_run_refused(void** state) {
   (void)state;
   rc_test_rng r;
@@ -581,6 +614,7 @@ int main(void) {
       cmocka_unit_test(test_sessions_on_threads),
       cmocka_unit_test(test_run_errors),
       cmocka_unit_test(test_concurrent_run_refused),
+      cmocka_unit_test(test_thread_affinity),
       cmocka_unit_test(test_pooled_sessions_in_parallel),
       cmocka_unit_test(test_model_outlived_by_sessions),
       cmocka_unit_test(test_version),

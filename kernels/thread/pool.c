@@ -176,12 +176,14 @@ static void run_items(rc_pool* p, size_t thread) {
  * 1.9x longer (docs/threads.md). Workers avoid the CPU of the thread that
  * creates the pool (the caller is not pinned: the balancer moves it if it
  * lands on a worker's CPU); successive pools start at successive CPUs, so
- * several sessions spread. REPCONV_NO_AFFINITY=1 turns it off. */
+ * several sessions spread. rc_pool_create_placed(n, 0) (the session option
+ * repconv_options_set_thread_affinity) or REPCONV_NO_AFFINITY=1 turn it off. */
 #if defined(__linux__)
 static _Atomic unsigned g_next_cpu; /* rotation only: any value is correct */
 
-static void plan_cpus(worker* w, size_t n) {
+static void plan_cpus(worker* w, size_t n, int pin) {
   for (size_t k = 0; k < n; k++) w[k].cpu = -1;
+  if (!pin) return;
   const char* off = getenv("REPCONV_NO_AFFINITY");
   if (off && off[0] && off[0] != '0') return;
   cpu_set_t allowed;
@@ -206,7 +208,8 @@ static void pin_to(int cpu) {
   (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set); /* best effort */
 }
 #else
-static void plan_cpus(worker* w, size_t n) {
+static void plan_cpus(worker* w, size_t n, int pin) {
+  (void)pin;
   for (size_t k = 0; k < n; k++) w[k].cpu = -1;
 }
 static void pin_to(int cpu) { (void)cpu; }
@@ -244,7 +247,9 @@ static void stop_workers(rc_pool* p, size_t started) {
   for (size_t k = 0; k < started; k++) pthread_join(p->workers[k].th, NULL);
 }
 
-rc_pool* rc_pool_create(size_t threads) {
+rc_pool* rc_pool_create(size_t threads) { return rc_pool_create_placed(threads, 1); }
+
+rc_pool* rc_pool_create_placed(size_t threads, int pin_workers) {
   rc_pool* p = calloc(1, sizeof *p);
   if (!p) return NULL;
   p->threads = threads ? threads : 1;
@@ -272,7 +277,7 @@ rc_pool* rc_pool_create(size_t threads) {
       rc_pool_destroy(p);
       return NULL;
     }
-    plan_cpus(p->workers, p->threads - 1);
+    plan_cpus(p->workers, p->threads - 1, pin_workers);
     for (size_t k = 0; k + 1 < p->threads; k++) {
       p->workers[k].pool = p;
       p->workers[k].index = k + 1;

@@ -33,6 +33,9 @@ typedef void (*rc_pool_task)(void* ctx, size_t item, size_t thread);
 /* A pool of `threads` threads counting the caller (threads - 1 workers);
  * NULL when out of memory or a thread cannot start. threads <= 1: no workers. */
 rc_pool* rc_pool_create(size_t threads);
+/* The same, with pin_workers 0: the workers are never pinned to CPUs (see
+ * pool.c; rc_pool_create pins them when they fit). */
+rc_pool* rc_pool_create_placed(size_t threads, int pin_workers);
 void rc_pool_destroy(rc_pool* pool); /* NULL ok */
 
 /* Threads counting the caller: 1 for a NULL pool. */

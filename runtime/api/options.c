@@ -25,6 +25,7 @@ struct repconv_options rc_options_or_default(const struct repconv_options* optio
                               .fold_max_kernel = RC_FOLD_DEFAULT_MAX_KERNEL,
                               .backend = REPCONV_BACKEND_AUTO,
                               .chains = 1,
+                              .pin_threads = 1,
                               .limits = rc_limits_default()};
   return d;
 }
@@ -49,6 +50,12 @@ repconv_status repconv_options_set_threads(repconv_options_t* options, int threa
     return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "threads: %d (must be 1 to %d)", threads, RC_MAX_THREADS);
   }
   options->threads = threads;
+  return REPCONV_OK;
+}
+
+repconv_status repconv_options_set_thread_affinity(repconv_options_t* options, int pin) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  options->pin_threads = pin != 0;
   return REPCONV_OK;
 }
 

@@ -176,7 +176,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: out of memory");
   }
   if (o.threads > 1) {
-    s->pool = rc_pool_create((size_t)o.threads);
+    s->pool = rc_pool_create_placed((size_t)o.threads, o.pin_threads);
     if (!s->pool) {
       repconv_session_destroy(s);
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session: cannot create a pool of %d threads", o.threads);
