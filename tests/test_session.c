@@ -365,13 +365,7 @@ static void test_thread_affinity(void** state) {
   repconv_session_destroy(one);
   for (int threads = 2; threads <= 3; threads++) {
     for (int pin = 0; pin < 2; pin++) {
-      repconv_options_t* o;
-      assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-      assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
-      assert_int_equal(repconv_options_set_thread_affinity(o, pin), REPCONV_OK);
-      repconv_session_t* s = NULL;
-      if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("session: %s", repconv_last_error());
-      repconv_options_destroy(o);
+      repconv_session_t* s = rc_test_session_pinned(m, REPCONV_BACKEND_AUTO, threads, pin);
       for (int run = 0; run < 3; run++) {
         run_once(s, feat, logits);
         assert_memory_equal(feat, feat1, sizeof(feat));

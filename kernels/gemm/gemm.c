@@ -341,7 +341,6 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
   /* Up to RC_POOL_ITEMS_PER_THREAD parts per thread, claimed dynamically: a descheduled thread's
    * share is taken by the others (a part boundary costs at most one more
    * packing of a pixel block). */
-  const size_t most = RC_POOL_ITEMS_PER_THREAD * threads;
-  c.parts = threads <= 1 ? 1 : most < c.units ? most : c.units;
+  c.parts = rc_pool_parts(pool, c.units);
   rc_pool_parallelize(pool, part_task, &c, c.parts);
 }

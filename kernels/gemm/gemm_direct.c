@@ -133,10 +133,8 @@ void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_ker
   c.slice = rc_gemm_direct_workspace_size(p);
   c.ws = (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));
   c.rows = (size_t)p->batch * (size_t)p->out_h;
-  const size_t threads = rc_pool_threads(pool);
   /* Up to RC_POOL_ITEMS_PER_THREAD parts per thread, claimed dynamically: a descheduled thread's
    * share is taken by the others (a part boundary refills kernel_h - 1 rows). */
-  const size_t most = RC_POOL_ITEMS_PER_THREAD * threads;
-  c.parts = threads <= 1 ? 1 : most < c.rows ? most : c.rows;
+  c.parts = rc_pool_parts(pool, c.rows);
   rc_pool_parallelize(pool, part_task, &c, c.parts);
 }

@@ -308,6 +308,11 @@ void rc_pool_destroy(rc_pool* p) {
 
 size_t rc_pool_threads(const rc_pool* p) { return p ? p->threads : 1; }
 
+size_t rc_pool_parts(const rc_pool* p, size_t units) {
+  const size_t threads = rc_pool_threads(p), most = RC_POOL_ITEMS_PER_THREAD * threads;
+  return threads <= 1 ? 1 : most < units ? most : units;
+}
+
 /* One job of n (<= MAX_ITEMS) items; the caller holds p->calls. */
 static void run_job(rc_pool* p, rc_pool_task task, void* ctx, size_t base, uint32_t n) {
   /* Only the caller changes the generation (under p->calls). */

@@ -26,6 +26,10 @@ typedef struct rc_pool rc_pool;
 #define RC_POOL_ITEMS_PER_THREAD 4
 #endif
 
+/* Parts to split `units` of work into: RC_POOL_ITEMS_PER_THREAD per thread
+ * at most, never more than units, 1 for a NULL or one-thread pool. */
+size_t rc_pool_parts(const rc_pool* pool, size_t units);
+
 /* Item `item` of a job, run on pool thread `thread` (0 = the caller,
  * < rc_pool_threads): the index picks the per-thread workspace slice. */
 typedef void (*rc_pool_task)(void* ctx, size_t item, size_t thread);

@@ -703,8 +703,7 @@ static void phase_task(void* arg, size_t i, size_t thread) {
   rc_wino_run c = *ph->base;
   c.scratch += thread * ph->slice_floats;
   const size_t n = ph->phase == 1 ? c.gemm_groups * c.a2 : c.count;
-  const size_t parts = n < ph->parts ? n : ph->parts;
-  const size_t begin = n * i / parts, end = n * (i + 1) / parts;
+  const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
   for (size_t j = begin; j < end; j++) {
     if (ph->phase == 0) {
       input_tile(&c, j);
@@ -733,10 +732,10 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     c.count = total;
     /* Items of a few tiles or panels each, RC_POOL_ITEMS_PER_THREAD per thread: a descheduled
      * thread's share is taken by the others. */
-    phase_ctx ph = {&c, RC_POOL_ITEMS_PER_THREAD * threads, slice, 0};
+    phase_ctx ph = {&c, 0, slice, 0};
     for (ph.phase = 0; ph.phase < 3; ph.phase++) {
-      const size_t n = ph.phase == 1 ? c.gemm_groups * c.a2 : c.count;
-      rc_pool_parallelize(pool, phase_task, &ph, n < ph.parts ? n : ph.parts);
+      ph.parts = rc_pool_parts(pool, ph.phase == 1 ? c.gemm_groups * c.a2 : c.count);
+      rc_pool_parallelize(pool, phase_task, &ph, ph.parts);
     }
     return;
   }

@@ -60,10 +60,15 @@ const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
 }
 
 repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be, int threads) {
+  return rc_test_session_pinned(m, be, threads, 1);
+}
+
+repconv_session_t* rc_test_session_pinned(const repconv_model_t* m, repconv_backend be, int threads, int pin) {
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   assert_int_equal(repconv_options_set_backend(o, be), REPCONV_OK);
   assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
+  assert_int_equal(repconv_options_set_thread_affinity(o, pin), REPCONV_OK);
   repconv_session_t* s = NULL;
   if (repconv_session_create(m, o, &s) != REPCONV_OK) fail_msg("session: %s", repconv_last_error());
   repconv_options_destroy(o);

@@ -29,6 +29,8 @@ void rc_test_expect_close_f(const char* what, const float* got, const float* wan
 /* A session of m with that backend and thread count; fails the test with
  * the library's message if it cannot be made. */
 repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be, int threads);
+/* The same with worker pinning on (1, the default) or off (0). */
+repconv_session_t* rc_test_session_pinned(const repconv_model_t* m, repconv_backend be, int threads, int pin);
 
 /* The fixtures folder ($REPCONV_FIXTURES, else tests/fixtures). */
 const char* rc_test_fixtures(void);
