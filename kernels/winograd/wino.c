@@ -53,6 +53,9 @@ static void init_table(void) {
     k->output[RC_WINO_F23] = rc_wino23_output_transform__##isa; \
     k->output[RC_WINO_F43] = rc_wino43_output_transform__##isa; \
     k->output[RC_WINO_F63] = rc_wino63_output_transform__##isa; \
+    k->direct[RC_WINO_F23] = rc_wino23_direct__##isa;           \
+    k->direct[RC_WINO_F43] = rc_wino43_direct__##isa;           \
+    k->direct[RC_WINO_F63] = rc_wino63_direct__##isa;           \
     g_table[RC_WINO_ISA_##ISA] = k;                             \
     g_auto = RC_WINO_ISA_##ISA;                                 \
   })
@@ -123,8 +126,8 @@ static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 /* ------------------------------------------------------------ filter */
 
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
-  const size_t a = (size_t)rc_wino_tile_alpha(v);
-  return a * a * round_up(out_c, RC_GEMM_NR) * in_c;
+  const size_t a = (size_t)rc_wino_tile_alpha(v), positions = in_c <= RC_WINO_DIRECT_MAX_CIN ? 9 : a * a;
+  return positions * round_up(out_c, RC_GEMM_NR) * in_c;
 }
 
 static const double g23[4][3] = RC_WINO23_G_INIT;
@@ -136,6 +139,12 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
   const double* g = v == RC_WINO_F23 ? &g23[0][0] : v == RC_WINO_F43 ? &g43[0][0] : &g63[0][0];
   const size_t nr = RC_GEMM_NR, blocks = round_up(out_c, nr) / nr;
   memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
+  if (in_c <= RC_WINO_DIRECT_MAX_CIN) { /* the direct tiles' weights */
+    for (size_t co = 0; co < out_c; co++)
+      for (size_t ci = 0; ci < in_c; ci++)
+        for (size_t t = 0; t < 9; t++) u[(ci * 9 + t) * blocks * nr + co] = w_oihw[(co * in_c + ci) * 9 + t];
+    return;
+  }
   for (size_t co = 0; co < out_c; co++) {
     for (size_t ci = 0; ci < in_c; ci++) {
       const float* k = w_oihw + (co * in_c + ci) * 9;
@@ -242,14 +251,20 @@ static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
   c->rows_key = 1 + n * c->tiles_h + ty;
 }
 
-static void input_tile(rc_wino_run* c, size_t t) {
+/* The input window of tile t of the block: c->rows set; returns the
+ * window's first column. The columns count from x_col0 (a ring's slice; 0
+ * otherwise): a tile reads none to its left but the image's padding. */
+static int32_t tile_window(rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
   if (c->rows_key != 1 + n * c->tiles_h + ty) fill_rows(c, n, ty);
-  /* Columns from x_col0 (a ring's slice; 0 otherwise): a tile reads none to its left but the image's padding. */
-  const int32_t c0 = (int32_t)c->x_col0;
-  c->k->input[c->variant](c->rows, c->in_w - c0, c->cin, (int32_t)(tx * c->tile_m) - c->pad_left - c0,
-                          c->v + t * c->cin_pad, c->block_tiles * c->cin_pad);
+  return (int32_t)(tx * c->tile_m) - c->pad_left - (int32_t)c->x_col0;
+}
+
+static void input_tile(rc_wino_run* c, size_t t) {
+  const int32_t ix0 = tile_window(c, t);
+  c->k->input[c->variant](c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->v + t * c->cin_pad,
+                          c->block_tiles * c->cin_pad);
 }
 
 /* Row calls of the wide GEMM over `count` tiles: as few as the form allows,
@@ -558,16 +573,28 @@ static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t o
   }
 }
 
-static void output_tile(const rc_wino_run* c, size_t t) {
+/* Tile t's output pixels (rows × cols) to y: the output transform of its
+ * M, or the direct computation from its input window. */
+static void tile_out(rc_wino_run* c, size_t t, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows,
+                     size_t cols) {
+  if (c->direct) {
+    const int32_t ix0 = tile_window(c, t);
+    c->k->direct[c->variant](c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->u, c->cout, ep, y, y_row_stride,
+                             rows, cols);
+    return;
+  }
+  c->k->output[c->variant](c->m + t * c->cout_pad, c->block_tiles * c->cout_pad, c->cout, ep, y, y_row_stride, rows,
+                           cols);
+}
+
+static void output_tile(rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w;
   const size_t rows = oh - oy < c->tile_m ? oh - oy : c->tile_m;
   const size_t cols = ow - ox < c->tile_m ? ow - ox : c->tile_m;
-  const float* m = c->m + t * c->cout_pad;
   if (c->post) {
-    c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep_bias, c->scratch, c->tile_m * c->cout,
-                             rows, cols);
+    tile_out(c, t, &c->ep_bias, c->scratch, c->tile_m * c->cout, rows, cols);
     if (c->store) {
       post_store_bound(c, n, oy, ox, rows, cols);
     } else {
@@ -578,7 +605,7 @@ static void output_tile(const rc_wino_run* c, size_t t) {
   /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
   const size_t row = c->y_ring ? oy % c->y_ring : n * oh + oy;
   float* y = c->y + row * c->y_row + (ox - c->y_col0) * c->cout;
-  c->k->output[c->variant](m, c->block_tiles * c->cout_pad, c->cout, &c->ep, y, c->y_row, rows, cols);
+  tile_out(c, t, &c->ep, y, c->y_row, rows, cols);
 }
 
 /* Tiles [begin, end) block by block in the workspace slice c->v/c->m. Every
@@ -591,9 +618,11 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
   }
   for (c->first = begin; c->first < end; c->first += c->block_tiles) {
     c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
-    for (size_t t = 0; t < c->count; t++) input_tile(c, t);
-    for (size_t xi = 0; xi < c->a2; xi++) {
-      for (size_t g = 0; g < c->gemm_groups; g++) gemm_panel(c, xi, g);
+    if (!c->direct) {
+      for (size_t t = 0; t < c->count; t++) input_tile(c, t);
+      for (size_t xi = 0; xi < c->a2; xi++) {
+        for (size_t g = 0; g < c->gemm_groups; g++) gemm_panel(c, xi, g);
+      }
     }
     for (size_t t = 0; t < c->count; t++) output_tile(c, t);
   }
@@ -658,6 +687,7 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->cin_pad = round_up(c->cin, RC_WINO_V_CPAD);
   c->cout_pad = round_up(c->cout, RC_WINO_M_CPAD);
   c->cout_blocks = c->cout_pad / RC_GEMM_NR;
+  c->direct = c->cin <= RC_WINO_DIRECT_MAX_CIN;
   c->tile_m = (size_t)rc_wino_tile_m(p->variant);
   c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
   c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;
@@ -733,7 +763,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     /* Items of a few tiles or panels each, RC_POOL_ITEMS_PER_THREAD per thread: a descheduled
      * thread's share is taken by the others. */
     phase_ctx ph = {&c, 0, slice, 0};
-    for (ph.phase = 0; ph.phase < 3; ph.phase++) {
+    for (ph.phase = c.direct ? 2 : 0; ph.phase < 3; ph.phase++) { /* direct tiles: the output phase only */
       ph.parts = rc_pool_parts(pool, ph.phase == 1 ? c.gemm_groups * c.a2 : c.count);
       rc_pool_parallelize(pool, phase_task, &ph, ph.parts);
     }

@@ -123,12 +123,22 @@ const char* rc_wino_isa_name(rc_wino_isa isa);
  * or 512 KiB when cpuinfo reports none. */
 size_t rc_wino_default_l2_bytes(void);
 
-/* Floats of the transformed filter: α² · round_up(out_c, 16) · in_c. */
+/* Convs with at most this many input channels (a super-resolution net's
+ * 1- or 3-channel head, which heads a chain) compute each m×m tile
+ * directly, 9·in_c multiply-adds per output pixel and channel: the input
+ * and output transforms and the GEMMs of depth in_c cost more than that.
+ * Their "transformed filter" is then the weights themselves (below). */
+#define RC_WINO_DIRECT_MAX_CIN 4
+
+/* Floats of the transformed filter: α² · round_up(out_c, 16) · in_c, or
+ * 9 · round_up(out_c, 16) · in_c for in_c ≤ RC_WINO_DIRECT_MAX_CIN. */
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c);
 
 /* U = G g Gᵀ for every (out, in) channel pair, computed in double and rounded
- * once, written in the U layout above (padding lanes are 0). w is OIHW. Plan
- * time; single-threaded; the result serves every ISA. */
+ * once, written in the U layout above (padding lanes are 0). w is OIHW. For
+ * in_c ≤ RC_WINO_DIRECT_MAX_CIN: w copied as [in_c][ky·3 + kx][round_up(out_c,
+ * 16)] instead (padding 0). Plan time; single-threaded; the result serves
+ * every ISA. */
 void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u);
 
 /* Tiles per block for this layer shape and L2 size (l2_bytes 0: default). */

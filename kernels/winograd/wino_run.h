@@ -16,6 +16,7 @@
 typedef struct rc_wino_ukernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
+  rc_wino_direct_fn direct[RC_WINO_VARIANT_COUNT];
   rc_gemm_tile_fn gemm; /* gemm_mr × RC_GEMM_NR */
   size_t gemm_mr;
   rc_gemm_tile_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
@@ -52,6 +53,7 @@ typedef struct rc_wino_run {
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
+  int direct;         /* cin ≤ RC_WINO_DIRECT_MAX_CIN: tiles computed directly from u's 3×3 weights */
   size_t gemm_nv;     /* wide GEMM: 16-channel blocks per call (0: the 16-column GEMM) */
   size_t gemm_groups; /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;

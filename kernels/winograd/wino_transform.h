@@ -175,14 +175,118 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
   }
 }
 
-#define DEFINE_VARIANT(name, A, M, bt, at)                                                                        \
-  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v, \
-                                       size_t v_stride) {                                                         \
-    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                  \
-  }                                                                                                               \
-  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, \
-                                        float* y, size_t y_row_stride, size_t rows, size_t cols) {                \
-    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                             \
+/* One SIMD_W-channel chunk of a direct tile (direct_tile): input pixel
+ * (i, j), channel ci of the window at r[i][col + j·cin + ci]; w and y already
+ * point at channel c. Two output rows at a time: 2·M accumulators, enough
+ * independent FMAs to hide their latency, few enough to stay in registers. */
+INLINE void direct_chunk(const int M, const float* const* r, ptrdiff_t col, size_t cin, const float* w, size_t w_stride,
+                         vec bias, const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride,
+                         size_t cstride, size_t rows, size_t cols, const int masked, vmask mask) {
+  for (int y0 = 0; y0 < M && (size_t)y0 < rows; y0 += 2) {
+    vec acc[2 * MAX_ALPHA];
+#pragma GCC unroll 16
+    for (int i = 0; i < 2 * M; i++) acc[i] = v_zero();
+    for (size_t ci = 0; ci < cin; ci++) {
+#pragma GCC unroll 3
+      for (int ky = 0; ky < 3; ky++) {
+        const float* x0 = r[y0 + ky] + col + (ptrdiff_t)ci;
+        const float* x1 = r[y0 + 1 + ky] + col + (ptrdiff_t)ci;
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; kx++) {
+          const vec wv = v_load(w + (ci * 9 + (size_t)(ky * 3 + kx)) * w_stride);
+#pragma GCC unroll 8
+          for (int xx = 0; xx < M; xx++) {
+            acc[xx] = v_fma(v_set1(x0[(size_t)(xx + kx) * cin]), wv, acc[xx]);
+            acc[M + xx] = v_fma(v_set1(x1[(size_t)(xx + kx) * cin]), wv, acc[M + xx]);
+          }
+        }
+      }
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; h++) {
+      const size_t yy = (size_t)(y0 + h);
+      if (yy >= rows) break;
+#pragma GCC unroll 8
+      for (int xx = 0; xx < M; xx++) {
+        if ((size_t)xx >= cols) break;
+        const vec o = v_activate(v_add(acc[h * M + xx], bias), prelu, lo, hi, slope);
+        float* p = y + yy * y_row_stride + (size_t)xx * cstride;
+        if (masked)
+          v_store_mask(p, mask, o);
+        else
+          v_store(p, o);
+      }
+    }
+  }
+}
+
+/* An m×m output tile computed directly, for few input channels
+ * (RC_WINO_DIRECT_MAX_CIN): per output pixel Σ over ci, ky, kx in that
+ * order of x·w, one FMA each, with w the weights [ci][ky·3 + kx][round_up(cout,
+ * 16)]; then bias and activation, stored as the output transform stores.
+ * The window (rows and columns as for the input transform) is read in
+ * place inside the image; a window across its border is first copied to
+ * a small NHWC array, 0 outside. */
+INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,
+                        size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t out_rows,
+                        size_t out_cols) {
+  const int A = M + 2;
+  float win[MAX_ALPHA * MAX_ALPHA * RC_WINO_DIRECT_MAX_CIN];
+  const float* wrows[MAX_ALPHA];
+  const float* const* r = rows;
+  ptrdiff_t col = (ptrdiff_t)ix0 * (ptrdiff_t)cin;
+  int interior = ix0 >= 0 && ix0 + A <= in_w;
+  for (int i = 0; i < A; i++) interior &= rows[i] != NULL;
+  if (!interior) {
+    for (int i = 0; i < A; i++) {
+      float* wi = win + (size_t)(i * A) * cin;
+      wrows[i] = wi;
+      for (int j = 0; j < A; j++) {
+        const int32_t x = ix0 + j;
+        const int inside = rows[i] != NULL && x >= 0 && x < in_w;
+        for (size_t ci = 0; ci < cin; ci++) wi[(size_t)j * cin + ci] = inside ? rows[i][(size_t)x * cin + ci] : 0.0f;
+      }
+    }
+    r = wrows;
+    col = 0;
+  }
+  const size_t w_stride = (cout + RC_GEMM_NR - 1) / RC_GEMM_NR * RC_GEMM_NR;
+  const int prelu = ep->activation == RC_WINO_ACT_PRELU;
+  const float lo_s = ep->activation == RC_WINO_ACT_RELU   ? 0.0f
+                     : ep->activation == RC_WINO_ACT_CLIP ? ep->min
+                                                          : -__builtin_inff();
+  const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
+  const vec lo = v_set1(lo_s), hi = v_set1(hi_s);
+  const vmask none = v_tail(SIMD_W);
+  size_t c = 0;
+  for (; c + SIMD_W <= cout; c += SIMD_W) {
+    const vec b = ep->bias ? v_load(ep->bias + c) : v_zero();
+    const vec sl = prelu ? v_load(ep->slopes + c) : v_zero();
+    direct_chunk(M, r, col, cin, w + c, w_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, out_rows, out_cols,
+                 0, none);
+  }
+  if (c < cout) {
+    const vmask mask = v_tail(cout - c);
+    const vec b = ep->bias ? v_load_mask(ep->bias + c, mask) : v_zero();
+    const vec sl = prelu ? v_load_mask(ep->slopes + c, mask) : v_zero();
+    direct_chunk(M, r, col, cin, w + c, w_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, out_rows, out_cols,
+                 1, mask);
+  }
+}
+
+#define DEFINE_VARIANT(name, A, M, bt, at)                                                                             \
+  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,      \
+                                       size_t v_stride) {                                                              \
+    input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                       \
+  }                                                                                                                    \
+  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,      \
+                                        float* y, size_t y_row_stride, size_t rows, size_t cols) {                     \
+    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                                  \
+  }                                                                                                                    \
+  void WINO_FN(name##_direct)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,         \
+                              size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t out_rows, \
+                              size_t out_cols) {                                                                       \
+    direct_tile(M, rows, in_w, cin, ix0, w, cout, ep, y, y_row_stride, out_rows, out_cols);                            \
   }
 
 DEFINE_VARIANT(wino23, 4, 2, bt23, at23)

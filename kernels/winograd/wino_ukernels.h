@@ -1,5 +1,6 @@
 /* Winograd micro-kernels (internal to kernels/winograd/): one tile's input
- * and output transforms per variant and ISA, declared from
+ * and output transforms per variant and ISA (and the direct tile of
+ * few-channel convs), declared from
  * wino_transform_ukernels.inc. The tile GEMMs are kernels/gemm's
  * (gemm_tile_ukernels.inc). Names follow op_variant__isa. The driver (wino.c)
  * calls them through a dispatch table filled once from cpuinfo. Pure
@@ -48,11 +49,22 @@ typedef void (*rc_wino_input_fn)(const float* const* rows, int32_t in_w, size_t 
 typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y,
                                   size_t y_row_stride, size_t rows, size_t cols);
 
+/* A tile computed directly (convs of at most RC_WINO_DIRECT_MAX_CIN input
+ * channels): rows, in_w, cin and ix0 as for the input transform; w the
+ * weights [cin][9][round_up(cout, 16)] (rc_wino_filter_transform's layout
+ * for such convs); writes the top-left out_rows × out_cols pixels of
+ * act(conv + bias) as the output transform does. */
+typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,
+                                  size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride,
+                                  size_t out_rows, size_t out_cols);
+
 /* Declarations, from the list. */
 #define RC_WINO_DECLARE_VARIANT(v, isa)                                                                            \
   void rc_wino##v##_input_transform__##isa(const float* const*, int32_t, size_t, int32_t, float*, size_t);         \
   void rc_wino##v##_output_transform__##isa(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, \
-                                            size_t, size_t);
+                                            size_t, size_t);                                                       \
+  void rc_wino##v##_direct__##isa(const float* const*, int32_t, size_t, int32_t, const float*, size_t,             \
+                                  const rc_wino_epilogue*, float*, size_t, size_t, size_t);
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) \
   RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa))
 #include "kernels/winograd/wino_transform_ukernels.inc"
