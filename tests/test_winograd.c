@@ -583,6 +583,41 @@ static void test_post_store(void** state) {
   assert_true(checked > 0);
 }
 
+/* Convs of at most RC_WINO_DIRECT_MAX_CIN input channels compute their
+ * tiles directly (the sweeps above run them: channels 1, 3 and 4): their
+ * filter is the 3x3 weights as [ci][tap][round_up(cout, 16)], zero padded;
+ * one more channel and it is U again. */
+static void test_direct_filter(void** state) {
+  (void)state;
+  const size_t couts[] = {4, 16, 17};
+  for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+    for (size_t cin = 1; cin <= RC_WINO_DIRECT_MAX_CIN + 1; cin++)
+      for (size_t k = 0; k < 3; k++) {
+        const size_t cout = couts[k], pad = (cout + 15) / 16 * 16, a = (size_t)rc_wino_tile_alpha((rc_wino_variant)v);
+        const size_t n = rc_wino_filter_size((rc_wino_variant)v, cout, cin);
+        if (cin > RC_WINO_DIRECT_MAX_CIN) {
+          assert_int_equal(n, a * a * pad * cin);
+          continue;
+        }
+        assert_int_equal(n, 9 * pad * cin);
+        float* w = xmalloc(cout * cin * 9 * sizeof(float));
+        float* u = xmalloc(n * sizeof(float));
+        for (size_t e = 0; e < cout * cin * 9; e++) w[e] = (float)(e + 1);
+        rc_wino_filter_transform((rc_wino_variant)v, cout, cin, w, u);
+        for (size_t ci = 0; ci < cin; ci++)
+          for (size_t t = 0; t < 9; t++)
+            for (size_t co = 0; co < pad; co++) {
+              const float want = co < cout ? w[(co * cin + ci) * 9 + t] : 0.0f;
+              if (u[(ci * 9 + t) * pad + co] != want)
+                fail_msg("%s cin %zu cout %zu: u[ci %zu][tap %zu][co %zu] = %g, want %g",
+                         rc_wino_variant_name((rc_wino_variant)v), cin, cout, ci, t, co,
+                         (double)u[(ci * 9 + t) * pad + co], (double)want);
+            }
+        free(w);
+        free(u);
+      }
+}
+
 /* Prints the measured maxima (runs last). */
 static void test_summary(void** state) {
   (void)state;
@@ -627,7 +662,7 @@ int main(void) {
       cmocka_unit_test(test_isa_resolve),   cmocka_unit_test(test_channels_sweep), cmocka_unit_test(test_shapes_sweep),
       cmocka_unit_test(test_activations),   cmocka_unit_test(test_wide),           cmocka_unit_test(test_bands),
       cmocka_unit_test(test_deterministic), cmocka_unit_test(test_workspace),      cmocka_unit_test(test_post_store),
-      cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_direct_filter), cmocka_unit_test(test_summary),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -78,6 +78,12 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end);
 /* Bytes of the input-row cache a run with p->load needs after the block
  * buffers of rc_wino_workspace_size (0 without load). */
 size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p);
+/* Tile (rows × cols pixels, top-left output pixel (oy, ox) of image n),
+ * transformed into c->scratch ([rows][cols] pixels of cout channels, rows
+ * tile_m pixels apart, bias added), finished and stored: + residual,
+ * activation, then to y (NHWC or depth-to-space) or to the output binding
+ * (wino_post.c). */
+void rc_wino_post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols);
 /* The workspace pointer rounded up to the kernels' alignment. */
 float* rc_wino_align_ws(void* workspace);
 
