@@ -71,8 +71,10 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
     rc_rule_xnn_supports(g, n, st, why, sizeof why);
     st->kind = RC_KERNEL_XNNPACK;
   }
-  snprintf(st->note, sizeof(st->note), "autotuned, 1 thread: %s%s", times,
-           chain ? " (Winograd only: chains into the next conv)" : "");
+  /* (the return value is used: a long note is cut, by design) */
+  if (snprintf(st->note, sizeof(st->note), "autotuned, 1 thread: %s%s", times,
+               chain ? " (Winograd only: chains into the next conv)" : "") < 0)
+    st->note[0] = '\0';
   return 1;
 }
 
