@@ -429,6 +429,20 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "1 thread (small layer)");
 }
 
+/* The chain tests' net: 1 → 8 → 8 → 8 → 4 channels at 260x520. */
+static const net k_chain_net = {1,
+                                1,
+                                260,
+                                520,
+                                4,
+                                {{8, {1, 1, 1, 1}, ACT_PRELU},
+                                 {8, {1, 1, 1, 1}, ACT_RELU},
+                                 {8, {1, 1, 1, 1}, ACT_CLIP},
+                                 {4, {1, 1, 1, 1}, ACT_NONE}},
+                                2,
+                                31,
+                                1};
+
 /* A super-resolution-like net over an image whose activations (8 channels,
  * 4.3 MB) exceed the chain threshold: auto chains all four convs (the 1→8
  * head too, which alone would go to XNNPACK), runs the chain in the first
@@ -439,18 +453,7 @@ static void test_rule_and_reasons(void** state) {
  * materialised). */
 static void test_chains(void** state) {
   (void)state;
-  const net n = {1,
-                 1,
-                 260,
-                 520,
-                 4,
-                 {{8, {1, 1, 1, 1}, ACT_PRELU},
-                  {8, {1, 1, 1, 1}, ACT_RELU},
-                  {8, {1, 1, 1, 1}, ACT_CLIP},
-                  {4, {1, 1, 1, 1}, ACT_NONE}},
-                 2,
-                 31,
-                 1};
+  const net n = k_chain_net;
   repconv_model_t* m = build(&n, NULL);
   float* x = make_input(&n);
   const size_t ny = out_numel(m);
@@ -556,18 +559,7 @@ static void test_fusion_entries(void** state) {
  * its first three convs as one chain, and agrees with ref. */
 static void test_autotune_chain(void** state) {
   (void)state;
-  const net n = {1,
-                 1,
-                 260,
-                 520,
-                 4,
-                 {{8, {1, 1, 1, 1}, ACT_PRELU},
-                  {8, {1, 1, 1, 1}, ACT_RELU},
-                  {8, {1, 1, 1, 1}, ACT_CLIP},
-                  {4, {1, 1, 1, 1}, ACT_NONE}},
-                 2,
-                 31,
-                 1};
+  const net n = k_chain_net;
   repconv_model_t* m = build(&n, NULL);
   float* x = make_input(&n);
   float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);

@@ -58,8 +58,8 @@ static inline __attribute__((always_inline)) void post_row_y(const rc_wino_epilo
   }
 }
 
-/* post_row_y for x2 without an activation (ECBSR's tail: the residual is
- * added, nothing clamps): both output rows of the tile row in one pass of
+/* post_row_y for x2 without an activation (ECBSR's tail, to a tensor or a
+ * binding: the residual is added, nothing clamps): both output rows of the tile row in one pass of
  * fixed-stride adds and stores, no per-element branches: 317 → 211 TSC
  * ticks a 4×4 tile on a Xeon, about 70 of them the 8 MB output frame's
  * writes to memory. */
@@ -88,6 +88,34 @@ static inline void post_row_y2(const float* s, size_t cols, const float* res, si
       row1[2 * j + 1] = s[4 * j + 3] + res[4 * j + 3];
     }
   }
+}
+
+/* The rows of a one-channel shuffle's tile row: x2 without an activation
+ * through post_row_y2, x2 and xr through post_row_y with r a constant or not. */
+static inline void post_rows_y(const rc_wino_epilogue* ep, const float* s, size_t cols, const float* res, size_t rc,
+                               float* row0, size_t yw, size_t r) {
+  if (r == 2 && ep->activation == RC_WINO_ACT_NONE) {
+    post_row_y2(s, cols, res, rc, row0, yw);
+  } else if (r == 2) {
+    post_row_y(ep, s, cols, res, rc, row0, yw, 2);
+  } else {
+    post_row_y(ep, s, cols, res, rc, row0, yw, r);
+  }
+}
+
+/* A tile row of cols pixels in scratch, in place: + the residual (rc
+ * floats a pixel, or none), then the activation. */
+static void finish_pixels(const rc_wino_run* c, float* s, const float* res, size_t cols) {
+  const size_t cout = c->cout;
+  if (res) {
+    if (c->residual_c == 1) {
+      for (size_t j = 0; j < cols; j++)
+        for (size_t k = 0; k < cout; k++) s[j * cout + k] = s[j * cout + k] + res[j];
+    } else {
+      for (size_t e = 0; e < cols * cout; e++) s[e] = s[e] + res[e];
+    }
+  }
+  activate_pixels(&c->ep, s, cols, cout);
 }
 
 /* The residual of output row oy, pixels [ox, ox + cols) of image n: in the
@@ -120,24 +148,10 @@ static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, siz
     const float* res = residual_row(c, n, oy + i, ox, cols);
     if (cs == 1 && r > 1) {
       float* row0 = y + (oy + i) * r * yw + ox * r;
-      if (r == 2 && c->ep.activation == RC_WINO_ACT_NONE) {
-        post_row_y2(s, cols, res, rc, row0, yw);
-      } else if (r == 2) {
-        post_row_y(&c->ep, s, cols, res, rc, row0, yw, 2);
-      } else {
-        post_row_y(&c->ep, s, cols, res, rc, row0, yw, r);
-      }
+      post_rows_y(&c->ep, s, cols, res, rc, row0, yw, r);
       continue;
     }
-    if (res) {
-      if (rc == 1) {
-        for (size_t j = 0; j < cols; j++)
-          for (size_t k = 0; k < cout; k++) s[j * cout + k] = s[j * cout + k] + res[j];
-      } else {
-        for (size_t e = 0; e < cols * cout; e++) s[e] = s[e] + res[e];
-      }
-    }
-    activate_pixels(&c->ep, s, cols, cout);
+    finish_pixels(c, s, res, cols);
     if (r == 1) {
       memcpy(y + (oy + i) * yw + ox * cout, s, cols * cout * sizeof(float));
       continue;
@@ -217,11 +231,7 @@ static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox
   for (size_t i = 0; i < rows; i++) {
     const float* s = c->scratch + i * c->tile_m * c->cout;
     const float* res = residual_row(c, n, oy + i, ox, cols);
-    if (r == 2) {
-      post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, 2);
-    } else {
-      post_row_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, r);
-    }
+    post_rows_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, r);
   }
   const rc_binding* b = c->store;
   if (b->pixel_stride != 1) {
@@ -266,24 +276,12 @@ static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t o
     float* s = c->scratch + i * c->tile_m * cout;
     const float* res = residual_row(c, n, oy + i, ox, cols);
     if (cs == 1 && r > 1 && r2 * cols <= BOUND_STAGE) {
-      if (r == 2) {
-        post_row_y(&c->ep, s, cols, res, rc, stage, cols * 2, 2);
-      } else {
-        post_row_y(&c->ep, s, cols, res, rc, stage, cols * r, r);
-      }
+      post_rows_y(&c->ep, s, cols, res, rc, stage, cols * r, r);
       for (size_t dy = 0; dy < r; dy++)
         rc_binding_store_pixels(c->store, c->conv, stage + dy * cols * r, cols * r, 1, n, (oy + i) * r + dy, ox * r);
       continue;
     }
-    if (res) {
-      if (rc == 1) {
-        for (size_t j = 0; j < cols; j++)
-          for (size_t k = 0; k < cout; k++) s[j * cout + k] = s[j * cout + k] + res[j];
-      } else {
-        for (size_t e = 0; e < cols * cout; e++) s[e] = s[e] + res[e];
-      }
-    }
-    activate_pixels(&c->ep, s, cols, cout);
+    finish_pixels(c, s, res, cols);
     if (r == 1) {
       rc_binding_store_pixels(c->store, c->conv, s, cols, cout, n, oy + i, ox);
       continue;

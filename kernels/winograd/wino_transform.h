@@ -152,14 +152,20 @@ INLINE void output_chunk(const int A, const int M, const float* at, const float*
   }
 }
 
+/* The epilogue's activation as the bounds v_activate clamps to (ReLU,
+ * clip; ±inf otherwise); 1 for PReLU. */
+INLINE int act_bounds(const rc_wino_epilogue* ep, vec* lo, vec* hi) {
+  *lo = v_set1(ep->activation == RC_WINO_ACT_RELU   ? 0.0f
+               : ep->activation == RC_WINO_ACT_CLIP ? ep->min
+                                                    : -__builtin_inff());
+  *hi = v_set1(ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff());
+  return ep->activation == RC_WINO_ACT_PRELU;
+}
+
 INLINE void output_tile(const int A, const int M, const float* at, const float* mm, size_t m_stride, size_t cout,
                         const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, size_t cols) {
-  const int prelu = ep->activation == RC_WINO_ACT_PRELU;
-  const float lo_s = ep->activation == RC_WINO_ACT_RELU   ? 0.0f
-                     : ep->activation == RC_WINO_ACT_CLIP ? ep->min
-                                                          : -__builtin_inff();
-  const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
-  const vec lo = v_set1(lo_s), hi = v_set1(hi_s);
+  vec lo, hi;
+  const int prelu = act_bounds(ep, &lo, &hi);
   const vmask none = v_tail(SIMD_W);
   size_t c = 0;
   for (; c + SIMD_W <= cout; c += SIMD_W) {
@@ -251,12 +257,8 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
     col = 0;
   }
   const size_t w_stride = (cout + RC_GEMM_NR - 1) / RC_GEMM_NR * RC_GEMM_NR;
-  const int prelu = ep->activation == RC_WINO_ACT_PRELU;
-  const float lo_s = ep->activation == RC_WINO_ACT_RELU   ? 0.0f
-                     : ep->activation == RC_WINO_ACT_CLIP ? ep->min
-                                                          : -__builtin_inff();
-  const float hi_s = ep->activation == RC_WINO_ACT_CLIP ? ep->max : __builtin_inff();
-  const vec lo = v_set1(lo_s), hi = v_set1(hi_s);
+  vec lo, hi;
+  const int prelu = act_bounds(ep, &lo, &hi);
   const vmask none = v_tail(SIMD_W);
   size_t c = 0;
   for (; c + SIMD_W <= cout; c += SIMD_W) {
