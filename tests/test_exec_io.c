@@ -17,7 +17,9 @@
  *     need bindings; inputs load from uint8 (interleaved and planes) and
  *     strided float exactly as rc_u8_to_float says.
  *   - ecbsr-m4c16-x2 at 1080x1920 with external outputs: the arena is the
- *     float input's 8,294,400 bytes. */
+ *     float input's 8,294,400 bytes.
+ *   - rc_exec_convert_nhwc to and from float planes (the float API's NCHW
+ *     copies) of 2 to 100 channels, padded and reversed, 1-3 threads. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -459,12 +461,64 @@ static void test_arena_sizes(void** state) {
   repconv_model_destroy(m);
 }
 
+/* rc_exec_convert_nhwc into and out of float planes: many channels take
+ * the plane-block split (bands of rows of a block of planes), few the row
+ * split; both must move every value bitwise to where the strides say, for
+ * batch 2, odd sizes, padded rows and images, channels backwards, 1-3
+ * threads, and leave the padding alone. */
+static void test_convert_planes(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 23);
+  static const size_t chans[] = {2, 31, 32, 33, 64, 100};
+  for (int rep = 0; rep < 36; rep++) {
+    const size_t C = chans[rep % 6], N = 1 + (size_t)(rep % 2), H = 1 + (size_t)rc_test_rng_int(&r, 0, 20);
+    const size_t W = 1 + (size_t)rc_test_rng_int(&r, 0, 40), threads = 1 + (size_t)(rep % 3);
+    const int reversed = rep % 4 == 3;
+    rc_binding b = {.type = RC_ELEM_F32, .pixel_stride = 1};
+    b.row_stride = (ptrdiff_t)W + rc_test_rng_int(&r, 0, 3);
+    const ptrdiff_t plane = (ptrdiff_t)H * b.row_stride + rc_test_rng_int(&r, 0, 5);
+    b.channel_stride = reversed ? -plane : plane;
+    b.image_stride = (ptrdiff_t)C * plane + 7;
+    const size_t elems = (size_t)b.image_stride * N;
+    uint32_t* buf = xmalloc(elems * sizeof(uint32_t));
+    uint32_t* want = xmalloc(elems * sizeof(uint32_t));
+    const size_t total = N * H * W * C;
+    uint32_t* x = xmalloc(total * sizeof(uint32_t));
+    uint32_t* back = xmalloc(total * sizeof(uint32_t));
+    for (size_t i = 0; i < total; i++) x[i] = rc_test_rng_u32(&r);
+    for (size_t i = 0; i < elems; i++) buf[i] = want[i] = 0xA5A5A5A5u;
+    const ptrdiff_t origin = reversed ? (ptrdiff_t)(C - 1) * plane : 0;
+    b.base = buf + origin;
+    for (size_t n = 0; n < N; n++)
+      for (size_t y = 0; y < H; y++)
+        for (size_t xx = 0; xx < W; xx++)
+          for (size_t c = 0; c < C; c++)
+            want[origin + (ptrdiff_t)n * b.image_stride + (ptrdiff_t)y * b.row_stride + (ptrdiff_t)xx +
+                 (ptrdiff_t)c * b.channel_stride] = x[((n * H + y) * W + xx) * C + c];
+    rc_pool* pool = rc_pool_create(threads);
+    assert_non_null(pool);
+    rc_exec_convert_nhwc((float*)x, N, H, W, C, &b, 0, pool);
+    for (size_t i = 0; i < elems; i++)
+      if (buf[i] != want[i])
+        fail_msg("store %zux%zux%zux%zu%s, %zu threads: element %zu is %08x, want %08x", N, C, H, W,
+                 reversed ? " reversed" : "", threads, i, buf[i], want[i]);
+    memset(back, 0xA5, total * sizeof(uint32_t));
+    rc_exec_convert_nhwc((float*)back, N, H, W, C, &b, 1, pool);
+    if (memcmp(back, x, total * sizeof(uint32_t)) != 0)
+      fail_msg("load %zux%zux%zux%zu%s, %zu threads: differs", N, C, H, W, reversed ? " reversed" : "", threads);
+    rc_pool_destroy(pool);
+    free(buf);
+    free(want);
+    free(x);
+    free(back);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ecbsr_layers),
-      cmocka_unit_test(test_ecbsr_chain),
-      cmocka_unit_test(test_three_outputs),
-      cmocka_unit_test(test_arena_sizes),
+      cmocka_unit_test(test_ecbsr_layers), cmocka_unit_test(test_ecbsr_chain),    cmocka_unit_test(test_three_outputs),
+      cmocka_unit_test(test_arena_sizes),  cmocka_unit_test(test_convert_planes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,9 +6,11 @@
  *             definition (NaN, ±inf, −0, ties k + ½ both ways, the clamp
  *             edges); loads equal to rc_u8_to_float; lengths 0..70 and
  *             longer (every vector tail); nothing written past n.
+ *   transpose every ISA's float transpose (planes <-> pixels) against the
+ *             definition: every block edge, padded and negative strides.
  *   pixels    rc_binding_store_pixels / _load_pixels against one element at
  *             a time, for planes, interleaved, reversed (BGR) and padded
- *             strides.
+ *             strides, through every ISA's kernels.
  *   step      every Winograd ISA × F(2,3)/F(4,3)/F(6,3), with and without a
  *             residual (1 or all channels) and a pixel shuffle (CRD, DCR;
  *             1 and 3 channels after it), every activation, odd sizes,
@@ -118,6 +120,53 @@ static void test_convert_kernels(void** state) {
   free(px);
 }
 
+/* Every ISA's transpose against the definition, element by element: sizes
+ * 0..40 by 0..40 (every full block and edge of 4×4, 8×8 and 16×16) and
+ * larger ones, padded and negative strides both ways (the planes of a
+ * reversed-channel binding); the destination's padding keeps its sentinel.
+ * Bitwise: a transpose only moves values (NaN payloads included). */
+static void test_transpose_kernels(void** state) {
+  (void)state;
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 17);
+  size_t tested = 0;
+  for (int isa = RC_CONVERT_ISA_SCALAR; isa < RC_CONVERT_ISA_COUNT; isa++) {
+    if (!rc_convert_isa_available((rc_convert_isa)isa)) continue;
+    const rc_convert_kernels* k = rc_convert_kernels_get((rc_convert_isa)isa);
+    tested++;
+    for (int rep = 0; rep < 400; rep++) {
+      const size_t rows = rep < 41 * 4 ? (size_t)(rep % 41) : (size_t)rnd(&r, rep % 2 ? 41 : 300);
+      const size_t cols = rep < 41 * 4 ? (size_t)rnd(&r, 41) : (size_t)rnd(&r, rep % 2 ? 300 : 41);
+      const size_t sp = cols + (size_t)rnd(&r, 3) * (size_t)rnd(&r, 6),
+                   dp = rows + (size_t)rnd(&r, 3) * (size_t)rnd(&r, 6);
+      const int s_rev = rnd(&r, 4) == 0, d_rev = rnd(&r, 4) == 0;
+      const size_t sn = rows * sp + 1, dn = cols * dp + 1;
+      uint32_t* src = xmalloc(sn * sizeof(uint32_t));
+      uint32_t* dst = xmalloc(dn * sizeof(uint32_t));
+      for (size_t i = 0; i < sn; i++) src[i] = rc_test_rng_u32(&r);
+      for (size_t i = 0; i < dn; i++) dst[i] = 0xA5A5A5A5u;
+      /* reversed: row i at (rows − 1 − i)·stride, a negative stride */
+      const ptrdiff_t ss = s_rev ? -(ptrdiff_t)sp : (ptrdiff_t)sp, ds = d_rev ? -(ptrdiff_t)dp : (ptrdiff_t)dp;
+      const uint32_t* s0 = src + (s_rev && rows ? (rows - 1) * sp : 0);
+      uint32_t* d0 = dst + (d_rev && cols ? (cols - 1) * dp : 0);
+      k->transpose_f32((const float*)s0, ss, rows, cols, (float*)d0, ds);
+      for (size_t j = 0; j < cols; j++)
+        for (size_t i = 0; i < dp; i++) {
+          const uint32_t got = d0[(ptrdiff_t)j * ds + (ptrdiff_t)i];
+          const uint32_t want = i < rows ? s0[(ptrdiff_t)i * ss + (ptrdiff_t)j] : 0xA5A5A5A5u;
+          if (got != want)
+            fail_msg("isa %d: %zux%zu (strides %td, %td): dst[%zu][%zu] %08x, want %08x", isa, rows, cols, ss, ds, j, i,
+                     got, want);
+        }
+      if (dst[dn - 1] != 0xA5A5A5A5u) fail_msg("isa %d: %zux%zu: wrote past the destination", isa, rows, cols);
+      free(src);
+      free(dst);
+    }
+  }
+  print_message("transpose ISAs tested: %zu\n", tested);
+  assert_true(tested >= 1);
+}
+
 /* ------------------------------------------------------------ layouts */
 
 enum { L_NHWC, L_NCHW, L_PADDED, L_REVERSED, L_PLANE_IN_RGB, L_COUNT };
@@ -223,10 +272,11 @@ static void test_binding_pixels(void** state) {
   (void)state;
   rc_test_rng r;
   rc_test_rng_seed(&r, 5);
-  const rc_convert_kernels* k = rc_convert_kernels_get(RC_CONVERT_ISA_AUTO);
-  static const size_t chans[] = {1, 3, 4, 5, 1100};
+  static const size_t chans[] = {1, 3, 4, 5, 16, 17, 64, 1100};
   for (int rep = 0; rep < 200; rep++) {
-    const size_t C = chans[rnd(&r, 5)], N = 1 + (size_t)rnd(&r, 2), H = 1 + (size_t)rnd(&r, 3);
+    /* each ISA in turn (one it cannot run gives the scalar kernels) */
+    const rc_convert_kernels* k = rc_convert_kernels_get((rc_convert_isa)(1 + rep % (RC_CONVERT_ISA_COUNT - 1)));
+    const size_t C = chans[rnd(&r, 8)], N = 1 + (size_t)rnd(&r, 2), H = 1 + (size_t)rnd(&r, 3);
     const size_t W = C > 100 ? 1 + (size_t)rnd(&r, 2) : 1 + (size_t)rnd(&r, 700);
     const size_t total = N * H * W * C;
     float* y = xmalloc(total * sizeof(float));
@@ -517,9 +567,9 @@ static void test_chain_store_not_last(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_convert_kernels),      cmocka_unit_test(test_binding_pixels),
-      cmocka_unit_test(test_step_sweep),           cmocka_unit_test(test_chain_sweep),
-      cmocka_unit_test(test_chain_store_not_last),
+      cmocka_unit_test(test_convert_kernels), cmocka_unit_test(test_transpose_kernels),
+      cmocka_unit_test(test_binding_pixels),  cmocka_unit_test(test_step_sweep),
+      cmocka_unit_test(test_chain_sweep),     cmocka_unit_test(test_chain_store_not_last),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,20 @@ void rc_u8_to_f32__scalar(const uint8_t* x, size_t n, float scale, float bias, f
   for (size_t i = 0; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
 
+/* Blocks of 16 columns: the reads run along a row, and the block's 16
+ * destination rows stay in L1 while every source row passes through. */
+void rc_transpose_f32__scalar(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
+                              ptrdiff_t dst_stride) {
+  for (size_t j0 = 0; j0 < cols; j0 += 16) {
+    const size_t nj = cols - j0 < 16 ? cols - j0 : 16;
+    for (size_t i = 0; i < rows; i++) {
+      const float* s = src + (ptrdiff_t)i * src_stride + (ptrdiff_t)j0;
+      float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i;
+      for (size_t j = 0; j < nj; j++) d[(ptrdiff_t)j * dst_stride] = s[j];
+    }
+  }
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static rc_convert_kernels g_kernels[RC_CONVERT_ISA_COUNT];
@@ -25,12 +39,13 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void init_table(void) {
   const rc_cpu* cpu = rc_cpu_get();
   (void)cpu;
-#define RC_CONVERT_UKERNELS(ISA, isa)                                 \
-  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {                  \
-    g_kernels[RC_CONVERT_ISA_##ISA].f32_to_u8 = rc_f32_to_u8__##isa;  \
-    g_kernels[RC_CONVERT_ISA_##ISA].u8_to_f32 = rc_u8_to_f32__##isa;  \
-    g_table[RC_CONVERT_ISA_##ISA] = &g_kernels[RC_CONVERT_ISA_##ISA]; \
-    g_table[RC_CONVERT_ISA_AUTO] = &g_kernels[RC_CONVERT_ISA_##ISA];  \
+#define RC_CONVERT_UKERNELS(ISA, isa)                                        \
+  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {                         \
+    g_kernels[RC_CONVERT_ISA_##ISA].f32_to_u8 = rc_f32_to_u8__##isa;         \
+    g_kernels[RC_CONVERT_ISA_##ISA].u8_to_f32 = rc_u8_to_f32__##isa;         \
+    g_kernels[RC_CONVERT_ISA_##ISA].transpose_f32 = rc_transpose_f32__##isa; \
+    g_table[RC_CONVERT_ISA_##ISA] = &g_kernels[RC_CONVERT_ISA_##ISA];        \
+    g_table[RC_CONVERT_ISA_AUTO] = &g_kernels[RC_CONVERT_ISA_##ISA];         \
   })
 #include "kernels/common/convert_ukernels.inc"
 #undef RC_CONVERT_UKERNELS
@@ -68,6 +83,10 @@ void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, c
     float* d = (float*)b->base + off;
     if (contiguous(b, pixels, channels)) {
       memcpy(d, src, pixels * channels * sizeof(float));
+      return;
+    }
+    if (ps == 1) { /* planes */
+      k->transpose_f32(src, (ptrdiff_t)channels, pixels, channels, d, cs);
       return;
     }
     for (size_t j = 0; j < pixels; j++)
@@ -115,6 +134,10 @@ void rc_binding_load_pixels(const rc_binding* b, const rc_convert_kernels* k, fl
     const float* s = (const float*)b->base + off;
     if (contiguous(b, pixels, channels)) {
       memcpy(dst, s, pixels * channels * sizeof(float));
+      return;
+    }
+    if (ps == 1) { /* planes */
+      k->transpose_f32(s, cs, channels, pixels, dst, (ptrdiff_t)channels);
       return;
     }
     for (size_t j = 0; j < pixels; j++)

@@ -77,14 +77,23 @@ typedef enum rc_convert_isa {
 /* The contiguous kernels of one ISA: n values, any alignment. */
 typedef void (*rc_f32_to_u8_fn)(const float* x, size_t n, float scale, float bias, uint8_t* y);
 typedef void (*rc_u8_to_f32_fn)(const uint8_t* x, size_t n, float scale, float bias, float* y);
+/* The float transpose between planes and pixels (a float NCHW binding and
+ * the arena's NHWC): dst[j·dst_stride + i] = src[i·src_stride + j] for
+ * i < rows, j < cols; strides in floats, any sign, any alignment; nothing
+ * else of dst is written. Bitwise copies. */
+typedef void (*rc_transpose_f32_fn)(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
+                                    ptrdiff_t dst_stride);
 typedef struct rc_convert_kernels {
   rc_f32_to_u8_fn f32_to_u8;
   rc_u8_to_f32_fn u8_to_f32;
+  rc_transpose_f32_fn transpose_f32;
 } rc_convert_kernels;
 
-#define RC_CONVERT_DECLARE(ISA, isa)                                                       \
-  void rc_f32_to_u8__##isa(const float* x, size_t n, float scale, float bias, uint8_t* y); \
-  void rc_u8_to_f32__##isa(const uint8_t* x, size_t n, float scale, float bias, float* y);
+#define RC_CONVERT_DECLARE(ISA, isa)                                                                         \
+  void rc_f32_to_u8__##isa(const float* x, size_t n, float scale, float bias, uint8_t* y);                   \
+  void rc_u8_to_f32__##isa(const uint8_t* x, size_t n, float scale, float bias, float* y);                   \
+  void rc_transpose_f32__##isa(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst, \
+                               ptrdiff_t dst_stride);
 #define RC_CONVERT_UKERNELS(ISA, isa) RC_IF_ISA_##ISA(RC_CONVERT_DECLARE(ISA, isa))
 #include "kernels/common/convert_ukernels.inc"
 #undef RC_CONVERT_UKERNELS
@@ -98,8 +107,9 @@ int rc_convert_isa_available(rc_convert_isa isa);
 
 /* Stores `pixels` pixels of `channels` floats (contiguous NHWC: src[j·channels
  * + k]) as elements (n, y, x + j, k) of binding b. Contiguous runs (a plane,
- * interleaved channels in order) go through the ISA's vector kernel, others
- * through a small buffer and a strided copy. Bitwise rc_float_to_u8 (uint8)
+ * interleaved channels in order) go through the ISA's vector kernel, float
+ * planes (pixel stride 1: NCHW) through its transpose, others through a
+ * small buffer and a strided copy. Bitwise rc_float_to_u8 (uint8)
  * or the values (float) whatever the path. */
 void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, const float* src, size_t pixels,
                              size_t channels, size_t n, size_t y, size_t x);

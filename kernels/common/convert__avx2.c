@@ -44,3 +44,59 @@ void rc_u8_to_f32__avx2(const uint8_t* x, size_t n, float scale, float bias, flo
   }
   for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
+
+/* r[i] (row i of an 8×8 block) becomes r[j] = column j: unpacks pair the
+ * rows, shuffles make 4×4 blocks within the 128-bit lanes, lane permutes
+ * put them in place (24 shuffles a block). */
+static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; i++) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  /* u[4g + p], lane L: rows 4g..4g+3 of column 4L + p */
+  for (int g = 0; g < 2; g++) {
+    u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int p = 0; p < 4; p++) {
+    r[p] = _mm256_permute2f128_ps(u[p], u[4 + p], 0x20);
+    r[4 + p] = _mm256_permute2f128_ps(u[p], u[4 + p], 0x31);
+  }
+}
+
+/* 8×8 blocks; the edge blocks load and store under masks (VMASKMOVPS:
+ * masked-off lanes neither fault nor write), so every size takes the
+ * vector path. */
+void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
+                            ptrdiff_t dst_stride) {
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (size_t i0 = 0; i0 < rows; i0 += 8) {
+    const size_t ni = rows - i0 < 8 ? rows - i0 : 8;
+    const __m256i mi = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)ni), iota);
+    for (size_t j0 = 0; j0 < cols; j0 += 8) {
+      const size_t nj = cols - j0 < 8 ? cols - j0 : 8;
+      const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
+      float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
+      __m256 r[8];
+      if (ni == 8 && nj == 8) {
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + (ptrdiff_t)i * src_stride);
+        transpose8(r);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) _mm256_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
+        continue;
+      }
+      const __m256i mj = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nj), iota);
+#pragma GCC unroll 8
+      for (size_t i = 0; i < 8; i++)
+        r[i] = i < ni ? _mm256_maskload_ps(s + (ptrdiff_t)i * src_stride, mj) : _mm256_setzero_ps();
+      transpose8(r);
+#pragma GCC unroll 8
+      for (size_t j = 0; j < 8; j++)
+        if (j < nj) _mm256_maskstore_ps(d + (ptrdiff_t)j * dst_stride, mi, r[j]);
+    }
+  }
+}

@@ -37,3 +37,62 @@ void rc_u8_to_f32__avx512f(const uint8_t* x, size_t n, float scale, float bias, 
   }
   for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
+
+/* r[i] (row i of a 16×16 block) becomes r[j] = column j: unpacks pair the
+ * rows, shuffles make 4×4 blocks within the 128-bit lanes, two lane
+ * shuffles put the blocks in place (64 shuffles a block). */
+static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  /* u[4g + p], lane L: rows 4g..4g+3 of column 4L + p */
+  for (int g = 0; g < 4; g++) {
+    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int p = 0; p < 4; p++) {
+    const __m512 v0 = _mm512_shuffle_f32x4(u[p], u[4 + p], 0x88), v1 = _mm512_shuffle_f32x4(u[p], u[4 + p], 0xDD);
+    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + p], u[12 + p], 0x88);
+    const __m512 w1 = _mm512_shuffle_f32x4(u[8 + p], u[12 + p], 0xDD);
+    r[p] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[4 + p] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[8 + p] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[12 + p] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+/* 16×16 blocks; the edge blocks load and store under masks (masked-off
+ * lanes neither fault nor write), so every size takes the vector path. */
+void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
+                               ptrdiff_t dst_stride) {
+  for (size_t i0 = 0; i0 < rows; i0 += 16) {
+    const size_t ni = rows - i0 < 16 ? rows - i0 : 16;
+    const __mmask16 mi = (__mmask16)((1u << ni) - 1u);
+    for (size_t j0 = 0; j0 < cols; j0 += 16) {
+      const size_t nj = cols - j0 < 16 ? cols - j0 : 16;
+      const __mmask16 mj = (__mmask16)((1u << nj) - 1u);
+      const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
+      float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
+      __m512 r[16];
+      if (ni == 16 && nj == 16) {
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + (ptrdiff_t)i * src_stride);
+        transpose16(r);
+#pragma GCC unroll 16
+        for (int j = 0; j < 16; j++) _mm512_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
+        continue;
+      }
+#pragma GCC unroll 16
+      for (size_t i = 0; i < 16; i++)
+        r[i] = i < ni ? _mm512_maskz_loadu_ps(mj, s + (ptrdiff_t)i * src_stride) : _mm512_setzero_ps();
+      transpose16(r);
+#pragma GCC unroll 16
+      for (size_t j = 0; j < 16; j++)
+        if (j < nj) _mm512_mask_storeu_ps(d + (ptrdiff_t)j * dst_stride, mi, r[j]);
+    }
+  }
+}

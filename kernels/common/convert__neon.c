@@ -37,3 +37,27 @@ void rc_u8_to_f32__neon(const uint8_t* x, size_t n, float scale, float bias, flo
   }
   for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
+
+/* 4×4 blocks (two TRN and four combines each); the edge strips through the
+ * scalar kernel. */
+void rc_transpose_f32__neon(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
+                            ptrdiff_t dst_stride) {
+  const size_t rows4 = rows & ~(size_t)3, cols4 = cols & ~(size_t)3;
+  for (size_t i0 = 0; i0 < rows4; i0 += 4)
+    for (size_t j0 = 0; j0 < cols4; j0 += 4) {
+      const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
+      float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
+      const float32x4x2_t a = vtrnq_f32(vld1q_f32(s), vld1q_f32(s + src_stride));
+      const float32x4x2_t b = vtrnq_f32(vld1q_f32(s + 2 * src_stride), vld1q_f32(s + 3 * src_stride));
+      vst1q_f32(d, vcombine_f32(vget_low_f32(a.val[0]), vget_low_f32(b.val[0])));
+      vst1q_f32(d + dst_stride, vcombine_f32(vget_low_f32(a.val[1]), vget_low_f32(b.val[1])));
+      vst1q_f32(d + 2 * dst_stride, vcombine_f32(vget_high_f32(a.val[0]), vget_high_f32(b.val[0])));
+      vst1q_f32(d + 3 * dst_stride, vcombine_f32(vget_high_f32(a.val[1]), vget_high_f32(b.val[1])));
+    }
+  if (cols4 < cols)
+    rc_transpose_f32__scalar(src + cols4, src_stride, rows, cols - cols4, dst + (ptrdiff_t)cols4 * dst_stride,
+                             dst_stride);
+  if (rows4 < rows)
+    rc_transpose_f32__scalar(src + (ptrdiff_t)rows4 * src_stride, src_stride, rows - rows4, cols4, dst + rows4,
+                             dst_stride);
+}

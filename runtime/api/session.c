@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/ref/ref.h"
 #include "runtime/api/handles.h"
 #include "runtime/api/session_impl.h"
 #include "runtime/exec/exec.h"
@@ -388,6 +387,22 @@ repconv_status repconv_session_run(repconv_session_t* session, const repconv_ten
   return s;
 }
 
+/* The caller's float NCHW buffer of tensor t (logical N×C×H×W; a rank-2
+ * N×C one is N×C×1×1) as a binding. */
+static rc_binding nchw_binding(const rc_graph* g, int32_t t, void* data) {
+  int64_t d[4];
+  rc_shape_dims4(&g->tensors[t].shape, d);
+  rc_binding b;
+  memset(&b, 0, sizeof b);
+  b.type = RC_ELEM_F32;
+  b.base = data;
+  b.pixel_stride = 1;
+  b.row_stride = (ptrdiff_t)d[3];
+  b.channel_stride = (ptrdiff_t)(d[2] * d[3]);
+  b.image_stride = (ptrdiff_t)(d[1] * d[2] * d[3]);
+  return b;
+}
+
 static repconv_status session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                   repconv_tensor_t* outputs, size_t num_outputs) {
   session->error[0] = '\0';
@@ -416,20 +431,19 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
     s = check_dims("output", &outputs[i], &g->tensors[g->outputs[k]]);
     if (s != REPCONV_OK) return rc_session_fail(session, s);
   }
-  /* NCHW (caller) → channels-last (arena). */
+  /* NCHW (caller) → channels-last (arena): the executor's row loop, on the
+   * pool, with the conversion ISA's transposes. */
   for (size_t i = 0; i < num_inputs; i++) {
-    int32_t t = g->inputs[find_io(g, g->inputs, g->n_inputs, inputs[i].name)];
-    int64_t d[4];
-    rc_shape_dims4(&g->tensors[t].shape, d);
-    rc_ref_reshape(d, 0, inputs[i].data, d, 1, z->arena + z->plan->offset[t]);
+    const int32_t t = g->inputs[find_io(g, g->inputs, g->n_inputs, inputs[i].name)];
+    const rc_binding b = nchw_binding(g, t, (void*)inputs[i].data);
+    rc_exec_convert_tensor(g, z->plan, z->arena, t, &b, 1, session->pool);
   }
   s = rc_exec_run(g, z->plan, &z->xnn, z->arena, session->pool, session->step_ms);
   if (s != REPCONV_OK) return rc_session_fail(session, s);
   for (size_t i = 0; i < num_outputs; i++) {
-    int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
-    int64_t d[4];
-    rc_shape_dims4(&g->tensors[t].shape, d);
-    rc_ref_reshape(d, 1, z->arena + z->plan->offset[t], d, 0, outputs[i].data);
+    const int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
+    const rc_binding b = nchw_binding(g, t, outputs[i].data);
+    rc_exec_convert_tensor(g, z->plan, z->arena, t, &b, 0, session->pool);
   }
   return REPCONV_OK;
 }

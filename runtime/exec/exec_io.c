@@ -8,7 +8,8 @@
 
 typedef struct convert_ctx {
   float* x;
-  size_t h, w, c;
+  size_t n, h, w, c; /* batch, height, width, channels */
+  size_t bands;      /* convert_planes: row bands per plane block */
   const rc_binding* b;
   const rc_convert_kernels* k;
   int load;
@@ -25,10 +26,43 @@ static void convert_row(void* arg, size_t row, size_t thread) {
   }
 }
 
+/* Float planes (NCHW) of many channels: one item is a band of rows of
+ * PLANE_BLOCK planes, the items in plane-block order, the bands contiguous
+ * (threads meet only at band edges). Rows of all planes at once keep c read
+ * or write streams going, more than the hardware prefetchers follow: the
+ * store of a 64-channel 56x56 output after a run took 3x as long as the
+ * same copy into lines already in cache; blocks of 16 and 64 planes were
+ * slower than 32 on 1 or 2 threads (Xeon, AVX-512). */
+#define PLANE_BLOCK 32
+
+static void convert_planes(void* arg, size_t item, size_t thread) {
+  const convert_ctx* cc = arg;
+  const size_t rows = cc->n * cc->h, blk = item / cc->bands, band = item % cc->bands;
+  const size_t c0 = blk * PLANE_BLOCK, nc = cc->c - c0 < PLANE_BLOCK ? cc->c - c0 : PLANE_BLOCK;
+  const rc_binding* b = cc->b;
+  (void)thread;
+  for (size_t row = band * rows / cc->bands; row < (band + 1) * rows / cc->bands; row++) {
+    const size_t n = row / cc->h, y = row % cc->h;
+    float* x = cc->x + row * cc->w * cc->c + c0;
+    float* p = (float*)b->base + (ptrdiff_t)n * b->image_stride + (ptrdiff_t)y * b->row_stride +
+               (ptrdiff_t)c0 * b->channel_stride;
+    if (cc->load) {
+      cc->k->transpose_f32(p, b->channel_stride, nc, cc->w, x, (ptrdiff_t)cc->c);
+    } else {
+      cc->k->transpose_f32(x, (ptrdiff_t)cc->c, cc->w, nc, p, b->channel_stride);
+    }
+  }
+}
+
 void rc_exec_convert_nhwc(float* x, size_t batch, size_t h, size_t w, size_t c, const rc_binding* b, int load,
                           rc_pool* pool) {
-  const convert_ctx cc = {x, h, w, c, b, rc_convert_kernels_get(RC_CONVERT_ISA_AUTO), load};
   const size_t rows = batch * h;
+  convert_ctx cc = {x, batch, h, w, c, 1, b, rc_convert_kernels_get(RC_CONVERT_ISA_AUTO), load};
+  if (b->type == RC_ELEM_F32 && b->pixel_stride == 1 && c > PLANE_BLOCK) {
+    cc.bands = rc_pool_parts(pool, rows);
+    rc_pool_parallelize(pool, convert_planes, &cc, cc.bands * ((c + PLANE_BLOCK - 1) / PLANE_BLOCK));
+    return;
+  }
   rc_pool_parallelize(pool, convert_row, (void*)&cc, rows);
 }
 
