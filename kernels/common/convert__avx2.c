@@ -67,21 +67,22 @@ static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
   }
 }
 
-/* 8×8 blocks; the edge blocks load and store under masks (VMASKMOVPS:
- * masked-off lanes neither fault nor write), so every size takes the
- * vector path. */
+/* 8×8 blocks over full bands of 8 rows, the last block of a band under
+ * masks (VMASKMOVPS: masked-off lanes neither fault nor write). The rows
+ * left below the bands, and matrices of fewer than 8 columns, go to the
+ * scalar kernel (a shuffle network for 3 rows or columns costs more than
+ * the moves). */
 void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                             ptrdiff_t dst_stride) {
+  const size_t rows8 = cols < 8 ? 0 : rows & ~(size_t)7;
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (size_t i0 = 0; i0 < rows; i0 += 8) {
-    const size_t ni = rows - i0 < 8 ? rows - i0 : 8;
-    const __m256i mi = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)ni), iota);
+  for (size_t i0 = 0; i0 < rows8; i0 += 8) {
     for (size_t j0 = 0; j0 < cols; j0 += 8) {
       const size_t nj = cols - j0 < 8 ? cols - j0 : 8;
       const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
       float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
       __m256 r[8];
-      if (ni == 8 && nj == 8) {
+      if (nj == 8) {
 #pragma GCC unroll 8
         for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + (ptrdiff_t)i * src_stride);
         transpose8(r);
@@ -91,12 +92,14 @@ void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows,
       }
       const __m256i mj = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nj), iota);
 #pragma GCC unroll 8
-      for (size_t i = 0; i < 8; i++)
-        r[i] = i < ni ? _mm256_maskload_ps(s + (ptrdiff_t)i * src_stride, mj) : _mm256_setzero_ps();
+      for (int i = 0; i < 8; i++) r[i] = _mm256_maskload_ps(s + (ptrdiff_t)i * src_stride, mj);
       transpose8(r);
 #pragma GCC unroll 8
       for (size_t j = 0; j < 8; j++)
-        if (j < nj) _mm256_maskstore_ps(d + (ptrdiff_t)j * dst_stride, mi, r[j]);
+        if (j < nj) _mm256_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
     }
   }
+  if (rows8 < rows)
+    rc_transpose_f32__scalar(src + (ptrdiff_t)rows8 * src_stride, src_stride, rows - rows8, cols, dst + rows8,
+                             dst_stride);
 }

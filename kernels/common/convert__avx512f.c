@@ -65,20 +65,21 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
   }
 }
 
-/* 16×16 blocks; the edge blocks load and store under masks (masked-off
- * lanes neither fault nor write), so every size takes the vector path. */
+/* 16×16 blocks over full bands of 16 rows, the last block of a band under
+ * masks (masked-off lanes neither fault nor write). The rows left below
+ * the bands, and matrices of fewer than 16 columns, go to the AVX2 kernel:
+ * a 16×16 shuffle network for 3 rows or columns (RGB planes) took twice
+ * the time of scalar moves. */
 void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                                ptrdiff_t dst_stride) {
-  for (size_t i0 = 0; i0 < rows; i0 += 16) {
-    const size_t ni = rows - i0 < 16 ? rows - i0 : 16;
-    const __mmask16 mi = (__mmask16)((1u << ni) - 1u);
+  const size_t rows16 = cols < 16 ? 0 : rows & ~(size_t)15;
+  for (size_t i0 = 0; i0 < rows16; i0 += 16) {
     for (size_t j0 = 0; j0 < cols; j0 += 16) {
       const size_t nj = cols - j0 < 16 ? cols - j0 : 16;
-      const __mmask16 mj = (__mmask16)((1u << nj) - 1u);
       const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
       float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
       __m512 r[16];
-      if (ni == 16 && nj == 16) {
+      if (nj == 16) {
 #pragma GCC unroll 16
         for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + (ptrdiff_t)i * src_stride);
         transpose16(r);
@@ -86,13 +87,16 @@ void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t ro
         for (int j = 0; j < 16; j++) _mm512_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
         continue;
       }
+      const __mmask16 mj = (__mmask16)((1u << nj) - 1u);
 #pragma GCC unroll 16
-      for (size_t i = 0; i < 16; i++)
-        r[i] = i < ni ? _mm512_maskz_loadu_ps(mj, s + (ptrdiff_t)i * src_stride) : _mm512_setzero_ps();
+      for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(mj, s + (ptrdiff_t)i * src_stride);
       transpose16(r);
 #pragma GCC unroll 16
       for (size_t j = 0; j < 16; j++)
-        if (j < nj) _mm512_mask_storeu_ps(d + (ptrdiff_t)j * dst_stride, mi, r[j]);
+        if (j < nj) _mm512_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
     }
   }
+  if (rows16 < rows)
+    rc_transpose_f32__avx2(src + (ptrdiff_t)rows16 * src_stride, src_stride, rows - rows16, cols, dst + rows16,
+                           dst_stride);
 }
