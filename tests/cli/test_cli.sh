@@ -298,7 +298,7 @@ if expect_ok "bench --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --runs 3 -
 import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["profile"]
-assert p["runs"] == 3 and p["threads"] == 1 and p["sum_ms"] > 0
+assert p["runs"] == 3 and p["threads"] == 1 and p["sum_ms"] > 0 and p["steady"] is False and p["form"] == "folded"
 bw = p["bandwidth"]
 assert bw["read_gbs"] > 0 and bw["write_gbs"] > 0 and bw["copy_gbs"] > 0 and bw["buffer_bytes"] > 0
 assert p["ridge_flop_per_byte"] > 0
@@ -347,6 +347,24 @@ assert set(d["weights"]) == {"param_bytes", "resident_bytes", "winograd_bytes", 
 ' steady.json || bad "bench --steady --json: steady.json lacks the fields"
   fi
 fi
+# --steady --profile: the same tables after the timed frames, over frames
+# back to back, for the form asked for; the JSON says steady.
+if expect_ok "bench --steady --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --frames 3 --form bn-fused --profile --json steady_profile.json; then
+  expect_grep "bench --steady --profile: header" '^profile of the bn-fused form: median per plan entry over 3 frames back to back \(sum [0-9.]+ ms\)$' out
+  expect_grep "bench --steady --profile: roofline header" '^roofline of the bn-fused form: bytes each counted once' out
+  expect_grep "bench --steady --profile: a Winograd row" '^ +[0-9]+  [a-z0-9._]+ +conv2d +winograd:wino[246]3__[a-z0-9]+' out
+  if command -v python3 >/dev/null 2>&1; then
+    checks=$((checks + 1))
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["profile"]
+assert d["mode"] == "steady" and d["form"] == "bn-fused"
+assert p["form"] == "bn-fused" and p["steady"] is True and p["runs"] == 3 and p["threads"] == 1 and p["sum_ms"] > 0
+assert len(p["entries"]) >= 13 and all(x["median_ms"] >= 0 for x in p["entries"] if not x["fused"])
+' steady_profile.json || bad "bench --steady --profile --json: steady_profile.json lacks the profile"
+  fi
+fi
 if expect_ok "bench --steady --seconds --form unfolded --threads 2" bench repvgg-a0 --shape 1x3x16x16 --steady --seconds 0.2 --form unfolded --threads 2; then
   expect_grep "bench --steady: unfolded row" '^  unfolded +auto +.* +2 +[0-9]+ +[0-9.]+ ' out
   expect_grep "bench --steady: 2 threads" '^bench --steady: repvgg-a0 \(built-in\), input 1x3x16x16, 2 threads, backend auto, form unfolded; [0-9]+ frames? back to back' out
@@ -362,7 +380,6 @@ expect_fail "bench --seconds without --steady" 2 bench repvgg-a0 --seconds 1
 expect_fail "bench --form without --steady" 2 bench repvgg-a0 --form folded
 expect_fail "bench --steady --form bogus" 2 bench repvgg-a0 --steady --form bogus
 expect_fail "bench --steady --runs" 2 bench repvgg-a0 --steady --runs 2
-expect_fail "bench --steady --profile" 2 bench repvgg-a0 --steady --profile
 expect_fail "bench --steady --frames --seconds" 2 bench repvgg-a0 --steady --frames 2 --seconds 1
 expect_fail "run --steady" 2 run repvgg-a0 --input x.npy --steady
 for r in 0 -1 abc "" 1.5 " 2" 100001 99999999999999999999; do

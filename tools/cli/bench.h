@@ -64,16 +64,20 @@ typedef struct bench_profile {
   bench_profile_row* rows;
   size_t n;
   int runs, threads;
+  const char* form; /* "folded", or bench --steady's --form */
+  int steady;       /* 1: the runs back to back (bench --steady); 0: each after a pause on > 1 thread */
   double total_ms;
   double peak;     /* GFLOP/s, the FMA peak on `threads` threads */
   rc_bandwidth bw; /* the stream rates on `threads` threads; read_gbs 0 when not measured */
 } bench_profile;
 
-/* Runs the folded session `runs` more times with profiling on and fills p
- * (the caller frees it with bench_profile_free, also on failure). */
-int bench_profile_run(const cli_args* a, const repconv_model_t* model, repconv_session_t* session,
-                      const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs, size_t num_out, int runs,
-                      double peak, const rc_bandwidth* bw, bench_profile* p);
+/* Runs the session of `form` `runs` more times with profiling on and fills
+ * p (the caller frees it with bench_profile_free, also on failure): back to
+ * back when steady, else each run after a pause on more than one thread
+ * (the interleaved mode's rounds: the workers asleep, as between frames). */
+int bench_profile_run(const cli_args* a, const char* form, int steady, const repconv_model_t* model,
+                      repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs,
+                      size_t num_out, int runs, double peak, const rc_bandwidth* bw, bench_profile* p);
 /* The per-entry table, then the roofline table. */
 void bench_profile_print(const bench_profile* p);
 /* "profile": {...} as one JSON member (no leading comma), indented two. */

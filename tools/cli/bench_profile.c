@@ -14,14 +14,16 @@
 #include "tools/cli/json.h"
 #include "tools/cli/table.h"
 
-int bench_profile_run(const cli_args* a, const repconv_model_t* model, repconv_session_t* session,
-                      const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs, size_t num_out, int runs,
-                      double peak, const rc_bandwidth* bw, bench_profile* p) {
+int bench_profile_run(const cli_args* a, const char* form, int steady, const repconv_model_t* model,
+                      repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs,
+                      size_t num_out, int runs, double peak, const rc_bandwidth* bw, bench_profile* p) {
   memset(p, 0, sizeof(*p));
   size_t n = repconv_session_num_plan_entries(session);
   p->n = n;
   p->runs = runs;
   p->threads = a->threads;
+  p->form = form;
+  p->steady = steady;
   p->peak = peak;
   if (bw) p->bw = *bw;
   double* t = calloc(n * (size_t)runs + 1, sizeof *t);
@@ -33,10 +35,10 @@ int bench_profile_run(const cli_args* a, const repconv_model_t* model, repconv_s
     goto out;
   }
   for (int r = 0; r < runs; ++r) {
-    if (a->threads > 1) bench_settle();
+    if (a->threads > 1 && !steady) bench_settle();
     repconv_status st = repconv_session_run(session, inputs, num_in, outs, num_out);
     if (st != REPCONV_OK) {
-      rc = fail(EXIT_ERROR, "running '%s' (folded, profiling): %s", a->model, session_error(session, st));
+      rc = fail(EXIT_ERROR, "running '%s' (%s, profiling): %s", a->model, form, session_error(session, st));
       goto out;
     }
     for (size_t i = 0; i < n; ++i) repconv_session_step_time(session, i, &t[i * (size_t)runs + (size_t)r]);
@@ -94,8 +96,12 @@ static roof roof_of(const bench_profile* p, const bench_profile_row* r) {
 }
 
 static void print_times(const bench_profile* p) {
-  printf("\nprofile of the folded form: median per plan entry over %d round%s (sum %.3f ms)\n", p->runs,
-         p->runs == 1 ? "" : "s", p->total_ms);
+  printf("\nprofile of the %s form: median per plan entry over %d %s%s (sum %.3f ms)\n", p->form, p->runs,
+         p->steady ? "frame" : "round",
+         p->runs == 1 ? ""
+         : p->steady  ? "s back to back"
+                      : "s",
+         p->total_ms);
   printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
          "GFLOP/s", "% peak");
   for (size_t i = 0; i < p->n; ++i) {
@@ -118,8 +124,9 @@ static void print_times(const bench_profile* p) {
 static void print_roofline(const bench_profile* p) {
   const rc_bandwidth* bw = &p->bw;
   printf(
-      "\nroofline of the folded form: bytes each counted once (weights as the kernel reads them: Winograd "
-      "transformed filters, GEMM packed panels; activations in and out; a chain's rings, once per thread)\n");
+      "\nroofline of the %s form: bytes each counted once (weights as the kernel reads them: Winograd "
+      "transformed filters, GEMM packed panels; activations in and out; a chain's rings, once per thread)\n",
+      p->form);
   if (bw->read_gbs > 0) {
     printf(
         "memory bandwidth (measured, %d thread%s, %.0f MB buffer, last-level cache %.0f MB): read %.1f GB/s, "
@@ -177,7 +184,9 @@ static void json_num_or_null(FILE* f, const char* key, double v, int have) {
 void bench_profile_json(FILE* f, const bench_profile* p) {
   const rc_bandwidth* bw = &p->bw;
   const int have_bw = bw->read_gbs > 0;
-  fprintf(f, "\"profile\": {\n    \"runs\": %d, \"threads\": %d, \"sum_ms\": ", p->runs, p->threads);
+  fprintf(f,
+          "\"profile\": {\n    \"form\": \"%s\", \"steady\": %s, \"runs\": %d, \"threads\": %d, \"sum_ms\": ", p->form,
+          p->steady ? "true" : "false", p->runs, p->threads);
   json_double(f, p->total_ms);
   fputs(", \"peak_gflops\": ", f);
   json_double(f, p->peak > 0 ? p->peak : HUGE_VAL);

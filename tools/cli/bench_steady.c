@@ -36,6 +36,9 @@ typedef struct steady_result {
   int64_t dims[REPCONV_MAX_DIMS];
 } steady_result;
 
+/* Profiled frames after the timed ones (--profile): at most this many. */
+#define STEADY_PROFILE_FRAMES 200
+
 static const char* form_name(int level) {
   return level == REPCONV_FOLD_OFF ? "unfolded" : level == REPCONV_FOLD_BN ? "bn-fused" : "folded";
 }
@@ -75,7 +78,7 @@ static void print_result(const cli_args* a, const steady_result* r) {
       fps(r->median), r->frames * fps(r->wall_ms), g, go, r->peak > 0 ? 100.0 * go / r->peak : 0.0);
 }
 
-static int write_json(const cli_args* a, const steady_result* r) {
+static int write_json(const cli_args* a, const steady_result* r, const bench_profile* profile) {
   FILE* f = fopen(a->json, "wb");
   if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", a->json, strerror(errno));
   fputs("{\n  \"mode\": \"steady\",\n  \"model\": ", f);
@@ -113,6 +116,10 @@ static int write_json(const cli_args* a, const steady_result* r) {
   json_string(f, rc_peak_isa_name(r->isa));
   fputs(",\n  \"weights\": ", f);
   bench_weights_json(f, &r->weights);
+  if (profile) {
+    fputs(",\n  ", f);
+    bench_profile_json(f, profile);
+  }
   fputs("\n}\n", f);
   int bad = ferror(f);
   if (fclose(f) != 0) bad = 1;
@@ -133,6 +140,10 @@ int bench_steady(const cli_args* a) {
   repconv_tensor_t *inputs = NULL, *outs = NULL;
   size_t num_in = 0, num_out = 0;
   double* ms = NULL;
+  bench_profile profile;
+  memset(&profile, 0, sizeof profile);
+  rc_bandwidth bw;
+  memset(&bw, 0, sizeof bw);
 
   cli_progress(tty, "bench %s: loading %s", a->model, r.form);
   int rc = load_model_level(a, 1, level, a->threads, a->backend, &opts, &model);
@@ -194,6 +205,10 @@ int bench_steady(const cli_args* a) {
   r.isa = rc_peak_best_isa();
   r.peak = rc_peak_gflops(r.isa, a->threads, 5, 40.0);
   r.peak_1t = a->threads == 1 ? r.peak : rc_peak_gflops(r.isa, 1, 5, 40.0);
+  if (a->profile) { /* the roofline's other yardstick; a failure leaves it unmeasured (said in the output) */
+    cli_progress(tty, "bench %s: measuring the memory bandwidth", a->model);
+    rc_bandwidth_measure(a->threads, 0, 3, &bw);
+  }
 
   cli_progress(tty, "bench %s: planning %s", a->model, r.form);
   repconv_status st = repconv_session_create(model, opts, &session);
@@ -234,9 +249,16 @@ int bench_steady(const cli_args* a) {
   r.median = bench_median(ms, r.frames);
   r.p90 = bench_percentile(ms, r.frames, 90.0);
   print_result(a, &r);
-  rc = a->json ? write_json(a, &r) : EXIT_OK;
+  if (a->profile) { /* the same frames again, each step timed (outside the timed loop: the clock reads cost) */
+    rc = bench_profile_run(a, r.form, 1, model, session, inputs, num_in, outs, num_out,
+                           r.frames < STEADY_PROFILE_FRAMES ? r.frames : STEADY_PROFILE_FRAMES, r.peak, &bw, &profile);
+    if (rc != EXIT_OK) goto done;
+    bench_profile_print(&profile);
+  }
+  rc = a->json ? write_json(a, &r, a->profile ? &profile : NULL) : EXIT_OK;
 
 done:
+  bench_profile_free(&profile);
   repconv_session_destroy(session);
   if (inputs) {
     for (size_t i = 0; i < num_in; ++i) free(inputs[i].data);

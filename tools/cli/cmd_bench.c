@@ -118,7 +118,6 @@ static int check_mode_options(const cli_args* a) {
     return EXIT_OK;
   }
   if (a->runs) return usage_error("bench", "--runs does not apply with --steady (--frames N or --seconds S)");
-  if (a->profile) return usage_error("bench", "--profile does not apply with --steady");
   if (a->frames && a->seconds > 0) return usage_error("bench", "--frames and --seconds exclude each other");
   return EXIT_OK;
 }
@@ -371,8 +370,8 @@ static int cmd_bench(const cli_args* a) {
              : "  (beyond float rounding: check with fold --verify)");
 
   if (a->profile) {
-    rc = bench_profile_run(a, folded->model, folded->session, inputs, num_in, folded->outs, num_out, runs, peak, &bw,
-                           &profile);
+    rc = bench_profile_run(a, "folded", 0, folded->model, folded->session, inputs, num_in, folded->outs, num_out, runs,
+                           peak, &bw, &profile);
     if (rc != EXIT_OK) goto done;
     bench_profile_print(&profile);
   }
@@ -411,7 +410,7 @@ const cli_command cli_bench_command = {
         "              [--backend auto|winograd|gemm|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
         "              [--profile]\n"
         "  bench MODEL --steady [--frames N | --seconds S] [--form F] [--shape ...]\n"
-        "              [--threads N] [--backend B] [--json FILE]\n"
+        "              [--threads N] [--backend B] [--json FILE] [--profile]\n"
         "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
         "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
         "      same random input and prints per form the median and min-max time, the\n"
@@ -424,7 +423,8 @@ const cli_command cli_bench_command = {
         "      --steady instead runs one form (--form, default folded) in one session,\n"
         "      frames back to back on one input buffer after a warm-up frame, for\n"
         "      --seconds (default " CLI_XSTR(CLI_BENCH_STEADY_S) ") or --frames, and prints frames/s, ms/frame\n"
-        "      median and p90, and the effective GFLOP/s against the FMA peak\n",
+        "      median and p90, and the effective GFLOP/s against the FMA peak; with\n"
+        "      --profile, the same tables for that form over frames back to back\n",
     .options = OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE | OPT_STEADY |
                OPT_FRAMES | OPT_SECONDS | OPT_FORM,
     .takes_model = 1,
