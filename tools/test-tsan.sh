@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The ThreadSanitizer job: build with -DREPCONV_TSAN=ON into build-tsan/ and
 # run the threaded tests (the thread pool itself, sessions on several threads
-# with pools of 2-4 threads, the Winograd chain, the GEMM and Winograd kernels
+# with pools of 2-4 threads, the executor's boundary copies split over planes
+# and rows on 1-3 threads, the Winograd chain, the GEMM and Winograd kernels
 # at 2-3 threads, the video pipeline's reader, model, chroma and writer
 # threads).
 #
@@ -22,7 +23,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 jobs="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
-tests="test_pool test_session test_dynamic test_wino_chain test_gemm test_winograd test_winograd_plan test_video_pipeline"
+tests="test_pool test_session test_dynamic test_exec_io test_wino_chain test_gemm test_winograd test_winograd_plan test_video_pipeline"
 cmake -S . -B build-tsan -DREPCONV_TSAN=ON -DREPCONV_WERROR=ON -DREPCONV_ONNX=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # shellcheck disable=SC2086
 cmake --build build-tsan -j"$jobs" --target tsan_canary $tests
