@@ -6,7 +6,7 @@
  * (the direct path, gemm_direct.h: same weights, same sums). Compute only: the planner packs the weights once
  * (rc_gemm_pack_weights), sizes the workspace (rc_gemm_workspace_size) and
  * calls rc_gemm_conv2d_nhwc per run. The algorithm and its blocking:
- * docs/design/kernels.md ("GEMM conv").
+ * docs/DESIGN.md ("GEMM conv").
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]

@@ -4,7 +4,7 @@
  * the weights once (rc_wino_filter_transform), sizes the workspace
  * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run. The
  * algorithm, the blocking into tile blocks and its reasons:
- * docs/design/kernels.md ("Winograd").
+ * docs/DESIGN.md ("Winograd").
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
@@ -164,7 +164,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
  *
  * A chain runs n ≥ 1 Winograd convs, each reading the one before, without
  * materialising the activations between them (kernels/winograd/wino_chain.c;
- * why and how: docs/design/kernels.md, "Winograd chains"). The output is
+ * why and how: docs/DESIGN.md, "Winograd chains"). The output is
  * bitwise that of the layers run one by one with rc_wino_conv2d_nhwc,
  * whatever the thread count.
  *

@@ -116,7 +116,7 @@ typedef struct rc_plan_options {
  * XNNPACK; ref where none computes it exactly; the step's note says which
  * and why), fuse activations, residual adds and pixel shuffles into the
  * step producing their input, and link Winograd chains (the rules and their
- * measured reasons: docs/design/plan.md). Transformed and packed weights are
+ * measured reasons: docs/DESIGN.md, "Rules and their measured reasons"). Transformed and packed weights are
  * made here, once per plan, and owned by it.
  * Arena: lifetimes are positions in the execution order (inputs are born
  * before the first node, outputs live to the end); tensors whose lifetimes

@@ -2,7 +2,7 @@
  * outside it). rc_plan_create runs them in this order: kernel choice per node
  * (rules_*.c, autotune through choose.c), fusion (fuse.c), Winograd chains
  * (chains.c), weight packing (pack.c), the arena (arena.c). The rules and
- * their measured reasons: docs/design/plan.md. */
+ * their measured reasons: docs/DESIGN.md ("Rules and their measured reasons"). */
 #ifndef RC_PLAN_PLANNER_H
 #define RC_PLAN_PLANNER_H
 

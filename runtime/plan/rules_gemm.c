@@ -1,5 +1,5 @@
 /* Rule: which convs and fully connected layers run on kernels/gemm
- * (docs/design/plan.md, "GEMM"). */
+ * (docs/DESIGN.md, "Rules and their measured reasons", "GEMM"). */
 #include <stdio.h>
 #include <string.h>
 

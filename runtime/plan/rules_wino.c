@@ -1,5 +1,5 @@
 /* Rule: which 3x3 convs run on kernels/winograd, and which variant
- * (docs/design/plan.md, "Winograd"). */
+ * (docs/DESIGN.md, "Rules and their measured reasons", "Winograd"). */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 /* Layers whose tile GEMMs need fewer multiply-adds than this run on the
  * caller's thread: on small layers the hand-offs between the three parallel
  * phases of a tile block cost more than a second thread gains (measured:
- * docs/design/plan.md). */
+ * docs/DESIGN.md). */
 #define RC_WINO_MIN_PARALLEL_MACS ((int64_t)4 << 20)
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -37,7 +37,7 @@ const rc_wino_variant rc_rule_wino_variants[3] = {RC_WINO_F23, RC_WINO_F43, RC_W
 
 /* The rule's price of a layer's transformed weights, in tiles of GEMM work:
  * each run streams U once, and a U byte from DRAM costs about what a dozen
- * tile-GEMM multiply-adds do (4 bytes x 12; measured: docs/design/plan.md). */
+ * tile-GEMM multiply-adds do (4 bytes x 12; measured: docs/DESIGN.md). */
 #define RC_WINO_WEIGHT_TILES 48
 
 /* The single node reading tensor t, or NULL (several, none, or an output). */

@@ -16,7 +16,7 @@
 
 /* With --threads > 1, the interleaved rounds pause this long before each
  * timed run, so that the idle workers of the form that ran before sleep
- * (docs/design/cli.md). The steady mode does not: frames follow each other. */
+ * (docs/DESIGN.md, "bench: why the timing loop ..."). The steady mode does not: frames follow each other. */
 #define BENCH_SETTLE_MS 30
 
 void bench_settle(void);

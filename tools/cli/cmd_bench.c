@@ -1,7 +1,8 @@
 /* repconv bench: the model unfolded, bn-fused and folded, timed side by side
  * in one process (interleaved rounds on the same input), against the
  * measured FMA peak; --profile times the folded form's plan entries.
- * docs/design/cli.md has the measured reasons behind the timing loop. */
+ * docs/DESIGN.md ("bench: why the timing loop is shaped as it is") has the
+ * measured reasons. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
