@@ -26,7 +26,8 @@ static void convert_row(void* arg, size_t row, size_t thread) {
   }
 }
 
-/* Float planes (NCHW) of many channels: one item is a band of rows of
+/* Float planes (NCHW; not one pixel of contiguous channels, an FC's
+ * output) of many channels: one item is a band of rows of
  * PLANE_BLOCK planes, the items in plane-block order, the bands contiguous
  * (threads meet only at band edges). Rows of all planes at once keep c read
  * or write streams going, more than the hardware prefetchers follow: the
@@ -58,7 +59,7 @@ void rc_exec_convert_nhwc(float* x, size_t batch, size_t h, size_t w, size_t c, 
                           rc_pool* pool) {
   const size_t rows = batch * h;
   convert_ctx cc = {x, batch, h, w, c, 1, b, rc_convert_kernels_get(RC_CONVERT_ISA_AUTO), load};
-  if (b->type == RC_ELEM_F32 && b->pixel_stride == 1 && c > PLANE_BLOCK) {
+  if (b->type == RC_ELEM_F32 && b->pixel_stride == 1 && b->channel_stride != 1 && c > PLANE_BLOCK) {
     cc.bands = rc_pool_parts(pool, rows);
     rc_pool_parallelize(pool, convert_planes, &cc, cc.bands * ((c + PLANE_BLOCK - 1) / PLANE_BLOCK));
     return;
