@@ -67,8 +67,9 @@ int rc_convert_isa_available(rc_convert_isa isa) {
 /* Bytes of the staging buffer of a strided uint8 store or load. */
 #define STAGE 1024
 
-static ptrdiff_t pixel_offset(const rc_binding* b, size_t n, size_t y, size_t x) {
-  return (ptrdiff_t)n * b->image_stride + (ptrdiff_t)y * b->row_stride + (ptrdiff_t)x * b->pixel_stride;
+ptrdiff_t rc_binding_offset(const rc_binding* b, size_t n, size_t y, size_t x, size_t c) {
+  return (ptrdiff_t)n * b->image_stride + (ptrdiff_t)y * b->row_stride + (ptrdiff_t)x * b->pixel_stride +
+         (ptrdiff_t)c * b->channel_stride;
 }
 
 /* The run is one contiguous block in the element order of src. */
@@ -78,7 +79,7 @@ static int contiguous(const rc_binding* b, size_t pixels, size_t channels) {
 
 void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, const float* src, size_t pixels,
                              size_t channels, size_t n, size_t y, size_t x) {
-  const ptrdiff_t off = pixel_offset(b, n, y, x), ps = b->pixel_stride, cs = b->channel_stride;
+  const ptrdiff_t off = rc_binding_offset(b, n, y, x, 0), ps = b->pixel_stride, cs = b->channel_stride;
   if (b->type == RC_ELEM_F32) {
     float* d = (float*)b->base + off;
     if (contiguous(b, pixels, channels)) {
@@ -129,7 +130,7 @@ void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, c
 
 void rc_binding_load_pixels(const rc_binding* b, const rc_convert_kernels* k, float* dst, size_t pixels,
                             size_t channels, size_t n, size_t y, size_t x) {
-  const ptrdiff_t off = pixel_offset(b, n, y, x), ps = b->pixel_stride, cs = b->channel_stride;
+  const ptrdiff_t off = rc_binding_offset(b, n, y, x, 0), ps = b->pixel_stride, cs = b->channel_stride;
   if (b->type == RC_ELEM_F32) {
     const float* s = (const float*)b->base + off;
     if (contiguous(b, pixels, channels)) {

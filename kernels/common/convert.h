@@ -117,6 +117,10 @@ void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, c
 void rc_binding_load_pixels(const rc_binding* b, const rc_convert_kernels* k, float* dst, size_t pixels,
                             size_t channels, size_t n, size_t y, size_t x);
 
+/* Where element (n, y, x, c) of b lives: its offset from b->base, in
+ * elements of the type. */
+ptrdiff_t rc_binding_offset(const rc_binding* b, size_t n, size_t y, size_t x, size_t c);
+
 /* The lowest and highest element offsets (from base, in elements) a tensor
  * of batch × h × w × c touches through b: the caller's buffer must hold
  * [base + lo, base + hi]. */

@@ -238,7 +238,7 @@ static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox
     for (size_t j = 0; j < nrows; j++) rc_binding_store_pixels(b, c->conv, stage + j * w, w, 1, n, oy * r + j, ox * r);
     return 1;
   }
-  const ptrdiff_t at = (ptrdiff_t)n * b->image_stride + (ptrdiff_t)(oy * r) * b->row_stride + (ptrdiff_t)(ox * r);
+  const ptrdiff_t at = rc_binding_offset(b, n, oy * r, ox * r, 0);
   const size_t esz = b->type == RC_ELEM_U8 ? 1 : sizeof(float);
   const void* src = stage;
   uint8_t bytes[BOUND_STAGE];

@@ -45,8 +45,7 @@ static void convert_planes(void* arg, size_t item, size_t thread) {
   for (size_t row = band * rows / cc->bands; row < (band + 1) * rows / cc->bands; row++) {
     const size_t n = row / cc->h, y = row % cc->h;
     float* x = cc->x + row * cc->w * cc->c + c0;
-    float* p = (float*)b->base + (ptrdiff_t)n * b->image_stride + (ptrdiff_t)y * b->row_stride +
-               (ptrdiff_t)c0 * b->channel_stride;
+    float* p = (float*)b->base + rc_binding_offset(b, n, y, 0, c0);
     if (cc->load) {
       cc->k->transpose_f32(p, b->channel_stride, nc, cc->w, x, (ptrdiff_t)cc->c);
     } else {

@@ -96,11 +96,9 @@ static roof roof_of(const bench_profile* p, const bench_profile_row* r) {
 }
 
 static void print_times(const bench_profile* p) {
-  printf("\nprofile of the %s form: median per plan entry over %d %s%s (sum %.3f ms)\n", p->form, p->runs,
-         p->steady ? "frame" : "round",
-         p->runs == 1 ? ""
-         : p->steady  ? "s back to back"
-                      : "s",
+  const char* unit = p->steady ? "frame" : "round";
+  const char* tail = p->runs == 1 ? "" : p->steady ? "s back to back" : "s";
+  printf("\nprofile of the %s form: median per plan entry over %d %s%s (sum %.3f ms)\n", p->form, p->runs, unit, tail,
          p->total_ms);
   printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
          "GFLOP/s", "% peak");
