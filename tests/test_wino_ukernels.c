@@ -360,8 +360,10 @@ static void test_output_transform(void** state) {
       float* mm = xmalloc((size_t)A * A * m_stride * sizeof(float));
       rc_test_fill_uniform(&rng, mm, (size_t)A * A * m_stride, -1.0f, 1.0f);
       /* The output image: the tile's box at row 1, column 1 of a frame one
-       * pixel and a few channels wider, so writes outside it show. */
-      const size_t cstride = cout, img_w = m + 2, y_row_stride = img_w * cstride, ny = (m + 2) * y_row_stride;
+       * pixel and a few channels wider (the cout channels are a slice of
+       * the pixel's cstride, as a thread's share of them is), so writes
+       * outside it show. */
+      const size_t cstride = cout + 3, img_w = m + 2, y_row_stride = img_w * cstride, ny = (m + 2) * y_row_stride;
       float* ref = xmalloc(ny * sizeof(float));
       float* got = xmalloc(ny * sizeof(float));
       const size_t sizes[][2] = {{m, m}, {1, 1}, {m, 1}, {1, m}, {m - 1 ? m - 1 : 1, m}};
@@ -377,19 +379,20 @@ static void test_output_transform(void** state) {
               if (with_nan) mm[nan_at] = NAN;
               float* y_ref = ref + y_row_stride + cstride;
               for (size_t i = 0; i < ny; i++) ref[i] = SENTINEL;
-              sets[0]->output[v](mm, m_stride, cout, &ep, y_ref, y_row_stride, rows, cols);
+              sets[0]->output[v](mm, m_stride, cout, &ep, y_ref, y_row_stride, cstride, rows, cols);
               double scale = 1.0;
               for (size_t i = 0; i < ny; i++)
                 if (ref[i] != SENTINEL && !isnan(ref[i])) scale = fmax(scale, fabs(ref[i]));
               for (size_t s = 0; s < nsets; s++) {
                 for (size_t i = 0; i < ny; i++) got[i] = SENTINEL;
-                sets[s]->output[v](mm, m_stride, cout, &ep, got + y_row_stride + cstride, y_row_stride, rows, cols);
+                sets[s]->output[v](mm, m_stride, cout, &ep, got + y_row_stride + cstride, y_row_stride, cstride, rows,
+                                   cols);
                 calls++;
                 for (size_t yy = 0; yy < m + 2; yy++)
                   for (size_t xx = 0; xx < img_w; xx++)
-                    for (size_t c = 0; c < cout; c++) {
+                    for (size_t c = 0; c < cstride; c++) {
                       const size_t i = yy * y_row_stride + xx * cstride + c;
-                      const int inside = yy >= 1 && yy < 1 + rows && xx >= 1 && xx < 1 + cols;
+                      const int inside = yy >= 1 && yy < 1 + rows && xx >= 1 && xx < 1 + cols && c < cout;
                       const char* what = NULL;
                       if (!inside) {
                         if (got[i] != SENTINEL) what = "wrote outside rows x cols";

@@ -406,9 +406,12 @@ static void test_bands(void** state) {
 }
 
 /* Block size and thread count do not change a single bit of the output:
- * many tiles (blocks split between threads), and few tiles with wide
- * channels (one U-sized block, run in phases with the GEMMs split over
- * output-channel blocks), whose accuracy is checked as well. */
+ * many tiles (blocks split between threads); few tiles with wide channels
+ * (one U-sized block, each thread its share of the output-channel blocks
+ * from input transform to output, an uneven share and a channel tail
+ * here), whose accuracy is checked as well; few tiles and two blocks of
+ * output channels (one block run in three phases: tiles, GEMMs over
+ * output-channel blocks, tiles). */
 static void run_deterministic(const conv_case c) {
   case_data d;
   make_case(&c, 5000, &d);
@@ -441,6 +444,7 @@ static void test_deterministic(void** state) {
   const conv_case few = {1, 14, 14, 128, 136, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0};
   run_deterministic(few);
   check_case(&few, 5100);
+  run_deterministic((conv_case){1, 8, 8, 32, 24, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 0});
 }
 
 /* The workspace depends on channels, width and L2 only: a block of V and M

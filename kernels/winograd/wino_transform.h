@@ -163,7 +163,8 @@ INLINE int act_bounds(const rc_wino_epilogue* ep, vec* lo, vec* hi) {
 }
 
 INLINE void output_tile(const int A, const int M, const float* at, const float* mm, size_t m_stride, size_t cout,
-                        const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t rows, size_t cols) {
+                        const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,
+                        size_t cols) {
   vec lo, hi;
   const int prelu = act_bounds(ep, &lo, &hi);
   const vmask none = v_tail(SIMD_W);
@@ -171,13 +172,15 @@ INLINE void output_tile(const int A, const int M, const float* at, const float* 
   for (; c + SIMD_W <= cout; c += SIMD_W) {
     const vec b = ep->bias ? v_load(ep->bias + c) : v_zero();
     const vec sl = prelu ? v_load(ep->slopes + c) : v_zero();
-    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, rows, cols, 0, none);
+    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, y_pixel_stride, rows, cols, 0,
+                 none);
   }
   if (c < cout) {
     const vmask mask = v_tail(cout - c);
     const vec b = ep->bias ? v_load_mask(ep->bias + c, mask) : v_zero();
     const vec sl = prelu ? v_load_mask(ep->slopes + c, mask) : v_zero();
-    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, cout, rows, cols, 1, mask);
+    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, y_pixel_stride, rows, cols, 1,
+                 mask);
   }
 }
 
@@ -282,8 +285,9 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
     input_tile(A, &bt[0][0], rows, in_w, cin, ix0, v, v_stride);                                                       \
   }                                                                                                                    \
   void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,      \
-                                        float* y, size_t y_row_stride, size_t rows, size_t cols) {                     \
-    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, rows, cols);                                  \
+                                        float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,             \
+                                        size_t cols) {                                                                 \
+    output_tile(A, M, &at[0][0], m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);                  \
   }                                                                                                                    \
   void WINO_FN(name##_direct)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,         \
                               size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t out_rows, \

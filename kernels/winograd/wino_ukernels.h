@@ -45,9 +45,11 @@ typedef void (*rc_wino_input_fn)(const float* const* rows, int32_t in_w, size_t 
  * AVX2, 16 AVX-512F; M's rows are RC_WINO_M_CPAD-padded and the GEMMs write
  * at least round_up(cout, 8) of each), and writes the top-left rows × cols (≤ m × m)
  * pixels of act(Aᵀ M A + bias) to y, which points at the tile's first output
- * pixel of an NHWC image whose rows are y_row_stride floats apart. */
+ * pixel of an NHWC image whose rows are y_row_stride and pixels
+ * y_pixel_stride ≥ cout floats apart (more than cout: these cout channels
+ * are a slice of the image's). */
 typedef void (*rc_wino_output_fn)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y,
-                                  size_t y_row_stride, size_t rows, size_t cols);
+                                  size_t y_row_stride, size_t y_pixel_stride, size_t rows, size_t cols);
 
 /* A tile computed directly (convs of at most RC_WINO_DIRECT_MAX_CIN input
  * channels): rows, in_w, cin and ix0 as for the input transform; w the
@@ -62,7 +64,7 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
 #define RC_WINO_DECLARE_VARIANT(v, isa)                                                                            \
   void rc_wino##v##_input_transform__##isa(const float* const*, int32_t, size_t, int32_t, float*, size_t);         \
   void rc_wino##v##_output_transform__##isa(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, \
-                                            size_t, size_t);                                                       \
+                                            size_t, size_t, size_t);                                               \
   void rc_wino##v##_direct__##isa(const float* const*, int32_t, size_t, int32_t, const float*, size_t,             \
                                   const rc_wino_epilogue*, float*, size_t, size_t, size_t);
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) \
