@@ -482,7 +482,39 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
 }
 
-/* Otherwise one block shared by the threads, in three phases (one dispatch each):
+/* Few-tile convs on T threads, when each thread gets at least
+ * RC_WINO_COLS_MIN_BLOCKS blocks of 16 output channels and no post-store:
+ * T items, item i the i-th share of the blocks. An item transforms every
+ * input tile into its thread's own V, runs its blocks' GEMMs at every ξ
+ * into its thread's M, then their output transform: one dispatch, and each
+ * thread reads only the V and M it wrote. In the three phases (below) every
+ * thread read half of V and M from the other core's cache and wrote lines
+ * the other core held: on 2 threads at 192 channels 14x14 (AVX-512) the
+ * input phase took as long as on 1 thread and the GEMMs 15% more thread
+ * time, more than transforming the input on both threads costs (bench/
+ * wino_time, 2 threads, U from L3: 0.20 → 0.19 ms; AVX2 0.38 → 0.33 ms;
+ * 96 channels 28x28 F(4,3), 3 blocks a thread: 0.137 → 0.128 ms). */
+#define RC_WINO_COLS_MIN_BLOCKS 2
+
+typedef struct cols_ctx {
+  const rc_wino_run* base;
+  size_t parts, slice_floats;
+} cols_ctx;
+
+static void cols_task(void* arg, size_t i, size_t thread) {
+  const cols_ctx* cc = arg;
+  rc_wino_run c = *cc->base;
+  c.v += thread * cc->slice_floats;
+  c.m += thread * cc->slice_floats;
+  c.scratch += thread * cc->slice_floats;
+  const size_t b0 = c.cout_blocks * i / cc->parts, b1 = c.cout_blocks * (i + 1) / cc->parts;
+  const size_t c0 = b0 * RC_GEMM_NR, c1 = b1 * RC_GEMM_NR < c.cout ? b1 * RC_GEMM_NR : c.cout;
+  for (size_t t = 0; t < c.count; t++) input_tile(&c, t);
+  for (size_t xi = 0; xi < c.a2; xi++) gemm_blocks(&c, xi, b0, b1);
+  for (size_t t = 0; t < c.count; t++) output_tile_cols(&c, t, c0, c1);
+}
+
+/* Otherwise the block is shared by the threads in three phases (one dispatch each):
  * input transform split over tiles, GEMMs over output-channel blocks (each
  * item streams its own part of U, nb-major), output transform over tiles.
  * For convs whose tiles all fit in one block (few tiles): splitting tiles
@@ -509,38 +541,6 @@ static void phase_task(void* arg, size_t i, size_t thread) {
       output_tile(&c, j);
     }
   }
-}
-
-/* Few-tile convs on T threads, when each thread gets at least
- * RC_WINO_COLS_MIN_BLOCKS blocks of 16 output channels and no post-store:
- * T items, item i the i-th share of the blocks. An item transforms every
- * input tile into its thread's own V, runs its blocks' GEMMs at every ξ
- * into its thread's M, then their output transform: one dispatch, and each
- * thread reads only the V and M it wrote. In the three phases below every
- * thread read half of V and M from the other core's cache and wrote lines
- * the other core held: on 2 threads at 192 channels 14x14 (AVX-512) the
- * input phase took as long as on 1 thread and the GEMMs 15% more thread
- * time, more than transforming the input on both threads costs (bench/
- * wino_time, 2 threads, U from L3: 0.20 → 0.19 ms; AVX2 0.38 → 0.33 ms;
- * 96 channels 28x28 F(4,3), 3 blocks a thread: 0.137 → 0.128 ms). */
-#define RC_WINO_COLS_MIN_BLOCKS 2
-
-typedef struct cols_ctx {
-  const rc_wino_run* base;
-  size_t parts, slice_floats;
-} cols_ctx;
-
-static void cols_task(void* arg, size_t i, size_t thread) {
-  const cols_ctx* cc = arg;
-  rc_wino_run c = *cc->base;
-  c.v += thread * cc->slice_floats;
-  c.m += thread * cc->slice_floats;
-  c.scratch += thread * cc->slice_floats;
-  const size_t b0 = c.cout_blocks * i / cc->parts, b1 = c.cout_blocks * (i + 1) / cc->parts;
-  const size_t c0 = b0 * RC_GEMM_NR, c1 = b1 * RC_GEMM_NR < c.cout ? b1 * RC_GEMM_NR : c.cout;
-  for (size_t t = 0; t < c.count; t++) input_tile(&c, t);
-  for (size_t xi = 0; xi < c.a2; xi++) gemm_blocks(&c, xi, b0, b1);
-  for (size_t t = 0; t < c.count; t++) output_tile_cols(&c, t, c0, c1);
 }
 
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
