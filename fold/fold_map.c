@@ -228,8 +228,11 @@ try_result rc_fold_try_node(ctx* c, const rc_node* n, int use_maps, in_map* m, i
       }
       const rc_tensor* k = ka ? a : b;
       if (n->op == RC_OP_DIV && ka) return TRY_NOT_LINEAR; /* k / x */
-      if (!ka && rc_shape_numel(&a->shape) != rc_shape_numel(rc_fold_shape(c, n->output))) return TRY_NOT_LINEAR;
-      if (!kb && rc_shape_numel(&b->shape) != rc_shape_numel(rc_fold_shape(c, n->output))) return TRY_NOT_LINEAR;
+      /* The constant scales or shifts the activation's channels: the
+       * activation must be the output's shape, not only its size (a [1,5]
+       * activation + a [1,1,1,1] constant is a [1,1,1,5] of one channel). */
+      if (!ka && !rc_shape_equal(&a->shape, rc_fold_shape(c, n->output))) return TRY_NOT_LINEAR;
+      if (!kb && !rc_shape_equal(&b->shape, rc_fold_shape(c, n->output))) return TRY_NOT_LINEAR;
       vec = malloc((size_t)C * 2 * sizeof(double));
       if (!vec) {
         *err = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "fold: out of memory");
