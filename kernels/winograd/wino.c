@@ -394,18 +394,26 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
   }
 }
 
+/* A job of `total` units (tiles, or output-channel blocks) in `parts`
+ * items, each run in the workspace slice of the thread that claimed it. */
 typedef struct range_ctx {
   const rc_wino_run* base;
   size_t total, parts, slice_floats;
 } range_ctx;
 
-/* Range i of the tiles, in the slice of the thread that claimed it. */
-static void range_task(void* arg, size_t i, size_t thread) {
-  const range_ctx* r = arg;
+/* The run state of thread `thread`: its own V, M and scratch. */
+static rc_wino_run thread_run(const range_ctx* r, size_t thread) {
   rc_wino_run c = *r->base;
   c.v += thread * r->slice_floats;
   c.m += thread * r->slice_floats;
   c.scratch += thread * r->slice_floats;
+  return c;
+}
+
+/* Range i of the tiles. */
+static void range_task(void* arg, size_t i, size_t thread) {
+  const range_ctx* r = arg;
+  rc_wino_run c = thread_run(r, thread);
   rc_wino_run_range(&c, r->total * i / r->parts, r->total * (i + 1) / r->parts);
 }
 
@@ -496,18 +504,11 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
  * 96 channels 28x28 F(4,3), 3 blocks a thread: 0.137 → 0.128 ms). */
 #define RC_WINO_COLS_MIN_BLOCKS 2
 
-typedef struct cols_ctx {
-  const rc_wino_run* base;
-  size_t parts, slice_floats;
-} cols_ctx;
-
+/* Share i of the output-channel blocks (r->total of them). */
 static void cols_task(void* arg, size_t i, size_t thread) {
-  const cols_ctx* cc = arg;
-  rc_wino_run c = *cc->base;
-  c.v += thread * cc->slice_floats;
-  c.m += thread * cc->slice_floats;
-  c.scratch += thread * cc->slice_floats;
-  const size_t b0 = c.cout_blocks * i / cc->parts, b1 = c.cout_blocks * (i + 1) / cc->parts;
+  const range_ctx* r = arg;
+  rc_wino_run c = thread_run(r, thread);
+  const size_t b0 = r->total * i / r->parts, b1 = r->total * (i + 1) / r->parts;
   const size_t c0 = b0 * RC_GEMM_NR, c1 = b1 * RC_GEMM_NR < c.cout ? b1 * RC_GEMM_NR : c.cout;
   for (size_t t = 0; t < c.count; t++) input_tile(&c, t);
   for (size_t xi = 0; xi < c.a2; xi++) gemm_blocks(&c, xi, b0, b1);
@@ -559,8 +560,8 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     c.first = 0;
     c.count = total;
     if (!c.direct && !c.post && c.cout_blocks >= RC_WINO_COLS_MIN_BLOCKS * threads) {
-      cols_ctx cc = {&c, threads, slice};
-      rc_pool_parallelize(pool, cols_task, &cc, cc.parts);
+      range_ctx cols = {&c, c.cout_blocks, threads, slice};
+      rc_pool_parallelize(pool, cols_task, &cols, cols.parts);
       return;
     }
     /* Items of a few tiles or panels each, RC_POOL_ITEMS_PER_THREAD per thread: a descheduled
