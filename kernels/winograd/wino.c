@@ -294,22 +294,59 @@ static size_t wide_cost(size_t count, size_t cout_blocks, size_t nv) {
   return cost;
 }
 
+/* A span of U: the panel a GEMM call sequence reads. */
+typedef struct u_span {
+  const float* p;
+  size_t floats;
+} u_span;
+
+/* U of position xi, output-channel blocks [b0, b1) (contiguous). */
+static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
+  const u_span s = {c->u + (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR, (b1 - b0) * c->cin * RC_GEMM_NR};
+  return s;
+}
+
+static const u_span k_none = {NULL, 0};
+
+/* U of the first column group of blocks [b0, b1) at position xi: gemm_nv
+ * blocks with the wide GEMM (fewer at b1), else one block. */
+static u_span u_first_group(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
+  const size_t per = c->gemm_nv ? c->gemm_nv : 1;
+  return u_blocks(c, xi, b0, b1 - b0 < per ? b1 : b0 + per);
+}
+
+/* U of column group g of position xi. */
+static u_span u_group(const rc_wino_run* c, size_t xi, size_t g) {
+  return u_first_group(c, xi, g * (c->gemm_nv ? c->gemm_nv : 1), c->cout_blocks);
+}
+
 /* The GEMM of position xi over the block's tiles, for the output channels
  * of 16-channel blocks [b0, b1): calls of gemm_nv blocks with the wide
- * GEMM, else one call per block. */
-static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
+ * GEMM, else one call per block; `next` is the panel the caller reads after
+ * these (p NULL: none). */
+static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u_span next) {
   const size_t nr = RC_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   if (c->gemm_nv) {
-    const size_t r = wide_rows(c->count, c->gemm_nv);
+    const size_t r = wide_rows(c->count, c->gemm_nv), calls = (c->count + r - 1) / r;
     for (size_t nb = b0; nb < b1; nb += c->gemm_nv) {
-      const size_t nv = b1 - nb < c->gemm_nv ? b1 - nb : c->gemm_nv;
-      const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
+      const size_t nv = b1 - nb < c->gemm_nv ? b1 - nb : c->gemm_nv, nb2 = nb + nv;
+      const float* w = u_blocks(c, xi, nb, nb2).p;
       float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
-      for (size_t t = 0; t < c->count; t += r) {
+      /* The next panel, one line per k from the second call on (the first
+       * call's own panel streams in then): a few-tile layer reads each panel
+       * from L3 or DRAM in its first call only, and the hardware prefetchers
+       * see no misses during the other calls to run ahead on. */
+      const u_span nx = nb2 < b1 ? u_first_group(c, xi, nb2, b1) : next;
+      const size_t pf_total = nx.p ? nx.floats / (64 / sizeof(float)) : 0;
+      size_t pf_done = 0;
+      for (size_t t = 0, j = 0; t < c->count; t += r, j++) {
         const size_t rows = c->count - t < r ? c->count - t : r;
+        size_t pf_lines = j > 0 || calls == 1 ? pf_total - pf_done : 0;
+        if (pf_lines > c->cin) pf_lines = c->cin;
         c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
-                   c->cout_pad);
+                   c->cout_pad, pf_lines ? nx.p + pf_done * (64 / sizeof(float)) : NULL, pf_lines);
+        pf_done += pf_lines;
       }
     }
     return;
@@ -318,7 +355,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
   const rc_gemm_tile_fn gemm = narrow ? c->k->gemm8 : c->k->gemm;
   const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr;
   for (size_t nb = b0; nb < b1; nb++) {
-    const float* w = c->u + (xi * c->cout_blocks + nb) * c->cin * nr;
+    const float* w = u_blocks(c, xi, nb, nb + 1).p;
     float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
     for (size_t t = 0; t < c->count; t += mr) {
       const size_t rows = c->count - t < mr ? c->count - t : mr;
@@ -327,11 +364,10 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
   }
 }
 
-/* Column group g of position xi (gemm_nv blocks with the wide GEMM, else
- * block g). */
-static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g) {
+/* Column group g of position xi; `next` as for gemm_blocks. */
+static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g, u_span next) {
   const size_t per = c->gemm_nv ? c->gemm_nv : 1, b0 = g * per;
-  gemm_blocks(c, xi, b0, c->cout_blocks - b0 < per ? c->cout_blocks : b0 + per);
+  gemm_blocks(c, xi, b0, c->cout_blocks - b0 < per ? c->cout_blocks : b0 + per, next);
 }
 
 /* Output channels [c0, c1) of tile t (rows × cols pixels) to y, whose
@@ -387,7 +423,12 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
     if (!c->direct) {
       for (size_t t = 0; t < c->count; t++) input_tile(c, t);
       for (size_t xi = 0; xi < c->a2; xi++) {
-        for (size_t g = 0; g < c->gemm_groups; g++) gemm_panel(c, xi, g);
+        for (size_t g = 0; g < c->gemm_groups; g++) {
+          const u_span next = g + 1 < c->gemm_groups ? u_group(c, xi, g + 1)
+                              : xi + 1 < c->a2       ? u_group(c, xi + 1, 0)
+                                                     : k_none;
+          gemm_panel(c, xi, g, next);
+        }
       }
     }
     for (size_t t = 0; t < c->count; t++) output_tile(c, t);
@@ -511,7 +552,8 @@ static void cols_task(void* arg, size_t i, size_t thread) {
   const size_t b0 = r->total * i / r->parts, b1 = r->total * (i + 1) / r->parts;
   const size_t c0 = b0 * RC_GEMM_NR, c1 = b1 * RC_GEMM_NR < c.cout ? b1 * RC_GEMM_NR : c.cout;
   for (size_t t = 0; t < c.count; t++) input_tile(&c, t);
-  for (size_t xi = 0; xi < c.a2; xi++) gemm_blocks(&c, xi, b0, b1);
+  for (size_t xi = 0; xi < c.a2; xi++)
+    gemm_blocks(&c, xi, b0, b1, xi + 1 < c.a2 ? u_first_group(&c, xi + 1, b0, b1) : k_none);
   for (size_t t = 0; t < c.count; t++) output_tile_cols(&c, t, c0, c1);
 }
 
@@ -537,7 +579,7 @@ static void phase_task(void* arg, size_t i, size_t thread) {
     if (ph->phase == 0) {
       input_tile(&c, j);
     } else if (ph->phase == 1) {
-      gemm_panel(&c, j % c.a2, j / c.a2);
+      gemm_panel(&c, j % c.a2, j / c.a2, j + 1 < end ? u_group(&c, (j + 1) % c.a2, (j + 1) / c.a2) : k_none);
     } else {
       output_tile(&c, j);
     }

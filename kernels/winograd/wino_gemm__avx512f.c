@@ -9,14 +9,15 @@
  * Every (rows, nv) form is its own loop (fully unrolled, accumulators in
  * registers); rc_wino_gemm__avx512f dispatches. The sums run over k in order,
  * one FMA per k, as in every other tile GEMM, so the result is bitwise that
- * of the 12×16 kernel. Compiled with -mavx512f. */
+ * of the 12×16 kernel. One prefetch per k (into L2) brings in the panel
+ * the caller reads next: see wino.c's gemm_blocks. Compiled with -mavx512f. */
 #include <immintrin.h>
 
 #include "kernels/winograd/wino_gemm.h"
 
 static inline __attribute__((always_inline)) void tile(const size_t R, const size_t NV, size_t kc, const float* a,
                                                        size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                                                       size_t c_stride) {
+                                                       size_t c_stride, const float* pf, size_t pf_lines) {
   __m512 acc[RC_WINO_GEMM_WIDE_RMAX][4];
 #pragma GCC unroll 14
   for (size_t i = 0; i < R; i++)
@@ -24,6 +25,7 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
     for (size_t v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
   for (size_t k = 0; k < kc; k++) {
     __m512 b[4];
+    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(w + k * wk + v * wp);
 #pragma GCC unroll 14
@@ -40,12 +42,12 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
 }
 
 typedef void (*form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                        size_t c_stride);
+                        size_t c_stride, const float* pf, size_t pf_lines);
 
 #define FORM(r, nv)                                                                                             \
   static void form_##r##x##nv(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, \
-                              float* c, size_t c_stride) {                                                      \
-    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride);                                                       \
+                              float* c, size_t c_stride, const float* pf, size_t pf_lines) {                    \
+    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines);                                         \
   }
 #define FORMS_14(nv) \
   FORM(1, nv)        \
@@ -94,6 +96,6 @@ static const form_fn k_forms[RC_WINO_GEMM_WIDE_NVMAX][RC_WINO_GEMM_WIDE_RMAX] = 
 };
 
 void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
-                           size_t wk, size_t wp, float* c, size_t c_stride) {
-  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride);
+                           size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines) {
+  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines);
 }
