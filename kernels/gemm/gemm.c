@@ -238,6 +238,15 @@ static void pack_rows(const run_ctx* c, size_t p0, size_t rows, size_t g, float*
   }
 }
 
+/* The 16-lane panels of the call at column block nb of [.., nb1): a wide
+ * kernel takes two column blocks per call, and a three-panel one the last
+ * three of an odd count (a lone 16-lane call wastes half of a 6×32 tile);
+ * per lane every call computes what the narrow one would. */
+static size_t panels_at(const run_ctx* c, size_t nb, size_t nb1) {
+  const size_t left = nb1 - nb, most = c->uk.panels;
+  return left <= most ? left : most < 3 ? most : 2;
+}
+
 /* Units [begin, end) in the workspace slice a (NULL when direct). */
 static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
   const rc_gemm_conv_params* p = c->p;
@@ -262,12 +271,9 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
       a_stride = K;
     }
     const size_t nb0 = c->nbg * cg / c->ncg, nb1 = c->nbg * (cg + 1) / c->ncg;
-    /* A wide kernel takes two column blocks per call, and a three-panel one
-     * the last three of an odd count (a lone 16-lane call wastes half of a
-     * 6×32 tile); per lane every call computes what the narrow one would. */
+    const size_t calls = (rows + RC_GEMM_MR - 1) / RC_GEMM_MR;
     for (size_t nb = nb0, step; nb < nb1; nb += step) {
-      const size_t left = nb1 - nb, most = c->uk.panels;
-      step = left <= most ? left : most < 3 ? most : 2;
+      step = panels_at(c, nb, nb1);
       const size_t width = step * RC_GEMM_NR;
       const size_t col = nb * RC_GEMM_NR, nc = c->ocg - col < width ? c->ocg - col : width;
       const float* panel = c->w + (g * c->nbg + nb) * K * RC_GEMM_NR;
@@ -277,11 +283,21 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
       for (size_t kb = 0; kb < c->b.nk; kb++) {
         const size_t k0 = kb * c->b.kc, kc = K - k0 < c->b.kc ? K - k0 : c->b.kc;
         const uint32_t flags = (kb > 0 ? RC_GEMM_ACCUMULATE : 0u) | (kb + 1 == c->b.nk ? RC_GEMM_FINAL : 0u);
-        for (size_t t = 0; t < rows; t += RC_GEMM_MR) {
+        /* The weights of the next K block (or of the next panels' first),
+         * one panel's rows per call from the second call on: with few pixels
+         * (stage4.0 of RepVGG-A0: 49 pixels, 8.8 MB of weights) each block
+         * streams from L3 or DRAM in its first call only, and the hardware
+         * prefetchers see no misses in the other calls to run ahead on. */
+        const size_t nnb = kb + 1 < c->b.nk ? nb : nb + step, nk0 = kb + 1 < c->b.nk ? k0 + kc : 0;
+        const size_t nstep = nnb < nb1 ? panels_at(c, nnb, nb1) : 0;
+        const size_t nkc = K - nk0 < c->b.kc ? K - nk0 : c->b.kc, pf_lines = nkc < kc ? nkc : kc;
+        for (size_t t = 0, j = 0; t < rows; t += RC_GEMM_MR, j++) {
           const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
           if (c->uk.wide) {
+            const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
+            const float* pf = v < nstep ? c->w + ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR : NULL;
             c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
-                       yb + t * out_c, out_c, flags, &ep);
+                       yb + t * out_c, out_c, flags, &ep, pf, pf ? pf_lines : 0);
           } else {
             c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c, out_c,
                          flags, &ep);

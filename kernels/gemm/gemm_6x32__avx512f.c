@@ -100,7 +100,8 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w0, const
 }
 
 void rc_gemm_6x32__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                           size_t w_stride, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+                           size_t w_stride, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,
+                           const float* pf, size_t pf_lines) {
   const float* w1 = nc > 16 ? w + w_stride : w;
   if (mr == 1) {
     one_row(nc, kc, a, w, w1, c, flags, ep);
@@ -125,6 +126,7 @@ void rc_gemm_6x32__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size
   __m512 acc40 = _mm512_setzero_ps(), acc41 = _mm512_setzero_ps();
   __m512 acc50 = _mm512_setzero_ps(), acc51 = _mm512_setzero_ps();
   for (size_t k = 0; k < kc; k++) {
+    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
     const __m512 b0 = _mm512_loadu_ps(w);
     const __m512 b1 = _mm512_loadu_ps(w1);
     w += 16;

@@ -38,12 +38,13 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, size_t
  * increments cost six more uops per k, measured 7% slower. */
 #define DEFINE_ROWS(NP)                                                                                               \
   static void rows_##NP(size_t mr, size_t kc, const float* const* a, const float* w, size_t w_stride, float* c,       \
-                        size_t c_stride, const rc_gemm_finish__avx512f* f) {                                          \
+                        size_t c_stride, const rc_gemm_finish__avx512f* f, const float* pf, size_t pf_lines) {        \
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];                               \
     __m512 acc[6][NP];                                                                                                \
     for (int i = 0; i < 6; i++)                                                                                       \
       for (int j = 0; j < NP; j++) acc[i][j] = _mm512_setzero_ps();                                                   \
     for (size_t k = 0; k < kc; k++, w += 16) {                                                                        \
+      if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);                                          \
       __m512 b[NP];                                                                                                   \
       for (int j = 0; j < NP; j++) b[j] = _mm512_loadu_ps(w + j * w_stride);                                          \
       const __m512 va[6] = {_mm512_set1_ps(a0[k]), _mm512_set1_ps(a1[k]), _mm512_set1_ps(a2[k]),                      \
@@ -60,11 +61,12 @@ DEFINE_ROWS(3)
 #pragma GCC pop_options
 
 void rc_gemm_6x48__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                           size_t w_stride, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+                           size_t w_stride, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,
+                           const float* pf, size_t pf_lines) {
   /* Up to two panels: the 6×32 kernel (its loop measured 7% faster than
    * this file's generic one on two panels). */
   if (nc <= 32) {
-    rc_gemm_6x32__avx512f(mr, nc, kc, a, a_stride, w, w_stride, c, c_stride, flags, ep);
+    rc_gemm_6x32__avx512f(mr, nc, kc, a, a_stride, w, w_stride, c, c_stride, flags, ep, pf, pf_lines);
     return;
   }
   if (mr == 1) {
@@ -75,5 +77,5 @@ void rc_gemm_6x48__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size
   RC_GEMM_6_ROWS(r, a, a_stride, mr);
   rc_gemm_finish__avx512f f;
   rc_gemm_finish_init__avx512f(&f, nc, flags, ep);
-  rows_3(mr, kc, r, w, w_stride, c, c_stride, &f);
+  rows_3(mr, kc, r, w, w_stride, c, c_stride, &f, pf, pf_lines);
 }

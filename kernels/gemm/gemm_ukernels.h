@@ -42,10 +42,12 @@ typedef void (*rc_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float*
 
 /* The same over up to 32 (or 48) columns: nc ≤ the kernel's nr, columns
  * 16·j..16·j+15 from the panel at w + j·w_stride (read only when nc > 16·j);
- * bias and slopes then point at 16·⌈nc/16⌉ lanes. */
+ * bias and slopes then point at 16·⌈nc/16⌉ lanes. With mr ≥ 2 it also
+ * prefetches into L2 the pf_lines (≤ kc) 64-byte lines from pf, one per k:
+ * weights the caller reads next (pf NULL when pf_lines is 0). */
 typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                                         const float* w, size_t w_stride, float* c, size_t c_stride, uint32_t flags,
-                                        const rc_gemm_epilogue* ep);
+                                        const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines);
 
 /* A tile kernel: c[i][0..nr) = Σ_k a[i][k] · w[k][0..nr) for i < mr ≤ the
  * kernel's MR, k < kc (fp32, k ascending per lane chain): a rows are
@@ -85,7 +87,7 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
                       const rc_gemm_epilogue*);
 #define RC_GEMM_DECLARE_32(name)                                                                                    \
   void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t, \
-                      const rc_gemm_epilogue*);
+                      const rc_gemm_epilogue*, const float*, size_t);
 #define RC_GEMM_DECLARE_48 RC_GEMM_DECLARE_32
 #define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DECLARE_##nr(name))
 #include "kernels/gemm/gemm_ukernels.inc"
