@@ -244,6 +244,7 @@ checks=$((checks + 1))
 # output is checked: benchmarks are not tests, no time is asserted.
 if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json bench.json; then
   expect_grep "bench: header" '^bench: repvgg-a0 \(built-in\), input 1x3x32x32, 1 thread, backend auto; 2 rounds interleaved' out
+  expect_grep "bench: warm by default" '; each timed run right after an untimed one of its form \(warm, as consecutive frames\)$' out
   expect_grep "bench: FMA peak" '^FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
   expect_grep "bench: weights" '^weights \(MB = 10\^6 bytes\): parameters [0-9.]+ MB; resident [0-9.]+ MB, [0-9.]+x the parameters = the parameters \(the model keeps them\) \+ Winograd filters [0-9.]+ \+ GEMM packed [0-9.]+ \+ XNNPACK.s copies ~[0-9.]+$' out
   for form in unfolded bn-fused folded; do
@@ -254,7 +255,7 @@ if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json
   expect_grep "bench: outputs agree" '^outputs vs unfolded: bn-fused max rel [0-9.e+-]+, folded max rel [0-9.e+-]+$' out
 fi
 if [ -s bench.json ]; then
-  for key in model threads backend shape runs flops results speedup peak_gflops peak_isa weights; do
+  for key in model threads backend shape runs timing flops results speedup peak_gflops peak_isa weights; do
     expect_grep "bench --json: top-level key $key" "^  \"$key\": " bench.json
   done
   for form in unfolded bn-fused folded; do
@@ -263,7 +264,7 @@ if [ -s bench.json ]; then
   expect_grep "bench --json: shape" '^  "shape": \[1, 3, 32, 32\],$' bench.json
   if command -v python3 >/dev/null 2>&1; then
     checks=$((checks + 1))
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert [x["form"] for x in r] == ["unfolded", "bn-fused", "folded"] and all(x["median_ms"] > 0 and x["runs"] == 2 for x in r) and d["speedup"] > 0 and d["threads"] == 1' bench.json ||
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert [x["form"] for x in r] == ["unfolded", "bn-fused", "folded"] and all(x["median_ms"] > 0 and x["runs"] == 2 for x in r) and d["speedup"] > 0 and d["threads"] == 1 and d["timing"] == "warm"' bench.json ||
       bad "bench --json: bench.json is not valid JSON or lacks the results"
   fi
 else
@@ -273,6 +274,11 @@ if expect_ok "bench --threads 2 --backend xnnpack" bench repvgg-a0 --shape 1x3x1
   expect_grep "bench --threads 2: rows" '^  folded +xnnpack +.* +2 +[0-9.]+ ' out
 fi
 expect_ok "bench --backend ref" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --backend ref
+# --cold: each timed run right after the other forms' (no run of its own before it).
+if expect_ok "bench --cold" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --cold --threads 2 --json cold.json; then
+  expect_grep "bench --cold: header" '; each timed run right after the other forms. \(cold\); 30 ms pause before each form.s runs' out
+  expect_grep "bench --cold --json: timing" '^  "timing": "cold",$' cold.json
+fi
 # --profile: one row per plan entry of the folded form (the ECBSR tail's add
 # and shuffle run inside its last conv, so their rows say fused), then the
 # roofline: one row per entry that is not fused, and a total.
@@ -378,6 +384,7 @@ done
 expect_fail "bench --frames without --steady" 2 bench repvgg-a0 --frames 2
 expect_fail "bench --seconds without --steady" 2 bench repvgg-a0 --seconds 1
 expect_fail "bench --form without --steady" 2 bench repvgg-a0 --form folded
+expect_fail "bench --cold with --steady" 2 bench repvgg-a0 --steady --cold
 expect_fail "bench --steady --form bogus" 2 bench repvgg-a0 --steady --form bogus
 expect_fail "bench --steady --runs" 2 bench repvgg-a0 --steady --runs 2
 expect_fail "bench --steady --frames --seconds" 2 bench repvgg-a0 --steady --frames 2 --seconds 1

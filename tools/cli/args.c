@@ -54,6 +54,9 @@ static const cli_option kOptions[] = {
     {"quiet", 'q', OPT_QUIET, NULL, "video: no progress and no summary line"},
     {"model-only", 0, OPT_MODEL_ONLY, NULL,
      "video: time the model alone on IN's frames (no OUT):\nthe frames/s the stream is measured against"},
+    {"cold", 0, OPT_COLD, NULL,
+     "bench: time each run right after the other forms' runs\n"
+     "(its weights out of cache), not after a run of its own"},
     {"steady", 0, OPT_STEADY, NULL,
      "bench: one form, one session, frames back to back (as\n"
      "frames of a video): frames/s, ms/frame median and p90"},
@@ -306,6 +309,7 @@ static int apply_option(cli_args* a, cli_opts allowed, const cli_option* opt, co
     case OPT_SHAPE_FROM_INPUT: a->shape_from_input = 1; return EXIT_OK;
     case OPT_PROFILE: a->profile = 1; return EXIT_OK;
     case OPT_STEADY: a->steady = 1; return EXIT_OK;
+    case OPT_COLD: a->cold = 1; return EXIT_OK;
     case OPT_FRAMES: return parse_count(cmd, "--frames", value, CLI_MAX_RUNS, &a->frames);
     case OPT_SECONDS: return parse_seconds(cmd, value, &a->seconds);
     case OPT_FORM:

@@ -70,7 +70,8 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   json_string(f, a->backend_name);
   fputs(",\n  \"shape\": ", f);
   json_dims(f, have_input ? in0->ndim : 0, in0->dims);
-  fprintf(f, ",\n  \"runs\": %d,\n  \"flops\": %" PRId64 ",\n  \"results\": [", runs, flops);
+  fprintf(f, ",\n  \"runs\": %d,\n  \"timing\": \"%s\",\n  \"flops\": %" PRId64 ",\n  \"results\": [", runs,
+          a->cold ? "cold" : "warm", flops);
   for (int k = 0; k < BENCH_FORMS; ++k) {
     const bench_form* b = &forms[k];
     fputs(k ? ",\n    {\"form\": " : "\n    {\"form\": ", f);
@@ -119,6 +120,7 @@ static int check_mode_options(const cli_args* a) {
     return EXIT_OK;
   }
   if (a->runs) return usage_error("bench", "--runs does not apply with --steady (--frames N or --seconds S)");
+  if (a->cold) return usage_error("bench", "--cold does not apply with --steady (its frames run back to back)");
   if (a->frames && a->seconds > 0) return usage_error("bench", "--frames and --seconds exclude each other");
   return EXIT_OK;
 }
@@ -277,6 +279,7 @@ static int cmd_bench(const cli_args* a) {
     ++warmup_rounds;
   } while (now_ms() - warm_start < BENCH_WARMUP_MS && warmup_rounds < BENCH_MAX_WARMUP);
 
+  if (!a->cold) round_ms *= 2; /* a warm run before each timed one */
   if (runs <= 0) {
     runs = CLI_BENCH_RUNS;
     if (round_ms > 0 && round_ms * runs > BENCH_BUDGET_MS) {
@@ -293,14 +296,22 @@ static int cmd_bench(const cli_args* a) {
   }
 
   /* Interleaved: unfolded, bn-fused, folded, unfolded, ... so that a slow
-   * phase of a shared machine hits every form alike. */
+   * phase of a shared machine hits every form alike. Unless --cold, each
+   * timed run follows an untimed one of its form, as a video's frames do
+   * and as other runtimes' benchmarks time back-to-back runs: without it a
+   * form's weights have been evicted by the other forms' (and the other
+   * tenants') since its last run. */
   for (int r = 0; r < runs; ++r) {
     cli_progress(tty, "bench %s: round %d/%d", a->model, r + 1, runs);
     for (int k = 0; k < BENCH_FORMS; ++k) {
       if (a->threads > 1) bench_settle();
-      double t0 = now_ms();
-      repconv_status st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
-      double t1 = now_ms();
+      double t0 = 0, t1 = 0;
+      repconv_status st = REPCONV_OK;
+      for (int warm = a->cold ? 1 : 0; warm < 2 && st == REPCONV_OK; ++warm) {
+        t0 = now_ms();
+        st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
+        t1 = now_ms();
+      }
       if (st != REPCONV_OK) {
         rc = fail(EXIT_ERROR, "running '%s' (%s): %s", a->model, forms[k].name, session_error(forms[k].session, st));
         goto done;
@@ -328,10 +339,10 @@ static int cmd_bench(const cli_args* a) {
       "after %d warm-up round%s",
       a->model, is_builtin(a->model) ? " (built-in)" : "", shape, a->threads, a->threads == 1 ? "" : "s",
       a->backend_name, runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
+  printf(a->cold ? "; each timed run right after the other forms' (cold)"
+                 : "; each timed run right after an untimed one of its form (warm, as consecutive frames)");
   if (a->threads > 1)
-    printf(
-        "; %d ms pause before each timed run (the other forms' workers go to sleep, as between the frames of a video)",
-        BENCH_SETTLE_MS);
+    printf("; %d ms pause before each form's runs (the other forms' workers go to sleep)", BENCH_SETTLE_MS);
   printf("\n");
   printf("FLOPs per run: unfolded %s, bn-fused %s, folded %s; GFLOP/s counts the folded graph's FLOPs for every form\n",
          compact(forms[0].flops, c1, sizeof c1), compact(forms[1].flops, c2, sizeof c2),
@@ -407,14 +418,16 @@ done:
 const cli_command cli_bench_command = {
     .name = "bench",
     .usage =
-        "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N]\n"
+        "  bench MODEL [--shape [NAME=]NxCxHxW] [--threads N] [--runs N] [--cold]\n"
         "              [--backend auto|winograd|gemm|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
         "              [--profile]\n"
         "  bench MODEL --steady [--frames N | --seconds S] [--form F] [--shape ...]\n"
         "              [--threads N] [--backend B] [--json FILE] [--profile]\n"
         "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
         "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
-        "      same random input and prints per form the median and min-max time, the\n"
+        "      same random input, each timed run right after an untimed one of the same\n"
+        "      form (with --cold, right after the other forms'), and prints per form\n"
+        "      the median and min-max time, the\n"
         "      effective GFLOP/s (FLOPs of the folded graph / time, for every form), the\n"
         "      fraction of the measured FMA peak and the time over the folded one;\n"
         "      --json also writes the figures as JSON; --profile then times the folded\n"
@@ -427,7 +440,7 @@ const cli_command cli_bench_command = {
         "      median and p90, and the effective GFLOP/s against the FMA peak; with\n"
         "      --profile, the same tables for that form over frames back to back\n",
     .options = OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE | OPT_STEADY |
-               OPT_FRAMES | OPT_SECONDS | OPT_FORM,
+               OPT_FRAMES | OPT_SECONDS | OPT_FORM | OPT_COLD,
     .takes_model = 1,
     .run = cmd_bench,
 };
