@@ -54,7 +54,7 @@ static void time_gemm(size_t kc, size_t tiles, double peak) {
     const double t0 = now();
     for (long i = 0; i < reps; i++)
       for (size_t t = 0; t < tiles; t += 6)
-        rc_gemm_tile_6x16__avx2(tiles - t < 6 ? tiles - t : 6, kc, a + t * kc, kc, wp, c + t * 16, 16);
+        rc_gemm_tile_6x16__avx2(tiles - t < 6 ? tiles - t : 6, kc, a + t * kc, kc, wp, c + t * 16, 16, NULL, 0);
     const double dt = now() - t0;
     if (dt < best) best = dt;
   }

@@ -120,7 +120,7 @@ static void check_gemm(const char* name, rc_gemm_tile_fn gemm, size_t mr_max, si
       for (size_t k = 0; k < kc; k++)
         for (size_t j = cols; j < NR; j++) w[k * NR + j] = NAN;
       for (size_t i = 0; i < MR * c_stride; i++) c[i] = SENTINEL;
-      gemm(mr, kc, a, a_stride, w, c, c_stride);
+      gemm(mr, kc, a, a_stride, w, c, c_stride, w, kc); /* prefetching its own panel: no effect on c */
       for (size_t i = 0; i < MR; i++)
         for (size_t j = 0; j < c_stride; j++) {
           const float got = c[i * c_stride + j];
@@ -204,7 +204,8 @@ static void check_gemm_wide(const char* name, rc_wino_gemm_wide_fn wide, rc_gemm
             /* The panel as the 16-column kernel reads it: kc rows of 16. */
             for (size_t k = 0; k < kc; k++) memcpy(panel + k * 16, w + k * wk + v * wp, 16 * sizeof(float));
             for (size_t t = 0; t < rows; t += tile_mr)
-              tile(rows - t < tile_mr ? rows - t : tile_mr, kc, a + t * a_stride, a_stride, panel, ref + t * 16, 16);
+              tile(rows - t < tile_mr ? rows - t : tile_mr, kc, a + t * a_stride, a_stride, panel, ref + t * 16, 16,
+                   NULL, 0);
             for (size_t i = 0; i < rows; i++)
               for (size_t j = 0; j < 16; j++) {
                 double want = 0.0, mag = 0.0;

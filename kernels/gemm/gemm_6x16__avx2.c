@@ -59,7 +59,7 @@ void rc_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t 
   const float* ar[6];
   RC_GEMM_6_ROWS(ar, a, a_stride, mr);
   __m256 acc[6][2];
-  rc_gemm_6x16_loop__avx2(kc, ar, w, acc);
+  rc_gemm_6x16_loop__avx2(kc, ar, w, acc, NULL, 0);
   rc_gemm_6x16_finish__avx2 f;
   rc_gemm_6x16_finish_init__avx2(&f, nc, flags, ep);
   rc_gemm_6x16_finish_row__avx2(&f, acc[0][0], acc[0][1], c);

@@ -16,9 +16,11 @@
 
 /* acc[i][h] = Σ_{k<kc} a[i][k] · w[k·16 + 8h .. +8), fused multiply-adds in
  * k order: 12 ymm accumulators; per k two loads of the packed [kc][16]
- * panel, six broadcasts of A (one per row), 12 FMAs. */
+ * panel, six broadcasts of A (one per row), 12 FMAs; and the prefetch of
+ * line k from pf while k < pf_lines (rc_gemm_tile_fn). */
 static inline __attribute__((always_inline)) void rc_gemm_6x16_loop__avx2(size_t kc, const float* const a[6],
-                                                                          const float* w, __m256 acc[6][2]) {
+                                                                          const float* w, __m256 acc[6][2],
+                                                                          const float* pf, size_t pf_lines) {
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   __m256 acc00 = _mm256_setzero_ps(), acc01 = _mm256_setzero_ps();
   __m256 acc10 = _mm256_setzero_ps(), acc11 = _mm256_setzero_ps();
@@ -27,6 +29,7 @@ static inline __attribute__((always_inline)) void rc_gemm_6x16_loop__avx2(size_t
   __m256 acc40 = _mm256_setzero_ps(), acc41 = _mm256_setzero_ps();
   __m256 acc50 = _mm256_setzero_ps(), acc51 = _mm256_setzero_ps();
   for (size_t k = 0; k < kc; k++) {
+    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
     const __m256 b0 = _mm256_loadu_ps(w);
     const __m256 b1 = _mm256_loadu_ps(w + 8);
     w += 16;

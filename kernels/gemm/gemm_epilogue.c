@@ -32,7 +32,7 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
 void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                            const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
   float t[RC_GEMM_MR][RC_GEMM_NR];
-  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR);
+  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR, NULL, 0);
   rc_gemm_tile_finish(&t[0][0], mr, nc, c, c_stride, flags, ep);
 }
 

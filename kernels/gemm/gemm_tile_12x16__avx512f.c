@@ -13,7 +13,8 @@
 #define MR 12
 
 static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr, size_t kc, const float* a,
-                                                       size_t a_stride, const float* w, float* c, size_t c_stride) {
+                                                       size_t a_stride, const float* w, float* c, size_t c_stride,
+                                                       const float* pf, size_t pf_lines) {
   const float* ar[MR];
   float* cr[MR];
   __m512 acc[MR];
@@ -25,6 +26,7 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
     acc[i] = _mm512_setzero_ps();
   }
   for (size_t k = 0; k < kc; k++) {
+    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
     const __m512 b = _mm512_loadu_ps(w + k * 16);
 #pragma GCC unroll 12
     for (size_t i = 0; i < R; i++) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(ar[i][k]), b, acc[i]);
@@ -34,12 +36,12 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
 }
 
 void rc_gemm_tile_12x16__avx512f(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                                 size_t c_stride) {
+                                 size_t c_stride, const float* pf, size_t pf_lines) {
   if (mr <= 4) {
-    tile(4, mr, kc, a, a_stride, w, c, c_stride);
+    tile(4, mr, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
   } else if (mr <= 8) {
-    tile(8, mr, kc, a, a_stride, w, c, c_stride);
+    tile(8, mr, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
   } else {
-    tile(12, mr, kc, a, a_stride, w, c, c_stride);
+    tile(12, mr, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
   }
 }

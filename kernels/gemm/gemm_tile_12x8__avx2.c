@@ -12,7 +12,8 @@
 #define MR 12
 
 static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr, size_t kc, const float* a,
-                                                       size_t a_stride, const float* w, float* c, size_t c_stride) {
+                                                       size_t a_stride, const float* w, float* c, size_t c_stride,
+                                                       const float* pf, size_t pf_lines) {
   const float* ar[MR];
   float* cr[MR];
   __m256 acc[MR];
@@ -24,6 +25,7 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
     acc[i] = _mm256_setzero_ps();
   }
   for (size_t k = 0; k < kc; k++) {
+    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
     const __m256 b = _mm256_loadu_ps(w + k * RC_GEMM_NR);
 #pragma GCC unroll 12
     for (size_t i = 0; i < R; i++) acc[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(ar[i] + k), b, acc[i]);
@@ -33,10 +35,10 @@ static inline __attribute__((always_inline)) void tile(const size_t R, size_t mr
 }
 
 void rc_gemm_tile_12x8__avx2(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                             size_t c_stride) {
+                             size_t c_stride, const float* pf, size_t pf_lines) {
   if (mr <= 6) {
-    tile(6, mr, kc, a, a_stride, w, c, c_stride);
+    tile(6, mr, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
   } else {
-    tile(12, mr, kc, a, a_stride, w, c, c_stride);
+    tile(12, mr, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
   }
 }

@@ -12,7 +12,7 @@
 #include "kernels/gemm/gemm_ukernels.h"
 
 void rc_gemm_tile_6x16__neon(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                             size_t c_stride) {
+                             size_t c_stride, const float* pf, size_t pf_lines) {
   const float* ar[6];
   float* cr[6];
   RC_GEMM_6_ROWS(ar, a, a_stride, mr);
@@ -28,6 +28,7 @@ void rc_gemm_tile_6x16__neon(size_t mr, size_t kc, const float* a, size_t a_stri
   float32x4_t acc40 = z, acc41 = z, acc42 = z, acc43 = z;
   float32x4_t acc50 = z, acc51 = z, acc52 = z, acc53 = z;
   for (size_t k = 0; k < kc; k++) {
+    if (k < pf_lines) __builtin_prefetch(pf + 16 * k, 0, 2); /* prfm pldl2keep */
     const float32x4_t b0 = vld1q_f32(w);
     const float32x4_t b1 = vld1q_f32(w + 4);
     const float32x4_t b2 = vld1q_f32(w + 8);

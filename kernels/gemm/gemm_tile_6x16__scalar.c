@@ -4,7 +4,9 @@
 #include "kernels/gemm/gemm_ukernels.h"
 
 void rc_gemm_tile_6x16__scalar(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                               size_t c_stride) {
+                               size_t c_stride, const float* pf, size_t pf_lines) {
+  (void)pf; /* the reference: no prefetch */
+  (void)pf_lines;
   float acc[6][RC_GEMM_NR] = {{0.0f}};
   for (size_t k = 0; k < kc; k++) {
     const float* wk = w + k * RC_GEMM_NR;

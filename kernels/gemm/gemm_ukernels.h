@@ -53,9 +53,11 @@ typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const f
  * kernel's MR, k < kc (fp32, k ascending per lane chain): a rows are
  * a_stride floats apart, c rows c_stride apart, w is a packed [kc][16] panel
  * (a kernel with nr = 8 reads only lanes 0..8 of each row). Rows i ≥ mr and
- * columns ≥ nr are neither read nor written. */
+ * columns ≥ nr are neither read nor written. The SIMD kernels also prefetch
+ * into L2 the pf_lines (≤ kc) 64-byte lines from pf, one per k: the panel
+ * the caller reads next (pf NULL when pf_lines is 0). */
 typedef void (*rc_gemm_tile_fn)(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                                size_t c_stride);
+                                size_t c_stride, const float* pf, size_t pf_lines);
 
 /* The C epilogue around a 6-row, 16-column tile kernel: run it into a local
  * 6×16 tile, then add the previous partial sum, the bias and the activation
@@ -93,7 +95,8 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
 #include "kernels/gemm/gemm_ukernels.inc"
 #undef RC_GEMM_UKERNEL
 #define RC_GEMM_TILE_UKERNEL(name, ISA, mr, nr) \
-  RC_IF_ISA_##ISA(void rc_gemm_##name(size_t, size_t, const float*, size_t, const float*, float*, size_t);)
+  RC_IF_ISA_##ISA(                              \
+      void rc_gemm_##name(size_t, size_t, const float*, size_t, const float*, float*, size_t, const float*, size_t);)
 #include "kernels/gemm/gemm_tile_ukernels.inc"
 #undef RC_GEMM_TILE_UKERNEL
 

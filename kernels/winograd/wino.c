@@ -294,6 +294,9 @@ static size_t wide_cost(size_t count, size_t cout_blocks, size_t nv) {
   return cost;
 }
 
+/* Floats of a 64-byte cache line: the prefetch step. */
+#define RC_WINO_LINE_FLOATS (64 / sizeof(float))
+
 /* A span of U: the panel a GEMM call sequence reads. */
 typedef struct u_span {
   const float* p;
@@ -325,41 +328,35 @@ static u_span u_group(const rc_wino_run* c, size_t xi, size_t g) {
  * GEMM, else one call per block; `next` is the panel the caller reads after
  * these (p NULL: none). */
 static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u_span next) {
-  const size_t nr = RC_GEMM_NR;
+  const size_t nr = RC_GEMM_NR, per = c->gemm_nv ? c->gemm_nv : 1;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
-  if (c->gemm_nv) {
-    const size_t r = wide_rows(c->count, c->gemm_nv), calls = (c->count + r - 1) / r;
-    for (size_t nb = b0; nb < b1; nb += c->gemm_nv) {
-      const size_t nv = b1 - nb < c->gemm_nv ? b1 - nb : c->gemm_nv, nb2 = nb + nv;
-      const float* w = u_blocks(c, xi, nb, nb2).p;
-      float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
-      /* The next panel, one line per k from the second call on (the first
-       * call's own panel streams in then): a few-tile layer reads each panel
-       * from L3 or DRAM in its first call only, and the hardware prefetchers
-       * see no misses during the other calls to run ahead on. */
-      const u_span nx = nb2 < b1 ? u_first_group(c, xi, nb2, b1) : next;
-      const size_t pf_total = nx.p ? nx.floats / (64 / sizeof(float)) : 0;
-      size_t pf_done = 0;
-      for (size_t t = 0, j = 0; t < c->count; t += r, j++) {
-        const size_t rows = c->count - t < r ? c->count - t : r;
-        size_t pf_lines = j > 0 || calls == 1 ? pf_total - pf_done : 0;
-        if (pf_lines > c->cin) pf_lines = c->cin;
-        c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
-                   c->cout_pad, pf_lines ? nx.p + pf_done * (64 / sizeof(float)) : NULL, pf_lines);
-        pf_done += pf_lines;
-      }
-    }
-    return;
-  }
-  const int narrow = c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
-  const rc_gemm_tile_fn gemm = narrow ? c->k->gemm8 : c->k->gemm;
-  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr;
-  for (size_t nb = b0; nb < b1; nb++) {
-    const float* w = u_blocks(c, xi, nb, nb + 1).p;
+  const int narrow = !c->gemm_nv && c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
+  const size_t r = c->gemm_nv ? wide_rows(c->count, c->gemm_nv) : narrow ? c->k->gemm8_mr : c->k->gemm_mr;
+  const size_t calls = (c->count + r - 1) / r;
+  for (size_t nb = b0; nb < b1; nb += per) {
+    const size_t nv = b1 - nb < per ? b1 - nb : per, nb2 = nb + nv;
+    const float* w = u_blocks(c, xi, nb, nb2).p;
     float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
-    for (size_t t = 0; t < c->count; t += mr) {
-      const size_t rows = c->count - t < mr ? c->count - t : mr;
-      gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad);
+    /* The next panel, one line per k from the second call on (the first
+     * call's own panel streams in then): a few-tile layer reads each panel
+     * from L3 or DRAM in its first call only, and the hardware prefetchers
+     * see no misses during the other calls to run ahead on. */
+    const u_span nx = nb2 < b1 ? u_first_group(c, xi, nb2, b1) : next;
+    const size_t pf_total = nx.p ? nx.floats / RC_WINO_LINE_FLOATS : 0;
+    size_t pf_done = 0;
+    for (size_t t = 0, j = 0; t < c->count; t += r, j++) {
+      const size_t rows = c->count - t < r ? c->count - t : r;
+      size_t pf_lines = j > 0 || calls == 1 ? pf_total - pf_done : 0;
+      if (pf_lines > c->cin) pf_lines = c->cin;
+      const float* pf = pf_lines ? nx.p + pf_done * RC_WINO_LINE_FLOATS : NULL;
+      pf_done += pf_lines;
+      if (c->gemm_nv) {
+        c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
+                   c->cout_pad, pf, pf_lines);
+      } else {
+        (narrow ? c->k->gemm8 : c->k->gemm)(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad,
+                                            c->cout_pad, pf, pf_lines);
+      }
     }
   }
 }
