@@ -244,7 +244,7 @@ checks=$((checks + 1))
 # output is checked: benchmarks are not tests, no time is asserted.
 if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json bench.json; then
   expect_grep "bench: header" '^bench: repvgg-a0 \(built-in\), input 1x3x32x32, 1 thread, backend auto; 2 rounds interleaved' out
-  expect_grep "bench: warm by default" '; each timed run right after an untimed one of its form \(warm, as consecutive frames\)$' out
+  expect_grep "bench: warm by default" '; each timed run after 30 ms of untimed runs of its form \(warm, as consecutive frames\)$' out
   expect_grep "bench: FMA peak" '^FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
   expect_grep "bench: weights" '^weights \(MB = 10\^6 bytes\): parameters [0-9.]+ MB; resident [0-9.]+ MB, [0-9.]+x the parameters = the parameters \(the model keeps them\) \+ Winograd filters [0-9.]+ \+ GEMM packed [0-9.]+ \+ XNNPACK.s copies ~[0-9.]+$' out
   for form in unfolded bn-fused folded; do
@@ -276,7 +276,7 @@ fi
 expect_ok "bench --backend ref" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --backend ref
 # --cold: each timed run right after the other forms' (no run of its own before it).
 if expect_ok "bench --cold" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --cold --threads 2 --json cold.json; then
-  expect_grep "bench --cold: header" '; each timed run right after the other forms. \(cold\); 30 ms pause before each form.s runs' out
+  expect_grep "bench --cold: header" '; each timed run right after the other forms. \(cold\); 30 ms pause before it \(their workers go to sleep\)$' out
   expect_grep "bench --cold --json: timing" '^  "timing": "cold",$' cold.json
 fi
 # --profile: one row per plan entry of the folded form (the ECBSR tail's add

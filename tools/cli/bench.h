@@ -14,9 +14,11 @@
 
 /* ------------------------------------------------------------ shared */
 
-/* With --threads > 1, the interleaved rounds pause this long before each
- * timed run, so that the idle workers of the form that ran before sleep
- * (docs/DESIGN.md, "bench: why the timing loop ..."). The steady mode does not: frames follow each other. */
+/* The interleaved rounds run each form untimed for this long before its
+ * timed run (with --cold and --threads > 1, pause this long instead), so
+ * that the idle workers of the form that ran before sleep (docs/DESIGN.md,
+ * "bench: why the timing loop ..."). The steady mode does neither: frames
+ * follow each other. */
 #define BENCH_SETTLE_MS 30
 
 void bench_settle(void);

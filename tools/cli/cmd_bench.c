@@ -279,7 +279,7 @@ static int cmd_bench(const cli_args* a) {
     ++warmup_rounds;
   } while (now_ms() - warm_start < BENCH_WARMUP_MS && warmup_rounds < BENCH_MAX_WARMUP);
 
-  if (!a->cold) round_ms *= 2; /* a warm run before each timed one */
+  if (!a->cold) round_ms = 2 * round_ms + BENCH_FORMS * BENCH_SETTLE_MS; /* untimed runs before each timed one */
   if (runs <= 0) {
     runs = CLI_BENCH_RUNS;
     if (round_ms > 0 && round_ms * runs > BENCH_BUDGET_MS) {
@@ -297,18 +297,28 @@ static int cmd_bench(const cli_args* a) {
 
   /* Interleaved: unfolded, bn-fused, folded, unfolded, ... so that a slow
    * phase of a shared machine hits every form alike. Unless --cold, each
-   * timed run follows an untimed one of its form, as a video's frames do
-   * and as other runtimes' benchmarks time back-to-back runs: without it a
-   * form's weights have been evicted by the other forms' (and the other
-   * tenants') since its last run. */
+   * timed run follows untimed runs of its form for at least
+   * BENCH_SETTLE_MS, as a video's frames follow each other and as other
+   * runtimes' benchmarks time back-to-back runs. One run is not enough:
+   * RepVGG-A0 folded after a 30 ms sleep, one session, 2 threads: 6.41 ms
+   * after 1 untimed run, 5.97 after 8, 5.72 back to back; on 1 thread
+   * after the other forms, 11.96 after 1, 11.41 after 8 (= back to back).
+   * They also outlast the previous form's spinning workers, which the
+   * --cold timing waits out with a pause instead. */
   for (int r = 0; r < runs; ++r) {
     cli_progress(tty, "bench %s: round %d/%d", a->model, r + 1, runs);
     for (int k = 0; k < BENCH_FORMS; ++k) {
-      if (a->threads > 1) bench_settle();
-      double t0 = 0, t1 = 0;
       repconv_status st = REPCONV_OK;
-      for (int warm = a->cold ? 1 : 0; warm < 2 && st == REPCONV_OK; ++warm) {
-        t0 = now_ms();
+      if (a->cold) {
+        if (a->threads > 1) bench_settle();
+      } else {
+        const double w0 = now_ms();
+        do {
+          st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
+        } while (st == REPCONV_OK && now_ms() - w0 < BENCH_SETTLE_MS);
+      }
+      double t0 = now_ms(), t1 = t0;
+      if (st == REPCONV_OK) {
         st = repconv_session_run(forms[k].session, inputs, num_in, forms[k].outs, num_out);
         t1 = now_ms();
       }
@@ -339,11 +349,12 @@ static int cmd_bench(const cli_args* a) {
       "after %d warm-up round%s",
       a->model, is_builtin(a->model) ? " (built-in)" : "", shape, a->threads, a->threads == 1 ? "" : "s",
       a->backend_name, runs, runs == 1 ? "" : "s", warmup_rounds, warmup_rounds == 1 ? "" : "s");
-  printf(a->cold ? "; each timed run right after the other forms' (cold)"
-                 : "; each timed run right after an untimed one of its form (warm, as consecutive frames)");
-  if (a->threads > 1)
-    printf("; %d ms pause before each form's runs (the other forms' workers go to sleep)", BENCH_SETTLE_MS);
-  printf("\n");
+  if (a->cold)
+    printf("; each timed run right after the other forms' (cold)%s\n",
+           a->threads > 1 ? "; " CLI_XSTR(BENCH_SETTLE_MS) " ms pause before it (their workers go to sleep)" : "");
+  else
+    printf("; each timed run after " CLI_XSTR(
+        BENCH_SETTLE_MS) " ms of untimed runs of its form (warm, as consecutive frames)\n");
   printf("FLOPs per run: unfolded %s, bn-fused %s, folded %s; GFLOP/s counts the folded graph's FLOPs for every form\n",
          compact(forms[0].flops, c1, sizeof c1), compact(forms[1].flops, c2, sizeof c2),
          compact(forms[2].flops, c3, sizeof c3));
@@ -425,7 +436,7 @@ const cli_command cli_bench_command = {
         "              [--threads N] [--backend B] [--json FILE] [--profile]\n"
         "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
         "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
-        "      same random input, each timed run right after an untimed one of the same\n"
+        "      same random input, each timed run after " CLI_XSTR(BENCH_SETTLE_MS) " ms of untimed runs of its\n"
         "      form (with --cold, right after the other forms'), and prints per form\n"
         "      the median and min-max time, the\n"
         "      effective GFLOP/s (FLOPs of the folded graph / time, for every form), the\n"
