@@ -31,6 +31,7 @@
 #include "repconv.h"
 #include "kernels/common/cpu.h"
 #include "kernels/gemm/gemm.h"
+#include "kernels/winograd/wino.h"
 #include "tests/support/test_util.h"
 
 static const double k_tol[3] = {2e-5, 6e-5, 3e-4}; /* F(2,3), F(4,3), F(6,3); see above */
@@ -398,8 +399,14 @@ static void test_rule_and_reasons(void** state) {
   /* 14x14: by tiles alone F(4,3) and F(6,3) tie (576); streaming their
    * weights makes F(2,3) the cheapest: 16·(49 + 48) = 1552. */
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
-  /* Small channel counts: no F(6,3). */
-  expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 only for C ≥ 32");
+  /* Small channel counts: F(6,3) only with AVX-512F, where it has the
+   * least work here: 64·(150 + 48) against F(4,3)'s 36·(345 + 48). */
+  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F) {
+    expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63",
+                "wino63: C 16→16, 60x90 (150 tiles of 6x6); least α²·(tiles + 48) (F2 22368, F4 14148, F6 12672)");
+  } else {
+    expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 for C ≥ 32 here");
+  }
   /* A tiny image: F(2,3). */
   expect_rule(64, 64, 2, 2, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 64→64, 2x2 (1 tiles of 2x2)");
   /* Under 4 input channels auto leaves it to the GEMM's direct path where

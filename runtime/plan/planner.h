@@ -41,6 +41,10 @@ typedef struct rc_readers {
 /* The Winograd variants the rule weighs, smallest tile first (index i is the
  * tile 2(i+1)). */
 extern const rc_wino_variant rc_rule_wino_variants[3];
+/* Whether the rule considers F(6,3) for a conv of cin → cout channels:
+ * always from 32 channels; below, only where the Winograd ISA is AVX-512F
+ * (rules_wino.c has the measurements). */
+int rc_rule_wino_f63_considered(size_t cin, size_t cout);
 
 /* 1 if XNNPACK computes node n with exactly our semantics (then st's kernel
  * names the XNNPACK operator and its pool padding is set); 0 with the reason

@@ -40,6 +40,16 @@ const rc_wino_variant rc_rule_wino_variants[3] = {RC_WINO_F23, RC_WINO_F43, RC_W
  * tile-GEMM multiply-adds do (4 bytes x 12; measured: docs/DESIGN.md). */
 #define RC_WINO_WEIGHT_TILES 48
 
+/* F(6,3) under 32 channels: its transforms cost the most per output, and
+ * they dominate when the GEMMs are short. With AVX-512F they pay: the
+ * ECBSR-M4C16 chain at 540x960 (all 16 or fewer channels) ran 53.9-56.1 ms
+ * with F(4,3) and 50.0-52.3 with F(6,3) on 1 thread, 28.6-28.7 and 27.2 on
+ * 2 (Xeon, 2 vCPUs); with AVX2 75.1-78.0 and 76.4-80.7 on 1 thread, 40.2-40.8
+ * and 40.0-41.0 on 2: not worth F(6,3)'s larger rounding error there. */
+int rc_rule_wino_f63_considered(size_t cin, size_t cout) {
+  return (cin >= 32 && cout >= 32) || rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F;
+}
+
 /* The single node reading tensor t, or NULL (several, none, or an output). */
 static const rc_node* only_reader(const rc_graph* g, const rc_readers* ri, int32_t t) {
   return ri->count[t] == 1 ? &g->nodes[ri->sole[t]] : NULL;
@@ -81,10 +91,10 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
     v = forced / 2 - 1; /* the option's values are the tile sides 2, 4, 6 */
     snprintf(why, sizeof(why), "forced by the option");
   } else {
-    const int wide = cin >= 32 && cout >= 32;
+    const int f63 = rc_rule_wino_f63_considered(cin, cout);
     int capped = 0;
     for (int i = 0; i < 3; i++) {
-      if (i == 2 && !wide) continue;
+      if (i == 2 && !f63) continue;
       if (ubytes[i] > RC_WINO_WEIGHT_CAP) {
         capped = 1;
         continue;
@@ -109,11 +119,11 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
       v = 0;
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
-      if (wide) {
+      if (f63) {
         snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", RC_WINO_WEIGHT_TILES, work[0],
                  work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 only for C ≥ 32)", RC_WINO_WEIGHT_TILES,
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 for C ≥ 32 here)", RC_WINO_WEIGHT_TILES,
                  work[0], work[1]);
       }
       if (capped) {
