@@ -293,14 +293,14 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
         const size_t nkc = K - nk0 < c->b.kc ? K - nk0 : c->b.kc, pf_lines = nkc < kc ? nkc : kc;
         for (size_t t = 0, j = 0; t < rows; t += RC_GEMM_MR, j++) {
           const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
+          const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
+          const float* pf = v < nstep ? c->w + ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR : NULL;
           if (c->uk.wide) {
-            const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
-            const float* pf = v < nstep ? c->w + ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR : NULL;
             c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
                        yb + t * out_c, out_c, flags, &ep, pf, pf ? pf_lines : 0);
           } else {
             c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c, out_c,
-                         flags, &ep);
+                         flags, &ep, pf, pf ? pf_lines : 0);
           }
         }
       }

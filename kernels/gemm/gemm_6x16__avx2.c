@@ -51,7 +51,7 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, float*
 }
 
 void rc_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
-                        size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+                        size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines) {
   if (mr == 1) {
     one_row(nc, kc, a, w, c, flags, ep);
     return;
@@ -59,7 +59,7 @@ void rc_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, size_t 
   const float* ar[6];
   RC_GEMM_6_ROWS(ar, a, a_stride, mr);
   __m256 acc[6][2];
-  rc_gemm_6x16_loop__avx2(kc, ar, w, acc, NULL, 0);
+  rc_gemm_6x16_loop__avx2(kc, ar, w, acc, pf, pf_lines);
   rc_gemm_6x16_finish__avx2 f;
   rc_gemm_6x16_finish_init__avx2(&f, nc, flags, ep);
   rc_gemm_6x16_finish_row__avx2(&f, acc[0][0], acc[0][1], c);

@@ -30,18 +30,19 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
 }
 
 void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
-                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {
+                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,
+                           const float* pf, size_t pf_lines) {
   float t[RC_GEMM_MR][RC_GEMM_NR];
-  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR, NULL, 0);
+  tile(mr, kc, a, a_stride, w, &t[0][0], RC_GEMM_NR, pf, pf_lines);
   rc_gemm_tile_finish(&t[0][0], mr, nc, c, c_stride, flags, ep);
 }
 
 /* Only calls into other files: no ISA flags needed here. */
 #define RC_GEMM_DEFINE_FUSED(name, tile)
-#define RC_GEMM_DEFINE_TILE(name, tile)                                                                           \
-  void rc_gemm_##name(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c, \
-                      size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep) {                              \
-    rc_gemm_tile_epilogue(rc_gemm_##tile, mr, nc, kc, a, a_stride, w, c, c_stride, flags, ep);                    \
+#define RC_GEMM_DEFINE_TILE(name, tile)                                                                                \
+  void rc_gemm_##name(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w, float* c,      \
+                      size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines) { \
+    rc_gemm_tile_epilogue(rc_gemm_##tile, mr, nc, kc, a, a_stride, w, c, c_stride, flags, ep, pf, pf_lines);           \
   }
 #define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DEFINE_##kind(name, tile))
 #include "kernels/gemm/gemm_ukernels.inc"

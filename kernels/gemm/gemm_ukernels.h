@@ -36,15 +36,16 @@ typedef struct rc_gemm_epilogue {
  *   if FINAL:      s = act(s + bias[j])
  *   c[i·c_stride + j] = s
  * w is a packed [kc][16] panel. Rows i ≥ mr and columns j ≥ nc of c are
- * neither read nor written; rows ≥ mr of a are not read. */
+ * neither read nor written; rows ≥ mr of a are not read. With mr ≥ 2 the
+ * SIMD kernels also prefetch into L2 the pf_lines (≤ kc) 64-byte lines from
+ * pf, one per k: weights the caller reads next (pf NULL when pf_lines is 0). */
 typedef void (*rc_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
-                                   float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
+                                   float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,
+                                   const float* pf, size_t pf_lines);
 
 /* The same over up to 32 (or 48) columns: nc ≤ the kernel's nr, columns
  * 16·j..16·j+15 from the panel at w + j·w_stride (read only when nc > 16·j);
- * bias and slopes then point at 16·⌈nc/16⌉ lanes. With mr ≥ 2 it also
- * prefetches into L2 the pf_lines (≤ kc) 64-byte lines from pf, one per k:
- * weights the caller reads next (pf NULL when pf_lines is 0). */
+ * bias and slopes then point at 16·⌈nc/16⌉ lanes; the prefetch as above. */
 typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                                         const float* w, size_t w_stride, float* c, size_t c_stride, uint32_t flags,
                                         const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines);
@@ -63,7 +64,8 @@ typedef void (*rc_gemm_tile_fn)(size_t mr, size_t kc, const float* a, size_t a_s
  * 6×16 tile, then add the previous partial sum, the bias and the activation
  * and store nc columns, in the order the fused kernels use. */
 void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
-                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep);
+                           const float* w, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,
+                           const float* pf, size_t pf_lines);
 /* That finish alone: t is a 6×16 tile (rows 16 floats apart), mr rows and nc
  * columns of it are finished into c. */
 void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t c_stride, uint32_t flags,
@@ -86,7 +88,7 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
 /* Declarations, from the lists. */
 #define RC_GEMM_DECLARE_16(name)                                                                            \
   void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t, \
-                      const rc_gemm_epilogue*);
+                      const rc_gemm_epilogue*, const float*, size_t);
 #define RC_GEMM_DECLARE_32(name)                                                                                    \
   void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t, \
                       const rc_gemm_epilogue*, const float*, size_t);
