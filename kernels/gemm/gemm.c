@@ -295,12 +295,13 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
           const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
           const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
           const float* pf = v < nstep ? c->w + ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR : NULL;
+          const size_t pf_n = pf ? pf_lines : 0;
           if (c->uk.wide) {
             c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
-                       yb + t * out_c, out_c, flags, &ep, pf, pf ? pf_lines : 0);
+                       yb + t * out_c, out_c, flags, &ep, pf, pf_n);
           } else {
             c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c, out_c,
-                         flags, &ep, pf, pf ? pf_lines : 0);
+                         flags, &ep, pf, pf_n);
           }
         }
       }

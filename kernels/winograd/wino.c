@@ -311,16 +311,23 @@ static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
 
 static const u_span k_none = {NULL, 0};
 
-/* U of the first column group of blocks [b0, b1) at position xi: gemm_nv
- * blocks with the wide GEMM (fewer at b1), else one block. */
+/* Output-channel blocks per GEMM call: gemm_nv with the wide GEMM, else one. */
+static size_t group_width(const rc_wino_run* c) { return c->gemm_nv ? c->gemm_nv : 1; }
+
+/* The end of the column group that starts at block b0 of [b0, b1). */
+static size_t group_end(const rc_wino_run* c, size_t b0, size_t b1) {
+  const size_t w = group_width(c);
+  return b1 - b0 < w ? b1 : b0 + w;
+}
+
+/* U of the first column group of blocks [b0, b1) at position xi. */
 static u_span u_first_group(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
-  const size_t per = c->gemm_nv ? c->gemm_nv : 1;
-  return u_blocks(c, xi, b0, b1 - b0 < per ? b1 : b0 + per);
+  return u_blocks(c, xi, b0, group_end(c, b0, b1));
 }
 
 /* U of column group g of position xi. */
 static u_span u_group(const rc_wino_run* c, size_t xi, size_t g) {
-  return u_first_group(c, xi, g * (c->gemm_nv ? c->gemm_nv : 1), c->cout_blocks);
+  return u_first_group(c, xi, g * group_width(c), c->cout_blocks);
 }
 
 /* The GEMM of position xi over the block's tiles, for the output channels
@@ -328,13 +335,14 @@ static u_span u_group(const rc_wino_run* c, size_t xi, size_t g) {
  * GEMM, else one call per block; `next` is the panel the caller reads after
  * these (p NULL: none). */
 static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u_span next) {
-  const size_t nr = RC_GEMM_NR, per = c->gemm_nv ? c->gemm_nv : 1;
+  const size_t nr = RC_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const int narrow = !c->gemm_nv && c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
   const size_t r = c->gemm_nv ? wide_rows(c->count, c->gemm_nv) : narrow ? c->k->gemm8_mr : c->k->gemm_mr;
   const size_t calls = (c->count + r - 1) / r;
-  for (size_t nb = b0; nb < b1; nb += per) {
-    const size_t nv = b1 - nb < per ? b1 - nb : per, nb2 = nb + nv;
+  for (size_t nb = b0, nb2; nb < b1; nb = nb2) {
+    nb2 = group_end(c, nb, b1);
+    const size_t nv = nb2 - nb;
     const float* w = u_blocks(c, xi, nb, nb2).p;
     float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
     /* The next panel, one line per k from the second call on (the first
@@ -363,8 +371,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
 
 /* Column group g of position xi; `next` as for gemm_blocks. */
 static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g, u_span next) {
-  const size_t per = c->gemm_nv ? c->gemm_nv : 1, b0 = g * per;
-  gemm_blocks(c, xi, b0, c->cout_blocks - b0 < per ? c->cout_blocks : b0 + per, next);
+  const size_t b0 = g * group_width(c);
+  gemm_blocks(c, xi, b0, group_end(c, b0, c->cout_blocks), next);
 }
 
 /* Output channels [c0, c1) of tile t (rows × cols pixels) to y, whose
