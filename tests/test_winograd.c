@@ -23,25 +23,27 @@
  * ≤ 9·256 terms in order) on the same cases, and the relative RMS error
  * ‖err‖₂/‖S‖₂ on the cases with ≥ 64 input channels, the measure of the
  * published figures (see /work/shared/reference/winograd.md §5). Measured
- * here (printed by test_summary; the same on scalar, AVX2 and NEON, whose
- * kernels do the same FMAs in the same order: equal maxima to 3 digits):
+ * here (printed by test_summary), scalar / SIMD: the scalar kernels apply
+ * the matrices as written, the SIMD ones factor each 1-D transform
+ * (wino_transform.h), AVX2 and AVX-512F alike to 3 digits:
  *              max err/tile-mag   RMS, C ≥ 64 (× direct fp32)
- *   direct     2.5e-7             7.1e-7
- *   F(2,3)     1.6e-7             4.2e-7 (0.6×)   coefficients 0, ±1, ±½:
+ *   direct     2.5e-7             6.9e-7
+ *   F(2,3)     1.8e-7 / 1.5e-7    4.1e-7 (0.6×)   coefficients 0, ±1, ±½:
  *                                 each output sums C·16 products, fewer than
  *                                 direct's 9C, through exact ±1 transforms.
- *   F(4,3)     1.0e-6             1.3e-6 (1.8×)   √2 points: transform
+ *   F(4,3)     4.9e-7 / 3.8e-7    1.3e-6 (1.8×)   √2 points: transform
  *                                 entries up to 5/2 and 2√2 amplify rounding
  *                                 (published ≈ 1.7× at C = 256).
- *   F(6,3)     5.8e-6             5.2e-6 (7.4×)   Aᵀ entries up to 32, Bᵀ to
+ *   F(6,3)     2.8e-6 / 3.4e-6    5.0e-6 (7.3×)   Aᵀ entries up to 32, Bᵀ to
  *                                 21/4 (published 4–10× direct).
  * The max ratio to direct is larger than the RMS ratio (up to 22× for
  * F(6,3)) because the small-channel cases, where direct fp32 is nearly exact,
  * dominate the max. Bounds: F(2,3) 1e-6, F(4,3) 4e-6, F(6,3) 2e-5, i.e.
- * 3.4–6× above the measured maxima, and 4–5 orders of magnitude below what
+ * 5.7–8× above the measured maxima (which earlier sweeps put at up to 1.0e-6
+ * and 5.8e-6 for F(4,3) and F(6,3)), and 4–5 orders of magnitude below what
  * a wrong tile, a wrong pad or a wrong channel gives (errors ~ 1·mag). The
- * SIMD − scalar difference (FMA contraction, same order otherwise) is held
- * to the same bounds.
+ * SIMD − scalar difference (FMA contraction and the factored transforms)
+ * is held to the same bounds.
  *
  * The whole sweep runs under qemu-user too (about 16 s for scalar + NEON on
  * the CI machine), so there is no reduced mode. */
@@ -68,7 +70,7 @@ static const double k_tol[RC_WINO_VARIANT_COUNT] = {
     2e-5, /* F(6,3): measured max 5.8e-6 */
 };
 /* |simd − scalar| / mag (AVX2, NEON): both are within k_tol of the oracle;
- * they differ by FMA contraction in the transforms and the GEMM only. */
+ * they differ by FMA contraction and the factored transforms. */
 static const double k_tol_isa[RC_WINO_VARIANT_COUNT] = {1e-6, 4e-6, 2e-5};
 
 /* Every ISA the library knows (the lines of

@@ -399,9 +399,10 @@ static void test_rule_and_reasons(void** state) {
   /* 14x14: by tiles alone F(4,3) and F(6,3) tie (576); streaming their
    * weights makes F(2,3) the cheapest: 16·(49 + 48) = 1552. */
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
-  /* Small channel counts: F(6,3) only with AVX-512F, where it has the
+  /* Small channel counts: F(6,3) only with AVX-512F or AVX2, where it has the
    * least work here: 64·(150 + 48) against F(4,3)'s 36·(345 + 48). */
-  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F) {
+  const rc_wino_isa wisa = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
+  if (wisa == RC_WINO_ISA_AVX512F || wisa == RC_WINO_ISA_AVX2) {
     expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63",
                 "wino63: C 16→16, 60x90 (150 tiles of 6x6); least α²·(tiles + 48) (F2 22368, F4 14148, F6 12672)");
   } else {

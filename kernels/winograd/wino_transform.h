@@ -11,8 +11,20 @@
  * compile-time constant: zero entries generate no code, ±1 entries an add or
  * a subtract, others one FMA with a broadcast constant (in the scalar
  * instance a multiply and an add: the reference's rounding). Each 2-D
- * transform is two passes of 1-D transforms (rows into a stack buffer, then
- * columns). */
+ * transform is two passes of 1-D transforms: columns into a stack buffer,
+ * then rows, each result stored as the next phase reads it (V by ascending
+ * ξ, output rows left to right).
+ *
+ * That matrix form costs one operation per nonzero entry; only the scalar
+ * instance, the reference, uses it (WINO_FACTORED 0). The SIMD instances
+ * factor each 1-D transform: the rows of Bᵀ and Aᵀ for the points ±p come
+ * in pairs that share their even and odd parts (row = even ± odd), which
+ * the compiler cannot find itself as fp addition does not reassociate.
+ * Operations per 1-D transform: F(6,3) Bᵀ 41 → 26, Aᵀ 32 → 20; F(4,3)
+ * Bᵀ 20 → 14, Aᵀ 17 → 12; F(2,3) Bᵀ 5 → 4 (timings: docs/DESIGN.md). The
+ * rounding differs from the matrix form by a few ulps of the intermediates
+ * (test_wino_ukernels holds it to the scalar kernels, test_winograd to
+ * float64). */
 #include <stddef.h>
 
 #include "kernels/winograd/wino_matrices.h"
@@ -47,44 +59,124 @@ INLINE vec lincomb(const float* coef, const vec* x, const int n, const int strid
   return acc;
 }
 
+#ifndef WINO_FACTORED
+#define WINO_FACTORED 1
+#endif
+
+/* y[k·ys] = Σ_j Bᵀ[k][j]·x[j·xs], k, j < α. */
+INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec* y, const int ys) {
+#define X(j) x[(j)*xs]
+#define Y(k) y[(k)*ys]
+  if (WINO_FACTORED && A == 4) { /* F(2,3) */
+    Y(0) = v_sub(X(0), X(2));
+    Y(1) = v_add(X(1), X(2));
+    Y(2) = v_sub(X(1), X(2));
+    Y(3) = v_sub(X(3), X(1));
+  } else if (WINO_FACTORED && A == 6) { /* F(4,3): s = √2, h = √2/2 */
+    const float s = bt43[3][1], h = bt43[1][1];
+    Y(0) = v_fma(v_set1(-2.5f), X(2), v_add(X(0), X(4)));
+    Y(5) = v_fma(v_set1(-2.5f), X(3), v_add(X(1), X(5)));
+    const vec o1 = v_fma(v_set1(-s), X(3), v_mul(v_set1(h), X(1))), e1 = v_fma(v_set1(-0.5f), X(2), X(4));
+    Y(1) = v_sub(o1, e1);
+    Y(2) = v_add(o1, e1);
+    const vec o2 = v_fma(v_set1(-h), X(3), v_mul(v_set1(s), X(1))), e2 = v_fma(v_set1(-2.0f), X(2), X(4));
+    Y(3) = v_sub(o2, e2);
+    Y(4) = v_add(o2, e2);
+  } else if (WINO_FACTORED && A == 8) { /* F(6,3) */
+    Y(0) = v_fma(v_set1(5.25f), v_sub(X(4), X(2)), v_sub(X(0), X(6)));
+    Y(7) = v_fma(v_set1(5.25f), v_sub(X(3), X(5)), v_sub(X(7), X(1)));
+    const vec e1 = v_fma(v_set1(-4.25f), X(4), v_add(X(2), X(6)));
+    const vec o1 = v_fma(v_set1(-4.25f), X(3), v_add(X(1), X(5)));
+    Y(1) = v_add(o1, e1);
+    Y(2) = v_sub(o1, e1);
+    const vec e2 = v_fma(v_set1(-1.25f), X(4), v_fma(v_set1(0.25f), X(2), X(6)));
+    const vec o2 = v_fma(v_set1(2.0f), X(5), v_fma(v_set1(-2.5f), X(3), v_mul(v_set1(0.5f), X(1))));
+    Y(3) = v_add(o2, e2);
+    Y(4) = v_sub(o2, e2);
+    const vec e3 = v_fma(v_set1(4.0f), v_fma(v_set1(-1.25f), X(4), X(2)), X(6));
+    const vec o3 = v_fma(v_set1(0.5f), X(5), v_fma(v_set1(-2.5f), X(3), v_add(X(1), X(1))));
+    Y(5) = v_add(o3, e3);
+    Y(6) = v_sub(o3, e3);
+  } else {
+#pragma GCC unroll 8
+    for (int k = 0; k < A; k++) Y(k) = lincomb(bt + k * A, x, A, xs);
+  }
+#undef X
+#undef Y
+}
+
+/* y[k·ys] = Σ_j Aᵀ[k][j]·x[j·xs], k < m, j < α. */
+INLINE void at_1d(const int A, const int M, const float* at, const vec* x, const int xs, vec* y, const int ys) {
+#define X(j) x[(j)*xs]
+#define Y(k) y[(k)*ys]
+  if (WINO_FACTORED && A == 4) { /* F(2,3) */
+    Y(0) = v_add(v_add(X(0), X(1)), X(2));
+    Y(1) = v_add(v_sub(X(1), X(2)), X(3));
+  } else if (WINO_FACTORED && A == 6) { /* F(4,3): Aᵀ[·][1] = 1, √2, 2, 2√2; Aᵀ[·][3] = 1, √2/2, 1/2, √2/4 */
+    const vec a1 = v_add(X(1), X(2)), b1 = v_sub(X(1), X(2)), a2 = v_add(X(3), X(4)), b2 = v_sub(X(3), X(4));
+    Y(0) = v_add(v_add(X(0), a1), a2);
+    Y(1) = v_fma(v_set1(at43[1][1]), b1, v_mul(v_set1(at43[1][3]), b2));
+    Y(2) = v_fma(v_set1(2.0f), a1, v_mul(v_set1(0.5f), a2));
+    Y(3) = v_fma(v_set1(at43[3][1]), b1, v_fma(v_set1(at43[3][3]), b2, X(5)));
+  } else if (WINO_FACTORED && A == 8) { /* F(6,3): points 1, 2, 1/2 in pairs ± */
+    const vec a1 = v_add(X(1), X(2)), b1 = v_sub(X(1), X(2)), a2 = v_add(X(3), X(4)), b2 = v_sub(X(3), X(4));
+    const vec a3 = v_add(X(5), X(6)), b3 = v_sub(X(5), X(6));
+    Y(0) = v_add(v_add(X(0), a1), v_add(a2, a3));
+    Y(1) = v_fma(v_set1(0.5f), b3, v_fma(v_set1(2.0f), b2, b1));
+    Y(2) = v_fma(v_set1(0.25f), a3, v_fma(v_set1(4.0f), a2, a1));
+    Y(3) = v_fma(v_set1(0.125f), b3, v_fma(v_set1(8.0f), b2, b1));
+    Y(4) = v_fma(v_set1(0.0625f), a3, v_fma(v_set1(16.0f), a2, a1));
+    Y(5) = v_fma(v_set1(0.03125f), b3, v_fma(v_set1(32.0f), b2, v_add(b1, X(7))));
+  } else {
+#pragma GCC unroll 8
+    for (int k = 0; k < M; k++) Y(k) = lincomb(at + k * A, x, A, xs);
+  }
+#undef X
+#undef Y
+}
+
 /* One SIMD_W-channel chunk of one input tile. col: element offset of the
  * window's first column, channel c, within a row (may be negative: only
  * columns in [jlo, jhi) are read, and only rows that are not NULL). */
 INLINE void input_chunk(const int A, const float* bt, const float* const* rows, ptrdiff_t col, ptrdiff_t cin,
                         const int interior, int jlo, int jhi, const int masked, vmask mask, vmask smask, float* v,
                         size_t v_stride) {
+  /* Columns first (t = Bᵀ d), then rows (V = t B), so that V is stored in
+   * ascending ξ as the next phase reads it. */
   vec t[MAX_ALPHA * MAX_ALPHA];
 #pragma GCC unroll 8
-  for (int i = 0; i < A; i++) {
-    if (!interior && !rows[i]) {
+  for (int j = 0; j < A; j++) {
+    if (!interior && (j < jlo || j >= jhi)) {
 #pragma GCC unroll 8
-      for (int k = 0; k < A; k++) t[i * A + k] = v_zero();
+      for (int l = 0; l < A; l++) t[l * A + j] = v_zero();
       continue;
     }
     vec d[MAX_ALPHA];
 #pragma GCC unroll 8
-    for (int j = 0; j < A; j++) {
-      if (interior || (j >= jlo && j < jhi))
-        d[j] = masked ? v_load_mask(rows[i] + (col + j * cin), mask) : v_load(rows[i] + (col + j * cin));
+    for (int i = 0; i < A; i++) {
+      const ptrdiff_t at = col + j * cin;
+      if (!interior && !rows[i])
+        d[i] = v_zero();
       else
-        d[j] = v_zero();
+        d[i] = masked ? v_load_mask(rows[i] + at, mask) : v_load(rows[i] + at);
     }
-    /* t = d B: t[i][k] = Σ_j d[i][j]·Bᵀ[k][j] */
-#pragma GCC unroll 8
-    for (int k = 0; k < A; k++) t[i * A + k] = lincomb(bt + k * A, d, A, 1);
+    /* t[l][j] = Σ_i Bᵀ[l][i]·d[i][j] */
+    bt_1d(A, bt, d, 1, t + j, A);
   }
-  /* V = Bᵀ t: V[l][k] = Σ_i Bᵀ[l][i]·t[i][k] */
 #pragma GCC unroll 8
   for (int l = 0; l < A; l++) {
+    /* V[l][k] = Σ_j t[l][j]·Bᵀ[k][j] */
+    vec vl[MAX_ALPHA];
+    bt_1d(A, bt, t + l * A, 1, vl, 1);
 #pragma GCC unroll 8
     for (int k = 0; k < A; k++) {
       /* A tail chunk wider than the row's padding (SIMD_W > RC_WINO_V_CPAD) stores
        * only up to it; the padding lanes get the transform of 0. */
       float* p = v + (size_t)(l * A + k) * v_stride;
       if (masked && SIMD_W > RC_WINO_V_CPAD)
-        v_store_mask(p, smask, lincomb(bt + l * A, t + k, A, A));
+        v_store_mask(p, smask, vl[k]);
       else
-        v_store(p, lincomb(bt + l * A, t + k, A, A));
+        v_store(p, vl[k]);
     }
   }
 }
@@ -125,24 +217,27 @@ INLINE void input_tile(const int A, const float* bt, const float* const* rows, i
 INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride, vec bias,
                          const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
                          size_t rows, size_t cols, const int masked, vmask mask) {
-  vec s[MAX_ALPHA * (MAX_ALPHA - 2)];
+  /* Columns first (s = Aᵀ M), then rows (Y = s A), so that each output row
+   * is stored left to right. */
+  vec s[(MAX_ALPHA - 2) * MAX_ALPHA];
 #pragma GCC unroll 8
-  for (int i = 0; i < A; i++) {
+  for (int j = 0; j < A; j++) {
     vec in[MAX_ALPHA];
 #pragma GCC unroll 8
-    for (int j = 0; j < A; j++) in[j] = v_load(mm + (size_t)(i * A + j) * m_stride);
-      /* s = M A: s[i][x] = Σ_j M[i][j]·Aᵀ[x][j] */
-#pragma GCC unroll 8
-    for (int xx = 0; xx < M; xx++) s[i * M + xx] = lincomb(at + xx * A, in, A, 1);
+    for (int i = 0; i < A; i++) in[i] = v_load(mm + (size_t)(i * A + j) * m_stride);
+    /* s[yy][j] = Σ_i Aᵀ[yy][i]·M[i][j] */
+    at_1d(A, M, at, in, 1, s + j, A);
   }
-  /* Y = Aᵀ s: Y[yy][x] = Σ_i Aᵀ[yy][i]·s[i][x] */
 #pragma GCC unroll 8
   for (int yy = 0; yy < M; yy++) {
     if ((size_t)yy >= rows) break;
+    /* Y[yy][xx] = Σ_j s[yy][j]·Aᵀ[xx][j] */
+    vec row[MAX_ALPHA];
+    at_1d(A, M, at, s + yy * A, 1, row, 1);
 #pragma GCC unroll 8
     for (int xx = 0; xx < M; xx++) {
       if ((size_t)xx >= cols) break;
-      const vec o = v_activate(v_add(lincomb(at + yy * A, s + xx, A, M), bias), prelu, lo, hi, slope);
+      const vec o = v_activate(v_add(row[xx], bias), prelu, lo, hi, slope);
       float* p = y + (size_t)yy * y_row_stride + (size_t)xx * cstride;
       if (masked)
         v_store_mask(p, mask, o);

@@ -41,13 +41,16 @@ const rc_wino_variant rc_rule_wino_variants[3] = {RC_WINO_F23, RC_WINO_F43, RC_W
 #define RC_WINO_WEIGHT_TILES 48
 
 /* F(6,3) under 32 channels: its transforms cost the most per output, and
- * they dominate when the GEMMs are short. With AVX-512F they pay: the
- * ECBSR-M4C16 chain at 540x960 (all 16 or fewer channels) ran 53.9-56.1 ms
- * with F(4,3) and 50.0-52.3 with F(6,3) on 1 thread, 28.6-28.7 and 27.2 on
- * 2 (Xeon, 2 vCPUs); with AVX2 75.1-78.0 and 76.4-80.7 on 1 thread, 40.2-40.8
- * and 40.0-41.0 on 2: not worth F(6,3)'s larger rounding error there. */
+ * they dominate when the GEMMs are short. With the factored transforms
+ * (wino_transform.h) they pay on the ISAs measured: the ECBSR-M4C16 chain at
+ * 540x960 (all 16 or fewer channels), F(4,3) -> F(6,3), Xeon with 2 vCPUs:
+ * AVX-512F 54.1-55.9 -> 50.9-51.1 ms on 1 thread; AVX2 73.9-77.2 -> 65.1-65.9
+ * on 1 and 39.4-39.7 -> 34.7-35.1 on 2 (with the matrix-form transforms
+ * AVX2 lost 2-3% on 1 thread). Not measured on NEON hardware; the scalar
+ * kernels keep the matrix form. */
 int rc_rule_wino_f63_considered(size_t cin, size_t cout) {
-  return (cin >= 32 && cout >= 32) || rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F;
+  const rc_wino_isa isa = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
+  return (cin >= 32 && cout >= 32) || isa == RC_WINO_ISA_AVX512F || isa == RC_WINO_ISA_AVX2;
 }
 
 /* The single node reading tensor t, or NULL (several, none, or an output). */
