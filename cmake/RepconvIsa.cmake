@@ -1,7 +1,7 @@
 # The one suffix -> ISA rule (DESIGN.md, "Kernels"): ISA code lives in files
 # named *__<isa>.c, compiled with that ISA's flags and dispatched at run time
 # from cpuinfo, so the library still runs on any CPU of the architecture.
-#   *__avx2.c             x86-64 only, -mavx2 -mfma (AVX2 and FMA3)
+#   *__avx2.c             x86-64 only, -mavx2 -mfma -mf16c (AVX2, FMA3 and F16C)
 #   *__avx512f.c          x86-64 only, -mavx512f
 #   *__neon.c             AArch64 only (Advanced SIMD is baseline: no flag)
 #   anything else         every architecture
@@ -19,7 +19,7 @@ function(repconv_isa_sources out)
   foreach(src IN LISTS ARGN)
     if(src MATCHES "__avx2\\.c$")
       if(x86)
-        set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma")
+        set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c")
         list(APPEND kept ${src})
       endif()
     elseif(src MATCHES "__avx512f\\.c$")

@@ -6,6 +6,11 @@
  *             definition (NaN, ±inf, −0, ties k + ½ both ways, the clamp
  *             edges); loads equal to rc_u8_to_float; lengths 0..70 and
  *             longer (every vector tail); nothing written past n.
+ *   half      rc_f16_to_f32 against ldexp for all 65536 halves;
+ *             rc_f32_to_f16 round trips every finite half, rounds every
+ *             midpoint to the even neighbour and its float neighbours to
+ *             the nearer, overflows to inf from 65520 on, keeps NaN and −0;
+ *             every ISA's f16_to_f32 bitwise rc_f16_to_f32 (every tail).
  *   transpose every ISA's float transpose (planes <-> pixels) against the
  *             definition: every block edge, padded and negative strides.
  *   pixels    rc_binding_store_pixels / _load_pixels against one element at
@@ -118,6 +123,79 @@ static void test_convert_kernels(void** state) {
   free(fy);
   free(y);
   free(px);
+}
+
+/* binary16 (weights stored as halves): the scalar definitions against
+ * independent ones, and every ISA's kernel against them. */
+static double half_value(uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const double v = e == 0 ? ldexp(m, -24) : ldexp(1024 + m, e - 25);
+  return h & 0x8000 ? -v : v;
+}
+
+static void test_half_kernels(void** state) {
+  (void)state;
+  for (uint32_t h = 0; h < 0x10000u; h++) {
+    const float f = rc_f16_to_f32((uint16_t)h);
+    if (((h >> 10) & 0x1f) == 0x1f) {
+      if ((h & 0x3ff) ? !isnan(f) : !isinf(f) || (f < 0) != ((h & 0x8000) != 0))
+        fail_msg("half %04x → %g: want %s", h, f, h & 0x3ff ? "NaN" : "inf");
+      continue;
+    }
+    if ((double)f != half_value((uint16_t)h) || (signbit(f) != 0) != ((h & 0x8000) != 0))
+      fail_msg("half %04x → %.9g, want %.9g", h, f, half_value((uint16_t)h));
+    const uint16_t back = rc_f32_to_f16(f);
+    if (back != h) fail_msg("half %04x → %.9g → %04x: not a round trip", h, f, back);
+    /* The midpoint to the next half away from zero, and its neighbours. */
+    if ((h & 0x7fff) < 0x7bff) {
+      const double next = half_value((uint16_t)(h + 1)), mid = (half_value((uint16_t)h) + next) / 2;
+      const uint16_t even = (h & 1) ? (uint16_t)(h + 1) : (uint16_t)h;
+      const float fm = (float)mid; /* exact: one more bit than a half */
+      if (rc_f32_to_f16(fm) != even)
+        fail_msg("midpoint %.9g above %04x → %04x, want %04x", mid, h, rc_f32_to_f16(fm), even);
+      const float lo = nextafterf(fm, 0.0f), hi = nextafterf(fm, fm > 0 ? INFINITY : -INFINITY);
+      if (rc_f32_to_f16(lo) != h || rc_f32_to_f16(hi) != (uint16_t)(h + 1))
+        fail_msg("around the midpoint above %04x: %04x %04x", h, rc_f32_to_f16(lo), rc_f32_to_f16(hi));
+    }
+  }
+  assert_int_equal(rc_f32_to_f16(65519.99f), 0x7bff);
+  assert_int_equal(rc_f32_to_f16(65520.0f), 0x7c00);
+  assert_int_equal(rc_f32_to_f16(-1e9f), 0xfc00);
+  assert_int_equal(rc_f32_to_f16(INFINITY), 0x7c00);
+  assert_int_equal(rc_f32_to_f16(-0.0f), 0x8000);
+  assert_int_equal(rc_f32_to_f16(1e-9f), 0x0000);    /* below half the smallest subnormal */
+  assert_int_equal(rc_f32_to_f16(0x1p-25f), 0x0000); /* a tie: to even, 0 */
+  assert_int_equal(rc_f32_to_f16(0x1.8p-25f), 0x0001);
+  const uint16_t qn = rc_f32_to_f16(NAN);
+  assert_true((qn & 0x7c00) == 0x7c00 && (qn & 0x3ff) != 0);
+
+  uint16_t* all = xmalloc(0x10000 * sizeof(uint16_t));
+  float* want = xmalloc(0x10000 * sizeof(float));
+  float* got = xmalloc((0x10000 + 16) * sizeof(float));
+  for (uint32_t h = 0; h < 0x10000u; h++) all[h] = (uint16_t)h;
+  rc_f16_to_f32__scalar(all, 0x10000, want);
+  size_t tested = 0;
+  for (int isa = RC_CONVERT_ISA_SCALAR; isa < RC_CONVERT_ISA_COUNT; isa++) {
+    if (!rc_convert_isa_available((rc_convert_isa)isa)) continue;
+    const rc_convert_kernels* k = rc_convert_kernels_get((rc_convert_isa)isa);
+    tested++;
+    for (size_t n = 0; n <= 0x10000; n = n < 40 ? n + 1 : n == 40 ? 0x10000 - 3 : n + 1) {
+      const size_t off = n == 0x10000 ? 0 : (n * 977u) % (0x10000 - n); /* any alignment */
+      for (size_t i = 0; i < n + 16; i++) got[i] = -7.0f;
+      k->f16_to_f32(all + off, n, got);
+      for (size_t i = 0; i < n; i++) {
+        const float w = want[off + i];
+        if (isnan(w) ? !isnan(got[i]) : memcmp(&got[i], &w, sizeof w) != 0)
+          fail_msg("isa %d n %zu: half %04x → %.9g, want %.9g", isa, n, all[off + i], got[i], w);
+      }
+      for (size_t i = n; i < n + 16; i++)
+        if (got[i] != -7.0f) fail_msg("isa %d n %zu: wrote past n", isa, n);
+    }
+  }
+  print_message("binary16: 65536 halves, %zu conversion ISAs\n", tested);
+  free(all);
+  free(want);
+  free(got);
 }
 
 /* Every ISA's transpose against the definition, element by element: sizes
@@ -567,9 +645,10 @@ static void test_chain_store_not_last(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_convert_kernels), cmocka_unit_test(test_transpose_kernels),
-      cmocka_unit_test(test_binding_pixels),  cmocka_unit_test(test_step_sweep),
-      cmocka_unit_test(test_chain_sweep),     cmocka_unit_test(test_chain_store_not_last),
+      cmocka_unit_test(test_convert_kernels),      cmocka_unit_test(test_half_kernels),
+      cmocka_unit_test(test_transpose_kernels),    cmocka_unit_test(test_binding_pixels),
+      cmocka_unit_test(test_step_sweep),           cmocka_unit_test(test_chain_sweep),
+      cmocka_unit_test(test_chain_store_not_last),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

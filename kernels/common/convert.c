@@ -30,6 +30,48 @@ void rc_transpose_f32__scalar(const float* src, ptrdiff_t src_stride, size_t row
   }
 }
 
+/* ------------------------------------------------------------ binary16 */
+
+static uint32_t bits_of(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
+}
+
+static float float_of(uint32_t u) {
+  float x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+uint16_t rc_f32_to_f16(float x) {
+  const uint32_t u = bits_of(x), sign = (u >> 16) & 0x8000u, a = u & 0x7fffffffu;
+  if (a > 0x7f800000u) return (uint16_t)(sign | 0x7e00u | ((a >> 13) & 0x1ffu)); /* NaN: quiet, payload's top */
+  if (a >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u);                       /* ≥ 65520 rounds past 65504: inf */
+  if (a < 0x38800000u) { /* below 2^-14: a subnormal half, m·2^-24 */
+    /* x·2^24 rounded to an integer, to nearest even: adding 0.5 (2^-1)
+     * in float arithmetic rounds the sum at bit 2^0 exactly as wanted for
+     * magnitudes below 2^10, and the rounding mode is nearest-even. */
+    const float m = float_of(a) * 0x1p24f + 0x1p23f; /* 2^23 ≤ m < 2^23 + 2^10: the ulp is 1 */
+    return (uint16_t)(sign | (uint16_t)(bits_of(m) - 0x4b000000u));
+  }
+  /* Normal: drop 13 mantissa bits, to nearest even; a carry out of the
+   * mantissa raises the exponent, which is the right result (up to inf). */
+  const uint32_t r = a + 0xfffu + ((a >> 13) & 1u);
+  return (uint16_t)(sign | ((r - 0x38000000u) >> 13));
+}
+
+float rc_f16_to_f32(uint16_t h) {
+  const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
+  if (e == 0x1f) return float_of(sign | 0x7f800000u | (m << 13));   /* inf, NaN */
+  if (e == 0) return float_of(sign | bits_of((float)m * 0x1p-24f)); /* zero, subnormal: exact */
+  return float_of(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+void rc_f16_to_f32__scalar(const uint16_t* x, size_t n, float* y) {
+  for (size_t i = 0; i < n; i++) y[i] = rc_f16_to_f32(x[i]);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static rc_convert_kernels g_kernels[RC_CONVERT_ISA_COUNT];
@@ -44,6 +86,7 @@ static void init_table(void) {
     g_kernels[RC_CONVERT_ISA_##ISA].f32_to_u8 = rc_f32_to_u8__##isa;         \
     g_kernels[RC_CONVERT_ISA_##ISA].u8_to_f32 = rc_u8_to_f32__##isa;         \
     g_kernels[RC_CONVERT_ISA_##ISA].transpose_f32 = rc_transpose_f32__##isa; \
+    g_kernels[RC_CONVERT_ISA_##ISA].f16_to_f32 = rc_f16_to_f32__##isa;       \
     g_table[RC_CONVERT_ISA_##ISA] = &g_kernels[RC_CONVERT_ISA_##ISA];        \
     g_table[RC_CONVERT_ISA_AUTO] = &g_kernels[RC_CONVERT_ISA_##ISA];         \
   })

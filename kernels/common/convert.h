@@ -63,6 +63,14 @@ static inline float rc_u8_to_float(uint8_t px, float scale, float bias) {
   return t + bias;
 }
 
+/* Weights stored as IEEE binary16 (repconv_options_set_weights_fp16): the
+ * float to half rounding, to nearest with ties to even, ±inf beyond the
+ * range (|x| ≥ 65520), subnormal halves below 2^-14, NaN kept a (quiet)
+ * NaN; plan time. And the exact reverse, which the kernels' f16_to_f32
+ * match bitwise (F16C's VCVTPH2PS, NEON's FCVTL). */
+uint16_t rc_f32_to_f16(float x);
+float rc_f16_to_f32(uint16_t h);
+
 /* The conversion ISAs: RC_CONVERT_ISA_<ISA> per line of
  * convert_ukernels.inc, in its order after AUTO (the same order, and so the
  * same values, as kernels/winograd's rc_wino_isa: wino.c checks it). */
@@ -83,17 +91,21 @@ typedef void (*rc_u8_to_f32_fn)(const uint8_t* x, size_t n, float scale, float b
  * else of dst is written. Bitwise copies. */
 typedef void (*rc_transpose_f32_fn)(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                                     ptrdiff_t dst_stride);
+/* n binary16 values to float, exactly (rc_f16_to_f32); any alignment. */
+typedef void (*rc_f16_to_f32_fn)(const uint16_t* x, size_t n, float* y);
 typedef struct rc_convert_kernels {
   rc_f32_to_u8_fn f32_to_u8;
   rc_u8_to_f32_fn u8_to_f32;
   rc_transpose_f32_fn transpose_f32;
+  rc_f16_to_f32_fn f16_to_f32;
 } rc_convert_kernels;
 
 #define RC_CONVERT_DECLARE(ISA, isa)                                                                         \
   void rc_f32_to_u8__##isa(const float* x, size_t n, float scale, float bias, uint8_t* y);                   \
   void rc_u8_to_f32__##isa(const uint8_t* x, size_t n, float scale, float bias, float* y);                   \
   void rc_transpose_f32__##isa(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst, \
-                               ptrdiff_t dst_stride);
+                               ptrdiff_t dst_stride);                                                        \
+  void rc_f16_to_f32__##isa(const uint16_t* x, size_t n, float* y);
 #define RC_CONVERT_UKERNELS(ISA, isa) RC_IF_ISA_##ISA(RC_CONVERT_DECLARE(ISA, isa))
 #include "kernels/common/convert_ukernels.inc"
 #undef RC_CONVERT_UKERNELS

@@ -4,7 +4,7 @@
  * rc_float_to_u8 / rc_u8_to_float: the product and the sum round separately
  * (no FMA), max(v, 0) returns its second operand for a NaN v (NaN → 0), and
  * cvtps2dq rounds to nearest even under the default MXCSR. Compiled with
- * -mavx2 -mfma. */
+ * -mavx2 -mfma -mf16c (VCVTPH2PS for binary16 weights). */
 #include <immintrin.h>
 
 #include "kernels/common/convert.h"
@@ -102,4 +102,10 @@ void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows,
   if (rows8 < rows)
     rc_transpose_f32__scalar(src + (ptrdiff_t)rows8 * src_stride, src_stride, rows - rows8, cols, dst + rows8,
                              dst_stride);
+}
+
+void rc_f16_to_f32__avx2(const uint16_t* x, size_t n, float* y) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i*)(x + i))));
+  for (; i < n; i++) y[i] = rc_f16_to_f32(x[i]);
 }

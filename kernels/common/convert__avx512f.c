@@ -100,3 +100,9 @@ void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t ro
     rc_transpose_f32__avx2(src + (ptrdiff_t)rows16 * src_stride, src_stride, rows - rows16, cols, dst + rows16,
                            dst_stride);
 }
+
+void rc_f16_to_f32__avx512f(const uint16_t* x, size_t n, float* y) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)(x + i))));
+  for (; i < n; i++) y[i] = rc_f16_to_f32(x[i]); /* a masked 16-bit load needs AVX-512BW */
+}

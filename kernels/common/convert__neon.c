@@ -61,3 +61,13 @@ void rc_transpose_f32__neon(const float* src, ptrdiff_t src_stride, size_t rows,
     rc_transpose_f32__scalar(src + (ptrdiff_t)rows4 * src_stride, src_stride, rows - rows4, cols4, dst + rows4,
                              dst_stride);
 }
+
+void rc_f16_to_f32__neon(const uint16_t* x, size_t n, float* y) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(x + i));
+    vst1q_f32(y + i, vcvt_f32_f16(vget_low_f16(h)));
+    vst1q_f32(y + i + 4, vcvt_high_f32_f16(h));
+  }
+  for (; i < n; i++) y[i] = rc_f16_to_f32(x[i]);
+}

@@ -32,6 +32,7 @@ static void init(void) {
 #if CPUINFO_ARCH_X86 || CPUINFO_ARCH_X86_64
   c->avx2 = cpuinfo_has_x86_avx2();
   c->fma3 = cpuinfo_has_x86_fma3();
+  c->f16c = cpuinfo_has_x86_f16c();
   c->avx512f = cpuinfo_has_x86_avx512f();
 #endif
 #if CPUINFO_ARCH_ARM || CPUINFO_ARCH_ARM64
@@ -44,7 +45,7 @@ static void init(void) {
   const char* cap = getenv("REPCONV_MAX_ISA");
   if (cap && (strcmp(cap, "avx2") == 0 || strcmp(cap, "scalar") == 0)) {
     c->avx512f = 0;
-    if (strcmp(cap, "scalar") == 0) c->avx2 = c->fma3 = 0;
+    if (strcmp(cap, "scalar") == 0) c->avx2 = c->fma3 = c->f16c = 0;
     c->isa_capped = 1;
   }
   const struct cpuinfo_cache* l1 = cpuinfo_get_l1d_cache(0);

@@ -7,7 +7,7 @@
 
 typedef struct rc_cpu {
   int initialized; /* 0 if cpuinfo could not read this machine: scalar kernels only */
-  int avx2, fma3, avx512f, neon;
+  int avx2, fma3, f16c, avx512f, neon;
   int isa_capped;                       /* REPCONV_MAX_ISA turned some of them off */
   size_t l1d_bytes, l2_bytes, l3_bytes; /* per core / per cluster as cpuinfo reports; 0 unknown */
   unsigned cores;                       /* logical processors */

@@ -38,7 +38,9 @@
 #endif
 
 #define RC_ISA_AVAILABLE_SCALAR(cpu) ((void)(cpu), 1)
-#define RC_ISA_AVAILABLE_AVX2(cpu) ((cpu)->initialized && (cpu)->avx2 && (cpu)->fma3)
+/* AVX2 kernels may use FMA3 and F16C too (every AVX2 CPU has them: Haswell,
+ * Excavator and later). */
+#define RC_ISA_AVAILABLE_AVX2(cpu) ((cpu)->initialized && (cpu)->avx2 && (cpu)->fma3 && (cpu)->f16c)
 #define RC_ISA_AVAILABLE_AVX512F(cpu) ((cpu)->initialized && (cpu)->avx512f)
 /* Advanced SIMD with FMA is mandatory in AArch64 (and in its Linux ABI): no
  * cpuinfo test, so it runs even where cpuinfo cannot read the CPU. */
