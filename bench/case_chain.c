@@ -68,7 +68,7 @@ static chain_data* make_data(void) {
     p->prelu_slopes = d->slopes[k];
     d->l[k].u = d->u[k];
     d->l[k].bias = d->b[k];
-    const size_t ws = rc_wino_workspace_size(RC_WINO_F43, ci, co, W, 0);
+    const size_t ws = rc_wino_workspace_size(RC_WINO_F43, ci, co, W, 0, 0);
     if (ws > d->layer_ws) d->layer_ws = ws;
   }
   d->l[CHAIN_N - 1].p.residual = d->x;

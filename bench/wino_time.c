@@ -97,7 +97,7 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   const char* l2env = getenv("WINO_L2");
   p.l2_bytes = l2env ? (size_t)atol(l2env) : 0;
   /* one slice per pool thread (wino.h) */
-  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, w, p.l2_bytes);
+  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, w, p.l2_bytes, 0);
   void* ws = malloc(ws_size * rc_pool_threads(pool));
   double* t = malloc(reps * sizeof(double));
   rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool); /* warm-up */

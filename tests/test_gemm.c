@@ -36,6 +36,7 @@
 
 #include "kernels/common/cpu.h"
 #include "kernels/common/isa.h"
+#include "kernels/common/convert.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/ref/ref.h"
@@ -104,14 +105,24 @@ static float activate(const rc_gemm_conv_params* p, const float* slopes, size_t 
   }
 }
 
-/* Runs p with micro-kernel uk on pool; returns y (caller frees). */
-static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, const float* bias, const float* slopes,
-                  rc_pool* pool) {
+/* Runs p with micro-kernel uk on pool; returns y (caller frees). half: the
+ * packed weights as binary16 (packed_half; 1: the floats are NaN, unread). */
+static float* run_ex(const rc_gemm_conv_params* p0, const float* x, const float* w, const float* bias,
+                     const float* slopes, rc_pool* pool, int half) {
+  rc_gemm_conv_params pp = *p0;
+  const rc_gemm_conv_params* p = &pp;
   const size_t ny = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
-  float* packed = xmalloc(rc_gemm_packed_size(p) * sizeof(float));
+  const size_t np = rc_gemm_packed_size(p);
+  float* packed = xmalloc(np * sizeof(float));
+  uint16_t* ph = half ? xmalloc(np * sizeof(uint16_t)) : NULL;
   float* pb = bias ? xmalloc(rc_gemm_channels_size(p) * sizeof(float)) : NULL;
   float* ps = xmalloc(rc_gemm_channels_size(p) * sizeof(float));
   rc_gemm_pack_weights(p, w, NULL, packed);
+  for (size_t i = 0; ph && i < np; i++) {
+    ph[i] = rc_f32_to_f16(packed[i]);
+    packed[i] = NAN;
+  }
+  pp.packed_half = ph;
   if (bias) rc_gemm_pack_channels(p, bias, 0, NULL, pb);
   rc_gemm_pack_channels(p, slopes, 0, NULL, ps);
   const size_t threads = rc_pool_threads(pool);
@@ -121,10 +132,16 @@ static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, 
   for (size_t i = 0; i < ny; i++) y[i] = NAN; /* every element must be written */
   rc_gemm_conv2d_nhwc(p, x, packed, pb, ps, y, work, pool);
   free(packed);
+  free(ph);
   free(pb);
   free(ps);
   free(work);
   return y;
+}
+
+static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, const float* bias, const float* slopes,
+                  rc_pool* pool) {
+  return run_ex(p, x, w, bias, slopes, pool, 0);
 }
 
 static rc_pool *g_pool2, *g_pool3;
@@ -342,6 +359,72 @@ static void test_layers(void** state) {
   }
 }
 
+/* Packed weights as halves (packed_half): bitwise the output of the float
+ * weights rounded through binary16, for every micro-kernel (the wide ones'
+ * 1-, 2- and 3-panel calls), several K blocks (small L1 budget), pixel
+ * blocks and column ranges over threads, an FC, a 1×1 read in place and
+ * groups. */
+static void test_half_weights(void** state) {
+  (void)state;
+  /* clang-format off */
+  const conv_case cs[] = {
+      {.batch = 1, .in_h = 14, .in_w = 14, .in_c = 96, .out_c = 80, .k = 3, .stride = 2, .dil = 1, .groups = 1,
+       .pt = 1, .pl = 1, .pb = 1, .pr = 1, .act = RC_GEMM_ACT_PRELU, .bias = 1},
+      {.batch = 3, .in_h = 1, .in_w = 1, .in_c = 300, .out_c = 33, .k = 1, .stride = 1, .dil = 1, .groups = 1,
+       .act = RC_GEMM_ACT_NONE, .bias = 1},
+      {.batch = 2, .in_h = 9, .in_w = 7, .in_c = 24, .out_c = 40, .k = 1, .stride = 1, .dil = 1, .groups = 2,
+       .act = RC_GEMM_ACT_CLAMP, .bias = 0},
+      {.batch = 1, .in_h = 12, .in_w = 11, .in_c = 20, .out_c = 17, .k = 5, .stride = 1, .dil = 2, .groups = 1,
+       .pt = 2, .pl = 1, .pb = 3, .pr = 0, .act = RC_GEMM_ACT_CLAMP, .bias = 1},
+  };
+  /* clang-format on */
+  static const size_t caches[][2] = {{0, 0}, {2048, 4096}};
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 77);
+  size_t runs = 0;
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    const conv_case* c = &cs[i];
+    const rc_gemm_conv_params p0 = params_of(c, 0, 0);
+    const size_t nx = (size_t)c->batch * (size_t)c->in_h * (size_t)c->in_w * (size_t)c->in_c;
+    const size_t nw = (size_t)c->out_c * (size_t)(c->in_c / c->groups) * (size_t)c->k * (size_t)c->k;
+    const size_t ny = (size_t)p0.batch * (size_t)p0.out_h * (size_t)p0.out_w * (size_t)p0.out_c;
+    float* x = xmalloc(nx * sizeof(float));
+    float* w = xmalloc(nw * sizeof(float));
+    float* wr = xmalloc(nw * sizeof(float));
+    float* b = xmalloc((size_t)c->out_c * sizeof(float));
+    float* sl = xmalloc((size_t)c->out_c * sizeof(float));
+    rc_test_fill_uniform(&rng, x, nx, -1.0f, 1.0f);
+    rc_test_fill_uniform(&rng, w, nw, -1.0f, 1.0f);
+    rc_test_fill_uniform(&rng, b, (size_t)c->out_c, -1.0f, 1.0f);
+    rc_test_fill_uniform(&rng, sl, (size_t)c->out_c, -1.0f, 1.0f);
+    for (size_t j = 0; j < nw; j++) wr[j] = rc_f16_to_f32(rc_f32_to_f16(w[j]));
+    for (int uk = RC_GEMM_UK_SCALAR; uk < RC_GEMM_UK_COUNT; uk++) {
+      if (!rc_gemm_ukernel_available((rc_gemm_ukernel)uk)) continue;
+      for (size_t ci = 0; ci < 2; ci++) {
+        rc_gemm_conv_params p = params_of(c, caches[ci][0], caches[ci][1]);
+        p.ukernel = (rc_gemm_ukernel)uk;
+        p.direct = -1;
+        float* want = run(&p, x, wr, c->bias ? b : NULL, sl, NULL);
+        for (int th = 0; th < 2; th++) {
+          float* got = run_ex(&p, x, w, c->bias ? b : NULL, sl, th ? g_pool2 : NULL, 1);
+          runs++;
+          if (memcmp(want, got, ny * sizeof(float)) != 0)
+            fail_msg("case %zu %s caches %zu threads %d: halves differ from the rounded floats", i,
+                     rc_gemm_ukernel_name((rc_gemm_ukernel)uk), ci, th + 1);
+          free(got);
+        }
+        free(want);
+      }
+    }
+    free(x);
+    free(w);
+    free(wr);
+    free(b);
+    free(sl);
+  }
+  print_message("packed weights as halves: %zu runs bitwise\n", runs);
+}
+
 /* The direct path's own sweep (it runs by default under RC_GEMM_DIRECT_MAX_CIN
  * input channels): Cin 1..4, output widths 1..14 (tiles of 6 and their tails),
  * Cout filling 1 to 5 16-lane panels (the 48-wide kernel's 1-, 2- and
@@ -423,7 +506,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep), cmocka_unit_test(test_direct_small_cin),
       cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),         cmocka_unit_test(test_layers),
-      cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_half_weights),  cmocka_unit_test(test_summary),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
   rc_pool_destroy(g_pool2);

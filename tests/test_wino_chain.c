@@ -144,8 +144,8 @@ static float* run_layers(const chain_case* c) {
     const rc_wino_conv_params* p = &c->layer[k].l.p;
     const size_t ny = (size_t)p->batch * p->out_h * p->out_w * p->out_c;
     y = xmalloc(ny * sizeof(float));
-    void* ws =
-        xmalloc(rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes));
+    void* ws = xmalloc(rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w,
+                                              p->l2_bytes, p->u_half != NULL));
     rc_wino_conv2d_nhwc(p, x, c->layer[k].l.u, c->layer[k].l.bias, y, ws, NULL);
     free(ws);
     if (k > 0) free((void*)x);

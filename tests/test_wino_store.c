@@ -484,7 +484,7 @@ static void run_conv(void* ctx, const rc_binding* store, float* y, rc_pool* pool
   p.store = store;
   const size_t threads = rc_pool_threads(pool);
   const size_t ws_size =
-      rc_wino_workspace_size(p.variant, (size_t)p.in_c, (size_t)p.out_c, (size_t)p.out_w, p.l2_bytes);
+      rc_wino_workspace_size(p.variant, (size_t)p.in_c, (size_t)p.out_c, (size_t)p.out_w, p.l2_bytes, 0);
   void* ws = xmalloc(ws_size * threads);
   rc_wino_conv2d_nhwc(&p, c->x, c->u, c->bias, y, ws, pool);
   free(ws);

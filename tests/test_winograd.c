@@ -59,6 +59,7 @@
 #include <cmocka.h>
 #include "kernels/thread/pool.h"
 
+#include "kernels/common/convert.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_ukernels.h" /* RC_WINO_GEMM_MR_MAX */
 #include "tests/support/test_util.h"
@@ -194,12 +195,19 @@ static void free_case(case_data* d) {
 typedef struct post_opts {
   const float* residual;
   int residual_c, shuffle, crd;
+  int half; /* U through binary16: 1 its values as floats (u), 2 the halves (u_half) */
 } post_opts;
 
 static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
                         rc_pool* pool, const post_opts* po, float* y) {
   float* u = xmalloc(rc_wino_filter_size(v, (size_t)c->cout, (size_t)c->cin) * sizeof(float));
   rc_wino_filter_transform(v, (size_t)c->cout, (size_t)c->cin, d->w, u);
+  const size_t uf = rc_wino_filter_size(v, (size_t)c->cout, (size_t)c->cin);
+  uint16_t* uh = po && po->half ? xmalloc(uf * sizeof(uint16_t)) : NULL;
+  for (size_t i = 0; uh && i < uf; i++) {
+    uh[i] = rc_f32_to_f16(u[i]);
+    u[i] = po->half == 1 ? rc_f16_to_f32(uh[i]) : NAN; /* with u_half, u must not be read */
+  }
   rc_wino_conv_params p;
   memset(&p, 0, sizeof p);
   p.variant = v;
@@ -223,16 +231,19 @@ static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant 
     p.residual_c = po->residual_c;
     p.shuffle = po->shuffle;
     p.shuffle_crd = po->crd;
+    if (po->half == 2) p.u_half = uh;
   }
   /* One workspace slice per pool thread (wino.h). */
   const size_t threads = rc_pool_threads(pool);
-  const size_t ws_size = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2) * threads;
+  const size_t ws_size =
+      rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2, p.u_half != NULL) * threads;
   void* ws = xmalloc(ws_size);
   memset(ws, 0xff, ws_size);                     /* NaNs: nothing may be read from the workspace before it is written */
   for (size_t i = 0; i < d->ny; i++) y[i] = NAN; /* every output must be written */
   rc_wino_conv2d_nhwc(&p, d->x, u, c->bias ? d->b : NULL, y, ws, pool);
   free(ws);
   free(u);
+  free(uh);
 }
 
 static void run_wino(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
@@ -449,6 +460,47 @@ static void test_deterministic(void** state) {
   run_deterministic((conv_case){1, 8, 8, 32, 24, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 0});
 }
 
+/* U stored as halves (u_half): bitwise the output of the fp32 kernels on
+ * U rounded through binary16, for every ISA and variant, through every way
+ * the GEMMs are walked (blocks split over threads, one block split by
+ * output channels, three phases; the wide GEMM's column groups; bands
+ * under a tiny L2 budget), 1 and 2 threads. */
+static void test_half_weights(void** state) {
+  (void)state;
+  const conv_case cases[] = {{2, 29, 33, 17, 20, 1, 1, 1, 1, 1, RC_WINO_ACT_PRELU, 0},
+                             {1, 14, 14, 128, 136, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0},
+                             {1, 8, 8, 32, 24, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 0},
+                             {1, 13, 12, 256, 256, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0},
+                             {2, 37, 50, 15, 16, 1, 1, 1, 1, 1, RC_WINO_ACT_CLIP, 16 << 10}};
+  rc_pool* pool = rc_pool_create(2);
+  assert_non_null(pool);
+  size_t runs = 0;
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    case_data d;
+    make_case(&cases[ci], 6000 + ci, &d);
+    float* ref = xmalloc(d.ny * sizeof(float));
+    float* y = xmalloc(d.ny * sizeof(float));
+    const post_opts rounded = {NULL, 0, 0, 0, 1}, halves = {NULL, 0, 0, 0, 2};
+    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+      for (int k = 0; k < NUM_ISAS; k++) {
+        if (!rc_wino_isa_available(k_isas[k])) continue;
+        run_wino_ex(&cases[ci], &d, (rc_wino_variant)v, k_isas[k], cases[ci].l2, NULL, &rounded, ref);
+        for (int threaded = 0; threaded < 2; threaded++) {
+          run_wino_ex(&cases[ci], &d, (rc_wino_variant)v, k_isas[k], cases[ci].l2, threaded ? pool : NULL, &halves, y);
+          runs++;
+          if (memcmp(ref, y, d.ny * sizeof(float)) != 0)
+            fail_msg("case %zu %s %s threads=%d: U as halves differs from U rounded through halves", ci,
+                     rc_wino_variant_name((rc_wino_variant)v), rc_wino_isa_name(k_isas[k]), threaded ? 2 : 1);
+        }
+      }
+    free(ref);
+    free(y);
+    free_case(&d);
+  }
+  rc_pool_destroy(pool);
+  print_message("U as halves: %zu runs bitwise\n", runs);
+}
+
 /* The workspace depends on channels, width and L2 only: a block of V and M
  * fits in half the L2 budget whenever the largest GEMM row tile does, or in
  * as much memory as the transformed weights U when they are larger (a conv
@@ -463,7 +515,7 @@ static void test_workspace(void** state) {
     for (size_t i = 0; i < 4; i++) {
       const size_t cin = chans[i], cout = chans[i];
       const size_t per_tile = a * a * (((cin + 7) / 8 * 8) + (cout + 15) / 16 * 16) * sizeof(float);
-      const size_t ws = rc_wino_workspace_size((rc_wino_variant)v, cin, cout, 960, l2);
+      const size_t ws = rc_wino_workspace_size((rc_wino_variant)v, cin, cout, 960, l2, 0);
       const size_t ub = rc_wino_filter_size((rc_wino_variant)v, cout, cin) * sizeof(float);
       const size_t m = (size_t)rc_wino_tile_m((rc_wino_variant)v), scratch = m * m * ((cout + 15) / 16 * 16) * 4;
       const size_t budget = ub + RC_WINO_GEMM_MR_MAX * per_tile > l2 / 2 ? ub + RC_WINO_GEMM_MR_MAX * per_tile : l2 / 2;
@@ -477,8 +529,8 @@ static void test_workspace(void** state) {
   const conv_case tall = {1, 600, 8, 16, 16, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 64 << 10};
   const conv_case flat = {1, 6, 8, 16, 16, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 64 << 10};
   for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
-    assert_int_equal(rc_wino_workspace_size((rc_wino_variant)v, 16, 16, (size_t)out_w(&tall), tall.l2),
-                     rc_wino_workspace_size((rc_wino_variant)v, 16, 16, (size_t)out_w(&flat), flat.l2));
+    assert_int_equal(rc_wino_workspace_size((rc_wino_variant)v, 16, 16, (size_t)out_w(&tall), tall.l2, 0),
+                     rc_wino_workspace_size((rc_wino_variant)v, 16, 16, (size_t)out_w(&flat), flat.l2, 0));
   check_case(&tall, 6000);
 }
 
@@ -565,7 +617,7 @@ static void test_post_store(void** state) {
                       const int dy = g / r, dx = g % r;
                       want[(((size_t)n * oh * r + y * r + dy) * ow * r + x * r + dx) * cs + cc] = val;
                     }
-              const post_opts po = {rmode ? res : NULL, rc, sh ? r : 0, crd};
+              const post_opts po = {rmode ? res : NULL, rc, sh ? r : 0, crd, 0};
               for (int threaded = 0; threaded < 2; threaded++) {
                 run_wino_ex(&c, &d, (rc_wino_variant)v, k_isas[k], threaded ? 8 << 10 : 0, threaded ? pool : NULL, &po,
                             got);
@@ -668,7 +720,7 @@ int main(void) {
       cmocka_unit_test(test_isa_resolve),   cmocka_unit_test(test_channels_sweep), cmocka_unit_test(test_shapes_sweep),
       cmocka_unit_test(test_activations),   cmocka_unit_test(test_wide),           cmocka_unit_test(test_bands),
       cmocka_unit_test(test_deterministic), cmocka_unit_test(test_workspace),      cmocka_unit_test(test_post_store),
-      cmocka_unit_test(test_direct_filter), cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_direct_filter), cmocka_unit_test(test_half_weights),   cmocka_unit_test(test_summary),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "kernels/common/convert.h"
 #include "kernels/common/cpu.h"
 #include "kernels/common/isa.h"
 #include "kernels/gemm/gemm_direct.h"
@@ -182,9 +183,16 @@ int rc_gemm_direct_used(const rc_gemm_conv_params* p) {
   return rc_gemm_direct_kernel_of(rc_gemm_ukernel_resolve(p->ukernel)).fn != NULL;
 }
 
+/* The packed rows of a pixel block (none when x is read in place), then,
+ * with packed_half, the converted K block of up to 3 weight panels. */
+static size_t rows_bytes(const rc_gemm_conv_params* p, const blocking* b) {
+  return direct(p) ? 0 : round_up(b->mb * b->K * sizeof(float), WORKSPACE_ALIGN);
+}
+
 static size_t slice_bytes(const rc_gemm_conv_params* p, const blocking* b) {
-  if (direct(p)) return 0;
-  return round_up(WORKSPACE_ALIGN + b->mb * b->K * sizeof(float), WORKSPACE_ALIGN);
+  const size_t panels = p->packed_half ? 3 * b->kc * RC_GEMM_NR * sizeof(float) : 0;
+  if (direct(p) && !panels) return 0;
+  return round_up(WORKSPACE_ALIGN + rows_bytes(p, b) + panels, WORKSPACE_ALIGN);
 }
 
 size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p) {
@@ -201,6 +209,8 @@ typedef struct run_ctx {
   blocking b;
   const float* x;
   const float* w;
+  const uint16_t* w_half; /* or NULL: w */
+  const rc_convert_kernels* half;
   const float* bias;
   const float* slopes;
   float* y;
@@ -247,8 +257,9 @@ static size_t panels_at(const run_ctx* c, size_t nb, size_t nb1) {
   return left <= most ? left : most < 3 ? most : 2;
 }
 
-/* Units [begin, end) in the workspace slice a (NULL when direct). */
-static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
+/* Units [begin, end) in the workspace slice a (NULL when direct) and the
+ * converted panels' buffer wk (with w_half). */
+static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, float* wk) {
   const rc_gemm_conv_params* p = c->p;
   const size_t K = c->b.K, out_c = (size_t)p->out_c;
   size_t packed_block = SIZE_MAX, packed_group = SIZE_MAX;
@@ -283,6 +294,17 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
       for (size_t kb = 0; kb < c->b.nk; kb++) {
         const size_t k0 = kb * c->b.kc, kc = K - k0 < c->b.kc ? K - k0 : c->b.kc;
         const uint32_t flags = (kb > 0 ? RC_GEMM_ACCUMULATE : 0u) | (kb + 1 == c->b.nk ? RC_GEMM_FINAL : 0u);
+        /* The K block's weights: in the panels (K rows apart), or their
+         * halves converted into wk (kc rows apart). */
+        const float* wb = panel + k0 * RC_GEMM_NR;
+        size_t w_stride = K * RC_GEMM_NR;
+        if (c->w_half) {
+          for (size_t j = 0; j < step; j++)
+            c->half->f16_to_f32(c->w_half + ((g * c->nbg + nb + j) * K + k0) * RC_GEMM_NR, kc * RC_GEMM_NR,
+                                wk + j * kc * RC_GEMM_NR);
+          wb = wk;
+          w_stride = kc * RC_GEMM_NR;
+        }
         /* The weights of the next K block (or of the next panels' first),
          * one panel's rows per call from the second call on: with few pixels
          * (stage4.0 of RepVGG-A0: 49 pixels, 8.8 MB of weights) each block
@@ -294,14 +316,14 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
         for (size_t t = 0, j = 0; t < rows; t += RC_GEMM_MR, j++) {
           const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
           const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
-          const float* pf = v < nstep ? c->w + ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR : NULL;
-          const size_t pf_n = pf ? pf_lines : 0;
+          const size_t at = ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR;
+          const float* pf = v >= nstep ? NULL : c->w_half ? (const float*)(const void*)(c->w_half + at) : c->w + at;
+          const size_t pf_n = !pf ? 0 : c->w_half ? (pf_lines + 1) / 2 : pf_lines; /* a half row: 32 bytes */
           if (c->uk.wide) {
-            c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, K * RC_GEMM_NR,
-                       yb + t * out_c, out_c, flags, &ep, pf, pf_n);
+            c->uk.wide(mr, nc, kc, ab + t * a_stride + k0, a_stride, wb, w_stride, yb + t * out_c, out_c, flags, &ep,
+                       pf, pf_n);
           } else {
-            c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, panel + k0 * RC_GEMM_NR, yb + t * out_c, out_c,
-                         flags, &ep, pf, pf_n);
+            c->uk.narrow(mr, nc, kc, ab + t * a_stride + k0, a_stride, wb, yb + t * out_c, out_c, flags, &ep, pf, pf_n);
           }
         }
       }
@@ -312,8 +334,10 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a) {
 /* Part i of the units, packing into the slice of the thread that claimed it. */
 static void part_task(void* arg, size_t i, size_t thread) {
   const run_ctx* c = arg;
-  float* a = c->direct ? NULL : (float*)(c->ws + thread * c->slice);
-  run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a);
+  char* slice = c->ws + thread * c->slice;
+  float* a = c->direct ? NULL : (float*)slice;
+  float* wk = c->w_half ? (float*)(slice + rows_bytes(c->p, &c->b)) : NULL;
+  run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a, wk);
 }
 
 void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const float* packed, const float* bias,
@@ -332,6 +356,8 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
   c.b = blocking_of(p);
   c.x = x;
   c.w = packed;
+  c.w_half = p->packed_half;
+  c.half = p->packed_half ? rc_convert_kernels_get(RC_CONVERT_ISA_AUTO) : NULL;
   c.bias = bias;
   c.slopes = p->activation == RC_GEMM_ACT_PRELU ? slopes : NULL;
   c.y = y;

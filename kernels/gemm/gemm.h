@@ -64,6 +64,14 @@ typedef struct rc_gemm_conv_params {
   size_t l1_bytes, l2_bytes; /* blocking targets; 0: cpuinfo's (32 KiB / 512 KiB if unknown) */
   int32_t direct;            /* 0: the direct path when rc_gemm_direct_used says so; 1: whenever it can
                                 (tests, benchmarks); -1: never (im2col) */
+  /* Optional: the packed weights as binary16 halves (rc_f32_to_f16 of
+   * rc_gemm_pack_weights' floats, the same layout); packed is then not used.
+   * Each K block of the panels a call sequence reads is converted into the
+   * workspace first, exactly: the results are bitwise those of packed = the
+   * halves' values as floats. Not with the direct path (rc_gemm_direct_used
+   * must be 0: direct = -1, or more than RC_GEMM_DIRECT_MAX_CIN channels).
+   * NULL: packed. */
+  const uint16_t* packed_half;
 } rc_gemm_conv_params;
 
 /* Convs with at most this many input channels take the direct path (no

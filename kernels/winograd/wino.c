@@ -216,11 +216,19 @@ size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
                   RC_WINO_WS_ALIGN);
 }
 
-size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
+/* Floats of the converted U panel of a run with u_half (at the slice's
+ * start): one GEMM call sequence's panel, in_c × at most
+ * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes, rounded to the alignment. */
+static size_t panel_floats(size_t in_c, int u_half) {
+  return u_half ? round_up(in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float)) : 0;
+}
+
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half) {
   const size_t tl = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
   const size_t t = tl > tu ? tl : tu;
   /* A multiple of the alignment, so per-thread slices stay aligned. */
-  return round_up(RC_WINO_WS_ALIGN + t * bytes_per_tile(v, in_c, out_c) + scratch_floats(v, out_c) * sizeof(float),
+  return round_up(RC_WINO_WS_ALIGN + panel_floats(in_c, u_half) * sizeof(float) + t * bytes_per_tile(v, in_c, out_c) +
+                      scratch_floats(v, out_c) * sizeof(float),
                   RC_WINO_WS_ALIGN);
 }
 
@@ -294,19 +302,28 @@ static size_t wide_cost(size_t count, size_t cout_blocks, size_t nv) {
   return cost;
 }
 
-/* Floats of a 64-byte cache line: the prefetch step. */
-#define RC_WINO_LINE_FLOATS (64 / sizeof(float))
-
-/* A span of U: the panel a GEMM call sequence reads. */
+/* A span of U: the panel a GEMM call sequence reads (in U's storage: floats
+ * or halves), and its lines of 64 bytes. */
 typedef struct u_span {
-  const float* p;
-  size_t floats;
+  const char* p;
+  size_t lines;
 } u_span;
 
 /* U of position xi, output-channel blocks [b0, b1) (contiguous). */
 static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
-  const u_span s = {c->u + (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR, (b1 - b0) * c->cin * RC_GEMM_NR};
+  const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR, n = (b1 - b0) * c->cin * RC_GEMM_NR;
+  const u_span s = {c->u_half ? (const char*)(c->u_half + at) : (const char*)(c->u + at),
+                    n * (c->u_half ? sizeof(uint16_t) : sizeof(float)) / 64};
   return s;
+}
+
+/* The floats of U's blocks [b0, b1) at position xi: U itself, or the
+ * halves converted into the run's panel buffer. */
+static const float* u_floats(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
+  const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR;
+  if (!c->u_half) return c->u + at;
+  c->half->f16_to_f32(c->u_half + at, (b1 - b0) * c->cin * RC_GEMM_NR, c->u_panel);
+  return c->u_panel;
 }
 
 static const u_span k_none = {NULL, 0};
@@ -343,20 +360,20 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
   for (size_t nb = b0, nb2; nb < b1; nb = nb2) {
     nb2 = group_end(c, nb, b1);
     const size_t nv = nb2 - nb;
-    const float* w = u_blocks(c, xi, nb, nb2).p;
+    const float* w = u_floats(c, xi, nb, nb2);
     float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
     /* The next panel, one line per k from the second call on (the first
      * call's own panel streams in then): a few-tile layer reads each panel
      * from L3 or DRAM in its first call only, and the hardware prefetchers
      * see no misses during the other calls to run ahead on. */
     const u_span nx = nb2 < b1 ? u_first_group(c, xi, nb2, b1) : next;
-    const size_t pf_total = nx.p ? nx.floats / RC_WINO_LINE_FLOATS : 0;
+    const size_t pf_total = nx.p ? nx.lines : 0;
     size_t pf_done = 0;
     for (size_t t = 0, j = 0; t < c->count; t += r, j++) {
       const size_t rows = c->count - t < r ? c->count - t : r;
       size_t pf_lines = j > 0 || calls == 1 ? pf_total - pf_done : 0;
       if (pf_lines > c->cin) pf_lines = c->cin;
-      const float* pf = pf_lines ? nx.p + pf_done * RC_WINO_LINE_FLOATS : NULL;
+      const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
       pf_done += pf_lines;
       if (c->gemm_nv) {
         c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
@@ -450,6 +467,7 @@ typedef struct range_ctx {
 /* The run state of thread `thread`: its own V, M and scratch. */
 static rc_wino_run thread_run(const range_ctx* r, size_t thread) {
   rc_wino_run c = *r->base;
+  c.u_panel += thread * r->slice_floats;
   c.v += thread * r->slice_floats;
   c.m += thread * r->slice_floats;
   c.scratch += thread * r->slice_floats;
@@ -475,6 +493,8 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->variant = p->variant;
   c->x = x;
   c->u = u;
+  c->u_half = p->u_half;
+  c->half = p->u_half ? rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa)) : NULL;
   c->y = y;
   c->ep.bias = bias;
   c->ep.activation = p->activation;
@@ -531,8 +551,9 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
     }
     c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
   }
-  c->v = ws;
-  c->m = ws + c->a2 * c->block_tiles * c->cin_pad;
+  c->u_panel = ws;
+  c->v = ws + panel_floats(c->cin, c->u_half != NULL);
+  c->m = c->v + c->a2 * c->block_tiles * c->cin_pad;
   c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
 }
 
@@ -577,6 +598,7 @@ typedef struct phase_ctx {
 static void phase_task(void* arg, size_t i, size_t thread) {
   const phase_ctx* ph = arg;
   rc_wino_run c = *ph->base;
+  c.u_panel += thread * ph->slice_floats; /* V and M are the caller's, shared */
   c.scratch += thread * ph->slice_floats;
   const size_t n = ph->phase == 1 ? c.gemm_groups * c.a2 : c.count;
   const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
@@ -598,7 +620,9 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   rc_wino_run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace));
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t threads = rc_pool_threads(pool);
-  const size_t slice = rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes) / sizeof(float);
+  const size_t slice =
+      rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) /
+      sizeof(float);
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);
     return;

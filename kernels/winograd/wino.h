@@ -106,6 +106,13 @@ typedef struct rc_wino_conv_params {
    * of the NHWC residual above, residual_c as above), one tile row segment
    * at a time, instead of from residual (then NULL). */
   const rc_binding* residual_load;
+  /* Optional: U stored as binary16 halves (rc_f32_to_f16 of
+   * rc_wino_filter_transform's floats, the same layout) instead of the
+   * floats u; the GEMMs convert each panel into the workspace before
+   * using it, exactly (the results are bitwise those of u = the halves'
+   * values as floats). Not for convs computed directly (in_c ≤
+   * RC_WINO_DIRECT_MAX_CIN). NULL: u. */
+  const uint16_t* u_half;
 } rc_wino_conv_params;
 
 /* m (output tile side) and α = m + 2 of a variant; its name ("F(6,3)"). */
@@ -148,12 +155,14 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
  * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it):
  * a block of L2 size, or of U's size when that is larger. Independent of
  * height and batch. A call with a pool of n threads needs n
- * slices (rc_wino_workspace_size × n bytes). */
-size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
+ * slices (rc_wino_workspace_size × n bytes). u_half: the params' u_half is
+ * set (room for one converted U panel). */
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half);
 
-/* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w). bias
+/* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w) (or
+ * p->u_half; u is then not used). bias
  * may be NULL. workspace: at least rc_wino_workspace_size(p->variant,
- * p->in_c, p->out_c, p->out_w, p->l2_bytes) × threads bytes (threads =
+ * p->in_c, p->out_c, p->out_w, p->l2_bytes, p->u_half != NULL) × threads bytes (threads =
  * rc_pool_threads(pool)), not shared with
  * a concurrent call. Results do not depend on the thread count. x and y must not overlap. Callers validate the
  * parameters (shapes consistent, channels ≥ 1); the kernel does not fail. */

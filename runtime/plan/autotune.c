@@ -80,7 +80,7 @@ double rc_autotune_wino_ms(const rc_graph* g, const rc_node* n, int variant, int
   wino_ctx c;
   memset(&c, 0, sizeof c);
   float* u = malloc(rc_wino_filter_size(v, cout, cin) * sizeof(float));
-  void* ws = malloc(rc_wino_workspace_size(v, cin, cout, (size_t)ys->d[3], 0));
+  void* ws = malloc(rc_wino_workspace_size(v, cin, cout, (size_t)ys->d[3], 0, 0));
   double ms = -1.0;
   if (io_alloc(g, n, &b) && u && ws) {
     rc_wino_filter_transform(v, cout, cin, g->tensors[n->inputs[1]].data, u);

@@ -90,7 +90,7 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
     st->wino_bias = b ? b : bias;
     st->wino_slopes = sl;
     p->wino_weight_bytes += uf * sizeof(float);
-    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0);
+    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0, 0);
     if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
   }
   for (int32_t i = 0; i < p->n_order; i++) {
