@@ -209,6 +209,17 @@ REPCONV_API repconv_status repconv_options_set_autotune(repconv_options_t* optio
  * a smaller arena, bitwise the same output. Off: layer by layer (to measure
  * what chaining buys). */
 REPCONV_API repconv_status repconv_options_set_chains(repconv_options_t* options, int on);
+/* 1: store the weights repconv's own conv kernels read (Winograd's
+ * transformed filters, the GEMM's packed panels) as IEEE binary16 halves,
+ * half the memory; each panel is converted back to float32 in cache just
+ * before the kernels use it, so the arithmetic stays float32 and only the
+ * weights are rounded (relative 2^-11 each): outputs move by about 1e-4 to
+ * 1e-3 of their largest value (RepVGG-A0, ECBSR: see README), against ~1e-6
+ * in float32. A layer whose transformed weights exceed binary16's range
+ * (|w| > 65504) keeps float32 (the plan note says so); XNNPACK and reference
+ * layers, and convs of at most 4 input channels, keep float32. 0 (default):
+ * float32 everywhere. */
+REPCONV_API repconv_status repconv_options_set_weights_fp16(repconv_options_t* options, int enabled);
 /* Parse "auto", "off", "2"/"4"/"6", "f2"/"f4"/"f6" or "F(2,3)"/"F(4,3)"/"F(6,3)" into a Winograd option. */
 REPCONV_API repconv_status repconv_winograd_from_name(const char* name, int* out);
 

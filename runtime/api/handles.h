@@ -16,10 +16,11 @@ struct repconv_options {
   int fold_level; /* repconv_fold_level */
   int fold_max_kernel;
   repconv_backend backend;
-  int winograd;    /* REPCONV_WINOGRAD_* */
-  int autotune;    /* time the kernel candidates of each layer at load */
-  int chains;      /* 1 (default): Winograd chains; repconv_options_set_chains(0): layer by layer */
-  int pin_threads; /* 1 (default): workers pinned one per CPU (repconv_options_set_thread_affinity) */
+  int winograd;     /* REPCONV_WINOGRAD_* */
+  int autotune;     /* time the kernel candidates of each layer at load */
+  int chains;       /* 1 (default): Winograd chains; repconv_options_set_chains(0): layer by layer */
+  int weights_fp16; /* repconv_options_set_weights_fp16 */
+  int pin_threads;  /* 1 (default): workers pinned one per CPU (repconv_options_set_thread_affinity) */
   rc_limits limits;
   /* Static shapes for graph inputs (symbolic ONNX dims, or another size). */
   size_t n_shapes;

@@ -163,7 +163,11 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
                  "load without folding",
                  m->size_fixed);
   }
-  rc_plan_options po = {.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = o.chains};
+  rc_plan_options po = {.backend = (int)o.backend,
+                        .winograd = o.winograd,
+                        .autotune = o.autotune,
+                        .chains = o.chains,
+                        .weights_fp16 = o.weights_fp16};
   m->has_plan = !dynamic;
   if (s == REPCONV_OK && dynamic) s = dynamic_info(m);
   if (s == REPCONV_OK && !dynamic) s = rc_plan_create(&m->g, &po, &m->plan);
@@ -171,6 +175,7 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   m->plan.winograd = po.winograd;
   m->plan.autotune = po.autotune && po.winograd == REPCONV_WINOGRAD_AUTO;
   m->plan.chains = po.chains != 0;
+  m->plan.weights_fp16 = po.weights_fp16 != 0;
   if (s != REPCONV_OK) {
     rc_model_release(m);
     return s;

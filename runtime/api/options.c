@@ -118,6 +118,12 @@ repconv_status repconv_options_set_chains(repconv_options_t* options, int on) {
   return REPCONV_OK;
 }
 
+repconv_status repconv_options_set_weights_fp16(repconv_options_t* options, int enabled) {
+  if (!options) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "options: NULL handle");
+  options->weights_fp16 = enabled != 0;
+  return REPCONV_OK;
+}
+
 repconv_status repconv_winograd_from_name(const char* name, int* out) {
   if (!name || !out) return rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "winograd: NULL argument");
   static const struct {

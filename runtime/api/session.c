@@ -75,7 +75,7 @@ static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, int ext
   z.external = external;
   if (st == REPCONV_OK && load_shapes && !external && po->backend == m->plan.backend &&
       po->winograd == m->plan.winograd && (po->autotune && po->winograd == REPCONV_WINOGRAD_AUTO) == m->plan.autotune &&
-      (po->chains != 0) == m->plan.chains) {
+      (po->chains != 0) == m->plan.chains && (po->weights_fp16 != 0) == m->plan.weights_fp16) {
     z.plan = &m->plan;
   } else if (st == REPCONV_OK) {
     st = rc_plan_create(z.g, po, &z.own_plan);
@@ -157,6 +157,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     o.winograd = model->plan.winograd;
     o.autotune = model->plan.autotune;
     o.chains = model->plan.chains;
+    o.weights_fp16 = model->plan.weights_fp16;
   }
   if (!options) o.limits = model->limits;
   repconv_session_t* s = calloc(1, sizeof(*s));
@@ -164,8 +165,11 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
   rc_model_retain(model);
   s->model = (repconv_model_t*)model;
   atomic_init(&s->busy, 0);
-  s->po =
-      (rc_plan_options){.backend = (int)o.backend, .winograd = o.winograd, .autotune = o.autotune, .chains = o.chains};
+  s->po = (rc_plan_options){.backend = (int)o.backend,
+                            .winograd = o.winograd,
+                            .autotune = o.autotune,
+                            .chains = o.chains,
+                            .weights_fp16 = o.weights_fp16};
   s->threads = o.threads;
   s->limits = o.limits;
   const rc_graph* g = &model->g;

@@ -116,6 +116,7 @@ static rc_status run_wino_chain(const rc_graph* g, const rc_plan* p, int32_t i, 
 static void run_gemm(const rc_graph* g, const rc_plan* p, const rc_step* sp, void* ws, float* arena, rc_pool* pool) {
   const rc_node* n = &g->nodes[sp->node];
   rc_gemm_conv_params gp = rc_lower_gemm_params(g, n);
+  gp.packed_half = sp->gemm_w_half;
   gp.activation = (rc_gemm_activation)sp->gemm_act;
   gp.act_min = sp->out_min;
   gp.act_max = sp->out_max;

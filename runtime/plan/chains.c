@@ -17,6 +17,7 @@ rc_wino_conv_params rc_plan_wino_step_params(const rc_graph* g, const rc_step* s
   wp.shuffle = sp->wino_shuffle;
   wp.shuffle_crd = sp->wino_shuffle_crd;
   if (sp->wino_residual >= 0) wp.residual_c = (int32_t)g->tensors[sp->wino_residual].shape.d[1];
+  wp.u_half = sp->wino_u_half;
   return wp;
 }
 

@@ -1,8 +1,12 @@
 /* Weight packing: the plan-owned constants of the Winograd and GEMM steps
  * (transformed filters, packed weights, permuted biases and slopes), made
  * once per plan, and the workspace sizes they need. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "kernels/common/convert.h"
 
 #include "runtime/plan/lower.h"
 #include "runtime/plan/planner.h"
@@ -27,6 +31,28 @@ static float* plan_alloc(rc_plan* p, size_t floats) {
   float* b = aligned_alloc(line, bytes);
   if (b) p->owned[p->n_owned++] = b;
   return b;
+}
+
+/* Weights as binary16 (rc_plan_options.weights_fp16): *out gets the n
+ * floats of x as plan-owned halves, or NULL when one lies beyond binary16's
+ * range (it would round to inf: the layer keeps float32, and the note
+ * says so). Out of memory: an error. */
+static rc_status plan_halves(rc_plan* p, rc_step* st, const char* what, const float* x, size_t n, uint16_t** out) {
+  *out = NULL;
+  float peak = 0.0f;
+  for (size_t i = 0; i < n; i++) peak = fabsf(x[i]) > peak ? fabsf(x[i]) : peak;
+  const size_t len = strlen(st->note);
+  if (rc_f32_to_f16(peak) == 0x7c00u) {
+    snprintf(st->note + len, sizeof(st->note) - len, "%s%s kept float32: |%s| up to %.6g, beyond binary16's 65504",
+             len ? "; " : "", what, what, (double)peak);
+    return REPCONV_OK;
+  }
+  uint16_t* h = (uint16_t*)plan_alloc(p, (n + 1) / 2);
+  if (!h) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for binary16 weights");
+  for (size_t i = 0; i < n; i++) h[i] = rc_f32_to_f16(x[i]);
+  snprintf(st->note + len, sizeof(st->note) - len, "%s%s as binary16", len ? "; " : "", what);
+  *out = h;
+  return REPCONV_OK;
 }
 
 /* Transforms the filters of the Winograd steps (permuting output channels
@@ -69,12 +95,16 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
       w = wp;
     }
     const size_t uf = rc_wino_filter_size(v, cout, cin);
-    float* u = plan_alloc(p, uf);
+    /* With weights_fp16, U is made in a temporary and kept as halves (not
+     * for a conv computed directly: its "U" is the few 3x3 weights). */
+    const int half = p->weights_fp16 && cin > RC_WINO_DIRECT_MAX_CIN;
+    float* u = half ? malloc(uf * sizeof(float)) : plan_alloc(p, uf);
     float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
     float* sl = slopes ? plan_alloc(p, cout) : NULL;
     if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
       free(perm);
       free(wp);
+      if (half) free(u);
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
     }
     rc_wino_filter_transform(v, cout, cin, w, u);
@@ -87,10 +117,23 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
     free(perm);
     free(wp);
     st->wino_u = u;
+    st->wino_u_half = NULL;
+    if (half) {
+      uint16_t* h = NULL;
+      rc_status s = plan_halves(p, st, "U", u, uf, &h);
+      st->wino_u_half = h;
+      float* kept = s == REPCONV_OK && !h ? plan_alloc(p, uf) : NULL;
+      if (kept) memcpy(kept, u, uf * sizeof(float));
+      if (s == REPCONV_OK && !h && !kept)
+        s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
+      free(u);
+      if (s != REPCONV_OK) return s;
+      st->wino_u = kept;
+    }
     st->wino_bias = b ? b : bias;
     st->wino_slopes = sl;
-    p->wino_weight_bytes += uf * sizeof(float);
-    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0, 0);
+    p->wino_weight_bytes += uf * (st->wino_u_half ? sizeof(uint16_t) : sizeof(float));
+    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0, st->wino_u_half != NULL);
     if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
   }
   for (int32_t i = 0; i < p->n_order; i++) {
@@ -119,7 +162,7 @@ rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_GEMM) continue;
     const rc_node* n = &g->nodes[st->node];
-    const rc_gemm_conv_params cp = rc_lower_gemm_params(g, n);
+    rc_gemm_conv_params cp = rc_lower_gemm_params(g, n);
     const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
     const float* slopes = NULL;
     int64_t n_slopes = 0;
@@ -137,11 +180,15 @@ rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
       for (size_t j = 0; j < cout; j++) perm[j] = (j % c) * r2 + j / c;
     }
     const size_t wf = rc_gemm_packed_size(&cp), cf = rc_gemm_channels_size(&cp);
-    float* w = plan_alloc(p, wf);
+    /* With weights_fp16 the packed weights are made in a temporary and kept
+     * as halves (not on the direct path, whose kernels read them as is). */
+    const int half = p->weights_fp16 && !rc_gemm_direct_used(&cp);
+    float* w = half ? malloc(wf * sizeof(float)) : plan_alloc(p, wf);
     float* b = bias && w ? plan_alloc(p, cf) : NULL;
     float* sl = slopes && w && (b || !bias) ? plan_alloc(p, cf) : NULL;
     if (!w || (bias && !b) || (slopes && !sl)) {
       free(perm);
+      if (half) free(w);
       return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
     }
     rc_gemm_pack_weights(&cp, g->tensors[n->inputs[1]].data, perm, w);
@@ -149,9 +196,23 @@ rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
     if (sl) rc_gemm_pack_channels(&cp, slopes, n_slopes == 1, perm, sl);
     free(perm);
     st->gemm_w = w;
+    st->gemm_w_half = NULL;
+    if (half) {
+      uint16_t* h = NULL;
+      rc_status s = plan_halves(p, st, "weights", w, wf, &h);
+      st->gemm_w_half = h;
+      float* kept = s == REPCONV_OK && !h ? plan_alloc(p, wf) : NULL;
+      if (kept) memcpy(kept, w, wf * sizeof(float));
+      if (s == REPCONV_OK && !h && !kept)
+        s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
+      free(w);
+      if (s != REPCONV_OK) return s;
+      st->gemm_w = kept;
+      cp.packed_half = st->gemm_w_half;
+    }
     st->gemm_bias = b;
     st->gemm_slopes = sl;
-    p->gemm_weight_bytes += wf * sizeof(float);
+    p->gemm_weight_bytes += wf * (st->gemm_w_half ? sizeof(uint16_t) : sizeof(float));
     const size_t ws = rc_gemm_workspace_size(&cp);
     if (ws > p->gemm_workspace_bytes) p->gemm_workspace_bytes = ws;
   }

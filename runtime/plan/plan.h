@@ -34,16 +34,17 @@ typedef struct rc_step {
   int32_t d2s_as_dcr;     /* depth-to-space CRD run as DCR (its producer permuted its channels) */
   int32_t pool_pad_bottom, pool_pad_right; /* pools on XNNPACK: padding incl. ceil_mode extra */
   /* RC_KERNEL_WINOGRAD: variant, fused activation and plan-owned constants. */
-  int32_t wino_variant;     /* rc_wino_variant */
-  int32_t wino_act;         /* rc_wino_activation (ReLU/clip from out_min/out_max, or PReLU) */
-  int32_t wino_threads;     /* 1: the session's pool; 0: the caller's thread (a small layer) */
-  const float* wino_u;      /* transformed filter (channels permuted when crd_block) */
-  const float* wino_bias;   /* the conv's bias (a permuted copy when crd_block) or NULL */
-  const float* wino_slopes; /* fused PReLU: out_c slopes (expanded/permuted copy) */
-  int32_t wino_residual;    /* fused add: the tensor added before the activation, or -1 */
-  int32_t wino_shuffle;     /* fused depth-to-space: its block (0: none) */
-  int32_t wino_shuffle_crd; /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
-  int32_t fused_into;       /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
+  int32_t wino_variant;        /* rc_wino_variant */
+  int32_t wino_act;            /* rc_wino_activation (ReLU/clip from out_min/out_max, or PReLU) */
+  int32_t wino_threads;        /* 1: the session's pool; 0: the caller's thread (a small layer) */
+  const float* wino_u;         /* transformed filter (channels permuted when crd_block), or NULL: */
+  const uint16_t* wino_u_half; /* the same as binary16 halves (weights_fp16) */
+  const float* wino_bias;      /* the conv's bias (a permuted copy when crd_block) or NULL */
+  const float* wino_slopes;    /* fused PReLU: out_c slopes (expanded/permuted copy) */
+  int32_t wino_residual;       /* fused add: the tensor added before the activation, or -1 */
+  int32_t wino_shuffle;        /* fused depth-to-space: its block (0: none) */
+  int32_t wino_shuffle_crd;    /* 1: CRD order (PyTorch PixelShuffle), 0: DCR */
+  int32_t fused_into;          /* RC_KERNEL_FUSED: the step that computes this node (index before sorting) */
   /* Winograd chains (rc_wino_chain_nhwc): the head step runs every member. */
   int32_t chain_head; /* -1: not chained; else the index of the chain's first step (itself for the head) */
   int32_t chain_next; /* the next member's step index, -1 for the last */
@@ -57,13 +58,14 @@ typedef struct rc_step {
    * (the input has no arena slot); -1 otherwise. */
   int32_t in_external;
   /* RC_KERNEL_GEMM: fused activation and plan-owned packed constants. */
-  int32_t gemm_act;         /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
-  int32_t gemm_threads;     /* 1: the session's pool; 0: the caller's thread (a small layer) */
-  const float* gemm_w;      /* packed weights [groups][ocg/16][K][16] (channels permuted when crd_block) */
-  const float* gemm_bias;   /* packed bias (rc_gemm_pack_channels) or NULL */
-  const float* gemm_slopes; /* fused PReLU: packed slopes */
-  char kernel[96];          /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
-  char note[240];           /* why ref was used, why this Winograd variant, what was fused or permuted */
+  int32_t gemm_act;            /* rc_gemm_activation (clamp from out_min/out_max, or PReLU) */
+  int32_t gemm_threads;        /* 1: the session's pool; 0: the caller's thread (a small layer) */
+  const float* gemm_w;         /* packed weights [groups][ocg/16][K][16] (channels permuted when crd_block), or NULL: */
+  const uint16_t* gemm_w_half; /* the same as binary16 halves (weights_fp16) */
+  const float* gemm_bias;      /* packed bias (rc_gemm_pack_channels) or NULL */
+  const float* gemm_slopes;    /* fused PReLU: packed slopes */
+  char kernel[96];             /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
+  char note[240];              /* why ref was used, why this Winograd variant, what was fused or permuted */
 } rc_step;
 
 typedef struct rc_plan {
@@ -77,6 +79,7 @@ typedef struct rc_plan {
   int winograd;                /* REPCONV_WINOGRAD_*: AUTO, OFF, or the forced variant's tile 2/4/6 */
   int autotune;                /* convs and FCs got the kernel timed fastest, not the rule's */
   int chains;                  /* Winograd chains formed (rc_plan_options) */
+  int weights_fp16;            /* rc_plan_options.weights_fp16 */
   int external_outputs;        /* rc_plan_options.external_outputs */
   int external_inputs;         /* rc_plan_options.external_inputs */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
@@ -92,6 +95,7 @@ typedef struct rc_plan_options {
   int winograd; /* REPCONV_WINOGRAD_AUTO (the rule), _OFF, or _F23/_F43/_F63 (that variant wherever Winograd applies) */
   int autotune; /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
   int chains;   /* 1: runs of large Winograd layers become chains (the API's default); 0: layer by layer */
+  int weights_fp16; /* 1: Winograd and GEMM weights stored as binary16 halves where they fit (pack.c) */
   /* 1: the run stores graph outputs into the caller's bindings
    * (rc_exec_run_io). A graph output written by a Winograd step or chain
    * (and read by no node) gets no arena space: the step stores it straight

@@ -55,7 +55,8 @@ rc_status rc_plan_step_bytes(const rc_graph* g, const rc_plan* p, int32_t i, rc_
     for (size_t k = 0; k < nl; k++) {
       const rc_step* sk = &p->steps[last];
       const rc_wino_conv_params* q = &layers[k].p;
-      out->weights += (uint64_t)rc_wino_filter_size(q->variant, (size_t)q->out_c, (size_t)q->in_c) * sizeof(float);
+      out->weights += (uint64_t)rc_wino_filter_size(q->variant, (size_t)q->out_c, (size_t)q->in_c) *
+                      (q->u_half ? sizeof(uint16_t) : sizeof(float));
       const rc_node* nk = &g->nodes[sk->node];
       const uint64_t per_channel = (uint64_t)q->out_c * sizeof(float);
       if (!rc_input_absent(nk, 2)) out->channels += per_channel;
@@ -72,7 +73,7 @@ rc_status rc_plan_step_bytes(const rc_graph* g, const rc_plan* p, int32_t i, rc_
   if (st->kind == RC_KERNEL_GEMM) {
     const rc_gemm_conv_params cp = rc_lower_gemm_params(g, n);
     const uint64_t per_channel = (uint64_t)rc_gemm_channels_size(&cp) * sizeof(float);
-    out->weights = (uint64_t)rc_gemm_packed_size(&cp) * sizeof(float);
+    out->weights = (uint64_t)rc_gemm_packed_size(&cp) * (st->gemm_w_half ? sizeof(uint16_t) : sizeof(float));
     if (!rc_input_absent(n, 2)) out->channels += per_channel;
     if (st->gemm_act == RC_GEMM_ACT_PRELU) out->channels += per_channel;
     out->inputs = tensor_bytes(g, n->inputs[0]);

@@ -279,6 +279,22 @@ if expect_ok "bench --cold" bench repvgg-a0 --shape 1x3x8x8 --runs 1 --cold --th
   expect_grep "bench --cold: header" '; each timed run right after the other forms. \(cold\); 30 ms pause before it \(their workers go to sleep\)$' out
   expect_grep "bench --cold --json: timing" '^  "timing": "cold",$' cold.json
 fi
+# --weights fp16: binary16 Winograd/GEMM weights; bench reports the outputs'
+# error against float32 weights and the resident bytes drop (the Winograd
+# weights to half, but for the Cin = 3 stem's, computed directly in float32).
+if expect_ok "bench --weights fp16" bench repvgg-a0 --shape 1x3x32x32 --runs 1 --weights fp16 --json fp16.json; then
+  expect_grep "bench --weights fp16: error line" '^binary16 weights: folded outputs vs float32 weights max rel [0-9]\.[0-9]e-0[3-5] ' out
+  expect_grep "bench --weights fp16: forms" '^outputs vs unfolded: .*\(every form with binary16 weights\)$' out
+  expect_grep "bench --weights fp16 --json: storage" '^  "weight_storage": "fp16",$' fp16.json
+  expect_grep "bench --weights fp16 --json: error" '^  "fp16_max_rel": [0-9.e-]+$' fp16.json
+  if command -v python3 >/dev/null 2>&1 && [ -s bench.json ]; then
+    checks=$((checks + 1))
+    python3 -c 'import json, sys; h = json.load(open(sys.argv[1]))["weights"]; f = json.load(open(sys.argv[2]))["weights"]; assert f["winograd_bytes"] <= 2 * h["winograd_bytes"] < 1.2 * f["winograd_bytes"] and h["resident_bytes"] < f["resident_bytes"]' fp16.json bench.json ||
+      bad "bench --weights fp16: the Winograd weights are not about half of float32's"
+  fi
+fi
+expect_ok "run --weights fp16" run repvgg-a0 --input x.npy --weights fp16
+expect_fail "--weights bf16" 2 bench repvgg-a0 --weights bf16
 # --profile: one row per plan entry of the folded form (the ECBSR tail's add
 # and shuffle run inside its last conv, so their rows say fused), then the
 # roofline: one row per entry that is not fused, and a total.

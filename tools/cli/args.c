@@ -78,6 +78,10 @@ static const cli_option kOptions[] = {
      "with --backend auto or winograd: run consecutive Winograd\n"
      "layers over large images as one chain, band by band,\n"
      "activations kept in cache (on, default), or layer by layer"},
+    {"weights", 0, OPT_WEIGHTS, "fp32|fp16",
+     "fp16: keep the Winograd and GEMM weights as binary16\n"
+     "(half their memory, float32 arithmetic; outputs move by\n"
+     "~1e-4 to 1e-3 of their largest value); fp32 (default)"},
     /* clang-format off */
     {"tile", 't', OPT_TILE, "N",
      "upscale (-t there): tile side in input pixels, the halo\n"
@@ -272,7 +276,7 @@ static int parse_limit(cli_args* a, const char* value) {
 
 static int apply_option(cli_args* a, cli_opts allowed, const cli_option* opt, const char* shown, const char* value) {
   const char* cmd = a->command_name;
-  if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE | OPT_CHAINS;
+  if (allowed & OPT_BACKEND) allowed |= OPT_WINOGRAD | OPT_AUTOTUNE | OPT_CHAINS | OPT_WEIGHTS;
   if (allowed & OPT_SHAPE) allowed |= OPT_LIMIT;
   if (!(allowed & opt->id)) return usage_error(cmd, "option '%s' does not apply to this command", shown);
   switch (opt->id) {
@@ -339,6 +343,12 @@ static int apply_option(cli_args* a, cli_opts allowed, const cli_option* opt, co
     case OPT_REFERENCE:
       if (value[0] == '\0') return usage_error(cmd, "empty --reference value");
       a->reference = value;
+      return EXIT_OK;
+    case OPT_WEIGHTS:
+      if (strcmp(value, "fp32") != 0 && strcmp(value, "fp16") != 0) {
+        return usage_error(cmd, "unknown --weights value '%s' (expected fp32 or fp16)", value);
+      }
+      a->weights_fp16 = strcmp(value, "fp16") == 0;
       return EXIT_OK;
     case OPT_CHAINS:
       if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {

@@ -103,7 +103,8 @@ typedef uint64_t cli_opts;
 #define OPT_FRAMES ((cli_opts)1 << 29)
 #define OPT_SECONDS ((cli_opts)1 << 30)
 #define OPT_FORM ((cli_opts)1 << 31)
-#define OPT_COLD ((cli_opts)1 << 32) /* bench: each timed run right after the other forms' */
+#define OPT_COLD ((cli_opts)1 << 32)    /* bench: each timed run right after the other forms' */
+#define OPT_WEIGHTS ((cli_opts)1 << 33) /* accepted wherever --backend is */
 
 /* The parsed command line of one command; cli_parse starts it from the
  * command's defaults. */
@@ -129,6 +130,7 @@ typedef struct cli_args {
   int winograd; /* REPCONV_WINOGRAD_AUTO (0) unless --winograd */
   int autotune;
   int no_chains;                         /* --chains off */
+  int weights_fp16;                      /* --weights fp16 */
   int cold;                              /* bench --cold */
   int steady;                            /* bench --steady */
   int frames;                            /* bench --steady --frames N; 0: by time */

@@ -58,10 +58,51 @@ static double outputs_rel_diff(const bench_form* x, const bench_form* ref, size_
   return worst;
 }
 
+/* --weights fp16: the folded form's outputs against the same model with
+ * float32 weights, run once on the same inputs: max |a − b| / max |b| over
+ * the outputs (HUGE_VAL when NaNs differ); -1 when that model cannot be
+ * loaded or run (its message is printed). */
+static double half_weights_error(const cli_args* a, const bench_form* folded, const repconv_tensor_t* inputs,
+                                 size_t num_in, size_t num_out, const int64_t* numel) {
+  cli_args a32 = *a;
+  a32.weights_fp16 = 0;
+  repconv_options_t* opts = NULL;
+  repconv_model_t* model = NULL;
+  repconv_session_t* session = NULL;
+  double err = -1;
+  repconv_tensor_t* outs = calloc(num_out ? num_out : 1, sizeof *outs);
+  if (!outs || load_model_level(&a32, 1, (int)folded->level, a->threads, a->backend, &opts, &model) != EXIT_OK)
+    goto done;
+  repconv_status st = repconv_session_create(model, opts, &session);
+  for (size_t j = 0; j < num_out && st == REPCONV_OK; ++j) {
+    outs[j] = folded->outs[j];
+    outs[j].data = malloc(numel[j] ? (size_t)numel[j] * sizeof(float) : sizeof(float));
+    if (!outs[j].data) st = REPCONV_ERROR_OUT_OF_MEMORY;
+  }
+  if (st == REPCONV_OK) st = repconv_session_run(session, inputs, num_in, outs, num_out);
+  if (st != REPCONV_OK) {
+    fail(EXIT_ERROR, "running '%s' with float32 weights: %s", a->model, session_error(session, st));
+    goto done;
+  }
+  err = 0;
+  for (size_t j = 0; j < num_out; ++j) {
+    const cli_diff d = cli_compare(folded->outs[j].data, outs[j].data, numel[j]);
+    if (d.nan_mismatch) err = HUGE_VAL;
+    if (d.rel > err) err = d.rel;
+  }
+done:
+  for (size_t j = 0; outs && j < num_out; ++j) free(outs[j].data);
+  free(outs);
+  repconv_session_destroy(session);
+  repconv_model_destroy(model);
+  repconv_options_destroy(opts);
+  return err;
+}
+
 static int write_bench_json(const char* path, const cli_args* a, const repconv_tensor_info_t* in0, int have_input,
                             const bench_form* forms, int runs, int64_t flops, double peak, const char* peak_isa,
-                            double peak_1t, double speedup, const bench_weights* weights,
-                            const bench_profile* profile) {
+                            double peak_1t, double speedup, const bench_weights* weights, const bench_profile* profile,
+                            double half_err) {
   FILE* f = fopen(path, "wb");
   if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno));
   fputs("{\n  \"model\": ", f);
@@ -100,6 +141,11 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   json_string(f, peak_isa);
   fputs(",\n  \"weights\": ", f);
   bench_weights_json(f, weights);
+  fprintf(f, ",\n  \"weight_storage\": \"%s\"", a->weights_fp16 ? "fp16" : "fp32");
+  if (a->weights_fp16) {
+    fputs(",\n  \"fp16_max_rel\": ", f);
+    json_double(f, half_err);
+  }
   if (profile) {
     fputs(",\n  ", f);
     bench_profile_json(f, profile);
@@ -151,6 +197,7 @@ static int cmd_bench(const cli_args* a) {
   rc_bandwidth bw;
   memset(&bw, 0, sizeof bw);
   bench_weights weights;
+  double half_err = -1; /* --weights fp16: the outputs' error against float32 weights */
   bench_profile profile;
   memset(&profile, 0, sizeof profile);
 
@@ -388,9 +435,19 @@ static int cmd_bench(const cli_args* a) {
   double d_bn = outputs_rel_diff(&forms[1], unfolded, num_out, out_numel);
   double d_f = outputs_rel_diff(folded, unfolded, num_out, out_numel);
   printf("outputs vs unfolded: bn-fused max rel %.1e, folded max rel %.1e%s\n", d_bn, d_f,
-         d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL
+         a->weights_fp16 ? "  (every form with binary16 weights)"
+         : d_bn <= CLI_VERIFY_MAX_REL && d_f <= CLI_VERIFY_MAX_REL
              ? ""
              : "  (beyond float rounding: check with fold --verify)");
+  if (a->weights_fp16) {
+    half_err = half_weights_error(a, folded, inputs, num_in, num_out, out_numel);
+    if (half_err < 0) {
+      rc = EXIT_ERROR;
+      goto done;
+    }
+    printf("binary16 weights: folded outputs vs float32 weights max rel %.1e (max |diff| / max |float32 output|)\n",
+           half_err);
+  }
 
   if (a->profile) {
     rc = bench_profile_run(a, "folded", 0, folded->model, folded->session, inputs, num_in, folded->outs, num_out, runs,
@@ -400,7 +457,7 @@ static int cmd_bench(const cli_args* a) {
   }
   if (a->json) {
     rc = write_bench_json(a->json, a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
-                          speedup, &weights, a->profile ? &profile : NULL);
+                          speedup, &weights, a->profile ? &profile : NULL, half_err);
     if (rc != EXIT_OK) goto done;
   }
   rc = EXIT_OK;

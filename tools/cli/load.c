@@ -25,6 +25,7 @@ int load_model_level(const cli_args* a, int fold, int level, int threads, repcon
   if (st == REPCONV_OK) st = repconv_options_set_winograd(opts, a->winograd);
   if (st == REPCONV_OK) st = repconv_options_set_autotune(opts, a->autotune);
   if (st == REPCONV_OK) st = repconv_options_set_chains(opts, !a->no_chains);
+  if (st == REPCONV_OK) st = repconv_options_set_weights_fp16(opts, a->weights_fp16);
   for (size_t k = 0; k < a->num_shapes && st == REPCONV_OK; k++) {
     st = repconv_options_set_input_shape(opts, a->shape_names[k][0] ? a->shape_names[k] : NULL, a->shape_ndim[k],
                                          a->shape_dims[k]);
