@@ -291,9 +291,11 @@ static void test_chain_sweep(void** state) {
   }
   rc_pool_destroy(pools[1]);
   rc_pool_destroy(pools[2]);
-  print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers, %zu in column slices\n", runs, layers, multi,
-                sliced);
-  assert_true(multi > 20 && sliced > 10);
+  size_t n_isas = 0; /* the cases are dealt round the ISAs: those this CPU runs got them */
+  for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) n_isas += rc_wino_isa_available(isas[k]) != 0;
+  print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers, %zu in column slices (%zu ISAs)\n", runs,
+                layers, multi, sliced, n_isas);
+  assert_true(multi > 7 * n_isas && sliced > 3 * n_isas);
 }
 
 /* A tall image split between threads: the strips meet mid-image, after many

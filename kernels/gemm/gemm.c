@@ -334,7 +334,7 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
 /* Part i of the units, packing into the slice of the thread that claimed it. */
 static void part_task(void* arg, size_t i, size_t thread) {
   const run_ctx* c = arg;
-  char* slice = c->ws + thread * c->slice;
+  char* slice = c->ws ? c->ws + thread * c->slice : NULL; /* NULL: x read in place, float weights */
   float* a = c->direct ? NULL : (float*)slice;
   float* wk = c->w_half ? (float*)(slice + rows_bytes(c->p, &c->b)) : NULL;
   run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a, wk);
