@@ -33,25 +33,32 @@ static float* plan_alloc(rc_plan* p, size_t floats) {
   return b;
 }
 
-/* Weights as binary16 (rc_plan_options.weights_fp16): *out gets the n
- * floats of x as plan-owned halves, or NULL when one lies beyond binary16's
- * range (it would round to inf: the layer keeps float32, and the note
- * says so). Out of memory: an error. */
-static rc_status plan_halves(rc_plan* p, rc_step* st, const char* what, const float* x, size_t n, uint16_t** out) {
-  *out = NULL;
+/* Weights as binary16 (rc_plan_options.weights_fp16): the count floats of
+ * the temporary tmp (freed here) become plan-owned halves in *half, or,
+ * when one lies beyond binary16's range (it would round to inf), plan-owned
+ * floats in *floats, the step's note saying which ("U" or "weights"). */
+static rc_status keep_weights(rc_plan* p, rc_step* st, const char* node, const char* what, float* tmp, size_t count,
+                              const float** floats, const uint16_t** half) {
+  *floats = NULL;
+  *half = NULL;
   float peak = 0.0f;
-  for (size_t i = 0; i < n; i++) peak = fabsf(x[i]) > peak ? fabsf(x[i]) : peak;
+  for (size_t i = 0; i < count; i++) peak = fabsf(tmp[i]) > peak ? fabsf(tmp[i]) : peak;
   const size_t len = strlen(st->note);
-  if (rc_f32_to_f16(peak) == 0x7c00u) {
+  const int fits = rc_f32_to_f16(peak) != 0x7c00u;
+  void* kept = plan_alloc(p, fits ? (count + 1) / 2 : count);
+  if (kept && fits) {
+    uint16_t* h = kept;
+    for (size_t i = 0; i < count; i++) h[i] = rc_f32_to_f16(tmp[i]);
+    *half = h;
+    snprintf(st->note + len, sizeof(st->note) - len, "%s%s as binary16", len ? "; " : "", what);
+  } else if (kept) {
+    memcpy(kept, tmp, count * sizeof(float));
+    *floats = kept;
     snprintf(st->note + len, sizeof(st->note) - len, "%s%s kept float32: |%s| up to %.6g, beyond binary16's 65504",
              len ? "; " : "", what, what, (double)peak);
-    return REPCONV_OK;
   }
-  uint16_t* h = (uint16_t*)plan_alloc(p, (n + 1) / 2);
-  if (!h) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for binary16 weights");
-  for (size_t i = 0; i < n; i++) h[i] = rc_f32_to_f16(x[i]);
-  snprintf(st->note + len, sizeof(st->note) - len, "%s%s as binary16", len ? "; " : "", what);
-  *out = h;
+  free(tmp);
+  if (!kept) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the weights of '%s'", node);
   return REPCONV_OK;
 }
 
@@ -119,16 +126,8 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
     st->wino_u = u;
     st->wino_u_half = NULL;
     if (half) {
-      uint16_t* h = NULL;
-      rc_status s = plan_halves(p, st, "U", u, uf, &h);
-      st->wino_u_half = h;
-      float* kept = s == REPCONV_OK && !h ? plan_alloc(p, uf) : NULL;
-      if (kept) memcpy(kept, u, uf * sizeof(float));
-      if (s == REPCONV_OK && !h && !kept)
-        s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
-      free(u);
+      const rc_status s = keep_weights(p, st, n->name, "U", u, uf, &st->wino_u, &st->wino_u_half);
       if (s != REPCONV_OK) return s;
-      st->wino_u = kept;
     }
     st->wino_bias = b ? b : bias;
     st->wino_slopes = sl;
@@ -198,16 +197,8 @@ rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
     st->gemm_w = w;
     st->gemm_w_half = NULL;
     if (half) {
-      uint16_t* h = NULL;
-      rc_status s = plan_halves(p, st, "weights", w, wf, &h);
-      st->gemm_w_half = h;
-      float* kept = s == REPCONV_OK && !h ? plan_alloc(p, wf) : NULL;
-      if (kept) memcpy(kept, w, wf * sizeof(float));
-      if (s == REPCONV_OK && !h && !kept)
-        s = rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
-      free(w);
+      const rc_status s = keep_weights(p, st, n->name, "weights", w, wf, &st->gemm_w, &st->gemm_w_half);
       if (s != REPCONV_OK) return s;
-      st->gemm_w = kept;
       cp.packed_half = st->gemm_w_half;
     }
     st->gemm_bias = b;

@@ -295,6 +295,7 @@ if expect_ok "bench --weights fp16" bench repvgg-a0 --shape 1x3x32x32 --runs 1 -
 fi
 expect_ok "run --weights fp16" run repvgg-a0 --input x.npy --weights fp16
 expect_fail "--weights bf16" 2 bench repvgg-a0 --weights bf16
+expect_fail "fold --weights fp16" 2 fold repvgg-a0 -o w16.rcm --verify --weights fp16
 # --profile: one row per plan entry of the folded form (the ECBSR tail's add
 # and shuffle run inside its last conv, so their rows say fused), then the
 # roofline: one row per entry that is not fused, and a total.

@@ -398,6 +398,13 @@ done:
 
 static int cmd_fold(const cli_args* a) {
   int rc;
+  /* The .rcm keeps float32 weights, and --verify checks the fold itself:
+   * binary16 weights would move the outputs beyond float rounding. */
+  if (a->weights_fp16) {
+    return usage_error("fold",
+                       "--weights fp16 does not apply: the .rcm keeps float32 weights (give it to run, bench, "
+                       "video or upscale when the model runs)");
+  }
 
   repconv_options_t* opts = NULL;
   repconv_model_t* model = NULL;
