@@ -146,23 +146,44 @@ static float* run(const rc_gemm_conv_params* p, const float* x, const float* w, 
 
 static rc_pool *g_pool2, *g_pool3;
 
+/* A case's random operands: input, weights, bias and PReLU slopes,
+ * uniform in [-1, 1), filled in that order. */
+typedef struct operands {
+  float *x, *w, *b, *sl;
+  size_t nx, nw, ny;
+} operands;
+
+static void make_operands(const conv_case* c, rc_test_rng* rng, operands* o) {
+  const rc_gemm_conv_params p0 = params_of(c, 0, 0);
+  o->nx = (size_t)c->batch * (size_t)c->in_h * (size_t)c->in_w * (size_t)c->in_c;
+  o->nw = (size_t)c->out_c * (size_t)(c->in_c / c->groups) * (size_t)c->k * (size_t)c->k;
+  o->ny = (size_t)p0.batch * (size_t)p0.out_h * (size_t)p0.out_w * (size_t)p0.out_c;
+  o->x = xmalloc(o->nx * sizeof(float));
+  o->w = xmalloc(o->nw * sizeof(float));
+  o->b = xmalloc((size_t)c->out_c * sizeof(float));
+  o->sl = xmalloc((size_t)c->out_c * sizeof(float));
+  rc_test_fill_uniform(rng, o->x, o->nx, -1.0f, 1.0f);
+  rc_test_fill_uniform(rng, o->w, o->nw, -1.0f, 1.0f);
+  rc_test_fill_uniform(rng, o->b, (size_t)c->out_c, -1.0f, 1.0f);
+  rc_test_fill_uniform(rng, o->sl, (size_t)c->out_c, -1.0f, 1.0f);
+}
+
+static void free_operands(operands* o) {
+  free(o->x);
+  free(o->w);
+  free(o->b);
+  free(o->sl);
+}
+
 static void check_case(const conv_case* c) {
   rc_test_rng rng;
   rc_test_rng_seed(&rng, 1000u + g_cases);
   const rc_gemm_conv_params p0 = params_of(c, 0, 0);
   const rc_conv2d_params rp = ref_params(&p0);
-  const size_t icg = (size_t)(c->in_c / c->groups);
-  const size_t nx = (size_t)c->batch * (size_t)c->in_h * (size_t)c->in_w * (size_t)c->in_c;
-  const size_t nw = (size_t)c->out_c * icg * (size_t)c->k * (size_t)c->k;
-  const size_t ny = (size_t)p0.batch * (size_t)p0.out_h * (size_t)p0.out_w * (size_t)p0.out_c;
-  float* x = xmalloc(nx * sizeof(float));
-  float* w = xmalloc(nw * sizeof(float));
-  float* b = xmalloc((size_t)c->out_c * sizeof(float));
-  float* sl = xmalloc((size_t)c->out_c * sizeof(float));
-  rc_test_fill_uniform(&rng, x, nx, -1.0f, 1.0f);
-  rc_test_fill_uniform(&rng, w, nw, -1.0f, 1.0f);
-  rc_test_fill_uniform(&rng, b, (size_t)c->out_c, -1.0f, 1.0f);
-  rc_test_fill_uniform(&rng, sl, (size_t)c->out_c, -1.0f, 1.0f);
+  operands op;
+  make_operands(c, &rng, &op);
+  const size_t nx = op.nx, nw = op.nw, ny = op.ny;
+  const float *x = op.x, *w = op.w, *b = op.b, *sl = op.sl;
   const float* bias = c->bias ? b : NULL;
   /* Reference and magnitude (the same conv on absolute values). */
   float* want = xmalloc(ny * sizeof(float));
@@ -234,10 +255,7 @@ static void check_case(const conv_case* c) {
   }
   if (rc_gemm_direct_used(&p0)) g_direct_cases++;
   g_cases++;
-  free(x);
-  free(w);
-  free(b);
-  free(sl);
+  free_operands(&op);
   free(want);
   free(mag);
   free(ax);
@@ -384,19 +402,11 @@ static void test_half_weights(void** state) {
   size_t runs = 0;
   for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
     const conv_case* c = &cs[i];
-    const rc_gemm_conv_params p0 = params_of(c, 0, 0);
-    const size_t nx = (size_t)c->batch * (size_t)c->in_h * (size_t)c->in_w * (size_t)c->in_c;
-    const size_t nw = (size_t)c->out_c * (size_t)(c->in_c / c->groups) * (size_t)c->k * (size_t)c->k;
-    const size_t ny = (size_t)p0.batch * (size_t)p0.out_h * (size_t)p0.out_w * (size_t)p0.out_c;
-    float* x = xmalloc(nx * sizeof(float));
-    float* w = xmalloc(nw * sizeof(float));
+    operands op;
+    make_operands(c, &rng, &op);
+    const size_t nw = op.nw, ny = op.ny;
+    const float *x = op.x, *w = op.w, *b = op.b, *sl = op.sl;
     float* wr = xmalloc(nw * sizeof(float));
-    float* b = xmalloc((size_t)c->out_c * sizeof(float));
-    float* sl = xmalloc((size_t)c->out_c * sizeof(float));
-    rc_test_fill_uniform(&rng, x, nx, -1.0f, 1.0f);
-    rc_test_fill_uniform(&rng, w, nw, -1.0f, 1.0f);
-    rc_test_fill_uniform(&rng, b, (size_t)c->out_c, -1.0f, 1.0f);
-    rc_test_fill_uniform(&rng, sl, (size_t)c->out_c, -1.0f, 1.0f);
     for (size_t j = 0; j < nw; j++) wr[j] = rc_f16_to_f32(rc_f32_to_f16(w[j]));
     for (int uk = RC_GEMM_UK_SCALAR; uk < RC_GEMM_UK_COUNT; uk++) {
       if (!rc_gemm_ukernel_available((rc_gemm_ukernel)uk)) continue;
@@ -416,11 +426,8 @@ static void test_half_weights(void** state) {
         free(want);
       }
     }
-    free(x);
-    free(w);
     free(wr);
-    free(b);
-    free(sl);
+    free_operands(&op);
   }
   print_message("packed weights as halves: %zu runs bitwise\n", runs);
 }

@@ -82,25 +82,50 @@ static double rel_diff(const float* a, const float* b, size_t n) {
   return m > 0 ? d / m : d;
 }
 
+/* One model loaded twice, float32 (o32, m32) and binary16 weights (o16,
+ * m16), run once each on the same uniform input (seed): sessions and first
+ * outputs (n values each). */
+typedef struct pair_run {
+  repconv_options_t *o32, *o16;
+  repconv_model_t *m32, *m16;
+  repconv_session_t *s32, *s16;
+  float *y32, *y16;
+  size_t n;
+} pair_run;
+
+static void pair_run_once(pair_run* pr, uint64_t seed) {
+  const size_t nx = input_numel(pr->m32);
+  float* x = malloc(nx * sizeof(float));
+  assert_non_null(x);
+  rc_test_rng r;
+  rc_test_rng_seed(&r, seed);
+  rc_test_fill_uniform(&r, x, nx, -1.0f, 1.0f);
+  size_t n16 = 0;
+  pr->y32 = run_once(pr->m32, pr->o32, x, &pr->n, &pr->s32);
+  pr->y16 = run_once(pr->m16, pr->o16, x, &n16, &pr->s16);
+  assert_int_equal(pr->n, n16);
+  free(x);
+}
+
+static void pair_free(pair_run* pr) {
+  free(pr->y32);
+  free(pr->y16);
+  repconv_session_destroy(pr->s32);
+  repconv_session_destroy(pr->s16);
+  repconv_model_destroy(pr->m32);
+  repconv_model_destroy(pr->m16);
+  repconv_options_destroy(pr->o32);
+  repconv_options_destroy(pr->o16);
+}
+
 static void check_model(const char* name, int ndim, const int64_t* shape) {
   for (int threads = 1; threads <= 2; threads++) {
-    repconv_options_t* o32 = options(0, threads, ndim, shape);
-    repconv_options_t* o16 = options(1, threads, ndim, shape);
-    repconv_model_t *m32 = NULL, *m16 = NULL;
-    assert_int_equal(repconv_model_load(name, o32, &m32), REPCONV_OK);
-    assert_int_equal(repconv_model_load(name, o16, &m16), REPCONV_OK);
-    const size_t nx = input_numel(m32);
-    float* x = malloc(nx * sizeof(float));
-    assert_non_null(x);
-    rc_test_rng r;
-    rc_test_rng_seed(&r, 21);
-    rc_test_fill_uniform(&r, x, nx, -1.0f, 1.0f);
-    repconv_session_t *s32 = NULL, *s16 = NULL;
-    size_t n32 = 0, n16 = 0;
-    float* y32 = run_once(m32, o32, x, &n32, &s32);
-    float* y16 = run_once(m16, o16, x, &n16, &s16);
-    assert_int_equal(n32, n16);
-    const double err = rel_diff(y16, y32, n32);
+    pair_run pr = {.o32 = options(0, threads, ndim, shape), .o16 = options(1, threads, ndim, shape)};
+    assert_int_equal(repconv_model_load(name, pr.o32, &pr.m32), REPCONV_OK);
+    assert_int_equal(repconv_model_load(name, pr.o16, &pr.m16), REPCONV_OK);
+    pair_run_once(&pr, 21);
+    repconv_session_t *s32 = pr.s32, *s16 = pr.s16;
+    const double err = rel_diff(pr.y16, pr.y32, pr.n);
     print_message("%s, %d thread%s: binary16 weights vs float32 max rel %.2e\n", name, threads, threads > 1 ? "s" : "",
                   err);
     if (!(err > 0 && err <= 2e-3)) fail_msg("%s: binary16 weights vs float32 max rel %.3g (want (0, 2e-3])", name, err);
@@ -134,15 +159,7 @@ static void check_model(const char* name, int ndim, const int64_t* shape) {
                   (unsigned long long)total16);
     if (!(total16 < total32)) fail_msg("%s: no fewer weight bytes with halves", name);
     if (halved < 1) fail_msg("%s: no single-layer plan entry with binary16 weights", name);
-    free(x);
-    free(y32);
-    free(y16);
-    repconv_session_destroy(s32);
-    repconv_session_destroy(s16);
-    repconv_model_destroy(m32);
-    repconv_model_destroy(m16);
-    repconv_options_destroy(o32);
-    repconv_options_destroy(o16);
+    pair_free(&pr);
   }
 }
 
@@ -213,20 +230,11 @@ static const char* note_of(const repconv_session_t* s, const char* node, const c
 /* Under backend auto "wide" and "tail" run on Winograd ("s2" on XNNPACK,
  * which keeps float32); under backend gemm all three on the GEMM. */
 static void check_range(repconv_backend backend, const char* kernel) {
-  repconv_options_t* o32 = options_on(backend, 0, 1, 0, NULL);
-  repconv_options_t* o16 = options_on(backend, 1, 1, 0, NULL);
-  repconv_model_t* m32 = big_weights_model(o32);
-  repconv_model_t* m16 = big_weights_model(o16);
-  const size_t nx = input_numel(m32);
-  float* x = malloc(nx * sizeof(float));
-  assert_non_null(x);
-  rc_test_rng r;
-  rc_test_rng_seed(&r, 8);
-  rc_test_fill_uniform(&r, x, nx, -1.0f, 1.0f);
-  repconv_session_t *s32 = NULL, *s16 = NULL;
-  size_t n32 = 0, n16 = 0;
-  float* y32 = run_once(m32, o32, x, &n32, &s32);
-  float* y16 = run_once(m16, o16, x, &n16, &s16);
+  pair_run pr = {.o32 = options_on(backend, 0, 1, 0, NULL), .o16 = options_on(backend, 1, 1, 0, NULL)};
+  pr.m32 = big_weights_model(pr.o32);
+  pr.m16 = big_weights_model(pr.o16);
+  pair_run_once(&pr, 8);
+  const repconv_session_t* s16 = pr.s16;
   const char *k1, *k2, *k3;
   const char* n1 = note_of(s16, "wide", &k1);
   const char* n2 = note_of(s16, "s2", &k2);
@@ -243,18 +251,10 @@ static void check_range(repconv_backend backend, const char* kernel) {
   if (strncmp(k2, "gemm", 4) == 0 && !strstr(n2, "weights kept float32: |weights| up to 100000"))
     fail_msg("s2: %s", n2);
   if (!strstr(n3, half)) fail_msg("tail: %s", n3);
-  const double err = rel_diff(y16, y32, n32);
+  const double err = rel_diff(pr.y16, pr.y32, pr.n);
   print_message("binary16 tail only: max rel %.2e\n", err);
   if (!(err > 0 && err <= 2e-3)) fail_msg("max rel %.3g (want (0, 2e-3])", err);
-  free(x);
-  free(y32);
-  free(y16);
-  repconv_session_destroy(s32);
-  repconv_session_destroy(s16);
-  repconv_model_destroy(m32);
-  repconv_model_destroy(m16);
-  repconv_options_destroy(o32);
-  repconv_options_destroy(o16);
+  pair_free(&pr);
 }
 
 static void test_range(void** state) {

@@ -322,7 +322,7 @@ static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
 static const float* u_floats(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
   const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR;
   if (!c->u_half) return c->u + at;
-  c->half->f16_to_f32(c->u_half + at, (b1 - b0) * c->cin * RC_GEMM_NR, c->u_panel);
+  c->conv->f16_to_f32(c->u_half + at, (b1 - b0) * c->cin * RC_GEMM_NR, c->u_panel);
   return c->u_panel;
 }
 
@@ -494,7 +494,6 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->x = x;
   c->u = u;
   c->u_half = p->u_half;
-  c->half = p->u_half ? rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa)) : NULL;
   c->y = y;
   c->ep.bias = bias;
   c->ep.activation = p->activation;
@@ -510,9 +509,7 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
   c->shuffle = p->shuffle > 1 ? (size_t)p->shuffle : 1;
   c->shuffle_crd = p->shuffle_crd != 0;
   c->store = p->store;
-  c->conv = p->store || p->load || p->residual_load
-                ? rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa))
-                : NULL;
+  c->conv = rc_convert_kernels_get((rc_convert_isa)rc_wino_isa_resolve(p->isa));
   c->post = p->residual != NULL || p->residual_load != NULL || c->shuffle > 1 || p->store != NULL;
   c->in_h = p->in_h;
   c->in_w = p->in_w;

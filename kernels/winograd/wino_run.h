@@ -38,12 +38,11 @@ typedef struct rc_wino_run {
    * x holds x_row floats, columns from x_col0 on; likewise y. Tensors:
    * whole rows (in_w·cin, out_w·cout floats), column 0. */
   size_t x_row, x_col0, y_row, y_col0;
-  const uint16_t* u_half;         /* U as halves (params' u_half), or NULL: u */
-  const rc_convert_kernels* half; /* with u_half: the ISA's f16_to_f32 */
-  float* u_panel;                 /* with u_half: one converted U panel */
-  float* v;                       /* V[ξ][block_tiles][cin_pad] */
-  float* m;                       /* M[ξ][block_tiles][cout_pad] */
-  float* scratch;                 /* one output tile [tile_m][tile_m][cout] when post-storing */
+  const uint16_t* u_half; /* U as halves (params' u_half), or NULL: u */
+  float* u_panel;         /* with u_half: one converted U panel */
+  float* v;               /* V[ξ][block_tiles][cin_pad] */
+  float* m;               /* M[ξ][block_tiles][cout_pad] */
+  float* scratch;         /* one output tile [tile_m][tile_m][cout] when post-storing */
   rc_wino_epilogue ep;
   rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
   int post;                 /* residual, shuffle or store: transform to scratch, then post_store */
@@ -51,7 +50,7 @@ typedef struct rc_wino_run {
   const rc_binding* store;         /* the output binding, or NULL: y */
   const rc_binding* load;          /* the input binding (a chain's first layer), or NULL: x */
   const rc_binding* residual_load; /* the residual's binding, or NULL: residual */
-  const rc_convert_kernels* conv;  /* the ISA's conversion kernels (with a binding) */
+  const rc_convert_kernels* conv;  /* the ISA's conversion kernels (bindings, U as halves) */
   size_t residual_c, shuffle;
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
