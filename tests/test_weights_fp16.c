@@ -151,6 +151,13 @@ static void check_model(const char* name, int ndim, const int64_t* shape) {
         if (b16.weights * 2 != b32.weights)
           fail_msg("%s: %llu weight bytes as halves, %llu as floats", e16.node, (unsigned long long)b16.weights,
                    (unsigned long long)b32.weights);
+        /* The note gives the size kept: the halves' MiB (a chain member's
+         * bytes are its head's entry, 0 here). */
+        const char* at = strstr(e16.note, "as binary16: ");
+        const double mib = at ? strtod(at + strlen("as binary16: "), NULL) : -1.0;
+        if (b16.weights && !(fabs(mib - (double)b16.weights / (1 << 20)) <= 0.006))
+          fail_msg("%s: note says %.3f MiB as binary16, the step keeps %llu bytes: %s", e16.node, mib,
+                   (unsigned long long)b16.weights, e16.note);
       } else if (b16.layers <= 1) {
         assert_int_equal(b16.weights, b32.weights);
       }

@@ -50,7 +50,9 @@ static rc_status keep_weights(rc_plan* p, rc_step* st, const char* node, const c
     uint16_t* h = kept;
     for (size_t i = 0; i < count; i++) h[i] = rc_f32_to_f16(tmp[i]);
     *half = h;
-    snprintf(st->note + len, sizeof(st->note) - len, "%s%s as binary16", len ? "; " : "", what);
+    /* The rule's note gave the float32 size; say what is kept. */
+    snprintf(st->note + len, sizeof(st->note) - len, "%s%s as binary16: %.2f MiB", len ? "; " : "", what,
+             (double)(count * sizeof(uint16_t)) / (1 << 20));
   } else if (kept) {
     memcpy(kept, tmp, count * sizeof(float));
     *floats = kept;
