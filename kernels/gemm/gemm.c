@@ -287,7 +287,7 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
       step = panels_at(c, nb, nb1);
       const size_t width = step * RC_GEMM_NR;
       const size_t col = nb * RC_GEMM_NR, nc = c->ocg - col < width ? c->ocg - col : width;
-      const float* panel = c->w + (g * c->nbg + nb) * K * RC_GEMM_NR;
+      const size_t panel = (g * c->nbg + nb) * K * RC_GEMM_NR; /* in c->w or c->w_half (the other is NULL) */
       ep.bias = c->bias ? c->bias + g * c->ocg_pad + col : NULL;
       ep.slopes = c->slopes ? c->slopes + g * c->ocg_pad + col : NULL;
       float* yb = c->y + p0 * out_c + g * c->ocg + col;
@@ -296,14 +296,15 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
         const uint32_t flags = (kb > 0 ? RC_GEMM_ACCUMULATE : 0u) | (kb + 1 == c->b.nk ? RC_GEMM_FINAL : 0u);
         /* The K block's weights: in the panels (K rows apart), or their
          * halves converted into wk (kc rows apart). */
-        const float* wb = panel + k0 * RC_GEMM_NR;
-        size_t w_stride = K * RC_GEMM_NR;
+        const float* wb = wk;
+        size_t w_stride = kc * RC_GEMM_NR;
         if (c->w_half) {
           for (size_t j = 0; j < step; j++)
-            c->half->f16_to_f32(c->w_half + ((g * c->nbg + nb + j) * K + k0) * RC_GEMM_NR, kc * RC_GEMM_NR,
+            c->half->f16_to_f32(c->w_half + panel + (j * K + k0) * RC_GEMM_NR, kc * RC_GEMM_NR,
                                 wk + j * kc * RC_GEMM_NR);
-          wb = wk;
-          w_stride = kc * RC_GEMM_NR;
+        } else {
+          wb = c->w + panel + k0 * RC_GEMM_NR;
+          w_stride = K * RC_GEMM_NR;
         }
         /* The weights of the next K block (or of the next panels' first),
          * one panel's rows per call from the second call on: with few pixels

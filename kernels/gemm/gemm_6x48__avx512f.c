@@ -55,10 +55,14 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, size_t
     for (size_t i = 0; i < mr; i++)                                                                                   \
       for (int j = 0; j < NP; j++) rc_gemm_finish_panel__avx512f(f, (size_t)j, acc[i][j], c + i * c_stride + 16 * j); \
   }
+#ifndef __clang__ /* GCC unrolls the k loop; clang has no optimize pragma (its own unrolling applies) */
 #pragma GCC push_options
 #pragma GCC optimize("unroll-loops")
+#endif
 DEFINE_ROWS(3)
+#ifndef __clang__
 #pragma GCC pop_options
+#endif
 
 void rc_gemm_6x48__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                            size_t w_stride, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,

@@ -58,15 +58,19 @@
     const __m512 lo = f->lo, hi = f->hi;                                                                               \
     FINISH_ROWS_##MR(NP, SIMPLE)                                                                                       \
   }
+#ifndef __clang__ /* GCC unrolls the k loop; clang has no optimize pragma (its own unrolling applies) */
 #pragma GCC push_options
 #pragma GCC optimize("unroll-loops")
+#endif
 DEFINE_TILE(6, 1, 0)
 DEFINE_TILE(6, 2, 0)
 DEFINE_TILE(8, 3, 0)
 DEFINE_TILE(6, 1, 1)
 DEFINE_TILE(6, 2, 1)
 DEFINE_TILE(8, 3, 1)
+#ifndef __clang__
 #pragma GCC pop_options
+#endif
 
 typedef void (*tile_fn)(size_t, size_t, size_t, const int32_t*, const float* const*, const float*, size_t, float*,
                         size_t, const rc_gemm_finish__avx512f*);
