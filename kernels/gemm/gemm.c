@@ -296,12 +296,14 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
         const uint32_t flags = (kb > 0 ? RC_GEMM_ACCUMULATE : 0u) | (kb + 1 == c->b.nk ? RC_GEMM_FINAL : 0u);
         /* The K block's weights: in the panels (K rows apart), or their
          * halves converted into wk (kc rows apart). */
-        const float* wb = wk;
-        size_t w_stride = kc * RC_GEMM_NR;
+        const float* wb;
+        size_t w_stride;
         if (c->w_half) {
           for (size_t j = 0; j < step; j++)
             c->half->f16_to_f32(c->w_half + panel + (j * K + k0) * RC_GEMM_NR, kc * RC_GEMM_NR,
                                 wk + j * kc * RC_GEMM_NR);
+          wb = wk;
+          w_stride = kc * RC_GEMM_NR;
         } else {
           wb = c->w + panel + k0 * RC_GEMM_NR;
           w_stride = K * RC_GEMM_NR;
