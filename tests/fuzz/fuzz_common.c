@@ -43,6 +43,14 @@ rc_fuzz_cfg rc_fuzz_config(const uint8_t* data, size_t size) {
   c.session_defaults = (h >> 5) & 1;
   c.specials = ((h >> 6) & 3) == 0;
   c.rerun = ((h >> 8) & 3) == 0;
+  /* The options that change which kernels run and what they read (binary16
+   * panels, tile sizes, chained layers, a second thread's share): a path
+   * no seed takes is a path the sanitizers never see. */
+  c.weights_fp16 = ((h >> 10) & 3) == 0;
+  static const int tiles[4] = {REPCONV_WINOGRAD_AUTO, REPCONV_WINOGRAD_F23, REPCONV_WINOGRAD_F43, REPCONV_WINOGRAD_F63};
+  c.winograd = ((h >> 12) & 1) ? tiles[(h >> 13) & 3] : REPCONV_WINOGRAD_AUTO;
+  c.chains = ((h >> 15) & 3) != 0;
+  c.threads = ((h >> 17) & 3) == 0 ? 2 : 1;
   return c;
 }
 
@@ -54,6 +62,10 @@ repconv_options_t* rc_fuzz_options(const rc_fuzz_cfg* cfg) {
    * more is refused, not executed. */
   if (repconv_options_set_fold_level(o, (repconv_fold_level)cfg->fold) != REPCONV_OK ||
       repconv_options_set_backend(o, cfg->backend) != REPCONV_OK ||
+      repconv_options_set_weights_fp16(o, cfg->weights_fp16) != REPCONV_OK ||
+      repconv_options_set_winograd(o, cfg->winograd) != REPCONV_OK ||
+      repconv_options_set_chains(o, cfg->chains) != REPCONV_OK ||
+      repconv_options_set_threads(o, cfg->threads) != REPCONV_OK ||
       repconv_options_set_limit(o, REPCONV_LIMIT_ARENA_BYTES, (uint64_t)256 << 20) != REPCONV_OK ||
       repconv_options_set_limit(o, REPCONV_LIMIT_CONSTANT_BYTES, (uint64_t)256 << 20) != REPCONV_OK ||
       repconv_options_set_limit(o, REPCONV_LIMIT_NODES, (uint64_t)1 << 16) != REPCONV_OK ||
@@ -206,7 +218,7 @@ int rc_fuzz_run_model(const repconv_model_t* m, const rc_fuzz_cfg* cfg, const fl
     ran = 1;
     note("  ran%s", cfg->rerun ? " (twice)" : "");
     if (cfg->rerun) {
-      /* Same session, same input: bitwise the same output (threads 1). */
+      /* Same session, same input: bitwise the same output (any threads). */
       float** first = calloc(io.n_out + 1, sizeof(float*));
       for (size_t i = 0; first && i < io.n_out; i++) {
         size_t n = (size_t)rc_fuzz_numel(io.out[i].ndim, io.out[i].dims);

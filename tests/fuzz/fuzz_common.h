@@ -23,6 +23,10 @@ typedef struct rc_fuzz_cfg {
   int session_defaults; /* 1: session options NULL (the model's plan) */
   int specials;         /* 1: inputs hold NaN, ±inf, huge and subnormal values */
   int rerun;            /* 1: run twice, outputs must be bitwise equal */
+  int weights_fp16;     /* 1: repconv_options_set_weights_fp16 */
+  int winograd;         /* repconv_options_set_winograd: AUTO, F23, F43 or F63 */
+  int chains;           /* 0: repconv_options_set_chains off */
+  int threads;          /* 1 or 2 */
 } rc_fuzz_cfg;
 
 /* -1 (fuzzing): the fold level comes from the input. The corpus replay sets
@@ -36,7 +40,7 @@ extern int rc_fuzz_fold_override;
 #define RC_FUZZ_MAX_FLOPS ((int64_t)50 * 1000 * 1000)
 
 rc_fuzz_cfg rc_fuzz_config(const uint8_t* data, size_t size);
-/* Options for cfg (threads 1); NULL when out of memory. */
+/* Options for cfg; NULL when out of memory. */
 repconv_options_t* rc_fuzz_options(const rc_fuzz_cfg* cfg);
 
 /* Every model query (nodes, fold report) with every string read once, then,
