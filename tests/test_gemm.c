@@ -497,7 +497,7 @@ static void test_ukernel_names(void** state) {
    * its ISA is compiled in and available (the sweep covers it then). */
   const rc_cpu* cpu = rc_cpu_get();
   int lines = 0;
-#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile)             \
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, rows, autopick, kind, tile)       \
   lines++;                                                                   \
   assert_string_equal(rc_gemm_ukernel_name(RC_GEMM_UK_##ID), "gemm_" #name); \
   RC_IF_ISA_##ISA(assert_ptr_not_equal((void*)rc_gemm_##name, NULL);         \

@@ -27,6 +27,7 @@ typedef struct ukernel {
   rc_gemm_ukernel_fn narrow;    /* 16 columns per call */
   rc_gemm_wide_ukernel_fn wide; /* or panels·16 columns per call */
   size_t panels;                /* 16-lane panels per call */
+  size_t mr;                    /* most rows per call: 6 or 12 */
 } ukernel;
 static ukernel g_table[RC_GEMM_UK_COUNT];
 static rc_gemm_ukernel g_auto = RC_GEMM_UK_SCALAR;
@@ -40,11 +41,12 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void init_table(void) {
   const rc_cpu* cpu = rc_cpu_get();
   /* AUTO: the last available line marked auto. */
-#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) \
-  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {             \
-    g_table[RC_GEMM_UK_##ID].SLOT(nr) = rc_gemm_##name;          \
-    g_table[RC_GEMM_UK_##ID].panels = (nr) / RC_GEMM_NR;         \
-    if (autopick) g_auto = RC_GEMM_UK_##ID;                      \
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, rows, autopick, kind, tile) \
+  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {                   \
+    g_table[RC_GEMM_UK_##ID].SLOT(nr) = rc_gemm_##name;                \
+    g_table[RC_GEMM_UK_##ID].panels = (nr) / RC_GEMM_NR;               \
+    g_table[RC_GEMM_UK_##ID].mr = (rows);                              \
+    if (autopick) g_auto = RC_GEMM_UK_##ID;                            \
   })
 #include "kernels/gemm/gemm_ukernels.inc"
 #undef RC_GEMM_UKERNEL
@@ -257,6 +259,21 @@ static size_t panels_at(const run_ctx* c, size_t nb, size_t nb1) {
   return left <= most ? left : most < 3 ? most : 2;
 }
 
+/* The rows of the call at row t of a block of rows (full of them in whole
+ * 6-row tiles): a kernel that takes 12 gets pairs of whole tiles; either
+ * way the block splits into the same 6-row tiles, so a row is summed alike
+ * (the one-row tail's interleaved k chains included). */
+static size_t tile_rows(const run_ctx* c, size_t t, size_t rows, size_t full) {
+  if (c->uk.mr >= 2 * RC_GEMM_MR && t + 2 * RC_GEMM_MR <= full) return 2 * RC_GEMM_MR;
+  return rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
+}
+
+static size_t tile_calls(const run_ctx* c, size_t rows, size_t full) {
+  size_t n = 0;
+  for (size_t t = 0; t < rows; t += tile_rows(c, t, rows, full)) n++;
+  return n;
+}
+
 /* Units [begin, end) in the workspace slice a (NULL when direct) and the
  * converted panels' buffer wk (with w_half). */
 static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, float* wk) {
@@ -282,7 +299,7 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
       a_stride = K;
     }
     const size_t nb0 = c->nbg * cg / c->ncg, nb1 = c->nbg * (cg + 1) / c->ncg;
-    const size_t calls = (rows + RC_GEMM_MR - 1) / RC_GEMM_MR;
+    const size_t full = rows / RC_GEMM_MR * RC_GEMM_MR, calls = tile_calls(c, rows, full);
     for (size_t nb = nb0, step; nb < nb1; nb += step) {
       step = panels_at(c, nb, nb1);
       const size_t width = step * RC_GEMM_NR;
@@ -316,8 +333,8 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
         const size_t nnb = kb + 1 < c->b.nk ? nb : nb + step, nk0 = kb + 1 < c->b.nk ? k0 + kc : 0;
         const size_t nstep = nnb < nb1 ? panels_at(c, nnb, nb1) : 0;
         const size_t nkc = K - nk0 < c->b.kc ? K - nk0 : c->b.kc, pf_lines = nkc < kc ? nkc : kc;
-        for (size_t t = 0, j = 0; t < rows; t += RC_GEMM_MR, j++) {
-          const size_t mr = rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
+        for (size_t t = 0, j = 0, mr; t < rows; t += mr, j++) {
+          mr = tile_rows(c, t, rows, full);
           const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
           const size_t at = ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR;
           const float* pf = v >= nstep ? NULL : c->w_half ? (const float*)(const void*)(c->w_half + at) : c->w + at;

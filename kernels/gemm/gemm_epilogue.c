@@ -44,6 +44,7 @@ void rc_gemm_tile_epilogue(rc_gemm_tile_fn tile, size_t mr, size_t nc, size_t kc
                       size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines) { \
     rc_gemm_tile_epilogue(rc_gemm_##tile, mr, nc, kc, a, a_stride, w, c, c_stride, flags, ep, pf, pf_lines);           \
   }
-#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DEFINE_##kind(name, tile))
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, rows, autopick, kind, tile) \
+  RC_IF_ISA_##ISA(RC_GEMM_DEFINE_##kind(name, tile))
 #include "kernels/gemm/gemm_ukernels.inc"
 #undef RC_GEMM_UKERNEL

@@ -45,7 +45,9 @@ typedef void (*rc_gemm_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float*
 
 /* The same over up to 32 (or 48) columns: nc ≤ the kernel's nr, columns
  * 16·j..16·j+15 from the panel at w + j·w_stride (read only when nc > 16·j);
- * bias and slopes then point at 16·⌈nc/16⌉ lanes; the prefetch as above. */
+ * bias and slopes then point at 16·⌈nc/16⌉ lanes; the prefetch as above.
+ * A kernel listed with rows 12 also takes mr = 12: two whole 6-row tiles,
+ * summed as two calls of 6 rows would. */
 typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride,
                                         const float* w, size_t w_stride, float* c, size_t c_stride, uint32_t flags,
                                         const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines);
@@ -93,7 +95,7 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
   void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, size_t, float*, size_t, uint32_t, \
                       const rc_gemm_epilogue*, const float*, size_t);
 #define RC_GEMM_DECLARE_48 RC_GEMM_DECLARE_32
-#define RC_GEMM_UKERNEL(ID, name, ISA, nr, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DECLARE_##nr(name))
+#define RC_GEMM_UKERNEL(ID, name, ISA, nr, rows, autopick, kind, tile) RC_IF_ISA_##ISA(RC_GEMM_DECLARE_##nr(name))
 #include "kernels/gemm/gemm_ukernels.inc"
 #undef RC_GEMM_UKERNEL
 #define RC_GEMM_TILE_UKERNEL(name, ISA, mr, nr) \
