@@ -133,8 +133,8 @@ int main(int argc, char** argv) {
   if (!getenv("WINO_LAYER")) time_gemm(64, 30, peak);
   if (!getenv("WINO_LAYER")) time_gemm(128, 6, peak);
   if (!getenv("WINO_LAYER")) time_gemm(16, 30, peak);
-  static const int layers[][3] = {{64, 56, 56},  {128, 28, 28}, {16, 540, 960},
-                                  {192, 14, 14}, {96, 28, 28},  {48, 56, 56}, {512, 7, 7}};
+  static const int layers[][3] = {{64, 56, 56}, {128, 28, 28}, {16, 540, 960}, {192, 14, 14},
+                                  {96, 28, 28}, {48, 56, 56},  {512, 7, 7}};
   const char* lay = getenv("WINO_LAYER");   /* an index of layers[]: one layer only */
   const char* var = getenv("WINO_VARIANT"); /* 0, 1, 2: one variant only */
   for (int l = 0; l < (int)(sizeof layers / sizeof layers[0]); l++) {

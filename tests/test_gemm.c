@@ -4,7 +4,8 @@
  * (none, 1, asymmetric), groups, channel tails, odd image sizes, batch, bias
  * and each activation, and fully connected layers; with the default cache
  * sizes and with tiny ones (many K blocks, 6-pixel blocks); 1, 2 and 3
- * threads bitwise equal; the AVX-512 kernel bitwise equal to the AVX2 one;
+ * threads bitwise equal; the AVX-512 kernel bitwise equal to the AVX2 one
+ * (and its 12-row calls to two 6-row calls);
  * each case also on the direct path (gemm_direct.h: no im2col) wherever it
  * applies (groups 1, dilation 1), its kernels held to the same bound, their
  * threads and ISAs to the same bit equalities. The micro-kernels are
@@ -474,6 +475,57 @@ static void test_direct_small_cin(void** state) {
   check_case(&stem);
 }
 
+/* A kernel listed with rows 12 (gemm_ukernels.inc) called on 12 rows gives
+ * the bits of two 6-row calls, on every column count up to its 48 (one,
+ * two and three panels, tails), each flag combination, with bias and PReLU
+ * or a clamp; columns past nc and the rows around c stay untouched. The
+ * conv sweep above reaches these calls through the driver; this pins the
+ * contract itself. */
+static void test_twelve_rows(void** state) {
+  (void)state;
+#if RC_ARCH_X86_64
+  if (!rc_gemm_ukernel_available(RC_GEMM_UK_AVX512F_48)) {
+    print_message("twelve rows: no AVX-512F here, skipped\n");
+    return;
+  }
+  enum { KC = 37, NP = 3, CS = 56 }; /* c rows 56 floats apart: 8 past 48 */
+  rc_test_rng rng;
+  rc_test_rng_seed(&rng, 12);
+  float* a = xmalloc(12 * (KC + 3) * sizeof(float));
+  float* w = xmalloc(NP * KC * 16 * sizeof(float));
+  float* bias = xmalloc(48 * sizeof(float));
+  float* slopes = xmalloc(48 * sizeof(float));
+  float* c12 = xmalloc(14 * CS * sizeof(float));
+  float* c6 = xmalloc(14 * CS * sizeof(float));
+  rc_test_fill_uniform(&rng, a, 12 * (KC + 3), -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, w, NP * KC * 16, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, bias, 48, -1.0f, 1.0f);
+  rc_test_fill_uniform(&rng, slopes, 48, -1.0f, 1.0f);
+  static const size_t ncs[] = {1, 15, 16, 17, 31, 32, 33, 47, 48};
+  for (size_t n = 0; n < sizeof ncs / sizeof ncs[0]; n++)
+    for (uint32_t flags = 0; flags < 4; flags++)
+      for (int act = 0; act < 2; act++) {
+        const rc_gemm_epilogue ep = {bias, act ? slopes : NULL, -0.5f, 0.75f};
+        rc_test_fill_uniform(&rng, c12, 14 * CS, -1.0f, 1.0f);
+        memcpy(c6, c12, 14 * CS * sizeof(float));
+        /* a_stride KC + 3, w_stride one panel; c from its second row */
+        rc_gemm_6x48__avx512f(12, ncs[n], KC, a, KC + 3, w, KC * 16, c12 + CS, CS, flags, &ep, NULL, 0);
+        rc_gemm_6x48__avx512f(6, ncs[n], KC, a, KC + 3, w, KC * 16, c6 + CS, CS, flags, &ep, NULL, 0);
+        rc_gemm_6x48__avx512f(6, ncs[n], KC, a + 6 * (KC + 3), KC + 3, w, KC * 16, c6 + 7 * CS, CS, flags, &ep, NULL,
+                              0);
+        assert_memory_equal(c12, c6, 14 * CS * sizeof(float));
+      }
+  free(a);
+  free(w);
+  free(bias);
+  free(slopes);
+  free(c12);
+  free(c6);
+#else
+  print_message("twelve rows: not x86-64, skipped\n");
+#endif
+}
+
 static void test_summary(void** state) {
   (void)state;
   printf("[ gemm ] %zu cases (%zu on the direct path by default); worst err / (K·2^-24·mag) = %.3f (bound (K+4)/K)\n",
@@ -511,9 +563,9 @@ int main(void) {
   g_pool2 = rc_pool_create(2);
   g_pool3 = rc_pool_create(3);
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep), cmocka_unit_test(test_direct_small_cin),
-      cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),         cmocka_unit_test(test_layers),
-      cmocka_unit_test(test_half_weights),  cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_ukernel_names), cmocka_unit_test(test_conv_sweep),  cmocka_unit_test(test_direct_small_cin),
+      cmocka_unit_test(test_channel_tails), cmocka_unit_test(test_fc),          cmocka_unit_test(test_layers),
+      cmocka_unit_test(test_half_weights),  cmocka_unit_test(test_twelve_rows), cmocka_unit_test(test_summary),
   };
   int r = cmocka_run_group_tests(tests, NULL, NULL);
   rc_pool_destroy(g_pool2);
