@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -250,8 +251,12 @@ static void stop_workers(rc_pool* p, size_t started) {
 rc_pool* rc_pool_create(size_t threads) { return rc_pool_create_placed(threads, 1); }
 
 rc_pool* rc_pool_create_placed(size_t threads, int pin_workers) {
-  rc_pool* p = calloc(1, sizeof *p);
+  /* Aligned as the type says (its cache-line-separated atomics): calloc's
+   * 16 bytes made every member access misaligned (clang's UBSan). */
+  const size_t align = _Alignof(rc_pool), bytes = (sizeof(rc_pool) + align - 1) / align * align;
+  rc_pool* p = aligned_alloc(align, bytes);
   if (!p) return NULL;
+  memset(p, 0, bytes);
   p->threads = threads ? threads : 1;
   atomic_init(&p->claim, (uint64_t)CLOSED);
   atomic_init(&p->task, NULL);
