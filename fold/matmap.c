@@ -29,6 +29,7 @@ void rc_matmap_free(rc_matmap* a) {
 rc_status rc_matmap_identity(rc_matmap* a, int64_t n) {
   RC_CHECK(alloc(a, n, n));
   for (int64_t i = 0; i < n; i++) a->m[i * n + i] = 1.0;
+  a->identity = 1;
   return REPCONV_OK;
 }
 
@@ -68,8 +69,12 @@ rc_status rc_matmap_gemm(const rc_matmap* a, const float* w, int64_t o, const fl
     for (int64_t k = 0; k < a->rows; k++) {
       const double v = alpha * w[r * a->rows + k];
       if (v == 0.0) continue;
-      const double* src = a->m + k * a->cols;
-      for (int64_t c = 0; c < a->cols; c++) dst[c] += v * src[c];
+      if (a->identity) { /* row k of I is e_k: the other columns would add v·0 */
+        dst[k] += v;
+      } else {
+        const double* src = a->m + k * a->cols;
+        for (int64_t c = 0; c < a->cols; c++) dst[c] += v * src[c];
+      }
       bb += v * a->b[k];
     }
     out->b[r] = bb;
@@ -99,8 +104,12 @@ rc_status rc_matmap_conv(const rc_matmap* a, int64_t c, int64_t h, int64_t w, in
               const double v = wt[((o * cg + ci) * kh + i) * kw + j];
               if (v == 0.0) continue;
               const int64_t k = ((c0 + ci) * h + iy) * w + ix;
-              const double* src = a->m + k * a->cols;
-              for (int64_t q = 0; q < a->cols; q++) dst[q] += v * src[q];
+              if (a->identity) {
+                dst[k] += v;
+              } else {
+                const double* src = a->m + k * a->cols;
+                for (int64_t q = 0; q < a->cols; q++) dst[q] += v * src[q];
+              }
               bb += v * a->b[k];
             }
           }
@@ -113,6 +122,7 @@ rc_status rc_matmap_conv(const rc_matmap* a, int64_t c, int64_t h, int64_t w, in
 }
 
 void rc_matmap_scale_shift(rc_matmap* a, int64_t inner, const double* scale, const double* shift) {
+  a->identity = 0;
   for (int64_t r = 0; r < a->rows; r++) {
     const int64_t ch = r / inner;
     if (scale) {
@@ -130,6 +140,7 @@ rc_status rc_matmap_add(const rc_matmap* a, const rc_matmap* c, double sign, rc_
   RC_CHECK(alloc(out, a->rows, a->cols));
   for (int64_t k = 0; k < a->rows * a->cols; k++) out->m[k] = a->m[k] + sign * c->m[k];
   for (int64_t r = 0; r < a->rows; r++) out->b[r] = a->b[r] + sign * c->b[r];
+  out->identity = a->identity && sign == 0.0; /* a copy (finite terms: the weights are checked at load) */
   return REPCONV_OK;
 }
 

@@ -19,8 +19,9 @@
 
 typedef struct rc_matmap {
   int64_t rows, cols;
-  double* m; /* [rows][cols] */
-  double* b; /* [rows] */
+  double* m;    /* [rows][cols] */
+  double* b;    /* [rows] */
+  int identity; /* known to be the identity (m = I, b = 0): a product with it reads off the other factor */
 } rc_matmap;
 
 void rc_matmap_free(rc_matmap* a);

@@ -410,6 +410,31 @@ static int count_op(const repconv_model_t* m, const char* op) {
   return k;
 }
 
+/* A classifier head: flatten, then two FCs (alpha, beta and biases) fold
+ * into one FC. The first FC's input map is the identity of the flattened
+ * features, which the fold reads off instead of multiplying by it
+ * (fold/matmap.c): its weights must come out as they went in. */
+static void test_fc_chain(void** state) {
+  (void)state;
+  net t = net_new(2, 4, 3, 3);
+  char buf[64];
+  repconv_id y;
+  assert_int_equal(repconv_builder_flatten(t.b, nm(&t, "flat", buf), t.x, 1, &y), REPCONV_OK);
+  float* w1 = rnd(12 * 36, -0.5f, 0.5f);
+  float* b1 = rnd(12, -1.0f, 1.0f);
+  float* w2 = rnd(5 * 12, -0.5f, 0.5f);
+  float* b2 = rnd(5, -1.0f, 1.0f);
+  assert_int_equal(repconv_builder_gemm(t.b, nm(&t, "fc1", buf), y, 12, w1, b1, 0.5f, 2.0f, &y), REPCONV_OK);
+  assert_int_equal(repconv_builder_gemm(t.b, nm(&t, "fc2", buf), y, 5, w2, b2, 1.0f, 1.0f, &y), REPCONV_OK);
+  fold_result r = check(&t, y, "flatten -> FC -> FC");
+  assert_int_equal(count_op(r.folded, "gemm"), 1);
+  free(w1);
+  free(b1);
+  free(w2);
+  free(b2);
+  expect_convs(r, 0, 0);
+}
+
 /* x ∘ K and K ∘ x for the four binary ops, K a scalar or per channel, x the
  * graph input or the output of ReLU / Sigmoid (a region that starts at an
  * opaque tensor, whose map is the identity plus K's shift). The folded
@@ -723,6 +748,7 @@ int main(void) {
       cmocka_unit_test(test_mobileone_depthwise),
       cmocka_unit_test(test_doconv),
       cmocka_unit_test(test_repmlp),
+      cmocka_unit_test(test_fc_chain),
       cmocka_unit_test(test_repmlp_partitioned),
       cmocka_unit_test(test_not_exact_patterns_stay_correct),
       cmocka_unit_test(test_constant_arithmetic),
