@@ -268,12 +268,6 @@ static size_t tile_rows(const run_ctx* c, size_t t, size_t rows, size_t full) {
   return rows - t < RC_GEMM_MR ? rows - t : RC_GEMM_MR;
 }
 
-static size_t tile_calls(const run_ctx* c, size_t rows, size_t full) {
-  size_t n = 0;
-  for (size_t t = 0; t < rows; t += tile_rows(c, t, rows, full)) n++;
-  return n;
-}
-
 /* Units [begin, end) in the workspace slice a (NULL when direct) and the
  * converted panels' buffer wk (with w_half). */
 static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, float* wk) {
@@ -299,7 +293,8 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
       a_stride = K;
     }
     const size_t nb0 = c->nbg * cg / c->ncg, nb1 = c->nbg * (cg + 1) / c->ncg;
-    const size_t full = rows / RC_GEMM_MR * RC_GEMM_MR, calls = tile_calls(c, rows, full);
+    const size_t full = rows / RC_GEMM_MR * RC_GEMM_MR;
+    const int one_call = tile_rows(c, 0, rows, full) == rows;
     for (size_t nb = nb0, step; nb < nb1; nb += step) {
       step = panels_at(c, nb, nb1);
       const size_t width = step * RC_GEMM_NR;
@@ -335,7 +330,7 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
         const size_t nkc = K - nk0 < c->b.kc ? K - nk0 : c->b.kc, pf_lines = nkc < kc ? nkc : kc;
         for (size_t t = 0, j = 0, mr; t < rows; t += mr, j++) {
           mr = tile_rows(c, t, rows, full);
-          const size_t v = calls > 1 ? j - 1 : j; /* j = 0 with calls > 1: SIZE_MAX, none */
+          const size_t v = one_call ? j : j - 1; /* j = 0 of several calls: SIZE_MAX, none */
           const size_t at = ((g * c->nbg + nnb + v) * K + nk0) * RC_GEMM_NR;
           const float* pf = v >= nstep ? NULL : c->w_half ? (const float*)(const void*)(c->w_half + at) : c->w + at;
           const size_t pf_n = !pf ? 0 : c->w_half ? (pf_lines + 1) / 2 : pf_lines; /* a half row: 32 bytes */
