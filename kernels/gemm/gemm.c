@@ -231,6 +231,10 @@ static void pack_rows(const run_ctx* c, size_t p0, size_t rows, size_t g, float*
   const rc_gemm_conv_params* p = c->p;
   const size_t hw = (size_t)p->out_h * (size_t)p->out_w, ow = (size_t)p->out_w, icg = c->icg;
   const size_t in_c = (size_t)p->in_c, bytes = icg * sizeof(float);
+  /* Ungrouped, undilated: an in-bounds kernel row is one run of
+   * kernel_w·in_c floats in x (NHWC) and in the packed row alike. */
+  const int whole = icg == in_c && p->dilation_w == 1;
+  const size_t row_bytes = (size_t)p->kernel_w * bytes;
   for (size_t r = 0; r < rows; r++) {
     const size_t px = p0 + r, n = px / hw, oy = px % hw / ow, ox = px % ow;
     const float* xn = c->x + n * (size_t)p->in_h * (size_t)p->in_w * in_c + g * icg;
@@ -238,6 +242,11 @@ static void pack_rows(const run_ctx* c, size_t p0, size_t rows, size_t g, float*
     const int64_t iy0 = (int64_t)oy * p->stride_h - p->pad_top, ix0 = (int64_t)ox * p->stride_w - p->pad_left;
     for (int32_t ky = 0; ky < p->kernel_h; ky++) {
       const int64_t iy = iy0 + (int64_t)ky * p->dilation_h;
+      if (whole && iy >= 0 && iy < p->in_h && ix0 >= 0 && ix0 + p->kernel_w <= p->in_w) {
+        memcpy(dst, xn + ((size_t)iy * (size_t)p->in_w + (size_t)ix0) * in_c, row_bytes);
+        dst += (size_t)p->kernel_w * icg;
+        continue;
+      }
       for (int32_t kx = 0; kx < p->kernel_w; kx++, dst += icg) {
         const int64_t ix = ix0 + (int64_t)kx * p->dilation_w;
         if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
