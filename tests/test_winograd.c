@@ -419,7 +419,7 @@ static void test_bands(void** state) {
 }
 
 /* Block size and thread count do not change a single bit of the output:
- * many tiles (blocks split between threads); few tiles with wide channels
+ * many tiles (blocks split between threads, or one block a thread); few tiles with wide channels
  * (one U-sized block, each thread its share of the output-channel blocks
  * from input transform to output, an uneven share and a channel tail
  * here), whose accuracy is checked as well; few tiles and two blocks of
@@ -436,7 +436,7 @@ static void run_deterministic(const conv_case c) {
     for (int k = 0; k < NUM_ISAS; k++) {
       if (!rc_wino_isa_available(k_isas[k])) continue;
       run_wino(&c, &d, (rc_wino_variant)v, k_isas[k], 0, NULL, ref);
-      const size_t l2s[] = {1, 8 << 10, 100 << 10, 8 << 20};
+      const size_t l2s[] = {1, 8 << 10, 100 << 10, 1 << 20, 8 << 20};
       for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++)
         for (int threaded = 0; threaded < 2; threaded++) {
           run_wino(&c, &d, (rc_wino_variant)v, k_isas[k], l2s[i], threaded ? pool : NULL, y);
@@ -458,6 +458,9 @@ static void test_deterministic(void** state) {
   run_deterministic(few);
   check_case(&few, 5100);
   run_deterministic((conv_case){1, 8, 8, 32, 24, 1, 1, 1, 1, 1, RC_WINO_ACT_NONE, 0});
+  /* RepVGG-A0's stage2 (F(4,3): 49 tiles, one more than a U-sized block):
+   * at 1 MiB of L2, on 2 threads one block per thread (run_block_tiles). */
+  run_deterministic((conv_case){1, 28, 28, 96, 96, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0});
 }
 
 /* U stored as halves (u_half): bitwise the output of the fp32 kernels on
