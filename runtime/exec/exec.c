@@ -386,7 +386,13 @@ static rc_status run_step(const rc_graph* g, const rc_plan* p, const rc_exec_sta
         return rc_error(REPCONV_ERROR_INTERNAL, "node '%s': XNNPACK operator not created", n->name);
       }
       if (nan_scan && xnn_input_may_lose_nan(g, p, arena, n, pool)) return run_xnn_step_on_ref(g, p, sp, arena, pool);
+      /* XNNPACK runs on its own pthreadpool: the held rc_pool's idle
+       * workers would spin (pinned, yielding) beside its workers for the
+       * whole operator; released, they sleep after the brief spin, and the
+       * hold wakes them again for the next step (docs/threads.md). */
+      rc_pool_hold(pool, 0);
       rc_status s = rc_xnn_run((xnn_operator_t)st->ops[i], pool);
+      rc_pool_hold(pool, 1);
       return s == REPCONV_OK ? s : rc_error_context(s, "node '%s'", n->name);
     }
     default: return run_node(g, p, arena, n, pool);
