@@ -202,8 +202,8 @@ static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
  * in 3/4 of L2: each block streams U once, and ranges of at most one
  * L2-half block (one per thread at least) streamed it more often than the
  * larger V and M cost (Zen 4, 1 MiB L2, C96 28x28 F(4,3), 49 tiles,
- * wino_time, U cycled over 16 copies: 2 threads 0.24-0.26 ms with 4 blocks
- * of 14 tiles, 0.19 with 2 of 25). */
+ * wino_time, U cycled over 16 copies: 2 threads 0.203-0.213 ms with 4
+ * blocks of 14 tiles, 0.166-0.168 with 2 of 25; docs/DESIGN.md). */
 static size_t run_block_tiles(const rc_wino_conv_params* p, size_t total, size_t threads) {
   const size_t t = rc_wino_block_tiles(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes);
   const size_t tu = u_tiles(p->variant, (size_t)p->in_c, (size_t)p->out_c);
