@@ -1,7 +1,9 @@
 /* Any input size from one loaded model (issue 13, item 4): a session that
  * changes size gives bitwise what a model loaded at that size gives (same
  * backend, same threads), folded and unfolded, odd sizes included, and going
- * back to an earlier size (a cached plan); models with symbolic ONNX dims;
+ * back to an earlier size (a cached plan), whose plans point at the model
+ * plan's transformed and packed weights wherever a step runs the same kernel
+ * (and hold only the others); models with symbolic ONNX dims;
  * what must be refused is refused with a message that says why. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "repconv.h"
+#include "runtime/api/session_impl.h"
 #include "tests/support/test_util.h"
 
 static repconv_model_t* load(const char* path, int fold, const int64_t* shape4) {
@@ -72,6 +75,43 @@ static void expect_same(const char* what, const float* a, const float* b, size_t
   }
 }
 
+/* The step of plan p computing node, or NULL. */
+static const rc_step* step_of(const rc_plan* p, int32_t node) {
+  for (int32_t i = 0; i < p->n_order; i++) {
+    if (p->steps[i].node == node && p->steps[i].kind != RC_KERNEL_FUSED) return &p->steps[i];
+  }
+  return NULL;
+}
+
+/* Session s's current plan points at the model plan's weights wherever a
+ * step runs the same kernel (rc_plan_options.share) and holds only the
+ * others; returns how many steps it shares. */
+static int expect_shared(const repconv_model_t* m, const repconv_session_t* s, const char* what) {
+  const rc_plan* p = s->cur->plan;
+  if (p == &m->plan) return 0;
+  int shared = 0;
+  size_t own = 0;
+  for (int32_t i = 0; i < p->n_order; i++) {
+    const rc_step* st = &p->steps[i];
+    const rc_step* ms = step_of(&m->plan, st->node);
+    if (st->kind == RC_KERNEL_WINOGRAD) {
+      if (ms && ms->kind == st->kind && ms->wino_variant == st->wino_variant) {
+        if (st->wino_u != ms->wino_u) fail_msg("%s: step %d does not share its U", what, (int)i);
+        shared++;
+      } else {
+        own += rc_wino_filter_size((rc_wino_variant)st->wino_variant, (size_t)s->cur->g->tensors[st->out].shape.d[1],
+                                   (size_t)s->cur->g->tensors[s->cur->g->nodes[st->node].inputs[0]].shape.d[1]);
+      }
+    } else if (st->kind == RC_KERNEL_GEMM) {
+      if (!ms || ms->kind != st->kind || st->gemm_w != ms->gemm_w) fail_msg("%s: step %d does not share", what, (int)i);
+      shared++;
+    }
+  }
+  assert_int_equal(p->gemm_weight_bytes, 0);
+  assert_int_equal(p->wino_weight_bytes, own * sizeof(float));
+  return shared;
+}
+
 /* One session of the model as loaded (load_shape, NULL: its own) runs each
  * size of sizes in turn (the list repeats sizes: cache hits), each compared
  * with a model loaded at that size. */
@@ -80,6 +120,7 @@ static void sizes_match_static(const char* path, const int64_t* load_shape, cons
     repconv_model_t* m = load(path, fold, load_shape);
     repconv_session_t* s;
     assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+    int shared = 0;
     for (int i = 0; i < n_sizes; i++) {
       size_t n1, n2;
       float* got = run_at(m, s, sizes[i], &n1);
@@ -89,9 +130,11 @@ static void sizes_match_static(const char* path, const int64_t* load_shape, cons
       snprintf(what, sizeof(what), "%s %s at %lldx%lldx%lldx%lld (run %d)", path, fold ? "folded" : "unfolded",
                (long long)sizes[i][0], (long long)sizes[i][1], (long long)sizes[i][2], (long long)sizes[i][3], i);
       expect_same(what, got, want, n1);
+      shared += expect_shared(m, s, what);
       free(got);
       free(want);
     }
+    if (shared == 0) fail_msg("%s: no plan shares the model plan's weights", path);
     repconv_session_destroy(s);
     repconv_model_destroy(m);
   }

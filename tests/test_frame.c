@@ -17,6 +17,9 @@
  *     scales, an output scale and bias.
  *   - a 3-channel model ending in a 1x1 conv and a 4-channel one ending in a
  *     sigmoid (not Winograd: converted after the run), RGBA8 on 4 channels.
+ *   - ecbsr-x2's frame API plan at the model's own size holds no weights:
+ *     it points at the model plan's transformed filters
+ *     (rc_plan_options.share).
  *   - errors and their messages (no CLI flag named). */
 #include <math.h>
 #include <setjmp.h>
@@ -31,6 +34,7 @@
 
 #include "kernels/common/convert.h"
 #include "repconv.h"
+#include "runtime/api/session_impl.h"
 #include "tests/support/test_util.h"
 
 static void* xmalloc(size_t n) {
@@ -182,6 +186,25 @@ static const char* last_note(const repconv_session_t* s) {
   return buf;
 }
 
+/* The frame API's plan of session s (not the model's: planned with external
+ * I/O) points at the model plan's U on every Winograd step and holds no
+ * weights of its own; returns its Winograd steps. */
+static int expect_weights_shared(const repconv_model_t* m, const repconv_session_t* s) {
+  const rc_plan* p = s->cur->plan;
+  assert_true(p != &m->plan && p->external_outputs);
+  assert_int_equal(p->wino_weight_bytes + p->gemm_weight_bytes, 0);
+  int n = 0;
+  for (int32_t i = 0; i < p->n_order; i++) {
+    const rc_step* st = &p->steps[i];
+    if (st->kind != RC_KERNEL_WINOGRAD) continue;
+    int found = 0;
+    for (int32_t j = 0; j < m->plan.n_order; j++) found |= m->plan.steps[j].wino_u == st->wino_u;
+    assert_true(found);
+    n++;
+  }
+  return n;
+}
+
 static void test_gray_ecbsr(void** state) {
   (void)state;
   repconv_model_t* m = load("ecbsr-x2");
@@ -189,6 +212,12 @@ static void test_gray_ecbsr(void** state) {
     repconv_session_t* s = rc_test_session(m, REPCONV_BACKEND_AUTO, threads);
     /* Odd size, padded rows; then another size and back on the live session. */
     assert_true(check_run(s, m, REPCONV_PIXEL_GRAY8, REPCONV_PIXEL_GRAY8, 37, 23, 5, 3, NULL, 1) > 500);
+    if (threads == 1) { /* at the model's own size: every U shared */
+      repconv_tensor_info_t ii;
+      assert_int_equal(repconv_model_input(m, 0, &ii), REPCONV_OK);
+      check_run(s, m, REPCONV_PIXEL_GRAY8, REPCONV_PIXEL_GRAY8, (int)ii.dims[3], (int)ii.dims[2], 0, 0, NULL, 9);
+      assert_true(expect_weights_shared(m, s) >= 3);
+    }
     /* No float output: the last kernel stores the image (the plan says so). */
     assert_string_equal(last_backend(s), "winograd");
     assert_non_null(strstr(last_note(s), "stores output 'output' straight into the caller's binding"));

@@ -71,6 +71,10 @@ static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, int ext
   rc_plan_options po_ext = s->po;
   po_ext.external_outputs = external;
   po_ext.external_inputs = external;
+  /* Other sizes and the frame API's plans point at the model plan's
+   * transformed and packed weights where their kernels match (the model
+   * outlives its sessions' plans). */
+  po_ext.share = m->has_plan ? &m->plan : NULL;
   const rc_plan_options* po = &po_ext;
   z.external = external;
   if (st == REPCONV_OK && load_shapes && !external && po->backend == m->plan.backend &&

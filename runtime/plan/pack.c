@@ -64,10 +64,98 @@ static rc_status keep_weights(rc_plan* p, rc_step* st, const char* node, const c
   return REPCONV_OK;
 }
 
-/* Transforms the filters of the Winograd steps (permuting output channels
- * CRD→DCR first where a pixel shuffle follows), copies permuted biases and
- * expanded PReLU slopes, and sizes the workspace. */
-rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
+/* share's step computing st's node with the same kernel on the same packed
+ * constants (rc_plan_options.share), or NULL. The constants depend on the
+ * node's weights and these fields, never on the input size. */
+static const rc_step* shared_step(const rc_plan* p, const rc_step* st, const rc_plan* share) {
+  if (!share || share->weights_fp16 != p->weights_fp16) return NULL;
+  for (int32_t i = 0; i < share->n_order; i++) {
+    const rc_step* s = &share->steps[i];
+    if (s->node != st->node || s->kind != st->kind || s->crd_block != st->crd_block) continue;
+    if (s->kind == RC_KERNEL_WINOGRAD && s->wino_variant == st->wino_variant &&
+        (s->wino_act == RC_WINO_ACT_PRELU) == (st->wino_act == RC_WINO_ACT_PRELU)) {
+      return s;
+    }
+    if (s->kind == RC_KERNEL_GEMM && (s->gemm_act == RC_GEMM_ACT_PRELU) == (st->gemm_act == RC_GEMM_ACT_PRELU)) {
+      return s;
+    }
+  }
+  return NULL;
+}
+
+static void note_shared(rc_step* st) {
+  const size_t len = strlen(st->note);
+  snprintf(st->note + len, sizeof(st->note) - len, "%sweights shared with the model's plan", len ? "; " : "");
+}
+
+/* The plan-owned constants of Winograd step st: its transformed filter
+ * (output channels permuted CRD→DCR first where a pixel shuffle follows),
+ * permuted bias and expanded PReLU slopes. */
+static rc_status transform_filter(const rc_graph* g, rc_plan* p, rc_step* st) {
+  const rc_node* n = &g->nodes[st->node];
+  const rc_wino_variant v = (rc_wino_variant)st->wino_variant;
+  const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1];
+  const size_t cout = (size_t)g->tensors[n->inputs[1]].shape.d[0];
+  const float* w = g->tensors[n->inputs[1]].data;
+  const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
+  const float* slopes = NULL;
+  int64_t n_slopes = 0;
+  if (st->wino_act == RC_WINO_ACT_PRELU) {
+    const rc_node* a = &g->nodes[st->fused];
+    slopes = g->tensors[a->inputs[1]].data;
+    n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+  }
+  /* perm[j]: the original channel output channel j computes. */
+  size_t* perm = malloc(cout * sizeof(size_t));
+  float* wp = st->crd_block ? malloc(cout * cin * 9 * sizeof(float)) : NULL;
+  if (!perm || (st->crd_block && !wp)) {
+    free(perm);
+    free(wp);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  }
+  const size_t r2 = st->crd_block ? (size_t)st->crd_block * (size_t)st->crd_block : 1, c = cout / r2;
+  for (size_t j = 0; j < cout; j++) perm[j] = st->crd_block ? (j % c) * r2 + j / c : j;
+  if (wp) {
+    for (size_t j = 0; j < cout; j++) memcpy(wp + j * cin * 9, w + perm[j] * cin * 9, cin * 9 * sizeof(float));
+    w = wp;
+  }
+  const size_t uf = rc_wino_filter_size(v, cout, cin);
+  /* With weights_fp16, U is made in a temporary and kept as halves (not
+   * for a conv computed directly: its "U" is the few 3x3 weights). */
+  const int half = p->weights_fp16 && cin > RC_WINO_DIRECT_MAX_CIN;
+  float* u = half ? malloc(uf * sizeof(float)) : plan_alloc(p, uf);
+  float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
+  float* sl = slopes ? plan_alloc(p, cout) : NULL;
+  if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
+    free(perm);
+    free(wp);
+    if (half) free(u);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
+  }
+  rc_wino_filter_transform(v, cout, cin, w, u);
+  if (b) {
+    for (size_t j = 0; j < cout; j++) b[j] = bias[perm[j]];
+  }
+  if (sl) {
+    for (size_t j = 0; j < cout; j++) sl[j] = n_slopes == 1 ? slopes[0] : slopes[perm[j]];
+  }
+  free(perm);
+  free(wp);
+  st->wino_u = u;
+  st->wino_u_half = NULL;
+  if (half) {
+    const rc_status s = keep_weights(p, st, n->name, "U", u, uf, &st->wino_u, &st->wino_u_half);
+    if (s != REPCONV_OK) return s;
+  }
+  st->wino_bias = b ? b : bias;
+  st->wino_slopes = sl;
+  p->wino_weight_bytes += uf * (st->wino_u_half ? sizeof(uint16_t) : sizeof(float));
+  return REPCONV_OK;
+}
+
+/* The constants of the Winograd steps (made, or share's), and the
+ * workspace they need. */
+rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p, const rc_plan* share) {
   int32_t nw = 0;
   for (int32_t i = 0; i < p->n_order; i++) nw += p->steps[i].kind == RC_KERNEL_WINOGRAD;
   if (nw == 0) return REPCONV_OK;
@@ -80,60 +168,16 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
     const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1];
     const size_t cout = (size_t)g->tensors[n->inputs[1]].shape.d[0];
     const size_t ow = (size_t)g->tensors[n->output].shape.d[3];
-    const float* w = g->tensors[n->inputs[1]].data;
-    const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
-    const float* slopes = NULL;
-    int64_t n_slopes = 0;
-    if (st->wino_act == RC_WINO_ACT_PRELU) {
-      const rc_node* a = &g->nodes[st->fused];
-      slopes = g->tensors[a->inputs[1]].data;
-      n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+    const rc_step* sh = shared_step(p, st, share);
+    if (sh) {
+      st->wino_u = sh->wino_u;
+      st->wino_u_half = sh->wino_u_half;
+      st->wino_bias = sh->wino_bias;
+      st->wino_slopes = sh->wino_slopes;
+      note_shared(st);
+    } else {
+      RC_CHECK(transform_filter(g, p, st));
     }
-    /* perm[j]: the original channel output channel j computes. */
-    size_t* perm = malloc(cout * sizeof(size_t));
-    float* wp = st->crd_block ? malloc(cout * cin * 9 * sizeof(float)) : NULL;
-    if (!perm || (st->crd_block && !wp)) {
-      free(perm);
-      free(wp);
-      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
-    }
-    const size_t r2 = st->crd_block ? (size_t)st->crd_block * (size_t)st->crd_block : 1, c = cout / r2;
-    for (size_t j = 0; j < cout; j++) perm[j] = st->crd_block ? (j % c) * r2 + j / c : j;
-    if (wp) {
-      for (size_t j = 0; j < cout; j++) memcpy(wp + j * cin * 9, w + perm[j] * cin * 9, cin * 9 * sizeof(float));
-      w = wp;
-    }
-    const size_t uf = rc_wino_filter_size(v, cout, cin);
-    /* With weights_fp16, U is made in a temporary and kept as halves (not
-     * for a conv computed directly: its "U" is the few 3x3 weights). */
-    const int half = p->weights_fp16 && cin > RC_WINO_DIRECT_MAX_CIN;
-    float* u = half ? malloc(uf * sizeof(float)) : plan_alloc(p, uf);
-    float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
-    float* sl = slopes ? plan_alloc(p, cout) : NULL;
-    if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
-      free(perm);
-      free(wp);
-      if (half) free(u);
-      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the transformed filter of '%s'", n->name);
-    }
-    rc_wino_filter_transform(v, cout, cin, w, u);
-    if (b) {
-      for (size_t j = 0; j < cout; j++) b[j] = bias[perm[j]];
-    }
-    if (sl) {
-      for (size_t j = 0; j < cout; j++) sl[j] = n_slopes == 1 ? slopes[0] : slopes[perm[j]];
-    }
-    free(perm);
-    free(wp);
-    st->wino_u = u;
-    st->wino_u_half = NULL;
-    if (half) {
-      const rc_status s = keep_weights(p, st, n->name, "U", u, uf, &st->wino_u, &st->wino_u_half);
-      if (s != REPCONV_OK) return s;
-    }
-    st->wino_bias = b ? b : bias;
-    st->wino_slopes = sl;
-    p->wino_weight_bytes += uf * (st->wino_u_half ? sizeof(uint16_t) : sizeof(float));
     const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0, st->wino_u_half != NULL);
     if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
   }
@@ -151,10 +195,55 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p) {
   return REPCONV_OK;
 }
 
-/* Packs the weights (output channels permuted CRD→DCR where a pixel
- * shuffle follows), bias and PReLU slopes of the GEMM steps, and sizes the
- * workspace. */
-rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
+/* The plan-owned constants of GEMM step st: its packed weights (output
+ * channels permuted CRD→DCR where a pixel shuffle follows), bias and PReLU
+ * slopes. */
+static rc_status pack_gemm_step(const rc_graph* g, rc_plan* p, rc_step* st, const rc_gemm_conv_params* cp) {
+  const rc_node* n = &g->nodes[st->node];
+  const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
+  const float* slopes = NULL;
+  int64_t n_slopes = 0;
+  if (st->gemm_act == RC_GEMM_ACT_PRELU) {
+    const rc_node* a = &g->nodes[st->fused];
+    slopes = g->tensors[a->inputs[1]].data;
+    n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+  }
+  const size_t cout = (size_t)cp->out_c;
+  size_t* perm = NULL;
+  if (st->crd_block) { /* groups == 1 (the planner checked) */
+    perm = malloc(cout * sizeof(size_t));
+    if (!perm) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for node '%s'", n->name);
+    const size_t r2 = (size_t)st->crd_block * (size_t)st->crd_block, c = cout / r2;
+    for (size_t j = 0; j < cout; j++) perm[j] = (j % c) * r2 + j / c;
+  }
+  const size_t wf = rc_gemm_packed_size(cp), cf = rc_gemm_channels_size(cp);
+  /* With weights_fp16 the packed weights are made in a temporary and kept
+   * as halves (not on the direct path, whose kernels read them as is). */
+  const int half = p->weights_fp16 && !rc_gemm_direct_used(cp);
+  float* w = half ? malloc(wf * sizeof(float)) : plan_alloc(p, wf);
+  float* b = bias && w ? plan_alloc(p, cf) : NULL;
+  float* sl = slopes && w && (b || !bias) ? plan_alloc(p, cf) : NULL;
+  if (!w || (bias && !b) || (slopes && !sl)) {
+    free(perm);
+    if (half) free(w);
+    return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
+  }
+  rc_gemm_pack_weights(cp, g->tensors[n->inputs[1]].data, perm, w);
+  if (b) rc_gemm_pack_channels(cp, bias, 0, perm, b);
+  if (sl) rc_gemm_pack_channels(cp, slopes, n_slopes == 1, perm, sl);
+  free(perm);
+  st->gemm_w = w;
+  st->gemm_w_half = NULL;
+  if (half) RC_CHECK(keep_weights(p, st, n->name, "weights", w, wf, &st->gemm_w, &st->gemm_w_half));
+  st->gemm_bias = b;
+  st->gemm_slopes = sl;
+  p->gemm_weight_bytes += wf * (st->gemm_w_half ? sizeof(uint16_t) : sizeof(float));
+  return REPCONV_OK;
+}
+
+/* The constants of the GEMM steps (made, or share's), and the workspace
+ * they need. */
+rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p, const rc_plan* share) {
   int32_t ng = 0;
   for (int32_t i = 0; i < p->n_order; i++) ng += p->steps[i].kind == RC_KERNEL_GEMM;
   if (ng == 0) return REPCONV_OK;
@@ -162,50 +251,18 @@ rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p) {
   for (int32_t i = 0; i < p->n_order; i++) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_GEMM) continue;
-    const rc_node* n = &g->nodes[st->node];
-    rc_gemm_conv_params cp = rc_lower_gemm_params(g, n);
-    const float* bias = rc_input_absent(n, 2) ? NULL : g->tensors[n->inputs[2]].data;
-    const float* slopes = NULL;
-    int64_t n_slopes = 0;
-    if (st->gemm_act == RC_GEMM_ACT_PRELU) {
-      const rc_node* a = &g->nodes[st->fused];
-      slopes = g->tensors[a->inputs[1]].data;
-      n_slopes = rc_shape_numel(&g->tensors[a->inputs[1]].shape);
+    rc_gemm_conv_params cp = rc_lower_gemm_params(g, &g->nodes[st->node]);
+    const rc_step* sh = shared_step(p, st, share);
+    if (sh) {
+      st->gemm_w = sh->gemm_w;
+      st->gemm_w_half = sh->gemm_w_half;
+      st->gemm_bias = sh->gemm_bias;
+      st->gemm_slopes = sh->gemm_slopes;
+      note_shared(st);
+    } else {
+      RC_CHECK(pack_gemm_step(g, p, st, &cp));
     }
-    const size_t cout = (size_t)cp.out_c;
-    size_t* perm = NULL;
-    if (st->crd_block) { /* groups == 1 (the planner checked) */
-      perm = malloc(cout * sizeof(size_t));
-      if (!perm) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for node '%s'", n->name);
-      const size_t r2 = (size_t)st->crd_block * (size_t)st->crd_block, c = cout / r2;
-      for (size_t j = 0; j < cout; j++) perm[j] = (j % c) * r2 + j / c;
-    }
-    const size_t wf = rc_gemm_packed_size(&cp), cf = rc_gemm_channels_size(&cp);
-    /* With weights_fp16 the packed weights are made in a temporary and kept
-     * as halves (not on the direct path, whose kernels read them as is). */
-    const int half = p->weights_fp16 && !rc_gemm_direct_used(&cp);
-    float* w = half ? malloc(wf * sizeof(float)) : plan_alloc(p, wf);
-    float* b = bias && w ? plan_alloc(p, cf) : NULL;
-    float* sl = slopes && w && (b || !bias) ? plan_alloc(p, cf) : NULL;
-    if (!w || (bias && !b) || (slopes && !sl)) {
-      free(perm);
-      if (half) free(w);
-      return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory for the packed weights of '%s'", n->name);
-    }
-    rc_gemm_pack_weights(&cp, g->tensors[n->inputs[1]].data, perm, w);
-    if (b) rc_gemm_pack_channels(&cp, bias, 0, perm, b);
-    if (sl) rc_gemm_pack_channels(&cp, slopes, n_slopes == 1, perm, sl);
-    free(perm);
-    st->gemm_w = w;
-    st->gemm_w_half = NULL;
-    if (half) {
-      const rc_status s = keep_weights(p, st, n->name, "weights", w, wf, &st->gemm_w, &st->gemm_w_half);
-      if (s != REPCONV_OK) return s;
-      cp.packed_half = st->gemm_w_half;
-    }
-    st->gemm_bias = b;
-    st->gemm_slopes = sl;
-    p->gemm_weight_bytes += wf * (st->gemm_w_half ? sizeof(uint16_t) : sizeof(float));
+    cp.packed_half = st->gemm_w_half;
     const size_t ws = rc_gemm_workspace_size(&cp);
     if (ws > p->gemm_workspace_bytes) p->gemm_workspace_bytes = ws;
   }

@@ -83,9 +83,9 @@ typedef struct rc_plan {
   int external_outputs;        /* rc_plan_options.external_outputs */
   int external_inputs;         /* rc_plan_options.external_inputs */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
-  size_t wino_weight_bytes;    /* transformed filters held by the plan */
+  size_t wino_weight_bytes;    /* transformed filters held by the plan (not those it shares) */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
-  size_t gemm_weight_bytes;    /* packed GEMM weights held by the plan */
+  size_t gemm_weight_bytes;    /* packed GEMM weights held by the plan (not those it shares) */
   float** owned;               /* plan-owned buffers (transformed filters, permuted biases, slopes) */
   int32_t n_owned, cap_owned;
 } rc_plan;
@@ -112,6 +112,14 @@ typedef struct rc_plan_options {
    * (rc_exec_load_input). The notes say which. 0 (default): every input in
    * the arena. */
   int external_inputs;
+  /* Optional: a plan of the same model (the same nodes and constants, at
+   * any input shapes; the model's own plan) that outlives this one. A
+   * Winograd or GEMM step whose node that plan computes with the same
+   * kernel on the same packed constants (variant, channel permutation,
+   * fused PReLU, weights_fp16) points at its transformed or packed weights
+   * instead of making a copy: the frame API's plans and the plans of other
+   * input sizes then hold no second copy. NULL: every constant made here. */
+  const struct rc_plan* share;
 } rc_plan_options;
 
 /* Plans graph g (shapes inferred) into *p; on failure *p is left empty.

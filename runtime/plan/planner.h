@@ -106,9 +106,10 @@ void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* read
 void rc_plan_external_inputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided);
 
 /* Transformed filters of the Winograd steps, packed weights of the GEMM
- * steps (plan-owned), and the workspaces they need. */
-rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p);
-rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p);
+ * steps (plan-owned, or share's where its step matches:
+ * rc_plan_options.share), and the workspaces they need. */
+rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p, const rc_plan* share);
+rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p, const rc_plan* share);
 
 /* The arena pass's buffers, and elided[] (per tensor: no kernel
  * materialises it), which kernel choice fills. Allocated before the other
