@@ -197,7 +197,8 @@ static void test_models_close(void** state) {
 /* A conv → PReLU → conv (grouped, dilated, asymmetric padding) → clip →
  * 1x1 conv → CRD pixel shuffle net, built with the builder: on backend
  * gemm every conv is a GEMM step with its activation fused, the shuffle
- * runs as DCR on the permuted last conv, and the output matches ref. */
+ * runs as DCR on the permuted last conv and writes the output (the
+ * identity naming it fused away), and the output matches ref. */
 static void test_builder_net(void** state) {
   (void)state;
   rc_test_rng r;
@@ -258,6 +259,10 @@ static void test_builder_net(void** state) {
   }
   entry(s, "shuffle", "depth_to_space", &e);
   assert_string_equal(e.backend, "xnnpack");
+  /* The identity naming the output "y": the shuffle writes y, no copy. */
+  entry(s, "y", "identity", &e);
+  assert_string_equal(e.kernel, "fused");
+  assert_non_null(strstr(e.note, "computed by 'shuffle'"));
   repconv_session_destroy(s);
 
   float* xin = model_input(m, &r);

@@ -150,6 +150,7 @@ rc_status rc_plan_choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided)
   if (use_wino || any_gemm) rc_fuse_prelu(g, steps, nn, readers, step_of, elided);
   if (use_wino) rc_fuse_into_winograd(g, steps, nn, readers, step_of, elided);
   if (use_xnn) rc_fuse_crd_as_dcr(g, steps, nn, readers, step_of);
+  if (use_xnn || use_wino || any_gemm) rc_fuse_identity(g, steps, nn, readers, step_of, elided);
 
   /* Order: the steps fused into a step right after it (each reads only what
    * that step computes, or a residual computed before it: still topological). */

@@ -113,6 +113,26 @@ void rc_fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, const 
   }
 }
 
+void rc_fuse_identity(const rc_graph* g, rc_step* steps, int32_t nn, const int32_t* readers, const int32_t* step_of,
+                      uint8_t* elided) {
+  char note[240];
+  for (int32_t i = 0; i < nn; i++) {
+    const rc_node* n = &g->nodes[steps[i].node];
+    if (steps[i].kind == RC_KERNEL_FUSED || n->op != RC_OP_IDENTITY) continue;
+    const int32_t t = n->inputs[0];
+    rc_step* ps = computing_step(g, steps, step_of, t);
+    /* Read by the identity alone (not a graph output: readers counts those
+     * as 1 << 20), and what the step writes. */
+    if (!ps || ps->out != t || readers[t] != 1) continue;
+    if (ps->kind != RC_KERNEL_WINOGRAD && ps->kind != RC_KERNEL_GEMM && ps->kind != RC_KERNEL_XNNPACK) continue;
+    ps->out = n->output;
+    snprintf(note, sizeof note, "computed by '%s', which writes '%s' (an identity: no copy)", g->nodes[ps->node].name,
+             g->tensors[n->output].name);
+    mark_fused(steps, i, (int32_t)(ps - steps), note);
+    elided[t] = 1;
+  }
+}
+
 static int fusable_producer(rc_op op) {
   return op == RC_OP_CONV2D || op == RC_OP_GEMM || (op >= RC_OP_ADD && op <= RC_OP_DIV);
 }

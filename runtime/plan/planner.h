@@ -85,6 +85,11 @@ void rc_fuse_prelu(const rc_graph* g, rc_step* steps, int32_t nn, const int32_t*
 /* A residual add, then a depth-to-space, into the Winograd conv before them. */
 void rc_fuse_into_winograd(const rc_graph* g, rc_step* steps, int32_t nn, const int32_t* readers,
                            const int32_t* step_of, uint8_t* elided);
+/* An identity (an output given a name: builder, ONNX import, fold) into the
+ * Winograd, GEMM or XNNPACK step computing its input: that step writes the
+ * identity's output, no copy. */
+void rc_fuse_identity(const rc_graph* g, rc_step* steps, int32_t nn, const int32_t* readers, const int32_t* step_of,
+                      uint8_t* elided);
 /* A CRD depth-to-space on XNNPACK: the producing conv's output channels are
  * permuted to DCR (crd_block), or the note says why not. */
 void rc_fuse_crd_as_dcr(const rc_graph* g, rc_step* steps, int32_t nn, const int32_t* readers, const int32_t* step_of);
