@@ -1,7 +1,10 @@
 /* Sessions: one model shared by sessions on several threads gives the same
  * bits as one session alone; the pool's thread count does not change the
  * bits; run-time errors name the tensor and the shapes; .rcm save/load
- * through the API keeps the outputs. */
+ * through the API keeps the outputs. The float API's two paths (the plan
+ * with external I/O: the chain reads the caller's input, the tail stores
+ * its output; or, for outputs not all asked for or buffers that overlap, a
+ * plan that copies through the arena) give the same bits. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -602,6 +605,56 @@ static void test_model_not_regular_file(void** state) {
   remove(fifo);
 }
 
+/* ecbsr-x2 at its own size: its plan streams the input through the chain
+ * and stores the output from the tail. A run into separate buffers takes
+ * the model's plan; in place (the output buffer starts with the input) and
+ * with no output asked for take the arena-copy plan; all agree bitwise. */
+static void test_float_io_paths(void** state) {
+  (void)state;
+  repconv_model_t* m = NULL;
+  if (repconv_model_load("ecbsr-x2", NULL, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  int in_ext = 0, out_ext = 0;
+  for (int32_t i = 0; i < m->plan.n_order; i++) {
+    in_ext += m->plan.steps[i].in_external >= 0;
+    out_ext += m->plan.steps[i].out_external >= 0;
+  }
+  assert_int_equal(in_ext, 1);
+  assert_int_equal(out_ext, 1);
+  repconv_tensor_info_t ti, to;
+  assert_int_equal(repconv_model_input(m, 0, &ti), REPCONV_OK);
+  assert_int_equal(repconv_model_output(m, 0, &to), REPCONV_OK);
+  size_t ni = 1, no = 1;
+  for (int k = 0; k < 4; k++) ni *= (size_t)ti.dims[k], no *= (size_t)to.dims[k];
+  float* x = malloc(ni * sizeof(float));
+  float* y = malloc(no * sizeof(float));
+  float* inplace = malloc(no * sizeof(float));
+  assert_true(x && y && inplace && no > ni);
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 5);
+  rc_test_fill_uniform(&r, x, ni, 0.0f, 1.0f);
+  for (int threads = 1; threads <= 2; threads++) {
+    repconv_session_t* s = rc_test_session(m, REPCONV_BACKEND_AUTO, threads);
+    repconv_tensor_t tin = {ti.name, 4, {ti.dims[0], ti.dims[1], ti.dims[2], ti.dims[3]}, x};
+    repconv_tensor_t tout = {to.name, 4, {to.dims[0], to.dims[1], to.dims[2], to.dims[3]}, y};
+    assert_int_equal(repconv_session_run(s, &tin, 1, &tout, 1), REPCONV_OK);
+    assert_ptr_equal(s->cur->plan, &m->plan);
+    memcpy(inplace, x, ni * sizeof(float));
+    tin.data = inplace;
+    tout.data = inplace;
+    assert_int_equal(repconv_session_run(s, &tin, 1, &tout, 1), REPCONV_OK);
+    assert_int_equal(s->cur->external, 0);
+    assert_memory_equal(inplace, y, no * sizeof(float));
+    tin.data = x;
+    assert_int_equal(repconv_session_run(s, &tin, 1, NULL, 0), REPCONV_OK);
+    assert_int_equal(s->cur->external, 0);
+    repconv_session_destroy(s);
+  }
+  free(x);
+  free(y);
+  free(inplace);
+  repconv_model_destroy(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_model_not_regular_file),
@@ -614,6 +667,7 @@ int main(void) {
       cmocka_unit_test(test_version),
       cmocka_unit_test(test_long_chain),
       cmocka_unit_test(test_many_outputs),
+      cmocka_unit_test(test_float_io_paths),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

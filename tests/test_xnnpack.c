@@ -722,7 +722,8 @@ static void test_plan_api(void** state) {
   for (size_t i = 0; i < n; i++) {
     assert_int_equal(repconv_session_plan(s, i, &e), REPCONV_OK);
     assert_string_equal(e.backend, "ref");
-    assert_string_equal(e.note, "");
+    /* No reason to give, but where the output goes (external I/O plans). */
+    if (e.note[0] && !strstr(e.note, "kept in the arena, converted after the run")) fail_msg("%s", e.note);
   }
   /* Fusion leaves the conv outputs unstored: the ref plan needs at least as much. */
   assert_true(repconv_session_arena_bytes(s) >= arena_auto);

@@ -167,7 +167,10 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
                         .winograd = o.winograd,
                         .autotune = o.autotune,
                         .chains = o.chains,
-                        .weights_fp16 = o.weights_fp16};
+                        .weights_fp16 = o.weights_fp16,
+                        /* as sessions run it (session.c, run_external) */
+                        .external_outputs = 1,
+                        .external_inputs = 1};
   m->has_plan = !dynamic;
   if (s == REPCONV_OK && dynamic) s = dynamic_info(m);
   if (s == REPCONV_OK && !dynamic) s = rc_plan_create(&m->g, &po, &m->plan);

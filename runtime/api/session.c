@@ -77,7 +77,7 @@ static rc_status sized_add(repconv_session_t* s, const rc_shape* shapes, int ext
   po_ext.share = m->has_plan ? &m->plan : NULL;
   const rc_plan_options* po = &po_ext;
   z.external = external;
-  if (st == REPCONV_OK && load_shapes && !external && po->backend == m->plan.backend &&
+  if (st == REPCONV_OK && load_shapes && external == m->plan.external_outputs && po->backend == m->plan.backend &&
       po->winograd == m->plan.winograd && (po->autotune && po->winograd == REPCONV_WINOGRAD_AUTO) == m->plan.autotune &&
       (po->chains != 0) == m->plan.chains && (po->weights_fp16 != 0) == m->plan.weights_fp16) {
     z.plan = &m->plan;
@@ -206,7 +206,7 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
     if (t->dyn && !given) known = 0;
   }
   if (known) {
-    rc_status st = sized_add(s, s->want, 0, &s->cur);
+    rc_status st = sized_add(s, s->want, 1, &s->cur);
     if (st != REPCONV_OK) {
       repconv_session_destroy(s);
       return rc_error_context(st, "session");
@@ -376,7 +376,7 @@ repconv_status repconv_session_reshape(repconv_session_t* session, const repconv
   session->error[0] = '\0';
   rc_sized* z = NULL;
   rc_status s = rc_model_match_inputs(session->model, "session_reshape", inputs, num_inputs, session->want);
-  if (s == REPCONV_OK) s = rc_session_sized_get(session, 0, &z);
+  if (s == REPCONV_OK) s = rc_session_sized_get(session, 1, &z); /* the plan a run takes */
   if (s == REPCONV_OK) {
     session->cur = z;
     z->used = ++session->runs;
@@ -411,6 +411,39 @@ static rc_binding nchw_binding(const rc_graph* g, int32_t t, void* data) {
   return b;
 }
 
+/* Bytes of the caller's buffer of t (its dims as given; checked later). */
+static size_t tensor_bytes(const repconv_tensor_t* t) {
+  size_t n = sizeof(float);
+  for (int32_t i = 0; i < t->ndim && i < REPCONV_MAX_DIMS; i++) n *= t->dims[i] > 0 ? (size_t)t->dims[i] : 0;
+  return n;
+}
+
+static int overlap(const void* a, size_t na, const void* b, size_t nb) {
+  const uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+  return x < y + nb && y < x + na;
+}
+
+/* The run may take the plan with external I/O (rc_session_sized_get's
+ * external): every graph output is asked for once, and no output buffer
+ * overlaps an input's or another output's (a chain reads its input rows
+ * while the tail stores output rows). Else the outputs are copied out of
+ * the arena after the run, which works for any buffers. */
+static int run_external(const rc_graph* g, const repconv_tensor_t* inputs, size_t num_inputs,
+                        const repconv_tensor_t* outputs, size_t num_outputs) {
+  if (num_outputs != (size_t)g->n_outputs) return 0;
+  for (size_t i = 0; i < num_outputs; i++) {
+    const size_t n = tensor_bytes(&outputs[i]);
+    for (size_t j = 0; j < i; j++) {
+      if (outputs[j].name && outputs[i].name && strcmp(outputs[j].name, outputs[i].name) == 0) return 0;
+      if (overlap(outputs[i].data, n, outputs[j].data, tensor_bytes(&outputs[j]))) return 0;
+    }
+    for (size_t j = 0; j < num_inputs; j++) {
+      if (overlap(outputs[i].data, n, inputs[j].data, tensor_bytes(&inputs[j]))) return 0;
+    }
+  }
+  return 1;
+}
+
 static repconv_status session_run(repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_inputs,
                                   repconv_tensor_t* outputs, size_t num_outputs) {
   session->error[0] = '\0';
@@ -423,8 +456,10 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
   for (size_t i = 0; i < num_inputs && s == REPCONV_OK; i++) {
     if (!inputs[i].data) s = rc_error(REPCONV_ERROR_INVALID_ARGUMENT, "input '%s': NULL data", inputs[i].name);
   }
+  const rc_graph* mg = &session->model->g;
+  const int external = s == REPCONV_OK && run_external(mg, inputs, num_inputs, outputs, num_outputs);
   rc_sized* z = NULL;
-  if (s == REPCONV_OK) s = rc_session_sized_get(session, 0, &z);
+  if (s == REPCONV_OK) s = rc_session_sized_get(session, external, &z);
   if (s != REPCONV_OK) return rc_session_fail(session, s);
   session->cur = z;
   z->used = ++session->runs;
@@ -439,19 +474,40 @@ static repconv_status session_run(repconv_session_t* session, const repconv_tens
     s = check_dims("output", &outputs[i], &g->tensors[g->outputs[k]]);
     if (s != REPCONV_OK) return rc_session_fail(session, s);
   }
-  /* NCHW (caller) → channels-last (arena): the executor's row loop, on the
-   * pool, with the conversion ISA's transposes. */
+  /* Bindings of the caller's NCHW buffers, one per graph input and output.
+   * An input the plan keeps in the arena is converted to channels-last
+   * first (the executor's row loop on the pool, with the conversion ISA's
+   * transposes); the others are read by their chain as it goes. Outputs are
+   * stored by their last Winograd step, or converted after the run. No
+   * allocation per run for up to 16 of them. */
+  rc_binding local[16];
+  const size_t nb = (size_t)g->n_inputs + (size_t)g->n_outputs;
+  rc_binding* b = nb <= 16 ? local : malloc(nb * sizeof(rc_binding));
+  if (!b) {
+    rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "session_run: out of memory");
+    return rc_session_fail(session, REPCONV_ERROR_OUT_OF_MEMORY);
+  }
+  memset(b, 0, nb * sizeof(rc_binding));
+  rc_binding* bo = b + g->n_inputs;
   for (size_t i = 0; i < num_inputs; i++) {
-    const int32_t t = g->inputs[find_io(g, g->inputs, g->n_inputs, inputs[i].name)];
-    const rc_binding b = nchw_binding(g, t, (void*)inputs[i].data);
-    rc_exec_convert_tensor(g, z->plan, z->arena, t, &b, 1, session->pool);
+    const int32_t k = find_io(g, g->inputs, g->n_inputs, inputs[i].name), t = g->inputs[k];
+    b[k] = nchw_binding(g, t, (void*)inputs[i].data);
+    if (z->plan->offset[t] != RC_NO_OFFSET) rc_exec_convert_tensor(g, z->plan, z->arena, t, &b[k], 1, session->pool);
   }
-  s = rc_exec_run(g, z->plan, &z->xnn, z->arena, session->pool, session->step_ms);
-  if (s != REPCONV_OK) return rc_session_fail(session, s);
-  for (size_t i = 0; i < num_outputs; i++) {
-    const int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
-    const rc_binding b = nchw_binding(g, t, outputs[i].data);
-    rc_exec_convert_tensor(g, z->plan, z->arena, t, &b, 0, session->pool);
+  if (external) {
+    for (size_t i = 0; i < num_outputs; i++) {
+      const int32_t k = find_io(g, g->outputs, g->n_outputs, outputs[i].name);
+      bo[k] = nchw_binding(g, g->outputs[k], outputs[i].data);
+    }
+    s = rc_exec_run_io(g, z->plan, &z->xnn, z->arena, session->pool, b, bo, session->step_ms);
+  } else {
+    s = rc_exec_run(g, z->plan, &z->xnn, z->arena, session->pool, session->step_ms);
+    for (size_t i = 0; i < num_outputs && s == REPCONV_OK; i++) {
+      const int32_t t = g->outputs[find_io(g, g->outputs, g->n_outputs, outputs[i].name)];
+      const rc_binding bt = nchw_binding(g, t, outputs[i].data);
+      rc_exec_convert_tensor(g, z->plan, z->arena, t, &bt, 0, session->pool);
+    }
   }
-  return REPCONV_OK;
+  if (b != local) free(b);
+  return s == REPCONV_OK ? REPCONV_OK : rc_session_fail(session, s);
 }

@@ -5,9 +5,8 @@
  * the arena's float NHWC input by rc_exec_load_input (the pass the float API
  * spends on its NCHW copy), and the output image is a binding the model's last kernel stores
  * into (a Winograd step under external_outputs) or the executor converts
- * into after the run (any other last op). Plans are made per size with
- * external_outputs and cached with the float API's (the flag is part of the
- * key: the float API's plans keep their inputs and outputs in the arena). */
+ * into after the run (any other last op). It runs the float API's plan for
+ * the size (external inputs and outputs: session.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -29,7 +29,7 @@ typedef struct rc_sized {
   float* arena;
   uint64_t bytes; /* arena and workspaces, counted against the arena-bytes limit */
   uint64_t used;  /* the session's run count when last used */
-  int external;   /* planned with external_outputs (the frame API's runs): part of the cache key */
+  int external;   /* planned with external I/O (both APIs' runs; 0: the float API's fallback): part of the key */
 } rc_sized;
 
 struct repconv_session {
@@ -59,9 +59,10 @@ repconv_status rc_session_fail(repconv_session_t* s, rc_status code);
  * thread holds it. */
 int rc_session_acquire(repconv_session_t* s, const char* what);
 void rc_session_release(repconv_session_t* s);
-/* The entry for the input shapes in s->want planned with external_outputs
- * `external` (0: the float API's plans, the model's own when it fits; 1:
- * graph outputs stored into the caller's bindings): the last one used when
+/* The entry for the input shapes in s->want planned with external inputs
+ * and outputs `external` (1: the runs of both APIs, the model's own plan
+ * when it fits; 0: the float API's runs whose buffers cannot be bindings,
+ * session.c run_external): the last one used when
  * it matches, else a cached one, else a new plan (the least recently used
  * entry evicted). Errors name the node and shapes (REPCONV_ERROR_SHAPE). */
 rc_status rc_session_sized_get(repconv_session_t* s, int external, rc_sized** out);

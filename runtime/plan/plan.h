@@ -65,7 +65,7 @@ typedef struct rc_step {
   const float* gemm_bias;      /* packed bias (rc_gemm_pack_channels) or NULL */
   const float* gemm_slopes;    /* fused PReLU: packed slopes */
   char kernel[96];             /* "xnnpack:convolution2d_nhwc_f32+relu (fused)", "ref:conv2d", ... */
-  char note[240];              /* why ref was used, why this Winograd variant, what was fused or permuted */
+  char note[384];              /* why ref was used, why this Winograd variant, what was fused or permuted */
 } rc_step;
 
 typedef struct rc_plan {
