@@ -383,7 +383,13 @@ REPCONV_API repconv_status repconv_session_create(const repconv_model_t* model, 
                                                   repconv_session_t** out);
 REPCONV_API void repconv_session_destroy(repconv_session_t* session);
 /* Every model input must be given once; any subset of outputs may be asked
- * for. The inputs' dims choose the size (see repconv_session_create). */
+ * for. The inputs' dims choose the size (see repconv_session_create).
+ * Buffers are NCHW floats in the caller's memory. When every output is asked
+ * for and no output buffer overlaps an input's or another output's, the run
+ * reads and writes them in place of its own copies (a Winograd chain reads
+ * the input rows as it goes, the last conv stores an output of up to 4
+ * channels); otherwise, in place included, it copies through its arena,
+ * with the same results. */
 REPCONV_API repconv_status repconv_session_run(repconv_session_t* session, const repconv_tensor_t* inputs,
                                                size_t num_inputs, repconv_tensor_t* outputs, size_t num_outputs);
 /* Plans the session for inputs of these dims (each input once, by name; data

@@ -23,6 +23,9 @@
  *             default store's tensor copied with the binding's strides, a
  *             uint8 one rc_float_to_u8 of it; every byte the binding does
  *             not address (row, pixel and image padding) keeps its sentinel.
+ *   load      a conv in no chain reading its input through a binding
+ *             (float planes, uint8 pixels) equals the conv on the loaded
+ *             values, bitwise (every ISA and variant, 1 and 3 threads).
  *   chain     the same for the last layer of random chains of 1–4 layers.
  *
  * Layouts: the arena's NHWC, NCHW, NHWC with padded rows and images,
@@ -546,6 +549,92 @@ static void test_step_sweep(void** state) {
   assert_true(shuffled > 10 && residual > 10);
 }
 
+/* A conv in no chain reading its input through a load binding (float
+ * planes: the float API's NCHW buffer; or uint8 interleaved pixels through
+ * scale and bias): bitwise the output of the same conv on x holding what
+ * the binding's loads give, for every ISA and variant, the direct path
+ * (C ≤ 4) included, small L2 targets (several blocks, rows reloaded per
+ * block), batch 1–2, 1 and 3 threads (each thread's slice with its own row
+ * cache: rc_wino_load_cache_bytes). */
+static void test_step_load(void** state) {
+  (void)state;
+  static const int chans[] = {1, 3, 16, 17, 40};
+  rc_pool* pools[2] = {NULL, rc_pool_create(3)};
+  assert_non_null(pools[1]);
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 4049);
+  size_t runs = 0;
+  for (int i = 0; i < 120; i++) {
+    const rc_wino_isa isa = k_isas[i % N_ISAS];
+    if (!rc_wino_isa_available(isa)) continue;
+    conv_case c;
+    memset(&c, 0, sizeof c);
+    rc_wino_conv_params* p = &c.p;
+    p->variant = (rc_wino_variant)((i / N_ISAS) % RC_WINO_VARIANT_COUNT);
+    p->isa = isa;
+    p->batch = 1 + rnd(&r, 2);
+    p->in_h = 1 + rnd(&r, 30);
+    p->in_w = 1 + rnd(&r, 30);
+    p->in_c = chans[rnd(&r, 5)];
+    p->out_c = chans[rnd(&r, 5)];
+    p->pad_top = p->pad_left = 1;
+    p->out_h = p->in_h;
+    p->out_w = p->in_w;
+    p->l2_bytes = rnd(&r, 2) ? 8 << 10 : 0;
+    make_weights(&r, p, &c.w, &c.b, &c.slopes, &c.u);
+    const size_t N = (size_t)p->batch, H = (size_t)p->in_h, W = (size_t)p->in_w, C = (size_t)p->in_c;
+    const int u8 = rnd(&r, 3) == 0;
+    /* src: the binding's memory; x: the NHWC floats its loads give. */
+    float* planes = u8 ? NULL : xmalloc(N * C * H * W * sizeof(float));
+    uint8_t* px = u8 ? xmalloc(N * H * W * C) : NULL;
+    c.x = xmalloc(N * H * W * C * sizeof(float));
+    rc_binding b;
+    memset(&b, 0, sizeof b);
+    if (u8) {
+      for (size_t k = 0; k < N * H * W * C; k++) px[k] = (uint8_t)rc_test_rng_u32(&r);
+      b = (rc_binding){RC_ELEM_U8,   px, (ptrdiff_t)(H * W * C), (ptrdiff_t)(W * C),
+                       (ptrdiff_t)C, 1,  1.0f / 255.0f,          -0.5f};
+      for (size_t k = 0; k < N * H * W * C; k++) c.x[k] = rc_u8_to_float(px[k], b.scale, b.bias);
+    } else {
+      rc_test_fill_uniform(&r, planes, N * C * H * W, -1.0f, 1.0f);
+      b = (rc_binding){RC_ELEM_F32, planes, (ptrdiff_t)(C * H * W), (ptrdiff_t)W, 1, (ptrdiff_t)(H * W), 1.0f, 0.0f};
+      for (size_t n = 0; n < N; n++)
+        for (size_t y = 0; y < H; y++)
+          for (size_t x = 0; x < W; x++)
+            for (size_t k = 0; k < C; k++) c.x[((n * H + y) * W + x) * C + k] = planes[((n * C + k) * H + y) * W + x];
+    }
+    rc_pool* pool = pools[i % 2];
+    const size_t threads = rc_pool_threads(pool), ny = N * H * W * (size_t)p->out_c;
+    float* want = xmalloc(ny * sizeof(float));
+    float* got = xmalloc(ny * sizeof(float));
+    const size_t slice = rc_wino_workspace_size(p->variant, C, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes, 0);
+    void* ws = xmalloc(slice * threads);
+    rc_wino_conv2d_nhwc(p, c.x, c.u, c.b, want, ws, pool);
+    free(ws);
+    rc_wino_conv_params q = *p;
+    q.load = &b;
+    const size_t cache = rc_wino_load_cache_bytes(&q);
+    assert_true(cache >= (size_t)rc_wino_tile_alpha(q.variant) * W * C * sizeof(float));
+    ws = xmalloc((slice + cache) * threads);
+    rc_wino_conv2d_nhwc(&q, NULL, c.u, c.b, got, ws, pool);
+    free(ws);
+    if (memcmp(got, want, ny * sizeof(float)) != 0) {
+      fail_msg("%s %s C%d->%d %dx%d batch %d %s, %zu threads: the loaded run differs", rc_wino_isa_name(isa),
+               rc_wino_variant_name(p->variant), p->in_c, p->out_c, p->in_h, p->in_w, p->batch,
+               u8 ? "u8 pixels" : "float planes", threads);
+    }
+    runs++;
+    free(want);
+    free(got);
+    free(planes);
+    free(px);
+    free_conv(&c);
+  }
+  rc_pool_destroy(pools[1]);
+  print_message("steps with a load binding: %zu runs\n", runs);
+  assert_true(runs >= 40);
+}
+
 /* ------------------------------------------------------------ chains */
 
 typedef struct chain_store_case {
@@ -645,10 +734,10 @@ static void test_chain_store_not_last(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_convert_kernels),      cmocka_unit_test(test_half_kernels),
-      cmocka_unit_test(test_transpose_kernels),    cmocka_unit_test(test_binding_pixels),
-      cmocka_unit_test(test_step_sweep),           cmocka_unit_test(test_chain_sweep),
-      cmocka_unit_test(test_chain_store_not_last),
+      cmocka_unit_test(test_convert_kernels),   cmocka_unit_test(test_half_kernels),
+      cmocka_unit_test(test_transpose_kernels), cmocka_unit_test(test_binding_pixels),
+      cmocka_unit_test(test_step_load),         cmocka_unit_test(test_step_sweep),
+      cmocka_unit_test(test_chain_sweep),       cmocka_unit_test(test_chain_store_not_last),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

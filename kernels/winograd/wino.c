@@ -637,7 +637,8 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace), threads);
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t slice =
-      rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) /
+      (rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) +
+       rc_wino_load_cache_bytes(p)) /
       sizeof(float);
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);

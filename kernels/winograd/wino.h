@@ -94,13 +94,12 @@ typedef struct rc_wino_conv_params {
    * used (may be NULL). Tiles then go through the post-store scratch, as
    * with a residual. */
   const rc_binding* store;
-  /* Optional input binding, on a chain's first layer only
-   * (rc_wino_chain_nhwc; rc_wino_conv2d_nhwc takes NULL): element
-   * (n, iy, ix, c) of x is read through it (rc_binding_load_pixels: bitwise
-   * the values the executor's load would put in x), a row at a time as the
-   * input transform reaches it, into a per-thread cache of α rows in the
-   * workspace; x is not used (may be NULL). The float input is never
-   * materialised. */
+  /* Optional input binding (of rc_wino_conv2d_nhwc, or of a chain's first
+   * layer): element (n, iy, ix, c) of x is read through it
+   * (rc_binding_load_pixels: bitwise the values the executor's load would
+   * put in x), a row at a time as the input transform reaches it, into a
+   * per-thread cache of α rows in the workspace (rc_wino_load_cache_bytes);
+   * x is not used (may be NULL). The float input is never materialised. */
   const rc_binding* load;
   /* Optional: the residual read through this binding (element (n, oy, ox, c)
    * of the NHWC residual above, residual_c as above), one tile row segment
@@ -159,10 +158,15 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
  * set (room for one converted U panel). */
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half);
 
+/* Bytes of the input-row cache a run with p->load needs in each thread's
+ * slice after the block buffers of rc_wino_workspace_size (0 without load). */
+size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p);
+
 /* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w) (or
  * p->u_half; u is then not used). bias
- * may be NULL. workspace: at least rc_wino_workspace_size(p->variant,
- * p->in_c, p->out_c, p->out_w, p->l2_bytes, p->u_half != NULL) × threads bytes (threads =
+ * may be NULL. workspace: at least (rc_wino_workspace_size(p->variant,
+ * p->in_c, p->out_c, p->out_w, p->l2_bytes, p->u_half != NULL) +
+ * rc_wino_load_cache_bytes(p)) × threads bytes (threads =
  * rc_pool_threads(pool)), not shared with
  * a concurrent call. Results do not depend on the thread count. x and y must not overlap. Callers validate the
  * parameters (shapes consistent, channels ≥ 1); the kernel does not fail. */

@@ -77,9 +77,6 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
 /* Tiles [begin, end) (raster order over batch × tile rows × tile columns),
  * block by block, on the caller's thread. */
 void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end);
-/* Bytes of the input-row cache a run with p->load needs after the block
- * buffers of rc_wino_workspace_size (0 without load). */
-size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p);
 /* Tile (rows × cols pixels, top-left output pixel (oy, ox) of image n),
  * transformed into c->scratch ([rows][cols] pixels of cout channels, rows
  * tile_m pixels apart, bias added), finished and stored: + residual,

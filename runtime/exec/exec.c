@@ -74,13 +74,19 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
   const rc_node* n = &g->nodes[sp->node];
   rc_wino_conv_params wp = rc_plan_wino_step_params(g, sp);
   set_residual(g, p, arena, sp->wino_residual, inputs, &wp);
+  const float* x = NULL;
+  if (sp->in_external >= 0) {
+    wp.load = &inputs[sp->in_external]; /* rc_exec_run_io checked that it is there */
+  } else {
+    x = input(g, p, arena, n, 0);
+  }
   float* y = NULL;
   if (sp->out_external >= 0) {
     wp.store = &outputs[sp->out_external];
   } else {
     y = arena + p->offset[sp->out];
   }
-  rc_wino_conv2d_nhwc(&wp, input(g, p, arena, n, 0), sp->wino_u, sp->wino_bias, y, ws, sp->wino_threads ? pool : NULL);
+  rc_wino_conv2d_nhwc(&wp, x, sp->wino_u, sp->wino_bias, y, ws, sp->wino_threads ? pool : NULL);
 }
 
 /* The chain headed by step i: every member, from the head's input to the

@@ -1,8 +1,9 @@
 /* External outputs and inputs (rc_plan_options.external_outputs,
  * external_inputs): which graph outputs the last kernel stores straight
  * into the caller's memory, and which the executor converts from the arena
- * after the run; which graph inputs a Winograd chain reads straight from the
- * caller's memory, and which the executor loads into the arena first. */
+ * after the run; which graph inputs a Winograd step or chain reads straight
+ * from the caller's memory, and which the executor loads into the arena
+ * first. */
 #include <stdio.h>
 #include <string.h>
 
@@ -48,9 +49,9 @@ void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* read
 }
 
 /* Input t can stay in the caller's memory: every node reading it is a
- * chain's head (as its input 0) or a residual add fused into a Winograd
- * step, and no XNNPACK step runs (the NaN scan reads the graph inputs).
- * *head: the first head reading it, or -1. */
+ * chain's head or a Winograd step in no chain (as its input 0), or a
+ * residual add fused into a Winograd step, and no XNNPACK step runs (the
+ * NaN scan reads the graph inputs). *head: the first such step, or -1. */
 static int input_streams(const rc_graph* g, const rc_plan* p, const int32_t* readers, int32_t t, int32_t* head) {
   *head = -1;
   if (readers[t] < 1 || readers[t] >= 1 << 20) return 0; /* unread, or a graph output too */
@@ -63,7 +64,8 @@ static int input_streams(const rc_graph* g, const rc_plan* p, const int32_t* rea
     const rc_node* n = &g->nodes[st->node];
     for (int32_t k = 0; k < n->n_inputs; k++) {
       if (n->inputs[k] != t) continue;
-      if (k != 0 || st->kind != RC_KERNEL_WINOGRAD || st->chain_head != i) return 0;
+      /* input 0 of a chain's head or of a Winograd step in no chain */
+      if (k != 0 || st->kind != RC_KERNEL_WINOGRAD || (st->chain_head >= 0 && st->chain_head != i)) return 0;
       if (*head < 0) *head = i;
       ok++;
     }
@@ -79,12 +81,13 @@ void rc_plan_external_inputs(const rc_graph* g, rc_plan* p, const int32_t* reade
     if (!input_streams(g, p, readers, t, &head)) continue;
     for (int32_t i = 0; i < p->n_order; i++) {
       rc_step* st = &p->steps[i];
-      if (st->kind == RC_KERNEL_WINOGRAD && st->chain_head == i && g->nodes[st->node].inputs[0] == t) {
+      if (st->kind == RC_KERNEL_WINOGRAD && (st->chain_head < 0 || st->chain_head == i) &&
+          g->nodes[st->node].inputs[0] == t) {
         st->in_external = k;
       }
     }
     elided[t] = 1;
     note_append(&p->steps[head], "; reads input '%s' straight from the caller's binding%s", name,
-                ", rows converted band by band (no arena slot)");
+                ", rows converted as its tiles reach them (no arena slot)");
   }
 }

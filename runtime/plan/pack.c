@@ -178,7 +178,10 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p, const rc_plan* share) 
     } else {
       RC_CHECK(transform_filter(g, p, st));
     }
-    const size_t ws = rc_wino_workspace_size(v, cin, cout, ow, 0, st->wino_u_half != NULL);
+    rc_wino_conv_params wp = rc_plan_wino_step_params(g, st);
+    if (st->in_external >= 0) wp.load = &rc_plan_load_placeholder; /* a step in no chain reading its binding */
+    const size_t ws =
+        rc_wino_workspace_size(v, cin, cout, ow, 0, st->wino_u_half != NULL) + rc_wino_load_cache_bytes(&wp);
     if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
   }
   for (int32_t i = 0; i < p->n_order; i++) {
