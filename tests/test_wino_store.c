@@ -500,6 +500,20 @@ static const rc_wino_isa k_isas[] = {
 };
 #define N_ISAS (sizeof k_isas / sizeof k_isas[0])
 
+/* Case i's layer: variant and ISA from i, a 3x3 conv, stride 1, padding 1
+ * (the output the input's size), of these sizes and L2 target. */
+static void conv_shape(rc_wino_conv_params* p, int i, int batch, int h, int w, int cin, int cout, int small_l2) {
+  p->variant = (rc_wino_variant)((i / N_ISAS) % RC_WINO_VARIANT_COUNT);
+  p->isa = k_isas[i % N_ISAS];
+  p->batch = batch;
+  p->in_h = p->out_h = h;
+  p->in_w = p->out_w = w;
+  p->in_c = cin;
+  p->out_c = cout;
+  p->pad_top = p->pad_left = 1;
+  p->l2_bytes = small_l2 ? 8 << 10 : 0;
+}
+
 static void test_step_sweep(void** state) {
   (void)state;
   static const int chans[] = {1, 3, 5, 16, 17};
@@ -516,17 +530,10 @@ static void test_step_sweep(void** state) {
     conv_case c;
     memset(&c, 0, sizeof c);
     rc_wino_conv_params* p = &c.p;
-    p->variant = (rc_wino_variant)((i / N_ISAS) % RC_WINO_VARIANT_COUNT);
-    p->isa = isa;
-    p->batch = 1 + rnd(&r, 2);
-    p->in_h = heights[rnd(&r, 4)];
-    p->in_w = widths[rnd(&r, 4)];
-    p->in_c = chans[rnd(&r, 5)];
-    p->out_c = chans[rnd(&r, 5)];
-    p->pad_top = p->pad_left = 1;
-    p->out_h = p->in_h;
-    p->out_w = p->in_w;
-    p->l2_bytes = rnd(&r, 2) ? 8 << 10 : 0;
+    /* Drawn in this order (one declarator after another). */
+    const int batch = 1 + rnd(&r, 2), h = heights[rnd(&r, 4)], w = widths[rnd(&r, 4)], cin = chans[rnd(&r, 5)],
+              cout = chans[rnd(&r, 5)];
+    conv_shape(p, i, batch, h, w, cin, cout, rnd(&r, 2));
     make_tail(&r, p, &c.res);
     make_weights(&r, p, &c.w, &c.b, &c.slopes, &c.u);
     c.bias = rnd(&r, 4) ? c.b : NULL;
@@ -570,17 +577,9 @@ static void test_step_load(void** state) {
     conv_case c;
     memset(&c, 0, sizeof c);
     rc_wino_conv_params* p = &c.p;
-    p->variant = (rc_wino_variant)((i / N_ISAS) % RC_WINO_VARIANT_COUNT);
-    p->isa = isa;
-    p->batch = 1 + rnd(&r, 2);
-    p->in_h = 1 + rnd(&r, 30);
-    p->in_w = 1 + rnd(&r, 30);
-    p->in_c = chans[rnd(&r, 5)];
-    p->out_c = chans[rnd(&r, 5)];
-    p->pad_top = p->pad_left = 1;
-    p->out_h = p->in_h;
-    p->out_w = p->in_w;
-    p->l2_bytes = rnd(&r, 2) ? 8 << 10 : 0;
+    const int batch = 1 + rnd(&r, 2), h = 1 + rnd(&r, 30), w = 1 + rnd(&r, 30), cin = chans[rnd(&r, 5)],
+              cout = chans[rnd(&r, 5)];
+    conv_shape(p, i, batch, h, w, cin, cout, rnd(&r, 2));
     make_weights(&r, p, &c.w, &c.b, &c.slopes, &c.u);
     const size_t N = (size_t)p->batch, H = (size_t)p->in_h, W = (size_t)p->in_w, C = (size_t)p->in_c;
     const int u8 = rnd(&r, 3) == 0;
