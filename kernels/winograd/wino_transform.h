@@ -260,31 +260,30 @@ INLINE int act_bounds(const rc_wino_epilogue* ep, vec* lo, vec* hi) {
   return ep->activation == RC_WINO_ACT_PRELU;
 }
 
-/* A whole chunk (SIMD_W channels): output_chunk with the activation and,
- * for an inner tile, its m × m size as compile-time cases, four functions
- * per variant (output_tile's `chunks`: clamp part, clamp whole, PReLU part,
- * PReLU whole). */
+/* One chunk: output_chunk with the activation, the channel tail and, for
+ * an inner tile, its m × m size as compile-time cases, eight functions per
+ * variant (output_tile's `chunks`, indexed 4·masked + 2·prelu + whole; mask
+ * is used only by the masked ones). */
 typedef void (*output_chunk_fn)(const float* mm, size_t m_stride, vec bias, vec lo, vec hi, vec slope, float* y,
-                                size_t y_row_stride, size_t cstride, size_t rows, size_t cols);
+                                size_t y_row_stride, size_t cstride, size_t rows, size_t cols, vmask mask);
 
-INLINE void output_tile(const int A, const int M, const float* at, const output_chunk_fn* chunks, const float* mm,
-                        size_t m_stride, size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride,
-                        size_t y_pixel_stride, size_t rows, size_t cols) {
+INLINE void output_tile(const int M, const output_chunk_fn* chunks, const float* mm, size_t m_stride, size_t cout,
+                        const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,
+                        size_t cols) {
   vec lo, hi;
   const int prelu = act_bounds(ep, &lo, &hi);
-  const output_chunk_fn chunk = chunks[2 * prelu + (rows == (size_t)M && cols == (size_t)M)];
+  const int k = 2 * prelu + (rows == (size_t)M && cols == (size_t)M);
   size_t c = 0;
   for (; c + SIMD_W <= cout; c += SIMD_W) {
     const vec b = ep->bias ? v_load(ep->bias + c) : v_zero();
     const vec sl = prelu ? v_load(ep->slopes + c) : v_zero();
-    chunk(mm + c, m_stride, b, lo, hi, sl, y + c, y_row_stride, y_pixel_stride, rows, cols);
+    chunks[k](mm + c, m_stride, b, lo, hi, sl, y + c, y_row_stride, y_pixel_stride, rows, cols, v_tail(SIMD_W));
   }
   if (c < cout) {
     const vmask mask = v_tail(cout - c);
     const vec b = ep->bias ? v_load_mask(ep->bias + c, mask) : v_zero();
     const vec sl = prelu ? v_load_mask(ep->slopes + c, mask) : v_zero();
-    output_chunk(A, M, at, mm + c, m_stride, b, prelu, lo, hi, sl, y + c, y_row_stride, y_pixel_stride, rows, cols, 1,
-                 mask);
+    chunks[4 + k](mm + c, m_stride, b, lo, hi, sl, y + c, y_row_stride, y_pixel_stride, rows, cols, mask);
   }
 }
 
@@ -389,12 +388,12 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
  * the branches and keeps them on the stack, a GPR load per vector load or
  * store (F(6,3), 16 channels, AVX-512, Zen 4: output transform 530 → 300
  * cycles a tile, input 420 → 330; four cases in one function: 420). */
-#define OUTPUT_CHUNK_FN(name, A, M, at, prelu, whole)                                                               \
-  static __attribute__((noinline)) void name(const float* mm, size_t m_stride, vec bias, vec lo, vec hi, vec slope, \
-                                             float* y, size_t y_row_stride, size_t cstride, size_t rows,            \
-                                             size_t cols) {                                                         \
-    output_chunk(A, M, &at[0][0], mm, m_stride, bias, prelu, lo, hi, slope, y, y_row_stride, cstride,               \
-                 whole ? (size_t)M : rows, whole ? (size_t)M : cols, 0, v_tail(SIMD_W));                            \
+#define OUTPUT_CHUNK_FN(name, A, M, at, masked, prelu, whole)                                                         \
+  static __attribute__((noinline)) void name(const float* mm, size_t m_stride, vec bias, vec lo, vec hi, vec slope,   \
+                                             float* y, size_t y_row_stride, size_t cstride, size_t rows, size_t cols, \
+                                             vmask mask) {                                                            \
+    output_chunk(A, M, &at[0][0], mm, m_stride, bias, prelu, lo, hi, slope, y, y_row_stride, cstride,                 \
+                 whole ? (size_t)M : rows, whole ? (size_t)M : cols, masked, mask);                                   \
   }
 #define DEFINE_VARIANT(name, A, M, bt, at)                                                                             \
   static __attribute__((noinline)) void name##_interior_chunk(const float* const* rows, ptrdiff_t col, ptrdiff_t cin,  \
@@ -402,12 +401,17 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
     const vmask none = v_tail(SIMD_W);                                                                                 \
     input_chunk(A, &bt[0][0], rows, col, cin, 1, 0, A, 0, none, none, v, v_stride);                                    \
   }                                                                                                                    \
-  OUTPUT_CHUNK_FN(name##_clamp_part, A, M, at, 0, 0)                                                                   \
-  OUTPUT_CHUNK_FN(name##_clamp_whole, A, M, at, 0, 1)                                                                  \
-  OUTPUT_CHUNK_FN(name##_prelu_part, A, M, at, 1, 0)                                                                   \
-  OUTPUT_CHUNK_FN(name##_prelu_whole, A, M, at, 1, 1)                                                                  \
-  static const output_chunk_fn name##_chunks[4] = {name##_clamp_part, name##_clamp_whole, name##_prelu_part,           \
-                                                   name##_prelu_whole};                                                \
+  OUTPUT_CHUNK_FN(name##_clamp_part, A, M, at, 0, 0, 0)                                                                \
+  OUTPUT_CHUNK_FN(name##_clamp_whole, A, M, at, 0, 0, 1)                                                               \
+  OUTPUT_CHUNK_FN(name##_prelu_part, A, M, at, 0, 1, 0)                                                                \
+  OUTPUT_CHUNK_FN(name##_prelu_whole, A, M, at, 0, 1, 1)                                                               \
+  OUTPUT_CHUNK_FN(name##_clamp_part_tail, A, M, at, 1, 0, 0)                                                           \
+  OUTPUT_CHUNK_FN(name##_clamp_whole_tail, A, M, at, 1, 0, 1)                                                          \
+  OUTPUT_CHUNK_FN(name##_prelu_part_tail, A, M, at, 1, 1, 0)                                                           \
+  OUTPUT_CHUNK_FN(name##_prelu_whole_tail, A, M, at, 1, 1, 1)                                                          \
+  static const output_chunk_fn name##_chunks[8] = {                                                                    \
+      name##_clamp_part,      name##_clamp_whole,      name##_prelu_part,      name##_prelu_whole,                     \
+      name##_clamp_part_tail, name##_clamp_whole_tail, name##_prelu_part_tail, name##_prelu_whole_tail};               \
   void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,      \
                                        size_t v_stride) {                                                              \
     input_tile(A, &bt[0][0], name##_interior_chunk, rows, in_w, cin, ix0, v, v_stride);                                \
@@ -415,7 +419,7 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
   void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,      \
                                         float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,             \
                                         size_t cols) {                                                                 \
-    output_tile(A, M, &at[0][0], name##_chunks, m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);   \
+    output_tile(M, name##_chunks, m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);                 \
   }                                                                                                                    \
   void WINO_FN(name##_direct)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,         \
                               size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t out_rows, \
