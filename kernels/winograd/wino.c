@@ -549,7 +549,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
   c->gemm_groups = c->cout_blocks;
-  if (c->k->wide) {
+  if (c->k->wide && !(c->k->gemm8 && c->cout <= 8)) { /* ≤ 8 channels: the narrow GEMM (gemm_blocks) */
     const size_t total = (size_t)p->batch * c->tiles_per_image;
     const size_t count = total < c->block_tiles ? total : c->block_tiles;
     size_t best = 0;
