@@ -171,6 +171,11 @@ void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, c
   }
 }
 
+const float* rc_binding_f32_pixels(const rc_binding* b, size_t pixels, size_t channels, size_t n, size_t y, size_t x) {
+  if (b->type != RC_ELEM_F32 || !contiguous(b, pixels, channels)) return NULL;
+  return (const float*)b->base + rc_binding_offset(b, n, y, x, 0);
+}
+
 void rc_binding_load_pixels(const rc_binding* b, const rc_convert_kernels* k, float* dst, size_t pixels,
                             size_t channels, size_t n, size_t y, size_t x) {
   const ptrdiff_t off = rc_binding_offset(b, n, y, x, 0), ps = b->pixel_stride, cs = b->channel_stride;

@@ -128,6 +128,9 @@ void rc_binding_store_pixels(const rc_binding* b, const rc_convert_kernels* k, c
 /* The reverse: elements (n, y, x + j, k) of b into dst[j·channels + k]. */
 void rc_binding_load_pixels(const rc_binding* b, const rc_convert_kernels* k, float* dst, size_t pixels,
                             size_t channels, size_t n, size_t y, size_t x);
+/* Those elements in place: b's memory when it holds them as
+ * rc_binding_load_pixels would write them (float, contiguous), else NULL. */
+const float* rc_binding_f32_pixels(const rc_binding* b, size_t pixels, size_t channels, size_t n, size_t y, size_t x);
 
 /* Where element (n, y, x, c) of b lives: its offset from b->base, in
  * elements of the type. */

@@ -217,11 +217,12 @@ static size_t run_block_tiles(const rc_wino_conv_params* p, size_t total, size_t
   return t;
 }
 
-/* Floats of the post-store scratch: one output tile, channels padded like M,
- * then one tile row segment of a residual read through its binding. */
+/* Floats of the post-store scratch: two output tiles (output_tiles), channels
+ * padded like M, then one tile row segment of a residual read through its
+ * binding. */
 static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
   const size_t m = (size_t)rc_wino_tile_m(v);
-  return (m * m + m) * round_up(out_c, RC_WINO_M_CPAD);
+  return (2 * m * m + m) * round_up(out_c, RC_WINO_M_CPAD);
 }
 
 size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
@@ -425,26 +426,51 @@ static void tile_out(rc_wino_run* c, size_t t, const rc_wino_epilogue* ep, float
                            y_pixel_stride, rows, cols);
 }
 
-/* Channels [c0, c1) of tile t to their place (all of them when post-storing
- * or direct). */
-static void output_tile_cols(rc_wino_run* c, size_t t, size_t c0, size_t c1) {
-  const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
-  const size_t oy = r / c->tiles_w * c->tile_m, ox = r % c->tiles_w * c->tile_m;
-  const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w;
-  const size_t rows = oh - oy < c->tile_m ? oh - oy : c->tile_m;
-  const size_t cols = ow - ox < c->tile_m ? ow - ox : c->tile_m;
-  if (c->post) {
-    tile_out(c, t, &c->ep_bias, c->scratch, c->tile_m * c->cout, c->cout, 0, c->cout, rows, cols);
-    rc_wino_post_store(c, n, oy, ox, rows, cols);
-    return;
-  }
-  /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
-  const size_t row = c->y_ring ? oy % c->y_ring : n * oh + oy;
-  float* y = c->y + row * c->y_row + (ox - c->y_col0) * c->cout;
-  tile_out(c, t, &c->ep, y, c->y_row, c->cout, c0, c1, rows, cols);
+/* Where tile t of the block goes: image n, top-left output pixel (oy, ox),
+ * rows × cols pixels (fewer than m × m at the image's bottom and right). */
+typedef struct tile_place {
+  size_t n, oy, ox, rows, cols;
+} tile_place;
+
+static tile_place place(const rc_wino_run* c, size_t t) {
+  const size_t g = c->first + t, r = g % c->tiles_per_image;
+  tile_place p = {g / c->tiles_per_image, r / c->tiles_w * c->tile_m, r % c->tiles_w * c->tile_m, c->tile_m, c->tile_m};
+  if ((size_t)c->out_h - p.oy < p.rows) p.rows = (size_t)c->out_h - p.oy;
+  if ((size_t)c->out_w - p.ox < p.cols) p.cols = (size_t)c->out_w - p.ox;
+  return p;
 }
 
-static void output_tile(rc_wino_run* c, size_t t) { output_tile_cols(c, t, 0, c->cout); }
+/* Channels [c0, c1) of tile t to their place in y (not post-storing). */
+static void output_tile_cols(rc_wino_run* c, size_t t, size_t c0, size_t c1) {
+  const tile_place p = place(c, t);
+  /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
+  const size_t row = c->y_ring ? p.oy % c->y_ring : p.n * (size_t)c->out_h + p.oy;
+  float* y = c->y + row * c->y_row + (p.ox - c->y_col0) * c->cout;
+  tile_out(c, t, &c->ep, y, c->y_row, c->cout, c0, c1, p.rows, p.cols);
+}
+
+/* Tiles [begin, end) of the block to their place. Post-stored tiles go
+ * through the scratch's two tile slots, each one's post-store after the
+ * next one's transform: read right after the transform's stores (masked,
+ * for a 4-channel tail), a tile waited for them to reach the cache, store
+ * forwarding failing (ECBSR's tail: a fifth of post_store's time). */
+static void output_tiles(rc_wino_run* c, size_t begin, size_t end) {
+  if (!c->post) {
+    for (size_t t = begin; t < end; t++) output_tile_cols(c, t, 0, c->cout);
+    return;
+  }
+  const size_t slot = c->tile_m * c->tile_m * c->cout_pad;
+  for (size_t t = begin; t <= end; t++) {
+    if (t < end) {
+      const tile_place p = place(c, t);
+      tile_out(c, t, &c->ep_bias, c->scratch + t % 2 * slot, c->tile_m * c->cout, c->cout, 0, c->cout, p.rows, p.cols);
+    }
+    if (t > begin) {
+      const tile_place p = place(c, t - 1);
+      rc_wino_post_store(c, c->scratch + (t - 1) % 2 * slot, p.n, p.oy, p.ox, p.rows, p.cols);
+    }
+  }
+}
 
 /* Tiles [begin, end) block by block in the workspace slice c->v/c->m. Every
  * tile goes through the same transforms and the same GEMM rows whatever the
@@ -467,7 +493,7 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
         }
       }
     }
-    for (size_t t = 0; t < c->count; t++) output_tile(c, t);
+    output_tiles(c, 0, c->count);
   }
 }
 
@@ -618,13 +644,15 @@ static void phase_task(void* arg, size_t i, size_t thread) {
   c.scratch += thread * ph->slice_floats;
   const size_t n = ph->phase == 1 ? c.gemm_groups * c.a2 : c.count;
   const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
+  if (ph->phase == 2) {
+    output_tiles(&c, begin, end);
+    return;
+  }
   for (size_t j = begin; j < end; j++) {
     if (ph->phase == 0) {
       input_tile(&c, j);
-    } else if (ph->phase == 1) {
-      gemm_panel(&c, j % c.a2, j / c.a2, j + 1 < end ? u_group(&c, (j + 1) % c.a2, (j + 1) / c.a2) : k_none);
     } else {
-      output_tile(&c, j);
+      gemm_panel(&c, j % c.a2, j / c.a2, j + 1 < end ? u_group(&c, (j + 1) % c.a2, (j + 1) / c.a2) : k_none);
     }
   }
 }

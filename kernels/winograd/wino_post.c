@@ -119,12 +119,16 @@ static void finish_pixels(const rc_wino_run* c, float* s, const float* res, size
 }
 
 /* The residual of output row oy, pixels [ox, ox + cols) of image n: in the
- * residual tensor, or read through its binding into the scratch's row
- * segment (valid until the next call); NULL without a residual. */
+ * residual tensor, in the binding's memory (float, contiguous: ECBSR's input
+ * plane, a tile row's few floats not worth a call to copy), or read through
+ * the binding into the scratch's row segment (valid until the next call);
+ * NULL without a residual. */
 static const float* residual_row(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t cols) {
   const size_t rc = c->residual_c;
   if (c->residual_load) {
-    float* seg = c->scratch + c->tile_m * c->tile_m * c->cout_pad;
+    const float* in_place = rc_binding_f32_pixels(c->residual_load, cols, rc, n, oy, ox);
+    if (in_place) return in_place;
+    float* seg = c->scratch + 2 * c->tile_m * c->tile_m * c->cout_pad; /* after the two tile slots */
     rc_binding_load_pixels(c->residual_load, c->conv, seg, cols, rc, n, oy, ox);
     return seg;
   }
@@ -138,13 +142,13 @@ static const float* residual_row(const rc_wino_run* c, size_t n, size_t oy, size
  * (add, activation: contiguous loops), then moved; a one-channel shuffle
  * (a super-resolution tail's Y image) adds, activates and stores in one pass
  * (post_row_y). */
-static void post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
+static void post_store(const rc_wino_run* c, float* tile, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
   const size_t oh = (size_t)c->out_h, ow = (size_t)c->out_w, cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2; /* channels after the shuffle */
   const size_t yw = ow * r * cs;                                                /* floats per output row */
   float* y = c->y + n * oh * r * yw;
   for (size_t i = 0; i < rows; i++) {
-    float* s = c->scratch + i * c->tile_m * cout;
+    float* s = tile + i * c->tile_m * cout;
     const float* res = residual_row(c, n, oy + i, ox, cols);
     if (cs == 1 && r > 1) {
       float* row0 = y + (oy + i) * r * yw + ox * r;
@@ -224,12 +228,12 @@ static inline __attribute__((always_inline)) void copy_rows(char* d, ptrdiff_t s
  * plane with pixel stride 1, converted in one call of the vector kernel and
  * copied row by row (row segments of a tile are short: a call per segment
  * would cost more than the conversion). 0 if the tile does not fit. */
-static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols,
-                            float* stage) {
+static int bound_plane_tile(const rc_wino_run* c, const float* tile, size_t n, size_t oy, size_t ox, size_t rows,
+                            size_t cols, float* stage) {
   const size_t r = c->shuffle, w = cols * r, nrows = rows * r, rc = c->residual_c;
   if (nrows * w > BOUND_STAGE) return 0;
   for (size_t i = 0; i < rows; i++) {
-    const float* s = c->scratch + i * c->tile_m * c->cout;
+    const float* s = tile + i * c->tile_m * c->cout;
     const float* res = residual_row(c, n, oy + i, ox, cols);
     post_rows_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, r);
   }
@@ -267,13 +271,14 @@ static int bound_plane_tile(const rc_wino_run* c, size_t n, size_t oy, size_t ox
  * row segment by row segment: a one-channel shuffle (the super-resolution
  * tail's Y plane) a whole tile at once (bound_plane_tile) or its r output
  * rows from the stage, a plain store straight from scratch. */
-static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
+static void post_store_bound(const rc_wino_run* c, float* tile, size_t n, size_t oy, size_t ox, size_t rows,
+                             size_t cols) {
   const size_t cout = c->cout, rc = c->residual_c;
   const size_t r = c->shuffle > 1 ? c->shuffle : 1, r2 = r * r, cs = cout / r2;
   float stage[BOUND_STAGE];
-  if (cs == 1 && r > 1 && bound_plane_tile(c, n, oy, ox, rows, cols, stage)) return;
+  if (cs == 1 && r > 1 && bound_plane_tile(c, tile, n, oy, ox, rows, cols, stage)) return;
   for (size_t i = 0; i < rows; i++) {
-    float* s = c->scratch + i * c->tile_m * cout;
+    float* s = tile + i * c->tile_m * cout;
     const float* res = residual_row(c, n, oy + i, ox, cols);
     if (cs == 1 && r > 1 && r2 * cols <= BOUND_STAGE) {
       post_rows_y(&c->ep, s, cols, res, rc, stage, cols * r, r);
@@ -290,10 +295,10 @@ static void post_store_bound(const rc_wino_run* c, size_t n, size_t oy, size_t o
   }
 }
 
-void rc_wino_post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
+void rc_wino_post_store(const rc_wino_run* c, float* tile, size_t n, size_t oy, size_t ox, size_t rows, size_t cols) {
   if (c->store) {
-    post_store_bound(c, n, oy, ox, rows, cols);
+    post_store_bound(c, tile, n, oy, ox, rows, cols);
   } else {
-    post_store(c, n, oy, ox, rows, cols);
+    post_store(c, tile, n, oy, ox, rows, cols);
   }
 }

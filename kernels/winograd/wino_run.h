@@ -42,7 +42,7 @@ typedef struct rc_wino_run {
   float* u_panel;         /* with u_half: one converted U panel */
   float* v;               /* V[ξ][block_tiles][cin_pad] */
   float* m;               /* M[ξ][block_tiles][cout_pad] */
-  float* scratch;         /* one output tile [tile_m][tile_m][cout] when post-storing */
+  float* scratch;         /* post-storing: two tile slots [tile_m][tile_m][cout_pad], a residual row segment */
   rc_wino_epilogue ep;
   rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
   int post;                 /* residual, shuffle or store: transform to scratch, then post_store */
@@ -78,11 +78,11 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
  * block by block, on the caller's thread. */
 void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end);
 /* Tile (rows × cols pixels, top-left output pixel (oy, ox) of image n),
- * transformed into c->scratch ([rows][cols] pixels of cout channels, rows
- * tile_m pixels apart, bias added), finished and stored: + residual,
- * activation, then to y (NHWC or depth-to-space) or to the output binding
- * (wino_post.c). */
-void rc_wino_post_store(const rc_wino_run* c, size_t n, size_t oy, size_t ox, size_t rows, size_t cols);
+ * transformed into `tile` (a slot of c->scratch: [rows][cols] pixels of cout
+ * channels, rows tile_m pixels apart, bias added), finished there and
+ * stored: + residual, activation, then to y (NHWC or depth-to-space) or to
+ * the output binding (wino_post.c). */
+void rc_wino_post_store(const rc_wino_run* c, float* tile, size_t n, size_t oy, size_t ox, size_t rows, size_t cols);
 /* The workspace pointer rounded up to the kernels' alignment. */
 float* rc_wino_align_ws(void* workspace);
 
