@@ -9,7 +9,8 @@
  *                          is NaN (the operand order matters)
  *   v_load(p) v_store(p, x)             unaligned, SIMD_W floats
  *   v_load_mask(p, m) v_store_mask(p, m, x)  lanes of m only (others read 0)
- *   v_tail(n)              the mask of lanes < n, 0 < n ≤ SIMD_W
+ *   v_tail(n)              the mask of lanes < n, 0 < n ≤ SIMD_W (the only
+ *                          masks: AVX2's v_store_mask counts their lanes)
  *   v_prelu(o, slope)      o < 0 ? o·slope : o (NaN passes)
  *
  * simd__avx2.h (ymm), simd__avx512f.h (zmm), simd__neon.h (q registers) and
