@@ -182,7 +182,8 @@ INLINE void input_chunk(const int A, const float* bt, const float* const* rows, 
 }
 
 /* A whole chunk of an interior window: input_chunk's common case, one
- * function per variant (input_tile's `interior`). */
+ * function per variant (input_tile's `interior_chunk`; DEFINE_VARIANT says
+ * why). */
 typedef void (*interior_chunk_fn)(const float* const* rows, ptrdiff_t col, ptrdiff_t cin, float* v, size_t v_stride);
 
 INLINE void input_tile(const int A, const float* bt, interior_chunk_fn interior_chunk, const float* const* rows,
