@@ -234,21 +234,15 @@ static int bound_plane_tile(const rc_wino_run* c, const float* tile, size_t n, s
                             size_t cols, float* stage) {
   const size_t r = c->shuffle, w = cols * r, nrows = rows * r, rc = c->residual_c;
   const rc_binding* b = c->store;
-  if (b->type == RC_ELEM_F32 && b->pixel_stride == 1 && b->row_stride > 0) { /* a float plane: straight in */
-    float* d = (float*)b->base + rc_binding_offset(b, n, oy * r, ox * r, 0);
-    for (size_t i = 0; i < rows; i++) {
-      const float* res = residual_row(c, n, oy + i, ox, cols);
-      post_rows_y(&c->ep, tile + i * c->tile_m * c->cout, cols, res, rc, d + (ptrdiff_t)(i * r) * b->row_stride,
-                  (size_t)b->row_stride, r);
-    }
-    return 1;
-  }
-  if (nrows * w > BOUND_STAGE) return 0;
+  const int straight = b->type == RC_ELEM_F32 && b->pixel_stride == 1 && b->row_stride > 0; /* a float plane */
+  if (!straight && nrows * w > BOUND_STAGE) return 0;
+  float* rows_out = straight ? (float*)b->base + rc_binding_offset(b, n, oy * r, ox * r, 0) : stage;
+  const size_t row_step = straight ? (size_t)b->row_stride : w;
   for (size_t i = 0; i < rows; i++) {
-    const float* s = tile + i * c->tile_m * c->cout;
     const float* res = residual_row(c, n, oy + i, ox, cols);
-    post_rows_y(&c->ep, s, cols, res, rc, stage + i * r * w, w, r);
+    post_rows_y(&c->ep, tile + i * c->tile_m * c->cout, cols, res, rc, rows_out + i * r * row_step, row_step, r);
   }
+  if (straight) return 1;
   if (b->pixel_stride != 1) {
     for (size_t j = 0; j < nrows; j++) rc_binding_store_pixels(b, c->conv, stage + j * w, w, 1, n, oy * r + j, ox * r);
     return 1;
