@@ -124,17 +124,23 @@ static void test_repvgg_a0_plan(void** state) {
     assert_non_null(strstr(e.note, "3x3 s2"));
     entry(sa, k_stride2[i], "conv2d", &e);
     printf("  auto  %-14s %s | %s\n", e.node, e.kernel, e.note);
-    /* The stem (3 input channels) runs on the GEMM's direct path where the
-     * auto micro-kernel has one (AVX2, AVX-512F), else on XNNPACK; 48 output
-     * channels fill 75% of the 6×32 kernel's 32-lane tiles, all of the 6×48
-     * kernel's (AUTO on AVX-512: stage1.0 runs on the GEMM). */
-    const int wide = rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 32;
-    if (i == 1 && rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 48) assert_non_null(strstr(e.kernel, "gemm_6x48__avx512f"));
-    const int want = auto_conv_gemm() && (i == 0 ? !wide && stem_direct() : i >= (wide ? 2u : 1u));
-    if (i == 0 && want) assert_non_null(strstr(e.kernel, "+direct"));
-    assert_string_equal(e.backend, want ? "gemm" : "xnnpack");
-    assert_non_null(strstr(e.note, "Winograd n/a: stride 2x2"));
-    if (!want) assert_non_null(strstr(e.note, "GEMM not chosen"));
+    /* stage1.0–3.0 (48–96 input channels, 784–49 output tiles of 2×2) run
+     * on the stride-2 Winograd; the stem (3 input channels) and stage4.0
+     * (16 tiles) do not, and the note says why. */
+    if (i >= 1 && i <= 3) {
+      assert_string_equal(e.backend, "winograd");
+      assert_non_null(strstr(e.kernel, "winograd:wino23s2__"));
+      assert_non_null(strstr(e.note, "wino23s2: stride 2"));
+    } else {
+      assert_non_null(strstr(e.note, i == 0 ? "too few input channels" : "too few tiles"));
+      /* The stem runs on the GEMM's direct path where the auto
+       * micro-kernel has one (AVX2, AVX-512F), else on XNNPACK. */
+      const int wide = rc_gemm_ukernel_nr(RC_GEMM_UK_AUTO) == 32;
+      const int want = auto_conv_gemm() && (i == 0 ? !wide && stem_direct() : 1);
+      if (i == 0 && want) assert_non_null(strstr(e.kernel, "+direct"));
+      assert_string_equal(e.backend, want ? "gemm" : "xnnpack");
+      if (!want) assert_non_null(strstr(e.note, "GEMM not chosen"));
+    }
     entry(sx, k_stride2[i], "conv2d", &e);
     assert_string_equal(e.backend, "xnnpack"); /* backend xnnpack: never GEMM */
   }

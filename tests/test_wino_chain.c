@@ -72,7 +72,7 @@ static int make_chain(chain_case* c, rc_test_rng* r, rc_wino_isa isa, int wide) 
     if (shuffle) cout = 4 * (1 + rnd(r, 3));
     const int pads[][4] = {{1, 1, 1, 1}, {0, 0, 0, 0}, {2, 1, 0, 1}, {1, 0, 2, 2}};
     const int* pd = pads[rnd(r, 4) == 0 ? 1 + rnd(r, 3) : 0];
-    p->variant = (rc_wino_variant)rnd(r, RC_WINO_VARIANT_COUNT);
+    p->variant = (rc_wino_variant)rnd(r, RC_WINO_STRIDE1_COUNT);
     p->isa = isa;
     p->batch = c->batch;
     p->in_h = h;

@@ -503,7 +503,7 @@ static const rc_wino_isa k_isas[] = {
 /* Case i's layer: variant and ISA from i, a 3x3 conv, stride 1, padding 1
  * (the output the input's size), of these sizes and L2 target. */
 static void conv_shape(rc_wino_conv_params* p, int i, int batch, int h, int w, int cin, int cout, int small_l2) {
-  p->variant = (rc_wino_variant)((i / N_ISAS) % RC_WINO_VARIANT_COUNT);
+  p->variant = (rc_wino_variant)((i / N_ISAS) % RC_WINO_STRIDE1_COUNT);
   p->isa = k_isas[i % N_ISAS];
   p->batch = batch;
   p->in_h = p->out_h = h;
@@ -674,7 +674,7 @@ static void test_chain_sweep(void** state) {
     int cin = chans[rnd(&r, 5)];
     for (int k = 0; k < c.n; k++) {
       rc_wino_conv_params* p = &c.l[k].p;
-      p->variant = (rc_wino_variant)rnd(&r, RC_WINO_VARIANT_COUNT);
+      p->variant = (rc_wino_variant)rnd(&r, RC_WINO_STRIDE1_COUNT);
       p->isa = isa;
       p->batch = batch;
       p->in_h = p->out_h = H;

@@ -55,12 +55,13 @@ typedef struct isa_kernels {
 /* The lines compiled into this build (available or not on this CPU), in list
  * order: scalar first. */
 static const isa_kernels k_sets[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                   \
-  RC_IF_ISA_##ISA(                                                                                             \
-      {#isa,                                                                                                   \
-       RC_WINO_ISA_##ISA,                                                                                      \
-       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa}, \
-       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa}}, )
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                               \
+  RC_IF_ISA_##ISA({#isa,                                                                   \
+                   RC_WINO_ISA_##ISA,                                                      \
+                   {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa,    \
+                    rc_wino63_input_transform__##isa, rc_wino23s2_input_transform__##isa}, \
+                   {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa,  \
+                    rc_wino63_output_transform__##isa, rc_wino23s2_output_transform__##isa}}, )
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 };

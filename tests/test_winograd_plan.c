@@ -325,6 +325,92 @@ static void test_variants_vs_ref(void** state) {
          g_worst[0], k_tol[0], g_worst[1], k_tol[1], g_worst[2], k_tol[2]);
 }
 
+/* Stride-2 convs on the stride-2 variant: two in a row, batch 2, odd sizes,
+ * asymmetric padding, the first reading the caller's input, the second (3
+ * output channels, PReLU) storing the caller's output; backend winograd
+ * (both convs on it) on 1 and 2 threads, and auto, against ref. Its kernel
+ * error is at most F(2,3)'s (tests/test_winograd.c), so k_tol[0]. */
+static repconv_model_t* build_stride2(void) {
+  rc_test_rng r;
+  rc_test_rng_seed(&r, 77);
+  repconv_builder_t* b;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  int64_t d[4] = {2, 24, 37, 41};
+  repconv_id x;
+  assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+  const int couts[2] = {40, 3}, pads[2][4] = {{1, 1, 1, 1}, {0, 1, 2, 1}};
+  int c = 24;
+  for (int l = 0; l < 2; l++) {
+    repconv_conv2d_desc_t cd = {.out_channels = couts[l],
+                                .kernel_h = 3,
+                                .kernel_w = 3,
+                                .stride_h = 2,
+                                .stride_w = 2,
+                                .pad_top = pads[l][0],
+                                .pad_left = pads[l][1],
+                                .pad_bottom = pads[l][2],
+                                .pad_right = pads[l][3]};
+    const size_t nw = (size_t)couts[l] * (size_t)c * 9;
+    float* w = xmalloc(nw * sizeof(float));
+    float bias[40];
+    const float sc = 1.7f / sqrtf(9.0f * (float)c);
+    rc_test_fill_uniform(&r, w, nw, -sc, sc);
+    rc_test_fill_uniform(&r, bias, (size_t)couts[l], -0.1f, 0.1f);
+    char name[16];
+    snprintf(name, sizeof(name), "conv%d", l);
+    assert_int_equal(repconv_builder_conv2d(b, name, x, &cd, w, bias, &x), REPCONV_OK);
+    free(w);
+    snprintf(name, sizeof(name), "act%d", l);
+    add_act(b, name, l == 0 ? ACT_RELU : ACT_PRELU, couts[l], &r, &x);
+    c = couts[l];
+  }
+  assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
+  repconv_options_t* o = opts(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
+  repconv_model_t* m;
+  if (repconv_builder_finish(b, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  repconv_options_destroy(o);
+  repconv_builder_destroy(b);
+  return m;
+}
+
+static void test_stride2_vs_ref(void** state) {
+  (void)state;
+  repconv_model_t* m = build_stride2();
+  const net shape = {2, 24, 37, 41, 0, {{0, {0, 0, 0, 0}, ACT_NONE}}, 0, 88, 0};
+  float* x = make_input(&shape);
+  float* want = run_with(m, REPCONV_BACKEND_REF, 0, 1, x);
+  const size_t ny = out_numel(m);
+  assert_int_equal(ny, 2 * 3 * 10 * 11);
+  double mag = 0;
+  for (size_t i = 0; i < ny; i++) mag = fmax(mag, fabs(want[i]));
+  assert_true(mag > 0.05);
+  repconv_options_t* o = opts(REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, 1);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  for (int l = 0; l < 2; l++) {
+    repconv_plan_entry_t e;
+    plan_entry(s, l ? "conv1" : "conv0", &e);
+    if (!strstr(e.kernel, "winograd:wino23s2__")) fail_msg("%s: %s (%s)", e.node, e.kernel, e.note);
+  }
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
+  double worst = 0;
+  for (int k = 0; k < 3; k++) {
+    const repconv_backend be = k < 2 ? REPCONV_BACKEND_WINOGRAD : REPCONV_BACKEND_AUTO;
+    float* got = run_with(m, be, REPCONV_WINOGRAD_AUTO, k == 1 ? 2 : 1, x);
+    for (size_t i = 0; i < ny; i++) {
+      const double e = fabs((double)got[i] - want[i]) / mag;
+      if (!(e <= k_tol[0])) fail_msg("run %d: [%zu] %.9g vs ref %.9g", k, i, got[i], want[i]);
+      if (e > worst) worst = e;
+    }
+    free(got);
+  }
+  printf("  stride 2: max|winograd-ref|/max|ref| %.3g (tol %.0e)\n", worst, k_tol[0]);
+  free(want);
+  free(x);
+  repconv_model_destroy(m);
+}
+
 /* ------------------------------------------------------------ the rule */
 
 static void plan_entry(repconv_session_t* s, const char* node, repconv_plan_entry_t* out) {
@@ -419,12 +505,20 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, direct ? "gemm" : "xnnpack", direct ? "gemm:" : "xnnpack:convolution2d",
               "Winograd not chosen");
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, W, "winograd", "wino43", "wino43: C 3→16");
-  /* Where Winograd does not apply: XNNPACK, and the note says why. */
-  /* (stride 2 goes to repconv's GEMM or XNNPACK by the GEMM rule: test_gemm_plan.c) */
+  /* Stride 2: the stride-2 variant from 32 output tiles and 8 input
+   * channels (RepVGG-A0's stage1.0–3.0), else the GEMM rule (repconv's
+   * GEMM or XNNPACK: test_gemm_plan.c), and the note says why; backend
+   * winograd takes it anyway. */
   const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
   const int gemm = uk != RC_GEMM_UK_SCALAR && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(uk) < 32);
-  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack",
-              gemm ? "gemm:" : "xnnpack:", "Winograd n/a: stride 2x2");
+  expect_rule(32, 32, 32, 32, 3, 2, 1, 1, A, "winograd", "wino23s2",
+              "wino23s2: stride 2, C 32→32, 16x16 (64 tiles of 2x2, α 5");
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
+              "stride-2 Winograd not chosen: C 32→32, 8x8 (16 tiles of 2x2), U 0.10 MiB: too few tiles");
+  expect_rule(4, 32, 32, 32, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack",
+              gemm ? "gemm:" : "xnnpack:", "too few input channels");
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, W, "winograd", "wino23s2", "wino23s2: stride 2, C 32→32, 8x8");
+  /* Where Winograd does not apply: XNNPACK, and the note says why. */
   expect_rule(32, 32, 16, 16, 1, 1, 1, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: kernel 1x1");
   expect_rule(32, 32, 16, 16, 3, 1, 32, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: 32 groups");
   expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, gemm ? "gemm" : "xnnpack",
@@ -773,6 +867,7 @@ static void test_sessions_on_threads(void** state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_variants_vs_ref),
+      cmocka_unit_test(test_stride2_vs_ref),
       cmocka_unit_test(test_rule_and_reasons),
       cmocka_unit_test(test_fusion_entries),
       cmocka_unit_test(test_chains),

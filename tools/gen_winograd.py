@@ -164,15 +164,15 @@ def derive(m, r, points):
     return AT, G, BT
 
 
-def check_1d(m, r, AT, G, BT):
-    alpha = m + r - 1
+def check_1d(m, r, AT, G, BT, stride=1):
+    alpha = len(BT)
     for i in range(m):
         for k in range(r):
             for n in range(alpha):
                 s = Q2(0)
                 for j in range(alpha):
                     s = s + AT[i][j] * G[j][k] * BT[j][n]
-                want = Q2(1 if n == i + k else 0)
+                want = Q2(1 if n == stride * i + k else 0)
                 if not s == want:
                     raise AssertionError("1-D identity fails at i=%d k=%d n=%d: %s" % (i, k, n, s))
 
@@ -186,8 +186,8 @@ def transpose(X):
     return [list(col) for col in zip(*X)]
 
 
-def check_2d(m, r, AT, G, BT, rng):
-    alpha = m + r - 1
+def check_2d(m, r, AT, G, BT, rng, stride=1):
+    alpha = len(BT)
     for _ in range(3):
         d = [[Q2(rng.randint(-9, 9)) for _ in range(alpha)] for _ in range(alpha)]
         g = [[Q2(rng.randint(-9, 9)) for _ in range(r)] for _ in range(r)]
@@ -197,7 +197,8 @@ def check_2d(m, r, AT, G, BT, rng):
         Y = matmul(matmul(AT, Mh), transpose(AT))
         for y in range(m):
             for x in range(m):
-                want = sum((d[y + a][x + b] * g[a][b] for a in range(r) for b in range(r)), Q2(0))
+                want = sum((d[stride * y + a][stride * x + b] * g[a][b] for a in range(r) for b in range(r)),
+                           Q2(0))
                 if not Y[y][x] == want:
                     raise AssertionError("2-D check fails at (%d,%d): %s != %s" % (y, x, Y[y][x], want))
 
@@ -208,6 +209,28 @@ VARIANTS = [
     ("43", 4, [Q2(0), SQRT2, -SQRT2, SQRT2 / 2, -SQRT2 / 2], "points 0, sqrt2, -sqrt2, sqrt2/2, -sqrt2/2, inf"),
     ("63", 6, [Q2(0), Q2(1), Q2(-1), Q2(2), Q2(-2), Q2(Fraction(1, 2)), Q2(Fraction(-1, 2))],
      "points 0, 1, -1, 2, -2, 1/2, -1/2, inf"),
+]
+
+
+def derive_stride2(m, points):
+    """Stride 2, 3-tap filter, m outputs from an input window of 2m + 1
+    (polyphase): y_i = g0 d_2i + g1 d_2i+1 + g2 d_2i+2 is F(m, 2) with taps
+    (g0, g2) on the even samples (m + 1 points: `points` and infinity) plus
+    F(m, 1), the identity, with tap g1 on the odd ones (m points). The
+    points of both are the 2m + 1 positions of one alpha = 2m + 1 transform:
+    even point j reads even samples, odd point q sample 2q + 1."""
+    ATe, Ge, BTe = derive(m, 2, points)
+    alpha = 2 * m + 1
+    AT = [ATe[i] + [Q2(1 if q == i else 0) for q in range(m)] for i in range(m)]
+    G = [[Ge[j][0], Q2(0), Ge[j][1]] for j in range(m + 1)] + [[Q2(0), Q2(1), Q2(0)] for _ in range(m)]
+    BT = [[BTe[j][n // 2] if n % 2 == 0 else Q2(0) for n in range(alpha)] for j in range(m + 1)]
+    BT += [[Q2(1 if n == 2 * q + 1 else 0) for n in range(alpha)] for q in range(m)]
+    return AT, G, BT
+
+
+# Stride-2 variants: name, m, F(m, 2)'s finite points, description.
+VARIANTS_S2 = [
+    ("23S2", 2, [Q2(0), Q2(1)], "F(2,2) on the even phase (points 0, 1, inf), 1 on the odd"),
 ]
 
 
@@ -245,6 +268,20 @@ def main(argv):
                       + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
                       + c_matrix(pre + "_G", G, "G, filter transform") + "\n\n"
                       + c_matrix(pre + "_BT", BT, "B^T, input transform"))
+    for name, m, points, desc in VARIANTS_S2:
+        AT, G, BT = derive_stride2(m, points)
+        check_1d(m, 3, AT, G, BT, 2)
+        check_2d(m, 3, AT, G, BT, rng, 2)
+        alpha = 2 * m + 1
+        if "--check" in argv:
+            print("F(%d,3) %s: 1-D identity and 2-D check exact: OK" % (m, desc))
+            continue
+        pre = "RC_WINO%s" % name
+        blocks.append("/* ---- F(%dx%d, 3x3), stride 2: alpha = %d, %s ---- */\n#define %s_M %d\n#define %s_ALPHA %d\n"
+                      % (m, m, alpha, desc, pre, m, pre, alpha) + "\n"
+                      + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
+                      + c_matrix(pre + "_G", G, "G, filter transform") + "\n\n"
+                      + c_matrix(pre + "_BT", BT, "B^T, input transform"))
     if "--check" in argv:
         return 0
     sys.stdout.write(
@@ -252,7 +289,8 @@ def main(argv):
         " * Regenerate: python3 tools/gen_winograd.py > kernels/winograd/wino_matrices.h\n"
         " *\n"
         " * Winograd F(m x m, 3x3) matrices for the valid 2-D correlation of an\n"
-        " * alpha x alpha tile d with a 3x3 filter g (alpha = m + 2):\n"
+        " * alpha x alpha tile d with a 3x3 filter g (alpha = m + 2; for the\n"
+        " * stride-2 variants, *S2, the correlation at stride 2, alpha = 2m + 1):\n"
         " *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A\n"
         " * derived in exact Q(sqrt2) arithmetic and checked exactly by the script\n"
         " * (1-D trilinear identity on all basis vectors, 2-D form on random integer\n"

@@ -44,20 +44,22 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void init_table(void) {
   const rc_cpu* cpu = rc_cpu_get();
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                    \
-  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {            \
-    rc_wino_ukernels* k = &g_kernels[RC_WINO_ISA_##ISA];        \
-    k->input[RC_WINO_F23] = rc_wino23_input_transform__##isa;   \
-    k->input[RC_WINO_F43] = rc_wino43_input_transform__##isa;   \
-    k->input[RC_WINO_F63] = rc_wino63_input_transform__##isa;   \
-    k->output[RC_WINO_F23] = rc_wino23_output_transform__##isa; \
-    k->output[RC_WINO_F43] = rc_wino43_output_transform__##isa; \
-    k->output[RC_WINO_F63] = rc_wino63_output_transform__##isa; \
-    k->direct[RC_WINO_F23] = rc_wino23_direct__##isa;           \
-    k->direct[RC_WINO_F43] = rc_wino43_direct__##isa;           \
-    k->direct[RC_WINO_F63] = rc_wino63_direct__##isa;           \
-    g_table[RC_WINO_ISA_##ISA] = k;                             \
-    g_auto = RC_WINO_ISA_##ISA;                                 \
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                        \
+  RC_IF_ISA_##ISA(if (RC_ISA_AVAILABLE_##ISA(cpu)) {                \
+    rc_wino_ukernels* k = &g_kernels[RC_WINO_ISA_##ISA];            \
+    k->input[RC_WINO_F23] = rc_wino23_input_transform__##isa;       \
+    k->input[RC_WINO_F43] = rc_wino43_input_transform__##isa;       \
+    k->input[RC_WINO_F63] = rc_wino63_input_transform__##isa;       \
+    k->output[RC_WINO_F23] = rc_wino23_output_transform__##isa;     \
+    k->output[RC_WINO_F43] = rc_wino43_output_transform__##isa;     \
+    k->output[RC_WINO_F63] = rc_wino63_output_transform__##isa;     \
+    k->input[RC_WINO_F23S2] = rc_wino23s2_input_transform__##isa;   \
+    k->output[RC_WINO_F23S2] = rc_wino23s2_output_transform__##isa; \
+    k->direct[RC_WINO_F23] = rc_wino23_direct__##isa;               \
+    k->direct[RC_WINO_F43] = rc_wino43_direct__##isa;               \
+    k->direct[RC_WINO_F63] = rc_wino63_direct__##isa;               \
+    g_table[RC_WINO_ISA_##ISA] = k;                                 \
+    g_auto = RC_WINO_ISA_##ISA;                                     \
   })
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
@@ -101,17 +103,25 @@ int rc_wino_tile_m(rc_wino_variant v) {
     case RC_WINO_F23: return RC_WINO23_M;
     case RC_WINO_F43: return RC_WINO43_M;
     case RC_WINO_F63: return RC_WINO63_M;
+    case RC_WINO_F23S2: return RC_WINO23S2_M;
     default: return 0;
   }
 }
 
-int rc_wino_tile_alpha(rc_wino_variant v) { return rc_wino_tile_m(v) + 2; }
+int rc_wino_stride(rc_wino_variant v) { return v == RC_WINO_F23S2 ? 2 : 1; }
+
+int rc_wino_tile_alpha(rc_wino_variant v) { return rc_wino_stride(v) * (rc_wino_tile_m(v) - 1) + 3; }
+
+int rc_wino_is_direct(rc_wino_variant v, size_t in_c) {
+  return rc_wino_stride(v) == 1 && in_c <= RC_WINO_DIRECT_MAX_CIN;
+}
 
 const char* rc_wino_variant_name(rc_wino_variant v) {
   switch (v) {
     case RC_WINO_F23: return "F(2,3)";
     case RC_WINO_F43: return "F(4,3)";
     case RC_WINO_F63: return "F(6,3)";
+    case RC_WINO_F23S2: return "F(2,3) stride 2";
     default: return "?";
   }
 }
@@ -126,20 +136,24 @@ static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 /* ------------------------------------------------------------ filter */
 
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
-  const size_t a = (size_t)rc_wino_tile_alpha(v), positions = in_c <= RC_WINO_DIRECT_MAX_CIN ? 9 : a * a;
+  const size_t a = (size_t)rc_wino_tile_alpha(v), positions = rc_wino_is_direct(v, in_c) ? 9 : a * a;
   return positions * round_up(out_c, RC_GEMM_NR) * in_c;
 }
 
 static const double g23[4][3] = RC_WINO23_G_INIT;
 static const double g43[6][3] = RC_WINO43_G_INIT;
 static const double g63[8][3] = RC_WINO63_G_INIT;
+static const double g23s2[5][3] = RC_WINO23S2_G_INIT;
 
 void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u) {
   const int alpha = rc_wino_tile_alpha(v);
-  const double* g = v == RC_WINO_F23 ? &g23[0][0] : v == RC_WINO_F43 ? &g43[0][0] : &g63[0][0];
+  const double* g = v == RC_WINO_F23   ? &g23[0][0]
+                    : v == RC_WINO_F43 ? &g43[0][0]
+                    : v == RC_WINO_F63 ? &g63[0][0]
+                                       : &g23s2[0][0];
   const size_t nr = RC_GEMM_NR, blocks = round_up(out_c, nr) / nr;
   memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
-  if (in_c <= RC_WINO_DIRECT_MAX_CIN) { /* the direct tiles' weights */
+  if (rc_wino_is_direct(v, in_c)) { /* the direct tiles' weights */
     for (size_t co = 0; co < out_c; co++)
       for (size_t ci = 0; ci < in_c; ci++)
         for (size_t t = 0; t < 9; t++) u[(ci * 9 + t) * blocks * nr + co] = w_oihw[(co * in_c + ci) * 9 + t];
@@ -251,8 +265,8 @@ size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size
 
 /* The input rows of tile row ty of image n, for the input transform. */
 static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
-  const size_t alpha = c->tile_m + 2, rf = (size_t)c->in_w * c->cin;
-  const int64_t iy0 = (int64_t)(ty * c->tile_m) - c->pad_top;
+  const size_t alpha = c->alpha, rf = (size_t)c->in_w * c->cin;
+  const int64_t iy0 = (int64_t)(ty * c->tile_step) - c->pad_top;
   for (size_t i = 0; i < alpha; i++) {
     const int64_t iy = iy0 + (int64_t)i;
     if (iy < 0 || iy >= c->in_h) {
@@ -281,7 +295,7 @@ static int32_t tile_window(rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
   const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
   if (c->rows_key != 1 + n * c->tiles_h + ty) fill_rows(c, n, ty);
-  return (int32_t)(tx * c->tile_m) - c->pad_left - (int32_t)c->x_col0;
+  return (int32_t)(tx * c->tile_step) - c->pad_left - (int32_t)c->x_col0;
 }
 
 static void input_tile(rc_wino_run* c, size_t t) {
@@ -564,14 +578,15 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->cin_pad = round_up(c->cin, RC_WINO_V_CPAD);
   c->cout_pad = round_up(c->cout, RC_WINO_M_CPAD);
   c->cout_blocks = c->cout_pad / RC_GEMM_NR;
-  c->direct = c->cin <= RC_WINO_DIRECT_MAX_CIN;
+  c->direct = rc_wino_is_direct(p->variant, c->cin);
   c->tile_m = (size_t)rc_wino_tile_m(p->variant);
+  c->tile_step = c->tile_m * (size_t)rc_wino_stride(p->variant);
   c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
   c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;
   c->tiles_per_image = c->tiles_h * c->tiles_w;
   c->block_tiles = run_block_tiles(p, (size_t)p->batch * c->tiles_per_image, threads);
-  const size_t alpha = (size_t)rc_wino_tile_alpha(p->variant);
-  c->a2 = alpha * alpha;
+  c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
+  c->a2 = c->alpha * c->alpha;
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
   c->gemm_groups = c->cout_blocks;

@@ -1,6 +1,6 @@
 /* Winograd F(m×m, 3×3) convolution kernels: F(2,3), F(4,3), F(6,3) for
- * stride-1, dilation-1, ungrouped 3×3 convs with any padding and any channel
- * counts. Compute only: the planner chooses the variant and ISA, transforms
+ * stride-1, and F(2,3) by phases for stride-2, dilation-1, ungrouped 3×3
+ * convs with any padding and any channel counts. Compute only: the planner chooses the variant and ISA, transforms
  * the weights once (rc_wino_filter_transform), sizes the workspace
  * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run. The
  * algorithm, the blocking into tile blocks and its reasons:
@@ -42,8 +42,16 @@ typedef enum rc_wino_variant {
   RC_WINO_F23 = 0, /* F(2×2, 3×3), α = 4 */
   RC_WINO_F43 = 1, /* F(4×4, 3×3), α = 6 */
   RC_WINO_F63 = 2, /* F(6×6, 3×3), α = 8 */
+  /* Stride 2: 2×2 outputs from a 5×5 window, tiles 4 input pixels apart.
+   * Per axis the even input phase is F(2,2) with taps (g0, g2), the odd one
+   * tap g1 alone: 25 products for 4 outputs against 36 direct, all
+   * transform entries 0 or ±1 (wino_matrices.h). Few input channels go
+   * through the transforms too (no direct tiles); not in chains. */
+  RC_WINO_F23S2 = 3,
   RC_WINO_VARIANT_COUNT
 } rc_wino_variant;
+/* The stride-1 variants: the first this many. */
+#define RC_WINO_STRIDE1_COUNT 3
 
 /* RC_WINO_ISA_<ISA> per line of wino_transform_ukernels.inc (in its order,
  * after AUTO), which says what each one is. */
@@ -67,7 +75,7 @@ typedef struct rc_wino_conv_params {
   rc_wino_isa isa;
   int32_t batch;
   int32_t in_h, in_w, in_c;
-  int32_t out_h, out_w, out_c; /* out = in + pads − 2; bottom/right padding is implied */
+  int32_t out_h, out_w, out_c; /* out = (in + pads − 3) / stride + 1; bottom/right padding is implied */
   int32_t pad_top, pad_left;   /* ≥ 0 */
   rc_wino_activation activation;
   float act_min, act_max;    /* RC_WINO_ACT_CLIP */
@@ -114,9 +122,11 @@ typedef struct rc_wino_conv_params {
   const uint16_t* u_half;
 } rc_wino_conv_params;
 
-/* m (output tile side) and α = m + 2 of a variant; its name ("F(6,3)"). */
+/* m (output tile side), α (input window side: m + 2, or 2m + 1 at stride
+ * 2) and the conv stride of a variant; its name ("F(6,3)"). */
 int rc_wino_tile_m(rc_wino_variant v);
 int rc_wino_tile_alpha(rc_wino_variant v);
+int rc_wino_stride(rc_wino_variant v);
 const char* rc_wino_variant_name(rc_wino_variant v);
 
 /* 1 if the ISA can run on this CPU (AUTO and SCALAR always can). */
@@ -136,13 +146,17 @@ size_t rc_wino_default_l2_bytes(void);
  * Their "transformed filter" is then the weights themselves (below). */
 #define RC_WINO_DIRECT_MAX_CIN 4
 
+/* 1 if the variant computes convs of in_c input channels directly: a
+ * stride-1 variant and in_c ≤ RC_WINO_DIRECT_MAX_CIN. */
+int rc_wino_is_direct(rc_wino_variant v, size_t in_c);
+
 /* Floats of the transformed filter: α² · round_up(out_c, 16) · in_c, or
- * 9 · round_up(out_c, 16) · in_c for in_c ≤ RC_WINO_DIRECT_MAX_CIN. */
+ * 9 · round_up(out_c, 16) · in_c for direct convs (rc_wino_is_direct). */
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c);
 
 /* U = G g Gᵀ for every (out, in) channel pair, computed in double and rounded
  * once, written in the U layout above (padding lanes are 0). w is OIHW. For
- * in_c ≤ RC_WINO_DIRECT_MAX_CIN: w copied as [in_c][ky·3 + kx][round_up(out_c,
+ * direct convs: w copied as [in_c][ky·3 + kx][round_up(out_c,
  * 16)] instead (padding 0). Plan time; single-threaded; the result serves
  * every ISA. */
 void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u);
@@ -182,7 +196,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
  * whatever the thread count.
  *
  * Layer k + 1's in_h/in_w/in_c are layer k's out_h/out_w/out_c; all share
- * the batch; only the last layer may have a residual or a shuffle. */
+ * the batch and are stride 1; only the last layer may have a residual or a shuffle. */
 #define RC_WINO_CHAIN_MAX 32
 
 typedef struct rc_wino_chain_layer {

@@ -127,8 +127,9 @@ static int connected(const rc_wino_chain_layer* l, size_t n) {
   if (n < 1 || n > RC_WINO_CHAIN_MAX) return 0;
   for (size_t k = 0; k < n; k++) {
     const rc_wino_conv_params* p = &l[k].p;
-    if ((unsigned)p->variant >= RC_WINO_VARIANT_COUNT || p->batch <= 0 || p->in_h <= 0 || p->in_w <= 0 ||
-        p->in_c <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->pad_top < 0 || p->pad_left < 0)
+    if ((unsigned)p->variant >= RC_WINO_VARIANT_COUNT || rc_wino_stride(p->variant) != 1 || p->batch <= 0 ||
+        p->in_h <= 0 || p->in_w <= 0 || p->in_c <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 ||
+        p->pad_top < 0 || p->pad_left < 0)
       return 0;
     if (k + 1 == n) break;
     const rc_wino_conv_params* q = &l[k + 1].p;

@@ -2,7 +2,8 @@
  * Regenerate: python3 tools/gen_winograd.py > kernels/winograd/wino_matrices.h
  *
  * Winograd F(m x m, 3x3) matrices for the valid 2-D correlation of an
- * alpha x alpha tile d with a 3x3 filter g (alpha = m + 2):
+ * alpha x alpha tile d with a 3x3 filter g (alpha = m + 2; for the
+ * stride-2 variants, *S2, the correlation at stride 2, alpha = 2m + 1):
  *     Y = A^T [ (G g G^T) (.) (B^T d B) ] A
  * derived in exact Q(sqrt2) arithmetic and checked exactly by the script
  * (1-D trilinear identity on all basis vectors, 2-D form on random integer
@@ -12,7 +13,6 @@
 #ifndef RC_WINO_MATRICES_H
 #define RC_WINO_MATRICES_H
 
-/* clang-format off: the matrices are laid out as matrices */
 /* ---- F(2x2, 3x3): alpha = 4, points 0, 1, -1, inf ---- */
 #define RC_WINO23_M 2
 #define RC_WINO23_ALPHA 4
@@ -184,5 +184,49 @@
     }                                                                                                \
   }
 
-/* clang-format on */
+/* ---- F(2x2, 3x3), stride 2: alpha = 5, F(2,2) on the even phase (points 0, 1, inf), 1 on the odd ---- */
+#define RC_WINO23S2_M 2
+#define RC_WINO23S2_ALPHA 5
+
+/* A^T, output transform (2x5). Exact values:
+ *   [ 1, 1, 0, 1, 0 ]
+ *   [ 0, 1, 1, 0, 1 ]
+ */
+#define RC_WINO23S2_AT_ROWS 2
+#define RC_WINO23S2_AT_COLS 5
+#define RC_WINO23S2_AT_INIT                                \
+  {                                                        \
+    {1.0, 1.0, 0.0, 1.0, 0.0}, { 0.0, 1.0, 1.0, 0.0, 1.0 } \
+  }
+
+/* G, filter transform (5x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ 1, 0, 1 ]
+ *   [ 0, 0, 1 ]
+ *   [ 0, 1, 0 ]
+ *   [ 0, 1, 0 ]
+ */
+#define RC_WINO23S2_G_ROWS 5
+#define RC_WINO23S2_G_COLS 3
+#define RC_WINO23S2_G_INIT                                                                \
+  {                                                                                       \
+    {1.0, 0.0, 0.0}, {1.0, 0.0, 1.0}, {0.0, 0.0, 1.0}, {0.0, 1.0, 0.0}, { 0.0, 1.0, 0.0 } \
+  }
+
+/* B^T, input transform (5x5). Exact values:
+ *   [ 1, 0, -1, 0, 0 ]
+ *   [ 0, 0, 1, 0, 0 ]
+ *   [ 0, 0, -1, 0, 1 ]
+ *   [ 0, 1, 0, 0, 0 ]
+ *   [ 0, 0, 0, 1, 0 ]
+ */
+#define RC_WINO23S2_BT_ROWS 5
+#define RC_WINO23S2_BT_COLS 5
+#define RC_WINO23S2_BT_INIT                                                                                         \
+  {                                                                                                                 \
+    {1.0, 0.0, -1.0, 0.0, 0.0}, {0.0, 0.0, 1.0, 0.0, 0.0}, {0.0, 0.0, -1.0, 0.0, 1.0}, {0.0, 1.0, 0.0, 0.0, 0.0}, { \
+      0.0, 0.0, 0.0, 1.0, 0.0                                                                                       \
+    }                                                                                                               \
+  }
+
 #endif

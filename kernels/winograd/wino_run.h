@@ -55,14 +55,15 @@ typedef struct rc_wino_run {
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
-  int direct;         /* cin ≤ RC_WINO_DIRECT_MAX_CIN: tiles computed directly from u's 3×3 weights */
+  int direct;         /* rc_wino_is_direct: tiles computed directly from u's 3×3 weights */
   size_t gemm_nv;     /* wide GEMM: 16-channel blocks per call (0: the 16-column GEMM) */
   size_t gemm_groups; /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
-  size_t block_tiles;   /* allocated tiles per block (the ξ stride of V and M) */
-  size_t first, count;  /* the current block: tiles [first, first + count) */
-  size_t rows_key;      /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
-  const float* rows[8]; /* the α input rows of that tile row (NULL outside the image) */
+  size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
+  size_t block_tiles;      /* allocated tiles per block (the ξ stride of V and M) */
+  size_t first, count;     /* the current block: tiles [first, first + count) */
+  size_t rows_key;         /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
+  const float* rows[8];    /* the α input rows of that tile row (NULL outside the image) */
   /* With load: the cache after the post-store scratch holds α converted
    * input rows, row iy of image n in slot iy mod α; the tags say which
    * (1 + n·in_h + iy, 0: none). Cleared by each rc_wino_run_range (a chain's

@@ -39,6 +39,8 @@ static const float bt43[6][6] = RC_WINO43_BT_INIT;
 static const float at43[4][6] = RC_WINO43_AT_INIT;
 static const float bt63[8][8] = RC_WINO63_BT_INIT;
 static const float at63[6][8] = RC_WINO63_AT_INIT;
+static const float bt23s2[5][5] = RC_WINO23S2_BT_INIT;
+static const float at23s2[2][5] = RC_WINO23S2_AT_INIT;
 
 /* Σ_j coef[j]·x[j·stride] over the nonzero coefficients, ascending j. */
 INLINE vec lincomb(const float* coef, const vec* x, const int n, const int stride) {
@@ -72,6 +74,12 @@ INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec*
     Y(1) = v_add(X(1), X(2));
     Y(2) = v_sub(X(1), X(2));
     Y(3) = v_sub(X(3), X(1));
+  } else if (WINO_FACTORED && A == 5) { /* F(2,3) stride 2: the matrix form but X(4) − X(2) in one operation */
+    Y(0) = v_sub(X(0), X(2));
+    Y(1) = X(2);
+    Y(2) = v_sub(X(4), X(2));
+    Y(3) = X(1);
+    Y(4) = X(3);
   } else if (WINO_FACTORED && A == 6) { /* F(4,3): s = √2, h = √2/2 */
     const float s = bt43[3][1], h = bt43[1][1];
     Y(0) = v_fma(v_set1(-2.5f), X(2), v_add(X(0), X(4)));
@@ -396,32 +404,34 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
     output_chunk(A, M, &at[0][0], mm, m_stride, bias, prelu, lo, hi, slope, y, y_row_stride, cstride,                 \
                  whole ? (size_t)M : rows, whole ? (size_t)M : cols, masked, mask);                                   \
   }
+#define DEFINE_TRANSFORMS(name, A, M, bt, at)                                                                         \
+  static __attribute__((noinline)) void name##_interior_chunk(const float* const* rows, ptrdiff_t col, ptrdiff_t cin, \
+                                                              float* v, size_t v_stride) {                            \
+    const vmask none = v_tail(SIMD_W);                                                                                \
+    input_chunk(A, &bt[0][0], rows, col, cin, 1, 0, A, 0, none, none, v, v_stride);                                   \
+  }                                                                                                                   \
+  OUTPUT_CHUNK_FN(name##_clamp_part, A, M, at, 0, 0, 0)                                                               \
+  OUTPUT_CHUNK_FN(name##_clamp_whole, A, M, at, 0, 0, 1)                                                              \
+  OUTPUT_CHUNK_FN(name##_prelu_part, A, M, at, 0, 1, 0)                                                               \
+  OUTPUT_CHUNK_FN(name##_prelu_whole, A, M, at, 0, 1, 1)                                                              \
+  OUTPUT_CHUNK_FN(name##_clamp_part_tail, A, M, at, 1, 0, 0)                                                          \
+  OUTPUT_CHUNK_FN(name##_clamp_whole_tail, A, M, at, 1, 0, 1)                                                         \
+  OUTPUT_CHUNK_FN(name##_prelu_part_tail, A, M, at, 1, 1, 0)                                                          \
+  OUTPUT_CHUNK_FN(name##_prelu_whole_tail, A, M, at, 1, 1, 1)                                                         \
+  static const output_chunk_fn name##_chunks[8] = {                                                                   \
+      name##_clamp_part,      name##_clamp_whole,      name##_prelu_part,      name##_prelu_whole,                    \
+      name##_clamp_part_tail, name##_clamp_whole_tail, name##_prelu_part_tail, name##_prelu_whole_tail};              \
+  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,     \
+                                       size_t v_stride) {                                                             \
+    input_tile(A, &bt[0][0], name##_interior_chunk, rows, in_w, cin, ix0, v, v_stride);                               \
+  }                                                                                                                   \
+  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,     \
+                                        float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,            \
+                                        size_t cols) {                                                                \
+    output_tile(M, name##_chunks, m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);                \
+  }
 #define DEFINE_VARIANT(name, A, M, bt, at)                                                                             \
-  static __attribute__((noinline)) void name##_interior_chunk(const float* const* rows, ptrdiff_t col, ptrdiff_t cin,  \
-                                                              float* v, size_t v_stride) {                             \
-    const vmask none = v_tail(SIMD_W);                                                                                 \
-    input_chunk(A, &bt[0][0], rows, col, cin, 1, 0, A, 0, none, none, v, v_stride);                                    \
-  }                                                                                                                    \
-  OUTPUT_CHUNK_FN(name##_clamp_part, A, M, at, 0, 0, 0)                                                                \
-  OUTPUT_CHUNK_FN(name##_clamp_whole, A, M, at, 0, 0, 1)                                                               \
-  OUTPUT_CHUNK_FN(name##_prelu_part, A, M, at, 0, 1, 0)                                                                \
-  OUTPUT_CHUNK_FN(name##_prelu_whole, A, M, at, 0, 1, 1)                                                               \
-  OUTPUT_CHUNK_FN(name##_clamp_part_tail, A, M, at, 1, 0, 0)                                                           \
-  OUTPUT_CHUNK_FN(name##_clamp_whole_tail, A, M, at, 1, 0, 1)                                                          \
-  OUTPUT_CHUNK_FN(name##_prelu_part_tail, A, M, at, 1, 1, 0)                                                           \
-  OUTPUT_CHUNK_FN(name##_prelu_whole_tail, A, M, at, 1, 1, 1)                                                          \
-  static const output_chunk_fn name##_chunks[8] = {                                                                    \
-      name##_clamp_part,      name##_clamp_whole,      name##_prelu_part,      name##_prelu_whole,                     \
-      name##_clamp_part_tail, name##_clamp_whole_tail, name##_prelu_part_tail, name##_prelu_whole_tail};               \
-  void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,      \
-                                       size_t v_stride) {                                                              \
-    input_tile(A, &bt[0][0], name##_interior_chunk, rows, in_w, cin, ix0, v, v_stride);                                \
-  }                                                                                                                    \
-  void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,      \
-                                        float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,             \
-                                        size_t cols) {                                                                 \
-    output_tile(M, name##_chunks, m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);                 \
-  }                                                                                                                    \
+  DEFINE_TRANSFORMS(name, A, M, bt, at)                                                                                \
   void WINO_FN(name##_direct)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,         \
                               size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t out_rows, \
                               size_t out_cols) {                                                                       \
@@ -431,3 +441,4 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
 DEFINE_VARIANT(wino23, 4, 2, bt23, at23)
 DEFINE_VARIANT(wino43, 6, 4, bt43, at43)
 DEFINE_VARIANT(wino63, 8, 6, bt63, at63)
+DEFINE_TRANSFORMS(wino23s2, 5, 2, bt23s2, at23s2)

@@ -60,15 +60,18 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
                                   size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride,
                                   size_t out_rows, size_t out_cols);
 
-/* Declarations, from the list. */
-#define RC_WINO_DECLARE_VARIANT(v, isa)                                                                            \
+/* Declarations, from the list (the stride-2 variant has no direct tiles). */
+#define RC_WINO_DECLARE_TRANSFORMS(v, isa)                                                                         \
   void rc_wino##v##_input_transform__##isa(const float* const*, int32_t, size_t, int32_t, float*, size_t);         \
   void rc_wino##v##_output_transform__##isa(const float*, size_t, size_t, const rc_wino_epilogue*, float*, size_t, \
-                                            size_t, size_t, size_t);                                               \
-  void rc_wino##v##_direct__##isa(const float* const*, int32_t, size_t, int32_t, const float*, size_t,             \
+                                            size_t, size_t, size_t);
+#define RC_WINO_DECLARE_VARIANT(v, isa)                                                                \
+  RC_WINO_DECLARE_TRANSFORMS(v, isa)                                                                   \
+  void rc_wino##v##_direct__##isa(const float* const*, int32_t, size_t, int32_t, const float*, size_t, \
                                   const rc_wino_epilogue*, float*, size_t, size_t, size_t);
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) \
-  RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa))
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                         \
+  RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa) \
+                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa))
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 

@@ -37,6 +37,7 @@ size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_
 
 /* Step prev (a Winograd step) can hand its output to step i in a chain: i is
  * the next step to run and the only reader of prev's output, which is large,
+ * both are stride 1,
  * and prev stores plainly (no residual, shuffle or permuted channels: those
  * only on the chain's last layer). */
 static int chain_link(const rc_graph* g, const rc_plan* p, const int32_t* readers, int32_t prev, int32_t i) {
@@ -44,7 +45,9 @@ static int chain_link(const rc_graph* g, const rc_plan* p, const int32_t* reader
   const rc_step* st = &p->steps[i];
   const int32_t t = ps->out;
   return st->kind == RC_KERNEL_WINOGRAD && g->nodes[st->node].inputs[0] == t && readers[t] == 1 &&
-         ps->wino_residual < 0 && ps->wino_shuffle == 0 && ps->crd_block == 0 && st->crd_block == 0 &&
+         rc_wino_stride((rc_wino_variant)ps->wino_variant) == 1 &&
+         rc_wino_stride((rc_wino_variant)st->wino_variant) == 1 && ps->wino_residual < 0 && ps->wino_shuffle == 0 &&
+         ps->crd_block == 0 && st->crd_block == 0 &&
          (size_t)rc_shape_numel(&g->tensors[t].shape) * sizeof(float) >= RC_WINO_CHAIN_MIN_BYTES;
 }
 

@@ -36,8 +36,9 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
   } while (0)
   if (wino_ok) {
     const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)g->tensors[n->output].shape.d[1];
-    static const char* labels[] = {"F2", "F4", "F6"};
-    for (int i = 0; i < 3; i++) {
+    static const char* labels[] = {"F2", "F4", "F6", "F2s2"};
+    const int s2 = n->a.stride[0] == 2; /* its one variant */
+    for (int i = s2 ? 3 : 0; i < (s2 ? 4 : 3); i++) {
       if (i == 2 && !rc_rule_wino_f63_considered(cin, cout)) continue; /* as the rule */
       if (rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float) > RC_WINO_WEIGHT_CAP) continue;
       RC_TUNED(labels[i], rc_autotune_wino_ms(g, n, (int)rc_rule_wino_variants[i], 2), K_WINO, i);

@@ -122,7 +122,7 @@ static rc_status transform_filter(const rc_graph* g, rc_plan* p, rc_step* st) {
   const size_t uf = rc_wino_filter_size(v, cout, cin);
   /* With weights_fp16, U is made in a temporary and kept as halves (not
    * for a conv computed directly: its "U" is the few 3x3 weights). */
-  const int half = p->weights_fp16 && cin > RC_WINO_DIRECT_MAX_CIN;
+  const int half = p->weights_fp16 && !rc_wino_is_direct(v, cin);
   float* u = half ? malloc(uf * sizeof(float)) : plan_alloc(p, uf);
   float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
   float* sl = slopes ? plan_alloc(p, cout) : NULL;

@@ -38,9 +38,9 @@ typedef struct rc_readers {
  * tensors between layers leave the cache. */
 #define RC_WINO_CHAIN_MIN_BYTES ((size_t)4 << 20)
 
-/* The Winograd variants the rule weighs, smallest tile first (index i is the
- * tile 2(i+1)). */
-extern const rc_wino_variant rc_rule_wino_variants[3];
+/* The Winograd variants the rule weighs: the stride-1 ones smallest tile
+ * first (index i < 3 is the tile 2(i+1)), then the stride-2 one (index 3). */
+extern const rc_wino_variant rc_rule_wino_variants[4];
 /* Whether the rule considers F(6,3) for a conv of cin → cout channels:
  * always from 32 channels; below, only where the Winograd ISA is AVX-512F
  * (rules_wino.c has the measurements). */
@@ -56,8 +56,9 @@ int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t 
  * goes to Winograd). */
 int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_node* n, const rc_readers* readers);
 /* The variant index for a conv Winograd applies to, by the rule (forced: the
- * option's tile, REPCONV_WINOGRAD_F23/F43/F63), or -1 for XNNPACK; fills st's
- * variant, threads, kernel and note. */
+ * option's tile, REPCONV_WINOGRAD_F23/F43/F63; a stride-2 conv takes the
+ * stride-2 variant whatever the option), or -1 for another kernel; fills
+ * st's variant, threads, kernel and note. */
 int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, rc_step* st);
 /* 1 if kernels/gemm computes node n (a conv or an FC); 0 with the reason in why. */
 int rc_rule_gemm_applies(const rc_graph* g, const rc_node* n, char* why, size_t why_size);

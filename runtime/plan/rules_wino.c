@@ -20,7 +20,8 @@ int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t 
   const rc_attrs* a = &n->a;
   if (xs->ndim != 4) return RC_WHY("input of rank %d", xs->ndim);
   if (a->kernel[0] != 3 || a->kernel[1] != 3) return RC_WHY("kernel %dx%d", a->kernel[0], a->kernel[1]);
-  if (a->stride[0] != 1 || a->stride[1] != 1) return RC_WHY("stride %dx%d", a->stride[0], a->stride[1]);
+  if (!((a->stride[0] == 1 && a->stride[1] == 1) || (a->stride[0] == 2 && a->stride[1] == 2)))
+    return RC_WHY("stride %dx%d", a->stride[0], a->stride[1]);
   if (a->dilation[0] != 1 || a->dilation[1] != 1) return RC_WHY("dilation %dx%d", a->dilation[0], a->dilation[1]);
   if (a->groups != 1) return RC_WHY("%d groups", a->groups);
   if (!rc_input_is_const(g, n, 1)) return RC_WHY("weights are not constant");
@@ -33,7 +34,7 @@ int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t 
   return 1;
 }
 
-const rc_wino_variant rc_rule_wino_variants[3] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63};
+const rc_wino_variant rc_rule_wino_variants[4] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63, RC_WINO_F23S2};
 
 /* The rule's price of a layer's transformed weights, in tiles of GEMM work:
  * each run streams U once, and a U byte from DRAM costs about what a dozen
@@ -74,10 +75,56 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
     r = only_reader(g, readers, t);
   }
   char why[8];
-  return r && r->op == RC_OP_CONV2D && r->inputs[0] == t && rc_rule_wino_applies(g, r, why, sizeof why);
+  return r && r->op == RC_OP_CONV2D && r->inputs[0] == t && r->a.stride[0] == 1 && n->a.stride[0] == 1 &&
+         rc_rule_wino_applies(g, r, why, sizeof why);
+}
+
+/* A stride-2 conv (RC_WINO_F23S2: 25 tile-GEMM multiply-adds for 4 outputs
+ * where the GEMM conv spends 36, plus its im2col copies) goes to Winograd
+ * from RC_WINO_S2_MIN_CIN input channels and RC_WINO_S2_MIN_TILES tiles,
+ * with U (25/9 of the weights) under the cap. Measured: docs/DESIGN.md
+ * ("Stride-2 Winograd"). */
+#define RC_WINO_S2_MIN_CIN 8
+#define RC_WINO_S2_MIN_TILES 32
+
+static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, rc_step* st) {
+  const rc_shape* ys = &g->tensors[n->output].shape;
+  const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
+  const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
+  const rc_wino_variant v = RC_WINO_F23S2;
+  const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
+  const size_t tiles = ceil_div(oh, m) * ceil_div(ow, m) * (size_t)ys->d[0];
+  const size_t ubytes = rc_wino_filter_size(v, cout, cin) * sizeof(float);
+  if (backend == REPCONV_BACKEND_AUTO) {
+    const char* no = cin < RC_WINO_S2_MIN_CIN       ? "too few input channels"
+                     : tiles < RC_WINO_S2_MIN_TILES ? "too few tiles"
+                     : ubytes > RC_WINO_WEIGHT_CAP  ? "transformed weights over the cap"
+                                                    : NULL;
+    if (no) {
+      snprintf(st->note, sizeof(st->note),
+               "stride-2 Winograd not chosen: C %zu→%zu, %zux%zu (%zu tiles of 2x2), U %.2f MiB: %s", cin, cout, oh, ow,
+               tiles, (double)ubytes / (1 << 20), no);
+      return -1;
+    }
+  }
+  const int64_t macs = (int64_t)(tiles * a * a) * (int64_t)cin * (int64_t)cout;
+  st->wino_variant = (int32_t)v;
+  st->wino_threads = macs >= RC_WINO_MIN_PARALLEL_MACS;
+  snprintf(st->kernel, sizeof(st->kernel), "winograd:wino23s2__%s",
+           rc_wino_isa_name(rc_wino_isa_resolve(RC_WINO_ISA_AUTO)));
+  /* (the return value is used: a long note is cut, by design) */
+  if (snprintf(st->note, sizeof(st->note),
+               "wino23s2: stride 2, C %zu→%zu, %zux%zu (%zu tiles of 2x2, α 5: 25 products for 4 outputs against "
+               "36); U %.2f MiB%s",
+               cin, cout, oh, ow, tiles, (double)ubytes / (1 << 20),
+               st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
+    st->note[0] = '\0';
+  }
+  return 3;
 }
 
 int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, rc_step* st) {
+  if (n->a.stride[0] == 2) return choose_stride2(g, n, backend, st); /* its one variant, whatever the option */
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
