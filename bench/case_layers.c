@@ -145,10 +145,12 @@ void rcb_free_layer_cases(void) {
 
 /* ------------------------------------------------------------ gemm layers */
 
-/* The layers Winograd does not take, for repconv's GEMM (backend gemm) next
- * to XNNPACK (backend xnnpack) on the same model: RepVGG-A0's stride-2 convs
- * and FC, a 1x1 and a folded 5x5. Each is one conv (+ ReLU, fused by both)
- * or one FC on a [1, K] input. GFLOPS = 2·pixels·K·Cout / time. */
+/* The layers stride-1 Winograd does not take, for repconv's GEMM (backend
+ * gemm) next to XNNPACK (backend xnnpack) on the same model: RepVGG-A0's
+ * stride-2 convs and FC, a 1x1 and a folded 5x5, and stride-2 3x3s of few
+ * channels. The 3x3 stride-2 convs also on the stride-2 Winograd (backend
+ * winograd) and as the planner's rule picks (auto). Each is one conv (+ ReLU,
+ * fused by all) or one FC on a [1, K] input. GFLOPS = 2·pixels·K·Cout / time. */
 typedef struct gemm_shape {
   const char* name;
   int cin, cout, h, w, k, stride, pad; /* k 0: a fully connected layer, cin → cout */
@@ -163,9 +165,13 @@ static const gemm_shape kGemmShapes[] = {
     {"a0.fc/1280-1000", 1280, 1000, 1, 1, 0, 1, 0},
     {"1x1/256-256/56", 256, 256, 56, 56, 1, 1, 0},
     {"5x5/64-64/56", 64, 64, 56, 56, 5, 1, 2},
+    {"3x3s2/4-16/256", 4, 16, 256, 256, 3, 2, 1},
+    {"3x3s2/8-16/256", 8, 16, 256, 256, 3, 2, 1},
+    {"3x3s2/16-32/540x960", 16, 32, 540, 960, 3, 2, 1},
 };
 #define NUM_GEMM_SHAPES (sizeof kGemmShapes / sizeof kGemmShapes[0])
-static const repconv_backend kGemmBackends[] = {REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_GEMM};
+static const repconv_backend kGemmBackends[] = {REPCONV_BACKEND_XNNPACK, REPCONV_BACKEND_GEMM, REPCONV_BACKEND_WINOGRAD,
+                                                REPCONV_BACKEND_AUTO};
 #define NUM_GEMM_BACKENDS (sizeof kGemmBackends / sizeof kGemmBackends[0])
 
 typedef struct gemm_case {
@@ -246,7 +252,9 @@ void rcb_register_gemm_cases(void) {
   char name[128];
   for (size_t i = 0; i < NUM_GEMM_SHAPES; ++i) {
     for (size_t t = 0; t < NUM_THREADS; ++t) {
-      for (size_t b = 0; b < NUM_GEMM_BACKENDS; ++b) { /* xnnpack then gemm: side by side in the output */
+      for (size_t b = 0; b < NUM_GEMM_BACKENDS; ++b) { /* xnnpack, gemm, ...: side by side in the output */
+        const int s2 = kGemmShapes[i].k == 3 && kGemmShapes[i].stride == 2;
+        if (!s2 && (kGemmBackends[b] == REPCONV_BACKEND_WINOGRAD || kGemmBackends[b] == REPCONV_BACKEND_AUTO)) continue;
         gemm_case* c = &g_gemm_cases[n++];
         c->shape = i;
         c->backend = kGemmBackends[b];
