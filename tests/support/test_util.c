@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -57,6 +58,24 @@ const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
   const char* dir = getenv("REPCONV_TEST_TMP");
   snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "/tmp", file);
   return buf;
+}
+
+repconv_options_t* rc_test_options(repconv_backend be, int winograd, int threads) {
+  repconv_options_t* o;
+  assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+  assert_int_equal(repconv_options_set_backend(o, be), REPCONV_OK);
+  assert_int_equal(repconv_options_set_winograd(o, winograd), REPCONV_OK);
+  assert_int_equal(repconv_options_set_threads(o, threads), REPCONV_OK);
+  assert_int_equal(repconv_options_set_fold(o, 0), REPCONV_OK);
+  return o;
+}
+
+void rc_test_plan_entry(repconv_session_t* s, const char* node, repconv_plan_entry_t* out) {
+  for (size_t i = 0; i < repconv_session_num_plan_entries(s); i++) {
+    assert_int_equal(repconv_session_plan(s, i, out), REPCONV_OK);
+    if (strcmp(out->node, node) == 0) return;
+  }
+  fail_msg("no plan entry for '%s'", node);
 }
 
 repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be, int threads) {

@@ -32,6 +32,12 @@ repconv_session_t* rc_test_session(const repconv_model_t* m, repconv_backend be,
 /* The same with worker pinning on (1, the default) or off (0). */
 repconv_session_t* rc_test_session_pinned(const repconv_model_t* m, repconv_backend be, int threads, int pin);
 
+/* Options with that backend, Winograd option and thread count, folding
+ * off (models run as built); the caller destroys them. */
+repconv_options_t* rc_test_options(repconv_backend be, int winograd, int threads);
+/* Plan entry of node `node` in session s; fails the test if there is none. */
+void rc_test_plan_entry(repconv_session_t* s, const char* node, repconv_plan_entry_t* out);
+
 /* The fixtures folder ($REPCONV_FIXTURES, else tests/fixtures). */
 const char* rc_test_fixtures(void);
 /* 1 when the tests run under an emulator (a cross build's ctest sets

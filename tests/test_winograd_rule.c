@@ -1,0 +1,139 @@
+/* The planner's Winograd rule (runtime/plan/rules_wino.c): for single convs
+ * of many shapes, which kernel the plan picks (Winograd variant, stride-2
+ * Winograd, repconv's GEMM or XNNPACK) and the reason its entry's note
+ * gives. The convs' outputs are checked elsewhere (test_winograd_plan.c,
+ * test_gemm_plan.c); here only the choice. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "repconv.h"
+#include "kernels/common/cpu.h"
+#include "kernels/gemm/gemm.h"
+#include "kernels/winograd/wino.h"
+#include "tests/support/test_util.h"
+
+/* One conv (optionally strided/grouped) + ReLU on a 1×cin×h×w input. */
+static repconv_model_t* one_conv(int cin, int cout, int h, int w, int k, int stride, int groups, int dil,
+                                 repconv_backend be) {
+  repconv_builder_t* b;
+  assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
+  int64_t d[4] = {1, cin, h, w};
+  repconv_id x;
+  assert_int_equal(repconv_builder_input(b, "x", 4, d, &x), REPCONV_OK);
+  repconv_conv2d_desc_t cd = {.out_channels = cout,
+                              .kernel_h = k,
+                              .kernel_w = k,
+                              .stride_h = stride,
+                              .stride_w = stride,
+                              .dilation_h = dil,
+                              .dilation_w = dil,
+                              .groups = groups,
+                              .pad_top = k / 2,
+                              .pad_left = k / 2,
+                              .pad_bottom = k / 2,
+                              .pad_right = k / 2};
+  size_t nw = (size_t)cout * (size_t)(cin / groups) * (size_t)(k * k);
+  float* wt = calloc(nw, sizeof(float));
+  assert_non_null(wt);
+  assert_int_equal(repconv_builder_conv2d(b, "conv", x, &cd, wt, NULL, &x), REPCONV_OK);
+  free(wt);
+  assert_int_equal(repconv_builder_activation(b, "relu", REPCONV_RELU, x, 0, 0, &x), REPCONV_OK);
+  assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
+  repconv_options_t* o = rc_test_options(be, REPCONV_WINOGRAD_AUTO, 1);
+  repconv_model_t* m;
+  if (repconv_builder_finish(b, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  repconv_options_destroy(o);
+  repconv_builder_destroy(b);
+  return m;
+}
+
+static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int groups, int dil, repconv_backend be,
+                        const char* backend, const char* kernel, const char* note) {
+  repconv_model_t* m = one_conv(cin, cout, h, w, k, stride, groups, dil, be);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  repconv_plan_entry_t e;
+  rc_test_plan_entry(s, "conv", &e);
+  printf("  C %d→%d %dx%d k%d s%d g%d d%d: %s %s | %s\n", cin, cout, h, w, k, stride, groups, dil, e.backend, e.kernel,
+         e.note);
+  if (strcmp(e.backend, backend) != 0 || !strstr(e.kernel, kernel) || !strstr(e.note, note)) {
+    fail_msg("C %d→%d %dx%d: got %s '%s' '%s'; wanted %s '%s' '%s'", cin, cout, h, w, e.backend, e.kernel, e.note,
+             backend, kernel, note);
+  }
+  rc_test_plan_entry(s, "relu", &e);
+  assert_string_equal(e.backend, "fused");
+  repconv_session_destroy(s);
+  repconv_model_destroy(m);
+}
+
+static void test_rule_and_reasons(void** state) {
+  (void)state;
+  const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
+  /* α²·(tiles + 48): F(4,3) 36·(196 + 48) = 8784 < F(6,3) 64·(100 + 48). */
+  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", "wino43",
+              "wino43: C 64→64, 56x56 (196 tiles of 4x4); least α²·(tiles + 48) (F2 13312, F4 8784, F6 9472)");
+  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
+  /* 14x14: by tiles alone F(4,3) and F(6,3) tie (576); streaming their
+   * weights makes F(2,3) the cheapest: 16·(49 + 48) = 1552. */
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
+  /* Small channel counts: F(6,3) only with AVX-512F or AVX2, where it has the
+   * least work here: 64·(150 + 48) against F(4,3)'s 36·(345 + 48). */
+  const rc_wino_isa wisa = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
+  if (wisa == RC_WINO_ISA_AVX512F || wisa == RC_WINO_ISA_AVX2) {
+    expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63",
+                "wino63: C 16→16, 60x90 (150 tiles of 6x6); least α²·(tiles + 48) (F2 22368, F4 14148, F6 12672)");
+  } else {
+    expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 for C ≥ 32 here");
+  }
+  /* A tiny image: F(2,3). */
+  expect_rule(64, 64, 2, 2, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 64→64, 2x2 (1 tiles of 2x2)");
+  /* Under 4 input channels auto leaves it to the GEMM's direct path where
+   * the auto micro-kernel has one (AVX2, AVX-512F), else to XNNPACK;
+   * backend winograd does not. */
+  const rc_gemm_ukernel auk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
+  const int direct =
+      auk != RC_GEMM_UK_SCALAR && auk != RC_GEMM_UK_NEON && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(auk) < 32);
+  expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, direct ? "gemm" : "xnnpack", direct ? "gemm:" : "xnnpack:convolution2d",
+              "Winograd not chosen");
+  expect_rule(3, 16, 32, 32, 3, 1, 1, 1, W, "winograd", "wino43", "wino43: C 3→16");
+  /* Stride 2: the stride-2 variant from 32 output tiles and 16 input
+   * channels (RepVGG-A0's stage1.0–3.0), else the GEMM rule (repconv's
+   * GEMM or XNNPACK: test_gemm_plan.c), and the note says why; backend
+   * winograd takes it anyway. */
+  const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
+  const int gemm = uk != RC_GEMM_UK_SCALAR && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(uk) < 32);
+  expect_rule(32, 32, 32, 32, 3, 2, 1, 1, A, "winograd", "wino23s2",
+              "wino23s2: stride 2, C 32→32, 16x16 (64 tiles of 2x2, α 5");
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
+              "stride-2 Winograd not chosen: C 32→32, 8x8 (16 tiles of 2x2), U 0.10 MiB: too few tiles");
+  expect_rule(8, 32, 32, 32, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack",
+              gemm ? "gemm:" : "xnnpack:", "too few input channels");
+  expect_rule(32, 32, 16, 16, 3, 2, 1, 1, W, "winograd", "wino23s2", "wino23s2: stride 2, C 32→32, 8x8");
+  /* Where Winograd does not apply: XNNPACK, and the note says why. */
+  expect_rule(32, 32, 16, 16, 1, 1, 1, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: kernel 1x1");
+  expect_rule(32, 32, 16, 16, 3, 1, 32, 1, W, "xnnpack", "xnnpack:", "Winograd n/a: 32 groups");
+  expect_rule(32, 32, 16, 16, 3, 1, 1, 2, A, gemm ? "gemm" : "xnnpack",
+              gemm ? "gemm:" : "xnnpack:", "Winograd n/a: dilation 2x2");
+  /* Weight cap: at C 1024 F(6,3)'s and F(4,3)'s transformed weights (256 and
+   * 144 MiB) exceed 64 MiB, F(2,3)'s (64 MiB) do not; F(4,3) would otherwise
+   * win at 8x8 (144 vs 256 α²·tiles). */
+  expect_rule(1024, 1024, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "U 64.00 MiB");
+  /* Small layers run on one thread, and say so. */
+  expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "1 thread (small layer)");
+}
+
+/* The chain tests' net: 1 → 8 → 8 → 8 → 4 channels at 260x520. */
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_rule_and_reasons),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
