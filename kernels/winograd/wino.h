@@ -1,10 +1,11 @@
 /* Winograd F(m×m, 3×3) convolution kernels: F(2,3), F(4,3), F(6,3) for
  * stride-1, and F(2,3) by phases for stride-2, dilation-1, ungrouped 3×3
- * convs with any padding and any channel counts. Compute only: the planner chooses the variant and ISA, transforms
- * the weights once (rc_wino_filter_transform), sizes the workspace
- * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run. The
- * algorithm, the blocking into tile blocks and its reasons:
- * docs/DESIGN.md ("Winograd").
+ * convs with any padding and any channel counts. Compute only: the planner
+ * chooses the variant and ISA, transforms the weights once
+ * (rc_wino_filter_transform), sizes the workspace (rc_wino_workspace_size)
+ * and calls rc_wino_conv2d_nhwc per run. The algorithm, the blocking into
+ * tile blocks and its reasons: docs/DESIGN.md ("Winograd", "Stride-2
+ * Winograd").
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
@@ -196,7 +197,8 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
  * whatever the thread count.
  *
  * Layer k + 1's in_h/in_w/in_c are layer k's out_h/out_w/out_c; all share
- * the batch and are stride 1; only the last layer may have a residual or a shuffle. */
+ * the batch and are stride 1; only the last layer may have a residual or a
+ * shuffle. */
 #define RC_WINO_CHAIN_MAX 32
 
 typedef struct rc_wino_chain_layer {
