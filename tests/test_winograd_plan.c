@@ -315,7 +315,8 @@ static void test_variants_vs_ref(void** state) {
  * asymmetric padding, the first reading the caller's input, the second (3
  * output channels, PReLU) storing the caller's output; backend winograd
  * (both convs on it) on 1 and 2 threads, and auto, against ref. Its kernel
- * error is at most F(2,3)'s (tests/test_winograd.c), so k_tol[0]. */
+ * error is at most F(2,3)'s (tests/test_winograd.c), so k_tol[0]. Then
+ * autotuned: both convs timed on it too, the output as close. */
 static repconv_model_t* build_stride2(void) {
   rc_test_rng r;
   rc_test_rng_seed(&r, 77);
@@ -391,6 +392,21 @@ static void test_stride2_vs_ref(void** state) {
     }
     free(got);
   }
+  /* autotune times the stride-2 variant (and the GEMM, XNNPACK) for both */
+  o = rc_test_options(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
+  assert_int_equal(repconv_options_set_autotune(o, 1), REPCONV_OK);
+  assert_int_equal(repconv_session_create(m, o, &s), REPCONV_OK);
+  for (int l = 0; l < 2; l++) {
+    repconv_plan_entry_t e;
+    rc_test_plan_entry(s, l ? "conv1" : "conv0", &e);
+    if (!strstr(e.note, "autotuned, 1 thread: F2s2 ")) fail_msg("%s: note '%s'", e.node, e.note);
+  }
+  float* got = run(m, s, x);
+  for (size_t i = 0; i < ny; i++)
+    if (!(fabs((double)got[i] - want[i]) <= k_tol[0] * mag)) fail_msg("autotuned: [%zu] %g vs %g", i, got[i], want[i]);
+  free(got);
+  repconv_session_destroy(s);
+  repconv_options_destroy(o);
   printf("  stride 2: max|winograd-ref|/max|ref| %.3g (tol %.0e)\n", worst, k_tol[0]);
   free(want);
   free(x);
