@@ -65,59 +65,68 @@ static void one_row(size_t nc, size_t kc, const float* a, const float* w, size_t
 #endif
 DEFINE_ROWS(3)
 
-/* Twelve rows over two panels: 24 accumulators, per k two panel loads and
- * twelve broadcasts. Named accumulators, one row's broadcast and FMAs
- * together: with arrays GCC hoisted the twelve broadcasts and spilled. */
-static void rows12_2(size_t kc, const float* a, size_t a_stride, const float* w, size_t w_stride, float* c,
-                     size_t c_stride, const rc_gemm_finish__avx512f* f, const float* pf, size_t pf_lines) {
-  /* Rows 3q, 3q+1, 3q+2 at r[q], r[q] + s, r[q] + 2s (s in bytes): four
-   * pointers and one stride, where twelve row pointers left too few
-   * registers and GCC spilled (Zen 4: 90% of the FMA peak in L1, 6x32 96%). */
-  const size_t s = a_stride * sizeof(float);
-  const char *r0 = (const char*)a, *r1 = r0 + 3 * s, *r2 = r1 + 3 * s, *r3 = r2 + 3 * s;
-  const float* w1 = f->panels > 1 ? w + w_stride : w; /* one panel: the second is not there to read */
+DEFINE_ROWS(1)
+
+/* Twelve rows over NP ≤ 2 panels: 12·NP accumulators, per k NP panel loads
+ * and twelve broadcasts. Named accumulators, one row's broadcast and FMAs
+ * together: with arrays GCC hoisted the twelve broadcasts and spilled. One
+ * panel (≤ 16 output channels) is a loop of its own: the two-panel loop
+ * computed a second panel for nothing (16 → 16 channels at 128², stride 1:
+ * 39% of the FMA peak). Rows 3q, 3q+1, 3q+2 at r[q], r[q] + s, r[q] + 2s (s
+ * in bytes): four pointers and one stride, where twelve row pointers left
+ * too few registers and GCC spilled (Zen 4: 90% of the FMA peak in L1, 6x32
+ * 96%). */
 #define ROW12_ACC(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps()
-#define ROW12_FMA(i, row)                                   \
+#define ROW12_FMA(NP, i, row)                               \
   do {                                                      \
     const __m512 va = _mm512_set1_ps(*(const float*)(row)); \
     c##i##0 = _mm512_fmadd_ps(va, b0, c##i##0);             \
-    c##i##1 = _mm512_fmadd_ps(va, b1, c##i##1);             \
+    if (NP > 1) c##i##1 = _mm512_fmadd_ps(va, b1, c##i##1); \
   } while (0)
-  ROW12_ACC(0);
-  ROW12_ACC(1);
-  ROW12_ACC(2);
-  ROW12_ACC(3);
-  ROW12_ACC(4);
-  ROW12_ACC(5);
-  ROW12_ACC(6);
-  ROW12_ACC(7);
-  ROW12_ACC(8);
-  ROW12_ACC(9);
-  ROW12_ACC(10);
-  ROW12_ACC(11);
-  for (size_t k = 0; k < kc; k++, r0 += 4, r1 += 4, r2 += 4, r3 += 4) {
-    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
-    const __m512 b0 = _mm512_loadu_ps(w + 16 * k), b1 = _mm512_loadu_ps(w1 + 16 * k);
-    ROW12_FMA(0, r0);
-    ROW12_FMA(1, r0 + s);
-    ROW12_FMA(2, r0 + 2 * s);
-    ROW12_FMA(3, r1);
-    ROW12_FMA(4, r1 + s);
-    ROW12_FMA(5, r1 + 2 * s);
-    ROW12_FMA(6, r2);
-    ROW12_FMA(7, r2 + s);
-    ROW12_FMA(8, r2 + 2 * s);
-    ROW12_FMA(9, r3);
-    ROW12_FMA(10, r3 + s);
-    ROW12_FMA(11, r3 + 2 * s);
+#define DEFINE_ROWS12(NP)                                                                                        \
+  static void rows12_##NP(size_t kc, const float* a, size_t a_stride, const float* w, size_t w_stride, float* c, \
+                          size_t c_stride, const rc_gemm_finish__avx512f* f, const float* pf, size_t pf_lines) { \
+    const size_t s = a_stride * sizeof(float);                                                                   \
+    const char *r0 = (const char*)a, *r1 = r0 + 3 * s, *r2 = r1 + 3 * s, *r3 = r2 + 3 * s;                       \
+    const float* w1 = f->panels > 1 ? w + w_stride : w; /* one panel: the second is not there to read */         \
+    ROW12_ACC(0);                                                                                                \
+    ROW12_ACC(1);                                                                                                \
+    ROW12_ACC(2);                                                                                                \
+    ROW12_ACC(3);                                                                                                \
+    ROW12_ACC(4);                                                                                                \
+    ROW12_ACC(5);                                                                                                \
+    ROW12_ACC(6);                                                                                                \
+    ROW12_ACC(7);                                                                                                \
+    ROW12_ACC(8);                                                                                                \
+    ROW12_ACC(9);                                                                                                \
+    ROW12_ACC(10);                                                                                               \
+    ROW12_ACC(11);                                                                                               \
+    for (size_t k = 0; k < kc; k++, r0 += 4, r1 += 4, r2 += 4, r3 += 4) {                                        \
+      if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);                                     \
+      const __m512 b0 = _mm512_loadu_ps(w + 16 * k), b1 = NP > 1 ? _mm512_loadu_ps(w1 + 16 * k) : b0;            \
+      ROW12_FMA(NP, 0, r0);                                                                                      \
+      ROW12_FMA(NP, 1, r0 + s);                                                                                  \
+      ROW12_FMA(NP, 2, r0 + 2 * s);                                                                              \
+      ROW12_FMA(NP, 3, r1);                                                                                      \
+      ROW12_FMA(NP, 4, r1 + s);                                                                                  \
+      ROW12_FMA(NP, 5, r1 + 2 * s);                                                                              \
+      ROW12_FMA(NP, 6, r2);                                                                                      \
+      ROW12_FMA(NP, 7, r2 + s);                                                                                  \
+      ROW12_FMA(NP, 8, r2 + 2 * s);                                                                              \
+      ROW12_FMA(NP, 9, r3);                                                                                      \
+      ROW12_FMA(NP, 10, r3 + s);                                                                                 \
+      ROW12_FMA(NP, 11, r3 + 2 * s);                                                                             \
+    }                                                                                                            \
+    const __m512 out[12][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41},   {c50, c51},         \
+                               {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {c100, c101}, {c110, c111}};      \
+    for (size_t i = 0; i < 12; i++)                                                                              \
+      for (size_t j = 0; j < f->panels; j++)                                                                     \
+        rc_gemm_finish_panel__avx512f(f, j, out[i][j], c + i * c_stride + 16 * j);                               \
   }
+DEFINE_ROWS12(1)
+DEFINE_ROWS12(2)
 #undef ROW12_ACC
 #undef ROW12_FMA
-  const __m512 out[12][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41},   {c50, c51},
-                             {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {c100, c101}, {c110, c111}};
-  for (size_t i = 0; i < 12; i++)
-    for (size_t j = 0; j < f->panels; j++) rc_gemm_finish_panel__avx512f(f, j, out[i][j], c + i * c_stride + 16 * j);
-}
 #ifndef __clang__
 #pragma GCC pop_options
 #endif
@@ -125,11 +134,19 @@ static void rows12_2(size_t kc, const float* a, size_t a_stride, const float* w,
 void rc_gemm_6x48__avx512f(size_t mr, size_t nc, size_t kc, const float* a, size_t a_stride, const float* w,
                            size_t w_stride, float* c, size_t c_stride, uint32_t flags, const rc_gemm_epilogue* ep,
                            const float* pf, size_t pf_lines) {
-  /* Two 6-row tiles: over two panels in one loop, else one after the other. */
+  /* Two 6-row tiles: over one or two panels in one loop, else one after the other. */
   if (mr == 12 && nc <= 32) {
     rc_gemm_finish__avx512f f;
     rc_gemm_finish_init__avx512f(&f, nc, flags, ep);
-    rows12_2(kc, a, a_stride, w, w_stride, c, c_stride, &f, pf, pf_lines);
+    (nc <= 16 ? rows12_1 : rows12_2)(kc, a, a_stride, w, w_stride, c, c_stride, &f, pf, pf_lines);
+    return;
+  }
+  if (nc <= 16 && mr > 1) { /* one panel (one row: the 6×32 kernel's k-interleaved loop) */
+    const float* r[6];
+    RC_GEMM_6_ROWS(r, a, a_stride, mr);
+    rc_gemm_finish__avx512f f;
+    rc_gemm_finish_init__avx512f(&f, nc, flags, ep);
+    rows_1(mr, kc, r, w, w_stride, c, c_stride, &f, pf, pf_lines);
     return;
   }
   if (mr == 12) {
