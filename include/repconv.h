@@ -219,8 +219,9 @@ REPCONV_API repconv_status repconv_options_set_chains(repconv_options_t* options
  * 1e-3 of their largest value (RepVGG-A0, ECBSR: see README), against ~1e-6
  * in float32. A layer whose transformed weights exceed binary16's range
  * (|w| > 65504) keeps float32 (the plan note says so); XNNPACK and reference
- * layers, and convs of at most 4 input channels, keep float32. 0 (default):
- * float32 everywhere. */
+ * layers, Winograd convs of at most 4 input channels and GEMM convs of at
+ * most 32 (their direct paths read the weights as they are) keep float32.
+ * 0 (default): float32 everywhere. */
 REPCONV_API repconv_status repconv_options_set_weights_fp16(repconv_options_t* options, int enabled);
 /* Parse "auto", "off", "2"/"4"/"6", "f2"/"f4"/"f6" or "F(2,3)"/"F(4,3)"/"F(6,3)" into a Winograd option. */
 REPCONV_API repconv_status repconv_winograd_from_name(const char* name, int* out);

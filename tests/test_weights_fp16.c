@@ -177,12 +177,13 @@ static void test_models(void** state) {
   check_model("ecbsr-m4c16-x2", 4, sr);
 }
 
-/* x (16 channels) → conv "wide" 3x3 16→16 (Winograd) → ReLU → conv "s2"
- * 3x3 stride 2 16→24 (GEMM) → ReLU → conv "tail" 3x3 24→16 (Winograd); "wide" and
+/* x (40 channels) → conv "wide" 3x3 40→40 (Winograd) → ReLU → conv "s2"
+ * 3x3 stride 2 40→48 (GEMM, im2col: over 32 input channels) → ReLU → conv
+ * "tail" 3x3 48→40 (Winograd); "wide" and
  * "s2" each have one weight of 1e5 (U's corner is that weight itself),
  * beyond binary16; "tail" has ordinary weights. */
 static repconv_model_t* big_weights_model(const repconv_options_t* o) {
-  enum { C = 16, C2 = 24, H = 20, W = 22 };
+  enum { C = 40, C2 = 48, H = 20, W = 22 };
   static float w1[C * C * 9], w2[C2 * C * 9], w3[C * C2 * 9], b1[C], b2[C2], b3[C];
   rc_test_rng r;
   rc_test_rng_seed(&r, 5);
