@@ -36,9 +36,13 @@
  *                                 (published ≈ 1.7× at C = 256).
  *   F(6,3)     2.8e-6 / 3.4e-6    5.0e-6 (7.3×)   Aᵀ entries up to 32, Bᵀ to
  *                                 21/4 (published 4–10× direct).
+ *   F(2,3) s2  1.3e-7 / 1.3e-7    4.4e-7 (0.6×)   stride 2 (the cases with
+ *                                 stride 2): transforms of 0 and ±1 only,
+ *                                 each output 9C products as direct's, in
+ *                                 another order.
  * The max ratio to direct is larger than the RMS ratio (up to 22× for
  * F(6,3)) because the small-channel cases, where direct fp32 is nearly exact,
- * dominate the max. Bounds: F(2,3) 1e-6, F(4,3) 4e-6, F(6,3) 2e-5, i.e.
+ * dominate the max. Bounds: F(2,3) and F(2,3) s2 1e-6, F(4,3) 4e-6, F(6,3) 2e-5, i.e.
  * 5.7–8× above the measured maxima (which earlier sweeps put at up to 1.0e-6
  * and 5.8e-6 for F(4,3) and F(6,3)), and 4–5 orders of magnitude below what
  * a wrong tile, a wrong pad or a wrong channel gives (errors ~ 1·mag). The
