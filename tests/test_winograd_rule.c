@@ -17,6 +17,7 @@
 #include "kernels/common/cpu.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/winograd/wino.h"
+#include "runtime/plan/planner.h"
 #include "tests/support/test_util.h"
 
 /* One conv (optionally strided/grouped) + ReLU on a 1×cin×h×w input. */
@@ -76,19 +77,30 @@ static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int 
 static void test_rule_and_reasons(void** state) {
   (void)state;
   const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
-  /* α²·(tiles + 48): F(4,3) 36·(196 + 48) = 8784 < F(6,3) 64·(100 + 48). */
-  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", "wino43",
-              "wino43: C 64→64, 56x56 (196 tiles of 4x4); least α²·(tiles + 48) (F2 13312, F4 8784, F6 9472)");
+  /* α²·(tiles + w), w the weights' price: 48, or 8 where AVX-512 runs on
+   * 256-bit units. 56x56: w 48, F(4,3) 36·(196 + 48) = 8784 < F(6,3)
+   * 64·(100 + 48) = 9472; w 8, F(6,3) 6912 < F(4,3) 7344. */
+  const int wt = rc_rule_wino_weight_tiles(), narrow = wt == 8;
+  assert_true(wt == 48 || wt == 8);
+  char note[192];
+  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least α²·(tiles + %d) (F2 %d, F4 %d, F6 %d)",
+           narrow ? 6 : 4, narrow ? "100 tiles of 6x6" : "196 tiles of 4x4", wt, 16 * (784 + wt), 36 * (196 + wt),
+           64 * (100 + wt));
+  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", narrow ? "wino63" : "wino43", note);
   expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
   /* 14x14: by tiles alone F(4,3) and F(6,3) tie (576); streaming their
-   * weights makes F(2,3) the cheapest: 16·(49 + 48) = 1552. */
-  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", "wino23", "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
+   * weights makes F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552; at w 8
+   * F(4,3): 36·(16 + 8) = 864 < 16·(49 + 8) = 912. */
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23",
+              narrow ? "wino43: C 192→192, 14x14 (16 tiles of 4x4)" : "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
   /* Small channel counts: F(6,3) only with AVX-512F or AVX2, where it has the
-   * least work here: 64·(150 + 48) against F(4,3)'s 36·(345 + 48). */
+   * least work here: 64·(150 + w) against F(4,3)'s 36·(345 + w). */
   const rc_wino_isa wisa = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
   if (wisa == RC_WINO_ISA_AVX512F || wisa == RC_WINO_ISA_AVX2) {
-    expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63",
-                "wino63: C 16→16, 60x90 (150 tiles of 6x6); least α²·(tiles + 48) (F2 22368, F4 14148, F6 12672)");
+    snprintf(note, sizeof note,
+             "wino63: C 16→16, 60x90 (150 tiles of 6x6); least α²·(tiles + %d) (F2 %d, F4 %d, F6 %d)", wt,
+             16 * (1350 + wt), 36 * (345 + wt), 64 * (150 + wt));
+    expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63", note);
   } else {
     expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 for C ≥ 32 here");
   }

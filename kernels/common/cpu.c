@@ -34,6 +34,11 @@ static void init(void) {
   c->fma3 = cpuinfo_has_x86_fma3();
   c->f16c = cpuinfo_has_x86_f16c();
   c->avx512f = cpuinfo_has_x86_avx512f();
+  const struct cpuinfo_core* core = cpuinfo_get_cores_count() ? cpuinfo_get_core(0) : NULL;
+  if (core && core->vendor == cpuinfo_vendor_amd && c->avx512f) {
+    const uint32_t base = (core->cpuid >> 8) & 0xF, family = base == 0xF ? base + ((core->cpuid >> 20) & 0xFF) : base;
+    c->avx512_256bit = family == 0x19; /* Zen 4 (Zen 3, the other family 19h parts, has no AVX-512) */
+  }
 #endif
 #if CPUINFO_ARCH_ARM || CPUINFO_ARCH_ARM64
   c->neon = cpuinfo_has_arm_neon();

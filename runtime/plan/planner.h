@@ -41,6 +41,9 @@ typedef struct rc_readers {
 /* The Winograd variants the rule weighs: the stride-1 ones smallest tile
  * first (index i < 3 is the tile 2(i+1)), then the stride-2 one (index 3). */
 extern const rc_wino_variant rc_rule_wino_variants[4];
+/* The tiles of GEMM work the rule charges for streaming a layer's
+ * transformed weights once: 48, or 8 where AVX-512 runs on 256-bit units. */
+int rc_rule_wino_weight_tiles(void);
 /* Whether the rule considers F(6,3) for a conv of cin → cout channels:
  * always from 32 channels; below, only where the Winograd ISA is AVX-512F
  * (rules_wino.c has the measurements). */

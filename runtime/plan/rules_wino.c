@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernels/common/cpu.h"
 #include "repconv.h"
 #include "runtime/plan/planner.h"
 
@@ -37,9 +38,12 @@ int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t 
 const rc_wino_variant rc_rule_wino_variants[4] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63, RC_WINO_F23S2};
 
 /* The rule's price of a layer's transformed weights, in tiles of GEMM work:
- * each run streams U once, and a U byte from DRAM costs about what a dozen
- * tile-GEMM multiply-adds do (4 bytes x 12; measured: docs/DESIGN.md). */
-#define RC_WINO_WEIGHT_TILES 48
+ * each run streams U once, and on a core with two 512-bit FMA units a U
+ * byte from DRAM costs about what a dozen tile-GEMM multiply-adds do (4
+ * bytes x 12: 48); where AVX-512 runs on 256-bit units (Zen 4) the
+ * multiply-adds cost twice as many cycles against the same memory, and 8
+ * measured best (docs/DESIGN.md, "Winograd"). */
+int rc_rule_wino_weight_tiles(void) { return rc_cpu_get()->avx512_256bit ? 8 : 48; }
 
 /* F(6,3) under 32 channels: its transforms cost the most per output, and
  * they dominate when the GEMMs are short. With the factored transforms
@@ -136,7 +140,7 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
     tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
-    work[i] = (tiles[i] * (size_t)ys->d[0] + RC_WINO_WEIGHT_TILES) * al * al;
+    work[i] = (tiles[i] * (size_t)ys->d[0] + (size_t)rc_rule_wino_weight_tiles()) * al * al;
     ubytes[i] = rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float);
   }
   int v = -1;
@@ -174,11 +178,11 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
       if (f63) {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", RC_WINO_WEIGHT_TILES, work[0],
-                 work[1], work[2]);
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", rc_rule_wino_weight_tiles(),
+                 work[0], work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 for C ≥ 32 here)", RC_WINO_WEIGHT_TILES,
-                 work[0], work[1]);
+        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 for C ≥ 32 here)",
+                 rc_rule_wino_weight_tiles(), work[0], work[1]);
       }
       if (capped) {
         const size_t l = strlen(why);
