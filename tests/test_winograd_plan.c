@@ -77,6 +77,46 @@ static void add_act(repconv_builder_t* b, const char* name, act_kind a, int c, r
   }
 }
 
+/* Conv "conv<l>" 3x3, cin → cout, at stride and pad (top, left, bottom,
+ * right) on x: weights uniform scaled by 1/√(9·cin) (activations keep their
+ * size from layer to layer), small biases, both drawn from r. */
+static repconv_id add_conv(repconv_builder_t* b, rc_test_rng* r, int l, repconv_id x, int cin, int cout, int stride,
+                           const int* pad) {
+  repconv_conv2d_desc_t cd = {.out_channels = cout,
+                              .kernel_h = 3,
+                              .kernel_w = 3,
+                              .stride_h = stride,
+                              .stride_w = stride,
+                              .pad_top = pad[0],
+                              .pad_left = pad[1],
+                              .pad_bottom = pad[2],
+                              .pad_right = pad[3]};
+  const size_t nw = (size_t)cout * (size_t)cin * 9;
+  float* w = xmalloc(nw * sizeof(float));
+  float* bias = xmalloc((size_t)cout * sizeof(float));
+  const float s = 1.7f / sqrtf(9.0f * (float)cin);
+  rc_test_fill_uniform(r, w, nw, -s, s);
+  rc_test_fill_uniform(r, bias, (size_t)cout, -0.1f, 0.1f);
+  char name[32];
+  snprintf(name, sizeof(name), "conv%d", l);
+  assert_int_equal(repconv_builder_conv2d(b, name, x, &cd, w, bias, &x), REPCONV_OK);
+  free(w);
+  free(bias);
+  return x;
+}
+
+/* The model of builder b with output y, under options o (NULL: auto, one
+ * thread); b is destroyed. */
+static repconv_model_t* finish(repconv_builder_t* b, repconv_id y, const repconv_options_t* o) {
+  assert_int_equal(repconv_builder_output(b, y, "y"), REPCONV_OK);
+  repconv_model_t* m;
+  repconv_options_t* dflt = o ? NULL : rc_test_options(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
+  if (repconv_builder_finish(b, o ? o : dflt, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+  repconv_options_destroy(dflt);
+  repconv_builder_destroy(b);
+  return m;
+}
+
 static repconv_model_t* build(const net* n, const repconv_options_t* o) {
   rc_test_rng r;
   rc_test_rng_seed(&r, n->seed);
@@ -89,24 +129,8 @@ static repconv_model_t* build(const net* n, const repconv_options_t* o) {
   int c = n->cin;
   for (int l = 0; l < n->n_layers; l++) {
     const layer* ly = &n->layers[l];
-    repconv_conv2d_desc_t cd = {.out_channels = ly->cout,
-                                .kernel_h = 3,
-                                .kernel_w = 3,
-                                .pad_top = ly->pad[0],
-                                .pad_left = ly->pad[1],
-                                .pad_bottom = ly->pad[2],
-                                .pad_right = ly->pad[3]};
-    size_t nw = (size_t)ly->cout * (size_t)c * 9;
-    float* w = xmalloc(nw * sizeof(float));
-    float* bias = xmalloc((size_t)ly->cout * sizeof(float));
-    const float s = 1.7f / sqrtf(9.0f * (float)c);
-    rc_test_fill_uniform(&r, w, nw, -s, s);
-    rc_test_fill_uniform(&r, bias, (size_t)ly->cout, -0.1f, 0.1f);
+    x = add_conv(b, &r, l, x, c, ly->cout, 1, ly->pad);
     char name[32];
-    snprintf(name, sizeof(name), "conv%d", l);
-    assert_int_equal(repconv_builder_conv2d(b, name, x, &cd, w, bias, &x), REPCONV_OK);
-    free(w);
-    free(bias);
     if (n->residual && l == n->n_layers - 1) {
       const repconv_id a = n->residual == 1 ? x : in, c2 = n->residual == 1 ? in : x;
       assert_int_equal(repconv_builder_binary(b, "res", REPCONV_ADD, a, c2, &x), REPCONV_OK);
@@ -117,13 +141,7 @@ static repconv_model_t* build(const net* n, const repconv_options_t* o) {
   }
   if (n->shuffle)
     assert_int_equal(repconv_builder_depth_to_space(b, "shuffle", x, n->shuffle, REPCONV_D2S_CRD, &x), REPCONV_OK);
-  assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
-  repconv_model_t* m;
-  repconv_options_t* dflt = o ? NULL : rc_test_options(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
-  if (repconv_builder_finish(b, o ? o : dflt, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
-  repconv_options_destroy(dflt);
-  repconv_builder_destroy(b);
-  return m;
+  return finish(b, x, o);
 }
 
 static size_t out_numel(const repconv_model_t* m) {
@@ -328,36 +346,13 @@ static repconv_model_t* build_stride2(void) {
   const int couts[2] = {40, 3}, pads[2][4] = {{1, 1, 1, 1}, {0, 1, 2, 1}};
   int c = 24;
   for (int l = 0; l < 2; l++) {
-    repconv_conv2d_desc_t cd = {.out_channels = couts[l],
-                                .kernel_h = 3,
-                                .kernel_w = 3,
-                                .stride_h = 2,
-                                .stride_w = 2,
-                                .pad_top = pads[l][0],
-                                .pad_left = pads[l][1],
-                                .pad_bottom = pads[l][2],
-                                .pad_right = pads[l][3]};
-    const size_t nw = (size_t)couts[l] * (size_t)c * 9;
-    float* w = xmalloc(nw * sizeof(float));
-    float bias[40];
-    const float sc = 1.7f / sqrtf(9.0f * (float)c);
-    rc_test_fill_uniform(&r, w, nw, -sc, sc);
-    rc_test_fill_uniform(&r, bias, (size_t)couts[l], -0.1f, 0.1f);
+    x = add_conv(b, &r, l, x, c, couts[l], 2, pads[l]);
     char name[16];
-    snprintf(name, sizeof(name), "conv%d", l);
-    assert_int_equal(repconv_builder_conv2d(b, name, x, &cd, w, bias, &x), REPCONV_OK);
-    free(w);
     snprintf(name, sizeof(name), "act%d", l);
     add_act(b, name, l == 0 ? ACT_RELU : ACT_PRELU, couts[l], &r, &x);
     c = couts[l];
   }
-  assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
-  repconv_options_t* o = rc_test_options(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 1);
-  repconv_model_t* m;
-  if (repconv_builder_finish(b, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
-  repconv_options_destroy(o);
-  repconv_builder_destroy(b);
-  return m;
+  return finish(b, x, NULL);
 }
 
 static void test_stride2_vs_ref(void** state) {
