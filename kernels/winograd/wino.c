@@ -391,17 +391,22 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
     const size_t nv = nb2 - nb;
     const float* w = u_floats(c, xi, nb, nb2);
     float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
-    /* The next panel, one line per k from the second call on (the first
-     * call's own panel streams in then): a few-tile layer reads each panel
-     * from L3 or DRAM in its first call only, and the hardware prefetchers
-     * see no misses during the other calls to run ahead on. */
+    /* The next column group's panels, spread evenly over this group's
+     * calls (at most as many lines per k as the call loads): a few-tile
+     * layer reads each panel from L3 or DRAM in its first call only, and
+     * the hardware prefetchers see no misses during the other calls to run
+     * ahead on. All of it, and from the first call: one line per k from
+     * the second call on left most of a wide group's U to demand misses
+     * (RepVGG-A0 1 thread 13.26 → 12.66 ms; DESIGN.md). */
     const u_span nx = nb2 < b1 ? u_first_group(c, xi, nb2, b1) : next;
     const size_t pf_total = nx.p ? nx.lines : 0;
     size_t pf_done = 0;
     for (size_t t = 0, j = 0; t < c->count; t += r, j++) {
       const size_t rows = c->count - t < r ? c->count - t : r;
-      size_t pf_lines = j > 0 || calls == 1 ? pf_total - pf_done : 0;
-      if (pf_lines > c->cin) pf_lines = c->cin;
+      const size_t share = (pf_total + calls - 1) / calls, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
+      size_t pf_lines = pf_total - pf_done;
+      if (pf_lines > share) pf_lines = share;
+      if (pf_lines > pf_cap) pf_lines = pf_cap;
       const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
       pf_done += pf_lines;
       if (c->gemm_nv) {

@@ -21,8 +21,8 @@ static inline size_t rc_wino_gemm_wide_rmax(size_t nv) { return nv <= 2 ? 14 : n
 
 /* c[i·c_stride + j] = Σ_k a[i·a_stride + k] · w[k·wk + (j/16)·wp + j%16]
  * for i < rows (1..rmax(nv)), j < nv·16 (nv 1..4), k < kc; plain store.
- * Also prefetches into L2 the pf_lines (≤ kc) 64-byte lines from pf, one
- * per k (pf NULL when pf_lines is 0). */
+ * Also prefetches into L2 the pf_lines (≤ nv·kc) 64-byte lines from pf, nv
+ * per k from the first (pf NULL when pf_lines is 0). */
 typedef void (*rc_wino_gemm_wide_fn)(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
                                      size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines);
 

@@ -9,8 +9,9 @@
  * Every (rows, nv) form is its own loop (fully unrolled, accumulators in
  * registers); rc_wino_gemm__avx512f dispatches. The sums run over k in order,
  * one FMA per k, as in every other tile GEMM, so the result is bitwise that
- * of the 12×16 kernel. One prefetch per k (into L2) brings in the panel
- * the caller reads next: see wino.c's gemm_blocks. Compiled with -mavx512f. */
+ * of the 12×16 kernel. Up to nv prefetches per k (into L2), as many lines
+ * as the k's own loads, bring in the panels the caller reads next: see
+ * wino.c's gemm_blocks. Compiled with -mavx512f. */
 #include <immintrin.h>
 
 #include "kernels/winograd/wino_gemm.h"
@@ -33,7 +34,9 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
     for (size_t v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
   for (size_t k = 0; k < kc; k++, wb += wk * sizeof(float)) {
     __m512 b[4];
-    if (k < pf_lines) _mm_prefetch((const char*)pf + 64 * k, _MM_HINT_T1);
+#pragma GCC unroll 4
+    for (size_t v = 0; v < NV; v++)
+      if (k * NV + v < pf_lines) _mm_prefetch((const char*)pf + 64 * (k * NV + v), _MM_HINT_T1);
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++) b[v] = _mm512_loadu_ps((const float*)(wb + v * pb));
 #pragma GCC unroll 14
