@@ -1,6 +1,7 @@
 /* rc_plan_step_bytes and repconv_session_step_bytes: the bytes of a
  * Winograd step, a GEMM step and a Winograd chain against sizes computed by
- * hand from the kernels' layouts (kernels/winograd/wino.h, kernels/gemm/gemm.h). */
+ * hand from the kernels' layouts (kernels/winograd/wino.h, kernels/gemm/gemm.h);
+ * and where the plan puts weights of a huge page or more (runtime/plan/pack.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,11 +162,88 @@ static void test_winograd_chain(void** state) {
   repconv_model_destroy(m);
 }
 
+/* The huge-page advice is read back on x86-64 Linux only: CI runs the
+ * AArch64 tests under qemu-user, whose madvise is a no-op, and under ASan
+ * the weights stay on the heap (runtime/plan/owned.c). */
+#if defined(__linux__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define CHECK_HUGE_ADVICE 1
+
+/* 1 if the mapping that holds address a has the kernel's huge-page advice
+ * ("hg" in its VmFlags), 0 if not, -1 if /proc/self/smaps cannot say. */
+static int advised_huge(const void* a) {
+  FILE* f = fopen("/proc/self/smaps", "r");
+  if (!f) return -1;
+  char line[512];
+  int in = 0, found = -1;
+  const uintptr_t x = (uintptr_t)a;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+      in = x >= lo && x < hi;
+    } else if (in && !strncmp(line, "VmFlags:", 8)) {
+      found = strstr(line, " hg") != NULL;
+      break;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+/* 1 if this kernel has transparent huge pages for advised mappings. */
+static int thp_advisable(void) {
+  FILE* f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!f) return 0;
+  char line[128] = "";
+  const int ok = fgets(line, sizeof line, f) && !strstr(line, "[never]");
+  fclose(f);
+  return ok;
+}
+#endif
+
+/* Weights of at least 2 MiB (U of C192 F(4,3): 5.3 MB; packed GEMM weights
+ * of 192 → 512 3x3: 3.5 MB) start on a 2 MiB boundary (Linux) and, where the kernel
+ * has transparent huge pages, carry the huge-page advice; small ones
+ * (PReLU slopes) stay 64-byte aligned, without it. */
+static void test_big_weights_on_huge_pages(void** state) {
+  (void)state;
+  const conv_spec wino[] = {{192, 1, 1, 2}}, gemm[] = {{512, 2, 1, 1}}; /* PReLU: plan-owned slopes */
+  repconv_model_t* mw = build(192, 14, 14, wino, 1, REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_F43);
+  repconv_model_t* mg = build(192, 14, 14, gemm, 1, REPCONV_BACKEND_GEMM, REPCONV_WINOGRAD_AUTO);
+  const rc_step* sw = &mw->plan.steps[0];
+  const rc_step* sg = &mg->plan.steps[0];
+  assert_int_equal(sw->kind, RC_KERNEL_WINOGRAD);
+  assert_int_equal(sg->kind, RC_KERNEL_GEMM);
+  assert_true(mw->plan.wino_weight_bytes >= ((size_t)4 << 20));
+  assert_true(mg->plan.gemm_weight_bytes >= ((size_t)3 << 20));
+  assert_int_equal((uintptr_t)sw->wino_slopes % 64, 0);
+#if defined(__SANITIZE_ADDRESS__) /* owned.c keeps them on the heap, where ASan sees overruns */
+  assert_int_equal((uintptr_t)sw->wino_u % 64, 0);
+  assert_int_equal((uintptr_t)sg->gemm_w % 64, 0);
+#elif defined(__linux__)
+  assert_int_equal((uintptr_t)sw->wino_u % ((uintptr_t)2 << 20), 0);
+  assert_int_equal((uintptr_t)sg->gemm_w % ((uintptr_t)2 << 20), 0);
+#endif
+#ifdef CHECK_HUGE_ADVICE
+  if (thp_advisable()) {
+    const int u = advised_huge(sw->wino_u), w = advised_huge(sg->gemm_w), sl = advised_huge(sw->wino_slopes);
+    printf("huge-page advice: U %d, GEMM weights %d, slopes %d (1 = hg, -1 = no smaps)\n", u, w, sl);
+    if (u >= 0) {
+      assert_int_equal(u, 1);
+      assert_int_equal(w, 1);
+      assert_int_equal(sl, 0);
+    }
+  }
+#endif
+  repconv_model_destroy(mg);
+  repconv_model_destroy(mw);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_winograd_step),
       cmocka_unit_test(test_gemm_step),
       cmocka_unit_test(test_winograd_chain),
+      cmocka_unit_test(test_big_weights_on_huge_pages),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,28 +11,6 @@
 #include "runtime/plan/lower.h"
 #include "runtime/plan/planner.h"
 
-/* Room for extra more plan-owned buffers. */
-static int reserve_owned(rc_plan* p, int32_t extra) {
-  if (p->n_owned + extra <= p->cap_owned) return 1;
-  float** o = realloc(p->owned, (size_t)(p->n_owned + extra) * sizeof(float*));
-  if (!o) return 0;
-  p->owned = o;
-  p->cap_owned = p->n_owned + extra;
-  return 1;
-}
-
-/* 64-byte aligned (a cache line): the kernels read these buffers in 64-byte
- * zmm rows, and malloc's 16-byte alignment split every such load across two
- * lines (measured: the GEMM of RepVGG-A0 stage4.0 at 123 GFLOP/s from
- * malloc'd weights, 147 from aligned ones; DESIGN.md, "GEMM conv"). */
-static float* plan_alloc(rc_plan* p, size_t floats) {
-  if (p->n_owned >= p->cap_owned) return NULL;
-  const size_t line = 64, bytes = ((floats ? floats : 1) * sizeof(float) + line - 1) / line * line;
-  float* b = aligned_alloc(line, bytes);
-  if (b) p->owned[p->n_owned++] = b;
-  return b;
-}
-
 /* Weights as binary16 (rc_plan_options.weights_fp16): the count floats of
  * the temporary tmp (freed here) become plan-owned halves in *half, or,
  * when one lies beyond binary16's range (it would round to inf), plan-owned
@@ -45,7 +23,7 @@ static rc_status keep_weights(rc_plan* p, rc_step* st, const char* node, const c
   for (size_t i = 0; i < count; i++) peak = fabsf(tmp[i]) > peak ? fabsf(tmp[i]) : peak;
   const size_t len = strlen(st->note);
   const int fits = rc_f32_to_f16(peak) != 0x7c00u;
-  void* kept = plan_alloc(p, fits ? (count + 1) / 2 : count);
+  void* kept = rc_plan_owned_alloc(p, fits ? (count + 1) / 2 : count);
   if (kept && fits) {
     uint16_t* h = kept;
     for (size_t i = 0; i < count; i++) h[i] = rc_f32_to_f16(tmp[i]);
@@ -123,9 +101,9 @@ static rc_status transform_filter(const rc_graph* g, rc_plan* p, rc_step* st) {
   /* With weights_fp16, U is made in a temporary and kept as halves (not
    * for a conv computed directly: its "U" is the few 3x3 weights). */
   const int half = p->weights_fp16 && !rc_wino_is_direct(v, cin);
-  float* u = half ? malloc(uf * sizeof(float)) : plan_alloc(p, uf);
-  float* b = bias && st->crd_block ? plan_alloc(p, cout) : NULL;
-  float* sl = slopes ? plan_alloc(p, cout) : NULL;
+  float* u = half ? malloc(uf * sizeof(float)) : rc_plan_owned_alloc(p, uf);
+  float* b = bias && st->crd_block ? rc_plan_owned_alloc(p, cout) : NULL;
+  float* sl = slopes ? rc_plan_owned_alloc(p, cout) : NULL;
   if (!u || (bias && st->crd_block && !b) || (slopes && !sl)) {
     free(perm);
     free(wp);
@@ -159,7 +137,7 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p, const rc_plan* share) 
   int32_t nw = 0;
   for (int32_t i = 0; i < p->n_order; i++) nw += p->steps[i].kind == RC_KERNEL_WINOGRAD;
   if (nw == 0) return REPCONV_OK;
-  if (!reserve_owned(p, nw * 4)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  if (!rc_plan_owned_reserve(p, nw * 4)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
   for (int32_t i = 0; i < p->n_order; i++) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_WINOGRAD) continue;
@@ -223,9 +201,9 @@ static rc_status pack_gemm_step(const rc_graph* g, rc_plan* p, rc_step* st, cons
   /* With weights_fp16 the packed weights are made in a temporary and kept
    * as halves (not on the direct path, whose kernels read them as is). */
   const int half = p->weights_fp16 && !rc_gemm_direct_used(cp);
-  float* w = half ? malloc(wf * sizeof(float)) : plan_alloc(p, wf);
-  float* b = bias && w ? plan_alloc(p, cf) : NULL;
-  float* sl = slopes && w && (b || !bias) ? plan_alloc(p, cf) : NULL;
+  float* w = half ? malloc(wf * sizeof(float)) : rc_plan_owned_alloc(p, wf);
+  float* b = bias && w ? rc_plan_owned_alloc(p, cf) : NULL;
+  float* sl = slopes && w && (b || !bias) ? rc_plan_owned_alloc(p, cf) : NULL;
   if (!w || (bias && !b) || (slopes && !sl)) {
     free(perm);
     if (half) free(w);
@@ -250,7 +228,7 @@ rc_status rc_pack_gemm(const rc_graph* g, rc_plan* p, const rc_plan* share) {
   int32_t ng = 0;
   for (int32_t i = 0; i < p->n_order; i++) ng += p->steps[i].kind == RC_KERNEL_GEMM;
   if (ng == 0) return REPCONV_OK;
-  if (!reserve_owned(p, ng * 3)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
+  if (!rc_plan_owned_reserve(p, ng * 3)) return rc_error(REPCONV_ERROR_OUT_OF_MEMORY, "plan: out of memory");
   for (int32_t i = 0; i < p->n_order; i++) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_GEMM) continue;

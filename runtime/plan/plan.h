@@ -86,7 +86,7 @@ typedef struct rc_plan {
   size_t wino_weight_bytes;    /* transformed filters held by the plan (not those it shares) */
   size_t gemm_workspace_bytes; /* the largest rc_gemm_workspace_size of the GEMM steps (0: none) */
   size_t gemm_weight_bytes;    /* packed GEMM weights held by the plan (not those it shares) */
-  float** owned;               /* plan-owned buffers (transformed filters, permuted biases, slopes) */
+  struct rc_owned* owned;      /* plan-owned buffers (transformed filters, permuted biases, slopes) */
   int32_t n_owned, cap_owned;
 } rc_plan;
 

@@ -114,6 +114,23 @@ void rc_plan_external_outputs(const rc_graph* g, rc_plan* p, const int32_t* read
  * each input on its first reader. */
 void rc_plan_external_inputs(const rc_graph* g, rc_plan* p, const int32_t* readers, uint8_t* elided);
 
+/* A plan-owned buffer: on the heap (mapped 0), or a mapping of its own of
+ * `mapped` bytes (owned.c). */
+typedef struct rc_owned {
+  float* p;
+  size_t mapped;
+} rc_owned;
+/* Room for extra more plan-owned buffers (0: out of memory). */
+int rc_plan_owned_reserve(rc_plan* p, int32_t extra);
+/* A plan-owned buffer of floats (NULL: out of memory, or no room reserved),
+ * 64-byte aligned; from 2 MiB on, huge-page aligned (owned.c). */
+float* rc_plan_owned_alloc(rc_plan* p, size_t floats);
+/* Before the first rc_plan_owned_alloc of a plan: gives the heap's free
+ * pages back to the system where big buffers are mapped (owned.c). */
+void rc_plan_owned_begin(void);
+/* Frees the plan-owned buffers (rc_plan_free). */
+void rc_plan_owned_free(rc_plan* p);
+
 /* Transformed filters of the Winograd steps, packed weights of the GEMM
  * steps (plan-owned, or share's where its step matches:
  * rc_plan_options.share), and the workspaces they need. */
