@@ -1,7 +1,7 @@
 /* rc_plan_step_bytes and repconv_session_step_bytes: the bytes of a
  * Winograd step, a GEMM step and a Winograd chain against sizes computed by
  * hand from the kernels' layouts (kernels/winograd/wino.h, kernels/gemm/gemm.h);
- * and where the plan puts weights of a huge page or more (runtime/plan/pack.c). */
+ * and where the plan puts weights of a huge page or more (runtime/plan/owned.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,9 +201,9 @@ static int thp_advisable(void) {
 #endif
 
 /* Weights of at least 2 MiB (U of C192 F(4,3): 5.3 MB; packed GEMM weights
- * of 192 → 512 3x3: 3.5 MB) start on a 2 MiB boundary (Linux) and, where the kernel
- * has transparent huge pages, carry the huge-page advice; small ones
- * (PReLU slopes) stay 64-byte aligned, without it. */
+ * of 192 → 512 3x3: 3.5 MB) start on a 2 MiB boundary (Linux) and, where
+ * the kernel has transparent huge pages, carry the huge-page advice; small
+ * ones (PReLU slopes) stay 64-byte aligned, without it. */
 static void test_big_weights_on_huge_pages(void** state) {
   (void)state;
   const conv_spec wino[] = {{192, 1, 1, 2}}, gemm[] = {{512, 2, 1, 1}}; /* PReLU: plan-owned slopes */

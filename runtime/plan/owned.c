@@ -45,21 +45,20 @@ static void* map_huge(size_t bytes, size_t* len) {
   if (raw == MAP_FAILED) return NULL;
   char* b = raw + (RC_HUGE_PAGE - (uintptr_t)raw % RC_HUGE_PAGE) % RC_HUGE_PAGE;
   if (b > raw) munmap(raw, (size_t)(b - raw));
-  if (raw + RC_HUGE_PAGE > b) munmap(b + *len, (size_t)(raw + RC_HUGE_PAGE - b));
+  munmap(b + *len, (size_t)(raw + RC_HUGE_PAGE - b));                  /* at least a page: b < raw + RC_HUGE_PAGE */
   (void)madvise(b, *len / RC_HUGE_PAGE * RC_HUGE_PAGE, MADV_HUGEPAGE); /* advice: without THP, small pages */
   return b;
 }
-#endif
 
-void rc_plan_owned_begin(void) {
-#if defined(RC_OWNED_MAPPED) && defined(__GLIBC__)
-  /* Heap weights reused the pages that loading and folding freed; mapped
-   * ones do not, and those pages stayed resident: RepVGG-A0's peak RSS in
-   * `repconv run` 132.1 MB with heap weights, 153.2 mapped, 130.4 mapped
-   * after this trim. */
-  malloc_trim(0);
-#endif
+#if defined(__GLIBC__)
+/* 1 if plan p holds a mapped buffer already. */
+static int any_mapped(const rc_plan* p) {
+  for (int32_t i = 0; i < p->n_owned; i++)
+    if (p->owned[i].mapped) return 1;
+  return 0;
 }
+#endif
+#endif
 
 /* 64-byte aligned (a cache line): the kernels read these buffers in 64-byte
  * zmm rows, and malloc's 16-byte alignment split every such load across two
@@ -70,7 +69,16 @@ float* rc_plan_owned_alloc(rc_plan* p, size_t floats) {
   const size_t line = 64, bytes = ((floats ? floats : 1) * sizeof(float) + line - 1) / line * line;
   rc_owned o = {NULL, 0};
 #ifdef RC_OWNED_MAPPED
-  if (bytes >= RC_HUGE_PAGE) o.p = map_huge(bytes, &o.mapped);
+  if (bytes >= RC_HUGE_PAGE) {
+#if defined(__GLIBC__)
+    /* Heap weights reused the pages that loading and folding freed; mapped
+     * ones do not, and those pages stayed resident unless given back first:
+     * RepVGG-A0's peak RSS in `repconv run` 132.1 MB with heap weights,
+     * 153.2 mapped, 130.4 mapped after this trim. */
+    if (!any_mapped(p)) malloc_trim(0);
+#endif
+    o.p = map_huge(bytes, &o.mapped);
+  }
 #endif
   if (!o.p) {
     o.mapped = 0;

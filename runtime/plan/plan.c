@@ -28,7 +28,6 @@ rc_status rc_plan_create(const rc_graph* g, const rc_plan_options* opts, rc_plan
   p->n_order = g->n_nodes;
   s = rc_graph_topo_order(g, p->order);
   if (s == REPCONV_OK) s = rc_plan_choose_kernels(g, p, scratch.elided);
-  if (s == REPCONV_OK) rc_plan_owned_begin();
   if (s == REPCONV_OK) s = rc_pack_winograd(g, p, opts->share);
   if (s == REPCONV_OK) s = rc_pack_gemm(g, p, opts->share);
   if (s == REPCONV_OK) s = rc_arena_place(g, p, &scratch);

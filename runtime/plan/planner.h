@@ -125,9 +125,6 @@ int rc_plan_owned_reserve(rc_plan* p, int32_t extra);
 /* A plan-owned buffer of floats (NULL: out of memory, or no room reserved),
  * 64-byte aligned; from 2 MiB on, huge-page aligned (owned.c). */
 float* rc_plan_owned_alloc(rc_plan* p, size_t floats);
-/* Before the first rc_plan_owned_alloc of a plan: gives the heap's free
- * pages back to the system where big buffers are mapped (owned.c). */
-void rc_plan_owned_begin(void);
 /* Frees the plan-owned buffers (rc_plan_free). */
 void rc_plan_owned_free(rc_plan* p);
 
