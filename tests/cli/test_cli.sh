@@ -247,6 +247,7 @@ if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json
   expect_grep "bench: warm by default" '; each timed run after 30 ms of untimed runs of its form \(warm, as consecutive frames\)$' out
   expect_grep "bench: FMA peak" '^FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
   expect_grep "bench: weights" '^weights \(MB = 10\^6 bytes\): parameters [0-9.]+ MB; resident [0-9.]+ MB, [0-9.]+x the parameters = the parameters \(the model keeps them\) \+ Winograd filters [0-9.]+ \+ GEMM packed [0-9.]+ \+ XNNPACK.s copies ~[0-9.]+$' out
+  expect_grep "bench: memory" '^memory: transparent huge pages [a-z/]+(; [0-9.]+ MB of this process on huge pages)?$' out
   for form in unfolded bn-fused folded; do
     expect_grep "bench: row $form" "^  $form +auto +.* +1 +[0-9.]+ +[0-9.]+-[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$" out
   done

@@ -49,6 +49,8 @@ typedef struct bench_weights {
 void bench_weights_of(const repconv_model_t* model, const repconv_session_t* session, bench_weights* w);
 /* "weights: parameters 3.35 MB; resident 9.6 MB (2.9x the parameters) = ..." */
 void bench_weights_print(const bench_weights* w);
+/* "memory: transparent huge pages madvise; 90.2 MB of this process on huge pages" */
+void bench_memory_print(void);
 /* {"param_bytes": ..., ...} */
 void bench_weights_json(FILE* f, const bench_weights* w);
 

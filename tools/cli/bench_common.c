@@ -101,6 +101,35 @@ void bench_weights_print(const bench_weights* w) {
       mb(w->gemm), mb(w->xnnpack));
 }
 
+/* Linux: the transparent-huge-page mode, and the MB of this process on huge
+ * pages (owned.c advises the plan's weights of 2 MiB or more): with THP off
+ * the weights stream through small pages, and runs on one machine and
+ * another compare only with this said. */
+void bench_memory_print(void) {
+  char mode[32] = "n/a";
+  FILE* f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (f) {
+    char line[128];
+    const char *a, *b;
+    if (fgets(line, sizeof line, f) && (a = strchr(line, '[')) && (b = strchr(a, ']')) && b - a - 1 < (int)sizeof mode)
+      snprintf(mode, sizeof mode, "%.*s", (int)(b - a - 1), a + 1);
+    fclose(f);
+  }
+  long huge_kb = -1;
+  f = fopen("/proc/self/smaps_rollup", "r");
+  if (f) {
+    char line[128];
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "AnonHugePages: %ld kB", &huge_kb) == 1) break;
+    fclose(f);
+  }
+  if (huge_kb >= 0) {
+    printf("memory: transparent huge pages %s; %.1f MB of this process on huge pages\n", mode, huge_kb * 1024 / 1e6);
+  } else {
+    printf("memory: transparent huge pages %s\n", mode);
+  }
+}
+
 void bench_weights_json(FILE* f, const bench_weights* w) {
   fprintf(f,
           "{\"param_bytes\": %" PRIu64 ", \"resident_bytes\": %" PRIu64 ", \"winograd_bytes\": %" PRIu64

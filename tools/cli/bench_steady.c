@@ -58,6 +58,7 @@ static void print_result(const cli_args* a, const steady_result* r) {
   if (a->threads > 1) printf("; 1 thread %.1f", r->peak_1t);
   printf(")\n");
   bench_weights_print(&r->weights);
+  bench_memory_print();
   size_t wk = strlen("kernels"), w = display_width(r->kernels);
   if (w > wk) wk = w;
   printf("  %-8s  %-7s  ", "form", "backend");

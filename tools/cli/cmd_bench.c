@@ -411,6 +411,7 @@ static int cmd_bench(const cli_args* a) {
   if (peak_fma3 > 0) printf("; fma3 ymm %.1f", peak_fma3);
   printf(")\n");
   bench_weights_print(&weights);
+  bench_memory_print();
 
   size_t wk = strlen("kernels");
   for (int k = 0; k < BENCH_FORMS; ++k) {
