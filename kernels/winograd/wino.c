@@ -399,14 +399,12 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
      * the second call on left most of a wide group's U to demand misses
      * (RepVGG-A0 1 thread 13.26 → 12.66 ms; DESIGN.md). */
     const u_span nx = nb2 < b1 ? u_first_group(c, xi, nb2, b1) : next;
-    const size_t pf_total = nx.p ? nx.lines : 0;
-    size_t pf_done = 0;
-    for (size_t t = 0, j = 0; t < c->count; t += r, j++) {
+    const size_t pf_total = nx.p ? nx.lines : 0, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
+    size_t pf_call = (pf_total + calls - 1) / calls, pf_done = 0;
+    if (pf_call > pf_cap) pf_call = pf_cap;
+    for (size_t t = 0; t < c->count; t += r) {
       const size_t rows = c->count - t < r ? c->count - t : r;
-      const size_t share = (pf_total + calls - 1) / calls, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
-      size_t pf_lines = pf_total - pf_done;
-      if (pf_lines > share) pf_lines = share;
-      if (pf_lines > pf_cap) pf_lines = pf_cap;
+      const size_t pf_lines = pf_total - pf_done < pf_call ? pf_total - pf_done : pf_call;
       const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
       pf_done += pf_lines;
       if (c->gemm_nv) {
