@@ -44,24 +44,43 @@
 
 #define SENTINEL 12345.0f
 
+/* The transforms tested: the variants', then F(4,3)'s border tiles
+ * (nested F(2,3) on y, x, both: RC_WINO43N_Y | RC_WINO43N_X). */
+#define KINDS (RC_WINO_VARIANT_COUNT + 3)
+
+/* Kind v's grid side (V and M hold its α² positions), output rows and
+ * columns (an axis of a border tile: 2 outputs), name. */
+static int kind_alpha(int v) { return v < RC_WINO_VARIANT_COUNT ? rc_wino_tile_alpha((rc_wino_variant)v) : 6; }
+static size_t kind_m(int v, unsigned axis) {
+  const unsigned nested = v < RC_WINO_VARIANT_COUNT ? 0u : (unsigned)(v - RC_WINO_VARIANT_COUNT + 1);
+  return nested & axis ? 2 : (size_t)rc_wino_tile_m(v < RC_WINO_VARIANT_COUNT ? (rc_wino_variant)v : RC_WINO_F43);
+}
+static const char* kind_name(int v) {
+  static const char* border[] = {"F(4,3) border y", "F(4,3) border x", "F(4,3) border yx"};
+  return v < RC_WINO_VARIANT_COUNT ? rc_wino_variant_name((rc_wino_variant)v) : border[v - RC_WINO_VARIANT_COUNT];
+}
+
 /* One line of wino_transform_ukernels.inc: an ISA's transforms. */
 typedef struct isa_kernels {
   const char* name;
   rc_wino_isa isa;
-  rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
-  rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
+  rc_wino_input_fn input[KINDS];
+  rc_wino_output_fn output[KINDS];
 } isa_kernels;
 
 /* The lines compiled into this build (available or not on this CPU), in list
  * order: scalar first. */
 static const isa_kernels k_sets[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                               \
-  RC_IF_ISA_##ISA({#isa,                                                                   \
-                   RC_WINO_ISA_##ISA,                                                      \
-                   {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa,    \
-                    rc_wino63_input_transform__##isa, rc_wino23s2_input_transform__##isa}, \
-                   {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa,  \
-                    rc_wino63_output_transform__##isa, rc_wino23s2_output_transform__##isa}}, )
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                          \
+  RC_IF_ISA_##ISA(                                                                                                    \
+      {#isa,                                                                                                          \
+       RC_WINO_ISA_##ISA,                                                                                             \
+       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa,         \
+        rc_wino23s2_input_transform__##isa, rc_wino43n_y_input_transform__##isa, rc_wino43n_x_input_transform__##isa, \
+        rc_wino43n_yx_input_transform__##isa},                                                                        \
+       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa,      \
+        rc_wino23s2_output_transform__##isa, rc_wino43n_y_output_transform__##isa,                                    \
+        rc_wino43n_x_output_transform__##isa, rc_wino43n_yx_output_transform__##isa}}, )
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 };
@@ -289,8 +308,8 @@ static void test_input_transform(void** state) {
     float* xr = xmalloc((size_t)in_h * rf * sizeof(float)); /* rows in reverse order */
     rc_test_fill_uniform(&rng, x, (size_t)in_h * rf, -1.0f, 1.0f);
     for (int32_t r = 0; r < in_h; r++) memcpy(xr + (size_t)(in_h - 1 - r) * rf, x + (size_t)r * rf, rf * sizeof(float));
-    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
-      const int A = rc_wino_tile_alpha((rc_wino_variant)v);
+    for (int v = 0; v < KINDS; v++) {
+      const int A = kind_alpha(v);
       const size_t nv = (size_t)A * A * v_stride;
       float* ref = xmalloc(nv * sizeof(float));
       float* got = xmalloc(nv * sizeof(float));
@@ -309,7 +328,8 @@ static void test_input_transform(void** state) {
         sets[0]->input[v](rows, in_w, cin, ix0, ref, v_stride);
         double scale = 1.0;
         for (int xi = 0; xi < A * A; xi++)
-          for (size_t c = 0; c < cin; c++) scale = fmax(scale, fabs(ref[(size_t)xi * v_stride + c]));
+          for (size_t c = 0; c < cin; c++)
+            if (ref[(size_t)xi * v_stride] != SENTINEL) scale = fmax(scale, fabs(ref[(size_t)xi * v_stride + c]));
         for (size_t s = 0; s < nsets; s++) {
           for (size_t i = 0; i < nv; i++) got[i] = got_r[i] = SENTINEL;
           sets[s]->input[v](rows, in_w, cin, ix0, got, v_stride);
@@ -317,12 +337,14 @@ static void test_input_transform(void** state) {
           calls += 2;
           if (memcmp(got, got_r, nv * sizeof(float)) != 0)
             fail_msg("%s input %s cin=%zu origin (%d,%d): rows in reverse memory order give another result",
-                     sets[s]->name, rc_wino_variant_name((rc_wino_variant)v), cin, iy0, ix0);
+                     sets[s]->name, kind_name(v), cin, iy0, ix0);
           for (int xi = 0; xi < A * A; xi++)
             for (size_t c = 0; c < v_stride; c++) {
               const size_t i = (size_t)xi * v_stride + c;
               const char* what = NULL;
-              if (c >= cpad) {
+              if (ref[(size_t)xi * v_stride] == SENTINEL) { /* a position a border tile does not use */
+                if (got[i] != SENTINEL) what = "wrote a position the scalar kernel does not";
+              } else if (c >= cpad) {
                 if (got[i] != SENTINEL) what = "wrote past the padded row";
               } else if (c >= cin) {
                 if (got[i] != 0.0f) what = "padding channel not 0";
@@ -331,7 +353,7 @@ static void test_input_transform(void** state) {
               }
               if (what)
                 fail_msg("%s input %s cin=%zu origin (%d,%d) xi=%d c=%zu: %s (got %.9g, scalar %.9g)", sets[s]->name,
-                         rc_wino_variant_name((rc_wino_variant)v), cin, iy0, ix0, xi, c, what, got[i], ref[i]);
+                         kind_name(v), cin, iy0, ix0, xi, c, what, got[i], ref[i]);
             }
         }
       }
@@ -359,9 +381,9 @@ static void test_output_transform(void** state) {
     float* slopes = xmalloc(cout * sizeof(float));
     rc_test_fill_uniform(&rng, bias, cout, -1.0f, 1.0f);
     rc_test_fill_uniform(&rng, slopes, cout, -1.0f, 1.0f);
-    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++) {
-      const int A = rc_wino_tile_alpha((rc_wino_variant)v);
-      const size_t m = (size_t)rc_wino_tile_m((rc_wino_variant)v);
+    for (int v = 0; v < KINDS; v++) {
+      const int A = kind_alpha(v);
+      const size_t my = kind_m(v, RC_WINO43N_Y), mx = kind_m(v, RC_WINO43N_X), m = my > mx ? my : mx;
       float* mm = xmalloc((size_t)A * A * m_stride * sizeof(float));
       rc_test_fill_uniform(&rng, mm, (size_t)A * A * m_stride, -1.0f, 1.0f);
       /* The output image: the tile's box at row 1, column 1 of a frame one
@@ -371,7 +393,7 @@ static void test_output_transform(void** state) {
       const size_t cstride = cout + 3, img_w = m + 2, y_row_stride = img_w * cstride, ny = (m + 2) * y_row_stride;
       float* ref = xmalloc(ny * sizeof(float));
       float* got = xmalloc(ny * sizeof(float));
-      const size_t sizes[][2] = {{m, m}, {1, 1}, {m, 1}, {1, m}, {m - 1 ? m - 1 : 1, m}};
+      const size_t sizes[][2] = {{my, mx}, {1, 1}, {my, 1}, {1, mx}, {my - 1 ? my - 1 : 1, mx}};
       for (size_t sz = 0; sz < sizeof sizes / sizeof sizes[0]; sz++)
         for (int act = 0; act < 4; act++)
           for (int with_bias = 0; with_bias < 2; with_bias++)
@@ -418,8 +440,8 @@ static void test_output_transform(void** state) {
                         fail_msg(
                             "%s output %s cout=%zu rows=%zu cols=%zu act=%d bias=%d nan=%d y[%zu][%zu][%zu]: %s "
                             "(got %.9g, scalar %.9g)",
-                            sets[s]->name, rc_wino_variant_name((rc_wino_variant)v), cout, rows, cols, act, with_bias,
-                            with_nan, yy, xx, c, what, got[i], ref[i]);
+                            sets[s]->name, kind_name(v), cout, rows, cols, act, with_bias, with_nan, yy, xx, c, what,
+                            got[i], ref[i]);
                     }
               }
               mm[nan_at] = saved;

@@ -484,6 +484,7 @@ static void run_deterministic(const conv_case c) {
 static void test_deterministic(void** state) {
   (void)state;
   run_deterministic((conv_case){2, 29, 33, 17, 20, 1, 1, 1, 1, 1, RC_WINO_ACT_PRELU, 0, 1});
+  /* 14 = 4 + 4 + 4 + 2: F(4,3) with border tiles, one block (grouped). */
   const conv_case few = {1, 14, 14, 128, 136, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0, 1};
   run_deterministic(few);
   check_case(&few, 5100);

@@ -77,29 +77,34 @@ static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int 
 static void test_rule_and_reasons(void** state) {
   (void)state;
   const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
-  /* α²·(tiles + w), w the weights' price: 48, or 8 where AVX-512 runs on
-   * 256-bit units. 56x56: w 48, F(4,3) 36·(196 + 48) = 8784 < F(6,3)
-   * 64·(100 + 48) = 9472; w 8, F(6,3) 6912 < F(4,3) 7344. */
+  /* The tile GEMMs' rows (α² a tile) + w·α², w the weights' price: 48, or
+   * 8 where AVX-512 runs on 256-bit units. 56x56: w 48, F(4,3) 36·(196 +
+   * 48) = 8784 < F(6,3) 64·(100 + 48) = 9472; w 8, F(6,3) 6912 < F(4,3)
+   * 7344. */
   const int wt = rc_rule_wino_weight_tiles(), narrow = wt == 8;
   assert_true(wt == 48 || wt == 8);
   char note[192];
-  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least α²·(tiles + %d) (F2 %d, F4 %d, F6 %d)",
+  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)",
            narrow ? 6 : 4, narrow ? "100 tiles of 6x6" : "196 tiles of 4x4", wt, 16 * (784 + wt), 36 * (196 + wt),
            64 * (100 + wt));
   expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", narrow ? "wino63" : "wino43", note);
   expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
-  /* 14x14: by tiles alone F(4,3) and F(6,3) tie (576); streaming their
-   * weights makes F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552; at w 8
-   * F(4,3): 36·(16 + 8) = 864 < 16·(49 + 8) = 912. */
+  /* 14x14: F(4,3)'s last tiles run the nested F(2,3) (4 + 4 + 4 + 2), 22²
+   * = 484 rows against F(6,3)'s 24² = 576; streaming their weights makes
+   * F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552 < 484 + 36·48 = 2212;
+   * at w 8 F(4,3): 484 + 36·8 = 772 < 16·(49 + 8) = 912 < 576 + 64·8. */
+  snprintf(note, sizeof note, "(F2 %d, F4 %d, F6 %d)", 16 * (49 + wt), 484 + 36 * wt, 576 + 64 * wt);
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23", note);
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23",
               narrow ? "wino43: C 192→192, 14x14 (16 tiles of 4x4)" : "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
   /* Small channel counts: F(6,3) only with AVX-512F or AVX2, where it has the
-   * least work here: 64·(150 + w) against F(4,3)'s 36·(345 + w). */
+   * least work here: 64·(150 + w) against F(4,3)'s 90·136 + 36·w (60 = 15·4;
+   * 90 = 22·4 + 2, 23 tiles with a border tile: 23·6 − 2 positions). */
   const rc_wino_isa wisa = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
   if (wisa == RC_WINO_ISA_AVX512F || wisa == RC_WINO_ISA_AVX2) {
     snprintf(note, sizeof note,
-             "wino63: C 16→16, 60x90 (150 tiles of 6x6); least α²·(tiles + %d) (F2 %d, F4 %d, F6 %d)", wt,
-             16 * (1350 + wt), 36 * (345 + wt), 64 * (150 + wt));
+             "wino63: C 16→16, 60x90 (150 tiles of 6x6); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", wt,
+             16 * (1350 + wt), 90 * 136 + 36 * wt, 64 * (150 + wt));
     expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63", note);
   } else {
     expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 for C ≥ 32 here");

@@ -228,6 +228,37 @@ def derive_stride2(m, points):
     return AT, G, BT
 
 
+def derive_nested(m, parent, positions):
+    """F(m, 3) on a subset of a larger variant's points, with the larger
+    variant's G rows (same scaling and sign), so both read one U: a border
+    tile of m outputs uses U at `positions` (indices into the parent's
+    points, infinity last). Toom-Cook over the subset, then each row j of G
+    scaled to the parent's and row j of B^T by the inverse, which keeps
+    every product G[j][k] * BT[j][n] and so the identity."""
+    _, pm, ppoints, _ = next(v for v in VARIANTS if v[0] == parent)
+    _, PG, _ = derive(pm, 3, ppoints)
+    alpha = m + 2
+    assert len(positions) == alpha and positions[-1] == len(ppoints)
+    AT, G, BT = derive(m, 3, [ppoints[i] for i in positions[:-1]])
+    for j, pj in enumerate(positions):
+        k = next(k for k in range(3) if not G[j][k].is_zero())
+        lam = PG[pj][k] / G[j][k]  # G row j times lam is the parent's row
+        assert all(G[j][c] * lam == PG[pj][c] for c in range(3)), "rows not proportional"
+        G[j] = [PG[pj][c] for c in range(3)]
+        BT[j] = [v / lam for v in BT[j]]
+    return AT, G, BT
+
+
+# Nested variants: name, m, parent, positions in the parent's points, description.
+# F(4,3)'s border tiles of 1 or 2 outputs (a 14x14 output is 4 + 4 + 4 + 2:
+# 22^2 products a channel pair instead of 24^2). Of the two subsets with
+# infinity, {0, +-sqrt2} gives the smaller transform entries than
+# {0, +-sqrt2/2} (test_winograd: its error is F(2,3)'s).
+VARIANTS_NESTED = [
+    ("43N", 2, "43", [0, 1, 2, 5], "F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G"),
+]
+
+
 # Stride-2 variants: name, m, F(m, 2)'s finite points, description.
 VARIANTS_S2 = [
     ("23S2", 2, [Q2(0), Q2(1)], "F(2,2) on the even phase (points 0, 1, inf), 1 on the odd"),
@@ -281,6 +312,21 @@ def main(argv):
                       % (m, m, alpha, desc, pre, m, pre, alpha) + "\n"
                       + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
                       + c_matrix(pre + "_G", G, "G, filter transform") + "\n\n"
+                      + c_matrix(pre + "_BT", BT, "B^T, input transform"))
+    for name, m, parent, positions, desc in VARIANTS_NESTED:
+        AT, G, BT = derive_nested(m, parent, positions)
+        check_1d(m, 3, AT, G, BT)
+        check_2d(m, 3, AT, G, BT, rng)
+        if "--check" in argv:
+            print("F(%d,3) nested in F(%s): %s: 1-D identity and 2-D check exact: OK" % (m, parent[0], desc))
+            continue
+        pre = "RC_WINO%s" % name
+        blocks.append("/* ---- F(%dx%d, 3x3) nested in F(%s,3): alpha = %d, %s ---- */\n#define %s_M %d\n"
+                      "#define %s_ALPHA %d\n/* Its positions among the parent's alpha points. */\n"
+                      "#define %s_POS_INIT { %s }\n"
+                      % (m, m, parent[0], m + 2, desc, pre, m, pre, m + 2, pre, ", ".join(map(str, positions)))
+                      + "\n" + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
+                      + c_matrix(pre + "_G", G, "G, filter transform (the parent's rows)") + "\n\n"
                       + c_matrix(pre + "_BT", BT, "B^T, input transform"))
     if "--check" in argv:
         return 0

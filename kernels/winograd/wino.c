@@ -1,4 +1,4 @@
-/* Winograd driver: variant facts, dispatch, filter transform, blocking and
+/* Winograd driver: variant facts, dispatch, blocking and
  * the per-run loop (input transform → α² tile GEMMs → output transform, one
  * block of tiles at a time). See wino.h for the algorithm and layouts. */
 #include "kernels/winograd/wino.h"
@@ -56,6 +56,14 @@ static void init_table(void) {
     k->input[RC_WINO_F23S2] = rc_wino23s2_input_transform__##isa;   \
     k->output[RC_WINO_F23S2] = rc_wino23s2_output_transform__##isa; \
     k->direct[RC_WINO_F23] = rc_wino23_direct__##isa;               \
+    k->input43[0] = rc_wino43_input_transform__##isa;               \
+    k->output43[0] = rc_wino43_output_transform__##isa;             \
+    k->input43[1] = rc_wino43n_y_input_transform__##isa;            \
+    k->output43[1] = rc_wino43n_y_output_transform__##isa;          \
+    k->input43[2] = rc_wino43n_x_input_transform__##isa;            \
+    k->output43[2] = rc_wino43n_x_output_transform__##isa;          \
+    k->input43[3] = rc_wino43n_yx_input_transform__##isa;           \
+    k->output43[3] = rc_wino43n_yx_output_transform__##isa;         \
     k->direct[RC_WINO_F43] = rc_wino43_direct__##isa;               \
     k->direct[RC_WINO_F63] = rc_wino63_direct__##isa;               \
     g_table[RC_WINO_ISA_##ISA] = k;                                 \
@@ -116,6 +124,11 @@ int rc_wino_is_direct(rc_wino_variant v, size_t in_c) {
   return rc_wino_stride(v) == 1 && in_c <= RC_WINO_DIRECT_MAX_CIN;
 }
 
+size_t rc_wino_axis_points(rc_wino_variant v, size_t out) {
+  const size_t m = (size_t)rc_wino_tile_m(v), points = (out + m - 1) / m * (size_t)rc_wino_tile_alpha(v);
+  return v == RC_WINO_F43 && (out % m == 1 || out % m == 2) ? points - 2 : points;
+}
+
 const char* rc_wino_variant_name(rc_wino_variant v) {
   switch (v) {
     case RC_WINO_F23: return "F(2,3)";
@@ -132,49 +145,6 @@ size_t rc_wino_default_l2_bytes(void) {
 }
 
 static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
-
-/* ------------------------------------------------------------ filter */
-
-size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
-  const size_t a = (size_t)rc_wino_tile_alpha(v), positions = rc_wino_is_direct(v, in_c) ? 9 : a * a;
-  return positions * round_up(out_c, RC_GEMM_NR) * in_c;
-}
-
-static const double g23[4][3] = RC_WINO23_G_INIT;
-static const double g43[6][3] = RC_WINO43_G_INIT;
-static const double g63[8][3] = RC_WINO63_G_INIT;
-static const double g23s2[5][3] = RC_WINO23S2_G_INIT;
-
-void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u) {
-  const int alpha = rc_wino_tile_alpha(v);
-  const double* g = v == RC_WINO_F23   ? &g23[0][0]
-                    : v == RC_WINO_F43 ? &g43[0][0]
-                    : v == RC_WINO_F63 ? &g63[0][0]
-                                       : &g23s2[0][0];
-  const size_t nr = RC_GEMM_NR, blocks = round_up(out_c, nr) / nr;
-  memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
-  if (rc_wino_is_direct(v, in_c)) { /* the direct tiles' weights */
-    for (size_t co = 0; co < out_c; co++)
-      for (size_t ci = 0; ci < in_c; ci++)
-        for (size_t t = 0; t < 9; t++) u[(ci * 9 + t) * blocks * nr + co] = w_oihw[(co * in_c + ci) * 9 + t];
-    return;
-  }
-  for (size_t co = 0; co < out_c; co++) {
-    for (size_t ci = 0; ci < in_c; ci++) {
-      const float* k = w_oihw + (co * in_c + ci) * 9;
-      double gk[8][3]; /* G g */
-      for (int i = 0; i < alpha; i++)
-        for (int c = 0; c < 3; c++)
-          gk[i][c] = g[i * 3 + 0] * k[0 * 3 + c] + g[i * 3 + 1] * k[1 * 3 + c] + g[i * 3 + 2] * k[2 * 3 + c];
-      for (int i = 0; i < alpha; i++)
-        for (int j = 0; j < alpha; j++) {
-          const double uij = gk[i][0] * g[j * 3 + 0] + gk[i][1] * g[j * 3 + 1] + gk[i][2] * g[j * 3 + 2];
-          const size_t xi = (size_t)(i * alpha + j);
-          u[((xi * blocks + co / nr) * in_c + ci) * nr + co % nr] = (float)uij;
-        }
-    }
-  }
-}
 
 /* ------------------------------------------------------------ blocking */
 
@@ -288,20 +258,90 @@ static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
   c->rows_key = 1 + n * c->tiles_h + ty;
 }
 
-/* The input window of tile t of the block: c->rows set; returns the
- * window's first column. The columns count from x_col0 (a ring's slice; 0
- * otherwise): a tile reads none to its left but the image's padding. */
-static int32_t tile_window(rc_wino_run* c, size_t t) {
-  const size_t g = c->first + t, n = g / c->tiles_per_image, r = g % c->tiles_per_image;
-  const size_t ty = r / c->tiles_w, tx = r % c->tiles_w;
-  if (c->rows_key != 1 + n * c->tiles_h + ty) fill_rows(c, n, ty);
-  return (int32_t)(tx * c->tile_step) - c->pad_left - (int32_t)c->x_col0;
+/* Tile t of the block: image n, tile row ty and column tx, and its kind
+ * (RC_WINO43N_* bits: which axes are border tiles; 0 without c->border). */
+typedef struct tile_yx {
+  size_t n, ty, tx;
+  unsigned kind;
+} tile_yx;
+
+static tile_yx tile_at(const rc_wino_run* c, size_t t) {
+  const size_t g = c->first + t, r = g % c->tiles_per_image;
+  tile_yx p = {g / c->tiles_per_image, r / c->tiles_w, r % c->tiles_w, 0};
+  if (!c->border) return p;
+  const size_t sh = (c->border & RC_WINO43N_Y) != 0, sw = (c->border & RC_WINO43N_X) != 0;
+  const size_t hf = c->tiles_h - sh, wf = c->tiles_w - sw;
+  if (c->grouped) { /* bottom row, interior, right column, corner (wino_run.h) */
+    const size_t bottom = sh * wf, inner = bottom + hf * wf, right = inner + sw * hf;
+    p.ty = r < bottom ? hf : r < inner ? (r - bottom) / wf : r < right ? r - inner : hf;
+    p.tx = r < bottom ? r : r < inner ? (r - bottom) % wf : wf;
+  }
+  p.kind = (sh && p.ty == hf ? RC_WINO43N_Y : 0u) | (sw && p.tx == wf ? RC_WINO43N_X : 0u);
+  return p;
+}
+
+/* The input window of tile p: c->rows set; returns the window's first
+ * column. The columns count from x_col0 (a ring's slice; 0 otherwise): a
+ * tile reads none to its left but the image's padding. */
+static int32_t tile_window(rc_wino_run* c, tile_yx p) {
+  if (c->rows_key != 1 + p.n * c->tiles_h + p.ty) fill_rows(c, p.n, p.ty);
+  return (int32_t)(p.tx * c->tile_step) - c->pad_left - (int32_t)c->x_col0;
 }
 
 static void input_tile(rc_wino_run* c, size_t t) {
-  const int32_t ix0 = tile_window(c, t);
-  c->k->input[c->variant](c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->v + t * c->cin_pad,
-                          c->block_tiles * c->cin_pad);
+  const tile_yx p = tile_at(c, t);
+  const int32_t ix0 = tile_window(c, p);
+  (c->border ? c->k->input43[p.kind] : c->k->input[c->variant])(c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0,
+                                                                c->v + t * c->cin_pad, c->block_tiles * c->cin_pad);
+}
+
+/* The tiles that use position xi: from tile pos of the block on, the next
+ * range [returned, *end) of them (c->count: none left). All of the block's
+ * without border tiles; a border axis's tiles use only the positions of its
+ * nested F(2,3)'s points, so per image the tiles of rows < ny and columns <
+ * nx: one range in the grouped order (tile_at), one per tile row in raster
+ * order unless nx is the whole width. */
+static size_t xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end);
+static inline size_t xi_next(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
+  *end = c->count;
+  return c->border && pos < c->count ? xi_next_border(c, xi, pos, end) : pos;
+}
+
+static size_t xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
+  static const int nested[] = RC_WINO43N_POS_INIT;
+  int iy = 0, ix = 0;
+  for (size_t k = 0; k < sizeof(nested) / sizeof(nested[0]); k++) {
+    iy |= (size_t)nested[k] == xi / c->alpha;
+    ix |= (size_t)nested[k] == xi % c->alpha;
+  }
+  const size_t sh = (c->border & RC_WINO43N_Y) != 0, sw = (c->border & RC_WINO43N_X) != 0;
+  const size_t w = c->tiles_w, ny = c->tiles_h - (iy ? 0 : sh), nx = w - (ix ? 0 : sw), tpi = c->tiles_per_image;
+  for (size_t g = c->first + pos; g < c->first + c->count;) {
+    const size_t base = g - g % tpi, r = g % tpi;
+    size_t lo, hi; /* image-relative */
+    if (c->grouped) {
+      lo = iy ? 0 : sh * (w - sw);
+      hi = lo + ny * nx;
+    } else if (nx == w) {
+      lo = 0;
+      hi = ny * w;
+    } else if (r / w < ny) {
+      lo = r / w * w;
+      hi = lo + nx;
+    } else { /* past the rows that use xi */
+      g = base + tpi;
+      continue;
+    }
+    if (r >= hi) { /* the next tile row, or image */
+      g = !c->grouped && nx < w && r / w + 1 < ny ? base + (r / w + 1) * w : base + tpi;
+      continue;
+    }
+    const size_t t0 = (r > lo ? g : base + lo) - c->first, t1 = base + hi - c->first;
+    if (t0 >= c->count) break;
+    *end = t1 < c->count ? t1 : c->count;
+    return t0;
+  }
+  return c->count;
 }
 
 /* Row calls of the wide GEMM over `count` tiles: as few as the form allows,
@@ -376,6 +416,12 @@ static u_span u_group(const rc_wino_run* c, size_t xi, size_t g) {
   return u_first_group(c, xi, g * group_width(c), c->cout_blocks);
 }
 
+/* Rows of each GEMM call over a range of n tiles (mr: the 16-column
+ * GEMM's). */
+static size_t rows_per_call(const rc_wino_run* c, size_t n, size_t mr) {
+  return c->gemm_nv ? wide_rows(n, c->gemm_nv) : mr;
+}
+
 /* The GEMM of position xi over the block's tiles, for the output channels
  * of 16-channel blocks [b0, b1): calls of gemm_nv blocks with the wide
  * GEMM, else one call per block; `next` is the panel the caller reads after
@@ -384,8 +430,15 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
   const size_t nr = RC_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const int narrow = !c->gemm_nv && c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
-  const size_t r = c->gemm_nv ? wide_rows(c->count, c->gemm_nv) : narrow ? c->k->gemm8_mr : c->k->gemm_mr;
-  const size_t calls = (c->count + r - 1) / r;
+  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr;
+  /* Calls of the ranges of tiles that use xi (xi_next), for the prefetch. */
+  const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
+  size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
+  for (size_t t1, t0 = xi_next(c, xi, 0, &t1); c->border && t0 < c->count; t0 = xi_next(c, xi, t1, &t1)) {
+    const size_t r = rows_per_call(c, t1 - t0, mr);
+    calls += (t1 - t0 + r - 1) / r;
+  }
+  if (!calls) return; /* a position only interior tiles use, and none are (one border tile row) */
   for (size_t nb = b0, nb2; nb < b1; nb = nb2) {
     nb2 = group_end(c, nb, b1);
     const size_t nv = nb2 - nb;
@@ -402,19 +455,20 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
     const size_t pf_total = nx.p ? nx.lines : 0, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
     size_t pf_call = (pf_total + calls - 1) / calls, pf_done = 0;
     if (pf_call > pf_cap) pf_call = pf_cap;
-    for (size_t t = 0; t < c->count; t += r) {
-      const size_t rows = c->count - t < r ? c->count - t : r;
-      const size_t pf_lines = pf_total - pf_done < pf_call ? pf_total - pf_done : pf_call;
-      const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
-      pf_done += pf_lines;
-      if (c->gemm_nv) {
-        c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
-                   c->cout_pad, pf, pf_lines);
-      } else {
-        (narrow ? c->k->gemm8 : c->k->gemm)(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad,
-                                            c->cout_pad, pf, pf_lines);
+    for (size_t t1, t0 = xi_next(c, xi, 0, &t1); t0 < c->count; t0 = xi_next(c, xi, t1, &t1))
+      for (size_t t = t0, r = c->border ? rows_per_call(c, t1 - t0, mr) : r_all; t < t1; t += r) {
+        const size_t rows = t1 - t < r ? t1 - t : r;
+        const size_t pf_lines = pf_total - pf_done < pf_call ? pf_total - pf_done : pf_call;
+        const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
+        pf_done += pf_lines;
+        if (c->gemm_nv) {
+          c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
+                     c->cout_pad, pf, pf_lines);
+        } else {
+          (narrow ? c->k->gemm8 : c->k->gemm)(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad,
+                                              c->cout_pad, pf, pf_lines);
+        }
       }
-    }
   }
 }
 
@@ -424,46 +478,48 @@ static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g, u_span next) {
   gemm_blocks(c, xi, b0, group_end(c, b0, c->cout_blocks), next);
 }
 
-/* Output channels [c0, c1) of tile t (rows × cols pixels) to y, whose
- * pixels are y_pixel_stride floats apart: the output transform of their M
- * columns, or the direct computation from the tile's input window (all
- * channels only). */
-static void tile_out(rc_wino_run* c, size_t t, const rc_wino_epilogue* ep, float* y, size_t y_row_stride,
-                     size_t y_pixel_stride, size_t c0, size_t c1, size_t rows, size_t cols) {
+/* Where tile t of the block goes: its tile_at, top-left output pixel (oy,
+ * ox), rows × cols pixels (fewer than m × m at the image's bottom and
+ * right). */
+typedef struct tile_place {
+  tile_yx at;
+  size_t oy, ox, rows, cols;
+} tile_place;
+
+static tile_place place(const rc_wino_run* c, size_t t) {
+  const tile_yx q = tile_at(c, t);
+  tile_place p = {q, q.ty * c->tile_m, q.tx * c->tile_m, c->tile_m, c->tile_m};
+  if ((size_t)c->out_h - p.oy < p.rows) p.rows = (size_t)c->out_h - p.oy;
+  if ((size_t)c->out_w - p.ox < p.cols) p.cols = (size_t)c->out_w - p.ox;
+  return p;
+}
+
+/* Output channels [c0, c1) of tile t, placed at p, to y, whose pixels are
+ * y_pixel_stride floats apart: the output transform of their M columns, or
+ * the direct computation from the tile's input window (all channels only). */
+static void tile_out(rc_wino_run* c, size_t t, const tile_place* p, const rc_wino_epilogue* ep, float* y,
+                     size_t y_row_stride, size_t y_pixel_stride, size_t c0, size_t c1) {
   if (c->direct) {
-    const int32_t ix0 = tile_window(c, t);
+    const int32_t ix0 = tile_window(c, p->at);
     c->k->direct[c->variant](c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->u, c->cout, ep, y, y_row_stride,
-                             rows, cols);
+                             p->rows, p->cols);
     return;
   }
   rc_wino_epilogue e = *ep;
   if (e.bias) e.bias += c0;
   if (e.slopes) e.slopes += c0;
-  c->k->output[c->variant](c->m + t * c->cout_pad + c0, c->block_tiles * c->cout_pad, c1 - c0, &e, y + c0, y_row_stride,
-                           y_pixel_stride, rows, cols);
-}
-
-/* Where tile t of the block goes: image n, top-left output pixel (oy, ox),
- * rows × cols pixels (fewer than m × m at the image's bottom and right). */
-typedef struct tile_place {
-  size_t n, oy, ox, rows, cols;
-} tile_place;
-
-static tile_place place(const rc_wino_run* c, size_t t) {
-  const size_t g = c->first + t, r = g % c->tiles_per_image;
-  tile_place p = {g / c->tiles_per_image, r / c->tiles_w * c->tile_m, r % c->tiles_w * c->tile_m, c->tile_m, c->tile_m};
-  if ((size_t)c->out_h - p.oy < p.rows) p.rows = (size_t)c->out_h - p.oy;
-  if ((size_t)c->out_w - p.ox < p.cols) p.cols = (size_t)c->out_w - p.ox;
-  return p;
+  (c->border ? c->k->output43[p->at.kind] : c->k->output[c->variant])(c->m + t * c->cout_pad + c0,
+                                                                      c->block_tiles * c->cout_pad, c1 - c0, &e, y + c0,
+                                                                      y_row_stride, y_pixel_stride, p->rows, p->cols);
 }
 
 /* Channels [c0, c1) of tile t to their place in y (not post-storing). */
 static void output_tile_cols(rc_wino_run* c, size_t t, size_t c0, size_t c1) {
   const tile_place p = place(c, t);
   /* A ring's slots hold whole tile rows (its size is a multiple of tile_m). */
-  const size_t row = c->y_ring ? p.oy % c->y_ring : p.n * (size_t)c->out_h + p.oy;
+  const size_t row = c->y_ring ? p.oy % c->y_ring : p.at.n * (size_t)c->out_h + p.oy;
   float* y = c->y + row * c->y_row + (p.ox - c->y_col0) * c->cout;
-  tile_out(c, t, &c->ep, y, c->y_row, c->cout, c0, c1, p.rows, p.cols);
+  tile_out(c, t, &p, &c->ep, y, c->y_row, c->cout, c0, c1);
 }
 
 /* Tiles [begin, end) of the block to their place. Post-stored tiles go
@@ -477,15 +533,16 @@ static void output_tiles(rc_wino_run* c, size_t begin, size_t end) {
     return;
   }
   const size_t slot = c->tile_m * c->tile_m * c->cout_pad;
+  tile_place prev = {{0, 0, 0, 0}, 0, 0, 0, 0};
   for (size_t t = begin; t <= end; t++) {
+    tile_place p = prev;
     if (t < end) {
-      const tile_place p = place(c, t);
-      tile_out(c, t, &c->ep_bias, c->scratch + t % 2 * slot, c->tile_m * c->cout, c->cout, 0, c->cout, p.rows, p.cols);
+      p = place(c, t);
+      tile_out(c, t, &p, &c->ep_bias, c->scratch + t % 2 * slot, c->tile_m * c->cout, c->cout, 0, c->cout);
     }
-    if (t > begin) {
-      const tile_place p = place(c, t - 1);
-      rc_wino_post_store(c, c->scratch + (t - 1) % 2 * slot, p.n, p.oy, p.ox, p.rows, p.cols);
-    }
+    if (t > begin)
+      rc_wino_post_store(c, c->scratch + (t - 1) % 2 * slot, prev.at.n, prev.oy, prev.ox, prev.rows, prev.cols);
+    prev = p;
   }
 }
 
@@ -590,6 +647,13 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->block_tiles = run_block_tiles(p, (size_t)p->batch * c->tiles_per_image, threads);
   c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = c->alpha * c->alpha;
+  /* F(4,3) with 1–2 output pixels in the last tile row or column: those
+   * tiles run the nested F(2,3) (wino_run.h), 22² instead of 24² products a
+   * channel pair at 14x14 (RepVGG's 14x14 stages). */
+  if (!c->direct) {
+    c->border = (rc_wino_axis_points(p->variant, (size_t)p->out_h) < c->tiles_h * c->alpha ? RC_WINO43N_Y : 0u) |
+                (rc_wino_axis_points(p->variant, (size_t)p->out_w) < c->tiles_w * c->alpha ? RC_WINO43N_X : 0u);
+  }
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
   c->gemm_groups = c->cout_blocks;
@@ -686,6 +750,9 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
       (rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) +
        rc_wino_load_cache_bytes(p)) /
       sizeof(float);
+  /* A conv of one block orders its tiles by kind (wino_run.h): each
+   * position's GEMM is then one range of each image's tiles. */
+  c.grouped = c.border && total <= c.block_tiles;
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);
     return;

@@ -130,6 +130,12 @@ int rc_wino_tile_alpha(rc_wino_variant v);
 int rc_wino_stride(rc_wino_variant v);
 const char* rc_wino_variant_name(rc_wino_variant v);
 
+/* The transform positions the tiles of one axis of out pixels use, whose
+ * product over the two axes is a conv's tile-GEMM rows per image:
+ * ⌈out/m⌉·α, less 2 for F(4,3) when out mod 4 is 1 or 2 (its last tile
+ * then runs the nested F(2,3): 14 = 4 + 4 + 4 + 2 is 6 + 6 + 6 + 4). */
+size_t rc_wino_axis_points(rc_wino_variant v, size_t out);
+
 /* 1 if the ISA can run on this CPU (AUTO and SCALAR always can). */
 int rc_wino_isa_available(rc_wino_isa isa);
 /* AUTO resolved to a concrete ISA; an unavailable ISA resolves to SCALAR. */

@@ -229,4 +229,53 @@
     }                                                                                                               \
   }
 
+/* ---- F(2x2, 3x3) nested in F(4,3): alpha = 4, F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G ---- */
+#define RC_WINO43N_M 2
+#define RC_WINO43N_ALPHA 4
+/* Its positions among the parent's alpha points. */
+#define RC_WINO43N_POS_INIT \
+  { 0, 1, 2, 5 }
+
+/* A^T, output transform (2x4). Exact values:
+ *   [ 1, 1, 1, 0 ]
+ *   [ 0, sqrt2, -sqrt2, 1 ]
+ */
+#define RC_WINO43N_AT_ROWS 2
+#define RC_WINO43N_AT_COLS 4
+#define RC_WINO43N_AT_INIT                                                      \
+  {                                                                             \
+    {1.0, 1.0, 1.0, 0.0}, { 0.0, 1.4142135623730951, -1.4142135623730951, 1.0 } \
+  }
+
+/* G, filter transform (the parent's rows) (4x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ -1/6, -1/6*sqrt2, -1/3 ]
+ *   [ 1/6, -1/6*sqrt2, 1/3 ]
+ *   [ 0, 0, 1 ]
+ */
+#define RC_WINO43N_G_ROWS 4
+#define RC_WINO43N_G_COLS 3
+#define RC_WINO43N_G_INIT                                                               \
+  {                                                                                     \
+    {1.0, 0.0, 0.0}, {-0.16666666666666666, -0.23570226039551584, -0.3333333333333333}, \
+        {0.16666666666666666, -0.23570226039551584, 0.3333333333333333}, {              \
+      0.0, 0.0, 1.0                                                                     \
+    }                                                                                   \
+  }
+
+/* B^T, input transform (4x4). Exact values:
+ *   [ 1, 0, -1/2, 0 ]
+ *   [ 0, -3/2*sqrt2, -3/2, 0 ]
+ *   [ 0, -3/2*sqrt2, 3/2, 0 ]
+ *   [ 0, -2, 0, 1 ]
+ */
+#define RC_WINO43N_BT_ROWS 4
+#define RC_WINO43N_BT_COLS 4
+#define RC_WINO43N_BT_INIT                                                                                \
+  {                                                                                                       \
+    {1.0, 0.0, -0.5, 0.0}, {0.0, -2.1213203435596424, -1.5, 0.0}, {0.0, -2.1213203435596424, 1.5, 0.0}, { \
+      0.0, -2.0, 0.0, 1.0                                                                                 \
+    }                                                                                                     \
+  }
+
 #endif

@@ -17,6 +17,9 @@ typedef struct rc_wino_ukernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
   rc_wino_direct_fn direct[RC_WINO_VARIANT_COUNT];
+  /* F(4,3)'s tiles by kind (RC_WINO43N_Y | RC_WINO43N_X bits; 0: the square tile). */
+  rc_wino_input_fn input43[4];
+  rc_wino_output_fn output43[4];
   rc_gemm_tile_fn gemm; /* gemm_mr × RC_GEMM_NR */
   size_t gemm_mr;
   rc_gemm_tile_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
@@ -59,6 +62,14 @@ typedef struct rc_wino_run {
   size_t gemm_nv;     /* wide GEMM: 16-channel blocks per call (0: the 16-column GEMM) */
   size_t gemm_groups; /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
+  /* F(4,3) with border tiles (RC_WINO43N_Y | RC_WINO43N_X: the last tile
+   * row, column has 1–2 output pixels and runs the nested F(2,3)), or 0. */
+  unsigned border;
+  /* With border: tiles in raster order (0), or (1, a conv of one block)
+   * per image bottom row, interior, right column, corner, so that each
+   * position ξ's GEMM runs over one range of each image's tiles (wino.c,
+   * xi_next). */
+  int grouped;
   size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
   size_t block_tiles;      /* allocated tiles per block (the ξ stride of V and M) */
   size_t first, count;     /* the current block: tiles [first, first + count) */

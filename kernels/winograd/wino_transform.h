@@ -41,6 +41,14 @@ static const float bt63[8][8] = RC_WINO63_BT_INIT;
 static const float at63[6][8] = RC_WINO63_AT_INIT;
 static const float bt23s2[5][5] = RC_WINO23S2_BT_INIT;
 static const float at23s2[2][5] = RC_WINO23S2_AT_INIT;
+static const float bt43n[4][4] = RC_WINO43N_BT_INIT;
+static const float at43n[2][4] = RC_WINO43N_AT_INIT;
+/* Where a 1-D transform's points sit among the α of its tile grid: all of
+ * them, in order (square tiles), or F(4,3)'s positions of its nested
+ * F(2,3) (a border tile of 1 or 2 outputs, whose V and M use the F(4,3)
+ * tiles' grid of 6 × 6 positions and U). */
+static const int pos_all[MAX_ALPHA] = {0, 1, 2, 3, 4, 5, 6, 7};
+static const int pos43n[4] = RC_WINO43N_POS_INIT;
 
 /* Σ_j coef[j]·x[j·stride] over the nonzero coefficients, ascending j. */
 INLINE vec lincomb(const float* coef, const vec* x, const int n, const int stride) {
@@ -69,18 +77,19 @@ INLINE vec lincomb(const float* coef, const vec* x, const int n, const int strid
 INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec* y, const int ys) {
 #define X(j) x[(j)*xs]
 #define Y(k) y[(k)*ys]
-  if (WINO_FACTORED && A == 4) { /* F(2,3) */
+  if (WINO_FACTORED && bt == &bt23[0][0]) { /* F(2,3) */
     Y(0) = v_sub(X(0), X(2));
     Y(1) = v_add(X(1), X(2));
     Y(2) = v_sub(X(1), X(2));
     Y(3) = v_sub(X(3), X(1));
-  } else if (WINO_FACTORED && A == 5) { /* F(2,3) stride 2: the matrix form but X(4) − X(2) in one operation */
+  } else if (WINO_FACTORED &&
+             bt == &bt23s2[0][0]) { /* F(2,3) stride 2: the matrix form but X(4) − X(2) in one operation */
     Y(0) = v_sub(X(0), X(2));
     Y(1) = X(2);
     Y(2) = v_sub(X(4), X(2));
     Y(3) = X(1);
     Y(4) = X(3);
-  } else if (WINO_FACTORED && A == 6) { /* F(4,3): s = √2, h = √2/2 */
+  } else if (WINO_FACTORED && bt == &bt43[0][0]) { /* F(4,3): s = √2, h = √2/2 */
     const float s = bt43[3][1], h = bt43[1][1];
     Y(0) = v_fma(v_set1(-2.5f), X(2), v_add(X(0), X(4)));
     Y(5) = v_fma(v_set1(-2.5f), X(3), v_add(X(1), X(5)));
@@ -90,7 +99,7 @@ INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec*
     const vec o2 = v_fma(v_set1(-h), X(3), v_mul(v_set1(s), X(1))), e2 = v_fma(v_set1(-2.0f), X(2), X(4));
     Y(3) = v_sub(o2, e2);
     Y(4) = v_add(o2, e2);
-  } else if (WINO_FACTORED && A == 8) { /* F(6,3) */
+  } else if (WINO_FACTORED && bt == &bt63[0][0]) { /* F(6,3) */
     Y(0) = v_fma(v_set1(5.25f), v_sub(X(4), X(2)), v_sub(X(0), X(6)));
     Y(7) = v_fma(v_set1(5.25f), v_sub(X(3), X(5)), v_sub(X(7), X(1)));
     const vec e1 = v_fma(v_set1(-4.25f), X(4), v_add(X(2), X(6)));
@@ -117,16 +126,16 @@ INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec*
 INLINE void at_1d(const int A, const int M, const float* at, const vec* x, const int xs, vec* y, const int ys) {
 #define X(j) x[(j)*xs]
 #define Y(k) y[(k)*ys]
-  if (WINO_FACTORED && A == 4) { /* F(2,3) */
+  if (WINO_FACTORED && at == &at23[0][0]) { /* F(2,3) */
     Y(0) = v_add(v_add(X(0), X(1)), X(2));
     Y(1) = v_add(v_sub(X(1), X(2)), X(3));
-  } else if (WINO_FACTORED && A == 6) { /* F(4,3): Aᵀ[·][1] = 1, √2, 2, 2√2; Aᵀ[·][3] = 1, √2/2, 1/2, √2/4 */
+  } else if (WINO_FACTORED && at == &at43[0][0]) { /* F(4,3): Aᵀ[·][1] = 1, √2, 2, 2√2; Aᵀ[·][3] = 1, √2/2, 1/2, √2/4 */
     const vec a1 = v_add(X(1), X(2)), b1 = v_sub(X(1), X(2)), a2 = v_add(X(3), X(4)), b2 = v_sub(X(3), X(4));
     Y(0) = v_add(v_add(X(0), a1), a2);
     Y(1) = v_fma(v_set1(at43[1][1]), b1, v_mul(v_set1(at43[1][3]), b2));
     Y(2) = v_fma(v_set1(2.0f), a1, v_mul(v_set1(0.5f), a2));
     Y(3) = v_fma(v_set1(at43[3][1]), b1, v_fma(v_set1(at43[3][3]), b2, X(5)));
-  } else if (WINO_FACTORED && A == 8) { /* F(6,3): points 1, 2, 1/2 in pairs ± */
+  } else if (WINO_FACTORED && at == &at63[0][0]) { /* F(6,3): points 1, 2, 1/2 in pairs ± */
     const vec a1 = v_add(X(1), X(2)), b1 = v_sub(X(1), X(2)), a2 = v_add(X(3), X(4)), b2 = v_sub(X(3), X(4));
     const vec a3 = v_add(X(5), X(6)), b3 = v_sub(X(5), X(6));
     Y(0) = v_add(v_add(X(0), a1), v_add(a2, a3));
@@ -143,25 +152,35 @@ INLINE void at_1d(const int A, const int M, const float* at, const vec* x, const
 #undef Y
 }
 
-/* One SIMD_W-channel chunk of one input tile. col: element offset of the
- * window's first column, channel c, within a row (may be negative: only
- * columns in [jlo, jhi) are read, and only rows that are not NULL). */
-INLINE void input_chunk(const int A, const float* bt, const float* const* rows, ptrdiff_t col, ptrdiff_t cin,
-                        const int interior, int jlo, int jhi, const int masked, vmask mask, vmask smask, float* v,
-                        size_t v_stride) {
+/* One 1-D transform of a tile's axis: α, m, the matrices and where its
+ * points sit in the tile grid's α_grid positions. */
+typedef struct axis {
+  int a, m;
+  const float *bt, *at;
+  const int* pos;
+} axis;
+
+/* One SIMD_W-channel chunk of one input tile, Ay × Ax pixels (axes y and x;
+ * V at ξ = y.pos[l]·grid + x.pos[k]). col: element offset of the window's
+ * first column, channel c, within a row (may be negative: only columns in
+ * [jlo, jhi) are read, and only rows that are not NULL). */
+INLINE void input_chunk(const axis y, const axis x, const int grid, const float* const* rows, ptrdiff_t col,
+                        ptrdiff_t cin, const int interior, int jlo, int jhi, const int masked, vmask mask, vmask smask,
+                        float* v, size_t v_stride) {
+  const int Ay = y.a, Ax = x.a;
   /* Columns first (t = Bᵀ d), then rows (V = t B), so that V is stored in
    * ascending ξ as the next phase reads it. */
   vec t[MAX_ALPHA * MAX_ALPHA];
 #pragma GCC unroll 8
-  for (int j = 0; j < A; j++) {
+  for (int j = 0; j < Ax; j++) {
     if (!interior && (j < jlo || j >= jhi)) {
 #pragma GCC unroll 8
-      for (int l = 0; l < A; l++) t[l * A + j] = v_zero();
+      for (int l = 0; l < Ay; l++) t[l * Ax + j] = v_zero();
       continue;
     }
     vec d[MAX_ALPHA];
 #pragma GCC unroll 8
-    for (int i = 0; i < A; i++) {
+    for (int i = 0; i < Ay; i++) {
       const ptrdiff_t at = col + j * cin;
       if (!interior && !rows[i])
         d[i] = v_zero();
@@ -169,18 +188,18 @@ INLINE void input_chunk(const int A, const float* bt, const float* const* rows, 
         d[i] = masked ? v_load_mask(rows[i] + at, mask) : v_load(rows[i] + at);
     }
     /* t[l][j] = Σ_i Bᵀ[l][i]·d[i][j] */
-    bt_1d(A, bt, d, 1, t + j, A);
+    bt_1d(Ay, y.bt, d, 1, t + j, Ax);
   }
 #pragma GCC unroll 8
-  for (int l = 0; l < A; l++) {
+  for (int l = 0; l < Ay; l++) {
     /* V[l][k] = Σ_j t[l][j]·Bᵀ[k][j] */
     vec vl[MAX_ALPHA];
-    bt_1d(A, bt, t + l * A, 1, vl, 1);
+    bt_1d(Ax, x.bt, t + l * Ax, 1, vl, 1);
 #pragma GCC unroll 8
-    for (int k = 0; k < A; k++) {
+    for (int k = 0; k < Ax; k++) {
       /* A tail chunk wider than the row's padding (SIMD_W > RC_WINO_V_CPAD) stores
        * only up to it; the padding lanes get the transform of 0. */
-      float* p = v + (size_t)(l * A + k) * v_stride;
+      float* p = v + (size_t)(y.pos[l] * grid + x.pos[k]) * v_stride;
       if (masked && SIMD_W > RC_WINO_V_CPAD)
         v_store_mask(p, smask, vl[k]);
       else
@@ -194,13 +213,13 @@ INLINE void input_chunk(const int A, const float* bt, const float* const* rows, 
  * why). */
 typedef void (*interior_chunk_fn)(const float* const* rows, ptrdiff_t col, ptrdiff_t cin, float* v, size_t v_stride);
 
-INLINE void input_tile(const int A, const float* bt, interior_chunk_fn interior_chunk, const float* const* rows,
-                       int32_t in_w, size_t cin, int32_t ix0, float* v, size_t v_stride) {
+INLINE void input_tile(const axis y, const axis x, const int grid, interior_chunk_fn interior_chunk,
+                       const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v, size_t v_stride) {
   const int jlo = ix0 < 0 ? -ix0 : 0;
   int jhi = in_w - ix0;
-  jhi = jhi > A ? A : jhi;
-  int interior = jlo == 0 && jhi == A;
-  for (int i = 0; i < A; i++) interior &= rows[i] != NULL;
+  jhi = jhi > x.a ? x.a : jhi;
+  int interior = jlo == 0 && jhi == x.a;
+  for (int i = 0; i < y.a; i++) interior &= rows[i] != NULL;
   const ptrdiff_t cs = (ptrdiff_t)cin, col = (ptrdiff_t)ix0 * cs;
   const vmask none = v_tail(SIMD_W);
   const size_t cpad = (cin + RC_WINO_V_CPAD - 1) / RC_WINO_V_CPAD * RC_WINO_V_CPAD;
@@ -208,46 +227,49 @@ INLINE void input_tile(const int A, const float* bt, interior_chunk_fn interior_
   if (interior) {
     for (; c + SIMD_W <= cin; c += SIMD_W) interior_chunk(rows, col + (ptrdiff_t)c, cs, v + c, v_stride);
     if (c < cin)
-      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 1, 0, A, 1, v_tail(cin - c), v_tail(cpad - c), v + c, v_stride);
+      input_chunk(y, x, grid, rows, col + (ptrdiff_t)c, cs, 1, 0, x.a, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
+                  v_stride);
   } else {
     for (; c + SIMD_W <= cin; c += SIMD_W)
-      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 0, none, none, v + c, v_stride);
+      input_chunk(y, x, grid, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 0, none, none, v + c, v_stride);
     if (c < cin)
-      input_chunk(A, bt, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
+      input_chunk(y, x, grid, rows, col + (ptrdiff_t)c, cs, 0, jlo, jhi, 1, v_tail(cin - c), v_tail(cpad - c), v + c,
                   v_stride);
   }
   /* Vectors narrower than the padding (NEON, scalar): the channels
    * [round_up(cin, SIMD_W), round_up(cin, 8)) get 0, as the contract says. */
   if (SIMD_W < RC_WINO_V_CPAD) {
     for (c = (cin + SIMD_W - 1) / SIMD_W * SIMD_W; c < cpad; c += SIMD_W)
-      for (int xi = 0; xi < A * A; xi++) v_store(v + (size_t)xi * v_stride + c, v_zero());
+      for (int l = 0; l < y.a; l++)
+        for (int k = 0; k < x.a; k++) v_store(v + (size_t)(y.pos[l] * grid + x.pos[k]) * v_stride + c, v_zero());
   }
 }
 
 /* One SIMD_W-channel chunk of one output tile; mm, y and the epilogue vectors
  * already point at channel c. */
-INLINE void output_chunk(const int A, const int M, const float* at, const float* mm, size_t m_stride, vec bias,
+INLINE void output_chunk(const axis ay, const axis ax, const int grid, const float* mm, size_t m_stride, vec bias,
                          const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
                          size_t rows, size_t cols, const int masked, vmask mask) {
+  const int Ax = ax.a;
   /* Columns first (s = Aᵀ M), then rows (Y = s A), so that each output row
    * is stored left to right. */
   vec s[(MAX_ALPHA - 2) * MAX_ALPHA];
 #pragma GCC unroll 8
-  for (int j = 0; j < A; j++) {
+  for (int j = 0; j < Ax; j++) {
     vec in[MAX_ALPHA];
 #pragma GCC unroll 8
-    for (int i = 0; i < A; i++) in[i] = v_load(mm + (size_t)(i * A + j) * m_stride);
+    for (int i = 0; i < ay.a; i++) in[i] = v_load(mm + (size_t)(ay.pos[i] * grid + ax.pos[j]) * m_stride);
     /* s[yy][j] = Σ_i Aᵀ[yy][i]·M[i][j] */
-    at_1d(A, M, at, in, 1, s + j, A);
+    at_1d(ay.a, ay.m, ay.at, in, 1, s + j, Ax);
   }
 #pragma GCC unroll 8
-  for (int yy = 0; yy < M; yy++) {
+  for (int yy = 0; yy < ay.m; yy++) {
     if ((size_t)yy >= rows) break;
     /* Y[yy][xx] = Σ_j s[yy][j]·Aᵀ[xx][j] */
     vec row[MAX_ALPHA];
-    at_1d(A, M, at, s + yy * A, 1, row, 1);
+    at_1d(Ax, ax.m, ax.at, s + yy * Ax, 1, row, 1);
 #pragma GCC unroll 8
-    for (int xx = 0; xx < M; xx++) {
+    for (int xx = 0; xx < ax.m; xx++) {
       if ((size_t)xx >= cols) break;
       const vec o = v_activate(v_add(row[xx], bias), prelu, lo, hi, slope);
       float* p = y + (size_t)yy * y_row_stride + (size_t)xx * cstride;
@@ -276,12 +298,12 @@ INLINE int act_bounds(const rc_wino_epilogue* ep, vec* lo, vec* hi) {
 typedef void (*output_chunk_fn)(const float* mm, size_t m_stride, vec bias, vec lo, vec hi, vec slope, float* y,
                                 size_t y_row_stride, size_t cstride, size_t rows, size_t cols, vmask mask);
 
-INLINE void output_tile(const int M, const output_chunk_fn* chunks, const float* mm, size_t m_stride, size_t cout,
-                        const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,
-                        size_t cols) {
+INLINE void output_tile(const int My, const int Mx, const output_chunk_fn* chunks, const float* mm, size_t m_stride,
+                        size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride, size_t y_pixel_stride,
+                        size_t rows, size_t cols) {
   vec lo, hi;
   const int prelu = act_bounds(ep, &lo, &hi);
-  const int k = 2 * prelu + (rows == (size_t)M && cols == (size_t)M);
+  const int k = 2 * prelu + (rows == (size_t)My && cols == (size_t)Mx);
   size_t c = 0;
   for (; c + SIMD_W <= cout; c += SIMD_W) {
     const vec b = ep->bias ? v_load(ep->bias + c) : v_zero();
@@ -397,39 +419,44 @@ INLINE void direct_tile(const int M, const float* const* rows, int32_t in_w, siz
  * the branches and keeps them on the stack, a GPR load per vector load or
  * store (F(6,3), 16 channels, AVX-512, Zen 4: output transform 530 → 300
  * cycles a tile, input 420 → 330; four cases in one function: 420). */
-#define OUTPUT_CHUNK_FN(name, A, M, at, masked, prelu, whole)                                                         \
+#define OUTPUT_CHUNK_FN(name, Y, X, G, masked, prelu, whole)                                                          \
   static __attribute__((noinline)) void name(const float* mm, size_t m_stride, vec bias, vec lo, vec hi, vec slope,   \
                                              float* y, size_t y_row_stride, size_t cstride, size_t rows, size_t cols, \
                                              vmask mask) {                                                            \
-    output_chunk(A, M, &at[0][0], mm, m_stride, bias, prelu, lo, hi, slope, y, y_row_stride, cstride,                 \
-                 whole ? (size_t)M : rows, whole ? (size_t)M : cols, masked, mask);                                   \
+    output_chunk(Y, X, G, mm, m_stride, bias, prelu, lo, hi, slope, y, y_row_stride, cstride,                         \
+                 whole ? (size_t)(Y).m : rows, whole ? (size_t)(X).m : cols, masked, mask);                           \
   }
-#define DEFINE_TRANSFORMS(name, A, M, bt, at)                                                                         \
+/* The transforms of tiles of axes Y × X (axis initialisers) in a grid of
+ * G × G positions: rc_wino<name>_input_transform and _output_transform. */
+#define DEFINE_TRANSFORMS_2D(name, Y, X, G)                                                                           \
   static __attribute__((noinline)) void name##_interior_chunk(const float* const* rows, ptrdiff_t col, ptrdiff_t cin, \
                                                               float* v, size_t v_stride) {                            \
     const vmask none = v_tail(SIMD_W);                                                                                \
-    input_chunk(A, &bt[0][0], rows, col, cin, 1, 0, A, 0, none, none, v, v_stride);                                   \
+    input_chunk(Y, X, G, rows, col, cin, 1, 0, (X).a, 0, none, none, v, v_stride);                                    \
   }                                                                                                                   \
-  OUTPUT_CHUNK_FN(name##_clamp_part, A, M, at, 0, 0, 0)                                                               \
-  OUTPUT_CHUNK_FN(name##_clamp_whole, A, M, at, 0, 0, 1)                                                              \
-  OUTPUT_CHUNK_FN(name##_prelu_part, A, M, at, 0, 1, 0)                                                               \
-  OUTPUT_CHUNK_FN(name##_prelu_whole, A, M, at, 0, 1, 1)                                                              \
-  OUTPUT_CHUNK_FN(name##_clamp_part_tail, A, M, at, 1, 0, 0)                                                          \
-  OUTPUT_CHUNK_FN(name##_clamp_whole_tail, A, M, at, 1, 0, 1)                                                         \
-  OUTPUT_CHUNK_FN(name##_prelu_part_tail, A, M, at, 1, 1, 0)                                                          \
-  OUTPUT_CHUNK_FN(name##_prelu_whole_tail, A, M, at, 1, 1, 1)                                                         \
+  OUTPUT_CHUNK_FN(name##_clamp_part, Y, X, G, 0, 0, 0)                                                                \
+  OUTPUT_CHUNK_FN(name##_clamp_whole, Y, X, G, 0, 0, 1)                                                               \
+  OUTPUT_CHUNK_FN(name##_prelu_part, Y, X, G, 0, 1, 0)                                                                \
+  OUTPUT_CHUNK_FN(name##_prelu_whole, Y, X, G, 0, 1, 1)                                                               \
+  OUTPUT_CHUNK_FN(name##_clamp_part_tail, Y, X, G, 1, 0, 0)                                                           \
+  OUTPUT_CHUNK_FN(name##_clamp_whole_tail, Y, X, G, 1, 0, 1)                                                          \
+  OUTPUT_CHUNK_FN(name##_prelu_part_tail, Y, X, G, 1, 1, 0)                                                           \
+  OUTPUT_CHUNK_FN(name##_prelu_whole_tail, Y, X, G, 1, 1, 1)                                                          \
   static const output_chunk_fn name##_chunks[8] = {                                                                   \
       name##_clamp_part,      name##_clamp_whole,      name##_prelu_part,      name##_prelu_whole,                    \
       name##_clamp_part_tail, name##_clamp_whole_tail, name##_prelu_part_tail, name##_prelu_whole_tail};              \
   void WINO_FN(name##_input_transform)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, float* v,     \
                                        size_t v_stride) {                                                             \
-    input_tile(A, &bt[0][0], name##_interior_chunk, rows, in_w, cin, ix0, v, v_stride);                               \
+    input_tile(Y, X, G, name##_interior_chunk, rows, in_w, cin, ix0, v, v_stride);                                    \
   }                                                                                                                   \
   void WINO_FN(name##_output_transform)(const float* m, size_t m_stride, size_t cout, const rc_wino_epilogue* ep,     \
                                         float* y, size_t y_row_stride, size_t y_pixel_stride, size_t rows,            \
                                         size_t cols) {                                                                \
-    output_tile(M, name##_chunks, m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);                \
+    output_tile((Y).m, (X).m, name##_chunks, m, m_stride, cout, ep, y, y_row_stride, y_pixel_stride, rows, cols);     \
   }
+#define AXIS(A, M, bt, at, pos) ((axis){A, M, &bt[0][0], &at[0][0], pos})
+#define DEFINE_TRANSFORMS(name, A, M, bt, at) \
+  DEFINE_TRANSFORMS_2D(name, AXIS(A, M, bt, at, pos_all), AXIS(A, M, bt, at, pos_all), A)
 #define DEFINE_VARIANT(name, A, M, bt, at)                                                                             \
   DEFINE_TRANSFORMS(name, A, M, bt, at)                                                                                \
   void WINO_FN(name##_direct)(const float* const* rows, int32_t in_w, size_t cin, int32_t ix0, const float* w,         \
@@ -442,3 +469,10 @@ DEFINE_VARIANT(wino23, 4, 2, bt23, at23)
 DEFINE_VARIANT(wino43, 6, 4, bt43, at43)
 DEFINE_VARIANT(wino63, 8, 6, bt63, at63)
 DEFINE_TRANSFORMS(wino23s2, 5, 2, bt23s2, at23s2)
+/* F(4,3)'s border tiles of 1–2 output rows (y), columns (x) or both (yx):
+ * the nested F(2,3) on those axes, in F(4,3)'s 6 × 6 grid. */
+#define AXIS43 AXIS(6, 4, bt43, at43, pos_all)
+#define AXIS43N AXIS(4, 2, bt43n, at43n, pos43n)
+DEFINE_TRANSFORMS_2D(wino43n_y, AXIS43N, AXIS43, 6)
+DEFINE_TRANSFORMS_2D(wino43n_x, AXIS43, AXIS43N, 6)
+DEFINE_TRANSFORMS_2D(wino43n_yx, AXIS43N, AXIS43N, 6)

@@ -60,6 +60,15 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
                                   size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride,
                                   size_t out_rows, size_t out_cols);
 
+/* F(4,3)'s border tiles (rc_wino43n_{y,x,yx}_*): a tile whose last tile
+ * row (y), column (x) or both has 1–2 output pixels runs the nested F(2,3)
+ * on that axis (wino_matrices.h, RC_WINO43N_*: four of F(4,3)'s points,
+ * its U). Same contracts as the square kernels, with the window 4 pixels
+ * on a nested axis and ξ still positions of F(4,3)'s 6 × 6 grid (only
+ * those of the nested points are written or read). */
+#define RC_WINO43N_Y 1
+#define RC_WINO43N_X 2
+
 /* Declarations, from the list (the stride-2 variant has no direct tiles). */
 #define RC_WINO_DECLARE_TRANSFORMS(v, isa)                                                                         \
   void rc_wino##v##_input_transform__##isa(const float* const*, int32_t, size_t, int32_t, float*, size_t);         \
@@ -71,7 +80,8 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
                                   const rc_wino_epilogue*, float*, size_t, size_t, size_t);
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                         \
   RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa) \
-                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa))
+                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa) RC_WINO_DECLARE_TRANSFORMS(43n_y, isa)                   \
+                          RC_WINO_DECLARE_TRANSFORMS(43n_x, isa) RC_WINO_DECLARE_TRANSFORMS(43n_yx, isa))
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 

@@ -140,7 +140,10 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
     tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
-    work[i] = (tiles[i] * (size_t)ys->d[0] + (size_t)rc_rule_wino_weight_tiles()) * al * al;
+    /* α² per tile, less for F(4,3)'s border tiles (rc_wino_axis_points) */
+    work[i] = rc_wino_axis_points(rc_rule_wino_variants[i], oh) * rc_wino_axis_points(rc_rule_wino_variants[i], ow) *
+                  (size_t)ys->d[0] +
+              (size_t)rc_rule_wino_weight_tiles() * al * al;
     ubytes[i] = rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float);
   }
   int v = -1;
@@ -178,10 +181,10 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
       if (f63) {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu, F6 %zu)", rc_rule_wino_weight_tiles(),
+        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu, F6 %zu)", rc_rule_wino_weight_tiles(),
                  work[0], work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least α²·(tiles + %d) (F2 %zu, F4 %zu; F6 for C ≥ 32 here)",
+        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu; F6 for C ≥ 32 here)",
                  rc_rule_wino_weight_tiles(), work[0], work[1]);
       }
       if (capped) {
