@@ -44,21 +44,23 @@
 
 #define SENTINEL 12345.0f
 
-/* The transforms tested: the variants', then F(4,3)'s border tiles
- * (nested F(2,3) on y, x, both: RC_WINO43N_Y | RC_WINO43N_X). */
-#define KINDS (RC_WINO_VARIANT_COUNT + 3)
-
-/* Kind v's grid side (V and M hold its α² positions), output rows and
- * columns (an axis of a border tile: 2 outputs), name. */
-static int kind_alpha(int v) { return v < RC_WINO_VARIANT_COUNT ? rc_wino_tile_alpha((rc_wino_variant)v) : 6; }
-static size_t kind_m(int v, unsigned axis) {
-  const unsigned nested = v < RC_WINO_VARIANT_COUNT ? 0u : (unsigned)(v - RC_WINO_VARIANT_COUNT + 1);
-  return nested & axis ? 2 : (size_t)rc_wino_tile_m(v < RC_WINO_VARIANT_COUNT ? (rc_wino_variant)v : RC_WINO_F43);
-}
-static const char* kind_name(int v) {
-  static const char* border[] = {"F(4,3) border y", "F(4,3) border x", "F(4,3) border yx"};
-  return v < RC_WINO_VARIANT_COUNT ? rc_wino_variant_name((rc_wino_variant)v) : border[v - RC_WINO_VARIANT_COUNT];
-}
+/* The transforms tested: the variants' (in rc_wino_variant order), then
+ * the border tiles' (wino_ukernels.h, rc_wino<v>b_<y><x>): name, the grid
+ * side (V and M hold its α² positions), output rows and columns. */
+typedef struct kind {
+  const char* name;
+  int alpha;
+  size_t my, mx;
+} kind;
+static const kind k_kinds[] = {
+    {"F(2,3)", 4, 2, 2},           {"F(4,3)", 6, 4, 4},           {"F(6,3)", 8, 6, 6},
+    {"F(2,3) stride 2", 5, 2, 2},  {"F(4,3) border 2f", 6, 2, 4}, {"F(4,3) border f2", 6, 4, 2},
+    {"F(4,3) border 22", 6, 2, 2}, {"F(6,3) border 2f", 8, 2, 6}, {"F(6,3) border 4f", 8, 4, 6},
+    {"F(6,3) border f2", 8, 6, 2}, {"F(6,3) border f4", 8, 6, 4}, {"F(6,3) border 22", 8, 2, 2},
+    {"F(6,3) border 24", 8, 2, 4}, {"F(6,3) border 42", 8, 4, 2}, {"F(6,3) border 44", 8, 4, 4},
+};
+#define KINDS 15
+_Static_assert(sizeof k_kinds / sizeof k_kinds[0] == KINDS, "one kind per transform of isa_kernels");
 
 /* One line of wino_transform_ukernels.inc: an ISA's transforms. */
 typedef struct isa_kernels {
@@ -71,16 +73,24 @@ typedef struct isa_kernels {
 /* The lines compiled into this build (available or not on this CPU), in list
  * order: scalar first. */
 static const isa_kernels k_sets[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                          \
-  RC_IF_ISA_##ISA(                                                                                                    \
-      {#isa,                                                                                                          \
-       RC_WINO_ISA_##ISA,                                                                                             \
-       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa,         \
-        rc_wino23s2_input_transform__##isa, rc_wino43n_y_input_transform__##isa, rc_wino43n_x_input_transform__##isa, \
-        rc_wino43n_yx_input_transform__##isa},                                                                        \
-       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa,      \
-        rc_wino23s2_output_transform__##isa, rc_wino43n_y_output_transform__##isa,                                    \
-        rc_wino43n_x_output_transform__##isa, rc_wino43n_yx_output_transform__##isa}}, )
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                     \
+  RC_IF_ISA_##ISA(                                                                                               \
+      {#isa,                                                                                                     \
+       RC_WINO_ISA_##ISA,                                                                                        \
+       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa,    \
+        rc_wino23s2_input_transform__##isa, rc_wino43b_2f_input_transform__##isa,                                \
+        rc_wino43b_f2_input_transform__##isa, rc_wino43b_22_input_transform__##isa,                              \
+        rc_wino63b_2f_input_transform__##isa, rc_wino63b_4f_input_transform__##isa,                              \
+        rc_wino63b_f2_input_transform__##isa, rc_wino63b_f4_input_transform__##isa,                              \
+        rc_wino63b_22_input_transform__##isa, rc_wino63b_24_input_transform__##isa,                              \
+        rc_wino63b_42_input_transform__##isa, rc_wino63b_44_input_transform__##isa},                             \
+       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa, \
+        rc_wino23s2_output_transform__##isa, rc_wino43b_2f_output_transform__##isa,                              \
+        rc_wino43b_f2_output_transform__##isa, rc_wino43b_22_output_transform__##isa,                            \
+        rc_wino63b_2f_output_transform__##isa, rc_wino63b_4f_output_transform__##isa,                            \
+        rc_wino63b_f2_output_transform__##isa, rc_wino63b_f4_output_transform__##isa,                            \
+        rc_wino63b_22_output_transform__##isa, rc_wino63b_24_output_transform__##isa,                            \
+        rc_wino63b_42_output_transform__##isa, rc_wino63b_44_output_transform__##isa}}, )
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 };
@@ -309,7 +319,7 @@ static void test_input_transform(void** state) {
     rc_test_fill_uniform(&rng, x, (size_t)in_h * rf, -1.0f, 1.0f);
     for (int32_t r = 0; r < in_h; r++) memcpy(xr + (size_t)(in_h - 1 - r) * rf, x + (size_t)r * rf, rf * sizeof(float));
     for (int v = 0; v < KINDS; v++) {
-      const int A = kind_alpha(v);
+      const int A = k_kinds[v].alpha;
       const size_t nv = (size_t)A * A * v_stride;
       float* ref = xmalloc(nv * sizeof(float));
       float* got = xmalloc(nv * sizeof(float));
@@ -337,7 +347,7 @@ static void test_input_transform(void** state) {
           calls += 2;
           if (memcmp(got, got_r, nv * sizeof(float)) != 0)
             fail_msg("%s input %s cin=%zu origin (%d,%d): rows in reverse memory order give another result",
-                     sets[s]->name, kind_name(v), cin, iy0, ix0);
+                     sets[s]->name, k_kinds[v].name, cin, iy0, ix0);
           for (int xi = 0; xi < A * A; xi++)
             for (size_t c = 0; c < v_stride; c++) {
               const size_t i = (size_t)xi * v_stride + c;
@@ -353,7 +363,7 @@ static void test_input_transform(void** state) {
               }
               if (what)
                 fail_msg("%s input %s cin=%zu origin (%d,%d) xi=%d c=%zu: %s (got %.9g, scalar %.9g)", sets[s]->name,
-                         kind_name(v), cin, iy0, ix0, xi, c, what, got[i], ref[i]);
+                         k_kinds[v].name, cin, iy0, ix0, xi, c, what, got[i], ref[i]);
             }
         }
       }
@@ -382,8 +392,8 @@ static void test_output_transform(void** state) {
     rc_test_fill_uniform(&rng, bias, cout, -1.0f, 1.0f);
     rc_test_fill_uniform(&rng, slopes, cout, -1.0f, 1.0f);
     for (int v = 0; v < KINDS; v++) {
-      const int A = kind_alpha(v);
-      const size_t my = kind_m(v, RC_WINO43N_Y), mx = kind_m(v, RC_WINO43N_X), m = my > mx ? my : mx;
+      const int A = k_kinds[v].alpha;
+      const size_t my = k_kinds[v].my, mx = k_kinds[v].mx, m = my > mx ? my : mx;
       float* mm = xmalloc((size_t)A * A * m_stride * sizeof(float));
       rc_test_fill_uniform(&rng, mm, (size_t)A * A * m_stride, -1.0f, 1.0f);
       /* The output image: the tile's box at row 1, column 1 of a frame one
@@ -440,7 +450,7 @@ static void test_output_transform(void** state) {
                         fail_msg(
                             "%s output %s cout=%zu rows=%zu cols=%zu act=%d bias=%d nan=%d y[%zu][%zu][%zu]: %s "
                             "(got %.9g, scalar %.9g)",
-                            sets[s]->name, kind_name(v), cout, rows, cols, act, with_bias, with_nan, yy, xx, c, what,
+                            sets[s]->name, k_kinds[v].name, cout, rows, cols, act, with_bias, with_nan, yy, xx, c, what,
                             got[i], ref[i]);
                     }
               }

@@ -77,23 +77,28 @@ static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int 
 static void test_rule_and_reasons(void** state) {
   (void)state;
   const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
-  /* The tile GEMMs' rows (α² a tile) + w·α², w the weights' price: 48, or
-   * 8 where AVX-512 runs on 256-bit units. 56x56: w 48, F(4,3) 36·(196 +
-   * 48) = 8784 < F(6,3) 64·(100 + 48) = 9472; w 8, F(6,3) 6912 < F(4,3)
-   * 7344. */
+  /* The tile GEMMs' rows + w·α², w the weights' price: 48, or 8 where
+   * AVX-512 runs on 256-bit units; rows α² a tile but on border tiles
+   * (56 = 9·6 + 2: F(6,3)'s last tile is a nested F(2,3), 9·8 + 4 = 76
+   * positions an axis). 56x56: w 48, F(4,3) 36·(196 + 48) = 8784 < F(6,3)
+   * 76² + 64·48 = 8848; w 8, F(6,3) 6288 < F(4,3) 7344. */
   const int wt = rc_rule_wino_weight_tiles(), narrow = wt == 8;
   assert_true(wt == 48 || wt == 8);
   char note[192];
   snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)",
            narrow ? 6 : 4, narrow ? "100 tiles of 6x6" : "196 tiles of 4x4", wt, 16 * (784 + wt), 36 * (196 + wt),
-           64 * (100 + wt));
+           76 * 76 + 64 * wt);
   expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", narrow ? "wino63" : "wino43", note);
-  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", "wino43", "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
+  /* 28 = 4·6 + 4: F(6,3)'s last tile a nested F(4,3), 38² = 1444 rows; w 8:
+   * 1444 + 64·8 = 1956 < F(4,3) 42² + 36·8 = 2052; w 48: F(4,3). */
+  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", narrow ? "wino63" : "wino43",
+              narrow ? "wino63: C 96→96, 28x28 (25 tiles of 6x6)" : "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
   /* 14x14: F(4,3)'s last tiles run the nested F(2,3) (4 + 4 + 4 + 2), 22²
-   * = 484 rows against F(6,3)'s 24² = 576; streaming their weights makes
-   * F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552 < 484 + 36·48 = 2212;
-   * at w 8 F(4,3): 484 + 36·8 = 772 < 16·(49 + 8) = 912 < 576 + 64·8. */
-  snprintf(note, sizeof note, "(F2 %d, F4 %d, F6 %d)", 16 * (49 + wt), 484 + 36 * wt, 576 + 64 * wt);
+   * = 484 rows, F(6,3)'s too (6 + 6 + 2), 20² = 400; streaming their
+   * weights makes F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552 < 484 +
+   * 36·48 = 2212; at w 8 F(4,3): 484 + 36·8 = 772 < 16·(49 + 8) = 912 =
+   * 400 + 64·8. */
+  snprintf(note, sizeof note, "(F2 %d, F4 %d, F6 %d)", 16 * (49 + wt), 484 + 36 * wt, 400 + 64 * wt);
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23", note);
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23",
               narrow ? "wino43: C 192→192, 14x14 (16 tiles of 4x4)" : "wino23: C 192→192, 14x14 (49 tiles of 2x2)");

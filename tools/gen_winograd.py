@@ -250,12 +250,15 @@ def derive_nested(m, parent, positions):
 
 
 # Nested variants: name, m, parent, positions in the parent's points, description.
-# F(4,3)'s border tiles of 1 or 2 outputs (a 14x14 output is 4 + 4 + 4 + 2:
-# 22^2 products a channel pair instead of 24^2). Of the two subsets with
-# infinity, {0, +-sqrt2} gives the smaller transform entries than
-# {0, +-sqrt2/2} (test_winograd: its error is F(2,3)'s).
+# The border tiles of an axis whose output is a few pixels past a multiple
+# of the parent's m: F(4,3)'s of 1-2 outputs (a 14x14 output is 4 + 4 + 4 +
+# 2: 22^2 products a channel pair instead of 24^2), F(6,3)'s of 1-2 and 3-4
+# (56 = 9*6 + 2, 28 = 4*6 + 4). F(4,3)'s subset {0, +-sqrt2} gives smaller
+# transform entries than {0, +-sqrt2/2}.
 VARIANTS_NESTED = [
-    ("43N", 2, "43", [0, 1, 2, 5], "F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G"),
+    ("43N2", 2, "43", [0, 1, 2, 5], "F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G"),
+    ("63N2", 2, "63", [0, 1, 2, 7], "F(6,3)'s points 0, 1, -1, inf with its G"),
+    ("63N4", 4, "63", [0, 1, 2, 3, 4, 7], "F(6,3)'s points 0, 1, -1, 2, -2, inf with its G"),
 ]
 
 
@@ -318,7 +321,7 @@ def main(argv):
         check_1d(m, 3, AT, G, BT)
         check_2d(m, 3, AT, G, BT, rng)
         if "--check" in argv:
-            print("F(%d,3) nested in F(%s): %s: 1-D identity and 2-D check exact: OK" % (m, parent[0], desc))
+            print("F(%d,3) nested in F(%s,3): %s: 1-D identity and 2-D check exact: OK" % (m, parent[0], desc))
             continue
         pre = "RC_WINO%s" % name
         blocks.append("/* ---- F(%dx%d, 3x3) nested in F(%s,3): alpha = %d, %s ---- */\n#define %s_M %d\n"

@@ -42,6 +42,29 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 
+#define RC_WINO_BORDER_KERNEL(k, isa, v, y, x, name)                   \
+  (k)->border_input[v][y][x] = rc_wino##name##_input_transform__##isa; \
+  (k)->border_output[v][y][x] = rc_wino##name##_output_transform__##isa;
+#define F_ RC_WINO_AXIS_FULL
+#define N2 RC_WINO_AXIS_N2
+#define N4 RC_WINO_AXIS_N4
+/* clang-format off: one kernel a line (it would pack them, differently each run) */
+#define RC_WINO_BORDER_KERNELS(k, isa)             \
+  RC_WINO_BORDER_KERNEL(k, isa, 0, F_, F_, 43)     \
+  RC_WINO_BORDER_KERNEL(k, isa, 0, N2, F_, 43b_2f) \
+  RC_WINO_BORDER_KERNEL(k, isa, 0, F_, N2, 43b_f2) \
+  RC_WINO_BORDER_KERNEL(k, isa, 0, N2, N2, 43b_22) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, F_, F_, 63)     \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, N2, F_, 63b_2f) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, N4, F_, 63b_4f) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, F_, N2, 63b_f2) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, F_, N4, 63b_f4) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, N2, N2, 63b_22) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, N2, N4, 63b_24) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, N4, N2, 63b_42) \
+  RC_WINO_BORDER_KERNEL(k, isa, 1, N4, N4, 63b_44)
+/* clang-format on */
+
 static void init_table(void) {
   const rc_cpu* cpu = rc_cpu_get();
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                        \
@@ -56,16 +79,9 @@ static void init_table(void) {
     k->input[RC_WINO_F23S2] = rc_wino23s2_input_transform__##isa;   \
     k->output[RC_WINO_F23S2] = rc_wino23s2_output_transform__##isa; \
     k->direct[RC_WINO_F23] = rc_wino23_direct__##isa;               \
-    k->input43[0] = rc_wino43_input_transform__##isa;               \
-    k->output43[0] = rc_wino43_output_transform__##isa;             \
-    k->input43[1] = rc_wino43n_y_input_transform__##isa;            \
-    k->output43[1] = rc_wino43n_y_output_transform__##isa;          \
-    k->input43[2] = rc_wino43n_x_input_transform__##isa;            \
-    k->output43[2] = rc_wino43n_x_output_transform__##isa;          \
-    k->input43[3] = rc_wino43n_yx_input_transform__##isa;           \
-    k->output43[3] = rc_wino43n_yx_output_transform__##isa;         \
     k->direct[RC_WINO_F43] = rc_wino43_direct__##isa;               \
     k->direct[RC_WINO_F63] = rc_wino63_direct__##isa;               \
+    RC_WINO_BORDER_KERNELS(k, isa)                                  \
     g_table[RC_WINO_ISA_##ISA] = k;                                 \
     g_auto = RC_WINO_ISA_##ISA;                                     \
   })
@@ -122,11 +138,6 @@ int rc_wino_tile_alpha(rc_wino_variant v) { return rc_wino_stride(v) * (rc_wino_
 
 int rc_wino_is_direct(rc_wino_variant v, size_t in_c) {
   return rc_wino_stride(v) == 1 && in_c <= RC_WINO_DIRECT_MAX_CIN;
-}
-
-size_t rc_wino_axis_points(rc_wino_variant v, size_t out) {
-  const size_t m = (size_t)rc_wino_tile_m(v), points = (out + m - 1) / m * (size_t)rc_wino_tile_alpha(v);
-  return v == RC_WINO_F43 && (out % m == 1 || out % m == 2) ? points - 2 : points;
 }
 
 const char* rc_wino_variant_name(rc_wino_variant v) {
@@ -258,90 +269,27 @@ static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
   c->rows_key = 1 + n * c->tiles_h + ty;
 }
 
-/* Tile t of the block: image n, tile row ty and column tx, and its kind
- * (RC_WINO43N_* bits: which axes are border tiles; 0 without c->border). */
-typedef struct tile_yx {
-  size_t n, ty, tx;
-  unsigned kind;
-} tile_yx;
-
-static tile_yx tile_at(const rc_wino_run* c, size_t t) {
-  const size_t g = c->first + t, r = g % c->tiles_per_image;
-  tile_yx p = {g / c->tiles_per_image, r / c->tiles_w, r % c->tiles_w, 0};
-  if (!c->border) return p;
-  const size_t sh = (c->border & RC_WINO43N_Y) != 0, sw = (c->border & RC_WINO43N_X) != 0;
-  const size_t hf = c->tiles_h - sh, wf = c->tiles_w - sw;
-  if (c->grouped) { /* bottom row, interior, right column, corner (wino_run.h) */
-    const size_t bottom = sh * wf, inner = bottom + hf * wf, right = inner + sw * hf;
-    p.ty = r < bottom ? hf : r < inner ? (r - bottom) / wf : r < right ? r - inner : hf;
-    p.tx = r < bottom ? r : r < inner ? (r - bottom) % wf : wf;
-  }
-  p.kind = (sh && p.ty == hf ? RC_WINO43N_Y : 0u) | (sw && p.tx == wf ? RC_WINO43N_X : 0u);
-  return p;
+/* The transforms of tile p: the variant's, or its border kernels. */
+static rc_wino_input_fn input_fn(const rc_wino_run* c, const rc_wino_tile* p) {
+  return c->border ? c->k->border_input[c->variant == RC_WINO_F63][p->ky][p->kx] : c->k->input[c->variant];
+}
+static rc_wino_output_fn output_fn(const rc_wino_run* c, const rc_wino_tile* p) {
+  return c->border ? c->k->border_output[c->variant == RC_WINO_F63][p->ky][p->kx] : c->k->output[c->variant];
 }
 
 /* The input window of tile p: c->rows set; returns the window's first
  * column. The columns count from x_col0 (a ring's slice; 0 otherwise): a
  * tile reads none to its left but the image's padding. */
-static int32_t tile_window(rc_wino_run* c, tile_yx p) {
+static int32_t tile_window(rc_wino_run* c, rc_wino_tile p) {
   if (c->rows_key != 1 + p.n * c->tiles_h + p.ty) fill_rows(c, p.n, p.ty);
   return (int32_t)(p.tx * c->tile_step) - c->pad_left - (int32_t)c->x_col0;
 }
 
 static void input_tile(rc_wino_run* c, size_t t) {
-  const tile_yx p = tile_at(c, t);
+  const rc_wino_tile p = rc_wino_tile_at(c, t);
   const int32_t ix0 = tile_window(c, p);
-  (c->border ? c->k->input43[p.kind] : c->k->input[c->variant])(c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0,
-                                                                c->v + t * c->cin_pad, c->block_tiles * c->cin_pad);
-}
-
-/* The tiles that use position xi: from tile pos of the block on, the next
- * range [returned, *end) of them (c->count: none left). All of the block's
- * without border tiles; a border axis's tiles use only the positions of its
- * nested F(2,3)'s points, so per image the tiles of rows < ny and columns <
- * nx: one range in the grouped order (tile_at), one per tile row in raster
- * order unless nx is the whole width. */
-static size_t xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end);
-static inline size_t xi_next(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
-  *end = c->count;
-  return c->border && pos < c->count ? xi_next_border(c, xi, pos, end) : pos;
-}
-
-static size_t xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
-  static const int nested[] = RC_WINO43N_POS_INIT;
-  int iy = 0, ix = 0;
-  for (size_t k = 0; k < sizeof(nested) / sizeof(nested[0]); k++) {
-    iy |= (size_t)nested[k] == xi / c->alpha;
-    ix |= (size_t)nested[k] == xi % c->alpha;
-  }
-  const size_t sh = (c->border & RC_WINO43N_Y) != 0, sw = (c->border & RC_WINO43N_X) != 0;
-  const size_t w = c->tiles_w, ny = c->tiles_h - (iy ? 0 : sh), nx = w - (ix ? 0 : sw), tpi = c->tiles_per_image;
-  for (size_t g = c->first + pos; g < c->first + c->count;) {
-    const size_t base = g - g % tpi, r = g % tpi;
-    size_t lo, hi; /* image-relative */
-    if (c->grouped) {
-      lo = iy ? 0 : sh * (w - sw);
-      hi = lo + ny * nx;
-    } else if (nx == w) {
-      lo = 0;
-      hi = ny * w;
-    } else if (r / w < ny) {
-      lo = r / w * w;
-      hi = lo + nx;
-    } else { /* past the rows that use xi */
-      g = base + tpi;
-      continue;
-    }
-    if (r >= hi) { /* the next tile row, or image */
-      g = !c->grouped && nx < w && r / w + 1 < ny ? base + (r / w + 1) * w : base + tpi;
-      continue;
-    }
-    const size_t t0 = (r > lo ? g : base + lo) - c->first, t1 = base + hi - c->first;
-    if (t0 >= c->count) break;
-    *end = t1 < c->count ? t1 : c->count;
-    return t0;
-  }
-  return c->count;
+  input_fn(c, &p)(c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->v + t * c->cin_pad,
+                  c->block_tiles * c->cin_pad);
 }
 
 /* Row calls of the wide GEMM over `count` tiles: as few as the form allows,
@@ -434,7 +382,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
   /* Calls of the ranges of tiles that use xi (xi_next), for the prefetch. */
   const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
   size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
-  for (size_t t1, t0 = xi_next(c, xi, 0, &t1); c->border && t0 < c->count; t0 = xi_next(c, xi, t1, &t1)) {
+  for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); c->border && t0 < c->count;
+       t0 = rc_wino_xi_next(c, xi, t1, &t1)) {
     const size_t r = rows_per_call(c, t1 - t0, mr);
     calls += (t1 - t0 + r - 1) / r;
   }
@@ -455,7 +404,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
     const size_t pf_total = nx.p ? nx.lines : 0, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
     size_t pf_call = (pf_total + calls - 1) / calls, pf_done = 0;
     if (pf_call > pf_cap) pf_call = pf_cap;
-    for (size_t t1, t0 = xi_next(c, xi, 0, &t1); t0 < c->count; t0 = xi_next(c, xi, t1, &t1))
+    for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); t0 < c->count; t0 = rc_wino_xi_next(c, xi, t1, &t1))
       for (size_t t = t0, r = c->border ? rows_per_call(c, t1 - t0, mr) : r_all; t < t1; t += r) {
         const size_t rows = t1 - t < r ? t1 - t : r;
         const size_t pf_lines = pf_total - pf_done < pf_call ? pf_total - pf_done : pf_call;
@@ -482,12 +431,12 @@ static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g, u_span next) {
  * ox), rows × cols pixels (fewer than m × m at the image's bottom and
  * right). */
 typedef struct tile_place {
-  tile_yx at;
+  rc_wino_tile at;
   size_t oy, ox, rows, cols;
 } tile_place;
 
 static tile_place place(const rc_wino_run* c, size_t t) {
-  const tile_yx q = tile_at(c, t);
+  const rc_wino_tile q = rc_wino_tile_at(c, t);
   tile_place p = {q, q.ty * c->tile_m, q.tx * c->tile_m, c->tile_m, c->tile_m};
   if ((size_t)c->out_h - p.oy < p.rows) p.rows = (size_t)c->out_h - p.oy;
   if ((size_t)c->out_w - p.ox < p.cols) p.cols = (size_t)c->out_w - p.ox;
@@ -508,9 +457,8 @@ static void tile_out(rc_wino_run* c, size_t t, const tile_place* p, const rc_win
   rc_wino_epilogue e = *ep;
   if (e.bias) e.bias += c0;
   if (e.slopes) e.slopes += c0;
-  (c->border ? c->k->output43[p->at.kind] : c->k->output[c->variant])(c->m + t * c->cout_pad + c0,
-                                                                      c->block_tiles * c->cout_pad, c1 - c0, &e, y + c0,
-                                                                      y_row_stride, y_pixel_stride, p->rows, p->cols);
+  output_fn(c, &p->at)(c->m + t * c->cout_pad + c0, c->block_tiles * c->cout_pad, c1 - c0, &e, y + c0, y_row_stride,
+                       y_pixel_stride, p->rows, p->cols);
 }
 
 /* Channels [c0, c1) of tile t to their place in y (not post-storing). */
@@ -533,7 +481,7 @@ static void output_tiles(rc_wino_run* c, size_t begin, size_t end) {
     return;
   }
   const size_t slot = c->tile_m * c->tile_m * c->cout_pad;
-  tile_place prev = {{0, 0, 0, 0}, 0, 0, 0, 0};
+  tile_place prev = {{0, 0, 0, 0, 0}, 0, 0, 0, 0};
   for (size_t t = begin; t <= end; t++) {
     tile_place p = prev;
     if (t < end) {
@@ -647,12 +595,13 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->block_tiles = run_block_tiles(p, (size_t)p->batch * c->tiles_per_image, threads);
   c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = c->alpha * c->alpha;
-  /* F(4,3) with 1–2 output pixels in the last tile row or column: those
-   * tiles run the nested F(2,3) (wino_run.h), 22² instead of 24² products a
-   * channel pair at 14x14 (RepVGG's 14x14 stages). */
+  /* A last tile row or column of a few output pixels runs a nested variant
+   * (wino_ukernels.h): F(4,3) at 14x14 (RepVGG's 14x14 stages) 22² instead
+   * of 24² GEMM rows a channel pair, F(6,3) at 56x56 76² instead of 80². */
   if (!c->direct) {
-    c->border = (rc_wino_axis_points(p->variant, (size_t)p->out_h) < c->tiles_h * c->alpha ? RC_WINO43N_Y : 0u) |
-                (rc_wino_axis_points(p->variant, (size_t)p->out_w) < c->tiles_w * c->alpha ? RC_WINO43N_X : 0u);
+    c->by = rc_wino_border_axis(p->variant, (size_t)p->out_h);
+    c->bx = rc_wino_border_axis(p->variant, (size_t)p->out_w);
+    c->border = c->by != RC_WINO_AXIS_FULL || c->bx != RC_WINO_AXIS_FULL;
   }
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
@@ -750,9 +699,12 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
       (rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) +
        rc_wino_load_cache_bytes(p)) /
       sizeof(float);
-  /* A conv of one block orders its tiles by kind (wino_run.h): each
-   * position's GEMM is then one range of each image's tiles. */
-  c.grouped = c.border && total <= c.block_tiles;
+  /* Border tiles are grouped (wino_run.h): each position's GEMM is then
+   * one range of each image's tiles in a block, not one per tile row
+   * (C64 56x56 F(6,3)). Not with an input binding
+   * over several blocks, whose row cache each right-column tile would
+   * refill. Chains keep raster order (their bands are tile rows). */
+  c.grouped = c.border && (total <= c.block_tiles || !p->load);
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);
     return;

@@ -230,19 +230,19 @@
   }
 
 /* ---- F(2x2, 3x3) nested in F(4,3): alpha = 4, F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G ---- */
-#define RC_WINO43N_M 2
-#define RC_WINO43N_ALPHA 4
+#define RC_WINO43N2_M 2
+#define RC_WINO43N2_ALPHA 4
 /* Its positions among the parent's alpha points. */
-#define RC_WINO43N_POS_INIT \
+#define RC_WINO43N2_POS_INIT \
   { 0, 1, 2, 5 }
 
 /* A^T, output transform (2x4). Exact values:
  *   [ 1, 1, 1, 0 ]
  *   [ 0, sqrt2, -sqrt2, 1 ]
  */
-#define RC_WINO43N_AT_ROWS 2
-#define RC_WINO43N_AT_COLS 4
-#define RC_WINO43N_AT_INIT                                                      \
+#define RC_WINO43N2_AT_ROWS 2
+#define RC_WINO43N2_AT_COLS 4
+#define RC_WINO43N2_AT_INIT                                                     \
   {                                                                             \
     {1.0, 1.0, 1.0, 0.0}, { 0.0, 1.4142135623730951, -1.4142135623730951, 1.0 } \
   }
@@ -253,9 +253,9 @@
  *   [ 1/6, -1/6*sqrt2, 1/3 ]
  *   [ 0, 0, 1 ]
  */
-#define RC_WINO43N_G_ROWS 4
-#define RC_WINO43N_G_COLS 3
-#define RC_WINO43N_G_INIT                                                               \
+#define RC_WINO43N2_G_ROWS 4
+#define RC_WINO43N2_G_COLS 3
+#define RC_WINO43N2_G_INIT                                                              \
   {                                                                                     \
     {1.0, 0.0, 0.0}, {-0.16666666666666666, -0.23570226039551584, -0.3333333333333333}, \
         {0.16666666666666666, -0.23570226039551584, 0.3333333333333333}, {              \
@@ -269,13 +269,120 @@
  *   [ 0, -3/2*sqrt2, 3/2, 0 ]
  *   [ 0, -2, 0, 1 ]
  */
-#define RC_WINO43N_BT_ROWS 4
-#define RC_WINO43N_BT_COLS 4
-#define RC_WINO43N_BT_INIT                                                                                \
+#define RC_WINO43N2_BT_ROWS 4
+#define RC_WINO43N2_BT_COLS 4
+#define RC_WINO43N2_BT_INIT                                                                               \
   {                                                                                                       \
     {1.0, 0.0, -0.5, 0.0}, {0.0, -2.1213203435596424, -1.5, 0.0}, {0.0, -2.1213203435596424, 1.5, 0.0}, { \
       0.0, -2.0, 0.0, 1.0                                                                                 \
     }                                                                                                     \
+  }
+
+/* ---- F(2x2, 3x3) nested in F(6,3): alpha = 4, F(6,3)'s points 0, 1, -1, inf with its G ---- */
+#define RC_WINO63N2_M 2
+#define RC_WINO63N2_ALPHA 4
+/* Its positions among the parent's alpha points. */
+#define RC_WINO63N2_POS_INIT \
+  { 0, 1, 2, 7 }
+
+/* A^T, output transform (2x4). Exact values:
+ *   [ 1, 1, 1, 0 ]
+ *   [ 0, 1, -1, 1 ]
+ */
+#define RC_WINO63N2_AT_ROWS 2
+#define RC_WINO63N2_AT_COLS 4
+#define RC_WINO63N2_AT_INIT                       \
+  {                                               \
+    {1.0, 1.0, 1.0, 0.0}, { 0.0, 1.0, -1.0, 1.0 } \
+  }
+
+/* G, filter transform (the parent's rows) (4x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ -2/9, -2/9, -2/9 ]
+ *   [ 2/9, -2/9, 2/9 ]
+ *   [ 0, 0, 1 ]
+ */
+#define RC_WINO63N2_G_ROWS 4
+#define RC_WINO63N2_G_COLS 3
+#define RC_WINO63N2_G_INIT                                                            \
+  {                                                                                   \
+    {1.0, 0.0, 0.0}, {-0.2222222222222222, -0.2222222222222222, -0.2222222222222222}, \
+        {0.2222222222222222, -0.2222222222222222, 0.2222222222222222}, {              \
+      0.0, 0.0, 1.0                                                                   \
+    }                                                                                 \
+  }
+
+/* B^T, input transform (4x4). Exact values:
+ *   [ 1, 0, -1, 0 ]
+ *   [ 0, -9/4, -9/4, 0 ]
+ *   [ 0, -9/4, 9/4, 0 ]
+ *   [ 0, -1, 0, 1 ]
+ */
+#define RC_WINO63N2_BT_ROWS 4
+#define RC_WINO63N2_BT_COLS 4
+#define RC_WINO63N2_BT_INIT                                                                           \
+  {                                                                                                   \
+    {1.0, 0.0, -1.0, 0.0}, {0.0, -2.25, -2.25, 0.0}, {0.0, -2.25, 2.25, 0.0}, { 0.0, -1.0, 0.0, 1.0 } \
+  }
+
+/* ---- F(4x4, 3x3) nested in F(6,3): alpha = 6, F(6,3)'s points 0, 1, -1, 2, -2, inf with its G ---- */
+#define RC_WINO63N4_M 4
+#define RC_WINO63N4_ALPHA 6
+/* Its positions among the parent's alpha points. */
+#define RC_WINO63N4_POS_INIT \
+  { 0, 1, 2, 3, 4, 7 }
+
+/* A^T, output transform (4x6). Exact values:
+ *   [ 1, 1, 1, 1, 1, 0 ]
+ *   [ 0, 1, -1, 2, -2, 0 ]
+ *   [ 0, 1, 1, 4, 4, 0 ]
+ *   [ 0, 1, -1, 8, -8, 1 ]
+ */
+#define RC_WINO63N4_AT_ROWS 4
+#define RC_WINO63N4_AT_COLS 6
+#define RC_WINO63N4_AT_INIT                                                                             \
+  {                                                                                                     \
+    {1.0, 1.0, 1.0, 1.0, 1.0, 0.0}, {0.0, 1.0, -1.0, 2.0, -2.0, 0.0}, {0.0, 1.0, 1.0, 4.0, 4.0, 0.0}, { \
+      0.0, 1.0, -1.0, 8.0, -8.0, 1.0                                                                    \
+    }                                                                                                   \
+  }
+
+/* G, filter transform (the parent's rows) (6x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ -2/9, -2/9, -2/9 ]
+ *   [ 2/9, -2/9, 2/9 ]
+ *   [ 1/90, 1/45, 2/45 ]
+ *   [ -1/90, 1/45, -2/45 ]
+ *   [ 0, 0, 1 ]
+ */
+#define RC_WINO63N4_G_ROWS 6
+#define RC_WINO63N4_G_COLS 3
+#define RC_WINO63N4_G_INIT                                                            \
+  {                                                                                   \
+    {1.0, 0.0, 0.0}, {-0.2222222222222222, -0.2222222222222222, -0.2222222222222222}, \
+        {0.2222222222222222, -0.2222222222222222, 0.2222222222222222},                \
+        {0.011111111111111112, 0.022222222222222223, 0.044444444444444446},           \
+        {-0.011111111111111112, 0.022222222222222223, -0.044444444444444446}, {       \
+      0.0, 0.0, 1.0                                                                   \
+    }                                                                                 \
+  }
+
+/* B^T, input transform (6x6). Exact values:
+ *   [ 1, 0, -5/4, 0, 1/4, 0 ]
+ *   [ 0, -3, -3, 3/4, 3/4, 0 ]
+ *   [ 0, -3, 3, 3/4, -3/4, 0 ]
+ *   [ 0, -15/2, -15/4, 15/2, 15/4, 0 ]
+ *   [ 0, -15/2, 15/4, 15/2, -15/4, 0 ]
+ *   [ 0, 4, 0, -5, 0, 1 ]
+ */
+#define RC_WINO63N4_BT_ROWS 6
+#define RC_WINO63N4_BT_COLS 6
+#define RC_WINO63N4_BT_INIT                                                                                    \
+  {                                                                                                            \
+    {1.0, 0.0, -1.25, 0.0, 0.25, 0.0}, {0.0, -3.0, -3.0, 0.75, 0.75, 0.0}, {0.0, -3.0, 3.0, 0.75, -0.75, 0.0}, \
+        {0.0, -7.5, -3.75, 7.5, 3.75, 0.0}, {0.0, -7.5, 3.75, 7.5, -3.75, 0.0}, {                              \
+      0.0, 4.0, 0.0, -5.0, 0.0, 1.0                                                                            \
+    }                                                                                                          \
   }
 
 #endif

@@ -17,9 +17,10 @@ typedef struct rc_wino_ukernels {
   rc_wino_input_fn input[RC_WINO_VARIANT_COUNT];
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
   rc_wino_direct_fn direct[RC_WINO_VARIANT_COUNT];
-  /* F(4,3)'s tiles by kind (RC_WINO43N_Y | RC_WINO43N_X bits; 0: the square tile). */
-  rc_wino_input_fn input43[4];
-  rc_wino_output_fn output43[4];
+  /* F(4,3)'s [0] and F(6,3)'s [1] tiles by the kind of their axes y, x
+   * (RC_WINO_AXIS_*; [.][0][0] the square tile, NULL where no variant nests). */
+  rc_wino_input_fn border_input[2][3][3];
+  rc_wino_output_fn border_output[2][3][3];
   rc_gemm_tile_fn gemm; /* gemm_mr × RC_GEMM_NR */
   size_t gemm_mr;
   rc_gemm_tile_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
@@ -62,13 +63,14 @@ typedef struct rc_wino_run {
   size_t gemm_nv;     /* wide GEMM: 16-channel blocks per call (0: the 16-column GEMM) */
   size_t gemm_groups; /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
-  /* F(4,3) with border tiles (RC_WINO43N_Y | RC_WINO43N_X: the last tile
-   * row, column has 1–2 output pixels and runs the nested F(2,3)), or 0. */
-  unsigned border;
-  /* With border: tiles in raster order (0), or (1, a conv of one block)
-   * per image bottom row, interior, right column, corner, so that each
-   * position ξ's GEMM runs over one range of each image's tiles (wino.c,
-   * xi_next). */
+  /* Border tiles (wino_ukernels.h): the nested variant of the last tile
+   * row (by) and column (bx), RC_WINO_AXIS_* (FULL: none); border: either.
+   * With border: tiles in raster order (grouped 0), or (1, a conv of one
+   * block) per image bottom row, interior, right column, corner, so that
+   * each position ξ's GEMM runs over one range of each image's tiles
+   * (wino.c, xi_next). */
+  size_t by, bx;
+  int border;
   int grouped;
   size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
   size_t block_tiles;      /* allocated tiles per block (the ξ stride of V and M) */
@@ -81,6 +83,26 @@ typedef struct rc_wino_run {
    * other layers use the same workspace in between). */
   size_t cache_tag[8];
 } rc_wino_run;
+
+/* Border tiles (wino_border.c). The kind of the last tile of an axis of
+ * `out` pixels (RC_WINO_AXIS_*: a nested F(2,3) for 1–2 pixels past a
+ * multiple of m, F(4,3) for 3–4 in F(6,3); FULL otherwise and for other
+ * variants). */
+size_t rc_wino_border_axis(rc_wino_variant v, size_t out);
+/* Tile t of the block: image n, tile row ty and column tx, and the kind of
+ * its axes (FULL but on border tiles). */
+typedef struct rc_wino_tile {
+  size_t n, ty, tx, ky, kx;
+} rc_wino_tile;
+rc_wino_tile rc_wino_tile_at(const rc_wino_run* c, size_t t);
+/* The tiles that use position xi: from tile pos of the block on, the next
+ * range [returned, *end) of them (c->count: none left); all of the block's
+ * without border tiles. */
+size_t rc_wino_xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end);
+static inline size_t rc_wino_xi_next(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
+  *end = c->count;
+  return c->border && pos < c->count ? rc_wino_xi_next_border(c, xi, pos, end) : pos;
+}
 
 /* The run state of one conv over x and y (tensors; a chain then sets the
  * rings), its block buffers at the start of the aligned workspace slice ws. */

@@ -41,14 +41,20 @@ static const float bt63[8][8] = RC_WINO63_BT_INIT;
 static const float at63[6][8] = RC_WINO63_AT_INIT;
 static const float bt23s2[5][5] = RC_WINO23S2_BT_INIT;
 static const float at23s2[2][5] = RC_WINO23S2_AT_INIT;
-static const float bt43n[4][4] = RC_WINO43N_BT_INIT;
-static const float at43n[2][4] = RC_WINO43N_AT_INIT;
+static const float bt43n2[4][4] = RC_WINO43N2_BT_INIT;
+static const float at43n2[2][4] = RC_WINO43N2_AT_INIT;
+static const float bt63n2[4][4] = RC_WINO63N2_BT_INIT;
+static const float at63n2[2][4] = RC_WINO63N2_AT_INIT;
+static const float bt63n4[6][6] = RC_WINO63N4_BT_INIT;
+static const float at63n4[4][6] = RC_WINO63N4_AT_INIT;
 /* Where a 1-D transform's points sit among the α of its tile grid: all of
- * them, in order (square tiles), or F(4,3)'s positions of its nested
- * F(2,3) (a border tile of 1 or 2 outputs, whose V and M use the F(4,3)
- * tiles' grid of 6 × 6 positions and U). */
+ * them, in order (square tiles), or the parent's positions of a nested
+ * variant (a border tile of fewer outputs, whose V and M use the parent's
+ * grid of α × α positions and its U). */
 static const int pos_all[MAX_ALPHA] = {0, 1, 2, 3, 4, 5, 6, 7};
-static const int pos43n[4] = RC_WINO43N_POS_INIT;
+static const int pos43n2[4] = RC_WINO43N2_POS_INIT;
+static const int pos63n2[4] = RC_WINO63N2_POS_INIT;
+static const int pos63n4[6] = RC_WINO63N4_POS_INIT;
 
 /* Σ_j coef[j]·x[j·stride] over the nonzero coefficients, ascending j. */
 INLINE vec lincomb(const float* coef, const vec* x, const int n, const int stride) {
@@ -469,10 +475,21 @@ DEFINE_VARIANT(wino23, 4, 2, bt23, at23)
 DEFINE_VARIANT(wino43, 6, 4, bt43, at43)
 DEFINE_VARIANT(wino63, 8, 6, bt63, at63)
 DEFINE_TRANSFORMS(wino23s2, 5, 2, bt23s2, at23s2)
-/* F(4,3)'s border tiles of 1–2 output rows (y), columns (x) or both (yx):
- * the nested F(2,3) on those axes, in F(4,3)'s 6 × 6 grid. */
+/* Border tiles (wino_ukernels.h): rc_wino<v>b_<y><x>, each axis the
+ * parent's (f) or a nested variant of 2 or 4 outputs, in the parent's grid. */
 #define AXIS43 AXIS(6, 4, bt43, at43, pos_all)
-#define AXIS43N AXIS(4, 2, bt43n, at43n, pos43n)
-DEFINE_TRANSFORMS_2D(wino43n_y, AXIS43N, AXIS43, 6)
-DEFINE_TRANSFORMS_2D(wino43n_x, AXIS43, AXIS43N, 6)
-DEFINE_TRANSFORMS_2D(wino43n_yx, AXIS43N, AXIS43N, 6)
+#define AXIS43N2 AXIS(4, 2, bt43n2, at43n2, pos43n2)
+#define AXIS63 AXIS(8, 6, bt63, at63, pos_all)
+#define AXIS63N2 AXIS(4, 2, bt63n2, at63n2, pos63n2)
+#define AXIS63N4 AXIS(6, 4, bt63n4, at63n4, pos63n4)
+DEFINE_TRANSFORMS_2D(wino43b_2f, AXIS43N2, AXIS43, 6)
+DEFINE_TRANSFORMS_2D(wino43b_f2, AXIS43, AXIS43N2, 6)
+DEFINE_TRANSFORMS_2D(wino43b_22, AXIS43N2, AXIS43N2, 6)
+DEFINE_TRANSFORMS_2D(wino63b_2f, AXIS63N2, AXIS63, 8)
+DEFINE_TRANSFORMS_2D(wino63b_4f, AXIS63N4, AXIS63, 8)
+DEFINE_TRANSFORMS_2D(wino63b_f2, AXIS63, AXIS63N2, 8)
+DEFINE_TRANSFORMS_2D(wino63b_f4, AXIS63, AXIS63N4, 8)
+DEFINE_TRANSFORMS_2D(wino63b_22, AXIS63N2, AXIS63N2, 8)
+DEFINE_TRANSFORMS_2D(wino63b_24, AXIS63N2, AXIS63N4, 8)
+DEFINE_TRANSFORMS_2D(wino63b_42, AXIS63N4, AXIS63N2, 8)
+DEFINE_TRANSFORMS_2D(wino63b_44, AXIS63N4, AXIS63N4, 8)

@@ -60,14 +60,17 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
                                   size_t cout, const rc_wino_epilogue* ep, float* y, size_t y_row_stride,
                                   size_t out_rows, size_t out_cols);
 
-/* F(4,3)'s border tiles (rc_wino43n_{y,x,yx}_*): a tile whose last tile
- * row (y), column (x) or both has 1–2 output pixels runs the nested F(2,3)
- * on that axis (wino_matrices.h, RC_WINO43N_*: four of F(4,3)'s points,
- * its U). Same contracts as the square kernels, with the window 4 pixels
- * on a nested axis and ξ still positions of F(4,3)'s 6 × 6 grid (only
- * those of the nested points are written or read). */
-#define RC_WINO43N_Y 1
-#define RC_WINO43N_X 2
+/* Border tiles: where an axis's output is a few pixels past a multiple of
+ * m, its last tile runs a variant nested in the conv's points (wino_matrices.h,
+ * RC_WINO<v>N<m>_*: F(4,3)'s F(2,3) for 1–2 pixels, F(6,3)'s F(2,3) for
+ * 1–2 and F(4,3) for 3–4), which uses its U. rc_wino<v>b_<y><x>_*: axis y,
+ * x the parent's (f) or the nested one of 2 or 4 outputs. Same contracts
+ * as the square kernels, with the window α' pixels on a nested axis and ξ
+ * still positions of the parent's α × α grid (only the nested points' are
+ * written or read). Indexed [y][x] by RC_WINO_AXIS_*. */
+#define RC_WINO_AXIS_FULL 0
+#define RC_WINO_AXIS_N2 1
+#define RC_WINO_AXIS_N4 2
 
 /* Declarations, from the list (the stride-2 variant has no direct tiles). */
 #define RC_WINO_DECLARE_TRANSFORMS(v, isa)                                                                         \
@@ -78,10 +81,23 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
   RC_WINO_DECLARE_TRANSFORMS(v, isa)                                                                   \
   void rc_wino##v##_direct__##isa(const float* const*, int32_t, size_t, int32_t, const float*, size_t, \
                                   const rc_wino_epilogue*, float*, size_t, size_t, size_t);
+/* clang-format off: one kernel a line (it would pack them, differently each run) */
+#define RC_WINO_DECLARE_BORDER(isa)       \
+  RC_WINO_DECLARE_TRANSFORMS(43b_2f, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(43b_f2, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(43b_22, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_2f, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_4f, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_f2, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_f4, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_22, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_24, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_42, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(63b_44, isa)
+/* clang-format on */
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                         \
   RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa) \
-                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa) RC_WINO_DECLARE_TRANSFORMS(43n_y, isa)                   \
-                          RC_WINO_DECLARE_TRANSFORMS(43n_x, isa) RC_WINO_DECLARE_TRANSFORMS(43n_yx, isa))
+                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa) RC_WINO_DECLARE_BORDER(isa))
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 

@@ -140,10 +140,12 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
     tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
-    /* α² per tile, less for F(4,3)'s border tiles (rc_wino_axis_points) */
-    work[i] = rc_wino_axis_points(rc_rule_wino_variants[i], oh) * rc_wino_axis_points(rc_rule_wino_variants[i], ow) *
-                  (size_t)ys->d[0] +
-              (size_t)rc_rule_wino_weight_tiles() * al * al;
+    /* α² per tile, less on border tiles (rc_wino_axis_points); direct
+     * tiles (few input channels) have none */
+    const rc_wino_variant wv = rc_rule_wino_variants[i];
+    const size_t py = rc_wino_is_direct(wv, cin) ? ceil_div(oh, m) * al : rc_wino_axis_points(wv, oh);
+    const size_t px = rc_wino_is_direct(wv, cin) ? ceil_div(ow, m) * al : rc_wino_axis_points(wv, ow);
+    work[i] = py * px * (size_t)ys->d[0] + (size_t)rc_rule_wino_weight_tiles() * al * al;
     ubytes[i] = rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float);
   }
   int v = -1;
