@@ -26,10 +26,9 @@ size_t rc_wino_axis_points(rc_wino_variant v, size_t out) {
   return (out + m - 1) / m * a - (a - n);
 }
 
-rc_wino_tile rc_wino_tile_at(const rc_wino_run* c, size_t t) {
+rc_wino_tile rc_wino_tile_at_border(const rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, r = g % c->tiles_per_image;
   rc_wino_tile p = {g / c->tiles_per_image, r / c->tiles_w, r % c->tiles_w, RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
-  if (!c->border) return p;
   const size_t sh = c->by != RC_WINO_AXIS_FULL, sw = c->bx != RC_WINO_AXIS_FULL;
   const size_t hf = c->tiles_h - sh, wf = c->tiles_w - sw;
   if (c->grouped) { /* bottom row, interior, right column, corner (wino_run.h) */

@@ -94,7 +94,13 @@ size_t rc_wino_border_axis(rc_wino_variant v, size_t out);
 typedef struct rc_wino_tile {
   size_t n, ty, tx, ky, kx;
 } rc_wino_tile;
-rc_wino_tile rc_wino_tile_at(const rc_wino_run* c, size_t t);
+rc_wino_tile rc_wino_tile_at_border(const rc_wino_run* c, size_t t);
+static inline rc_wino_tile rc_wino_tile_at(const rc_wino_run* c, size_t t) {
+  if (c->border) return rc_wino_tile_at_border(c, t);
+  const size_t g = c->first + t, r = g % c->tiles_per_image;
+  const rc_wino_tile p = {g / c->tiles_per_image, r / c->tiles_w, r % c->tiles_w, RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
+  return p;
+}
 /* The tiles that use position xi: from tile pos of the block on, the next
  * range [returned, *end) of them (c->count: none left); all of the block's
  * without border tiles. */
