@@ -95,6 +95,9 @@ static void init_table(void) {
   RC_IF_ISA_AVX512F(g_kernels[RC_WINO_ISA_AVX512F].wide = rc_wino_gemm__avx512f;)
   g_table[RC_WINO_ISA_AUTO] = g_table[g_auto];
 }
+#undef F_
+#undef N2
+#undef N4
 
 int rc_wino_isa_available(rc_wino_isa isa) {
   if ((unsigned)isa >= RC_WINO_ISA_COUNT) return 0;
@@ -379,7 +382,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const int narrow = !c->gemm_nv && c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
   const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr;
-  /* Calls of the ranges of tiles that use xi (xi_next), for the prefetch. */
+  /* Calls over the ranges of tiles that use xi (rc_wino_xi_next), for the prefetch. */
   const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
   size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
   for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); c->border && t0 < c->count;
@@ -700,10 +703,10 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
        rc_wino_load_cache_bytes(p)) /
       sizeof(float);
   /* Border tiles are grouped (wino_run.h): each position's GEMM is then
-   * one range of each image's tiles in a block, not one per tile row
-   * (C64 56x56 F(6,3)). Not with an input binding
-   * over several blocks, whose row cache each right-column tile would
-   * refill. Chains keep raster order (their bands are tile rows). */
+   * one range of each image's tiles in a block, not one per tile row. Not
+   * with an input binding over several blocks, whose row cache each
+   * right-column tile would refill. Chains keep raster order (their bands
+   * are tile rows). */
   c.grouped = c.border && (total <= c.block_tiles || !p->load);
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);

@@ -65,10 +65,10 @@ typedef struct rc_wino_run {
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
   /* Border tiles (wino_ukernels.h): the nested variant of the last tile
    * row (by) and column (bx), RC_WINO_AXIS_* (FULL: none); border: either.
-   * With border: tiles in raster order (grouped 0), or (1, a conv of one
-   * block) per image bottom row, interior, right column, corner, so that
-   * each position ξ's GEMM runs over one range of each image's tiles
-   * (wino.c, xi_next). */
+   * With border: tiles in raster order (grouped 0: chains, and multi-block
+   * convs with an input binding), or (1) per image bottom row, interior,
+   * right column, corner, so that each position ξ's GEMM runs over one
+   * range of each image's tiles in a block (rc_wino_xi_next). */
   size_t by, bx;
   int border;
   int grouped;
