@@ -202,8 +202,9 @@ static void test_half_kernels(void** state) {
 }
 
 /* Every ISA's transpose against the definition, element by element: sizes
- * 0..40 by 0..40 (every full block and edge of 4×4, 8×8 and 16×16) and
- * larger ones, padded and negative strides both ways (the planes of a
+ * 0..40 by 0..40 (every full block and edge of 4×4, 8×8 and 16×16),
+ * larger ones, 3 × 0..79 between planes and packed pixels, padded and
+ * negative strides both ways (the planes of a
  * reversed-channel binding); the destination's padding keeps its sentinel.
  * Bitwise: a transpose only moves values (NaN payloads included). */
 static void test_transpose_kernels(void** state) {
@@ -215,11 +216,21 @@ static void test_transpose_kernels(void** state) {
     if (!rc_convert_isa_available((rc_convert_isa)isa)) continue;
     const rc_convert_kernels* k = rc_convert_kernels_get((rc_convert_isa)isa);
     tested++;
-    for (int rep = 0; rep < 400; rep++) {
-      const size_t rows = rep < 41 * 4 ? (size_t)(rep % 41) : (size_t)rnd(&r, rep % 2 ? 41 : 300);
-      const size_t cols = rep < 41 * 4 ? (size_t)rnd(&r, 41) : (size_t)rnd(&r, rep % 2 ? 300 : 41);
-      const size_t sp = cols + (size_t)rnd(&r, 3) * (size_t)rnd(&r, 6),
-                   dp = rows + (size_t)rnd(&r, 3) * (size_t)rnd(&r, 6);
+    for (int rep = 0; rep < 560; rep++) {
+      /* from 400: three planes to packed 3-float pixels and back, 0..79
+       * pixels (AVX-512's permute path), the other side's stride free */
+      const int to_px = rep >= 400 && rep < 480, to_planes = rep >= 480;
+      const size_t q = rep >= 400 ? (size_t)(rep - 400) % 80 : 0;
+      const size_t rows = to_px          ? 3
+                          : to_planes    ? q
+                          : rep < 41 * 4 ? (size_t)(rep % 41)
+                                         : (size_t)rnd(&r, rep % 2 ? 41 : 300);
+      const size_t cols = to_px          ? q
+                          : to_planes    ? 3
+                          : rep < 41 * 4 ? (size_t)rnd(&r, 41)
+                                         : (size_t)rnd(&r, rep % 2 ? 300 : 41);
+      const size_t s_pad = (size_t)rnd(&r, 3) * (size_t)rnd(&r, 6), d_pad = (size_t)rnd(&r, 3) * (size_t)rnd(&r, 6);
+      const size_t sp = cols + (to_planes ? 0 : s_pad), dp = rows + (to_px ? 0 : d_pad);
       const int s_rev = rnd(&r, 4) == 0, d_rev = rnd(&r, 4) == 0;
       const size_t sn = rows * sp + 1, dn = cols * dp + 1;
       uint32_t* src = xmalloc(sn * sizeof(uint32_t));

@@ -38,10 +38,39 @@ void rc_u8_to_f32__neon(const uint8_t* x, size_t n, float scale, float bias, flo
   for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
 
+/* Three planes to or from packed 3-float pixels (an RGB image's NCHW input
+ * or output), 4 pixels a step: ST3 and LD3 interleave and split them. */
+static void planes3_to_pixels(const float* src, ptrdiff_t src_stride, size_t cols, float* dst) {
+  size_t j = 0;
+  for (; j + 4 <= cols; j += 4) {
+    const float32x4x3_t v = {
+        {vld1q_f32(src + j), vld1q_f32(src + src_stride + j), vld1q_f32(src + 2 * src_stride + j)}};
+    vst3q_f32(dst + 3 * j, v);
+  }
+  if (j < cols) rc_transpose_f32__scalar(src + j, src_stride, 3, cols - j, dst + 3 * j, 3);
+}
+
+static void pixels_to_planes3(const float* src, size_t rows, float* dst, ptrdiff_t dst_stride) {
+  size_t i = 0;
+  for (; i + 4 <= rows; i += 4) {
+    const float32x4x3_t v = vld3q_f32(src + 3 * i);
+    for (int c = 0; c < 3; c++) vst1q_f32(dst + c * dst_stride + i, v.val[c]);
+  }
+  if (i < rows) rc_transpose_f32__scalar(src + 3 * i, 3, rows - i, 3, dst + i, dst_stride);
+}
+
 /* 4×4 blocks (two TRN and four combines each); the edge strips through the
  * scalar kernel. */
 void rc_transpose_f32__neon(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                             ptrdiff_t dst_stride) {
+  if (rows == 3 && dst_stride == 3) {
+    planes3_to_pixels(src, src_stride, cols, dst);
+    return;
+  }
+  if (cols == 3 && src_stride == 3) {
+    pixels_to_planes3(src, rows, dst, dst_stride);
+    return;
+  }
   const size_t rows4 = rows & ~(size_t)3, cols4 = cols & ~(size_t)3;
   for (size_t i0 = 0; i0 < rows4; i0 += 4)
     for (size_t j0 = 0; j0 < cols4; j0 += 4) {
