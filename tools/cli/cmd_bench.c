@@ -408,7 +408,7 @@ static int cmd_bench(const cli_args* a) {
   printf("FMA peak (measured): %.1f GFLOP/s on %d thread%s (%s", peak, a->threads, a->threads == 1 ? "" : "s",
          rc_peak_isa_name(isa));
   if (a->threads > 1) printf("; 1 thread %.1f", peak_1t);
-  if (peak_fma3 > 0) printf("; fma3 ymm %.1f", peak_fma3);
+  if (peak_fma3 > 0) printf("; fma3 ymm %.1f on %d thread%s", peak_fma3, a->threads, a->threads == 1 ? "" : "s");
   printf(")\n");
   bench_weights_print(&weights);
   bench_memory_print();
