@@ -218,7 +218,7 @@ static void test_transpose_kernels(void** state) {
     tested++;
     for (int rep = 0; rep < 560; rep++) {
       /* from 400: three planes to packed 3-float pixels and back, 0..79
-       * pixels (AVX-512's permute path), the other side's stride free */
+       * pixels (NEON's and AVX-512's own path), the other side's stride free */
       const int to_px = rep >= 400 && rep < 480, to_planes = rep >= 480;
       const size_t q = rep >= 400 ? (size_t)(rep - 400) % 80 : 0;
       const size_t rows = to_px          ? 3
