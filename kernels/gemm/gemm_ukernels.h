@@ -53,9 +53,10 @@ typedef void (*rc_gemm_wide_ukernel_fn)(size_t mr, size_t nc, size_t kc, const f
                                         const rc_gemm_epilogue* ep, const float* pf, size_t pf_lines);
 
 /* A tile kernel: c[i][0..nr) = Σ_k a[i][k] · w[k][0..nr) for i < mr ≤ the
- * kernel's MR, k < kc (fp32, k ascending per lane chain): a rows are
+ * kernel's MR, k < kc (fp32, k ascending per lane chain; a ≤ 4-channel
+ * kernel sums a channel in several chains, added at the end): a rows are
  * a_stride floats apart, c rows c_stride apart, w is a packed [kc][16] panel
- * (a kernel with nr = 8 reads only lanes 0..8 of each row). Rows i ≥ mr and
+ * (a kernel with nr < 16 reads only lanes 0..nr of each row). Rows i ≥ mr and
  * columns ≥ nr are neither read nor written. The SIMD kernels also prefetch
  * into L2 the pf_lines (≤ kc) 64-byte lines from pf, one per k: the panel
  * the caller reads next (pf NULL when pf_lines is 0). */

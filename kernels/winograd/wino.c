@@ -26,11 +26,14 @@ static const rc_wino_ukernels* g_table[RC_WINO_ISA_COUNT];
 static rc_wino_isa g_auto = RC_WINO_ISA_SCALAR;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
-/* A tile kernel of nr 16 is the ISA's GEMM; of nr 8, its ≤ 8-channel GEMM. */
+/* A tile kernel of nr 16 is the ISA's GEMM; of nr 8 or 4, its ≤ 8- or
+ * ≤ 4-channel GEMM. */
 #define GEMM_16 gemm
 #define GEMM_8 gemm8
+#define GEMM_4 gemm4
 #define GEMM_MR_16 gemm_mr
 #define GEMM_MR_8 gemm8_mr
+#define GEMM_MR_4 gemm4_mr
 #define GEMM(nr) GEMM_##nr
 #define GEMM_MR(nr) GEMM_MR_##nr
 
@@ -348,6 +351,21 @@ static const float* u_floats(const rc_wino_run* c, size_t xi, size_t b0, size_t 
 
 static const u_span k_none = {NULL, 0};
 
+/* The tile GEMM of a layer of few output channels, whose 16-lane GEMM would
+ * compute mostly padding: the ISA's ≤ 4- or ≤ 8-channel kernel (mr set), or
+ * NULL. */
+static rc_gemm_tile_fn narrow_gemm(const rc_wino_ukernels* k, size_t cout, size_t* mr) {
+  if (k->gemm4 && cout <= 4) {
+    *mr = k->gemm4_mr;
+    return k->gemm4;
+  }
+  if (k->gemm8 && cout <= 8) {
+    *mr = k->gemm8_mr;
+    return k->gemm8;
+  }
+  return NULL;
+}
+
 /* Output-channel blocks per GEMM call: gemm_nv with the wide GEMM, else one. */
 static size_t group_width(const rc_wino_run* c) { return c->gemm_nv ? c->gemm_nv : 1; }
 
@@ -380,8 +398,9 @@ static size_t rows_per_call(const rc_wino_run* c, size_t n, size_t mr) {
 static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u_span next) {
   const size_t nr = RC_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
-  const int narrow = !c->gemm_nv && c->k->gemm8 && c->cout <= 8; /* one block, half its lanes padding */
-  const size_t mr = narrow ? c->k->gemm8_mr : c->k->gemm_mr;
+  size_t mr = c->k->gemm_mr;
+  rc_gemm_tile_fn gemm = c->gemm_nv ? NULL : narrow_gemm(c->k, c->cout, &mr); /* one block, mostly padding */
+  if (!gemm) gemm = c->k->gemm;
   /* Calls over the ranges of tiles that use xi (rc_wino_xi_next), for the prefetch. */
   const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
   size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
@@ -417,8 +436,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
           c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
                      c->cout_pad, pf, pf_lines);
         } else {
-          (narrow ? c->k->gemm8 : c->k->gemm)(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad,
-                                              c->cout_pad, pf, pf_lines);
+          gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf, pf_lines);
         }
       }
   }
@@ -609,7 +627,8 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
   c->gemm_groups = c->cout_blocks;
-  if (c->k->wide && !(c->k->gemm8 && c->cout <= 8)) { /* ≤ 8 channels: the narrow GEMM (gemm_blocks) */
+  size_t narrow_mr;
+  if (c->k->wide && !narrow_gemm(c->k, c->cout, &narrow_mr)) { /* few channels: the narrow GEMM (gemm_blocks) */
     const size_t total = (size_t)p->batch * c->tiles_per_image;
     const size_t count = total < c->block_tiles ? total : c->block_tiles;
     size_t best = 0;

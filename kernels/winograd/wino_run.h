@@ -25,6 +25,8 @@ typedef struct rc_wino_ukernels {
   size_t gemm_mr;
   rc_gemm_tile_fn gemm8; /* for ≤ 8 output channels: gemm8_mr × 8, or NULL (gemm serves) */
   size_t gemm8_mr;
+  rc_gemm_tile_fn gemm4; /* for ≤ 4 output channels: gemm4_mr × 4, or NULL (gemm8 or gemm serves) */
+  size_t gemm4_mr;
   rc_wino_gemm_wide_fn wide; /* the wide tile GEMM (wino_gemm.h), or NULL: gemm serves */
 } rc_wino_ukernels;
 
