@@ -5,10 +5,9 @@
  * test_winograd's end-to-end sweep can hide (a row the driver never passes,
  * a lane written past the contract, a padding channel left stale) shows up
  * here. A kernel added to a list is tested here without another line.
- * Also the dispatch facts: which ISAs AUTO resolves to, variant sizes.
  *
  *   GEMM       every mr up to the row tile, kc tails 1..17 and longer, the
- *              narrow (≤ 8- and ≤ 4-channel) kernels too, vs float64 within
+ *              narrow (≤ 8-channel) kernels too, vs float64 within
  *              the fp32 summation bound γ_kc·Σ|a·w|; rows ≥ mr and columns
  *              ≥ 16 are neither read (NaN there) nor written (sentinels).
  *   wide GEMM  (wino_gemm.h, where the ISA has one) every rows × nv form,
@@ -468,57 +467,11 @@ static void test_output_transform(void** state) {
   print_message("output transforms: %zu calls over %zu ISAs, %zu NaN outputs checked\n", calls, nsets, nan_checks);
 }
 
-/* Every ISA the library knows, compiled in or not: scalar first. */
-static const rc_wino_isa k_all[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) RC_WINO_ISA_##ISA,
-#include "kernels/winograd/wino_transform_ukernels.inc"
-#undef RC_WINO_TRANSFORM_UKERNELS
-};
-
-static void test_isa_resolve(void** state) {
-  (void)state;
-  assert_true(rc_wino_isa_available(RC_WINO_ISA_SCALAR));
-  assert_true(rc_wino_isa_available(RC_WINO_ISA_AUTO));
-  const rc_wino_isa r = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
-  assert_true(r == RC_WINO_ISA_SCALAR || r == RC_WINO_ISA_AVX2 || r == RC_WINO_ISA_NEON || r == RC_WINO_ISA_AVX512F);
-  assert_true(rc_wino_isa_available(r));
-#if defined(__aarch64__)
-  /* NEON is baseline on AArch64: always there, and what AUTO picks. */
-  assert_true(rc_wino_isa_available(RC_WINO_ISA_NEON));
-  assert_int_equal(r, RC_WINO_ISA_NEON);
-  assert_false(rc_wino_isa_available(RC_WINO_ISA_AVX2));
-  assert_false(rc_wino_isa_available(RC_WINO_ISA_AVX512F));
-#else
-  assert_false(rc_wino_isa_available(RC_WINO_ISA_NEON));
-  assert_int_equal(rc_wino_isa_resolve(RC_WINO_ISA_NEON), RC_WINO_ISA_SCALAR);
-#endif
-  assert_string_equal(rc_wino_isa_name(RC_WINO_ISA_NEON), "neon");
-  assert_false(rc_wino_isa_available(RC_WINO_ISA_COUNT));
-  int simd = 0;
-  for (size_t k = 1; k < sizeof k_all / sizeof k_all[0]; k++) {
-    if (rc_wino_isa_available(k_all[k])) {
-      print_message("testing %s and scalar\n", rc_wino_isa_name(k_all[k]));
-      simd = 1;
-    } else {
-      assert_int_equal(rc_wino_isa_resolve(k_all[k]), RC_WINO_ISA_SCALAR);
-    }
-  }
-  if (!simd) print_message("note: no SIMD variant available here: only the scalar variant was tested\n");
-  assert_int_equal(rc_wino_tile_m(RC_WINO_F23), 2);
-  assert_int_equal(rc_wino_tile_m(RC_WINO_F43), 4);
-  assert_int_equal(rc_wino_tile_m(RC_WINO_F63), 6);
-  assert_int_equal(rc_wino_tile_m(RC_WINO_F23S2), 2);
-  assert_int_equal(rc_wino_tile_alpha(RC_WINO_F23S2), 5);
-  assert_int_equal(rc_wino_stride(RC_WINO_F23S2), 2);
-  assert_int_equal(rc_wino_stride(RC_WINO_F63), 1);
-  assert_false(rc_wino_is_direct(RC_WINO_F23S2, 1));
-  assert_true(rc_wino_is_direct(RC_WINO_F23, RC_WINO_DIRECT_MAX_CIN));
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_isa_resolve),      cmocka_unit_test(test_gemm),
-      cmocka_unit_test(test_gemm_wide),        cmocka_unit_test(test_input_transform),
+      cmocka_unit_test(test_gemm),
+      cmocka_unit_test(test_gemm_wide),
+      cmocka_unit_test(test_input_transform),
       cmocka_unit_test(test_output_transform),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,8 +95,7 @@ static void init_table(void) {
                   g_kernels[RC_WINO_ISA_##ISA].GEMM_MR(nr) = mr;)
 #include "kernels/gemm/gemm_tile_ukernels.inc"
 #undef RC_GEMM_TILE_UKERNEL
-  RC_IF_ISA_AVX512F(g_kernels[RC_WINO_ISA_AVX512F].wide = rc_wino_gemm__avx512f;
-                    g_kernels[RC_WINO_ISA_AVX512F].fly43 = rc_wino43_fly_row__avx512f;)
+  RC_IF_ISA_AVX512F(g_kernels[RC_WINO_ISA_AVX512F].wide = rc_wino_gemm__avx512f;)
   g_table[RC_WINO_ISA_AUTO] = g_table[g_auto];
 }
 #undef F_
@@ -107,11 +106,6 @@ int rc_wino_isa_available(rc_wino_isa isa) {
   if ((unsigned)isa >= RC_WINO_ISA_COUNT) return 0;
   pthread_once(&g_once, init_table);
   return g_table[isa] != NULL;
-}
-
-int rc_wino_fly_available(rc_wino_isa isa, rc_wino_variant v) {
-  pthread_once(&g_once, init_table);
-  return v == RC_WINO_F43 && g_table[rc_wino_isa_resolve(isa)]->fly43 != NULL;
 }
 
 rc_wino_isa rc_wino_isa_resolve(rc_wino_isa isa) {
@@ -238,20 +232,18 @@ size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
                   RC_WINO_WS_ALIGN);
 }
 
-/* Floats of the U panel buffer at the slice's start: with halves, one
- * GEMM call sequence's converted panel, in_c × at most
- * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes; with w_fly, six of them (a
- * row of F(4,3)'s positions); rounded to the alignment. */
-static size_t panel_floats(size_t in_c, int u_form) {
-  const size_t panels = u_form == RC_WINO_U_FLY ? 6 : u_form == RC_WINO_U_HALVES ? 1 : 0;
-  return round_up(panels * in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float));
+/* Floats of the converted U panel of a run with u_half (at the slice's
+ * start): one GEMM call sequence's panel, in_c × at most
+ * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes, rounded to the alignment. */
+static size_t panel_floats(size_t in_c, int u_half) {
+  return u_half ? round_up(in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float)) : 0;
 }
 
-size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_form) {
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half) {
   const size_t tl = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
   const size_t t = tl > tu ? tl : tu;
   /* A multiple of the alignment, so per-thread slices stay aligned. */
-  return round_up(RC_WINO_WS_ALIGN + panel_floats(in_c, u_form) * sizeof(float) + t * bytes_per_tile(v, in_c, out_c) +
+  return round_up(RC_WINO_WS_ALIGN + panel_floats(in_c, u_half) * sizeof(float) + t * bytes_per_tile(v, in_c, out_c) +
                       scratch_floats(v, out_c) * sizeof(float),
                   RC_WINO_WS_ALIGN);
 }
@@ -340,11 +332,8 @@ typedef struct u_span {
   size_t lines;
 } u_span;
 
-static const u_span k_none = {NULL, 0};
-
 /* U of position xi, output-channel blocks [b0, b1) (contiguous). */
 static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
-  if (c->w_fly) return k_none; /* made into L2 just before: nothing to prefetch */
   const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR, n = (b1 - b0) * c->cin * RC_GEMM_NR;
   const u_span s = {c->u_half ? (const char*)(c->u_half + at) : (const char*)(c->u + at),
                     n * (c->u_half ? sizeof(uint16_t) : sizeof(float)) / 64};
@@ -354,12 +343,13 @@ static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
 /* The floats of U's blocks [b0, b1) at position xi: U itself, or the
  * halves converted into the run's panel buffer. */
 static const float* u_floats(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
-  if (c->w_fly) return c->u_fly_row + (b0 - c->fly_b0) * c->cin * RC_GEMM_NR;
   const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR;
   if (!c->u_half) return c->u + at;
   c->conv->f16_to_f32(c->u_half + at, (b1 - b0) * c->cin * RC_GEMM_NR, c->u_panel);
   return c->u_panel;
 }
+
+static const u_span k_none = {NULL, 0};
 
 /* The tile GEMM of a layer of few output channels, whose 16-lane GEMM would
  * compute mostly padding: the ISA's ≤ 4- or ≤ 8-channel kernel (mr set), or
@@ -458,23 +448,6 @@ static void gemm_panel(const rc_wino_run* c, size_t xi, size_t g, u_span next) {
   gemm_blocks(c, xi, b0, group_end(c, b0, c->cout_blocks), next);
 }
 
-/* With w_fly: the GEMMs of output-channel blocks [b0, b1) at every
- * position, column group by group, U made a row of positions at a time
- * into the panel buffer. */
-static void gemm_fly(rc_wino_run* c, size_t b0, size_t b1) {
-  for (size_t g0 = b0, g1; g0 < b1; g0 = g1) {
-    g1 = group_end(c, g0, b1);
-    c->fly_b0 = g0;
-    for (size_t i = 0; i < c->alpha; i++) {
-      c->k->fly43(c->w_fly, c->cin, g0, g1, i, c->u_panel);
-      for (size_t j = 0; j < c->alpha; j++) {
-        c->u_fly_row = c->u_panel + j * (g1 - g0) * c->cin * RC_GEMM_NR;
-        gemm_blocks(c, i * c->alpha + j, g0, g1, k_none);
-      }
-    }
-  }
-}
-
 /* Where tile t of the block goes: its tile_at, top-left output pixel (oy,
  * ox), rows × cols pixels (fewer than m × m at the image's bottom and
  * right). */
@@ -552,10 +525,7 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
   }
   for (c->first = begin; c->first < end; c->first += c->block_tiles) {
     c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
-    if (!c->direct && c->w_fly) {
-      for (size_t t = 0; t < c->count; t++) input_tile(c, t);
-      gemm_fly(c, 0, c->cout_blocks);
-    } else if (!c->direct) {
+    if (!c->direct) {
       for (size_t t = 0; t < c->count; t++) input_tile(c, t);
       for (size_t xi = 0; xi < c->a2; xi++) {
         for (size_t g = 0; g < c->gemm_groups; g++) {
@@ -607,7 +577,6 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->x = x;
   c->u = u;
   c->u_half = p->u_half;
-  c->w_fly = p->w_fly;
   c->y = y;
   c->ep.bias = bias;
   c->ep.activation = p->activation;
@@ -673,7 +642,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
     c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
   }
   c->u_panel = ws;
-  c->v = ws + panel_floats(c->cin, rc_wino_u_form(p));
+  c->v = ws + panel_floats(c->cin, c->u_half != NULL);
   c->m = c->v + c->a2 * c->block_tiles * c->cin_pad;
   c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
 }
@@ -704,12 +673,8 @@ static void cols_task(void* arg, size_t i, size_t thread) {
   const size_t b0 = r->total * i / r->parts, b1 = r->total * (i + 1) / r->parts;
   const size_t c0 = b0 * RC_GEMM_NR, c1 = b1 * RC_GEMM_NR < c.cout ? b1 * RC_GEMM_NR : c.cout;
   for (size_t t = 0; t < c.count; t++) input_tile(&c, t);
-  if (c.w_fly) {
-    gemm_fly(&c, b0, b1);
-  } else {
-    for (size_t xi = 0; xi < c.a2; xi++)
-      gemm_blocks(&c, xi, b0, b1, xi + 1 < c.a2 ? u_first_group(&c, xi + 1, b0, b1) : k_none);
-  }
+  for (size_t xi = 0; xi < c.a2; xi++)
+    gemm_blocks(&c, xi, b0, b1, xi + 1 < c.a2 ? u_first_group(&c, xi + 1, b0, b1) : k_none);
   for (size_t t = 0; t < c.count; t++) output_tile_cols(&c, t, c0, c1);
 }
 
@@ -725,16 +690,12 @@ typedef struct phase_ctx {
   int phase; /* 0 input, 1 GEMM, 2 output */
 } phase_ctx;
 
-/* The GEMM phase's items: a column group at one position, or with w_fly
- * at all (its U is made a row of positions at a time). */
-static size_t phase_gemm_items(const rc_wino_run* c) { return c->w_fly ? c->gemm_groups : c->gemm_groups * c->a2; }
-
 static void phase_task(void* arg, size_t i, size_t thread) {
   const phase_ctx* ph = arg;
   rc_wino_run c = *ph->base;
   c.u_panel += thread * ph->slice_floats; /* V and M are the caller's, shared */
   c.scratch += thread * ph->slice_floats;
-  const size_t n = ph->phase == 1 ? phase_gemm_items(&c) : c.count;
+  const size_t n = ph->phase == 1 ? c.gemm_groups * c.a2 : c.count;
   const size_t begin = n * i / ph->parts, end = n * (i + 1) / ph->parts;
   if (ph->phase == 2) {
     output_tiles(&c, begin, end);
@@ -743,8 +704,6 @@ static void phase_task(void* arg, size_t i, size_t thread) {
   for (size_t j = begin; j < end; j++) {
     if (ph->phase == 0) {
       input_tile(&c, j);
-    } else if (c.w_fly) {
-      gemm_fly(&c, j * group_width(&c), group_end(&c, j * group_width(&c), c.cout_blocks));
     } else {
       gemm_panel(&c, j % c.a2, j / c.a2, j + 1 < end ? u_group(&c, (j + 1) % c.a2, (j + 1) / c.a2) : k_none);
     }
@@ -759,7 +718,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace), threads);
   const size_t total = (size_t)p->batch * c.tiles_per_image;
   const size_t slice =
-      (rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, rc_wino_u_form(p)) +
+      (rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) +
        rc_wino_load_cache_bytes(p)) /
       sizeof(float);
   /* Border tiles are grouped (wino_run.h): each position's GEMM is then
@@ -784,7 +743,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
      * thread's share is taken by the others. */
     phase_ctx ph = {&c, 0, slice, 0};
     for (ph.phase = c.direct ? 2 : 0; ph.phase < 3; ph.phase++) { /* direct tiles: the output phase only */
-      ph.parts = rc_pool_parts(pool, ph.phase == 1 ? phase_gemm_items(&c) : c.count);
+      ph.parts = rc_pool_parts(pool, ph.phase == 1 ? c.gemm_groups * c.a2 : c.count);
       rc_pool_parallelize(pool, phase_task, &ph, ph.parts);
     }
     return;

@@ -121,24 +121,7 @@ typedef struct rc_wino_conv_params {
    * values as floats). Not for convs computed directly (in_c ≤
    * RC_WINO_DIRECT_MAX_CIN). NULL: u. */
   const uint16_t* u_half;
-  /* Optional: no U at all; each run makes it from the 3x3 weights
-   * packed by rc_wino_fly_pack, one row of positions and column group at a
-   * time, into the workspace (L2), and u is not used. For F(4,3) on an
-   * ISA with rc_wino_fly_available: a layer of few tiles and many channels
-   * (RepVGG's 14x14 stages) otherwise streams U, 4x the weights, from
-   * DRAM every run. U then differs from rc_wino_filter_transform's in the
-   * last bits (fp32, not fp64 rounded once). NULL: u (or u_half). */
-  const float* w_fly;
 } rc_wino_conv_params;
-
-/* How a run reads U (rc_wino_workspace_size's u_form): the floats u, the
- * halves u_half, or made from w_fly. */
-#define RC_WINO_U_FLOATS 0
-#define RC_WINO_U_HALVES 1
-#define RC_WINO_U_FLY 2
-static inline int rc_wino_u_form(const rc_wino_conv_params* p) {
-  return p->w_fly ? RC_WINO_U_FLY : p->u_half ? RC_WINO_U_HALVES : RC_WINO_U_FLOATS;
-}
 
 /* m (output tile side), α (input window side: m + 2, or 2m + 1 at stride
  * 2) and the conv stride of a variant; its name ("F(6,3)"). */
@@ -185,15 +168,6 @@ size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c);
  * every ISA. */
 void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u);
 
-/* 1 if runs of variant v on the ISA can make U from w_fly (F(4,3) on
- * AVX-512F). */
-int rc_wino_fly_available(rc_wino_isa isa, rc_wino_variant v);
-/* Floats of the packed weights of w_fly: round_up(out_c, 16) · in_c · 9. */
-size_t rc_wino_fly_size(size_t out_c, size_t in_c);
-/* w (OIHW) packed for w_fly: [out_c / 16][in_c][ky·3 + kx][16], output
- * channels in the lanes, padding lanes 0. Plan time. */
-void rc_wino_fly_pack(size_t out_c, size_t in_c, const float* w_oihw, float* w9);
-
 /* Tiles per block for this layer shape and L2 size (l2_bytes 0: default). */
 size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
@@ -201,9 +175,9 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
  * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it):
  * a block of L2 size, or of U's size when that is larger. Independent of
  * height and batch. A call with a pool of n threads needs n
- * slices (rc_wino_workspace_size × n bytes). u_form: rc_wino_u_form of
- * the params (room for one converted U panel, or one row of made U). */
-size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_form);
+ * slices (rc_wino_workspace_size × n bytes). u_half: the params' u_half is
+ * set (room for one converted U panel). */
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half);
 
 /* Bytes of the input-row cache a run with p->load needs in each thread's
  * slice after the block buffers of rc_wino_workspace_size (0 without load). */
@@ -212,7 +186,7 @@ size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p);
 /* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w) (or
  * p->u_half; u is then not used). bias
  * may be NULL. workspace: at least (rc_wino_workspace_size(p->variant,
- * p->in_c, p->out_c, p->out_w, p->l2_bytes, rc_wino_u_form(p)) +
+ * p->in_c, p->out_c, p->out_w, p->l2_bytes, p->u_half != NULL) +
  * rc_wino_load_cache_bytes(p)) × threads bytes (threads =
  * rc_pool_threads(pool)), not shared with
  * a concurrent call. Results do not depend on the thread count. x and y must not overlap. Callers validate the

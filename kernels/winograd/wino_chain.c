@@ -129,7 +129,7 @@ static int connected(const rc_wino_chain_layer* l, size_t n) {
     const rc_wino_conv_params* p = &l[k].p;
     if ((unsigned)p->variant >= RC_WINO_VARIANT_COUNT || rc_wino_stride(p->variant) != 1 || p->batch <= 0 ||
         p->in_h <= 0 || p->in_w <= 0 || p->in_c <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 ||
-        p->pad_top < 0 || p->pad_left < 0 || p->w_fly) /* (U made at run time: one-conv runs only) */
+        p->pad_top < 0 || p->pad_left < 0)
       return 0;
     if (k + 1 == n) break;
     const rc_wino_conv_params* q = &l[k + 1].p;
@@ -147,7 +147,7 @@ size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* l, size_t n) {
     if (k + 1 < n) bytes += ring_floats(l, n, k) * sizeof(float);
     const rc_wino_conv_params* p = &l[k].p;
     const size_t ws = rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w,
-                                             p->l2_bytes, rc_wino_u_form(p)) +
+                                             p->l2_bytes, p->u_half != NULL) +
                       rc_wino_load_cache_bytes(p); /* the first layer's input rows (load) */
     if (ws > block) block = ws;
   }

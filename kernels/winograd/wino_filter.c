@@ -15,17 +15,6 @@ size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
   return positions * round_up(out_c, RC_GEMM_NR) * in_c;
 }
 
-size_t rc_wino_fly_size(size_t out_c, size_t in_c) { return round_up(out_c, RC_GEMM_NR) * in_c * 9; }
-
-void rc_wino_fly_pack(size_t out_c, size_t in_c, const float* w_oihw, float* w9) {
-  const size_t nr = RC_GEMM_NR;
-  memset(w9, 0, rc_wino_fly_size(out_c, in_c) * sizeof(float));
-  for (size_t co = 0; co < out_c; co++)
-    for (size_t ci = 0; ci < in_c; ci++)
-      for (size_t t = 0; t < 9; t++)
-        w9[((co / nr * in_c + ci) * 9 + t) * nr + co % nr] = w_oihw[(co * in_c + ci) * 9 + t];
-}
-
 static const double g23[4][3] = RC_WINO23_G_INIT;
 static const double g43[6][3] = RC_WINO43_G_INIT;
 static const double g63[8][3] = RC_WINO63_G_INIT;

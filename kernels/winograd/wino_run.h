@@ -28,7 +28,6 @@ typedef struct rc_wino_ukernels {
   rc_gemm_tile_fn gemm4; /* for ≤ 4 output channels: gemm4_mr × 4, or NULL (gemm8 or gemm serves) */
   size_t gemm4_mr;
   rc_wino_gemm_wide_fn wide; /* the wide tile GEMM (wino_gemm.h), or NULL: gemm serves */
-  rc_wino_fly_row_fn fly43;  /* F(4,3)'s U made at run time (w_fly), or NULL */
 } rc_wino_ukernels;
 
 typedef struct rc_wino_run {
@@ -46,13 +45,10 @@ typedef struct rc_wino_run {
    * whole rows (in_w·cin, out_w·cout floats), column 0. */
   size_t x_row, x_col0, y_row, y_col0;
   const uint16_t* u_half; /* U as halves (params' u_half), or NULL: u */
-  float* u_panel;         /* with u_half: one converted U panel; with w_fly: one row of made U */
-  const float* w_fly;     /* the params' w_fly, or NULL */
-  const float* u_fly_row; /* with w_fly: U of the position being multiplied, blocks from fly_b0 */
-  size_t fly_b0;
-  float* v;       /* V[ξ][block_tiles][cin_pad] */
-  float* m;       /* M[ξ][block_tiles][cout_pad] */
-  float* scratch; /* post-storing: two tile slots [tile_m][tile_m][cout_pad], a residual row segment */
+  float* u_panel;         /* with u_half: one converted U panel */
+  float* v;               /* V[ξ][block_tiles][cin_pad] */
+  float* m;               /* M[ξ][block_tiles][cout_pad] */
+  float* scratch;         /* post-storing: two tile slots [tile_m][tile_m][cout_pad], a residual row segment */
   rc_wino_epilogue ep;
   rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
   int post;                 /* residual, shuffle or store: transform to scratch, then post_store */

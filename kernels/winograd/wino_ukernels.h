@@ -101,11 +101,4 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 
-/* F(4,3)'s U at run time (wino.h, w_fly): row i of the 6×6 positions of
- * 16-channel output blocks [b0, b1) from the packed 3x3 weights w9, into
- * u[j][b − b0][in_c][16] for j < 6. */
-typedef void (*rc_wino_fly_row_fn)(const float* w9, size_t in_c, size_t b0, size_t b1, size_t i, float* u);
-RC_IF_ISA_AVX512F(void rc_wino43_fly_row__avx512f(const float* w9, size_t in_c, size_t b0, size_t b1, size_t i,
-                                                  float* u);)
-
 #endif
