@@ -72,8 +72,66 @@ static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
  * left below the bands, and matrices of fewer than 8 columns, go to the
  * scalar kernel (a shuffle network for 3 rows or columns costs more than
  * the moves). */
+/* Three planes and packed 3-float pixels (an RGB image's NCHW input or
+ * output), 8 pixels (24 floats) a step: each vector of one side is three
+ * lane permutes of the other's, blended. To pixels: lane l of pixel vector
+ * v holds float e = 8v + l, pixel e / 3 of the step, channel e % 3 (the
+ * blend masks: the lanes of G, of B). To planes: pixel p of channel c is
+ * float 3p + c, lane (3p + c) % 8 of vector (3p + c) / 8. The tails go
+ * through the scalar kernel. */
+static void planes3_to_pixels(const float* src, ptrdiff_t src_stride, size_t cols, float* dst) {
+  const __m256i i0 = _mm256_setr_epi32(0, 0, 0, 1, 1, 1, 2, 2), i1 = _mm256_setr_epi32(2, 3, 3, 3, 4, 4, 4, 5),
+                i2 = _mm256_setr_epi32(5, 5, 6, 6, 6, 7, 7, 7);
+  size_t j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    const __m256 r = _mm256_loadu_ps(src + j), g = _mm256_loadu_ps(src + src_stride + j),
+                 b = _mm256_loadu_ps(src + 2 * src_stride + j);
+    float* d = dst + 3 * j;
+    /* G lanes, B lanes: v0 0x92 (1 4 7), 0x24 (2 5); v1 0x24, 0x49 (0 3 6); v2 0x49, 0x92 */
+    _mm256_storeu_ps(
+        d, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(r, i0), _mm256_permutevar8x32_ps(g, i0), 0x92),
+                           _mm256_permutevar8x32_ps(b, i0), 0x24));
+    _mm256_storeu_ps(
+        d + 8, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(r, i1), _mm256_permutevar8x32_ps(g, i1), 0x24),
+                               _mm256_permutevar8x32_ps(b, i1), 0x49));
+    _mm256_storeu_ps(
+        d + 16, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(r, i2), _mm256_permutevar8x32_ps(g, i2), 0x49),
+                                _mm256_permutevar8x32_ps(b, i2), 0x92));
+  }
+  if (j < cols) rc_transpose_f32__scalar(src + j, src_stride, 3, cols - j, dst + 3 * j, 3);
+}
+
+static void pixels_to_planes3(const float* src, size_t rows, float* dst, ptrdiff_t dst_stride) {
+  /* per channel: the lanes (3p + c) % 8, and the pixels taken from vectors 1 and 2 */
+  const __m256i ir = _mm256_setr_epi32(0, 3, 6, 1, 4, 7, 2, 5), ig = _mm256_setr_epi32(1, 4, 7, 2, 5, 0, 3, 6),
+                ib = _mm256_setr_epi32(2, 5, 0, 3, 6, 1, 4, 7);
+  size_t i = 0;
+  for (; i + 8 <= rows; i += 8) {
+    const __m256 p0 = _mm256_loadu_ps(src + 3 * i), p1 = _mm256_loadu_ps(src + 3 * i + 8),
+                 p2 = _mm256_loadu_ps(src + 3 * i + 16);
+    _mm256_storeu_ps(dst + i, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(p0, ir),
+                                                              _mm256_permutevar8x32_ps(p1, ir), 0x38),
+                                              _mm256_permutevar8x32_ps(p2, ir), 0xC0));
+    _mm256_storeu_ps(dst + dst_stride + i, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(p0, ig),
+                                                                           _mm256_permutevar8x32_ps(p1, ig), 0x18),
+                                                           _mm256_permutevar8x32_ps(p2, ig), 0xE0));
+    _mm256_storeu_ps(dst + 2 * dst_stride + i, _mm256_blend_ps(_mm256_blend_ps(_mm256_permutevar8x32_ps(p0, ib),
+                                                                               _mm256_permutevar8x32_ps(p1, ib), 0x1C),
+                                                               _mm256_permutevar8x32_ps(p2, ib), 0xE0));
+  }
+  if (i < rows) rc_transpose_f32__scalar(src + 3 * i, 3, rows - i, 3, dst + i, dst_stride);
+}
+
 void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                             ptrdiff_t dst_stride) {
+  if (rows == 3 && dst_stride == 3) {
+    planes3_to_pixels(src, src_stride, cols, dst);
+    return;
+  }
+  if (cols == 3 && src_stride == 3) {
+    pixels_to_planes3(src, rows, dst, dst_stride);
+    return;
+  }
   const size_t rows8 = cols < 8 ? 0 : rows & ~(size_t)7;
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
   for (size_t i0 = 0; i0 < rows8; i0 += 8) {

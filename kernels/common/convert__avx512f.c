@@ -65,57 +65,6 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
   }
 }
 
-/* Three planes and packed 3-float pixels (an RGB image's NCHW input or
- * output), 16 pixels (48 floats) a step, each vector of one side from two
- * two-source permutes of the other's: 8 µs either way for a 224x224
- * image in cache, against 24 for the scalar moves (Zen 5). The tails go
- * through the scalar kernel. To pixels: lane l of pixel vector v holds
- * float e = 16v + l, pixel e / 3 of the step, channel e % 3; the first
- * permute takes R or G (16 + pixel), the second B (16 + pixel) or keeps
- * the lane. */
-static const int32_t k_to_px_rg[3][16] = {{0, 16, 0, 1, 17, 1, 2, 18, 2, 3, 19, 3, 4, 20, 4, 5},
-                                          {21, 5, 6, 22, 6, 7, 23, 7, 8, 24, 8, 9, 25, 9, 10, 26},
-                                          {10, 11, 27, 11, 12, 28, 12, 13, 29, 13, 14, 30, 14, 15, 31, 15}};
-static const int32_t k_to_px_b[3][16] = {{0, 1, 16, 3, 4, 17, 6, 7, 18, 9, 10, 19, 12, 13, 20, 15},
-                                         {0, 21, 2, 3, 22, 5, 6, 23, 8, 9, 24, 11, 12, 25, 14, 15},
-                                         {26, 1, 2, 27, 4, 5, 28, 7, 8, 29, 10, 11, 30, 13, 14, 31}};
-/* To planes: channel c of pixel l is float e = 3l + c, in pixel vector 0
- * or 1 (the first permute) below 32, else in vector 2 (16 + e − 32). */
-static const int32_t k_to_planes_01[3][16] = {{0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 0, 0, 0, 0, 0},
-                                              {1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 0, 0, 0, 0, 0},
-                                              {2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 0, 0, 0, 0, 0, 0}};
-static const int32_t k_to_planes_2[3][16] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29},
-                                             {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 18, 21, 24, 27, 30},
-                                             {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 19, 22, 25, 28, 31}};
-
-static void planes3_to_pixels(const float* src, ptrdiff_t src_stride, size_t cols, float* dst) {
-  size_t j = 0;
-  for (; j + 16 <= cols; j += 16) {
-    const __m512 r = _mm512_loadu_ps(src + j), g = _mm512_loadu_ps(src + src_stride + j),
-                 b = _mm512_loadu_ps(src + 2 * src_stride + j);
-#pragma GCC unroll 3
-    for (int v = 0; v < 3; v++) {
-      const __m512 rg = _mm512_permutex2var_ps(r, _mm512_loadu_si512(k_to_px_rg[v]), g);
-      _mm512_storeu_ps(dst + 3 * j + 16 * v, _mm512_permutex2var_ps(rg, _mm512_loadu_si512(k_to_px_b[v]), b));
-    }
-  }
-  if (j < cols) rc_transpose_f32__scalar(src + j, src_stride, 3, cols - j, dst + 3 * j, 3);
-}
-
-static void pixels_to_planes3(const float* src, size_t rows, float* dst, ptrdiff_t dst_stride) {
-  size_t i = 0;
-  for (; i + 16 <= rows; i += 16) {
-    const __m512 p0 = _mm512_loadu_ps(src + 3 * i), p1 = _mm512_loadu_ps(src + 3 * i + 16),
-                 p2 = _mm512_loadu_ps(src + 3 * i + 32);
-#pragma GCC unroll 3
-    for (int c = 0; c < 3; c++) {
-      const __m512 t = _mm512_permutex2var_ps(p0, _mm512_loadu_si512(k_to_planes_01[c]), p1);
-      _mm512_storeu_ps(dst + c * dst_stride + i, _mm512_permutex2var_ps(t, _mm512_loadu_si512(k_to_planes_2[c]), p2));
-    }
-  }
-  if (i < rows) rc_transpose_f32__scalar(src + 3 * i, 3, rows - i, 3, dst + i, dst_stride);
-}
-
 /* The last ni < 16 rows, cols ≥ 16: 16×16 blocks with the missing rows
  * zero, stored under a mask of ni lanes. Not inlined: within the band loop
  * GCC hoisted the 32 row addresses and spilled the full blocks' vectors. */
@@ -141,18 +90,16 @@ static __attribute__((noinline)) void last_band(const float* src, ptrdiff_t src_
  * below them when there are 8 or more (last_band), which the AVX2 kernel
  * took as an 8-row band and scalar moves: an NHWC output of 128 channels to
  * planes, 28 rows of W pixels, Zen 5: W = 14 7.1 → 2.5 µs, 28 9.6 → 6.8,
- * 60 20.9 → 18.7, 56 unchanged. Three planes to or from packed pixels go to
- * the permutes above; fewer rows left, and matrices of fewer than 16
- * columns, to the AVX2 kernel (a 16×16 shuffle network for 3 rows or
- * columns took twice the time of scalar moves). */
+ * 60 20.9 → 18.7, 56 unchanged. Three planes to or from packed pixels (an
+ * RGB image's NCHW input or output), fewer rows left, and matrices of fewer
+ * than 16 columns go to the AVX2 kernel (a 16×16 shuffle network for 3 rows
+ * or columns took twice the time of scalar moves; AVX2's 8-pixel permutes
+ * move a 224x224 RGB image in 8.5 µs either way, as fast as two-source
+ * zmm permutes did, 8.3, against 23–34 for scalar moves). */
 void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                                ptrdiff_t dst_stride) {
-  if (rows == 3 && dst_stride == 3) {
-    planes3_to_pixels(src, src_stride, cols, dst);
-    return;
-  }
-  if (cols == 3 && src_stride == 3) {
-    pixels_to_planes3(src, rows, dst, dst_stride);
+  if ((rows == 3 && dst_stride == 3) || (cols == 3 && src_stride == 3)) {
+    rc_transpose_f32__avx2(src, src_stride, rows, cols, dst, dst_stride);
     return;
   }
   const size_t rows16 = cols < 16 ? 0 : rows & ~(size_t)15;
