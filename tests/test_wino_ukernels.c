@@ -7,9 +7,10 @@
  * here. A kernel added to a list is tested here without another line.
  *
  *   GEMM       every mr up to the row tile, kc tails 1..17 and longer, the
- *              narrow (≤ 8-channel) kernels too, vs float64 within
- *              the fp32 summation bound γ_kc·Σ|a·w|; rows ≥ mr and columns
- *              ≥ 16 are neither read (NaN there) nor written (sentinels).
+ *              narrow (≤ 8- and ≤ 4-channel) kernels too, vs float64
+ *              within the fp32 summation bound γ_kc·Σ|a·w|; rows ≥ mr and
+ *              columns ≥ the kernel's nr are neither read (NaN there) nor
+ *              written (sentinels).
  *   wide GEMM  (wino_gemm.h, where the ISA has one) every rows × nv form,
  *              both U layouts (16-lane panels apart, or nv·16 lanes per
  *              k), vs float64 within the same bound and bitwise vs the
