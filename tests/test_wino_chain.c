@@ -232,7 +232,7 @@ static void test_chain_sweep(void** state) {
   rc_test_rng r;
   rc_test_rng_seed(&r, 2026);
   size_t runs = 0, layers = 0, multi = 0;
-  size_t sliced = 0;
+  size_t sliced = 0, by_slice = 0; /* runs whose threads take whole column slices (slices a multiple of them) */
   for (int i = 0; i < 460; i++) {
     const rc_wino_isa isa = isas[i % (sizeof isas / sizeof isas[0])];
     if (!rc_wino_isa_available(isa)) continue;
@@ -255,8 +255,9 @@ static void test_chain_sweep(void** state) {
         l[c.n - 1].p.residual_load = io.rbuf ? &io.res : NULL;
         l[c.n - 1].p.residual = NULL;
       }
-      const size_t slice = rc_wino_chain_workspace_size(l, (size_t)c.n);
+      const size_t slice = rc_wino_chain_workspace_size(l, (size_t)c.n), slices = rc_wino_chain_slices(l, (size_t)c.n);
       assert_true(slice > 0);
+      by_slice += threads > 1 && slices % threads == 0;
       void* ws = xmalloc(slice * threads);
       memset(ws, 0xff, slice * threads);              /* NaNs: no ring row or block may be read before it is written */
       for (size_t e = 0; e < c.ny; e++) got[e] = NAN; /* every output must be written */
@@ -293,9 +294,11 @@ static void test_chain_sweep(void** state) {
   rc_pool_destroy(pools[2]);
   size_t n_isas = 0; /* the cases are dealt round the ISAs: those this CPU runs got them */
   for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) n_isas += rc_wino_isa_available(isas[k]) != 0;
-  print_message("chains: %zu runs, %zu layers, %zu chains of 2+ layers, %zu in column slices (%zu ISAs)\n", runs,
-                layers, multi, sliced, n_isas);
-  assert_true(multi > 7 * n_isas && sliced > 3 * n_isas);
+  print_message(
+      "chains: %zu runs, %zu layers, %zu chains of 2+ layers, %zu in column slices (%zu ISAs), %zu runs "
+      "threaded by slice\n",
+      runs, layers, multi, sliced, n_isas, by_slice);
+  assert_true(multi > 7 * n_isas && sliced > 3 * n_isas && by_slice > n_isas);
 }
 
 /* A tall image split between threads: the strips meet mid-image, after many

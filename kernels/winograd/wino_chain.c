@@ -157,15 +157,17 @@ size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* l, size_t n) {
 typedef struct chain_ctx {
   const rc_wino_chain_layer* l;
   size_t n, parts, slice_bytes, band, slices;
+  int by_slice; /* parts are column slices of whole height, not strips running every slice */
   const float* x;
   float* y;
   char* ws;
   atomic_int failed; /* set by a task whose schedule stalled (never expected) */
 } chain_ctx;
 
-/* Strip `part` of every image, in the workspace slice of the thread that
- * claimed it (strips are claimed dynamically: a descheduled thread's strip
- * is taken by another). */
+/* Strip `part` of every image (or with by_slice, column slice `part` of
+ * the whole height), in the workspace slice of the thread that claimed it
+ * (parts are claimed dynamically: a descheduled thread's part is taken by
+ * another). */
 static void chain_task(void* arg, size_t part, size_t thread) {
   chain_ctx* cc = arg;
   const size_t n = cc->n, last = n - 1;
@@ -197,13 +199,15 @@ static void chain_task(void* arg, size_t part, size_t thread) {
     hin[k] = L->p.in_h;
   }
   /* Tile rows per layer, backwards from the last layer's strip. */
-  const int64_t rows_last = (int64_t)run[last].tiles_h, parts = (int64_t)cc->parts;
-  lo[last] = rows_last * (int64_t)part / parts;
-  hi[last] = rows_last * ((int64_t)part + 1) / parts;
+  const int64_t rows_last = (int64_t)run[last].tiles_h, strips = cc->by_slice ? 1 : (int64_t)cc->parts;
+  const int64_t strip = cc->by_slice ? 0 : (int64_t)part;
+  const size_t sl0 = cc->by_slice ? part : 0, sl1 = cc->by_slice ? part + 1 : cc->slices;
+  lo[last] = rows_last * strip / strips;
+  hi[last] = rows_last * (strip + 1) / strips;
   if (lo[last] >= hi[last]) return;
   span_back(n, m, pt, hin, lo, hi);
   for (size_t img = 0; img < (size_t)cc->l[0].p.batch; img++)
-    for (size_t sl = 0; sl < cc->slices; sl++) {
+    for (size_t sl = sl0; sl < sl1; sl++) {
       slice_cols(cc->l, n, sl, cc->slices, clo, chi);
       for (size_t k = 0; k < n; k++) { /* ring slots hold this slice's columns */
         if (k < last) run[k].y_col0 = (size_t)clo[k] * (size_t)m[k];
@@ -254,10 +258,15 @@ int rc_wino_chain_nhwc(const rc_wino_chain_layer* l, size_t n, const float* x, f
   const size_t m_last = (size_t)rc_wino_tile_m(l[n - 1].p.variant);
   const size_t rows_last = ((size_t)l[n - 1].p.out_h + m_last - 1) / m_last;
   const size_t threads = rc_pool_threads(pool);
-  /* Strips of at least 4 tile rows: thinner ones recompute too much. */
-  size_t parts = threads < 1 ? 1 : threads;
-  if (parts > rows_last / 4) parts = rows_last / 4 ? rows_last / 4 : 1;
-  chain_ctx cc = {l, n, parts, slice, chain_band(l, n), chain_slices(l, n), x, y, workspace, 0};
+  const size_t slices = chain_slices(l, n);
+  /* With column slices a multiple of the threads, each thread runs whole
+   * slices: strips would compute their row halos on top of the slices'
+   * column halos. Otherwise strips of at least 4 tile rows: thinner ones
+   * recompute too much. */
+  const int by_slice = threads > 1 && slices % threads == 0;
+  size_t parts = by_slice ? slices : threads < 1 ? 1 : threads;
+  if (!by_slice && parts > rows_last / 4) parts = rows_last / 4 ? rows_last / 4 : 1;
+  chain_ctx cc = {l, n, parts, slice, chain_band(l, n), slices, by_slice, x, y, workspace, 0};
   atomic_init(&cc.failed, 0);
   rc_pool_parallelize(pool, chain_task, &cc, parts);
   return atomic_load(&cc.failed) ? -1 : 0;
