@@ -351,21 +351,6 @@ static const float* u_floats(const rc_wino_run* c, size_t xi, size_t b0, size_t 
 
 static const u_span k_none = {NULL, 0};
 
-/* The tile GEMM of a layer of few output channels, whose 16-lane GEMM would
- * compute mostly padding: the ISA's ≤ 4- or ≤ 8-channel kernel (mr set), or
- * NULL. */
-static rc_gemm_tile_fn narrow_gemm(const rc_wino_ukernels* k, size_t cout, size_t* mr) {
-  if (k->gemm4 && cout <= 4) {
-    *mr = k->gemm4_mr;
-    return k->gemm4;
-  }
-  if (k->gemm8 && cout <= 8) {
-    *mr = k->gemm8_mr;
-    return k->gemm8;
-  }
-  return NULL;
-}
-
 /* Output-channel blocks per GEMM call: gemm_nv with the wide GEMM, else one. */
 static size_t group_width(const rc_wino_run* c) { return c->gemm_nv ? c->gemm_nv : 1; }
 
@@ -398,9 +383,7 @@ static size_t rows_per_call(const rc_wino_run* c, size_t n, size_t mr) {
 static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u_span next) {
   const size_t nr = RC_GEMM_NR;
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
-  size_t mr = c->k->gemm_mr;
-  rc_gemm_tile_fn gemm = c->gemm_nv ? NULL : narrow_gemm(c->k, c->cout, &mr); /* one block, mostly padding */
-  if (!gemm) gemm = c->k->gemm;
+  const size_t mr = c->tile_mr;
   /* Calls over the ranges of tiles that use xi (rc_wino_xi_next), for the prefetch. */
   const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
   size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
@@ -436,7 +419,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
           c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
                      c->cout_pad, pf, pf_lines);
         } else {
-          gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf, pf_lines);
+          c->tile_gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf,
+                       pf_lines);
         }
       }
   }
@@ -627,8 +611,18 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
   c->gemm_groups = c->cout_blocks;
-  size_t narrow_mr;
-  if (c->k->wide && !narrow_gemm(c->k, c->cout, &narrow_mr)) { /* few channels: the narrow GEMM (gemm_blocks) */
+  /* The tile GEMM: for few output channels, whose 16-lane GEMM would
+   * compute mostly padding, the ISA's ≤ 4- or ≤ 8-channel kernel. */
+  c->tile_gemm = c->k->gemm;
+  c->tile_mr = c->k->gemm_mr;
+  if (c->k->gemm4 && c->cout <= 4) {
+    c->tile_gemm = c->k->gemm4;
+    c->tile_mr = c->k->gemm4_mr;
+  } else if (c->k->gemm8 && c->cout <= 8) {
+    c->tile_gemm = c->k->gemm8;
+    c->tile_mr = c->k->gemm8_mr;
+  }
+  if (c->k->wide && c->tile_gemm == c->k->gemm) { /* few channels: the narrow GEMM (gemm_blocks) */
     const size_t total = (size_t)p->batch * c->tiles_per_image;
     const size_t count = total < c->block_tiles ? total : c->block_tiles;
     size_t best = 0;

@@ -61,9 +61,11 @@ typedef struct rc_wino_run {
   int shuffle_crd;
   int32_t in_h, in_w, out_h, out_w, pad_top, pad_left;
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
-  int direct;         /* rc_wino_is_direct: tiles computed directly from u's 3×3 weights */
-  size_t gemm_nv;     /* wide GEMM: 16-channel blocks per call (0: the 16-column GEMM) */
-  size_t gemm_groups; /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
+  int direct;                /* rc_wino_is_direct: tiles computed directly from u's 3×3 weights */
+  size_t gemm_nv;            /* wide GEMM: 16-channel blocks per call (0: the tile GEMM below) */
+  rc_gemm_tile_fn tile_gemm; /* without the wide GEMM: the ISA's GEMM, or its ≤ 8- or ≤ 4-channel one */
+  size_t tile_mr;            /* its rows per call */
+  size_t gemm_groups;        /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
   /* Border tiles (wino_ukernels.h): the nested variant of the last tile
    * row (by) and column (bx), RC_WINO_AXIS_* (FULL: none); border: either.
