@@ -45,33 +45,30 @@ void rc_u8_to_f32__avx2(const uint8_t* x, size_t n, float scale, float bias, flo
   for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
 
-/* r[i] (row i of an 8×8 block) becomes r[j] = column j: unpacks pair the
- * rows, shuffles make 4×4 blocks within the 128-bit lanes, lane permutes
- * put them in place (24 shuffles a block). */
-static inline __attribute__((always_inline)) void transpose8(__m256 r[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 4; i++) {
-    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  /* u[4g + p], lane L: rows 4g..4g+3 of column 4L + p */
-  for (int g = 0; g < 2; g++) {
-    u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-    u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-  }
-  for (int p = 0; p < 4; p++) {
-    r[p] = _mm256_permute2f128_ps(u[p], u[4 + p], 0x20);
-    r[4 + p] = _mm256_permute2f128_ps(u[p], u[4 + p], 0x31);
+/* A band of 8 rows, 4·groups columns, as column groups of 4: vector x[p]
+ * of group c holds in 128-bit lane L columns 4c..4c+3 of row 4L + p (a
+ * 128-bit load and an insert from memory); a 4×4 transpose within the
+ * lanes (8 shuffles) then gives x[k] = column 4c + k. 16 shuffles an 8×8
+ * block and none lane-crossing, against a network over whole rows' 24 (8 lane
+ * permutes). Not inlined, as AVX-512's band: the caller's loop keeps few
+ * live addresses. */
+static __attribute__((noinline)) void band_groups(const float* s, ptrdiff_t ss, size_t groups, float* d, ptrdiff_t ds) {
+  for (size_t c = 0; c < groups; c++, s += 4, d += 4 * ds) {
+    __m256 x[4];
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; p++) {
+      const float* r = s + (ptrdiff_t)p * ss;
+      x[p] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(r)), _mm_loadu_ps(r + 4 * ss), 1);
+    }
+    const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+    _mm256_storeu_ps(d, _mm256_shuffle_ps(t0, t2, 0x44));
+    _mm256_storeu_ps(d + ds, _mm256_shuffle_ps(t0, t2, 0xEE));
+    _mm256_storeu_ps(d + 2 * ds, _mm256_shuffle_ps(t1, t3, 0x44));
+    _mm256_storeu_ps(d + 3 * ds, _mm256_shuffle_ps(t1, t3, 0xEE));
   }
 }
 
-/* 8×8 blocks over full bands of 8 rows, the last block of a band under
- * masks (VMASKMOVPS: masked-off lanes neither fault nor write). The rows
- * left below the bands, and matrices of fewer than 8 columns, go to the
- * scalar kernel (a shuffle network for 3 rows or columns costs more than
- * the moves). */
 /* Three planes and packed 3-float pixels (an RGB image's NCHW input or
  * output), 8 pixels (24 floats) a step: each vector of one side is three
  * lane permutes of the other's, blended. To pixels: lane l of pixel vector
@@ -122,6 +119,11 @@ static void pixels_to_planes3(const float* src, size_t rows, float* dst, ptrdiff
   if (i < rows) rc_transpose_f32__scalar(src + 3 * i, 3, rows - i, 3, dst + i, dst_stride);
 }
 
+/* Bands of 8 rows in groups of 4 columns; the last 1–3 columns as the
+ * group of the last 4, the last 1–7 rows as the band of the last 8 (values
+ * written again, the same ones). Matrices of fewer than 8 rows or columns
+ * go to the scalar kernel (a shuffle network for 3 rows or columns costs
+ * more than the moves). */
 void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                             ptrdiff_t dst_stride) {
   if (rows == 3 && dst_stride == 3) {
@@ -132,34 +134,17 @@ void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows,
     pixels_to_planes3(src, rows, dst, dst_stride);
     return;
   }
-  const size_t rows8 = cols < 8 ? 0 : rows & ~(size_t)7;
-  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  for (size_t i0 = 0; i0 < rows8; i0 += 8) {
-    for (size_t j0 = 0; j0 < cols; j0 += 8) {
-      const size_t nj = cols - j0 < 8 ? cols - j0 : 8;
-      const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
-      float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
-      __m256 r[8];
-      if (nj == 8) {
-#pragma GCC unroll 8
-        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + (ptrdiff_t)i * src_stride);
-        transpose8(r);
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) _mm256_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
-        continue;
-      }
-      const __m256i mj = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nj), iota);
-#pragma GCC unroll 8
-      for (int i = 0; i < 8; i++) r[i] = _mm256_maskload_ps(s + (ptrdiff_t)i * src_stride, mj);
-      transpose8(r);
-#pragma GCC unroll 8
-      for (size_t j = 0; j < 8; j++)
-        if (j < nj) _mm256_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
-    }
+  if (rows < 8 || cols < 8) {
+    rc_transpose_f32__scalar(src, src_stride, rows, cols, dst, dst_stride);
+    return;
   }
-  if (rows8 < rows)
-    rc_transpose_f32__scalar(src + (ptrdiff_t)rows8 * src_stride, src_stride, rows - rows8, cols, dst + rows8,
-                             dst_stride);
+  for (size_t i0 = 0; i0 < rows; i0 += 8) {
+    if (i0 + 8 > rows) i0 = rows - 8;
+    const float* s = src + (ptrdiff_t)i0 * src_stride;
+    float* d = dst + i0;
+    band_groups(s, src_stride, cols / 4, d, dst_stride);
+    if (cols % 4) band_groups(s + cols - 4, src_stride, 1, d + (ptrdiff_t)(cols - 4) * dst_stride, dst_stride);
+  }
 }
 
 void rc_f16_to_f32__avx2(const uint16_t* x, size_t n, float* y) {

@@ -38,99 +38,57 @@ void rc_u8_to_f32__avx512f(const uint8_t* x, size_t n, float scale, float bias, 
   for (; i < n; i++) y[i] = rc_u8_to_float(x[i], scale, bias);
 }
 
-/* r[i] (row i of a 16×16 block) becomes r[j] = column j: unpacks pair the
- * rows, shuffles make 4×4 blocks within the 128-bit lanes, two lane
- * shuffles put the blocks in place (64 shuffles a block). */
-static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  /* u[4g + p], lane L: rows 4g..4g+3 of column 4L + p */
-  for (int g = 0; g < 4; g++) {
-    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-  }
-  for (int p = 0; p < 4; p++) {
-    const __m512 v0 = _mm512_shuffle_f32x4(u[p], u[4 + p], 0x88), v1 = _mm512_shuffle_f32x4(u[p], u[4 + p], 0xDD);
-    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + p], u[12 + p], 0x88);
-    const __m512 w1 = _mm512_shuffle_f32x4(u[8 + p], u[12 + p], 0xDD);
-    r[p] = _mm512_shuffle_f32x4(v0, w0, 0x88);
-    r[4 + p] = _mm512_shuffle_f32x4(v1, w1, 0x88);
-    r[8 + p] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
-    r[12 + p] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
-  }
-}
-
-/* The last ni < 16 rows, cols ≥ 16: 16×16 blocks with the missing rows
- * zero, stored under a mask of ni lanes. Not inlined: within the band loop
- * GCC hoisted the 32 row addresses and spilled the full blocks' vectors. */
-static __attribute__((noinline)) void last_band(const float* src, ptrdiff_t src_stride, size_t ni, size_t cols,
-                                                float* dst, ptrdiff_t dst_stride) {
-  const __mmask16 mi = (__mmask16)((1u << ni) - 1u);
-  for (size_t j0 = 0; j0 < cols; j0 += 16) {
-    const size_t nj = cols - j0 < 16 ? cols - j0 : 16;
-    const __mmask16 mj = (__mmask16)((1u << nj) - 1u);
-    __m512 r[16];
-#pragma GCC unroll 16
-    for (size_t i = 0; i < 16; i++)
-      r[i] = i < ni ? _mm512_maskz_loadu_ps(mj, src + (ptrdiff_t)i * src_stride + (ptrdiff_t)j0) : _mm512_setzero_ps();
-    transpose16(r);
-#pragma GCC unroll 16
-    for (size_t j = 0; j < 16; j++)
-      if (j < nj) _mm512_mask_storeu_ps(dst + (ptrdiff_t)(j0 + j) * dst_stride, mi, r[j]);
+/* A band of 16 rows, 4·groups columns, as column groups of 4: vector x[p]
+ * of group c holds in 128-bit lane L columns 4c..4c+3 of row 4L + p, put
+ * there by the loads (a 128-bit load and 3 inserts from memory); one 4×4
+ * transpose within the lanes (8 shuffles) then gives x[k] = column 4c + k,
+ * all 16 rows. A network over whole rows takes 64 shuffles a 16×16 block,
+ * 32 of them lane-crossing: Zen 5, in L1, 88 cycles a block against 49,
+ * and the NCHW boundary of a C64 56x56 conv spent 13% of its run in it.
+ * Not inlined: inlined into the band loop, GCC hoisted the 64 row
+ * addresses and spilled them (95 cycles a block). */
+static __attribute__((noinline)) void band_groups(const float* s, ptrdiff_t ss, size_t groups, float* d, ptrdiff_t ds) {
+  for (size_t c = 0; c < groups; c++, s += 4, d += 4 * ds) {
+    __m512 x[4];
+#pragma GCC unroll 4
+    for (int p = 0; p < 4; p++) {
+      const float* r = s + (ptrdiff_t)p * ss;
+      x[p] = _mm512_castps128_ps512(_mm_loadu_ps(r));
+      x[p] = _mm512_insertf32x4(x[p], _mm_loadu_ps(r + 4 * ss), 1);
+      x[p] = _mm512_insertf32x4(x[p], _mm_loadu_ps(r + 8 * ss), 2);
+      x[p] = _mm512_insertf32x4(x[p], _mm_loadu_ps(r + 12 * ss), 3);
+    }
+    const __m512 t0 = _mm512_unpacklo_ps(x[0], x[1]), t1 = _mm512_unpackhi_ps(x[0], x[1]);
+    const __m512 t2 = _mm512_unpacklo_ps(x[2], x[3]), t3 = _mm512_unpackhi_ps(x[2], x[3]);
+    _mm512_storeu_ps(d, _mm512_shuffle_ps(t0, t2, 0x44));
+    _mm512_storeu_ps(d + ds, _mm512_shuffle_ps(t0, t2, 0xEE));
+    _mm512_storeu_ps(d + 2 * ds, _mm512_shuffle_ps(t1, t3, 0x44));
+    _mm512_storeu_ps(d + 3 * ds, _mm512_shuffle_ps(t1, t3, 0xEE));
   }
 }
 
-/* 16×16 blocks over full bands of 16 rows, the last block of a band under
- * masks (masked-off lanes neither fault nor write), and over the rows left
- * below them when there are 8 or more (last_band), which the AVX2 kernel
- * took as an 8-row band and scalar moves: an NHWC output of 128 channels to
- * planes, 28 rows of W pixels, Zen 5: W = 14 7.1 → 2.5 µs, 28 9.6 → 6.8,
- * 60 20.9 → 18.7, 56 unchanged. Three planes to or from packed pixels (an
- * RGB image's NCHW input or output), fewer rows left, and matrices of fewer
- * than 16 columns go to the AVX2 kernel (a 16×16 shuffle network for 3 rows
- * or columns took twice the time of scalar moves; AVX2's 8-pixel permutes
- * move a 224x224 RGB image in 8.5 µs either way, as fast as two-source
- * zmm permutes did, 8.3, against 23–34 for scalar moves). */
+/* Bands of 16 rows in groups of 4 columns. The last 1–3 columns go as the
+ * group of the last 4, and the last 1–15 rows as the band of the last 16:
+ * they write again values already written (the same ones), where masked
+ * blocks cost as much as whole ones. Three planes to or from packed
+ * 3-float pixels (an RGB image's NCHW input or output), and matrices of
+ * fewer than 16 rows or columns, go to the AVX2 kernel (a 16×16 shuffle
+ * network for 3 rows or columns took twice the time of scalar moves;
+ * AVX2's 8-pixel permutes move a 224x224 RGB image in 8.5 µs either way,
+ * as fast as two-source zmm permutes did, 8.3, against 23–34 for scalar
+ * moves). */
 void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                                ptrdiff_t dst_stride) {
-  if ((rows == 3 && dst_stride == 3) || (cols == 3 && src_stride == 3)) {
+  if ((rows == 3 && dst_stride == 3) || (cols == 3 && src_stride == 3) || rows < 16 || cols < 16) {
     rc_transpose_f32__avx2(src, src_stride, rows, cols, dst, dst_stride);
     return;
   }
-  const size_t rows16 = cols < 16 ? 0 : rows & ~(size_t)15;
-  for (size_t i0 = 0; i0 < rows16; i0 += 16) {
-    for (size_t j0 = 0; j0 < cols; j0 += 16) {
-      const size_t nj = cols - j0 < 16 ? cols - j0 : 16;
-      const float* s = src + (ptrdiff_t)i0 * src_stride + (ptrdiff_t)j0;
-      float* d = dst + (ptrdiff_t)j0 * dst_stride + (ptrdiff_t)i0;
-      __m512 r[16];
-      if (nj == 16) {
-#pragma GCC unroll 16
-        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + (ptrdiff_t)i * src_stride);
-        transpose16(r);
-#pragma GCC unroll 16
-        for (int j = 0; j < 16; j++) _mm512_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
-        continue;
-      }
-      const __mmask16 mj = (__mmask16)((1u << nj) - 1u);
-#pragma GCC unroll 16
-      for (int i = 0; i < 16; i++) r[i] = _mm512_maskz_loadu_ps(mj, s + (ptrdiff_t)i * src_stride);
-      transpose16(r);
-#pragma GCC unroll 16
-      for (size_t j = 0; j < 16; j++)
-        if (j < nj) _mm512_storeu_ps(d + (ptrdiff_t)j * dst_stride, r[j]);
-    }
-  }
-  if (cols >= 16 && rows - rows16 >= 8) {
-    last_band(src + (ptrdiff_t)rows16 * src_stride, src_stride, rows - rows16, cols, dst + rows16, dst_stride);
-  } else if (rows16 < rows) {
-    rc_transpose_f32__avx2(src + (ptrdiff_t)rows16 * src_stride, src_stride, rows - rows16, cols, dst + rows16,
-                           dst_stride);
+  for (size_t i0 = 0; i0 < rows; i0 += 16) {
+    if (i0 + 16 > rows) i0 = rows - 16;
+    const float* s = src + (ptrdiff_t)i0 * src_stride;
+    float* d = dst + i0;
+    band_groups(s, src_stride, cols / 4, d, dst_stride);
+    if (cols % 4) band_groups(s + cols - 4, src_stride, 1, d + (ptrdiff_t)(cols - 4) * dst_stride, dst_stride);
   }
 }
 
