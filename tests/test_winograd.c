@@ -449,10 +449,12 @@ static void test_bands(void** state) {
 }
 
 /* Block size and thread count do not change a single bit of the output:
- * many tiles (blocks split between threads, or one block a thread); few tiles with wide channels
- * (one U-sized block, each thread its share of the output-channel blocks
- * from input transform to output, an uneven share and a channel tail
- * here), whose accuracy is checked as well; few tiles and two blocks of
+ * many tiles (blocks split between threads, or one block a thread); one
+ * U-sized block with wide channels, of 16 tiles a thread or more (F(2,3)
+ * at 14x14, 49 tiles: a range of tiles a thread) or fewer (F(4,3), F(6,3):
+ * each thread its share of the output-channel blocks from input transform
+ * to output, an uneven share and a channel tail here), whose accuracy is
+ * checked as well; few tiles and two blocks of
  * output channels (one block run in three phases: tiles, GEMMs over
  * output-channel blocks, tiles). */
 static void run_deterministic(const conv_case c) {
