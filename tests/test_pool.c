@@ -8,6 +8,10 @@
  *               run on the calling thread with its index, each once.
  *   late        one item sleeps 20 ms (a descheduled worker): the other
  *               items still run once each, on 2-4 threads.
+ *   segments    each thread starts on its own contiguous segment of the
+ *               items (thread k: items k·n/T onward): of 8 slow items on 2
+ *               threads, the caller runs items 0 and 1, the worker 4 and 5
+ *               (with one claim counter for all they alternate).
  *   lifecycle   many creates and destroys, with and without a job, and the
  *               XNNPACK pthreadpool (at most one thread per processor) made
  *               once and freed with the pool.
@@ -131,6 +135,37 @@ static void test_late(void** state) {
   }
 }
 
+typedef struct who_ctx {
+  _Atomic int who[8]; /* the thread that ran each item */
+} who_ctx;
+
+static void who_task(void* arg, size_t item, size_t thread) {
+  who_ctx* c = arg;
+  sleep_ms(2);
+  atomic_store(&c->who[item], (int)thread);
+}
+
+static void test_segments(void** state) {
+  (void)state;
+  rc_pool* pool = rc_pool_create(2);
+  assert_non_null(pool);
+  rc_pool_hold(pool, 1); /* the worker spins: it starts on the job at once */
+  int ok = 0;
+  /* a loaded machine may keep the worker off its CPU for a whole job: a few tries */
+  for (int attempt = 0; attempt < 20 && !ok; attempt++) {
+    who_ctx c;
+    for (int i = 0; i < 8; i++) atomic_init(&c.who[i], -1);
+    rc_pool_parallelize(pool, who_task, &c, 8);
+    for (int i = 0; i < 8; i++) assert_true(atomic_load(&c.who[i]) == 0 || atomic_load(&c.who[i]) == 1);
+    /* one counter for all: the spinning worker takes item 1, and the two alternate */
+    ok = atomic_load(&c.who[0]) == 0 && atomic_load(&c.who[1]) == 0 && atomic_load(&c.who[4]) == 1 &&
+         atomic_load(&c.who[5]) == 1;
+  }
+  rc_pool_hold(pool, 0);
+  rc_pool_destroy(pool);
+  assert_true(ok);
+}
+
 /* A held pool (one model run) and a released one give the same answers;
  * holding wakes sleeping workers; pools with pinning off work the same. */
 static void test_hold(void** state) {
@@ -205,8 +240,9 @@ static void test_threads(void** state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_items), cmocka_unit_test(test_nested),    cmocka_unit_test(test_late),
-      cmocka_unit_test(test_hold),  cmocka_unit_test(test_lifecycle), cmocka_unit_test(test_threads),
+      cmocka_unit_test(test_items),    cmocka_unit_test(test_nested), cmocka_unit_test(test_late),
+      cmocka_unit_test(test_segments), cmocka_unit_test(test_hold),   cmocka_unit_test(test_lifecycle),
+      cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

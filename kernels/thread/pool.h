@@ -5,7 +5,8 @@
  * worker has checked in, so with more threads than free cores (another
  * process on a core, threads > cores) each call waits for a descheduled
  * thread's time slice: 100x slower layers. Here items are claimed
- * dynamically from one atomic word, the call returns when all ITEMS are done
+ * dynamically (each thread from its own contiguous segment first, then the
+ * others' leftovers), the call returns when all ITEMS are done
  * (a worker that never woke up delays nothing), and idle threads spin a few
  * tens of microseconds, then sleep (futex on Linux, condition variable
  * elsewhere). docs/threads.md has the details and measurements.
