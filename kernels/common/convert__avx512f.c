@@ -70,16 +70,16 @@ static __attribute__((noinline)) void band_groups(const float* s, ptrdiff_t ss, 
 /* Bands of 16 rows in groups of 4 columns. The last 1–3 columns go as the
  * group of the last 4, and the last 1–15 rows as the band of the last 16:
  * they write again values already written (the same ones), where masked
- * blocks cost as much as whole ones. Three planes to or from packed
- * 3-float pixels (an RGB image's NCHW input or output), and matrices of
- * fewer than 16 rows or columns, go to the AVX2 kernel (a 16×16 shuffle
+ * blocks cost as much as whole ones. Matrices of fewer than 16 rows or
+ * columns go to the AVX2 kernel, three planes to or from packed 3-float
+ * pixels (an RGB image's NCHW input or output) among them (a 16×16 shuffle
  * network for 3 rows or columns took twice the time of scalar moves;
  * AVX2's 8-pixel permutes move a 224x224 RGB image in 8.5 µs either way,
  * as fast as two-source zmm permutes did, 8.3, against 23–34 for scalar
  * moves). */
 void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                                ptrdiff_t dst_stride) {
-  if ((rows == 3 && dst_stride == 3) || (cols == 3 && src_stride == 3) || rows < 16 || cols < 16) {
+  if (rows < 16 || cols < 16) {
     rc_transpose_f32__avx2(src, src_stride, rows, cols, dst, dst_stride);
     return;
   }
