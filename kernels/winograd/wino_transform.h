@@ -257,6 +257,11 @@ INLINE void output_chunk(const axis ay, const axis ax, const int grid, const flo
                          const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
                          size_t rows, size_t cols, const int masked, vmask mask) {
   const int Ax = ax.a;
+  /* F(2,3) and F(6,3) whole tiles: Aᵀ's column for point +1 (position 1)
+   * is all ones, so b added to M there adds b to every output (Aᵀ e₁ e₁ᵀ A
+   * = 1 1ᵀ): one add a tile instead of m². */
+  const int bias_at_1 = WINO_FACTORED && ay.at == ax.at && (ax.at == &at23[0][0] || ax.at == &at63[0][0]) &&
+                        ay.pos[1] == 1 && ax.pos[1] == 1;
   /* Columns first (s = Aᵀ M), then rows (Y = s A), so that each output row
    * is stored left to right. */
   vec s[(MAX_ALPHA - 2) * MAX_ALPHA];
@@ -265,6 +270,7 @@ INLINE void output_chunk(const axis ay, const axis ax, const int grid, const flo
     vec in[MAX_ALPHA];
 #pragma GCC unroll 8
     for (int i = 0; i < ay.a; i++) in[i] = v_load(mm + (size_t)(ay.pos[i] * grid + ax.pos[j]) * m_stride);
+    if (bias_at_1 && j == 1) in[1] = v_add(in[1], bias);
     /* s[yy][j] = Σ_i Aᵀ[yy][i]·M[i][j] */
     at_1d(ay.a, ay.m, ay.at, in, 1, s + j, Ax);
   }
@@ -277,7 +283,7 @@ INLINE void output_chunk(const axis ay, const axis ax, const int grid, const flo
 #pragma GCC unroll 8
     for (int xx = 0; xx < ax.m; xx++) {
       if ((size_t)xx >= cols) break;
-      const vec o = v_activate(v_add(row[xx], bias), prelu, lo, hi, slope);
+      const vec o = v_activate(bias_at_1 ? row[xx] : v_add(row[xx], bias), prelu, lo, hi, slope);
       float* p = y + (size_t)yy * y_row_stride + (size_t)xx * cstride;
       if (masked)
         v_store_mask(p, mask, o);
