@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/common/convert.h"
+#include "kernels/common/transpose_bands.h"
 
 static inline __attribute__((always_inline)) __m256i to_i32(const float* x, __m256 s, __m256 b) {
   __m256 v = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(x), s), b);
@@ -119,11 +120,9 @@ static void pixels_to_planes3(const float* src, size_t rows, float* dst, ptrdiff
   if (i < rows) rc_transpose_f32__scalar(src + 3 * i, 3, rows - i, 3, dst + i, dst_stride);
 }
 
-/* Bands of 8 rows in groups of 4 columns; the last 1–3 columns as the
- * group of the last 4, the last 1–7 rows as the band of the last 8 (values
- * written again, the same ones). Matrices of fewer than 8 rows or columns
- * go to the scalar kernel (a shuffle network for 3 rows or columns costs
- * more than the moves). */
+/* Bands of 8 rows in groups of 4 columns (transpose_bands.h). Matrices of
+ * fewer than 8 rows or columns go to the scalar kernel (a shuffle network
+ * for 3 rows or columns costs more than the moves). */
 void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows, size_t cols, float* dst,
                             ptrdiff_t dst_stride) {
   if (rows == 3 && dst_stride == 3) {
@@ -138,13 +137,7 @@ void rc_transpose_f32__avx2(const float* src, ptrdiff_t src_stride, size_t rows,
     rc_transpose_f32__scalar(src, src_stride, rows, cols, dst, dst_stride);
     return;
   }
-  for (size_t i0 = 0; i0 < rows; i0 += 8) {
-    if (i0 + 8 > rows) i0 = rows - 8;
-    const float* s = src + (ptrdiff_t)i0 * src_stride;
-    float* d = dst + i0;
-    band_groups(s, src_stride, cols / 4, d, dst_stride);
-    if (cols % 4) band_groups(s + cols - 4, src_stride, 1, d + (ptrdiff_t)(cols - 4) * dst_stride, dst_stride);
-  }
+  rc_transpose_bands(src, src_stride, rows, cols, dst, dst_stride, 8, band_groups);
 }
 
 void rc_f16_to_f32__avx2(const uint16_t* x, size_t n, float* y) {

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 
 #include "kernels/common/convert.h"
+#include "kernels/common/transpose_bands.h"
 
 static inline __attribute__((always_inline)) __m512i to_u8_lanes(__m512 v, __m512 s, __m512 b) {
   v = _mm512_add_ps(_mm512_mul_ps(v, s), b);
@@ -67,13 +68,10 @@ static __attribute__((noinline)) void band_groups(const float* s, ptrdiff_t ss, 
   }
 }
 
-/* Bands of 16 rows in groups of 4 columns. The last 1–3 columns go as the
- * group of the last 4, and the last 1–15 rows as the band of the last 16:
- * they write again values already written (the same ones), where masked
- * blocks cost as much as whole ones. Matrices of fewer than 16 rows or
- * columns go to the AVX2 kernel, three planes to or from packed 3-float
- * pixels (an RGB image's NCHW input or output) among them (a 16×16 shuffle
- * network for 3 rows or columns took twice the time of scalar moves;
+/* Bands of 16 rows in groups of 4 columns (transpose_bands.h). Matrices
+ * of fewer than 16 rows or columns go to the AVX2 kernel, three planes to
+ * or from packed 3-float pixels (an RGB image's NCHW input or output) among
+ * them (a 16×16 shuffle network for 3 rows or columns took twice the time of scalar moves;
  * AVX2's 8-pixel permutes move a 224x224 RGB image in 8.5 µs either way,
  * as fast as two-source zmm permutes did, 8.3, against 23–34 for scalar
  * moves). */
@@ -83,13 +81,7 @@ void rc_transpose_f32__avx512f(const float* src, ptrdiff_t src_stride, size_t ro
     rc_transpose_f32__avx2(src, src_stride, rows, cols, dst, dst_stride);
     return;
   }
-  for (size_t i0 = 0; i0 < rows; i0 += 16) {
-    if (i0 + 16 > rows) i0 = rows - 16;
-    const float* s = src + (ptrdiff_t)i0 * src_stride;
-    float* d = dst + i0;
-    band_groups(s, src_stride, cols / 4, d, dst_stride);
-    if (cols % 4) band_groups(s + cols - 4, src_stride, 1, d + (ptrdiff_t)(cols - 4) * dst_stride, dst_stride);
-  }
+  rc_transpose_bands(src, src_stride, rows, cols, dst, dst_stride, 16, band_groups);
 }
 
 void rc_f16_to_f32__avx512f(const uint16_t* x, size_t n, float* y) {
