@@ -205,6 +205,8 @@ size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p) {
 
 /* ------------------------------------------------------------ run */
 
+#define PACK_TAGS 64
+
 typedef struct run_ctx {
   const rc_gemm_conv_params* p;
   ukernel uk;
@@ -224,6 +226,11 @@ typedef struct run_ctx {
   size_t units; /* pixel blocks × groups × ncg */
   size_t parts;
   int direct;
+  /* Per thread (the first PACK_TAGS): the pixel block × group whose rows its
+   * slice holds, or SIZE_MAX. A thread's consecutive parts often share one
+   * (column ranges of one block: RepVGG-A0's stage4.0, 49 pixels, packs once
+   * a thread instead of once a part). */
+  size_t packed[PACK_TAGS];
 } run_ctx;
 
 /* The im2col rows of pixels [p0, p0 + rows) for group g: A[r][(ky·kw + kx)·icg + ic]. */
@@ -279,10 +286,9 @@ static size_t tile_rows(const run_ctx* c, size_t t, size_t rows, size_t full) {
 
 /* Units [begin, end) in the workspace slice a (NULL when direct) and the
  * converted panels' buffer wk (with w_half). */
-static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, float* wk) {
+static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, float* wk, size_t* packed) {
   const rc_gemm_conv_params* p = c->p;
   const size_t K = c->b.K, out_c = (size_t)p->out_c;
-  size_t packed_block = SIZE_MAX, packed_group = SIZE_MAX;
   rc_gemm_epilogue ep = {NULL, NULL, c->lo, c->hi};
   for (size_t u = begin; u < end; u++) {
     const size_t cg = u % c->ncg, g = u / c->ncg % (size_t)p->groups, pb = u / c->ncg / (size_t)p->groups;
@@ -293,10 +299,10 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
       ab = c->x + p0 * (size_t)p->in_c + g * c->icg;
       a_stride = (size_t)p->in_c;
     } else {
-      if (pb != packed_block || g != packed_group) {
+      const size_t tag = pb * (size_t)p->groups + g;
+      if (tag != *packed) {
         pack_rows(c, p0, rows, g, a);
-        packed_block = pb;
-        packed_group = g;
+        *packed = tag;
       }
       ab = a;
       a_stride = K;
@@ -357,11 +363,13 @@ static void run_units(const run_ctx* c, size_t begin, size_t end, float* a, floa
 
 /* Part i of the units, packing into the slice of the thread that claimed it. */
 static void part_task(void* arg, size_t i, size_t thread) {
-  const run_ctx* c = arg;
+  run_ctx* c = arg;
   char* slice = c->ws ? c->ws + thread * c->slice : NULL; /* NULL: x read in place, float weights */
   float* a = c->direct ? NULL : (float*)slice;
   float* wk = c->w_half ? (float*)(slice + rows_bytes(c->p, &c->b)) : NULL;
-  run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a, wk);
+  size_t none = SIZE_MAX;
+  run_units(c, c->units * i / c->parts, c->units * (i + 1) / c->parts, a, wk,
+            thread < PACK_TAGS ? &c->packed[thread] : &none);
 }
 
 void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const float* packed, const float* bias,
@@ -406,8 +414,9 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
   }
   c.units = blocks * groups * c.ncg;
   /* Up to RC_POOL_ITEMS_PER_THREAD parts per thread, claimed dynamically: a descheduled thread's
-   * share is taken by the others (a part boundary costs at most one more
-   * packing of a pixel block). */
+   * share is taken by the others (a stolen part costs at most one more
+   * packing of a pixel block; a thread's own consecutive parts, none). */
   c.parts = rc_pool_parts(pool, c.units);
+  for (size_t t = 0; t < PACK_TAGS; t++) c.packed[t] = SIZE_MAX;
   rc_pool_parallelize(pool, part_task, &c, c.parts);
 }
