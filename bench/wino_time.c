@@ -5,8 +5,8 @@
  * its operands in L1. Built as build/bench/repconv_wino_time.
  *
  *   build/bench/repconv_wino_time [reps]
- * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..5 (the
- * layers[] below), WINO_VARIANT=0..2, WINO_THREADS=N, WINO_L2=bytes
+ * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..9 (the
+ * layers[] below), WINO_VARIANT=0..3, WINO_THREADS=N, WINO_L2=bytes
  * (blocking target), WINO_COPIES=N: cycle through N copies of the weights,
  * as a stage of N such layers does (U then comes from L3 or DRAM, not L2).
  */
@@ -68,7 +68,9 @@ static void time_gemm(size_t kc, size_t tiles, double peak) {
 
 static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_wino_isa isa, int reps, rc_pool* pool,
                        double peak) {
-  const size_t nx = (size_t)h * w * c_in, ny = (size_t)h * w * c_out;
+  /* stride 2: the output of a 3x3 conv padded by 1 */
+  const int s = rc_wino_stride(v), oh = (h - 1) / s + 1, ow = (w - 1) / s + 1;
+  const size_t nx = (size_t)h * w * c_in, ny = (size_t)oh * ow * c_out;
   float* x = malloc(nx * sizeof(float));
   float* y = malloc(ny * sizeof(float));
   float* wt = malloc((size_t)c_out * c_in * 9 * sizeof(float));
@@ -88,8 +90,8 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   p.in_h = h;
   p.in_w = w;
   p.in_c = c_in;
-  p.out_h = h;
-  p.out_w = w;
+  p.out_h = oh;
+  p.out_w = ow;
   p.out_c = c_out;
   p.pad_top = 1;
   p.pad_left = 1;
@@ -97,7 +99,7 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   const char* l2env = getenv("WINO_L2");
   p.l2_bytes = l2env ? (size_t)atol(l2env) : 0;
   /* one slice per pool thread (wino.h) */
-  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, w, p.l2_bytes, 0);
+  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, ow, p.l2_bytes, 0);
   void* ws = malloc(ws_size * rc_pool_threads(pool));
   double* t = malloc(reps * sizeof(double));
   rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool); /* warm-up */
@@ -109,10 +111,10 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   }
   qsort(t, reps, sizeof(double), cmp_d);
   const double med = t[reps / 2];
-  const double gf = 2.0 * h * w * c_in * c_out * 9 / med * 1e-9;
+  const double gf = 2.0 * oh * ow * c_in * c_out * 9 / med * 1e-9;
   printf("  C%d->%d %dx%d  %-7s %-6s  %8.3f ms  %7.1f GFLOP/s eff  (%.2fx peak)  block %zu tiles, ws %zu KiB\n", c_in,
          c_out, h, w, rc_wino_variant_name(v), rc_wino_isa_name(isa), med * 1e3, gf, gf / peak,
-         rc_wino_block_tiles(v, c_in, c_out, w, p.l2_bytes), ws_size >> 10);
+         rc_wino_block_tiles(v, c_in, c_out, ow, p.l2_bytes), ws_size >> 10);
   free(t);
   free(ws);
   free(u);
@@ -133,10 +135,13 @@ int main(int argc, char** argv) {
   if (!getenv("WINO_LAYER")) time_gemm(64, 30, peak);
   if (!getenv("WINO_LAYER")) time_gemm(128, 6, peak);
   if (!getenv("WINO_LAYER")) time_gemm(16, 30, peak);
-  static const int layers[][3] = {{64, 56, 56}, {128, 28, 28}, {16, 540, 960}, {192, 14, 14},
-                                  {96, 28, 28}, {48, 56, 56},  {512, 7, 7}};
+  /* Cin, Cout, input height and width; the stride-2 variant (WINO_VARIANT=3) halves the output. The last three:
+   * RepVGG-A0's stride-2 stage1.0, stage2.0 and stage3.0. */
+  static const int layers[][4] = {{64, 64, 56, 56}, {128, 128, 28, 28}, {16, 16, 540, 960}, {192, 192, 14, 14},
+                                  {96, 96, 28, 28}, {48, 48, 56, 56},   {512, 512, 7, 7},   {48, 48, 112, 112},
+                                  {48, 96, 56, 56}, {96, 192, 28, 28}};
   const char* lay = getenv("WINO_LAYER");   /* an index of layers[]: one layer only */
-  const char* var = getenv("WINO_VARIANT"); /* 0, 1, 2: one variant only */
+  const char* var = getenv("WINO_VARIANT"); /* an rc_wino_variant: one variant only */
   for (int l = 0; l < (int)(sizeof layers / sizeof layers[0]); l++) {
     if (lay && atoi(lay) != l) continue;
     for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
@@ -145,7 +150,7 @@ int main(int argc, char** argv) {
         if (var && atoi(var) != v) continue;
         if (only && strcmp(only, rc_wino_isa_name((rc_wino_isa)i))) continue;
         const int r = i == RC_WINO_ISA_SCALAR ? (reps + 4) / 5 : reps;
-        time_layer(layers[l][0], layers[l][0], layers[l][1], layers[l][2], (rc_wino_variant)v, (rc_wino_isa)i, r, pool,
+        time_layer(layers[l][0], layers[l][1], layers[l][2], layers[l][3], (rc_wino_variant)v, (rc_wino_isa)i, r, pool,
                    peak);
       }
   }
