@@ -65,6 +65,7 @@
 
 #include "kernels/common/convert.h"
 #include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_run.h"      /* rc_wino_u_nta */
 #include "kernels/winograd/wino_ukernels.h" /* RC_WINO_GEMM_MR_MAX */
 #include "tests/support/test_util.h"
 
@@ -616,6 +617,14 @@ static void test_isa_resolve(void** state) {
   assert_int_equal(rc_wino_stride(RC_WINO_F63), 1);
   assert_false(rc_wino_is_direct(RC_WINO_F23S2, 1));
   assert_true(rc_wino_is_direct(RC_WINO_F23, RC_WINO_DIRECT_MAX_CIN));
+  /* Non-temporal U prefetch: RepVGG-A0's stage3 panel (192 rows × 3 × 16 floats, 36 KiB) in a 48 KiB L1d, not in
+   * 32 KiB; never for the tile GEMM (nv 0) or an unknown L1d. */
+  assert_true(rc_wino_u_nta(192, 3, 48 << 10));
+  assert_false(rc_wino_u_nta(192, 3, 32 << 10));
+  assert_true(rc_wino_u_nta(128, 4, 32 << 10));
+  assert_false(rc_wino_u_nta(129, 4, 32 << 10));
+  assert_false(rc_wino_u_nta(16, 0, 48 << 10));
+  assert_false(rc_wino_u_nta(16, 1, 0));
 }
 
 /* The fused residual + activation + depth-to-space store must give exactly

@@ -417,7 +417,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
         pf_done += pf_lines;
         if (c->gemm_nv) {
           c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
-                     c->cout_pad, pf, pf_lines);
+                     c->cout_pad, pf, pf_lines, c->u_nta);
         } else {
           c->tile_gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf,
                        pf_lines);
@@ -610,6 +610,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   }
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
+  c->u_nta = 0;
   c->gemm_groups = c->cout_blocks;
   /* The tile GEMM: for few output channels, whose 16-lane GEMM would
    * compute mostly padding, the ISA's ≤ 4- or ≤ 8-channel kernel. */
@@ -634,6 +635,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
       }
     }
     c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
+    c->u_nta = rc_wino_u_nta(c->cin, c->gemm_nv, rc_cpu_get()->l1d_bytes);
   }
   c->u_panel = ws;
   c->v = ws + panel_floats(c->cin, c->u_half != NULL);

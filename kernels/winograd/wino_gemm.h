@@ -21,13 +21,15 @@ static inline size_t rc_wino_gemm_wide_rmax(size_t nv) { return nv <= 2 ? 14 : n
 
 /* c[i·c_stride + j] = Σ_k a[i·a_stride + k] · w[k·wk + (j/16)·wp + j%16]
  * for i < rows (1..rmax(nv)), j < nv·16 (nv 1..4), k < kc; plain store.
- * Also prefetches into L2 the pf_lines (≤ nv·kc) 64-byte lines from pf, nv
- * per k from the first (pf NULL when pf_lines is 0). */
+ * Also prefetches the pf_lines (≤ nv·kc) 64-byte lines from pf, nv per k
+ * from the first (pf NULL when pf_lines is 0): into L2, or non-temporal
+ * (nta: kept out of L2 and L3 where the CPU allows). */
 typedef void (*rc_wino_gemm_wide_fn)(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
-                                     size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines);
+                                     size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines,
+                                     int nta);
 
 RC_IF_ISA_AVX512F(void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride,
                                              const float* w, size_t wk, size_t wp, float* c, size_t c_stride,
-                                             const float* pf, size_t pf_lines);)
+                                             const float* pf, size_t pf_lines, int nta);)
 
 #endif

@@ -9,16 +9,18 @@
  * Every (rows, nv) form is its own loop (fully unrolled, accumulators in
  * registers); rc_wino_gemm__avx512f dispatches. The sums run over k in order,
  * one FMA per k, as in every other tile GEMM, so the result is bitwise that
- * of the 12×16 kernel. Up to nv prefetches per k (into L2), as many lines
- * as the k's own loads, bring in the panels the caller reads next: see
- * wino.c's gemm_blocks. Compiled with -mavx512f. */
+ * of the 12×16 kernel. Up to nv prefetches per k, as many lines as the k's
+ * own loads, bring in the panels the caller reads next (wino.c's
+ * gemm_blocks): into L2, or with the non-temporal hint where the caller
+ * says so (nta; wino.c, run_init, says when and why). Compiled with
+ * -mavx512f. */
 #include <immintrin.h>
 
 #include "kernels/winograd/wino_gemm.h"
 
 static inline __attribute__((always_inline)) void tile(const size_t R, const size_t NV, size_t kc, const float* a,
                                                        size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                                                       size_t c_stride, const float* pf, size_t pf_lines) {
+                                                       size_t c_stride, const float* pf, size_t pf_lines, int nta) {
   /* Row i at r[i/3] + (i%3)·s (bytes), panel v at w + v·wp: five row
    * pointers and a stride instead of fourteen, which left GCC too few
    * registers (9×3 spilled: 94% of the FMA peak on Zen 4, 6×4 98%). */
@@ -36,7 +38,12 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
     __m512 b[4];
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++)
-      if (k * NV + v < pf_lines) _mm_prefetch((const char*)pf + 64 * (k * NV + v), _MM_HINT_T1);
+      if (k * NV + v < pf_lines) {
+        if (nta)
+          _mm_prefetch((const char*)pf + 64 * (k * NV + v), _MM_HINT_NTA);
+        else
+          _mm_prefetch((const char*)pf + 64 * (k * NV + v), _MM_HINT_T1);
+      }
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++) b[v] = _mm512_loadu_ps((const float*)(wb + v * pb));
 #pragma GCC unroll 14
@@ -55,12 +62,12 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
 }
 
 typedef void (*form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                        size_t c_stride, const float* pf, size_t pf_lines);
+                        size_t c_stride, const float* pf, size_t pf_lines, int nta);
 
 #define FORM(r, nv)                                                                                             \
   static void form_##r##x##nv(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, \
-                              float* c, size_t c_stride, const float* pf, size_t pf_lines) {                    \
-    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines);                                         \
+                              float* c, size_t c_stride, const float* pf, size_t pf_lines, int nta) {           \
+    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, nta);                                    \
   }
 #define FORMS_14(nv) \
   FORM(1, nv)        \
@@ -109,6 +116,6 @@ static const form_fn k_forms[RC_WINO_GEMM_WIDE_NVMAX][RC_WINO_GEMM_WIDE_RMAX] = 
 };
 
 void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
-                           size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines) {
-  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines);
+                           size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines, int nta) {
+  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, nta);
 }

@@ -63,6 +63,7 @@ typedef struct rc_wino_run {
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
   int direct;                /* rc_wino_is_direct: tiles computed directly from u's 3×3 weights */
   size_t gemm_nv;            /* wide GEMM: 16-channel blocks per call (0: the tile GEMM below) */
+  int u_nta;                 /* the wide GEMM prefetches U non-temporal (rc_wino_u_nta) */
   rc_gemm_tile_fn tile_gemm; /* without the wide GEMM: the ISA's GEMM, or its ≤ 8- or ≤ 4-channel one */
   size_t tile_mr;            /* its rows per call */
   size_t gemm_groups;        /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
@@ -93,6 +94,21 @@ typedef struct rc_wino_run {
  * multiple of m, F(4,3) for 3–4 in F(6,3); FULL otherwise and for other
  * variants). */
 size_t rc_wino_border_axis(rc_wino_variant v, size_t out);
+
+/* Whether the wide GEMM prefetches the next U panel with the non-temporal
+ * hint: when a column group's panel (in_c rows of gemm_nv·16 floats) fits
+ * in the L1d (l1d_bytes; 0 unknown: no), where the group's later calls find
+ * it (a non-temporal line may live in L1 only). U streamed that way stays
+ * out of L2, where the block's V and M are, and out of L3, where the
+ * network's other weights and activations then survive from frame to
+ * frame (RepVGG-A0's 14x14 stage alone streams 33 MB of U, more than the
+ * L3). Zen 5, alternated steady runs, T1 → NTA: RepVGG-A0 2 threads 3.68 →
+ * 3.25 ms, 1 thread 6.36 → 6.22; its stage3 layers 3–6% faster;
+ * RepVGG-B0 2 threads 6.65 → 6.31; DBB-ResNet18 5.39 → 5.08; ECBSR
+ * unchanged (14.69 vs 14.59, 26.61 vs 26.73). */
+static inline int rc_wino_u_nta(size_t in_c, size_t gemm_nv, size_t l1d_bytes) {
+  return gemm_nv > 0 && l1d_bytes > 0 && in_c * gemm_nv * 16 * sizeof(float) <= l1d_bytes;
+}
 /* Tile t of the block: image n, tile row ty and column tx, and the kind of
  * its axes (FULL but on border tiles). */
 typedef struct rc_wino_tile {
