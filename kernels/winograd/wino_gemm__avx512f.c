@@ -12,8 +12,8 @@
  * of the 12×16 kernel. Up to nv prefetches per k, as many lines as the k's
  * own loads, bring in the panels the caller reads next (wino.c's
  * gemm_blocks): into L2, or with the non-temporal hint where the caller
- * says so (nta; wino.c, run_init, says when and why). Compiled with
- * -mavx512f. */
+ * says so (nta: rc_wino_u_nta in wino_run.h says when and why). Compiled
+ * with -mavx512f. */
 #include <immintrin.h>
 
 #include "kernels/winograd/wino_gemm.h"
