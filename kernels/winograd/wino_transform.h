@@ -257,11 +257,11 @@ INLINE void output_chunk(const axis ay, const axis ax, const int grid, const flo
                          const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
                          size_t rows, size_t cols, const int masked, vmask mask) {
   const int Ax = ax.a;
-  /* F(2,3) and F(6,3) whole tiles: Aᵀ's column for point +1 (position 1)
-   * is all ones, so b added to M there adds b to every output (Aᵀ e₁ e₁ᵀ A
-   * = 1 1ᵀ): one add a tile instead of m². */
-  const int bias_at_1 = WINO_FACTORED && ay.at == ax.at && (ax.at == &at23[0][0] || ax.at == &at63[0][0]) &&
-                        ay.pos[1] == 1 && ax.pos[1] == 1;
+  /* F(2,3) and F(6,3) tiles (both axes the variant's own, not a nested
+   * border one): Aᵀ's column for point +1 (position 1) is all ones, so b
+   * added to M there adds b to every output (Aᵀ e₁ e₁ᵀ A = 1 1ᵀ): one add a
+   * tile instead of m². */
+  const int bias_at_1 = WINO_FACTORED && ay.at == ax.at && (ax.at == &at23[0][0] || ax.at == &at63[0][0]);
   /* Columns first (s = Aᵀ M), then rows (Y = s A), so that each output row
    * is stored left to right. */
   vec s[(MAX_ALPHA - 2) * MAX_ALPHA];
