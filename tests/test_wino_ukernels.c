@@ -224,8 +224,10 @@ static void check_gemm_wide(const char* name, rc_wino_gemm_wide_fn wide, rc_gemm
           for (size_t k = 0; k < kc; k++)
             for (size_t v = 0; v < nv; v++) rc_test_fill_uniform(rng, w + k * wk + v * wp, 16, -1.0f, 1.0f);
           for (size_t i = 0; i < R * c_stride; i++) c[i] = SENTINEL;
-          wide(rows, nv, kc, a, a_stride, w, wk, wp, c, c_stride, w, kc,
-               layout); /* prefetching its own panel (both hints): no effect on c */
+          /* prefetching its own panels (both hints, nv a k or spread, 1 to nv
+           * lines a k): no effect on c */
+          const unsigned pf_flags = (layout ? RC_WINO_PF_NTA : 0) | (ki % 2 ? RC_WINO_PF_SPREAD : 0);
+          wide(rows, nv, kc, a, a_stride, w, wk, wp, c, c_stride, w, nv * kc - rows % nv, pf_flags);
           for (size_t i = 0; i < R; i++)
             for (size_t j = 0; j < c_stride; j++)
               if ((i >= rows || j >= nv * 16) && c[i * c_stride + j] != SENTINEL)

@@ -417,7 +417,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
         pf_done += pf_lines;
         if (c->gemm_nv) {
           c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
-                     c->cout_pad, pf, pf_lines, c->u_nta);
+                     c->cout_pad, pf, pf_lines, c->u_pf);
         } else {
           c->tile_gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf,
                        pf_lines);
@@ -610,7 +610,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   }
   /* The wide GEMM's group width: the least cost over a full block. */
   c->gemm_nv = 0;
-  c->u_nta = 0;
+  c->u_pf = 0;
   c->gemm_groups = c->cout_blocks;
   /* The tile GEMM: for few output channels, whose 16-lane GEMM would
    * compute mostly padding, the ISA's ≤ 4- or ≤ 8-channel kernel. */
@@ -635,7 +635,15 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
       }
     }
     c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
-    c->u_nta = rc_wino_u_nta(c->cin, c->gemm_nv, rc_cpu_get()->l1d_bytes);
+    /* The next panels' prefetch spread over each call's k loop: nv lines a
+     * k from the first k put a call's share into its first k's, more misses
+     * at once than the L1 tracks, and none later while the FMAs ran. One
+     * layer, U from DRAM (wino_time, Zen 5, 1 thread): C192 14x14 F(4,3)
+     * 0.31 → 0.22 ms, C512 7x7 F(2,3) 1.08 → 0.87; DBB-ResNet18 8.74 →
+     * 8.28 ms. Not where tile ranges on several threads each stream all of
+     * U (rc_wino_conv2d_nhwc): there nv a k measured faster (RepVGG-B0, 2
+     * threads, 6.36 against 6.57 ms). */
+    c->u_pf = (rc_wino_u_nta(c->cin, c->gemm_nv, rc_cpu_get()->l1d_bytes) ? RC_WINO_PF_NTA : 0) | RC_WINO_PF_SPREAD;
   }
   c->u_panel = ws;
   c->v = ws + panel_floats(c->cin, c->u_half != NULL);
@@ -744,6 +752,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     c.first = 0;
     c.count = total;
     if (!c.direct && total >= RC_WINO_SPLIT_MIN_TILES * threads) {
+      c.u_pf &= ~RC_WINO_PF_SPREAD; /* every thread streams all of U (run_init) */
       range_ctx r = {&c, total, threads, slice};
       rc_pool_parallelize(pool, range_task, &r, r.parts);
       return;
@@ -767,6 +776,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
    * the others, and no more blocks (U streamed once per block) than one
    * range per thread would make. */
   const size_t blocks = (total + c.block_tiles - 1) / c.block_tiles;
+  c.u_pf &= ~RC_WINO_PF_SPREAD; /* every thread streams all of U (run_init) */
   range_ctx r = {&c, total, (blocks + threads - 1) / threads * threads, slice};
   rc_pool_parallelize(pool, range_task, &r, r.parts);
 }

@@ -9,18 +9,17 @@
  * Every (rows, nv) form is its own loop (fully unrolled, accumulators in
  * registers); rc_wino_gemm__avx512f dispatches. The sums run over k in order,
  * one FMA per k, as in every other tile GEMM, so the result is bitwise that
- * of the 12×16 kernel. Up to nv prefetches per k, as many lines as the k's
- * own loads, bring in the panels the caller reads next (wino.c's
- * gemm_blocks): into L2, or with the non-temporal hint where the caller
- * says so (nta: rc_wino_u_nta in wino_run.h says when and why). Compiled
- * with -mavx512f. */
+ * of the 12×16 kernel. Prefetches (at most nv a k, as many lines as the
+ * k's own loads) bring in the panels the caller reads next (wino.c's
+ * gemm_blocks), as its flags say (wino_gemm.h). Compiled with -mavx512f. */
 #include <immintrin.h>
 
 #include "kernels/winograd/wino_gemm.h"
 
 static inline __attribute__((always_inline)) void tile(const size_t R, const size_t NV, size_t kc, const float* a,
                                                        size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                                                       size_t c_stride, const float* pf, size_t pf_lines, int nta) {
+                                                       size_t c_stride, const float* pf, size_t pf_lines,
+                                                       unsigned pf_flags) {
   /* Row i at r[i/3] + (i%3)·s (bytes), panel v at w + v·wp: five row
    * pointers and a stride instead of fourteen, which left GCC too few
    * registers (9×3 spilled: 94% of the FMA peak on Zen 4, 6×4 98%). */
@@ -30,6 +29,15 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
   for (size_t q = 0; q < (R + 2) / 3; q++) r[q] = (const char*)(a + 3 * q * a_stride);
   const char* wb = (const char*)w;
   __m512 acc[RC_WINO_GEMM_WIDE_RMAX][4];
+  /* Prefetched lines a k: NV, or spread, ⌈pf_lines / kc⌉ (≤ NV: the
+   * caller's cap; no division, many calls are short). One panel: one a k
+   * either way, a constant (ECBSR's short calls lost 3% to more code a k). */
+  size_t pq = NV;
+  if (NV > 1 && (pf_flags & RC_WINO_PF_SPREAD)) {
+    pq = 0;
+#pragma GCC unroll 4
+    for (size_t v = 0; v < NV; v++) pq += v * kc < pf_lines;
+  }
 #pragma GCC unroll 14
   for (size_t i = 0; i < R; i++)
 #pragma GCC unroll 4
@@ -38,11 +46,11 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
     __m512 b[4];
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++)
-      if (k * NV + v < pf_lines) {
-        if (nta)
-          _mm_prefetch((const char*)pf + 64 * (k * NV + v), _MM_HINT_NTA);
+      if (v < pq && k * pq + v < pf_lines) {
+        if (pf_flags & RC_WINO_PF_NTA)
+          _mm_prefetch((const char*)pf + 64 * (k * pq + v), _MM_HINT_NTA);
         else
-          _mm_prefetch((const char*)pf + 64 * (k * NV + v), _MM_HINT_T1);
+          _mm_prefetch((const char*)pf + 64 * (k * pq + v), _MM_HINT_T1);
       }
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++) b[v] = _mm512_loadu_ps((const float*)(wb + v * pb));
@@ -62,12 +70,12 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
 }
 
 typedef void (*form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                        size_t c_stride, const float* pf, size_t pf_lines, int nta);
+                        size_t c_stride, const float* pf, size_t pf_lines, unsigned pf_flags);
 
 #define FORM(r, nv)                                                                                             \
   static void form_##r##x##nv(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, \
-                              float* c, size_t c_stride, const float* pf, size_t pf_lines, int nta) {           \
-    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, nta);                                    \
+                              float* c, size_t c_stride, const float* pf, size_t pf_lines, unsigned pf_flags) { \
+    tile(r, nv, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, pf_flags);                               \
   }
 #define FORMS_14(nv) \
   FORM(1, nv)        \
@@ -116,6 +124,7 @@ static const form_fn k_forms[RC_WINO_GEMM_WIDE_NVMAX][RC_WINO_GEMM_WIDE_RMAX] = 
 };
 
 void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
-                           size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines, int nta) {
-  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, nta);
+                           size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines,
+                           unsigned pf_flags) {
+  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, pf_flags);
 }

@@ -63,7 +63,7 @@ typedef struct rc_wino_run {
   size_t cin, cout, cin_pad, cout_pad, cout_blocks;
   int direct;                /* rc_wino_is_direct: tiles computed directly from u's 3×3 weights */
   size_t gemm_nv;            /* wide GEMM: 16-channel blocks per call (0: the tile GEMM below) */
-  int u_nta;                 /* the wide GEMM prefetches U non-temporal (rc_wino_u_nta) */
+  unsigned u_pf;             /* the wide GEMM's prefetch of U: RC_WINO_PF_* (wino_gemm.h) */
   rc_gemm_tile_fn tile_gemm; /* without the wide GEMM: the ISA's GEMM, or its ≤ 8- or ≤ 4-channel one */
   size_t tile_mr;            /* its rows per call */
   size_t gemm_groups;        /* GEMM column groups per position ξ: ⌈cout_blocks / gemm_nv⌉, or cout_blocks */
