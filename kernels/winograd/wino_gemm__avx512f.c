@@ -16,10 +16,12 @@
 
 #include "kernels/winograd/wino_gemm.h"
 
-static inline __attribute__((always_inline)) void tile(const size_t R, const size_t NV, size_t kc, const float* a,
-                                                       size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
-                                                       size_t c_stride, const float* pf, size_t pf_lines,
-                                                       unsigned pf_flags) {
+/* The tile with PQ prefetched lines a k (NV, a constant, or the spread
+ * rate: a runtime PQ in every form cost 3% where nothing is spread). */
+static inline __attribute__((always_inline)) void tile_pq(const size_t R, const size_t NV, const size_t PQ, size_t kc,
+                                                          const float* a, size_t a_stride, const float* w, size_t wk,
+                                                          size_t wp, float* c, size_t c_stride, const float* pf,
+                                                          size_t pf_lines, unsigned pf_flags) {
   /* Row i at r[i/3] + (i%3)·s (bytes), panel v at w + v·wp: five row
    * pointers and a stride instead of fourteen, which left GCC too few
    * registers (9×3 spilled: 94% of the FMA peak on Zen 4, 6×4 98%). */
@@ -29,15 +31,6 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
   for (size_t q = 0; q < (R + 2) / 3; q++) r[q] = (const char*)(a + 3 * q * a_stride);
   const char* wb = (const char*)w;
   __m512 acc[RC_WINO_GEMM_WIDE_RMAX][4];
-  /* Prefetched lines a k: NV, or spread, ⌈pf_lines / kc⌉ (≤ NV: the
-   * caller's cap; no division, many calls are short). One panel: one a k
-   * either way, a constant (ECBSR's short calls lost 3% to more code a k). */
-  size_t pq = NV;
-  if (NV > 1 && (pf_flags & RC_WINO_PF_SPREAD)) {
-    pq = 0;
-#pragma GCC unroll 4
-    for (size_t v = 0; v < NV; v++) pq += v * kc < pf_lines;
-  }
 #pragma GCC unroll 14
   for (size_t i = 0; i < R; i++)
 #pragma GCC unroll 4
@@ -46,11 +39,11 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
     __m512 b[4];
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++)
-      if (v < pq && k * pq + v < pf_lines) {
+      if (v < PQ && k * PQ + v < pf_lines) {
         if (pf_flags & RC_WINO_PF_NTA)
-          _mm_prefetch((const char*)pf + 64 * (k * pq + v), _MM_HINT_NTA);
+          _mm_prefetch((const char*)pf + 64 * (k * PQ + v), _MM_HINT_NTA);
         else
-          _mm_prefetch((const char*)pf + 64 * (k * pq + v), _MM_HINT_T1);
+          _mm_prefetch((const char*)pf + 64 * (k * PQ + v), _MM_HINT_T1);
       }
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++) b[v] = _mm512_loadu_ps((const float*)(wb + v * pb));
@@ -67,6 +60,22 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
   for (size_t i = 0; i < R; i++)
 #pragma GCC unroll 4
     for (size_t v = 0; v < NV; v++) _mm512_storeu_ps(c + i * c_stride + v * 16, acc[i][v]);
+}
+
+static inline __attribute__((always_inline)) void tile(const size_t R, const size_t NV, size_t kc, const float* a,
+                                                       size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
+                                                       size_t c_stride, const float* pf, size_t pf_lines,
+                                                       unsigned pf_flags) {
+  /* Spread: ⌈pf_lines / kc⌉ lines a k (≤ NV, the caller's cap; no
+   * division: many calls are short). One panel: one a k either way. */
+  if (NV > 1 && (pf_flags & RC_WINO_PF_SPREAD)) {
+    size_t pq = 0;
+#pragma GCC unroll 4
+    for (size_t v = 0; v < NV; v++) pq += v * kc < pf_lines;
+    tile_pq(R, NV, pq, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, pf_flags);
+  } else {
+    tile_pq(R, NV, NV, kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, pf_flags);
+  }
 }
 
 typedef void (*form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
