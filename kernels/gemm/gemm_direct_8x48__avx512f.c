@@ -77,18 +77,15 @@
 #pragma GCC push_options
 #pragma GCC optimize("unroll-loops")
 #endif
-DEFINE_TILE(6, 1, 0, 0)
-DEFINE_TILE(6, 2, 0, 0)
-DEFINE_TILE(8, 3, 0, 0)
-DEFINE_TILE(6, 1, 1, 0)
-DEFINE_TILE(6, 2, 1, 0)
-DEFINE_TILE(8, 3, 1, 0)
-DEFINE_TILE(6, 1, 0, 1)
-DEFINE_TILE(6, 2, 0, 1)
-DEFINE_TILE(8, 3, 0, 1)
-DEFINE_TILE(6, 1, 1, 1)
-DEFINE_TILE(6, 2, 1, 1)
-DEFINE_TILE(8, 3, 1, 1)
+/* The three panel counts' tiles (6×16, 6×32, 8×48) of one finish and row form. */
+#define DEFINE_TILES(SIMPLE, UNI) \
+  DEFINE_TILE(6, 1, SIMPLE, UNI)  \
+  DEFINE_TILE(6, 2, SIMPLE, UNI)  \
+  DEFINE_TILE(8, 3, SIMPLE, UNI)
+DEFINE_TILES(0, 0)
+DEFINE_TILES(1, 0)
+DEFINE_TILES(0, 1)
+DEFINE_TILES(1, 1)
 #ifndef __clang__
 #pragma GCC pop_options
 #endif

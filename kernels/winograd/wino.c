@@ -641,7 +641,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
      * layer, U from DRAM (wino_time, Zen 5, 1 thread): C192 14x14 F(4,3)
      * 0.31 → 0.22 ms, C512 7x7 F(2,3) 1.08 → 0.87; DBB-ResNet18 8.74 →
      * 8.28 ms. Not where tile ranges on several threads each stream all of
-     * U (rc_wino_conv2d_nhwc): there nv a k measured faster (RepVGG-B0, 2
+     * U (tile_ranges): there nv a k measured faster (RepVGG-B0, 2
      * threads, 6.36 against 6.57 ms). */
     c->u_pf = (rc_wino_u_nta(c->cin, c->gemm_nv, rc_cpu_get()->l1d_bytes) ? RC_WINO_PF_NTA : 0) | RC_WINO_PF_SPREAD;
   }
@@ -727,6 +727,14 @@ static void phase_task(void* arg, size_t i, size_t thread) {
   }
 }
 
+/* Tiles [0, total) in `parts` ranges on the pool's threads. Every thread
+ * streams all of U: its prefetch is not spread (run_init). */
+static void tile_ranges(rc_wino_run* c, size_t total, size_t parts, size_t slice, rc_pool* pool) {
+  c->u_pf &= ~RC_WINO_PF_SPREAD;
+  range_ctx r = {c, total, parts, slice};
+  rc_pool_parallelize(pool, range_task, &r, r.parts);
+}
+
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,
                          void* workspace, rc_pool* pool) {
   if (p->batch <= 0 || p->out_h <= 0 || p->out_w <= 0 || p->out_c <= 0 || p->in_c <= 0) return;
@@ -752,9 +760,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     c.first = 0;
     c.count = total;
     if (!c.direct && total >= RC_WINO_SPLIT_MIN_TILES * threads) {
-      c.u_pf &= ~RC_WINO_PF_SPREAD; /* every thread streams all of U (run_init) */
-      range_ctx r = {&c, total, threads, slice};
-      rc_pool_parallelize(pool, range_task, &r, r.parts);
+      tile_ranges(&c, total, threads, slice, pool);
       return;
     }
     if (!c.direct && !c.post && c.cout_blocks >= RC_WINO_COLS_MIN_BLOCKS * threads) {
@@ -776,7 +782,5 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
    * the others, and no more blocks (U streamed once per block) than one
    * range per thread would make. */
   const size_t blocks = (total + c.block_tiles - 1) / c.block_tiles;
-  c.u_pf &= ~RC_WINO_PF_SPREAD; /* every thread streams all of U (run_init) */
-  range_ctx r = {&c, total, (blocks + threads - 1) / threads * threads, slice};
-  rc_pool_parallelize(pool, range_task, &r, r.parts);
+  tile_ranges(&c, total, (blocks + threads - 1) / threads * threads, slice, pool);
 }
