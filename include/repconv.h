@@ -153,12 +153,20 @@ typedef enum repconv_backend {
 REPCONV_API repconv_status repconv_options_create(repconv_options_t** out);
 REPCONV_API void repconv_options_destroy(repconv_options_t* options);
 /* Threads used by a session (1 = run on the caller's thread). Default 1.
- * The thread count never changes the output: every backend splits its work
- * between threads by output elements (rows, tiles, channel blocks), never
- * inside a sum, so a model's outputs are bitwise the same with 1 to N threads
- * on one backend and CPU (tests/test_determinism.c: every built-in and ONNX
- * fixture, every backend, 1 to 4 threads). Backends differ from each other
- * by rounding (Winograd, summation order).
+ * A session's thread count never changes the output: every backend splits
+ * its work between threads by output elements (rows, tiles, channel blocks),
+ * never inside a sum, so a model's outputs are bitwise the same with 1 to N
+ * threads on one backend and CPU (tests/test_determinism.c: every built-in
+ * and ONNX fixture, every backend, 1 to 4 threads). Backends differ from
+ * each other by rounding (Winograd, summation order).
+ * Given to repconv_model_load (or repconv_builder_finish), the count also
+ * tunes the model's plan, which every session of the model then uses
+ * whatever its own count: load with the threads you will run. A plan for
+ * one thread may give a layer another Winograd variant than a plan for
+ * several (one core has the memory bandwidth to itself, so larger tiles
+ * and their larger transformed weights pay: RepVGG-A0 on 1 thread 9% faster
+ * on Zen 5), so two loads with different counts agree within rounding
+ * (~1e-7 relative), not bitwise.
  * A session of N > 1 threads starts N - 1 workers when it is created. They
  * spin through a run and sleep between runs; work is claimed dynamically,
  * so a busy core or more threads than cores slows a run down without
@@ -363,7 +371,8 @@ typedef struct repconv_session repconv_session_t;
  * model was loaded with. Winograd filters are transformed once per plan: the
  * model's plan (made at load for its options) is shared read-only by every
  * session with the same backend and Winograd option; a session asking for
- * others plans (and transforms) its own. The session plans its
+ * others plans (and transforms) its own, for the model's load-time thread
+ * count like every plan of the model (repconv_options_set_threads). The session plans its
  * kernels for that backend and creates its own XNNPACK operators (weights
  * packed once per session; a session's operators are bound to its arena). */
 /* Any input size: a session runs whatever input shapes a run gives, when

@@ -22,7 +22,7 @@
 
 /* One conv (optionally strided/grouped) + ReLU on a 1×cin×h×w input. */
 static repconv_model_t* one_conv(int cin, int cout, int h, int w, int k, int stride, int groups, int dil,
-                                 repconv_backend be) {
+                                 repconv_backend be, int threads) {
   repconv_builder_t* b;
   assert_int_equal(repconv_builder_create(&b), REPCONV_OK);
   int64_t d[4] = {1, cin, h, w};
@@ -47,7 +47,7 @@ static repconv_model_t* one_conv(int cin, int cout, int h, int w, int k, int str
   free(wt);
   assert_int_equal(repconv_builder_activation(b, "relu", REPCONV_RELU, x, 0, 0, &x), REPCONV_OK);
   assert_int_equal(repconv_builder_output(b, x, "y"), REPCONV_OK);
-  repconv_options_t* o = rc_test_options(be, REPCONV_WINOGRAD_AUTO, 1);
+  repconv_options_t* o = rc_test_options(be, REPCONV_WINOGRAD_AUTO, threads);
   repconv_model_t* m;
   if (repconv_builder_finish(b, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
   repconv_options_destroy(o);
@@ -55,53 +55,92 @@ static repconv_model_t* one_conv(int cin, int cout, int h, int w, int k, int str
   return m;
 }
 
-static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int groups, int dil, repconv_backend be,
-                        const char* backend, const char* kernel, const char* note) {
-  repconv_model_t* m = one_conv(cin, cout, h, w, k, stride, groups, dil, be);
-  repconv_session_t* s;
-  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+/* The plan entry of the conv in session s, checked. */
+static void expect_entry(repconv_session_t* s, const char* what, const char* backend, const char* kernel,
+                         const char* note) {
   repconv_plan_entry_t e;
   rc_test_plan_entry(s, "conv", &e);
-  printf("  C %d→%d %dx%d k%d s%d g%d d%d: %s %s | %s\n", cin, cout, h, w, k, stride, groups, dil, e.backend, e.kernel,
-         e.note);
+  printf("  %s: %s %s | %s\n", what, e.backend, e.kernel, e.note);
   if (strcmp(e.backend, backend) != 0 || !strstr(e.kernel, kernel) || !strstr(e.note, note)) {
-    fail_msg("C %d→%d %dx%d: got %s '%s' '%s'; wanted %s '%s' '%s'", cin, cout, h, w, e.backend, e.kernel, e.note,
-             backend, kernel, note);
+    fail_msg("%s: got %s '%s' '%s'; wanted %s '%s' '%s'", what, e.backend, e.kernel, e.note, backend, kernel, note);
   }
-  rc_test_plan_entry(s, "relu", &e);
-  assert_string_equal(e.backend, "fused");
+}
+
+/* The conv's plan entry in a model loaded for `threads` threads. */
+static void expect_rule_threads(int cin, int cout, int h, int w, int k, int stride, int groups, int dil,
+                                repconv_backend be, int threads, const char* backend, const char* kernel,
+                                const char* note) {
+  repconv_model_t* m = one_conv(cin, cout, h, w, k, stride, groups, dil, be, threads);
+  repconv_session_t* s;
+  assert_int_equal(repconv_session_create(m, NULL, &s), REPCONV_OK);
+  char what[96];
+  snprintf(what, sizeof what, "C %d→%d %dx%d k%d s%d g%d d%d, %d thread(s)", cin, cout, h, w, k, stride, groups, dil,
+           threads);
+  expect_entry(s, what, backend, kernel, note);
   repconv_session_destroy(s);
   repconv_model_destroy(m);
+}
+
+static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int groups, int dil, repconv_backend be,
+                        const char* backend, const char* kernel, const char* note) {
+  expect_rule_threads(cin, cout, h, w, k, stride, groups, dil, be, 1, backend, kernel, note);
 }
 
 static void test_rule_and_reasons(void** state) {
   (void)state;
   const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
-  /* The tile GEMMs' rows + w·α², w the weights' price: 48, or 8 where
-   * AVX-512 runs on 256-bit units; rows α² a tile but on border tiles
-   * (56 = 9·6 + 2: F(6,3)'s last tile is a nested F(2,3), 9·8 + 4 = 76
-   * positions an axis). 56x56: w 48, F(4,3) 36·(196 + 48) = 8784 < F(6,3)
-   * 76² + 64·48 = 8848; w 8, F(6,3) 6288 < F(4,3) 7344. */
-  const int wt = rc_rule_wino_weight_tiles(), narrow = wt == 8;
-  assert_true(wt == 48 || wt == 8);
+  /* The tile GEMMs' rows + w·α², w the weights' price for a plan of one
+   * thread: 48; 14 on two 512-bit FMA units (AVX-512F Winograd); 8 where
+   * AVX-512 runs on 256-bit units. Rows α² a tile but on border tiles (56 =
+   * 9·6 + 2: F(6,3)'s last tile is a nested F(2,3), 9·8 + 4 = 76 positions
+   * an axis). 56x56: F(4,3) 36·(196 + w) against F(6,3) 76² + 64·w. */
+  const int wt = rc_rule_wino_weight_tiles(1);
+  assert_true(wt == 48 || wt == 14 || wt == 8);
   char note[192];
-  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)",
-           narrow ? 6 : 4, narrow ? "100 tiles of 6x6" : "196 tiles of 4x4", wt, 16 * (784 + wt), 36 * (196 + wt),
-           76 * 76 + 64 * wt);
-  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", narrow ? "wino63" : "wino43", note);
-  /* 28 = 4·6 + 4: F(6,3)'s last tile a nested F(4,3), 38² = 1444 rows; w 8:
-   * 1444 + 64·8 = 1956 < F(4,3) 42² + 36·8 = 2052; w 48: F(4,3). */
-  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", narrow ? "wino63" : "wino43",
-              narrow ? "wino63: C 96→96, 28x28 (25 tiles of 6x6)" : "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
+  int f6 = 76 * 76 + 64 * wt < 36 * (196 + wt);
+  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", f6 ? 6 : 4,
+           f6 ? "100 tiles of 6x6" : "196 tiles of 4x4", wt, 16 * (784 + wt), 36 * (196 + wt), 76 * 76 + 64 * wt);
+  expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", f6 ? "wino63" : "wino43", note);
+  /* 28 = 4·6 + 4: F(6,3)'s last tile a nested F(4,3), 38² = 1444 rows,
+   * against F(4,3)'s 42²: w 8, F(6,3) 1956 < 2052; w 14 and 48, F(4,3). */
+  f6 = 38 * 38 + 64 * wt < 42 * 42 + 36 * wt;
+  expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", f6 ? "wino63" : "wino43",
+              f6 ? "wino63: C 96→96, 28x28 (25 tiles of 6x6)" : "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
   /* 14x14: F(4,3)'s last tiles run the nested F(2,3) (4 + 4 + 4 + 2), 22²
    * = 484 rows, F(6,3)'s too (6 + 6 + 2), 20² = 400; streaming their
    * weights makes F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552 < 484 +
-   * 36·48 = 2212; at w 8 F(4,3): 484 + 36·8 = 772 < 16·(49 + 8) = 912 =
-   * 400 + 64·8. */
+   * 36·48 = 2212; at w 14 F(4,3): 988 < 1008 < 1296; at w 8 F(4,3): 772 <
+   * 912. */
+  const int f4 = 484 + 36 * wt < 16 * (49 + wt);
   snprintf(note, sizeof note, "(F2 %d, F4 %d, F6 %d)", 16 * (49 + wt), 484 + 36 * wt, 400 + 64 * wt);
-  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23", note);
-  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", narrow ? "wino43" : "wino23",
-              narrow ? "wino43: C 192→192, 14x14 (16 tiles of 4x4)" : "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", f4 ? "wino43" : "wino23", note);
+  expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", f4 ? "wino43" : "wino23",
+              f4 ? "wino43: C 192→192, 14x14 (16 tiles of 4x4)" : "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
+  /* A plan for two threads prices the weights at 48 on two 512-bit units
+   * (each thread streams all of a few-tile layer's U, from half the
+   * memory bandwidth): F(2,3) there. */
+  const int wt2 = rc_rule_wino_weight_tiles(2), f4_2 = 484 + 36 * wt2 < 16 * (49 + wt2);
+  assert_true(wt2 == 48 || wt2 == 8);
+  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit) {
+    assert_int_equal(wt, 14);
+    assert_int_equal(wt2, 48);
+  }
+  snprintf(note, sizeof note, "least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", wt2, 16 * (49 + wt2), 484 + 36 * wt2,
+           400 + 64 * wt2);
+  expect_rule_threads(192, 192, 14, 14, 3, 1, 1, 1, A, 2, "winograd", f4_2 ? "wino43" : "wino23", note);
+  /* Sessions plan with the model's thread count, not their own, so a
+   * model's outputs are bitwise the same at any thread count: a session of
+   * 2 threads on another backend (its own plan) of a model loaded for 1. */
+  {
+    repconv_model_t* m = one_conv(192, 192, 14, 14, 3, 1, 1, 1, A, 1);
+    repconv_session_t* s = rc_test_session(m, W, 2);
+    snprintf(note, sizeof note, "least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", wt, 16 * (49 + wt), 484 + 36 * wt,
+             400 + 64 * wt);
+    expect_entry(s, "C 192→192 14x14, model for 1 thread, session of 2 on backend winograd", "winograd",
+                 f4 ? "wino43" : "wino23", note);
+    repconv_session_destroy(s);
+    repconv_model_destroy(m);
+  }
   /* Small channel counts: F(6,3) only with AVX-512F or AVX2, where it has the
    * least work here: 64·(150 + w) against F(4,3)'s 90·136 + 36·w (60 = 15·4;
    * 90 = 22·4 + 2, 23 tiles with a border tile: 23·6 − 2 positions). */

@@ -168,6 +168,7 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
                         .autotune = o.autotune,
                         .chains = o.chains,
                         .weights_fp16 = o.weights_fp16,
+                        .threads = o.threads,
                         /* as sessions run it (session.c, run_external) */
                         .external_outputs = 1,
                         .external_inputs = 1};
@@ -179,6 +180,7 @@ rc_status rc_model_from_graph(rc_graph* g, const struct repconv_options* options
   m->plan.autotune = po.autotune && po.winograd == REPCONV_WINOGRAD_AUTO;
   m->plan.chains = po.chains != 0;
   m->plan.weights_fp16 = po.weights_fp16 != 0;
+  m->plan.threads = po.threads;
   if (s != REPCONV_OK) {
     rc_model_release(m);
     return s;

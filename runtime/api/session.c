@@ -173,7 +173,9 @@ repconv_status repconv_session_create(const repconv_model_t* model, const repcon
                             .winograd = o.winograd,
                             .autotune = o.autotune,
                             .chains = o.chains,
-                            .weights_fp16 = o.weights_fp16};
+                            .weights_fp16 = o.weights_fp16,
+                            /* the model's, not o.threads: bitwise the same outputs at any thread count */
+                            .threads = model->plan.threads};
   s->threads = o.threads;
   s->limits = o.limits;
   const rc_graph* g = &model->g;

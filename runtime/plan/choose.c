@@ -63,7 +63,8 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
 #undef RC_TUNED
   if (kind < 0) return 0;
   if (kind == K_WINO) {
-    rc_rule_wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, rc_wino_tile_m(rc_rule_wino_variants[variant]), 0, st);
+    rc_rule_wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, rc_wino_tile_m(rc_rule_wino_variants[variant]), 0, p->threads,
+                        st);
     st->kind = RC_KERNEL_WINOGRAD;
   } else if (kind == K_GEMM) {
     rc_rule_gemm_choose(g, n, REPCONV_BACKEND_GEMM, st);
@@ -133,8 +134,8 @@ rc_status rc_plan_choose_kernels(const rc_graph* g, rc_plan* p, uint8_t* elided)
         autotune_choose(g, p, n, wino_ok, &ri, st)) {
       continue;
     }
-    if (wino_ok &&
-        rc_rule_wino_choose(g, n, p->backend, p->winograd, rc_rule_wino_can_head_chain(g, p, n, &ri), st) >= 0) {
+    if (wino_ok && rc_rule_wino_choose(g, n, p->backend, p->winograd, rc_rule_wino_can_head_chain(g, p, n, &ri),
+                                       p->threads, st) >= 0) {
       st->kind = RC_KERNEL_WINOGRAD;
     } else if (any_gemm && (n->op == RC_OP_CONV2D || n->op == RC_OP_GEMM) &&
                rc_rule_gemm_choose(g, n, p->backend, st)) {

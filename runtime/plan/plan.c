@@ -15,6 +15,7 @@ rc_status rc_plan_create(const rc_graph* g, const rc_plan_options* opts, rc_plan
   p->external_outputs = opts->external_outputs != 0;
   p->external_inputs = opts->external_inputs != 0;
   p->weights_fp16 = opts->weights_fp16 != 0;
+  p->threads = opts->threads > 1 ? opts->threads : 1;
   p->order = malloc(((size_t)g->n_nodes + 1) * sizeof(int32_t));
   p->offset = malloc(((size_t)g->n_tensors + 1) * sizeof(size_t));
   rc_arena_scratch scratch = {NULL, NULL, NULL, NULL};

@@ -80,6 +80,7 @@ typedef struct rc_plan {
   int autotune;                /* convs and FCs got the kernel timed fastest, not the rule's */
   int chains;                  /* Winograd chains formed (rc_plan_options) */
   int weights_fp16;            /* rc_plan_options.weights_fp16 */
+  int threads;                 /* rc_plan_options.threads, at least 1 */
   int external_outputs;        /* rc_plan_options.external_outputs */
   int external_inputs;         /* rc_plan_options.external_inputs */
   size_t wino_workspace_bytes; /* the largest rc_wino_workspace_size of the Winograd steps (0: none) */
@@ -96,6 +97,11 @@ typedef struct rc_plan_options {
   int autotune; /* with backend and winograd AUTO: time each conv's/FC's candidate kernels, keep the fastest */
   int chains;   /* 1: runs of large Winograd layers become chains (the API's default); 0: layer by layer */
   int weights_fp16; /* 1: Winograd and GEMM weights stored as binary16 halves where they fit (pack.c) */
+  /* The thread count the plan is tuned for (0 or 1: one): the Winograd rule
+   * prices streamed weights by it (rules_wino.c). Every session of a model
+   * plans with the model's, whatever its own, so its outputs do not depend
+   * on how many threads run them. */
+  int threads;
   /* 1: the run stores graph outputs into the caller's bindings
    * (rc_exec_run_io). A graph output written by a Winograd step or chain
    * (and read by no node) gets no arena space: the step stores it straight

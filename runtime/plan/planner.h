@@ -42,8 +42,10 @@ typedef struct rc_readers {
  * first (index i < 3 is the tile 2(i+1)), then the stride-2 one (index 3). */
 extern const rc_wino_variant rc_rule_wino_variants[4];
 /* The tiles of GEMM work the rule charges for streaming a layer's
- * transformed weights once: 48, or 8 where AVX-512 runs on 256-bit units. */
-int rc_rule_wino_weight_tiles(void);
+ * transformed weights once, in a plan for `threads` threads: 48; 14 for
+ * one thread on two 512-bit FMA units; 8 where AVX-512 runs on 256-bit
+ * units. */
+int rc_rule_wino_weight_tiles(int threads);
 /* Whether the rule considers F(6,3) for a conv of cin → cout channels:
  * always from 32 channels; below, only where the Winograd ISA is AVX-512F
  * (rules_wino.c has the measurements). */
@@ -62,7 +64,8 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
  * option's tile, REPCONV_WINOGRAD_F23/F43/F63; a stride-2 conv takes the
  * stride-2 variant whatever the option), or -1 for another kernel; fills
  * st's variant, threads, kernel and note. */
-int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, rc_step* st);
+int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, int threads,
+                        rc_step* st);
 /* 1 if kernels/gemm computes node n (a conv or an FC); 0 with the reason in why. */
 int rc_rule_gemm_applies(const rc_graph* g, const rc_node* n, char* why, size_t why_size);
 /* 1 if the GEMM runs node n (it applies) under backend (the auto rule, or

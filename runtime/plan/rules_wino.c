@@ -42,8 +42,17 @@ const rc_wino_variant rc_rule_wino_variants[4] = {RC_WINO_F23, RC_WINO_F43, RC_W
  * byte from DRAM costs about what a dozen tile-GEMM multiply-adds do (4
  * bytes x 12: 48); where AVX-512 runs on 256-bit units (Zen 4) the
  * multiply-adds cost twice as many cycles against the same memory, and 8
- * measured best (docs/DESIGN.md, "Winograd"). */
-int rc_rule_wino_weight_tiles(void) { return rc_cpu_get()->avx512_256bit ? 8 : 48; }
+ * measured best (docs/DESIGN.md, "Winograd"). A plan for one thread on
+ * two 512-bit units pays 14: that core has the memory to itself (45 GB/s
+ * on Zen 5, where two threads draw 27 each and each streams all of a
+ * few-tile layer's U), and F(4,3) at 14x14 took RepVGG-A0 on 1 thread
+ * 5.84-5.87 → 5.27-5.35 ms, -B0 11.74-11.78 → 11.56-11.69, DBB-ResNet18
+ * 8.11-8.18 → 8.19-8.26 (alternated steady runs); on 2 threads 14 cost
+ * RepVGG-B0 6.56 → 6.85 ms, DBB-ResNet18 4.98 → 5.10 and RepVGG-A0 nothing. */
+int rc_rule_wino_weight_tiles(int threads) {
+  if (rc_cpu_get()->avx512_256bit) return 8;
+  return threads <= 1 && rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F ? 14 : 48;
+}
 
 /* F(6,3) under 32 channels: its transforms cost the most per output, and
  * they dominate when the GEMMs are short. With the factored transforms
@@ -131,11 +140,13 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, rc_s
   return 3;
 }
 
-int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, rc_step* st) {
+int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, int threads,
+                        rc_step* st) {
   if (n->a.stride[0] == 2) return choose_stride2(g, n, backend, st); /* its one variant, whatever the option */
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
+  const int wt = rc_rule_wino_weight_tiles(threads);
   size_t work[3], ubytes[3], tiles[3];
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
@@ -145,7 +156,7 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
     const rc_wino_variant wv = rc_rule_wino_variants[i];
     const size_t py = rc_wino_is_direct(wv, cin) ? ceil_div(oh, m) * al : rc_wino_axis_points(wv, oh);
     const size_t px = rc_wino_is_direct(wv, cin) ? ceil_div(ow, m) * al : rc_wino_axis_points(wv, ow);
-    work[i] = py * px * (size_t)ys->d[0] + (size_t)rc_rule_wino_weight_tiles() * al * al;
+    work[i] = py * px * (size_t)ys->d[0] + (size_t)wt * al * al;
     ubytes[i] = rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float);
   }
   int v = -1;
@@ -183,11 +194,10 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
       if (f63) {
-        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu, F6 %zu)", rc_rule_wino_weight_tiles(),
-                 work[0], work[1], work[2]);
+        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu, F6 %zu)", wt, work[0], work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu; F6 for C ≥ 32 here)",
-                 rc_rule_wino_weight_tiles(), work[0], work[1]);
+        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu; F6 for C ≥ 32 here)", wt, work[0],
+                 work[1]);
       }
       if (capped) {
         const size_t l = strlen(why);
