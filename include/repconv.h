@@ -164,7 +164,7 @@ REPCONV_API void repconv_options_destroy(repconv_options_t* options);
  * whatever its own count: load with the threads you will run. A plan for
  * one thread may give a layer another Winograd variant than a plan for
  * several (one core has the memory bandwidth to itself, so larger tiles
- * and their larger transformed weights pay: RepVGG-A0 on 1 thread 9% faster
+ * and their larger transformed weights pay: RepVGG-A0 on 1 thread 11% faster
  * on Zen 5), so two loads with different counts agree within rounding
  * (~1e-7 relative), not bitwise.
  * A session of N > 1 threads starts N - 1 workers when it is created. They

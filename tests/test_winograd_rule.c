@@ -86,47 +86,69 @@ static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int 
   expect_rule_threads(cin, cout, h, w, k, stride, groups, dil, be, 1, backend, kernel, note);
 }
 
+/* The rule's weight price of F(2,3), F(4,3) and F(6,3) for a cin → cout
+ * conv at h×w (batch 1) in a plan for `threads` threads (by each
+ * variant's block count). */
+static void prices(size_t cin, size_t cout, size_t h, size_t w, int threads, int out[3]) {
+  for (int i = 0; i < 3; i++) {
+    const rc_wino_variant v = rc_rule_wino_variants[i];
+    const size_t m = (size_t)rc_wino_tile_m(v), tiles = ((h + m - 1) / m) * ((w + m - 1) / m);
+    out[i] = rc_rule_wino_weight_tiles(threads, rc_wino_blocks(v, cin, cout, w, tiles, 0) <= 1);
+  }
+}
+
 static void test_rule_and_reasons(void** state) {
   (void)state;
   const repconv_backend A = REPCONV_BACKEND_AUTO, W = REPCONV_BACKEND_WINOGRAD;
   /* The tile GEMMs' rows + w·α², w the weights' price for a plan of one
-   * thread: 48; 14 on two 512-bit FMA units (AVX-512F Winograd); 8 where
+   * thread: 48; 14 on two 512-bit FMA units (AVX-512F Winograd) for a
+   * variant whose tiles fit one block (U read once, from memory); 8 where
    * AVX-512 runs on 256-bit units. Rows α² a tile but on border tiles (56 =
    * 9·6 + 2: F(6,3)'s last tile is a nested F(2,3), 9·8 + 4 = 76 positions
-   * an axis). 56x56: F(4,3) 36·(196 + w) against F(6,3) 76² + 64·w. */
-  const int wt = rc_rule_wino_weight_tiles(1);
-  assert_true(wt == 48 || wt == 14 || wt == 8);
+   * an axis). 56x56, several blocks: F(4,3) 36·(196 + w) against F(6,3) 76²
+   * + 64·w; w 8, F(6,3); w 48, F(4,3). */
+  int w[3];
+  prices(64, 64, 56, 56, 1, w);
+  assert_true((w[1] == 48 || w[1] == 8) && w[1] == w[2]);
   char note[192];
-  int f6 = 76 * 76 + 64 * wt < 36 * (196 + wt);
-  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", f6 ? 6 : 4,
-           f6 ? "100 tiles of 6x6" : "196 tiles of 4x4", wt, 16 * (784 + wt), 36 * (196 + wt), 76 * 76 + 64 * wt);
+  int f6 = 76 * 76 + 64 * w[2] < 36 * (196 + w[1]);
+  snprintf(note, sizeof note, "wino%d3: C 64→64, 56x56 (%s); least GEMM rows + w·α², w %d/%d/%d (F2 %d, F4 %d, F6 %d)",
+           f6 ? 6 : 4, f6 ? "100 tiles of 6x6" : "196 tiles of 4x4", w[0], w[1], w[2], 16 * (784 + w[0]),
+           36 * (196 + w[1]), 76 * 76 + 64 * w[2]);
   expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", f6 ? "wino63" : "wino43", note);
   /* 28 = 4·6 + 4: F(6,3)'s last tile a nested F(4,3), 38² = 1444 rows,
-   * against F(4,3)'s 42²: w 8, F(6,3) 1956 < 2052; w 14 and 48, F(4,3). */
-  f6 = 38 * 38 + 64 * wt < 42 * 42 + 36 * wt;
+   * against F(4,3)'s 42²: w 8, F(6,3) 1956 < 2052; w 48, F(4,3). */
+  prices(96, 96, 28, 28, 1, w);
+  f6 = 38 * 38 + 64 * w[2] < 42 * 42 + 36 * w[1];
   expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", f6 ? "wino63" : "wino43",
               f6 ? "wino63: C 96→96, 28x28 (25 tiles of 6x6)" : "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
-  /* 14x14: F(4,3)'s last tiles run the nested F(2,3) (4 + 4 + 4 + 2), 22²
-   * = 484 rows, F(6,3)'s too (6 + 6 + 2), 20² = 400; streaming their
-   * weights makes F(2,3) the cheapest at w 48: 16·(49 + 48) = 1552 < 484 +
-   * 36·48 = 2212; at w 14 F(4,3): 988 < 1008 < 1296; at w 8 F(4,3): 772 <
-   * 912. */
-  const int f4 = 484 + 36 * wt < 16 * (49 + wt);
-  snprintf(note, sizeof note, "(F2 %d, F4 %d, F6 %d)", 16 * (49 + wt), 484 + 36 * wt, 400 + 64 * wt);
+  /* 14x14, one block each: F(4,3)'s last tiles run the nested F(2,3) (4 +
+   * 4 + 4 + 2), 22² = 484 rows, F(6,3)'s too (6 + 6 + 2), 20² = 400;
+   * streaming their weights makes F(2,3) the cheapest at w 48: 16·(49 +
+   * 48) = 1552 < 484 + 36·48 = 2212; at w 14 F(4,3): 988 < 1008 < 1296; at
+   * w 8 F(4,3): 772 < 912. */
+  prices(192, 192, 14, 14, 1, w);
+  assert_true(w[0] == w[1] && w[1] == w[2]);
+  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit) {
+    assert_int_equal(w[0], 14); /* one block, one thread */
+    int w56[3];
+    prices(64, 64, 56, 56, 1, w56);
+    assert_int_equal(w56[1], 48); /* several blocks */
+  }
+  const int wt = w[0], f4 = 484 + 36 * wt < 16 * (49 + wt);
+  snprintf(note, sizeof note, "w %d/%d/%d (F2 %d, F4 %d, F6 %d)", wt, wt, wt, 16 * (49 + wt), 484 + 36 * wt,
+           400 + 64 * wt);
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", f4 ? "wino43" : "wino23", note);
   expect_rule(192, 192, 14, 14, 3, 1, 1, 1, A, "winograd", f4 ? "wino43" : "wino23",
               f4 ? "wino43: C 192→192, 14x14 (16 tiles of 4x4)" : "wino23: C 192→192, 14x14 (49 tiles of 2x2)");
   /* A plan for two threads prices the weights at 48 on two 512-bit units
    * (each thread streams all of a few-tile layer's U, from half the
    * memory bandwidth): F(2,3) there. */
-  const int wt2 = rc_rule_wino_weight_tiles(2), f4_2 = 484 + 36 * wt2 < 16 * (49 + wt2);
-  assert_true(wt2 == 48 || wt2 == 8);
-  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit) {
-    assert_int_equal(wt, 14);
-    assert_int_equal(wt2, 48);
-  }
-  snprintf(note, sizeof note, "least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", wt2, 16 * (49 + wt2), 484 + 36 * wt2,
-           400 + 64 * wt2);
+  prices(192, 192, 14, 14, 2, w);
+  const int wt2 = w[0], f4_2 = 484 + 36 * wt2 < 16 * (49 + wt2);
+  assert_true((wt2 == 48 || wt2 == 8) && w[1] == wt2 && w[2] == wt2);
+  snprintf(note, sizeof note, "least GEMM rows + w·α², w %d/%d/%d (F2 %d, F4 %d, F6 %d)", wt2, wt2, wt2,
+           16 * (49 + wt2), 484 + 36 * wt2, 400 + 64 * wt2);
   expect_rule_threads(192, 192, 14, 14, 3, 1, 1, 1, A, 2, "winograd", f4_2 ? "wino43" : "wino23", note);
   /* Sessions plan with the model's thread count, not their own, so a
    * model's outputs are bitwise the same at any thread count: a session of
@@ -134,8 +156,8 @@ static void test_rule_and_reasons(void** state) {
   {
     repconv_model_t* m = one_conv(192, 192, 14, 14, 3, 1, 1, 1, A, 1);
     repconv_session_t* s = rc_test_session(m, W, 2);
-    snprintf(note, sizeof note, "least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", wt, 16 * (49 + wt), 484 + 36 * wt,
-             400 + 64 * wt);
+    snprintf(note, sizeof note, "least GEMM rows + w·α², w %d/%d/%d (F2 %d, F4 %d, F6 %d)", wt, wt, wt, 16 * (49 + wt),
+             484 + 36 * wt, 400 + 64 * wt);
     expect_entry(s, "C 192→192 14x14, model for 1 thread, session of 2 on backend winograd", "winograd",
                  f4 ? "wino43" : "wino23", note);
     repconv_session_destroy(s);
@@ -146,9 +168,10 @@ static void test_rule_and_reasons(void** state) {
    * 90 = 22·4 + 2, 23 tiles with a border tile: 23·6 − 2 positions). */
   const rc_wino_isa wisa = rc_wino_isa_resolve(RC_WINO_ISA_AUTO);
   if (wisa == RC_WINO_ISA_AVX512F || wisa == RC_WINO_ISA_AVX2) {
+    prices(16, 16, 60, 90, 1, w);
     snprintf(note, sizeof note,
-             "wino63: C 16→16, 60x90 (150 tiles of 6x6); least GEMM rows + %d·α² (F2 %d, F4 %d, F6 %d)", wt,
-             16 * (1350 + wt), 90 * 136 + 36 * wt, 64 * (150 + wt));
+             "wino63: C 16→16, 60x90 (150 tiles of 6x6); least GEMM rows + w·α², w %d/%d/%d (F2 %d, F4 %d, F6 %d)",
+             w[0], w[1], w[2], 16 * (1350 + w[0]), 90 * 136 + 36 * w[1], 64 * (150 + w[2]));
     expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino63", note);
   } else {
     expect_rule(16, 16, 60, 90, 3, 1, 1, 1, A, "winograd", "wino43", "F6 for C ≥ 32 here");

@@ -205,17 +205,20 @@ static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
  * larger V and M cost (Zen 4, 1 MiB L2, C96 28x28 F(4,3), 49 tiles,
  * wino_time, U cycled over 16 copies: 2 threads 0.203-0.213 ms with 4
  * blocks of 14 tiles, 0.166-0.168 with 2 of 25; docs/DESIGN.md). */
-static size_t run_block_tiles(const rc_wino_conv_params* p, size_t total, size_t threads) {
-  const size_t t = rc_wino_block_tiles(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes);
-  const size_t tu = u_tiles(p->variant, (size_t)p->in_c, (size_t)p->out_c);
+static size_t run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, size_t total,
+                              size_t threads) {
+  const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
   if (total > t && total <= tu) return round_up(total, RC_WINO_GEMM_MR_MAX);
   if (threads > 1 && total > t) {
-    const size_t share = (total + threads - 1) / threads, l2 = p->l2_bytes ? p->l2_bytes : rc_wino_default_l2_bytes();
-    if (share > t && share <= (t > tu ? t : tu) &&
-        share * bytes_per_tile(p->variant, (size_t)p->in_c, (size_t)p->out_c) <= l2 / 4 * 3)
-      return share;
+    const size_t share = (total + threads - 1) / threads, l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
+    if (share > t && share <= (t > tu ? t : tu) && share * bytes_per_tile(v, in_c, out_c) <= l2 / 4 * 3) return share;
   }
   return t;
+}
+
+size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t tiles, size_t l2_bytes) {
+  const size_t t = run_block_tiles(v, in_c, out_c, out_w, l2_bytes, tiles, 1);
+  return (tiles + t - 1) / t;
 }
 
 /* Floats of the post-store scratch: two output tiles (output_tiles), channels
@@ -597,7 +600,8 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
   c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;
   c->tiles_per_image = c->tiles_h * c->tiles_w;
-  c->block_tiles = run_block_tiles(p, (size_t)p->batch * c->tiles_per_image, threads);
+  c->block_tiles = run_block_tiles(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes,
+                                   (size_t)p->batch * c->tiles_per_image, threads);
   c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = c->alpha * c->alpha;
   /* A last tile row or column of a few output pixels runs a nested variant

@@ -170,6 +170,9 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
 
 /* Tiles per block for this layer shape and L2 size (l2_bytes 0: default). */
 size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
+/* The blocks a 1-thread run of `tiles` tiles makes (U is read once per
+ * block: from memory for the first, mostly from L2 or L3 after). */
+size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t tiles, size_t l2_bytes);
 
 /* Workspace bytes of ONE thread's slice for these channels, output width and
  * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it):

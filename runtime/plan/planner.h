@@ -42,10 +42,10 @@ typedef struct rc_readers {
  * first (index i < 3 is the tile 2(i+1)), then the stride-2 one (index 3). */
 extern const rc_wino_variant rc_rule_wino_variants[4];
 /* The tiles of GEMM work the rule charges for streaming a layer's
- * transformed weights once, in a plan for `threads` threads: 48; 14 for
- * one thread on two 512-bit FMA units; 8 where AVX-512 runs on 256-bit
- * units. */
-int rc_rule_wino_weight_tiles(int threads);
+ * transformed weights once, in a plan for `threads` threads: 48; 14 for a
+ * layer of one block (one_block: rc_wino_blocks) on one thread with two
+ * 512-bit FMA units; 8 where AVX-512 runs on 256-bit units. */
+int rc_rule_wino_weight_tiles(int threads, int one_block);
 /* Whether the rule considers F(6,3) for a conv of cin → cout channels:
  * always from 32 channels; below, only where the Winograd ISA is AVX-512F
  * (rules_wino.c has the measurements). */

@@ -43,15 +43,19 @@ const rc_wino_variant rc_rule_wino_variants[4] = {RC_WINO_F23, RC_WINO_F43, RC_W
  * bytes x 12: 48); where AVX-512 runs on 256-bit units (Zen 4) the
  * multiply-adds cost twice as many cycles against the same memory, and 8
  * measured best (docs/DESIGN.md, "Winograd"). A plan for one thread on
- * two 512-bit units pays 14: that core has the memory to itself (45 GB/s
- * on Zen 5, where two threads draw 27 each and each streams all of a
- * few-tile layer's U), and F(4,3) at 14x14 took RepVGG-A0 on 1 thread
- * 5.84-5.87 → 5.27-5.35 ms, -B0 11.74-11.78 → 11.56-11.69, DBB-ResNet18
- * 8.11-8.18 → 8.19-8.26 (alternated steady runs); on 2 threads 14 cost
- * RepVGG-B0 6.56 → 6.85 ms, DBB-ResNet18 4.98 → 5.10 and RepVGG-A0 nothing. */
-int rc_rule_wino_weight_tiles(int threads) {
+ * two 512-bit units pays 14 for a layer whose tiles fit one block (U read
+ * once, from DRAM): that core has the memory to itself (45 GB/s on Zen 5,
+ * where two threads draw 27 each and each streams all of a few-tile
+ * layer's U). On 1 thread (Zen 5, alternated steady runs, 48 → this):
+ * RepVGG-A0 5.84 → 5.18 ms (F(4,3) at 14x14, F(6,3) at 28x28), -B0 11.80
+ * → 11.62, DBB-ResNet18 8.29 → 8.29. On 2 threads 14 cost RepVGG-B0 6.56
+ * → 6.85 ms, DBB-ResNet18 4.98 → 5.10 and RepVGG-A0 nothing. Layers of
+ * several blocks read U again per block from L2 or L3, which one thread's
+ * bandwidth does not change: 14 there put F(6,3) at 56x56 with 64
+ * channels, 3-6% slower than F(4,3) in DBB-ResNet18 and RepVGG-B0. */
+int rc_rule_wino_weight_tiles(int threads, int one_block) {
   if (rc_cpu_get()->avx512_256bit) return 8;
-  return threads <= 1 && rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F ? 14 : 48;
+  return threads <= 1 && one_block && rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F ? 14 : 48;
 }
 
 /* F(6,3) under 32 channels: its transforms cost the most per output, and
@@ -146,8 +150,8 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
-  const int wt = rc_rule_wino_weight_tiles(threads);
   size_t work[3], ubytes[3], tiles[3];
+  int wt[3];
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
     tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
@@ -156,7 +160,9 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
     const rc_wino_variant wv = rc_rule_wino_variants[i];
     const size_t py = rc_wino_is_direct(wv, cin) ? ceil_div(oh, m) * al : rc_wino_axis_points(wv, oh);
     const size_t px = rc_wino_is_direct(wv, cin) ? ceil_div(ow, m) * al : rc_wino_axis_points(wv, ow);
-    work[i] = py * px * (size_t)ys->d[0] + (size_t)wt * al * al;
+    const size_t blocks = rc_wino_blocks(wv, cin, cout, ow, tiles[i] * (size_t)ys->d[0], 0);
+    wt[i] = rc_rule_wino_weight_tiles(threads, blocks <= 1);
+    work[i] = py * px * (size_t)ys->d[0] + (size_t)wt[i] * al * al;
     ubytes[i] = rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float);
   }
   int v = -1;
@@ -194,10 +200,11 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
       snprintf(why, sizeof(why), "backend winograd (weights over the %zu MiB cap)", RC_WINO_WEIGHT_CAP >> 20);
     } else {
       if (f63) {
-        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu, F6 %zu)", wt, work[0], work[1], work[2]);
+        snprintf(why, sizeof(why), "least GEMM rows + w·α², w %d/%d/%d (F2 %zu, F4 %zu, F6 %zu)", wt[0], wt[1], wt[2],
+                 work[0], work[1], work[2]);
       } else {
-        snprintf(why, sizeof(why), "least GEMM rows + %d·α² (F2 %zu, F4 %zu; F6 for C ≥ 32 here)", wt, work[0],
-                 work[1]);
+        snprintf(why, sizeof(why), "least GEMM rows + w·α², w %d/%d (F2 %zu, F4 %zu; F6 for C ≥ 32 here)", wt[0], wt[1],
+                 work[0], work[1]);
       }
       if (capped) {
         const size_t l = strlen(why);
