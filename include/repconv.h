@@ -372,9 +372,10 @@ typedef struct repconv_session repconv_session_t;
  * model's plan (made at load for its options) is shared read-only by every
  * session with the same backend and Winograd option; a session asking for
  * others plans (and transforms) its own, for the model's load-time thread
- * count like every plan of the model (repconv_options_set_threads). The session plans its
- * kernels for that backend and creates its own XNNPACK operators (weights
- * packed once per session; a session's operators are bound to its arena). */
+ * count like every plan of the model (repconv_options_set_threads). The
+ * session plans its kernels for that backend and creates its own XNNPACK
+ * operators (weights packed once per session; a session's operators are
+ * bound to its arena). */
 /* Any input size: a session runs whatever input shapes a run gives, when
  * the graph's shapes infer for them (else REPCONV_ERROR_SHAPE naming the
  * node and the shapes: a classifier's fixed fully connected input, say).
