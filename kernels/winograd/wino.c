@@ -14,8 +14,6 @@
 #include "kernels/winograd/wino_run.h"
 #include "kernels/winograd/wino_ukernels.h"
 
-#define DEFAULT_L2_BYTES ((size_t)512 * 1024)
-
 /* ------------------------------------------------------------ dispatch */
 
 /* The dispatch table, filled once from the lists (wino_transform_ukernels.inc,
@@ -156,100 +154,7 @@ const char* rc_wino_variant_name(rc_wino_variant v) {
   }
 }
 
-size_t rc_wino_default_l2_bytes(void) {
-  const size_t l2 = rc_cpu_get()->l2_bytes;
-  return l2 ? l2 : DEFAULT_L2_BYTES;
-}
-
 static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
-
-/* ------------------------------------------------------------ blocking */
-
-static size_t bytes_per_tile(rc_wino_variant v, size_t in_c, size_t out_c) {
-  const size_t a = (size_t)rc_wino_tile_alpha(v);
-  return a * a * (round_up(in_c, RC_WINO_V_CPAD) + round_up(out_c, RC_WINO_M_CPAD)) * sizeof(float);
-}
-
-size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
-  const size_t l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
-  const size_t m = (size_t)rc_wino_tile_m(v);
-  const size_t tiles_w = out_w ? (out_w + m - 1) / m : 1;
-  /* A block's V and M take at most half of L2; the rest is for the U panel,
-   * the input rows being read and the output rows being written. */
-  const size_t max_tiles = l2 / 2 / bytes_per_tile(v, in_c, out_c);
-  const size_t mr = RC_WINO_GEMM_MR_MAX; /* a multiple of every ISA's mr */
-  /* Whole tile rows (a band) when that loses at most a quarter of the
-   * budget; otherwise a multiple of the GEMM tile (blocks then start
-   * mid-row, which the driver handles). Never below one GEMM tile. */
-  const size_t rows = max_tiles / tiles_w;
-  if (rows > 0 && rows * tiles_w * 4 >= max_tiles * 3) return rows * tiles_w;
-  return max_tiles < mr ? mr : max_tiles / mr * mr;
-}
-
-/* V and M of this many tiles take as much memory as U (rounded to the GEMM
- * tile). A conv whose tiles all fit in that runs as one block: with few
- * tiles and large weights (RepVGG's 14x14 stages: 16 tiles, 5.3 MiB of U)
- * streaming U once per L2-sized block would cost more than V and M leaving
- * L2. Depends on the channels only, so the workspace stays independent of
- * the image height. */
-static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
-  const size_t u = rc_wino_filter_size(v, out_c, in_c) * sizeof(float);
-  return round_up(u / bytes_per_tile(v, in_c, out_c), RC_WINO_GEMM_MR_MAX);
-}
-
-/* The block of a run over `total` tiles on `threads` threads (see u_tiles).
- * On several threads, a conv of a few blocks runs one block per thread when
- * a thread's share of the tiles fits in its workspace slice and its V and M
- * in 3/4 of L2: each block streams U once, and ranges of at most one
- * L2-half block (one per thread at least) streamed it more often than the
- * larger V and M cost (Zen 4, 1 MiB L2, C96 28x28 F(4,3), 49 tiles,
- * wino_time, U cycled over 16 copies: 2 threads 0.203-0.213 ms with 4
- * blocks of 14 tiles, 0.166-0.168 with 2 of 25; docs/DESIGN.md). */
-static size_t run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, size_t total,
-                              size_t threads) {
-  const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
-  if (total > t && total <= tu) return round_up(total, RC_WINO_GEMM_MR_MAX);
-  if (threads > 1 && total > t) {
-    const size_t share = (total + threads - 1) / threads, l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
-    if (share > t && share <= (t > tu ? t : tu) && share * bytes_per_tile(v, in_c, out_c) <= l2 / 4 * 3) return share;
-  }
-  return t;
-}
-
-size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t tiles, size_t l2_bytes) {
-  const size_t t = run_block_tiles(v, in_c, out_c, out_w, l2_bytes, tiles, 1);
-  return (tiles + t - 1) / t;
-}
-
-/* Floats of the post-store scratch: two output tiles (output_tiles), channels
- * padded like M, then one tile row segment of a residual read through its
- * binding. */
-static size_t scratch_floats(rc_wino_variant v, size_t out_c) {
-  const size_t m = (size_t)rc_wino_tile_m(v);
-  return (2 * m * m + m) * round_up(out_c, RC_WINO_M_CPAD);
-}
-
-size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
-  if (!p->load) return 0;
-  return round_up((size_t)rc_wino_tile_alpha(p->variant) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float),
-                  RC_WINO_WS_ALIGN);
-}
-
-/* Floats of the converted U panel of a run with u_half (at the slice's
- * start): one GEMM call sequence's panel, in_c × at most
- * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes, rounded to the alignment. */
-static size_t panel_floats(size_t in_c, int u_half) {
-  return u_half ? round_up(in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float)) : 0;
-}
-
-size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half) {
-  const size_t tl = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
-  const size_t t = tl > tu ? tl : tu;
-  /* A multiple of the alignment, so per-thread slices stay aligned. */
-  return round_up(RC_WINO_WS_ALIGN + panel_floats(in_c, u_half) * sizeof(float) + t * bytes_per_tile(v, in_c, out_c) +
-                      scratch_floats(v, out_c) * sizeof(float),
-                  RC_WINO_WS_ALIGN);
-}
 
 /* ------------------------------------------------------------ run */
 
@@ -263,7 +168,7 @@ static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
       c->rows[i] = NULL;
     } else if (c->load) { /* α consecutive rows: distinct slots */
       const size_t slot = (size_t)iy % alpha, tag = 1 + n * (size_t)c->in_h + (size_t)iy;
-      float* row = c->scratch + scratch_floats(c->variant, c->cout) + slot * rf;
+      float* row = c->scratch + rc_wino_scratch_floats(c->variant, c->cout) + slot * rf;
       if (c->cache_tag[slot] != tag) {
         rc_binding_load_pixels(c->load, c->conv, row, (size_t)c->in_w, c->cin, n, (size_t)iy, 0);
         c->cache_tag[slot] = tag;
@@ -379,6 +284,17 @@ static size_t rows_per_call(const rc_wino_run* c, size_t n, size_t mr) {
   return c->gemm_nv ? wide_rows(n, c->gemm_nv) : mr;
 }
 
+/* Tiles [first, first + count) as the current block, with its GEMM calls:
+ * worked out once a block, not at each of its α² positions, whose GEMMs
+ * are short with few channels (ECBSR's 16: ~100 cycles a call; four
+ * divisions a position had cost 5% of the run). */
+static void set_block(rc_wino_run* c, size_t first, size_t count) {
+  c->first = first;
+  c->count = count;
+  c->call_rows = rows_per_call(c, count, c->tile_mr);
+  c->calls = (count + c->call_rows - 1) / c->call_rows;
+}
+
 /* The GEMM of position xi over the block's tiles, for the output channels
  * of 16-channel blocks [b0, b1): calls of gemm_nv blocks with the wide
  * GEMM, else one call per block; `next` is the panel the caller reads after
@@ -388,8 +304,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const size_t mr = c->tile_mr;
   /* Calls over the ranges of tiles that use xi (rc_wino_xi_next), for the prefetch. */
-  const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
-  size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
+  const size_t r_all = c->call_rows; /* without border tiles the one range's */
+  size_t calls = c->border ? 0 : c->calls;
   for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); c->border && t0 < c->count;
        t0 = rc_wino_xi_next(c, xi, t1, &t1)) {
     const size_t r = rows_per_call(c, t1 - t0, mr);
@@ -412,6 +328,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
     const size_t pf_total = nx.p ? nx.lines : 0, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
     size_t pf_call = (pf_total + calls - 1) / calls, pf_done = 0;
     if (pf_call > pf_cap) pf_call = pf_cap;
+    rc_wino_gemm_form_fn form = NULL; /* the wide GEMM's form of form_rows × nv */
+    size_t form_rows = 0;
     for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); t0 < c->count; t0 = rc_wino_xi_next(c, xi, t1, &t1))
       for (size_t t = t0, r = c->border ? rows_per_call(c, t1 - t0, mr) : r_all; t < t1; t += r) {
         const size_t rows = t1 - t < r ? t1 - t : r;
@@ -419,8 +337,12 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
         const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
         pf_done += pf_lines;
         if (c->gemm_nv) {
-          c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
-                     c->cout_pad, pf, pf_lines, c->u_pf);
+          if (rows != form_rows) {
+            form = c->k->wide(rows, nv);
+            form_rows = rows;
+          }
+          form(c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad, c->cout_pad, pf,
+               pf_lines, c->u_pf);
         } else {
           c->tile_gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf,
                        pf_lines);
@@ -510,8 +432,8 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
     memset(c->cache_tag, 0, sizeof(c->cache_tag));
     c->rows_key = 0;
   }
-  for (c->first = begin; c->first < end; c->first += c->block_tiles) {
-    c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
+  for (size_t first = begin; first < end; first += c->block_tiles) {
+    set_block(c, first, end - first < c->block_tiles ? end - first : c->block_tiles);
     if (!c->direct) {
       for (size_t t = 0; t < c->count; t++) input_tile(c, t);
       for (size_t xi = 0; xi < c->a2; xi++) {
@@ -600,8 +522,8 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->tiles_w = ((size_t)p->out_w + c->tile_m - 1) / c->tile_m;
   c->tiles_h = ((size_t)p->out_h + c->tile_m - 1) / c->tile_m;
   c->tiles_per_image = c->tiles_h * c->tiles_w;
-  c->block_tiles = run_block_tiles(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes,
-                                   (size_t)p->batch * c->tiles_per_image, threads);
+  c->block_tiles = rc_wino_run_block_tiles(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes,
+                                           (size_t)p->batch * c->tiles_per_image, threads);
   c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = c->alpha * c->alpha;
   /* A last tile row or column of a few output pixels runs a nested variant
@@ -650,7 +572,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
     c->u_pf = (rc_wino_u_nta(c->cin, c->gemm_nv, rc_cpu_get()->l1d_bytes) ? RC_WINO_PF_NTA : 0) | RC_WINO_PF_SPREAD;
   }
   c->u_panel = ws;
-  c->v = ws + panel_floats(c->cin, c->u_half != NULL);
+  c->v = ws + rc_wino_panel_floats(c->cin, c->u_half != NULL);
   c->m = c->v + c->a2 * c->block_tiles * c->cin_pad;
   c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
 }
@@ -761,8 +683,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     return;
   }
   if (total <= c.block_tiles) {
-    c.first = 0;
-    c.count = total;
+    set_block(&c, 0, total);
     if (!c.direct && total >= RC_WINO_SPLIT_MIN_TILES * threads) {
       tile_ranges(&c, total, threads, slice, pool);
       return;

@@ -79,7 +79,8 @@ typedef struct rc_wino_run {
   int grouped;
   size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
   size_t block_tiles;      /* allocated tiles per block (the ξ stride of V and M) */
-  size_t first, count;     /* the current block: tiles [first, first + count) */
+  size_t first, count;     /* the current block: tiles [first, first + count) (set_block, wino.c) */
+  size_t call_rows, calls; /* its GEMM calls' rows and their count without border tiles (set_block) */
   size_t rows_key;         /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
   const float* rows[8];    /* the α input rows of that tile row (NULL outside the image) */
   /* With load: the cache after the post-store scratch holds α converted
@@ -88,6 +89,15 @@ typedef struct rc_wino_run {
    * other layers use the same workspace in between). */
   size_t cache_tag[8];
 } rc_wino_run;
+
+/* Blocking (wino_block.c). The tiles of a block in a run over `total`
+ * tiles on `threads` threads; the floats of a slice's post-store scratch
+ * (two output tiles and a residual row segment) and of its converted U
+ * panel (with u_half; 0 without). */
+size_t rc_wino_run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes,
+                               size_t total, size_t threads);
+size_t rc_wino_scratch_floats(rc_wino_variant v, size_t out_c);
+size_t rc_wino_panel_floats(size_t in_c, int u_half);
 
 /* Border tiles (wino_border.c). The kind of the last tile of an axis of
  * `out` pixels (RC_WINO_AXIS_*: a nested F(2,3) for 1–2 pixels past a

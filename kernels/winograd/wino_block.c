@@ -1,0 +1,104 @@
+/* Winograd blocking: how many tiles a block takes (its V and M in L2, or
+ * as much memory as U), the blocks of a run, and the workspace a thread's
+ * slice needs (wino.h, wino_run.h). */
+#include "kernels/winograd/wino.h"
+
+#include "kernels/common/cpu.h"
+#include "kernels/gemm/gemm_ukernels.h"
+#include "kernels/winograd/wino_gemm.h"
+#include "kernels/winograd/wino_run.h"
+
+#define DEFAULT_L2_BYTES ((size_t)512 * 1024)
+
+static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
+
+size_t rc_wino_default_l2_bytes(void) {
+  const size_t l2 = rc_cpu_get()->l2_bytes;
+  return l2 ? l2 : DEFAULT_L2_BYTES;
+}
+
+static size_t bytes_per_tile(rc_wino_variant v, size_t in_c, size_t out_c) {
+  const size_t a = (size_t)rc_wino_tile_alpha(v);
+  return a * a * (round_up(in_c, RC_WINO_V_CPAD) + round_up(out_c, RC_WINO_M_CPAD)) * sizeof(float);
+}
+
+size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
+  const size_t l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
+  const size_t m = (size_t)rc_wino_tile_m(v);
+  const size_t tiles_w = out_w ? (out_w + m - 1) / m : 1;
+  /* A block's V and M take at most half of L2; the rest is for the U panel,
+   * the input rows being read and the output rows being written. */
+  const size_t max_tiles = l2 / 2 / bytes_per_tile(v, in_c, out_c);
+  const size_t mr = RC_WINO_GEMM_MR_MAX; /* a multiple of every ISA's mr */
+  /* Whole tile rows (a band) when that loses at most a quarter of the
+   * budget; otherwise a multiple of the GEMM tile (blocks then start
+   * mid-row, which the driver handles). Never below one GEMM tile. */
+  const size_t rows = max_tiles / tiles_w;
+  if (rows > 0 && rows * tiles_w * 4 >= max_tiles * 3) return rows * tiles_w;
+  return max_tiles < mr ? mr : max_tiles / mr * mr;
+}
+
+/* V and M of this many tiles take as much memory as U (rounded to the GEMM
+ * tile). A conv whose tiles all fit in that runs as one block: with few
+ * tiles and large weights (RepVGG's 14x14 stages: 16 tiles, 5.3 MiB of U)
+ * streaming U once per L2-sized block would cost more than V and M leaving
+ * L2. Depends on the channels only, so the workspace stays independent of
+ * the image height. */
+static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
+  const size_t u = rc_wino_filter_size(v, out_c, in_c) * sizeof(float);
+  return round_up(u / bytes_per_tile(v, in_c, out_c), RC_WINO_GEMM_MR_MAX);
+}
+
+/* The block of a run over `total` tiles on `threads` threads (see u_tiles).
+ * On several threads, a conv of a few blocks runs one block per thread when
+ * a thread's share of the tiles fits in its workspace slice and its V and M
+ * in 3/4 of L2: each block streams U once, and ranges of at most one
+ * L2-half block (one per thread at least) streamed it more often than the
+ * larger V and M cost (Zen 4, 1 MiB L2, C96 28x28 F(4,3), 49 tiles,
+ * wino_time, U cycled over 16 copies: 2 threads 0.203-0.213 ms with 4
+ * blocks of 14 tiles, 0.166-0.168 with 2 of 25; docs/DESIGN.md). */
+size_t rc_wino_run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes,
+                               size_t total, size_t threads) {
+  const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
+  if (total > t && total <= tu) return round_up(total, RC_WINO_GEMM_MR_MAX);
+  if (threads > 1 && total > t) {
+    const size_t share = (total + threads - 1) / threads, l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
+    if (share > t && share <= (t > tu ? t : tu) && share * bytes_per_tile(v, in_c, out_c) <= l2 / 4 * 3) return share;
+  }
+  return t;
+}
+
+size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t tiles, size_t l2_bytes) {
+  const size_t t = rc_wino_run_block_tiles(v, in_c, out_c, out_w, l2_bytes, tiles, 1);
+  return (tiles + t - 1) / t;
+}
+
+/* Floats of the post-store scratch: two output tiles (output_tiles), channels
+ * padded like M, then one tile row segment of a residual read through its
+ * binding. */
+size_t rc_wino_scratch_floats(rc_wino_variant v, size_t out_c) {
+  const size_t m = (size_t)rc_wino_tile_m(v);
+  return (2 * m * m + m) * round_up(out_c, RC_WINO_M_CPAD);
+}
+
+size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
+  if (!p->load) return 0;
+  return round_up((size_t)rc_wino_tile_alpha(p->variant) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float),
+                  RC_WINO_WS_ALIGN);
+}
+
+/* Floats of the converted U panel of a run with u_half (at the slice's
+ * start): one GEMM call sequence's panel, in_c × at most
+ * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes, rounded to the alignment. */
+size_t rc_wino_panel_floats(size_t in_c, int u_half) {
+  return u_half ? round_up(in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float)) : 0;
+}
+
+size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half) {
+  const size_t tl = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
+  const size_t t = tl > tu ? tl : tu;
+  /* A multiple of the alignment, so per-thread slices stay aligned. */
+  return round_up(RC_WINO_WS_ALIGN + rc_wino_panel_floats(in_c, u_half) * sizeof(float) +
+                      t * bytes_per_tile(v, in_c, out_c) + rc_wino_scratch_floats(v, out_c) * sizeof(float),
+                  RC_WINO_WS_ALIGN);
+}
