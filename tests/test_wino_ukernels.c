@@ -227,7 +227,7 @@ static void check_gemm_wide(const char* name, rc_wino_gemm_wide_fn wide, rc_gemm
           /* prefetching its own panels (both hints, nv a k or spread, 1 to nv
            * lines a k): no effect on c */
           const unsigned pf_flags = (layout ? RC_WINO_PF_NTA : 0) | (ki % 2 ? RC_WINO_PF_SPREAD : 0);
-          wide(rows, nv)(kc, a, a_stride, w, wk, wp, c, c_stride, w, nv * kc - rows % nv, pf_flags);
+          wide(rows, nv, kc, a, a_stride, w, wk, wp, c, c_stride, w, nv * kc - rows % nv, pf_flags);
           for (size_t i = 0; i < R; i++)
             for (size_t j = 0; j < c_stride; j++)
               if ((i >= rows || j >= nv * 16) && c[i * c_stride + j] != SENTINEL)

@@ -284,17 +284,6 @@ static size_t rows_per_call(const rc_wino_run* c, size_t n, size_t mr) {
   return c->gemm_nv ? wide_rows(n, c->gemm_nv) : mr;
 }
 
-/* Tiles [first, first + count) as the current block, with its GEMM calls:
- * worked out once a block, not at each of its α² positions, whose GEMMs
- * are short with few channels (ECBSR's 16: ~100 cycles a call; four
- * divisions a position had cost 5% of the run). */
-static void set_block(rc_wino_run* c, size_t first, size_t count) {
-  c->first = first;
-  c->count = count;
-  c->call_rows = rows_per_call(c, count, c->tile_mr);
-  c->calls = (count + c->call_rows - 1) / c->call_rows;
-}
-
 /* The GEMM of position xi over the block's tiles, for the output channels
  * of 16-channel blocks [b0, b1): calls of gemm_nv blocks with the wide
  * GEMM, else one call per block; `next` is the panel the caller reads after
@@ -304,8 +293,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
   const float* a = c->v + xi * c->block_tiles * c->cin_pad;
   const size_t mr = c->tile_mr;
   /* Calls over the ranges of tiles that use xi (rc_wino_xi_next), for the prefetch. */
-  const size_t r_all = c->call_rows; /* without border tiles the one range's */
-  size_t calls = c->border ? 0 : c->calls;
+  const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
+  size_t calls = c->border ? 0 : (c->count + r_all - 1) / r_all;
   for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); c->border && t0 < c->count;
        t0 = rc_wino_xi_next(c, xi, t1, &t1)) {
     const size_t r = rows_per_call(c, t1 - t0, mr);
@@ -328,8 +317,6 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
     const size_t pf_total = nx.p ? nx.lines : 0, pf_cap = c->cin * (c->gemm_nv ? nv : 1);
     size_t pf_call = (pf_total + calls - 1) / calls, pf_done = 0;
     if (pf_call > pf_cap) pf_call = pf_cap;
-    rc_wino_gemm_form_fn form = NULL; /* the wide GEMM's form of form_rows × nv */
-    size_t form_rows = 0;
     for (size_t t1, t0 = rc_wino_xi_next(c, xi, 0, &t1); t0 < c->count; t0 = rc_wino_xi_next(c, xi, t1, &t1))
       for (size_t t = t0, r = c->border ? rows_per_call(c, t1 - t0, mr) : r_all; t < t1; t += r) {
         const size_t rows = t1 - t < r ? t1 - t : r;
@@ -337,12 +324,8 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
         const float* pf = pf_lines ? (const float*)(const void*)(nx.p + pf_done * 64) : NULL;
         pf_done += pf_lines;
         if (c->gemm_nv) {
-          if (rows != form_rows) {
-            form = c->k->wide(rows, nv);
-            form_rows = rows;
-          }
-          form(c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad, c->cout_pad, pf,
-               pf_lines, c->u_pf);
+          c->k->wide(rows, nv, c->cin, a + t * c->cin_pad, c->cin_pad, w, nr, c->cin * nr, out + t * c->cout_pad,
+                     c->cout_pad, pf, pf_lines, c->u_pf);
         } else {
           c->tile_gemm(rows, c->cin, a + t * c->cin_pad, c->cin_pad, w, out + t * c->cout_pad, c->cout_pad, pf,
                        pf_lines);
@@ -432,8 +415,8 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
     memset(c->cache_tag, 0, sizeof(c->cache_tag));
     c->rows_key = 0;
   }
-  for (size_t first = begin; first < end; first += c->block_tiles) {
-    set_block(c, first, end - first < c->block_tiles ? end - first : c->block_tiles);
+  for (c->first = begin; c->first < end; c->first += c->block_tiles) {
+    c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
     if (!c->direct) {
       for (size_t t = 0; t < c->count; t++) input_tile(c, t);
       for (size_t xi = 0; xi < c->a2; xi++) {
@@ -683,7 +666,8 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
     return;
   }
   if (total <= c.block_tiles) {
-    set_block(&c, 0, total);
+    c.first = 0;
+    c.count = total;
     if (!c.direct && total >= RC_WINO_SPLIT_MIN_TILES * threads) {
       tile_ranges(&c, total, threads, slice, pool);
       return;

@@ -27,13 +27,12 @@ static inline size_t rc_wino_gemm_wide_rmax(size_t nv) { return nv <= 2 ? 14 : n
  * over the k loop. */
 #define RC_WINO_PF_NTA 1u    /* the non-temporal hint (rc_wino_u_nta) */
 #define RC_WINO_PF_SPREAD 2u /* spread over the k loop (wino.c's run_init says when) */
-typedef void (*rc_wino_gemm_form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp,
-                                     float* c, size_t c_stride, const float* pf, size_t pf_lines, unsigned pf_flags);
-/* The form of rows × nv (a function per shape, its loops unrolled). The
- * driver looks it up once per run of equal calls: with 16 channels a call
- * is ~100 cycles of FMAs, and a dispatch per call cost ECBSR ~2%. */
-typedef rc_wino_gemm_form_fn (*rc_wino_gemm_wide_fn)(size_t rows, size_t nv);
+typedef void (*rc_wino_gemm_wide_fn)(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
+                                     size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines,
+                                     unsigned pf_flags);
 
-RC_IF_ISA_AVX512F(rc_wino_gemm_form_fn rc_wino_gemm__avx512f(size_t rows, size_t nv);)
+RC_IF_ISA_AVX512F(void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride,
+                                             const float* w, size_t wk, size_t wp, float* c, size_t c_stride,
+                                             const float* pf, size_t pf_lines, unsigned pf_flags);)
 
 #endif

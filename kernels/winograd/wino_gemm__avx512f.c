@@ -7,7 +7,7 @@
  * 12 loads per 27 FMAs. rows · nv ≥ 8 keeps two FMA pipes of latency 4 busy;
  * rows·nv + nv + 1 ≤ 32 registers (GCC broadcasts into a register).
  * Every (rows, nv) form is its own loop (fully unrolled, accumulators in
- * registers); rc_wino_gemm__avx512f returns it. The sums run over k in order,
+ * registers); rc_wino_gemm__avx512f dispatches. The sums run over k in order,
  * one FMA per k, as in every other tile GEMM, so the result is bitwise that
  * of the 12×16 kernel. Prefetches (at most nv a k, as many lines as the
  * k's own loads) bring in the panels the caller reads next (wino.c's
@@ -78,6 +78,9 @@ static inline __attribute__((always_inline)) void tile(const size_t R, const siz
   }
 }
 
+typedef void (*form_fn)(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, float* c,
+                        size_t c_stride, const float* pf, size_t pf_lines, unsigned pf_flags);
+
 #define FORM(r, nv)                                                                                             \
   static void form_##r##x##nv(size_t kc, const float* a, size_t a_stride, const float* w, size_t wk, size_t wp, \
                               float* c, size_t c_stride, const float* pf, size_t pf_lines, unsigned pf_flags) { \
@@ -122,11 +125,15 @@ FORM(6, 4)
     form_1x##nv, form_2x##nv, form_3x##nv, form_4x##nv, form_5x##nv, form_6x##nv, form_7x##nv, form_8x##nv, \
         form_9x##nv, form_10x##nv, form_11x##nv, form_12x##nv, form_13x##nv, form_14x##nv                   \
   }
-static const rc_wino_gemm_form_fn k_forms[RC_WINO_GEMM_WIDE_NVMAX][RC_WINO_GEMM_WIDE_RMAX] = {
+static const form_fn k_forms[RC_WINO_GEMM_WIDE_NVMAX][RC_WINO_GEMM_WIDE_RMAX] = {
     ROW14(1),
     ROW14(2),
     {form_1x3, form_2x3, form_3x3, form_4x3, form_5x3, form_6x3, form_7x3, form_8x3, form_9x3},
     {form_1x4, form_2x4, form_3x4, form_4x4, form_5x4, form_6x4},
 };
 
-rc_wino_gemm_form_fn rc_wino_gemm__avx512f(size_t rows, size_t nv) { return k_forms[nv - 1][rows - 1]; }
+void rc_wino_gemm__avx512f(size_t rows, size_t nv, size_t kc, const float* a, size_t a_stride, const float* w,
+                           size_t wk, size_t wp, float* c, size_t c_stride, const float* pf, size_t pf_lines,
+                           unsigned pf_flags) {
+  k_forms[nv - 1][rows - 1](kc, a, a_stride, w, wk, wp, c, c_stride, pf, pf_lines, pf_flags);
+}

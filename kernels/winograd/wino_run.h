@@ -79,8 +79,7 @@ typedef struct rc_wino_run {
   int grouped;
   size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
   size_t block_tiles;      /* allocated tiles per block (the ξ stride of V and M) */
-  size_t first, count;     /* the current block: tiles [first, first + count) (set_block, wino.c) */
-  size_t call_rows, calls; /* its GEMM calls' rows and their count without border tiles (set_block) */
+  size_t first, count;     /* the current block: tiles [first, first + count) */
   size_t rows_key;         /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
   const float* rows[8];    /* the α input rows of that tile row (NULL outside the image) */
   /* With load: the cache after the post-store scratch holds α converted
