@@ -77,6 +77,9 @@ static void expect_rule_threads(int cin, int cout, int h, int w, int k, int stri
   snprintf(what, sizeof what, "C %d→%d %dx%d k%d s%d g%d d%d, %d thread(s)", cin, cout, h, w, k, stride, groups, dil,
            threads);
   expect_entry(s, what, backend, kernel, note);
+  repconv_plan_entry_t e;
+  rc_test_plan_entry(s, "relu", &e);
+  assert_string_equal(e.backend, "fused");
   repconv_session_destroy(s);
   repconv_model_destroy(m);
 }
@@ -117,8 +120,14 @@ static void test_rule_and_reasons(void** state) {
            36 * (196 + w[1]), 76 * 76 + 64 * w[2]);
   expect_rule(64, 64, 56, 56, 3, 1, 1, 1, A, "winograd", f6 ? "wino63" : "wino43", note);
   /* 28 = 4·6 + 4: F(6,3)'s last tile a nested F(4,3), 38² = 1444 rows,
-   * against F(4,3)'s 42²: w 8, F(6,3) 1956 < 2052; w 48, F(4,3). */
+   * against F(4,3)'s 42²: w 8, F(6,3) 1956 < 2052; w 48, F(4,3). One
+   * thread on two 512-bit units: F(6,3)'s 25 tiles are one block (w 14),
+   * F(4,3)'s 49 two (w 48): F(6,3), 2340 < 3492. */
   prices(96, 96, 28, 28, 1, w);
+  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit) {
+    assert_int_equal(w[1], 48);
+    assert_int_equal(w[2], 14);
+  }
   f6 = 38 * 38 + 64 * w[2] < 42 * 42 + 36 * w[1];
   expect_rule(96, 96, 28, 28, 3, 1, 1, 1, A, "winograd", f6 ? "wino63" : "wino43",
               f6 ? "wino63: C 96→96, 28x28 (25 tiles of 6x6)" : "wino43: C 96→96, 28x28 (49 tiles of 4x4)");
