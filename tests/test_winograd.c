@@ -616,6 +616,14 @@ static void test_isa_resolve(void** state) {
   assert_int_equal(rc_wino_stride(RC_WINO_F23S2), 2);
   assert_int_equal(rc_wino_stride(RC_WINO_F63), 1);
   assert_false(rc_wino_is_direct(RC_WINO_F23S2, 1));
+  /* U's stored positions: ξ at stride 1; at stride 2 the odd phase's rows
+   * and columns fold onto their first (5x5 → 4x4). */
+  assert_int_equal(rc_wino_u_panel(RC_WINO_F63, 63), 63);
+  assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 2 * 5 + 2), 2 * 4 + 2);
+  assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 3 * 5 + 1), 3 * 4 + 1);
+  assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 4 * 5 + 1), 3 * 4 + 1);
+  assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 2 * 5 + 4), 2 * 4 + 3);
+  assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 24), 15);
   assert_true(rc_wino_is_direct(RC_WINO_F23, RC_WINO_DIRECT_MAX_CIN));
   /* Non-temporal U prefetch: RepVGG-A0's stage3 panel (192 rows × 3 × 16 floats, 36 KiB) in a 48 KiB L1d, not in
    * 32 KiB; never for the tile GEMM (nv 0) or an unknown L1d. */
@@ -703,7 +711,9 @@ static void test_post_store(void** state) {
 /* Convs of at most RC_WINO_DIRECT_MAX_CIN input channels compute their
  * tiles directly (the sweeps above run them: channels 1, 3 and 4): their
  * filter is the 3x3 weights as [ci][tap][round_up(cout, 16)], zero padded;
- * one more channel and it is U again. */
+ * one more channel and it is U again: α² positions at stride 1, (m + 2)² at
+ * stride 2, where the positions on the odd phase's rows or columns share
+ * one (rc_wino_u_panel; the sweeps above check the values they compute). */
 static void test_direct_filter(void** state) {
   (void)state;
   const size_t couts[] = {4, 16, 17};
@@ -713,7 +723,9 @@ static void test_direct_filter(void** state) {
         const size_t cout = couts[k], pad = (cout + 15) / 16 * 16, a = (size_t)rc_wino_tile_alpha((rc_wino_variant)v);
         const size_t n = rc_wino_filter_size((rc_wino_variant)v, cout, cin);
         if (!rc_wino_is_direct((rc_wino_variant)v, cin)) { /* also every cin at stride 2 */
-          assert_int_equal(n, a * a * pad * cin);
+          const size_t side =
+              rc_wino_stride((rc_wino_variant)v) == 1 ? a : (size_t)rc_wino_tile_m((rc_wino_variant)v) + 2;
+          assert_int_equal(n, side * side * pad * cin);
           continue;
         }
         assert_int_equal(n, 9 * pad * cin);

@@ -205,7 +205,7 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(32, 32, 32, 32, 3, 2, 1, 1, A, "winograd", "wino23s2",
               "wino23s2: stride 2, C 32→32, 16x16 (64 tiles of 2x2, α 5");
   expect_rule(32, 32, 16, 16, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
-              "stride-2 Winograd not chosen: C 32→32, 8x8 (16 tiles of 2x2), U 0.10 MiB: too few tiles");
+              "stride-2 Winograd not chosen: C 32→32, 8x8 (16 tiles of 2x2), U 0.06 MiB: too few tiles");
   expect_rule(8, 32, 32, 32, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack",
               gemm ? "gemm:" : "xnnpack:", "too few input channels");
   expect_rule(32, 32, 16, 16, 3, 2, 1, 1, W, "winograd", "wino23s2", "wino23s2: stride 2, C 32→32, 8x8");

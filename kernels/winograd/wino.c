@@ -140,6 +140,14 @@ int rc_wino_stride(rc_wino_variant v) { return v == RC_WINO_F23S2 ? 2 : 1; }
 
 int rc_wino_tile_alpha(rc_wino_variant v) { return rc_wino_stride(v) * (rc_wino_tile_m(v) - 1) + 3; }
 
+size_t rc_wino_u_panel(rc_wino_variant v, size_t xi) {
+  if (rc_wino_stride(v) == 1) return xi;
+  /* α = 2m + 1 points: the even phase's m + 1, then the odd phase's m, whose
+   * G rows are equal (wino_matrices.h): each axis keeps its first odd point. */
+  const size_t a = (size_t)rc_wino_tile_alpha(v), last = (size_t)rc_wino_tile_m(v) + 1, i = xi / a, j = xi % a;
+  return (i < last ? i : last) * (last + 1) + (j < last ? j : last);
+}
+
 int rc_wino_is_direct(rc_wino_variant v, size_t in_c) {
   return rc_wino_stride(v) == 1 && in_c <= RC_WINO_DIRECT_MAX_CIN;
 }
@@ -242,7 +250,8 @@ typedef struct u_span {
 
 /* U of position xi, output-channel blocks [b0, b1) (contiguous). */
 static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
-  const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR, n = (b1 - b0) * c->cin * RC_GEMM_NR;
+  const size_t at = (rc_wino_u_panel(c->variant, xi) * c->cout_blocks + b0) * c->cin * RC_GEMM_NR;
+  const size_t n = (b1 - b0) * c->cin * RC_GEMM_NR;
   const u_span s = {c->u_half ? (const char*)(c->u_half + at) : (const char*)(c->u + at),
                     n * (c->u_half ? sizeof(uint16_t) : sizeof(float)) / 64};
   return s;
@@ -251,7 +260,7 @@ static u_span u_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
 /* The floats of U's blocks [b0, b1) at position xi: U itself, or the
  * halves converted into the run's panel buffer. */
 static const float* u_floats(const rc_wino_run* c, size_t xi, size_t b0, size_t b1) {
-  const size_t at = (xi * c->cout_blocks + b0) * c->cin * RC_GEMM_NR;
+  const size_t at = (rc_wino_u_panel(c->variant, xi) * c->cout_blocks + b0) * c->cin * RC_GEMM_NR;
   if (!c->u_half) return c->u + at;
   c->conv->f16_to_f32(c->u_half + at, (b1 - b0) * c->cin * RC_GEMM_NR, c->u_panel);
   return c->u_panel;

@@ -11,11 +11,14 @@
  *   x      NHWC [batch][in_h][in_w][in_c]
  *   y      NHWC [batch][out_h][out_w][out_c]
  *   w      OIHW [out_c][in_c][3][3] (PyTorch)
- *   u      transformed filter, U[ξ][cout/16][in_c][16]: for each of the α²
- *          positions ξ and each block of 16 output channels, in_c rows of 16
- *          output-channel lanes (the tile GEMM's packed panel); out_c is
- *          zero-padded to a multiple of 16. rc_wino_filter_size() floats,
- *          ISA-independent.
+ *   u      transformed filter, U[p][cout/16][in_c][16]: for each stored
+ *          position p (rc_wino_u_panel) and each block of 16 output channels,
+ *          in_c rows of 16 output-channel lanes (the tile GEMM's packed
+ *          panel); out_c is zero-padded to a multiple of 16.
+ *          rc_wino_filter_size() floats, ISA-independent. Stride 1: p = ξ,
+ *          α² of them. Stride 2: the odd phase's G rows are all (0, 1, 0),
+ *          so the positions on its rows or columns share U: (m + 2)² stored
+ *          (F(2,3) stride 2: 16 of 25).
  *   V, M   the workspace: one block of tiles' transformed input
  *          V[ξ][T][round_up(in_c, 8)] and GEMM output M[ξ][T][round_up(out_c, 16)]
  *
@@ -160,6 +163,8 @@ int rc_wino_is_direct(rc_wino_variant v, size_t in_c);
 /* Floats of the transformed filter: α² · round_up(out_c, 16) · in_c, or
  * 9 · round_up(out_c, 16) · in_c for direct convs (rc_wino_is_direct). */
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c);
+/* The stored position of U that position ξ < α² reads (see u above). */
+size_t rc_wino_u_panel(rc_wino_variant v, size_t xi);
 
 /* U = G g Gᵀ for every (out, in) channel pair, computed in double and rounded
  * once, written in the U layout above (padding lanes are 0). w is OIHW. For

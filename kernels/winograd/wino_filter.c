@@ -11,7 +11,8 @@
 static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
-  const size_t a = (size_t)rc_wino_tile_alpha(v), positions = rc_wino_is_direct(v, in_c) ? 9 : a * a;
+  const size_t a = (size_t)rc_wino_tile_alpha(v);
+  const size_t positions = rc_wino_is_direct(v, in_c) ? 9 : rc_wino_u_panel(v, a * a - 1) + 1;
   return positions * round_up(out_c, RC_GEMM_NR) * in_c;
 }
 
@@ -44,8 +45,8 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
       for (int i = 0; i < alpha; i++)
         for (int j = 0; j < alpha; j++) {
           const double uij = gk[i][0] * g[j * 3 + 0] + gk[i][1] * g[j * 3 + 1] + gk[i][2] * g[j * 3 + 2];
-          const size_t xi = (size_t)(i * alpha + j);
-          u[((xi * blocks + co / nr) * in_c + ci) * nr + co % nr] = (float)uij;
+          const size_t p = rc_wino_u_panel(v, (size_t)(i * alpha + j)); /* (shared: equal values) */
+          u[((p * blocks + co / nr) * in_c + ci) * nr + co % nr] = (float)uij;
         }
     }
   }
