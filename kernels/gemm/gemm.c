@@ -9,6 +9,7 @@
 #include "kernels/common/convert.h"
 #include "kernels/common/cpu.h"
 #include "kernels/common/isa.h"
+#include "kernels/common/size.h"
 #include "kernels/gemm/gemm_direct.h"
 #include "kernels/gemm/gemm_ukernels.h"
 
@@ -84,14 +85,11 @@ const char* rc_gemm_ukernel_name(rc_gemm_ukernel uk) {
 
 /* ------------------------------------------------------------ shapes */
 
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
-static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
-
 size_t rc_gemm_k(const rc_gemm_conv_params* p) {
   return (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)(p->in_c / p->groups);
 }
 
-static size_t ocg_pad(const rc_gemm_conv_params* p) { return round_up((size_t)(p->out_c / p->groups), RC_GEMM_NR); }
+static size_t ocg_pad(const rc_gemm_conv_params* p) { return rc_round_up((size_t)(p->out_c / p->groups), RC_GEMM_NR); }
 
 size_t rc_gemm_packed_size(const rc_gemm_conv_params* p) { return (size_t)p->groups * ocg_pad(p) * rc_gemm_k(p); }
 size_t rc_gemm_channels_size(const rc_gemm_conv_params* p) { return (size_t)p->groups * ocg_pad(p); }
@@ -141,14 +139,14 @@ static blocking blocking_of(const rc_gemm_conv_params* p) {
   /* The 16-lane weight panel of a K block takes at most half of L1. */
   size_t kc_max = l1 / 2 / (RC_GEMM_NR * sizeof(float));
   if (kc_max < 16) kc_max = 16;
-  b.nk = ceil_div(b.K, kc_max);
-  b.kc = ceil_div(b.K, b.nk);
+  b.nk = rc_ceil_div(b.K, kc_max);
+  b.kc = rc_ceil_div(b.K, b.nk);
   /* The block's packed rows take at most half of L2. */
   size_t mb = l2 / 2 / (b.K * sizeof(float)) / RC_GEMM_MR * RC_GEMM_MR;
   if (mb > MAX_BLOCK_PIXELS) mb = MAX_BLOCK_PIXELS;
   if (mb < RC_GEMM_MR) mb = RC_GEMM_MR;
   const size_t pixels = (size_t)p->batch * (size_t)p->out_h * (size_t)p->out_w;
-  if (mb > round_up(pixels, RC_GEMM_MR)) mb = round_up(pixels, RC_GEMM_MR);
+  if (mb > rc_round_up(pixels, RC_GEMM_MR)) mb = rc_round_up(pixels, RC_GEMM_MR);
   b.mb = mb;
   return b;
 }
@@ -188,13 +186,13 @@ int rc_gemm_direct_used(const rc_gemm_conv_params* p) {
 /* The packed rows of a pixel block (none when x is read in place), then,
  * with packed_half, the converted K block of up to 3 weight panels. */
 static size_t rows_bytes(const rc_gemm_conv_params* p, const blocking* b) {
-  return direct(p) ? 0 : round_up(b->mb * b->K * sizeof(float), WORKSPACE_ALIGN);
+  return direct(p) ? 0 : rc_round_up(b->mb * b->K * sizeof(float), WORKSPACE_ALIGN);
 }
 
 static size_t slice_bytes(const rc_gemm_conv_params* p, const blocking* b) {
   const size_t panels = p->packed_half ? 3 * b->kc * RC_GEMM_NR * sizeof(float) : 0;
   if (direct(p) && !panels) return 0;
-  return round_up(WORKSPACE_ALIGN + rows_bytes(p, b) + panels, WORKSPACE_ALIGN);
+  return rc_round_up(WORKSPACE_ALIGN + rows_bytes(p, b) + panels, WORKSPACE_ALIGN);
 }
 
 size_t rc_gemm_workspace_size(const rc_gemm_conv_params* p) {
@@ -403,13 +401,13 @@ void rc_gemm_conv2d_nhwc(const rc_gemm_conv_params* p, const float* x, const flo
   c.direct = direct(p);
   c.slice = slice_bytes(p, &c.b);
   c.ws = workspace ? (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1)) : NULL;
-  const size_t blocks = ceil_div(c.pixels, c.b.mb), groups = (size_t)p->groups;
+  const size_t blocks = rc_ceil_div(c.pixels, c.b.mb), groups = (size_t)p->groups;
   const size_t threads = rc_pool_threads(pool);
   /* Column ranges only when pixel blocks × groups cannot keep every thread
    * busy (an FC on one sample): they change who computes, not how. */
   c.ncg = 1;
   if (threads > 1 && blocks * groups < 2 * threads) {
-    c.ncg = ceil_div(2 * threads, blocks * groups);
+    c.ncg = rc_ceil_div(2 * threads, blocks * groups);
     if (c.ncg > c.nbg) c.ncg = c.nbg;
   }
   c.units = blocks * groups * c.ncg;

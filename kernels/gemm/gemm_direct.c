@@ -6,25 +6,24 @@
  * copies of each pixel, in pieces of in_c floats. */
 #include <string.h>
 
+#include "kernels/common/size.h"
 #include "kernels/gemm/gemm_direct.h"
 
 #define WORKSPACE_ALIGN 64
-
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 /* Padded columns of the strip: those the row's taps reach. */
 static size_t strip_cols(const rc_gemm_conv_params* p) {
   return (size_t)(p->out_w - 1) * (size_t)p->stride_w + (size_t)p->kernel_w;
 }
 /* Floats between the strip's rows (a multiple of 16: each row starts on a cache line). */
-static size_t strip_row(const rc_gemm_conv_params* p) { return round_up(strip_cols(p) * (size_t)p->in_c, 16); }
+static size_t strip_row(const rc_gemm_conv_params* p) { return rc_round_up(strip_cols(p) * (size_t)p->in_c, 16); }
 
 /* A slice: the strip (a ring of kernel_h padded rows), the input row each
  * slot holds (int64 tags), then the K tap offsets (int32). */
 static size_t strip_bytes(const rc_gemm_conv_params* p) { return (size_t)p->kernel_h * strip_row(p) * sizeof(float); }
 
 size_t rc_gemm_direct_workspace_size(const rc_gemm_conv_params* p) {
-  return round_up(
+  return rc_round_up(
       WORKSPACE_ALIGN + strip_bytes(p) + (size_t)p->kernel_h * sizeof(int64_t) + rc_gemm_k(p) * sizeof(int32_t),
       WORKSPACE_ALIGN);
 }
@@ -128,7 +127,7 @@ void rc_gemm_direct_conv2d_nhwc(const rc_gemm_conv_params* p, rc_gemm_direct_ker
   c.hi = p->activation == RC_GEMM_ACT_CLAMP ? p->act_max : __builtin_inff();
   c.K = rc_gemm_k(p);
   rc_gemm_k_blocks(p, &c.kc, &c.nk);
-  c.nb = round_up((size_t)p->out_c, RC_GEMM_NR) / RC_GEMM_NR;
+  c.nb = rc_round_up((size_t)p->out_c, RC_GEMM_NR) / RC_GEMM_NR;
   c.row_floats = strip_row(p);
   c.slice = rc_gemm_direct_workspace_size(p);
   c.ws = (char*)(((uintptr_t)workspace + WORKSPACE_ALIGN - 1) & ~(uintptr_t)(WORKSPACE_ALIGN - 1));

@@ -9,6 +9,7 @@
 
 #include "kernels/common/cpu.h"
 #include "kernels/common/isa.h"
+#include "kernels/common/size.h"
 #include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino_matrices.h"
 #include "kernels/winograd/wino_run.h"
@@ -161,8 +162,6 @@ const char* rc_wino_variant_name(rc_wino_variant v) {
     default: return "?";
   }
 }
-
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 /* ------------------------------------------------------------ run */
 
@@ -505,8 +504,8 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->cout = (size_t)p->out_c;
   c->x_row = (size_t)p->in_w * c->cin;
   c->y_row = (size_t)p->out_w * c->cout;
-  c->cin_pad = round_up(c->cin, RC_WINO_V_CPAD);
-  c->cout_pad = round_up(c->cout, RC_WINO_M_CPAD);
+  c->cin_pad = rc_round_up(c->cin, RC_WINO_V_CPAD);
+  c->cout_pad = rc_round_up(c->cout, RC_WINO_M_CPAD);
   c->cout_blocks = c->cout_pad / RC_GEMM_NR;
   c->direct = rc_wino_is_direct(p->variant, c->cin);
   c->tile_m = (size_t)rc_wino_tile_m(p->variant);

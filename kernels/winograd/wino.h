@@ -160,8 +160,9 @@ size_t rc_wino_default_l2_bytes(void);
  * stride-1 variant and in_c ≤ RC_WINO_DIRECT_MAX_CIN. */
 int rc_wino_is_direct(rc_wino_variant v, size_t in_c);
 
-/* Floats of the transformed filter: α² · round_up(out_c, 16) · in_c, or
- * 9 · round_up(out_c, 16) · in_c for direct convs (rc_wino_is_direct). */
+/* Floats of the transformed filter: P · round_up(out_c, 16) · in_c with P
+ * the stored positions (α² at stride 1, (m + 2)² at stride 2: see u above),
+ * or 9 · round_up(out_c, 16) · in_c for direct convs (rc_wino_is_direct). */
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c);
 /* The stored position of U that position ξ < α² reads (see u above). */
 size_t rc_wino_u_panel(rc_wino_variant v, size_t xi);

@@ -4,13 +4,12 @@
 #include "kernels/winograd/wino.h"
 
 #include "kernels/common/cpu.h"
+#include "kernels/common/size.h"
 #include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino_gemm.h"
 #include "kernels/winograd/wino_run.h"
 
 #define DEFAULT_L2_BYTES ((size_t)512 * 1024)
-
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 size_t rc_wino_default_l2_bytes(void) {
   const size_t l2 = rc_cpu_get()->l2_bytes;
@@ -19,7 +18,7 @@ size_t rc_wino_default_l2_bytes(void) {
 
 static size_t bytes_per_tile(rc_wino_variant v, size_t in_c, size_t out_c) {
   const size_t a = (size_t)rc_wino_tile_alpha(v);
-  return a * a * (round_up(in_c, RC_WINO_V_CPAD) + round_up(out_c, RC_WINO_M_CPAD)) * sizeof(float);
+  return a * a * (rc_round_up(in_c, RC_WINO_V_CPAD) + rc_round_up(out_c, RC_WINO_M_CPAD)) * sizeof(float);
 }
 
 size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes) {
@@ -46,7 +45,7 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
  * the image height. */
 static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
   const size_t u = rc_wino_filter_size(v, out_c, in_c) * sizeof(float);
-  return round_up(u / bytes_per_tile(v, in_c, out_c), RC_WINO_GEMM_MR_MAX);
+  return rc_round_up(u / bytes_per_tile(v, in_c, out_c), RC_WINO_GEMM_MR_MAX);
 }
 
 /* The block of a run over `total` tiles on `threads` threads (see u_tiles).
@@ -60,7 +59,7 @@ static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
 size_t rc_wino_run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes,
                                size_t total, size_t threads) {
   const size_t t = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
-  if (total > t && total <= tu) return round_up(total, RC_WINO_GEMM_MR_MAX);
+  if (total > t && total <= tu) return rc_round_up(total, RC_WINO_GEMM_MR_MAX);
   if (threads > 1 && total > t) {
     const size_t share = (total + threads - 1) / threads, l2 = l2_bytes ? l2_bytes : rc_wino_default_l2_bytes();
     if (share > t && share <= (t > tu ? t : tu) && share * bytes_per_tile(v, in_c, out_c) <= l2 / 4 * 3) return share;
@@ -78,27 +77,27 @@ size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w
  * binding. */
 size_t rc_wino_scratch_floats(rc_wino_variant v, size_t out_c) {
   const size_t m = (size_t)rc_wino_tile_m(v);
-  return (2 * m * m + m) * round_up(out_c, RC_WINO_M_CPAD);
+  return (2 * m * m + m) * rc_round_up(out_c, RC_WINO_M_CPAD);
 }
 
 size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
   if (!p->load) return 0;
-  return round_up((size_t)rc_wino_tile_alpha(p->variant) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float),
-                  RC_WINO_WS_ALIGN);
+  return rc_round_up((size_t)rc_wino_tile_alpha(p->variant) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float),
+                     RC_WINO_WS_ALIGN);
 }
 
 /* Floats of the converted U panel of a run with u_half (at the slice's
  * start): one GEMM call sequence's panel, in_c × at most
  * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes, rounded to the alignment. */
 size_t rc_wino_panel_floats(size_t in_c, int u_half) {
-  return u_half ? round_up(in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float)) : 0;
+  return u_half ? rc_round_up(in_c * RC_WINO_GEMM_WIDE_NVMAX * RC_GEMM_NR, RC_WINO_WS_ALIGN / sizeof(float)) : 0;
 }
 
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half) {
   const size_t tl = rc_wino_block_tiles(v, in_c, out_c, out_w, l2_bytes), tu = u_tiles(v, in_c, out_c);
   const size_t t = tl > tu ? tl : tu;
   /* A multiple of the alignment, so per-thread slices stay aligned. */
-  return round_up(RC_WINO_WS_ALIGN + rc_wino_panel_floats(in_c, u_half) * sizeof(float) +
-                      t * bytes_per_tile(v, in_c, out_c) + rc_wino_scratch_floats(v, out_c) * sizeof(float),
-                  RC_WINO_WS_ALIGN);
+  return rc_round_up(RC_WINO_WS_ALIGN + rc_wino_panel_floats(in_c, u_half) * sizeof(float) +
+                         t * bytes_per_tile(v, in_c, out_c) + rc_wino_scratch_floats(v, out_c) * sizeof(float),
+                     RC_WINO_WS_ALIGN);
 }

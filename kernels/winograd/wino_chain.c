@@ -11,7 +11,7 @@
  * sides, so every layer advances whole tile rows) when
  *   - its input rows are in layer k − 1's ring (or in x), and
  *   - writing them would not overwrite ring rows layer k + 1 still needs.
- * A ring of R_k = round_up(m_{k+1} + 2 + B, m_k) rows always lets the lagging
+ * A ring of R_k = rc_round_up(m_{k+1} + 2 + B, m_k) rows always lets the lagging
  * layer catch up and the leading one run a whole band, so the passes never
  * stall (checked: a pass without progress is an internal error). Rings hold
  * whole tile rows (R_k is a multiple of m_k), so a tile's stores never wrap.
@@ -22,10 +22,10 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "kernels/common/size.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_run.h"
 
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 static int connected(const rc_wino_chain_layer* l, size_t n);
 static size_t chain_slices(const rc_wino_chain_layer* l, size_t n);
 static size_t gcd(size_t a, size_t b) {
@@ -49,7 +49,7 @@ static size_t chain_band(const rc_wino_chain_layer* l, size_t n) {
 
 static size_t ring_rows(const rc_wino_chain_layer* l, size_t n, size_t k) {
   const size_t m = (size_t)rc_wino_tile_m(l[k].p.variant), m1 = (size_t)rc_wino_tile_m(l[k + 1].p.variant);
-  return round_up(m1 + 2 + chain_band(l, n), m);
+  return rc_round_up(m1 + 2 + chain_band(l, n), m);
 }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -120,7 +120,7 @@ static size_t ring_cols(const rc_wino_chain_layer* l, size_t n, size_t k) {
 }
 
 static size_t ring_floats(const rc_wino_chain_layer* l, size_t n, size_t k) {
-  return round_up(ring_rows(l, n, k) * ring_cols(l, n, k) * (size_t)l[k].p.out_c, RC_WINO_WS_ALIGN / sizeof(float));
+  return rc_round_up(ring_rows(l, n, k) * ring_cols(l, n, k) * (size_t)l[k].p.out_c, RC_WINO_WS_ALIGN / sizeof(float));
 }
 
 static int connected(const rc_wino_chain_layer* l, size_t n) {
@@ -151,7 +151,7 @@ size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* l, size_t n) {
                       rc_wino_load_cache_bytes(p); /* the first layer's input rows (load) */
     if (ws > block) block = ws;
   }
-  return round_up(bytes + block, RC_WINO_WS_ALIGN);
+  return rc_round_up(bytes + block, RC_WINO_WS_ALIGN);
 }
 
 typedef struct chain_ctx {

@@ -4,16 +4,15 @@
  * rows of F(4,3)'s G (wino_matrices.h, RC_WINO43N_*). */
 #include <string.h>
 
+#include "kernels/common/size.h"
 #include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino.h"
 #include "kernels/winograd/wino_matrices.h"
 
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
-
 size_t rc_wino_filter_size(rc_wino_variant v, size_t out_c, size_t in_c) {
   const size_t a = (size_t)rc_wino_tile_alpha(v);
   const size_t positions = rc_wino_is_direct(v, in_c) ? 9 : rc_wino_u_panel(v, a * a - 1) + 1;
-  return positions * round_up(out_c, RC_GEMM_NR) * in_c;
+  return positions * rc_round_up(out_c, RC_GEMM_NR) * in_c;
 }
 
 static const double g23[4][3] = RC_WINO23_G_INIT;
@@ -27,7 +26,7 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
                     : v == RC_WINO_F43 ? &g43[0][0]
                     : v == RC_WINO_F63 ? &g63[0][0]
                                        : &g23s2[0][0];
-  const size_t nr = RC_GEMM_NR, blocks = round_up(out_c, nr) / nr;
+  const size_t nr = RC_GEMM_NR, blocks = rc_round_up(out_c, nr) / nr;
   memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
   if (rc_wino_is_direct(v, in_c)) { /* the direct tiles' weights */
     for (size_t co = 0; co < out_c; co++)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kernels/common/cpu.h"
+#include "kernels/common/size.h"
 #include "repconv.h"
 #include "runtime/plan/planner.h"
 
@@ -12,8 +13,6 @@
  * phases of a tile block cost more than a second thread gains (measured:
  * docs/DESIGN.md). */
 #define RC_WINO_MIN_PARALLEL_MACS ((int64_t)4 << 20)
-
-static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 
 int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t why_size) {
   if (n->op != RC_OP_CONV2D) return RC_WHY("not a conv");
@@ -114,7 +113,7 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, rc_s
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
   const rc_wino_variant v = RC_WINO_F23S2;
   const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
-  const size_t tiles = ceil_div(oh, m) * ceil_div(ow, m) * (size_t)ys->d[0];
+  const size_t tiles = rc_ceil_div(oh, m) * rc_ceil_div(ow, m) * (size_t)ys->d[0];
   const size_t ubytes = rc_wino_filter_size(v, cout, cin) * sizeof(float);
   if (backend == REPCONV_BACKEND_AUTO) {
     const char* no = cin < RC_WINO_S2_MIN_CIN       ? "too few input channels"
@@ -154,12 +153,12 @@ int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int fo
   int wt[3];
   for (int i = 0; i < 3; i++) {
     const size_t m = (size_t)rc_wino_tile_m(rc_rule_wino_variants[i]), al = m + 2;
-    tiles[i] = ceil_div(oh, m) * ceil_div(ow, m);
+    tiles[i] = rc_ceil_div(oh, m) * rc_ceil_div(ow, m);
     /* α² per tile, less on border tiles (rc_wino_axis_points); direct
      * tiles (few input channels) have none */
     const rc_wino_variant wv = rc_rule_wino_variants[i];
-    const size_t py = rc_wino_is_direct(wv, cin) ? ceil_div(oh, m) * al : rc_wino_axis_points(wv, oh);
-    const size_t px = rc_wino_is_direct(wv, cin) ? ceil_div(ow, m) * al : rc_wino_axis_points(wv, ow);
+    const size_t py = rc_wino_is_direct(wv, cin) ? rc_ceil_div(oh, m) * al : rc_wino_axis_points(wv, oh);
+    const size_t px = rc_wino_is_direct(wv, cin) ? rc_ceil_div(ow, m) * al : rc_wino_axis_points(wv, ow);
     const size_t blocks = rc_wino_blocks(wv, cin, cout, ow, tiles[i] * (size_t)ys->d[0], 0);
     wt[i] = rc_rule_wino_weight_tiles(threads, blocks <= 1);
     work[i] = py * px * (size_t)ys->d[0] + (size_t)wt[i] * al * al;

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "kernels/common/size.h"
 #include "kernels/winograd/wino_run.h"
 #include "runtime/plan/lower.h"
 #include "runtime/plan/planner.h"
@@ -12,8 +13,6 @@ static uint64_t tensor_bytes(const rc_graph* g, int32_t t) {
   const int64_t n = rc_shape_numel(&g->tensors[t].shape);
   return n > 0 ? (uint64_t)n * sizeof(float) : 0;
 }
-
-static size_t round_up(size_t n, size_t q) { return (n + q - 1) / q * q; }
 
 /* The rings of a chain: its workspace slice less the alignment slack and the
  * largest layer's block buffers, the first layer's input-row cache counted
@@ -30,7 +29,7 @@ static uint64_t chain_rings(const rc_wino_chain_layer* layers, size_t n) {
     if (ws > block) block = ws;
   }
   const size_t total = rc_wino_chain_workspace_size(layers, n),
-               fixed = RC_WINO_WS_ALIGN + round_up(block, RC_WINO_WS_ALIGN);
+               fixed = RC_WINO_WS_ALIGN + rc_round_up(block, RC_WINO_WS_ALIGN);
   return total > fixed ? (uint64_t)(total - fixed) : 0;
 }
 
