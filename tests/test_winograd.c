@@ -548,9 +548,9 @@ static void test_half_weights(void** state) {
 
 /* The workspace depends on channels, width and L2 only: a block of V and M
  * fits in half the L2 budget whenever the largest GEMM row tile does, or in
- * as much memory as the transformed weights U when they are larger (a conv
- * whose tiles all fit in that runs as one block, streaming U once); a very
- * tall image runs in it (ASan checks the bounds). */
+ * as much memory as the U panels its GEMMs read when they are larger (a
+ * conv whose tiles all fit in that runs as one block, streaming U once); a
+ * very tall image runs in it (ASan checks the bounds). */
 static void test_workspace(void** state) {
   (void)state;
   const size_t l2 = 512 << 10;
@@ -561,7 +561,9 @@ static void test_workspace(void** state) {
       const size_t cin = chans[i], cout = chans[i];
       const size_t per_tile = a * a * (((cin + 7) / 8 * 8) + (cout + 15) / 16 * 16) * sizeof(float);
       const size_t ws = rc_wino_workspace_size((rc_wino_variant)v, cin, cout, 960, l2, 0);
-      const size_t ub = rc_wino_filter_size((rc_wino_variant)v, cout, cin) * sizeof(float);
+      /* the U panels a block's GEMMs read: α² (stride 2 reads its shared ones at each position), 9 direct */
+      const size_t pos = rc_wino_is_direct((rc_wino_variant)v, cin) ? 9 : a * a;
+      const size_t ub = pos * ((cout + 15) / 16 * 16) * cin * sizeof(float);
       const size_t m = (size_t)rc_wino_tile_m((rc_wino_variant)v), scratch = m * m * ((cout + 15) / 16 * 16) * 4;
       const size_t budget = ub + RC_WINO_GEMM_MR_MAX * per_tile > l2 / 2 ? ub + RC_WINO_GEMM_MR_MAX * per_tile : l2 / 2;
       if (per_tile * RC_WINO_GEMM_MR_MAX <= l2 / 2 && ws > budget + scratch + 128)

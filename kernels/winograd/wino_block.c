@@ -37,14 +37,19 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
   return max_tiles < mr ? mr : max_tiles / mr * mr;
 }
 
-/* V and M of this many tiles take as much memory as U (rounded to the GEMM
- * tile). A conv whose tiles all fit in that runs as one block: with few
- * tiles and large weights (RepVGG's 14x14 stages: 16 tiles, 5.3 MiB of U)
- * streaming U once per L2-sized block would cost more than V and M leaving
- * L2. Depends on the channels only, so the workspace stays independent of
- * the image height. */
+/* V and M of this many tiles take as much memory as the U panels a block's
+ * GEMMs read (rounded to the GEMM tile). A conv whose tiles all fit in that
+ * runs as one block: with few tiles and large weights (RepVGG's 14x14
+ * stages: 16 tiles, 5.3 MiB of U) streaming U once per L2-sized block would
+ * cost more than V and M leaving L2. α² panels, a stride-2 conv's shared
+ * ones counted at each position (its GEMMs read them again, non-temporal
+ * lines from memory): counted once, RepVGG-A0's stage3.0 (49 tiles, 1.1 MiB
+ * stored) went to blocks of 14 tiles and from 0.20 to 0.22 ms. Depends on
+ * the channels only, so the workspace stays independent of the image
+ * height. */
 static size_t u_tiles(rc_wino_variant v, size_t in_c, size_t out_c) {
-  const size_t u = rc_wino_filter_size(v, out_c, in_c) * sizeof(float);
+  const size_t a = (size_t)rc_wino_tile_alpha(v);
+  const size_t u = (rc_wino_is_direct(v, in_c) ? 9 : a * a) * rc_round_up(out_c, RC_GEMM_NR) * in_c * sizeof(float);
   return rc_round_up(u / bytes_per_tile(v, in_c, out_c), RC_WINO_GEMM_MR_MAX);
 }
 
