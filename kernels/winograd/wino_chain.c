@@ -11,7 +11,7 @@
  * sides, so every layer advances whole tile rows) when
  *   - its input rows are in layer k − 1's ring (or in x), and
  *   - writing them would not overwrite ring rows layer k + 1 still needs.
- * A ring of R_k = rc_round_up(m_{k+1} + 2 + B, m_k) rows always lets the lagging
+ * A ring of R_k = round_up(m_{k+1} + 2 + B, m_k) rows always lets the lagging
  * layer catch up and the leading one run a whole band, so the passes never
  * stall (checked: a pass without progress is an internal error). Rings hold
  * whole tile rows (R_k is a multiple of m_k), so a tile's stores never wrap.

@@ -98,8 +98,8 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
 /* A stride-2 conv (RC_WINO_F23S2: 25 tile-GEMM multiply-adds for 4 outputs
  * where the GEMM conv spends 36, plus its im2col copies) goes to Winograd
  * from RC_WINO_S2_MIN_CIN input channels and RC_WINO_S2_MIN_TILES tiles,
- * with U (16/9 of the weights: wino.h) under the cap. Measured (Zen 4, 1 thread,
- * repconv_bench gemm/ cases, against the better of the GEMM and XNNPACK):
+ * with U (16/9 of the weights: wino.h) under the cap. Measured (Zen 4, 1
+ * thread, repconv_bench gemm/ cases, against the better of the GEMM and XNNPACK):
  * 16 → 32 channels at 540x960 15.3 against 19.5 ms, 8 → 16 at 256² 0.78
  * against 0.52; 49 tiles of 96 → 192 0.45 against 0.59, 16 tiles of 192 →
  * 1280 2.37 against 1.97 (U streamed from memory for few tiles).
