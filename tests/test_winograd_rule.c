@@ -89,6 +89,12 @@ static void expect_rule(int cin, int cout, int h, int w, int k, int stride, int 
   expect_rule_threads(cin, cout, h, w, k, stride, groups, dil, be, 1, backend, kernel, note);
 }
 
+/* Winograd on AVX-512F with two 512-bit FMA units: where a 1-thread plan
+ * prices a one-block layer's weights at 14 (rc_rule_wino_weight_tiles). */
+static int two_512bit_units(void) {
+  return rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit;
+}
+
 /* The rule's weight price of F(2,3), F(4,3) and F(6,3) for a cin → cout
  * conv at h×w (batch 1) in a plan for `threads` threads (by each
  * variant's block count). */
@@ -124,7 +130,7 @@ static void test_rule_and_reasons(void** state) {
    * thread on two 512-bit units: F(6,3)'s 25 tiles are one block (w 14),
    * F(4,3)'s 49 two (w 48): F(6,3), 2340 < 3492. */
   prices(96, 96, 28, 28, 1, w);
-  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit) {
+  if (two_512bit_units()) {
     assert_int_equal(w[1], 48);
     assert_int_equal(w[2], 14);
   }
@@ -138,7 +144,7 @@ static void test_rule_and_reasons(void** state) {
    * w 8 F(4,3): 772 < 912. */
   prices(192, 192, 14, 14, 1, w);
   assert_true(w[0] == w[1] && w[1] == w[2]);
-  if (rc_wino_isa_resolve(RC_WINO_ISA_AUTO) == RC_WINO_ISA_AVX512F && !rc_cpu_get()->avx512_256bit) {
+  if (two_512bit_units()) {
     assert_int_equal(w[0], 14); /* one block, one thread */
     int w56[3];
     prices(64, 64, 56, 56, 1, w56);
