@@ -8,7 +8,8 @@
  * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..9 (the
  * layers[] below), WINO_VARIANT=0..3, WINO_THREADS=N, WINO_L2=bytes
  * (blocking target), WINO_COPIES=N: cycle through N copies of the weights,
- * as a stage of N such layers does (U then comes from L3 or DRAM, not L2).
+ * as a stage of N such layers does (U then comes from L3 or DRAM, not L2),
+ * WINO_HALF=1: U as binary16 halves (the params' u_half, --weights fp16).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "kernels/thread/pool.h"
 
 #include "bench/peak.h"
+#include "kernels/common/convert.h"
 #include "kernels/gemm/gemm_ukernels.h"
 #include "kernels/winograd/wino.h"
 
@@ -82,6 +84,12 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   float* u = malloc(un * copies * sizeof(float));
   rc_wino_filter_transform(v, c_out, c_in, wt, u);
   for (int k = 1; k < copies; k++) memcpy(u + k * un, u, un * sizeof(float));
+  const char* he = getenv("WINO_HALF");
+  uint16_t* uh = NULL;
+  if (he && atoi(he)) {
+    uh = malloc(un * copies * sizeof(uint16_t));
+    for (size_t i = 0; i < un * copies; i++) uh[i] = rc_f32_to_f16(u[i]);
+  }
   rc_wino_conv_params p;
   memset(&p, 0, sizeof p);
   p.variant = v;
@@ -99,12 +107,14 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   const char* l2env = getenv("WINO_L2");
   p.l2_bytes = l2env ? (size_t)atol(l2env) : 0;
   /* one slice per pool thread (wino.h) */
-  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, ow, p.l2_bytes, 0);
+  p.u_half = uh;
+  const size_t ws_size = rc_wino_workspace_size(v, c_in, c_out, ow, p.l2_bytes, uh != NULL);
   void* ws = malloc(ws_size * rc_pool_threads(pool));
   double* t = malloc(reps * sizeof(double));
   rc_wino_conv2d_nhwc(&p, x, u, NULL, y, ws, pool); /* warm-up */
   for (int r = 0; r < reps; r++) {
     const float* ur = u + (size_t)(r % copies) * un;
+    if (uh) p.u_half = uh + (size_t)(r % copies) * un;
     const double t0 = now();
     rc_wino_conv2d_nhwc(&p, x, ur, NULL, y, ws, pool);
     t[r] = now() - t0;
@@ -112,11 +122,12 @@ static void time_layer(int c_in, int c_out, int h, int w, rc_wino_variant v, rc_
   qsort(t, reps, sizeof(double), cmp_d);
   const double med = t[reps / 2];
   const double gf = 2.0 * oh * ow * c_in * c_out * 9 / med * 1e-9;
-  printf("  C%d->%d %dx%d  %-7s %-6s  %8.3f ms  %7.1f GFLOP/s eff  (%.2fx peak)  block %zu tiles, ws %zu KiB\n", c_in,
-         c_out, h, w, rc_wino_variant_name(v), rc_wino_isa_name(isa), med * 1e3, gf, gf / peak,
+  printf("  C%d->%d %dx%d  %-7s %-6s%s  %8.3f ms  %7.1f GFLOP/s eff  (%.2fx peak)  block %zu tiles, ws %zu KiB\n", c_in,
+         c_out, h, w, rc_wino_variant_name(v), rc_wino_isa_name(isa), uh ? " fp16" : "", med * 1e3, gf, gf / peak,
          rc_wino_block_tiles(v, c_in, c_out, ow, p.l2_bytes), ws_size >> 10);
   free(t);
   free(ws);
+  free(uh);
   free(u);
   free(wt);
   free(x);
