@@ -622,6 +622,45 @@ static void test_autotune(void** state) {
   repconv_model_destroy(m);
 }
 
+/* On a plan for 2 threads autotune times one Winograd variant, the one the
+ * rule picks for 2 threads (a 1-thread timing cannot see the bandwidth the
+ * threads share): the note names it, and it is the rule plan's variant. */
+static void test_autotune_threads(void** state) {
+  (void)state;
+  const net n = {1, 8, 30, 26, 2, {{48, {1, 1, 1, 1}, ACT_RELU}, {48, {1, 1, 1, 1}, ACT_NONE}}, 0, 13, 0};
+  repconv_options_t* o = rc_test_options(REPCONV_BACKEND_AUTO, REPCONV_WINOGRAD_AUTO, 2);
+  repconv_model_t* m = build(&n, o);
+  repconv_session_t *rule, *tuned;
+  assert_int_equal(repconv_session_create(m, o, &rule), REPCONV_OK);
+  assert_int_equal(repconv_options_set_autotune(o, 1), REPCONV_OK);
+  assert_int_equal(repconv_session_create(m, o, &tuned), REPCONV_OK);
+  for (int l = 0; l < 2; l++) {
+    char name[16];
+    snprintf(name, sizeof name, "conv%d", l);
+    repconv_plan_entry_t r, t;
+    rc_test_plan_entry(rule, name, &r);
+    rc_test_plan_entry(tuned, name, &t);
+    printf("  %s: rule %s | tuned %s | %s\n", name, r.kernel, t.kernel, t.note);
+    const char* w = strstr(r.kernel, "winograd:wino");
+    if (!w) fail_msg("%s: the rule plans '%s', not Winograd", name, r.kernel);
+    char want[64];
+    snprintf(want, sizeof want, "autotuned, 1 thread (Winograd: the rule's variant): F%c ", w[13]);
+    if (strncmp(t.note, want, strlen(want)) != 0) fail_msg("%s: note '%s', want '%s...'", name, t.note, want);
+    int labels = 0;
+    for (const char* q = t.note; (q = strstr(q, " ms")) != NULL; q++) labels++;
+    /* no other variant timed: the rest of the note is the GEMM and XNNPACK */
+    const char* rest = t.note + strlen(want);
+    assert_null(strstr(rest, "F2 "));
+    assert_null(strstr(rest, "F4 "));
+    assert_null(strstr(rest, "F6 "));
+    assert_true(labels >= 2);
+  }
+  repconv_session_destroy(rule);
+  repconv_session_destroy(tuned);
+  repconv_options_destroy(o);
+  repconv_model_destroy(m);
+}
+
 static void test_options_api(void** state) {
   (void)state;
   repconv_backend be;
@@ -741,6 +780,7 @@ static void test_sessions_on_threads(void** state) {
 }
 
 int main(void) {
+  /* clang-format off */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_variants_vs_ref),
       cmocka_unit_test(test_stride2_vs_ref),
@@ -748,9 +788,11 @@ int main(void) {
       cmocka_unit_test(test_chains),
       cmocka_unit_test(test_autotune),
       cmocka_unit_test(test_autotune_chain),
+      cmocka_unit_test(test_autotune_threads),
       cmocka_unit_test(test_options_api),
       cmocka_unit_test(test_threads_same_bits),
       cmocka_unit_test(test_sessions_on_threads),
   };
+  /* clang-format on */
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

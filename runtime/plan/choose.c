@@ -12,8 +12,9 @@
 #include "runtime/plan/planner.h"
 
 /* Autotune (backend AUTO): times every kernel that can compute conv/FC node n
- * on its real shape (the Winograd variants the rule would consider, the GEMM
- * when a SIMD micro-kernel exists, XNNPACK) and plans the fastest, with the
+ * on its real shape (the Winograd variants the rule would consider, on a
+ * plan for several threads the one it picks, the GEMM when a SIMD
+ * micro-kernel exists, XNNPACK) and plans the fastest, with the
  * times in the note. A conv that would head a Winograd chain is timed on the
  * Winograd variants only: alone the GEMM may be faster (ECBSR's 1→16 head at
  * 540x960: 2.7 against 3.8 ms), but in the chain its output never goes to
@@ -34,17 +35,28 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
       tl += (size_t)snprintf(times + tl, sizeof(times) - tl, "%s%s %.3f ms", tl ? ", " : "", label, ms_); \
     if (best < 0 || ms_ < best) best = ms_, kind = (k), variant = (var);                                  \
   } while (0)
+  const int chain = wino_ok && rc_rule_wino_can_head_chain(g, p, n, ri);
   if (wino_ok) {
     const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)g->tensors[n->output].shape.d[1];
     static const char* labels[] = {"F2", "F4", "F6", "F2s2"};
     const int s2 = n->a.stride[0] == 2; /* its one variant */
+    /* On several threads, the variant the rule picks for them: which
+     * variant is fastest there depends on the memory bandwidth the threads
+     * share to stream U, which one layer timed on 1 thread with its U in
+     * cache cannot see (RepVGG-A0 on 2 threads, every variant timed:
+     * F(4,3) at 14x14, 3.50–3.87 ms against the rule's 3.20–3.66;
+     * docs/DESIGN.md, "Autotune"). */
+    rc_step ruled_step = *st;
+    const int ruled = p->threads > 1 ? rc_rule_wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, chain,
+                                                           p->threads, &ruled_step)
+                                     : -1;
     for (int i = s2 ? 3 : 0; i < (s2 ? 4 : 3); i++) {
+      if (ruled >= 0 && i != ruled) continue;
       if (i == 2 && !rc_rule_wino_f63_considered(cin, cout)) continue; /* as the rule */
       if (rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float) > RC_WINO_WEIGHT_CAP) continue;
       RC_TUNED(labels[i], rc_autotune_wino_ms(g, n, (int)rc_rule_wino_variants[i], 2), K_WINO, i);
     }
   }
-  const int chain = wino_ok && rc_rule_wino_can_head_chain(g, p, n, ri);
   if (!chain && rc_rule_gemm_applies(g, n, why, sizeof why) &&
       rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO) != RC_GEMM_UK_SCALAR) {
     RC_TUNED("gemm", rc_autotune_gemm_ms(g, n, 2), K_GEMM, 0);
@@ -74,7 +86,8 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
     st->kind = RC_KERNEL_XNNPACK;
   }
   /* (the return value is used: a long note is cut, by design) */
-  if (snprintf(st->note, sizeof(st->note), "autotuned, 1 thread: %s%s", times,
+  if (snprintf(st->note, sizeof(st->note), "autotuned, 1 thread%s: %s%s",
+               wino_ok && p->threads > 1 ? " (Winograd: the rule's variant)" : "", times,
                chain ? " (Winograd only: chains into the next conv)" : "") < 0)
     st->note[0] = '\0';
   return 1;
