@@ -407,6 +407,30 @@ static void test_chain_workspace_bound(void** state) {
   }
 }
 
+/* The slice count is even when the ring budget asks for an odd count over
+ * 2, so that 2 threads take whole slices (wino_chain.c, chain_slices):
+ * ecbsr-m4c16-x2's body at 540x960 in F(6,3) (rings of 18 rows, 5.5 MB
+ * against 2 MiB: 3 slices by the budget) runs in 2. */
+static void test_chain_slices_even(void** state) {
+  (void)state;
+  const int C[] = {1, 16, 16, 16, 16, 16, 4};
+  rc_wino_chain_layer l[6];
+  memset(l, 0, sizeof l);
+  for (int k = 0; k < 6; k++) {
+    rc_wino_conv_params* p = &l[k].p;
+    p->variant = RC_WINO_F63;
+    p->batch = 1;
+    p->in_h = p->out_h = 540;
+    p->in_w = p->out_w = 960;
+    p->in_c = C[k];
+    p->out_c = C[k + 1];
+    p->pad_top = p->pad_left = 1;
+    p->l2_bytes = 1 << 20;
+  }
+  assert_int_equal(rc_wino_chain_slices(l, 6), 2);
+  assert_true(rc_wino_chain_workspace_size(l, 6) > 0);
+}
+
 /* Layers that do not connect are refused, and nothing is written. */
 static void test_chain_refused(void** state) {
   (void)state;
@@ -447,11 +471,14 @@ static void test_chain_refused(void** state) {
 }
 
 int main(void) {
+  /* clang-format off */
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_sweep),
       cmocka_unit_test(test_chain_tall),
       cmocka_unit_test(test_chain_refused),
       cmocka_unit_test(test_chain_workspace_bound),
+      cmocka_unit_test(test_chain_slices_even),
   };
+  /* clang-format on */
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,14 @@ static size_t chain_slices(const rc_wino_chain_layer* l, size_t n) {
   const size_t budget = RC_WINO_CHAIN_RING_L2 * (p->l2_bytes ? p->l2_bytes : rc_wino_default_l2_bytes());
   size_t s = (bytes + budget - 1) / budget;
   if (s > tw / (RC_WINO_CHAIN_SLICE_TILES * n)) s = tw / (RC_WINO_CHAIN_SLICE_TILES * n);
+  /* An even count rather than an odd one over 2: then 2 (or 4) threads
+   * take whole slices instead of strips that add row halos to the slices'
+   * column halos (rc_wino_chain_nhwc), whose cost outweighs rings half a
+   * slice wider. ECBSR-M4C16 at 540x960 (F(6,3): 3 slices by the budget),
+   * Zen 5, alternated steady runs: 2 threads 13.50–13.94 → 13.25–13.46 ms
+   * (4 of 5 pairs faster), 1 thread 25.03–26.87 → 24.98–26.17. The slice
+   * count cannot follow the run's threads: the plan sizes the rings. */
+  if (s > 2 && s % 2) s--;
   return s ? s : 1;
 }
 
