@@ -440,15 +440,17 @@ static void test_arena_sizes(void** state) {
                 def.plan.arena_floats * sizeof(float), ext.plan.arena_floats * sizeof(float));
   assert_int_equal(ext.plan.arena_floats * sizeof(float), (size_t)1080 * 1920 * sizeof(float));
   /* External inputs too: the chain reads the frame, the arena is empty, and
-   * its workspace (column slices) stays within 3 MiB per thread on a 1 MB
-   * L2 or smaller (cpuinfo's: the test machine's L2 sets the slices). */
+   * its workspace (column slices: rings within 4× the L2, 1.5× that when
+   * an odd count is rounded down to even, and the block) stays within 7
+   * MiB per thread on a 1 MB L2 or smaller (cpuinfo's: the test machine's
+   * L2 sets the slices). */
   planned io;
   prepare(&m->g, 2, REPCONV_WINOGRAD_AUTO, NULL, &io);
   print_message("external inputs and outputs: arena %zu bytes, Winograd workspace %zu bytes per thread\n",
                 io.plan.arena_floats * sizeof(float), io.plan.wino_workspace_bytes);
   assert_int_equal(io.plan.arena_floats, 0);
   assert_int_equal(m->plan.arena_floats, 0);
-  if (rc_wino_default_l2_bytes() <= (size_t)1 << 20) assert_true(io.plan.wino_workspace_bytes <= (size_t)3 << 20);
+  if (rc_wino_default_l2_bytes() <= (size_t)1 << 20) assert_true(io.plan.wino_workspace_bytes <= (size_t)7 << 20);
   /* Such an input has no slot to load into, and a run needs its binding. */
   const rc_binding none = {RC_ELEM_U8, NULL, 0, 0, 1, 0, 1.0f, 0.0f};
   uint8_t px = 0;

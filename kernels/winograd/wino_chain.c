@@ -74,8 +74,13 @@ static void span_back(size_t n, const int64_t* m, const int64_t* pad, const int6
  * unsliced grid, so every value is bitwise the same). As many slices as
  * keep the rings within RING_L2 × the L2 size (l2_bytes of the last layer,
  * as its blocking), none narrower than SLICE_TILES tiles per layer of the
- * chain (the overlap stays a small part). */
-#define RC_WINO_CHAIN_RING_L2 2
+ * chain (the overlap stays a small part). 4, not 2: fewer, wider slices
+ * compute less overlap, and rings beyond L2 come from L3 fast enough
+ * (Zen 5, ECBSR-M4C16 x2 in F(6,3), alternated steady runs: 1080x1920
+ * input 4 → 2 slices, 1 thread 106–110 → 99–102 ms, 2 threads 55.7–55.8
+ * → 49.8–51.5; 2160x3840 10 → 6, 440–455 → 412–425 and 225–230 →
+ * 210–224; 540x960 2 slices either way). */
+#define RC_WINO_CHAIN_RING_L2 4
 #define RC_WINO_CHAIN_SLICE_TILES 8
 
 size_t rc_wino_chain_slices(const rc_wino_chain_layer* l, size_t n) { return connected(l, n) ? chain_slices(l, n) : 0; }
@@ -91,9 +96,10 @@ static size_t chain_slices(const rc_wino_chain_layer* l, size_t n) {
   /* An even count rather than an odd one over 2: then 2 (or 4) threads
    * take whole slices instead of strips that add row halos to the slices'
    * column halos (rc_wino_chain_nhwc), whose cost outweighs rings half a
-   * slice wider. ECBSR-M4C16 at 540x960 (F(6,3): 3 slices by the budget),
-   * Zen 5, alternated steady runs: 2 threads 13.50–13.94 → 13.25–13.46 ms
-   * (4 of 5 pairs faster), 1 thread 25.03–26.87 → 24.98–26.17. The slice
+   * slice wider. ECBSR-M4C16 x2, Zen 5, alternated steady runs, 3 → 2
+   * slices: at 1080x1920 (budget 4× L2) 2 threads 54.6–56.0 → 50.8–53.3
+   * ms, 1 thread 103.4–105.2 → 101.5–102.2; at 540x960 (budget 2× L2)
+   * 13.50–13.94 → 13.25–13.46 and 25.03–26.87 → 24.98–26.17. The slice
    * count cannot follow the run's threads: the plan sizes the rings. */
   if (s > 2 && s % 2) s--;
   return s ? s : 1;
