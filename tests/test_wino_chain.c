@@ -408,28 +408,44 @@ static void test_chain_workspace_bound(void** state) {
   }
 }
 
-/* The slice count is even when the ring budget asks for an odd count over
- * 2, so that 2 threads take whole slices (wino_chain.c, chain_slices):
- * ecbsr-m4c16-x2's body at 1080x1920 in F(6,3) (rings of 18 rows, 11 MB
- * against 4 MiB: 3 slices by the budget) runs in 2. */
-static void test_chain_slices_even(void** state) {
-  (void)state;
+/* ecbsr-m4c16-x2's body (1→16, 4×16→16, 16→4) in F(6,3) at h×w, a 1 MB
+ * L2, planned for `threads` (chain_threads). */
+static void sr_body_f63(rc_wino_chain_layer* l, int h, int w, int threads) {
   const int C[] = {1, 16, 16, 16, 16, 16, 4};
-  rc_wino_chain_layer l[6];
-  memset(l, 0, sizeof l);
+  memset(l, 0, 6 * sizeof *l);
   for (int k = 0; k < 6; k++) {
     rc_wino_conv_params* p = &l[k].p;
     p->variant = RC_WINO_F63;
     p->batch = 1;
-    p->in_h = p->out_h = 1080;
-    p->in_w = p->out_w = 1920;
+    p->in_h = p->out_h = h;
+    p->in_w = p->out_w = w;
     p->in_c = C[k];
     p->out_c = C[k + 1];
     p->pad_top = p->pad_left = 1;
     p->l2_bytes = 1 << 20;
+    p->chain_threads = threads;
   }
-  assert_int_equal(rc_wino_chain_slices(l, 6), 2);
-  assert_true(rc_wino_chain_workspace_size(l, 6) > 0);
+}
+
+/* The column slices (wino_chain.c, chain_slices): rings of 18 rows, 5.5 MB
+ * at 960 columns and 11 MB at 1920. The budget is 4 MiB (4× the L2) when
+ * planned for several threads, 8 MiB for one; an odd count over 2 becomes
+ * even, so that 2 threads take whole slices: 1920 columns, 3 by the budget,
+ * run in 2. */
+static void test_chain_slices(void** state) {
+  (void)state;
+  rc_wino_chain_layer l[6];
+  static const struct {
+    int h, w, threads;
+    size_t slices;
+  } cases[] = {{1080, 1920, 2, 2}, {1080, 1920, 0, 2}, {1080, 1920, 1, 2}, {540, 960, 2, 2}, {540, 960, 1, 1}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sr_body_f63(l, cases[i].h, cases[i].w, cases[i].threads);
+    print_message("%dx%d planned for %d thread(s): %zu slices\n", cases[i].w, cases[i].h, cases[i].threads,
+                  rc_wino_chain_slices(l, 6));
+    assert_int_equal(rc_wino_chain_slices(l, 6), cases[i].slices);
+    assert_true(rc_wino_chain_workspace_size(l, 6) > 0);
+  }
 }
 
 /* Layers that do not connect are refused, and nothing is written. */
@@ -478,7 +494,7 @@ int main(void) {
       cmocka_unit_test(test_chain_tall),
       cmocka_unit_test(test_chain_refused),
       cmocka_unit_test(test_chain_workspace_bound),
-      cmocka_unit_test(test_chain_slices_even),
+      cmocka_unit_test(test_chain_slices),
   };
   /* clang-format on */
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,11 @@ typedef struct rc_wino_conv_params {
   float act_min, act_max;    /* RC_WINO_ACT_CLIP */
   const float* prelu_slopes; /* RC_WINO_ACT_PRELU: out_c values */
   size_t l2_bytes;           /* blocking target; 0: rc_wino_default_l2_bytes() */
+  /* Chains (rc_wino_chain_*, read from the last layer): the threads the
+   * caller plans the chain for. 1: its rings may take twice the column-
+   * slicing budget (one thread's rings have the L3 to themselves); 0 or
+   * more: the budget. The workspace size and the run must see the same. */
+  int32_t chain_threads;
   /* Optional fused residual: NHWC [batch][out_h][out_w][residual_c] with
    * residual_c = out_c, or 1 (one value per pixel for every channel), added
    * after the bias and before the activation. NULL: none. */

@@ -79,7 +79,11 @@ static void span_back(size_t n, const int64_t* m, const int64_t* pad, const int6
  * (Zen 5, ECBSR-M4C16 x2 in F(6,3), alternated steady runs: 1080x1920
  * input 4 → 2 slices, 1 thread 106–110 → 99–102 ms, 2 threads 55.7–55.8
  * → 49.8–51.5; 2160x3840 10 → 6, 440–455 → 412–425 and 225–230 →
- * 210–224; 540x960 2 slices either way). */
+ * 210–224; 540x960 2 slices either way). Twice that for a chain planned
+ * for one thread (chain_threads 1), whose rings have the L3 to themselves:
+ * 540x960 2 → 1 slice, 1 thread 25.15–25.29 → 23.26–23.67 ms; 2160x3840
+ * 6 → 2, 402–405 → 389–395; on 2 threads those wider rings lost at
+ * 2160x3840 (202–218 → 211–255 ms: two threads' 11 MB of rings in L3). */
 #define RC_WINO_CHAIN_RING_L2 4
 #define RC_WINO_CHAIN_SLICE_TILES 8
 
@@ -90,7 +94,8 @@ static size_t chain_slices(const rc_wino_chain_layer* l, size_t n) {
   for (size_t k = 0; k + 1 < n; k++) bytes += ring_rows(l, n, k) * (size_t)l[k].p.out_w * (size_t)l[k].p.out_c * 4;
   const rc_wino_conv_params* p = &l[n - 1].p;
   const size_t m = (size_t)rc_wino_tile_m(p->variant), tw = ((size_t)p->out_w + m - 1) / m;
-  const size_t budget = RC_WINO_CHAIN_RING_L2 * (p->l2_bytes ? p->l2_bytes : rc_wino_default_l2_bytes());
+  const size_t ring_l2 = RC_WINO_CHAIN_RING_L2 * (p->chain_threads == 1 ? 2 : 1);
+  const size_t budget = ring_l2 * (p->l2_bytes ? p->l2_bytes : rc_wino_default_l2_bytes());
   size_t s = (bytes + budget - 1) / budget;
   if (s > tw / (RC_WINO_CHAIN_SLICE_TILES * n)) s = tw / (RC_WINO_CHAIN_SLICE_TILES * n);
   /* An even count rather than an odd one over 2: then 2 (or 4) threads

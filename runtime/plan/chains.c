@@ -28,6 +28,7 @@ size_t rc_plan_wino_chain(const rc_graph* g, const rc_plan* p, int32_t head, rc_
   for (int32_t i = head; i >= 0 && n < RC_WINO_CHAIN_MAX; i = p->steps[i].chain_next, n++) {
     const rc_step* sp = &p->steps[i];
     layers[n].p = rc_plan_wino_step_params(g, sp);
+    layers[n].p.chain_threads = p->threads;
     layers[n].u = sp->wino_u;
     layers[n].bias = sp->wino_bias;
   }
