@@ -15,7 +15,8 @@
 # timeout-*/oom-* reproducers, the grown corpus; a summary (executions, cov:,
 # ft:, findings) in build-fuzz/fuzz-out/summary.txt. Exit status 1 when a
 # reproducer or the fuzzer crashed (timeouts and out-of-memory are reported;
-# they fail the job only with FUZZ_STRICT=1).
+# they fail the job only with FUZZ_STRICT=1, as does a run killed by the
+# outer limit of twice FUZZ_SECONDS + 2 minutes).
 set -eu
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -69,7 +70,7 @@ fuzz_one() {
     [ "$(stat -c %s "$f")" -le "$len" ] || continue # longer seeds would be cut
     case "$(basename "$f")" in
       item*)
-        if ! "$bin" "${common[@]}" -artifact_prefix="$dir/known/" "$f" >"$dir/known/$(basename "$f").log" 2>&1; then
+        if ! timeout -k 10 120 "$bin" "${common[@]}" -artifact_prefix="$dir/known/" "$f" >"$dir/known/$(basename "$f").log" 2>&1; then
           known_crash="$known_crash $(basename "$f")"
           continue
         fi ;;
@@ -81,7 +82,14 @@ fuzz_one() {
   if [ "$fork" = 1 ]; then
     flags+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   fi
-  "$bin" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
+  # An outer limit: libFuzzer's own alarm can deadlock inside ASan's
+  # allocator (a fork-mode job paused or starved past -timeout dumps its
+  # unit from the signal handler, which allocates), and the fork-mode parent
+  # waits on its job without a limit, so one stalled job would hang the
+  # whole job (seen in a 13-minute run, 2026-12-06). Killed, it is reported.
+  timeout -k 30 "$((seconds * 2 + 120))" "$bin" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
+  local stalled=0
+  [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || stalled=1
   last="$(grep -E 'cov: [0-9]+' "$dir/log" | tail -1 || true)"
   # executions: the last status line's #N (fork mode prints no final stats)
   execs="$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')"
@@ -92,11 +100,12 @@ fuzz_one() {
     echo "$t: exit $status; last status: ${last:-none}"
     echo "$t: executions: $execs; crash/leak reproducers: $crashes; timeout/oom: $slow"
     [ -z "$known_crash" ] || echo "$t: issue reproducers that still crash (left out of the seeds):$known_crash"
+    [ "$stalled" = 0 ] || echo "$t: stalled: killed after $((seconds * 2 + 120)) s (see $dir/log)"
   } >"$dir/summary"
   if [ "$crashes" -gt 0 ] || [ -n "$known_crash" ] || { [ "$fork" != 1 ] && [ "$status" -ne 0 ]; }; then
     return 1
   fi
-  if [ "$strict" = 1 ] && [ "$slow" -gt 0 ]; then return 1; fi
+  if [ "$strict" = 1 ] && { [ "$slow" -gt 0 ] || [ "$stalled" = 1 ]; }; then return 1; fi
   return 0
 }
 
