@@ -370,6 +370,25 @@ static void test_chain_tall(void** state) {
   free_chain(&c);
 }
 
+/* ecbsr-m4c16-x2's body (1→16, 4×16→16, 16→4) in variant v at h×w, a 1 MB
+ * L2, planned for `threads` (chain_threads). */
+static void sr_body(rc_wino_chain_layer* l, rc_wino_variant v, int h, int w, int threads) {
+  const int C[] = {1, 16, 16, 16, 16, 16, 4};
+  memset(l, 0, 6 * sizeof *l);
+  for (int k = 0; k < 6; k++) {
+    rc_wino_conv_params* p = &l[k].p;
+    p->variant = v;
+    p->batch = 1;
+    p->in_h = p->out_h = h;
+    p->in_w = p->out_w = w;
+    p->in_c = C[k];
+    p->out_c = C[k + 1];
+    p->pad_top = p->pad_left = 1;
+    p->l2_bytes = 1 << 20;
+    p->chain_threads = threads;
+  }
+}
+
 /* The per-thread workspace of an SR body (ecbsr-m4c16-x2: 1→16, 4×16→16,
  * 16→4 + x, shuffle 2; F(4,3); the default blocking of a 1 MB L2) stays
  * within 5 MiB at 1080p and 4K widths (column slices: rings within 4× the
@@ -377,22 +396,10 @@ static void test_chain_tall(void** state) {
  * Sizes only: no run. */
 static void test_chain_workspace_bound(void** state) {
   (void)state;
-  const int C[] = {1, 16, 16, 16, 16, 16, 4};
   static const int widths[] = {1920, 3840}, heights[] = {1080, 2160};
   for (int i = 0; i < 2; i++) {
     rc_wino_chain_layer l[6];
-    memset(l, 0, sizeof l);
-    for (int k = 0; k < 6; k++) {
-      rc_wino_conv_params* p = &l[k].p;
-      p->variant = RC_WINO_F43;
-      p->batch = 1;
-      p->in_h = p->out_h = heights[i];
-      p->in_w = p->out_w = widths[i];
-      p->in_c = C[k];
-      p->out_c = C[k + 1];
-      p->pad_top = p->pad_left = 1;
-      p->l2_bytes = 1 << 20;
-    }
+    sr_body(l, RC_WINO_F43, heights[i], widths[i], 0);
     static const rc_binding b = {RC_ELEM_U8, NULL, 0, 0, 0, 0, 1.0f, 0.0f};
     l[0].p.load = &b;
     l[5].p.residual_load = &b;
@@ -408,26 +415,8 @@ static void test_chain_workspace_bound(void** state) {
   }
 }
 
-/* ecbsr-m4c16-x2's body (1→16, 4×16→16, 16→4) in F(6,3) at h×w, a 1 MB
- * L2, planned for `threads` (chain_threads). */
-static void sr_body_f63(rc_wino_chain_layer* l, int h, int w, int threads) {
-  const int C[] = {1, 16, 16, 16, 16, 16, 4};
-  memset(l, 0, 6 * sizeof *l);
-  for (int k = 0; k < 6; k++) {
-    rc_wino_conv_params* p = &l[k].p;
-    p->variant = RC_WINO_F63;
-    p->batch = 1;
-    p->in_h = p->out_h = h;
-    p->in_w = p->out_w = w;
-    p->in_c = C[k];
-    p->out_c = C[k + 1];
-    p->pad_top = p->pad_left = 1;
-    p->l2_bytes = 1 << 20;
-    p->chain_threads = threads;
-  }
-}
-
-/* The column slices (wino_chain.c, chain_slices): rings of 18 rows, 5.5 MB
+/* The column slices (wino_chain.c, chain_slices) of the body in F(6,3):
+ * rings of 18 rows, 5.5 MB
  * at 960 columns and 11 MB at 1920. The budget is 4 MiB (4× the L2) when
  * planned for several threads, 8 MiB for one; an odd count over 2 becomes
  * even, so that 2 threads take whole slices: 1920 columns, 3 by the budget,
@@ -440,7 +429,7 @@ static void test_chain_slices(void** state) {
     size_t slices;
   } cases[] = {{1080, 1920, 2, 2}, {1080, 1920, 0, 2}, {1080, 1920, 1, 2}, {540, 960, 2, 2}, {540, 960, 1, 1}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    sr_body_f63(l, cases[i].h, cases[i].w, cases[i].threads);
+    sr_body(l, RC_WINO_F63, cases[i].h, cases[i].w, cases[i].threads);
     print_message("%dx%d planned for %d thread(s): %zu slices\n", cases[i].w, cases[i].h, cases[i].threads,
                   rc_wino_chain_slices(l, 6));
     assert_int_equal(rc_wino_chain_slices(l, 6), cases[i].slices);
