@@ -301,6 +301,17 @@ static void test_chain_sweep(void** state) {
   assert_true(multi > 7 * n_isas && sliced > 3 * n_isas && by_slice > n_isas);
 }
 
+/* Layer params of a padded ("same") 3x3 conv, batch 1, h×w, cin → cout. */
+static void same_layer(rc_wino_conv_params* p, rc_wino_variant v, int h, int w, int cin, int cout) {
+  p->variant = v;
+  p->batch = 1;
+  p->in_h = p->out_h = h;
+  p->in_w = p->out_w = w;
+  p->in_c = cin;
+  p->out_c = cout;
+  p->pad_top = p->pad_left = 1;
+}
+
 /* A tall image split between threads: the strips meet mid-image, after many
  * bands; the output still matches layer by layer. */
 static void test_chain_tall(void** state) {
@@ -323,14 +334,8 @@ static void test_chain_tall(void** state) {
   for (int k = 0; k < 5; k++) {
     layer_data* L = &c.layer[k];
     rc_wino_conv_params* p = &L->l.p;
-    p->variant = k == 2 ? RC_WINO_F63 : k == 3 ? RC_WINO_F23 : RC_WINO_F43;
+    same_layer(p, k == 2 ? RC_WINO_F63 : k == 3 ? RC_WINO_F23 : RC_WINO_F43, H, W, C[k], C[k + 1]);
     p->isa = RC_WINO_ISA_AUTO;
-    p->batch = 1;
-    p->in_h = p->out_h = H;
-    p->in_w = p->out_w = W;
-    p->in_c = C[k];
-    p->out_c = C[k + 1];
-    p->pad_top = p->pad_left = 1;
     const size_t nw = (size_t)C[k + 1] * C[k] * 9;
     L->w = xmalloc(nw * sizeof(float));
     L->slopes = xmalloc((size_t)C[k + 1] * sizeof(float));
@@ -377,13 +382,7 @@ static void sr_body(rc_wino_chain_layer* l, rc_wino_variant v, int h, int w, int
   memset(l, 0, 6 * sizeof *l);
   for (int k = 0; k < 6; k++) {
     rc_wino_conv_params* p = &l[k].p;
-    p->variant = v;
-    p->batch = 1;
-    p->in_h = p->out_h = h;
-    p->in_w = p->out_w = w;
-    p->in_c = C[k];
-    p->out_c = C[k + 1];
-    p->pad_top = p->pad_left = 1;
+    same_layer(p, v, h, w, C[k], C[k + 1]);
     p->l2_bytes = 1 << 20;
     p->chain_threads = threads;
   }
@@ -442,14 +441,7 @@ static void test_chain_refused(void** state) {
   (void)state;
   rc_wino_chain_layer l[2];
   memset(l, 0, sizeof l);
-  for (int k = 0; k < 2; k++) {
-    rc_wino_conv_params* p = &l[k].p;
-    p->variant = RC_WINO_F43;
-    p->batch = 1;
-    p->in_h = p->in_w = p->out_h = p->out_w = 8;
-    p->in_c = p->out_c = 4;
-    p->pad_top = p->pad_left = 1;
-  }
+  for (int k = 0; k < 2; k++) same_layer(&l[k].p, RC_WINO_F43, 8, 8, 4, 4);
   float x[8 * 8 * 4] = {0}, y[8 * 8 * 4];
   char ws[1];
   l[1].p.in_c = 5; /* layer 0 makes 4 channels */
