@@ -415,11 +415,10 @@ static void test_chain_workspace_bound(void** state) {
 }
 
 /* The column slices (wino_chain.c, chain_slices) of the body in F(6,3):
- * rings of 18 rows, 5.5 MB
- * at 960 columns and 11 MB at 1920. The budget is 4 MiB (4× the L2) when
- * planned for several threads, 8 MiB for one; an odd count over 2 becomes
- * even, so that 2 threads take whole slices: 1920 columns, 3 by the budget,
- * run in 2. */
+ * rings of 18 rows, 5.5 MB at 960 columns and 11 MB at 1920. The budget is
+ * 4 MiB (4× the L2) when planned for several threads, 8 MiB for one; an
+ * odd count over 2 becomes even, so that 2 threads take whole slices: 1920
+ * columns, 3 by the budget, run in 2. */
 static void test_chain_slices(void** state) {
   (void)state;
   rc_wino_chain_layer l[6];

@@ -22,6 +22,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 
 seconds="${FUZZ_SECONDS:-60}"
+limit=$((seconds * 2 + 120)) # the outer limit on each target's run (fuzz_one)
 targets="${FUZZ_TARGETS:-fuzz_rcm fuzz_onnx fuzz_npy fuzz_builder}"
 fork="${FUZZ_FORK:-1}"
 strict="${FUZZ_STRICT:-0}"
@@ -87,7 +88,7 @@ fuzz_one() {
   # unit from the signal handler, which allocates), and the fork-mode parent
   # waits on its job without a limit, so one stalled job would hang the
   # whole job (seen in a 13-minute run, 2026-12-06). Killed, it is reported.
-  timeout -k 30 "$((seconds * 2 + 120))" "$bin" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
+  timeout -k 30 "$limit" "$bin" "${flags[@]}" "$dir/corpus" >"$dir/log" 2>&1 || status=$?
   local stalled=0
   [ "$status" -ne 124 ] && [ "$status" -ne 137 ] || stalled=1
   last="$(grep -E 'cov: [0-9]+' "$dir/log" | tail -1 || true)"
@@ -100,7 +101,7 @@ fuzz_one() {
     echo "$t: exit $status; last status: ${last:-none}"
     echo "$t: executions: $execs; crash/leak reproducers: $crashes; timeout/oom: $slow"
     [ -z "$known_crash" ] || echo "$t: issue reproducers that still crash (left out of the seeds):$known_crash"
-    [ "$stalled" = 0 ] || echo "$t: stalled: killed after $((seconds * 2 + 120)) s (see $dir/log)"
+    [ "$stalled" = 0 ] || echo "$t: stalled: killed after $limit s (see $dir/log)"
   } >"$dir/summary"
   if [ "$crashes" -gt 0 ] || [ -n "$known_crash" ] || { [ "$fork" != 1 ] && [ "$status" -ne 0 ]; }; then
     return 1
