@@ -253,6 +253,7 @@ if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json
   expect_grep "bench: FMA peak" '^FMA peak \(measured\): [0-9.]+ GFLOP/s on 1 thread' out
   expect_grep "bench: weights" '^weights \(MB = 10\^6 bytes\): parameters [0-9.]+ MB; resident [0-9.]+ MB, [0-9.]+x the parameters = the parameters \(the model keeps them\) \+ Winograd filters [0-9.]+ \+ GEMM packed [0-9.]+ \+ XNNPACK.s copies ~[0-9.]+$' out
   expect_grep "bench: memory" '^memory: transparent huge pages [a-z/]+(; [0-9.]+ MB of this process on huge pages)?$' out
+  expect_grep "bench: other load" '^machine: other processes [0-9.]+ cores, steal [0-9.]+ during the timed runs \(this process [0-9.]+\)(; a busy machine: the times are slower and noisier than on an idle one)?$' out
   for form in unfolded bn-fused folded; do
     expect_grep "bench: row $form" "^  $form +auto +.* +1 +[0-9.]+ +[0-9.]+-[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\$" out
   done
@@ -373,8 +374,27 @@ assert abs(d["fps_median"] * d["ms_median"] - 1000) < 1e-6 * 1000
 assert d["fps_overall"] > 0 and d["wall_s"] > 0 and d["gflops"] > 0 and d["gflops_overall"] > 0
 assert d["peak_gflops"] > 0 and d["peak_fraction"] > 0 and d["flops"] > 0 and d["kernels"]["winograd"] >= 1
 assert set(d["weights"]) == {"param_bytes", "resident_bytes", "winograd_bytes", "gemm_bytes", "xnnpack_bytes"}
+assert set(d["other_load"]) == {"other_cores", "steal_cores", "own_cores"} and min(d["other_load"].values()) >= 0
 ' steady.json || bad "bench --steady --json: steady.json lacks the fields"
   fi
+fi
+# The other-load line counts what else runs: a process spinning beside a
+# 1-thread steady run for its whole second shows as half a core or more of
+# other load (a whole core when the machine has two).
+if [ -r /proc/stat ] && command -v python3 >/dev/null 2>&1; then
+  sh -c 'while :; do :; done' &
+  spinner=$!
+  if expect_ok "bench --steady beside a spinning process" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --seconds 1 --json busy.json; then
+    expect_grep "bench --steady: a busy machine said" '^machine: other processes [0-9.]+ cores, .*; a busy machine: ' out
+    checks=$((checks + 1))
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["other_load"]
+assert d["other_cores"] >= 0.4, d
+' busy.json || bad "bench --steady: the spinning process did not count as other load"
+  fi
+  kill "$spinner"
+  wait "$spinner" 2>/dev/null || true
 fi
 # --steady --profile: the same tables after the timed frames, over frames
 # back to back, for the form asked for; the JSON says steady.

@@ -31,6 +31,26 @@ double bench_percentile(const double* sorted, int n, double q);
 void bench_describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
                             size_t json_size);
 
+/* What else ran during the timed runs (Linux: /proc/stat): the CPU time of
+ * every other process and the time the hypervisor took from this machine
+ * (steal), each in cores on average. Neighbours slow every form alike (the
+ * rounds interleave) but make the times slower and noisier; the line says
+ * when a run had them. known is 0 without /proc/stat. */
+typedef struct bench_load {
+  int known;
+  double wall0, own0;                         /* s: monotonic clock, this process's CPU time */
+  unsigned long long busy0, steal0;           /* clock ticks, all CPUs */
+  double other_cores, steal_cores, own_cores; /* bench_load_end */
+} bench_load;
+void bench_load_begin(bench_load* l);
+void bench_load_end(bench_load* l);
+/* "machine: other processes 0.02 cores, steal 0.00 during the timed runs
+ * (this process 1.00)", and a warning past BENCH_BUSY_CORES. */
+void bench_load_print(const bench_load* l);
+/* ",\n  \"other_load\": {...}" (a member after others), or nothing when not known. */
+void bench_load_json(FILE* f, const bench_load* l);
+#define BENCH_BUSY_CORES 0.1
+
 /* ------------------------------------------------------------ bytes */
 
 /* The weights a model costs an app once a session runs it (issue 14: "the

@@ -1,5 +1,5 @@
 /* What the parts of `repconv bench` share: the pause, medians, the kernel
- * summary, and the weight bytes (bench.h). */
+ * summary, the weight bytes and the machine's other load (bench.h). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tools/cli/bench.h"
 #include "tools/cli/table.h"
@@ -135,4 +136,63 @@ void bench_weights_json(FILE* f, const bench_weights* w) {
           "{\"param_bytes\": %" PRIu64 ", \"resident_bytes\": %" PRIu64 ", \"winograd_bytes\": %" PRIu64
           ", \"gemm_bytes\": %" PRIu64 ", \"xnnpack_bytes\": %" PRIu64 "}",
           w->params, w->resident, w->winograd, w->gemm, w->xnnpack);
+}
+
+/* The first line of /proc/stat: ticks of all CPUs in user, nice, system,
+ * idle, iowait, irq, softirq, steal. Busy: all but idle, iowait and steal
+ * (guest time is inside user). */
+static int read_cpu_ticks(unsigned long long* busy, unsigned long long* steal) {
+  FILE* f = fopen("/proc/stat", "r");
+  if (!f) return 0;
+  unsigned long long v[8] = {0};
+  const int n =
+      fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+  fclose(f);
+  if (n < 7) return 0;
+  *busy = v[0] + v[1] + v[2] + v[5] + v[6];
+  *steal = n == 8 ? v[7] : 0;
+  return 1;
+}
+
+static double clock_s(clockid_t id) {
+  struct timespec ts;
+  return clock_gettime(id, &ts) == 0 ? (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec : 0.0;
+}
+
+void bench_load_begin(bench_load* l) {
+  memset(l, 0, sizeof(*l));
+  l->known = sysconf(_SC_CLK_TCK) > 0 && read_cpu_ticks(&l->busy0, &l->steal0);
+  l->wall0 = clock_s(CLOCK_MONOTONIC);
+  l->own0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+void bench_load_end(bench_load* l) {
+  unsigned long long busy = 0, steal = 0;
+  const double wall = clock_s(CLOCK_MONOTONIC) - l->wall0, own = clock_s(CLOCK_PROCESS_CPUTIME_ID) - l->own0;
+  const long hz = sysconf(_SC_CLK_TCK);
+  if (!l->known || hz <= 0 || wall <= 0 || !read_cpu_ticks(&busy, &steal)) {
+    l->known = 0;
+    return;
+  }
+  const double busy_s = (double)(busy - l->busy0) / (double)hz, steal_s = (double)(steal - l->steal0) / (double)hz;
+  /* Ticks are 10 ms samples: a negative remainder is this process counted
+   * on a tick boundary, not a negative load. */
+  l->other_cores = busy_s > own ? (busy_s - own) / wall : 0.0;
+  l->steal_cores = steal_s / wall;
+  l->own_cores = own / wall;
+}
+
+void bench_load_print(const bench_load* l) {
+  if (!l->known) return;
+  printf("machine: other processes %.2f cores, steal %.2f during the timed runs (this process %.2f)%s\n",
+         l->other_cores, l->steal_cores, l->own_cores,
+         l->other_cores > BENCH_BUSY_CORES || l->steal_cores > BENCH_BUSY_CORES
+             ? "; a busy machine: the times are slower and noisier than on an idle one"
+             : "");
+}
+
+void bench_load_json(FILE* f, const bench_load* l) {
+  if (!l->known) return;
+  fprintf(f, ",\n  \"other_load\": {\"other_cores\": %.3f, \"steal_cores\": %.3f, \"own_cores\": %.3f}", l->other_cores,
+          l->steal_cores, l->own_cores);
 }

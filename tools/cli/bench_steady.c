@@ -31,6 +31,7 @@ typedef struct steady_result {
   double peak, peak_1t;
   rc_peak_isa isa;
   bench_weights weights;
+  bench_load load; /* other processes and steal during the timed frames */
   char shape[96];
   int32_t ndim;
   int64_t dims[REPCONV_MAX_DIMS];
@@ -59,6 +60,7 @@ static void print_result(const cli_args* a, const steady_result* r) {
   printf(")\n");
   bench_weights_print(&r->weights);
   bench_memory_print();
+  bench_load_print(&r->load);
   size_t wk = strlen("kernels"), w = display_width(r->kernels);
   if (w > wk) wk = w;
   printf("  %-8s  %-7s  ", "form", "backend");
@@ -117,6 +119,7 @@ static int write_json(const cli_args* a, const steady_result* r, const bench_pro
   json_string(f, rc_peak_isa_name(r->isa));
   fputs(",\n  \"weights\": ", f);
   bench_weights_json(f, &r->weights);
+  bench_load_json(f, &r->load);
   if (profile) {
     fputs(",\n  ", f);
     bench_profile_json(f, profile);
@@ -228,6 +231,7 @@ int bench_steady(const cli_args* a) {
     goto done;
   }
   const double budget_ms = a->frames ? 0 : 1000.0 * (a->seconds > 0 ? a->seconds : CLI_BENCH_STEADY_S);
+  bench_load_begin(&r.load);
   const double start = now_ms();
   double t1 = start;
   while (r.frames < cap) {
@@ -242,6 +246,7 @@ int bench_steady(const cli_args* a) {
     if (budget_ms > 0 && t1 - start >= budget_ms) break;
     cli_progress(tty, "bench %s: frame %d", a->model, r.frames + 1);
   }
+  bench_load_end(&r.load);
   r.wall_ms = t1 - start;
   cli_progress_clear(tty);
   qsort(ms, (size_t)r.frames, sizeof *ms, bench_compare_double);

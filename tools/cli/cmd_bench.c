@@ -101,8 +101,8 @@ done:
 
 static int write_bench_json(const char* path, const cli_args* a, const repconv_tensor_info_t* in0, int have_input,
                             const bench_form* forms, int runs, int64_t flops, double peak, const char* peak_isa,
-                            double peak_1t, double speedup, const bench_weights* weights, const bench_profile* profile,
-                            double half_err) {
+                            double peak_1t, double speedup, const bench_weights* weights, const bench_load* load,
+                            const bench_profile* profile, double half_err) {
   FILE* f = fopen(path, "wb");
   if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno));
   fputs("{\n  \"model\": ", f);
@@ -142,6 +142,7 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   fputs(",\n  \"weights\": ", f);
   bench_weights_json(f, weights);
   fprintf(f, ",\n  \"weight_storage\": \"%s\"", a->weights_fp16 ? "fp16" : "fp32");
+  bench_load_json(f, load);
   if (a->weights_fp16) {
     fputs(",\n  \"fp16_max_rel\": ", f);
     json_double(f, half_err);
@@ -197,6 +198,8 @@ static int cmd_bench(const cli_args* a) {
   rc_bandwidth bw;
   memset(&bw, 0, sizeof bw);
   bench_weights weights;
+  bench_load load;
+  memset(&load, 0, sizeof load);
   double half_err = -1; /* --weights fp16: the outputs' error against float32 weights */
   bench_profile profile;
   memset(&profile, 0, sizeof profile);
@@ -352,6 +355,7 @@ static int cmd_bench(const cli_args* a) {
    * after the other forms, 11.96 after 1, 11.41 after 8 (= back to back).
    * They also outlast the previous form's spinning workers, which the
    * --cold timing waits out with a pause instead. */
+  bench_load_begin(&load);
   for (int r = 0; r < runs; ++r) {
     cli_progress(tty, "bench %s: round %d/%d", a->model, r + 1, runs);
     for (int k = 0; k < BENCH_FORMS; ++k) {
@@ -376,6 +380,7 @@ static int cmd_bench(const cli_args* a) {
       forms[k].ms[r] = t1 - t0;
     }
   }
+  bench_load_end(&load);
   cli_progress_clear(tty);
 
   for (int k = 0; k < BENCH_FORMS; ++k) {
@@ -412,6 +417,7 @@ static int cmd_bench(const cli_args* a) {
   printf(")\n");
   bench_weights_print(&weights);
   bench_memory_print();
+  bench_load_print(&load);
 
   size_t wk = strlen("kernels");
   for (int k = 0; k < BENCH_FORMS; ++k) {
@@ -458,7 +464,7 @@ static int cmd_bench(const cli_args* a) {
   }
   if (a->json) {
     rc = write_bench_json(a->json, a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
-                          speedup, &weights, a->profile ? &profile : NULL, half_err);
+                          speedup, &weights, &load, a->profile ? &profile : NULL, half_err);
     if (rc != EXIT_OK) goto done;
   }
   rc = EXIT_OK;
