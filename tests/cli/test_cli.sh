@@ -380,9 +380,10 @@ assert set(d["other_load"]) == {"other_cores", "steal_cores", "own_cores"} and m
 fi
 # The other-load line counts what else runs: a process spinning beside a
 # 1-thread steady run for its whole second shows as half a core or more of
-# other load (a whole core when the machine has two).
+# other load (a whole core when the machine has two). timeout bounds the
+# spinner should this script stop before it kills it.
 if [ -r /proc/stat ] && command -v python3 >/dev/null 2>&1; then
-  sh -c 'while :; do :; done' &
+  timeout 60 sh -c 'while :; do :; done' &
   spinner=$!
   if expect_ok "bench --steady beside a spinning process" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --seconds 1 --json busy.json; then
     expect_grep "bench --steady: a busy machine said" '^machine: other processes [0-9.]+ cores, .*; a busy machine: ' out
