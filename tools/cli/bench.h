@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "bench/bandwidth.h"
+#include "bench/peak.h"
 #include "tools/cli/cli.h"
 
 /* ------------------------------------------------------------ shared */
@@ -30,6 +31,22 @@ double bench_percentile(const double* sorted, int n, double q);
  * 12, xnnpack 3") and as a JSON object. */
 void bench_describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
                             size_t json_size);
+
+/* The FMA peak on `threads` threads and on one (bench/peak.h, best of 5
+ * trials of 40 ms each). A 2-vCPU VM sometimes ran the threads of every
+ * trial one after the other (tools/main.sh once printed 117.3 GFLOP/s on 2
+ * threads beside 117.5 on one, and "% peak" twice what it was): while the
+ * threaded peak is below BENCH_PEAK_SCALING × min(threads, CPUs) × the
+ * 1-thread one, both are measured again, up to BENCH_PEAK_TRIES times in
+ * all, keeping the best of each (both again, so that a 1-thread figure
+ * taken in a quiet moment is not what a busy moment's threaded one is held
+ * to). Returns the tries. */
+#define BENCH_PEAK_SCALING 0.75
+#define BENCH_PEAK_TRIES 4
+int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t);
+/* "; the 2-thread peak measured 4 times, ..." for the FMA peak line
+ * (nothing when tries is 1). */
+void bench_peaks_print_retries(int threads, int tries, double peak, double peak_1t);
 
 /* What else ran during the timed runs (Linux: /proc/stat): the CPU time of
  * every other process and the time the hypervisor took from this machine

@@ -196,3 +196,34 @@ void bench_load_json(FILE* f, const bench_load* l) {
   fprintf(f, ",\n  \"other_load\": {\"other_cores\": %.3f, \"steal_cores\": %.3f, \"own_cores\": %.3f}", l->other_cores,
           l->steal_cores, l->own_cores);
 }
+
+static int online_cpus(void) {
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 && n < 65536 ? (int)n : 1;
+}
+
+/* The threaded peak scales too little for `threads` threads on this many CPUs. */
+static int peak_low(int threads, double peak, double peak_1t) {
+  const int cpus = online_cpus(), busy = threads < cpus ? threads : cpus;
+  return threads > 1 && peak < BENCH_PEAK_SCALING * busy * peak_1t;
+}
+
+int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t) {
+  *peak = rc_peak_gflops(isa, threads, 5, 40.0);
+  *peak_1t = threads == 1 ? *peak : rc_peak_gflops(isa, 1, 5, 40.0);
+  int tries = 1;
+  for (; tries < BENCH_PEAK_TRIES && peak_low(threads, *peak, *peak_1t); tries++) {
+    const double p = rc_peak_gflops(isa, threads, 5, 40.0), p1 = rc_peak_gflops(isa, 1, 5, 40.0);
+    if (p > *peak) *peak = p;
+    if (p1 > *peak_1t) *peak_1t = p1;
+  }
+  return tries;
+}
+
+void bench_peaks_print_retries(int threads, int tries, double peak, double peak_1t) {
+  if (tries <= 1) return;
+  printf("; the %d-thread peak measured %d times, best kept", threads, tries);
+  if (peak_low(threads, peak, peak_1t))
+    printf(": still %.2fx the 1-thread peak (SMT siblings, fewer CPUs allowed than threads, or a busy machine)",
+           peak_1t > 0 ? peak / peak_1t : 0.0);
+}

@@ -29,6 +29,7 @@ typedef struct steady_result {
   int frames;
   double wall_ms, median, p90, min, max;
   double peak, peak_1t;
+  int peak_tries; /* bench_peaks */
   rc_peak_isa isa;
   bench_weights weights;
   bench_load load; /* other processes and steal during the timed frames */
@@ -57,6 +58,7 @@ static void print_result(const cli_args* a, const steady_result* r) {
   printf("FLOPs per frame: %s; FMA peak (measured): %.1f GFLOP/s on %d thread%s (%s", compact(r->flops, c1, sizeof c1),
          r->peak, a->threads, a->threads == 1 ? "" : "s", rc_peak_isa_name(r->isa));
   if (a->threads > 1) printf("; 1 thread %.1f", r->peak_1t);
+  bench_peaks_print_retries(a->threads, r->peak_tries, r->peak, r->peak_1t);
   printf(")\n");
   bench_weights_print(&r->weights);
   bench_memory_print();
@@ -207,8 +209,7 @@ int bench_steady(const cli_args* a) {
   /* The yardstick, while no session's thread pool exists. */
   cli_progress(tty, "bench %s: measuring the FMA peak", a->model);
   r.isa = rc_peak_best_isa();
-  r.peak = rc_peak_gflops(r.isa, a->threads, 5, 40.0);
-  r.peak_1t = a->threads == 1 ? r.peak : rc_peak_gflops(r.isa, 1, 5, 40.0);
+  r.peak_tries = bench_peaks(r.isa, a->threads, &r.peak, &r.peak_1t);
   if (a->profile) { /* the roofline's other yardstick; a failure leaves it unmeasured (said in the output) */
     cli_progress(tty, "bench %s: measuring the memory bandwidth", a->model);
     rc_bandwidth_measure(a->threads, 0, 3, &bw);

@@ -291,8 +291,7 @@ static int cmd_bench(const cli_args* a) {
 
   /* The yardstick, while no session's thread pool exists. */
   cli_progress(tty, "bench %s: measuring the FMA peak", a->model);
-  peak = rc_peak_gflops(isa, a->threads, 5, 40.0);
-  peak_1t = a->threads == 1 ? peak : rc_peak_gflops(isa, 1, 5, 40.0);
+  const int peak_tries = bench_peaks(isa, a->threads, &peak, &peak_1t);
   if (isa == RC_PEAK_AVX512F) peak_fma3 = rc_peak_gflops(RC_PEAK_FMA3, a->threads, 5, 40.0);
   if (a->profile) { /* the roofline's other yardstick; a failure leaves it unmeasured (said in the output) */
     cli_progress(tty, "bench %s: measuring the memory bandwidth", a->model);
@@ -414,6 +413,7 @@ static int cmd_bench(const cli_args* a) {
          rc_peak_isa_name(isa));
   if (a->threads > 1) printf("; 1 thread %.1f", peak_1t);
   if (peak_fma3 > 0) printf("; fma3 ymm %.1f on %d thread%s", peak_fma3, a->threads, a->threads == 1 ? "" : "s");
+  bench_peaks_print_retries(a->threads, peak_tries, peak, peak_1t);
   printf(")\n");
   bench_weights_print(&weights);
   bench_memory_print();
