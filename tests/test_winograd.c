@@ -495,6 +495,9 @@ static void test_deterministic(void** state) {
   /* RepVGG-A0's stage2 (F(4,3): 49 tiles, one more than a U-sized block):
    * at 1 MiB of L2, on 2 threads one block per thread (run_block_tiles). */
   run_deterministic((conv_case){1, 28, 28, 96, 96, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0, 1});
+  /* 12 blocks of output channels, 6 a thread on 2: groups of 3 there, of 4
+   * on one thread (rc_wino_wide_nv). */
+  run_deterministic((conv_case){1, 14, 14, 32, 192, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0, 1});
   /* stride 2: many tiles; few tiles with wide channels (49 tiles, as
    * RepVGG-A0's stage3.0, 28² → 14²) */
   run_deterministic((conv_case){2, 29, 33, 17, 20, 1, 1, 1, 1, 1, RC_WINO_ACT_PRELU, 0, 2});
@@ -627,14 +630,6 @@ static void test_isa_resolve(void** state) {
   assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 2 * 5 + 4), 2 * 4 + 3);
   assert_int_equal(rc_wino_u_panel(RC_WINO_F23S2, 24), 15);
   assert_true(rc_wino_is_direct(RC_WINO_F23, RC_WINO_DIRECT_MAX_CIN));
-  /* Non-temporal U prefetch: RepVGG-A0's stage3 panel (192 rows × 3 × 16 floats, 36 KiB) in a 48 KiB L1d, not in
-   * 32 KiB; never for the tile GEMM (nv 0) or an unknown L1d. */
-  assert_true(rc_wino_u_nta(192, 3, 48 << 10));
-  assert_false(rc_wino_u_nta(192, 3, 32 << 10));
-  assert_true(rc_wino_u_nta(128, 4, 32 << 10));
-  assert_false(rc_wino_u_nta(129, 4, 32 << 10));
-  assert_false(rc_wino_u_nta(16, 0, 48 << 10));
-  assert_false(rc_wino_u_nta(16, 1, 0));
 }
 
 /* The fused residual + activation + depth-to-space store must give exactly

@@ -1,8 +1,10 @@
 /* The planner's Winograd rule (runtime/plan/rules_wino.c): for single convs
  * of many shapes, which kernel the plan picks (Winograd variant, stride-2
  * Winograd, repconv's GEMM or XNNPACK) and the reason its entry's note
- * gives. The convs' outputs are checked elsewhere (test_winograd_plan.c,
- * test_gemm_plan.c); here only the choice. */
+ * gives; and the Winograd driver's own choices for a conv (the wide GEMM's
+ * group width and its prefetch hint). The convs' outputs are checked
+ * elsewhere (test_winograd_plan.c, test_gemm_plan.c, test_winograd.c); here
+ * only the choice. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include "kernels/common/cpu.h"
 #include "kernels/gemm/gemm.h"
 #include "kernels/winograd/wino.h"
+#include "kernels/winograd/wino_run.h"
 #include "runtime/plan/planner.h"
 #include "tests/support/test_util.h"
 
@@ -228,11 +231,31 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(16, 16, 8, 8, 3, 1, 1, 1, A, "winograd", "wino23", "1 thread (small layer)");
 }
 
-/* The chain tests' net: 1 → 8 → 8 → 8 → 4 channels at 260x520. */
+static void test_driver_choices(void** state) {
+  (void)state;
+  /* Non-temporal U prefetch: RepVGG-A0's stage3 panel (192 rows × 3 × 16 floats, 36 KiB) in a 48 KiB L1d, not in
+   * 32 KiB; never for the tile GEMM (nv 0) or an unknown L1d. */
+  assert_true(rc_wino_u_nta(192, 3, 48 << 10));
+  assert_false(rc_wino_u_nta(192, 3, 32 << 10));
+  assert_true(rc_wino_u_nta(128, 4, 32 << 10));
+  assert_false(rc_wino_u_nta(129, 4, 32 << 10));
+  assert_false(rc_wino_u_nta(16, 0, 48 << 10));
+  assert_false(rc_wino_u_nta(16, 1, 0));
+  /* The wide GEMM's groups: RepVGG-A0's stage3 (16 tiles, 12 blocks of 16
+   * channels) 4 + 4 + 4 on one thread; a thread's 6 blocks on two 3 + 3,
+   * not 4 + 2 (the same cost); 3 blocks at 25 tiles one group at either
+   * width, 5 rows a call (nv 4) or 9 (nv 3) at the same cost: the widest. */
+  assert_int_equal(rc_wino_wide_nv(16, 12), 4);
+  assert_int_equal(rc_wino_wide_nv(16, 6), 3);
+  assert_int_equal(rc_wino_wide_nv(16, 8), 4);
+  assert_int_equal(rc_wino_wide_nv(25, 3), 4);
+  assert_int_equal(rc_wino_wide_nv(60, 1), 2);
+}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rule_and_reasons),
+      cmocka_unit_test(test_driver_choices),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

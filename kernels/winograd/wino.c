@@ -240,6 +240,21 @@ static size_t wide_cost(size_t count, size_t cout_blocks, size_t nv) {
   return cost;
 }
 
+size_t rc_wino_wide_nv(size_t count, size_t blocks) {
+  size_t nv_best = 0, best = 0;
+  int best_even = 0;
+  for (size_t nv = RC_WINO_GEMM_WIDE_NVMAX; nv >= 1; nv--) {
+    const size_t cost = wide_cost(count, blocks, nv);
+    const int even = nv >= blocks || blocks % nv == 0; /* groups all of one width */
+    if (!nv_best || cost < best || (cost == best && even && !best_even)) {
+      nv_best = nv;
+      best = cost;
+      best_even = even;
+    }
+  }
+  return nv_best;
+}
+
 /* A span of U: the panel a GEMM call sequence reads (in U's storage: floats
  * or halves), and its lines of 64 bytes. */
 typedef struct u_span {
@@ -468,6 +483,41 @@ float* rc_wino_align_ws(void* workspace) {
   return (float*)(((uintptr_t)workspace + RC_WINO_WS_ALIGN - 1) & ~(uintptr_t)(RC_WINO_WS_ALIGN - 1));
 }
 
+/* Few-tile convs on T threads, when each thread gets at least
+ * RC_WINO_COLS_MIN_BLOCKS blocks of 16 output channels and no post-store:
+ * T items, item i the i-th share of the blocks. An item transforms every
+ * input tile into its thread's own V, runs its blocks' GEMMs at every ξ
+ * into its thread's M, then their output transform: one dispatch, and each
+ * thread reads only the V and M it wrote. In the three phases (below) every
+ * thread read half of V and M from the other core's cache and wrote lines
+ * the other core held: on 2 threads at 192 channels 14x14 (AVX-512) the
+ * input phase took as long as on 1 thread and the GEMMs 15% more thread
+ * time, more than transforming the input on both threads costs (bench/
+ * wino_time, 2 threads, U from L3: 0.20 → 0.19 ms; AVX2 0.38 → 0.33 ms;
+ * 96 channels 28x28 F(4,3), 3 blocks a thread: 0.137 → 0.128 ms). */
+#define RC_WINO_COLS_MIN_BLOCKS 2
+
+/* A conv that is one block, on T threads, with at least this many tiles
+ * a thread: T ranges of the tiles instead (range_task), each in its
+ * thread's own V and M and streaming all of U. Within a network the split
+ * by output channels had each thread transform every input tile, half of
+ * them from lines the other core had just written, and V that does not fit
+ * L2; U read twice cost less wherever each thread keeps enough tiles to
+ * reuse it. Zen 5, 2 threads, steady runs, per layer: RepVGG-A0 stage3
+ * (C192 14x14 F(2,3), 49 tiles) 0.148 → 0.128–0.135 ms, RepVGG-B0 stage2
+ * (C128 28x28 F(4,3)) −7 to −22%, stage3 (C256 14x14) −13%, DBB-ResNet18
+ * layer3 −4 to −16%; but DBB-ResNet18 layer4 (C512 7x7, 16 tiles, 8 a
+ * thread, 17 MB of U) +32 to +43%, where U's traffic decides. */
+#define RC_WINO_SPLIT_MIN_TILES 16
+
+/* Whether a conv of `total` tiles on `threads` threads runs as output-channel
+ * shares (cols_task, rc_wino_conv2d_nhwc): one block, too few tiles a
+ * thread for tile ranges, enough blocks a thread, no post-store. */
+static int cols_split(const rc_wino_run* c, size_t total, size_t threads) {
+  return threads > 1 && total <= c->block_tiles && !c->direct && total < RC_WINO_SPLIT_MIN_TILES * threads &&
+         !c->post && c->cout_blocks >= RC_WINO_COLS_MIN_BLOCKS * threads;
+}
+
 static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* x, const float* u, const float* bias,
                      float* y, float* ws, size_t threads) {
   pthread_once(&g_once, init_table);
@@ -525,7 +575,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
     c->bx = rc_wino_border_axis(p->variant, (size_t)p->out_w);
     c->border = c->by != RC_WINO_AXIS_FULL || c->bx != RC_WINO_AXIS_FULL;
   }
-  /* The wide GEMM's group width: the least cost over a full block. */
+  /* The wide GEMM's group width: set below (rc_wino_wide_nv). */
   c->gemm_nv = 0;
   c->u_pf = 0;
   c->gemm_groups = c->cout_blocks;
@@ -543,14 +593,9 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   if (c->k->wide && c->tile_gemm == c->k->gemm) { /* few channels: the narrow GEMM (gemm_blocks) */
     const size_t total = (size_t)p->batch * c->tiles_per_image;
     const size_t count = total < c->block_tiles ? total : c->block_tiles;
-    size_t best = 0;
-    for (size_t nv = RC_WINO_GEMM_WIDE_NVMAX; nv >= 1; nv--) {
-      const size_t cost = wide_cost(count, c->cout_blocks, nv);
-      if (!c->gemm_nv || cost < best) {
-        best = cost;
-        c->gemm_nv = nv;
-      }
-    }
+    /* Over the blocks one GEMM sequence covers: a thread's share under the
+     * output-channel split. */
+    c->gemm_nv = rc_wino_wide_nv(count, cols_split(c, total, threads) ? c->cout_blocks / threads : c->cout_blocks);
     c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
     /* The next panels' prefetch spread over each call's k loop: nv lines a
      * k from the first k put a call's share into its first k's, more misses
@@ -572,33 +617,6 @@ void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float*
                       float* y, float* ws) {
   run_init(c, p, x, u, bias, y, ws, 1);
 }
-
-/* Few-tile convs on T threads, when each thread gets at least
- * RC_WINO_COLS_MIN_BLOCKS blocks of 16 output channels and no post-store:
- * T items, item i the i-th share of the blocks. An item transforms every
- * input tile into its thread's own V, runs its blocks' GEMMs at every ξ
- * into its thread's M, then their output transform: one dispatch, and each
- * thread reads only the V and M it wrote. In the three phases (below) every
- * thread read half of V and M from the other core's cache and wrote lines
- * the other core held: on 2 threads at 192 channels 14x14 (AVX-512) the
- * input phase took as long as on 1 thread and the GEMMs 15% more thread
- * time, more than transforming the input on both threads costs (bench/
- * wino_time, 2 threads, U from L3: 0.20 → 0.19 ms; AVX2 0.38 → 0.33 ms;
- * 96 channels 28x28 F(4,3), 3 blocks a thread: 0.137 → 0.128 ms). */
-#define RC_WINO_COLS_MIN_BLOCKS 2
-
-/* A conv that is one block, on T threads, with at least this many tiles
- * a thread: T ranges of the tiles instead (range_task), each in its
- * thread's own V and M and streaming all of U. Within a network the split
- * by output channels had each thread transform every input tile, half of
- * them from lines the other core had just written, and V that does not fit
- * L2; U read twice cost less wherever each thread keeps enough tiles to
- * reuse it. Zen 5, 2 threads, steady runs, per layer: RepVGG-A0 stage3
- * (C192 14x14 F(2,3), 49 tiles) 0.148 → 0.128–0.135 ms, RepVGG-B0 stage2
- * (C128 28x28 F(4,3)) −7 to −22%, stage3 (C256 14x14) −13%, DBB-ResNet18
- * layer3 −4 to −16%; but DBB-ResNet18 layer4 (C512 7x7, 16 tiles, 8 a
- * thread, 17 MB of U) +32 to +43%, where U's traffic decides. */
-#define RC_WINO_SPLIT_MIN_TILES 16
 
 /* Share i of the output-channel blocks (r->total of them). */
 static void cols_task(void* arg, size_t i, size_t thread) {
@@ -680,7 +698,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
       tile_ranges(&c, total, threads, slice, pool);
       return;
     }
-    if (!c.direct && !c.post && c.cout_blocks >= RC_WINO_COLS_MIN_BLOCKS * threads) {
+    if (cols_split(&c, total, threads)) {
       range_ctx cols = {&c, c.cout_blocks, threads, slice};
       rc_pool_parallelize(pool, cols_task, &cols, cols.parts);
       return;

@@ -104,6 +104,17 @@ size_t rc_wino_panel_floats(size_t in_c, int u_half);
  * variants). */
 size_t rc_wino_border_axis(rc_wino_variant v, size_t out);
 
+/* The wide GEMM's group width (blocks of 16 output channels a call) for
+ * `count` tiles and a sequence of calls over `blocks` blocks: the least
+ * cost (wino.c, wide_cost); among equal costs the widest that splits the
+ * blocks evenly, as the next group's panel is prefetched during this
+ * group's calls: groups of 4 and 2 ask for 48 KB in the 2-wide group's
+ * time and 24 KB in the 4-wide one's. RepVGG-A0's C192 14x14 F(4,3) on 2
+ * threads (6 blocks a thread, U from DRAM, wino_time, Zen 4): 3 + 3
+ * 0.231–0.245 ms against 4 + 2's 0.258–0.266 (2 + 2 + 2: 0.28–0.32); on 1
+ * thread (12 blocks) 4 + 4 + 4 0.408–0.439 against 3s' 0.435–0.448. */
+size_t rc_wino_wide_nv(size_t count, size_t blocks);
+
 /* Whether the wide GEMM prefetches the next U panel with the non-temporal
  * hint: when a column group's panel (in_c rows of gemm_nv·16 floats) fits
  * in the L1d (l1d_bytes; 0 unknown: no), where the group's later calls find
