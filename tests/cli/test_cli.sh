@@ -262,7 +262,9 @@ if expect_ok "bench repvgg-a0" bench repvgg-a0 --shape 1x3x32x32 --runs 2 --json
   expect_grep "bench: outputs agree" '^outputs vs unfolded: bn-fused max rel [0-9.e+-]+, folded max rel [0-9.e+-]+$' out
 fi
 if [ -s bench.json ]; then
-  for key in model threads backend shape runs timing flops results speedup peak_gflops peak_isa weights; do
+  keys="model threads backend shape runs timing flops results speedup peak_gflops peak_isa weights"
+  if [ -r /proc/stat ]; then keys="$keys other_load peak_other_load"; fi
+  for key in $keys; do
     expect_grep "bench --json: top-level key $key" "^  \"$key\": " bench.json
   done
   for form in unfolded bn-fused folded; do
@@ -375,6 +377,7 @@ assert d["fps_overall"] > 0 and d["wall_s"] > 0 and d["gflops"] > 0 and d["gflop
 assert d["peak_gflops"] > 0 and d["peak_fraction"] > 0 and d["flops"] > 0 and d["kernels"]["winograd"] >= 1
 assert set(d["weights"]) == {"param_bytes", "resident_bytes", "winograd_bytes", "gemm_bytes", "xnnpack_bytes"}
 assert set(d["other_load"]) == {"other_cores", "steal_cores", "own_cores"} and min(d["other_load"].values()) >= 0
+assert set(d["peak_other_load"]) == set(d["other_load"]) and min(d["peak_other_load"].values()) >= 0
 ' steady.json || bad "bench --steady --json: steady.json lacks the fields"
   fi
 fi
@@ -387,12 +390,14 @@ if [ -r /proc/stat ] && command -v python3 >/dev/null 2>&1; then
   spinner=$!
   if expect_ok "bench --steady beside a spinning process" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --seconds 1 --json busy.json; then
     expect_grep "bench --steady: a busy machine said" '^machine: other processes [0-9.]+ cores, .*; a busy machine: ' out
+    expect_grep "bench --steady: a busy peak probe said" 'FMA peak \(measured\): .*; other processes [0-9.]+ cores, steal [0-9.]+ while it was measured: it may read low\)$' out
     checks=$((checks + 1))
     python3 -c '
 import json, sys
-d = json.load(open(sys.argv[1]))["other_load"]
-assert d["other_cores"] >= 0.4, d
-' busy.json || bad "bench --steady: the spinning process did not count as other load"
+j = json.load(open(sys.argv[1]))
+assert j["other_load"]["other_cores"] >= 0.4, j["other_load"]
+assert j["peak_other_load"]["other_cores"] >= 0.4, j["peak_other_load"]
+' busy.json || bad "bench --steady: the spinning process did not count as other load (timed runs and peak probe)"
   fi
   kill "$spinner"
   wait "$spinner" 2>/dev/null || true

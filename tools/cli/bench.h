@@ -32,22 +32,6 @@ double bench_percentile(const double* sorted, int n, double q);
 void bench_describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
                             size_t json_size);
 
-/* The FMA peak on `threads` threads and on one (bench/peak.h, best of 5
- * trials of 40 ms each). A 2-vCPU VM sometimes ran the threads of every
- * trial one after the other (tools/main.sh once printed 117.3 GFLOP/s on 2
- * threads beside 117.5 on one, and "% peak" twice what it was): while the
- * threaded peak is below BENCH_PEAK_SCALING × min(threads, CPUs) × the
- * 1-thread one, both are measured again, up to BENCH_PEAK_TRIES times in
- * all, keeping the best of each (both again, so that a 1-thread figure
- * taken in a quiet moment is not what a busy moment's threaded one is held
- * to). Returns the tries. */
-#define BENCH_PEAK_SCALING 0.75
-#define BENCH_PEAK_TRIES 4
-int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t);
-/* "; the 2-thread peak measured 4 times, ..." for the FMA peak line
- * (nothing when tries is 1). */
-void bench_peaks_print_retries(int threads, int tries, double peak, double peak_1t);
-
 /* What else ran during the timed runs (Linux: /proc/stat): the CPU time of
  * every other process and the time the hypervisor took from this machine
  * (steal), each in cores on average. Neighbours slow every form alike (the
@@ -64,9 +48,31 @@ void bench_load_end(bench_load* l);
 /* "machine: other processes 0.02 cores, steal 0.00 during the timed runs
  * (this process 1.00)", and a warning past BENCH_BUSY_CORES. */
 void bench_load_print(const bench_load* l);
-/* ",\n  \"other_load\": {...}" (a member after others), or nothing when not known. */
-void bench_load_json(FILE* f, const bench_load* l);
+/* ",\n  \"<key>\": {\"other_cores\": ...}" (a member after others), or
+ * nothing when not known: key "other_load" for the timed runs,
+ * "peak_other_load" for the FMA peak probe. */
+void bench_load_json(FILE* f, const char* key, const bench_load* l);
 #define BENCH_BUSY_CORES 0.1
+
+/* The FMA peak on `threads` threads and on one (bench/peak.h, best of 5
+ * trials of 40 ms each). A 2-vCPU VM sometimes ran the threads of every
+ * trial one after the other (tools/main.sh once printed 117.3 GFLOP/s on 2
+ * threads beside 117.5 on one, and "% peak" twice what it was): while the
+ * threaded peak is below BENCH_PEAK_SCALING × min(threads, CPUs) × the
+ * 1-thread one, both are measured again, up to BENCH_PEAK_TRIES times in
+ * all, keeping the best of each (both again, so that a 1-thread figure
+ * taken in a quiet moment is not what a busy moment's threaded one is held
+ * to). Returns the tries; *probe: what else ran while they were measured
+ * (a neighbour then takes FMA issue slots or the core, and "% peak" reads
+ * high). */
+#define BENCH_PEAK_SCALING 0.75
+#define BENCH_PEAK_TRIES 4
+int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t, bench_load* probe);
+/* For the FMA peak line: "; the 2-thread peak measured 4 times, ..."
+ * (nothing when tries is 1), then, past BENCH_BUSY_CORES of other load
+ * during the probe, "; other processes 0.98 cores, steal 0.00 while it was
+ * measured: it may read low". */
+void bench_peaks_print_notes(int threads, int tries, double peak, double peak_1t, const bench_load* probe);
 
 /* ------------------------------------------------------------ bytes */
 

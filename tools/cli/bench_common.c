@@ -183,18 +183,20 @@ void bench_load_end(bench_load* l) {
   l->own_cores = own / wall;
 }
 
+static int load_busy(const bench_load* l) {
+  return l->known && (l->other_cores > BENCH_BUSY_CORES || l->steal_cores > BENCH_BUSY_CORES);
+}
+
 void bench_load_print(const bench_load* l) {
   if (!l->known) return;
   printf("machine: other processes %.2f cores, steal %.2f during the timed runs (this process %.2f)%s\n",
          l->other_cores, l->steal_cores, l->own_cores,
-         l->other_cores > BENCH_BUSY_CORES || l->steal_cores > BENCH_BUSY_CORES
-             ? "; a busy machine: the times are slower and noisier than on an idle one"
-             : "");
+         load_busy(l) ? "; a busy machine: the times are slower and noisier than on an idle one" : "");
 }
 
-void bench_load_json(FILE* f, const bench_load* l) {
+void bench_load_json(FILE* f, const char* key, const bench_load* l) {
   if (!l->known) return;
-  fprintf(f, ",\n  \"other_load\": {\"other_cores\": %.3f, \"steal_cores\": %.3f, \"own_cores\": %.3f}", l->other_cores,
+  fprintf(f, ",\n  \"%s\": {\"other_cores\": %.3f, \"steal_cores\": %.3f, \"own_cores\": %.3f}", key, l->other_cores,
           l->steal_cores, l->own_cores);
 }
 
@@ -209,7 +211,8 @@ static int peak_low(int threads, double peak, double peak_1t) {
   return threads > 1 && peak < BENCH_PEAK_SCALING * busy * peak_1t;
 }
 
-int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t) {
+int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t, bench_load* probe) {
+  bench_load_begin(probe);
   *peak = rc_peak_gflops(isa, threads, 5, 40.0);
   *peak_1t = threads == 1 ? *peak : rc_peak_gflops(isa, 1, 5, 40.0);
   int tries = 1;
@@ -218,13 +221,18 @@ int bench_peaks(rc_peak_isa isa, int threads, double* peak, double* peak_1t) {
     if (p > *peak) *peak = p;
     if (p1 > *peak_1t) *peak_1t = p1;
   }
+  bench_load_end(probe);
   return tries;
 }
 
-void bench_peaks_print_retries(int threads, int tries, double peak, double peak_1t) {
-  if (tries <= 1) return;
-  printf("; the %d-thread peak measured %d times, best kept", threads, tries);
-  if (peak_low(threads, peak, peak_1t))
-    printf(": still %.2fx the 1-thread peak (SMT siblings, fewer CPUs allowed than threads, or a busy machine)",
-           peak_1t > 0 ? peak / peak_1t : 0.0);
+void bench_peaks_print_notes(int threads, int tries, double peak, double peak_1t, const bench_load* probe) {
+  if (tries > 1) {
+    printf("; the %d-thread peak measured %d times, best kept", threads, tries);
+    if (peak_low(threads, peak, peak_1t))
+      printf(": still %.2fx the 1-thread peak (SMT siblings, fewer CPUs allowed than threads, or a busy machine)",
+             peak_1t > 0 ? peak / peak_1t : 0.0);
+  }
+  if (load_busy(probe))
+    printf("; other processes %.2f cores, steal %.2f while it was measured: it may read low", probe->other_cores,
+           probe->steal_cores);
 }

@@ -32,7 +32,8 @@ typedef struct steady_result {
   int peak_tries; /* bench_peaks */
   rc_peak_isa isa;
   bench_weights weights;
-  bench_load load; /* other processes and steal during the timed frames */
+  bench_load load;  /* other processes and steal during the timed frames */
+  bench_load probe; /* and during the FMA peak probe */
   char shape[96];
   int32_t ndim;
   int64_t dims[REPCONV_MAX_DIMS];
@@ -58,7 +59,7 @@ static void print_result(const cli_args* a, const steady_result* r) {
   printf("FLOPs per frame: %s; FMA peak (measured): %.1f GFLOP/s on %d thread%s (%s", compact(r->flops, c1, sizeof c1),
          r->peak, a->threads, a->threads == 1 ? "" : "s", rc_peak_isa_name(r->isa));
   if (a->threads > 1) printf("; 1 thread %.1f", r->peak_1t);
-  bench_peaks_print_retries(a->threads, r->peak_tries, r->peak, r->peak_1t);
+  bench_peaks_print_notes(a->threads, r->peak_tries, r->peak, r->peak_1t, &r->probe);
   printf(")\n");
   bench_weights_print(&r->weights);
   bench_memory_print();
@@ -121,7 +122,8 @@ static int write_json(const cli_args* a, const steady_result* r, const bench_pro
   json_string(f, rc_peak_isa_name(r->isa));
   fputs(",\n  \"weights\": ", f);
   bench_weights_json(f, &r->weights);
-  bench_load_json(f, &r->load);
+  bench_load_json(f, "other_load", &r->load);
+  bench_load_json(f, "peak_other_load", &r->probe);
   if (profile) {
     fputs(",\n  ", f);
     bench_profile_json(f, profile);
@@ -209,7 +211,7 @@ int bench_steady(const cli_args* a) {
   /* The yardstick, while no session's thread pool exists. */
   cli_progress(tty, "bench %s: measuring the FMA peak", a->model);
   r.isa = rc_peak_best_isa();
-  r.peak_tries = bench_peaks(r.isa, a->threads, &r.peak, &r.peak_1t);
+  r.peak_tries = bench_peaks(r.isa, a->threads, &r.peak, &r.peak_1t, &r.probe);
   if (a->profile) { /* the roofline's other yardstick; a failure leaves it unmeasured (said in the output) */
     cli_progress(tty, "bench %s: measuring the memory bandwidth", a->model);
     rc_bandwidth_measure(a->threads, 0, 3, &bw);

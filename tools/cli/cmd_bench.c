@@ -102,7 +102,7 @@ done:
 static int write_bench_json(const char* path, const cli_args* a, const repconv_tensor_info_t* in0, int have_input,
                             const bench_form* forms, int runs, int64_t flops, double peak, const char* peak_isa,
                             double peak_1t, double speedup, const bench_weights* weights, const bench_load* load,
-                            const bench_profile* profile, double half_err) {
+                            const bench_load* probe, const bench_profile* profile, double half_err) {
   FILE* f = fopen(path, "wb");
   if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", path, strerror(errno));
   fputs("{\n  \"model\": ", f);
@@ -142,7 +142,8 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   fputs(",\n  \"weights\": ", f);
   bench_weights_json(f, weights);
   fprintf(f, ",\n  \"weight_storage\": \"%s\"", a->weights_fp16 ? "fp16" : "fp32");
-  bench_load_json(f, load);
+  bench_load_json(f, "other_load", load);
+  bench_load_json(f, "peak_other_load", probe);
   if (a->weights_fp16) {
     fputs(",\n  \"fp16_max_rel\": ", f);
     json_double(f, half_err);
@@ -198,8 +199,9 @@ static int cmd_bench(const cli_args* a) {
   rc_bandwidth bw;
   memset(&bw, 0, sizeof bw);
   bench_weights weights;
-  bench_load load;
+  bench_load load, probe;
   memset(&load, 0, sizeof load);
+  memset(&probe, 0, sizeof probe);
   double half_err = -1; /* --weights fp16: the outputs' error against float32 weights */
   bench_profile profile;
   memset(&profile, 0, sizeof profile);
@@ -291,7 +293,7 @@ static int cmd_bench(const cli_args* a) {
 
   /* The yardstick, while no session's thread pool exists. */
   cli_progress(tty, "bench %s: measuring the FMA peak", a->model);
-  const int peak_tries = bench_peaks(isa, a->threads, &peak, &peak_1t);
+  const int peak_tries = bench_peaks(isa, a->threads, &peak, &peak_1t, &probe);
   if (isa == RC_PEAK_AVX512F) peak_fma3 = rc_peak_gflops(RC_PEAK_FMA3, a->threads, 5, 40.0);
   if (a->profile) { /* the roofline's other yardstick; a failure leaves it unmeasured (said in the output) */
     cli_progress(tty, "bench %s: measuring the memory bandwidth", a->model);
@@ -413,7 +415,7 @@ static int cmd_bench(const cli_args* a) {
          rc_peak_isa_name(isa));
   if (a->threads > 1) printf("; 1 thread %.1f", peak_1t);
   if (peak_fma3 > 0) printf("; fma3 ymm %.1f on %d thread%s", peak_fma3, a->threads, a->threads == 1 ? "" : "s");
-  bench_peaks_print_retries(a->threads, peak_tries, peak, peak_1t);
+  bench_peaks_print_notes(a->threads, peak_tries, peak, peak_1t, &probe);
   printf(")\n");
   bench_weights_print(&weights);
   bench_memory_print();
@@ -464,7 +466,7 @@ static int cmd_bench(const cli_args* a) {
   }
   if (a->json) {
     rc = write_bench_json(a->json, a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
-                          speedup, &weights, &load, a->profile ? &profile : NULL, half_err);
+                          speedup, &weights, &load, &probe, a->profile ? &profile : NULL, half_err);
     if (rc != EXIT_OK) goto done;
   }
   rc = EXIT_OK;
