@@ -6,7 +6,8 @@
  *
  *   build/bench/repconv_wino_time [reps]
  * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..9 (the
- * layers[] below), WINO_VARIANT=0..3, WINO_THREADS=N, WINO_L2=bytes
+ * layers[] below) or WINO_SHAPE=cin,cout,h,w (one layer of any shape, the
+ * GEMM timing skipped), WINO_VARIANT=0..3, WINO_THREADS=N, WINO_L2=bytes
  * (blocking target), WINO_COPIES=N: cycle through N copies of the weights,
  * as a stage of N such layers does (U then comes from L3 or DRAM, not L2),
  * WINO_HALF=1: U as binary16 halves (the params' u_half, --weights fp16).
@@ -142,15 +143,28 @@ int main(int argc, char** argv) {
   const double peak = fma_peak_gflops();
   printf("FMA peak (%s, 1 thread): %.1f GFLOP/s; L2 for blocking %zu KiB\n", rc_peak_isa_name(rc_peak_best_isa()), peak,
          rc_wino_default_l2_bytes() >> 10);
-  if (!getenv("WINO_LAYER")) time_gemm(64, 6, peak);
-  if (!getenv("WINO_LAYER")) time_gemm(64, 30, peak);
-  if (!getenv("WINO_LAYER")) time_gemm(128, 6, peak);
-  if (!getenv("WINO_LAYER")) time_gemm(16, 30, peak);
+  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(64, 6, peak);
+  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(64, 30, peak);
+  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(128, 6, peak);
+  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(16, 30, peak);
   /* Cin, Cout, input height and width; the stride-2 variant (WINO_VARIANT=3) halves the output. The last three:
    * RepVGG-A0's stride-2 stage1.0, stage2.0 and stage3.0. */
   static const int layers[][4] = {{64, 64, 56, 56}, {128, 128, 28, 28}, {16, 16, 540, 960}, {192, 192, 14, 14},
                                   {96, 96, 28, 28}, {48, 48, 56, 56},   {512, 512, 7, 7},   {48, 48, 112, 112},
                                   {48, 96, 56, 56}, {96, 192, 28, 28}};
+  const char* shape = getenv("WINO_SHAPE"); /* "cin,cout,h,w": that layer only */
+  int sc[4];
+  if (shape && sscanf(shape, "%d,%d,%d,%d", &sc[0], &sc[1], &sc[2], &sc[3]) == 4) {
+    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
+      for (int i = RC_WINO_ISA_SCALAR; i < RC_WINO_ISA_COUNT; i++) {
+        if (!rc_wino_isa_available((rc_wino_isa)i) || (getenv("WINO_VARIANT") && atoi(getenv("WINO_VARIANT")) != v))
+          continue;
+        if (only && strcmp(only, rc_wino_isa_name((rc_wino_isa)i))) continue;
+        time_layer(sc[0], sc[1], sc[2], sc[3], (rc_wino_variant)v, (rc_wino_isa)i, reps, pool, peak);
+      }
+    if (pool) rc_pool_destroy(pool);
+    return 0;
+  }
   const char* lay = getenv("WINO_LAYER");   /* an index of layers[]: one layer only */
   const char* var = getenv("WINO_VARIANT"); /* an rc_wino_variant: one variant only */
   for (int l = 0; l < (int)(sizeof layers / sizeof layers[0]); l++) {
