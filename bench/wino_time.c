@@ -143,40 +143,33 @@ int main(int argc, char** argv) {
   const double peak = fma_peak_gflops();
   printf("FMA peak (%s, 1 thread): %.1f GFLOP/s; L2 for blocking %zu KiB\n", rc_peak_isa_name(rc_peak_best_isa()), peak,
          rc_wino_default_l2_bytes() >> 10);
-  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(64, 6, peak);
-  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(64, 30, peak);
-  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(128, 6, peak);
-  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) time_gemm(16, 30, peak);
+  if (!getenv("WINO_LAYER") && !getenv("WINO_SHAPE")) { /* all layers: the tile GEMM alone first */
+    time_gemm(64, 6, peak);
+    time_gemm(64, 30, peak);
+    time_gemm(128, 6, peak);
+    time_gemm(16, 30, peak);
+  }
   /* Cin, Cout, input height and width; the stride-2 variant (WINO_VARIANT=3) halves the output. The last three:
    * RepVGG-A0's stride-2 stage1.0, stage2.0 and stage3.0. */
   static const int layers[][4] = {{64, 64, 56, 56}, {128, 128, 28, 28}, {16, 16, 540, 960}, {192, 192, 14, 14},
                                   {96, 96, 28, 28}, {48, 48, 56, 56},   {512, 512, 7, 7},   {48, 48, 112, 112},
                                   {48, 96, 56, 56}, {96, 192, 28, 28}};
-  const char* shape = getenv("WINO_SHAPE"); /* "cin,cout,h,w": that layer only */
-  int sc[4];
-  if (shape && sscanf(shape, "%d,%d,%d,%d", &sc[0], &sc[1], &sc[2], &sc[3]) == 4) {
-    for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
-      for (int i = RC_WINO_ISA_SCALAR; i < RC_WINO_ISA_COUNT; i++) {
-        if (!rc_wino_isa_available((rc_wino_isa)i) || (getenv("WINO_VARIANT") && atoi(getenv("WINO_VARIANT")) != v))
-          continue;
-        if (only && strcmp(only, rc_wino_isa_name((rc_wino_isa)i))) continue;
-        time_layer(sc[0], sc[1], sc[2], sc[3], (rc_wino_variant)v, (rc_wino_isa)i, reps, pool, peak);
-      }
-    if (pool) rc_pool_destroy(pool);
-    return 0;
-  }
   const char* lay = getenv("WINO_LAYER");   /* an index of layers[]: one layer only */
   const char* var = getenv("WINO_VARIANT"); /* an rc_wino_variant: one variant only */
-  for (int l = 0; l < (int)(sizeof layers / sizeof layers[0]); l++) {
-    if (lay && atoi(lay) != l) continue;
+  int shape[1][4];                          /* WINO_SHAPE: "cin,cout,h,w", that layer only */
+  const char* sh = getenv("WINO_SHAPE");
+  const int custom = sh && sscanf(sh, "%d,%d,%d,%d", &shape[0][0], &shape[0][1], &shape[0][2], &shape[0][3]) == 4;
+  const int(*list)[4] = custom ? (const int(*)[4])shape : layers;
+  const int n = custom ? 1 : (int)(sizeof layers / sizeof layers[0]);
+  for (int l = 0; l < n; l++) {
+    if (!custom && lay && atoi(lay) != l) continue;
     for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
       for (int i = RC_WINO_ISA_SCALAR; i < RC_WINO_ISA_COUNT; i++) {
         if (!rc_wino_isa_available((rc_wino_isa)i)) continue;
         if (var && atoi(var) != v) continue;
         if (only && strcmp(only, rc_wino_isa_name((rc_wino_isa)i))) continue;
         const int r = i == RC_WINO_ISA_SCALAR ? (reps + 4) / 5 : reps;
-        time_layer(layers[l][0], layers[l][1], layers[l][2], layers[l][3], (rc_wino_variant)v, (rc_wino_isa)i, r, pool,
-                   peak);
+        time_layer(list[l][0], list[l][1], list[l][2], list[l][3], (rc_wino_variant)v, (rc_wino_isa)i, r, pool, peak);
       }
   }
   if (pool) rc_pool_destroy(pool);
