@@ -32,11 +32,12 @@ double bench_percentile(const double* sorted, int n, double q);
 void bench_describe_kernels(const repconv_session_t* session, char* text, size_t text_size, char* json,
                             size_t json_size);
 
-/* What else ran during the timed runs (Linux: /proc/stat): the CPU time of
- * every other process and the time the hypervisor took from this machine
- * (steal), each in cores on average. Neighbours slow every form alike (the
- * rounds interleave) but make the times slower and noisier; the line says
- * when a run had them. known is 0 without /proc/stat. */
+/* What else ran between begin and end (Linux: /proc/stat; the timed runs,
+ * and the FMA peak probe): the CPU time of every other process and the time
+ * the hypervisor took from this machine (steal), each in cores on average.
+ * Neighbours slow every form alike (the rounds interleave) but make the
+ * times slower and noisier; the lines say when a run or the probe had them.
+ * known is 0 without /proc/stat. */
 typedef struct bench_load {
   int known;
   double wall0, own0;                         /* s: monotonic clock, this process's CPU time */
