@@ -187,18 +187,7 @@ static const char* last_note(const repconv_session_t* s) {
 
 static void test_gray_ecbsr(void** state) {
   (void)state;
-  /* Under an emulator the model's own size is 256x256, the smallest at
-   * which its convs still form a chain (test_session's test_float_io_paths):
-   * its 540x960 took 30 s of the AArch64 job under qemu. */
-  repconv_options_t* o = NULL;
-  if (rc_test_emulated()) {
-    const int64_t d[4] = {1, 1, 256, 256};
-    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-    assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, d), REPCONV_OK);
-  }
-  repconv_model_t* m = NULL;
-  if (repconv_model_load("ecbsr-x2", o, &m) != REPCONV_OK) fail_msg("load ecbsr-x2: %s", repconv_last_error());
-  repconv_options_destroy(o);
+  repconv_model_t* m = rc_test_load_ecbsr_x2(); /* its own size 256x256 under an emulator */
   for (int threads = 1; threads <= 2; threads++) {
     repconv_session_t* s = rc_test_session(m, REPCONV_BACKEND_AUTO, threads);
     /* Odd size, padded rows; then another size and back on the live session. */

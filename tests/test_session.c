@@ -682,18 +682,7 @@ static void float_io_paths(repconv_model_t* m, repconv_backend be, int want_out_
 
 static void test_float_io_paths(void** state) {
   (void)state;
-  /* Under an emulator at 256x256, the smallest size at which its convs
-   * still form a chain (test_determinism): its 540x960 took 2 minutes of
-   * the AArch64 job under qemu. */
-  repconv_options_t* o = NULL;
-  if (rc_test_emulated()) {
-    const int64_t d[4] = {1, 1, 256, 256};
-    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
-    assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, d), REPCONV_OK);
-  }
-  repconv_model_t* m = NULL;
-  if (repconv_model_load("ecbsr-x2", o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
-  repconv_options_destroy(o);
+  repconv_model_t* m = rc_test_load_ecbsr_x2(); /* 256x256 under an emulator */
   float_io_paths(m, REPCONV_BACKEND_AUTO, 1);
   float_io_paths(lone_conv(), REPCONV_BACKEND_WINOGRAD, 0);
 }

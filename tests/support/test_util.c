@@ -54,6 +54,19 @@ int rc_test_emulated(void) {
   return e && e[0] == '1';
 }
 
+repconv_model_t* rc_test_load_ecbsr_x2(void) {
+  repconv_options_t* o = NULL;
+  if (rc_test_emulated()) {
+    const int64_t d[4] = {1, 1, 256, 256};
+    assert_int_equal(repconv_options_create(&o), REPCONV_OK);
+    assert_int_equal(repconv_options_set_input_shape(o, NULL, 4, d), REPCONV_OK);
+  }
+  repconv_model_t* m = NULL;
+  if (repconv_model_load("ecbsr-x2", o, &m) != REPCONV_OK) fail_msg("load ecbsr-x2: %s", repconv_last_error());
+  repconv_options_destroy(o);
+  return m;
+}
+
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size) {
   const char* dir = getenv("REPCONV_TEST_TMP");
   snprintf(buf, size, "%s/%s", dir && dir[0] ? dir : "/tmp", file);

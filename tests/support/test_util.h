@@ -45,6 +45,13 @@ const char* rc_test_fixtures(void);
  * the architecture, which the native run checks. */
 int rc_test_emulated(void);
 
+/* Built-in ecbsr-x2 at its own 540x960, or under an emulator at 256x256,
+ * the smallest size at which its convs still form a chain
+ * (test_determinism): its 540x960 cost test_session 2 minutes and
+ * test_frame 30 s of the AArch64 job under qemu. Fails the test if it
+ * cannot be loaded. */
+repconv_model_t* rc_test_load_ecbsr_x2(void);
+
 /* A path under the test temp directory ($REPCONV_TEST_TMP, else /tmp). */
 const char* rc_test_tmp_path(const char* file, char* buf, size_t size);
 
