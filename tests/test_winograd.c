@@ -203,15 +203,15 @@ static void free_case(case_data* d) {
   free(d->direct);
 }
 
-/* Runs the kernel; the workspace is allocated at exactly the size the API
- * asks for, so ASan catches any overrun. */
-/* The fused residual/shuffle options of a run (test_post_store). */
+/* A run's options: fused residual/shuffle, U as halves, larger slices. */
 typedef struct post_opts {
   const float* residual;
   int residual_c, shuffle, crd;
-  int half; /* U through binary16: 1 its values as floats (u), 2 the halves (u_half) */
+  int half;        /* U through binary16: 1 its values as floats (u), 2 the halves (u_half) */
+  size_t ws_extra; /* ws_slice_bytes: the conv's own plus this; those bytes of each slice stay unwritten */
 } post_opts;
 
+/* Runs the kernel in a workspace of exactly the size asked for (ASan catches overruns). */
 static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant v, rc_wino_isa isa, size_t l2,
                         rc_pool* pool, const post_opts* po, float* y) {
   float* u = xmalloc(rc_wino_filter_size(v, (size_t)c->cout, (size_t)c->cin) * sizeof(float));
@@ -249,12 +249,16 @@ static void run_wino_ex(const conv_case* c, const case_data* d, rc_wino_variant 
   }
   /* One workspace slice per pool thread (wino.h). */
   const size_t threads = rc_pool_threads(pool);
-  const size_t ws_size =
-      rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2, p.u_half != NULL) * threads;
-  void* ws = xmalloc(ws_size);
-  memset(ws, 0xff, ws_size);                     /* NaNs: nothing may be read from the workspace before it is written */
+  const size_t own = rc_wino_workspace_size(v, (size_t)c->cin, (size_t)c->cout, (size_t)p.out_w, l2, p.u_half != NULL);
+  const size_t slice = p.ws_slice_bytes = own + (po ? po->ws_extra : 0);
+  unsigned char* ws = xmalloc(slice * threads);
+  memset(ws, 0xff, slice * threads);             /* NaNs: nothing may be read from the workspace before it is written */
   for (size_t i = 0; i < d->ny; i++) y[i] = NAN; /* every output must be written */
   rc_wino_conv2d_nhwc(&p, d->x, u, c->bias ? d->b : NULL, y, ws, pool);
+  const unsigned char* base = (const unsigned char*)rc_wino_align_ws(ws); /* thread t: [t·slice, t·slice + own) */
+  for (size_t t = 0; t + 1 < threads; t++)
+    for (size_t b = t * slice + own; b < (t + 1) * slice; b++)
+      if (base[b] != 0xff) fail_msg("workspace byte %zu written, past slice %zu's %zu bytes", b, t, own);
   free(ws);
   free(u);
   free(uh);
@@ -449,7 +453,7 @@ static void test_bands(void** state) {
     }
 }
 
-/* Block size and thread count do not change a single bit of the output:
+/* Block size, thread count and the slices' stride do not change a single bit of the output:
  * many tiles (blocks split between threads, or one block a thread); one
  * U-sized block with wide channels, of 16 tiles a thread or more (F(2,3)
  * at 14x14, 49 tiles: a range of tiles a thread) or fewer (F(4,3), F(6,3):
@@ -471,11 +475,12 @@ static void run_deterministic(const conv_case c) {
       run_wino(&c, &d, (rc_wino_variant)v, k_isas[k], 0, NULL, ref);
       const size_t l2s[] = {1, 8 << 10, 100 << 10, 1 << 20, 8 << 20};
       for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++)
-        for (int threaded = 0; threaded < 2; threaded++) {
-          run_wino(&c, &d, (rc_wino_variant)v, k_isas[k], l2s[i], threaded ? pool : NULL, y);
+        for (int threaded = 0; threaded < 3; threaded++) { /* 1 thread, 2, 2 in larger slices */
+          const post_opts po = {.ws_extra = threaded == 2 ? 64u << 10 : 0};
+          run_wino_ex(&c, &d, (rc_wino_variant)v, k_isas[k], l2s[i], threaded ? pool : NULL, &po, y);
           if (memcmp(ref, y, d.ny * sizeof(float)) != 0)
-            fail_msg("%s %s: output changed with l2=%zu threads=%d", rc_wino_variant_name((rc_wino_variant)v),
-                     rc_wino_isa_name(k_isas[k]), l2s[i], threaded ? 2 : 1);
+            fail_msg("%s %s: output changed with l2=%zu, run %d", rc_wino_variant_name((rc_wino_variant)v),
+                     rc_wino_isa_name(k_isas[k]), l2s[i], threaded);
         }
     }
   rc_pool_destroy(pool);
@@ -528,7 +533,7 @@ static void test_half_weights(void** state) {
     make_case(&cases[ci], 6000 + ci, &d);
     float* ref = xmalloc(d.ny * sizeof(float));
     float* y = xmalloc(d.ny * sizeof(float));
-    const post_opts rounded = {NULL, 0, 0, 0, 1}, halves = {NULL, 0, 0, 0, 2};
+    const post_opts rounded = {NULL, 0, 0, 0, 1, 0}, halves = {NULL, 0, 0, 0, 2, 0};
     for (int v = 0; v < RC_WINO_VARIANT_COUNT; v++)
       for (int k = 0; k < NUM_ISAS; k++) {
         if (!runs_variant(&cases[ci], v) || !rc_wino_isa_available(k_isas[k])) continue;
@@ -681,7 +686,7 @@ static void test_post_store(void** state) {
                       const int dy = g / r, dx = g % r;
                       want[(((size_t)n * oh * r + y * r + dy) * ow * r + x * r + dx) * cs + cc] = val;
                     }
-              const post_opts po = {rmode ? res : NULL, rc, sh ? r : 0, crd, 0};
+              const post_opts po = {rmode ? res : NULL, rc, sh ? r : 0, crd, 0, 0};
               for (int threaded = 0; threaded < 2; threaded++) {
                 run_wino_ex(&c, &d, (rc_wino_variant)v, k_isas[k], threaded ? 8 << 10 : 0, threaded ? pool : NULL, &po,
                             got);

@@ -85,6 +85,11 @@ typedef struct rc_wino_conv_params {
   float act_min, act_max;    /* RC_WINO_ACT_CLIP */
   const float* prelu_slopes; /* RC_WINO_ACT_PRELU: out_c values */
   size_t l2_bytes;           /* blocking target; 0: rc_wino_default_l2_bytes() */
+  /* Bytes between the threads' workspace slices; 0: this conv's own
+   * (rc_wino_workspace_size + rc_wino_load_cache_bytes). An executor running
+   * several convs in one workspace passes its largest, so that each thread
+   * works in the same lines from one conv to the next. */
+  size_t ws_slice_bytes;
   /* Chains (rc_wino_chain_*, read from the last layer): the threads the
    * caller plans the chain for. 1: its rings may take twice the column-
    * slicing budget (one thread's rings have the L3 to themselves); 0 or

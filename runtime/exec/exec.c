@@ -86,6 +86,7 @@ static void run_winograd(const rc_graph* g, const rc_plan* p, const rc_step* sp,
   } else {
     y = arena + p->offset[sp->out];
   }
+  wp.ws_slice_bytes = p->wino_workspace_bytes; /* the slices the session allocated: the same lines every step */
   rc_wino_conv2d_nhwc(&wp, x, sp->wino_u, sp->wino_bias, y, ws, sp->wino_threads ? pool : NULL);
 }
 
