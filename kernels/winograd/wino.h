@@ -85,10 +85,12 @@ typedef struct rc_wino_conv_params {
   float act_min, act_max;    /* RC_WINO_ACT_CLIP */
   const float* prelu_slopes; /* RC_WINO_ACT_PRELU: out_c values */
   size_t l2_bytes;           /* blocking target; 0: rc_wino_default_l2_bytes() */
-  /* Bytes between the threads' workspace slices; 0: this conv's own
-   * (rc_wino_workspace_size + rc_wino_load_cache_bytes). An executor running
-   * several convs in one workspace passes its largest, so that each thread
-   * works in the same lines from one conv to the next. */
+  /* Bytes between the threads' workspace slices (rounded down to 64); 0 or
+   * less than this conv's own (rc_wino_workspace_size +
+   * rc_wino_load_cache_bytes): its own. The workspace then holds n slices of
+   * the larger. An executor running several convs in one workspace passes
+   * its largest, so that each thread works in the same lines from one conv
+   * to the next. */
   size_t ws_slice_bytes;
   /* Chains (rc_wino_chain_*, read from the last layer): the threads the
    * caller plans the chain for. 1: its rings may take twice the column-
@@ -194,7 +196,7 @@ size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w
  * L2 size (l2_bytes as in the params; any alignment, the kernel aligns it):
  * a block of L2 size, or of U's size when that is larger. Independent of
  * height and batch. A call with a pool of n threads needs n
- * slices (rc_wino_workspace_size × n bytes). u_half: the params' u_half is
+ * slices (rc_wino_workspace_size × n bytes; see ws_slice_bytes). u_half: the params' u_half is
  * set (room for one converted U panel). */
 size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes, int u_half);
 
