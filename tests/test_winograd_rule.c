@@ -253,12 +253,23 @@ static void test_driver_choices(void** state) {
 }
 
 /* V and M of a conv of fewer tiles than a block: strided by its tiles, at
- * the slice's start (RepVGG-A0's stage3: 16 tiles, blocks of 24 at 1 MiB of
- * L2); a conv of several blocks by the block. */
+ * the slice's start, one row more where that stride is a multiple of 8
+ * lines (RepVGG-A0's stage3: 16 tiles of 192 channels, 17 rows, in blocks
+ * of 24 at 1 MiB of L2; stage2: 25 tiles of 96, 25 rows); a conv of several
+ * blocks by the block. */
 static void test_workspace_layout(void** state) {
   (void)state;
   const size_t l2 = 1 << 20;
-  const struct { int hw, c; } convs[] = {{14, 192}, {56, 64}};
+  const struct {
+    int hw, c;
+    size_t rows; /* 0: the block's */
+  } convs[] = {{14, 192, 17}, {20, 96, 25}, {56, 64, 0}};
+  assert_int_equal(rc_wino_unaliased_tiles(16, 24, 192, 192), 17);
+  assert_int_equal(rc_wino_unaliased_tiles(16, 17, 192, 192), 17); /* none below the limit */
+  assert_int_equal(rc_wino_unaliased_tiles(15, 24, 8, 16), 15);
+  assert_int_equal(rc_wino_unaliased_tiles(16, 24, 8, 16), 17);
+  assert_int_equal(rc_wino_unaliased_tiles(16, 24, 96, 128), 17);  /* M aliases at any count: V decides */
+  assert_int_equal(rc_wino_unaliased_tiles(16, 24, 128, 256), 16); /* neither can be helped */
   for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
     rc_wino_conv_params p;
     memset(&p, 0, sizeof p);
@@ -275,8 +286,8 @@ static void test_workspace_layout(void** state) {
     rc_wino_run_init(&c, &p, NULL, NULL, NULL, NULL, ws);
     const size_t c_ = (size_t)convs[i].c, tiles = (size_t)((convs[i].hw + 3) / 4 * ((convs[i].hw + 3) / 4));
     const size_t block = rc_wino_run_block_tiles(RC_WINO_F43, c_, c_, (size_t)convs[i].hw, l2, tiles, 1);
-    const size_t rows = tiles < block ? tiles : block;
-    if (i == 0) assert_true(tiles < block); /* the case this checks */
+    const size_t rows = convs[i].rows ? convs[i].rows : block;
+    assert_true(convs[i].rows ? rows < block : tiles > block); /* the case each checks */
     assert_int_equal(c.block_tiles, rows);
     assert_ptr_equal(c.m, c.v + 36 * rows * c_);
     assert_ptr_equal(c.scratch, c.m + 36 * rows * c_);

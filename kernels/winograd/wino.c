@@ -570,7 +570,8 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
    * convs before used (and are still in L2 or L3), not lines spread over
    * the whole block's span (RepVGG-A0's 14x14 layers, 16 tiles in blocks
    * of 24: 1.3 MB of span for 0.86 MB of V and M). */
-  if ((size_t)p->batch * c->tiles_per_image < c->block_tiles) c->block_tiles = (size_t)p->batch * c->tiles_per_image;
+  const size_t total = (size_t)p->batch * c->tiles_per_image;
+  if (total < c->block_tiles) c->block_tiles = rc_wino_unaliased_tiles(total, c->block_tiles, c->cin_pad, c->cout_pad);
   c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = c->alpha * c->alpha;
   /* A last tile row or column of a few output pixels runs a nested variant
@@ -597,7 +598,6 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
     c->tile_mr = c->k->gemm8_mr;
   }
   if (c->k->wide && c->tile_gemm == c->k->gemm) { /* few channels: the narrow GEMM (gemm_blocks) */
-    const size_t total = (size_t)p->batch * c->tiles_per_image;
     const size_t count = total < c->block_tiles ? total : c->block_tiles;
     /* Over the blocks one GEMM sequence covers: a thread's share under the
      * output-channel split. */
