@@ -252,18 +252,18 @@ static void test_driver_choices(void** state) {
   assert_int_equal(rc_wino_wide_nv(60, 1), 2);
 }
 
-/* V and M of a conv of fewer tiles than a block: strided by its tiles, at
- * the slice's start, one row more where that stride is a multiple of 8
- * lines (RepVGG-A0's stage3: 16 tiles of 192 channels, 17 rows, in blocks
- * of 24 at 1 MiB of L2; stage2: 25 tiles of 96, 25 rows); a conv of several
- * blocks by the block. */
+/* V and M: a conv of fewer tiles than a block strided by its tiles, at the
+ * slice's start, others by the block; one row more where that stride is a
+ * multiple of 8 lines (RepVGG-A0's stage3: 16 tiles of 192 channels, 17
+ * rows; stage2: 25 tiles of 96, 25 rows; 56x56 at 64 channels: blocks of
+ * 28 tiles, 29 rows, at 1 MiB of L2). */
 static void test_workspace_layout(void** state) {
   (void)state;
   const size_t l2 = 1 << 20;
   const struct {
     int hw, c;
-    size_t rows; /* 0: the block's */
-  } convs[] = {{14, 192, 17}, {20, 96, 25}, {56, 64, 0}};
+    size_t block, rows;
+  } convs[] = {{14, 192, 16, 17}, {20, 96, 25, 25}, {56, 64, 28, 29}};
   assert_int_equal(rc_wino_unaliased_tiles(16, 24, 192, 192), 17);
   assert_int_equal(rc_wino_unaliased_tiles(16, 17, 192, 192), 17); /* none below the limit */
   assert_int_equal(rc_wino_unaliased_tiles(15, 24, 8, 16), 15);
@@ -284,13 +284,11 @@ static void test_workspace_layout(void** state) {
     float* ws = rc_wino_align_ws(mem);
     rc_wino_run c;
     rc_wino_run_init(&c, &p, NULL, NULL, NULL, NULL, ws);
-    const size_t c_ = (size_t)convs[i].c, tiles = (size_t)((convs[i].hw + 3) / 4 * ((convs[i].hw + 3) / 4));
-    const size_t block = rc_wino_run_block_tiles(RC_WINO_F43, c_, c_, (size_t)convs[i].hw, l2, tiles, 1);
-    const size_t rows = convs[i].rows ? convs[i].rows : block;
-    assert_true(convs[i].rows ? rows < block : tiles > block); /* the case each checks */
-    assert_int_equal(c.block_tiles, rows);
-    assert_ptr_equal(c.m, c.v + 36 * rows * c_);
-    assert_ptr_equal(c.scratch, c.m + 36 * rows * c_);
+    const size_t c_ = (size_t)convs[i].c;
+    assert_int_equal(c.block_tiles, convs[i].block);
+    assert_int_equal(c.vm_rows, convs[i].rows);
+    assert_ptr_equal(c.m, c.v + 36 * convs[i].rows * c_);
+    assert_ptr_equal(c.scratch, c.m + 36 * convs[i].rows * c_);
     free(mem);
   }
 }

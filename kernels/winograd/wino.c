@@ -209,8 +209,7 @@ static int32_t tile_window(rc_wino_run* c, rc_wino_tile p) {
 static void input_tile(rc_wino_run* c, size_t t) {
   const rc_wino_tile p = rc_wino_tile_at(c, t);
   const int32_t ix0 = tile_window(c, p);
-  input_fn(c, &p)(c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->v + t * c->cin_pad,
-                  c->block_tiles * c->cin_pad);
+  input_fn(c, &p)(c->rows, c->in_w - (int32_t)c->x_col0, c->cin, ix0, c->v + t * c->cin_pad, c->vm_rows * c->cin_pad);
 }
 
 /* Row calls of the wide GEMM over `count` tiles: as few as the form allows,
@@ -313,7 +312,7 @@ static size_t rows_per_call(const rc_wino_run* c, size_t n, size_t mr) {
  * these (p NULL: none). */
 static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u_span next) {
   const size_t nr = RC_GEMM_NR;
-  const float* a = c->v + xi * c->block_tiles * c->cin_pad;
+  const float* a = c->v + xi * c->vm_rows * c->cin_pad;
   const size_t mr = c->tile_mr;
   /* Calls over the ranges of tiles that use xi (rc_wino_xi_next), for the prefetch. */
   const size_t r_all = rows_per_call(c, c->count, mr); /* without border tiles the one range's */
@@ -328,7 +327,7 @@ static void gemm_blocks(const rc_wino_run* c, size_t xi, size_t b0, size_t b1, u
     nb2 = group_end(c, nb, b1);
     const size_t nv = nb2 - nb;
     const float* w = u_floats(c, xi, nb, nb2);
-    float* out = c->m + xi * c->block_tiles * c->cout_pad + nb * nr;
+    float* out = c->m + xi * c->vm_rows * c->cout_pad + nb * nr;
     /* The next column group's panels, spread evenly over this group's
      * calls (at most as many lines per k as the call loads): a few-tile
      * layer reads each panel from L3 or DRAM in its first call only, and
@@ -393,7 +392,7 @@ static void tile_out(rc_wino_run* c, size_t t, const tile_place* p, const rc_win
   rc_wino_epilogue e = *ep;
   if (e.bias) e.bias += c0;
   if (e.slopes) e.slopes += c0;
-  output_fn(c, &p->at)(c->m + t * c->cout_pad + c0, c->block_tiles * c->cout_pad, c1 - c0, &e, y + c0, y_row_stride,
+  output_fn(c, &p->at)(c->m + t * c->cout_pad + c0, c->vm_rows * c->cout_pad, c1 - c0, &e, y + c0, y_row_stride,
                        y_pixel_stride, p->rows, p->cols);
 }
 
@@ -571,7 +570,12 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
    * the whole block's span (RepVGG-A0's 14x14 layers, 16 tiles in blocks
    * of 24: 1.3 MB of span for 0.86 MB of V and M). */
   const size_t total = (size_t)p->batch * c->tiles_per_image;
-  if (total < c->block_tiles) c->block_tiles = rc_wino_unaliased_tiles(total, c->block_tiles, c->cin_pad, c->cout_pad);
+  if (total < c->block_tiles) c->block_tiles = total;
+  /* V's and M's position stride: a row or two more where the block's is a
+   * multiple of 8 lines (rc_wino_unaliased_tiles). */
+  c->vm_rows = rc_wino_unaliased_tiles(c->block_tiles,
+                                       rc_wino_slice_rows(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes),
+                                       c->cin_pad, c->cout_pad);
   c->alpha = (size_t)rc_wino_tile_alpha(p->variant);
   c->a2 = c->alpha * c->alpha;
   /* A last tile row or column of a few output pixels runs a nested variant
@@ -615,8 +619,8 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   }
   c->u_panel = ws;
   c->v = ws + rc_wino_panel_floats(c->cin, c->u_half != NULL);
-  c->m = c->v + c->a2 * c->block_tiles * c->cin_pad;
-  c->scratch = c->m + c->a2 * c->block_tiles * c->cout_pad;
+  c->m = c->v + c->a2 * c->vm_rows * c->cin_pad;
+  c->scratch = c->m + c->a2 * c->vm_rows * c->cout_pad;
 }
 
 void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* x, const float* u, const float* bias,

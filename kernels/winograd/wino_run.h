@@ -46,8 +46,8 @@ typedef struct rc_wino_run {
   size_t x_row, x_col0, y_row, y_col0;
   const uint16_t* u_half; /* U as halves (params' u_half), or NULL: u */
   float* u_panel;         /* with u_half: one converted U panel */
-  float* v;               /* V[ξ][block_tiles][cin_pad] */
-  float* m;               /* M[ξ][block_tiles][cout_pad] */
+  float* v;               /* V[ξ][vm_rows][cin_pad] */
+  float* m;               /* M[ξ][vm_rows][cout_pad] */
   float* scratch;         /* post-storing: two tile slots [tile_m][tile_m][cout_pad], a residual row segment */
   rc_wino_epilogue ep;
   rc_wino_epilogue ep_bias; /* post-store: the transform adds only the bias */
@@ -78,7 +78,8 @@ typedef struct rc_wino_run {
   int border;
   int grouped;
   size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
-  size_t block_tiles;      /* allocated tiles per block (the ξ stride of V and M) */
+  size_t block_tiles;      /* tiles per block */
+  size_t vm_rows;          /* rows of V and M per position ξ (their ξ stride): block_tiles or a few more */
   size_t first, count;     /* the current block: tiles [first, first + count) */
   size_t rows_key;         /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
   const float* rows[8];    /* the α input rows of that tile row (NULL outside the image) */
@@ -95,6 +96,9 @@ typedef struct rc_wino_run {
  * panel (with u_half; 0 without). */
 size_t rc_wino_run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes,
                                size_t total, size_t threads);
+
+/* The rows of V and M a slice holds (rc_wino_workspace_size's). */
+size_t rc_wino_slice_rows(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
 /* The row count of V and M for a block of `tiles` tiles that may take up
  * to `limit` rows: the least count from `tiles` whose position strides
