@@ -265,7 +265,8 @@ static void test_workspace_layout(void** state) {
     size_t block, rows;
   } convs[] = {{14, 192, 16, 17}, {20, 96, 25, 25}, {56, 64, 28, 29}};
   assert_int_equal(rc_wino_unaliased_tiles(16, 24, 192, 192), 17);
-  assert_int_equal(rc_wino_unaliased_tiles(16, 17, 192, 192), 17); /* none below the limit */
+  assert_int_equal(rc_wino_unaliased_tiles(16, 17, 192, 192), 17); /* the limit itself */
+  assert_int_equal(rc_wino_unaliased_tiles(16, 16, 192, 192), 16); /* none: the tiles */
   assert_int_equal(rc_wino_unaliased_tiles(15, 24, 8, 16), 15);
   assert_int_equal(rc_wino_unaliased_tiles(16, 24, 8, 16), 17);
   assert_int_equal(rc_wino_unaliased_tiles(16, 24, 96, 128), 17);  /* M aliases at any count: V decides */

@@ -82,9 +82,9 @@ size_t rc_wino_run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, siz
 static int aliased(size_t rows, size_t cpad) { return cpad % 128 != 0 && (rows * cpad) % 128 == 0; }
 
 size_t rc_wino_unaliased_tiles(size_t tiles, size_t limit, size_t cin_pad, size_t cout_pad) {
-  for (size_t n = tiles; n < limit; n++)
+  for (size_t n = tiles; n <= limit; n++)
     if (!aliased(n, cin_pad) && !aliased(n, cout_pad)) return n;
-  return limit;
+  return tiles;
 }
 
 size_t rc_wino_blocks(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t tiles, size_t l2_bytes) {

@@ -96,18 +96,18 @@ typedef struct rc_wino_run {
  * panel (with u_half; 0 without). */
 size_t rc_wino_run_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes,
                                size_t total, size_t threads);
+size_t rc_wino_scratch_floats(rc_wino_variant v, size_t out_c);
+size_t rc_wino_panel_floats(size_t in_c, int u_half);
 
 /* The rows of V and M a slice holds (rc_wino_workspace_size's). */
 size_t rc_wino_slice_rows(rc_wino_variant v, size_t in_c, size_t out_c, size_t out_w, size_t l2_bytes);
 
-/* The row count of V and M for a block of `tiles` tiles that may take up
- * to `limit` rows: the least count from `tiles` whose position strides
- * (count × cin_pad and × cout_pad floats) are not multiples of 128 floats
- * (eight 64-byte lines), else `limit`; a padding that is itself a multiple
- * of 128 (every count aliases) is not counted. */
+/* The row count of V and M for a block of `tiles` tiles, at most `limit`:
+ * the least count from `tiles` whose position strides (count × cin_pad and
+ * × cout_pad floats) are not multiples of 128 floats (eight 64-byte
+ * lines), else `tiles`; a padding that is itself a multiple of 128 (every
+ * count aliases) is not counted. */
 size_t rc_wino_unaliased_tiles(size_t tiles, size_t limit, size_t cin_pad, size_t cout_pad);
-size_t rc_wino_scratch_floats(rc_wino_variant v, size_t out_c);
-size_t rc_wino_panel_floats(size_t in_c, int u_half);
 
 /* Border tiles (wino_border.c). The kind of the last tile of an axis of
  * `out` pixels (RC_WINO_AXIS_*: a nested F(2,3) for 1–2 pixels past a
