@@ -564,13 +564,6 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
   c->tiles_per_image = c->tiles_h * c->tiles_w;
   c->block_tiles = rc_wino_run_block_tiles(p->variant, c->cin, c->cout, (size_t)p->out_w, p->l2_bytes,
                                            (size_t)p->batch * c->tiles_per_image, threads);
-  /* A conv of fewer tiles than a block holds: V and M strided by the tiles
-   * there are, so that they take the slice's first lines, the ones the
-   * convs before used (and are still in L2 or L3), not lines spread over
-   * the whole block's span (RepVGG-A0's 14x14 layers, 16 tiles in blocks
-   * of 24: 1.3 MB of span for 0.86 MB of V and M). */
-  const size_t total = (size_t)p->batch * c->tiles_per_image;
-  if (total < c->block_tiles) c->block_tiles = total;
   /* V's and M's position stride: a row or two more where the block's is a
    * multiple of 8 lines (rc_wino_unaliased_tiles). */
   c->vm_rows = rc_wino_unaliased_tiles(c->block_tiles,
@@ -602,10 +595,11 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
     c->tile_mr = c->k->gemm8_mr;
   }
   if (c->k->wide && c->tile_gemm == c->k->gemm) { /* few channels: the narrow GEMM (gemm_blocks) */
-    const size_t count = total < c->block_tiles ? total : c->block_tiles;
+    const size_t total = (size_t)p->batch * c->tiles_per_image;
     /* Over the blocks one GEMM sequence covers: a thread's share under the
      * output-channel split. */
-    c->gemm_nv = rc_wino_wide_nv(count, cols_split(c, total, threads) ? c->cout_blocks / threads : c->cout_blocks);
+    c->gemm_nv =
+        rc_wino_wide_nv(c->block_tiles, cols_split(c, total, threads) ? c->cout_blocks / threads : c->cout_blocks);
     c->gemm_groups = (c->cout_blocks + c->gemm_nv - 1) / c->gemm_nv;
     /* The next panels' prefetch spread over each call's k loop: nv lines a
      * k from the first k put a call's share into its first k's, more misses
