@@ -7,7 +7,7 @@
 # exit status -> $rc.
 
 # cli_setup NAME REPCONV_BINARY SCRATCH_DIR: $BIN absolute, a fresh scratch
-# directory as the working directory.
+# directory as the working directory ($DIR, absolute).
 cli_setup() {
   TEST_NAME=$1
   shift
@@ -21,13 +21,17 @@ cli_setup() {
   rm -rf "$DIR"
   mkdir -p "$DIR" || exit 1
   cd "$DIR" || exit 1
+  DIR=$(pwd)
   failures=0
   checks=0
 }
 
+# A passing script removes its scratch directory (test_cli's holds ~330 MB of
+# models, written again in every build of the suite); a failing one keeps it.
 cli_summary() {
   echo "$TEST_NAME: $checks checks, $failures failed"
-  [ "$failures" -eq 0 ]
+  [ "$failures" -eq 0 ] || return 1
+  cd / && rm -rf "$DIR"
 }
 
 bad() {

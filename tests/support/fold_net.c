@@ -123,9 +123,8 @@ repconv_model_t* finish_copy(net* t, int fold, repconv_id y) {
   repconv_options_t* o;
   assert_int_equal(repconv_options_create(&o), REPCONV_OK);
   assert_int_equal(repconv_options_set_fold(o, fold), REPCONV_OK);
-  /* Save and reload so the same graph can be finished twice. */
-  void* img = NULL;
-  (void)img;
+  /* Save and reload so the same graph can be finished twice (fold 0, then 1:
+   * the second call removes the file). */
   repconv_model_t* m = NULL;
   char path[512];
   char file[64];
@@ -136,6 +135,7 @@ repconv_model_t* finish_copy(net* t, int fold, repconv_id y) {
     assert_int_equal(repconv_model_save(m, path), REPCONV_OK);
   } else {
     if (repconv_model_load(path, o, &m) != REPCONV_OK) fail_msg("%s", repconv_last_error());
+    remove(path);
   }
   repconv_options_destroy(o);
   return m;
