@@ -4,6 +4,7 @@
  * over vectors of SIMD_W floats:
  *
  *   vec, vmask             the vector and channel-mask types
+ *   SIMD_REGS              the vector registers a kernel can hold values in
  *   v_zero() v_set1(c) v_add v_sub v_mul v_fma(a, b, acc) = a·b + acc
  *   v_neg v_min v_max      v_max(lo, x) and v_min(hi, x) return x when x
  *                          is NaN (the operand order matters)

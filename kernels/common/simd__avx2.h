@@ -10,6 +10,7 @@
 typedef __m256 vec;
 typedef __m256i vmask;
 #define SIMD_W 8
+#define SIMD_REGS 16
 #define SIMD_INLINE static inline __attribute__((always_inline))
 
 SIMD_INLINE vec v_zero(void) { return _mm256_setzero_ps(); }

@@ -10,6 +10,7 @@
 typedef __m512 vec;
 typedef __mmask16 vmask;
 #define SIMD_W 16
+#define SIMD_REGS 32
 #define SIMD_INLINE static inline __attribute__((always_inline))
 
 SIMD_INLINE vec v_zero(void) { return _mm512_setzero_ps(); }

@@ -11,6 +11,7 @@
 typedef float32x4_t vec;
 typedef size_t vmask; /* lanes [0, n) */
 #define SIMD_W 4
+#define SIMD_REGS 32
 #define SIMD_INLINE static inline __attribute__((always_inline))
 
 SIMD_INLINE vec v_zero(void) { return vdupq_n_f32(0.0f); }

@@ -10,6 +10,7 @@
 typedef float vec;
 typedef size_t vmask; /* lanes [0, n); with one lane never a tail */
 #define SIMD_W 1
+#define SIMD_REGS 16
 #define SIMD_INLINE static inline __attribute__((always_inline))
 
 SIMD_INLINE vec v_zero(void) { return 0.0f; }

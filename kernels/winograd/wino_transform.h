@@ -332,33 +332,44 @@ INLINE void output_tile(const int My, const int Mx, const output_chunk_fn* chunk
 
 /* One SIMD_W-channel chunk of a direct tile (direct_tile): input pixel
  * (i, j), channel ci of the window at r[i][col + j·cin + ci]; w and y already
- * point at channel c. Two output rows at a time: 2·M accumulators, enough
- * independent FMAs to hide their latency, few enough to stay in registers. */
+ * point at channel c. R output rows at a time, R·M accumulators, each input
+ * pixel broadcast once per ky with the row's three weights held: R is 2
+ * with 32 registers, 1 with AVX2's 16, where two rows and GCC's reuse of
+ * broadcasts across kx spilled 93 vectors (wino_time, Zen 4, 1 thread,
+ * AVX2: C1→16 540x960 4.5 → 2.6 ms, C3→32 270x480 5.6 → 3.4; AVX-512 the
+ * same; outputs bitwise the same). */
+#define DIRECT_ROWS (SIMD_REGS >= 32 ? 2 : 1)
 INLINE void direct_chunk(const int M, const float* const* r, ptrdiff_t col, size_t cin, const float* w, size_t w_stride,
                          vec bias, const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride,
                          size_t cstride, size_t rows, size_t cols, const int masked, vmask mask) {
-  for (int y0 = 0; y0 < M && (size_t)y0 < rows; y0 += 2) {
-    vec acc[2 * MAX_ALPHA];
+  const int R = DIRECT_ROWS;
+  for (int y0 = 0; y0 < M && (size_t)y0 < rows; y0 += R) {
+    vec acc[DIRECT_ROWS * MAX_ALPHA];
 #pragma GCC unroll 16
-    for (int i = 0; i < 2 * M; i++) acc[i] = v_zero();
+    for (int i = 0; i < R * M; i++) acc[i] = v_zero();
     for (size_t ci = 0; ci < cin; ci++) {
 #pragma GCC unroll 3
       for (int ky = 0; ky < 3; ky++) {
-        const float* x0 = r[y0 + ky] + col + (ptrdiff_t)ci;
-        const float* x1 = r[y0 + 1 + ky] + col + (ptrdiff_t)ci;
-#pragma GCC unroll 3
-        for (int kx = 0; kx < 3; kx++) {
-          const vec wv = v_load(w + (ci * 9 + (size_t)(ky * 3 + kx)) * w_stride);
-#pragma GCC unroll 8
-          for (int xx = 0; xx < M; xx++) {
-            acc[xx] = v_fma(v_set1(x0[(size_t)(xx + kx) * cin]), wv, acc[xx]);
-            acc[M + xx] = v_fma(v_set1(x1[(size_t)(xx + kx) * cin]), wv, acc[M + xx]);
+        const float* wk = w + ci * 9 * w_stride + (size_t)(ky * 3) * w_stride;
+        const vec w0 = v_load(wk), w1 = v_load(wk + w_stride), w2 = v_load(wk + 2 * w_stride);
+#pragma GCC unroll 2
+        for (int h = 0; h < R; h++) {
+          const float* x = r[y0 + h + ky] + col + (ptrdiff_t)ci;
+          vec* a = acc + h * M;
+          /* Each input pixel broadcast once, into the (up to) three outputs
+           * it reaches: an output's terms still come in kx order. */
+#pragma GCC unroll 10
+          for (int j = 0; j < M + 2; j++) {
+            const vec xj = v_set1(x[(size_t)j * cin]);
+            if (j < M) a[j] = v_fma(xj, w0, a[j]);
+            if (j >= 1 && j - 1 < M) a[j - 1] = v_fma(xj, w1, a[j - 1]);
+            if (j >= 2) a[j - 2] = v_fma(xj, w2, a[j - 2]);
           }
         }
       }
     }
 #pragma GCC unroll 2
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < R; h++) {
       const size_t yy = (size_t)(y0 + h);
       if (yy >= rows) break;
 #pragma GCC unroll 8
