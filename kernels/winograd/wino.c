@@ -681,9 +681,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   rc_wino_run c;
   run_init(&c, p, x, u, bias, y, rc_wino_align_ws(workspace), threads);
   const size_t total = (size_t)p->batch * c.tiles_per_image;
-  size_t slice = (rc_wino_workspace_size(p->variant, c.cin, c.cout, (size_t)p->out_w, p->l2_bytes, p->u_half != NULL) +
-                  rc_wino_load_cache_bytes(p)) /
-                 sizeof(float);
+  size_t slice = rc_wino_slice_bytes(p) / sizeof(float);
   /* The caller's slice stride when larger (its largest conv's): each thread
    * then finds the lines it used in the conv before still in its cache. */
   const size_t given = p->ws_slice_bytes / RC_WINO_WS_ALIGN * RC_WINO_WS_ALIGN / sizeof(float);

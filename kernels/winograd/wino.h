@@ -86,11 +86,10 @@ typedef struct rc_wino_conv_params {
   const float* prelu_slopes; /* RC_WINO_ACT_PRELU: out_c values */
   size_t l2_bytes;           /* blocking target; 0: rc_wino_default_l2_bytes() */
   /* Bytes between the threads' workspace slices (rounded down to 64); 0 or
-   * less than this conv's own (rc_wino_workspace_size +
-   * rc_wino_load_cache_bytes): its own. The workspace then holds n slices of
-   * the larger. An executor running several convs in one workspace passes
-   * its largest, so that each thread works in the same lines from one conv
-   * to the next. */
+   * less than this conv's own (rc_wino_slice_bytes): its own. The
+   * workspace then holds n slices of the larger. An executor running
+   * several convs in one workspace passes its largest, so that each thread
+   * works in the same lines from one conv to the next. */
   size_t ws_slice_bytes;
   /* Chains (rc_wino_chain_*, read from the last layer): the threads the
    * caller plans the chain for. 1: its rings may take twice the column-
@@ -204,12 +203,14 @@ size_t rc_wino_workspace_size(rc_wino_variant v, size_t in_c, size_t out_c, size
  * slice after the block buffers of rc_wino_workspace_size (0 without load). */
 size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p);
 
+/* One thread's workspace slice for the conv p describes:
+ * rc_wino_workspace_size of its shape plus rc_wino_load_cache_bytes(p). */
+size_t rc_wino_slice_bytes(const rc_wino_conv_params* p);
+
 /* y = act(conv3x3(x, w) + bias) with u = rc_wino_filter_transform(w) (or
  * p->u_half; u is then not used). bias
- * may be NULL. workspace: at least (rc_wino_workspace_size(p->variant,
- * p->in_c, p->out_c, p->out_w, p->l2_bytes, p->u_half != NULL) +
- * rc_wino_load_cache_bytes(p)) × threads bytes (threads =
- * rc_pool_threads(pool)), not shared with
+ * may be NULL. workspace: at least rc_wino_slice_bytes(p) × threads bytes
+ * (threads = rc_pool_threads(pool)), not shared with
  * a concurrent call. Results do not depend on the thread count. x and y must not overlap. Callers validate the
  * parameters (shapes consistent, channels ≥ 1); the kernel does not fail. */
 void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const float* u, const float* bias, float* y,

@@ -111,6 +111,12 @@ size_t rc_wino_load_cache_bytes(const rc_wino_conv_params* p) {
                      RC_WINO_WS_ALIGN);
 }
 
+size_t rc_wino_slice_bytes(const rc_wino_conv_params* p) {
+  return rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w, p->l2_bytes,
+                                p->u_half != NULL) +
+         rc_wino_load_cache_bytes(p);
+}
+
 /* Floats of the converted U panel of a run with u_half (at the slice's
  * start): one GEMM call sequence's panel, in_c × at most
  * RC_WINO_GEMM_WIDE_NVMAX blocks of 16 lanes, rounded to the alignment. */

@@ -165,9 +165,7 @@ size_t rc_wino_chain_workspace_size(const rc_wino_chain_layer* l, size_t n) {
   for (size_t k = 0; k < n; k++) {
     if (k + 1 < n) bytes += ring_floats(l, n, k) * sizeof(float);
     const rc_wino_conv_params* p = &l[k].p;
-    const size_t ws = rc_wino_workspace_size(p->variant, (size_t)p->in_c, (size_t)p->out_c, (size_t)p->out_w,
-                                             p->l2_bytes, p->u_half != NULL) +
-                      rc_wino_load_cache_bytes(p); /* the first layer's input rows (load) */
+    const size_t ws = rc_wino_slice_bytes(p); /* the first layer's with its input rows (load) */
     if (ws > block) block = ws;
   }
   return rc_round_up(bytes + block, RC_WINO_WS_ALIGN);

@@ -141,11 +141,6 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p, const rc_plan* share) 
   for (int32_t i = 0; i < p->n_order; i++) {
     rc_step* st = &p->steps[i];
     if (st->kind != RC_KERNEL_WINOGRAD) continue;
-    const rc_node* n = &g->nodes[st->node];
-    const rc_wino_variant v = (rc_wino_variant)st->wino_variant;
-    const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1];
-    const size_t cout = (size_t)g->tensors[n->inputs[1]].shape.d[0];
-    const size_t ow = (size_t)g->tensors[n->output].shape.d[3];
     const rc_step* sh = shared_step(p, st, share);
     if (sh) {
       st->wino_u = sh->wino_u;
@@ -158,8 +153,7 @@ rc_status rc_pack_winograd(const rc_graph* g, rc_plan* p, const rc_plan* share) 
     }
     rc_wino_conv_params wp = rc_plan_wino_step_params(g, st);
     if (st->in_external >= 0) wp.load = &rc_plan_load_placeholder; /* a step in no chain reading its binding */
-    const size_t ws =
-        rc_wino_workspace_size(v, cin, cout, ow, 0, st->wino_u_half != NULL) + rc_wino_load_cache_bytes(&wp);
+    const size_t ws = rc_wino_slice_bytes(&wp);
     if (ws > p->wino_workspace_bytes) p->wino_workspace_bytes = ws;
   }
   for (int32_t i = 0; i < p->n_order; i++) {

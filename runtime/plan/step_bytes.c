@@ -22,10 +22,7 @@ static uint64_t tensor_bytes(const rc_graph* g, int32_t t) {
 static uint64_t chain_rings(const rc_wino_chain_layer* layers, size_t n) {
   size_t block = 0;
   for (size_t k = 0; k < n; k++) {
-    const rc_wino_conv_params* q = &layers[k].p;
-    const size_t ws = rc_wino_workspace_size(q->variant, (size_t)q->in_c, (size_t)q->out_c, (size_t)q->out_w,
-                                             q->l2_bytes, q->u_half != NULL) +
-                      rc_wino_load_cache_bytes(q);
+    const size_t ws = rc_wino_slice_bytes(&layers[k].p);
     if (ws > block) block = ws;
   }
   const size_t total = rc_wino_chain_workspace_size(layers, n),
