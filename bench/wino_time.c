@@ -7,7 +7,7 @@
  *   build/bench/repconv_wino_time [reps]
  * Environment: WINO_ISA=scalar|avx2|avx512f|neon, WINO_LAYER=0..9 (the
  * layers[] below) or WINO_SHAPE=cin,cout,h,w (one layer of any shape, the
- * GEMM timing skipped), WINO_VARIANT=0..3, WINO_THREADS=N, WINO_L2=bytes
+ * GEMM timing skipped), WINO_VARIANT=0..4, WINO_THREADS=N, WINO_L2=bytes
  * (blocking target), WINO_COPIES=N: cycle through N copies of the weights,
  * as a stage of N such layers does (U then comes from L3 or DRAM, not L2),
  * WINO_HALF=1: U as binary16 halves (the params' u_half, --weights fp16).
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     time_gemm(128, 6, peak);
     time_gemm(16, 30, peak);
   }
-  /* Cin, Cout, input height and width; the stride-2 variant (WINO_VARIANT=3) halves the output. The last three:
+  /* Cin, Cout, input height and width; the stride-2 variants (WINO_VARIANT=3, 4) halve the output. The last three:
    * RepVGG-A0's stride-2 stage1.0, stage2.0 and stage3.0. */
   static const int layers[][4] = {{64, 64, 56, 56}, {128, 128, 28, 28}, {16, 16, 540, 960}, {192, 192, 14, 14},
                                   {96, 96, 28, 28}, {48, 48, 56, 56},   {512, 512, 7, 7},   {48, 48, 112, 112},

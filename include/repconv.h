@@ -140,8 +140,9 @@ typedef enum repconv_backend {
  * (or XNNPACK, under backend auto), from channels, image size and the memory
  * of the transformed weights; the plan entry's note says which and why.
  * F23/F43/F63: that variant wherever Winograd applies (stride-1 convs;
- * stride-2 3x3 convs have one variant, F(2,3) on the input's phases, which
- * auto takes from 16 input channels and 32 2x2 output tiles). OFF: no Winograd (auto
+ * stride-2 3x3 convs run F(2,3) or F(4,3) on the input's phases: F23 forces
+ * the first, F43 and F63 the second; auto takes them from 16 input channels
+ * and 32 2x2 output tiles). OFF: no Winograd (auto
  * then plans those convs like the others: repconv's GEMM or XNNPACK). Accuracy: F(2,3) ≈ a direct fp32 conv, F(4,3) about
  * 2× its error, F(6,3) about 7× (relative RMS, measured). */
 #define REPCONV_WINOGRAD_AUTO 0

@@ -55,12 +55,13 @@ typedef struct kind {
 } kind;
 static const kind k_kinds[] = {
     {"F(2,3)", 4, 2, 2},           {"F(4,3)", 6, 4, 4},           {"F(6,3)", 8, 6, 6},
-    {"F(2,3) stride 2", 5, 2, 2},  {"F(4,3) border 2f", 6, 2, 4}, {"F(4,3) border f2", 6, 4, 2},
-    {"F(4,3) border 22", 6, 2, 2}, {"F(6,3) border 2f", 8, 2, 6}, {"F(6,3) border 4f", 8, 4, 6},
-    {"F(6,3) border f2", 8, 6, 2}, {"F(6,3) border f4", 8, 6, 4}, {"F(6,3) border 22", 8, 2, 2},
-    {"F(6,3) border 24", 8, 2, 4}, {"F(6,3) border 42", 8, 4, 2}, {"F(6,3) border 44", 8, 4, 4},
+    {"F(2,3) stride 2", 5, 2, 2},  {"F(4,3) stride 2", 9, 4, 4},  {"F(4,3) border 2f", 6, 2, 4},
+    {"F(4,3) border f2", 6, 4, 2}, {"F(4,3) border 22", 6, 2, 2}, {"F(6,3) border 2f", 8, 2, 6},
+    {"F(6,3) border 4f", 8, 4, 6}, {"F(6,3) border f2", 8, 6, 2}, {"F(6,3) border f4", 8, 6, 4},
+    {"F(6,3) border 22", 8, 2, 2}, {"F(6,3) border 24", 8, 2, 4}, {"F(6,3) border 42", 8, 4, 2},
+    {"F(6,3) border 44", 8, 4, 4},
 };
-#define KINDS 15
+#define KINDS 16
 _Static_assert(sizeof k_kinds / sizeof k_kinds[0] == KINDS, "one kind per transform of isa_kernels");
 
 /* One line of wino_transform_ukernels.inc: an ISA's transforms. */
@@ -74,24 +75,25 @@ typedef struct isa_kernels {
 /* The lines compiled into this build (available or not on this CPU), in list
  * order: scalar first. */
 static const isa_kernels k_sets[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                     \
-  RC_IF_ISA_##ISA(                                                                                               \
-      {#isa,                                                                                                     \
-       RC_WINO_ISA_##ISA,                                                                                        \
-       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa,    \
-        rc_wino23s2_input_transform__##isa, rc_wino43b_2f_input_transform__##isa,                                \
-        rc_wino43b_f2_input_transform__##isa, rc_wino43b_22_input_transform__##isa,                              \
-        rc_wino63b_2f_input_transform__##isa, rc_wino63b_4f_input_transform__##isa,                              \
-        rc_wino63b_f2_input_transform__##isa, rc_wino63b_f4_input_transform__##isa,                              \
-        rc_wino63b_22_input_transform__##isa, rc_wino63b_24_input_transform__##isa,                              \
-        rc_wino63b_42_input_transform__##isa, rc_wino63b_44_input_transform__##isa},                             \
-       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa, \
-        rc_wino23s2_output_transform__##isa, rc_wino43b_2f_output_transform__##isa,                              \
-        rc_wino43b_f2_output_transform__##isa, rc_wino43b_22_output_transform__##isa,                            \
-        rc_wino63b_2f_output_transform__##isa, rc_wino63b_4f_output_transform__##isa,                            \
-        rc_wino63b_f2_output_transform__##isa, rc_wino63b_f4_output_transform__##isa,                            \
-        rc_wino63b_22_output_transform__##isa, rc_wino63b_24_output_transform__##isa,                            \
-        rc_wino63b_42_output_transform__##isa, rc_wino63b_44_output_transform__##isa}}, )
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                          \
+  RC_IF_ISA_##ISA(                                                                                                    \
+      {#isa,                                                                                                          \
+       RC_WINO_ISA_##ISA,                                                                                             \
+       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa,         \
+        rc_wino23s2_input_transform__##isa, rc_wino43s2_input_transform__##isa, rc_wino43b_2f_input_transform__##isa, \
+        rc_wino43b_f2_input_transform__##isa, rc_wino43b_22_input_transform__##isa,                                   \
+        rc_wino63b_2f_input_transform__##isa, rc_wino63b_4f_input_transform__##isa,                                   \
+        rc_wino63b_f2_input_transform__##isa, rc_wino63b_f4_input_transform__##isa,                                   \
+        rc_wino63b_22_input_transform__##isa, rc_wino63b_24_input_transform__##isa,                                   \
+        rc_wino63b_42_input_transform__##isa, rc_wino63b_44_input_transform__##isa},                                  \
+       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa,      \
+        rc_wino23s2_output_transform__##isa, rc_wino43s2_output_transform__##isa,                                     \
+        rc_wino43b_2f_output_transform__##isa, rc_wino43b_f2_output_transform__##isa,                                 \
+        rc_wino43b_22_output_transform__##isa, rc_wino63b_2f_output_transform__##isa,                                 \
+        rc_wino63b_4f_output_transform__##isa, rc_wino63b_f2_output_transform__##isa,                                 \
+        rc_wino63b_f4_output_transform__##isa, rc_wino63b_22_output_transform__##isa,                                 \
+        rc_wino63b_24_output_transform__##isa, rc_wino63b_42_output_transform__##isa,                                 \
+        rc_wino63b_44_output_transform__##isa}}, )
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 };
@@ -334,7 +336,7 @@ static void test_input_transform(void** state) {
           {-A, 0}, {in_h, in_w}, {-1, in_w - A}};
       for (size_t o = 0; o < sizeof origins / sizeof origins[0]; o++) {
         const int32_t iy0 = origins[o][0], ix0 = origins[o][1];
-        const float *rows[8], *rows_r[8];
+        const float *rows[9], *rows_r[9];
         window_rows(x, in_h, rf, iy0, A, 0, rows);
         window_rows(xr, in_h, rf, iy0, A, 1, rows_r);
         for (size_t i = 0; i < nv; i++) ref[i] = SENTINEL;

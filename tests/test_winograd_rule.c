@@ -205,10 +205,14 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, A, direct ? "gemm" : "xnnpack", direct ? "gemm:" : "xnnpack:convolution2d",
               "Winograd not chosen");
   expect_rule(3, 16, 32, 32, 3, 1, 1, 1, W, "winograd", "wino43", "wino43: C 3→16");
-  /* Stride 2: the stride-2 variant from 32 output tiles and 16 input
+  /* Stride 2: a stride-2 variant from 32 output tiles of 2x2 and 16 input
    * channels (RepVGG-A0's stage1.0–3.0), else the GEMM rule (repconv's
    * GEMM or XNNPACK: test_gemm_plan.c), and the note says why; backend
-   * winograd takes it anyway. */
+   * winograd takes it anyway. F(4,3) stride 2 where its rows win at every
+   * weight price (56x56: 196·81 + 48·81 against 784·25 + 48·25), F(2,3)
+   * stride 2 where they do not (16x16: 16·81 against 64·25 at any price). */
+  expect_rule(32, 32, 112, 112, 3, 2, 1, 1, A, "winograd", "wino43s2",
+              "wino43s2: stride 2, C 32→32, 56x56 (196 tiles of 4x4, α 9: 81 products for 16 outputs");
   const rc_gemm_ukernel uk = rc_gemm_ukernel_resolve(RC_GEMM_UK_AUTO);
   const int gemm = uk != RC_GEMM_UK_SCALAR && !(rc_cpu_get()->avx512f && rc_gemm_ukernel_nr(uk) < 32);
   expect_rule(32, 32, 32, 32, 3, 2, 1, 1, A, "winograd", "wino23s2",

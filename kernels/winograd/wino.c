@@ -80,6 +80,8 @@ static void init_table(void) {
     k->output[RC_WINO_F63] = rc_wino63_output_transform__##isa;     \
     k->input[RC_WINO_F23S2] = rc_wino23s2_input_transform__##isa;   \
     k->output[RC_WINO_F23S2] = rc_wino23s2_output_transform__##isa; \
+    k->input[RC_WINO_F43S2] = rc_wino43s2_input_transform__##isa;   \
+    k->output[RC_WINO_F43S2] = rc_wino43s2_output_transform__##isa; \
     k->direct[RC_WINO_F23] = rc_wino23_direct__##isa;               \
     k->direct[RC_WINO_F43] = rc_wino43_direct__##isa;               \
     k->direct[RC_WINO_F63] = rc_wino63_direct__##isa;               \
@@ -133,11 +135,12 @@ int rc_wino_tile_m(rc_wino_variant v) {
     case RC_WINO_F43: return RC_WINO43_M;
     case RC_WINO_F63: return RC_WINO63_M;
     case RC_WINO_F23S2: return RC_WINO23S2_M;
+    case RC_WINO_F43S2: return RC_WINO43S2_M;
     default: return 0;
   }
 }
 
-int rc_wino_stride(rc_wino_variant v) { return v == RC_WINO_F23S2 ? 2 : 1; }
+int rc_wino_stride(rc_wino_variant v) { return v == RC_WINO_F23S2 || v == RC_WINO_F43S2 ? 2 : 1; }
 
 int rc_wino_tile_alpha(rc_wino_variant v) { return rc_wino_stride(v) * (rc_wino_tile_m(v) - 1) + 3; }
 
@@ -159,6 +162,7 @@ const char* rc_wino_variant_name(rc_wino_variant v) {
     case RC_WINO_F43: return "F(4,3)";
     case RC_WINO_F63: return "F(6,3)";
     case RC_WINO_F23S2: return "F(2,3) stride 2";
+    case RC_WINO_F43S2: return "F(4,3) stride 2";
     default: return "?";
   }
 }

@@ -1,5 +1,5 @@
 /* Winograd F(m×m, 3×3) convolution kernels: F(2,3), F(4,3), F(6,3) for
- * stride-1, and F(2,3) by phases for stride-2, dilation-1, ungrouped 3×3
+ * stride-1, and F(2,3) and F(4,3) by phases for stride-2, dilation-1, ungrouped 3×3
  * convs with any padding and any channel counts. Compute only: the planner
  * chooses the variant and ISA, transforms the weights once
  * (rc_wino_filter_transform), sizes the workspace (rc_wino_workspace_size)
@@ -18,7 +18,7 @@
  *          rc_wino_filter_size() floats, ISA-independent. Stride 1: p = ξ,
  *          α² of them. Stride 2: the odd phase's G rows are all (0, 1, 0),
  *          so the positions on its rows or columns share U: (m + 2)² stored
- *          (F(2,3) stride 2: 16 of 25).
+ *          (F(2,3) stride 2: 16 of 25, F(4,3) stride 2: 36 of 81).
  *   V, M   the workspace: one block of tiles' transformed input
  *          V[ξ][T][round_up(in_c, 8)] and GEMM output M[ξ][T][round_up(out_c, 16)]
  *
@@ -52,6 +52,11 @@ typedef enum rc_wino_variant {
    * transform entries 0 or ±1 (wino_matrices.h). Few input channels go
    * through the transforms too (no direct tiles); not in chains. */
   RC_WINO_F23S2 = 3,
+  /* Stride 2, 4×4 outputs from a 9×9 window, tiles 8 input pixels apart:
+   * per axis F(4,2) on the even phase (points 0, ±1, 1/2, ∞) and tap g1
+   * alone on the odd one, 81 products for 16 outputs against F23S2's 100
+   * (U: 36 stored positions of 81, 2.25× F23S2's 16). */
+  RC_WINO_F43S2 = 4,
   RC_WINO_VARIANT_COUNT
 } rc_wino_variant;
 /* The stride-1 variants: the first this many. */

@@ -19,13 +19,15 @@ static const double g23[4][3] = RC_WINO23_G_INIT;
 static const double g43[6][3] = RC_WINO43_G_INIT;
 static const double g63[8][3] = RC_WINO63_G_INIT;
 static const double g23s2[5][3] = RC_WINO23S2_G_INIT;
+static const double g43s2[9][3] = RC_WINO43S2_G_INIT;
 
 void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, const float* w_oihw, float* u) {
   const int alpha = rc_wino_tile_alpha(v);
-  const double* g = v == RC_WINO_F23   ? &g23[0][0]
-                    : v == RC_WINO_F43 ? &g43[0][0]
-                    : v == RC_WINO_F63 ? &g63[0][0]
-                                       : &g23s2[0][0];
+  const double* g = v == RC_WINO_F23     ? &g23[0][0]
+                    : v == RC_WINO_F43   ? &g43[0][0]
+                    : v == RC_WINO_F63   ? &g63[0][0]
+                    : v == RC_WINO_F43S2 ? &g43s2[0][0]
+                                         : &g23s2[0][0];
   const size_t nr = RC_GEMM_NR, blocks = rc_round_up(out_c, nr) / nr;
   memset(u, 0, rc_wino_filter_size(v, out_c, in_c) * sizeof(float));
   if (rc_wino_is_direct(v, in_c)) { /* the direct tiles' weights */
@@ -37,7 +39,7 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
   for (size_t co = 0; co < out_c; co++) {
     for (size_t ci = 0; ci < in_c; ci++) {
       const float* k = w_oihw + (co * in_c + ci) * 9;
-      double gk[8][3]; /* G g */
+      double gk[RC_WINO43S2_ALPHA][3]; /* G g (the largest α) */
       for (int i = 0; i < alpha; i++)
         for (int c = 0; c < 3; c++)
           gk[i][c] = g[i * 3 + 0] * k[0 * 3 + c] + g[i * 3 + 1] * k[1 * 3 + c] + g[i * 3 + 2] * k[2 * 3 + c];

@@ -10,6 +10,9 @@
 #include "kernels/winograd/wino_gemm.h"
 #include "kernels/winograd/wino_ukernels.h"
 
+/* The largest input window side of a variant (F(4,3) stride 2's). */
+#define RC_WINO_MAX_ALPHA 9
+
 /* Workspace alignment (bytes): a cache line, the widest vector. */
 #define RC_WINO_WS_ALIGN 64
 
@@ -82,12 +85,12 @@ typedef struct rc_wino_run {
   size_t vm_rows;          /* rows of V and M per position ξ (their ξ stride): block_tiles or a few more */
   size_t first, count;     /* the current block: tiles [first, first + count) */
   size_t rows_key;         /* 1 + image·tiles_h + tile row whose input rows are in rows[], 0: none */
-  const float* rows[8];    /* the α input rows of that tile row (NULL outside the image) */
+  const float* rows[RC_WINO_MAX_ALPHA]; /* the α input rows of that tile row (NULL outside the image) */
   /* With load: the cache after the post-store scratch holds α converted
    * input rows, row iy of image n in slot iy mod α; the tags say which
    * (1 + n·in_h + iy, 0: none). Cleared by each rc_wino_run_range (a chain's
    * other layers use the same workspace in between). */
-  size_t cache_tag[8];
+  size_t cache_tag[RC_WINO_MAX_ALPHA];
 } rc_wino_run;
 
 /* Blocking (wino_block.c). The tiles of a block in a run over `total`

@@ -21,7 +21,8 @@
  * in pairs that share their even and odd parts (row = even ± odd), which
  * the compiler cannot find itself as fp addition does not reassociate.
  * Operations per 1-D transform: F(6,3) Bᵀ 41 → 26, Aᵀ 32 → 20; F(4,3)
- * Bᵀ 20 → 14, Aᵀ 17 → 12; F(2,3) Bᵀ 5 → 4 (timings: docs/DESIGN.md). The
+ * Bᵀ 20 → 14, Aᵀ 17 → 12; F(2,3) Bᵀ 5 → 4; F(4,3) stride 2 Bᵀ 15 → 11, Aᵀ
+ * 14 → 12 (timings: docs/DESIGN.md). The
  * rounding differs from the matrix form by a few ulps of the intermediates
  * (test_wino_ukernels holds it to the scalar kernels, test_winograd to
  * float64). */
@@ -31,7 +32,7 @@
 #include "kernels/winograd/wino_ukernels.h"
 
 #define INLINE static inline __attribute__((always_inline))
-#define MAX_ALPHA 8
+#define MAX_ALPHA 9 /* F(4,3) stride 2 */
 
 static const float bt23[4][4] = RC_WINO23_BT_INIT;
 static const float at23[2][4] = RC_WINO23_AT_INIT;
@@ -41,6 +42,8 @@ static const float bt63[8][8] = RC_WINO63_BT_INIT;
 static const float at63[6][8] = RC_WINO63_AT_INIT;
 static const float bt23s2[5][5] = RC_WINO23S2_BT_INIT;
 static const float at23s2[2][5] = RC_WINO23S2_AT_INIT;
+static const float bt43s2[9][9] = RC_WINO43S2_BT_INIT;
+static const float at43s2[4][9] = RC_WINO43S2_AT_INIT;
 static const float bt43n2[4][4] = RC_WINO43N2_BT_INIT;
 static const float at43n2[2][4] = RC_WINO43N2_AT_INIT;
 static const float bt63n2[4][4] = RC_WINO63N2_BT_INIT;
@@ -51,7 +54,7 @@ static const float at63n4[4][6] = RC_WINO63N4_AT_INIT;
  * them, in order (square tiles), or the parent's positions of a nested
  * variant (a border tile of fewer outputs, whose V and M use the parent's
  * grid of α × α positions and its U). */
-static const int pos_all[MAX_ALPHA] = {0, 1, 2, 3, 4, 5, 6, 7};
+static const int pos_all[MAX_ALPHA] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
 static const int pos43n2[4] = RC_WINO43N2_POS_INIT;
 static const int pos63n2[4] = RC_WINO63N2_POS_INIT;
 static const int pos63n4[6] = RC_WINO63N4_POS_INIT;
@@ -60,7 +63,7 @@ static const int pos63n4[6] = RC_WINO63N4_POS_INIT;
 INLINE vec lincomb(const float* coef, const vec* x, const int n, const int stride) {
   vec acc = v_zero();
   int have = 0;
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (int j = 0; j < n; j++) {
     const float c = coef[j];
     const vec xj = x[j * stride];
@@ -95,6 +98,17 @@ INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec*
     Y(2) = v_sub(X(4), X(2));
     Y(3) = X(1);
     Y(4) = X(3);
+  } else if (WINO_FACTORED && bt == &bt43s2[0][0]) { /* F(4,3) stride 2: F(4,2) on the even samples, 15 → 11 */
+    const vec y3 = v_sub(X(2), X(6)), h = v_mul(v_set1(0.5f), v_sub(X(2), X(4)));
+    Y(0) = v_sub(v_fma(v_set1(0.5f), v_sub(X(0), X(4)), X(6)), X(2));
+    Y(1) = v_sub(h, X(6));
+    Y(2) = v_add(h, v_sub(X(6), X(4)));
+    Y(3) = y3;
+    Y(4) = v_fma(v_set1(0.5f), y3, v_sub(X(8), X(4)));
+    Y(5) = X(1); /* the odd samples: tap g1 alone */
+    Y(6) = X(3);
+    Y(7) = X(5);
+    Y(8) = X(7);
   } else if (WINO_FACTORED && bt == &bt43[0][0]) { /* F(4,3): s = √2, h = √2/2 */
     const float s = bt43[3][1], h = bt43[1][1];
     Y(0) = v_fma(v_set1(-2.5f), X(2), v_add(X(0), X(4)));
@@ -121,7 +135,7 @@ INLINE void bt_1d(const int A, const float* bt, const vec* x, const int xs, vec*
     Y(5) = v_add(o3, e3);
     Y(6) = v_sub(o3, e3);
   } else {
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (int k = 0; k < A; k++) Y(k) = lincomb(bt + k * A, x, A, xs);
   }
 #undef X
@@ -135,6 +149,12 @@ INLINE void at_1d(const int A, const int M, const float* at, const vec* x, const
   if (WINO_FACTORED && at == &at23[0][0]) { /* F(2,3) */
     Y(0) = v_add(v_add(X(0), X(1)), X(2));
     Y(1) = v_add(v_sub(X(1), X(2)), X(3));
+  } else if (WINO_FACTORED && at == &at43s2[0][0]) { /* F(4,3) stride 2: 14 → 12 */
+    const vec p = v_add(X(1), X(2)), q = v_sub(X(1), X(2));
+    Y(0) = v_add(v_add(X(0), p), v_add(X(3), X(5)));
+    Y(1) = v_add(v_fma(v_set1(0.5f), X(3), q), X(6));
+    Y(2) = v_add(v_fma(v_set1(0.25f), X(3), p), X(7));
+    Y(3) = v_add(v_fma(v_set1(0.125f), X(3), v_add(q, X(4))), X(8));
   } else if (WINO_FACTORED && at == &at43[0][0]) { /* F(4,3): Aᵀ[·][1] = 1, √2, 2, 2√2; Aᵀ[·][3] = 1, √2/2, 1/2, √2/4 */
     const vec a1 = v_add(X(1), X(2)), b1 = v_sub(X(1), X(2)), a2 = v_add(X(3), X(4)), b2 = v_sub(X(3), X(4));
     Y(0) = v_add(v_add(X(0), a1), a2);
@@ -151,7 +171,7 @@ INLINE void at_1d(const int A, const int M, const float* at, const vec* x, const
     Y(4) = v_fma(v_set1(0.0625f), a3, v_fma(v_set1(16.0f), a2, a1));
     Y(5) = v_fma(v_set1(0.03125f), b3, v_fma(v_set1(32.0f), b2, v_add(b1, X(7))));
   } else {
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (int k = 0; k < M; k++) Y(k) = lincomb(at + k * A, x, A, xs);
   }
 #undef X
@@ -177,15 +197,15 @@ INLINE void input_chunk(const axis y, const axis x, const int grid, const float*
   /* Columns first (t = Bᵀ d), then rows (V = t B), so that V is stored in
    * ascending ξ as the next phase reads it. */
   vec t[MAX_ALPHA * MAX_ALPHA];
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (int j = 0; j < Ax; j++) {
     if (!interior && (j < jlo || j >= jhi)) {
-#pragma GCC unroll 8
+#pragma GCC unroll 9
       for (int l = 0; l < Ay; l++) t[l * Ax + j] = v_zero();
       continue;
     }
     vec d[MAX_ALPHA];
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (int i = 0; i < Ay; i++) {
       const ptrdiff_t at = col + j * cin;
       if (!interior && !rows[i])
@@ -196,12 +216,12 @@ INLINE void input_chunk(const axis y, const axis x, const int grid, const float*
     /* t[l][j] = Σ_i Bᵀ[l][i]·d[i][j] */
     bt_1d(Ay, y.bt, d, 1, t + j, Ax);
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (int l = 0; l < Ay; l++) {
     /* V[l][k] = Σ_j t[l][j]·Bᵀ[k][j] */
     vec vl[MAX_ALPHA];
     bt_1d(Ax, x.bt, t + l * Ax, 1, vl, 1);
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (int k = 0; k < Ax; k++) {
       /* A tail chunk wider than the row's padding (SIMD_W > RC_WINO_V_CPAD) stores
        * only up to it; the padding lanes get the transform of 0. */
@@ -257,30 +277,32 @@ INLINE void output_chunk(const axis ay, const axis ax, const int grid, const flo
                          const int prelu, vec lo, vec hi, vec slope, float* y, size_t y_row_stride, size_t cstride,
                          size_t rows, size_t cols, const int masked, vmask mask) {
   const int Ax = ax.a;
-  /* F(2,3) and F(6,3) tiles (both axes the variant's own, not a nested
-   * border one): Aᵀ's column for point +1 (position 1) is all ones, so b
-   * added to M there adds b to every output (Aᵀ e₁ e₁ᵀ A = 1 1ᵀ): one add a
-   * tile instead of m². */
-  const int bias_at_1 = WINO_FACTORED && ay.at == ax.at && (ax.at == &at23[0][0] || ax.at == &at63[0][0]);
+  /* F(2,3), F(6,3) and the stride-2 tiles (both axes the variant's own,
+   * not a nested border one): Aᵀ's column for point +1 (position 1) is all
+   * ones, so b added to M there adds b to every output (Aᵀ e₁ e₁ᵀ A = 1 1ᵀ):
+   * one add a tile instead of m². */
+  const int bias_at_1 =
+      WINO_FACTORED && ay.at == ax.at &&
+      (ax.at == &at23[0][0] || ax.at == &at63[0][0] || ax.at == &at23s2[0][0] || ax.at == &at43s2[0][0]);
   /* Columns first (s = Aᵀ M), then rows (Y = s A), so that each output row
    * is stored left to right. */
   vec s[(MAX_ALPHA - 2) * MAX_ALPHA];
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (int j = 0; j < Ax; j++) {
     vec in[MAX_ALPHA];
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (int i = 0; i < ay.a; i++) in[i] = v_load(mm + (size_t)(ay.pos[i] * grid + ax.pos[j]) * m_stride);
     if (bias_at_1 && j == 1) in[1] = v_add(in[1], bias);
     /* s[yy][j] = Σ_i Aᵀ[yy][i]·M[i][j] */
     at_1d(ay.a, ay.m, ay.at, in, 1, s + j, Ax);
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 9
   for (int yy = 0; yy < ay.m; yy++) {
     if ((size_t)yy >= rows) break;
     /* Y[yy][xx] = Σ_j s[yy][j]·Aᵀ[xx][j] */
     vec row[MAX_ALPHA];
     at_1d(Ax, ax.m, ax.at, s + yy * Ax, 1, row, 1);
-#pragma GCC unroll 8
+#pragma GCC unroll 9
     for (int xx = 0; xx < ax.m; xx++) {
       if ((size_t)xx >= cols) break;
       const vec o = v_activate(bias_at_1 ? row[xx] : v_add(row[xx], bias), prelu, lo, hi, slope);
@@ -372,7 +394,7 @@ INLINE void direct_chunk(const int M, const float* const* r, ptrdiff_t col, size
     for (int h = 0; h < R; h++) {
       const size_t yy = (size_t)(y0 + h);
       if (yy >= rows) break;
-#pragma GCC unroll 8
+#pragma GCC unroll 9
       for (int xx = 0; xx < M; xx++) {
         if ((size_t)xx >= cols) break;
         const vec o = v_activate(v_add(acc[h * M + xx], bias), prelu, lo, hi, slope);
@@ -516,6 +538,7 @@ DEFINE_VARIANT(wino23, 4, 2, bt23, at23)
 DEFINE_VARIANT(wino43, 6, 4, bt43, at43)
 DEFINE_VARIANT(wino63, 8, 6, bt63, at63)
 DEFINE_TRANSFORMS(wino23s2, 5, 2, bt23s2, at23s2)
+DEFINE_TRANSFORMS(wino43s2, 9, 4, bt43s2, at43s2)
 /* Border tiles (wino_ukernels.h): rc_wino<v>b_<y><x>, each axis the
  * parent's (f) or a nested variant of 2 or 4 outputs, in the parent's grid. */
 #define AXIS43 AXIS(6, 4, bt43, at43, pos_all)

@@ -97,7 +97,8 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
 /* clang-format on */
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                         \
   RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa) \
-                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa) RC_WINO_DECLARE_BORDER(isa))
+                      RC_WINO_DECLARE_TRANSFORMS(23s2, isa) RC_WINO_DECLARE_TRANSFORMS(43s2, isa)                    \
+                          RC_WINO_DECLARE_BORDER(isa))
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 

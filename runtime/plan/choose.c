@@ -38,8 +38,8 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
   const int chain = wino_ok && rc_rule_wino_can_head_chain(g, p, n, ri);
   if (wino_ok) {
     const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)g->tensors[n->output].shape.d[1];
-    static const char* labels[] = {"F2", "F4", "F6", "F2s2"};
-    const int s2 = n->a.stride[0] == 2; /* its one variant */
+    static const char* labels[] = {"F2", "F4", "F6", "F2s2", "F4s2"};
+    const int s2 = n->a.stride[0] == 2; /* its variants: the last two */
     /* On several threads, the variant the rule picks for them: which
      * variant is fastest there depends on the memory bandwidth the threads
      * share to stream U, which one layer timed on 1 thread with its U in
@@ -50,7 +50,7 @@ static int autotune_choose(const rc_graph* g, const rc_plan* p, const rc_node* n
     const int ruled = p->threads > 1 ? rc_rule_wino_choose(g, n, REPCONV_BACKEND_WINOGRAD, REPCONV_WINOGRAD_AUTO, chain,
                                                            p->threads, &ruled_step)
                                      : -1;
-    for (int i = s2 ? 3 : 0; i < (s2 ? 4 : 3); i++) {
+    for (int i = s2 ? 3 : 0; i < (s2 ? 5 : 3); i++) {
       if (ruled >= 0 && i != ruled) continue;
       if (i == 2 && !rc_rule_wino_f63_considered(cin, cout)) continue; /* as the rule */
       if (rc_wino_filter_size(rc_rule_wino_variants[i], cout, cin) * sizeof(float) > RC_WINO_WEIGHT_CAP) continue;

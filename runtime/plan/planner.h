@@ -39,8 +39,9 @@ typedef struct rc_readers {
 #define RC_WINO_CHAIN_MIN_BYTES ((size_t)4 << 20)
 
 /* The Winograd variants the rule weighs: the stride-1 ones smallest tile
- * first (index i < 3 is the tile 2(i+1)), then the stride-2 one (index 3). */
-extern const rc_wino_variant rc_rule_wino_variants[4];
+ * first (index i < 3 is the tile 2(i+1)), then the stride-2 ones (3: F(2,3),
+ * 4: F(4,3) on the input's phases). */
+extern const rc_wino_variant rc_rule_wino_variants[5];
 /* The tiles of GEMM work the rule charges for streaming a layer's
  * transformed weights once, in a plan for `threads` threads: 48; 14 for a
  * layer of one block (one_block: rc_wino_blocks) on one thread with two
@@ -61,8 +62,8 @@ int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t 
  * goes to Winograd). */
 int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_node* n, const rc_readers* readers);
 /* The variant index for a conv Winograd applies to, by the rule (forced: the
- * option's tile, REPCONV_WINOGRAD_F23/F43/F63; a stride-2 conv takes the
- * stride-2 variant whatever the option), or -1 for another kernel; fills
+ * option's tile, REPCONV_WINOGRAD_F23/F43/F63; at stride 2 F23 forces F(2,3)
+ * stride 2, F43 and F63 F(4,3) stride 2), or -1 for another kernel; fills
  * st's variant, threads, kernel and note. */
 int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, int threads,
                         rc_step* st);

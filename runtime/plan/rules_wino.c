@@ -34,7 +34,7 @@ int rc_rule_wino_applies(const rc_graph* g, const rc_node* n, char* why, size_t 
   return 1;
 }
 
-const rc_wino_variant rc_rule_wino_variants[4] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63, RC_WINO_F23S2};
+const rc_wino_variant rc_rule_wino_variants[5] = {RC_WINO_F23, RC_WINO_F43, RC_WINO_F63, RC_WINO_F23S2, RC_WINO_F43S2};
 
 /* The rule's price of a layer's transformed weights, in tiles of GEMM work:
  * each run streams U once, and on a core with two 512-bit FMA units a U
@@ -97,9 +97,9 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
 
 /* A stride-2 conv (RC_WINO_F23S2: 25 tile-GEMM multiply-adds for 4 outputs
  * where the GEMM conv spends 36, plus its im2col copies) goes to Winograd
- * from RC_WINO_S2_MIN_CIN input channels and RC_WINO_S2_MIN_TILES tiles,
- * with U (16/9 of the weights: wino.h) under the cap. Measured (Zen 4, 1
- * thread, repconv_bench gemm/ cases, against the better of the GEMM and XNNPACK):
+ * from RC_WINO_S2_MIN_CIN input channels and RC_WINO_S2_MIN_TILES 2x2
+ * tiles, with U (16/9 of the weights: wino.h) under the cap. Measured (Zen
+ * 4, 1 thread, repconv_bench gemm/ cases, against the better of the GEMM and XNNPACK):
  * 16 → 32 channels at 540x960 15.3 against 19.5 ms, 8 → 16 at 256² 0.78
  * against 0.52; 49 tiles of 96 → 192 0.45 against 0.59, 16 tiles of 192 →
  * 1280 2.37 against 1.97 (U streamed from memory for few tiles).
@@ -107,45 +107,69 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
 #define RC_WINO_S2_MIN_CIN 16
 #define RC_WINO_S2_MIN_TILES 32
 
-static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, rc_step* st) {
+/* The stride-2 variants' indices in rc_rule_wino_variants. */
+#define S2_F23 3
+#define S2_F43 4
+
+/* Between the two stride-2 variants, as between the stride-1 ones (below):
+ * the least tile-GEMM rows plus the weight price per position each GEMM
+ * reads U at (α², shared positions counted at each: their panels are read
+ * again). F(4,3) stride 2 needs 81 rows for 16 outputs against 100, but
+ * wastes more on an axis of 4k + 1 or 2 pixels (14: 36 rows against 35). */
+static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int forced, int threads, rc_step* st) {
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
-  const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
-  const rc_wino_variant v = RC_WINO_F23S2;
-  const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
-  const size_t tiles = rc_ceil_div(oh, m) * rc_ceil_div(ow, m) * (size_t)ys->d[0];
-  const size_t ubytes = rc_wino_filter_size(v, cout, cin) * sizeof(float);
+  const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3], batch = (size_t)ys->d[0];
+  const size_t tiles2 = rc_ceil_div(oh, 2) * rc_ceil_div(ow, 2) * batch;
+  size_t work[2], ubytes[2], tiles[2];
+  for (int i = 0; i < 2; i++) {
+    const rc_wino_variant v = rc_rule_wino_variants[S2_F23 + i];
+    const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
+    tiles[i] = rc_ceil_div(oh, m) * rc_ceil_div(ow, m) * batch;
+    const size_t blocks = rc_wino_blocks(v, cin, cout, ow, tiles[i], 0);
+    work[i] = tiles[i] * a * a + (size_t)rc_rule_wino_weight_tiles(threads, blocks <= 1) * a * a;
+    ubytes[i] = rc_wino_filter_size(v, cout, cin) * sizeof(float);
+  }
   if (backend == REPCONV_BACKEND_AUTO) {
-    const char* no = cin < RC_WINO_S2_MIN_CIN       ? "too few input channels"
-                     : tiles < RC_WINO_S2_MIN_TILES ? "too few tiles"
-                     : ubytes > RC_WINO_WEIGHT_CAP  ? "transformed weights over the cap"
-                                                    : NULL;
+    const char* no = cin < RC_WINO_S2_MIN_CIN         ? "too few input channels"
+                     : tiles2 < RC_WINO_S2_MIN_TILES  ? "too few tiles"
+                     : ubytes[0] > RC_WINO_WEIGHT_CAP ? "transformed weights over the cap"
+                                                      : NULL;
     if (no) {
       snprintf(st->note, sizeof(st->note),
                "stride-2 Winograd not chosen: C %zu→%zu, %zux%zu (%zu tiles of 2x2), U %.2f MiB: %s", cin, cout, oh, ow,
-               tiles, (double)ubytes / (1 << 20), no);
+               tiles2, (double)ubytes[0] / (1 << 20), no);
       return -1;
     }
   }
-  const int64_t macs = (int64_t)(tiles * a * a) * (int64_t)cin * (int64_t)cout;
+  /* The option: F23 forces F(2,3) on the phases, F43 and F63 F(4,3) (the
+   * largest stride-2 tile); AUTO takes the least work under the cap. */
+  const int i = forced == REPCONV_WINOGRAD_F23                                     ? 0
+                : forced == REPCONV_WINOGRAD_F43 || forced == REPCONV_WINOGRAD_F63 ? 1
+                : work[1] < work[0] && ubytes[1] <= RC_WINO_WEIGHT_CAP             ? 1
+                                                                                   : 0;
+  const rc_wino_variant v = rc_rule_wino_variants[S2_F23 + i];
+  const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
+  const int64_t macs = (int64_t)(tiles[i] * a * a) * (int64_t)cin * (int64_t)cout;
   st->wino_variant = (int32_t)v;
   st->wino_threads = macs >= RC_WINO_MIN_PARALLEL_MACS;
-  snprintf(st->kernel, sizeof(st->kernel), "winograd:wino23s2__%s",
+  snprintf(st->kernel, sizeof(st->kernel), "winograd:wino%zu3s2__%s", m,
            rc_wino_isa_name(rc_wino_isa_resolve(RC_WINO_ISA_AUTO)));
   /* (the return value is used: a long note is cut, by design) */
   if (snprintf(st->note, sizeof(st->note),
-               "wino23s2: stride 2, C %zu→%zu, %zux%zu (%zu tiles of 2x2, α 5: 25 products for 4 outputs against "
-               "36); U %.2f MiB%s",
-               cin, cout, oh, ow, tiles, (double)ubytes / (1 << 20),
-               st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
+               "wino%zu3s2: stride 2, C %zu→%zu, %zux%zu (%zu tiles of %zux%zu, α %zu: %zu products for %zu outputs "
+               "against %zu); %s (F2s2 %zu, F4s2 %zu); U %.2f MiB%s",
+               m, cin, cout, oh, ow, tiles[i], m, m, a, a * a, m * m, 9 * m * m,
+               forced > 0 ? "forced by the option" : "least GEMM rows + w·α²", work[0], work[1],
+               (double)ubytes[i] / (1 << 20), st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
     st->note[0] = '\0';
   }
-  return 3;
+  return S2_F23 + i;
 }
 
 int rc_rule_wino_choose(const rc_graph* g, const rc_node* n, int backend, int forced, int chain_head, int threads,
                         rc_step* st) {
-  if (n->a.stride[0] == 2) return choose_stride2(g, n, backend, st); /* its one variant, whatever the option */
+  if (n->a.stride[0] == 2) return choose_stride2(g, n, backend, forced, threads, st);
   const rc_shape* ys = &g->tensors[n->output].shape;
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3];
