@@ -31,9 +31,15 @@ size_t rc_wino_block_tiles(rc_wino_variant v, size_t in_c, size_t out_c, size_t 
   const size_t mr = RC_WINO_GEMM_MR_MAX; /* a multiple of every ISA's mr */
   /* Whole tile rows (a band) when that loses at most a quarter of the
    * budget; otherwise a multiple of the GEMM tile (blocks then start
-   * mid-row, which the driver handles). Never below one GEMM tile. */
+   * mid-row, which the driver handles). Never below one GEMM tile. At
+   * stride 2 a band only of whole GEMM tiles: the 6-row tile GEMMs (AVX2,
+   * NEON) compute a block's last partial tile whole, and F(4,3) stride 2's
+   * α² = 81 positions leave room for a band of one tile row (RepVGG-A0's
+   * stage1.0: 14 tiles, 6 + 6 + 2 rows; AVX2, Zen 4, wino_time: 1.05 ms in
+   * bands of 14, 0.89–0.98 in blocks of 12, F(2,3) stride 2 1.02). */
   const size_t rows = max_tiles / tiles_w;
-  if (rows > 0 && rows * tiles_w * 4 >= max_tiles * 3) return rows * tiles_w;
+  if (rows > 0 && rows * tiles_w * 4 >= max_tiles * 3 && (rc_wino_stride(v) == 1 || rows * tiles_w % mr == 0))
+    return rows * tiles_w;
   return max_tiles < mr ? mr : max_tiles / mr * mr;
 }
 
