@@ -310,6 +310,7 @@ expect_fail "fold --weights fp16" 2 fold repvgg-a0 -o w16.rcm --verify --weights
 # roofline: one row per entry that is not fused, and a total.
 if expect_ok "bench --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --runs 3 --profile --json profile.json; then
   expect_grep "bench --profile: header" '^profile of the folded form: median per plan entry over 3 rounds \(sum [0-9.]+ ms\)$' out
+  expect_grep "bench --profile: per round" '^per round \(medians\): [0-9.]+ ms, of which the entries [0-9.]+ and [0-9.]+ outside them' out
   expect_grep "bench --profile: a Winograd row" '^ +[0-9]+  backbone\.1\.add_lpl +conv2d +winograd:wino[246]3__[a-z0-9]+\+prelu \(fused\) +[0-9.]+ +[0-9.]+% ' out
   expect_grep "bench --profile: the fused shuffle" '^ +12  upsampler +depth_to_space +fused +- +- +- +-$' out
   checks=$((checks + 1))
@@ -331,6 +332,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["profile"]
 assert p["runs"] == 3 and p["threads"] == 1 and p["sum_ms"] > 0 and p["steady"] is False and p["form"] == "folded"
+assert 0 < p["steps_ms"] <= p["run_ms"]  # each run holds its steps
 bw = p["bandwidth"]
 assert bw["read_gbs"] > 0 and bw["write_gbs"] > 0 and bw["copy_gbs"] > 0 and bw["buffer_bytes"] > 0
 assert p["ridge_flop_per_byte"] > 0

@@ -115,6 +115,11 @@ typedef struct bench_profile {
   const char* form; /* "folded", or bench --steady's --form */
   int steady;       /* 1: the runs back to back (bench --steady); 0: each after a pause on > 1 thread */
   double total_ms;
+  /* Medians over the profiled runs of the run's wall time and of the sum
+   * of its entries' times: their difference is the time outside the
+   * steps (the executor's input and output conversions, the session), and
+   * total_ms below the second is the steps' run-to-run spread. */
+  double run_ms, steps_ms;
   double peak;     /* GFLOP/s, the FMA peak on `threads` threads */
   rc_bandwidth bw; /* the stream rates on `threads` threads; read_gbs 0 when not measured */
 } bench_profile;

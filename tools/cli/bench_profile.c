@@ -27,22 +27,32 @@ int bench_profile_run(const cli_args* a, const char* form, int steady, const rep
   p->peak = peak;
   if (bw) p->bw = *bw;
   double* t = calloc(n * (size_t)runs + 1, sizeof *t);
+  double* whole = calloc(2 * (size_t)runs, sizeof *whole); /* per run: wall time, then its steps' sum */
   int64_t* flops = calloc(n + 1, sizeof *flops);
   p->rows = calloc(n + 1, sizeof *p->rows);
   int rc = EXIT_OK;
-  if (!t || !flops || !p->rows || repconv_session_set_profiling(session, 1) != REPCONV_OK) {
+  if (!t || !whole || !flops || !p->rows || repconv_session_set_profiling(session, 1) != REPCONV_OK) {
     rc = fail(EXIT_ERROR, "bench --profile: out of memory");
     goto out;
   }
   for (int r = 0; r < runs; ++r) {
     if (a->threads > 1 && !steady) bench_settle();
+    const double t0 = now_ms();
     repconv_status st = repconv_session_run(session, inputs, num_in, outs, num_out);
+    whole[r] = now_ms() - t0;
     if (st != REPCONV_OK) {
       rc = fail(EXIT_ERROR, "running '%s' (%s, profiling): %s", a->model, form, session_error(session, st));
       goto out;
     }
-    for (size_t i = 0; i < n; ++i) repconv_session_step_time(session, i, &t[i * (size_t)runs + (size_t)r]);
+    for (size_t i = 0; i < n; ++i) {
+      repconv_session_step_time(session, i, &t[i * (size_t)runs + (size_t)r]);
+      whole[runs + r] += t[i * (size_t)runs + (size_t)r];
+    }
   }
+  qsort(whole, (size_t)runs, sizeof *whole, bench_compare_double);
+  qsort(whole + runs, (size_t)runs, sizeof *whole, bench_compare_double);
+  p->run_ms = bench_median(whole, runs);
+  p->steps_ms = bench_median(whole + runs, runs);
   rcb_plan_entry_flops(model, session, flops, n);
   for (size_t i = 0; i < n; ++i) {
     bench_profile_row* row = &p->rows[i];
@@ -58,6 +68,7 @@ int bench_profile_run(const cli_args* a, const char* form, int steady, const rep
 out:
   repconv_session_set_profiling(session, 0);
   free(t);
+  free(whole);
   free(flops);
   return rc;
 }
@@ -100,6 +111,10 @@ static void print_times(const bench_profile* p) {
   const char* tail = p->runs == 1 ? "" : p->steady ? "s back to back" : "s";
   printf("\nprofile of the %s form: median per plan entry over %d %s%s (sum %.3f ms)\n", p->form, p->runs, unit, tail,
          p->total_ms);
+  printf(
+      "per %s (medians): %.3f ms, of which the entries %.3f and %.3f outside them (the executor's input and output "
+      "conversions, the session)\n",
+      unit, p->run_ms, p->steps_ms, p->run_ms - p->steps_ms);
   printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
          "GFLOP/s", "% peak");
   for (size_t i = 0; i < p->n; ++i) {
@@ -186,6 +201,10 @@ void bench_profile_json(FILE* f, const bench_profile* p) {
           "\"profile\": {\n    \"form\": \"%s\", \"steady\": %s, \"runs\": %d, \"threads\": %d, \"sum_ms\": ", p->form,
           p->steady ? "true" : "false", p->runs, p->threads);
   json_double(f, p->total_ms);
+  fputs(", \"run_ms\": ", f);
+  json_double(f, p->run_ms);
+  fputs(", \"steps_ms\": ", f);
+  json_double(f, p->steps_ms);
   fputs(", \"peak_gflops\": ", f);
   json_double(f, p->peak > 0 ? p->peak : HUGE_VAL);
   fprintf(f, ",\n    \"bandwidth\": {\"threads\": %d, \"buffer_bytes\": %zu, \"llc_bytes\": %zu", bw->threads,
