@@ -69,7 +69,8 @@ static const cli_option kOptions[] = {
     {"form", 0, OPT_FORM, "F", "bench --steady: unfolded, bn-fused or folded (default)"},
     {"winograd", 0, OPT_WINOGRAD, "V",
      "with --backend auto or winograd: auto (the planner's rule,\n"
-     "default), off, or 2, 4, 6 to force F(2,3), F(4,3), F(6,3)"},
+     "default), off, or 2, 4, 6 to force F(2,3), F(4,3), F(6,3)\n"
+     "(stride 2: F(2,3) for 2, F(4,3) for 4 and 6)"},
     {"autotune", 0, OPT_AUTOTUNE, NULL,
      "with --backend auto: time every conv/FC at load with each\n"
      "kernel that can run it (Winograd variants, GEMM, XNNPACK)\n"
