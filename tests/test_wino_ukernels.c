@@ -336,7 +336,7 @@ static void test_input_transform(void** state) {
           {-A, 0}, {in_h, in_w}, {-1, in_w - A}};
       for (size_t o = 0; o < sizeof origins / sizeof origins[0]; o++) {
         const int32_t iy0 = origins[o][0], ix0 = origins[o][1];
-        const float *rows[9], *rows_r[9];
+        const float *rows[RC_WINO_MAX_ALPHA], *rows_r[RC_WINO_MAX_ALPHA];
         window_rows(x, in_h, rf, iy0, A, 0, rows);
         window_rows(xr, in_h, rf, iy0, A, 1, rows_r);
         for (size_t i = 0; i < nv; i++) ref[i] = SENTINEL;

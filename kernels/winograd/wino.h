@@ -144,6 +144,7 @@ typedef struct rc_wino_conv_params {
 
 /* m (output tile side), α (input window side: m + 2, or 2m + 1 at stride
  * 2) and the conv stride of a variant; its name ("F(6,3)"). */
+#define RC_WINO_MAX_ALPHA 9 /* the largest α: F(4,3) stride 2's */
 int rc_wino_tile_m(rc_wino_variant v);
 int rc_wino_tile_alpha(rc_wino_variant v);
 int rc_wino_stride(rc_wino_variant v);

@@ -39,7 +39,7 @@ void rc_wino_filter_transform(rc_wino_variant v, size_t out_c, size_t in_c, cons
   for (size_t co = 0; co < out_c; co++) {
     for (size_t ci = 0; ci < in_c; ci++) {
       const float* k = w_oihw + (co * in_c + ci) * 9;
-      double gk[RC_WINO43S2_ALPHA][3]; /* G g (the largest α) */
+      double gk[RC_WINO_MAX_ALPHA][3]; /* G g */
       for (int i = 0; i < alpha; i++)
         for (int c = 0; c < 3; c++)
           gk[i][c] = g[i * 3 + 0] * k[0 * 3 + c] + g[i * 3 + 1] * k[1 * 3 + c] + g[i * 3 + 2] * k[2 * 3 + c];

@@ -10,9 +10,6 @@
 #include "kernels/winograd/wino_gemm.h"
 #include "kernels/winograd/wino_ukernels.h"
 
-/* The largest input window side of a variant (F(4,3) stride 2's). */
-#define RC_WINO_MAX_ALPHA 9
-
 /* Workspace alignment (bytes): a cache line, the widest vector. */
 #define RC_WINO_WS_ALIGN 64
 

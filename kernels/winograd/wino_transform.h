@@ -21,18 +21,17 @@
  * in pairs that share their even and odd parts (row = even ± odd), which
  * the compiler cannot find itself as fp addition does not reassociate.
  * Operations per 1-D transform: F(6,3) Bᵀ 41 → 26, Aᵀ 32 → 20; F(4,3)
- * Bᵀ 20 → 14, Aᵀ 17 → 12; F(2,3) Bᵀ 5 → 4; F(4,3) stride 2 Bᵀ 15 → 11, Aᵀ
- * 14 → 12 (timings: docs/DESIGN.md). The
- * rounding differs from the matrix form by a few ulps of the intermediates
- * (test_wino_ukernels holds it to the scalar kernels, test_winograd to
- * float64). */
+ * Bᵀ 20 → 14, Aᵀ 17 → 12; F(2,3) Bᵀ 5 → 4; F(4,3) stride 2 Bᵀ 15 → 11,
+ * Aᵀ 14 → 12 (timings: docs/DESIGN.md). The rounding differs from the
+ * matrix form by a few ulps of the intermediates (test_wino_ukernels holds
+ * it to the scalar kernels, test_winograd to float64). */
 #include <stddef.h>
 
 #include "kernels/winograd/wino_matrices.h"
 #include "kernels/winograd/wino_ukernels.h"
 
 #define INLINE static inline __attribute__((always_inline))
-#define MAX_ALPHA 9 /* F(4,3) stride 2 */
+#define MAX_ALPHA RC_WINO_MAX_ALPHA /* the loops' unroll pragmas say 9 */
 
 static const float bt23[4][4] = RC_WINO23_BT_INIT;
 static const float at23[2][4] = RC_WINO23_AT_INIT;

@@ -107,9 +107,9 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
 #define RC_WINO_S2_MIN_CIN 16
 #define RC_WINO_S2_MIN_TILES 32
 
-/* The stride-2 variants' indices in rc_rule_wino_variants. */
+/* The first stride-2 variant's index in rc_rule_wino_variants (F(2,3);
+ * F(4,3) follows). */
 #define S2_F23 3
-#define S2_F43 4
 
 /* Between the two stride-2 variants, as between the stride-1 ones (below):
  * the least tile-GEMM rows plus the weight price per position each GEMM
