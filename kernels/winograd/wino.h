@@ -1,11 +1,11 @@
 /* Winograd F(m×m, 3×3) convolution kernels: F(2,3), F(4,3), F(6,3) for
- * stride-1, and F(2,3) and F(4,3) by phases for stride-2, dilation-1, ungrouped 3×3
- * convs with any padding and any channel counts. Compute only: the planner
- * chooses the variant and ISA, transforms the weights once
- * (rc_wino_filter_transform), sizes the workspace (rc_wino_workspace_size)
- * and calls rc_wino_conv2d_nhwc per run. The algorithm, the blocking into
- * tile blocks and its reasons: docs/DESIGN.md ("Winograd", "Stride-2
- * Winograd").
+ * stride-1, and F(2,3) and F(4,3) by phases for stride-2, dilation-1,
+ * ungrouped 3×3 convs with any padding and any channel counts. Compute
+ * only: the planner chooses the variant and ISA, transforms the weights
+ * once (rc_wino_filter_transform), sizes the workspace
+ * (rc_wino_workspace_size) and calls rc_wino_conv2d_nhwc per run. The
+ * algorithm, the blocking into tile blocks and its reasons: docs/DESIGN.md
+ * ("Winograd", "Stride-2 Winograd").
  *
  * Layouts (floats):
  *   x      NHWC [batch][in_h][in_w][in_c]
@@ -143,8 +143,9 @@ typedef struct rc_wino_conv_params {
 } rc_wino_conv_params;
 
 /* m (output tile side), α (input window side: m + 2, or 2m + 1 at stride
- * 2) and the conv stride of a variant; its name ("F(6,3)"). */
-#define RC_WINO_MAX_ALPHA 9 /* the largest α: F(4,3) stride 2's */
+ * 2) and the conv stride of a variant; its name ("F(6,3)"). The largest α
+ * is RC_WINO_MAX_ALPHA (F(4,3) stride 2's). */
+#define RC_WINO_MAX_ALPHA 9
 int rc_wino_tile_m(rc_wino_variant v);
 int rc_wino_tile_alpha(rc_wino_variant v);
 int rc_wino_stride(rc_wino_variant v);
