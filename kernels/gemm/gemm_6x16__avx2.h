@@ -20,6 +20,13 @@
  * FMAs; and the prefetch of line k from pf while k < pf_lines
  * (rc_gemm_tile_fn). R a compile-time constant: each row's sum is the same
  * FMA chain whatever R, so a row's bits do not depend on the rows beside it. */
+/* Row i of the k step: one broadcast, two FMAs (rows ≥ R: none). */
+#define RX16_ROW(i)                                  \
+  if (R > (i)) {                                     \
+    const __m256 va = _mm256_broadcast_ss(a##i + k); \
+    acc##i##0 = _mm256_fmadd_ps(va, b0, acc##i##0);  \
+    acc##i##1 = _mm256_fmadd_ps(va, b1, acc##i##1);  \
+  }
 static inline __attribute__((always_inline)) void rc_gemm_rx16_loop__avx2(const int R, size_t kc,
                                                                           const float* const a[6], const float* w,
                                                                           __m256 acc[6][2], const float* pf,
@@ -36,39 +43,19 @@ static inline __attribute__((always_inline)) void rc_gemm_rx16_loop__avx2(const 
     const __m256 b0 = _mm256_loadu_ps(w);
     const __m256 b1 = _mm256_loadu_ps(w + 8);
     w += 16;
-    __m256 va = _mm256_broadcast_ss(a0 + k);
-    acc00 = _mm256_fmadd_ps(va, b0, acc00);
-    acc01 = _mm256_fmadd_ps(va, b1, acc01);
-    if (R > 1) {
-      va = _mm256_broadcast_ss(a1 + k);
-      acc10 = _mm256_fmadd_ps(va, b0, acc10);
-      acc11 = _mm256_fmadd_ps(va, b1, acc11);
-    }
-    if (R > 2) {
-      va = _mm256_broadcast_ss(a2 + k);
-      acc20 = _mm256_fmadd_ps(va, b0, acc20);
-      acc21 = _mm256_fmadd_ps(va, b1, acc21);
-    }
-    if (R > 3) {
-      va = _mm256_broadcast_ss(a3 + k);
-      acc30 = _mm256_fmadd_ps(va, b0, acc30);
-      acc31 = _mm256_fmadd_ps(va, b1, acc31);
-    }
-    if (R > 4) {
-      va = _mm256_broadcast_ss(a4 + k);
-      acc40 = _mm256_fmadd_ps(va, b0, acc40);
-      acc41 = _mm256_fmadd_ps(va, b1, acc41);
-    }
-    if (R > 5) {
-      va = _mm256_broadcast_ss(a5 + k);
-      acc50 = _mm256_fmadd_ps(va, b0, acc50);
-      acc51 = _mm256_fmadd_ps(va, b1, acc51);
-    }
+    RX16_ROW(0)
+    RX16_ROW(1)
+    RX16_ROW(2)
+    RX16_ROW(3)
+    RX16_ROW(4)
+    RX16_ROW(5)
   }
   acc[0][0] = acc00, acc[0][1] = acc01, acc[1][0] = acc10, acc[1][1] = acc11;
   acc[2][0] = acc20, acc[2][1] = acc21, acc[3][0] = acc30, acc[3][1] = acc31;
   acc[4][0] = acc40, acc[4][1] = acc41, acc[5][0] = acc50, acc[5][1] = acc51;
 }
+
+#undef RX16_ROW
 
 /* All six rows: the conv micro-kernel, whose row tails alias the last row. */
 static inline __attribute__((always_inline)) void rc_gemm_6x16_loop__avx2(size_t kc, const float* const a[6],

@@ -25,12 +25,5 @@ static inline __attribute__((always_inline)) void tile_rows(const int R, size_t 
 
 void rc_gemm_tile_6x16__avx2(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                              size_t c_stride, const float* pf, size_t pf_lines) {
-  switch (mr) {
-    case 1: tile_rows(1, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 2: tile_rows(2, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 3: tile_rows(3, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 4: tile_rows(4, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 5: tile_rows(5, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    default: tile_rows(6, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-  }
+  RC_GEMM_BY_ROWS(mr, tile_rows, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
 }

@@ -14,6 +14,23 @@
 
 #include "kernels/gemm/gemm_ukernels.h"
 
+/* Row i of the k step: four FMAs by element (lane of reg), rows ≥ R none;
+ * and its store. */
+#define NEON_ROW(i, fma, reg, lane)            \
+  if (R > (i)) {                               \
+    acc##i##0 = fma(acc##i##0, b0, reg, lane); \
+    acc##i##1 = fma(acc##i##1, b1, reg, lane); \
+    acc##i##2 = fma(acc##i##2, b2, reg, lane); \
+    acc##i##3 = fma(acc##i##3, b3, reg, lane); \
+  }
+#define NEON_STORE(i)                \
+  if (R > (i)) {                     \
+    vst1q_f32(c##i, acc##i##0);      \
+    vst1q_f32(c##i + 4, acc##i##1);  \
+    vst1q_f32(c##i + 8, acc##i##2);  \
+    vst1q_f32(c##i + 12, acc##i##3); \
+  }
+
 /* R rows (a compile-time constant: 4R accumulators live). */
 static inline __attribute__((always_inline)) void tile_rows(const int R, size_t kc, const float* a, size_t a_stride,
                                                             const float* w, float* c, size_t c_stride, const float* pf,
@@ -55,85 +72,24 @@ static inline __attribute__((always_inline)) void tile_rows(const int R, size_t 
       __asm__("" : "+w"(va0123), "+w"(va45));
     else
       __asm__("" : "+w"(va0123));
-    acc00 = vfmaq_laneq_f32(acc00, b0, va0123, 0);
-    acc01 = vfmaq_laneq_f32(acc01, b1, va0123, 0);
-    acc02 = vfmaq_laneq_f32(acc02, b2, va0123, 0);
-    acc03 = vfmaq_laneq_f32(acc03, b3, va0123, 0);
-    if (R > 1) {
-      acc10 = vfmaq_laneq_f32(acc10, b0, va0123, 1);
-      acc11 = vfmaq_laneq_f32(acc11, b1, va0123, 1);
-      acc12 = vfmaq_laneq_f32(acc12, b2, va0123, 1);
-      acc13 = vfmaq_laneq_f32(acc13, b3, va0123, 1);
-    }
-    if (R > 2) {
-      acc20 = vfmaq_laneq_f32(acc20, b0, va0123, 2);
-      acc21 = vfmaq_laneq_f32(acc21, b1, va0123, 2);
-      acc22 = vfmaq_laneq_f32(acc22, b2, va0123, 2);
-      acc23 = vfmaq_laneq_f32(acc23, b3, va0123, 2);
-    }
-    if (R > 3) {
-      acc30 = vfmaq_laneq_f32(acc30, b0, va0123, 3);
-      acc31 = vfmaq_laneq_f32(acc31, b1, va0123, 3);
-      acc32 = vfmaq_laneq_f32(acc32, b2, va0123, 3);
-      acc33 = vfmaq_laneq_f32(acc33, b3, va0123, 3);
-    }
-    if (R > 4) {
-      acc40 = vfmaq_lane_f32(acc40, b0, va45, 0);
-      acc41 = vfmaq_lane_f32(acc41, b1, va45, 0);
-      acc42 = vfmaq_lane_f32(acc42, b2, va45, 0);
-      acc43 = vfmaq_lane_f32(acc43, b3, va45, 0);
-    }
-    if (R > 5) {
-      acc50 = vfmaq_lane_f32(acc50, b0, va45, 1);
-      acc51 = vfmaq_lane_f32(acc51, b1, va45, 1);
-      acc52 = vfmaq_lane_f32(acc52, b2, va45, 1);
-      acc53 = vfmaq_lane_f32(acc53, b3, va45, 1);
-    }
+    NEON_ROW(0, vfmaq_laneq_f32, va0123, 0)
+    NEON_ROW(1, vfmaq_laneq_f32, va0123, 1)
+    NEON_ROW(2, vfmaq_laneq_f32, va0123, 2)
+    NEON_ROW(3, vfmaq_laneq_f32, va0123, 3)
+    NEON_ROW(4, vfmaq_lane_f32, va45, 0)
+    NEON_ROW(5, vfmaq_lane_f32, va45, 1)
   }
-  if (R > 5) {
-    vst1q_f32(c5, acc50);
-    vst1q_f32(c5 + 4, acc51);
-    vst1q_f32(c5 + 8, acc52);
-    vst1q_f32(c5 + 12, acc53);
-  }
-  if (R > 4) {
-    vst1q_f32(c4, acc40);
-    vst1q_f32(c4 + 4, acc41);
-    vst1q_f32(c4 + 8, acc42);
-    vst1q_f32(c4 + 12, acc43);
-  }
-  if (R > 3) {
-    vst1q_f32(c3, acc30);
-    vst1q_f32(c3 + 4, acc31);
-    vst1q_f32(c3 + 8, acc32);
-    vst1q_f32(c3 + 12, acc33);
-  }
-  if (R > 2) {
-    vst1q_f32(c2, acc20);
-    vst1q_f32(c2 + 4, acc21);
-    vst1q_f32(c2 + 8, acc22);
-    vst1q_f32(c2 + 12, acc23);
-  }
-  if (R > 1) {
-    vst1q_f32(c1, acc10);
-    vst1q_f32(c1 + 4, acc11);
-    vst1q_f32(c1 + 8, acc12);
-    vst1q_f32(c1 + 12, acc13);
-  }
-  vst1q_f32(c0, acc00);
-  vst1q_f32(c0 + 4, acc01);
-  vst1q_f32(c0 + 8, acc02);
-  vst1q_f32(c0 + 12, acc03);
+  NEON_STORE(5)
+  NEON_STORE(4)
+  NEON_STORE(3)
+  NEON_STORE(2)
+  NEON_STORE(1)
+  NEON_STORE(0)
 }
+#undef NEON_ROW
+#undef NEON_STORE
 
 void rc_gemm_tile_6x16__neon(size_t mr, size_t kc, const float* a, size_t a_stride, const float* w, float* c,
                              size_t c_stride, const float* pf, size_t pf_lines) {
-  switch (mr) {
-    case 1: tile_rows(1, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 2: tile_rows(2, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 3: tile_rows(3, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 4: tile_rows(4, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    case 5: tile_rows(5, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-    default: tile_rows(6, kc, a, a_stride, w, c, c_stride, pf, pf_lines); return;
-  }
+  RC_GEMM_BY_ROWS(mr, tile_rows, kc, a, a_stride, w, c, c_stride, pf, pf_lines);
 }

@@ -88,6 +88,21 @@ void rc_gemm_tile_finish(const float* t, size_t mr, size_t nc, float* c, size_t 
     (r)[5] = (mr) != 6 ? (r)[4] : (r)[4] + (stride); \
   } while (0)
 
+/* fn(R, ...) with R = mr, 1..6, as a compile-time constant (more than 6:
+ * 6): the tile kernels' instance per row count, whose loops compute only a
+ * call's rows. */
+#define RC_GEMM_BY_ROWS(mr, fn, ...)      \
+  do {                                    \
+    switch (mr) {                         \
+      case 1: fn(1, __VA_ARGS__); break;  \
+      case 2: fn(2, __VA_ARGS__); break;  \
+      case 3: fn(3, __VA_ARGS__); break;  \
+      case 4: fn(4, __VA_ARGS__); break;  \
+      case 5: fn(5, __VA_ARGS__); break;  \
+      default: fn(6, __VA_ARGS__); break; \
+    }                                     \
+  } while (0)
+
 /* Declarations, from the lists. */
 #define RC_GEMM_DECLARE_16(name)                                                                            \
   void rc_gemm_##name(size_t, size_t, size_t, const float*, size_t, const float*, float*, size_t, uint32_t, \
