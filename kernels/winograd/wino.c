@@ -409,26 +409,27 @@ static void output_tile_cols(rc_wino_run* c, size_t t, size_t c0, size_t c1) {
   tile_out(c, t, &p, &c->ep, y, c->y_row, c->cout, c0, c1);
 }
 
-/* Tiles [begin, end) of the block to their place. Post-stored tiles go
+/* The block's tiles [begin, end) in raster order (rc_wino_slot) to their place. Post-stored tiles go
  * through the scratch's two tile slots, each one's post-store after the
  * next one's transform: read right after the transform's stores (masked,
  * for a 4-channel tail), a tile waited for them to reach the cache, store
  * forwarding failing (ECBSR's tail: a fifth of post_store's time). */
 static void output_tiles(rc_wino_run* c, size_t begin, size_t end) {
   if (!c->post) {
-    for (size_t t = begin; t < end; t++) output_tile_cols(c, t, 0, c->cout);
+    for (size_t j = begin; j < end; j++) output_tile_cols(c, rc_wino_slot(c, j), 0, c->cout);
     return;
   }
   const size_t slot = c->tile_m * c->tile_m * c->cout_pad;
   tile_place prev = {{0, 0, 0, 0, 0}, 0, 0, 0, 0};
-  for (size_t t = begin; t <= end; t++) {
+  for (size_t j = begin; j <= end; j++) {
     tile_place p = prev;
-    if (t < end) {
+    if (j < end) {
+      const size_t t = rc_wino_slot(c, j);
       p = place(c, t);
-      tile_out(c, t, &p, &c->ep_bias, c->scratch + t % 2 * slot, c->tile_m * c->cout, c->cout, 0, c->cout);
+      tile_out(c, t, &p, &c->ep_bias, c->scratch + j % 2 * slot, c->tile_m * c->cout, c->cout, 0, c->cout);
     }
-    if (t > begin)
-      rc_wino_post_store(c, c->scratch + (t - 1) % 2 * slot, prev.at.n, prev.oy, prev.ox, prev.rows, prev.cols);
+    if (j > begin)
+      rc_wino_post_store(c, c->scratch + (j - 1) % 2 * slot, prev.at.n, prev.oy, prev.ox, prev.rows, prev.cols);
     prev = p;
   }
 }
@@ -443,8 +444,9 @@ void rc_wino_run_range(rc_wino_run* c, size_t begin, size_t end) {
   }
   for (c->first = begin; c->first < end; c->first += c->block_tiles) {
     c->count = end - c->first < c->block_tiles ? end - c->first : c->block_tiles;
+    if (c->grouped == RC_WINO_GROUP_BLOCK) rc_wino_block_classes(c);
     if (!c->direct) {
-      for (size_t t = 0; t < c->count; t++) input_tile(c, t);
+      for (size_t j = 0; j < c->count; j++) input_tile(c, rc_wino_slot(c, j));
       for (size_t xi = 0; xi < c->a2; xi++) {
         for (size_t g = 0; g < c->gemm_groups; g++) {
           const u_span next = g + 1 < c->gemm_groups ? u_group(c, xi, g + 1)
@@ -624,6 +626,7 @@ static void run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* 
 void rc_wino_run_init(rc_wino_run* c, const rc_wino_conv_params* p, const float* x, const float* u, const float* bias,
                       float* y, float* ws) {
   run_init(c, p, x, u, bias, y, ws, 1);
+  if (c->border) c->grouped = RC_WINO_GROUP_BLOCK; /* a chain's ranges are bands of tile rows */
 }
 
 /* Share i of the output-channel blocks (r->total of them). */
@@ -632,10 +635,10 @@ static void cols_task(void* arg, size_t i, size_t thread) {
   rc_wino_run c = thread_run(r, thread);
   const size_t b0 = r->total * i / r->parts, b1 = r->total * (i + 1) / r->parts;
   const size_t c0 = b0 * RC_GEMM_NR, c1 = b1 * RC_GEMM_NR < c.cout ? b1 * RC_GEMM_NR : c.cout;
-  for (size_t t = 0; t < c.count; t++) input_tile(&c, t);
+  for (size_t j = 0; j < c.count; j++) input_tile(&c, rc_wino_slot(&c, j));
   for (size_t xi = 0; xi < c.a2; xi++)
     gemm_blocks(&c, xi, b0, b1, xi + 1 < c.a2 ? u_first_group(&c, xi + 1, b0, b1) : k_none);
-  for (size_t t = 0; t < c.count; t++) output_tile_cols(&c, t, c0, c1);
+  for (size_t j = 0; j < c.count; j++) output_tile_cols(&c, rc_wino_slot(&c, j), c0, c1);
 }
 
 /* Otherwise the block is shared by the threads in three phases (one dispatch each):
@@ -663,7 +666,7 @@ static void phase_task(void* arg, size_t i, size_t thread) {
   }
   for (size_t j = begin; j < end; j++) {
     if (ph->phase == 0) {
-      input_tile(&c, j);
+      input_tile(&c, rc_wino_slot(&c, j));
     } else {
       gemm_panel(&c, j % c.a2, j / c.a2, j + 1 < end ? u_group(&c, (j + 1) % c.a2, (j + 1) / c.a2) : k_none);
     }
@@ -691,11 +694,10 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   const size_t given = p->ws_slice_bytes / RC_WINO_WS_ALIGN * RC_WINO_WS_ALIGN / sizeof(float);
   if (given > slice) slice = given;
   /* Border tiles are grouped (wino_run.h): each position's GEMM is then
-   * one range of each image's tiles in a block, not one per tile row. Not
-   * with an input binding over several blocks, whose row cache each
-   * right-column tile would refill. Chains keep raster order (their bands
-   * are tile rows). */
-  c.grouped = c.border && (total <= c.block_tiles || !p->load);
+   * one range of tiles, not one per tile row. Per image but with an input
+   * binding, whose row cache must see the tiles in raster order: those
+   * group each block's tiles, the transforms walking them in raster order. */
+  if (c.border) c.grouped = p->load ? RC_WINO_GROUP_BLOCK : RC_WINO_GROUP_IMAGE;
   if (threads <= 1) {
     rc_wino_run_range(&c, 0, total);
     return;
@@ -703,6 +705,7 @@ void rc_wino_conv2d_nhwc(const rc_wino_conv_params* p, const float* x, const flo
   if (total <= c.block_tiles) {
     c.first = 0;
     c.count = total;
+    if (c.grouped == RC_WINO_GROUP_BLOCK) rc_wino_block_classes(&c);
     if (!c.direct && total >= RC_WINO_SPLIT_MIN_TILES * threads) {
       tile_ranges(&c, total, threads, slice, pool);
       return;

@@ -26,26 +26,87 @@ size_t rc_wino_axis_points(rc_wino_variant v, size_t out) {
   return (out + m - 1) / m * a - (a - n);
 }
 
-rc_wino_tile rc_wino_tile_at_border(const rc_wino_run* c, size_t t) {
-  const size_t g = c->first + t, r = g % c->tiles_per_image;
-  rc_wino_tile p = {g / c->tiles_per_image, r / c->tiles_w, r % c->tiles_w, RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
+/* The tile classes, in the order of V's and M's rows. */
+enum { CLS_BOTTOM, CLS_INNER, CLS_RIGHT, CLS_CORNER };
+
+/* The shape of the border: sh, sw whether the last tile row, column is
+ * nested; hf, wf the tile rows, columns that are not. */
+typedef struct grid {
+  size_t w, tpi, sh, sw, hf, wf;
+} grid;
+
+static grid grid_of(const rc_wino_run* c) {
   const size_t sh = c->by != RC_WINO_AXIS_FULL, sw = c->bx != RC_WINO_AXIS_FULL;
-  const size_t hf = c->tiles_h - sh, wf = c->tiles_w - sw;
-  if (c->grouped) { /* bottom row, interior, right column, corner (wino_run.h) */
-    const size_t bottom = sh * wf, inner = bottom + hf * wf, right = inner + sw * hf;
-    p.ty = r < bottom ? hf : r < inner ? (r - bottom) / wf : r < right ? r - inner : hf;
-    p.tx = r < bottom ? r : r < inner ? (r - bottom) % wf : wf;
+  const grid q = {c->tiles_w, c->tiles_per_image, sh, sw, c->tiles_h - sh, c->tiles_w - sw};
+  return q;
+}
+
+/* The tiles of class k before tile g (raster order over the batch). */
+static size_t before(const grid* q, size_t k, size_t g) {
+  const size_t n = g / q->tpi, ty = g % q->tpi / q->w, tx = g % q->tpi % q->w;
+  const size_t rows = ty < q->hf ? ty : q->hf, cols = tx < q->wf ? tx : q->wf;
+  switch (k) {
+    case CLS_BOTTOM: return q->sh * (n * q->wf + (ty == q->hf ? cols : 0));
+    case CLS_INNER: return n * q->hf * q->wf + (ty < q->hf ? ty * q->wf + cols : q->hf * q->wf);
+    case CLS_RIGHT: return q->sw * (n * q->hf + rows);
+    default: return q->sh * q->sw * n;
   }
-  if (sh && p.ty == hf) p.ky = c->by;
-  if (sw && p.tx == wf) p.kx = c->bx;
+}
+
+/* Tile number i of class k (raster order over the batch). */
+static rc_wino_tile nth(const grid* q, size_t k, size_t i) {
+  rc_wino_tile p = {0, q->hf, q->wf, RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
+  switch (k) {
+    case CLS_BOTTOM: p.n = i / q->wf, p.tx = i % q->wf; break;
+    case CLS_INNER: p.n = i / (q->hf * q->wf), p.ty = i % (q->hf * q->wf) / q->wf, p.tx = i % q->wf; break;
+    case CLS_RIGHT: p.n = i / q->hf, p.ty = i % q->hf; break;
+    default: p.n = i;
+  }
   return p;
 }
 
-/* The tiles that use position xi from tile pos on (wino_run.h): per
- * image those of rows < ny and columns < nx, ny and nx all or all but the
- * border one as xi is or is not among the nested points: one range in the
- * grouped order, one per tile row in raster order unless nx is the whole
- * width. */
+void rc_wino_block_classes(rc_wino_run* c) {
+  const grid q = grid_of(c);
+  for (size_t k = 0; k < 4; k++) {
+    c->class_before[k] = before(&q, k, c->first);
+    c->class_count[k] = before(&q, k, c->first + c->count) - c->class_before[k];
+  }
+}
+
+size_t rc_wino_slot_border(const rc_wino_run* c, size_t j) {
+  const grid q = grid_of(c);
+  const size_t g = c->first + j, r = g % q.tpi;
+  const size_t k = q.sh && r / q.w == q.hf   ? (q.sw && r % q.w == q.wf ? CLS_CORNER : CLS_BOTTOM)
+                   : q.sw && r % q.w == q.wf ? CLS_RIGHT
+                                             : CLS_INNER;
+  size_t slot = before(&q, k, g) - c->class_before[k];
+  for (size_t i = 0; i < k; i++) slot += c->class_count[i];
+  return slot;
+}
+
+rc_wino_tile rc_wino_tile_at_border(const rc_wino_run* c, size_t t) {
+  const grid q = grid_of(c);
+  rc_wino_tile p;
+  if (c->grouped == RC_WINO_GROUP_BLOCK) {
+    size_t k = 0;
+    while (k < 3 && t >= c->class_count[k]) t -= c->class_count[k++];
+    p = nth(&q, k, c->class_before[k] + t);
+  } else { /* per image: bottom row, interior, right column, corner */
+    const size_t g = c->first + t, r = g % q.tpi;
+    const size_t bottom = q.sh * q.wf, inner = bottom + q.hf * q.wf, right = inner + q.sw * q.hf;
+    p.n = g / q.tpi;
+    p.ty = r < bottom ? q.hf : r < inner ? (r - bottom) / q.wf : r < right ? r - inner : q.hf;
+    p.tx = r < bottom ? r : r < inner ? (r - bottom) % q.wf : q.wf;
+  }
+  p.ky = q.sh && p.ty == q.hf ? c->by : RC_WINO_AXIS_FULL;
+  p.kx = q.sw && p.tx == q.wf ? c->bx : RC_WINO_AXIS_FULL;
+  return p;
+}
+
+/* The tiles that use position xi from tile pos on (wino_run.h): the
+ * interior ones, the bottom row's and the right column's when xi is among
+ * their nested points, the corner when both: one range of each image's
+ * tiles (or of the block's) in the class order. */
 size_t rc_wino_xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
   int iy = c->by == RC_WINO_AXIS_FULL, ix = c->bx == RC_WINO_AXIS_FULL;
   size_t n;
@@ -53,26 +114,22 @@ size_t rc_wino_xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_
   for (size_t k = 0; py && k < n; k++) iy |= (size_t)py[k] == xi / c->alpha;
   const int* px = ix ? NULL : nested_positions(c->variant, c->bx, &n);
   for (size_t k = 0; px && k < n; k++) ix |= (size_t)px[k] == xi % c->alpha;
-  const size_t sh = c->by != RC_WINO_AXIS_FULL, sw = c->bx != RC_WINO_AXIS_FULL;
-  const size_t w = c->tiles_w, ny = c->tiles_h - (iy ? 0 : sh), nx = w - (ix ? 0 : sw), tpi = c->tiles_per_image;
+  if (c->grouped == RC_WINO_GROUP_BLOCK) {
+    const size_t* cnt = c->class_count;
+    const size_t lo = iy ? 0 : cnt[CLS_BOTTOM];
+    const size_t hi = cnt[CLS_BOTTOM] + cnt[CLS_INNER] + (ix ? cnt[CLS_RIGHT] + (iy ? cnt[CLS_CORNER] : 0) : 0);
+    const size_t t0 = pos > lo ? pos : lo;
+    if (t0 >= hi) return c->count;
+    *end = hi;
+    return t0;
+  }
+  const grid q = grid_of(c);
+  const size_t lo = iy ? 0 : q.sh * q.wf, hi = lo + (q.hf + (iy ? q.sh : 0)) * (q.wf + (ix ? q.sw : 0));
+  if (lo == hi) return c->count; /* a nested row or column alone, xi not among its points */
   for (size_t g = c->first + pos; g < c->first + c->count;) {
-    const size_t base = g - g % tpi, r = g % tpi;
-    size_t lo, hi; /* image-relative */
-    if (c->grouped) {
-      lo = iy ? 0 : sh * (w - sw);
-      hi = lo + ny * nx;
-    } else if (nx == w) {
-      lo = 0;
-      hi = ny * w;
-    } else if (r / w < ny) {
-      lo = r / w * w;
-      hi = lo + nx;
-    } else { /* past the rows that use xi */
-      g = base + tpi;
-      continue;
-    }
-    if (r >= hi) { /* the next tile row, or image */
-      g = !c->grouped && nx < w && r / w + 1 < ny ? base + (r / w + 1) * w : base + tpi;
+    const size_t base = g - g % q.tpi, r = g % q.tpi;
+    if (r >= hi) { /* the next image */
+      g = base + q.tpi;
       continue;
     }
     const size_t t0 = (r > lo ? g : base + lo) - c->first, t1 = base + hi - c->first;

@@ -70,13 +70,20 @@ typedef struct rc_wino_run {
   size_t tile_m, tiles_w, tiles_h, tiles_per_image, a2;
   /* Border tiles (wino_ukernels.h): the nested variant of the last tile
    * row (by) and column (bx), RC_WINO_AXIS_* (FULL: none); border: either.
-   * With border: tiles in raster order (grouped 0: chains, and multi-block
-   * convs with an input binding), or (1) per image bottom row, interior,
-   * right column, corner, so that each position ξ's GEMM runs over one
-   * range of each image's tiles in a block (rc_wino_xi_next). */
+   * With border, the rows of V and M hold the tiles by class, bottom row,
+   * interior, right column, corner (corner tiles are neither of the
+   * others), so that each position ξ's GEMM runs over one range of them
+   * (rc_wino_xi_next): per image (grouped RC_WINO_GROUP_IMAGE), or among
+   * each block's tiles (RC_WINO_GROUP_BLOCK: chains, and multi-block convs
+   * with an input binding, whose row cache must see the tiles in raster
+   * order: the transforms walk them so, rc_wino_slot). Without: raster
+   * order (0). */
   size_t by, bx;
   int border;
   int grouped;
+  /* RC_WINO_GROUP_BLOCK: per class (bottom, interior, right, corner), its
+   * tiles before the current block and in it (rc_wino_block_classes). */
+  size_t class_before[4], class_count[4];
   size_t alpha, tile_step; /* the input window's side; input pixels from one tile to the next (m · stride) */
   size_t block_tiles;      /* tiles per block */
   size_t vm_rows;          /* rows of V and M per position ξ (their ξ stride): block_tiles or a few more */
@@ -140,6 +147,9 @@ size_t rc_wino_wide_nv(size_t count, size_t blocks);
 static inline int rc_wino_u_nta(size_t in_c, size_t gemm_nv, size_t l1d_bytes) {
   return gemm_nv > 0 && l1d_bytes > 0 && in_c * gemm_nv * 16 * sizeof(float) <= l1d_bytes;
 }
+#define RC_WINO_GROUP_IMAGE 1
+#define RC_WINO_GROUP_BLOCK 2
+
 /* Tile t of the block: image n, tile row ty and column tx, and the kind of
  * its axes (FULL but on border tiles). */
 typedef struct rc_wino_tile {
@@ -151,6 +161,13 @@ static inline rc_wino_tile rc_wino_tile_at(const rc_wino_run* c, size_t t) {
   const size_t g = c->first + t, r = g % c->tiles_per_image;
   const rc_wino_tile p = {g / c->tiles_per_image, r / c->tiles_w, r % c->tiles_w, RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
   return p;
+}
+/* RC_WINO_GROUP_BLOCK: the classes of the block [first, first + count). */
+void rc_wino_block_classes(rc_wino_run* c);
+/* The V and M row (slot) of the block's tile j in raster order. */
+size_t rc_wino_slot_border(const rc_wino_run* c, size_t j);
+static inline size_t rc_wino_slot(const rc_wino_run* c, size_t j) {
+  return c->grouped == RC_WINO_GROUP_BLOCK ? rc_wino_slot_border(c, j) : j;
 }
 /* The tiles that use position xi: from tile pos of the block on, the next
  * range [returned, *end) of them (c->count: none left); all of the block's
