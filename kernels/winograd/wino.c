@@ -409,11 +409,12 @@ static void output_tile_cols(rc_wino_run* c, size_t t, size_t c0, size_t c1) {
   tile_out(c, t, &p, &c->ep, y, c->y_row, c->cout, c0, c1);
 }
 
-/* The block's tiles [begin, end) in raster order (rc_wino_slot) to their place. Post-stored tiles go
- * through the scratch's two tile slots, each one's post-store after the
- * next one's transform: read right after the transform's stores (masked,
- * for a 4-channel tail), a tile waited for them to reach the cache, store
- * forwarding failing (ECBSR's tail: a fifth of post_store's time). */
+/* The block's tiles [begin, end), in raster order (rc_wino_slot), to their
+ * place. Post-stored tiles go through the scratch's two tile slots, each
+ * one's post-store after the next one's transform: read right after the
+ * transform's stores (masked, for a 4-channel tail), a tile waited for them
+ * to reach the cache, store forwarding failing (ECBSR's tail: a fifth of
+ * post_store's time). */
 static void output_tiles(rc_wino_run* c, size_t begin, size_t end) {
   if (!c->post) {
     for (size_t j = begin; j < end; j++) output_tile_cols(c, rc_wino_slot(c, j), 0, c->cout);

@@ -74,10 +74,9 @@ typedef struct rc_wino_run {
    * interior, right column, corner (corner tiles are neither of the
    * others), so that each position ξ's GEMM runs over one range of them
    * (rc_wino_xi_next): per image (grouped RC_WINO_GROUP_IMAGE), or among
-   * each block's tiles (RC_WINO_GROUP_BLOCK: chains, and multi-block convs
-   * with an input binding, whose row cache must see the tiles in raster
-   * order: the transforms walk them so, rc_wino_slot). Without: raster
-   * order (0). */
+   * each block's tiles (RC_WINO_GROUP_BLOCK: chains, and convs with an
+   * input binding, whose row cache must see the tiles in raster order: the
+   * transforms walk them so, rc_wino_slot). Without: raster order (0). */
   size_t by, bx;
   int border;
   int grouped;
