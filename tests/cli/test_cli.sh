@@ -436,6 +436,31 @@ assert len(p["entries"]) >= 13 and all(x["median_ms"] >= 0 for x in p["entries"]
 ' steady_profile.json || bad "bench --steady --profile --json: steady_profile.json lacks the profile"
   fi
 fi
+# --scaling: a 1-thread session's profile alongside, frames taking turns; a
+# line with both runs' medians, and each entry's time there and speedup.
+if expect_ok "bench --steady --profile --scaling" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --frames 12 --profile --scaling --threads 2 --json scaling.json; then
+  expect_grep "bench --scaling: the 1-thread line" '^on 1 thread, its frames alternating with these: [0-9.]+ ms a frame, the entries [0-9.]+; 2 threads over 1: [0-9.]+x \(frames\), [0-9.]+x \(entries\)$' out
+  expect_grep "bench --scaling: columns" '^ +# +node +op +kernel +median ms +share +GFLOP/s +% peak +1t ms +speedup$' out
+  expect_grep "bench --scaling: a Winograd row" '^ +[0-9]+  backbone\.1\.add_lpl +conv2d +winograd:[a-z0-9_]+.* +[0-9.]+ +[0-9.]+x$' out
+  expect_grep "bench --scaling: a fused row" '^ +12  upsampler +depth_to_space +fused +- +- +- +- +- +-$' out
+  if command -v python3 >/dev/null 2>&1; then
+    checks=$((checks + 1))
+    python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["profile"]
+b = p["baseline"]
+assert p["threads"] == 2 and p["runs"] == 12 and b["threads"] == 1 and b["same_entries"] is True and b["run_ms"] > 0
+for x in p["entries"]:
+    if x["fused"]:
+        assert x["baseline_ms"] is None and x["speedup"] is None
+    else:
+        assert x["baseline_ms"] >= 0 and (x["speedup"] is None or x["speedup"] >= 0)
+' scaling.json || bad "bench --scaling --json: scaling.json lacks the baseline"
+  fi
+fi
+expect_fail "bench --scaling on 1 thread" 2 bench repvgg-a0 --steady --profile --scaling --threads 1
+expect_fail "bench --scaling without --profile" 2 bench repvgg-a0 --steady --scaling --threads 2
+expect_fail "bench --scaling without --steady" 2 bench repvgg-a0 --profile --scaling --threads 2
 if expect_ok "bench --steady --seconds --form unfolded --threads 2" bench repvgg-a0 --shape 1x3x16x16 --steady --seconds 0.2 --form unfolded --threads 2; then
   expect_grep "bench --steady: unfolded row" '^  unfolded +auto +.* +2 +[0-9]+ +[0-9.]+ ' out
   expect_grep "bench --steady: 2 threads" '^bench --steady: repvgg-a0 \(built-in\), input 1x3x16x16, 2 threads, backend auto, form unfolded; [0-9]+ frames? back to back' out

@@ -57,6 +57,11 @@ static const cli_option kOptions[] = {
     {"cold", 0, OPT_COLD, NULL,
      "bench: time each run right after the other forms' runs\n"
      "(its weights out of cache), not after a run of its own"},
+    {"scaling", 0, OPT_SCALING, NULL,
+     "bench --steady --profile on 2 or more threads: also\n"
+     "profile a 1-thread session of the model, frames\n"
+     "alternating with the profiled ones, and give each\n"
+     "entry's time there and its speedup"},
     {"steady", 0, OPT_STEADY, NULL,
      "bench: one form, one session, frames back to back (as\n"
      "frames of a video): frames/s, ms/frame median and p90"},
@@ -314,6 +319,7 @@ static int apply_option(cli_args* a, cli_opts allowed, const cli_option* opt, co
     case OPT_SHAPE_FROM_INPUT: a->shape_from_input = 1; return EXIT_OK;
     case OPT_PROFILE: a->profile = 1; return EXIT_OK;
     case OPT_STEADY: a->steady = 1; return EXIT_OK;
+    case OPT_SCALING: a->scaling = 1; return EXIT_OK;
     case OPT_COLD: a->cold = 1; return EXIT_OK;
     case OPT_FRAMES: return parse_count(cmd, "--frames", value, CLI_MAX_RUNS, &a->frames);
     case OPT_SECONDS: return parse_seconds(cmd, value, &a->seconds);

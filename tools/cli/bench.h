@@ -124,17 +124,35 @@ typedef struct bench_profile {
   rc_bandwidth bw; /* the stream rates on `threads` threads; read_gbs 0 when not measured */
 } bench_profile;
 
-/* Runs the session of `form` `runs` more times with profiling on and fills
- * p (the caller frees it with bench_profile_free, also on failure): back to
- * back when steady, else each run after a pause on more than one thread
- * (the interleaved mode's rounds: the workers asleep, as between frames). */
-int bench_profile_run(const cli_args* a, const char* form, int steady, const repconv_model_t* model,
-                      repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs,
-                      size_t num_out, int runs, double peak, const rc_bandwidth* bw, bench_profile* p);
-/* The per-entry table, then the roofline table. */
-void bench_profile_print(const bench_profile* p);
-/* "profile": {...} as one JSON member (no leading comma), indented two. */
-void bench_profile_json(FILE* f, const bench_profile* p);
+/* A session to profile: its model, the threads it runs on and the FMA
+ * peak on them (GFLOP/s). */
+typedef struct bench_profiled {
+  const repconv_model_t* model;
+  repconv_session_t* session;
+  int threads;
+  double peak;
+} bench_profiled;
+
+/* The sessions one profile run takes (bench --steady --scaling: two). */
+#define BENCH_PROFILE_MAX 2
+
+/* Runs each of the ns (≤ BENCH_PROFILE_MAX) sessions of `form` `runs` more
+ * times with profiling on, alternating (run r of each before run r + 1 of
+ * any, so the machine's drift from minute to minute falls on all alike),
+ * and fills p[k] for s[k] (the caller frees them with bench_profile_free,
+ * also on failure): back to back when steady, else each run after a pause
+ * on more than one thread (the interleaved mode's rounds: the workers
+ * asleep, as between frames). bw: the stream rates for p[0]'s roofline. */
+int bench_profile_run(const cli_args* a, const char* form, int steady, const bench_profiled* s, size_t ns,
+                      const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs, size_t num_out, int runs,
+                      const rc_bandwidth* bw, bench_profile* p);
+/* The per-entry table, then the roofline table. base (or NULL): a profile
+ * of the same model on fewer threads, run alternating with p's: the times
+ * table then gives each entry's time there and p's speedup over it. */
+void bench_profile_print(const bench_profile* p, const bench_profile* base);
+/* "profile": {...} as one JSON member (no leading comma), indented two;
+ * with base, its times ("baseline") and the speedups too. */
+void bench_profile_json(FILE* f, const bench_profile* p, const bench_profile* base);
 void bench_profile_free(bench_profile* p);
 
 /* ------------------------------------------------------------ --steady */

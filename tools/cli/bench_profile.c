@@ -14,62 +14,101 @@
 #include "tools/cli/json.h"
 #include "tools/cli/table.h"
 
-int bench_profile_run(const cli_args* a, const char* form, int steady, const repconv_model_t* model,
-                      repconv_session_t* session, const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs,
-                      size_t num_out, int runs, double peak, const rc_bandwidth* bw, bench_profile* p) {
-  memset(p, 0, sizeof(*p));
-  size_t n = repconv_session_num_plan_entries(session);
-  p->n = n;
-  p->runs = runs;
-  p->threads = a->threads;
-  p->form = form;
-  p->steady = steady;
-  p->peak = peak;
-  if (bw) p->bw = *bw;
-  double* t = calloc(n * (size_t)runs + 1, sizeof *t);
-  double* whole = calloc(2 * (size_t)runs, sizeof *whole); /* per run: wall time, then its steps' sum */
-  int64_t* flops = calloc(n + 1, sizeof *flops);
-  p->rows = calloc(n + 1, sizeof *p->rows);
-  int rc = EXIT_OK;
-  if (!t || !whole || !flops || !p->rows || repconv_session_set_profiling(session, 1) != REPCONV_OK) {
-    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
-    goto out;
-  }
-  for (int r = 0; r < runs; ++r) {
-    if (a->threads > 1 && !steady) bench_settle();
-    const double t0 = now_ms();
-    repconv_status st = repconv_session_run(session, inputs, num_in, outs, num_out);
-    whole[r] = now_ms() - t0;
-    if (st != REPCONV_OK) {
-      rc = fail(EXIT_ERROR, "running '%s' (%s, profiling): %s", a->model, form, session_error(session, st));
-      goto out;
-    }
-    for (size_t i = 0; i < n; ++i) {
-      repconv_session_step_time(session, i, &t[i * (size_t)runs + (size_t)r]);
-      whole[runs + r] += t[i * (size_t)runs + (size_t)r];
-    }
-  }
-  qsort(whole, (size_t)runs, sizeof *whole, bench_compare_double);
-  qsort(whole + runs, (size_t)runs, sizeof *whole, bench_compare_double);
-  p->run_ms = bench_median(whole, runs);
-  p->steps_ms = bench_median(whole + runs, runs);
-  rcb_plan_entry_flops(model, session, flops, n);
-  for (size_t i = 0; i < n; ++i) {
+/* Runs of a session in a row when several take turns (bench_profile_run). */
+#define PROFILE_BURST 5
+
+/* One profiled session's state while its runs go: per run the entries'
+ * times and the run's wall time, then its steps' sum. */
+typedef struct profiling {
+  double *t, *whole;
+  int on; /* its profiling switched on */
+} profiling;
+
+/* Per-entry medians of s's runs into p. */
+static void profile_finish(const bench_profiled* s, const profiling* g, int runs, bench_profile* p, int64_t* flops) {
+  qsort(g->whole, (size_t)runs, sizeof *g->whole, bench_compare_double);
+  qsort(g->whole + runs, (size_t)runs, sizeof *g->whole, bench_compare_double);
+  p->run_ms = bench_median(g->whole, runs);
+  p->steps_ms = bench_median(g->whole + runs, runs);
+  rcb_plan_entry_flops(s->model, s->session, flops, p->n);
+  for (size_t i = 0; i < p->n; ++i) {
     bench_profile_row* row = &p->rows[i];
-    double* m = &t[i * (size_t)runs];
+    double* m = &g->t[i * (size_t)runs];
     qsort(m, (size_t)runs, sizeof *m, bench_compare_double);
     row->ms = bench_median(m, runs);
     row->flops = flops[i];
     p->total_ms += row->ms;
-    repconv_session_plan(session, i, &row->entry);
-    repconv_session_step_bytes(session, i, &row->bytes);
+    repconv_session_plan(s->session, i, &row->entry);
+    repconv_session_step_bytes(s->session, i, &row->bytes);
     row->fused = !row->entry.backend || strcmp(row->entry.backend, "fused") == 0;
   }
-out:
-  repconv_session_set_profiling(session, 0);
-  free(t);
-  free(whole);
+}
+
+int bench_profile_run(const cli_args* a, const char* form, int steady, const bench_profiled* s, size_t ns,
+                      const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs, size_t num_out, int runs,
+                      const rc_bandwidth* bw, bench_profile* p) {
+  profiling g[BENCH_PROFILE_MAX];
+  memset(g, 0, sizeof g);
+  int rc = EXIT_OK;
+  size_t nmax = 0;
+  for (size_t k = 0; k < ns; ++k) {
+    bench_profile* q = &p[k];
+    memset(q, 0, sizeof(*q));
+    q->n = repconv_session_num_plan_entries(s[k].session);
+    q->runs = runs;
+    q->threads = s[k].threads;
+    q->form = form;
+    q->steady = steady;
+    q->peak = s[k].peak;
+    if (bw && k == 0) q->bw = *bw;
+    if (q->n > nmax) nmax = q->n;
+    g[k].t = calloc(q->n * (size_t)runs + 1, sizeof *g[k].t);
+    g[k].whole = calloc(2 * (size_t)runs, sizeof *g[k].whole); /* per run: wall time, then its steps' sum */
+    q->rows = calloc(q->n + 1, sizeof *q->rows);
+    if (!g[k].t || !g[k].whole || !q->rows || repconv_session_set_profiling(s[k].session, 1) != REPCONV_OK) {
+      rc = fail(EXIT_ERROR, "bench --profile: out of memory");
+      goto out;
+    }
+    g[k].on = 1;
+  }
+  int64_t* flops = calloc(nmax + 1, sizeof *flops);
+  if (!flops) {
+    rc = fail(EXIT_ERROR, "bench --profile: out of memory");
+    goto out;
+  }
+  /* Several sessions take turns in bursts of PROFILE_BURST runs, each
+   * after an untimed one: a run straight after the other session's found
+   * its pool asleep and its lines evicted (RepVGG-A0's 2-thread frames
+   * alternating one by one with 1-thread ones: 6.9 ms against 6.0–6.5 back
+   * to back). */
+  const int burst = ns > 1 ? PROFILE_BURST : runs;
+  for (int r0 = 0; r0 < runs; r0 += burst)
+    for (size_t k = 0; k < ns; ++k)
+      for (int r = ns > 1 ? r0 - 1 : r0; r < r0 + burst && r < runs; ++r) {
+        if (s[k].threads > 1 && !steady) bench_settle();
+        const double t0 = now_ms();
+        repconv_status st = repconv_session_run(s[k].session, inputs, num_in, outs, num_out);
+        const double t1 = now_ms();
+        if (st != REPCONV_OK) {
+          rc = fail(EXIT_ERROR, "running '%s' (%s, profiling): %s", a->model, form, session_error(s[k].session, st));
+          free(flops);
+          goto out;
+        }
+        if (r < r0) continue; /* the burst's untimed run */
+        g[k].whole[r] = t1 - t0;
+        for (size_t i = 0; i < p[k].n; ++i) {
+          repconv_session_step_time(s[k].session, i, &g[k].t[i * (size_t)runs + (size_t)r]);
+          g[k].whole[runs + r] += g[k].t[i * (size_t)runs + (size_t)r];
+        }
+      }
+  for (size_t k = 0; k < ns; ++k) profile_finish(&s[k], &g[k], runs, &p[k], flops);
   free(flops);
+out:
+  for (size_t k = 0; k < ns; ++k) {
+    if (g[k].on) repconv_session_set_profiling(s[k].session, 0);
+    free(g[k].t);
+    free(g[k].whole);
+  }
   return rc;
 }
 
@@ -106,7 +145,19 @@ static roof roof_of(const bench_profile* p, const bench_profile_row* r) {
   return o;
 }
 
-static void print_times(const bench_profile* p) {
+/* Whether base profiles the same plan entries as p (the same nodes, fused
+ * alike): a plan made for another thread count may pick other kernels, not
+ * other entries, but the per-entry speedups need it checked. */
+static int same_entries(const bench_profile* p, const bench_profile* base) {
+  if (!base || base->n != p->n) return 0;
+  for (size_t i = 0; i < p->n; ++i) {
+    const repconv_plan_entry_t *e = &p->rows[i].entry, *b = &base->rows[i].entry;
+    if (p->rows[i].fused != base->rows[i].fused || !e->node || !b->node || strcmp(e->node, b->node) != 0) return 0;
+  }
+  return 1;
+}
+
+static void print_times(const bench_profile* p, const bench_profile* base) {
   const char* unit = p->steady ? "frame" : "round";
   const char* tail = p->runs == 1 ? "" : p->steady ? "s back to back" : "s";
   printf("\nprofile of the %s form: median per plan entry over %d %s%s (sum %.3f ms)\n", p->form, p->runs, unit, tail,
@@ -115,8 +166,22 @@ static void print_times(const bench_profile* p) {
       "per %s (medians): %.3f ms, of which the entries %.3f and %.3f outside them (the executor's input and output "
       "conversions, the session)\n",
       unit, p->run_ms, p->steps_ms, p->run_ms - p->steps_ms);
-  printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", "#", "node", "op", "kernel", "median ms", "share",
-         "GFLOP/s", "% peak");
+  const int cols = same_entries(p, base);
+  char head[16] = "";
+  if (base) {
+    printf(
+        "on %d thread%s, its %ss alternating with these: %.3f ms a %s, the entries %.3f; %d threads over %d: %.2fx "
+        "(%ss), %.2fx (entries)%s\n",
+        base->threads, base->threads == 1 ? "" : "s", unit, base->run_ms, unit, base->steps_ms, p->threads,
+        base->threads, p->run_ms > 0 ? base->run_ms / p->run_ms : 0.0, unit,
+        p->steps_ms > 0 ? base->steps_ms / p->steps_ms : 0.0,
+        cols ? "" : "; its plan has other entries: no per-entry column");
+    if (cols) snprintf(head, sizeof head, "%dt ms", base->threads);
+  }
+  printf("  %4s  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s", "#", "node", "op", "kernel", "median ms", "share", "GFLOP/s",
+         "% peak");
+  if (cols) printf("  %9s  %7s", head, "speedup");
+  printf("\n");
   for (size_t i = 0; i < p->n; ++i) {
     const bench_profile_row* r = &p->rows[i];
     const repconv_plan_entry_t* e = &r->entry;
@@ -125,12 +190,16 @@ static void print_times(const bench_profile* p) {
     copy_printable(op, sizeof op, e->op ? e->op : "?");
     copy_printable(kernel, sizeof kernel, e->kernel ? e->kernel : "?");
     if (r->fused) { /* its time is its producer's */
-      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s\n", i, node, op, kernel, "-", "-", "-", "-");
+      printf("  %4zu  %-28s  %-15s  %-48s  %9s  %6s  %8s  %6s", i, node, op, kernel, "-", "-", "-", "-");
+      if (cols) printf("  %9s  %7s", "-", "-");
+      printf("\n");
       continue;
     }
     const double gf = r->ms > 0 ? (double)r->flops / (r->ms * 1e6) : 0;
-    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f\n", i, node, op, kernel, r->ms,
+    printf("  %4zu  %-28s  %-15s  %-48s  %9.3f  %5.1f%%  %8.1f  %6.1f", i, node, op, kernel, r->ms,
            p->total_ms > 0 ? 100.0 * r->ms / p->total_ms : 0.0, gf, p->peak > 0 ? 100.0 * gf / p->peak : 0.0);
+    if (cols) printf("  %9.3f  %6.2fx", base->rows[i].ms, r->ms > 0 ? base->rows[i].ms / r->ms : 0.0);
+    printf("\n");
   }
 }
 
@@ -184,8 +253,8 @@ static void print_roofline(const bench_profile* p) {
   }
 }
 
-void bench_profile_print(const bench_profile* p) {
-  print_times(p);
+void bench_profile_print(const bench_profile* p, const bench_profile* base) {
+  print_times(p, base);
   print_roofline(p);
 }
 
@@ -194,7 +263,8 @@ static void json_num_or_null(FILE* f, const char* key, double v, int have) {
   json_double(f, have ? v : HUGE_VAL);
 }
 
-void bench_profile_json(FILE* f, const bench_profile* p) {
+void bench_profile_json(FILE* f, const bench_profile* p, const bench_profile* base) {
+  const int cols = same_entries(p, base);
   const rc_bandwidth* bw = &p->bw;
   const int have_bw = bw->read_gbs > 0;
   fprintf(f,
@@ -214,6 +284,15 @@ void bench_profile_json(FILE* f, const bench_profile* p) {
   json_num_or_null(f, "copy_gbs", bw->copy_gbs, have_bw);
   fputs("}", f);
   json_num_or_null(f, "ridge_flop_per_byte", have_bw ? p->peak / bw->read_gbs : 0, have_bw && p->peak > 0);
+  if (base) { /* --scaling: the profile on fewer threads, frames alternating with these */
+    fprintf(f, ",\n    \"baseline\": {\"threads\": %d, \"sum_ms\": ", base->threads);
+    json_double(f, base->total_ms);
+    fputs(", \"run_ms\": ", f);
+    json_double(f, base->run_ms);
+    fputs(", \"steps_ms\": ", f);
+    json_double(f, base->steps_ms);
+    fprintf(f, ", \"same_entries\": %s}", cols ? "true" : "false");
+  }
   fputs(",\n    \"entries\": [", f);
   for (size_t i = 0; i < p->n; ++i) {
     const bench_profile_row* r = &p->rows[i];
@@ -239,6 +318,10 @@ void bench_profile_json(FILE* f, const bench_profile* p) {
     json_num_or_null(f, "gflops", o.gflops, !r->fused);
     json_num_or_null(f, "peak_fraction", o.peak_frac, !r->fused && p->peak > 0);
     json_num_or_null(f, "bandwidth_fraction", o.bw_frac, !r->fused && have_bw);
+    if (cols) {
+      json_num_or_null(f, "baseline_ms", base->rows[i].ms, !r->fused);
+      json_num_or_null(f, "speedup", r->ms > 0 ? base->rows[i].ms / r->ms : 0, !r->fused && r->ms > 0);
+    }
     fputs(", \"bound\": ", f);
     if (!r->fused && o.bound) {
       json_string(f, o.bound);

@@ -84,7 +84,8 @@ static void print_result(const cli_args* a, const steady_result* r) {
       fps(r->median), r->frames * fps(r->wall_ms), g, go, r->peak > 0 ? 100.0 * go / r->peak : 0.0);
 }
 
-static int write_json(const cli_args* a, const steady_result* r, const bench_profile* profile) {
+static int write_json(const cli_args* a, const steady_result* r, const bench_profile* profile,
+                      const bench_profile* base) {
   FILE* f = fopen(a->json, "wb");
   if (!f) return fail(EXIT_ERROR, "writing the JSON results '%s': %s", a->json, strerror(errno));
   fputs("{\n  \"mode\": \"steady\",\n  \"model\": ", f);
@@ -126,7 +127,7 @@ static int write_json(const cli_args* a, const steady_result* r, const bench_pro
   bench_load_json(f, "peak_other_load", &r->probe);
   if (profile) {
     fputs(",\n  ", f);
-    bench_profile_json(f, profile);
+    bench_profile_json(f, profile, base);
   }
   fputs("\n}\n", f);
   int bad = ferror(f);
@@ -142,14 +143,14 @@ int bench_steady(const cli_args* a) {
   memset(&r, 0, sizeof r);
   r.form = form_name(level);
   snprintf(r.shape, sizeof r.shape, "-");
-  repconv_options_t* opts = NULL;
-  repconv_model_t* model = NULL;
-  repconv_session_t* session = NULL;
+  repconv_options_t *opts = NULL, *opts1 = NULL;
+  repconv_model_t *model = NULL, *model1 = NULL; /* model1, session1: --scaling's 1-thread session */
+  repconv_session_t *session = NULL, *session1 = NULL;
   repconv_tensor_t *inputs = NULL, *outs = NULL;
   size_t num_in = 0, num_out = 0;
   double* ms = NULL;
-  bench_profile profile;
-  memset(&profile, 0, sizeof profile);
+  bench_profile profile[BENCH_PROFILE_MAX];
+  memset(profile, 0, sizeof profile);
   rc_bandwidth bw;
   memset(&bw, 0, sizeof bw);
 
@@ -259,15 +260,39 @@ int bench_steady(const cli_args* a) {
   r.p90 = bench_percentile(ms, r.frames, 90.0);
   print_result(a, &r);
   if (a->profile) { /* the same frames again, each step timed (outside the timed loop: the clock reads cost) */
-    rc = bench_profile_run(a, r.form, 1, model, session, inputs, num_in, outs, num_out,
-                           r.frames < STEADY_PROFILE_FRAMES ? r.frames : STEADY_PROFILE_FRAMES, r.peak, &bw, &profile);
+    bench_profiled s[BENCH_PROFILE_MAX] = {{model, session, a->threads, r.peak}};
+    size_t ns = 1;
+    if (a->scaling) { /* the model loaded again for 1 thread (its plan is made for that), warmed up */
+      cli_progress(tty, "bench %s: loading %s for 1 thread", a->model, r.form);
+      rc = load_model_level(a, 1, level, 1, a->backend, &opts1, &model1);
+      if (rc != EXIT_OK) goto done;
+      st = repconv_session_create(model1, opts1, &session1);
+      if (st != REPCONV_OK) {
+        session1 = NULL;
+        rc = fail(EXIT_ERROR, "creating a 1-thread session for '%s' (%s): %s", a->model, r.form, lib_error(st));
+        goto done;
+      }
+      st = repconv_session_run(session1, inputs, num_in, outs, num_out);
+      if (st != REPCONV_OK) {
+        rc = fail(EXIT_ERROR, "running '%s' (%s) on 1 thread: %s", a->model, r.form, session_error(session1, st));
+        goto done;
+      }
+      s[ns++] = (bench_profiled){model1, session1, 1, r.peak_1t};
+    }
+    cli_progress(tty, "bench %s: profiling", a->model);
+    rc = bench_profile_run(a, r.form, 1, s, ns, inputs, num_in, outs, num_out,
+                           r.frames < STEADY_PROFILE_FRAMES ? r.frames : STEADY_PROFILE_FRAMES, &bw, profile);
+    cli_progress_clear(tty);
     if (rc != EXIT_OK) goto done;
-    bench_profile_print(&profile);
+    bench_profile_print(&profile[0], a->scaling ? &profile[1] : NULL);
   }
-  rc = a->json ? write_json(a, &r, a->profile ? &profile : NULL) : EXIT_OK;
+  rc = a->json ? write_json(a, &r, a->profile ? &profile[0] : NULL, a->scaling ? &profile[1] : NULL) : EXIT_OK;
 
 done:
-  bench_profile_free(&profile);
+  for (size_t k = 0; k < BENCH_PROFILE_MAX; ++k) bench_profile_free(&profile[k]);
+  repconv_session_destroy(session1);
+  repconv_model_destroy(model1);
+  repconv_options_destroy(opts1);
   repconv_session_destroy(session);
   if (inputs) {
     for (size_t i = 0; i < num_in; ++i) free(inputs[i].data);

@@ -105,6 +105,7 @@ typedef uint64_t cli_opts;
 #define OPT_FORM ((cli_opts)1 << 31)
 #define OPT_COLD ((cli_opts)1 << 32)    /* bench: each timed run right after the other forms' */
 #define OPT_WEIGHTS ((cli_opts)1 << 33) /* accepted wherever --backend is */
+#define OPT_SCALING ((cli_opts)1 << 34) /* bench --steady --profile: a 1-thread profile alongside */
 
 /* The parsed command line of one command; cli_parse starts it from the
  * command's defaults. */
@@ -133,6 +134,7 @@ typedef struct cli_args {
   int weights_fp16;                      /* --weights fp16 */
   int cold;                              /* bench --cold */
   int steady;                            /* bench --steady */
+  int scaling;                           /* bench --steady --profile --scaling */
   int frames;                            /* bench --steady --frames N; 0: by time */
   double seconds;                        /* bench --steady --seconds S; 0: the default */
   int form;                              /* bench --steady --form: a repconv_fold_level; -1: not given */

@@ -150,7 +150,7 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
   }
   if (profile) {
     fputs(",\n  ", f);
-    bench_profile_json(f, profile);
+    bench_profile_json(f, profile, NULL);
   }
   fputs("\n}\n", f);
   int bad = ferror(f);
@@ -162,6 +162,7 @@ static int write_bench_json(const char* path, const cli_args* a, const repconv_t
 /* The options only one of the two modes takes. */
 static int check_mode_options(const cli_args* a) {
   if (!a->steady) {
+    if (a->scaling) return usage_error("bench", "--scaling applies with --steady --profile");
     if (a->frames) return usage_error("bench", "--frames applies with --steady");
     if (a->seconds > 0) return usage_error("bench", "--seconds applies with --steady");
     if (a->form >= 0) return usage_error("bench", "--form applies with --steady");
@@ -170,6 +171,8 @@ static int check_mode_options(const cli_args* a) {
   if (a->runs) return usage_error("bench", "--runs does not apply with --steady (--frames N or --seconds S)");
   if (a->cold) return usage_error("bench", "--cold does not apply with --steady (its frames run back to back)");
   if (a->frames && a->seconds > 0) return usage_error("bench", "--frames and --seconds exclude each other");
+  if (a->scaling && !a->profile) return usage_error("bench", "--scaling applies with --profile");
+  if (a->scaling && a->threads < 2) return usage_error("bench", "--scaling needs --threads 2 or more");
   return EXIT_OK;
 }
 
@@ -459,10 +462,10 @@ static int cmd_bench(const cli_args* a) {
   }
 
   if (a->profile) {
-    rc = bench_profile_run(a, "folded", 0, folded->model, folded->session, inputs, num_in, folded->outs, num_out, runs,
-                           peak, &bw, &profile);
+    const bench_profiled one = {folded->model, folded->session, a->threads, peak};
+    rc = bench_profile_run(a, "folded", 0, &one, 1, inputs, num_in, folded->outs, num_out, runs, &bw, &profile);
     if (rc != EXIT_OK) goto done;
-    bench_profile_print(&profile);
+    bench_profile_print(&profile, NULL);
   }
   if (a->json) {
     rc = write_bench_json(a->json, a, &in0, num_in > 0, forms, runs, flops, peak, rc_peak_isa_name(isa), peak_1t,
@@ -499,7 +502,7 @@ const cli_command cli_bench_command = {
         "              [--backend auto|winograd|gemm|xnnpack|ref] [--json FILE] [--max-kernel K]\n"
         "              [--profile]\n"
         "  bench MODEL --steady [--frames N | --seconds S] [--form F] [--shape ...]\n"
-        "              [--threads N] [--backend B] [--json FILE] [--profile]\n"
+        "              [--threads N] [--backend B] [--json FILE] [--profile [--scaling]]\n"
         "      loads MODEL three times: unfolded (as trained), bn-fused (only conv+BN\n"
         "      pairs fused) and folded; warms each up, then runs them interleaved on the\n"
         "      same random input, each timed run after " CLI_XSTR(BENCH_SETTLE_MS) " ms of untimed runs of its\n"
@@ -515,9 +518,11 @@ const cli_command cli_bench_command = {
         "      frames back to back on one input buffer after a warm-up frame, for\n"
         "      --seconds (default " CLI_XSTR(CLI_BENCH_STEADY_S) ") or --frames, and prints frames/s, ms/frame\n"
         "      median and p90, and the effective GFLOP/s against the FMA peak; with\n"
-        "      --profile, the same tables for that form over frames back to back\n",
+        "      --profile, the same tables for that form over frames back to back;\n"
+        "      --scaling (2 or more threads) adds a 1-thread session of the model, its\n"
+        "      profiled frames alternating with those, and each entry's speedup\n",
     .options = OPT_SHAPE | OPT_THREADS | OPT_RUNS | OPT_BACKEND | OPT_JSON | OPT_MAX_KERNEL | OPT_PROFILE | OPT_STEADY |
-               OPT_FRAMES | OPT_SECONDS | OPT_FORM | OPT_COLD,
+               OPT_FRAMES | OPT_SECONDS | OPT_FORM | OPT_COLD | OPT_SCALING,
     .takes_model = 1,
     .run = cmd_bench,
 };
