@@ -30,6 +30,10 @@ typedef struct rc_wino_ukernels {
   rc_wino_gemm_wide_fn wide; /* the wide tile GEMM (wino_gemm.h), or NULL: gemm serves */
 } rc_wino_ukernels;
 
+/* rc_wino_run.grouped: the order of border tiles in V's and M's rows. */
+#define RC_WINO_GROUP_IMAGE 1
+#define RC_WINO_GROUP_BLOCK 2
+
 typedef struct rc_wino_run {
   const rc_wino_ukernels* k;
   rc_wino_variant variant;
@@ -146,9 +150,6 @@ size_t rc_wino_wide_nv(size_t count, size_t blocks);
 static inline int rc_wino_u_nta(size_t in_c, size_t gemm_nv, size_t l1d_bytes) {
   return gemm_nv > 0 && l1d_bytes > 0 && in_c * gemm_nv * 16 * sizeof(float) <= l1d_bytes;
 }
-#define RC_WINO_GROUP_IMAGE 1
-#define RC_WINO_GROUP_BLOCK 2
-
 /* Tile t of the block: image n, tile row ty and column tx, and the kind of
  * its axes (FULL but on border tiles). */
 typedef struct rc_wino_tile {
