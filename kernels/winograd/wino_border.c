@@ -65,6 +65,31 @@ static rc_wino_tile nth(const grid* q, size_t k, size_t i) {
   return p;
 }
 
+/* The tiles of each class in one image. */
+static void image_classes(const grid* q, size_t cnt[4]) {
+  cnt[CLS_BOTTOM] = q->sh * q->wf;
+  cnt[CLS_INNER] = q->hf * q->wf;
+  cnt[CLS_RIGHT] = q->sw * q->hf;
+  cnt[CLS_CORNER] = q->sh * q->sw;
+}
+
+/* The class of row t of rows holding cnt[k] tiles of each class in order;
+ * *t becomes its place in the class. */
+static size_t class_of_row(const size_t cnt[4], size_t* t) {
+  size_t k = 0;
+  while (k < 3 && *t >= cnt[k]) *t -= cnt[k++];
+  return k;
+}
+
+/* The rows [lo, *hi) of the tiles that use a position, of rows holding
+ * cnt[k] tiles of each class in order: the interior ones, the bottom row's
+ * if iy (the position's row is among its nested points), the right
+ * column's if ix, the corner's if both. */
+static size_t users(const size_t cnt[4], int iy, int ix, size_t* hi) {
+  *hi = cnt[CLS_BOTTOM] + cnt[CLS_INNER] + (ix ? cnt[CLS_RIGHT] + (iy ? cnt[CLS_CORNER] : 0) : 0);
+  return iy ? 0 : cnt[CLS_BOTTOM];
+}
+
 void rc_wino_block_classes(rc_wino_run* c) {
   const grid q = grid_of(c);
   for (size_t k = 0; k < 4; k++) {
@@ -88,25 +113,21 @@ rc_wino_tile rc_wino_tile_at_border(const rc_wino_run* c, size_t t) {
   const grid q = grid_of(c);
   rc_wino_tile p;
   if (c->grouped == RC_WINO_GROUP_BLOCK) {
-    size_t k = 0;
-    while (k < 3 && t >= c->class_count[k]) t -= c->class_count[k++];
+    const size_t k = class_of_row(c->class_count, &t);
     p = nth(&q, k, c->class_before[k] + t);
-  } else { /* per image: bottom row, interior, right column, corner */
-    const size_t g = c->first + t, r = g % q.tpi;
-    const size_t bottom = q.sh * q.wf, inner = bottom + q.hf * q.wf, right = inner + q.sw * q.hf;
-    p.n = g / q.tpi;
-    p.ty = r < bottom ? q.hf : r < inner ? (r - bottom) / q.wf : r < right ? r - inner : q.hf;
-    p.tx = r < bottom ? r : r < inner ? (r - bottom) % q.wf : q.wf;
+  } else { /* per image */
+    size_t cnt[4], r = (c->first + t) % q.tpi;
+    image_classes(&q, cnt);
+    const size_t k = class_of_row(cnt, &r);
+    p = nth(&q, k, (c->first + t) / q.tpi * cnt[k] + r);
   }
   p.ky = q.sh && p.ty == q.hf ? c->by : RC_WINO_AXIS_FULL;
   p.kx = q.sw && p.tx == q.wf ? c->bx : RC_WINO_AXIS_FULL;
   return p;
 }
 
-/* The tiles that use position xi from tile pos on (wino_run.h): the
- * interior ones, the bottom row's and the right column's when xi is among
- * their nested points, the corner when both: one range of each image's
- * tiles (or of the block's) in the class order. */
+/* The tiles that use position xi from tile pos on (wino_run.h): one range
+ * of the block's tiles, or of each image's, in the class order (users). */
 size_t rc_wino_xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_t* end) {
   int iy = c->by == RC_WINO_AXIS_FULL, ix = c->bx == RC_WINO_AXIS_FULL;
   size_t n;
@@ -114,17 +135,17 @@ size_t rc_wino_xi_next_border(const rc_wino_run* c, size_t xi, size_t pos, size_
   for (size_t k = 0; py && k < n; k++) iy |= (size_t)py[k] == xi / c->alpha;
   const int* px = ix ? NULL : nested_positions(c->variant, c->bx, &n);
   for (size_t k = 0; px && k < n; k++) ix |= (size_t)px[k] == xi % c->alpha;
+  size_t hi;
   if (c->grouped == RC_WINO_GROUP_BLOCK) {
-    const size_t* cnt = c->class_count;
-    const size_t lo = iy ? 0 : cnt[CLS_BOTTOM];
-    const size_t hi = cnt[CLS_BOTTOM] + cnt[CLS_INNER] + (ix ? cnt[CLS_RIGHT] + (iy ? cnt[CLS_CORNER] : 0) : 0);
-    const size_t t0 = pos > lo ? pos : lo;
+    const size_t lo = users(c->class_count, iy, ix, &hi), t0 = pos > lo ? pos : lo;
     if (t0 >= hi) return c->count;
     *end = hi;
     return t0;
   }
   const grid q = grid_of(c);
-  const size_t lo = iy ? 0 : q.sh * q.wf, hi = lo + (q.hf + (iy ? q.sh : 0)) * (q.wf + (ix ? q.sw : 0));
+  size_t cnt[4];
+  image_classes(&q, cnt);
+  const size_t lo = users(cnt, iy, ix, &hi);
   if (lo == hi) return c->count; /* a nested row or column alone, xi not among its points */
   for (size_t g = c->first + pos; g < c->first + c->count;) {
     const size_t base = g - g % q.tpi, r = g % q.tpi;

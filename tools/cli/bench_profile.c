@@ -47,6 +47,8 @@ static void profile_finish(const bench_profiled* s, const profiling* g, int runs
 int bench_profile_run(const cli_args* a, const char* form, int steady, const bench_profiled* s, size_t ns,
                       const repconv_tensor_t* inputs, size_t num_in, repconv_tensor_t* outs, size_t num_out, int runs,
                       const rc_bandwidth* bw, bench_profile* p) {
+  if (ns > BENCH_PROFILE_MAX)
+    return fail(EXIT_ERROR, "bench --profile: %zu sessions, at most %d", ns, BENCH_PROFILE_MAX);
   profiling g[BENCH_PROFILE_MAX];
   memset(g, 0, sizeof g);
   int rc = EXIT_OK;
