@@ -2,7 +2,7 @@
  * border tiles (kernels/winograd/wino_border.c, wino_run.h):
  *
  *   block   RC_WINO_GROUP_BLOCK (an input binding's convs, chains): for
- *           F(4,3) and F(6,3) at sizes with every border kind, batch 1–3,
+ *           F(2,3), F(4,3) and F(6,3) at sizes with every border kind, batch 1–3,
  *           every block of several block sizes: rc_wino_slot is a bijection
  *           of the block's rows, and row rc_wino_slot(j) holds the block's
  *           tile j in raster order, its nested axes set on the last tile
@@ -29,12 +29,16 @@
 /* Whether tile p uses position xi: on a nested axis only its points
  * (wino_matrices.h), the definition the ranges are checked against. */
 static int uses(const rc_wino_run* c, const rc_wino_tile* p, size_t xi) {
-  static const int p43n2[] = RC_WINO43N2_POS_INIT, p63n2[] = RC_WINO63N2_POS_INIT, p63n4[] = RC_WINO63N4_POS_INIT;
+  static const int p23n1[] = RC_WINO23N1_POS_INIT, p43n2[] = RC_WINO43N2_POS_INIT, p63n2[] = RC_WINO63N2_POS_INIT,
+                   p63n4[] = RC_WINO63N4_POS_INIT;
   const size_t kind[2] = {p->ky, p->kx}, at[2] = {xi / c->alpha, xi % c->alpha};
   for (int a = 0; a < 2; a++) {
     if (kind[a] == RC_WINO_AXIS_FULL) continue;
-    const int* pos = c->variant == RC_WINO_F43 ? p43n2 : kind[a] == RC_WINO_AXIS_N4 ? p63n4 : p63n2;
-    const size_t n = kind[a] == RC_WINO_AXIS_N4 ? 6 : 4;
+    const int* pos = c->variant == RC_WINO_F23    ? p23n1
+                     : c->variant == RC_WINO_F43  ? p43n2
+                     : kind[a] == RC_WINO_AXIS_N4 ? p63n4
+                                                  : p63n2;
+    const size_t n = c->variant == RC_WINO_F23 ? 3 : kind[a] == RC_WINO_AXIS_N4 ? 6 : 4;
     int found = 0;
     for (size_t k = 0; k < n; k++) found |= (size_t)pos[k] == at[a];
     if (!found) return 0;
@@ -85,7 +89,7 @@ static const int k_sizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16,
 static void test_block(void** state) {
   (void)state;
   size_t blocks = 0, bordered = 0;
-  for (int v = RC_WINO_F43; v <= RC_WINO_F63; v++)
+  for (int v = RC_WINO_F23; v <= RC_WINO_F63; v++)
     for (size_t i = 0; i < N_SIZES; i++)
       for (size_t j = 0; j < N_SIZES; j += 2)
         for (int batch = 1; batch <= 3; batch += 2) {
@@ -130,7 +134,7 @@ static void test_block(void** state) {
 static void test_image(void** state) {
   (void)state;
   size_t convs = 0;
-  for (int v = RC_WINO_F43; v <= RC_WINO_F63; v++)
+  for (int v = RC_WINO_F23; v <= RC_WINO_F63; v++)
     for (size_t i = 0; i < N_SIZES; i++)
       for (size_t j = 0; j < N_SIZES; j++) {
         const int batch = 1 + (int)((i + j) % 3);

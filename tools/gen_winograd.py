@@ -251,11 +251,13 @@ def derive_nested(m, parent, positions):
 
 # Nested variants: name, m, parent, positions in the parent's points, description.
 # The border tiles of an axis whose output is a few pixels past a multiple
-# of the parent's m: F(4,3)'s of 1-2 outputs (a 14x14 output is 4 + 4 + 4 +
-# 2: 22^2 products a channel pair instead of 24^2), F(6,3)'s of 1-2 and 3-4
-# (56 = 9*6 + 2, 28 = 4*6 + 4). F(4,3)'s subset {0, +-sqrt2} gives smaller
-# transform entries than {0, +-sqrt2/2}.
+# of the parent's m: F(2,3)'s of 1 output (a 7x7 output is 2 + 2 + 2 + 1:
+# 15^2 products a channel pair instead of 16^2), F(4,3)'s of 1-2 outputs (a
+# 14x14 output is 4 + 4 + 4 + 2: 22^2 instead of 24^2), F(6,3)'s of 1-2 and
+# 3-4 (56 = 9*6 + 2, 28 = 4*6 + 4). F(4,3)'s subset {0, +-sqrt2} gives
+# smaller transform entries than {0, +-sqrt2/2}.
 VARIANTS_NESTED = [
+    ("23N1", 1, "23", [0, 1, 3], "F(2,3)'s points 0, 1, inf with its G"),
     ("43N2", 2, "43", [0, 1, 2, 5], "F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G"),
     ("63N2", 2, "63", [0, 1, 2, 7], "F(6,3)'s points 0, 1, -1, inf with its G"),
     ("63N4", 4, "63", [0, 1, 2, 3, 4, 7], "F(6,3)'s points 0, 1, -1, 2, -2, inf with its G"),

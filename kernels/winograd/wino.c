@@ -44,27 +44,32 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 
-#define RC_WINO_BORDER_KERNEL(k, isa, v, y, x, name)                   \
-  (k)->border_input[v][y][x] = rc_wino##name##_input_transform__##isa; \
-  (k)->border_output[v][y][x] = rc_wino##name##_output_transform__##isa;
+#define RC_WINO_BORDER_KERNEL(k, isa, v, y, x, name)                             \
+  (k)->border_input[RC_WINO_##v][y][x] = rc_wino##name##_input_transform__##isa; \
+  (k)->border_output[RC_WINO_##v][y][x] = rc_wino##name##_output_transform__##isa;
 #define F_ RC_WINO_AXIS_FULL
 #define N2 RC_WINO_AXIS_N2
 #define N4 RC_WINO_AXIS_N4
+#define N1 RC_WINO_AXIS_N1
 /* clang-format off: one kernel a line (it would pack them, differently each run) */
-#define RC_WINO_BORDER_KERNELS(k, isa)             \
-  RC_WINO_BORDER_KERNEL(k, isa, 0, F_, F_, 43)     \
-  RC_WINO_BORDER_KERNEL(k, isa, 0, N2, F_, 43b_2f) \
-  RC_WINO_BORDER_KERNEL(k, isa, 0, F_, N2, 43b_f2) \
-  RC_WINO_BORDER_KERNEL(k, isa, 0, N2, N2, 43b_22) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, F_, F_, 63)     \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, N2, F_, 63b_2f) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, N4, F_, 63b_4f) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, F_, N2, 63b_f2) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, F_, N4, 63b_f4) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, N2, N2, 63b_22) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, N2, N4, 63b_24) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, N4, N2, 63b_42) \
-  RC_WINO_BORDER_KERNEL(k, isa, 1, N4, N4, 63b_44)
+#define RC_WINO_BORDER_KERNELS(k, isa)               \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, F_, F_, 23)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, N1, F_, 23b_1f) \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, F_, N1, 23b_f1) \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, N1, N1, 23b_11) \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, F_, F_, 43)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, N2, F_, 43b_2f) \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, F_, N2, 43b_f2) \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, N2, N2, 43b_22) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, F_, 63)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, F_, 63b_2f) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, F_, 63b_4f) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, N2, 63b_f2) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, N4, 63b_f4) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, N2, 63b_22) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, N4, 63b_24) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, N2, 63b_42) \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, N4, 63b_44)
 /* clang-format on */
 
 static void init_table(void) {
@@ -196,10 +201,10 @@ static void fill_rows(rc_wino_run* c, size_t n, size_t ty) {
 
 /* The transforms of tile p: the variant's, or its border kernels. */
 static rc_wino_input_fn input_fn(const rc_wino_run* c, const rc_wino_tile* p) {
-  return c->border ? c->k->border_input[c->variant == RC_WINO_F63][p->ky][p->kx] : c->k->input[c->variant];
+  return c->border ? c->k->border_input[c->variant][p->ky][p->kx] : c->k->input[c->variant];
 }
 static rc_wino_output_fn output_fn(const rc_wino_run* c, const rc_wino_tile* p) {
-  return c->border ? c->k->border_output[c->variant == RC_WINO_F63][p->ky][p->kx] : c->k->output[c->variant];
+  return c->border ? c->k->border_output[c->variant][p->ky][p->kx] : c->k->output[c->variant];
 }
 
 /* The input window of tile p: c->rows set; returns the window's first

@@ -294,6 +294,47 @@
     }                                                                                                   \
   }
 
+/* ---- F(1x1, 3x3) nested in F(2,3): alpha = 3, F(2,3)'s points 0, 1, inf with its G ---- */
+#define RC_WINO23N1_M 1
+#define RC_WINO23N1_ALPHA 3
+/* Its positions among the parent's alpha points. */
+#define RC_WINO23N1_POS_INIT \
+  { 0, 1, 3 }
+
+/* A^T, output transform (1x3). Exact values:
+ *   [ 1, 1, 1 ]
+ */
+#define RC_WINO23N1_AT_ROWS 1
+#define RC_WINO23N1_AT_COLS 3
+#define RC_WINO23N1_AT_INIT \
+  {                         \
+    { 1.0, 1.0, 1.0 }       \
+  }
+
+/* G, filter transform (the parent's rows) (3x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ 1/2, 1/2, 1/2 ]
+ *   [ 0, 0, 1 ]
+ */
+#define RC_WINO23N1_G_ROWS 3
+#define RC_WINO23N1_G_COLS 3
+#define RC_WINO23N1_G_INIT                              \
+  {                                                     \
+    {1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, { 0.0, 0.0, 1.0 } \
+  }
+
+/* B^T, input transform (3x3). Exact values:
+ *   [ 1, -1, 0 ]
+ *   [ 0, 2, 0 ]
+ *   [ 0, -1, 1 ]
+ */
+#define RC_WINO23N1_BT_ROWS 3
+#define RC_WINO23N1_BT_COLS 3
+#define RC_WINO23N1_BT_INIT                               \
+  {                                                       \
+    {1.0, -1.0, 0.0}, {0.0, 2.0, 0.0}, { 0.0, -1.0, 1.0 } \
+  }
+
 /* ---- F(2x2, 3x3) nested in F(4,3): alpha = 4, F(4,3)'s points 0, sqrt2, -sqrt2, inf with its G ---- */
 #define RC_WINO43N2_M 2
 #define RC_WINO43N2_ALPHA 4

@@ -43,6 +43,8 @@ static const float bt23s2[5][5] = RC_WINO23S2_BT_INIT;
 static const float at23s2[2][5] = RC_WINO23S2_AT_INIT;
 static const float bt43s2[9][9] = RC_WINO43S2_BT_INIT;
 static const float at43s2[4][9] = RC_WINO43S2_AT_INIT;
+static const float bt23n1[3][3] = RC_WINO23N1_BT_INIT;
+static const float at23n1[1][3] = RC_WINO23N1_AT_INIT;
 static const float bt43n2[4][4] = RC_WINO43N2_BT_INIT;
 static const float at43n2[2][4] = RC_WINO43N2_AT_INIT;
 static const float bt63n2[4][4] = RC_WINO63N2_BT_INIT;
@@ -54,6 +56,7 @@ static const float at63n4[4][6] = RC_WINO63N4_AT_INIT;
  * variant (a border tile of fewer outputs, whose V and M use the parent's
  * grid of α × α positions and its U). */
 static const int pos_all[MAX_ALPHA] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+static const int pos23n1[3] = RC_WINO23N1_POS_INIT;
 static const int pos43n2[4] = RC_WINO43N2_POS_INIT;
 static const int pos63n2[4] = RC_WINO63N2_POS_INIT;
 static const int pos63n4[6] = RC_WINO63N4_POS_INIT;
@@ -539,12 +542,17 @@ DEFINE_VARIANT(wino63, 8, 6, bt63, at63)
 DEFINE_TRANSFORMS(wino23s2, 5, 2, bt23s2, at23s2)
 DEFINE_TRANSFORMS(wino43s2, 9, 4, bt43s2, at43s2)
 /* Border tiles (wino_ukernels.h): rc_wino<v>b_<y><x>, each axis the
- * parent's (f) or a nested variant of 2 or 4 outputs, in the parent's grid. */
+ * parent's (f) or a nested variant of 1, 2 or 4 outputs, in the parent's grid. */
+#define AXIS23 AXIS(4, 2, bt23, at23, pos_all)
+#define AXIS23N1 AXIS(3, 1, bt23n1, at23n1, pos23n1)
 #define AXIS43 AXIS(6, 4, bt43, at43, pos_all)
 #define AXIS43N2 AXIS(4, 2, bt43n2, at43n2, pos43n2)
 #define AXIS63 AXIS(8, 6, bt63, at63, pos_all)
 #define AXIS63N2 AXIS(4, 2, bt63n2, at63n2, pos63n2)
 #define AXIS63N4 AXIS(6, 4, bt63n4, at63n4, pos63n4)
+DEFINE_TRANSFORMS_2D(wino23b_1f, AXIS23N1, AXIS23, 4)
+DEFINE_TRANSFORMS_2D(wino23b_f1, AXIS23, AXIS23N1, 4)
+DEFINE_TRANSFORMS_2D(wino23b_11, AXIS23N1, AXIS23N1, 4)
 DEFINE_TRANSFORMS_2D(wino43b_2f, AXIS43N2, AXIS43, 6)
 DEFINE_TRANSFORMS_2D(wino43b_f2, AXIS43, AXIS43N2, 6)
 DEFINE_TRANSFORMS_2D(wino43b_22, AXIS43N2, AXIS43N2, 6)

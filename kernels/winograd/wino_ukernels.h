@@ -62,15 +62,18 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
 
 /* Border tiles: where an axis's output is a few pixels past a multiple of
  * m, its last tile runs a variant nested in the conv's points (wino_matrices.h,
- * RC_WINO<v>N<m>_*: F(4,3)'s F(2,3) for 1–2 pixels, F(6,3)'s F(2,3) for
- * 1–2 and F(4,3) for 3–4), which uses its U. rc_wino<v>b_<y><x>_*: axis y,
- * x the parent's (f) or the nested one of 2 or 4 outputs. Same contracts
- * as the square kernels, with the window α' pixels on a nested axis and ξ
- * still positions of the parent's α × α grid (only the nested points' are
- * written or read). Indexed [y][x] by RC_WINO_AXIS_*. */
+ * RC_WINO<v>N<m>_*: F(2,3)'s F(1,3) for 1 pixel, F(4,3)'s F(2,3) for 1–2
+ * pixels, F(6,3)'s F(2,3) for 1–2 and F(4,3) for 3–4), which uses its U.
+ * rc_wino<v>b_<y><x>_*: axis y, x the parent's (f) or the nested one of 1, 2
+ * or 4 outputs. Same contracts as the square kernels, with the window α'
+ * pixels on a nested axis and ξ still positions of the parent's α × α grid
+ * (only the nested points' are written or read). Indexed [y][x] by
+ * RC_WINO_AXIS_*. */
 #define RC_WINO_AXIS_FULL 0
 #define RC_WINO_AXIS_N2 1
 #define RC_WINO_AXIS_N4 2
+#define RC_WINO_AXIS_N1 3
+#define RC_WINO_AXIS_KINDS 4
 
 /* Declarations, from the list (the stride-2 variant has no direct tiles). */
 #define RC_WINO_DECLARE_TRANSFORMS(v, isa)                                                                         \
@@ -83,6 +86,9 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
                                   const rc_wino_epilogue*, float*, size_t, size_t, size_t);
 /* clang-format off: one kernel a line (it would pack them, differently each run) */
 #define RC_WINO_DECLARE_BORDER(isa)       \
+  RC_WINO_DECLARE_TRANSFORMS(23b_1f, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(23b_f1, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(23b_11, isa) \
   RC_WINO_DECLARE_TRANSFORMS(43b_2f, isa) \
   RC_WINO_DECLARE_TRANSFORMS(43b_f2, isa) \
   RC_WINO_DECLARE_TRANSFORMS(43b_22, isa) \
