@@ -11,7 +11,9 @@
  *           the position.
  *   image   RC_WINO_GROUP_IMAGE: the rows of a whole batch hold every tile
  *           once, and each position's ranges (one per image at most) hold
- *           exactly the tiles that use it. */
+ *           exactly the tiles that use it.
+ *   points  rc_wino_axis_points (the planner's GEMM rows an axis) equals
+ *           the positions the axis's tiles use, at every size. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,7 +171,36 @@ static void test_image(void** state) {
   assert_true(convs >= 100);
 }
 
+/* rc_wino_axis_points, the rule's count of an axis's GEMM rows (runtime/
+ * plan/rules_wino.c), against the positions the axis's tiles use; and the
+ * counts docs/DESIGN.md quotes. */
+static void test_axis_points(void** state) {
+  (void)state;
+  for (int v = RC_WINO_F23; v <= RC_WINO_F63; v++)
+    for (size_t i = 0; i < N_SIZES; i++) {
+      rc_wino_run c;
+      void* ws;
+      run_of(&c, (rc_wino_variant)v, 1, k_sizes[i], k_sizes[i], &ws);
+      size_t n = 0;
+      for (size_t ty = 0; ty < c.tiles_h; ty++) {
+        const rc_wino_tile p = {0, ty, 0, ty + 1 == c.tiles_h ? c.by : RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
+        for (size_t a = 0; a < c.alpha; a++) n += (size_t)uses(&c, &p, a * c.alpha);
+      }
+      if (n != rc_wino_axis_points((rc_wino_variant)v, (size_t)k_sizes[i]))
+        fail_msg("%s at %d: the tiles use %zu positions, rc_wino_axis_points says %zu",
+                 rc_wino_variant_name((rc_wino_variant)v), k_sizes[i], n,
+                 rc_wino_axis_points((rc_wino_variant)v, (size_t)k_sizes[i]));
+      free(ws);
+    }
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F23, 7), 15);
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F23, 8), 16);
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F43, 14), 22);
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F63, 56), 76);
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F63, 28), 38);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_block), cmocka_unit_test(test_image)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_block), cmocka_unit_test(test_image),
+                                     cmocka_unit_test(test_axis_points)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
