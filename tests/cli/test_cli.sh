@@ -100,6 +100,17 @@ json_int() {
   sed -n "s/^  \"$1\": \([0-9-]*\),*\$/\1/p" "$2" | head -n 1
 }
 
+# py_check MESSAGE SCRIPT FILE...: a check that python3 runs SCRIPT on the
+# files (sys.argv[1:]) without an error, else MESSAGE; none without python3.
+py_check() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  checks=$((checks + 1))
+  msg=$1
+  script=$2
+  shift 2
+  python3 -c "$script" "$@" || bad "$msg"
+}
+
 if expect_ok "fold repvgg-a0 --verify --json" fold repvgg-a0 -o a0f.rcm --verify --json a0f.json; then
   cp out fold.txt
   cat fold.txt
@@ -142,11 +153,7 @@ if [ -s a0f.json ]; then
   [ "$(json_int convs_after a0f.json)" = 22 ] || bad "fold --json: convs_after is not 22"
   checks=$((checks + 1))
   [ "$(grep -c '^    {"output": ' a0f.json)" -eq 22 ] || bad "fold --json: not 22 regions"
-  if command -v python3 >/dev/null 2>&1; then
-    checks=$((checks + 1))
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["convs_after"] == 22 and len(d["regions"]) == 22 and d["verify"]["max_rel"] < 1e-5' a0f.json ||
-      bad "fold --json: a0f.json is not valid JSON or has the wrong figures"
-  fi
+  py_check "fold --json: a0f.json is not valid JSON or has the wrong figures" 'import json, sys; d = json.load(open(sys.argv[1])); assert d["convs_after"] == 22 and len(d["regions"]) == 22 and d["verify"]["max_rel"] < 1e-5' a0f.json
 else
   bad "fold --json: a0f.json not written"
 fi
@@ -206,9 +213,7 @@ if [ -s a0-train.rcm ] && command -v python3 >/dev/null 2>&1; then
   LC_ALL=C sed 's/stage1\.1\.add_identity/stage1"1\\add\tidentity/g' a0-train.rcm >weird.rcm
   if expect_ok "fold a model with odd names" fold weird.rcm --shape $S -o weird-f.rcm --json weird.json; then
     expect_grep "fold: a tab in a name shown as \\t" 'stage1"1\\add\\tidentity' out
-    checks=$((checks + 1))
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert "stage1\"1\\add\tidentity" in [r["output"] for r in d["regions"]]' weird.json ||
-      bad "fold --json: a name with a quote, a backslash and a tab is not escaped right"
+    py_check "fold --json: a name with a quote, a backslash and a tab is not escaped right" 'import json, sys; d = json.load(open(sys.argv[1])); assert "stage1\"1\\add\tidentity" in [r["output"] for r in d["regions"]]' weird.json
   fi
   # info and its plan print the names (and the notes that quote them) escaped.
   if expect_ok "info a model with odd names" info weird.rcm --shape $S --fold --plan; then
@@ -271,11 +276,7 @@ if [ -s bench.json ]; then
     expect_grep "bench --json: $form result" "^    \\{\"form\": \"$form\", \"backend\": \"auto\", .*\"median_ms\": [0-9.e+-]+, \"min_ms\": [0-9.e+-]+, \"max_ms\": [0-9.e+-]+, \"gflops\": [0-9.e+-]+, .*\"runs\": 2\\}" bench.json
   done
   expect_grep "bench --json: shape" '^  "shape": \[1, 3, 32, 32\],$' bench.json
-  if command -v python3 >/dev/null 2>&1; then
-    checks=$((checks + 1))
-    python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert [x["form"] for x in r] == ["unfolded", "bn-fused", "folded"] and all(x["median_ms"] > 0 and x["runs"] == 2 for x in r) and d["speedup"] > 0 and d["threads"] == 1 and d["timing"] == "warm"' bench.json ||
-      bad "bench --json: bench.json is not valid JSON or lacks the results"
-  fi
+  py_check "bench --json: bench.json is not valid JSON or lacks the results" 'import json, sys; d = json.load(open(sys.argv[1])); r = d["results"]; assert [x["form"] for x in r] == ["unfolded", "bn-fused", "folded"] and all(x["median_ms"] > 0 and x["runs"] == 2 for x in r) and d["speedup"] > 0 and d["threads"] == 1 and d["timing"] == "warm"' bench.json
 else
   bad "bench --json: bench.json not written"
 fi
@@ -296,10 +297,8 @@ if expect_ok "bench --weights fp16" bench repvgg-a0 --shape 1x3x32x32 --runs 1 -
   expect_grep "bench --weights fp16: forms" '^outputs vs unfolded: .*\(every form with binary16 weights\)$' out
   expect_grep "bench --weights fp16 --json: storage" '^  "weight_storage": "fp16",$' fp16.json
   expect_grep "bench --weights fp16 --json: error" '^  "fp16_max_rel": [0-9.e-]+$' fp16.json
-  if command -v python3 >/dev/null 2>&1 && [ -s bench.json ]; then
-    checks=$((checks + 1))
-    python3 -c 'import json, sys; h = json.load(open(sys.argv[1]))["weights"]; f = json.load(open(sys.argv[2]))["weights"]; assert f["winograd_bytes"] <= 2 * h["winograd_bytes"] < 1.2 * f["winograd_bytes"] and h["resident_bytes"] < f["resident_bytes"]' fp16.json bench.json ||
-      bad "bench --weights fp16: the Winograd weights are not about half of float32's"
+  if [ -s bench.json ]; then
+    py_check "bench --weights fp16: the Winograd weights are not about half of float32's" 'import json, sys; h = json.load(open(sys.argv[1]))["weights"]; f = json.load(open(sys.argv[2]))["weights"]; assert f["winograd_bytes"] <= 2 * h["winograd_bytes"] < 1.2 * f["winograd_bytes"] and h["resident_bytes"] < f["resident_bytes"]' fp16.json bench.json
   fi
 fi
 expect_ok "run --weights fp16" run repvgg-a0 --input x.npy --weights fp16
@@ -325,9 +324,7 @@ if expect_ok "bench --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --runs 3 -
   [ "$(sed -n '/^roofline of/,$p' out | grep -cE '^ +[0-9]+  ')" = 7 ] || bad "bench --profile: not 7 roofline rows (13 entries less 6 fused)"
   # The JSON holds every entry; a Winograd conv 16 -> 16 at 24x20 reads its
   # input (16 x 24 x 20 floats) and U (alpha^2 x 16 x 16 floats).
-  if command -v python3 >/dev/null 2>&1; then
-    checks=$((checks + 1))
-    python3 -c '
+  py_check "bench --profile --json: profile.json lacks the roofline" '
 import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["profile"]
@@ -353,8 +350,7 @@ assert sum(1 for x in e if x["fused"]) == 6
 wt = d["weights"]
 assert wt["resident_bytes"] == wt["param_bytes"] + wt["winograd_bytes"] + wt["gemm_bytes"] + wt["xnnpack_bytes"]
 assert wt["winograd_bytes"] > 0
-' profile.json || bad "bench --profile --json: profile.json lacks the roofline"
-  fi
+' profile.json
 fi
 
 # --steady: one form, frames back to back; the format and the JSON fields,
@@ -366,9 +362,7 @@ if expect_ok "bench --steady --frames 3" bench ecbsr-m4c16-x2 --shape 1x1x24x20 
   expect_grep "bench --steady: columns" '^  form +backend +kernels +threads +frames +fps median +fps overall +ms median +ms p90 +min-max ms +GFLOP/s +% peak$' out
   expect_grep "bench --steady: row" '^  folded +auto +.*winograd [0-9]+.* +1 +3 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+-[0-9.]+ +[0-9.]+ +[0-9.]+$' out
   expect_grep "bench --steady: summary" '^frames/s: [0-9.]+ from the median frame \(1000 / ms median\), [0-9.]+ overall \(frames / wall time\); effective GFLOP/s [0-9.]+ median, [0-9.]+ overall \([0-9.]+% of the peak\)$' out
-  if command -v python3 >/dev/null 2>&1; then
-    checks=$((checks + 1))
-    python3 -c '
+  py_check "bench --steady --json: steady.json lacks the fields" '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["mode"] == "steady" and d["form"] == "folded" and d["frames"] == 3 and d["threads"] == 1
@@ -380,8 +374,7 @@ assert d["peak_gflops"] > 0 and d["peak_fraction"] > 0 and d["flops"] > 0 and d[
 assert set(d["weights"]) == {"param_bytes", "resident_bytes", "winograd_bytes", "gemm_bytes", "xnnpack_bytes"}
 assert set(d["other_load"]) == {"other_cores", "steal_cores", "own_cores"} and min(d["other_load"].values()) >= 0
 assert set(d["peak_other_load"]) == set(d["other_load"]) and min(d["peak_other_load"].values()) >= 0
-' steady.json || bad "bench --steady --json: steady.json lacks the fields"
-  fi
+' steady.json
 fi
 # The other-load line counts what else runs: a process spinning beside a
 # 1-thread steady run for its whole second shows as half a core or more of
@@ -393,13 +386,12 @@ if [ -r /proc/stat ] && command -v python3 >/dev/null 2>&1; then
   if expect_ok "bench --steady beside a spinning process" bench ecbsr-m4c16-x2 --shape 1x1x24x20 --steady --seconds 1 --json busy.json; then
     expect_grep "bench --steady: a busy machine said" '^machine: other processes [0-9.]+ cores, .*; a busy machine: ' out
     expect_grep "bench --steady: a busy peak probe said" 'FMA peak \(measured\): .*; other processes [0-9.]+ cores, steal [0-9.]+ while it was measured: it may read low\)$' out
-    checks=$((checks + 1))
-    python3 -c '
+    py_check "bench --steady: the spinning process did not count as other load (timed runs and peak probe)" '
 import json, sys
 j = json.load(open(sys.argv[1]))
 assert j["other_load"]["other_cores"] >= 0.4, j["other_load"]
 assert j["peak_other_load"]["other_cores"] >= 0.4, j["peak_other_load"]
-' busy.json || bad "bench --steady: the spinning process did not count as other load (timed runs and peak probe)"
+' busy.json
   fi
   kill "$spinner"
   wait "$spinner" 2>/dev/null || true
@@ -424,17 +416,14 @@ if expect_ok "bench --steady --profile" bench ecbsr-m4c16-x2 --shape 1x1x24x20 -
   expect_grep "bench --steady --profile: header" '^profile of the bn-fused form: median per plan entry over 3 frames back to back \(sum [0-9.]+ ms\)$' out
   expect_grep "bench --steady --profile: roofline header" '^roofline of the bn-fused form: bytes each counted once' out
   expect_grep "bench --steady --profile: a Winograd row" '^ +[0-9]+  [a-z0-9._]+ +conv2d +winograd:wino[246]3__[a-z0-9]+' out
-  if command -v python3 >/dev/null 2>&1; then
-    checks=$((checks + 1))
-    python3 -c '
+  py_check "bench --steady --profile --json: steady_profile.json lacks the profile" '
 import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["profile"]
 assert d["mode"] == "steady" and d["form"] == "bn-fused"
 assert p["form"] == "bn-fused" and p["steady"] is True and p["runs"] == 3 and p["threads"] == 1 and p["sum_ms"] > 0
 assert len(p["entries"]) >= 13 and all(x["median_ms"] >= 0 for x in p["entries"] if not x["fused"])
-' steady_profile.json || bad "bench --steady --profile --json: steady_profile.json lacks the profile"
-  fi
+' steady_profile.json
 fi
 # --scaling: a 1-thread session's profile alongside, frames taking turns; a
 # line with both runs' medians, and each entry's time there and speedup.
@@ -443,9 +432,7 @@ if expect_ok "bench --steady --profile --scaling" bench ecbsr-m4c16-x2 --shape 1
   expect_grep "bench --scaling: columns" '^ +# +node +op +kernel +median ms +share +GFLOP/s +% peak +1t ms +speedup$' out
   expect_grep "bench --scaling: a Winograd row" '^ +[0-9]+  backbone\.1\.add_lpl +conv2d +winograd:[a-z0-9_]+.* +[0-9.]+ +[0-9.]+x$' out
   expect_grep "bench --scaling: a fused row" '^ +12  upsampler +depth_to_space +fused +- +- +- +- +- +-$' out
-  if command -v python3 >/dev/null 2>&1; then
-    checks=$((checks + 1))
-    python3 -c '
+  py_check "bench --scaling --json: scaling.json lacks the baseline" '
 import json, sys
 p = json.load(open(sys.argv[1]))["profile"]
 b = p["baseline"]
@@ -455,8 +442,7 @@ for x in p["entries"]:
         assert x["baseline_ms"] is None and x["speedup"] is None
     else:
         assert x["baseline_ms"] >= 0 and (x["speedup"] is None or x["speedup"] >= 0)
-' scaling.json || bad "bench --scaling --json: scaling.json lacks the baseline"
-  fi
+' scaling.json
 fi
 expect_fail "bench --scaling on 1 thread" 2 bench repvgg-a0 --steady --profile --scaling --threads 1
 expect_fail "bench --scaling without --profile" 2 bench repvgg-a0 --steady --scaling --threads 2
