@@ -160,3 +160,14 @@ expect_same() {
 }
 
 file_size() { wc -c <"$1" | tr -d ' '; }
+
+# py_check MESSAGE SCRIPT FILE...: a check that python3 runs SCRIPT on the
+# files (sys.argv[1:]) without an error, else MESSAGE; none without python3.
+py_check() {
+  command -v python3 >/dev/null 2>&1 || return 0
+  checks=$((checks + 1))
+  msg=$1
+  script=$2
+  shift 2
+  python3 -c "$script" "$@" || bad "$msg"
+}
