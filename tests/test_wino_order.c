@@ -186,10 +186,10 @@ static void test_axis_points(void** state) {
         const rc_wino_tile p = {0, ty, 0, ty + 1 == c.tiles_h ? c.by : RC_WINO_AXIS_FULL, RC_WINO_AXIS_FULL};
         for (size_t a = 0; a < c.alpha; a++) n += (size_t)uses(&c, &p, a * c.alpha);
       }
-      if (n != rc_wino_axis_points((rc_wino_variant)v, (size_t)k_sizes[i]))
+      const size_t rule = rc_wino_axis_points((rc_wino_variant)v, (size_t)k_sizes[i]);
+      if (n != rule)
         fail_msg("%s at %d: the tiles use %zu positions, rc_wino_axis_points says %zu",
-                 rc_wino_variant_name((rc_wino_variant)v), k_sizes[i], n,
-                 rc_wino_axis_points((rc_wino_variant)v, (size_t)k_sizes[i]));
+                 rc_wino_variant_name((rc_wino_variant)v), k_sizes[i], n, rule);
       free(ws);
     }
   assert_int_equal(rc_wino_axis_points(RC_WINO_F23, 7), 15);
