@@ -2,7 +2,8 @@
  * border tiles (kernels/winograd/wino_border.c, wino_run.h):
  *
  *   block   RC_WINO_GROUP_BLOCK (an input binding's convs, chains): for
- *           F(2,3), F(4,3) and F(6,3) at sizes with every border kind, batch 1–3,
+ *           F(2,3), F(4,3), F(6,3) and F(2,3) stride 2 at sizes with every
+ *           border kind, batch 1–3,
  *           every block of several block sizes: rc_wino_slot is a bijection
  *           of the block's rows, and row rc_wino_slot(j) holds the block's
  *           tile j in raster order, its nested axes set on the last tile
@@ -32,15 +33,16 @@
  * (wino_matrices.h), the definition the ranges are checked against. */
 static int uses(const rc_wino_run* c, const rc_wino_tile* p, size_t xi) {
   static const int p23n1[] = RC_WINO23N1_POS_INIT, p43n2[] = RC_WINO43N2_POS_INIT, p63n2[] = RC_WINO63N2_POS_INIT,
-                   p63n4[] = RC_WINO63N4_POS_INIT;
+                   p63n4[] = RC_WINO63N4_POS_INIT, p23s2n1[] = RC_WINO23S2N1_POS_INIT;
   const size_t kind[2] = {p->ky, p->kx}, at[2] = {xi / c->alpha, xi % c->alpha};
   for (int a = 0; a < 2; a++) {
     if (kind[a] == RC_WINO_AXIS_FULL) continue;
-    const int* pos = c->variant == RC_WINO_F23    ? p23n1
-                     : c->variant == RC_WINO_F43  ? p43n2
-                     : kind[a] == RC_WINO_AXIS_N4 ? p63n4
-                                                  : p63n2;
-    const size_t n = c->variant == RC_WINO_F23 ? 3 : kind[a] == RC_WINO_AXIS_N4 ? 6 : 4;
+    const int* pos = c->variant == RC_WINO_F23     ? p23n1
+                     : c->variant == RC_WINO_F23S2 ? p23s2n1
+                     : c->variant == RC_WINO_F43   ? p43n2
+                     : kind[a] == RC_WINO_AXIS_N4  ? p63n4
+                                                   : p63n2;
+    const size_t n = kind[a] == RC_WINO_AXIS_N1 ? 3 : kind[a] == RC_WINO_AXIS_N4 ? 6 : 4;
     int found = 0;
     for (size_t k = 0; k < n; k++) found |= (size_t)pos[k] == at[a];
     if (!found) return 0;
@@ -48,15 +50,18 @@ static int uses(const rc_wino_run* c, const rc_wino_tile* p, size_t xi) {
   return 1;
 }
 
-/* The run state of a 16-channel conv of these sizes (its workspace in ws). */
+/* The run state of a 16-channel conv of these output sizes, pad 1 (its
+ * workspace in ws). */
 static void run_of(rc_wino_run* c, rc_wino_variant v, int batch, int h, int w, void** ws) {
   rc_wino_conv_params p;
   memset(&p, 0, sizeof p);
   p.variant = v;
   p.isa = RC_WINO_ISA_SCALAR;
   p.batch = batch;
-  p.in_h = p.out_h = h;
-  p.in_w = p.out_w = w;
+  p.out_h = h;
+  p.out_w = w;
+  p.in_h = rc_wino_stride(v) * (h - 1) + 1; /* out = (in + 2 − 3) / stride + 1 */
+  p.in_w = rc_wino_stride(v) * (w - 1) + 1;
   p.in_c = p.out_c = 16;
   p.pad_top = p.pad_left = 1;
   *ws = malloc(rc_wino_workspace_size(v, 16, 16, (size_t)w, 0, 0));
@@ -91,7 +96,7 @@ static const int k_sizes[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16,
 static void test_block(void** state) {
   (void)state;
   size_t blocks = 0, bordered = 0;
-  for (int v = RC_WINO_F23; v <= RC_WINO_F63; v++)
+  for (int v = RC_WINO_F23; v <= RC_WINO_F23S2; v++)
     for (size_t i = 0; i < N_SIZES; i++)
       for (size_t j = 0; j < N_SIZES; j += 2)
         for (int batch = 1; batch <= 3; batch += 2) {
@@ -136,7 +141,7 @@ static void test_block(void** state) {
 static void test_image(void** state) {
   (void)state;
   size_t convs = 0;
-  for (int v = RC_WINO_F23; v <= RC_WINO_F63; v++)
+  for (int v = RC_WINO_F23; v <= RC_WINO_F23S2; v++)
     for (size_t i = 0; i < N_SIZES; i++)
       for (size_t j = 0; j < N_SIZES; j++) {
         const int batch = 1 + (int)((i + j) % 3);
@@ -176,7 +181,7 @@ static void test_image(void** state) {
  * counts docs/DESIGN.md quotes. */
 static void test_axis_points(void** state) {
   (void)state;
-  for (int v = RC_WINO_F23; v <= RC_WINO_F63; v++)
+  for (int v = RC_WINO_F23; v <= RC_WINO_F23S2; v++)
     for (size_t i = 0; i < N_SIZES; i++) {
       rc_wino_run c;
       void* ws;
@@ -197,6 +202,8 @@ static void test_axis_points(void** state) {
   assert_int_equal(rc_wino_axis_points(RC_WINO_F43, 14), 22);
   assert_int_equal(rc_wino_axis_points(RC_WINO_F63, 56), 76);
   assert_int_equal(rc_wino_axis_points(RC_WINO_F63, 28), 38);
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F23S2, 7), 18); /* 5 + 5 + 5 + 3 */
+  assert_int_equal(rc_wino_axis_points(RC_WINO_F23S2, 8), 20);
 }
 
 int main(void) {

@@ -54,15 +54,30 @@ typedef struct kind {
   size_t my, mx;
 } kind;
 static const kind k_kinds[] = {
-    {"F(2,3)", 4, 2, 2},           {"F(4,3)", 6, 4, 4},           {"F(6,3)", 8, 6, 6},
-    {"F(2,3) stride 2", 5, 2, 2},  {"F(4,3) stride 2", 9, 4, 4},  {"F(4,3) border 2f", 6, 2, 4},
-    {"F(4,3) border f2", 6, 4, 2}, {"F(4,3) border 22", 6, 2, 2}, {"F(6,3) border 2f", 8, 2, 6},
-    {"F(6,3) border 4f", 8, 4, 6}, {"F(6,3) border f2", 8, 6, 2}, {"F(6,3) border f4", 8, 6, 4},
-    {"F(6,3) border 22", 8, 2, 2}, {"F(6,3) border 24", 8, 2, 4}, {"F(6,3) border 42", 8, 4, 2},
-    {"F(6,3) border 44", 8, 4, 4}, {"F(2,3) border 1f", 4, 1, 2}, {"F(2,3) border f1", 4, 2, 1},
+    {"F(2,3)", 4, 2, 2},
+    {"F(4,3)", 6, 4, 4},
+    {"F(6,3)", 8, 6, 6},
+    {"F(2,3) stride 2", 5, 2, 2},
+    {"F(4,3) stride 2", 9, 4, 4},
+    {"F(4,3) border 2f", 6, 2, 4},
+    {"F(4,3) border f2", 6, 4, 2},
+    {"F(4,3) border 22", 6, 2, 2},
+    {"F(6,3) border 2f", 8, 2, 6},
+    {"F(6,3) border 4f", 8, 4, 6},
+    {"F(6,3) border f2", 8, 6, 2},
+    {"F(6,3) border f4", 8, 6, 4},
+    {"F(6,3) border 22", 8, 2, 2},
+    {"F(6,3) border 24", 8, 2, 4},
+    {"F(6,3) border 42", 8, 4, 2},
+    {"F(6,3) border 44", 8, 4, 4},
+    {"F(2,3) border 1f", 4, 1, 2},
+    {"F(2,3) border f1", 4, 2, 1},
     {"F(2,3) border 11", 4, 1, 1},
+    {"F(2,3) stride 2 border 1f", 5, 1, 2},
+    {"F(2,3) stride 2 border f1", 5, 2, 1},
+    {"F(2,3) stride 2 border 11", 5, 1, 1},
 };
-#define KINDS 19
+#define KINDS 22
 _Static_assert(sizeof k_kinds / sizeof k_kinds[0] == KINDS, "one kind per transform of isa_kernels");
 
 /* One line of wino_transform_ukernels.inc: an ISA's transforms. */
@@ -76,28 +91,31 @@ typedef struct isa_kernels {
 /* The lines compiled into this build (available or not on this CPU), in list
  * order: scalar first. */
 static const isa_kernels k_sets[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                          \
-  RC_IF_ISA_##ISA(                                                                                                    \
-      {#isa,                                                                                                          \
-       RC_WINO_ISA_##ISA,                                                                                             \
-       {rc_wino23_input_transform__##isa, rc_wino43_input_transform__##isa, rc_wino63_input_transform__##isa,         \
-        rc_wino23s2_input_transform__##isa, rc_wino43s2_input_transform__##isa, rc_wino43b_2f_input_transform__##isa, \
-        rc_wino43b_f2_input_transform__##isa, rc_wino43b_22_input_transform__##isa,                                   \
-        rc_wino63b_2f_input_transform__##isa, rc_wino63b_4f_input_transform__##isa,                                   \
-        rc_wino63b_f2_input_transform__##isa, rc_wino63b_f4_input_transform__##isa,                                   \
-        rc_wino63b_22_input_transform__##isa, rc_wino63b_24_input_transform__##isa,                                   \
-        rc_wino63b_42_input_transform__##isa, rc_wino63b_44_input_transform__##isa,                                   \
-        rc_wino23b_1f_input_transform__##isa, rc_wino23b_f1_input_transform__##isa,                                   \
-        rc_wino23b_11_input_transform__##isa},                                                                        \
-       {rc_wino23_output_transform__##isa, rc_wino43_output_transform__##isa, rc_wino63_output_transform__##isa,      \
-        rc_wino23s2_output_transform__##isa, rc_wino43s2_output_transform__##isa,                                     \
-        rc_wino43b_2f_output_transform__##isa, rc_wino43b_f2_output_transform__##isa,                                 \
-        rc_wino43b_22_output_transform__##isa, rc_wino63b_2f_output_transform__##isa,                                 \
-        rc_wino63b_4f_output_transform__##isa, rc_wino63b_f2_output_transform__##isa,                                 \
-        rc_wino63b_f4_output_transform__##isa, rc_wino63b_22_output_transform__##isa,                                 \
-        rc_wino63b_24_output_transform__##isa, rc_wino63b_42_output_transform__##isa,                                 \
-        rc_wino63b_44_output_transform__##isa, rc_wino23b_1f_output_transform__##isa,                                 \
-        rc_wino23b_f1_output_transform__##isa, rc_wino23b_11_output_transform__##isa}}, )
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                          \
+  RC_IF_ISA_##ISA({#isa,                                                                              \
+                   RC_WINO_ISA_##ISA,                                                                 \
+                   {rc_wino23_input_transform__##isa,       rc_wino43_input_transform__##isa,         \
+                    rc_wino63_input_transform__##isa,       rc_wino23s2_input_transform__##isa,       \
+                    rc_wino43s2_input_transform__##isa,     rc_wino43b_2f_input_transform__##isa,     \
+                    rc_wino43b_f2_input_transform__##isa,   rc_wino43b_22_input_transform__##isa,     \
+                    rc_wino63b_2f_input_transform__##isa,   rc_wino63b_4f_input_transform__##isa,     \
+                    rc_wino63b_f2_input_transform__##isa,   rc_wino63b_f4_input_transform__##isa,     \
+                    rc_wino63b_22_input_transform__##isa,   rc_wino63b_24_input_transform__##isa,     \
+                    rc_wino63b_42_input_transform__##isa,   rc_wino63b_44_input_transform__##isa,     \
+                    rc_wino23b_1f_input_transform__##isa,   rc_wino23b_f1_input_transform__##isa,     \
+                    rc_wino23b_11_input_transform__##isa,   rc_wino23s2b_1f_input_transform__##isa,   \
+                    rc_wino23s2b_f1_input_transform__##isa, rc_wino23s2b_11_input_transform__##isa},  \
+                   {rc_wino23_output_transform__##isa,       rc_wino43_output_transform__##isa,       \
+                    rc_wino63_output_transform__##isa,       rc_wino23s2_output_transform__##isa,     \
+                    rc_wino43s2_output_transform__##isa,     rc_wino43b_2f_output_transform__##isa,   \
+                    rc_wino43b_f2_output_transform__##isa,   rc_wino43b_22_output_transform__##isa,   \
+                    rc_wino63b_2f_output_transform__##isa,   rc_wino63b_4f_output_transform__##isa,   \
+                    rc_wino63b_f2_output_transform__##isa,   rc_wino63b_f4_output_transform__##isa,   \
+                    rc_wino63b_22_output_transform__##isa,   rc_wino63b_24_output_transform__##isa,   \
+                    rc_wino63b_42_output_transform__##isa,   rc_wino63b_44_output_transform__##isa,   \
+                    rc_wino23b_1f_output_transform__##isa,   rc_wino23b_f1_output_transform__##isa,   \
+                    rc_wino23b_11_output_transform__##isa,   rc_wino23s2b_1f_output_transform__##isa, \
+                    rc_wino23s2b_f1_output_transform__##isa, rc_wino23s2b_11_output_transform__##isa}}, )
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 };

@@ -500,12 +500,15 @@ static void test_deterministic(void** state) {
   /* 12 blocks of output channels, 6 a thread on 2: groups of 3 there, of 4
    * on one thread (rc_wino_wide_nv). */
   run_deterministic((conv_case){1, 14, 14, 32, 192, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0, 1});
-  /* stride 2: many tiles; few tiles with wide channels (49 tiles, as
-   * RepVGG-A0's stage3.0, 28² → 14²) */
+  /* stride 2: many tiles; few tiles with wide channels (49 tiles, as RepVGG-A0's stage3.0, 28² → 14²) */
   run_deterministic((conv_case){2, 29, 33, 17, 20, 1, 1, 1, 1, 1, RC_WINO_ACT_PRELU, 0, 2});
   const conv_case few2 = {1, 28, 28, 96, 136, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0, 2};
   run_deterministic(few2);
   check_case(&few2, 5101);
+  /* 14² → 7² (2 + 2 + 2 + 1: border tiles), as RepVGG-A0's stage4.0: output-channel shares on 2 threads */
+  const conv_case few3 = {1, 14, 14, 64, 200, 1, 1, 1, 1, 1, RC_WINO_ACT_RELU, 0, 2};
+  run_deterministic(few3);
+  check_case(&few3, 5102);
 }
 
 /* U stored as halves (u_half): bitwise the output of the fp32 kernels on

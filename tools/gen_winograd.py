@@ -249,6 +249,25 @@ def derive_nested(m, parent, positions):
     return AT, G, BT
 
 
+def derive_nested_s2(m, parent, positions):
+    """A stride-2 variant of m outputs on a subset of a larger stride-2
+    variant's points, with its G rows: the even phase on the parent's even
+    points at positions[:m + 1] (infinity, the parent's index m_p, last),
+    the odd phase on m of the parent's odd ones (all of whose G rows are
+    (0, 1, 0)). Row scaling as in derive_nested."""
+    _, pm, ppoints, _ = next(v for v in VARIANTS_S2 if v[0] == parent)
+    _, PG, _ = derive_stride2(pm, ppoints)
+    assert len(positions) == 2 * m + 1 and positions[m] == pm and all(p > pm for p in positions[m + 1:])
+    AT, G, BT = derive_stride2(m, [ppoints[i] for i in positions[:m]])
+    for j, pj in enumerate(positions):
+        k = next(k for k in range(3) if not G[j][k].is_zero())
+        lam = PG[pj][k] / G[j][k]
+        assert all(G[j][c] * lam == PG[pj][c] for c in range(3)), "rows not proportional"
+        G[j] = [PG[pj][c] for c in range(3)]
+        BT[j] = [v / lam for v in BT[j]]
+    return AT, G, BT
+
+
 # Nested variants: name, m, parent, positions in the parent's points, description.
 # The border tiles of an axis whose output is a few pixels past a multiple
 # of the parent's m: F(2,3)'s of 1 output (a 7x7 output is 2 + 2 + 2 + 1:
@@ -274,6 +293,14 @@ VARIANTS_S2 = [
     # small and took 1.4e-6.
     ("43S2", 4, [Q2(0), Q2(1), Q2(-1), Q2(Fraction(1, 2))],
      "F(4,2) on the even phase (points 0, 1, -1, 1/2, inf), 1 on the odd"),
+]
+
+
+# Nested stride-2 variants, as VARIANTS_NESTED: F(2,3) stride 2's border
+# tile of 1 output (a 7x7 output at stride 2, RepVGG's and ResNet's last
+# stage, is 2 + 2 + 2 + 1: 18^2 products a channel pair instead of 20^2).
+VARIANTS_NESTED_S2 = [
+    ("23S2N1", 1, "23S2", [0, 2, 3], "F(2,3) stride 2's points 0, inf (even) and its first odd one, with its G"),
 ]
 
 
@@ -337,6 +364,22 @@ def main(argv):
                       "#define %s_ALPHA %d\n/* Its positions among the parent's alpha points. */\n"
                       "#define %s_POS_INIT { %s }\n"
                       % (m, m, parent[0], m + 2, desc, pre, m, pre, m + 2, pre, ", ".join(map(str, positions)))
+                      + "\n" + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
+                      + c_matrix(pre + "_G", G, "G, filter transform (the parent's rows)") + "\n\n"
+                      + c_matrix(pre + "_BT", BT, "B^T, input transform"))
+    for name, m, parent, positions, desc in VARIANTS_NESTED_S2:
+        AT, G, BT = derive_nested_s2(m, parent, positions)
+        check_1d(m, 3, AT, G, BT, 2)
+        check_2d(m, 3, AT, G, BT, rng, 2)
+        alpha = 2 * m + 1
+        if "--check" in argv:
+            print("F(%d,3) stride 2 nested in %s: %s: 1-D identity and 2-D check exact: OK" % (m, parent, desc))
+            continue
+        pre = "RC_WINO%s" % name
+        blocks.append("/* ---- F(%dx%d, 3x3), stride 2, nested in %s: alpha = %d, %s ---- */\n#define %s_M %d\n"
+                      "#define %s_ALPHA %d\n/* Its positions among the parent's alpha points. */\n"
+                      "#define %s_POS_INIT { %s }\n"
+                      % (m, m, parent, alpha, desc, pre, m, pre, alpha, pre, ", ".join(map(str, positions)))
                       + "\n" + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
                       + c_matrix(pre + "_G", G, "G, filter transform (the parent's rows)") + "\n\n"
                       + c_matrix(pre + "_BT", BT, "B^T, input transform"))

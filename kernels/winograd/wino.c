@@ -52,24 +52,28 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 #define N4 RC_WINO_AXIS_N4
 #define N1 RC_WINO_AXIS_N1
 /* clang-format off: one kernel a line (it would pack them, differently each run) */
-#define RC_WINO_BORDER_KERNELS(k, isa)               \
-  RC_WINO_BORDER_KERNEL(k, isa, F23, F_, F_, 23)     \
-  RC_WINO_BORDER_KERNEL(k, isa, F23, N1, F_, 23b_1f) \
-  RC_WINO_BORDER_KERNEL(k, isa, F23, F_, N1, 23b_f1) \
-  RC_WINO_BORDER_KERNEL(k, isa, F23, N1, N1, 23b_11) \
-  RC_WINO_BORDER_KERNEL(k, isa, F43, F_, F_, 43)     \
-  RC_WINO_BORDER_KERNEL(k, isa, F43, N2, F_, 43b_2f) \
-  RC_WINO_BORDER_KERNEL(k, isa, F43, F_, N2, 43b_f2) \
-  RC_WINO_BORDER_KERNEL(k, isa, F43, N2, N2, 43b_22) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, F_, 63)     \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, F_, 63b_2f) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, F_, 63b_4f) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, N2, 63b_f2) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, N4, 63b_f4) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, N2, 63b_22) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, N4, 63b_24) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, N2, 63b_42) \
-  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, N4, 63b_44)
+#define RC_WINO_BORDER_KERNELS(k, isa)                   \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, F_, F_, 23)         \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, N1, F_, 23b_1f)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, F_, N1, 23b_f1)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F23, N1, N1, 23b_11)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, F_, F_, 43)         \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, N2, F_, 43b_2f)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, F_, N2, 43b_f2)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F43, N2, N2, 43b_22)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, F_, 63)         \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, F_, 63b_2f)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, F_, 63b_4f)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, N2, 63b_f2)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, F_, N4, 63b_f4)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, N2, 63b_22)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N2, N4, 63b_24)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, N2, 63b_42)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F63, N4, N4, 63b_44)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F23S2, F_, F_, 23s2)     \
+  RC_WINO_BORDER_KERNEL(k, isa, F23S2, N1, F_, 23s2b_1f) \
+  RC_WINO_BORDER_KERNEL(k, isa, F23S2, F_, N1, 23s2b_f1) \
+  RC_WINO_BORDER_KERNEL(k, isa, F23S2, N1, N1, 23s2b_11)
 /* clang-format on */
 
 static void init_table(void) {

@@ -6,7 +6,7 @@
 
 size_t rc_wino_border_axis(rc_wino_variant v, size_t out) {
   const size_t r = out % (size_t)rc_wino_tile_m(v);
-  if (v == RC_WINO_F23) return r == 1 ? RC_WINO_AXIS_N1 : RC_WINO_AXIS_FULL;
+  if (v == RC_WINO_F23 || v == RC_WINO_F23S2) return r == 1 ? RC_WINO_AXIS_N1 : RC_WINO_AXIS_FULL;
   if (v != RC_WINO_F43 && v != RC_WINO_F63) return RC_WINO_AXIS_FULL;
   return r == 1 || r == 2                         ? RC_WINO_AXIS_N2
          : v == RC_WINO_F63 && (r == 3 || r == 4) ? RC_WINO_AXIS_N4
@@ -16,9 +16,13 @@ size_t rc_wino_border_axis(rc_wino_variant v, size_t out) {
 /* The positions (of the parent's α) a nested axis kind uses; n of them. */
 static const int* nested_positions(rc_wino_variant v, size_t kind, size_t* n) {
   static const int p23n1[] = RC_WINO23N1_POS_INIT, p43n2[] = RC_WINO43N2_POS_INIT, p63n2[] = RC_WINO63N2_POS_INIT,
-                   p63n4[] = RC_WINO63N4_POS_INIT;
+                   p63n4[] = RC_WINO63N4_POS_INIT, p23s2n1[] = RC_WINO23S2N1_POS_INIT;
   *n = kind == RC_WINO_AXIS_N4 ? 6 : kind == RC_WINO_AXIS_N1 ? 3 : 4;
-  return v == RC_WINO_F23 ? p23n1 : v == RC_WINO_F43 ? p43n2 : kind == RC_WINO_AXIS_N4 ? p63n4 : p63n2;
+  return v == RC_WINO_F23          ? p23n1
+         : v == RC_WINO_F23S2      ? p23s2n1
+         : v == RC_WINO_F43        ? p43n2
+         : kind == RC_WINO_AXIS_N4 ? p63n4
+                                   : p63n2;
 }
 
 size_t rc_wino_axis_points(rc_wino_variant v, size_t out) {

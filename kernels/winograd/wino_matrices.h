@@ -491,4 +491,45 @@
     }                                                                                                          \
   }
 
+/* ---- F(1x1, 3x3), stride 2, nested in 23S2: alpha = 3, F(2,3) stride 2's points 0, inf (even) and its first odd one, with its G ---- */
+#define RC_WINO23S2N1_M 1
+#define RC_WINO23S2N1_ALPHA 3
+/* Its positions among the parent's alpha points. */
+#define RC_WINO23S2N1_POS_INIT \
+  { 0, 2, 3 }
+
+/* A^T, output transform (1x3). Exact values:
+ *   [ 1, 1, 1 ]
+ */
+#define RC_WINO23S2N1_AT_ROWS 1
+#define RC_WINO23S2N1_AT_COLS 3
+#define RC_WINO23S2N1_AT_INIT \
+  {                           \
+    { 1.0, 1.0, 1.0 }         \
+  }
+
+/* G, filter transform (the parent's rows) (3x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ 0, 0, 1 ]
+ *   [ 0, 1, 0 ]
+ */
+#define RC_WINO23S2N1_G_ROWS 3
+#define RC_WINO23S2N1_G_COLS 3
+#define RC_WINO23S2N1_G_INIT                            \
+  {                                                     \
+    {1.0, 0.0, 0.0}, {0.0, 0.0, 1.0}, { 0.0, 1.0, 0.0 } \
+  }
+
+/* B^T, input transform (3x3). Exact values:
+ *   [ 1, 0, 0 ]
+ *   [ 0, 0, 1 ]
+ *   [ 0, 1, 0 ]
+ */
+#define RC_WINO23S2N1_BT_ROWS 3
+#define RC_WINO23S2N1_BT_COLS 3
+#define RC_WINO23S2N1_BT_INIT                           \
+  {                                                     \
+    {1.0, 0.0, 0.0}, {0.0, 0.0, 1.0}, { 0.0, 1.0, 0.0 } \
+  }
+
 #endif

@@ -18,8 +18,8 @@ typedef struct rc_wino_ukernels {
   rc_wino_output_fn output[RC_WINO_VARIANT_COUNT];
   rc_wino_direct_fn direct[RC_WINO_VARIANT_COUNT];
   /* Each variant's tiles by the kind of their axes y, x (RC_WINO_AXIS_*;
-   * [v][0][0] the square tile; NULL where no variant nests, and for the
-   * stride-2 variants, which have no border tiles). */
+   * [v][0][0] the square tile; NULL where no variant nests: F(4,3)
+   * stride 2). */
   rc_wino_input_fn border_input[RC_WINO_VARIANT_COUNT][RC_WINO_AXIS_KINDS][RC_WINO_AXIS_KINDS];
   rc_wino_output_fn border_output[RC_WINO_VARIANT_COUNT][RC_WINO_AXIS_KINDS][RC_WINO_AXIS_KINDS];
   rc_gemm_tile_fn gemm; /* gemm_mr × RC_GEMM_NR */
@@ -122,8 +122,8 @@ size_t rc_wino_unaliased_tiles(size_t tiles, size_t limit, size_t cin_pad, size_
 
 /* Border tiles (wino_border.c). The kind of the last tile of an axis of
  * `out` pixels (RC_WINO_AXIS_*: a nested F(1,3) for 1 pixel past a multiple
- * of m in F(2,3), F(2,3) for 1–2 in F(4,3) and F(6,3), F(4,3) for 3–4 in
- * F(6,3); FULL otherwise and for the stride-2 variants). */
+ * of m in F(2,3) and F(2,3) stride 2, F(2,3) for 1–2 in F(4,3) and F(6,3),
+ * F(4,3) for 3–4 in F(6,3); FULL otherwise and for F(4,3) stride 2). */
 size_t rc_wino_border_axis(rc_wino_variant v, size_t out);
 
 /* The wide GEMM's group width (blocks of 16 output channels a call) for

@@ -51,6 +51,8 @@ static const float bt63n2[4][4] = RC_WINO63N2_BT_INIT;
 static const float at63n2[2][4] = RC_WINO63N2_AT_INIT;
 static const float bt63n4[6][6] = RC_WINO63N4_BT_INIT;
 static const float at63n4[4][6] = RC_WINO63N4_AT_INIT;
+static const float bt23s2n1[3][3] = RC_WINO23S2N1_BT_INIT;
+static const float at23s2n1[1][3] = RC_WINO23S2N1_AT_INIT;
 /* Where a 1-D transform's points sit among the α of its tile grid: all of
  * them, in order (square tiles), or the parent's positions of a nested
  * variant (a border tile of fewer outputs, whose V and M use the parent's
@@ -60,6 +62,7 @@ static const int pos23n1[3] = RC_WINO23N1_POS_INIT;
 static const int pos43n2[4] = RC_WINO43N2_POS_INIT;
 static const int pos63n2[4] = RC_WINO63N2_POS_INIT;
 static const int pos63n4[6] = RC_WINO63N4_POS_INIT;
+static const int pos23s2n1[3] = RC_WINO23S2N1_POS_INIT;
 
 /* Σ_j coef[j]·x[j·stride] over the nonzero coefficients, ascending j. */
 INLINE vec lincomb(const float* coef, const vec* x, const int n, const int stride) {
@@ -550,6 +553,8 @@ DEFINE_TRANSFORMS(wino43s2, 9, 4, bt43s2, at43s2)
 #define AXIS63 AXIS(8, 6, bt63, at63, pos_all)
 #define AXIS63N2 AXIS(4, 2, bt63n2, at63n2, pos63n2)
 #define AXIS63N4 AXIS(6, 4, bt63n4, at63n4, pos63n4)
+#define AXIS23S2 AXIS(5, 2, bt23s2, at23s2, pos_all)
+#define AXIS23S2N1 AXIS(3, 1, bt23s2n1, at23s2n1, pos23s2n1)
 DEFINE_TRANSFORMS_2D(wino23b_1f, AXIS23N1, AXIS23, 4)
 DEFINE_TRANSFORMS_2D(wino23b_f1, AXIS23, AXIS23N1, 4)
 DEFINE_TRANSFORMS_2D(wino23b_11, AXIS23N1, AXIS23N1, 4)
@@ -564,3 +569,6 @@ DEFINE_TRANSFORMS_2D(wino63b_22, AXIS63N2, AXIS63N2, 8)
 DEFINE_TRANSFORMS_2D(wino63b_24, AXIS63N2, AXIS63N4, 8)
 DEFINE_TRANSFORMS_2D(wino63b_42, AXIS63N4, AXIS63N2, 8)
 DEFINE_TRANSFORMS_2D(wino63b_44, AXIS63N4, AXIS63N4, 8)
+DEFINE_TRANSFORMS_2D(wino23s2b_1f, AXIS23S2N1, AXIS23S2, 5)
+DEFINE_TRANSFORMS_2D(wino23s2b_f1, AXIS23S2, AXIS23S2N1, 5)
+DEFINE_TRANSFORMS_2D(wino23s2b_11, AXIS23S2N1, AXIS23S2N1, 5)

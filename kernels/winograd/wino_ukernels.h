@@ -63,7 +63,8 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
 /* Border tiles: where an axis's output is a few pixels past a multiple of
  * m, its last tile runs a variant nested in the conv's points (wino_matrices.h,
  * RC_WINO<v>N<m>_*: F(2,3)'s F(1,3) for 1 pixel, F(4,3)'s F(2,3) for 1–2
- * pixels, F(6,3)'s F(2,3) for 1–2 and F(4,3) for 3–4), which uses its U.
+ * pixels, F(6,3)'s F(2,3) for 1–2 and F(4,3) for 3–4, F(2,3) stride 2's
+ * F(1,3) stride 2 for 1), which uses its U.
  * rc_wino<v>b_<y><x>_*: axis y, x the parent's (f) or the nested one of 1, 2
  * or 4 outputs. Same contracts as the square kernels, with the window α'
  * pixels on a nested axis and ξ still positions of the parent's α × α grid
@@ -85,21 +86,24 @@ typedef void (*rc_wino_direct_fn)(const float* const* rows, int32_t in_w, size_t
   void rc_wino##v##_direct__##isa(const float* const*, int32_t, size_t, int32_t, const float*, size_t, \
                                   const rc_wino_epilogue*, float*, size_t, size_t, size_t);
 /* clang-format off: one kernel a line (it would pack them, differently each run) */
-#define RC_WINO_DECLARE_BORDER(isa)       \
-  RC_WINO_DECLARE_TRANSFORMS(23b_1f, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(23b_f1, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(23b_11, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(43b_2f, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(43b_f2, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(43b_22, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_2f, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_4f, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_f2, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_f4, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_22, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_24, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_42, isa) \
-  RC_WINO_DECLARE_TRANSFORMS(63b_44, isa)
+#define RC_WINO_DECLARE_BORDER(isa)         \
+  RC_WINO_DECLARE_TRANSFORMS(23b_1f, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(23b_f1, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(23b_11, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(43b_2f, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(43b_f2, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(43b_22, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_2f, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_4f, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_f2, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_f4, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_22, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_24, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_42, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(63b_44, isa)   \
+  RC_WINO_DECLARE_TRANSFORMS(23s2b_1f, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(23s2b_f1, isa) \
+  RC_WINO_DECLARE_TRANSFORMS(23s2b_11, isa)
 /* clang-format on */
 #define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                                         \
   RC_IF_ISA_##ISA(RC_WINO_DECLARE_VARIANT(23, isa) RC_WINO_DECLARE_VARIANT(43, isa) RC_WINO_DECLARE_VARIANT(63, isa) \

@@ -101,11 +101,17 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
  * tiles, with U (16/9 of the weights: wino.h) under the cap. Measured (Zen
  * 4, 1 thread, repconv_bench gemm/ cases, against the better of the GEMM and XNNPACK):
  * 16 → 32 channels at 540x960 15.3 against 19.5 ms, 8 → 16 at 256² 0.78
- * against 0.52; 49 tiles of 96 → 192 0.45 against 0.59, 16 tiles of 192 →
- * 1280 2.37 against 1.97 (U streamed from memory for few tiles).
+ * against 0.52; 49 tiles of 96 → 192 0.45 against 0.59. 16 tiles (a 7x7
+ * output, RepVGG-A0's stage4.0, 192 → 1280): 2.37 against 1.97 while its
+ * last tile row and column were whole 2x2 tiles (20² GEMM rows a channel
+ * pair); with the one-output border tiles (18², against the GEMM conv's
+ * 49·9 = 21²) 1.68–1.79 against 2.09–2.12 in the network, 2 threads
+ * 0.89–0.97 against 1.08–1.12, AVX2 1.72–1.87 against 2.09–2.22 (`bench
+ * --steady --profile`, backend winograd against auto, alternated). Fewer
+ * tiles stream U (64 bytes a channel pair) over fewer rows still.
  * docs/DESIGN.md, "Stride-2 Winograd". */
 #define RC_WINO_S2_MIN_CIN 16
-#define RC_WINO_S2_MIN_TILES 32
+#define RC_WINO_S2_MIN_TILES 16
 
 /* The first stride-2 variant's index in rc_rule_wino_variants (F(2,3);
  * F(4,3) follows). */
@@ -127,7 +133,9 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int 
     const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
     tiles[i] = rc_ceil_div(oh, m) * rc_ceil_div(ow, m) * batch;
     const size_t blocks = rc_wino_blocks(v, cin, cout, ow, tiles[i], 0);
-    work[i] = tiles[i] * a * a + (size_t)rc_rule_wino_weight_tiles(threads, blocks <= 1) * a * a;
+    /* GEMM rows: α² a tile, fewer on border tiles (rc_wino_axis_points) */
+    work[i] = rc_wino_axis_points(v, oh) * rc_wino_axis_points(v, ow) * batch +
+              (size_t)rc_rule_wino_weight_tiles(threads, blocks <= 1) * a * a;
     ubytes[i] = rc_wino_filter_size(v, cout, cin) * sizeof(float);
   }
   if (backend == REPCONV_BACKEND_AUTO) {
