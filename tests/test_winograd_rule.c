@@ -218,7 +218,8 @@ static void test_rule_and_reasons(void** state) {
   expect_rule(32, 32, 32, 32, 3, 2, 1, 1, A, "winograd", "wino23s2",
               "wino23s2: stride 2, C 32→32, 16x16 (64 tiles of 2x2, α 5");
   expect_rule(32, 32, 14, 14, 3, 2, 1, 1, A, "winograd", "wino23s2",
-              "wino23s2: stride 2, C 32→32, 7x7 (16 tiles of 2x2, α 5");
+              "7x7 (16 tiles of 2x2, α 5: 25 products for 4 outputs against 36; 324 GEMM rows a channel pair "
+              "against 441 direct)"); /* 18² with the one-output border tiles */
   expect_rule(32, 32, 12, 12, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack", gemm ? "gemm:" : "xnnpack:",
               "stride-2 Winograd not chosen: C 32→32, 6x6 (9 tiles of 2x2), U 0.06 MiB: too few tiles");
   expect_rule(8, 32, 32, 32, 3, 2, 1, 1, A, gemm ? "gemm" : "xnnpack",

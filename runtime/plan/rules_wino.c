@@ -158,7 +158,8 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int 
                                                                                    : 0;
   const rc_wino_variant v = rc_rule_wino_variants[S2_F23 + i];
   const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
-  const int64_t macs = (int64_t)(tiles[i] * a * a) * (int64_t)cin * (int64_t)cout;
+  const size_t rows = rc_wino_axis_points(v, oh) * rc_wino_axis_points(v, ow) * batch;
+  const int64_t macs = (int64_t)rows * (int64_t)cin * (int64_t)cout;
   st->wino_variant = (int32_t)v;
   st->wino_threads = macs >= RC_WINO_MIN_PARALLEL_MACS;
   snprintf(st->kernel, sizeof(st->kernel), "winograd:wino%zu3s2__%s", m,
@@ -166,8 +167,8 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int 
   /* (the return value is used: a long note is cut, by design) */
   if (snprintf(st->note, sizeof(st->note),
                "wino%zu3s2: stride 2, C %zu→%zu, %zux%zu (%zu tiles of %zux%zu, α %zu: %zu products for %zu outputs "
-               "against %zu); %s (F2s2 %zu, F4s2 %zu); U %.2f MiB%s",
-               m, cin, cout, oh, ow, tiles[i], m, m, a, a * a, m * m, 9 * m * m,
+               "against %zu; %zu GEMM rows a channel pair against %zu direct); %s (F2s2 %zu, F4s2 %zu); U %.2f MiB%s",
+               m, cin, cout, oh, ow, tiles[i], m, m, a, a * a, m * m, 9 * m * m, rows, 9 * oh * ow * batch,
                forced > 0 ? "forced by the option" : "least GEMM rows + w·α²", work[0], work[1],
                (double)ubytes[i] / (1 << 20), st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
     st->note[0] = '\0';
