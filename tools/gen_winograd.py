@@ -240,13 +240,19 @@ def derive_nested(m, parent, positions):
     alpha = m + 2
     assert len(positions) == alpha and positions[-1] == len(ppoints)
     AT, G, BT = derive(m, 3, [ppoints[i] for i in positions[:-1]])
+    to_parent_rows(G, BT, PG, positions)
+    return AT, G, BT
+
+
+def to_parent_rows(G, BT, PG, positions):
+    """Row j of G becomes the parent's row positions[j] (it must be
+    proportional) and row j of B^T is divided by the same factor."""
     for j, pj in enumerate(positions):
         k = next(k for k in range(3) if not G[j][k].is_zero())
         lam = PG[pj][k] / G[j][k]  # G row j times lam is the parent's row
         assert all(G[j][c] * lam == PG[pj][c] for c in range(3)), "rows not proportional"
         G[j] = [PG[pj][c] for c in range(3)]
         BT[j] = [v / lam for v in BT[j]]
-    return AT, G, BT
 
 
 def derive_nested_s2(m, parent, positions):
@@ -259,12 +265,7 @@ def derive_nested_s2(m, parent, positions):
     _, PG, _ = derive_stride2(pm, ppoints)
     assert len(positions) == 2 * m + 1 and positions[m] == pm and all(p > pm for p in positions[m + 1:])
     AT, G, BT = derive_stride2(m, [ppoints[i] for i in positions[:m]])
-    for j, pj in enumerate(positions):
-        k = next(k for k in range(3) if not G[j][k].is_zero())
-        lam = PG[pj][k] / G[j][k]
-        assert all(G[j][c] * lam == PG[pj][c] for c in range(3)), "rows not proportional"
-        G[j] = [PG[pj][c] for c in range(3)]
-        BT[j] = [v / lam for v in BT[j]]
+    to_parent_rows(G, BT, PG, positions)
     return AT, G, BT
 
 
@@ -352,34 +353,21 @@ def main(argv):
                       + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
                       + c_matrix(pre + "_G", G, "G, filter transform") + "\n\n"
                       + c_matrix(pre + "_BT", BT, "B^T, input transform"))
-    for name, m, parent, positions, desc in VARIANTS_NESTED:
-        AT, G, BT = derive_nested(m, parent, positions)
-        check_1d(m, 3, AT, G, BT)
-        check_2d(m, 3, AT, G, BT, rng)
+    nested = [(v, derive_nested, 1, "F(%s,3)" % v[2][0], "") for v in VARIANTS_NESTED]
+    nested += [(v, derive_nested_s2, 2, v[2], ", stride 2,") for v in VARIANTS_NESTED_S2]
+    for (name, m, parent, positions, desc), derive_fn, stride, pname, kind in nested:
+        AT, G, BT = derive_fn(m, parent, positions)
+        check_1d(m, 3, AT, G, BT, stride)
+        check_2d(m, 3, AT, G, BT, rng, stride)
+        alpha = stride * (m - 1) + 3
         if "--check" in argv:
-            print("F(%d,3) nested in F(%s,3): %s: 1-D identity and 2-D check exact: OK" % (m, parent[0], desc))
+            print("F(%d,3)%s nested in %s: %s: 1-D identity and 2-D check exact: OK" % (m, kind, pname, desc))
             continue
         pre = "RC_WINO%s" % name
-        blocks.append("/* ---- F(%dx%d, 3x3) nested in F(%s,3): alpha = %d, %s ---- */\n#define %s_M %d\n"
+        blocks.append("/* ---- F(%dx%d, 3x3)%s nested in %s: alpha = %d, %s ---- */\n#define %s_M %d\n"
                       "#define %s_ALPHA %d\n/* Its positions among the parent's alpha points. */\n"
                       "#define %s_POS_INIT { %s }\n"
-                      % (m, m, parent[0], m + 2, desc, pre, m, pre, m + 2, pre, ", ".join(map(str, positions)))
-                      + "\n" + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
-                      + c_matrix(pre + "_G", G, "G, filter transform (the parent's rows)") + "\n\n"
-                      + c_matrix(pre + "_BT", BT, "B^T, input transform"))
-    for name, m, parent, positions, desc in VARIANTS_NESTED_S2:
-        AT, G, BT = derive_nested_s2(m, parent, positions)
-        check_1d(m, 3, AT, G, BT, 2)
-        check_2d(m, 3, AT, G, BT, rng, 2)
-        alpha = 2 * m + 1
-        if "--check" in argv:
-            print("F(%d,3) stride 2 nested in %s: %s: 1-D identity and 2-D check exact: OK" % (m, parent, desc))
-            continue
-        pre = "RC_WINO%s" % name
-        blocks.append("/* ---- F(%dx%d, 3x3), stride 2, nested in %s: alpha = %d, %s ---- */\n#define %s_M %d\n"
-                      "#define %s_ALPHA %d\n/* Its positions among the parent's alpha points. */\n"
-                      "#define %s_POS_INIT { %s }\n"
-                      % (m, m, parent, alpha, desc, pre, m, pre, alpha, pre, ", ".join(map(str, positions)))
+                      % (m, m, kind, pname, alpha, desc, pre, m, pre, alpha, pre, ", ".join(map(str, positions)))
                       + "\n" + c_matrix(pre + "_AT", AT, "A^T, output transform") + "\n\n"
                       + c_matrix(pre + "_G", G, "G, filter transform (the parent's rows)") + "\n\n"
                       + c_matrix(pre + "_BT", BT, "B^T, input transform"))
