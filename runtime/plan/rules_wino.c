@@ -108,10 +108,14 @@ int rc_rule_wino_can_head_chain(const rc_graph* g, const rc_plan* p, const rc_no
  * 49·9 = 21²) 1.68–1.79 against 2.09–2.12 in the network, 2 threads
  * 0.89–0.97 against 1.08–1.12, AVX2 1.72–1.87 against 2.09–2.22 (`bench
  * --steady --profile`, backend winograd against auto, alternated). Fewer
- * tiles stream U (64 bytes a channel pair) over fewer rows still.
+ * tiles stream U (64 bytes a channel pair) over fewer rows: 192 → 1280
+ * alone (wino_time with U cycled from DRAM against gemm_time), 6x6 (9
+ * tiles, 15² rows against 18²) 1.31–1.38 ms against 1.77–1.87, 5x5 (9
+ * tiles, 13² against 15²) 1.10–1.31 against 1.18–1.22, 4x4 (4 tiles)
+ * 0.96–1.00 against 0.98–1.04, 3x3 0.97–1.02 against 0.82–0.94.
  * docs/DESIGN.md, "Stride-2 Winograd". */
 #define RC_WINO_S2_MIN_CIN 16
-#define RC_WINO_S2_MIN_TILES 16
+#define RC_WINO_S2_MIN_TILES 9
 
 /* The first stride-2 variant's index in rc_rule_wino_variants (F(2,3);
  * F(4,3) follows). */
