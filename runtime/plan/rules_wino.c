@@ -131,15 +131,15 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int 
   const size_t cin = (size_t)g->tensors[n->inputs[0]].shape.d[1], cout = (size_t)ys->d[1];
   const size_t oh = (size_t)ys->d[2], ow = (size_t)ys->d[3], batch = (size_t)ys->d[0];
   const size_t tiles2 = rc_ceil_div(oh, 2) * rc_ceil_div(ow, 2) * batch;
-  size_t work[2], ubytes[2], tiles[2];
+  size_t work[2], ubytes[2], tiles[2], rows[2];
   for (int i = 0; i < 2; i++) {
     const rc_wino_variant v = rc_rule_wino_variants[S2_F23 + i];
     const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
     tiles[i] = rc_ceil_div(oh, m) * rc_ceil_div(ow, m) * batch;
     const size_t blocks = rc_wino_blocks(v, cin, cout, ow, tiles[i], 0);
     /* GEMM rows: α² a tile, fewer on border tiles (rc_wino_axis_points) */
-    work[i] = rc_wino_axis_points(v, oh) * rc_wino_axis_points(v, ow) * batch +
-              (size_t)rc_rule_wino_weight_tiles(threads, blocks <= 1) * a * a;
+    rows[i] = rc_wino_axis_points(v, oh) * rc_wino_axis_points(v, ow) * batch;
+    work[i] = rows[i] + (size_t)rc_rule_wino_weight_tiles(threads, blocks <= 1) * a * a;
     ubytes[i] = rc_wino_filter_size(v, cout, cin) * sizeof(float);
   }
   if (backend == REPCONV_BACKEND_AUTO) {
@@ -162,8 +162,7 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int 
                                                                                    : 0;
   const rc_wino_variant v = rc_rule_wino_variants[S2_F23 + i];
   const size_t m = (size_t)rc_wino_tile_m(v), a = (size_t)rc_wino_tile_alpha(v);
-  const size_t rows = rc_wino_axis_points(v, oh) * rc_wino_axis_points(v, ow) * batch;
-  const int64_t macs = (int64_t)rows * (int64_t)cin * (int64_t)cout;
+  const int64_t macs = (int64_t)rows[i] * (int64_t)cin * (int64_t)cout;
   st->wino_variant = (int32_t)v;
   st->wino_threads = macs >= RC_WINO_MIN_PARALLEL_MACS;
   snprintf(st->kernel, sizeof(st->kernel), "winograd:wino%zu3s2__%s", m,
@@ -172,7 +171,7 @@ static int choose_stride2(const rc_graph* g, const rc_node* n, int backend, int 
   if (snprintf(st->note, sizeof(st->note),
                "wino%zu3s2: stride 2, C %zu→%zu, %zux%zu (%zu tiles of %zux%zu, α %zu: %zu products for %zu outputs "
                "against %zu; %zu GEMM rows a channel pair against %zu direct); %s (F2s2 %zu, F4s2 %zu); U %.2f MiB%s",
-               m, cin, cout, oh, ow, tiles[i], m, m, a, a * a, m * m, 9 * m * m, rows, 9 * oh * ow * batch,
+               m, cin, cout, oh, ow, tiles[i], m, m, a, a * a, m * m, 9 * m * m, rows[i], 9 * oh * ow * batch,
                forced > 0 ? "forced by the option" : "least GEMM rows + w·α²", work[0], work[1],
                (double)ubytes[i] / (1 << 20), st->wino_threads ? "" : "; 1 thread (small layer)") < 0) {
     st->note[0] = '\0';
