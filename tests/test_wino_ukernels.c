@@ -88,34 +88,39 @@ typedef struct isa_kernels {
   rc_wino_output_fn output[KINDS];
 } isa_kernels;
 
+/* The transforms of k_kinds, in its order: rc_wino<v>_<dir>_transform__<isa>. */
+#define KIND_FN(v, dir, isa) rc_wino##v##_##dir##_transform__##isa,
+/* clang-format off: one kernel a line */
+#define KIND_FNS(dir, isa)    \
+  KIND_FN(23, dir, isa)       \
+  KIND_FN(43, dir, isa)       \
+  KIND_FN(63, dir, isa)       \
+  KIND_FN(23s2, dir, isa)     \
+  KIND_FN(43s2, dir, isa)     \
+  KIND_FN(43b_2f, dir, isa)   \
+  KIND_FN(43b_f2, dir, isa)   \
+  KIND_FN(43b_22, dir, isa)   \
+  KIND_FN(63b_2f, dir, isa)   \
+  KIND_FN(63b_4f, dir, isa)   \
+  KIND_FN(63b_f2, dir, isa)   \
+  KIND_FN(63b_f4, dir, isa)   \
+  KIND_FN(63b_22, dir, isa)   \
+  KIND_FN(63b_24, dir, isa)   \
+  KIND_FN(63b_42, dir, isa)   \
+  KIND_FN(63b_44, dir, isa)   \
+  KIND_FN(23b_1f, dir, isa)   \
+  KIND_FN(23b_f1, dir, isa)   \
+  KIND_FN(23b_11, dir, isa)   \
+  KIND_FN(23s2b_1f, dir, isa) \
+  KIND_FN(23s2b_f1, dir, isa) \
+  KIND_FN(23s2b_11, dir, isa)
+/* clang-format on */
+
 /* The lines compiled into this build (available or not on this CPU), in list
  * order: scalar first. */
 static const isa_kernels k_sets[] = {
-#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa)                                                          \
-  RC_IF_ISA_##ISA({#isa,                                                                              \
-                   RC_WINO_ISA_##ISA,                                                                 \
-                   {rc_wino23_input_transform__##isa,       rc_wino43_input_transform__##isa,         \
-                    rc_wino63_input_transform__##isa,       rc_wino23s2_input_transform__##isa,       \
-                    rc_wino43s2_input_transform__##isa,     rc_wino43b_2f_input_transform__##isa,     \
-                    rc_wino43b_f2_input_transform__##isa,   rc_wino43b_22_input_transform__##isa,     \
-                    rc_wino63b_2f_input_transform__##isa,   rc_wino63b_4f_input_transform__##isa,     \
-                    rc_wino63b_f2_input_transform__##isa,   rc_wino63b_f4_input_transform__##isa,     \
-                    rc_wino63b_22_input_transform__##isa,   rc_wino63b_24_input_transform__##isa,     \
-                    rc_wino63b_42_input_transform__##isa,   rc_wino63b_44_input_transform__##isa,     \
-                    rc_wino23b_1f_input_transform__##isa,   rc_wino23b_f1_input_transform__##isa,     \
-                    rc_wino23b_11_input_transform__##isa,   rc_wino23s2b_1f_input_transform__##isa,   \
-                    rc_wino23s2b_f1_input_transform__##isa, rc_wino23s2b_11_input_transform__##isa},  \
-                   {rc_wino23_output_transform__##isa,       rc_wino43_output_transform__##isa,       \
-                    rc_wino63_output_transform__##isa,       rc_wino23s2_output_transform__##isa,     \
-                    rc_wino43s2_output_transform__##isa,     rc_wino43b_2f_output_transform__##isa,   \
-                    rc_wino43b_f2_output_transform__##isa,   rc_wino43b_22_output_transform__##isa,   \
-                    rc_wino63b_2f_output_transform__##isa,   rc_wino63b_4f_output_transform__##isa,   \
-                    rc_wino63b_f2_output_transform__##isa,   rc_wino63b_f4_output_transform__##isa,   \
-                    rc_wino63b_22_output_transform__##isa,   rc_wino63b_24_output_transform__##isa,   \
-                    rc_wino63b_42_output_transform__##isa,   rc_wino63b_44_output_transform__##isa,   \
-                    rc_wino23b_1f_output_transform__##isa,   rc_wino23b_f1_output_transform__##isa,   \
-                    rc_wino23b_11_output_transform__##isa,   rc_wino23s2b_1f_output_transform__##isa, \
-                    rc_wino23s2b_f1_output_transform__##isa, rc_wino23s2b_11_output_transform__##isa}}, )
+#define RC_WINO_TRANSFORM_UKERNELS(ISA, isa) \
+  RC_IF_ISA_##ISA({#isa, RC_WINO_ISA_##ISA, {KIND_FNS(input, isa)}, {KIND_FNS(output, isa)}}, )
 #include "kernels/winograd/wino_transform_ukernels.inc"
 #undef RC_WINO_TRANSFORM_UKERNELS
 };
